@@ -1,0 +1,57 @@
+package io.sparkformers.jobs;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The single entry point of the jobs jar: {@code spark-submit --class io.sparkformers.jobs.Main jobs.jar <command> …}
+ * ({@code bin/sparkformers} does that for you). Exit codes: 0 ok, 1 failed, 2 usage.
+ */
+@Command(name = "sparkformers", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Hugging Face style transformers on Apache Spark: import and inspect models, run pipelines.",
+        subcommands = {ModelsCommand.class, PipelineCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        int code = run(args);
+        // SparkSubmit treats a returning main as success; a non-zero status must end the JVM ourselves
+        if (code != 0) System.exit(code);
+    }
+
+    /** Runs a command line and returns its exit code (tests call this instead of {@link #main}). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler(new Failures());
+        cli.setExitCodeExceptionMapper(e -> 1);
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"sparkformers " + (v == null ? "dev" : v)};
+        }
+    }
+
+    /** One clear line on stderr and exit code 1; the stack trace only with {@code --verbose}. */
+    static final class Failures implements CommandLine.IExecutionExceptionHandler {
+        @Override
+        public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+            boolean verbose = parsed.hasMatchedOption("--verbose")
+                    || parsed.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"))
+                    || (parsed.subcommand() != null && parsed.subcommand().subcommand() != null
+                        && parsed.subcommand().subcommand().hasMatchedOption("--verbose"));
+            String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            cmd.getErr().println("error: " + msg);
+            if (verbose) e.printStackTrace(cmd.getErr());
+            cmd.getErr().flush();
+            return 1;
+        }
+    }
+}
