@@ -105,6 +105,12 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     }
 
     private static SafetensorsCheckpoint openIndex(Path index) throws IOException {
+        // An index lists names only (about 100 bytes a tensor): anything near the header cap is not an index.
+        long size = Files.size(index);
+        if (size > SafetensorsFile.MAX_HEADER_BYTES) {
+            throw new SafetensorsException(index, "index is " + size + " bytes, more than the "
+                    + SafetensorsFile.MAX_HEADER_BYTES + "-byte cap");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(Files.readAllBytes(index));

@@ -1,6 +1,7 @@
 package io.sparkformers.safetensors;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * One entry of a safetensors header: name, element type, shape and byte range.
@@ -40,8 +41,7 @@ public record TensorInfo(String name, DType dtype, long[] shape, long begin, lon
 
     @Override
     public int hashCode() {
-        return (31 * name.hashCode() + dtype.hashCode()) * 31 * 31 + 31 * Arrays.hashCode(shape)
-                + Long.hashCode(begin) * 17 + Long.hashCode(end);
+        return 31 * Objects.hash(name, dtype, begin, end) + Arrays.hashCode(shape);
     }
 
     @Override
