@@ -82,6 +82,25 @@ public record Tensor(DType dtype, long[] shape, ByteBuffer data) {
         return out;
     }
 
+    /**
+     * The values of an integer or boolean tensor widened to int64: I8/I16/I32 sign-extended, U8 and BOOL as 0..255.
+     */
+    public long[] toLongArray() {
+        if (dtype.isFloatingPoint()) throw new IllegalStateException("toLongArray() on a " + dtype + " tensor");
+        int n = Math.toIntExact(numel());
+        long[] out = new long[n];
+        ByteBuffer b = data();
+        switch (dtype) {
+            case I64 -> b.asLongBuffer().get(out);
+            case I32 -> { for (int i = 0; i < n; i++) out[i] = b.getInt(i * 4); }
+            case I16 -> { for (int i = 0; i < n; i++) out[i] = b.getShort(i * 2); }
+            case I8 -> { for (int i = 0; i < n; i++) out[i] = b.get(i); }
+            case U8, BOOL -> { for (int i = 0; i < n; i++) out[i] = b.get(i) & 0xff; }
+            default -> throw new AssertionError(dtype);
+        }
+        return out;
+    }
+
     /** IEEE 754 binary16 to float32, exact for every value including subnormals, infinities and NaN. */
     static float halfToFloat(short h) {
         int sign = (h & 0x8000) << 16;
