@@ -25,7 +25,7 @@ public final class Json {
         JsonNode node;
         try {
             node = MAPPER.readTree(file.toFile());
-        } catch (IOException e) {
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IOException(file + " is not valid JSON: " + e.getOriginalMessage(), e);
         }
         if (!(node instanceof ObjectNode obj)) {
