@@ -1,0 +1,111 @@
+package io.sparkformers.hub;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A checkpoint's fast tokenizer ({@code tokenizer.json} through DJL's binding of the HF tokenizers library), set up as
+ * HF pipelines use it: special tokens added, truncation to the model's maximum length, no padding per text — padding
+ * happens per batch in {@link #encodeBatch}, to the longest row (dynamic padding). Thread-safe: the native tokenizer
+ * is immutable once built.
+ */
+public final class TextTokenizer implements AutoCloseable {
+    private final HuggingFaceTokenizer tokenizer;
+    private final TokenizerConfig config;
+    private final int maxLength;
+    private final long padId;
+
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, TokenizerConfig config, int maxLength) {
+        this.tokenizer = tokenizer;
+        this.config = config;
+        this.maxLength = maxLength;
+        this.padId = singleTokenId(config.padToken());
+    }
+
+    /**
+     * Loads {@code tokenizer.json} truncating to {@code maxLength} tokens (special tokens included).
+     *
+     * @param maxLength tokens kept per text, at most the model's {@code max_position_embeddings}
+     */
+    public static TextTokenizer load(Path tokenizerJson, TokenizerConfig config, int maxLength) throws IOException {
+        if (maxLength <= 0) throw new IllegalArgumentException("maxLength must be > 0, got " + maxLength);
+        HuggingFaceTokenizer tok = HuggingFaceTokenizer.builder()
+                .optTokenizerPath(tokenizerJson)
+                .optAddSpecialTokens(true)
+                .optTruncation(true)
+                .optMaxLength(maxLength)
+                .optPadding(false)
+                .build();
+        return new TextTokenizer(tok, config, maxLength);
+    }
+
+    /** Loads a checkpoint's tokenizer with the smaller of its {@code model_max_length} and {@code limit}. */
+    public static TextTokenizer load(HfCheckpoint checkpoint, int limit) throws IOException {
+        return load(checkpoint.tokenizerJson(), checkpoint.tokenizerConfig(),
+                Math.min(limit, checkpoint.tokenizerConfig().modelMaxLength()));
+    }
+
+    public int maxLength() {
+        return maxLength;
+    }
+
+    public TokenizerConfig config() {
+        return config;
+    }
+
+    public long padTokenId() {
+        return padId;
+    }
+
+    /** The id of a token that the vocabulary holds whole (a special token such as {@code [MASK]}). */
+    public long singleTokenId(String token) {
+        long[] ids = tokenizer.encode(token, false, false).getIds();
+        if (ids.length != 1) {
+            throw new IllegalArgumentException("'" + token + "' is not a single token of this tokenizer (it encodes to "
+                    + ids.length + " tokens)");
+        }
+        return ids[0];
+    }
+
+    public Encoding encode(String text) {
+        return tokenizer.encode(text);
+    }
+
+    public Encoding encode(String text, String pair) {
+        return tokenizer.encode(text, pair);
+    }
+
+    public String decode(long[] ids, boolean skipSpecialTokens) {
+        return tokenizer.decode(ids, skipSpecialTokens);
+    }
+
+    /** The vocabulary entry of one id, as it appears in the vocabulary (e.g. {@code ##ing}). */
+    public String idToToken(long id) {
+        return tokenizer.decode(new long[] {id}, false);
+    }
+
+    /**
+     * Encodes texts (and optional second segments) into one padded batch.
+     *
+     * @param pairs null, or one second segment per text
+     */
+    public TokenBatch encodeBatch(List<String> texts, List<String> pairs) {
+        if (pairs != null && pairs.size() != texts.size()) {
+            throw new IllegalArgumentException(texts.size() + " texts but " + pairs.size() + " text pairs");
+        }
+        Encoding[] enc = new Encoding[texts.size()];
+        for (int i = 0; i < enc.length; i++) {
+            enc[i] = pairs == null ? tokenizer.encode(texts.get(i)) : tokenizer.encode(texts.get(i), pairs.get(i));
+        }
+        return TokenBatch.pad(enc, padId);
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}
