@@ -13,7 +13,8 @@ import java.util.Optional;
  * {@code model.safetensors}, {@code config.json}, {@code tokenizer.json}, {@code tokenizer_config.json} and, for
  * sentence-embedding models, {@code modules.json} and {@code 1_Pooling/config.json}.
  *
- * @param weights         parameters under their exact HF names, in HF module order; tensors may view mapped files
+ * @param weights         parameters under their exact HF names, in HF module order; tensors may view a mapped
+ *                        file or the source model's bytes (no copy where no transpose is needed)
  * @param config          HF {@code config.json} content
  * @param tokenizerJson   HF tokenizers-format {@code tokenizer.json} bytes
  * @param tokenizerConfig suggested {@code tokenizer_config.json} content

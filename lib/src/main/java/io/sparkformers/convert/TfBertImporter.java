@@ -179,9 +179,7 @@ public final class TfBertImporter {
                     throw new IllegalArgumentException(zip + ": " + e.getName() + " is compressed inside the zip and "
                             + "cannot be mapped; unzip it and use openSavedModel(dir)");
                 }
-                try (InputStream ignored = z.getRawInputStream(e)) {
-                    // opening the raw stream makes commons-compress resolve the entry's data offset
-                }
+                z.getRawInputStream(e).close();      // opening it makes commons-compress resolve the data offset
                 if (e.getDataOffset() < 0) throw new IllegalStateException(zip + ": no data offset for " + e.getName());
                 shards.add(new TfTensorBundle.DataShard(zip, e.getDataOffset(), e.getSize()));
             }
