@@ -1,5 +1,6 @@
 package io.sparkformers.convert;
 
+import io.sparkformers.hub.SentencePooling;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.safetensors.Tensor;
 

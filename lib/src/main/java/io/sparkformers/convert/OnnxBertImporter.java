@@ -1,5 +1,6 @@
 package io.sparkformers.convert;
 
+import io.sparkformers.hub.SentencePooling;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkformers.safetensors.DType;
@@ -147,7 +148,7 @@ public final class OnnxBertImporter {
         boolean lowerCase = checkTokenizer(tokenizerJson, dims.vocabSize(), src);
         return new ImportedCheckpoint(ordered, HfBert.config("BertModel", dims, heads, act, eps), tokenizerJson,
                 HfBert.tokenizerConfig(lowerCase, MODEL_MAX_LENGTH),
-                poolingMode.map(mode -> new SentencePooling(mode, true, dims.hiddenSize())));
+                poolingMode.map(mode -> new SentencePooling(mode, true)));
     }
 
     /** HF parameter name of an ONNX initializer or module path: the optional {@code bert.} prefix removed. */
