@@ -40,7 +40,8 @@ public abstract class Optimizer implements AutoCloseable {
     protected Optimizer(List<ParamGroup> groups) {
         if (groups.isEmpty()) throw new IllegalArgumentException("an optimizer needs at least one parameter group");
         this.groups = List.copyOf(groups);
-        this.stateManager = NDManager.newBaseManager(Device.cpu(), getClass().getSimpleName() + "-state");
+        this.stateManager = NDManager.newBaseManager(Device.cpu());
+        stateManager.setName(getClass().getSimpleName() + "-state");
     }
 
     /** The state slots this optimizer keeps per parameter, in export order. */
