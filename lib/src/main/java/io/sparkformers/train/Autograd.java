@@ -33,15 +33,12 @@ final class Autograd {
         return value.hasGradient() ? value.getGradient() : null;
     }
 
-    /** Zeroes the accumulated gradient of {@code value}, if it has one. */
+    /** Zeroes the accumulated gradient of {@code value} in place; a no-op when it has none. */
     static void zeroGrad(NDArray value) {
-        try (NDArray grad = gradientOf(value)) {
-            if (grad == null) return;
-            if (!(value instanceof PtNDArray pt)) {
-                throw new UnsupportedOperationException("zeroGrad needs the PyTorch engine but got " + value.getClass());
-            }
-            JniUtils.zeroGrad(pt);
+        if (!(value instanceof PtNDArray pt)) {
+            throw new UnsupportedOperationException("zeroGrad needs the PyTorch engine but got " + value.getClass());
         }
+        JniUtils.zeroGrad(pt);
     }
 
     /** AutoCloseable whose close() throws nothing, for try-with-resources without a catch. */

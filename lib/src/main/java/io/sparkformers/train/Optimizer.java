@@ -98,7 +98,11 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
-    /** Zeroes the accumulated gradients (DJL's GradientCollector accumulates across backward passes). */
+    /**
+     * Zeroes the accumulated gradients; DJL's GradientCollector adds to them on every backward pass. Unlike torch's
+     * default {@code zero_grad(set_to_none=True)} the zeroed gradient still exists, so a parameter that takes no part
+     * in the next backward pass still gets an update from a zero gradient (weight decay and momentum move it).
+     */
     public static void zeroGrad(List<ParamRef> params) {
         for (ParamRef p : params) Autograd.zeroGrad(p.value());
     }

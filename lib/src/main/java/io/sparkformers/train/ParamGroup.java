@@ -41,7 +41,8 @@ public record ParamGroup(String name, Predicate<String> selects, double lr, doub
 
     /**
      * True for names HF Trainer exempts from weight decay: biases ({@code …bias}) and layer-norm parameters
-     * ({@code …LayerNorm…} or {@code …layer_norm…}, any case).
+     * ({@code …LayerNorm…} or {@code …layer_norm…}, any case). HF finds layer norms by module type; our blocks
+     * keep HF's child names, so the name says the same.
      */
     public static boolean isNoDecay(String paramName) {
         String lower = paramName.toLowerCase(Locale.ROOT);

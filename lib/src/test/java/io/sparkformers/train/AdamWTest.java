@@ -165,6 +165,33 @@ class AdamWTest {
     }
 
     @Test
+    void stepsWorkWhileTheThreadHasGradModeOnAndRestoreIt() throws Exception {
+        // torch refuses in-place updates of leaf tensors in grad mode, which is on by default in new threads
+        try (NDManager params = NDManager.newBaseManager(Device.cpu());
+                AdamW adam = new AdamW(ParamGroup.single(1e-2, 0))) {
+            NDArray w = params.create(new float[] {1f, 2f});
+            w.setRequiresGradient(true);
+            setGradient(w, new float[] {1f, -1f});
+            Throwable[] failure = new Throwable[1];
+            boolean[] modeAfter = new boolean[1];
+            Thread worker = new Thread(() -> {
+                try {
+                    ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+                    adam.step(List.of(new ParamRef("w", w)));
+                    modeAfter[0] = ai.djl.pytorch.jni.JniUtils.isGradMode();
+                } catch (Throwable t) {
+                    failure[0] = t;
+                }
+            });
+            worker.start();
+            worker.join();
+            assertNull(failure[0], () -> "step failed: " + failure[0]);
+            assertTrue(modeAfter[0], "grad mode restored");
+            assertArrayEquals(new float[] {0.99f, 2.01f}, w.toFloatArray(), 1e-6f);   // first Adam step moves by lr
+        }
+    }
+
+    @Test
     void parameterWithoutGradientIsSkippedLikeTorch() {
         try (NDManager params = NDManager.newBaseManager(Device.cpu());
                 AdamW adam = new AdamW(ParamGroup.single(1e-2, 0.1))) {
