@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
 
 /**
@@ -20,6 +21,7 @@ public final class Embedding extends AbstractBlock {
     private final long dim;
     private final Integer paddingIdx;
     private final Parameter weight;
+    private Initializer fixedInit;
 
     /**
      * @param numEmbeddings rows of the table
@@ -43,6 +45,18 @@ public final class Embedding extends AbstractBlock {
     /** The table, (num, dim); a tied output projection reads it through the parameter store. */
     public Parameter weight() {
         return weight;
+    }
+
+    /** Makes the table a fixed function (e.g. sinusoids) that HF's random init must not replace. */
+    public Embedding withFixedInitializer(Initializer init) {
+        fixedInit = init;
+        weight.setInitializer(init);
+        return this;
+    }
+
+    /** The fixed initializer, or null when HF's normal init applies. */
+    public Initializer fixedInitializer() {
+        return fixedInit;
     }
 
     public Integer paddingIdx() {

@@ -24,7 +24,9 @@ public final class HfInit {
         Initializer normal = new NormalInitializer((float) initializerRange);
         for (ParameterNames.Entry e : ParameterNames.of(root).values()) {
             Parameter p = e.parameter();
-            if (e.owner() instanceof Embedding emb && emb.paddingIdx() != null) {
+            if (e.owner() instanceof Embedding emb && emb.fixedInitializer() != null) {
+                p.setInitializer(emb.fixedInitializer());
+            } else if (e.owner() instanceof Embedding emb && emb.paddingIdx() != null) {
                 p.setInitializer(paddedNormal(normal, emb.paddingIdx()));
             } else {
                 switch (p.getType()) {

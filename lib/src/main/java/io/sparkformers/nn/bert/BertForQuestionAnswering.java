@@ -39,8 +39,8 @@ public final class BertForQuestionAnswering extends BertPreTrainedModel {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray hidden = bert.forward(ps, inputs, training).head();         // (B, T, H)
-        NDList startEnd = call(qaOutputs, ps, training, hidden).split(2, -1);   // (B, T, 2) -> 2 x (B, T, 1)
-        return new NDList(startEnd.get(0).squeeze(-1), startEnd.get(1).squeeze(-1));
+        NDList startEnd = call(qaOutputs, ps, training, hidden).split(2, 2);    // (B, T, 2) -> 2 x (B, T, 1)
+        return new NDList(startEnd.get(0).squeeze(2), startEnd.get(1).squeeze(2));
     }
 
     /**

@@ -7,6 +7,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.sparkformers.nn.AttentionMasks;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -73,16 +75,10 @@ public final class BertModel extends BertPreTrainedModel {
         NDArray attentionMask = inputs.size() > 1 ? inputs.get(1) : m.ones(bt, DataType.INT64);
         NDArray tokenTypeIds = inputs.size() > 2 ? inputs.get(2) : m.zeros(bt, DataType.INT64);
         NDArray x = embeddings.forward(ps, new NDList(inputIds, tokenTypeIds), training).head();   // (B, T, H)
-        NDArray mask = extendedMask(attentionMask, x.getDataType());       // (B, 1, 1, T)
+        NDArray mask = AttentionMasks.extended(attentionMask, x.getDataType());       // (B, 1, 1, T)
         NDArray last = encoder.forward(ps, new NDList(x, mask), training).head();
         if (pooler == null) return new NDList(last);
         return new NDList(last, call(pooler, ps, training, last));
-    }
-
-    /** HF {@code get_extended_attention_mask}: (1 - mask) * finfo(dtype).min, (B, T) -> (B, 1, 1, T). */
-    static NDArray extendedMask(NDArray attentionMask, DataType dtype) {
-        if (dtype != DataType.FLOAT32) throw new IllegalStateException("only float32 models are supported, got " + dtype);
-        return attentionMask.toType(dtype, false).expandDims(1).expandDims(1).neg().add(1f).mul(-Float.MAX_VALUE);
     }
 
     private void checkLength(long seqLen) {
