@@ -61,7 +61,7 @@ public final class BertEmbeddings extends HfBlock {
      * BERT: 0..T-1. RoBERTa ({@code create_position_ids_from_input_ids}): real tokens count up from
      * padding_idx + 1, padding tokens get padding_idx.
      */
-    NDArray positionIds(NDArray inputIds) {
+    public NDArray positionIds(NDArray inputIds) {
         int seqLen = (int) inputIds.getShape().get(1);
         if (!robertaPositions) {
             return inputIds.getManager().arange(0, seqLen, 1, DataType.INT64).expandDims(0);   // (T) -> (1, T)
