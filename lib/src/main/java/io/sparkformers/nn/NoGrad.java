@@ -1,7 +1,5 @@
 package io.sparkformers.nn;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
@@ -27,14 +25,6 @@ public final class NoGrad implements AutoCloseable {
     /** Whether PyTorch records operations for autograd in this thread. */
     public static boolean isGradMode() {
         return JniUtils.isGradMode();
-    }
-
-    /**
-     * Whether {@code array} is the output of a recorded autograd graph (has a grad_fn). DJL's
-     * {@code hasGradient()} reports only {@code requires_grad} of leaves, so it cannot tell.
-     */
-    public static boolean isRecorded(NDArray array) {
-        return !JniUtils.getGradientFunctionNames((PtNDArray) array).isEmpty();
     }
 
     @Override
