@@ -132,7 +132,6 @@ class StateDictTest {
     void pretrainingCheckpointIgnoresKnownUnusedKeys() {
         var mlm = init(new BertForMaskedLM(BertConfig.tiny()));
         Map<String, Tensor> ckpt = new LinkedHashMap<>(StateDict.of(init(new BertModel(BertConfig.tiny()))));
-        ckpt.keySet().removeIf(k -> false);
         Map<String, Tensor> pretraining = new LinkedHashMap<>();
         ckpt.forEach((k, v) -> pretraining.put("bert." + k, v));
         StateDict.of(mlm).forEach((k, v) -> { if (k.startsWith("cls.")) pretraining.put(k, v); });
