@@ -1,0 +1,67 @@
+package io.sparkformers.nn;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkformers.nn.bert.BertConfig;
+import io.sparkformers.nn.bert.BertForMaskedLM;
+import io.sparkformers.nn.bert.BertForQuestionAnswering;
+import io.sparkformers.nn.bert.BertForSequenceClassification;
+import io.sparkformers.nn.bert.BertForTokenClassification;
+import io.sparkformers.nn.bert.BertModel;
+import io.sparkformers.nn.distilbert.DistilBertConfig;
+import io.sparkformers.nn.distilbert.DistilBertForMaskedLM;
+import io.sparkformers.nn.distilbert.DistilBertForSequenceClassification;
+import io.sparkformers.nn.distilbert.DistilBertModel;
+
+import java.util.List;
+
+/**
+ * HF's {@code AutoModel…from_config}: config.json ({@code model_type}) + task → the architecture's block, not yet
+ * initialised. Its {@link PretrainedModel#baseModelPrefix()} is what checkpoints of the base model are stored
+ * under. Unsupported combinations fail with the supported list.
+ */
+public final class AutoModels {
+
+    /** {@code model_type} values with at least one task. */
+    public static final List<String> SUPPORTED_MODEL_TYPES = List.of("bert", "roberta", "xlm-roberta", "distilbert");
+
+    private AutoModels() { }
+
+    /** The block for {@code task} described by an HF config.json object. */
+    public static PretrainedModel fromConfig(JsonNode config, Task task) {
+        JsonNode type = config.get("model_type");
+        String modelType = type == null ? null : type.asText();
+        if (modelType == null || !SUPPORTED_MODEL_TYPES.contains(modelType)) {
+            throw new IllegalArgumentException("unsupported model_type '" + modelType + "' (supported: "
+                    + SUPPORTED_MODEL_TYPES + ")");
+        }
+        return "distilbert".equals(modelType)
+                ? forDistilBert(DistilBertConfig.fromJson(config), task)
+                : forBert(BertConfig.fromJson(config), task);
+    }
+
+    /** BERT, RoBERTa, XLM-RoBERTa. RoBERTa sequence classification and masked LM have other head layouts: refused. */
+    public static PretrainedModel forBert(BertConfig c, Task task) {
+        return switch (task) {
+            case BASE -> new BertModel(c, true);
+            case SEQUENCE_CLASSIFICATION -> new BertForSequenceClassification(c);
+            case TOKEN_CLASSIFICATION -> new BertForTokenClassification(c);
+            case QUESTION_ANSWERING -> new BertForQuestionAnswering(c);
+            case MASKED_LM -> new BertForMaskedLM(c);
+            case SENTENCE_EMBEDDING -> new SentenceEmbedding(new BertModel(c, false), c.hiddenSize(),
+                    SentenceEmbedding.Pooling.MEAN, true);
+        };
+    }
+
+    /** DistilBERT: base, sequence classification, masked LM and sentence embeddings. */
+    public static PretrainedModel forDistilBert(DistilBertConfig c, Task task) {
+        return switch (task) {
+            case BASE -> new DistilBertModel(c);
+            case SEQUENCE_CLASSIFICATION -> new DistilBertForSequenceClassification(c);
+            case MASKED_LM -> new DistilBertForMaskedLM(c);
+            case SENTENCE_EMBEDDING -> new SentenceEmbedding(new DistilBertModel(c), c.dim(),
+                    SentenceEmbedding.Pooling.MEAN, true);
+            default -> throw new IllegalArgumentException("task " + task + " is not supported for distilbert "
+                    + "(supported: [BASE, SEQUENCE_CLASSIFICATION, MASKED_LM, SENTENCE_EMBEDDING])");
+        };
+    }
+}

@@ -1,0 +1,85 @@
+package io.sparkformers.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.util.PairList;
+
+/**
+ * PyTorch {@code nn.Embedding(num, dim, padding_idx)}: a lookup table with its parameter named {@code weight}
+ * (DJL's Embedding says "embedding" and maps unknown items). Input: int64 ids of any shape; output: that shape
+ * plus {@code dim}.
+ */
+public final class Embedding extends AbstractBlock {
+
+    private final long numEmbeddings;
+    private final long dim;
+    private final Integer paddingIdx;
+    private final Parameter weight;
+    private Initializer fixedInit;
+
+    /**
+     * @param numEmbeddings rows of the table
+     * @param dim           width of each row
+     * @param paddingIdx    row HF initialises to zeros ({@code padding_idx}), or null
+     */
+    public Embedding(long numEmbeddings, long dim, Integer paddingIdx) {
+        if (numEmbeddings <= 0 || dim <= 0) {
+            throw new IllegalArgumentException("Embedding(" + numEmbeddings + ", " + dim + ") needs positive sizes");
+        }
+        if (paddingIdx != null && (paddingIdx < 0 || paddingIdx >= numEmbeddings)) {
+            throw new IllegalArgumentException("padding_idx " + paddingIdx + " outside [0, " + numEmbeddings + ")");
+        }
+        this.numEmbeddings = numEmbeddings;
+        this.dim = dim;
+        this.paddingIdx = paddingIdx;
+        weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(numEmbeddings, dim)).build());
+    }
+
+    /** The table, (num, dim); a tied output projection reads it through the parameter store. */
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** Makes the table a fixed function (e.g. sinusoids) that HF's random init must not replace. */
+    public Embedding withFixedInitializer(Initializer init) {
+        fixedInit = init;
+        weight.setInitializer(init);
+        return this;
+    }
+
+    /** The fixed initializer, or null when HF's normal init applies. */
+    public Initializer fixedInitializer() {
+        return fixedInit;
+    }
+
+    public Integer paddingIdx() {
+        return paddingIdx;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray ids = inputs.singletonOrThrow();
+        NDArray w = ps.getValue(weight, ids.getDevice(), training);
+        return ids.getNDArrayInternal().embedding(ids, w, SparseFormat.DENSE);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0].add(dim)};
+    }
+
+    @Override
+    public void prepare(Shape[] inputShapes) { }
+
+    @Override
+    public String toString() {
+        return "Embedding(" + numEmbeddings + ", " + dim + (paddingIdx == null ? "" : ", padding_idx=" + paddingIdx) + ")";
+    }
+}

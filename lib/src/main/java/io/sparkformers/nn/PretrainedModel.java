@@ -1,0 +1,75 @@
+package io.sparkformers.nn;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * A top-level model block: what HF's {@code PreTrainedModel} knows about loading (base model prefix, keys to
+ * ignore, renamed keys) plus initialisation and inference entry points.
+ * <pre>{@code
+ * BertForSequenceClassification m = new BertForSequenceClassification(cfg);
+ * m.initialize(manager);                                  // HF init, float32
+ * LoadReport r = StateDict.load(m, checkpoint);           // by HF name
+ * NDList out = m.predict(new NDList(inputIds, attentionMask));   // no grad, no dropout
+ * }</pre>
+ */
+public abstract class PretrainedModel extends HfBlock {
+
+
+    protected PretrainedModel() {
+        super();
+    }
+
+    /** HF {@code base_model_prefix}: the child holding the encoder in heads ("bert", "roberta", "distilbert"). */
+    public abstract String baseModelPrefix();
+
+    /** True for the bare encoder (its keys carry no prefix); false for models with a head around it. */
+    public boolean isBaseModel() {
+        return false;
+    }
+
+    /** HF {@code initializer_range}: std of the normal initialisation of new weights. */
+    public abstract double initializerRange();
+
+    /** Number of NDList inputs the model takes at most (ids, mask, and token types for BERT). */
+    protected abstract int numInputs();
+
+    /**
+     * Checkpoint keys (model-side names, after prefix handling) that are known not to be weights of this model:
+     * tied copies, pre-training heads, buffers. They are listed in {@link LoadReport#ignored()}.
+     */
+    public List<Pattern> ignoredOnLoad() {
+        return List.of(Pattern.compile("(.*\\.)?embeddings\\.position_ids"));
+    }
+
+    /** Checkpoint key → model key renames (HF aliases such as {@code cls.predictions.decoder.bias}). */
+    public Map<String, String> checkpointAliases() {
+        return Map.of();
+    }
+
+    /** Allocates every parameter with HF's initialisation in float32; loading then overwrites by name. */
+    public PretrainedModel initialize(NDManager manager) {
+        HfInit.apply(this, initializerRange());
+        Shape[] shapes = new Shape[numInputs()];
+        java.util.Arrays.fill(shapes, new Shape(1, 1));
+        initialize(manager, DataType.FLOAT32, shapes);
+        return this;
+    }
+
+    /**
+     * Inference forward: dropout off and no autograd graph in this thread (grad mode is on by default in every
+     * new thread). Outputs are attached to the inputs' manager.
+     */
+    public NDList predict(NDList inputs) {
+        try (NoGrad g = NoGrad.enter()) {
+            return forward(new ParameterStore(inputs.head().getManager(), false), inputs, false);
+        }
+    }
+}

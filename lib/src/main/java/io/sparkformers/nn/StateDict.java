@@ -1,0 +1,161 @@
+package io.sparkformers.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import io.sparkformers.safetensors.DType;
+import io.sparkformers.safetensors.Tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Weights in and out by HF name, like {@code model.load_state_dict} inside {@code from_pretrained} and
+ * {@code model.state_dict()} inside {@code save_pretrained}. Names come from {@link ParameterNames}.
+ *
+ * <p>Key handling, in order (one table, nothing else is renamed):
+ * <ol>
+ *   <li>TF-era LayerNorm names: {@code LayerNorm.gamma} → {@code LayerNorm.weight}, {@code .beta} → {@code .bias};</li>
+ *   <li>base model prefix: a base checkpoint ({@code embeddings.…}) loads into a head ({@code bert.embeddings.…})
+ *       and a head checkpoint into a base model (its head keys become unexpected), as HF does;</li>
+ *   <li>{@link PretrainedModel#checkpointAliases()} (e.g. {@code cls.predictions.decoder.bias});</li>
+ *   <li>{@link PretrainedModel#ignoredOnLoad()}: skipped and listed as ignored.</li>
+ * </ol>
+ */
+public final class StateDict {
+
+    /**
+     * @param strict                fail on any missing, unexpected or mismatched key (PyTorch {@code strict=True})
+     * @param ignoreMismatchedSizes keep the fresh initialisation for size mismatches instead of failing (HF option)
+     */
+    public record Options(boolean strict, boolean ignoreMismatchedSizes) {
+        /** HF {@code from_pretrained} defaults: missing keys initialised, unexpected keys reported, mismatch fails. */
+        public static final Options HF = new Options(false, false);
+        public static final Options STRICT = new Options(true, false);
+    }
+
+    private StateDict() { }
+
+    /** Loads with HF {@code from_pretrained} defaults ({@link Options#HF}). */
+    public static LoadReport load(PretrainedModel model, Map<String, Tensor> checkpoint) {
+        return load(model, checkpoint, Options.HF);
+    }
+
+    /**
+     * Copies checkpoint tensors into the (initialised) model's parameters. Disagreements are gathered first and
+     * reported together; nothing is written when the load fails. F16/BF16/F64 are converted to float32.
+     *
+     * @throws WeightLoadException on a size mismatch (unless tolerated) or, when strict, on any disagreement
+     */
+    public static LoadReport load(PretrainedModel model, Map<String, Tensor> checkpoint, Options options) {
+        Map<String, ParameterNames.Entry> params = ParameterNames.of(model);
+        Map<String, Tensor> renamed = renameKeys(model, params, checkpoint);
+
+        List<String> ignored = new ArrayList<>();
+        List<String> unexpected = new ArrayList<>();
+        List<String> mismatched = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        List<String> newlyInitialized = new ArrayList<>();
+        Map<Parameter, Tensor> toCopy = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : renamed.entrySet()) {
+            String key = e.getKey();
+            ParameterNames.Entry target = params.get(key);
+            if (target == null) {
+                (matchesAny(model.ignoredOnLoad(), key) ? ignored : unexpected).add(key);
+                continue;
+            }
+            Tensor t = e.getValue();
+            Shape want = target.parameter().getShape();
+            if (!Arrays.equals(want.getShape(), t.shape()) || !t.dtype().isFloatingPoint()) {
+                mismatched.add(key + ": checkpoint " + t.dtype() + Arrays.toString(t.shape()) + " vs model F32"
+                        + Arrays.toString(want.getShape()));
+                if (options.ignoreMismatchedSizes()) newlyInitialized.add(key);
+                continue;
+            }
+            toCopy.put(target.parameter(), t);
+        }
+        for (String name : params.keySet()) {
+            if (!renamed.containsKey(name)) {
+                missing.add(name);
+                newlyInitialized.add(name);
+            }
+        }
+        LoadReport report = new LoadReport(missing, unexpected, mismatched, newlyInitialized, ignored);
+        boolean fail = options.strict() ? !report.isExact() : !mismatched.isEmpty() && !options.ignoreMismatchedSizes();
+        if (fail) throw new WeightLoadException(model.getClass().getSimpleName(), report);
+
+        try (NoGrad g = NoGrad.enter()) {                  // in-place writes into leaves that require grad
+            toCopy.forEach((p, t) -> copyInto(p.getArray(), t));
+        }
+        return report;
+    }
+
+    /** Checkpoint keys renamed into model names: gamma/beta, base model prefix, then the model's aliases. */
+    private static Map<String, Tensor> renameKeys(PretrainedModel model, Map<String, ParameterNames.Entry> params,
+                                                  Map<String, Tensor> checkpoint) {
+        String prefix = model.baseModelPrefix() + ".";
+        boolean ckptHasPrefix = checkpoint.keySet().stream().anyMatch(k -> k.startsWith(prefix));
+        boolean modelHasPrefix = params.keySet().stream().anyMatch(k -> k.startsWith(prefix));
+        Map<String, String> aliases = model.checkpointAliases();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : checkpoint.entrySet()) {
+            String k = e.getKey();
+            if (k.endsWith("LayerNorm.gamma")) k = k.substring(0, k.length() - 5) + "weight";
+            if (k.endsWith("LayerNorm.beta")) k = k.substring(0, k.length() - 4) + "bias";
+            if (modelHasPrefix && !ckptHasPrefix) {
+                k = prefix + k;                               // base checkpoint into a head
+            } else if (!modelHasPrefix && ckptHasPrefix && k.startsWith(prefix)) {
+                k = k.substring(prefix.length());             // head checkpoint into the base model
+            }
+            String alias = aliases.get(k);
+            if (alias != null) {
+                if (checkpoint.containsKey(alias) || out.containsKey(alias)) continue;   // same tensor twice
+                k = alias;
+            }
+            out.put(k, e.getValue());
+        }
+        return out;
+    }
+
+    private static boolean matchesAny(List<Pattern> patterns, String key) {
+        return patterns.stream().anyMatch(p -> p.matcher(key).matches());
+    }
+
+    /** Writes {@code t} into {@code target} (float32, same shape) without aliasing the checkpoint's buffer. */
+    private static void copyInto(NDArray target, Tensor t) {
+        ByteBuffer direct = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 4)).order(ByteOrder.nativeOrder());
+        if (t.dtype() == DType.F32 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+            direct.put(t.data());
+        } else {
+            direct.asFloatBuffer().put(t.toFloatArray());
+        }
+        direct.rewind();
+        target.set(direct);
+    }
+
+    /**
+     * The model's weights by HF name as float32 tensors ({@code state_dict()}): tied weights appear once, under
+     * their owner's name, as in HF's safetensors files. The tensors own copies of the values.
+     */
+    public static Map<String, Tensor> of(PretrainedModel model) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (ParameterNames.Entry e : ParameterNames.of(model).values()) {
+            NDArray a = e.parameter().getArray();
+            if (a.getDataType() != DataType.FLOAT32) {
+                throw new IllegalStateException(e.name() + " is " + a.getDataType() + "; state dicts are float32");
+            }
+            ByteBuffer bytes = a.toByteBuffer();
+            ByteBuffer copy = ByteBuffer.allocate(bytes.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+            copy.asFloatBuffer().put(bytes.order(ByteOrder.nativeOrder()).asFloatBuffer());
+            out.put(e.name(), new Tensor(DType.F32, a.getShape().getShape(), copy));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,48 @@
+package io.sparkformers.nn.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.sparkformers.nn.HfBlock;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Port of HF {@code BertEncoder}: {@code layer.0 … layer.(L-1)} applied in turn.
+ * Inputs: hidden_states (B, T, H), extended mask (B, 1, 1, T). Output: last hidden state (B, T, H).
+ */
+public final class BertEncoder extends HfBlock {
+
+    private final List<BertLayer> layers = new ArrayList<>();
+
+    public BertEncoder(BertConfig c) {
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            layers.add(addChildBlock("layer." + i, new BertLayer(c)));
+        }
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0);
+        NDArray mask = inputs.get(1);
+        for (BertLayer layer : layers) {
+            x = layer.forward(ps, new NDList(x, mask), training).head();    // (B, T, H)
+        }
+        return new NDList(x);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        for (BertLayer layer : layers) layer.initialize(manager, dataType, inputShapes);
+    }
+}

@@ -1,0 +1,50 @@
+package io.sparkformers.nn.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.LayerNorm;
+
+/**
+ * Port of HF {@code BertOutput}: LayerNorm(dropout(dense(intermediate)) + attention output).
+ * Inputs: intermediate (B, T, I), residual (B, T, H). Output (B, T, H).
+ */
+public final class BertOutput extends HfBlock {
+
+    private final Linear dense;
+    private final LayerNorm layerNorm;
+    private final Dropout dropout;
+
+    public BertOutput(BertConfig c) {
+        dense = addChildBlock("dense", Linear.builder().setUnits(c.hiddenSize()).build());
+        layerNorm = addChildBlock("LayerNorm", new LayerNorm(c.hiddenSize(), c.layerNormEps()));
+        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray h = inputs.get(0);
+        NDArray residual = inputs.get(1);                                   // (B, T, H)
+        h = call(dropout, ps, training, call(dense, ps, training, h));     // (B, T, H)
+        return new NDList(call(layerNorm, ps, training, h.add(residual)));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[1]};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        dense.initialize(manager, dataType, inputShapes[0]);
+        layerNorm.initialize(manager, dataType, inputShapes[1]);
+        dropout.initialize(manager, dataType, inputShapes[1]);
+    }
+}
