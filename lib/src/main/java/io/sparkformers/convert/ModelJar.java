@@ -74,6 +74,13 @@ public final class ModelJar implements Closeable {
         }
     }
 
+    /** Copies the ONNX entry to a file (ONNX Runtime and other tools read models from files). */
+    public void extractOnnx(java.nio.file.Path target) throws IOException {
+        try (InputStream in = zip.getInputStream(onnx)) {
+            java.nio.file.Files.copy(in, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
     /** The tokenizer json bytes, unchanged. */
     public byte[] readTokenizerJson() throws IOException {
         try (InputStream in = zip.getInputStream(tokenizer)) {

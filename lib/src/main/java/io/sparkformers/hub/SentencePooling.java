@@ -21,6 +21,9 @@ public record SentencePooling(Mode mode, boolean normalize) {
 
     public enum Mode { CLS, MEAN }
 
+    /** What a sentence-embedding model without sentence-transformers files gets: mean pooling, L2-normalised. */
+    public static final SentencePooling DEFAULT = new SentencePooling(Mode.MEAN, true);
+
     /** Reads {@code modules.json} and the pooling config from a checkpoint folder; empty when the folder has none. */
     public static Optional<SentencePooling> read(Path dir) throws IOException {
         Path modulesFile = dir.resolve("modules.json");

@@ -12,6 +12,8 @@ import io.sparkformers.nn.distilbert.DistilBertForMaskedLM;
 import io.sparkformers.nn.distilbert.DistilBertForSequenceClassification;
 import io.sparkformers.nn.distilbert.DistilBertModel;
 
+import io.sparkformers.hub.SentencePooling;
+
 import java.util.List;
 
 /**
@@ -39,6 +41,14 @@ public final class AutoModels {
                 : forBert(BertConfig.fromJson(config), task);
     }
 
+    /** A sentence-embedding model: the config's base model, then the given pooling. */
+    public static PretrainedModel sentenceEmbedding(JsonNode config, SentencePooling pooling) {
+        PretrainedModel base = fromConfig(config, Task.BASE);
+        PretrainedModel encoder = base instanceof BertModel ? new BertModel(BertConfig.fromJson(config), false) : base;
+        long hidden = config.has("hidden_size") ? config.get("hidden_size").asLong() : config.path("dim").asLong();
+        return new SentenceEmbedding(encoder, hidden, pooling);
+    }
+
     /** BERT, RoBERTa, XLM-RoBERTa. RoBERTa sequence classification and masked LM have other head layouts: refused. */
     public static PretrainedModel forBert(BertConfig c, Task task) {
         return switch (task) {
@@ -48,7 +58,7 @@ public final class AutoModels {
             case QUESTION_ANSWERING -> new BertForQuestionAnswering(c);
             case MASKED_LM -> new BertForMaskedLM(c);
             case SENTENCE_EMBEDDING -> new SentenceEmbedding(new BertModel(c, false), c.hiddenSize(),
-                    SentenceEmbedding.Pooling.MEAN, true);
+                    SentencePooling.DEFAULT);
         };
     }
 
@@ -59,7 +69,7 @@ public final class AutoModels {
             case SEQUENCE_CLASSIFICATION -> new DistilBertForSequenceClassification(c);
             case MASKED_LM -> new DistilBertForMaskedLM(c);
             case SENTENCE_EMBEDDING -> new SentenceEmbedding(new DistilBertModel(c), c.dim(),
-                    SentenceEmbedding.Pooling.MEAN, true);
+                    SentencePooling.DEFAULT);
             default -> throw new IllegalArgumentException("task " + task + " is not supported for distilbert "
                     + "(supported: [BASE, SEQUENCE_CLASSIFICATION, MASKED_LM, SENTENCE_EMBEDDING])");
         };

@@ -1,5 +1,6 @@
 package io.sparkformers.nn;
 
+import io.sparkformers.hub.SentencePooling;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -20,21 +21,17 @@ import java.util.regex.Pattern;
  */
 public final class SentenceEmbedding extends PretrainedModel {
 
-    /** How token vectors become one vector. */
-    public enum Pooling { MEAN, CLS }
-
     private final PretrainedModel encoder;
     private final long hiddenSize;
-    private final Pooling pooling;
-    private final boolean normalize;
+    private final SentencePooling pooling;
 
     /**
      * @param encoder    a base model ({@link PretrainedModel#isBaseModel()}) whose first output is (B, T, H)
      * @param hiddenSize H
-     * @param pooling    MEAN (sum of mask-weighted vectors / max(mask sum, 1e-9)) or CLS (first token)
-     * @param normalize  divide by max(L2 norm, 1e-12), as {@code F.normalize}
+     * @param pooling    MEAN (sum of mask-weighted vectors / max(mask sum, 1e-9)) or CLS (first token), then, if
+     *                   normalising, divide by max(L2 norm, 1e-12), as {@code F.normalize}
      */
-    public SentenceEmbedding(PretrainedModel encoder, long hiddenSize, Pooling pooling, boolean normalize) {
+    public SentenceEmbedding(PretrainedModel encoder, long hiddenSize, SentencePooling pooling) {
         if (!encoder.isBaseModel()) {
             throw new IllegalArgumentException("SentenceEmbedding wraps a base model, not "
                     + encoder.getClass().getSimpleName());
@@ -42,7 +39,10 @@ public final class SentenceEmbedding extends PretrainedModel {
         this.encoder = addChildBlock(encoder.baseModelPrefix(), encoder);
         this.hiddenSize = hiddenSize;
         this.pooling = pooling;
-        this.normalize = normalize;
+    }
+
+    public SentencePooling pooling() {
+        return pooling;
     }
 
     public PretrainedModel encoder() {
@@ -73,7 +73,7 @@ public final class SentenceEmbedding extends PretrainedModel {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray hidden = encoder.forward(ps, inputs, training).head();      // (B, T, H)
         NDArray pooled;
-        if (pooling == Pooling.CLS) {
+        if (pooling.mode() == SentencePooling.Mode.CLS) {
             pooled = hidden.get(new NDIndex(":, 0"));                       // (B, T, H) -> (B, H)
         } else {
             NDArray mask = inputs.size() > 1
@@ -82,7 +82,7 @@ public final class SentenceEmbedding extends PretrainedModel {
             pooled = hidden.mul(mask).sum(new int[] {1})                    // (B, H)
                     .div(mask.sum(new int[] {1}).maximum(1e-9f));           // (B, 1)
         }
-        return new NDList(normalize ? pooled.normalize(2, 1, 1e-12) : pooled);
+        return new NDList(pooling.normalize() ? pooled.normalize(2, 1, 1e-12) : pooled);
     }
 
     @Override

@@ -1,0 +1,109 @@
+package io.sparkformers.nn;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.HfCheckpointWriter;
+import io.sparkformers.hub.SentencePooling;
+import io.sparkformers.hub.TextTokenizer;
+import io.sparkformers.safetensors.SafetensorsCheckpoint;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * HF's {@code AutoModelFor….from_pretrained(dir)} and {@code save_pretrained(dir)}: a checkpoint folder + a task → an
+ * initialised block with the checkpoint's weights, on one device, owning the native memory of its parameters
+ * (freed by {@link #close()}). Loading follows HF: weights the head needs but the checkpoint lacks are newly
+ * initialised and listed in {@link #loadReport()}; a shape mismatch fails with every disagreement named.
+ */
+public final class HfModel implements AutoCloseable {
+    private final HfCheckpoint checkpoint;
+    private final Task task;
+    private final PretrainedModel block;
+    private final NDManager manager;
+    private final LoadReport loadReport;
+
+    private HfModel(HfCheckpoint checkpoint, Task task, PretrainedModel block, NDManager manager, LoadReport report) {
+        this.checkpoint = checkpoint;
+        this.task = task;
+        this.block = block;
+        this.manager = manager;
+        this.loadReport = report;
+    }
+
+    /** Loads a checkpoint folder on the CPU. */
+    public static HfModel fromPretrained(Path dir, Task task) throws IOException {
+        return fromPretrained(HfCheckpoint.open(dir), task, Device.cpu());
+    }
+
+    /** Loads a checkpoint for a task onto a device; sentence embeddings pool as the checkpoint's modules.json says. */
+    public static HfModel fromPretrained(HfCheckpoint checkpoint, Task task, Device device) throws IOException {
+        ObjectNode config = checkpoint.config();
+        PretrainedModel block = task == Task.SENTENCE_EMBEDDING
+                ? AutoModels.sentenceEmbedding(config, checkpoint.pooling().orElse(SentencePooling.DEFAULT))
+                : AutoModels.fromConfig(config, task);
+        NDManager manager = NDManager.newBaseManager(device);
+        try (SafetensorsCheckpoint weights = checkpoint.openWeights()) {
+            block.initialize(manager);
+            LoadReport report = StateDict.load(block, weights.readAll());
+            return new HfModel(checkpoint, task, block, manager, report);
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    public PretrainedModel block() {
+        return block;
+    }
+
+    public Task task() {
+        return task;
+    }
+
+    public HfCheckpoint checkpoint() {
+        return checkpoint;
+    }
+
+    public LoadReport loadReport() {
+        return loadReport;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** Inference: dropout off, no autograd. Outputs belong to the inputs' manager. */
+    public NDList predict(NDList inputs) {
+        return block.predict(inputs);
+    }
+
+    /** The checkpoint's tokenizer, truncating at {@code maxLength} (capped by the checkpoint's own limit). */
+    public TextTokenizer tokenizer(int maxLength) throws IOException {
+        return TextTokenizer.load(checkpoint, maxLength);
+    }
+
+    /**
+     * Writes the model as an HF checkpoint folder: config.json (architectures set to this block's class), weights,
+     * the source's tokenizer files and sentence-transformers pooling.
+     */
+    public void savePretrained(Path dir) throws IOException {
+        ObjectNode config = checkpoint.config();
+        PretrainedModel named = block instanceof SentenceEmbedding se ? se.encoder() : block;
+        config.putArray("architectures").add(named.getClass().getSimpleName());
+        Optional<SentencePooling> pooling = block instanceof SentenceEmbedding se
+                ? Optional.of(se.pooling()) : checkpoint.pooling();
+        HfCheckpointWriter.write(dir, config, StateDict.of(block), Files.readAllBytes(checkpoint.tokenizerJson()),
+                checkpoint.tokenizerConfig(), pooling);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
