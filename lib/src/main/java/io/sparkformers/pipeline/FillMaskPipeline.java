@@ -1,0 +1,123 @@
+package io.sparkformers.pipeline;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.sparkformers.hub.TextTokenizer;
+import io.sparkformers.hub.TokenBatch;
+import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.Task;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * HF {@code pipeline("fill-mask")}: for every mask token in a text, the {@code top_k} most likely tokens with their
+ * probability and the text with the mask filled in. Options and output follow {@code FillMaskPipeline}: {@code top_k}
+ * (default 5) and {@code targets} (score only these words; a word that is not one vocabulary entry is scored by its
+ * first sub-token, as HF does).
+ */
+public final class FillMaskPipeline implements AutoCloseable {
+
+    /** One candidate: HF's {@code {score, token, token_str, sequence}}. */
+    public record Candidate(double score, long token, String tokenStr, String sequence) {}
+
+    private final HfModel model;
+    private final TextTokenizer tokenizer;
+    private final long maskId;
+
+    public FillMaskPipeline(HfModel model, TextTokenizer tokenizer) {
+        if (model.task() != Task.MASKED_LM) {
+            throw new IllegalArgumentException("fill-mask needs a masked-LM model, got one loaded for " + model.task());
+        }
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.maskId = tokenizer.singleTokenId(tokenizer.config().maskToken());
+    }
+
+    /**
+     * Fills the masks of each text. The result has one list per text, holding one candidate list per mask token
+     * (HF flattens that to a single list when a text has one mask; {@link #flattenLikeHf} does the same for output).
+     *
+     * @param targets null for the whole vocabulary, else the words to score
+     */
+    public List<List<List<Candidate>>> fill(List<String> texts, int topK, List<String> targets) {
+        if (topK <= 0) throw new IllegalArgumentException("top_k must be > 0, got " + topK);
+        long[] targetIds = targets == null ? null : targetIds(targets);
+        TokenBatch batch = tokenizer.encodeBatch(texts, null);
+        List<List<List<Candidate>>> results = new ArrayList<>();
+        try (NDManager scope = model.manager().newSubManager()) {
+            Shape shape = new Shape(batch.batchSize(), batch.seqLength());
+            NDList out = model.predict(new NDList(scope.create(batch.inputIds(), shape),
+                    scope.create(batch.attentionMask(), shape), scope.create(batch.tokenTypeIds(), shape)));
+            NDArray logits = out.head();                                      // (B, T, V)
+            for (int row = 0; row < batch.batchSize(); row++) {
+                long[] ids = Arrays.copyOfRange(batch.inputIds(), row * batch.seqLength(),
+                        row * batch.seqLength() + batch.lengths()[row]);
+                List<List<Candidate>> perMask = new ArrayList<>();
+                for (int pos = 0; pos < ids.length; pos++) {
+                    if (ids[pos] != maskId) continue;
+                    float[] probs = logits.get(row, pos).softmax(0).toFloatArray();   // (V,)
+                    perMask.add(candidates(ids, pos, probs, topK, targetIds));
+                }
+                if (perMask.isEmpty()) {
+                    throw new IllegalArgumentException("no mask token (" + tokenizer.config().maskToken()
+                            + ") found in text " + row + ": '" + abbreviate(texts.get(row)) + "'");
+                }
+                results.add(perMask);
+            }
+        }
+        return results;
+    }
+
+    private List<Candidate> candidates(long[] ids, int pos, float[] probs, int topK, long[] targetIds) {
+        long[] pool = targetIds;
+        if (pool == null) {
+            pool = new long[probs.length];
+            for (int i = 0; i < pool.length; i++) pool[i] = i;
+        }
+        // partial selection of the top k by probability; ties keep the lower id first, as torch.topk on CPU does
+        Integer[] order = new Integer[pool.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        final long[] p = pool;
+        Arrays.sort(order, (a, b) -> probs[(int) p[a]] != probs[(int) p[b]]
+                ? Float.compare(probs[(int) p[b]], probs[(int) p[a]]) : Long.compare(p[a], p[b]));
+        List<Candidate> out = new ArrayList<>();
+        for (int k = 0; k < Math.min(topK, order.length); k++) {
+            long token = pool[order[k]];
+            long[] filled = ids.clone();
+            filled[pos] = token;
+            out.add(new Candidate(probs[(int) token], token, tokenizer.decode(new long[] {token}, false),
+                    tokenizer.decode(filled, true)));
+        }
+        return out;
+    }
+
+    private long[] targetIds(List<String> targets) {
+        long[] ids = new long[targets.size()];
+        for (int i = 0; i < ids.length; i++) {
+            long[] pieces = tokenizer.encode(targets.get(i)).getIds();
+            // pieces[0] is [CLS]; the word's first sub-token follows
+            if (pieces.length < 3) throw new IllegalArgumentException("target '" + targets.get(i) + "' has no tokens");
+            ids[i] = pieces[1];
+        }
+        return ids;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    }
+
+    /** HF's output shape: a text with one mask gives a flat candidate list; several masks give a list per mask. */
+    public static Object flattenLikeHf(List<List<Candidate>> perMask) {
+        return perMask.size() == 1 ? perMask.get(0) : perMask;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        model.close();
+    }
+}
