@@ -4,6 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -69,6 +75,8 @@ public final class HubClient {
     private final boolean offline;
     private final Path cacheDir;
     private final HttpClient http;
+    private final Duration etagTimeout;
+    private final Duration downloadTimeout;
 
     /** A client configured from {@code env} (the {@code HF_*} variables); tests pass their own map. */
     public HubClient(Map<String, String> env) {
@@ -82,6 +90,9 @@ public final class HubClient {
                 nonBlank(env.get("HF_TOKEN_PATH")).map(Path::of).orElse(home.resolve("token"))));
         this.offline = nonBlank(env.get("HF_HUB_OFFLINE"))
                 .map(v -> List.of("1", "on", "yes", "true").contains(v.toLowerCase(Locale.ROOT))).orElse(false);
+        // huggingface_hub's names and defaults: seconds to wait for HEAD answers, and for each chunk of a download
+        this.etagTimeout = seconds(env, "HF_HUB_ETAG_TIMEOUT", 10);
+        this.downloadTimeout = seconds(env, "HF_HUB_DOWNLOAD_TIMEOUT", 10);
         this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(Duration.ofSeconds(30)).build();
     }
@@ -221,7 +232,7 @@ public final class HubClient {
     Optional<FileMeta> head(String repoId, String revision, String file) throws IOException {
         URI uri = resolveUrl(repoId, revision, file);
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpResponse<Void> r = send(request(uri).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+            HttpResponse<Void> r = send(request(uri, etagTimeout).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
                     HttpResponse.BodyHandlers.discarding(), repoId, uri);
             int code = r.statusCode();
             HttpHeaders h = r.headers();
@@ -316,35 +327,101 @@ public final class HubClient {
         long have = Files.exists(partial) ? Files.size(partial) : 0;
         URI uri = url;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpRequest.Builder b = request(uri).GET();
+            HttpRequest.Builder b = request(uri, downloadTimeout).GET();
             if (have > 0) b.header("Range", "bytes=" + have + "-");
-            HttpResponse<InputStream> r = send(b.build(), HttpResponse.BodyHandlers.ofInputStream(), repoId, uri);
+            HttpResponse<Flow.Publisher<List<ByteBuffer>>> r = send(b.build(), HttpResponse.BodyHandlers.ofPublisher(),
+                    repoId, uri);
+            BodyReader body = new BodyReader();
+            r.body().subscribe(body);
             int code = r.statusCode();
-            try (InputStream body = r.body()) {
-                if (code >= 300 && code < 400 && r.headers().firstValue("location").isPresent()) {
-                    uri = uri.resolve(r.headers().firstValue("location").get());
-                    continue;
-                }
-                boolean append;
-                if (code == 206 && r.headers().firstValue("content-range").orElse("").startsWith("bytes " + have + "-")) {
-                    append = true;
-                } else if (code == 200) {
-                    append = false;    // the server ignored the Range header: start over
-                } else if (code == 416 || code == 206) {
-                    Files.deleteIfExists(partial);    // the part on disk does not fit the file: start over
-                    have = 0;
-                    continue;
-                } else {
-                    throw httpError(code, r.headers(), repoId, revision, file, uri);
-                }
-                try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
-                    body.transferTo(out);
-                }
-                return;
+            if (code >= 300 && code < 400 && r.headers().firstValue("location").isPresent()) {
+                body.cancel();
+                uri = uri.resolve(r.headers().firstValue("location").get());
+                continue;
             }
+            boolean append;
+            if (code == 206 && r.headers().firstValue("content-range").orElse("").startsWith("bytes " + have + "-")) {
+                append = true;
+            } else if (code == 200) {
+                append = false;    // the server ignored the Range header: start over
+            } else if (code == 416 || code == 206) {
+                body.cancel();
+                Files.deleteIfExists(partial);    // the part on disk does not fit the file: start over
+                have = 0;
+                continue;
+            } else {
+                body.cancel();
+                throw httpError(code, r.headers(), repoId, revision, file, uri);
+            }
+            try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                body.copyTo(out, downloadTimeout, uri);
+            }
+            return;
         }
         throw new HubException(HubException.Reason.PROTOCOL, "more than " + MAX_REDIRECTS + " redirects for " + url);
+    }
+
+    /**
+     * A response body read with a limit on silence: {@link HttpClient} has none once the headers are in, so a stalled
+     * connection would hang the download (and the Spark task) forever. One buffer list is requested at a time.
+     */
+    private static final class BodyReader implements Flow.Subscriber<List<ByteBuffer>> {
+        private static final Object DONE = new Object();
+        private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+        private final CompletableFuture<Flow.Subscription> subscription = new CompletableFuture<>();
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription.complete(s);
+            s.request(1);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> item) {
+            queue.add(item);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            queue.add(t);
+        }
+
+        @Override
+        public void onComplete() {
+            queue.add(DONE);
+        }
+
+        void cancel() {
+            subscription.thenAccept(Flow.Subscription::cancel);
+        }
+
+        @SuppressWarnings("unchecked")
+        void copyTo(OutputStream out, Duration silence, URI uri) throws IOException {
+            while (true) {
+                Object next;
+                try {
+                    next = queue.poll(silence.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    cancel();
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted while downloading " + uri);
+                }
+                if (next == null) {
+                    cancel();
+                    throw new IOException("no data from " + uri + " for " + silence.toSeconds()
+                            + " s (HF_HUB_DOWNLOAD_TIMEOUT)");
+                }
+                if (next == DONE) return;
+                if (next instanceof Throwable t) throw t instanceof IOException io ? io : new IOException(t);
+                for (ByteBuffer b : (List<ByteBuffer>) next) {
+                    byte[] chunk = new byte[b.remaining()];
+                    b.get(chunk);
+                    out.write(chunk);
+                }
+                subscription.join().request(1);
+            }
+        }
     }
 
     private static void verify(Path partial, FileMeta meta, String repoId, String revision, String file, URI url)
@@ -413,8 +490,8 @@ public final class HubClient {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    private HttpRequest.Builder request(URI uri) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
+    private HttpRequest.Builder request(URI uri, Duration timeout) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout)
                 .header("User-Agent", "sparkformers");
         // The token goes to the Hub only: never to the CDN a file redirects to (its URL is pre-signed).
         if (token.isPresent() && sameOrigin(uri, endpoint)) b.header("Authorization", "Bearer " + token.get());
@@ -476,6 +553,15 @@ public final class HubClient {
                         + repoId + "@" + revision + at);
             };
         };
+    }
+
+    private static Duration seconds(Map<String, String> env, String name, int dflt) {
+        String v = nonBlank(env.get(name)).orElse(Integer.toString(dflt));
+        try {
+            return Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a number of seconds, got '" + v + "'", e);
+        }
     }
 
     private static Optional<String> nonBlank(String s) {
