@@ -87,6 +87,23 @@ class HubClientTest {
     }
 
     @Test
+    void headReadsSizeFromContentLengthOrTheLinkedSizeOfLfsFiles() throws IOException {
+        Map<String, byte[]> files = Fixtures.model(1f, 64);
+        String commit = server.commit("acme/tiny-bert", "main", files);
+        HubClient hub = client();
+
+        var config = hub.head("acme/tiny-bert", "main", "config.json").orElseThrow();
+        var weights = hub.head("acme/tiny-bert", "main", "model.safetensors").orElseThrow();
+
+        assertEquals(new HubClient.FileMeta(commit, FakeHub.gitBlobSha1(files.get("config.json")),
+                files.get("config.json").length), config);
+        assertEquals(new HubClient.FileMeta(commit, FakeHub.sha256(files.get("model.safetensors")),
+                files.get("model.safetensors").length), weights);
+        assertTrue(hub.head("acme/tiny-bert", "main", "vocab.txt").isEmpty());
+        assertTrue(server.seen.stream().noneMatch(s -> s.server().equals("cdn")), "HEAD does not follow the CDN redirect");
+    }
+
+    @Test
     void cachedBlobsAreNotDownloadedAgain() throws IOException {
         server.commit("acme/tiny-bert", "main", Fixtures.model(1f, 64));
         client().snapshot("acme/tiny-bert", "main");

@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * Child-JVM side of {@link ModelCacheTest#twoJvmsRacingFillOneCompleteCopy}: prints "ready", waits for the go file
- * so both JVMs ask at the same moment, asks the cache for the source, prints its copy count and folder.
+ * so both JVMs ask at the same moment, asks the cache for the source, prints when it asked and got the folder
+ * (ms since the epoch), its copy count and the folder.
  * Arguments: cache root, source URI, go file.
  */
 public final class ModelCacheRace {
@@ -17,7 +18,10 @@ public final class ModelCacheRace {
         System.out.flush();
         long deadline = System.currentTimeMillis() + 60_000;
         while (!Files.exists(go) && System.currentTimeMillis() < deadline) Thread.onSpinWait();
+        long start = System.currentTimeMillis();
         Path dir = cache.copyOf(args[1], Map.of());
+        long end = System.currentTimeMillis();
+        System.out.println("asked=" + start + " got=" + end);
         System.out.println("copies=" + ModelCache.copiesMade() + " dir=" + dir);
     }
 }

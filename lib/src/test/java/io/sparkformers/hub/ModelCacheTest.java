@@ -184,7 +184,7 @@ class ModelCacheTest {
             copies += Integer.parseInt(m.group(1));
             dirs.add(m.group(2).strip());
         }
-        assertEquals(1, copies, "exactly one JVM copies");
+        assertEquals(1, copies, "exactly one JVM copies:\n" + read(outs.get(0)) + read(outs.get(1)));
         assertEquals(dirs.get(0), dirs.get(1), "both JVMs use the same folder");
         Path dir = Path.of(dirs.get(0));
         for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "1_Pooling" + File.separator + "config.json")) {
