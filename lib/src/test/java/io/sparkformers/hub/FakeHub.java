@@ -150,7 +150,7 @@ final class FakeHub implements AutoCloseable {
             h.set("X-Repo-Commit", commit);
             if (isLfs(file)) {
                 String sha = sha256(bytes);
-                h.set("ETag", "\"" + gitBlobSha1(("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha)
+                h.set("ETag", "\"" + gitBlobSha1(("lfs pointer, oid sha256:" + sha)
                         .getBytes(StandardCharsets.UTF_8)) + "\"");
                 h.set("X-Linked-Etag", "\"" + sha + "\"");
                 h.set("X-Linked-Size", Long.toString(bytes.length));
