@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import io.sparkformers.nn.Losses;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.ParameterNames;
 import io.sparkformers.nn.PretrainedModel;
@@ -73,6 +74,11 @@ public abstract class VisionModel extends PretrainedModel {
         try (NoGrad g = NoGrad.enter()) {
             return features(new ParameterStore(pixelValues.getManager(), false), pixelValues, false);
         }
+    }
+
+    /** Cross-entropy of logits (B, num_labels) against labels (B) int64: HF's single-label classification loss. */
+    public NDArray loss(NDArray logits, NDArray labels) {
+        return Losses.crossEntropy(logits, labels);
     }
 
     /** Names of parameters that take gradients (buffers excluded), in registration order. */
