@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.Losses;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.ParameterNames;
@@ -26,6 +27,9 @@ import java.util.Set;
  * gradients; {@link #trainableParameterNames()} leaves them out and freezing never touches them.
  */
 public abstract class VisionModel extends PretrainedModel {
+
+    /** The model's config.json (HF keys). */
+    public abstract ObjectNode configJson();
 
     /** Channels of pixel_values (3 for RGB). */
     public abstract int numChannels();

@@ -12,6 +12,8 @@ import io.sparkformers.nn.ParameterNames;
 import io.sparkformers.nn.vision.BatchNorm2d;
 import io.sparkformers.nn.vision.VisionModel;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.util.Map;
 
 /**
@@ -45,6 +47,11 @@ public abstract class CnnModel extends VisionModel {
     @Override
     public double initializerRange() {
         return 0.01;
+    }
+
+    @Override
+    public ObjectNode configJson() {
+        return config.toJson();
     }
 
     @Override

@@ -6,6 +6,8 @@ import io.sparkformers.nn.vision.VisionModel;
 
 import java.util.ArrayList;
 import java.util.List;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.util.Map;
 
 /**
@@ -33,6 +35,11 @@ public abstract class ViTPreTrainedModel extends VisionModel {
     @Override
     public double initializerRange() {
         return config.initializerRange();
+    }
+
+    @Override
+    public ObjectNode configJson() {
+        return config.toJson();
     }
 
     @Override
