@@ -168,8 +168,8 @@ class PostprocessingTest {
 
     @Test
     void wordPieceDecodeGluesPiecesAndCleansPunctuation() {
-        assertEquals("new yorker, isn't it?", TokenClassificationPipeline.wordPieceDecode(
-                List.of("new", "york", "##er", ",", "isn", "'", "t", "it", "?")).replace("isn ' t", "isn't"));
+        assertEquals("new yorker, really?", TokenClassificationPipeline.wordPieceDecode(
+                List.of("new", "york", "##er", ",", "really", "?")));
         assertEquals("##er x", TokenClassificationPipeline.wordPieceDecode(List.of("##er", "x")));
         assertEquals(" New York", TokenClassificationPipeline.byteLevelDecode(List.of("ĠNew", "ĠYork")));
     }
@@ -197,7 +197,7 @@ class PostprocessingTest {
         double[] ps = softmax(0, 3, 1, 2, 0);
         double[] pe = softmax(0, 1, 4, 2, 1);
         assertEquals(1, w.spans().size());
-        assertEquals(new Span(5, 6, ps[1] * pe[2]).start(), w.spans().get(0).start());
+        assertEquals(5, w.spans().get(0).start());
         assertEquals(6, w.spans().get(0).end());
         assertEquals(ps[1] * pe[2], w.spans().get(0).score(), 1e-9);
         assertEquals(ps[0] * pe[0], w.nullScore(), 1e-9, "the null score is [CLS]'s start × end");
@@ -208,8 +208,8 @@ class PostprocessingTest {
         // best unconstrained span is ann..today (5..8, 4 tokens)
         float[] start = {0, 0, 0, 0, 0, 5, 0, 0, 0, 0};
         float[] end = {0, 0, 0, 0, 0, 0, 0, 1, 5, 0};
-        assertEquals(new Span(5, 8, 0).start(), QuestionAnsweringPipeline.selectSpans(start, end, P_MASK, 1, 15).spans().get(0).start());
-        assertEquals(8, QuestionAnsweringPipeline.selectSpans(start, end, P_MASK, 1, 15).spans().get(0).end());
+        Span unconstrained = QuestionAnsweringPipeline.selectSpans(start, end, P_MASK, 1, 15).spans().get(0);
+        assertEquals(List.of(5, 8), List.of(unconstrained.start(), unconstrained.end()));
         // max_answer_len 3 allows ann..bob (end 7) at most
         Span s = QuestionAnsweringPipeline.selectSpans(start, end, P_MASK, 1, 3).spans().get(0);
         assertEquals(5, s.start());
