@@ -170,7 +170,7 @@ class TinyModelPipelinesTest {
         try (QuestionAnsweringPipeline p = (QuestionAnsweringPipeline) Pipelines.create("question-answering", qa, o)) {
             Answer a = p.predict(List.of(PipelineInput.qa("which colour", context))).get(0).get(0);
             assertEquals(1.0 / (17 * 17), a.score(), 1e-6);
-            int wordStart = 44 * 0;
+            int wordStart = 0;
             for (int i = 0; i < 44; i++) wordStart += ctx.get(i).length() + 1;
             assertEquals(wordStart, a.start(), "answer starts at word 44: " + a);
             assertEquals(ctx.get(44), a.answer());
