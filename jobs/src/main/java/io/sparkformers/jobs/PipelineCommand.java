@@ -1,10 +1,12 @@
 package io.sparkformers.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sparkformers.hub.Json;
-import io.sparkformers.nn.HfModel;
-import io.sparkformers.nn.Task;
-import io.sparkformers.pipeline.FillMaskPipeline;
+import io.sparkformers.pipeline.Pipeline;
+import io.sparkformers.pipeline.PipelineInput;
+import io.sparkformers.pipeline.PipelineOptions;
+import io.sparkformers.pipeline.Pipelines;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,16 +17,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code sparkformers pipeline <task> …}: HF {@code pipeline()} on texts from the command line or a JSONL file. */
+/**
+ * {@code sparkformers pipeline <task> …}: HF {@code pipeline()} on texts from the command line or a JSONL file.
+ * Flags become {@link PipelineOptions}; the library does the rest. With {@code --json} the output is exactly the
+ * structure HF's pipeline returns for the same inputs.
+ */
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
-        description = "Run an HF pipeline() task in-process on --text values or an --input JSONL file.")
+        description = "Run an HF pipeline() task in-process on --text values (or --question/--context) or an --input JSONL file.")
 public final class PipelineCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Parameters(index = "0", paramLabel = "TASK", description = "Task: fill-mask.")
+    @Parameters(index = "0", paramLabel = "TASK", description = "Task: ${COMPLETION-CANDIDATES}.",
+            completionCandidates = Tasks.class)
     String task;
 
     @Option(names = "--model", required = true, paramLabel = "REF",
@@ -34,60 +42,137 @@ public final class PipelineCommand implements Callable<Integer> {
     @Option(names = "--text", paramLabel = "T", description = "A text to process; repeat for several.")
     List<String> texts = new ArrayList<>();
 
+    @Option(names = "--text-pair", paramLabel = "T2",
+            description = "text-classification: the second segment of the --text at the same position; repeat.")
+    List<String> textPairs = new ArrayList<>();
+
+    @Option(names = "--question", paramLabel = "Q", description = "question-answering: a question; repeat, one per --context.")
+    List<String> questions = new ArrayList<>();
+
+    @Option(names = "--context", paramLabel = "C", description = "question-answering: the context of the --question at the same position.")
+    List<String> contexts = new ArrayList<>();
+
     @Option(names = "--input", paramLabel = "FILE.jsonl",
-            description = "One JSON object per line with a \"text\" field (or one JSON string per line).")
+            description = "One JSON object per line with \"text\" (and \"text_pair\"), or \"question\" and \"context\"; "
+                    + "or one JSON string per line.")
     Path input;
 
-    @Option(names = "--top-k", defaultValue = "5", description = "Candidates per mask (fill-mask; default ${DEFAULT-VALUE}).")
-    int topK;
+    @Option(names = "--top-k", paramLabel = "K|all",
+            description = "Results per input: labels (text-classification; default: the best one), candidates (fill-mask; 5), answers (question-answering; 1); 'all' for every label.")
+    String topK;
+
+    @Option(names = "--function-to-apply", paramLabel = "sigmoid|softmax|none",
+            description = "text-classification: score function (default from the checkpoint's problem_type/num_labels).")
+    String functionToApply;
+
+    @Option(names = "--aggregation-strategy", paramLabel = "none|simple|first|average|max",
+            description = "token-classification: merge tokens into words/entities (default none).")
+    String aggregationStrategy;
+
+    @Option(names = "--ignore-labels", split = ",", paramLabel = "LABEL",
+            description = "token-classification: labels to drop (default O).")
+    List<String> ignoreLabels;
+
+    @Option(names = "--doc-stride", description = "question-answering: tokens shared by consecutive context windows (default min(max-seq-len/2, 128)).")
+    Integer docStride;
+
+    @Option(names = "--max-seq-len", description = "question-answering: tokens per window, question included (default 384).")
+    Integer maxSeqLen;
+
+    @Option(names = "--max-question-len", defaultValue = "64", description = "question-answering: most question tokens (default ${DEFAULT-VALUE}).")
+    int maxQuestionLen;
+
+    @Option(names = "--max-answer-len", defaultValue = "15", description = "question-answering: most answer tokens (default ${DEFAULT-VALUE}).")
+    int maxAnswerLen;
+
+    @Option(names = "--handle-impossible-answer", description = "question-answering: let 'no answer' compete.")
+    boolean handleImpossibleAnswer;
+
+    @Option(names = "--candidate-labels", split = ",", paramLabel = "LABEL",
+            description = "zero-shot-classification: the labels to choose from (comma-separated).")
+    List<String> candidateLabels;
+
+    @Option(names = "--hypothesis-template", description = "zero-shot-classification: {} is the label (default \"This example is {}.\").")
+    String hypothesisTemplate;
+
+    @Option(names = "--multi-label", description = "zero-shot-classification: score labels independently.")
+    boolean multiLabel;
 
     @Option(names = "--targets", split = ",", paramLabel = "WORD",
             description = "fill-mask: score only these words (comma-separated).")
     List<String> targets;
 
-    @Option(names = "--max-length", defaultValue = "512", description = "Tokens kept per text (default ${DEFAULT-VALUE}).")
-    int maxLength;
+    @Option(names = "--batch-size", defaultValue = "8", description = "Inputs per forward pass (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--max-length", description = "Tokens kept per input (default: the checkpoint's limit).")
+    Integer maxLength;
+
+    /** Task names for the help text. */
+    static final class Tasks extends ArrayList<String> {
+        Tasks() {
+            super(Pipelines.TASKS);
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
-        List<String> inputs = readInputs();
-        if (!task.equals("fill-mask")) {
-            throw new IllegalArgumentException("unknown task '" + task + "' (supported: fill-mask)");
-        }
-        try (HfModel m = HfModel.fromPretrained(resolveModel(model), Task.MASKED_LM);
-             FillMaskPipeline pipeline = new FillMaskPipeline(m, m.tokenizer(maxLength))) {
-            var results = pipeline.fill(inputs, topK, targets);
-            List<Object> hf = new ArrayList<>();
-            for (var perText : results) hf.add(FillMaskPipeline.flattenLikeHf(perText));
-            Object output = hf.size() == 1 ? hf.get(0) : hf;
-            if (common.json) {
-                System.out.println(Json.MAPPER.writer().withoutFeatures(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                        .writeValueAsString(toHfJson(output)));
-            } else {
-                for (int i = 0; i < results.size(); i++) {
-                    System.out.println(inputs.get(i));
-                    for (var perMask : results.get(i)) {
-                        for (var c : perMask) System.out.printf("  %-15s %.4f  %s%n", c.tokenStr(), c.score(), c.sequence());
-                    }
-                }
-            }
+        List<PipelineInput> inputs = readInputs();
+        PipelineOptions options = PipelineOptions.builder()
+                .batchSize(batchSize).maxLength(maxLength).topK(parseTopK(topK))
+                .functionToApply(functionToApply).aggregationStrategy(aggregationStrategy).ignoreLabels(ignoreLabels)
+                .docStride(docStride).maxSeqLen(maxSeqLen).maxQuestionLen(maxQuestionLen).maxAnswerLen(maxAnswerLen)
+                .handleImpossibleAnswer(handleImpossibleAnswer).candidateLabels(candidateLabels)
+                .hypothesisTemplate(hypothesisTemplate).multiLabel(multiLabel).targets(targets)
+                .build();
+        try (Pipeline<?> pipeline = Pipelines.create(task, resolveModel(model), options)) {
+            print(pipeline, inputs);
         }
         return 0;
     }
 
-    /** Records become HF's snake_case keys: {@code {score, token, token_str, sequence}}. */
-    private static JsonNode toHfJson(Object value) {
-        if (value instanceof FillMaskPipeline.Candidate c) {
-            return Json.MAPPER.createObjectNode().put("score", c.score()).put("token", c.token())
-                    .put("token_str", c.tokenStr()).put("sequence", c.sequence());
+    private <O> void print(Pipeline<O> pipeline, List<PipelineInput> inputs) throws IOException {
+        List<O> results = pipeline.predict(inputs);
+        var compact = Json.MAPPER.writer().withoutFeatures(SerializationFeature.INDENT_OUTPUT);
+        if (common.json) {
+            System.out.println(compact.writeValueAsString(pipeline.hfOutput(results)));
+            return;
         }
-        var arr = Json.MAPPER.createArrayNode();
-        for (Object o : (List<?>) value) arr.add(toHfJson(o));
-        return arr;
+        for (int i = 0; i < results.size(); i++) {
+            PipelineInput in = inputs.get(i);
+            System.out.println(in.question() != null ? in.question() + " | " + abbreviate(in.context()) : in.text());
+            System.out.println("  " + abbreviate(compact.writeValueAsString(pipeline.hfJson(results.get(i)))));
+        }
     }
 
-    private List<String> readInputs() throws IOException {
-        List<String> all = new ArrayList<>(texts);
+    private static String abbreviate(String s) {
+        return s == null || s.length() <= 2000 ? s : s.substring(0, 1997) + "...";
+    }
+
+    static Integer parseTopK(String v) {
+        if (v == null) return null;
+        if (v.toLowerCase(Locale.ROOT).equals("all")) return PipelineOptions.ALL;
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--top-k must be a positive number or 'all', got '" + v + "'");
+        }
+    }
+
+    private List<PipelineInput> readInputs() throws IOException {
+        List<PipelineInput> all = new ArrayList<>();
+        if (!textPairs.isEmpty() && textPairs.size() != texts.size()) {
+            throw new IllegalArgumentException(texts.size() + " --text but " + textPairs.size()
+                    + " --text-pair; give one pair per text");
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            all.add(PipelineInput.pair(texts.get(i), textPairs.isEmpty() ? null : textPairs.get(i)));
+        }
+        if (questions.size() != contexts.size()) {
+            throw new IllegalArgumentException(questions.size() + " --question but " + contexts.size()
+                    + " --context; give one context per question");
+        }
+        for (int i = 0; i < questions.size(); i++) all.add(PipelineInput.qa(questions.get(i), contexts.get(i)));
         if (input != null) {
             if (!Files.isRegularFile(input)) throw new IllegalArgumentException("--input " + input + " does not exist");
             int line = 0;
@@ -95,13 +180,26 @@ public final class PipelineCommand implements Callable<Integer> {
                 line++;
                 if (l.isBlank()) continue;
                 JsonNode n = Json.MAPPER.readTree(l);
-                if (n.isTextual()) all.add(n.asText());
-                else if (n.hasNonNull("text")) all.add(n.get("text").asText());
-                else throw new IllegalArgumentException(input + " line " + line + ": expected a string or an object with \"text\"");
+                if (n.isTextual()) {
+                    all.add(PipelineInput.of(n.asText()));
+                } else if (n.has("text") || n.has("question") || n.has("context")) {
+                    all.add(new PipelineInput(text(n, "text"), text(n, "text_pair"), text(n, "question"),
+                            text(n, "context")));
+                } else {
+                    throw new IllegalArgumentException(input + " line " + line
+                            + ": expected a string or an object with \"text\" (or \"question\" and \"context\")");
+                }
             }
         }
-        if (all.isEmpty()) throw new IllegalArgumentException("give at least one --text or an --input file");
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException("give at least one --text (or --question with --context) or an --input file");
+        }
         return all;
+    }
+
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
     }
 
     /** Any model reference: folder, Hadoop URI, built-in alias or Hub id (see `models download --help`). */

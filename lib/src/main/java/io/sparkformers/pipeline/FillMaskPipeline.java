@@ -4,11 +4,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.sparkformers.hub.Json;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +23,7 @@ import java.util.List;
  * (default 5) and {@code targets} (score only these words; a word that is not one vocabulary entry is scored by its
  * first sub-token, as HF does).
  */
-public final class FillMaskPipeline implements AutoCloseable {
+public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeline.Candidate>>> {
 
     /** One candidate: HF's {@code {score, token, token_str, sequence}}. */
     public record Candidate(double score, long token, String tokenStr, String sequence) {}
@@ -27,14 +31,52 @@ public final class FillMaskPipeline implements AutoCloseable {
     private final HfModel model;
     private final TextTokenizer tokenizer;
     private final long maskId;
+    private final PipelineOptions options;
+
+    /** The options' {@code top_k} (default 5) and {@code targets} apply to {@link #predictBatch}. */
+    public FillMaskPipeline(HfModel model, PipelineOptions options) throws IOException {
+        this(model, Pipelines.tokenizer(model, options), options);
+    }
 
     public FillMaskPipeline(HfModel model, TextTokenizer tokenizer) {
+        this(model, tokenizer, PipelineOptions.defaults());
+    }
+
+    private FillMaskPipeline(HfModel model, TextTokenizer tokenizer, PipelineOptions options) {
         if (model.task() != Task.MASKED_LM) {
             throw new IllegalArgumentException("fill-mask needs a masked-LM model, got one loaded for " + model.task());
         }
         this.model = model;
         this.tokenizer = tokenizer;
         this.maskId = tokenizer.singleTokenId(tokenizer.config().maskToken());
+        this.options = options;
+    }
+
+    @Override
+    public String task() {
+        return "fill-mask";
+    }
+
+    @Override
+    public PipelineOptions options() {
+        return options;
+    }
+
+    @Override
+    public String invalidReason(PipelineInput input, int row) {
+        String p = PipelineSupport.textProblem(input.text(), "text", row);
+        if (p == null && !input.text().contains(tokenizer.config().maskToken())) {
+            p = "row " + row + ": no mask token (" + tokenizer.config().maskToken() + ") in '"
+                    + PipelineSupport.abbreviate(input.text()) + "'; put one where a word should be predicted";
+        }
+        return p;
+    }
+
+    @Override
+    public List<List<List<Candidate>>> predictBatch(List<PipelineInput> inputs, int firstRow) {
+        PipelineSupport.requireValid(this, inputs, firstRow);
+        return fill(inputs.stream().map(PipelineInput::text).toList(), options.topK() == null ? 5 : options.topK(),
+                options.targets(), firstRow);
     }
 
     /**
@@ -44,6 +86,10 @@ public final class FillMaskPipeline implements AutoCloseable {
      * @param targets null for the whole vocabulary, else the words to score
      */
     public List<List<List<Candidate>>> fill(List<String> texts, int topK, List<String> targets) {
+        return fill(texts, topK, targets, 0);
+    }
+
+    private List<List<List<Candidate>>> fill(List<String> texts, int topK, List<String> targets, int firstRow) {
         if (topK <= 0) throw new IllegalArgumentException("top_k must be > 0, got " + topK);
         long[] targetIds = targets == null ? null : targetIds(targets);
         TokenBatch batch = tokenizer.encodeBatch(texts, null);
@@ -64,7 +110,7 @@ public final class FillMaskPipeline implements AutoCloseable {
                 }
                 if (perMask.isEmpty()) {
                     throw new IllegalArgumentException("no mask token (" + tokenizer.config().maskToken()
-                            + ") found in text " + row + ": '" + abbreviate(texts.get(row)) + "'");
+                            + ") found in text " + (firstRow + row) + ": '" + abbreviate(texts.get(row)) + "'");
                 }
                 results.add(perMask);
             }
@@ -113,6 +159,26 @@ public final class FillMaskPipeline implements AutoCloseable {
     /** HF's output shape: a text with one mask gives a flat candidate list; several masks give a list per mask. */
     public static Object flattenLikeHf(List<List<Candidate>> perMask) {
         return perMask.size() == 1 ? perMask.get(0) : perMask;
+    }
+
+    /** HF: per text the candidates of its one mask, or a list per mask when it has several. */
+    @Override
+    public JsonNode hfJson(List<List<Candidate>> perMask) {
+        ArrayNode arr = Json.MAPPER.createArrayNode();
+        if (perMask.size() == 1) {
+            for (Candidate c : perMask.get(0)) arr.add(candidateJson(c));
+            return arr;
+        }
+        for (List<Candidate> one : perMask) {
+            ArrayNode a = arr.addArray();
+            for (Candidate c : one) a.add(candidateJson(c));
+        }
+        return arr;
+    }
+
+    private static JsonNode candidateJson(Candidate c) {
+        return Json.MAPPER.createObjectNode().put("score", c.score()).put("token", c.token())
+                .put("token_str", c.tokenStr()).put("sequence", c.sequence());
     }
 
     @Override

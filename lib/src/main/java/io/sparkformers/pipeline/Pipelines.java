@@ -1,0 +1,91 @@
+package io.sparkformers.pipeline;
+
+import ai.djl.Device;
+import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.TextTokenizer;
+import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.Task;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * HF's {@code pipeline(task, model=…)} factory: a task name and a checkpoint folder → a ready pipeline. Task names
+ * and aliases are HF's ({@code sentiment-analysis} = {@code text-classification}, {@code ner} =
+ * {@code token-classification}), plus {@code sentence-embeddings} (sentence-transformers' {@code encode}).
+ */
+public final class Pipelines {
+
+    /** Task names {@link #create} accepts (aliases included). */
+    public static final List<String> TASKS = List.of("feature-extraction", "sentence-embeddings",
+            "text-classification", "sentiment-analysis", "token-classification", "ner", "question-answering",
+            "fill-mask", "zero-shot-classification");
+
+    private Pipelines() { }
+
+    /** The pipeline for {@code task} over the checkpoint folder {@code modelDir}. */
+    public static Pipeline<?> create(String task, Path modelDir, PipelineOptions options) throws IOException {
+        HfCheckpoint checkpoint = HfCheckpoint.open(modelDir);
+        return switch (task) {
+            case "feature-extraction" -> new FeatureExtractionPipeline(load(checkpoint, Task.BASE, options), options);
+            case "sentence-embeddings" ->
+                    new SentenceEmbeddingPipeline(load(checkpoint, Task.SENTENCE_EMBEDDING, options), options);
+            case "text-classification", "sentiment-analysis" ->
+                    new TextClassificationPipeline(load(checkpoint, Task.SEQUENCE_CLASSIFICATION, options), options);
+            case "token-classification", "ner" ->
+                    new TokenClassificationPipeline(load(checkpoint, Task.TOKEN_CLASSIFICATION, options), options);
+            case "question-answering" ->
+                    new QuestionAnsweringPipeline(load(checkpoint, Task.QUESTION_ANSWERING, options), options);
+            case "fill-mask" -> new FillMaskPipeline(load(checkpoint, Task.MASKED_LM, options), options);
+            case "zero-shot-classification" -> ZeroShotClassificationPipeline.create(checkpoint, options);
+            default -> throw new IllegalArgumentException("unknown task '" + task + "' (supported: " + TASKS + ")");
+        };
+    }
+
+    /**
+     * Loads a checkpoint for a task on the options' device. A task head whose weights the checkpoint lacks would
+     * answer with random numbers (HF only warns): refused, naming the weights.
+     */
+    static HfModel load(HfCheckpoint checkpoint, Task task, PipelineOptions options) throws IOException {
+        Device device = options.device() == null ? Device.cpu() : options.device();
+        HfModel model = HfModel.fromPretrained(checkpoint, task, device);
+        boolean headTask = task != Task.BASE && task != Task.SENTENCE_EMBEDDING;
+        if (headTask && !model.loadReport().newlyInitialized().isEmpty()) {
+            List<String> fresh = model.loadReport().newlyInitialized();
+            model.close();
+            throw new IllegalArgumentException(checkpoint.dir() + " has no trained weights for " + fresh + " of the "
+                    + task + " head, so its outputs would be random; use a checkpoint fine-tuned for this task "
+                    + "(or fine-tune this one first)");
+        }
+        return model;
+    }
+
+    /**
+     * The longest input a checkpoint accepts, in tokens: tokenizer_config.json's {@code model_max_length} capped by
+     * config.json's {@code max_position_embeddings} (RoBERTa types spend pad_token_id + 1 position rows on
+     * padding, so 514 rows hold 512 tokens).
+     */
+    public static int checkpointMaxLength(HfCheckpoint checkpoint) {
+        var config = checkpoint.config();
+        int positions = config.path("max_position_embeddings").asInt(512);
+        String type = checkpoint.modelType();
+        if (type.equals("roberta") || type.equals("xlm-roberta")) positions -= config.path("pad_token_id").asInt(1) + 1;
+        return Math.min(checkpoint.tokenizerConfig().modelMaxLength(), positions);
+    }
+
+    /** The tokenizer a pipeline uses: {@code max_length} from the options, else the checkpoint's limit. */
+    static TextTokenizer tokenizer(HfModel model, PipelineOptions options) throws IOException {
+        return TextTokenizer.load(model.checkpoint(), maxLength(model.checkpoint(), options));
+    }
+
+    static int maxLength(HfCheckpoint checkpoint, PipelineOptions options) {
+        int limit = checkpointMaxLength(checkpoint);
+        if (options.maxLength() == null) return limit;
+        if (options.maxLength() > limit) {
+            throw new IllegalArgumentException("max_length " + options.maxLength() + " exceeds what " + checkpoint.dir()
+                    + " accepts (" + limit + " tokens: model_max_length capped by max_position_embeddings)");
+        }
+        return options.maxLength();
+    }
+}
