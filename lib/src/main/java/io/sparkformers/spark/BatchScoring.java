@@ -25,7 +25,7 @@ import static org.apache.spark.sql.functions.to_json;
 
 /**
  * Batch scoring of lake files, the library side of {@code sparkformers predict}: read a table (Parquet, CSV/TSV with a
- * header, JSON lines), append a task's output column through its Sparkformers stage, keep every input column, write
+ * header, quotes doubled as RFC 4180 writes them; JSON lines), append a task's output column through its Sparkformers stage, keep every input column, write
  * the result. For CSV/TSV output, array, struct and vector columns are written as JSON strings. Errors name the file,
  * column or format and say which option fixes them.
  */
@@ -139,7 +139,8 @@ public final class BatchScoring {
         long t0 = System.nanoTime();
         var writer = scored.write().mode(mode);
         if (outFormat.equals("csv") || outFormat.equals("tsv")) {
-            writer = writer.option("header", "true").option("sep", outFormat.equals("tsv") ? "\t" : ",");
+            writer = writer.option("header", "true").option("escape", "\"")
+                    .option("sep", outFormat.equals("tsv") ? "\t" : ",");
             writer.format("csv").save(o.output());
         } else {
             writer.format(outFormat).save(o.output());
@@ -155,7 +156,7 @@ public final class BatchScoring {
         return switch (format) {
             case "csv" -> spark.read().format("csv").option("header", "true").option("multiLine", "true")
                     .option("escape", "\"");
-            case "tsv" -> spark.read().format("csv").option("header", "true").option("sep", "\t");
+            case "tsv" -> spark.read().format("csv").option("header", "true").option("sep", "\t").option("escape", "\"");
             default -> spark.read().format(format);
         };
     }
