@@ -1,68 +1,106 @@
 package io.sparkformers.jobs;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
+import io.sparkformers.jobs.bench.ForwardBenchmark;
+import io.sparkformers.jobs.bench.LoadBenchmark;
+import io.sparkformers.nn.Task;
 import io.sparkformers.spark.InferenceBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code sparkformers bench <name>}: benchmarks that print numbers (one sub-command per benchmark). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Run a benchmark and print its numbers.",
-        subcommands = {BenchCommand.InferenceSpark.class})
-public final class BenchCommand implements Runnable {
+/**
+ * {@code sparkformers bench <name|all>}: benchmarks that print ratios against a peer measured in the same run.
+ * Names: {@code load} (bert-base-uncased load time), {@code forward} (encoder throughput vs ONNX Runtime),
+ * {@code inference-spark} (sentence embeddings through Spark vs the bare in-process loop, padding efficiency; named
+ * explicitly, not part of {@code all}, as it starts Spark).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Run benchmarks; every figure is a ratio to a peer measured in the same run.")
+public final class BenchCommand implements Callable<Integer> {
+    static final List<String> NAMES = List.of("load", "forward", "inference-spark");
+
+    @Mixin
+    CommonOptions common;
+
+    @Parameters(paramLabel = "NAME", defaultValue = "all", description = "One of: load, forward, all (those two), inference-spark.")
+    String name;
+
+    @Option(names = "--threads", description = "Intra-op threads for both engines (default: all cores).")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--iterations", defaultValue = "10", description = "Timed runs per case (median reported).")
+    int iterations;
+
+    @Option(names = "--rows", defaultValue = "2000", description = "inference-spark: rows to score (default ${DEFAULT-VALUE}).")
+    int rows;
+
     @Override
-    public void run() {
-        new picocli.CommandLine(this).usage(System.out);
+    public Integer call() throws Exception {
+        if (!name.equals("all") && !NAMES.contains(name)) {
+            throw new IllegalArgumentException("unknown benchmark '" + name + "' (names: " + String.join(", ", NAMES) + ", all)");
+        }
+        if (name.equals("inference-spark")) return inferenceSpark();
+        // process-wide and read once when the engine starts: set before any DJL use
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        ObjectNode report = Json.MAPPER.createObjectNode();
+        report.put("cores", Runtime.getRuntime().availableProcessors()).put("threads", threads);
+        if (name.equals("all") || name.equals("load")) {
+            LoadBenchmark.Result r = LoadBenchmark.run("bert-base-uncased", Task.MASKED_LM, 3);
+            report.putPOJO("load", r);
+            if (!common.json) {
+                System.out.printf("load bert-base-uncased (%,d params): %.0f ms (one-time import from the jar: %.1f s)%n",
+                        r.parameters(), r.loadMillis(), r.importSeconds());
+            }
+        }
+        if (name.equals("all") || name.equals("forward")) {
+            ArrayNode rows = report.putArray("forward");
+            if (!common.json) {
+                System.out.printf("%-18s %5s %5s %8s %10s %10s %12s %8s%n", "model", "batch", "seq", "threads",
+                        "ours ms", "ORT ms", "ours tok/s", "ratio");
+            }
+            ForwardBenchmark.Result r = ForwardBenchmark.run("all-MiniLM-L6-v2", 32, 128, threads, 3, iterations);
+            ObjectNode row = Json.MAPPER.valueToTree(r);
+            row.put("oursSequencesPerSecond", r.oursSequencesPerSecond()).put("onnxSequencesPerSecond", r.onnxSequencesPerSecond())
+                    .put("oursTokensPerSecond", r.oursTokensPerSecond()).put("ratioToOnnxRuntime", r.ratioToOnnxRuntime());
+            rows.add(row);
+            if (!common.json) {
+                System.out.printf("%-18s %5d %5d %8d %10.1f %10.1f %12.0f %7.2fx%n", r.model(), r.batch(), r.seqLength(),
+                        r.threads(), r.oursMsPerBatch(), r.onnxMsPerBatch(), r.oursTokensPerSecond(), r.ratioToOnnxRuntime());
+            }
+        }
+        if (common.json) System.out.println(Json.MAPPER.writeValueAsString(report));
+        return 0;
     }
 
-    @Command(name = "inference-spark", mixinStandardHelpOptions = true,
-            description = "Sentence embeddings over generated rows of mixed length: Spark (SentenceEmbedder, default "
-                    + "master local[2]) vs the bare in-process loop on the same rows and batching; padding efficiency "
-                    + "with and without length sorting.")
-    static final class InferenceSpark implements Callable<Integer> {
-        @Mixin
-        CommonOptions common;
-
-        @Option(names = "--rows", defaultValue = "2000", description = "Rows to score (default ${DEFAULT-VALUE}).")
-        int rows;
-
-        @Option(names = "--model", defaultValue = "all-MiniLM-L6-v2", description = "Model (default ${DEFAULT-VALUE}).")
-        String model;
-
-        @Option(names = "--max-length", defaultValue = "256", description = "Tokens per row (default ${DEFAULT-VALUE}).")
-        int maxLength;
-
-        @Option(names = "--max-tokens-per-batch", defaultValue = "8192",
-                description = "Token budget per batch (default ${DEFAULT-VALUE}).")
-        int maxTokens;
-
-        @Option(names = "--batch-size", defaultValue = "128", description = "Rows per batch (default ${DEFAULT-VALUE}).")
-        int batchSize;
-
-        @Override
-        public Integer call() throws Exception {
-            try (SparkSessions.Owned s = SparkSessions.open("sparkformers bench inference-spark")) {
-                var r = InferenceBenchmark.run(s.spark(), model, rows, maxLength, maxTokens, batchSize);
-                if (common.json) {
-                    System.out.println(Json.MAPPER.createObjectNode().put("benchmark", "inference-spark")
-                            .put("rows", r.rows()).put("master", r.master()).put("torch_threads", r.torchThreads())
-                            .put("spark_seconds", r.sparkSeconds()).put("bare_seconds", r.bareSeconds())
-                            .put("spark_over_bare", r.ratio())
-                            .put("padding_efficiency_sorted", r.paddingEfficiencySorted())
-                            .put("padding_efficiency_unsorted", r.paddingEfficiencyUnsorted()).toString());
-                } else {
-                    System.out.printf("inference-spark: %d rows, master %s, torch threads %s%n", r.rows(), r.master(),
-                            r.torchThreads());
-                    System.out.printf("  spark  %.2f s (%.1f rows/s)%n", r.sparkSeconds(), r.rows() / r.sparkSeconds());
-                    System.out.printf("  bare   %.2f s (%.1f rows/s), spark/bare time ratio %.2f%n", r.bareSeconds(),
-                            r.rows() / r.bareSeconds(), r.ratio());
-                    System.out.printf("  padding efficiency: %.3f sorted, %.3f unsorted%n", r.paddingEfficiencySorted(),
-                            r.paddingEfficiencyUnsorted());
-                }
+    /** Spark's task slots set the PyTorch threads here (spark.task.cpus each), so --threads does not apply. */
+    private int inferenceSpark() throws Exception {
+        try (SparkSessions.Owned s = SparkSessions.open("sparkformers bench inference-spark")) {
+            var r = InferenceBenchmark.run(s.spark(), "all-MiniLM-L6-v2", rows, 256, 8192, 128);
+            if (common.json) {
+                System.out.println(Json.MAPPER.createObjectNode().put("benchmark", "inference-spark")
+                        .put("rows", r.rows()).put("master", r.master()).put("torch_threads", r.torchThreads())
+                        .put("spark_seconds", r.sparkSeconds()).put("bare_seconds", r.bareSeconds())
+                        .put("spark_over_bare", r.ratio())
+                        .put("padding_efficiency_sorted", r.paddingEfficiencySorted())
+                        .put("padding_efficiency_unsorted", r.paddingEfficiencyUnsorted()).toString());
+            } else {
+                System.out.printf("inference-spark: %d rows of all-MiniLM-L6-v2 sentence embeddings, master %s, torch "
+                        + "threads %s%n", r.rows(), r.master(), r.torchThreads());
+                System.out.printf("  spark %.2f s (%.1f rows/s); bare in-process loop %.2f s (%.1f rows/s); "
+                        + "spark/bare time %.2f%n", r.sparkSeconds(), r.rows() / r.sparkSeconds(), r.bareSeconds(),
+                        r.rows() / r.bareSeconds(), r.ratio());
+                System.out.printf("  padding efficiency (real/processed tokens): %.3f length-sorted, %.3f in row order%n",
+                        r.paddingEfficiencySorted(), r.paddingEfficiencyUnsorted());
             }
-            return 0;
         }
+        return 0;
     }
 }

@@ -23,7 +23,6 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler(new Failures());
-        cli.setExitCodeExceptionMapper(e -> 1);
         return cli.execute(args);
     }
 

@@ -1,7 +1,6 @@
 package io.sparkformers.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sparkformers.convert.BuiltinModels;
 import io.sparkformers.hub.Json;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
@@ -29,7 +28,7 @@ public final class PipelineCommand implements Callable<Integer> {
     String task;
 
     @Option(names = "--model", required = true, paramLabel = "REF",
-            description = "A checkpoint folder or a built-in alias (see `models list`).")
+            description = "A checkpoint folder, Hadoop URI, built-in alias (see `models list`) or Hub id org/name[@revision].")
     String model;
 
     @Option(names = "--text", paramLabel = "T", description = "A text to process; repeat for several.")
@@ -105,14 +104,8 @@ public final class PipelineCommand implements Callable<Integer> {
         return all;
     }
 
+    /** Any model reference: folder, Hadoop URI, built-in alias or Hub id (see `models download --help`). */
     static Path resolveModel(String ref) throws IOException {
-        var builtin = BuiltinModels.find(ref);
-        if (builtin.isPresent()) return BuiltinModels.resolve(builtin.get());
-        Path dir = Path.of(ref);
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("model '" + ref + "' is neither a folder nor a built-in alias ("
-                    + String.join(", ", BuiltinModels.ALL.keySet()) + ")");
-        }
-        return dir;
+        return io.sparkformers.hub.ModelResolver.defaults().resolve(ref);
     }
 }

@@ -79,8 +79,21 @@ public final class TextTokenizer implements AutoCloseable {
         return tokenizer.encode(text, pair);
     }
 
+    /**
+     * Ids back to text, as HF's {@code tokenizer.decode}: the tokenizers library decodes token by token, then
+     * transformers applies {@code clean_up_tokenization} to the whole string when the tokenizer config asks for it
+     * ({@code clean_up_tokenization_spaces}, default true) — so "i ' m" becomes "i'm" as in Python.
+     */
     public String decode(long[] ids, boolean skipSpecialTokens) {
-        return tokenizer.decode(ids, skipSpecialTokens);
+        String text = tokenizer.decode(ids, skipSpecialTokens);
+        return config.cleanUpTokenizationSpaces() ? cleanUpTokenization(text) : text;
+    }
+
+    /** transformers' {@code PreTrainedTokenizerBase.clean_up_tokenization}, same replacements in the same order. */
+    static String cleanUpTokenization(String s) {
+        return s.replace(" .", ".").replace(" ?", "?").replace(" !", "!").replace(" ,", ",").replace(" ' ", "'")
+                .replace(" n't", "n't").replace(" 'm", "'m").replace(" 's", "'s").replace(" 've", "'ve")
+                .replace(" 're", "'re");
     }
 
     /** The vocabulary entry of one id, as it appears in the vocabulary (e.g. {@code ##ing}). */

@@ -22,6 +22,11 @@ public record TokenizerConfig(int modelMaxLength, boolean doLowerCase, String cl
     /** HF writes a huge sentinel (int(1e30)) when a tokenizer has no limit; we cap at this many tokens. */
     public static final int UNBOUNDED = 1_000_000;
 
+    /** HF {@code clean_up_tokenization_spaces} (default true): whether decode removes spaces before punctuation. */
+    public boolean cleanUpTokenizationSpaces() {
+        return raw.path("clean_up_tokenization_spaces").asBoolean(true);
+    }
+
     public TokenizerConfig {
         if (modelMaxLength <= 0) throw new IllegalArgumentException("model_max_length must be > 0, got " + modelMaxLength);
     }

@@ -9,7 +9,12 @@ import java.nio.file.Path;
  */
 public class UnsafeCheckpointException extends IOException {
     public UnsafeCheckpointException(Path file) {
-        super(file + " is a pickle checkpoint; Sparkformers only reads safetensors because loading a pickle executes "
+        this(file.toString());
+    }
+
+    /** For pickles that are not local files: {@code source} names where it is (a Hub repo file, a URI). */
+    public UnsafeCheckpointException(String source) {
+        super(source + " is a pickle checkpoint; Sparkformers only reads safetensors because loading a pickle executes "
                 + "arbitrary code from the file. Convert it once where you trust it, e.g. in Python: "
                 + "`transformers.AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)` "
                 + "(or `safetensors.torch.save_file(torch.load(f), 'model.safetensors')`), then load the folder again.");

@@ -93,7 +93,7 @@ public final class HfModel implements AutoCloseable {
      * the source's tokenizer files and sentence-transformers pooling.
      */
     public void savePretrained(Path dir) throws IOException {
-        ObjectNode config = checkpoint.config();
+        ObjectNode config = block.configJson();
         PretrainedModel named = block instanceof SentenceEmbedding se ? se.encoder() : block;
         config.putArray("architectures").add(named.getClass().getSimpleName());
         Optional<SentencePooling> pooling = block instanceof SentenceEmbedding se

@@ -30,6 +30,9 @@ public abstract class PretrainedModel extends HfBlock {
     /** HF {@code base_model_prefix}: the child holding the encoder in heads ("bert", "roberta", "distilbert"). */
     public abstract String baseModelPrefix();
 
+    /** The HF {@code config.json} this model was built from (labels included), as save_pretrained writes it. */
+    public abstract com.fasterxml.jackson.databind.node.ObjectNode configJson();
+
     /** True for the bare encoder (its keys carry no prefix); false for models with a head around it. */
     public boolean isBaseModel() {
         return false;

@@ -50,6 +50,11 @@ public final class SentenceEmbedding extends PretrainedModel {
     }
 
     @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode configJson() {
+        return encoder.configJson();
+    }
+
+    @Override
     public String baseModelPrefix() {
         return encoder.baseModelPrefix();
     }

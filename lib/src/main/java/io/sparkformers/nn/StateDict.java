@@ -73,9 +73,10 @@ public final class StateDict {
             }
             Tensor t = e.getValue();
             Shape want = target.parameter().getShape();
-            if (!Arrays.equals(want.getShape(), t.shape()) || !t.dtype().isFloatingPoint()) {
-                mismatched.add(key + ": checkpoint " + t.dtype() + Arrays.toString(t.shape()) + " vs model F32"
-                        + Arrays.toString(want.getShape()));
+            boolean intBuffer = isInt64(target.parameter());
+            if (!Arrays.equals(want.getShape(), t.shape()) || t.dtype().isFloatingPoint() == intBuffer) {
+                mismatched.add(key + ": checkpoint " + t.dtype() + Arrays.toString(t.shape()) + " vs model "
+                        + (intBuffer ? "I64" : "F32") + Arrays.toString(want.getShape()));
                 if (options.ignoreMismatchedSizes()) newlyInitialized.add(key);
                 continue;
             }
@@ -128,8 +129,22 @@ public final class StateDict {
         return patterns.stream().anyMatch(p -> p.matcher(key).matches());
     }
 
-    /** Writes {@code t} into {@code target} (float32, same shape) without aliasing the checkpoint's buffer. */
+    /** Integer buffers (torchvision's {@code num_batches_tracked}) are int64 parameters that never take gradients. */
+    private static boolean isInt64(Parameter p) {
+        return p.isInitialized() && p.getArray().getDataType() == DataType.INT64;
+    }
+
+    /**
+     * Writes {@code t} into {@code target} (float32, or int64 for integer buffers; same shape) without aliasing
+     * the checkpoint's buffer.
+     */
     private static void copyInto(NDArray target, Tensor t) {
+        if (target.getDataType() == DataType.INT64) {
+            ByteBuffer longs = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 8)).order(ByteOrder.nativeOrder());
+            longs.asLongBuffer().put(t.toLongArray());
+            target.set(longs.rewind());
+            return;
+        }
         ByteBuffer direct = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 4)).order(ByteOrder.nativeOrder());
         if (t.dtype() == DType.F32 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
             direct.put(t.data());
@@ -141,13 +156,17 @@ public final class StateDict {
     }
 
     /**
-     * The model's weights by HF name as float32 tensors ({@code state_dict()}): tied weights appear once, under
-     * their owner's name, as in HF's safetensors files. The tensors own copies of the values.
+     * The model's weights by HF name as float32 tensors, int64 buffers as int64 ({@code state_dict()}): tied
+     * weights appear once, under their owner's name, as in HF's safetensors files. The tensors own copies of the values.
      */
     public static Map<String, Tensor> of(PretrainedModel model) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (ParameterNames.Entry e : ParameterNames.of(model).values()) {
             NDArray a = e.parameter().getArray();
+            if (a.getDataType() == DataType.INT64) {
+                out.put(e.name(), Tensor.ofLongs(a.toLongArray(), a.getShape().getShape()));
+                continue;
+            }
             if (a.getDataType() != DataType.FLOAT32) {
                 throw new IllegalStateException(e.name() + " is " + a.getDataType() + "; state dicts are float32");
             }

@@ -38,6 +38,22 @@ class FillMaskPipelineTest {
         assertTrue(top.get(0).score() > 0.2 && top.get(0).score() < 1, "a probability: " + top.get(0).score());
     }
 
+    /** The published example of the bert-base-uncased model card (scores of HF transformers in PyTorch). */
+    @Test
+    void matchesTheModelCardExample() {
+        List<FillMaskPipeline.Candidate> top = pipeline.fill(List.of("Hello I'm a [MASK] model."), 5, null).get(0).get(0);
+        List<String> words = List.of("fashion", "role", "new", "super", "fine");
+        double[] scores = {0.1073106899857521, 0.08774490654468536, 0.05338378623127937, 0.04667217284440994,
+                0.027095865458250046};
+        long[] ids = {4827, 2535, 2047, 3565, 2986};
+        for (int i = 0; i < 5; i++) {
+            assertEquals(words.get(i), top.get(i).tokenStr());
+            assertEquals(ids[i], top.get(i).token());
+            assertEquals(scores[i], top.get(i).score(), 1e-4, "score of " + words.get(i));
+        }
+        assertEquals("hello i'm a fashion model.", top.get(0).sequence());
+    }
+
     @Test
     void targetsRestrictTheCandidatesAndKeepFullVocabularyProbabilities() {
         List<FillMaskPipeline.Candidate> all = pipeline.fill(List.of("The capital of France is [MASK]."), 50, null).get(0).get(0);

@@ -16,6 +16,11 @@ public abstract class BertPreTrainedModel extends PretrainedModel {
     }
 
     @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode configJson() {
+        return config.toJson();
+    }
+
+    @Override
     public String baseModelPrefix() {
         return config.baseModelPrefix();
     }

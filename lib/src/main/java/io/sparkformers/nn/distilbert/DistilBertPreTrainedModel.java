@@ -20,6 +20,11 @@ public abstract class DistilBertPreTrainedModel extends PretrainedModel {
     }
 
     @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode configJson() {
+        return config.toJson();
+    }
+
+    @Override
     public String baseModelPrefix() {
         return "distilbert";
     }

@@ -1,0 +1,41 @@
+package io.sparkformers.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkformers.hub.Json;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Every code cell of every notebook runs, in order, without error; notebooks are committed without outputs. */
+class NotebooksTest {
+    static final Path NOTEBOOKS = Path.of("..", "notebooks");
+
+    @TestFactory
+    Stream<DynamicTest> everyNotebookRuns() throws IOException {
+        List<Path> books;
+        try (Stream<Path> s = Files.list(NOTEBOOKS)) {
+            books = s.filter(p -> p.toString().endsWith(".ipynb")).sorted().toList();
+        }
+        assertFalse(books.isEmpty(), "no notebooks found in " + NOTEBOOKS.toAbsolutePath());
+        return books.stream().map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> {
+            JsonNode nb = Json.MAPPER.readTree(p.toFile());
+            assertEquals("java", nb.at("/metadata/kernelspec/language").asText(), "JJava kernel metadata");
+            for (JsonNode cell : nb.get("cells")) {
+                if ("code".equals(cell.path("cell_type").asText())) {
+                    assertTrue(cell.path("outputs").isEmpty() && cell.path("execution_count").isNull(),
+                            p.getFileName() + ": commit notebooks without outputs (they would go stale)");
+                }
+            }
+            NotebookRunner.Result r = NotebookRunner.run(p);
+            assertFalse(r.cellOutputs().isEmpty());
+            System.out.println(p.getFileName() + ":\n" + String.join("", r.cellOutputs()));
+        }));
+    }
+}

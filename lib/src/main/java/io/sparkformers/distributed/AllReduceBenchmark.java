@@ -1,0 +1,183 @@
+package io.sparkformers.distributed;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * All-reduce bandwidth on loopback against raw TCP, in the terms of NCCL's performance notes: for S bytes in
+ * t seconds, algorithm bandwidth S/t and bus bandwidth 2(N−1)/N·S/t, the rate each link would need; a ring
+ * all-reduce is at the network's limit when bus bandwidth equals the link bandwidth B, i.e. when t equals the
+ * cost model 2(N−1)/N·S/B. B is measured in the same run: one socket pair streaming the same S bytes.
+ * Ranks are threads of this JVM; on loopback every byte costs CPU on both sides, so ranks beyond the core
+ * count are CPU-bound. Run with {@code -XX:MaxDirectMemorySize} ≥ (ranks + 1) × S.
+ *
+ * <p>Usage: {@code java -cp … io.sparkformers.distributed.AllReduceBenchmark [floats,…] [ranks,…] [iterations]}
+ * (defaults 22000000,110000000 · 2,4 · 3).
+ */
+public final class AllReduceBenchmark {
+
+    /** One measured configuration; bandwidths in bytes/second, times in seconds (best of the iterations). */
+    public record Result(int ranks, long floats, long bytes, double seconds, double algorithmBandwidth,
+            double busBandwidth, double loopbackBandwidth, double busOverLoopback, double modelSeconds) {}
+
+    private AllReduceBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        long[] sizes = args.length > 0 ? parse(args[0]) : new long[] {22_000_000L, 110_000_000L};
+        long[] ranks = args.length > 1 ? parse(args[1]) : new long[] {2, 4};
+        int iterations = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        List<Result> results = new ArrayList<>();
+        System.out.printf("%-6s %12s %12s %9s %11s %11s %11s %9s %9s%n", "ranks", "floats", "bytes", "seconds",
+                "algBW MB/s", "busBW MB/s", "loopback", "bus/loop", "model s");
+        for (long floats : sizes) {
+            for (long n : ranks) {
+                Result r = run((int) n, floats, iterations);
+                results.add(r);
+                System.out.printf(Locale.ROOT, "%-6d %12d %12d %9.3f %11.0f %11.0f %11.0f %9.2f %9.3f%n", r.ranks(),
+                        r.floats(), r.bytes(), r.seconds(), r.algorithmBandwidth() / 1e6, r.busBandwidth() / 1e6,
+                        r.loopbackBandwidth() / 1e6, r.busOverLoopback(), r.modelSeconds());
+            }
+        }
+    }
+
+    /** Measures loopback TCP, then the ring all-reduce of {@code floats} floats on {@code ranks} ranks. */
+    public static Result run(int ranks, long floats, int iterations) throws Exception {
+        long bytes = floats * 4;
+        double loopback = loopbackBandwidth(bytes, iterations);
+        List<Collective> ring = formRing(ranks);
+        ExecutorService pool = Executors.newFixedThreadPool(ranks);
+        try {
+            List<ByteBuffer> buffers = new ArrayList<>();
+            for (int r = 0; r < ranks; r++) {
+                ByteBuffer b = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < floats; i++) {
+                    b.putFloat(4 * i, 1f / ranks);
+                }
+                buffers.add(b);
+            }
+            double best = Double.MAX_VALUE;
+            for (int it = 0; it <= iterations; it++) {
+                CyclicBarrier start = new CyclicBarrier(ranks);
+                List<Future<Long>> done = new ArrayList<>();
+                for (int r = 0; r < ranks; r++) {
+                    int rank = r;
+                    done.add(pool.submit(() -> {
+                        start.await();
+                        long t0 = System.nanoTime();
+                        ring.get(rank).allReduceAverage(buffers.get(rank));
+                        return System.nanoTime() - t0;
+                    }));
+                }
+                long slowest = 0;
+                for (Future<Long> f : done) {
+                    slowest = Math.max(slowest, f.get());
+                }
+                if (it > 0) {
+                    best = Math.min(best, slowest / 1e9);
+                }
+            }
+            double factor = 2.0 * (ranks - 1) / ranks;
+            return new Result(ranks, floats, bytes, best, bytes / best, factor * bytes / best, loopback,
+                    factor * bytes / best / loopback, factor * bytes / loopback);
+        } finally {
+            pool.shutdownNow();
+            ring.forEach(Collective::close);
+        }
+    }
+
+    private static List<Collective> formRing(int n) throws Exception {
+        InetAddress host = InetAddress.getLoopbackAddress();
+        CollectiveOptions options = CollectiveOptions.defaults();
+        List<Collective.Listener> listeners = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            listeners.add(Collective.listen(host, options));
+        }
+        List<InetSocketAddress> peers = listeners.stream().map(Collective.Listener::address).toList();
+        byte[] secret = Secrets.newJobSecret();
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<Collective>> joined = new ArrayList<>();
+            for (int r = 0; r < n; r++) {
+                int rank = r;
+                joined.add(pool.submit(() -> listeners.get(rank).join(rank, n, peers, secret)));
+            }
+            List<Collective> ring = new ArrayList<>();
+            for (Future<Collective> f : joined) {
+                ring.add(f.get());
+            }
+            return ring;
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** Bytes/second of one loopback socket pair streaming {@code bytes} from a direct buffer (best run). */
+    static double loopbackBandwidth(long bytes, int iterations) throws Exception {
+        InetAddress host = InetAddress.getLoopbackAddress();
+        int socketBuffer = CollectiveOptions.defaults().socketBufferBytes();
+        ByteBuffer src = ByteBuffer.allocateDirect((int) bytes);
+        ByteBuffer sink = ByteBuffer.allocateDirect(4 << 20);
+        try (ServerSocketChannel server = ServerSocketChannel.open()) {
+            server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, socketBuffer);
+            server.bind(new InetSocketAddress(host, 0));
+            try (SocketChannel tx = SocketChannel.open()) {
+                Link.tune(tx, socketBuffer);
+                tx.connect(server.getLocalAddress());
+                try (SocketChannel rx = server.accept()) {
+                    Link.tune(rx, socketBuffer);
+                    ExecutorService sender = Executors.newSingleThreadExecutor();
+                    try {
+                        double best = Double.MAX_VALUE;
+                        for (int it = 0; it <= iterations; it++) {
+                            long t0 = System.nanoTime();
+                            Future<?> sent = sender.submit(() -> {
+                                ByteBuffer b = src.duplicate().clear();
+                                while (b.hasRemaining()) {
+                                    tx.write(b);
+                                }
+                                return null;
+                            });
+                            long received = 0;
+                            while (received < bytes) {
+                                sink.clear();
+                                int n = rx.read(sink);
+                                if (n < 0) {
+                                    throw new IOException("loopback sender closed early");
+                                }
+                                received += n;
+                            }
+                            sent.get();
+                            if (it > 0) {
+                                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                            }
+                        }
+                        return bytes / best;
+                    } finally {
+                        sender.shutdownNow();
+                    }
+                }
+            }
+        }
+    }
+
+    private static long[] parse(String csv) {
+        String[] parts = csv.split(",");
+        long[] out = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            out[i] = Long.parseLong(parts[i].trim());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,62 @@
+package io.sparkformers.distributed;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Timeouts and socket settings of a {@link Collective}: an immutable, validated value.
+ *
+ * @param connectTimeout time for the whole ring to form: connecting to the right neighbour and accepting the
+ *     authenticated left neighbour (default 60 s)
+ * @param opTimeout longest wait for one frame (one segment) to be read or written during an operation; a peer
+ *     that stalls longer fails the operation (default 300 s)
+ * @param handshakeTimeout longest one incoming connection may take to authenticate before it is dropped, so a
+ *     silent impostor cannot hold the listener (default 10 s, never more than {@code connectTimeout})
+ * @param socketBufferBytes SO_SNDBUF / SO_RCVBUF asked of the kernel (default 4 MiB; 0 keeps the OS default and
+ *     its autotuning); Linux caps it at {@code net.core.[rw]mem_max}
+ * @param segmentBytes pipelining unit: chunks travel in frames of at most this many bytes, so forwarding segment
+ *     j overlaps receiving segment j + 1 (default 1 MiB, a multiple of 4, at least 4 KiB)
+ */
+public record CollectiveOptions(
+        Duration connectTimeout, Duration opTimeout, Duration handshakeTimeout, int socketBufferBytes, int segmentBytes) {
+
+    public CollectiveOptions {
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(opTimeout, "opTimeout");
+        Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        if (connectTimeout.toMillis() <= 0 || opTimeout.toMillis() <= 0 || handshakeTimeout.toMillis() <= 0) {
+            throw new IllegalArgumentException("timeouts must be at least 1 ms, got connect " + connectTimeout
+                    + ", op " + opTimeout + ", handshake " + handshakeTimeout);
+        }
+        if (socketBufferBytes < 0) {
+            throw new IllegalArgumentException("socketBufferBytes must be >= 0 (0 = OS default), got " + socketBufferBytes);
+        }
+        if (segmentBytes < 4096 || segmentBytes % 4 != 0) {
+            throw new IllegalArgumentException("segmentBytes must be a multiple of 4 and >= 4096, got " + segmentBytes);
+        }
+    }
+
+    /** 60 s to connect, 300 s per frame, 10 s per handshake, 4 MiB socket buffers, 1 MiB segments. */
+    public static CollectiveOptions defaults() {
+        return new CollectiveOptions(Duration.ofSeconds(60), Duration.ofSeconds(300), Duration.ofSeconds(10),
+                4 << 20, 1 << 20);
+    }
+
+    /** These options with other connect and operation timeouts (the handshake timeout is capped by connect). */
+    public CollectiveOptions withTimeouts(Duration connect, Duration op) {
+        Duration handshake = handshakeTimeout.compareTo(connect) > 0 ? connect : handshakeTimeout;
+        return new CollectiveOptions(connect, op, handshake, socketBufferBytes, segmentBytes);
+    }
+
+    public CollectiveOptions withHandshakeTimeout(Duration handshake) {
+        return new CollectiveOptions(connectTimeout, opTimeout, handshake, socketBufferBytes, segmentBytes);
+    }
+
+    public CollectiveOptions withSocketBufferBytes(int bytes) {
+        return new CollectiveOptions(connectTimeout, opTimeout, handshakeTimeout, bytes, segmentBytes);
+    }
+
+    public CollectiveOptions withSegmentBytes(int bytes) {
+        return new CollectiveOptions(connectTimeout, opTimeout, handshakeTimeout, socketBufferBytes, bytes);
+    }
+}

@@ -1,0 +1,71 @@
+package io.sparkformers.nn.vision.vit;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.sparkformers.nn.HfBlock;
+
+/**
+ * Port of HF {@code ViTSelfAttention} (eager path): softmax(Q K^T / sqrt(hs)) V over all tokens, no mask.
+ * (B, T, D) -> (B, T, D).
+ */
+public final class ViTSelfAttention extends HfBlock {
+
+    private final int numHeads;
+    private final int headSize;
+    private final Linear query;
+    private final Linear key;
+    private final Linear value;
+    private final Dropout dropout;
+
+    public ViTSelfAttention(ViTConfig c) {
+        numHeads = c.numAttentionHeads();
+        headSize = c.headSize();
+        query = addChildBlock("query", Linear.builder().setUnits(c.hiddenSize()).optBias(c.qkvBias()).build());
+        key = addChildBlock("key", Linear.builder().setUnits(c.hiddenSize()).optBias(c.qkvBias()).build());
+        value = addChildBlock("value", Linear.builder().setUnits(c.hiddenSize()).optBias(c.qkvBias()).build());
+        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.attentionProbsDropoutProb()).build());
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.head();                                          // (B, T, D)
+        long b = x.getShape().get(0);
+        long t = x.getShape().get(1);
+        NDArray q = heads(call(query, ps, training, x), b, t);              // (B, nh, T, hs)
+        NDArray k = call(key, ps, training, x).reshape(b, t, numHeads, headSize)
+                .transpose(0, 2, 3, 1);                                     // (B, T, D) -> (B, nh, hs, T)
+        NDArray v = heads(call(value, ps, training, x), b, t);              // (B, nh, T, hs)
+        NDArray scores = q.matMul(k).div(Math.sqrt(headSize));              // (B, nh, T, T)
+        NDArray probs = call(dropout, ps, training, scores.softmax(-1));
+        NDArray context = probs.matMul(v)                                   // (B, nh, T, hs)
+                .transpose(0, 2, 1, 3)                                      // (B, nh, T, hs) -> (B, T, nh, hs)
+                .reshape(b, t, (long) numHeads * headSize);                 // (B, T, nh, hs) -> (B, T, D)
+        return new NDList(context);
+    }
+
+    /** (B, T, D) -> (B, T, nh, hs) -> (B, nh, T, hs). */
+    private NDArray heads(NDArray x, long b, long t) {
+        return x.reshape(b, t, numHeads, headSize).transpose(0, 2, 1, 3);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        query.initialize(manager, dataType, inputShapes[0]);
+        key.initialize(manager, dataType, inputShapes[0]);
+        value.initialize(manager, dataType, inputShapes[0]);
+        Shape s = inputShapes[0];
+        dropout.initialize(manager, dataType, new Shape(s.get(0), numHeads, s.get(1), s.get(1)));
+    }
+}

@@ -1,0 +1,563 @@
+package io.sparkformers.train;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.sparkformers.hub.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The subset of HF {@code transformers.TrainingArguments} the Sparkformers Trainer implements, with HF's names (on
+ * disk) and defaults, and the derived defaults and checks of HF's {@code __post_init__}: {@code eval_steps} falls back
+ * to {@code logging_steps}, {@code metric_for_best_model} to {@code "loss"} under {@code load_best_model_at_end},
+ * {@code greater_is_better} to "not a loss". Like HF, the record holds the resolved values, and {@link #toJson()}
+ * writes them.
+ *
+ * <p>Every violation is reported at construction, all at once, each line naming the key and the fix, so a bad
+ * configuration fails before any data is read.
+ *
+ * <p>Differences from HF, on purpose: {@code output_dir} is required; {@code report_to} supports {@code jsonl} (our
+ * {@code log_history.jsonl}, the default here where HF's is {@code "all"}) and {@code none}; {@code optim} supports
+ * {@code adamw_torch}, {@code adamw_hf} (the same math here) and {@code sgd}; {@code resume_from_checkpoint} may be
+ * {@code "true"} for "the latest checkpoint in output_dir" (HF's {@code Trainer.train(resume_from_checkpoint=True)}).
+ * {@code logging_steps}, {@code eval_steps} and {@code save_steps} below 1 are ratios of the total steps, as in HF.
+ *
+ * @param outputDir                 where checkpoints and logs go (HF {@code output_dir}, required)
+ * @param overwriteOutputDir        allow a non-empty output_dir (HF {@code overwrite_output_dir}, default false)
+ * @param numTrainEpochs            epochs, may be fractional; ignored when maxSteps > 0 (HF {@code num_train_epochs}, 3.0)
+ * @param maxSteps                  optimizer steps; > 0 overrides numTrainEpochs (HF {@code max_steps}, -1)
+ * @param perDeviceTrainBatchSize   examples per replica per forward pass (HF {@code per_device_train_batch_size}, 8)
+ * @param perDeviceEvalBatchSize    (HF {@code per_device_eval_batch_size}, 8)
+ * @param gradientAccumulationSteps forward passes per optimizer step (HF {@code gradient_accumulation_steps}, 1)
+ * @param learningRate              peak learning rate, > 0 (HF {@code learning_rate}, 5e-5)
+ * @param weightDecay               decoupled decay, not applied to biases and LayerNorm (HF {@code weight_decay}, 0.0)
+ * @param adamBeta1                 (HF {@code adam_beta1}, 0.9)
+ * @param adamBeta2                 (HF {@code adam_beta2}, 0.999)
+ * @param adamEpsilon               (HF {@code adam_epsilon}, 1e-8)
+ * @param maxGradNorm               global-norm clipping threshold, 0 disables (HF {@code max_grad_norm}, 1.0)
+ * @param lrSchedulerType           one of {@link LrSchedules#NAMES} (HF {@code lr_scheduler_type}, "linear")
+ * @param warmupSteps               linear warm-up steps; > 0 wins over the ratio (HF {@code warmup_steps}, 0)
+ * @param warmupRatio               warm-up as a fraction of total steps, in [0, 1] (HF {@code warmup_ratio}, 0.0)
+ * @param loggingStrategy           "no", "steps" or "epoch" (HF {@code logging_strategy}, "steps")
+ * @param loggingSteps              steps between logs, or a ratio of total steps if < 1 (HF {@code logging_steps}, 500)
+ * @param loggingFirstStep          also log after step 1 (HF {@code logging_first_step}, false)
+ * @param evalStrategy              "no", "steps" or "epoch" (HF {@code eval_strategy}, formerly {@code
+ *                                  evaluation_strategy}, "no")
+ * @param evalSteps                 steps between evaluations; null means loggingSteps (HF {@code eval_steps})
+ * @param saveStrategy              "no", "steps", "epoch" or "best" (HF {@code save_strategy}, "steps")
+ * @param saveSteps                 steps between checkpoints, or a ratio if < 1 (HF {@code save_steps}, 500)
+ * @param saveTotalLimit            checkpoints kept besides the best; null or <= 0 keeps all (HF {@code
+ *                                  save_total_limit}, null)
+ * @param loadBestModelAtEnd        (HF {@code load_best_model_at_end}, false)
+ * @param metricForBestModel        metric name with or without "eval_" (HF {@code metric_for_best_model}, null)
+ * @param greaterIsBetter           (HF {@code greater_is_better}, null: false for names ending in "loss")
+ * @param optim                     "adamw_torch", "adamw_hf" or "sgd" (HF {@code optim}, "adamw_torch")
+ * @param seed                      model initialisation and dropout seed (HF {@code seed}, 42)
+ * @param dataSeed                  data shuffling seed; null means seed (HF {@code data_seed}, null)
+ * @param groupByLength             batch examples of similar length together (HF {@code group_by_length}, false)
+ * @param dataloaderDropLast        drop the last incomplete batch (HF {@code dataloader_drop_last}, false)
+ * @param labelSmoothingFactor      in [0, 1) (HF {@code label_smoothing_factor}, 0.0)
+ * @param resumeFromCheckpoint      a checkpoint folder, "true" for the latest one, or null (HF {@code
+ *                                  resume_from_checkpoint}, null)
+ * @param reportTo                  ["jsonl"] or [] (HF {@code report_to}; "none" reads as [])
+ * @param fp16                      mixed precision, GPU only (HF {@code fp16}, false)
+ */
+public record TrainingArguments(
+        String outputDir, boolean overwriteOutputDir, double numTrainEpochs, long maxSteps,
+        int perDeviceTrainBatchSize, int perDeviceEvalBatchSize, int gradientAccumulationSteps,
+        double learningRate, double weightDecay, double adamBeta1, double adamBeta2, double adamEpsilon,
+        double maxGradNorm, String lrSchedulerType, long warmupSteps, double warmupRatio,
+        String loggingStrategy, double loggingSteps, boolean loggingFirstStep,
+        String evalStrategy, Double evalSteps, String saveStrategy, double saveSteps, Integer saveTotalLimit,
+        boolean loadBestModelAtEnd, String metricForBestModel, Boolean greaterIsBetter,
+        String optim, long seed, Long dataSeed, boolean groupByLength, boolean dataloaderDropLast,
+        double labelSmoothingFactor, String resumeFromCheckpoint, List<String> reportTo, boolean fp16) {
+
+    private static final System.Logger LOG = System.getLogger(TrainingArguments.class.getName());
+
+    static final List<String> INTERVAL_STRATEGIES = List.of("no", "steps", "epoch");
+    static final List<String> SAVE_STRATEGIES = List.of("no", "steps", "epoch", "best");
+    static final List<String> OPTIMIZERS = List.of("adamw_torch", "adamw_hf", "sgd");
+
+    public TrainingArguments {
+        reportTo = List.copyOf(reportTo == null ? List.of() : reportTo);
+        List<String> errors = new ArrayList<>();
+        if (outputDir == null || outputDir.isBlank()) {
+            errors.add("output_dir is required: set output_dir to the folder for checkpoints and logs");
+        }
+        if (!INTERVAL_STRATEGIES.contains(loggingStrategy)) {
+            errors.add("logging_strategy '" + loggingStrategy + "' is not one of " + INTERVAL_STRATEGIES);
+        }
+        if (!INTERVAL_STRATEGIES.contains(evalStrategy)) {
+            errors.add("eval_strategy '" + evalStrategy + "' is not one of " + INTERVAL_STRATEGIES);
+        }
+        if (!SAVE_STRATEGIES.contains(saveStrategy)) {
+            errors.add("save_strategy '" + saveStrategy + "' is not one of " + SAVE_STRATEGIES);
+        }
+        // HF __post_init__: eval_steps defaults to logging_steps under the "steps" eval strategy
+        if ("steps".equals(evalStrategy) && (evalSteps == null || evalSteps == 0)) {
+            if (loggingSteps > 0) {
+                evalSteps = loggingSteps;
+            } else {
+                errors.add("eval_strategy 'steps' requires a non-zero eval_steps or logging_steps: set eval_steps");
+            }
+        }
+        // HF __post_init__: loss is the metric when the best model is tracked and none was named
+        if ((loadBestModelAtEnd || "best".equals(saveStrategy)) && metricForBestModel == null) {
+            metricForBestModel = "loss";
+        }
+        if (greaterIsBetter == null && metricForBestModel != null) {
+            greaterIsBetter = !metricForBestModel.endsWith("loss");
+        }
+
+        if (!(learningRate > 0)) {
+            errors.add("learning_rate must be > 0 but was " + learningRate + ": set learning_rate to e.g. 5e-5");
+        }
+        if (perDeviceTrainBatchSize <= 0) {
+            errors.add("per_device_train_batch_size must be > 0 but was " + perDeviceTrainBatchSize
+                    + ": set it to the examples per forward pass, e.g. 8");
+        }
+        if (perDeviceEvalBatchSize <= 0) {
+            errors.add("per_device_eval_batch_size must be > 0 but was " + perDeviceEvalBatchSize
+                    + ": set it to the examples per evaluation batch, e.g. 8");
+        }
+        if (gradientAccumulationSteps <= 0) {
+            errors.add("gradient_accumulation_steps must be > 0 but was " + gradientAccumulationSteps
+                    + ": use 1 for no accumulation");
+        }
+        if (maxSteps <= 0 && !(numTrainEpochs > 0)) {
+            errors.add("num_train_epochs must be > 0 when max_steps is not set (was " + numTrainEpochs
+                    + "): set num_train_epochs or max_steps");
+        }
+        if (!(weightDecay >= 0)) errors.add("weight_decay must be >= 0 but was " + weightDecay);
+        if (!(adamBeta1 >= 0 && adamBeta1 < 1)) errors.add("adam_beta1 must be in [0, 1) but was " + adamBeta1);
+        if (!(adamBeta2 >= 0 && adamBeta2 < 1)) errors.add("adam_beta2 must be in [0, 1) but was " + adamBeta2);
+        if (!(adamEpsilon >= 0)) errors.add("adam_epsilon must be >= 0 but was " + adamEpsilon);
+        if (!(maxGradNorm >= 0)) {
+            errors.add("max_grad_norm must be >= 0 but was " + maxGradNorm + ": use 0 to disable clipping");
+        }
+        if (!LrSchedules.NAMES.contains(lrSchedulerType)) {
+            errors.add("lr_scheduler_type '" + lrSchedulerType + "' is not supported: use one of " + LrSchedules.NAMES);
+        }
+        if (warmupSteps < 0) errors.add("warmup_steps must be >= 0 but was " + warmupSteps);
+        if (!(warmupRatio >= 0 && warmupRatio <= 1)) {
+            errors.add("warmup_ratio must lie in range [0,1] but was " + warmupRatio);
+        }
+        checkSteps("logging_steps", loggingSteps, "logging_strategy", loggingStrategy, errors);
+        if (evalSteps != null) checkSteps("eval_steps", evalSteps, "eval_strategy", evalStrategy, errors);
+        checkSteps("save_steps", saveSteps, "save_strategy", saveStrategy, errors);
+        if (loadBestModelAtEnd) checkLoadBest(evalStrategy, evalSteps, saveStrategy, saveSteps, errors);
+        if ("best".equals(saveStrategy) && "no".equals(evalStrategy)) {
+            errors.add("save_strategy 'best' needs evaluations: set eval_strategy to 'steps' or 'epoch'");
+        }
+        if (optim == null || !OPTIMIZERS.contains(optim)) {
+            errors.add("optim '" + optim + "' is not supported: use one of " + OPTIMIZERS
+                    + ("adafactor".equals(optim) ? " (adafactor is not implemented)" : ""));
+        }
+        if (!(labelSmoothingFactor >= 0 && labelSmoothingFactor < 1)) {
+            errors.add("label_smoothing_factor must be in [0, 1) but was " + labelSmoothingFactor);
+        }
+        for (String r : reportTo) {
+            if (!"jsonl".equals(r)) {
+                errors.add("report_to '" + r + "' is not supported: use [\"jsonl\"] or \"none\"");
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new IllegalArgumentException("invalid training arguments:\n  " + String.join("\n  ", errors));
+        }
+    }
+
+    private static void checkSteps(String key, double steps, String strategyKey, String strategy,
+            List<String> errors) {
+        if (steps < 0 || Double.isNaN(steps)) {
+            errors.add(key + " must be >= 0 but was " + steps);
+        } else if (steps > 1 && steps != Math.rint(steps)) {
+            errors.add(key + " must be an integer if bigger than 1: " + steps);
+        } else if ("steps".equals(strategy) && steps == 0) {
+            errors.add(strategyKey + " 'steps' requires a non-zero " + key + ": set " + key + " or change "
+                    + strategyKey);
+        }
+    }
+
+    /** HF __post_init__'s rules for load_best_model_at_end (save_strategy "best" is exempt, as in HF). */
+    private static void checkLoadBest(String evalStrategy, Double evalSteps, String saveStrategy, double saveSteps,
+            List<String> errors) {
+        if ("best".equals(saveStrategy)) return;
+        if (!evalStrategy.equals(saveStrategy)) {
+            errors.add("load_best_model_at_end requires the save and eval strategy to match, but found eval_strategy '"
+                    + evalStrategy + "' and save_strategy '" + saveStrategy + "': set both to the same value");
+            return;
+        }
+        if ("no".equals(evalStrategy)) {
+            errors.add("load_best_model_at_end needs evaluations: set eval_strategy and save_strategy to 'steps' or "
+                    + "'epoch'");
+            return;
+        }
+        if ("steps".equals(evalStrategy) && evalSteps != null && evalSteps > 0) {
+            boolean evalRatio = evalSteps < 1;
+            boolean saveRatio = saveSteps < 1;
+            if (evalRatio != saveRatio) {
+                errors.add("load_best_model_at_end requires save_steps to be a multiple of eval_steps, which cannot be "
+                        + "guaranteed when mixing a ratio and absolute steps (save_steps " + fmt(saveSteps)
+                        + ", eval_steps " + fmt(evalSteps) + "): use both ratios or both step counts");
+            } else {
+                // HF scales ratios by 1e6 before the modulo; integers are exact already
+                long s = Math.round(saveSteps * (saveRatio ? 1_000_000 : 1));
+                long e = Math.round(evalSteps * (evalRatio ? 1_000_000 : 1));
+                if (s % e != 0) {
+                    errors.add("load_best_model_at_end requires save_steps to be a round multiple of eval_steps, but "
+                            + "save_steps " + fmt(saveSteps) + " is not a multiple of eval_steps " + fmt(evalSteps)
+                            + ": set save_steps to a multiple of eval_steps");
+                }
+            }
+        }
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    // ---------------------------------------------------------------- steps and epochs
+
+    /**
+     * Optimizer steps per epoch on each of {@code worldSize} replicas (HF Trainer's {@code num_update_steps_per_epoch}):
+     * each replica reads {@code ceil(numExamples / worldSize)} examples (torch DistributedSampler pads the shards to
+     * equal size), in {@code ceil} batches ({@code floor} with dataloader_drop_last), and steps once per
+     * gradient_accumulation_steps batches; at least 1.
+     */
+    public long numUpdateStepsPerEpoch(long numExamples, int worldSize) {
+        if (numExamples <= 0) {
+            throw new IllegalArgumentException("the training set is empty: numExamples was " + numExamples);
+        }
+        if (worldSize <= 0) throw new IllegalArgumentException("worldSize must be > 0 but was " + worldSize);
+        long perReplica = ceilDiv(numExamples, worldSize);
+        long batches = dataloaderDropLast ? perReplica / perDeviceTrainBatchSize
+                : ceilDiv(perReplica, perDeviceTrainBatchSize);
+        if (batches == 0) {
+            throw new IllegalArgumentException("dataloader_drop_last with " + perReplica + " examples per replica and "
+                    + "per_device_train_batch_size " + perDeviceTrainBatchSize + " leaves no batch: lower the batch size "
+                    + "or set dataloader_drop_last false");
+        }
+        return Math.max(batches / gradientAccumulationSteps, 1);
+    }
+
+    /** Total optimizer steps (HF): max_steps if > 0, else {@code ceil(num_train_epochs · updatesPerEpoch)}. */
+    public long resolveMaxSteps(long updatesPerEpoch) {
+        return maxSteps > 0 ? maxSteps : (long) Math.ceil(numTrainEpochs * updatesPerEpoch);
+    }
+
+    /** Epochs the loop runs (HF): {@code ceil(max_steps / updatesPerEpoch)} if max_steps > 0, else ceil(num_train_epochs). */
+    public long resolveNumTrainEpochs(long updatesPerEpoch) {
+        return maxSteps > 0 ? ceilDiv(maxSteps, updatesPerEpoch) : (long) Math.ceil(numTrainEpochs);
+    }
+
+    /** HF {@code get_warmup_steps}: warmup_steps if > 0, else {@code ceil(warmup_ratio · numTrainingSteps)}. */
+    public long warmupSteps(long numTrainingSteps) {
+        return warmupSteps > 0 ? warmupSteps : (long) Math.ceil(numTrainingSteps * warmupRatio);
+    }
+
+    /** HF Trainer: a logging/eval/save interval below 1 is a ratio of max steps, rounded up. */
+    static long resolveInterval(double steps, long maxSteps) {
+        return steps < 1 ? (long) Math.ceil(maxSteps * steps) : (long) steps;
+    }
+
+    /** Resolves every step count of one run; see {@link TrainingPlan}. */
+    public TrainingPlan plan(long numExamples, int worldSize) {
+        long perEpoch = numUpdateStepsPerEpoch(numExamples, worldSize);
+        long total = resolveMaxSteps(perEpoch);
+        return new TrainingPlan(perEpoch, total, resolveNumTrainEpochs(perEpoch), warmupSteps(total),
+                resolveInterval(loggingSteps, total), evalSteps == null ? 0 : resolveInterval(evalSteps, total),
+                resolveInterval(saveSteps, total),
+                (long) perDeviceTrainBatchSize * gradientAccumulationSteps * worldSize);
+    }
+
+    /** The schedule HF's Trainer builds: {@code get_scheduler(lr_scheduler_type, warmup, total)}. */
+    public LrSchedule schedule(long numTrainingSteps) {
+        return LrSchedules.get(lrSchedulerType, warmupSteps(numTrainingSteps), numTrainingSteps, learningRate);
+    }
+
+    /** data_seed if set, else seed (HF's sampler seed). */
+    public long effectiveDataSeed() {
+        return dataSeed != null ? dataSeed : seed;
+    }
+
+    /** The metric key compared for the best model: metric_for_best_model with HF's "eval_" prefix; null if unset. */
+    public String bestMetricKey() {
+        if (metricForBestModel == null) return null;
+        return metricForBestModel.startsWith("eval_") ? metricForBestModel : "eval_" + metricForBestModel;
+    }
+
+    /** Whether resume_from_checkpoint asks for the latest checkpoint in output_dir. */
+    public boolean resumeFromLatest() {
+        return resumeFromCheckpoint != null && resumeFromCheckpoint.equalsIgnoreCase("true");
+    }
+
+    /** Checks what depends on the device: fp16 needs a GPU. Call before training starts. */
+    public void validateFor(Device device) {
+        if (fp16 && !Device.Type.GPU.equals(device.getDeviceType())) {
+            throw new IllegalArgumentException("fp16 needs a GPU, but training runs on " + device
+                    + ": set fp16 false or train on a GPU");
+        }
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    // ---------------------------------------------------------------- builder
+
+    public static Builder builder(String outputDir) {
+        return new Builder().set("output_dir", outputDir);
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.values.putAll(toMap());
+        return b;
+    }
+
+    /**
+     * Collects values by HF name; {@link #build()} validates. The typed setters cover the common keys, {@link
+     * #set(String, Object)} every key.
+     */
+    public static final class Builder {
+        final Map<String, Object> values = TrainingArgumentKeys.defaults();
+
+        private Builder() { }
+
+        /** Sets {@code key} (an HF name) to a value of its type; unknown keys fail with a did-you-mean. */
+        public Builder set(String key, Object value) {
+            TrainingArgumentKeys.Key k = TrainingArgumentKeys.require(key);
+            values.put(k.name(), k.coerce(value));
+            return this;
+        }
+
+        public Builder numTrainEpochs(double v) { return set("num_train_epochs", v); }
+        public Builder maxSteps(long v) { return set("max_steps", v); }
+        public Builder perDeviceTrainBatchSize(int v) { return set("per_device_train_batch_size", v); }
+        public Builder perDeviceEvalBatchSize(int v) { return set("per_device_eval_batch_size", v); }
+        public Builder gradientAccumulationSteps(int v) { return set("gradient_accumulation_steps", v); }
+        public Builder learningRate(double v) { return set("learning_rate", v); }
+        public Builder weightDecay(double v) { return set("weight_decay", v); }
+        public Builder lrSchedulerType(String v) { return set("lr_scheduler_type", v); }
+        public Builder warmupSteps(long v) { return set("warmup_steps", v); }
+        public Builder warmupRatio(double v) { return set("warmup_ratio", v); }
+        public Builder loggingSteps(double v) { return set("logging_steps", v); }
+        public Builder evalStrategy(String v) { return set("eval_strategy", v); }
+        public Builder evalSteps(Double v) { return set("eval_steps", v); }
+        public Builder saveStrategy(String v) { return set("save_strategy", v); }
+        public Builder saveSteps(double v) { return set("save_steps", v); }
+        public Builder saveTotalLimit(Integer v) { return set("save_total_limit", v); }
+        public Builder loadBestModelAtEnd(boolean v) { return set("load_best_model_at_end", v); }
+        public Builder metricForBestModel(String v) { return set("metric_for_best_model", v); }
+        public Builder greaterIsBetter(Boolean v) { return set("greater_is_better", v); }
+        public Builder optim(String v) { return set("optim", v); }
+        public Builder seed(long v) { return set("seed", v); }
+        public Builder fp16(boolean v) { return set("fp16", v); }
+        public Builder reportTo(List<String> v) { return set("report_to", v); }
+
+        @SuppressWarnings("unchecked")
+        public TrainingArguments build() {
+            Map<String, Object> v = values;
+            return new TrainingArguments((String) v.get("output_dir"), (Boolean) v.get("overwrite_output_dir"),
+                    (Double) v.get("num_train_epochs"), (Long) v.get("max_steps"),
+                    (Integer) v.get("per_device_train_batch_size"), (Integer) v.get("per_device_eval_batch_size"),
+                    (Integer) v.get("gradient_accumulation_steps"), (Double) v.get("learning_rate"),
+                    (Double) v.get("weight_decay"), (Double) v.get("adam_beta1"), (Double) v.get("adam_beta2"),
+                    (Double) v.get("adam_epsilon"), (Double) v.get("max_grad_norm"),
+                    (String) v.get("lr_scheduler_type"), (Long) v.get("warmup_steps"), (Double) v.get("warmup_ratio"),
+                    (String) v.get("logging_strategy"), (Double) v.get("logging_steps"),
+                    (Boolean) v.get("logging_first_step"), (String) v.get("eval_strategy"),
+                    (Double) v.get("eval_steps"), (String) v.get("save_strategy"), (Double) v.get("save_steps"),
+                    (Integer) v.get("save_total_limit"), (Boolean) v.get("load_best_model_at_end"),
+                    (String) v.get("metric_for_best_model"), (Boolean) v.get("greater_is_better"),
+                    (String) v.get("optim"), (Long) v.get("seed"), (Long) v.get("data_seed"),
+                    (Boolean) v.get("group_by_length"), (Boolean) v.get("dataloader_drop_last"),
+                    (Double) v.get("label_smoothing_factor"), (String) v.get("resume_from_checkpoint"),
+                    (List<String>) v.get("report_to"), (Boolean) v.get("fp16"));
+        }
+    }
+
+    // ---------------------------------------------------------------- HF names on disk
+
+    /** The arguments by HF name, in HF's field order (integral step counts written as integers, as HF does). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("output_dir", outputDir);
+        m.put("overwrite_output_dir", overwriteOutputDir);
+        m.put("eval_strategy", evalStrategy);
+        m.put("per_device_train_batch_size", perDeviceTrainBatchSize);
+        m.put("per_device_eval_batch_size", perDeviceEvalBatchSize);
+        m.put("gradient_accumulation_steps", gradientAccumulationSteps);
+        m.put("learning_rate", learningRate);
+        m.put("weight_decay", weightDecay);
+        m.put("adam_beta1", adamBeta1);
+        m.put("adam_beta2", adamBeta2);
+        m.put("adam_epsilon", adamEpsilon);
+        m.put("max_grad_norm", maxGradNorm);
+        m.put("num_train_epochs", numTrainEpochs);
+        m.put("max_steps", maxSteps);
+        m.put("lr_scheduler_type", lrSchedulerType);
+        m.put("warmup_ratio", warmupRatio);
+        m.put("warmup_steps", warmupSteps);
+        m.put("logging_strategy", loggingStrategy);
+        m.put("logging_first_step", loggingFirstStep);
+        m.put("logging_steps", stepsValue(loggingSteps));
+        m.put("save_strategy", saveStrategy);
+        m.put("save_steps", stepsValue(saveSteps));
+        m.put("save_total_limit", saveTotalLimit);
+        m.put("seed", seed);
+        m.put("data_seed", dataSeed);
+        m.put("fp16", fp16);
+        m.put("dataloader_drop_last", dataloaderDropLast);
+        m.put("eval_steps", evalSteps == null ? null : stepsValue(evalSteps));
+        m.put("load_best_model_at_end", loadBestModelAtEnd);
+        m.put("metric_for_best_model", metricForBestModel);
+        m.put("greater_is_better", greaterIsBetter);
+        m.put("label_smoothing_factor", labelSmoothingFactor);
+        m.put("optim", optim);
+        m.put("group_by_length", groupByLength);
+        m.put("report_to", reportTo);
+        m.put("resume_from_checkpoint", resumeFromCheckpoint);
+        return m;
+    }
+
+    private static Object stepsValue(double d) {
+        return d >= 1 && d == Math.rint(d) ? (Object) (long) d : (Object) d;
+    }
+
+    /** HF's {@code args.to_json_string()} for the keys we implement: pretty JSON, HF names. */
+    public String toJson() {
+        try {
+            return Json.MAPPER.writeValueAsString(toMap());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Builds arguments from HF names, as in HF's training-args JSON or a YAML config. HF keys we do not implement are
+     * ignored, and those set to something other than HF's default are reported in {@code warnings}; a key HF does not
+     * know either is an error with a did-you-mean. {@code overrides} ({@code --set key=value}, parsed by the key's
+     * type) apply before HF's derived defaults resolve.
+     */
+    public static TrainingArguments fromMap(Map<String, ?> values, Map<String, String> overrides,
+            List<String> warnings) {
+        Builder b = new Builder();
+        List<String> errors = new ArrayList<>();
+        Map<String, Object> merged = new LinkedHashMap<>(values);
+        // the old name still loads (HF deprecated it in 4.41); both with different values is ambiguous
+        if (merged.containsKey("evaluation_strategy")) {
+            Object old = merged.remove("evaluation_strategy");
+            Object cur = merged.get("eval_strategy");
+            if (cur != null && old != null && !cur.equals(old)) {
+                errors.add("evaluation_strategy '" + old + "' and eval_strategy '" + cur
+                        + "' disagree: keep only eval_strategy");
+            } else if (old != null) {
+                merged.put("eval_strategy", old);
+            }
+        }
+        for (Map.Entry<String, ?> e : merged.entrySet()) {
+            try {
+                applyLoaded(b, e.getKey(), e.getValue(), warnings);
+            } catch (IllegalArgumentException ex) {
+                errors.add(ex.getMessage());
+            }
+        }
+        for (Map.Entry<String, String> e : overrides.entrySet()) {
+            try {
+                String key = "evaluation_strategy".equals(e.getKey()) ? "eval_strategy" : e.getKey();
+                TrainingArgumentKeys.Key k = TrainingArgumentKeys.require(key);
+                Object v = k.parse(e.getValue());
+                if ("report_to".equals(key)) v = TrainingArgumentKeys.readReportTo(v, warnings);
+                b.values.put(k.name(), v);
+            } catch (IllegalArgumentException ex) {
+                errors.add(ex.getMessage());
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new IllegalArgumentException("invalid training arguments:\n  " + String.join("\n  ", errors));
+        }
+        return b.build();
+    }
+
+    private static void applyLoaded(Builder b, String key, Object value, List<String> warnings) {
+        TrainingArgumentKeys.Key k = TrainingArgumentKeys.KEYS.get(key);
+        if (k == null) {
+            String ignored = TrainingArgumentKeys.ignoredHfKeyWarning(key, value);
+            if (ignored == null) throw new IllegalArgumentException(TrainingArgumentKeys.unknownKeyMessage(key));
+            if (!ignored.isEmpty()) warnings.add(ignored);
+            return;
+        }
+        if ("report_to".equals(key)) value = TrainingArgumentKeys.readReportTo(value, warnings);
+        if ("resume_from_checkpoint".equals(key) && value instanceof Boolean flag) value = flag ? "true" : null;
+        b.values.put(k.name(), k.coerce(value));
+    }
+
+    /** {@link #fromMap(Map, Map, List)} logging the warnings. */
+    public static TrainingArguments fromMap(Map<String, ?> values) {
+        List<String> warnings = new ArrayList<>();
+        TrainingArguments args = fromMap(values, Map.of(), warnings);
+        logWarnings(warnings);
+        return args;
+    }
+
+    /** HF's training-args JSON (from {@code args.to_json_string()} or {@code training_args.json}). */
+    public static TrainingArguments fromJson(String json) {
+        return fromMap(readMap(Json.MAPPER, json, "JSON"));
+    }
+
+    public static TrainingArguments fromJson(Path file) throws IOException {
+        return fromJson(Files.readString(file));
+    }
+
+    /** A YAML mapping of HF names to values. */
+    public static TrainingArguments fromYaml(String yaml) {
+        return fromMap(readMap(new YAMLMapper(), yaml, "YAML"));
+    }
+
+    public static TrainingArguments fromYaml(Path file) throws IOException {
+        return fromYaml(Files.readString(file));
+    }
+
+    /**
+     * A copy with {@code --set key=value} overrides applied, each parsed by the key's type ({@code null} or {@code
+     * None} clears a nullable key). Like HF's {@code dataclasses.replace}, derived defaults already resolved (eval_steps,
+     * metric_for_best_model, greater_is_better) keep their values unless overridden too; to resolve them after the
+     * overrides, pass the overrides to {@link #fromMap(Map, Map, List)} with the raw configuration.
+     */
+    public TrainingArguments withOverrides(Map<String, String> overrides) {
+        List<String> warnings = new ArrayList<>();
+        TrainingArguments args = fromMap(toMap(), overrides, warnings);
+        logWarnings(warnings);
+        return args;
+    }
+
+    /** Writes {@link #toJson()} to {@code file}. */
+    public void writeJson(Path file) throws IOException {
+        ObjectNode node = Json.MAPPER.valueToTree(toMap());
+        Json.write(file, node);
+    }
+
+    private static Map<String, Object> readMap(ObjectMapper mapper, String text, String format) {
+        try {
+            Map<String, Object> m = mapper.readValue(text, new TypeReference<LinkedHashMap<String, Object>>() { });
+            return m == null ? Map.of() : m;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("training arguments are not a valid " + format + " mapping: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static void logWarnings(List<String> warnings) {
+        for (String w : warnings) LOG.log(System.Logger.Level.WARNING, w);
+    }
+}

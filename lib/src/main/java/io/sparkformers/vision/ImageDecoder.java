@@ -1,0 +1,124 @@
+package io.sparkformers.vision;
+
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import java.awt.image.BufferedImage;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+
+/**
+ * JPEG, PNG (and the other formats of {@code javax.imageio}: BMP, GIF, WBMP) to {@link RgbImage}, as PIL's
+ * {@code Image.open(...).convert("RGB")}: grayscale is copied to three channels, alpha is dropped (not composited),
+ * palettes are expanded. Every failure is an {@link ImageDecodeException} naming the source; nothing else escapes.
+ * CMYK JPEGs are not supported by the JDK's reader and are reported as such.
+ */
+public final class ImageDecoder {
+
+    static {
+        ImageIO.setUseCache(false);                    // decode in memory; no temp files on executors
+    }
+
+    private ImageDecoder() { }
+
+    /** Reads and decodes a file; the exception names the file. */
+    public static RgbImage decode(Path file) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ImageDecodeException(file.toString(), "the file cannot be read (" + e + ")", e);
+        }
+        return decode(bytes, file.toString());
+    }
+
+    /**
+     * Decodes encoded image bytes.
+     *
+     * @param source what the bytes are (a path, a row id), used in error messages
+     */
+    public static RgbImage decode(byte[] bytes, String source) {
+        if (bytes == null || bytes.length == 0) {
+            throw new ImageDecodeException(source, "the input is empty (0 bytes); expected JPEG or PNG bytes");
+        }
+        BufferedImage img;
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new ImageDecodeException(source, "not a JPEG, PNG, BMP or GIF image (" + bytes.length
+                        + " bytes starting " + hex(bytes) + ")");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                img = reader.read(0);
+            } finally {
+                reader.dispose();
+            }
+        } catch (ImageDecodeException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new ImageDecodeException(source, "corrupt or truncated image data (" + e.getMessage() + ")", e);
+        }
+        if (img == null) throw new ImageDecodeException(source, "the decoder returned no image");
+        return toRgb(img, source);
+    }
+
+    /** A BufferedImage as RGB: 1 band = gray, 2 = gray + alpha, 3 = RGB, 4 = RGBA; palettes via their color model. */
+    static RgbImage toRgb(BufferedImage img, String source) {
+        int w = img.getWidth();
+        int h = img.getHeight();
+        Raster r = img.getRaster();
+        int bands = r.getNumBands();
+        boolean indexed = img.getType() == BufferedImage.TYPE_BYTE_INDEXED || img.getType() == BufferedImage.TYPE_BYTE_BINARY;
+        byte[] out = new byte[w * h * 3];
+        if (indexed || (bands >= 3 && img.getColorModel().getColorSpace().getType() != java.awt.color.ColorSpace.TYPE_RGB)) {
+            if (!indexed && img.getColorModel().getNumColorComponents() != 3) {
+                throw new ImageDecodeException(source, "unsupported color space with "
+                        + img.getColorModel().getNumColorComponents() + " color channels (CMYK?); convert to RGB");
+            }
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int argb = img.getRGB(x, y);
+                    int i = (y * w + x) * 3;
+                    out[i] = (byte) (argb >> 16);
+                    out[i + 1] = (byte) (argb >> 8);
+                    out[i + 2] = (byte) argb;
+                }
+            }
+            return new RgbImage(w, h, out);
+        }
+        if (bands < 1 || bands > 4) {
+            throw new ImageDecodeException(source, "unexpected channel count " + bands + " (expected 1 to 4)");
+        }
+        int shift = Math.max(0, r.getSampleModel().getSampleSize(0) - 8);       // 16-bit PNG -> 8 bit, as PIL
+        int[] px = new int[bands];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                r.getPixel(x, y, px);
+                int i = (y * w + x) * 3;
+                if (bands <= 2) {                                          // gray (+ alpha, dropped)
+                    byte g = (byte) (px[0] >> shift);
+                    out[i] = g;
+                    out[i + 1] = g;
+                    out[i + 2] = g;
+                } else {                                                   // RGB (+ alpha, dropped)
+                    out[i] = (byte) (px[0] >> shift);
+                    out[i + 1] = (byte) (px[1] >> shift);
+                    out[i + 2] = (byte) (px[2] >> shift);
+                }
+            }
+        }
+        return new RgbImage(w, h, out);
+    }
+
+    private static String hex(byte[] b) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < Math.min(8, b.length); i++) s.append(String.format("%02x", b[i] & 0xff));
+        return s.toString();
+    }
+}

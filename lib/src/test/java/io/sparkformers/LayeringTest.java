@@ -1,0 +1,31 @@
+package io.sparkformers;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+/** Dependencies point one way: only the spark layer knows Spark; lower layers never reach up. */
+@AnalyzeClasses(packages = "io.sparkformers", importOptions = ImportOption.DoNotIncludeTests.class)
+class LayeringTest {
+
+    @ArchTest
+    static final ArchRule onlyTheSparkLayerImportsSpark = noClasses()
+            .that().resideOutsideOfPackage("io.sparkformers.spark..")
+            .should().dependOnClassesThat().resideInAPackage("org.apache.spark..");
+
+    @ArchTest
+    static final ArchRule checkpointFormatsKnowNoModels = noClasses()
+            .that().resideInAnyPackage("io.sparkformers.safetensors..", "io.sparkformers.hub..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.sparkformers.nn..", "io.sparkformers.pipeline..",
+                    "io.sparkformers.train..", "io.sparkformers.convert..", "io.sparkformers.spark..",
+                    "io.sparkformers.distributed..");
+
+    @ArchTest
+    static final ArchRule modelsKnowNoPipelinesOrTraining = noClasses()
+            .that().resideInAPackage("io.sparkformers.nn..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.sparkformers.pipeline..", "io.sparkformers.train..",
+                    "io.sparkformers.spark..", "io.sparkformers.distributed..");
+}
