@@ -1,129 +1,67 @@
 package io.sparkformers.spark;
 
-import io.sparkformers.convert.BuiltinModels;
 import io.sparkformers.hub.HfCheckpoint;
-import io.sparkformers.hub.SparkformersHome;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
+import io.sparkformers.hub.ModelCache;
+import io.sparkformers.hub.ModelRef;
+import io.sparkformers.hub.ModelResolver;
 
 import java.io.IOException;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.UUID;
 
 /**
  * Model references as the stages' {@code model} Param takes them, turned into a local checkpoint folder on whichever
- * JVM asks: a built-in alias (imported once per machine), a local folder (plain path or {@code file:} URI), or a
- * folder on any Hadoop file system ({@code hdfs:}, {@code s3a:}, …) copied once per machine into
- * {@code <sparkformers home>/cache/spark-models/<hash>} (atomic rename, so concurrent JVMs never see half a copy).
+ * JVM asks, through {@link ModelResolver}: a local folder (plain path or {@code file:} URI), a folder on any Hadoop
+ * file system (copied once per host by {@link ModelCache}), a built-in alias or a Hub id. Unlike
+ * {@code ModelResolver.resolve}, a folder holding only tokenizer files is accepted (the tokenizer stage saves those).
  */
 public final class ModelRefs {
     private ModelRefs() {}
 
-    /** The local checkpoint folder of a reference; errors name the reference and say what a reference may be. */
+    private static volatile ModelResolver resolver;
+
+    private static ModelResolver resolver() {
+        if (resolver == null) resolver = ModelResolver.defaults();
+        return resolver;
+    }
+
+    /** The local folder of a reference; errors name the reference and say what a reference may be. */
     public static Path localFolder(String ref) throws IOException {
         if (ref == null || ref.isBlank()) {
-            throw new IllegalArgumentException("the model Param is not set: give a checkpoint folder, a Hadoop URI or a "
-                    + "built-in alias (" + String.join(", ", BuiltinModels.ALL.keySet()) + ")");
+            throw new IllegalArgumentException("the model Param is not set: give a checkpoint folder, a Hadoop URI, a "
+                    + "built-in alias (" + String.join(", ", resolver().aliasNames()) + ") or a Hub id");
         }
-        var builtin = BuiltinModels.find(ref);
-        if (builtin.isPresent()) return BuiltinModels.resolve(builtin.get());
-        URI uri = toUri(ref);
-        if (uri.getScheme() == null || uri.getScheme().equals("file")) {
-            Path dir = uri.getScheme() == null ? Path.of(ref) : Path.of(uri);
-            if (!Files.isDirectory(dir)) {
-                throw new IOException("model '" + ref + "' is not a readable folder nor a built-in alias ("
-                        + String.join(", ", BuiltinModels.ALL.keySet()) + "); give a Hugging Face checkpoint folder "
-                        + "(config.json, model.safetensors, tokenizer.json)");
+        ModelRef parsed = resolver().parse(ref);
+        if (parsed instanceof ModelRef.LocalFolder l) {
+            if (!Files.isDirectory(l.path()) || !Files.isReadable(l.path())) {
+                throw new IOException("model '" + ref + "' is not a readable folder; give a Hugging Face checkpoint "
+                        + "folder (config.json, model.safetensors, tokenizer.json), a Hadoop URI, an alias or a Hub id");
             }
-            return dir.toAbsolutePath();
+            return l.path().toAbsolutePath();
         }
-        return copyToLocal(uri);
+        if (parsed instanceof ModelRef.HadoopUri u) return ModelCache.localCopy(u.uri());
+        return resolver().resolve(ref);
     }
 
     /**
-     * Checks on the driver, before any job, that a reference can be loaded: an alias is known, a local folder is a
-     * checkpoint (or, with {@code tokenizerOnly}, holds tokenizer.json), a Hadoop folder holds config.json.
+     * Checks on the driver, before any job, that a reference can be loaded: a checkpoint (or, with
+     * {@code tokenizerOnly}, a folder holding tokenizer.json). Aliases and Hub ids are resolved (imported or fetched
+     * once per host), Hadoop folders copied into the host cache.
      */
     public static void check(String ref, boolean tokenizerOnly) throws IOException {
-        if (ref == null || ref.isBlank()) localFolder(ref);
-        if (BuiltinModels.find(ref).isPresent()) return;
-        URI uri = toUri(ref);
-        if (uri.getScheme() == null || uri.getScheme().equals("file")) {
-            Path dir = localFolder(ref);
-            if (tokenizerOnly) {
-                if (!Files.isRegularFile(dir.resolve(HfCheckpoint.TOKENIZER))) {
-                    throw new IOException("model '" + ref + "' has no tokenizer.json; the tokenizer needs the "
-                            + "fast-tokenizer file (save it with tokenizer.save_pretrained)");
-                }
-            } else {
-                HfCheckpoint.open(dir);
-            }
-            return;
+        Path dir = localFolder(ref);
+        if (!tokenizerOnly) {
+            HfCheckpoint.open(dir);
+        } else if (!Files.isRegularFile(dir.resolve(HfCheckpoint.TOKENIZER))) {
+            throw new IOException("model '" + ref + "' has no tokenizer.json; the tokenizer needs the fast-tokenizer "
+                    + "file (save it with tokenizer.save_pretrained)");
         }
-        org.apache.hadoop.fs.Path config = new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(uri),
-                tokenizerOnly ? HfCheckpoint.TOKENIZER : HfCheckpoint.CONFIG);
-        if (!config.getFileSystem(new Configuration()).exists(config)) {
-            throw new IOException("model '" + ref + "' has no " + config.getName() + ": not a Hugging Face checkpoint folder");
-        }
-    }
-
-    /** A URI when the reference has a scheme (two letters or more, so Windows drives stay paths), else a plain path. */
-    private static URI toUri(String ref) {
-        if (!ref.matches("^[A-Za-z][A-Za-z0-9+.-]+:.*")) return URI.create("");
-        try {
-            return new URI(ref);
-        } catch (Exception e) {
-            throw new IllegalArgumentException("model '" + ref + "' is not a valid URI: " + e.getMessage(), e);
-        }
-    }
-
-    private static Path copyToLocal(URI uri) throws IOException {
-        Path cache = SparkformersHome.get().resolve("cache").resolve("spark-models");
-        Path dir = cache.resolve(sha256(uri.toString()).substring(0, 24));
-        if (Files.isRegularFile(dir.resolve("config.json"))) return dir;
-        Files.createDirectories(cache);
-        org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path(uri);
-        FileSystem fs = src.getFileSystem(new Configuration());
-        if (!fs.exists(src) || !fs.getFileStatus(src).isDirectory()) {
-            throw new IOException("model '" + uri + "' is not a folder on its file system; give a checkpoint folder");
-        }
-        Path tmp = cache.resolve(".tmp-" + UUID.randomUUID());
-        try {
-            Files.createDirectories(tmp);
-            for (FileStatus f : fs.listStatus(src)) {
-                fs.copyToLocalFile(false, f.getPath(), new org.apache.hadoop.fs.Path(tmp.resolve(f.getPath().getName()).toUri()), true);
-            }
-            try {
-                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException raced) {
-                if (!Files.isRegularFile(dir.resolve("config.json"))) throw raced;   // another JVM finished first
-            }
-        } finally {
-            if (Files.exists(tmp)) deleteTree(tmp);
-        }
-        return dir;
     }
 
     static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) return;
         try (var walk = Files.walk(p)) {
             for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
-        }
-    }
-
-    private static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
