@@ -6,6 +6,7 @@ import io.sparkformers.hub.Json;
 import io.sparkformers.jobs.bench.ForwardBenchmark;
 import io.sparkformers.jobs.bench.LoadBenchmark;
 import io.sparkformers.nn.Task;
+import io.sparkformers.spark.InferenceBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -16,17 +17,19 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code sparkformers bench <name|all>}: benchmarks that print ratios against a peer measured in the same run.
- * Names: {@code load} (bert-base-uncased load time), {@code forward} (encoder throughput vs ONNX Runtime).
+ * Names: {@code load} (bert-base-uncased load time), {@code forward} (encoder throughput vs ONNX Runtime),
+ * {@code inference-spark} (sentence embeddings through Spark vs the bare in-process loop, padding efficiency; named
+ * explicitly, not part of {@code all}, as it starts Spark).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run benchmarks; every figure is a ratio to a peer measured in the same run.")
 public final class BenchCommand implements Callable<Integer> {
-    static final List<String> NAMES = List.of("load", "forward");
+    static final List<String> NAMES = List.of("load", "forward", "inference-spark");
 
     @Mixin
     CommonOptions common;
 
-    @Parameters(paramLabel = "NAME", defaultValue = "all", description = "One of: load, forward, all.")
+    @Parameters(paramLabel = "NAME", defaultValue = "all", description = "One of: load, forward, all (those two), inference-spark.")
     String name;
 
     @Option(names = "--threads", description = "Intra-op threads for both engines (default: all cores).")
@@ -35,11 +38,15 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iterations", defaultValue = "10", description = "Timed runs per case (median reported).")
     int iterations;
 
+    @Option(names = "--rows", defaultValue = "2000", description = "inference-spark: rows to score (default ${DEFAULT-VALUE}).")
+    int rows;
+
     @Override
     public Integer call() throws Exception {
         if (!name.equals("all") && !NAMES.contains(name)) {
             throw new IllegalArgumentException("unknown benchmark '" + name + "' (names: " + String.join(", ", NAMES) + ", all)");
         }
+        if (name.equals("inference-spark")) return inferenceSpark();
         // process-wide and read once when the engine starts: set before any DJL use
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -70,6 +77,30 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         if (common.json) System.out.println(Json.MAPPER.writeValueAsString(report));
+        return 0;
+    }
+
+    /** Spark's task slots set the PyTorch threads here (spark.task.cpus each), so --threads does not apply. */
+    private int inferenceSpark() throws Exception {
+        try (SparkSessions.Owned s = SparkSessions.open("sparkformers bench inference-spark")) {
+            var r = InferenceBenchmark.run(s.spark(), "all-MiniLM-L6-v2", rows, 256, 8192, 128);
+            if (common.json) {
+                System.out.println(Json.MAPPER.createObjectNode().put("benchmark", "inference-spark")
+                        .put("rows", r.rows()).put("master", r.master()).put("torch_threads", r.torchThreads())
+                        .put("spark_seconds", r.sparkSeconds()).put("bare_seconds", r.bareSeconds())
+                        .put("spark_over_bare", r.ratio())
+                        .put("padding_efficiency_sorted", r.paddingEfficiencySorted())
+                        .put("padding_efficiency_unsorted", r.paddingEfficiencyUnsorted()).toString());
+            } else {
+                System.out.printf("inference-spark: %d rows of all-MiniLM-L6-v2 sentence embeddings, master %s, torch "
+                        + "threads %s%n", r.rows(), r.master(), r.torchThreads());
+                System.out.printf("  spark %.2f s (%.1f rows/s); bare in-process loop %.2f s (%.1f rows/s); "
+                        + "spark/bare time %.2f%n", r.sparkSeconds(), r.rows() / r.sparkSeconds(), r.bareSeconds(),
+                        r.rows() / r.bareSeconds(), r.ratio());
+                System.out.printf("  padding efficiency (real/processed tokens): %.3f length-sorted, %.3f in row order%n",
+                        r.paddingEfficiencySorted(), r.paddingEfficiencyUnsorted());
+            }
+        }
         return 0;
     }
 }

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sparkformers", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Hugging Face style transformers on Apache Spark: import and inspect models, run pipelines.",
-        subcommands = {ModelsCommand.class, PipelineCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ModelsCommand.class, PipelineCommand.class, PredictCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

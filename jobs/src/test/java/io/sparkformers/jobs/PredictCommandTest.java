@@ -1,0 +1,122 @@
+package io.sparkformers.jobs;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@code sparkformers predict} end to end in local[2]: Parquet and CSV files, and its one-line errors. */
+class PredictCommandTest {
+    static SparkSession spark;
+    @TempDir
+    static Path tmp;
+    static Path parquet;
+    static Path csv;
+
+    @BeforeAll
+    static void start() {
+        spark = SparkSession.builder().master("local[2]").appName("PredictCommandTest")
+                .config("spark.ui.enabled", "false").getOrCreate();
+        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType)
+                .add("lang", DataTypes.StringType);
+        Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(1, "A man is eating food.", "en"),
+                RowFactory.create(2, "Spark, with \"quotes\", scores rows.", "en"),
+                RowFactory.create(3, "Un homme mange.", "fr")), schema).repartition(2);
+        parquet = tmp.resolve("in.parquet");
+        csv = tmp.resolve("in.csv");
+        df.write().parquet(parquet.toString());
+        df.coalesce(1).write().option("header", "true").option("escape", "\"").csv(csv.toString());
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    /** Exit code and stderr of a command line. */
+    private static Object[] run(String... args) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            return new Object[] {code, err.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setErr(old);
+        }
+    }
+
+    @Test
+    void scoresAParquetTableKeepingEveryColumn() {
+        String out = tmp.resolve("out-parquet").toString();
+        Object[] r = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", parquet.toString(), "--output", out);
+        assertEquals(0, r[0], (String) r[1]);
+        Dataset<Row> scored = spark.read().parquet(out);
+        assertEquals(List.of("id", "text", "lang", "embedding"), List.of(scored.columns()));
+        assertEquals(3, scored.count());
+        assertEquals(0, scored.filter("embedding is null").count());
+    }
+
+    @Test
+    void scoresACsvFileWritingArraysAsJson() throws Exception {
+        Path out = tmp.resolve("out.csv");
+        Object[] r = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", csv.toString(), "--output", out.toString(), "--output-type", "array");
+        assertEquals(0, r[0], (String) r[1]);
+        Dataset<Row> scored = spark.read().option("header", "true").option("multiLine", "true").option("escape", "\"")
+                .csv(out.toString()).orderBy("id");
+        assertEquals(List.of("id", "text", "lang", "embedding"), List.of(scored.columns()));
+        List<Row> rows = scored.collectAsList();
+        assertEquals("Spark, with \"quotes\", scores rows.", rows.get(1).getString(1));
+        String json = rows.get(0).getString(3);
+        assertTrue(json.startsWith("[") && json.split(",").length == 384, json.substring(0, 40));
+        assertTrue(Files.isDirectory(out));
+    }
+
+    @Test
+    void errorsAreOneClearLineWithExitCode1() {
+        String out = tmp.resolve("never").toString();
+        Object[] missing = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", tmp.resolve("nope.parquet").toString(), "--output", out);
+        assertEquals(1, missing[0]);
+        assertTrue(((String) missing[1]).contains("nope.parquet' does not exist"), (String) missing[1]);
+        assertFalse(((String) missing[1]).contains("\tat "), "no stack trace without --verbose");
+
+        Object[] format = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", parquet.toString(), "--output", out, "--input-format", "xml");
+        assertEquals(1, format[0]);
+        assertTrue(((String) format[1]).contains("unknown format 'xml' for --input-format"), (String) format[1]);
+
+        Object[] column = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", parquet.toString(), "--output", out, "--text-col", "body");
+        assertEquals(1, column[0]);
+        assertTrue(((String) column[1]).contains("no column 'body'") && ((String) column[1]).contains("--text-col"),
+                (String) column[1]);
+
+        Object[] exists = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", parquet.toString(), "--output", csv.toString());
+        assertEquals(1, exists[0]);
+        assertTrue(((String) exists[1]).contains("already exists; pass --mode overwrite"), (String) exists[1]);
+
+        Object[] task = run("predict", "--task", "translation", "--model", "all-MiniLM-L6-v2",
+                "--input", parquet.toString(), "--output", out);
+        assertEquals(1, task[0]);
+        assertTrue(((String) task[1]).contains("unknown task 'translation'"), (String) task[1]);
+    }
+}

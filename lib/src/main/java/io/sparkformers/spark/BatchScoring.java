@@ -1,0 +1,207 @@
+package io.sparkformers.spark;
+
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.to_json;
+
+/**
+ * Batch scoring of lake files, the library side of {@code sparkformers predict}: read a table (Parquet, CSV/TSV with a
+ * header, quotes doubled as RFC 4180 writes them; JSON lines), append a task's output column through its Sparkformers stage, keep every input column, write
+ * the result. For CSV/TSV output, array, struct and vector columns are written as JSON strings. Errors name the file,
+ * column or format and say which option fixes them.
+ */
+public final class BatchScoring {
+    private BatchScoring() {}
+
+    /** The tasks {@link #stageFor} knows. */
+    public static final List<String> TASKS = List.of("sentence-embeddings", "feature-extraction", "fill-mask");
+
+    /** The formats files may have. */
+    public static final List<String> INPUT_FORMATS = List.of("parquet", "csv", "tsv", "json");
+    public static final List<String> OUTPUT_FORMATS = List.of("parquet", "csv", "tsv", "json");
+
+    /**
+     * What to score and where to write it.
+     *
+     * @param task              one of {@link #TASKS}
+     * @param model             a checkpoint folder, Hadoop URI or built-in alias
+     * @param input             a file or folder (any Hadoop file system)
+     * @param output            a folder to write (Spark's layout: part files)
+     * @param inputFormat       null: from the input's extension, else parquet
+     * @param outputFormat      null: from the output's extension, else parquet
+     * @param textCol           the text column
+     * @param outputCol         null: the stage's default
+     * @param mode              errorifexists, overwrite or append
+     * @param maxLength         tokens kept per text
+     * @param batchSize         rows per batch at most
+     * @param maxTokensPerBatch padded tokens per batch at most
+     * @param device            auto, cpu or gpu
+     * @param handleInvalid     error, skip or keep
+     * @param outputType        sentence-embeddings: vector or array
+     * @param topK              fill-mask candidates per mask
+     */
+    public record Options(String task, String model, String input, String output, String inputFormat,
+                          String outputFormat, String textCol, String outputCol, String mode, int maxLength,
+                          int batchSize, int maxTokensPerBatch, String device, String handleInvalid, String outputType,
+                          int topK) {
+        /** Defaults for everything but the four required values. */
+        public static Options of(String task, String model, String input, String output) {
+            return new Options(task, model, input, output, null, null, "text", null, "errorifexists", 512, 256, 16384,
+                    Devices.AUTO, ModelStage.ERROR, SentenceEmbedder.VECTOR, 5);
+        }
+
+        public Options withFormats(String in, String out) {
+            return new Options(task, model, input, output, in, out, textCol, outputCol, mode, maxLength, batchSize,
+                    maxTokensPerBatch, device, handleInvalid, outputType, topK);
+        }
+
+        public Options withMode(String m) {
+            return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, m, maxLength,
+                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK);
+        }
+
+        public Options withTextCol(String c) {
+            return new Options(task, model, input, output, inputFormat, outputFormat, c, outputCol, mode, maxLength,
+                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK);
+        }
+
+        public Options withHandleInvalid(String h) {
+            return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
+                    batchSize, maxTokensPerBatch, device, h, outputType, topK);
+        }
+    }
+
+    /**
+     * What a run did.
+     *
+     * @param rows    rows written
+     * @param seconds wall time of the scoring job
+     * @param metrics the stage's counters (rows/s, tokens/s, padding efficiency)
+     */
+    public record Result(long rows, double seconds, String outputFormat, InferenceMetrics metrics) {}
+
+    /** The stage that scores a task, with the options' Params set. */
+    public static ModelStage<?> stageFor(Options o) {
+        ModelStage<?> stage = switch (o.task().toLowerCase(Locale.ROOT)) {
+            case "sentence-embeddings", "sentence-embedding" -> new SentenceEmbedder().setOutputType(o.outputType());
+            case "feature-extraction" -> new FeatureExtractor();
+            case "fill-mask" -> new FillMasker().setTopK(o.topK());
+            default -> throw new IllegalArgumentException("unknown task '" + o.task() + "' (supported: "
+                    + String.join(", ", TASKS) + ")");
+        };
+        stage.setModel(o.model()).setInputCol(o.textCol()).setMaxLength(o.maxLength()).setBatchSize(o.batchSize())
+                .setMaxTokensPerBatch(o.maxTokensPerBatch()).setDevice(o.device()).setHandleInvalid(o.handleInvalid());
+        if (o.outputCol() != null) stage.setOutputCol(o.outputCol());
+        return stage;
+    }
+
+    /** Reads, scores, writes; the Spark job carries the stage's name as its description. */
+    public static Result run(SparkSession spark, Options o) throws IOException {
+        ModelStage<?> stage = stageFor(o);
+        SaveMode mode = saveMode(o.mode());
+        String inFormat = format(o.inputFormat(), o.input(), INPUT_FORMATS, "--input-format");
+        String outFormat = format(o.outputFormat(), o.output(), OUTPUT_FORMATS, "--output-format");
+        Path in = new Path(o.input());
+        FileSystem inFs = in.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        if (!inFs.exists(in)) throw new IOException("input '" + o.input() + "' does not exist");
+        Path out = new Path(o.output());
+        FileSystem outFs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        if (mode == SaveMode.ErrorIfExists && outFs.exists(out)) {
+            throw new IOException("output '" + o.output() + "' already exists; pass --mode overwrite to replace it or "
+                    + "--mode append to add to it");
+        }
+        Dataset<Row> df = reader(spark, inFormat).load(o.input());
+        if (!Arrays.asList(df.columns()).contains(o.textCol())) {
+            throw new IllegalArgumentException("input '" + o.input() + "' has no column '" + o.textCol() + "' (columns: "
+                    + String.join(", ", df.columns()) + "); choose the text column with --text-col");
+        }
+        Dataset<Row> scored = stage.transform(df);
+        if (outFormat.equals("csv") || outFormat.equals("tsv")) scored = flatForCsv(scored);
+        long t0 = System.nanoTime();
+        var writer = scored.write().mode(mode);
+        if (outFormat.equals("csv") || outFormat.equals("tsv")) {
+            writer = writer.option("header", "true").option("escape", "\"")
+                    .option("sep", outFormat.equals("tsv") ? "\t" : ",");
+            writer.format("csv").save(o.output());
+        } else {
+            writer.format(outFormat).save(o.output());
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        InferenceMetrics metrics = stage.lastMetrics();
+        metrics.log();
+        return new Result(metrics.rows() - (o.handleInvalid().equals(ModelStage.SKIP) ? metrics.invalidRows() : 0),
+                seconds, outFormat, metrics);
+    }
+
+    private static DataFrameReader reader(SparkSession spark, String format) {
+        return switch (format) {
+            case "csv" -> spark.read().format("csv").option("header", "true").option("multiLine", "true")
+                    .option("escape", "\"");
+            case "tsv" -> spark.read().format("csv").option("header", "true").option("sep", "\t").option("escape", "\"");
+            default -> spark.read().format(format);
+        };
+    }
+
+    /** Array, struct, map and vector columns as JSON strings (CSV holds only scalars). */
+    static Dataset<Row> flatForCsv(Dataset<Row> df) {
+        List<Column> cols = new ArrayList<>();
+        for (StructField f : df.schema().fields()) {
+            Column c = col("`" + f.name() + "`");
+            if (f.dataType() instanceof VectorUDT) {
+                cols.add(to_json(org.apache.spark.ml.functions.vector_to_array(c, "float64")).as(f.name()));
+            } else if (f.dataType() instanceof ArrayType || f.dataType() instanceof StructType
+                    || f.dataType() instanceof MapType) {
+                cols.add(to_json(c).as(f.name()));
+            } else {
+                cols.add(c);
+            }
+        }
+        return df.select(cols.toArray(new Column[0]));
+    }
+
+    private static SaveMode saveMode(String mode) {
+        return switch (mode.toLowerCase(Locale.ROOT)) {
+            case "errorifexists", "error" -> SaveMode.ErrorIfExists;
+            case "overwrite" -> SaveMode.Overwrite;
+            case "append" -> SaveMode.Append;
+            default -> throw new IllegalArgumentException("unknown --mode '" + mode
+                    + "' (errorifexists, overwrite, append)");
+        };
+    }
+
+    /** The given format, else the path's extension when it is a known one, else parquet. */
+    static String format(String given, String path, List<String> known, String option) {
+        if (given != null) {
+            String f = given.toLowerCase(Locale.ROOT);
+            if (!known.contains(f)) {
+                throw new IllegalArgumentException("unknown format '" + given + "' for " + option + " (supported: "
+                        + String.join(", ", known) + ")");
+            }
+            return f;
+        }
+        String name = new Path(path).getName().toLowerCase(Locale.ROOT);
+        int dot = name.lastIndexOf('.');
+        String ext = dot < 0 ? "" : name.substring(dot + 1);
+        if (ext.equals("jsonl") || ext.equals("ndjson")) return "json";
+        return known.contains(ext) ? ext : "parquet";
+    }
+}

@@ -1,0 +1,268 @@
+package io.sparkformers.spark;
+
+import ai.djl.Device;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.Json;
+import io.sparkformers.hub.TextTokenizer;
+import io.sparkformers.hub.TokenizerConfig;
+import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.Task;
+import org.apache.spark.SparkEnv;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The models of one executor JVM: one loaded {@link HfModel} per (model reference, task, device), shared by every task
+ * thread. Concurrent first requests wait for a single load. Entries are kept in least-recently-used order and evicted
+ * (closed) when the parameter bytes of all loaded models pass a budget — {@code spark.sparkformers.modelCacheBytes}
+ * (Spark conf) or {@code -Dsparkformers.modelCacheBytes}, default 8 GiB — but never while a task holds a {@link Lease};
+ * a model evicted while leased is closed by its last release. A shutdown hook closes what is left.
+ *
+ * <p>Sharing is safe: {@code HfModel.predict} only reads the parameters and each batch runs in the caller's own
+ * sub-{@code NDManager}; grad mode is thread-local and switched off per call. Tokenizers (immutable native objects) are
+ * cached per (reference, maxLength) and live as long as the JVM.
+ */
+public final class ExecutorModels {
+    private static final Logger LOG = LoggerFactory.getLogger(ExecutorModels.class);
+    private static final ExecutorModels INSTANCE = new ExecutorModels();
+    private static final long DEFAULT_BUDGET = 8L << 30;
+
+    private record Key(String ref, Task task, String device) {}
+
+    private record TokenizerKey(String ref, int maxLength) {}
+
+    private static final class Entry {
+        final Key key;
+        final CompletableFuture<HfModel> model = new CompletableFuture<>();
+        int leases;
+        long bytes;
+        boolean evicted;
+
+        Entry(Key key) {
+            this.key = key;
+        }
+    }
+
+    /** A task's hold on a cached model: the model stays open until every lease on it is closed. */
+    public static final class Lease implements AutoCloseable {
+        private final Entry entry;
+        private final HfModel model;
+        private boolean closed;
+
+        private Lease(Entry entry, HfModel model) {
+            this.entry = entry;
+            this.model = model;
+        }
+
+        public HfModel model() {
+            return model;
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            INSTANCE.release(entry);
+        }
+    }
+
+    private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);   // access order = LRU
+    private final Map<TokenizerKey, TextTokenizer> tokenizers = new ConcurrentHashMap<>();
+    private final AtomicInteger loads = new AtomicInteger();
+    private long totalBytes;
+
+    private ExecutorModels() {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> clear(), "sparkformers-models-shutdown"));
+    }
+
+    /**
+     * Leases the model for a reference, task and device, loading it if this JVM has not yet (the caller closes the
+     * lease when its partition is done).
+     */
+    public static Lease model(String ref, Task task, Device device) throws IOException {
+        return INSTANCE.lease(new Key(ref, task, device.toString()), device);
+    }
+
+    /** The tokenizer of a reference truncating at {@code maxLength}; needs only tokenizer.json in the folder. */
+    public static TextTokenizer tokenizer(String ref, int maxLength) throws IOException {
+        TokenizerKey key = new TokenizerKey(ref, maxLength);
+        TextTokenizer t = INSTANCE.tokenizers.get(key);
+        if (t != null) return t;
+        synchronized (INSTANCE.tokenizers) {
+            t = INSTANCE.tokenizers.get(key);
+            if (t == null) {
+                t = loadTokenizer(ModelRefs.localFolder(ref), maxLength);
+                INSTANCE.tokenizers.put(key, t);
+            }
+            return t;
+        }
+    }
+
+    /** Models loaded by this JVM since it started (evicted and reloaded models count again). */
+    public static int loads() {
+        return INSTANCE.loads.get();
+    }
+
+    /** Parameter bytes of the models held now. */
+    public static long cachedBytes() {
+        synchronized (INSTANCE) {
+            return INSTANCE.totalBytes;
+        }
+    }
+
+    /** Closes every model no task holds and forgets the tokenizers (tests; executor shutdown). */
+    public static void clear() {
+        List<HfModel> toClose = new ArrayList<>();
+        synchronized (INSTANCE) {
+            for (Iterator<Entry> it = INSTANCE.entries.values().iterator(); it.hasNext(); ) {
+                Entry e = it.next();
+                if (e.leases == 0 && e.model.isDone() && !e.model.isCompletedExceptionally()) {
+                    toClose.add(e.model.join());
+                    INSTANCE.totalBytes -= e.bytes;
+                    it.remove();
+                }
+            }
+        }
+        toClose.forEach(HfModel::close);
+        synchronized (INSTANCE.tokenizers) {
+            INSTANCE.tokenizers.values().forEach(TextTokenizer::close);
+            INSTANCE.tokenizers.clear();
+        }
+    }
+
+    private Lease lease(Key key, Device device) throws IOException {
+        Entry entry;
+        boolean mine = false;
+        synchronized (this) {
+            entry = entries.get(key);
+            if (entry == null) {
+                entry = new Entry(key);
+                entries.put(key, entry);
+                mine = true;
+            }
+            entry.leases++;
+        }
+        if (mine) load(entry, device);
+        try {
+            return new Lease(entry, entry.model.get());
+        } catch (ExecutionException e) {
+            release(entry);
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) throw io;
+            if (cause instanceof RuntimeException re) throw re;
+            throw new IOException(cause);
+        } catch (InterruptedException e) {
+            release(entry);
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for model '" + key.ref() + "' to load", e);
+        }
+    }
+
+    private void load(Entry entry, Device device) {
+        long t0 = System.nanoTime();
+        try {
+            Devices.configureThreads();
+            Path dir = ModelRefs.localFolder(entry.key.ref());
+            HfModel model = HfModel.fromPretrained(HfCheckpoint.open(dir), entry.key.task(), device);
+            loads.incrementAndGet();
+            long bytes = parameterBytes(model);
+            List<HfModel> evicted;
+            synchronized (this) {
+                entry.bytes = bytes;
+                totalBytes += bytes;
+                evicted = evictOverBudget(entry);
+            }
+            evicted.forEach(HfModel::close);
+            LOG.info("loaded model '{}' for {} on {} in {} ms ({} MiB of parameters; {} MiB cached)", entry.key.ref(),
+                    entry.key.task(), device, (System.nanoTime() - t0) / 1_000_000, bytes >> 20, cachedBytes() >> 20);
+            entry.model.complete(model);
+        } catch (Throwable e) {
+            synchronized (this) {
+                entries.remove(entry.key, entry);    // the next request tries again
+            }
+            entry.model.completeExceptionally(e);
+        }
+    }
+
+    /** Least recently used first, unleased only; the caller closes what is returned. */
+    private List<HfModel> evictOverBudget(Entry keep) {
+        long budget = budget();
+        List<HfModel> out = new ArrayList<>();
+        for (Iterator<Entry> it = entries.values().iterator(); it.hasNext() && totalBytes > budget; ) {
+            Entry e = it.next();
+            if (e == keep || !e.model.isDone()) continue;
+            it.remove();
+            totalBytes -= e.bytes;
+            e.evicted = true;
+            if (e.leases == 0) out.add(e.model.join());
+            LOG.info("evicting model '{}' ({} MiB) to stay under the model cache budget of {} MiB", e.key.ref(),
+                    e.bytes >> 20, budget >> 20);
+        }
+        return out;
+    }
+
+    private void release(Entry entry) {
+        HfModel toClose = null;
+        synchronized (this) {
+            entry.leases--;
+            if (entry.evicted && entry.leases == 0 && entry.model.isDone() && !entry.model.isCompletedExceptionally()) {
+                toClose = entry.model.join();
+            }
+        }
+        if (toClose != null) toClose.close();
+    }
+
+    private static long budget() {
+        String prop = System.getProperty("sparkformers.modelCacheBytes");
+        if (prop != null) return Long.parseLong(prop.trim());
+        SparkEnv env = SparkEnv.get();
+        return env == null ? DEFAULT_BUDGET : env.conf().getSizeAsBytes("spark.sparkformers.modelCacheBytes",
+                Long.toString(DEFAULT_BUDGET));
+    }
+
+    /** Bytes of every parameter array: the model's resident size, give or take activations. */
+    static long parameterBytes(HfModel model) {
+        long n = 0;
+        for (Pair<String, Parameter> p : model.block().getParameters()) {
+            if (p.getValue().isInitialized()) {
+                var a = p.getValue().getArray();
+                n += a.size() * a.getDataType().getNumOfBytes();
+            }
+        }
+        return n;
+    }
+
+    /** tokenizer.json (required) and tokenizer_config.json (BERT uncased defaults when absent). */
+    static TextTokenizer loadTokenizer(Path dir, int maxLength) throws IOException {
+        Path json = dir.resolve(HfCheckpoint.TOKENIZER);
+        if (!Files.isRegularFile(json)) {
+            throw new IOException(dir + " has no tokenizer.json; the tokenizer stage needs the fast-tokenizer file "
+                    + "(save it with tokenizer.save_pretrained)");
+        }
+        Path cfgFile = dir.resolve(HfCheckpoint.TOKENIZER_CONFIG);
+        TokenizerConfig cfg;
+        if (Files.isRegularFile(cfgFile)) {
+            cfg = TokenizerConfig.fromJson(Json.readObject(cfgFile));
+        } else {
+            Path config = dir.resolve(HfCheckpoint.CONFIG);
+            int max = Files.isRegularFile(config) ? Json.readObject(config).path("max_position_embeddings").asInt(512) : 512;
+            cfg = TokenizerConfig.bertUncased(max);
+        }
+        return TextTokenizer.load(json, cfg, Math.min(maxLength, cfg.modelMaxLength()));
+    }
+}

@@ -1,0 +1,212 @@
+package io.sparkformers.spark;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.function.Function;
+
+/**
+ * Batching inside one partition, by tokens rather than rows: rows are read in windows of {@code window}, encoded,
+ * sorted by token count within the window (so each batch pads to a length close to its rows' own), cut into batches
+ * whose padded size {@code rows × longest} stays within {@code maxTokensPerBatch} and whose row count stays within
+ * {@code batchSize}, run, and emitted in their original order. At most one window is held at a time; nothing leaves
+ * the partition but the emitted rows. A row that cannot be encoded (its {@link Encoded#error()} is set) skips the model
+ * and is emitted with that reason. {@link #stats()} counts real and processed (padded) tokens.
+ */
+public final class TokenBudgetBatcher {
+
+    /**
+     * One row's tokens, or why it has none.
+     *
+     * @param ids   token ids (special tokens included)
+     * @param mask  attention mask (1 per real token)
+     * @param types token type ids
+     * @param error null, or why the row is invalid ("text is null", …)
+     */
+    public record Encoded(long[] ids, long[] mask, long[] types, String error) {
+        public static Encoded invalid(String reason) {
+            return new Encoded(null, null, null, reason);
+        }
+
+        public int length() {
+            return ids == null ? 0 : ids.length;
+        }
+    }
+
+    /**
+     * A batch padded to its longest row, as (B, T) row-major arrays (padding: the tokenizer's pad id, mask 0).
+     *
+     * @param lengths real tokens per batch row
+     * @param rows    the encoded rows in batch order
+     */
+    public record Batch(int size, int seqLength, long[] inputIds, long[] attentionMask, long[] tokenTypeIds,
+                        int[] lengths, List<Encoded> rows) {
+        /** Row {@code i}'s real token ids. */
+        public long[] ids(int i) {
+            return rows.get(i).ids();
+        }
+    }
+
+    /** Runs one batch and returns one result per batch row, in batch order. */
+    @FunctionalInterface
+    public interface BatchFunction {
+        Object[] run(Batch batch) throws Exception;
+    }
+
+    /**
+     * One emitted row.
+     *
+     * @param position the row's index within the partition (0-based)
+     * @param value    the model's result, null when {@code error} is set
+     */
+    public record Scored<R>(R row, long position, Object value, String error) {}
+
+    /** Counters of one partition. */
+    public static final class Stats {
+        public long rows;
+        public long invalidRows;
+        public long batches;
+        public long realTokens;
+        public long processedTokens;
+        public long nanos;
+
+        /** Real tokens / processed (padded) tokens: 1.0 means no padding at all. */
+        public double paddingEfficiency() {
+            return processedTokens == 0 ? 1.0 : (double) realTokens / processedTokens;
+        }
+    }
+
+    private final int window;
+    private final int maxTokensPerBatch;
+    private final int batchSize;
+    private final boolean sortByLength;
+    private final long padId;
+    private final Stats stats = new Stats();
+
+    /**
+     * @param window            rows read (and sorted) at a time (> 0)
+     * @param maxTokensPerBatch padded tokens per batch (> 0); a single longer row still runs, alone
+     * @param batchSize         rows per batch (> 0)
+     * @param sortByLength      sort by token count within each window (false: keep row order, for comparison)
+     * @param padId             the tokenizer's padding id
+     */
+    public TokenBudgetBatcher(int window, int maxTokensPerBatch, int batchSize, boolean sortByLength, long padId) {
+        if (window <= 0 || maxTokensPerBatch <= 0 || batchSize <= 0) {
+            throw new IllegalArgumentException("window, maxTokensPerBatch and batchSize must be > 0, got " + window + ", "
+                    + maxTokensPerBatch + ", " + batchSize);
+        }
+        this.window = window;
+        this.maxTokensPerBatch = maxTokensPerBatch;
+        this.batchSize = batchSize;
+        this.sortByLength = sortByLength;
+        this.padId = padId;
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+
+    /** Lazily scores {@code rows}: each window is encoded, batched and run when the consumer reaches it. */
+    public <R> Iterator<Scored<R>> run(Iterator<R> rows, Function<R, Encoded> encode, BatchFunction fn) {
+        return new Iterator<>() {
+            private final ArrayDeque<Scored<R>> ready = new ArrayDeque<>();
+            private long position;
+
+            @Override
+            public boolean hasNext() {
+                if (ready.isEmpty() && rows.hasNext()) fill();
+                return !ready.isEmpty();
+            }
+
+            @Override
+            public Scored<R> next() {
+                if (!hasNext()) throw new NoSuchElementException();
+                return ready.poll();
+            }
+
+            private void fill() {
+                long t0 = System.nanoTime();
+                List<R> in = new ArrayList<>(window);
+                List<Encoded> enc = new ArrayList<>(window);
+                while (in.size() < window && rows.hasNext()) {
+                    R r = rows.next();
+                    in.add(r);
+                    enc.add(encode.apply(r));
+                }
+                Object[] values = score(enc, fn);
+                for (int i = 0; i < in.size(); i++) {
+                    ready.add(new Scored<>(in.get(i), position++, values[i], enc.get(i).error()));
+                }
+                stats.nanos += System.nanoTime() - t0;
+            }
+        };
+    }
+
+    /** Scores one window; results in window order (null for invalid rows). */
+    Object[] score(List<Encoded> enc, BatchFunction fn) {
+        int n = enc.size();
+        stats.rows += n;
+        Object[] out = new Object[n];
+        List<Integer> valid = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            if (enc.get(i).error() == null) valid.add(i);
+            else stats.invalidRows++;
+        }
+        if (sortByLength) valid.sort((a, b) -> Integer.compare(enc.get(a).length(), enc.get(b).length()));
+        List<Integer> current = new ArrayList<>();
+        int longest = 0;
+        for (int i : valid) {
+            int len = Math.max(1, enc.get(i).length());
+            int newLongest = Math.max(longest, len);
+            if (!current.isEmpty() && ((long) (current.size() + 1) * newLongest > maxTokensPerBatch
+                    || current.size() + 1 > batchSize)) {
+                runBatch(current, enc, out, fn);
+                current.clear();
+                newLongest = len;
+            }
+            current.add(i);
+            longest = newLongest;
+        }
+        if (!current.isEmpty()) runBatch(current, enc, out, fn);
+        return out;
+    }
+
+    private void runBatch(List<Integer> indices, List<Encoded> enc, Object[] out, BatchFunction fn) {
+        int b = indices.size();
+        int t = 1;
+        for (int i : indices) t = Math.max(t, enc.get(i).length());
+        long[] ids = new long[b * t];
+        long[] mask = new long[b * t];
+        long[] types = new long[b * t];
+        int[] lengths = new int[b];
+        Arrays.fill(ids, padId);
+        List<Encoded> rows = new ArrayList<>(b);
+        for (int k = 0; k < b; k++) {
+            Encoded e = enc.get(indices.get(k));
+            int len = e.length();
+            lengths[k] = len;
+            System.arraycopy(e.ids(), 0, ids, k * t, len);
+            System.arraycopy(e.mask(), 0, mask, k * t, len);
+            System.arraycopy(e.types(), 0, types, k * t, len);
+            rows.add(e);
+            stats.realTokens += len;
+        }
+        stats.processedTokens += (long) b * t;
+        stats.batches++;
+        Object[] results;
+        try {
+            results = fn.run(new Batch(b, t, ids, mask, types, lengths, rows));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("batch of " + b + " rows × " + t + " tokens failed: " + e.getMessage(), e);
+        }
+        if (results.length != b) {
+            throw new IllegalStateException("the batch function returned " + results.length + " results for " + b + " rows");
+        }
+        for (int k = 0; k < b; k++) out[indices.get(k)] = results[k];
+    }
+}

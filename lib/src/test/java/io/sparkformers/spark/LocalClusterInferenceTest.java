@@ -1,0 +1,115 @@
+package io.sparkformers.spark;
+
+import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.TextTokenizer;
+import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.Task;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static io.sparkformers.spark.SparkTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The embedder on two executor JVMs ({@code local-cluster[2,1,1024]}): one model load per executor JVM, read back
+ * through a job; rows and order kept; scores equal to the plain-Java path. The executors get this JVM's classpath and
+ * --add-opens, and the Sparkformers home as {@code SPARKFORMERS_HOME}; the stand-in Spark home is an empty {@code target/spark-home/jars}.
+ */
+class LocalClusterInferenceTest {
+    static SparkSession spark;
+    static String model;
+
+    @BeforeAll
+    static void start() throws Exception {
+        model = miniLm();
+        Path home = Path.of("target", "spark-home").toAbsolutePath();
+        Files.createDirectories(home.resolve("jars"));
+        System.setProperty("spark.testing", "true");          // the in-process Worker then reads spark.test.home
+        System.setProperty("spark.test.home", home.toString());
+        String jvmOpts = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--add-opens") || a.startsWith("-Dai.djl") || a.startsWith("-Djdk.reflect")
+                        || a.startsWith("-Dio.netty"))
+                .collect(Collectors.joining(" "));
+        spark = SparkSession.builder().master("local-cluster[2,1,1024]").appName("LocalClusterInferenceTest")
+                .config("spark.ui.enabled", "false")
+                .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
+                .config("spark.executorEnv.TORCH_CPP_LOG_LEVEL", "ERROR")
+                .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+                // Spark refuses executor options containing "-Dspark", so -Dsparkformers.home travels as the env var
+                .config("spark.executor.extraJavaOptions", jvmOpts)
+                .config("spark.executorEnv.SPARKFORMERS_HOME",
+                        Path.of(System.getProperty("sparkformers.home")).toAbsolutePath().toString())
+                .getOrCreate();
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) {   // driver + 2 executors
+            if (System.currentTimeMillis() > deadline) fail("the 2 executors did not register within 2 minutes");
+            Thread.sleep(200);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (spark != null) spark.stop();
+        System.clearProperty("spark.testing");
+        System.clearProperty("spark.test.home");
+    }
+
+    /** (JVM name, loads so far) from every partition of a probe job. */
+    private static Map<String, Integer> loadsPerJvm(int partitions) {
+        List<Integer> seeds = new ArrayList<>();
+        for (int i = 0; i < partitions; i++) seeds.add(i);
+        List<String> reports = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(seeds, partitions)
+                .mapPartitions(it -> List.of(ManagementFactory.getRuntimeMXBean().getName() + "=" + ExecutorModels.loads())
+                        .iterator())
+                .collect();
+        Map<String, Integer> out = new HashMap<>();
+        for (String r : reports) {
+            int eq = r.lastIndexOf('=');
+            out.merge(r.substring(0, eq), Integer.parseInt(r.substring(eq + 1)), Math::max);
+        }
+        return out;
+    }
+
+    @Test
+    void eachExecutorJvmLoadsTheModelOnceAndScoresMatchThePlainJavaPath() throws Exception {
+        List<String> texts = mixedTexts(32);
+        SentenceEmbedder embedder = new SentenceEmbedder().setModel(model).setBatchSize(8);
+        List<Row> first = embedder.transform(frame(spark, texts, 8)).collectAsList();
+        List<Row> second = embedder.transform(frame(spark, texts, 8)).collectAsList();   // a second job, same cache
+
+        Map<String, Integer> loads = loadsPerJvm(16);
+        String driver = ManagementFactory.getRuntimeMXBean().getName();
+        assertFalse(loads.containsKey(driver), "tasks ran in executor JVMs, not the driver");
+        assertEquals(2, loads.size(), "both executor JVMs answered: " + loads);
+        for (var e : loads.entrySet()) assertEquals(1, e.getValue(), "loads in executor " + e.getKey() + ": " + loads);
+
+        assertEquals(texts.size(), first.size());
+        try (HfModel m = HfModel.fromPretrained(HfCheckpoint.open(Path.of(model)), Task.SENTENCE_EMBEDDING,
+                ai.djl.Device.cpu()); TextTokenizer tok = m.tokenizer(512)) {
+            float[][] ref = direct(m, tok, texts);
+            double worst = 0;
+            for (int i = 0; i < texts.size(); i++) {
+                assertEquals(i, first.get(i).getInt(0), "row order over 8 partitions on 2 executors");
+                double[] v = ((Vector) first.get(i).getAs("embedding")).toArray();
+                worst = Math.max(worst, maxAbsDiff(ref[i], v));
+                assertArrayEquals(v, ((Vector) second.get(i).getAs("embedding")).toArray(), 0.0);
+            }
+            assertTrue(worst <= 1e-5, "max |diff| vs HfModel = " + worst);
+        }
+        assertEquals(32, embedder.lastMetrics().rows(), "the last transform's accumulators count its rows once");
+    }
+}
