@@ -79,6 +79,14 @@ public final class TextTokenizer implements AutoCloseable {
         return tokenizer.encode(text, pair);
     }
 
+    /**
+     * Encodes text that is already split into words (HF {@code is_split_into_words=True}): the encoding's word ids
+     * index {@code words}, as token-classification labels need.
+     */
+    public Encoding encodeWords(String[] words) {
+        return tokenizer.encode(words);
+    }
+
     public String decode(long[] ids, boolean skipSpecialTokens) {
         return tokenizer.decode(ids, skipSpecialTokens);
     }
