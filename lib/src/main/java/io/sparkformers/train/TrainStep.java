@@ -81,7 +81,7 @@ public final class TrainStep {
      */
     public MicroResult forwardBackward(Batch batch, double lossScale, long dropoutSeed) {
         try (TrainingLock.Held lock = TrainingLock.acquire(); NDManager scope = manager.newSubManager()) {
-            JniUtils.setSeed(dropoutSeed);
+            seedTorch(dropoutSeed);
             long t0 = System.nanoTime();
             long t1;
             double lossValue;
@@ -95,6 +95,15 @@ public final class TrainStep {
             }
             return new MicroResult(lossValue, batch.batchSize(), t1 - t0, System.nanoTime() - t1);
         }
+    }
+
+    /**
+     * Seeds libtorch's global generator (torch.manual_seed), which dropout and HF's initialisers draw from. Starts the
+     * engine first: its native library is loaded only then.
+     */
+    public static void seedTorch(long seed) {
+        Engine.getEngine("PyTorch");
+        JniUtils.setSeed(seed);
     }
 
     /** The model's outputs in inference mode (no dropout, no graph) and the loss, for evaluation. */

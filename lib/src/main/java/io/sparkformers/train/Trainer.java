@@ -2,7 +2,6 @@ package io.sparkformers.train;
 
 import ai.djl.Device;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
@@ -347,7 +346,7 @@ public final class Trainer {
         private void loadModel(HfCheckpoint source) throws IOException {
             Task t = task;
             try (TrainingLock.Held lock = TrainingLock.acquire()) {
-                JniUtils.setSeed(args.seed());                   // HF set_seed before the model (new head) is built
+                TrainStep.seedTorch(args.seed());                   // HF set_seed before the model (new head) is built
                 if (resumeFrom != null) {
                     hf = HfModel.fromPretrained(HfCheckpoint.open(resumeFrom), t, device);
                     checkResumedLabels();
