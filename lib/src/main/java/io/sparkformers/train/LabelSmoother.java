@@ -29,7 +29,7 @@ public final class LabelSmoother {
         NDArray smoothed = negLogp.sum(new int[] {1}).mul(mask);                     // (N)
         NDArray numActive = mask.sum();
         NDArray nllLoss = nll.sum().div(numActive);
-        NDArray smoothLoss = smoothed.sum().div(numActive.mul(c));
-        return nllLoss.mul(1 - epsilon).add(smoothLoss.mul(epsilon));
+        NDArray smoothLoss = smoothed.sum().div(numActive.mul((float) c));
+        return nllLoss.mul((float) (1 - epsilon)).add(smoothLoss.mul((float) epsilon));
     }
 }

@@ -76,8 +76,8 @@ class DataShardingTest {
         assertEquals(124, lengths[order[0]], "the longest example comes first");
         assertEquals(n, new TreeSet<>(Arrays.stream(order).boxed().toList()).size());
         int mega = DataSharding.MEGA_BATCH_MULT * 2;
-        for (int s = mega; s < n; s += mega) {
-            for (int i = s + 1; i < Math.min(n, s + mega); i++) {
+        for (int s = 0; s < n; s += mega) {
+            for (int i = s + 2; i < Math.min(n, s + mega); i++) {         // HF swaps one megabatch head to the front
                 assertTrue(lengths[order[i - 1]] >= lengths[order[i]], "megabatch at " + s + " sorted");
             }
         }
