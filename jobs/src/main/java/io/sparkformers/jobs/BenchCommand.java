@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
 import io.sparkformers.jobs.bench.ForwardBenchmark;
 import io.sparkformers.jobs.bench.LoadBenchmark;
+import io.sparkformers.jobs.bench.TrainingBenchmark;
 import io.sparkformers.nn.Task;
 import io.sparkformers.spark.InferenceBenchmark;
 import picocli.CommandLine.Command;
@@ -18,18 +19,19 @@ import java.util.concurrent.Callable;
 /**
  * {@code sparkformers bench <name|all>}: benchmarks that print ratios against a peer measured in the same run.
  * Names: {@code load} (bert-base-uncased load time), {@code forward} (encoder throughput vs ONNX Runtime),
+ * {@code training} (fine-tuning samples/s with the forward/backward/optimizer split and native memory over the steps),
  * {@code inference-spark} (sentence embeddings through Spark vs the bare in-process loop, padding efficiency; named
  * explicitly, not part of {@code all}, as it starts Spark).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run benchmarks; every figure is a ratio to a peer measured in the same run.")
 public final class BenchCommand implements Callable<Integer> {
-    static final List<String> NAMES = List.of("load", "forward", "inference-spark");
+    static final List<String> NAMES = List.of("load", "forward", "training", "inference-spark");
 
     @Mixin
     CommonOptions common;
 
-    @Parameters(paramLabel = "NAME", defaultValue = "all", description = "One of: load, forward, all (those two), inference-spark.")
+    @Parameters(paramLabel = "NAME", defaultValue = "all", description = "One of: load, forward, training, all (those three), inference-spark.")
     String name;
 
     @Option(names = "--threads", description = "Intra-op threads for both engines (default: all cores).")
@@ -40,6 +42,13 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--rows", defaultValue = "2000", description = "inference-spark: rows to score (default ${DEFAULT-VALUE}).")
     int rows;
+
+    @Option(names = "--steps", defaultValue = "1000",
+            description = "training: timed optimizer steps (default ${DEFAULT-VALUE}); RSS is read before, half-way, after.")
+    int steps;
+
+    @Option(names = "--batch", defaultValue = "16", description = "training: batch size (default ${DEFAULT-VALUE}).")
+    int batch;
 
     @Override
     public Integer call() throws Exception {
@@ -74,6 +83,23 @@ public final class BenchCommand implements Callable<Integer> {
             if (!common.json) {
                 System.out.printf("%-18s %5d %5d %8d %10.1f %10.1f %12.0f %7.2fx%n", r.model(), r.batch(), r.seqLength(),
                         r.threads(), r.oursMsPerBatch(), r.onnxMsPerBatch(), r.oursTokensPerSecond(), r.ratioToOnnxRuntime());
+            }
+        }
+        if (name.equals("all") || name.equals("training")) {
+            if (steps <= 0) throw new IllegalArgumentException("--steps must be > 0 but was " + steps);
+            TrainingBenchmark.Result r = TrainingBenchmark.run("all-MiniLM-L6-v2", batch, 128, threads, 3, steps);
+            ObjectNode row = Json.MAPPER.valueToTree(r);
+            row.put("stepMs", r.stepMs()).put("samplesPerSecond", r.samplesPerSecond())
+                    .put("tokensPerSecond", r.tokensPerSecond()).put("rssGrowthMib", r.rssGrowthMib());
+            report.set("training", row);
+            if (!common.json) {
+                System.out.printf("training %s %dx%d, %d threads, %d steps: %.1f samples/s, %.0f tokens/s; per step "
+                        + "%.0f ms = forward %.0f + backward %.0f + optimizer %.0f ms%n", r.model(), r.batch(),
+                        r.seqLength(), r.threads(), r.steps(), r.samplesPerSecond(), r.tokensPerSecond(), r.stepMs(),
+                        r.forwardMs(), r.backwardMs(), r.optimizerMs());
+                System.out.printf("native memory (VmRSS): %.0f MiB after warm-up, %.0f MiB half-way, %.0f MiB at the "
+                        + "end (%+.1f MiB over %d steps)%n", r.rssAfterWarmupKb() / 1024.0, r.rssMidKb() / 1024.0,
+                        r.rssEndKb() / 1024.0, r.rssGrowthMib(), r.steps());
             }
         }
         if (common.json) System.out.println(Json.MAPPER.writeValueAsString(report));

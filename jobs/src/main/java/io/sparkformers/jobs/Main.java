@@ -8,9 +8,9 @@ import picocli.CommandLine.Command;
  * ({@code bin/sparkformers} does that for you). Exit codes: 0 ok, 1 failed, 2 usage.
  */
 @Command(name = "sparkformers", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Hugging Face style transformers on Apache Spark: import and inspect models, run pipelines.",
-        subcommands = {ModelsCommand.class, PipelineCommand.class, PredictCommand.class, BenchCommand.class,
-                CommandLine.HelpCommand.class})
+        description = "Hugging Face style transformers on Apache Spark: import and inspect models, run pipelines, fine-tune.",
+        subcommands = {ModelsCommand.class, PipelineCommand.class, PredictCommand.class, FinetuneCommand.class,
+                EvaluateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

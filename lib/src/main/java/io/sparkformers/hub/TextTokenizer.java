@@ -80,6 +80,14 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     /**
+     * Encodes text that is already split into words (HF {@code is_split_into_words=True}): the encoding's word ids
+     * index {@code words}, as token-classification labels need.
+     */
+    public Encoding encodeWords(String[] words) {
+        return tokenizer.encode(words);
+    }
+
+    /**
      * Ids back to text, as HF's {@code tokenizer.decode}: the tokenizers library decodes token by token, then
      * transformers applies {@code clean_up_tokenization} to the whole string when the tokenizer config asks for it
      * ({@code clean_up_tokenization_spaces}, default true) — so "i ' m" becomes "i'm" as in Python.

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * HF's {@code AutoModelFor….from_pretrained(dir)} and {@code save_pretrained(dir)}: a checkpoint folder + a task → an
@@ -43,7 +44,16 @@ public final class HfModel implements AutoCloseable {
 
     /** Loads a checkpoint for a task onto a device; sentence embeddings pool as the checkpoint's modules.json says. */
     public static HfModel fromPretrained(HfCheckpoint checkpoint, Task task, Device device) throws IOException {
-        ObjectNode config = checkpoint.config();
+        return fromPretrained(checkpoint, task, device, c -> c);
+    }
+
+    /**
+     * Loads with the checkpoint's config.json changed by {@code editConfig} first, as HF's {@code from_pretrained(dir,
+     * num_labels=…, id2label=…)} does: a new classification head gets the labels of the data it is trained on.
+     */
+    public static HfModel fromPretrained(HfCheckpoint checkpoint, Task task, Device device,
+            UnaryOperator<ObjectNode> editConfig) throws IOException {
+        ObjectNode config = editConfig.apply(checkpoint.config().deepCopy());
         PretrainedModel block = task == Task.SENTENCE_EMBEDDING
                 ? AutoModels.sentenceEmbedding(config, checkpoint.pooling().orElse(SentencePooling.DEFAULT))
                 : AutoModels.fromConfig(config, task);

@@ -59,6 +59,11 @@ public interface Pipeline<O> extends AutoCloseable {
         return arr;
     }
 
+    /** Predicts and renders in one call: HF's output for these inputs, as Python prints it. */
+    default JsonNode predictHf(List<PipelineInput> inputs) {
+        return hfOutput(predict(inputs));
+    }
+
     /** Frees the model and tokenizer. */
     @Override
     void close();

@@ -9,6 +9,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import io.sparkformers.nn.HeadSplit;
 import io.sparkformers.nn.Losses;
 
 import java.util.List;
@@ -19,7 +20,7 @@ import java.util.regex.Pattern;
  * Inputs as {@link BertModel}; output: logits (B, num_labels). BERT only (RoBERTa's head is
  * {@code classifier.dense}/{@code classifier.out_proj}).
  */
-public final class BertForSequenceClassification extends BertPreTrainedModel {
+public final class BertForSequenceClassification extends BertPreTrainedModel implements HeadSplit {
 
     private final BertModel bert;
     private final Dropout dropout;
@@ -60,6 +61,17 @@ public final class BertForSequenceClassification extends BertPreTrainedModel {
             case "multi_label_classification" -> Losses.bceWithLogits(logits, labels);
             default -> throw new AssertionError(type);
         };
+    }
+
+    @Override
+    public NDArray encode(ParameterStore ps, NDList inputs, boolean training) {
+        return bert.lastHiddenState(ps, inputs, training);                  // (B, T, H)
+    }
+
+    @Override
+    public NDList head(ParameterStore ps, NDArray lastHiddenState, boolean training) {
+        NDArray pooled = bert.pool(ps, lastHiddenState, training);          // (B, H)
+        return new NDList(call(classifier, ps, training, call(dropout, ps, training, pooled)));   // (B, C)
     }
 
     @Override

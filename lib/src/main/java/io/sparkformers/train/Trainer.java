@@ -1,0 +1,668 @@
+package io.sparkformers.train;
+
+import ai.djl.Device;
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.Json;
+import io.sparkformers.hub.TextTokenizer;
+import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.ParameterNames;
+import io.sparkformers.nn.StateDict;
+import io.sparkformers.nn.Task;
+import io.sparkformers.safetensors.SafetensorsCheckpoint;
+import io.sparkformers.safetensors.SafetensorsWriter;
+import io.sparkformers.train.DataCollatorWithPadding.Batch;
+import io.sparkformers.train.DataCollatorWithPadding.Example;
+import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * HF's {@code Trainer} for sequence classification (single-label, multi-label, regression) and token
+ * classification, in one process: {@code train(trainData, evalData)} fine-tunes a pretrained checkpoint under
+ * {@link TrainingArguments} and leaves, in {@code output_dir}, what HF's {@code run_glue.py} leaves — the model in HF
+ * layout (config with id2label/label2id, model.safetensors, tokenizer files), {@code checkpoint-<step>} folders,
+ * {@code train_results.json}, {@code eval_results.json}, {@code all_results.json}, {@code trainer_state.json} — plus
+ * {@code provenance.json}, {@code training_curves.png} and, with {@code report_to: jsonl}, {@code log_history.jsonl}.
+ *
+ * <p>Semantics follow HF's {@code _inner_training_loop}: gradient accumulation with the loss scaled by
+ * {@code 1/accumulation}, linear/cosine/… schedules with warm-up stepped per optimizer step, AdamW or SGD with no
+ * weight decay on biases and LayerNorm, global-norm clipping, log entries {@code loss} (mean over the logging
+ * interval, rounded to 4 digits), {@code grad_norm}, {@code learning_rate}, {@code epoch}; evaluation and saving by
+ * strategy, best-metric tracking, HF's checkpoint rotation, {@code load_best_model_at_end}, callbacks.
+ *
+ * <p>Exact resumption: data order comes from {@link DataSharding} (seeded per epoch), dropout is re-seeded per
+ * micro-batch from (seed, step, micro-batch), and the checkpoint holds weights and optimizer state bit for bit, so
+ * stopping after checkpoint N and resuming gives the weights of the uninterrupted run. Differences from HF: the last
+ * optimizer step of an epoch also takes the micro-batches left over by accumulation; {@code train_loss} averages the
+ * steps of this run.
+ *
+ * <p>Every input is checked before the first step (labels, empty data, texts, arguments, fp16 on CPU). A Trainer is
+ * immutable; each {@link #train} call keeps its state in a run object of its own (Tribuo's rule), so one Trainer may
+ * fit many times. Single-process; the distributed trainer reuses {@link DataSharding}, {@link TrainStep} and
+ * {@link #writeCheckpointFiles}.
+ */
+public final class Trainer {
+    private static final System.Logger LOG = System.getLogger(Trainer.class.getName());
+
+    /** Provenance file beside the final model. */
+    public static final String PROVENANCE = "provenance.json";
+    public static final String CURVES = "training_curves.png";
+
+    private final TrainingArguments args;
+    private final Path model;
+    private final Task task;
+    private final LabelKind labelKind;
+    private final List<String> labels;
+    private final TransferMode mode;
+    private final int maxLength;
+    private final List<TrainerCallback> callbacks;
+    private final Integer earlyStoppingPatience;
+    private final double earlyStoppingThreshold;
+    private final boolean progress;
+    private final boolean evalBeforeTraining;
+    private final Device device;
+
+    private Trainer(Builder b) {
+        this.args = b.args;
+        this.model = b.model;
+        this.task = b.task;
+        this.labelKind = b.labelKind != null ? b.labelKind
+                : b.task == Task.TOKEN_CLASSIFICATION ? LabelKind.TOKEN : LabelKind.SINGLE_LABEL;
+        this.labels = b.labels == null ? null : List.copyOf(b.labels);
+        this.mode = b.mode;
+        this.maxLength = b.maxLength;
+        this.callbacks = List.copyOf(b.callbacks);
+        this.earlyStoppingPatience = b.earlyStoppingPatience;
+        this.earlyStoppingThreshold = b.earlyStoppingThreshold;
+        this.progress = b.progress;
+        this.evalBeforeTraining = b.evalBeforeTraining;
+        this.device = b.device;
+        if (task != Task.SEQUENCE_CLASSIFICATION && task != Task.TOKEN_CLASSIFICATION) {
+            throw new IllegalArgumentException("the Trainer trains text-classification and token-classification, not "
+                    + task);
+        }
+        if ((task == Task.TOKEN_CLASSIFICATION) != (labelKind == LabelKind.TOKEN)) {
+            throw new IllegalArgumentException("label kind " + labelKind + " does not fit task " + task);
+        }
+        if (labelKind == LabelKind.NONE) throw new IllegalArgumentException("training needs labels");
+        if (maxLength <= 0) throw new IllegalArgumentException("max_length must be > 0 but was " + maxLength);
+    }
+
+    /**
+     * @param args  the training arguments
+     * @param model a checkpoint folder in HF layout (a built-in alias is resolved by the caller)
+     */
+    public static Builder builder(TrainingArguments args, Path model) {
+        return new Builder(args, model);
+    }
+
+    /** Collects the options of a Trainer; {@link #build()} validates them. */
+    public static final class Builder {
+        private final TrainingArguments args;
+        private final Path model;
+        private Task task = Task.SEQUENCE_CLASSIFICATION;
+        private LabelKind labelKind;
+        private List<String> labels;
+        private TransferMode mode = TransferMode.fineTune();
+        private int maxLength = 128;
+        private final List<TrainerCallback> callbacks = new ArrayList<>();
+        private Integer earlyStoppingPatience;
+        private double earlyStoppingThreshold;
+        private boolean progress;
+        private boolean evalBeforeTraining;
+        private Device device = Device.cpu();
+
+        private Builder(TrainingArguments args, Path model) {
+            this.args = java.util.Objects.requireNonNull(args, "args");
+            this.model = java.util.Objects.requireNonNull(model, "model");
+        }
+
+        /** SEQUENCE_CLASSIFICATION (default) or TOKEN_CLASSIFICATION. */
+        public Builder task(Task t) { this.task = t; return this; }
+
+        /** SINGLE_LABEL (default), MULTI_LABEL or REGRESSION for sequence classification (HF problem_type). */
+        public Builder labelKind(LabelKind k) { this.labelKind = k; return this; }
+
+        /** The class names in id order; default: sorted unique labels of the training data. */
+        public Builder labels(List<String> l) { this.labels = l; return this; }
+
+        public Builder mode(TransferMode m) { this.mode = m; return this; }
+
+        /** Tokens kept per example (HF {@code max_length}, default 128; capped by the tokenizer's own limit). */
+        public Builder maxLength(int n) { this.maxLength = n; return this; }
+
+        /** A callback; stateless or fresh per Trainer (EarlyStopping: use {@link #earlyStopping}). */
+        public Builder callback(TrainerCallback c) { this.callbacks.add(c); return this; }
+
+        /** HF's EarlyStoppingCallback, a fresh one per fit. */
+        public Builder earlyStopping(int patience, double threshold) {
+            this.earlyStoppingPatience = patience;
+            this.earlyStoppingThreshold = threshold;
+            return this;
+        }
+
+        /** Print progress (a bar on a terminal, lines otherwise). */
+        public Builder progress(boolean p) { this.progress = p; return this; }
+
+        /** Also evaluate the untrained model (the new head) before the first step: {@link TrainOutput#initialEval}. */
+        public Builder evalBeforeTraining(boolean e) { this.evalBeforeTraining = e; return this; }
+
+        public Builder device(Device d) { this.device = d; return this; }
+
+        public Trainer build() {
+            return new Trainer(this);
+        }
+    }
+
+    /**
+     * What a fit produced (HF's {@code TrainOutput} plus the evaluations).
+     *
+     * @param globalStep   optimizer steps done in total
+     * @param trainingLoss mean loss over the steps of this run
+     * @param trainMetrics train_runtime, train_samples_per_second, train_steps_per_second, train_loss, epoch, …
+     * @param evalMetrics  the final evaluation (empty without eval data)
+     * @param initialEval  the evaluation before training (empty unless asked for)
+     * @param outputDir    where the final model and reports are
+     * @param bestCheckpoint the best checkpoint folder, or null
+     */
+    public record TrainOutput(long globalStep, double trainingLoss, Map<String, Object> trainMetrics,
+                              Map<String, Double> evalMetrics, Map<String, Double> initialEval, Path outputDir,
+                              String bestCheckpoint) { }
+
+    public TrainingArguments args() {
+        return args;
+    }
+
+    /** Fine-tunes on {@code train}, evaluating on {@code eval} (may be null when eval_strategy is "no"). */
+    public TrainOutput train(TextDataset train, TextDataset eval) throws IOException {
+        try (Run run = new Run(train, eval)) {
+            return run.execute();
+        }
+    }
+
+    /**
+     * Evaluates a fine-tuned checkpoint on labelled rows, as {@code Trainer(model).evaluate(dataset)}: the label kind
+     * and names come from the checkpoint's config (problem_type, id2label).
+     */
+    public static Map<String, Double> evaluate(Path modelDir, TextDataset data, int maxLength, int batchSize)
+            throws IOException {
+        HfCheckpoint ckpt = HfCheckpoint.open(modelDir);
+        ObjectNode config = ckpt.config();
+        String problem = config.path("problem_type").asText(null);
+        List<String> names = id2label(config);
+        boolean token = config.path("architectures").path(0).asText("").endsWith("ForTokenClassification");
+        LabelKind kind = token ? LabelKind.TOKEN
+                : "multi_label_classification".equals(problem) ? LabelKind.MULTI_LABEL
+                : "regression".equals(problem) || names.size() == 1 ? LabelKind.REGRESSION : LabelKind.SINGLE_LABEL;
+        Task task = token ? Task.TOKEN_CLASSIFICATION : Task.SEQUENCE_CLASSIFICATION;
+        try (TextTokenizer tok = TextTokenizer.load(ckpt, maxLength)) {
+            TrainingData features = TrainingData.featurize(data, kind,
+                    kind == LabelKind.REGRESSION ? null : new LabelSpace(names), tok, "evaluation");
+            try (HfModel m = HfModel.fromPretrained(ckpt, task, Device.cpu())) {
+                Map<String, Double> metrics = Evaluation.run(m.block(), m.manager(), features, batchSize, kind, names,
+                        0.0, tok.padTokenId());
+                metrics.put("eval_samples", (double) features.size());
+                return metrics;
+            }
+        }
+    }
+
+    private static List<String> id2label(ObjectNode config) {
+        Map<Integer, String> m = new java.util.TreeMap<>();
+        config.path("id2label").fields().forEachRemaining(e -> m.put(Integer.parseInt(e.getKey()), e.getValue().asText()));
+        return new ArrayList<>(m.values());
+    }
+
+    /**
+     * Writes the files of a {@code checkpoint-<step>} folder besides the model: optimizer.safetensors,
+     * scheduler.json, trainer_state.json, rng_state.json, training_args.json. Shared with the distributed trainer.
+     */
+    public static void writeCheckpointFiles(Path dir, Optimizer optimizer, LrSchedule schedule, TrainerState state,
+            RngState rng, TrainingArguments args) throws IOException {
+        SafetensorsWriter.write(dir.resolve(CheckpointManager.OPTIMIZER_NAME), optimizer.stateDict(),
+                Map.of("format", "pt", "optimizer", optimizer.getClass().getSimpleName()));
+        List<Double> baseLrs = new ArrayList<>();
+        for (ParamGroup g : optimizer.groups()) baseLrs.add(g.lr());
+        SchedulerState.after(state.globalStep, baseLrs, schedule).save(dir.resolve(CheckpointManager.SCHEDULER_NAME));
+        state.save(dir.resolve(CheckpointManager.TRAINER_STATE_NAME));
+        rng.save(dir.resolve(CheckpointManager.RNG_STATE_NAME));
+        args.writeJson(dir.resolve(CheckpointManager.TRAINING_ARGS_NAME));
+    }
+
+    // ------------------------------------------------------------------------------------------------ one fit
+
+    /** The state of one {@link #train} call; closed at its end. */
+    private final class Run implements AutoCloseable {
+        private final TextDataset trainRows;
+        private final TextDataset evalRows;
+        private final Path outputDir = Path.of(args.outputDir());
+        private final CheckpointManager checkpoints = new CheckpointManager(outputDir);
+        private TextTokenizer tokenizer;
+        private HfModel hf;
+        private Optimizer optimizer;
+        private TrainStep step;
+        private LabelSpace labelSpace;
+        private TrainingData trainData;
+        private TrainingData evalData;
+        private TrainingPlan plan;
+        private LrSchedule schedule;
+        private DataSharding sharding;
+        private TrainerState state;
+        private final TrainerControl control = new TrainerControl();
+        private CallbackHandler handler;
+        private EarlyStoppingCallback earlyStopping;
+        private Path resumeFrom;
+        private double trLoss;
+        private double totalLoss;
+        private long lastLoggedStep;
+        private double lastGradNorm = Double.NaN;
+
+        Run(TextDataset train, TextDataset eval) {
+            this.trainRows = train;
+            this.evalRows = eval;
+        }
+
+        TrainOutput execute() throws IOException {
+            prepare();
+            Map<String, Double> initial = Map.of();
+            if (evalBeforeTraining && evalData != null) initial = evaluate(false);
+            long start = System.nanoTime();
+            long startStep = state.globalStep;
+            loop();
+            double runtime = (System.nanoTime() - start) / 1e9;
+            return finish(runtime, startStep, initial);
+        }
+
+        /** Everything that can fail on bad input happens here, before the first step. */
+        private void prepare() throws IOException {
+            if (trainRows == null) throw new IllegalArgumentException("no training dataset given");
+            args.validateFor(device);
+            boolean needsEval = !"no".equals(args.evalStrategy()) || args.loadBestModelAtEnd();
+            if (needsEval && (evalRows == null)) {
+                throw new IllegalArgumentException("eval_strategy '" + args.evalStrategy() + "'"
+                        + (args.loadBestModelAtEnd() ? " with load_best_model_at_end" : "")
+                        + " needs an evaluation dataset: pass one or set eval_strategy to 'no'");
+            }
+            if (earlyStoppingPatience != null) {
+                earlyStopping = new EarlyStoppingCallback(earlyStoppingPatience, earlyStoppingThreshold);
+                earlyStopping.checkArguments(args);
+            }
+            resumeFrom = CheckpointManager.resolveResume(args).orElse(null);
+            if (resumeFrom == null && !args.overwriteOutputDir() && Files.isDirectory(outputDir)) {
+                try (Stream<Path> s = Files.list(outputDir)) {
+                    if (s.findAny().isPresent()) {
+                        throw new IllegalArgumentException("output_dir " + outputDir + " already exists and is not "
+                                + "empty: set overwrite_output_dir true, resume_from_checkpoint true, or use another "
+                                + "folder");
+                    }
+                }
+            }
+            HfCheckpoint source = HfCheckpoint.open(model);
+            tokenizer = TextTokenizer.load(source, maxLength);
+            if (labelKind == LabelKind.REGRESSION) {
+                labelSpace = null;
+            } else if (labels != null) {
+                labelSpace = new LabelSpace(labels);
+            } else {
+                if (trainRows.isEmpty()) {
+                    throw new IllegalArgumentException("the training dataset (" + trainRows.description()
+                            + ") is empty: check the path, the filter and data.limit");
+                }
+                labelSpace = LabelSpace.fromLabels(TrainingData.labelNames(trainRows, labelKind));
+            }
+            trainData = TrainingData.featurize(trainRows, labelKind, labelSpace, tokenizer, "training");
+            if (evalRows != null) {
+                evalData = TrainingData.featurize(evalRows, labelKind, labelSpace, tokenizer, "evaluation");
+            }
+            plan = args.plan(trainData.size(), 1);
+            sharding = new DataSharding(trainData.size(), args.perDeviceTrainBatchSize(),
+                    args.gradientAccumulationSteps(), args.dataloaderDropLast(), args.effectiveDataSeed(),
+                    args.groupByLength() ? trainData.lengths() : null);
+            schedule = args.schedule(plan.maxSteps());
+            loadModel(source);
+            buildOptimizer();
+            state = TrainerState.start(args, plan);
+            if (resumeFrom != null) resumeState();
+            List<TrainerCallback> all = new ArrayList<>();
+            all.add(new DefaultFlowCallback());
+            if (args.reportTo().contains("jsonl")) all.add(new JsonlReporter(outputDir));
+            if (progress) all.add(ProgressReporter.forConsole());
+            if (earlyStopping != null) all.add(earlyStopping);
+            all.addAll(callbacks);
+            handler = new CallbackHandler(all);
+        }
+
+        private void loadModel(HfCheckpoint source) throws IOException {
+            Task t = task;
+            try (TrainingLock.Held lock = TrainingLock.acquire()) {
+                TrainStep.seedTorch(args.seed());                   // HF set_seed before the model (new head) is built
+                if (resumeFrom != null) {
+                    hf = HfModel.fromPretrained(HfCheckpoint.open(resumeFrom), t, device);
+                    checkResumedLabels();
+                } else {
+                    hf = HfModel.fromPretrained(source, t, device, this::withLabels);
+                }
+            }
+            String prefix = hf.block().baseModelPrefix();
+            Map<String, ParameterNames.Entry> params = ParameterNames.of(hf.block());
+            Set<String> fresh = new HashSet<>(hf.loadReport().newlyInitialized());
+            if (resumeFrom != null) fresh.addAll(newlyInitializedAtStart(params.keySet(), prefix));
+            Set<String> trainable = mode.trainable(new ArrayList<>(params.keySet()), prefix, fresh);
+            List<ParamRef> refs = new ArrayList<>();
+            for (ParameterNames.Entry e : params.values()) {
+                Parameter p = e.parameter();
+                boolean train = trainable.contains(e.name());
+                p.freeze(!train);
+                if (train) refs.add(new ParamRef(e.name(), p.getArray()));
+            }
+            step = new TrainStep(hf.block(), hf.manager(), labelKind, args.labelSmoothingFactor(),
+                    mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION, refs);
+        }
+
+        /** On resume, the base parameters the source checkpoint lacked (they trained from the start). */
+        private Set<String> newlyInitializedAtStart(Set<String> names, String prefix) throws IOException {
+            Set<String> out = new HashSet<>();
+            try (SafetensorsCheckpoint w = HfCheckpoint.open(model).openWeights()) {
+                Set<String> have = w.names();
+                for (String n : names) {
+                    String bare = n.startsWith(prefix + ".") ? n.substring(prefix.length() + 1) : n;
+                    if (!TransferMode.isHead(n, prefix) && !have.contains(n) && !have.contains(bare)) out.add(n);
+                }
+            }
+            return out;
+        }
+
+        private ObjectNode withLabels(ObjectNode config) {
+            if (labelSpace != null) {
+                ObjectNode id2label = config.putObject("id2label");
+                ObjectNode label2id = config.putObject("label2id");
+                List<String> names = labelSpace.names();
+                for (int i = 0; i < names.size(); i++) {
+                    id2label.put(Integer.toString(i), names.get(i));
+                    label2id.put(names.get(i), i);
+                }
+            } else {
+                config.putObject("id2label").put("0", "LABEL_0");
+                config.putObject("label2id").put("LABEL_0", 0);
+            }
+            switch (labelKind) {
+                case SINGLE_LABEL -> config.put("problem_type", "single_label_classification");
+                case MULTI_LABEL -> config.put("problem_type", "multi_label_classification");
+                case REGRESSION -> config.put("problem_type", "regression");
+                default -> config.remove("problem_type");
+            }
+            return config;
+        }
+
+        private void checkResumedLabels() {
+            if (labelSpace == null) return;
+            List<String> saved = id2label(hf.block().configJson());
+            if (!saved.equals(labelSpace.names())) {
+                throw new IllegalArgumentException("checkpoint " + resumeFrom + " was trained with labels " + saved
+                        + " but the data has " + labelSpace.names() + ": resume with the same data or labels");
+            }
+        }
+
+        private void buildOptimizer() throws IOException {
+            String prefix = hf.block().baseModelPrefix();
+            double lr = args.learningRate();
+            double headLr = lr * mode.headLrMultiplier();
+            double wd = args.weightDecay();
+            List<ParamGroup> groups = new ArrayList<>();
+            if (mode.headLrMultiplier() != 1.0) {
+                groups.add(new ParamGroup("head_no_decay", n -> TransferMode.isHead(n, prefix) && ParamGroup.isNoDecay(n),
+                        headLr, 0.0));
+                groups.add(new ParamGroup("head_decay", n -> TransferMode.isHead(n, prefix), headLr, wd));
+            }
+            groups.addAll(ParamGroup.hfDefaults(lr, wd));
+            optimizer = switch (args.optim()) {
+                case "adamw_torch", "adamw_hf" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
+                case "sgd" -> new Sgd(groups, 0.0);
+                default -> throw new IllegalArgumentException("optim '" + args.optim() + "' is not supported");
+            };
+            if (resumeFrom != null) {
+                Path file = resumeFrom.resolve(CheckpointManager.OPTIMIZER_NAME);
+                if (!Files.exists(file)) {
+                    throw new IllegalArgumentException("checkpoint " + resumeFrom + " has no "
+                            + CheckpointManager.OPTIMIZER_NAME + ": it cannot be resumed exactly");
+                }
+                try (SafetensorsCheckpoint s = SafetensorsCheckpoint.open(file)) {
+                    optimizer.loadStateDict(s.readAll(), device);
+                }
+            }
+        }
+
+        private void resumeState() throws IOException {
+            TrainerState loaded = TrainerState.load(resumeFrom.resolve(CheckpointManager.TRAINER_STATE_NAME));
+            if (loaded.trainBatchSize != null && loaded.trainBatchSize != args.perDeviceTrainBatchSize()) {
+                LOG.log(System.Logger.Level.WARNING, "resuming with per_device_train_batch_size "
+                        + args.perDeviceTrainBatchSize() + " but the checkpoint used " + loaded.trainBatchSize);
+            }
+            loaded.maxSteps = plan.maxSteps();
+            loaded.numTrainEpochs = plan.numTrainEpochs();
+            loaded.loggingSteps = plan.loggingSteps();
+            loaded.evalSteps = plan.evalSteps();
+            loaded.saveSteps = plan.saveSteps();
+            state = loaded;
+            if (earlyStopping != null && state.statefulCallbacks.get("EarlyStoppingCallback") instanceof Map<?, ?> m) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> es = (Map<String, Object>) m;
+                earlyStopping = EarlyStoppingCallback.fromState(es);
+            }
+            lastLoggedStep = state.globalStep;
+        }
+
+        private void loop() throws IOException {
+            handler.onTrainBegin(args, state, control);
+            int stepsPerEpoch = sharding.stepsPerEpoch();
+            long startEpoch = state.globalStep / stepsPerEpoch;
+            long skip = state.globalStep % stepsPerEpoch;
+            DataCollatorWithPadding collator = new DataCollatorWithPadding(tokenizer.padTokenId());
+            List<Example> examples = trainData.examples();
+            for (long epoch = startEpoch; epoch < plan.numTrainEpochs() && state.globalStep < plan.maxSteps(); epoch++) {
+                List<DataSharding.Step> steps = sharding.steps(epoch);
+                handler.onEpochBegin(args, state, control);
+                for (int s = (int) (epoch == startEpoch ? skip : 0); s < steps.size(); s++) {
+                    handler.onStepBegin(args, state, control);
+                    List<int[]> micro = steps.get(s).microBatches();
+                    double stepLoss = 0;
+                    for (int m = 0; m < micro.size(); m++) {
+                        List<Example> rows = new ArrayList<>(micro.get(m).length);
+                        for (int i : micro.get(m)) rows.add(examples.get(i));
+                        Batch batch = collator.collate(rows);
+                        state.numInputTokensSeen += batch.realTokens();
+                        long seed = DataSharding.mix(DataSharding.mix(args.seed(), state.globalStep), m);
+                        stepLoss += step.forwardBackward(batch, 1.0 / micro.size(), seed).loss() / micro.size();
+                    }
+                    lastGradNorm = step.applyUpdate(optimizer, schedule.multiplier(state.globalStep), args.maxGradNorm());
+                    trLoss += stepLoss;
+                    state.globalStep++;
+                    state.epoch = epoch + (s + 1) / (double) stepsPerEpoch;
+                    handler.onStepEnd(args, state, control);
+                    maybeLogSaveEvaluate(epoch, s + 1);
+                    if (control.shouldEpochStop || control.shouldTrainingStop) break;
+                }
+                handler.onEpochEnd(args, state, control);
+                maybeLogSaveEvaluate(epoch + 1, 0);
+                if (control.shouldTrainingStop) break;
+            }
+        }
+
+        /** HF {@code _maybe_log_save_evaluate}. */
+        private void maybeLogSaveEvaluate(long epoch, long stepInEpoch) throws IOException {
+            if (control.shouldLog && state.globalStep > lastLoggedStep) {
+                Map<String, Object> logs = new LinkedHashMap<>();
+                logs.put("loss", Evaluation.round4(trLoss / (state.globalStep - lastLoggedStep)));
+                if (!Double.isNaN(lastGradNorm)) logs.put("grad_norm", lastGradNorm);
+                logs.put("learning_rate", args.learningRate() * schedule.multiplier(state.globalStep));
+                totalLoss += trLoss;
+                trLoss = 0;
+                lastLoggedStep = state.globalStep;
+                handler.onLog(args, state, control, state.log(logs));
+            }
+            if (control.shouldEvaluate) {
+                Map<String, Double> metrics = evaluate(true);
+                boolean newBest = state.updateBestMetric(args, metrics, outputDir);
+                if ("best".equals(args.saveStrategy())) control.shouldSave = newBest;
+            }
+            if (control.shouldSave) {
+                saveCheckpoint(epoch, stepInEpoch);
+                handler.onSave(args, state, control);
+            }
+        }
+
+        /** Evaluates on the eval set; with {@code duringTraining}, logs and calls on_evaluate as HF. */
+        private Map<String, Double> evaluate(boolean duringTraining) {
+            Map<String, Double> metrics = Evaluation.run(hf.block(), hf.manager(), evalData,
+                    args.perDeviceEvalBatchSize(), labelKind, labelNames(), args.labelSmoothingFactor(),
+                    tokenizer.padTokenId());
+            if (duringTraining) {
+                handler.onLog(args, state, control, state.log(metrics));
+                handler.onEvaluate(args, state, control, metrics);
+            }
+            return metrics;
+        }
+
+        private List<String> labelNames() {
+            return labelSpace == null ? List.of("LABEL_0") : labelSpace.names();
+        }
+
+        private void saveCheckpoint(long epoch, long stepInEpoch) throws IOException {
+            state.statefulCallbacks.put("TrainerControl", control.state());
+            if (earlyStopping != null) state.statefulCallbacks.put("EarlyStoppingCallback", earlyStopping.state());
+            RngState rng = new RngState(args.seed(), args.effectiveDataSeed(), epoch, stepInEpoch,
+                    Map.of("dropout_step", state.globalStep));
+            checkpoints.save(state.globalStep, dir -> {
+                hf.savePretrained(dir);
+                writeCheckpointFiles(dir, optimizer, schedule, state, rng, args);
+            });
+            checkpoints.rotate(args.saveTotalLimit(), state.bestModelCheckpoint);
+        }
+
+        private TrainOutput finish(double runtime, long startStep, Map<String, Double> initial) throws IOException {
+            if (args.loadBestModelAtEnd() && state.bestModelCheckpoint != null) loadBest();
+            totalLoss += trLoss;
+            long stepsThisRun = Math.max(state.globalStep - startStep, 1);
+            double trainLoss = totalLoss / stepsThisRun;
+            long numSamples = args.maxSteps() > 0 ? plan.maxSteps() * plan.totalTrainBatchSize()
+                    : (long) (trainData.size() * args.numTrainEpochs());
+            Map<String, Object> metrics = new LinkedHashMap<>();
+            metrics.put("train_runtime", Evaluation.round4(runtime));
+            metrics.put("train_samples_per_second", Math.round(numSamples / runtime * 1000) / 1000.0);
+            metrics.put("train_steps_per_second", Math.round(plan.maxSteps() / runtime * 1000) / 1000.0);
+            metrics.put("total_flos", state.totalFlos);
+            metrics.put("train_loss", trainLoss);
+            handler.onLog(args, state, control, state.log(metrics));
+            if (state.bestModelCheckpoint != null && Integer.valueOf(1).equals(args.saveTotalLimit())) {
+                Path best = Path.of(state.bestModelCheckpoint).toAbsolutePath().normalize();
+                for (Path c : checkpoints.checkpoints()) {
+                    if (!c.toAbsolutePath().normalize().equals(best)) CheckpointManager.deleteRecursively(c);
+                }
+            }
+            handler.onTrainEnd(args, state, control);
+
+            // run_glue.py after trainer.train(): save_model, train metrics, save_state, evaluate, eval metrics
+            hf.savePretrained(outputDir);
+            args.writeJson(outputDir.resolve(CheckpointManager.TRAINING_ARGS_NAME));
+            Map<String, Object> train = new LinkedHashMap<>(metrics);
+            train.put("epoch", state.epoch);
+            train.put("train_samples", trainData.size());
+            Map<String, Object> all = new LinkedHashMap<>(train);
+            writeJson(outputDir.resolve("train_results.json"), train);
+            state.save(outputDir.resolve(CheckpointManager.TRAINER_STATE_NAME));
+            Map<String, Double> eval = new LinkedHashMap<>();
+            if (evalData != null) {
+                eval.putAll(evaluate(true));
+                eval.put("eval_samples", (double) evalData.size());
+                Map<String, Object> evalOut = new LinkedHashMap<>(eval);
+                evalOut.put("epoch", state.epoch);
+                writeJson(outputDir.resolve("eval_results.json"), evalOut);
+                all.putAll(evalOut);
+            }
+            writeJson(outputDir.resolve("all_results.json"), all);
+            writeProvenance(initial);
+            TrainingCurves.write(outputDir.resolve(CURVES), state.logHistory, curveMetric());
+            return new TrainOutput(state.globalStep, trainLoss, train, eval, initial, outputDir,
+                    state.bestModelCheckpoint);
+        }
+
+        private void loadBest() throws IOException {
+            Path best = Path.of(state.bestModelCheckpoint);
+            if (!Files.isDirectory(best)) {
+                LOG.log(System.Logger.Level.WARNING, "best checkpoint " + best + " is gone; keeping the last weights");
+                return;
+            }
+            LOG.log(System.Logger.Level.INFO, "loading best model from " + best + " (score: " + state.bestMetric + ")");
+            try (TrainingLock.Held lock = TrainingLock.acquire();
+                 SafetensorsCheckpoint w = HfCheckpoint.open(best).openWeights()) {
+                StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
+            }
+        }
+
+        private String curveMetric() {
+            if (args.metricForBestModel() != null && !args.metricForBestModel().endsWith("loss")) {
+                return args.metricForBestModel();
+            }
+            return switch (labelKind) {
+                case SINGLE_LABEL -> "accuracy";
+                case MULTI_LABEL -> "f1_micro";
+                case REGRESSION -> "mse";
+                default -> "overall_f1";
+            };
+        }
+
+        private void writeProvenance(Map<String, Double> initial) throws IOException {
+            Map<String, Object> p = new LinkedHashMap<>();
+            String version = Trainer.class.getPackage().getImplementationVersion();
+            p.put("library", "sparkformers");
+            p.put("library_version", version == null ? "dev" : version);
+            p.put("created", Instant.now().toString());
+            p.put("source_checkpoint", model.toAbsolutePath().normalize().toString());
+            p.put("source_config_name_or_path", HfCheckpoint.open(model).config().path("_name_or_path").asText(null));
+            p.put("resumed_from", resumeFrom == null ? null : resumeFrom.toString());
+            p.put("task", task.name().toLowerCase(java.util.Locale.ROOT));
+            p.put("label_kind", labelKind.name().toLowerCase(java.util.Locale.ROOT));
+            p.put("labels", labelNames());
+            p.put("mode", mode.kind().configName());
+            p.put("unfreeze_last_layers", mode.unfreezeLastLayers());
+            p.put("unfreeze_patterns", mode.unfreezePatterns());
+            p.put("head_lr_multiplier", mode.headLrMultiplier());
+            p.put("trainable_parameters", step.trainableParams().size());
+            p.put("max_length", tokenizer.maxLength());
+            p.put("seed", args.seed());
+            p.put("data_seed", args.effectiveDataSeed());
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("train", Map.of("description", trainData.description(), "examples", trainData.size()));
+            if (evalData != null) {
+                data.put("eval", Map.of("description", evalData.description(), "examples", evalData.size()));
+            }
+            p.put("data", data);
+            if (!initial.isEmpty()) p.put("eval_before_training", initial);
+            p.put("training_args", args.toMap());
+            writeJson(outputDir.resolve(PROVENANCE), p);
+        }
+
+        private void writeJson(Path file, Map<String, ?> m) throws IOException {
+            Files.createDirectories(file.getParent());
+            Json.write(file, Json.MAPPER.valueToTree(m));
+        }
+
+        @Override
+        public void close() {
+            if (optimizer != null) optimizer.close();
+            if (hf != null) hf.close();
+            if (tokenizer != null) tokenizer.close();
+        }
+    }
+}
