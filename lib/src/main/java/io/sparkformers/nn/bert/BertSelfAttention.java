@@ -1,6 +1,7 @@
 package io.sparkformers.nn.bert;
 
 import ai.djl.ndarray.NDArray;
+import io.sparkformers.nn.ScaledDotProductAttention;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -19,7 +20,6 @@ import io.sparkformers.nn.HfBlock;
 public final class BertSelfAttention extends HfBlock {
 
     private final int numHeads;
-    private final int headSize;
     private final Linear query;
     private final Linear key;
     private final Linear value;
@@ -27,7 +27,6 @@ public final class BertSelfAttention extends HfBlock {
 
     public BertSelfAttention(BertConfig c) {
         numHeads = c.numAttentionHeads();
-        headSize = c.headSize();
         query = addChildBlock("query", Linear.builder().setUnits(c.hiddenSize()).build());
         key = addChildBlock("key", Linear.builder().setUnits(c.hiddenSize()).build());
         value = addChildBlock("value", Linear.builder().setUnits(c.hiddenSize()).build());
@@ -38,23 +37,9 @@ public final class BertSelfAttention extends HfBlock {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);                                          // (B, T, H)
         NDArray mask = inputs.get(1);                                       // (B, 1, 1, T)
-        long b = x.getShape().get(0);
-        long t = x.getShape().get(1);
-        NDArray q = heads(call(query, ps, training, x), b, t);              // (B, nh, T, hs)
-        NDArray k = call(key, ps, training, x).reshape(b, t, numHeads, headSize)
-                .transpose(0, 2, 3, 1);                                     // (B, T, H) -> (B, nh, hs, T)
-        NDArray v = heads(call(value, ps, training, x), b, t);              // (B, nh, T, hs)
-        NDArray scores = q.matMul(k).div(Math.sqrt(headSize)).add(mask);    // (B, nh, T, T)
-        NDArray probs = call(dropout, ps, training, scores.softmax(-1));
-        NDArray context = probs.matMul(v)                                   // (B, nh, T, hs)
-                .transpose(0, 2, 1, 3)                                      // (B, nh, T, hs) -> (B, T, nh, hs)
-                .reshape(b, t, (long) numHeads * headSize);                 // (B, T, nh, hs) -> (B, T, H)
+        NDArray context = ScaledDotProductAttention.attend(call(query, ps, training, x), call(key, ps, training, x),
+                call(value, ps, training, x), mask, numHeads, p -> call(dropout, ps, training, p));   // (B, T, H)
         return new NDList(context);
-    }
-
-    /** (B, T, H) -> (B, T, nh, hs) -> (B, nh, T, hs). */
-    private NDArray heads(NDArray x, long b, long t) {
-        return x.reshape(b, t, numHeads, headSize).transpose(0, 2, 1, 3);
     }
 
     @Override
