@@ -163,5 +163,6 @@ class LocalClusterInferenceTest {
         Path copy = entries.get(0).dir();
         ModelRefs.deleteTree(copy);                              // each run copies a new folder: keep the cache small
         Files.deleteIfExists(copy.resolveSibling(copy.getFileName() + ".json"));
+        Files.deleteIfExists(copy.resolveSibling(copy.getFileName() + ".lock"));
     }
 }
