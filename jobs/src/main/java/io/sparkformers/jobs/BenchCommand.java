@@ -3,9 +3,11 @@ package io.sparkformers.jobs;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
+import io.sparkformers.jobs.bench.ExecutorMemoryBenchmark;
 import io.sparkformers.jobs.bench.ForwardBenchmark;
 import io.sparkformers.jobs.bench.LoadBenchmark;
 import io.sparkformers.jobs.bench.TrainingBenchmark;
+import io.sparkformers.jobs.bench.OnnxEmbeddingLoop;
 import io.sparkformers.nn.Task;
 import io.sparkformers.spark.InferenceBenchmark;
 import picocli.CommandLine.Command;
@@ -20,8 +22,9 @@ import java.util.concurrent.Callable;
  * {@code sparkformers bench <name|all>}: benchmarks that print ratios against a peer measured in the same run.
  * Names: {@code load} (bert-base-uncased load time), {@code forward} (encoder throughput vs ONNX Runtime),
  * {@code training} (fine-tuning samples/s with the forward/backward/optimizer split and native memory over the steps),
- * {@code inference-spark} (sentence embeddings through Spark vs the bare in-process loop, padding efficiency; named
- * explicitly, not part of {@code all}, as it starts Spark).
+ * {@code inference-spark} (sentence embeddings through Spark vs the bare in-process loop, and ONNX Runtime on the
+ * same rows and batches, padding efficiency, executor peak RSS with 1 vs 2 task slots; named explicitly, not part of
+ * {@code all}, as it starts Spark).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run benchmarks; every figure is a ratio to a peer measured in the same run.")
@@ -49,6 +52,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--batch", defaultValue = "16", description = "training: batch size (default ${DEFAULT-VALUE}).")
     int batch;
+
+    @Option(names = "--rss-rows", defaultValue = "512", description = "inference-spark: rows scored by each executor "
+            + "peak-RSS case (1 and 2 task slots, a local-cluster application each; 0 skips them; default "
+            + "${DEFAULT-VALUE}).")
+    int rssRows;
 
     @Override
     public Integer call() throws Exception {
@@ -106,25 +114,61 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Spark's task slots set the PyTorch threads here (spark.task.cpus each), so --threads does not apply. */
+    /**
+     * Spark's task slots set the PyTorch threads here (spark.task.cpus each), so --threads does not apply: ONNX
+     * Runtime gets as many intra-op threads as the bare loop's PyTorch. Then the executor peak-RSS cases, each its own
+     * local-cluster application, after the first session has stopped.
+     */
     private int inferenceSpark() throws Exception {
+        int maxLength = 256;
+        int maxTokens = 8192;
+        int batch = 128;
+        InferenceBenchmark.Result r;
+        double onnxSeconds;
+        int ortThreads;
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers bench inference-spark")) {
-            var r = InferenceBenchmark.run(s.spark(), "all-MiniLM-L6-v2", rows, 256, 8192, 128);
-            if (common.json) {
-                System.out.println(Json.MAPPER.createObjectNode().put("benchmark", "inference-spark")
-                        .put("rows", r.rows()).put("master", r.master()).put("torch_threads", r.torchThreads())
-                        .put("spark_seconds", r.sparkSeconds()).put("bare_seconds", r.bareSeconds())
-                        .put("spark_over_bare", r.ratio())
-                        .put("padding_efficiency_sorted", r.paddingEfficiencySorted())
-                        .put("padding_efficiency_unsorted", r.paddingEfficiencyUnsorted()).toString());
-            } else {
-                System.out.printf("inference-spark: %d rows of all-MiniLM-L6-v2 sentence embeddings, master %s, torch "
-                        + "threads %s%n", r.rows(), r.master(), r.torchThreads());
-                System.out.printf("  spark %.2f s (%.1f rows/s); bare in-process loop %.2f s (%.1f rows/s); "
-                        + "spark/bare time %.2f%n", r.sparkSeconds(), r.rows() / r.sparkSeconds(), r.bareSeconds(),
-                        r.rows() / r.bareSeconds(), r.ratio());
-                System.out.printf("  padding efficiency (real/processed tokens): %.3f length-sorted, %.3f in row order%n",
-                        r.paddingEfficiencySorted(), r.paddingEfficiencyUnsorted());
+            r = InferenceBenchmark.run(s.spark(), "all-MiniLM-L6-v2", rows, maxLength, maxTokens, batch);
+            ortThreads = r.torchThreads().equals("default") ? Runtime.getRuntime().availableProcessors()
+                    : Integer.parseInt(r.torchThreads());
+            onnxSeconds = OnnxEmbeddingLoop.seconds("all-MiniLM-L6-v2", InferenceBenchmark.texts(rows, 17), maxLength,
+                    1024, maxTokens, batch, ortThreads);
+        }
+        List<ExecutorMemoryBenchmark.Case> rss = rssRows <= 0 ? List.of()
+                : ExecutorMemoryBenchmark.run("all-MiniLM-L6-v2", rssRows, maxLength, maxTokens, batch, 1, 2);
+        if (common.json) {
+            ObjectNode o = Json.MAPPER.createObjectNode().put("benchmark", "inference-spark")
+                    .put("rows", r.rows()).put("master", r.master()).put("torch_threads", r.torchThreads())
+                    .put("onnx_threads", ortThreads)
+                    .put("spark_seconds", r.sparkSeconds()).put("bare_seconds", r.bareSeconds())
+                    .put("onnx_seconds", onnxSeconds)
+                    .put("spark_over_bare", r.ratio()).put("spark_over_onnx", r.sparkSeconds() / onnxSeconds)
+                    .put("bare_over_onnx", r.bareSeconds() / onnxSeconds)
+                    .put("padding_efficiency_sorted", r.paddingEfficiencySorted())
+                    .put("padding_efficiency_unsorted", r.paddingEfficiencyUnsorted());
+            ArrayNode cases = o.putArray("executor_peak_rss");
+            for (var c : rss) {
+                cases.addObject().put("task_slots", c.slots()).put("rows", rssRows).put("vm_hwm_kb", c.peakRssKb())
+                        .put("model_loads", c.modelLoads()).put("seconds", c.seconds());
+            }
+            System.out.println(o);
+        } else {
+            System.out.printf("inference-spark: %d rows of all-MiniLM-L6-v2 sentence embeddings, master %s, torch "
+                    + "threads %s, ONNX Runtime threads %d%n", r.rows(), r.master(), r.torchThreads(), ortThreads);
+            System.out.printf("  %-28s %9s %9s %12s%n", "path", "seconds", "rows/s", "time ratio");
+            System.out.printf("  %-28s %9.2f %9.1f %12s%n", "spark (SentenceEmbedder)", r.sparkSeconds(),
+                    r.rows() / r.sparkSeconds(), "1.00");
+            System.out.printf("  %-28s %9.2f %9.1f %12.2f%n", "bare in-process loop", r.bareSeconds(),
+                    r.rows() / r.bareSeconds(), r.bareSeconds() / r.sparkSeconds());
+            System.out.printf("  %-28s %9.2f %9.1f %12.2f%n", "ONNX Runtime, same batches", onnxSeconds,
+                    r.rows() / onnxSeconds, onnxSeconds / r.sparkSeconds());
+            System.out.printf("  spark/bare %.2f, spark/onnx %.2f, bare/onnx %.2f (time; below 1: the first is faster)%n",
+                    r.ratio(), r.sparkSeconds() / onnxSeconds, r.bareSeconds() / onnxSeconds);
+            System.out.printf("  padding efficiency (real/processed tokens): %.3f length-sorted, %.3f in row order%n",
+                    r.paddingEfficiencySorted(), r.paddingEfficiencyUnsorted());
+            for (var c : rss) {
+                System.out.printf("  executor peak RSS (VmHWM), %d task slot%s, %d rows: %.0f MiB (%d model load%s, "
+                        + "%.1f s)%n", c.slots(), c.slots() == 1 ? "" : "s", rssRows, c.peakRssKb() / 1024.0,
+                        c.modelLoads(), c.modelLoads() == 1 ? "" : "s", c.seconds());
             }
         }
         return 0;

@@ -18,7 +18,9 @@ public final class PredictCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--task", required = true, description = "sentence-embeddings, feature-extraction or fill-mask.")
+    @Option(names = "--task", required = true, description = "sentence-embeddings, feature-extraction, fill-mask, "
+            + "text-classification (sentiment-analysis), token-classification (ner), question-answering or "
+            + "zero-shot-classification.")
     String task;
 
     @Option(names = "--model", required = true, paramLabel = "REF",
@@ -69,13 +71,67 @@ public final class PredictCommand implements Callable<Integer> {
             description = "sentence-embeddings: vector (default) or array.")
     String outputType;
 
-    @Option(names = "--top-k", defaultValue = "5", description = "fill-mask: candidates per mask (default ${DEFAULT-VALUE}).")
-    int topK;
+    @Option(names = "--top-k", description = "fill-mask: candidates per mask (default 5); text-classification: the "
+            + "best labels written to top_labels (default 1: label and score only).")
+    Integer topK;
+
+    @Option(names = "--text-pair-col", description = "text-classification: column of the second segment of text pairs.")
+    String textPairCol;
+
+    @Option(names = "--function-to-apply", description = "text-classification: sigmoid, softmax or none (default: "
+            + "HF's rule from the checkpoint).")
+    String functionToApply;
+
+    @Option(names = "--probabilities-col", description = "text-classification: also write every label's score to "
+            + "this column (--output-type vector or array).")
+    String probabilitiesCol;
+
+    @Option(names = "--aggregation-strategy", description = "token-classification: none, simple (default), first, "
+            + "average or max.")
+    String aggregationStrategy;
+
+    @Option(names = "--ignore-labels", split = ",", paramLabel = "LABEL",
+            description = "token-classification: labels left out (default O).")
+    java.util.List<String> ignoreLabels;
+
+    @Option(names = "--question-col", defaultValue = "question",
+            description = "question-answering: question column (default ${DEFAULT-VALUE}).")
+    String questionCol;
+
+    @Option(names = "--context-col", defaultValue = "context",
+            description = "question-answering: context column (default ${DEFAULT-VALUE}).")
+    String contextCol;
+
+    @Option(names = "--doc-stride", description = "question-answering: tokens shared by the windows of a long context "
+            + "(default: HF's min(window / 2, 128)).")
+    Integer docStride;
+
+    @Option(names = "--max-answer-len", defaultValue = "15",
+            description = "question-answering: most tokens in an answer (default ${DEFAULT-VALUE}).")
+    int maxAnswerLen;
+
+    @Option(names = "--handle-impossible-answer",
+            description = "question-answering: let \"no answer\" (empty, start = end = 0) win.")
+    boolean handleImpossibleAnswer;
+
+    @Option(names = "--candidate-labels", split = ",", paramLabel = "LABEL",
+            description = "zero-shot-classification: the labels to choose from (required there).")
+    java.util.List<String> candidateLabels;
+
+    @Option(names = "--hypothesis-template", defaultValue = "This example is {}.",
+            description = "zero-shot-classification: the hypothesis, {} is the label (default \"${DEFAULT-VALUE}\").")
+    String hypothesisTemplate;
+
+    @Option(names = "--multi-label", description = "zero-shot-classification: score each label on its own.")
+    boolean multiLabel;
 
     @Override
     public Integer call() throws Exception {
+        var taskOptions = new BatchScoring.TaskOptions(textPairCol, functionToApply, probabilitiesCol,
+                aggregationStrategy, ignoreLabels, questionCol, contextCol, docStride, maxAnswerLen,
+                handleImpossibleAnswer, candidateLabels, hypothesisTemplate, multiLabel);
         var options = new BatchScoring.Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol,
-                mode, maxLength, batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK);
+                mode, maxLength, batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions);
         BatchScoring.stageFor(options);                    // an unknown task fails before Spark starts
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers predict " + task)) {
             BatchScoring.Result r = BatchScoring.run(s.spark(), options);

@@ -74,6 +74,23 @@ class PredictCommandTest {
     }
 
     @Test
+    void zeroShotClassificationWithItsTaskFlagsRanksTheLabels() {
+        String out = tmp.resolve("out-zero-shot").toString();
+        Object[] r = run("predict", "--task", "zero-shot-classification", "--model", "all-MiniLM-L6-v2",
+                "--input", parquet.toString(), "--output", out, "--candidate-labels", "food,software,weather",
+                "--hypothesis-template", "This text is about {}.");
+        assertEquals(0, r[0], (String) r[1]);
+        Dataset<Row> scored = spark.read().parquet(out).orderBy("id");
+        assertEquals(List.of("id", "text", "lang", "labels", "scores"), List.of(scored.columns()));
+        assertEquals(DataTypes.createArrayType(DataTypes.StringType, true), scored.schema().apply("labels").dataType());
+        assertEquals(DataTypes.createArrayType(DataTypes.DoubleType, true), scored.schema().apply("scores").dataType());
+        Row eating = scored.first();
+        assertEquals("food", eating.getList(3).get(0), "A man is eating food. -> " + eating.getList(3));
+        List<Double> scores = eating.getList(4);
+        assertEquals(1.0, scores.stream().mapToDouble(Double::doubleValue).sum(), 1e-6, "softmax across labels");
+    }
+
+    @Test
     void scoresACsvFileWritingArraysAsJson() throws Exception {
         Path out = tmp.resolve("out.csv");
         Object[] r = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",

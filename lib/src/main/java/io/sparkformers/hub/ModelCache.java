@@ -69,6 +69,25 @@ public final class ModelCache {
         return defaultCache().copyOf(uri, hadoopConf);
     }
 
+    /**
+     * Checks, without copying anything, that {@code uri} lists a checkpoint folder (or, with {@code tokenizerOnly}, a
+     * folder holding tokenizer.json): what a driver does before a job whose executors copy the folder.
+     */
+    public static void checkSource(String uri, Map<String, String> hadoopConf, boolean tokenizerOnly) throws IOException {
+        List<SourceFile> files = listSource(uri, hadoopConf).files();
+        if (!tokenizerOnly) {
+            files = checkpointFiles(uri, files);
+            if (files.stream().noneMatch(f -> f.path().equals(HfCheckpoint.WEIGHTS) || f.path().equals(HfCheckpoint.WEIGHTS_INDEX))) {
+                throw new IOException(uri + " has no " + HfCheckpoint.WEIGHTS + " (or " + HfCheckpoint.WEIGHTS_INDEX
+                        + "): save the model with save_pretrained(safe_serialization=True)");
+            }
+        }
+        if (files.stream().noneMatch(f -> f.path().equals(HfCheckpoint.TOKENIZER))) {
+            throw new IOException(uri + " has no " + HfCheckpoint.TOKENIZER + "; the stages need the fast-tokenizer file "
+                    + "(save it with tokenizer.save_pretrained)");
+        }
+    }
+
     /** Copies made by this JVM since it started (a host-level cache hit makes none). */
     public static int copiesMade() {
         return COPIES.get();

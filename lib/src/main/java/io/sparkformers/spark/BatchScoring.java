@@ -33,7 +33,9 @@ public final class BatchScoring {
     private BatchScoring() {}
 
     /** The tasks {@link #stageFor} knows. */
-    public static final List<String> TASKS = List.of("sentence-embeddings", "feature-extraction", "fill-mask");
+    public static final List<String> TASKS = List.of("sentence-embeddings", "feature-extraction", "fill-mask",
+            "text-classification", "sentiment-analysis", "token-classification", "ner", "question-answering",
+            "zero-shot-classification");
 
     /** The formats files may have. */
     public static final List<String> INPUT_FORMATS = List.of("parquet", "csv", "tsv", "json");
@@ -57,36 +59,79 @@ public final class BatchScoring {
      * @param device            auto, cpu or gpu
      * @param handleInvalid     error, skip or keep
      * @param outputType        sentence-embeddings: vector or array
-     * @param topK              fill-mask candidates per mask
+     * @param topK              fill-mask: candidates per mask (null: 5); text-classification: labels in the
+     *                          top_labels column (null: 1, no such column)
+     * @param taskOptions       the options of the pipeline tasks
      */
     public record Options(String task, String model, String input, String output, String inputFormat,
                           String outputFormat, String textCol, String outputCol, String mode, int maxLength,
                           int batchSize, int maxTokensPerBatch, String device, String handleInvalid, String outputType,
-                          int topK) {
+                          Integer topK, TaskOptions taskOptions) {
+        public Options {
+            if (taskOptions == null) taskOptions = TaskOptions.defaults();
+        }
+
         /** Defaults for everything but the four required values. */
         public static Options of(String task, String model, String input, String output) {
             return new Options(task, model, input, output, null, null, "text", null, "errorifexists", 512, 256, 16384,
-                    Devices.AUTO, ModelStage.ERROR, SentenceEmbedder.VECTOR, 5);
+                    Devices.AUTO, ModelStage.ERROR, SentenceEmbedder.VECTOR, null, TaskOptions.defaults());
+        }
+
+        public Options withTaskOptions(TaskOptions t) {
+            return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
+                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, t);
+        }
+
+        public Options withTopK(Integer k) {
+            return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
+                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, k, taskOptions);
         }
 
         public Options withFormats(String in, String out) {
             return new Options(task, model, input, output, in, out, textCol, outputCol, mode, maxLength, batchSize,
-                    maxTokensPerBatch, device, handleInvalid, outputType, topK);
+                    maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions);
         }
 
         public Options withMode(String m) {
             return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, m, maxLength,
-                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK);
+                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions);
         }
 
         public Options withTextCol(String c) {
             return new Options(task, model, input, output, inputFormat, outputFormat, c, outputCol, mode, maxLength,
-                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK);
+                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions);
         }
 
         public Options withHandleInvalid(String h) {
             return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
-                    batchSize, maxTokensPerBatch, device, h, outputType, topK);
+                    batchSize, maxTokensPerBatch, device, h, outputType, topK, taskOptions);
+        }
+    }
+
+    /**
+     * The options of the pipeline tasks (HF's keyword arguments), each read by its task only.
+     *
+     * @param textPairCol            text-classification: column of the second segment (null: none)
+     * @param functionToApply        text-classification: sigmoid, softmax or none (null: HF's rule)
+     * @param probabilitiesCol       text-classification: column for every label's score (null: none)
+     * @param aggregationStrategy    token-classification: none, simple, first, average or max (null: simple)
+     * @param ignoreLabels           token-classification: labels left out (null: ["O"])
+     * @param questionCol            question-answering: question column
+     * @param contextCol             question-answering: context column
+     * @param docStride              question-answering: tokens shared by windows (null: HF's rule)
+     * @param maxAnswerLen           question-answering: most tokens in an answer
+     * @param handleImpossibleAnswer question-answering: whether "no answer" competes
+     * @param candidateLabels        zero-shot-classification: the labels (required there)
+     * @param hypothesisTemplate     zero-shot-classification: the hypothesis, {} is the label
+     * @param multiLabel             zero-shot-classification: labels scored independently
+     */
+    public record TaskOptions(String textPairCol, String functionToApply, String probabilitiesCol,
+                              String aggregationStrategy, List<String> ignoreLabels, String questionCol,
+                              String contextCol, Integer docStride, int maxAnswerLen, boolean handleImpossibleAnswer,
+                              List<String> candidateLabels, String hypothesisTemplate, boolean multiLabel) {
+        public static TaskOptions defaults() {
+            return new TaskOptions(null, null, null, null, null, "question", "context", null, 15, false, null,
+                    io.sparkformers.pipeline.PipelineOptions.DEFAULT_HYPOTHESIS_TEMPLATE, false);
         }
     }
 
@@ -101,10 +146,41 @@ public final class BatchScoring {
 
     /** The stage that scores a task, with the options' Params set. */
     public static ModelStage<?> stageFor(Options o) {
+        TaskOptions t = o.taskOptions();
         ModelStage<?> stage = switch (o.task().toLowerCase(Locale.ROOT)) {
             case "sentence-embeddings", "sentence-embedding" -> new SentenceEmbedder().setOutputType(o.outputType());
             case "feature-extraction" -> new FeatureExtractor();
-            case "fill-mask" -> new FillMasker().setTopK(o.topK());
+            case "fill-mask" -> new FillMasker().setTopK(o.topK() == null ? 5 : o.topK());
+            case "text-classification", "sentiment-analysis" -> {
+                TextClassificationModel m = new TextClassificationModel().setTopK(o.topK() == null ? 1 : o.topK())
+                        .setFunctionToApply(t.functionToApply() == null ? "" : t.functionToApply().toLowerCase(Locale.ROOT));
+                if (t.probabilitiesCol() != null) {
+                    m.setProbabilitiesCol(t.probabilitiesCol()).setProbabilitiesType(o.outputType());
+                }
+                if (t.textPairCol() != null) m.setInputPairCol(t.textPairCol());
+                yield m;
+            }
+            case "token-classification", "ner" -> {
+                TokenClassificationModel m = new TokenClassificationModel();
+                if (t.aggregationStrategy() != null) m.setAggregationStrategy(t.aggregationStrategy().toLowerCase(Locale.ROOT));
+                if (t.ignoreLabels() != null) m.setIgnoreLabels(t.ignoreLabels().toArray(new String[0]));
+                yield m;
+            }
+            case "question-answering" -> {
+                QuestionAnsweringModel m = new QuestionAnsweringModel().setQuestionCol(t.questionCol())
+                        .setContextCol(t.contextCol()).setMaxAnswerLen(t.maxAnswerLen())
+                        .setHandleImpossibleAnswer(t.handleImpossibleAnswer());
+                if (t.docStride() != null) m.setDocStride(t.docStride());
+                yield m;
+            }
+            case "zero-shot-classification" -> {
+                if (t.candidateLabels() == null || t.candidateLabels().isEmpty()) {
+                    throw new IllegalArgumentException("zero-shot-classification needs candidate labels: pass "
+                            + "--candidate-labels sports,politics,…");
+                }
+                yield new ZeroShotClassificationModel().setCandidateLabels(t.candidateLabels().toArray(new String[0]))
+                        .setHypothesisTemplate(t.hypothesisTemplate()).setMultiLabel(t.multiLabel());
+            }
             default -> throw new IllegalArgumentException("unknown task '" + o.task() + "' (supported: "
                     + String.join(", ", TASKS) + ")");
         };
@@ -130,7 +206,14 @@ public final class BatchScoring {
                     + "--mode append to add to it");
         }
         Dataset<Row> df = reader(spark, inFormat).load(o.input());
-        if (!Arrays.asList(df.columns()).contains(o.textCol())) {
+        if (stage instanceof QuestionAnsweringModel qa) {
+            for (String[] c : new String[][] {{qa.getQuestionCol(), "--question-col"}, {qa.getContextCol(), "--context-col"}}) {
+                if (!Arrays.asList(df.columns()).contains(c[0])) {
+                    throw new IllegalArgumentException("input '" + o.input() + "' has no column '" + c[0] + "' (columns: "
+                            + String.join(", ", df.columns()) + "); choose it with " + c[1]);
+                }
+            }
+        } else if (!Arrays.asList(df.columns()).contains(o.textCol())) {
             throw new IllegalArgumentException("input '" + o.input() + "' has no column '" + o.textCol() + "' (columns: "
                     + String.join(", ", df.columns()) + "); choose the text column with --text-col");
         }

@@ -46,9 +46,13 @@ public final class ModelRefs {
     /**
      * Checks on the driver, before any job, that a reference can be loaded: a checkpoint (or, with
      * {@code tokenizerOnly}, a folder holding tokenizer.json). Aliases and Hub ids are resolved (imported or fetched
-     * once per host), Hadoop folders copied into the host cache.
+     * once per host); Hadoop folders are only listed, not copied: the executors copy them, once per host.
      */
     public static void check(String ref, boolean tokenizerOnly) throws IOException {
+        if (ref != null && !ref.isBlank() && resolver().parse(ref) instanceof ModelRef.HadoopUri u) {
+            ModelCache.checkSource(u.uri(), java.util.Map.of(), tokenizerOnly);
+            return;
+        }
         Path dir = localFolder(ref);
         if (!tokenizerOnly) {
             HfCheckpoint.open(dir);

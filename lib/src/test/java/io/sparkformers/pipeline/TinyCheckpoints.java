@@ -22,12 +22,14 @@ import java.util.Optional;
 /**
  * Tiny BERT checkpoints with fixed weights for pipeline tests: 2 layers, 32 wide, the bert-base-uncased vocabulary
  * and tokenizer (from all-MiniLM-L6-v2). Encoder weights are fixed sines; a head's weight is zero and its bias is
- * given, so the head's logits equal that bias for every input and every token whatever the encoder computes.
+ * given, so the head's logits equal that bias for every input and every token whatever the encoder computes (or, with
+ * a non-zero {@code headWeightScale}, the head's weight is the fixed sines times that scale, so logits vary by input).
+ * Public for the Spark stage tests.
  */
-final class TinyCheckpoints {
+public final class TinyCheckpoints {
     private TinyCheckpoints() { }
 
-    static BertConfig config(Map<Integer, String> id2label, String problemType) {
+    public static BertConfig config(Map<Integer, String> id2label, String problemType) {
         return new BertConfig(30522, 32, 2, 4, 37, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12, 0, "absolute", "bert",
                 null, id2label, problemType, null, null);
     }
@@ -38,8 +40,14 @@ final class TinyCheckpoints {
      * @param headPrefix the head's Linear ({@code classifier} or {@code qa_outputs}), null for none
      * @param headBias   that Linear's bias: the logits of every row / token
      */
-    static Path write(Path dir, Task task, BertConfig config, String headPrefix, float[] headBias,
-                      Optional<SentencePooling> pooling) throws IOException {
+    public static Path write(Path dir, Task task, BertConfig config, String headPrefix, float[] headBias,
+                             Optional<SentencePooling> pooling) throws IOException {
+        return write(dir, task, config, headPrefix, headBias, pooling, 0f);
+    }
+
+    /** As {@link #write(Path, Task, BertConfig, String, float[], Optional)}, the head's weight scaled sines. */
+    public static Path write(Path dir, Task task, BertConfig config, String headPrefix, float[] headBias,
+                             Optional<SentencePooling> pooling, float headWeightScale) throws IOException {
         ObjectNode json = config.toJson();
         PretrainedModel block = task == Task.SENTENCE_EMBEDDING
                 ? AutoModels.sentenceEmbedding(json, pooling.orElseThrow()) : AutoModels.fromConfig(json, task);
@@ -56,7 +64,9 @@ final class TinyCheckpoints {
                     double s = Math.sin(0.37 * i + 1.3 * k) * 0.05;
                     v[i] = (float) (norm ? 1 + s : s);
                 }
-                if (headPrefix != null && e.getKey().equals(headPrefix + ".weight")) v = new float[v.length];
+                if (headPrefix != null && e.getKey().equals(headPrefix + ".weight")) {
+                    for (int i = 0; i < v.length; i++) v[i] = v[i] * 20 * headWeightScale;
+                }
                 if (headPrefix != null && e.getKey().equals(headPrefix + ".bias")) v = headBias.clone();
                 weights.put(e.getKey(), Tensor.ofFloats(v, shape));
             }
@@ -72,7 +82,7 @@ final class TinyCheckpoints {
         return dir;
     }
 
-    static Path miniLm() throws IOException {
+    public static Path miniLm() throws IOException {
         return BuiltinModels.resolve(BuiltinModels.get("all-MiniLM-L6-v2"));
     }
 }

@@ -1,6 +1,7 @@
 package io.sparkformers.spark;
 
 import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.ModelCache;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
@@ -11,6 +12,7 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.stream.Collectors;
 
 import static io.sparkformers.spark.SparkTestSupport.*;
@@ -26,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The embedder on two executor JVMs ({@code local-cluster[2,1,1024]}): one model load per executor JVM, read back
- * through a job; rows and order kept; scores equal to the plain-Java path. The executors get this JVM's classpath and
+ * through a job; rows and order kept; scores equal to the plain-Java path. A model read from a Hadoop URI is copied
+ * once per host: the two executors share this host's cache, and the driver only lists the source. The executors get this JVM's classpath and
  * --add-opens, and the Sparkformers home as {@code SPARKFORMERS_HOME}; the stand-in Spark home is an empty {@code target/spark-home/jars}.
  */
 class LocalClusterInferenceTest {
@@ -70,11 +74,16 @@ class LocalClusterInferenceTest {
 
     /** (JVM name, loads so far) from every partition of a probe job. */
     private static Map<String, Integer> loadsPerJvm(int partitions) {
+        return perJvm(partitions, false);
+    }
+
+    /** (JVM name, counter so far) from every partition of a probe job: model loads, or Hadoop-folder copies. */
+    private static Map<String, Integer> perJvm(int partitions, boolean copies) {
         List<Integer> seeds = new ArrayList<>();
         for (int i = 0; i < partitions; i++) seeds.add(i);
         List<String> reports = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(seeds, partitions)
-                .mapPartitions(it -> List.of(ManagementFactory.getRuntimeMXBean().getName() + "=" + ExecutorModels.loads())
-                        .iterator())
+                .mapPartitions(it -> List.of(ManagementFactory.getRuntimeMXBean().getName() + "="
+                        + (copies ? ModelCache.copiesMade() : ExecutorModels.loads())).iterator())
                 .collect();
         Map<String, Integer> out = new HashMap<>();
         for (String r : reports) {
@@ -111,5 +120,49 @@ class LocalClusterInferenceTest {
             assertTrue(worst <= 1e-5, "max |diff| vs HfModel = " + worst);
         }
         assertEquals(32, embedder.lastMetrics().rows(), "the last transform's accumulators count its rows once");
+    }
+
+    @Test
+    void aModelAtAHadoopUriIsCopiedOncePerHostAndScoresAsTheLocalFolder(@TempDir Path tmp) throws Exception {
+        Path folder = tmp.resolve("all-MiniLM-L6-v2-" + UUID.randomUUID());
+        Path source = Path.of(model);
+        try (var files = Files.walk(source)) {                    // 1_Pooling/ and modules.json included
+            for (Path f : files.toList()) {
+                Path to = folder.resolve(source.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(to);
+                else Files.copy(f, to);
+            }
+        }
+        String uri = folder.toUri().toString();
+        assertTrue(uri.startsWith("file:/"), uri);
+        int copiesBefore = perJvm(16, true).values().stream().mapToInt(Integer::intValue).sum();
+        int driverCopies = ModelCache.copiesMade();
+
+        List<String> texts = mixedTexts(16);
+        List<Row> viaUri = new SentenceEmbedder().setModel(uri).setBatchSize(4).transform(frame(spark, texts, 4))
+                .collectAsList();
+        List<Row> viaFolder = new SentenceEmbedder().setModel(model).setBatchSize(4).transform(frame(spark, texts, 4))
+                .collectAsList();
+
+        Map<String, Integer> copies = perJvm(16, true);
+        assertEquals(2, copies.size(), "both executor JVMs answered: " + copies);
+        int made = copies.values().stream().mapToInt(Integer::intValue).sum() - copiesBefore;
+        assertEquals(1, made, "copies made by the 2 executors of this host: " + copies);
+        assertEquals(driverCopies, ModelCache.copiesMade(), "the driver only lists the source, it copies nothing");
+        List<ModelCache.Entry> entries = ModelCache.defaultCache().entries().stream()
+                .filter(e -> e.source().equals(uri)).toList();
+        assertEquals(1, entries.size(), "cache entries for " + uri + ": " + entries);
+        assertTrue(Files.isRegularFile(entries.get(0).dir().resolve("model.safetensors")));
+
+        assertEquals(texts.size(), viaUri.size());
+        for (int i = 0; i < texts.size(); i++) {
+            assertEquals(i, viaUri.get(i).getInt(0), "row order");
+            assertArrayEquals(((Vector) viaFolder.get(i).getAs("embedding")).toArray(),
+                    ((Vector) viaUri.get(i).getAs("embedding")).toArray(), 1e-6, "row " + i);
+        }
+        Path copy = entries.get(0).dir();
+        ModelRefs.deleteTree(copy);                              // each run copies a new folder: keep the cache small
+        Files.deleteIfExists(copy.resolveSibling(copy.getFileName() + ".json"));
+        Files.deleteIfExists(copy.resolveSibling(copy.getFileName() + ".lock"));
     }
 }
