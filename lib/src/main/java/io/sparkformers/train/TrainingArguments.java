@@ -336,6 +336,8 @@ public record TrainingArguments(
         /** Sets {@code key} (an HF name) to a value of its type; unknown keys fail with a did-you-mean. */
         public Builder set(String key, Object value) {
             TrainingArgumentKeys.Key k = TrainingArgumentKeys.require(key);
+            // "none", "all" and single names read as HF reads them, exactly as when loading a file
+            if ("report_to".equals(k.name())) value = TrainingArgumentKeys.readReportTo(value, new java.util.ArrayList<>());
             values.put(k.name(), k.coerce(value));
             return this;
         }

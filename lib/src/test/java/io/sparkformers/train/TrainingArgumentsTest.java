@@ -299,4 +299,10 @@ class TrainingArgumentsTest {
         assertEquals(3, TrainingArgumentKeys.levenshtein("kitten", "sitting"));
         assertEquals(0, TrainingArgumentKeys.levenshtein("", ""));
     }
+
+    @Test
+    void builderReadsReportToNoneAsHfDoes() {
+        assertEquals(java.util.List.of(), TrainingArguments.builder("out").set("report_to", "none").build().reportTo());
+        assertEquals(java.util.List.of("jsonl"), TrainingArguments.builder("out").set("report_to", "jsonl").build().reportTo());
+    }
 }
