@@ -10,7 +10,7 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
-import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
@@ -43,9 +43,10 @@ import java.util.NoSuchElementException;
  * bytes), runs a checkpoint held once per executor JVM ({@link ExecutorVisionModels}) in batches of
  * {@code batchSize} rows, and appends the subclass's output columns (plus {@code <outputCol>_error} under
  * {@code handleInvalid=keep}). Persistence as the text stages: Params metadata, then the checkpoint in HF layout
- * (config.json, model.safetensors, preprocessor_config.json) under {@code path/data}.
+ * (config.json, model.safetensors, preprocessor_config.json) under {@code path/data}. A {@code Model} so that
+ * {@link ImageClassifier} can fit one; stages built directly have no parent.
  */
-public abstract class ImageStage<S extends ImageStage<S>> extends Transformer implements MLWritable {
+public abstract class ImageStage<S extends ImageStage<S>> extends Model<S> implements MLWritable {
     private static final long serialVersionUID = 1L;
 
     private final String uid;

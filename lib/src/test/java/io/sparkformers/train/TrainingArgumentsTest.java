@@ -299,4 +299,11 @@ class TrainingArgumentsTest {
         assertEquals(3, TrainingArgumentKeys.levenshtein("kitten", "sitting"));
         assertEquals(0, TrainingArgumentKeys.levenshtein("", ""));
     }
+
+    @Test
+    void toBuilderRebuildsTheSameArgumentsWithIntegralStepCounts() {
+        TrainingArguments a = TrainingArguments.builder("out").saveSteps(500).loggingSteps(10).numTrainEpochs(2).build();
+        assertEquals(a, a.toBuilder().build());
+        assertEquals("other", a.toBuilder().set("output_dir", "other").build().outputDir());
+    }
 }
