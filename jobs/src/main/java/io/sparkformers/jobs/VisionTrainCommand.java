@@ -75,6 +75,10 @@ public final class VisionTrainCommand implements Callable<Integer> {
     @Option(names = "--transfer-epochs", defaultValue = "10", description = "Epochs over the transfer subset (default ${DEFAULT-VALUE}).")
     double transferEpochs;
 
+    @Option(names = "--feature-extraction-lr-multiplier", defaultValue = "10",
+            description = "Transfer: the new head's lr is this × 1e-3 under feature_extraction (default ${DEFAULT-VALUE}; a lone linear head takes a larger step than a fine-tuned network).")
+    double featureExtractionLrMultiplier;
+
     @Option(names = "--seed", defaultValue = "42", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -142,7 +146,8 @@ public final class VisionTrainCommand implements Callable<Integer> {
                 .perDeviceEvalBatchSize(500).learningRate(1e-3).weightDecay(0.01).lrSchedulerType("linear")
                 .warmupRatio(0.1).loggingSteps(10).evalStrategy("no").saveStrategy("no").seed(seed).build();
         List<TransferRow> rows = FashionMnistRecipes.transfer(pre.outputDir(), newTask, newTest, base,
-                List.of(TransferMode.featureExtraction(), TransferMode.fineTune()), !common.json);
+                List.of(TransferMode.featureExtraction().withHeadLrMultiplier(featureExtractionLrMultiplier),
+                        TransferMode.fineTune()), !common.json);
         String table = FashionMnistRecipes.markdown(rows);
         Files.writeString(output.resolve("transfer_table.md"), table);
         if (!common.json) {
