@@ -65,6 +65,20 @@ class ImageTrainerTest {
     }
 
     @Test
+    void featureExtractionOnViTTrainsOnlyTheNewClassifier() throws IOException {
+        Path source = tmp.resolve("vit");
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+            TrainStep.seedTorch(2);
+            var vit = VisionModels.fromConfig(io.sparkformers.nn.vision.vit.ViTConfig.tiny(2).toJson(), true).initialize(m);
+            VisionModels.savePretrained(vit, TinyImages.processor(), source);
+        }
+        Path out = tmp.resolve("vit-fe");
+        ImageTrainer.builder(args(out).maxSteps(2).build()).pretrained(source).mode(TransferMode.featureExtraction())
+                .build().train(TinyImages.dataset(2, 3, 6), null);
+        assertEquals(List.of("classifier.bias", "classifier.weight"), differing(weights(source), weights(out)));
+    }
+
+    @Test
     void fineTuningLowersTheLossAndTheCheckpointReloadsAndClassifiesIdentically() throws IOException {
         Path out = tmp.resolve("ft");
         List<Double> losses = new ArrayList<>();
