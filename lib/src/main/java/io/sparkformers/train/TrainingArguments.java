@@ -318,9 +318,10 @@ public record TrainingArguments(
         return new Builder().set("output_dir", outputDir);
     }
 
+    /** A builder holding these values (re-typed: {@link #toMap} writes integral step counts as integers). */
     public Builder toBuilder() {
         Builder b = new Builder();
-        b.values.putAll(toMap());
+        toMap().forEach((k, v) -> b.values.put(k, TrainingArgumentKeys.require(k).coerce(v)));
         return b;
     }
 

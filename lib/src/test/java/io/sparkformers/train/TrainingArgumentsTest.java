@@ -305,4 +305,11 @@ class TrainingArgumentsTest {
         assertEquals(java.util.List.of(), TrainingArguments.builder("out").set("report_to", "none").build().reportTo());
         assertEquals(java.util.List.of("jsonl"), TrainingArguments.builder("out").set("report_to", "jsonl").build().reportTo());
     }
+
+    @Test
+    void toBuilderRebuildsTheSameArgumentsWithIntegralStepCounts() {
+        TrainingArguments a = TrainingArguments.builder("out").saveSteps(500).loggingSteps(10).numTrainEpochs(2).build();
+        assertEquals(a, a.toBuilder().build());
+        assertEquals("other", a.toBuilder().set("output_dir", "other").build().outputDir());
+    }
 }
