@@ -54,13 +54,18 @@ public final class TextClassificationPipeline implements Pipeline<List<TextClass
                     + model.task());
         }
         var config = model.checkpoint().config();
-        this.labels = PipelineSupport.id2label(model.checkpoint(), config.path("num_labels").asInt(2));
+        this.labels = labels(model.checkpoint());
         this.function = options.functionToApply() != null
                 ? ClassificationFunction.parse(options.functionToApply())
                 : defaultFunction(config.path("problem_type").asText(null), labels.size());
         this.model = model;
         this.options = options;
         this.tokenizer = Pipelines.tokenizer(model, options);
+    }
+
+    /** A checkpoint's labels by class id: config.json's {@code id2label}, else HF's LABEL_i for num_labels. */
+    public static List<String> labels(io.sparkformers.hub.HfCheckpoint checkpoint) {
+        return PipelineSupport.id2label(checkpoint, checkpoint.config().path("num_labels").asInt(2));
     }
 
     /**

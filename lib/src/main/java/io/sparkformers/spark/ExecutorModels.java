@@ -9,11 +9,13 @@ import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenizerConfig;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
+import io.sparkformers.pipeline.Pipeline;
 import org.apache.spark.SparkEnv;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Sharing is safe: {@code HfModel.predict} only reads the parameters and each batch runs in the caller's own
  * sub-{@code NDManager}; grad mode is thread-local and switched off per call. Tokenizers (immutable native objects) are
- * cached per (reference, maxLength) and live as long as the JVM.
+ * cached per (reference, maxLength) and live as long as the JVM. Task pipelines built around a cached model
+ * ({@link #pipeline}) are cached beside it, per options, and closed with it.
  */
 public final class ExecutorModels {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorModels.class);
@@ -84,6 +87,7 @@ public final class ExecutorModels {
     private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);   // access order = LRU
     private final Map<TokenizerKey, TextTokenizer> tokenizers = new ConcurrentHashMap<>();
     private final AtomicInteger loads = new AtomicInteger();
+    private final Map<HfModel, Map<Object, Pipeline<?>>> pipelines = new ConcurrentHashMap<>();
     private long totalBytes;
 
     private ExecutorModels() {
@@ -113,6 +117,34 @@ public final class ExecutorModels {
         }
     }
 
+    /** Builds a pipeline around a loaded model. */
+    @FunctionalInterface
+    public interface PipelineFactory<P extends Pipeline<?>> {
+        P create(HfModel model) throws IOException;
+    }
+
+    /**
+     * The pipeline built by {@code factory} around {@code model} (a leased model of this cache) for {@code options},
+     * built once per model and options and shared by task threads (pipelines hold no per-call state); closed when
+     * the model is.
+     */
+    @SuppressWarnings("unchecked")
+    public static <P extends Pipeline<?>> P pipeline(HfModel model, Object options, PipelineFactory<P> factory)
+            throws IOException {
+        Map<Object, Pipeline<?>> byOptions = INSTANCE.pipelines.computeIfAbsent(model, m -> new ConcurrentHashMap<>());
+        try {
+            return (P) byOptions.computeIfAbsent(options, o -> {
+                try {
+                    return factory.create(model);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
     /** Models loaded by this JVM since it started (evicted and reloaded models count again). */
     public static int loads() {
         return INSTANCE.loads.get();
@@ -138,7 +170,7 @@ public final class ExecutorModels {
                 }
             }
         }
-        toClose.forEach(HfModel::close);
+        toClose.forEach(INSTANCE::close);
         synchronized (INSTANCE.tokenizers) {
             INSTANCE.tokenizers.values().forEach(TextTokenizer::close);
             INSTANCE.tokenizers.clear();
@@ -187,7 +219,7 @@ public final class ExecutorModels {
                 totalBytes += bytes;
                 evicted = evictOverBudget(entry);
             }
-            evicted.forEach(HfModel::close);
+            evicted.forEach(this::close);
             LOG.info("loaded model '{}' for {} on {} in {} ms ({} MiB of parameters; {} MiB cached)", entry.key.ref(),
                     entry.key.task(), device, (System.nanoTime() - t0) / 1_000_000, bytes >> 20, cachedBytes() >> 20);
             entry.model.complete(model);
@@ -224,7 +256,14 @@ public final class ExecutorModels {
                 toClose = entry.model.join();
             }
         }
-        if (toClose != null) toClose.close();
+        if (toClose != null) close(toClose);
+    }
+
+    /** Closes a model and the pipelines built around it (closing both is safe: managers close once). */
+    private void close(HfModel model) {
+        Map<Object, Pipeline<?>> built = pipelines.remove(model);
+        if (built != null) built.values().forEach(Pipeline::close);
+        model.close();
     }
 
     private static long budget() {

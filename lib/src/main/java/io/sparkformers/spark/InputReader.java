@@ -2,6 +2,7 @@ package io.sparkformers.spark;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import io.sparkformers.hub.TextTokenizer;
+import io.sparkformers.pipeline.PipelineInput;
 import io.sparkformers.spark.TokenBudgetBatcher.Encoded;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
@@ -13,8 +14,9 @@ import java.util.List;
 /**
  * Turns one input row into tokens on an executor: text (+ pair) through the checkpoint's tokenizer, or token columns
  * as {@code HuggingFaceTokenizer} wrote them. Rows without usable input (null, empty or whitespace-only text, missing
- * or over-long token ids) become {@link Encoded#invalid} with the reason. Holds column positions only (plain values
- * for the closure).
+ * or over-long token ids) become {@link Encoded#invalid} with the reason. Text rows also carry their
+ * {@link PipelineInput} (text and pair, or question and context), for stages that run a task pipeline. Holds column
+ * positions only (plain values for the closure).
  */
 final class InputReader implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -28,9 +30,11 @@ final class InputReader implements Serializable {
     final int mask;
     final int types;
     final int maxLength;
+    final boolean qa;
+    final String pairCol;
 
     private InputReader(boolean tokens, String textCol, int text, int pair, String idsCol, int ids, int mask, int types,
-                        int maxLength) {
+                        int maxLength, boolean qa, String pairCol) {
         this.tokens = tokens;
         this.textCol = textCol;
         this.text = text;
@@ -40,6 +44,8 @@ final class InputReader implements Serializable {
         this.mask = mask;
         this.types = types;
         this.maxLength = maxLength;
+        this.qa = qa;
+        this.pairCol = pairCol;
     }
 
     /** The reader for a stage's Params over a (validated) input schema. */
@@ -50,7 +56,15 @@ final class InputReader implements Serializable {
                 tokens ? -1 : names.indexOf(stage.getInputCol()),
                 stage.getInputPairCol().isEmpty() ? -1 : names.indexOf(stage.getInputPairCol()),
                 stage.getInputIdsCol(), names.indexOf(stage.getInputIdsCol()),
-                names.indexOf(stage.getAttentionMaskCol()), names.indexOf(stage.getTokenTypeIdsCol()), stage.getMaxLength());
+                names.indexOf(stage.getAttentionMaskCol()), names.indexOf(stage.getTokenTypeIdsCol()), stage.getMaxLength(),
+                false, stage.getInputPairCol());
+    }
+
+    /** The reader of (question, context) string columns, encoded as a pair (question first, as HF). */
+    static InputReader questionAnswering(StructType schema, String questionCol, String contextCol, int maxLength) {
+        List<String> names = Arrays.asList(schema.fieldNames());
+        return new InputReader(false, questionCol, names.indexOf(questionCol), names.indexOf(contextCol), null, -1, -1,
+                -1, maxLength, true, contextCol);
     }
 
     /** The column a row's invalid input came from (for error messages). */
@@ -65,17 +79,22 @@ final class InputReader implements Serializable {
     private Encoded readText(Row row, TextTokenizer tokenizer) {
         String t = row.isNullAt(text) ? null : row.getString(text);
         String why = invalidText(t);
-        if (why != null) return Encoded.invalid(why);
+        if (why != null) return Encoded.invalid(qa ? why.replace("text", "question") : why);
         Encoding e;
+        String p = null;
         if (pair >= 0) {
-            String p = row.isNullAt(pair) ? null : row.getString(pair);
+            p = row.isNullAt(pair) ? null : row.getString(pair);
             String whyPair = invalidText(p);
-            if (whyPair != null) return Encoded.invalid("pair " + whyPair);
+            if (whyPair != null) {
+                return Encoded.invalid(qa ? whyPair.replace("text", "context") + " (column '" + pairCol + "')"
+                        : "pair " + whyPair + " (column '" + pairCol + "')");
+            }
             e = tokenizer.encode(t, p);
         } else {
             e = tokenizer.encode(t);
         }
-        return new Encoded(e.getIds(), e.getAttentionMask(), e.getTypeIds(), null);
+        PipelineInput input = qa ? PipelineInput.qa(t, p) : new PipelineInput(t, p, null, null);
+        return new Encoded(e.getIds(), e.getAttentionMask(), e.getTypeIds(), null, input);
     }
 
     /** Why a text cannot be scored, or null. */

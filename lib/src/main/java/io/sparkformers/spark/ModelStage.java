@@ -22,6 +22,8 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Metadata;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.TaskCompletionListener;
 
@@ -35,8 +37,9 @@ import java.util.NoSuchElementException;
 /**
  * Base of the model stages: a Transformer that reads text (or token columns), scores it with a checkpoint held once
  * per executor JVM ({@link ExecutorModels}), in token-budget batches ({@link TokenBudgetBatcher}), and appends one
- * output column (plus {@code <outputCol>_error} under {@code handleInvalid=keep}). Subclasses give the task, the
- * output type and a {@link RowScorer}: plain serializable values, so closures never capture the stage.
+ * output column — or several, see {@link #outputFields()} — plus {@code <outputCol>_error} under
+ * {@code handleInvalid=keep}. Subclasses give the task, the output type and a {@link RowScorer}: plain serializable
+ * values, so closures never capture the stage.
  */
 public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
     private static final long serialVersionUID = 1L;
@@ -115,6 +118,19 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
     /** The per-batch computation, holding only plain values of this stage's Params. */
     protected abstract RowScorer scorer();
 
+    /**
+     * The appended columns, in order: by default {@code outputCol} of {@link #outputDataType()}. A stage with more
+     * columns returns them all, and its scorer returns {@link RowScorer#columns} per row.
+     */
+    protected StructField[] outputFields() {
+        return new StructField[] {new StructField(getOutputCol(), outputDataType(), true, Metadata.empty())};
+    }
+
+    /** The input Params a stage with its own input columns checks (default: text or token columns). */
+    protected InputReader inputReader(StructType schema) {
+        return InputReader.of(this, schema);
+    }
+
     @Override
     protected boolean savesWeights() {
         return true;
@@ -124,8 +140,11 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
     public StructType transformSchema(StructType schema) {
         requireModel();
         validateInput(schema);
-        requireAbsent(schema, getOutputCol(), "outputCol");
-        StructType out = schema.add(getOutputCol(), outputDataType(), true);
+        StructType out = schema;
+        for (StructField f : outputFields()) {
+            requireAbsent(schema, f.name(), f.name().equals(getOutputCol()) ? "outputCol" : "the Param naming it");
+            out = out.add(f);
+        }
         if (getHandleInvalid().equals(KEEP)) {
             requireAbsent(schema, getErrorCol(), "outputCol (its error column under handleInvalid=keep)");
             out = out.add(getErrorCol(), DataTypes.StringType, true);
@@ -149,7 +168,7 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
         lastMetrics = metrics;
         PartitionScorer fn = new PartitionScorer(name, getModel(), task(), getDevice(), getSortWindow(),
                 getMaxTokensPerBatch(), getBatchSize(), getHandleInvalid(), getErrorCol(),
-                InputReader.of(this, dataset.schema()), scorer(), metrics);
+                inputReader(dataset.schema()), scorer(), outputFields().length, metrics);
         sc.setJobDescription("Sparkformers " + name);
         sc.setCallSite(name);
         try {
@@ -180,10 +199,26 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
         protected static Object invalid(String reason) {
             return new Invalid(reason);
         }
+
+        /** One row's values of a stage with several output columns, in {@link #outputFields()} order. */
+        protected static Object columns(Object... values) {
+            return new Columns(values);
+        }
+
+        /**
+         * The head to load for a model reference (executor side, before the lease); default the stage's
+         * {@link #task()}. A stage whose head depends on the checkpoint (zero-shot: NLI or embeddings) looks here.
+         */
+        protected Task task(String model, Task declared) throws IOException {
+            return declared;
+        }
     }
 
     /** See {@link RowScorer#invalid}. */
     record Invalid(String reason) implements Serializable {}
+
+    /** See {@link RowScorer#columns}. */
+    record Columns(Object[] values) implements Serializable {}
 
     /** The per-partition function: lease the model, batch, score, emit rows in order, count. */
     static final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
@@ -200,10 +235,11 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
         private final String errorCol;
         private final InputReader reader;
         private final RowScorer scorer;
+        private final int outputs;
         private final InferenceMetrics metrics;
 
         PartitionScorer(String stage, String model, Task task, String device, int window, int maxTokens, int batchSize,
-                        String handleInvalid, String errorCol, InputReader reader, RowScorer scorer,
+                        String handleInvalid, String errorCol, InputReader reader, RowScorer scorer, int outputs,
                         InferenceMetrics metrics) {
             this.stage = stage;
             this.model = model;
@@ -216,6 +252,7 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
             this.errorCol = errorCol;
             this.reader = reader;
             this.scorer = scorer;
+            this.outputs = outputs;
             this.metrics = metrics;
         }
 
@@ -226,7 +263,7 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
             int partition = tc == null ? -1 : tc.partitionId();
             Device dev = Devices.forTask(tc, device);
             TextTokenizer tokenizer = ExecutorModels.tokenizer(model, reader.maxLength);
-            ExecutorModels.Lease lease = ExecutorModels.model(model, task, dev);
+            ExecutorModels.Lease lease = ExecutorModels.model(model, scorer.task(model, task), dev);
             TokenBudgetBatcher batcher = new TokenBudgetBatcher(window, maxTokens, batchSize, true, tokenizer.padTokenId());
             Runnable finish = new Runnable() {
                 private boolean done;
@@ -286,10 +323,14 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
             }
             Row in = s.row();
             int n = in.length();
-            Object[] values = new Object[n + (keep ? 2 : 1)];
+            Object[] values = new Object[n + outputs + (keep ? 1 : 0)];
             for (int i = 0; i < n; i++) values[i] = in.get(i);
-            values[n] = value;
-            if (keep) values[n + 1] = error;
+            if (value instanceof Columns c) {
+                System.arraycopy(c.values(), 0, values, n, outputs);
+            } else {
+                values[n] = value;
+            }
+            if (keep) values[n + outputs] = error;
             return RowFactory.create(values);
         }
     }

@@ -25,10 +25,15 @@ public final class TokenBudgetBatcher {
      * @param mask  attention mask (1 per real token)
      * @param types token type ids
      * @param error null, or why the row is invalid ("text is null", …)
+     * @param input what the row holds for a task pipeline (a {@code PipelineInput}), or null
      */
-    public record Encoded(long[] ids, long[] mask, long[] types, String error) {
+    public record Encoded(long[] ids, long[] mask, long[] types, String error, Object input) {
+        public Encoded(long[] ids, long[] mask, long[] types, String error) {
+            this(ids, mask, types, error, null);
+        }
+
         public static Encoded invalid(String reason) {
-            return new Encoded(null, null, null, reason);
+            return new Encoded(null, null, null, reason, null);
         }
 
         public int length() {
