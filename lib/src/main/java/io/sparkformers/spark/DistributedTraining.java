@@ -226,7 +226,7 @@ final class DistributedTraining {
                             + "to start fresh"));
             resume = out.uri() + "/" + latest;
         }
-        RuntimeException last = null;
+        Exception last = null;
         for (int attempt = 1; attempt <= spec.maxAttempts(); attempt++) {
             if (attempt > 1) {
                 String latest = out.latestCheckpoint().orElse(null);
@@ -253,9 +253,11 @@ final class DistributedTraining {
                 WorkerResult main = results.get(0);
                 return new Summary(out.uri(), attempt, List.copyOf(resumed), fingerprint, main.trainMetrics(),
                         main.evalMetrics(), List.copyOf(results));
-            } catch (RuntimeException e) {
+            } catch (Exception e) {                        // SparkException is checked, though Scala throws it
                 last = e;
-                if (String.valueOf(e.getMessage()).contains("java.lang.IllegalArgumentException")) throw e;
+                if (String.valueOf(e.getMessage()).contains("java.lang.IllegalArgumentException")) {
+                    throw new IllegalArgumentException("distributed fit: " + firstLine(e.getMessage()), e);
+                }
                 LOG.warn("distributed fit attempt {} of {} failed: {}", attempt, spec.maxAttempts(),
                         firstLine(e.getMessage()));
             } finally {

@@ -68,6 +68,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel>
     private final Param<String> tokenTypeIdsCol;
 
     private final Param<String> labelCol;
+    private final Param<String> predictionCol;
     private final Param<String> validationIndicatorCol;
     private final Param<String> problemType;
     private final StringArrayParam labels;
@@ -121,6 +122,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel>
         tokenTypeIdsCol = new Param<>(this, "tokenTypeIdsCol", "token-type column, for the fitted model");
         labelCol = new Param<>(this, "labelCol", "label column: any type for single-label (read as text), array<string> "
                 + "or comma-separated names for multi-label, numeric for regression");
+        predictionCol = new Param<>(this, "predictionCol", "the fitted model's output column: the predicted label");
         validationIndicatorCol = new Param<>(this, "validationIndicatorCol", "boolean column marking evaluation rows "
                 + "(true) apart from training rows; \"\" for none");
         problemType = new Param<>(this, "problemType", "HF problem_type: " + SINGLE_LABEL + ", " + MULTI_LABEL + " or "
@@ -200,6 +202,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel>
         setDefault(attentionMaskCol, "attention_mask");
         setDefault(tokenTypeIdsCol, "token_type_ids");
         setDefault(labelCol, "label");
+        setDefault(predictionCol, "prediction");
         setDefault(validationIndicatorCol, "");
         setDefault(problemType, SINGLE_LABEL);
         setDefault(labels, new String[0]);
@@ -268,6 +271,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel>
     @Override public Param<String> attentionMaskCol() { return attentionMaskCol; }
     @Override public Param<String> tokenTypeIdsCol() { return tokenTypeIdsCol; }
     public Param<String> labelCol() { return labelCol; }
+    public Param<String> predictionCol() { return predictionCol; }
     public Param<String> validationIndicatorCol() { return validationIndicatorCol; }
     public Param<String> problemType() { return problemType; }
     public StringArrayParam labels() { return labels; }
@@ -309,6 +313,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel>
     public TextClassifier setInputCol(String v) { set(inputCol, v); return this; }
     public TextClassifier setInputPairCol(String v) { set(inputPairCol, v); return this; }
     public TextClassifier setLabelCol(String v) { set(labelCol, v); return this; }
+    public TextClassifier setPredictionCol(String v) { set(predictionCol, v); return this; }
     public TextClassifier setValidationIndicatorCol(String v) { set(validationIndicatorCol, v); return this; }
     public TextClassifier setProblemType(String v) { set(problemType, v); return this; }
     public TextClassifier setLabels(String... v) { set(labels, v); return this; }
@@ -501,7 +506,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel>
         FitSummary summary = new FitSummary(s.outputDir(), s.attempts(), s.resumedFrom(), s.secretFingerprint(),
                 s.trainMetrics(), s.evalMetrics(), workers);
         TextClassificationModel fitted = copyValues(new TextClassificationModel(uid()), ParamMap.empty())
-                .setModel(s.outputDir());
+                .setModel(s.outputDir()).setOutputCol(getOrDefault(predictionCol));
         fitted.setParent(this);
         return new FitResult(fitted, summary);
     }

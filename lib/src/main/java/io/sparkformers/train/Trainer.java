@@ -430,11 +430,14 @@ public final class Trainer {
             Task t = task;
             try (TrainingLock.Held lock = TrainingLock.acquire()) {
                 TrainStep.seedTorch(args.seed());                   // HF set_seed before the model (new head) is built
+                // on resume too the model is built from the source (whose tokenizer files later saves copy: the
+                // resumed checkpoint may be rotated away), then takes the checkpoint's weights
+                if (resumeFrom != null) checkResumedLabels();
+                hf = HfModel.fromPretrained(source, t, device, this::withLabels);
                 if (resumeFrom != null) {
-                    hf = HfModel.fromPretrained(HfCheckpoint.open(resumeFrom), t, device);
-                    checkResumedLabels();
-                } else {
-                    hf = HfModel.fromPretrained(source, t, device, this::withLabels);
+                    try (SafetensorsCheckpoint w = HfCheckpoint.open(resumeFrom).openWeights()) {
+                        StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
+                    }
                 }
             }
             String prefix = hf.block().baseModelPrefix();
@@ -495,9 +498,9 @@ public final class Trainer {
             return config;
         }
 
-        private void checkResumedLabels() {
+        private void checkResumedLabels() throws IOException {
             if (labelSpace == null) return;
-            List<String> saved = id2label(hf.block().configJson());
+            List<String> saved = id2label(HfCheckpoint.open(resumeFrom).config());
             if (!saved.equals(labelSpace.names())) {
                 throw new IllegalArgumentException("checkpoint " + resumeFrom + " was trained with labels " + saved
                         + " but the data has " + labelSpace.names() + ": resume with the same data or labels");
