@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +38,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * The distributed fit on two executor JVMs ({@code local-cluster[2,1,2048]}): all-MiniLM-L6-v2 fine-tuned on 160
  * SpamAssassin emails (max_length 64, 2 workers × batch 8, 3 epochs = 30 steps) converges, the fitted
  * PipelineModel saves, loads and scores; then the same fit with one executor SIGKILLed after checkpoint-10 resumes
- * from it and ends within noise of the uninterrupted run. About 3 minutes on 2 cores.
+ * from it and ends within noise of the uninterrupted run (tagged slow). On 2 shared cores: cluster start ~15 s, the
+ * fit ~100 s (loss 0.69 → 0.15, eval accuracy 0.9625 vs majority 0.6625); the fault run ~100 s, resumed from
+ * checkpoint-10 with eval metrics equal to the uninterrupted run's.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterTrainingTest {
@@ -138,8 +141,13 @@ class LocalClusterTrainingTest {
 
     @Test
     @Order(2)
+    @Tag("slow")
     void anExecutorKilledAfterTheFirstCheckpointResumesFromItAndEndsLikeTheUninterruptedRun() throws Exception {
-        assertNotNull(uninterruptedEval, "runs after the uninterrupted fit");
+        if (uninterruptedEval == null) {                       // run alone (-Dgroups=slow): fit the reference first
+            String ref = tmp.resolve("run").toString();
+            pipeline(classifier(ref)).fit(data);
+            uninterruptedEval = Json.MAPPER.readTree(Path.of(ref, "eval_results.json").toFile());
+        }
         String out = tmp.resolve("killed").toString();
         Dataset<Row> rows = new SQLTransformer().setStatement("SELECT *, trim(text) AS body FROM __THIS__")
                 .transform(data);
