@@ -150,8 +150,9 @@ class TrainingArgumentsTest {
                 .gradientAccumulationSteps(2).numTrainEpochs(2.5).warmupRatio(0.1).build();
         // 1000 examples on 1 replica: ceil(1000 / 8) = 125 batches, // 2 = 62 updates per epoch
         assertEquals(62, a.numUpdateStepsPerEpoch(1000, 1));
-        // 3 replicas: ceil(1000 / 3) = 334 per replica, ceil(334 / 8) = 42 batches, // 2 = 21
-        assertEquals(21, a.numUpdateStepsPerEpoch(1000, 3));
+        // 3 replicas: 125 micro-batches of 8, a global step takes 2 × 3 of them: 20, as DataSharding cuts the epoch
+        assertEquals(20, a.numUpdateStepsPerEpoch(1000, 3));
+        assertEquals(new DataSharding(1000, 8, 6, false, 42, null).stepsPerEpoch(), a.numUpdateStepsPerEpoch(1000, 3));
         // ceil(2.5 · 62) = 155 steps, ceil(2.5) = 3 epochs, warm-up ceil(0.1 · 155) = 16
         TrainingPlan p = a.plan(1000, 1);
         assertEquals(155, p.maxSteps());
