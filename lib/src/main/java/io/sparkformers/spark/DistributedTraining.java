@@ -112,16 +112,66 @@ final class DistributedTraining {
         }
     }
 
-    /** One labelled row on its way to a worker: {@code eval} rows are indexed separately. */
-    record Example(boolean eval, int index, String text, String pair, String label) implements Serializable {
+    /**
+     * One labelled row on its way to a worker: {@code eval} rows are indexed separately. A class, not a record: rows
+     * and results travel through {@code spark.serializer}, and Kryo cannot build records.
+     */
+    static final class Example implements Serializable {
         private static final long serialVersionUID = 1L;
+        private final boolean eval;
+        private final int index;
+        private final String text;
+        private final String pair;
+        private final String label;
+
+        Example(boolean eval, int index, String text, String pair, String label) {
+            this.eval = eval;
+            this.index = index;
+            this.text = text;
+            this.pair = pair;
+            this.label = label;
+        }
+
+        boolean eval() { return eval; }
+        int index() { return index; }
+        String text() { return text; }
+        String pair() { return pair; }
+        String label() { return label; }
     }
 
-    /** What each worker reports back. */
-    record WorkerResult(int rank, String host, long pid, long globalStep, double seconds,
-                        LinkedHashMap<String, Object> trainMetrics, LinkedHashMap<String, Double> evalMetrics,
-                        String resumedFrom) implements Serializable {
+    /** What each worker reports back (a class for Kryo, as {@link Example}). */
+    static final class WorkerResult implements Serializable {
         private static final long serialVersionUID = 1L;
+        private final int rank;
+        private final String host;
+        private final long pid;
+        private final long globalStep;
+        private final double seconds;
+        private final LinkedHashMap<String, Object> trainMetrics;
+        private final LinkedHashMap<String, Double> evalMetrics;
+        private final String resumedFrom;
+
+        WorkerResult(int rank, String host, long pid, long globalStep, double seconds,
+                     LinkedHashMap<String, Object> trainMetrics, LinkedHashMap<String, Double> evalMetrics,
+                     String resumedFrom) {
+            this.rank = rank;
+            this.host = host;
+            this.pid = pid;
+            this.globalStep = globalStep;
+            this.seconds = seconds;
+            this.trainMetrics = trainMetrics;
+            this.evalMetrics = evalMetrics;
+            this.resumedFrom = resumedFrom;
+        }
+
+        int rank() { return rank; }
+        String host() { return host; }
+        long pid() { return pid; }
+        long globalStep() { return globalStep; }
+        double seconds() { return seconds; }
+        LinkedHashMap<String, Object> trainMetrics() { return trainMetrics; }
+        LinkedHashMap<String, Double> evalMetrics() { return evalMetrics; }
+        String resumedFrom() { return resumedFrom; }
     }
 
     /**
