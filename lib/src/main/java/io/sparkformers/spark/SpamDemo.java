@@ -132,7 +132,18 @@ public final class SpamDemo {
         try (HfModel m = HfModel.fromPretrained(labelled, Task.SEQUENCE_CLASSIFICATION)) {
             m.savePretrained(untrained);
         }
-        return Trainer.evaluate(untrained, heldOut, o.maxLength(), 32);
+        try {
+            return Trainer.evaluate(untrained, heldOut, o.maxLength(), 32);
+        } finally {
+            deleteTree(labelled);
+            deleteTree(untrained);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     private static Dataset<Row> frame(SparkSession spark, TextDataset train, TextDataset heldOut) {
