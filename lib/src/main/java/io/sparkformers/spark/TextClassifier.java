@@ -493,6 +493,14 @@ public final class TextClassifier extends Estimator<TextClassificationModel>
         } catch (IOException e) {
             throw new UncheckedIOException("TextClassifier: " + e.getMessage(), e);
         }
+        FitSummary summary = summaryOf(s);
+        TextClassificationModel fitted = copyValues(new TextClassificationModel(uid()), ParamMap.empty())
+                .setModel(s.outputDir()).setOutputCol(getOrDefault(predictionCol));
+        fitted.setParent(this);
+        return new FitResult(fitted, summary);
+    }
+
+    static FitSummary summaryOf(DistributedTraining.Summary s) {
         List<Map<String, Object>> workers = new ArrayList<>();
         for (DistributedTraining.WorkerResult w : s.workers()) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -503,12 +511,8 @@ public final class TextClassifier extends Estimator<TextClassificationModel>
             m.putAll(w.trainMetrics());
             workers.add(m);
         }
-        FitSummary summary = new FitSummary(s.outputDir(), s.attempts(), s.resumedFrom(), s.secretFingerprint(),
+        return new FitSummary(s.outputDir(), s.attempts(), s.resumedFrom(), s.secretFingerprint(),
                 s.trainMetrics(), s.evalMetrics(), workers);
-        TextClassificationModel fitted = copyValues(new TextClassificationModel(uid()), ParamMap.empty())
-                .setModel(s.outputDir()).setOutputCol(getOrDefault(predictionCol));
-        fitted.setParent(this);
-        return new FitResult(fitted, summary);
     }
 
     private Column labelAsText(StructType schema, LabelKind kind) {
