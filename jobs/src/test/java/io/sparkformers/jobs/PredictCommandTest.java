@@ -190,4 +190,15 @@ class PredictCommandTest {
         assertTrue(((String) r[1]).contains("Delta Lake is not supported on Spark 4.2"), (String) r[1]);
         assertTrue(((String) r[1]).contains("CONVERT TO DELTA"), (String) r[1]);
     }
+
+    @Test
+    void theShippedConfigRuns() {
+        Path shipped = Path.of("../conf/predict-embeddings.yaml");
+        String out = tmp.resolve("out-shipped").toString();
+        Object[] r = run("predict", "--config", shipped.toString(), "--input", parquet.toString(), "--output", out,
+                "--set", "partition_by=lang");
+        assertEquals(0, r[0], (String) r[1]);
+        assertTrue(Files.isDirectory(Path.of(out, "lang=fr")));
+        assertEquals(384, ((org.apache.spark.ml.linalg.Vector) spark.read().parquet(out).first().getAs("embedding")).size());
+    }
 }
