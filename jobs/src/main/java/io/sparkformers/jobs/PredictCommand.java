@@ -6,39 +6,65 @@ import io.sparkformers.spark.Devices;
 import io.sparkformers.spark.ModelStage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code sparkformers predict}: batch scoring of lake files through Spark; parses flags and calls BatchScoring. */
+/**
+ * {@code sparkformers predict}: batch scoring of lake files through Spark; parses flags (or a YAML job config, see
+ * {@link PredictConfig}) and calls BatchScoring.
+ */
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = "Score a table (Parquet, CSV/TSV with header, JSON lines) with a model through Spark; every "
-                + "input column is kept and the task's output column appended.")
+                + "input column is kept and the task's output column appended. Options may come from a YAML job "
+                + "config (--config, keys are the option names in snake_case; see conf/predict-embeddings.yaml); "
+                + "flags on the command line win over the file.")
 public final class PredictCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--task", required = true, description = "sentence-embeddings, feature-extraction, fill-mask, "
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE.yaml",
+            description = "A YAML job config: task, model, input, output, … in snake_case.")
+    Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "Override a config key: batch_size=64, mode=overwrite, partition_by=lang, …")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--task", description = "sentence-embeddings, feature-extraction, fill-mask, "
             + "text-classification (sentiment-analysis), token-classification (ner), question-answering or "
             + "zero-shot-classification.")
     String task;
 
-    @Option(names = "--model", required = true, paramLabel = "REF",
+    @Option(names = "--model", paramLabel = "REF",
             description = "A checkpoint folder, a Hadoop URI of one, or a built-in alias (see `models list`).")
     String model;
 
-    @Option(names = "--input", required = true, paramLabel = "PATH", description = "Input file or folder.")
+    @Option(names = "--input", paramLabel = "PATH", description = "Input file or folder.")
     String input;
 
-    @Option(names = "--output", required = true, paramLabel = "PATH", description = "Output folder.")
+    @Option(names = "--output", paramLabel = "PATH", description = "Output folder.")
     String output;
 
-    @Option(names = "--input-format", description = "parquet, csv, tsv or json (default: from the extension, else parquet).")
+    @Option(names = "--input-format", description = "parquet, csv, tsv or json (default: from the extension, else "
+            + "parquet); delta is refused on Spark 4.2 (no compatible Delta release; the error says the workaround).")
     String inputFormat;
 
     @Option(names = "--output-format", description = "parquet, csv, tsv or json (default: from the extension, else "
-            + "parquet); CSV/TSV hold arrays, structs and vectors as JSON strings.")
+            + "parquet); CSV/TSV hold arrays, structs and vectors as JSON strings; delta is refused on Spark 4.2.")
     String outputFormat;
+
+    @Option(names = "--partition-by", split = ",", paramLabel = "COL",
+            description = "Partition the output by these columns (one folder per value: col=value/).")
+    List<String> partitionBy;
 
     @Option(names = "--text-col", defaultValue = "text", description = "Text column (default ${DEFAULT-VALUE}).")
     String textCol;
@@ -127,11 +153,14 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (config != null || !sets.isEmpty()) PredictConfig.apply(spec, config, FinetuneCommand.parseSets(sets));
+        PredictConfig.requireSet(spec, config, "--task", "--model", "--input", "--output");
         var taskOptions = new BatchScoring.TaskOptions(textPairCol, functionToApply, probabilitiesCol,
                 aggregationStrategy, ignoreLabels, questionCol, contextCol, docStride, maxAnswerLen,
                 handleImpossibleAnswer, candidateLabels, hypothesisTemplate, multiLabel);
         var options = new BatchScoring.Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol,
-                mode, maxLength, batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions);
+                mode, maxLength, batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions,
+                partitionBy);
         BatchScoring.stageFor(options);                    // an unknown task fails before Spark starts
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers predict " + task)) {
             BatchScoring.Result r = BatchScoring.run(s.spark(), options);

@@ -136,4 +136,69 @@ class PredictCommandTest {
         assertEquals(1, task[0]);
         assertTrue(((String) task[1]).contains("unknown task 'translation'"), (String) task[1]);
     }
+
+    @Test
+    void configFileWithSetAndFlagOverrides() throws Exception {
+        Path conf = tmp.resolve("predict.yaml");
+        Files.writeString(conf, "task: sentence-embeddings\nmodel: all-MiniLM-L6-v2\ninput: " + parquet
+                + "\noutput: " + tmp.resolve("from-file") + "\noutput_col: vec\nbatch_size: 2\noutput_type: vector\n");
+        String out = tmp.resolve("out-config").toString();
+        Object[] r = run("predict", "--config", conf.toString(), "--set", "output_type=array", "--output", out);
+        assertEquals(0, r[0], (String) r[1]);
+        assertFalse(Files.exists(tmp.resolve("from-file")), "--output on the command line wins over the file");
+        Dataset<Row> scored = spark.read().parquet(out);
+        assertEquals(List.of("id", "text", "lang", "vec"), List.of(scored.columns()));
+        assertEquals(DataTypes.createArrayType(DataTypes.FloatType, false).typeName(),
+                scored.schema().apply("vec").dataType().typeName(), "--set output_type=array wins over the file");
+    }
+
+    @Test
+    void unknownConfigKeyFailsWithDidYouMean() throws Exception {
+        Path conf = tmp.resolve("typo.yaml");
+        Files.writeString(conf, "task: sentence-embeddings\nmodel: all-MiniLM-L6-v2\nbatch_sise: 8\n");
+        Object[] r = run("predict", "--config", conf.toString(), "--input", parquet.toString(),
+                "--output", tmp.resolve("never-typo").toString());
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[1]).contains("unknown predict config key 'batch_sise' in " + conf
+                + ": did you mean batch_size?"), (String) r[1]);
+
+        Object[] missing = run("predict", "--set", "task=sentence-embeddings");
+        assertEquals(1, missing[0]);
+        assertTrue(((String) missing[1]).contains("missing --model: pass --model or set model"), (String) missing[1]);
+    }
+
+    @Test
+    void partitionByWritesOneFolderPerValue() {
+        Path out = tmp.resolve("out-partitioned");
+        Object[] r = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", parquet.toString(), "--output", out.toString(), "--partition-by", "lang");
+        assertEquals(0, r[0], (String) r[1]);
+        assertTrue(Files.isDirectory(out.resolve("lang=en")) && Files.isDirectory(out.resolve("lang=fr")));
+        assertEquals(2, spark.read().parquet(out.resolve("lang=en").toString()).count());
+
+        Object[] bad = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", parquet.toString(), "--output", tmp.resolve("never-part").toString(), "--partition-by", "country");
+        assertEquals(1, bad[0]);
+        assertTrue(((String) bad[1]).contains("--partition-by column 'country' is not in the output"), (String) bad[1]);
+    }
+
+    @Test
+    void deltaIsAClearErrorWithTheWorkaround() {
+        Object[] r = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", parquet.toString(), "--output", tmp.resolve("never-delta").toString(), "--output-format", "delta");
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[1]).contains("Delta Lake is not supported on Spark 4.2"), (String) r[1]);
+        assertTrue(((String) r[1]).contains("CONVERT TO DELTA"), (String) r[1]);
+    }
+
+    @Test
+    void theShippedConfigRuns() {
+        Path shipped = Path.of("../conf/predict-embeddings.yaml");
+        String out = tmp.resolve("out-shipped").toString();
+        Object[] r = run("predict", "--config", shipped.toString(), "--input", parquet.toString(), "--output", out,
+                "--set", "partition_by=lang");
+        assertEquals(0, r[0], (String) r[1]);
+        assertTrue(Files.isDirectory(Path.of(out, "lang=fr")));
+        assertEquals(384, ((org.apache.spark.ml.linalg.Vector) spark.read().parquet(out).first().getAs("embedding")).size());
+    }
 }

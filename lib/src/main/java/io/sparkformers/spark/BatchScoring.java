@@ -62,13 +62,29 @@ public final class BatchScoring {
      * @param topK              fill-mask: candidates per mask (null: 5); text-classification: labels in the
      *                          top_labels column (null: 1, no such column)
      * @param taskOptions       the options of the pipeline tasks
+     * @param partitionBy       output columns to partition the written folders by (null or empty: none)
      */
     public record Options(String task, String model, String input, String output, String inputFormat,
                           String outputFormat, String textCol, String outputCol, String mode, int maxLength,
                           int batchSize, int maxTokensPerBatch, String device, String handleInvalid, String outputType,
-                          Integer topK, TaskOptions taskOptions) {
+                          Integer topK, TaskOptions taskOptions, List<String> partitionBy) {
         public Options {
             if (taskOptions == null) taskOptions = TaskOptions.defaults();
+            partitionBy = partitionBy == null ? List.of() : List.copyOf(partitionBy);
+        }
+
+        /** Without partitioning. */
+        public Options(String task, String model, String input, String output, String inputFormat, String outputFormat,
+                       String textCol, String outputCol, String mode, int maxLength, int batchSize,
+                       int maxTokensPerBatch, String device, String handleInvalid, String outputType, Integer topK,
+                       TaskOptions taskOptions) {
+            this(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength, batchSize,
+                    maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions, List.of());
+        }
+
+        public Options withPartitionBy(List<String> cols) {
+            return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
+                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions, cols);
         }
 
         /** Defaults for everything but the four required values. */
@@ -79,32 +95,32 @@ public final class BatchScoring {
 
         public Options withTaskOptions(TaskOptions t) {
             return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
-                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, t);
+                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, t, partitionBy);
         }
 
         public Options withTopK(Integer k) {
             return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
-                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, k, taskOptions);
+                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, k, taskOptions, partitionBy);
         }
 
         public Options withFormats(String in, String out) {
             return new Options(task, model, input, output, in, out, textCol, outputCol, mode, maxLength, batchSize,
-                    maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions);
+                    maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions, partitionBy);
         }
 
         public Options withMode(String m) {
             return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, m, maxLength,
-                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions);
+                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions, partitionBy);
         }
 
         public Options withTextCol(String c) {
             return new Options(task, model, input, output, inputFormat, outputFormat, c, outputCol, mode, maxLength,
-                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions);
+                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions, partitionBy);
         }
 
         public Options withHandleInvalid(String h) {
             return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
-                    batchSize, maxTokensPerBatch, device, h, outputType, topK, taskOptions);
+                    batchSize, maxTokensPerBatch, device, h, outputType, topK, taskOptions, partitionBy);
         }
     }
 
@@ -218,9 +234,17 @@ public final class BatchScoring {
                     + String.join(", ", df.columns()) + "); choose the text column with --text-col");
         }
         Dataset<Row> scored = stage.transform(df);
+        for (String c : o.partitionBy()) {
+            if (!Arrays.asList(scored.columns()).contains(c)) {
+                throw new IllegalArgumentException("--partition-by column '" + c + "' is not in the output (columns: "
+                        + String.join(", ", scored.columns()) + "); choose input columns such as "
+                        + scored.columns()[0]);
+            }
+        }
         if (outFormat.equals("csv") || outFormat.equals("tsv")) scored = flatForCsv(scored);
         long t0 = System.nanoTime();
         var writer = scored.write().mode(mode);
+        if (!o.partitionBy().isEmpty()) writer = writer.partitionBy(o.partitionBy().toArray(new String[0]));
         if (outFormat.equals("csv") || outFormat.equals("tsv")) {
             writer = writer.option("header", "true").option("escape", "\"")
                     .option("sep", outFormat.equals("tsv") ? "\t" : ",");
@@ -271,10 +295,21 @@ public final class BatchScoring {
         };
     }
 
+    /** Why delta is refused: checked against the Delta release that resolves here. */
+    static final String DELTA_UNSUPPORTED = "Delta Lake is not supported on Spark 4.2: the only Spark 4 Delta release "
+            + "(io.delta:delta-spark_2.13:4.0.0) is built for Spark 4.0 and fails on 4.2 (NoSuchMethodError in "
+            + "org.apache.spark.internal.LogKey)";
+    static final String DELTA_OUTPUT_WORKAROUND = "write parquet instead (--output-format parquet) and turn it into a "
+            + "Delta table with CONVERT TO DELTA parquet.`<output>` in a Spark that matches your Delta release";
+    static final String DELTA_INPUT_WORKAROUND = "export the table to parquet with a Spark that matches your Delta "
+            + "release (spark.read.format(\"delta\").load(…).write.parquet(…)) and pass --input-format parquet";
+
     /** The given format, else the path's extension when it is a known one, else parquet. */
     static String format(String given, String path, List<String> known, String option) {
         if (given != null) {
             String f = given.toLowerCase(Locale.ROOT);
+            if (f.equals("delta")) throw new IllegalArgumentException(DELTA_UNSUPPORTED + " (" + option + " delta); "
+                    + (option.startsWith("--input") ? DELTA_INPUT_WORKAROUND : DELTA_OUTPUT_WORKAROUND));
             if (!known.contains(f)) {
                 throw new IllegalArgumentException("unknown format '" + given + "' for " + option + " (supported: "
                         + String.join(", ", known) + ")");
