@@ -43,7 +43,7 @@ final class PredictConfig {
     static void requireSet(CommandSpec spec, Path file, String... names) {
         for (String name : names) {
             if (spec.findOption(name).getValue() == null) {
-                throw new IllegalArgumentException("missing " + name + ": pass " + name + " or set " + key(name)
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing " + name + ": pass " + name + " or set " + key(name)
                         + (file == null ? " in a --config file" : " in " + file));
             }
         }

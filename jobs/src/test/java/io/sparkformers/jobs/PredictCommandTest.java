@@ -163,7 +163,7 @@ class PredictCommandTest {
                 + ": did you mean batch_size?"), (String) r[1]);
 
         Object[] missing = run("predict", "--set", "task=sentence-embeddings");
-        assertEquals(1, missing[0]);
+        assertEquals(2, missing[0], "a missing required option is a usage error");
         assertTrue(((String) missing[1]).contains("missing --model: pass --model or set model"), (String) missing[1]);
     }
 
