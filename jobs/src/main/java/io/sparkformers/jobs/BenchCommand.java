@@ -67,6 +67,10 @@ public final class BenchCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE}).")
     int rssRows;
 
+    @Option(names = "--rounds", defaultValue = "3", description = "inference-spark: rounds of Spark, bare loop and ONNX "
+            + "Runtime back to back (median reported; default ${DEFAULT-VALUE}).")
+    int rounds;
+
     @Option(names = "--quick", description = "suite, inference: fewer rounds, steps and rows and no shape over 800 "
             + "GFLOP per forward (about 10 minutes on 2 cores).")
     boolean quick;
@@ -192,18 +196,21 @@ public final class BenchCommand implements Callable<Integer> {
         double onnxSeconds;
         int ortThreads;
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers bench inference-spark")) {
-            r = InferenceBenchmark.run(s.spark(), "all-MiniLM-L6-v2", rows, maxLength, maxTokens, batch);
-            ortThreads = r.torchThreads().equals("default") ? Runtime.getRuntime().availableProcessors()
-                    : Integer.parseInt(r.torchThreads());
-            onnxSeconds = OnnxEmbeddingLoop.seconds("all-MiniLM-L6-v2", InferenceBenchmark.texts(rows, 17), maxLength,
-                    1024, maxTokens, batch, ortThreads);
+            // the executor (this JVM in local mode) sizes PyTorch's pool from spark.task.cpus: ORT gets the same
+            int taskCpus = s.spark().sparkContext().getConf().getInt("spark.task.cpus", 1);
+            ortThreads = Integer.parseInt(System.getProperty("ai.djl.pytorch.num_threads", Integer.toString(taskCpus)));
+            InferenceBenchmark.Rounds rr = InferenceBenchmark.run(s.spark(), "all-MiniLM-L6-v2", rows, maxLength,
+                    maxTokens, batch, rounds, () -> OnnxEmbeddingLoop.seconds("all-MiniLM-L6-v2",
+                            InferenceBenchmark.texts(rows, 17), maxLength, 1024, maxTokens, batch, ortThreads));
+            r = rr.result();
+            onnxSeconds = rr.peerSeconds();
         }
         List<ExecutorMemoryBenchmark.Case> rss = rssRows <= 0 ? List.of()
                 : ExecutorMemoryBenchmark.run("all-MiniLM-L6-v2", rssRows, maxLength, maxTokens, batch, 1, 2);
         if (common.json) {
             ObjectNode o = Json.MAPPER.createObjectNode().put("benchmark", "inference-spark")
                     .put("rows", r.rows()).put("master", r.master()).put("torch_threads", r.torchThreads())
-                    .put("onnx_threads", ortThreads)
+                    .put("onnx_threads", ortThreads).put("rounds", rounds)
                     .put("spark_seconds", r.sparkSeconds()).put("bare_seconds", r.bareSeconds())
                     .put("onnx_seconds", onnxSeconds)
                     .put("spark_over_bare", r.ratio()).put("spark_over_onnx", r.sparkSeconds() / onnxSeconds)
