@@ -7,6 +7,7 @@ import io.sparkformers.distributed.AllReduceBenchmark;
 import io.sparkformers.jobs.bench.BenchSuite;
 import io.sparkformers.jobs.bench.ExecutorMemoryBenchmark;
 import io.sparkformers.jobs.bench.InferenceGrid;
+import io.sparkformers.jobs.bench.DistributedTrainingBenchmark;
 import io.sparkformers.jobs.bench.ForwardBenchmark;
 import io.sparkformers.jobs.bench.LoadBenchmark;
 import io.sparkformers.jobs.bench.TrainingBenchmark;
@@ -29,20 +30,23 @@ import java.util.concurrent.Callable;
  * {@code training} (fine-tuning samples/s with the forward/backward/optimizer split and native memory over the steps),
  * {@code inference-spark} (sentence embeddings through Spark vs the bare in-process loop, and ONNX Runtime on the
  * same rows and batches, padding efficiency, executor peak RSS with 1 vs 2 task slots; named explicitly, not part of
- * {@code all}, as it starts Spark), {@code inference} (the encoder grid: MiniLM, bge-small and bert-base-uncased at
- * batch {1, 8, 32} × seq {32, 128, 512}, vs ONNX Runtime and the GEMM peak), {@code allreduce} (2-rank ring vs loopback
- * TCP) and {@code suite}: all of them, each in its own JVM, printed as the README's Markdown tables (and JSON).
+ * {@code all}, as it starts Spark), {@code training-distributed} (data-parallel fine-tuning
+ * samples/s with 1 vs N workers on the session's cluster, per-step compute/communication split; named explicitly),
+ * {@code inference} (the encoder grid: MiniLM, bge-small and bert-base-uncased at batch {1, 8, 32} × seq
+ * {32, 128, 512}, vs ONNX Runtime and the GEMM peak), {@code allreduce} (2-rank ring vs loopback TCP) and
+ * {@code suite}: all of them, each in its own JVM, printed as the README's Markdown tables (and JSON).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run benchmarks; every figure is a ratio to a peer measured in the same run.")
 public final class BenchCommand implements Callable<Integer> {
-    static final List<String> NAMES = List.of("load", "forward", "training", "inference-spark", "inference", "allreduce",
-            "suite");
+    static final List<String> NAMES = List.of("load", "forward", "training", "inference-spark", "training-distributed",
+            "inference", "allreduce", "suite");
 
     @Mixin
     CommonOptions common;
 
-    @Parameters(paramLabel = "NAME", defaultValue = "all", description = "One of: load, forward, training, all (those three), inference-spark, inference, allreduce, "
+    @Parameters(paramLabel = "NAME", defaultValue = "all", description = "One of: load, forward, training, all (those three), inference-spark, training-distributed, "
+            + "inference, allreduce, "
             + "suite (everything, one JVM each).")
     String name;
 
@@ -86,6 +90,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (name.equals("inference-spark")) return inferenceSpark();
         if (name.equals("suite")) return suite();
         if (name.equals("allreduce")) return allReduce();
+        if (name.equals("training-distributed")) return trainingDistributed();
         // process-wide and read once when the engine starts: set before any DJL use
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -182,6 +187,40 @@ public final class BenchCommand implements Callable<Integer> {
                 r.loopbackBandwidth() / 1e6, r.busOverLoopback()));
         return 0;
     }
+    @Option(names = "--workers", defaultValue = "2",
+            description = "training-distributed: workers of the data-parallel run compared with 1 (default ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--dist-steps", defaultValue = "20",
+            description = "training-distributed: optimizer steps per run (default ${DEFAULT-VALUE}).")
+    int distSteps;
+
+    /** 1 vs {@code --workers} replicas on the executors of the launcher's master (bin/spark-cluster for real JVMs). */
+    private int trainingDistributed() throws Exception {
+        try (SparkSessions.Owned s = SparkSessions.open("sparkformers bench training-distributed")) {
+            var results = DistributedTrainingBenchmark.run(s.spark(), List.of(1, workers), 8, 128, distSteps);
+            if (common.json) {
+                ObjectNode report = Json.MAPPER.createObjectNode().put("benchmark", "training-distributed")
+                        .put("master", s.spark().sparkContext().master());
+                report.set("runs", Json.MAPPER.valueToTree(results));
+                System.out.println(Json.MAPPER.writeValueAsString(report));
+            } else {
+                System.out.printf("training-distributed: all-MiniLM-L6-v2, per-device batch 8 x 128 tokens, %d steps, "
+                        + "master %s%n", distSteps, s.spark().sparkContext().master());
+                System.out.printf("%7s %6s %9s %12s %12s %10s %7s%n", "workers", "batch", "fit s", "samples/s",
+                        "compute ms", "comm ms", "comm %");
+                for (var r : results) {
+                    System.out.printf("%7d %6d %9.1f %12.2f %12.0f %10.0f %6.1f%%%n", r.workers(), r.globalBatch(),
+                            r.fitSeconds(), r.loopSamplesPerSecond(), r.computeMsPerStep(), r.commMsPerStep(),
+                            100 * r.commFraction());
+                }
+                System.out.printf("speed-up %d vs 1 worker: %.2fx samples/s%n", workers,
+                        results.get(1).loopSamplesPerSecond() / results.get(0).loopSamplesPerSecond());
+            }
+        }
+        return 0;
+    }
+
 
     /**
      * Spark's task slots set the PyTorch threads here (spark.task.cpus each), so --threads does not apply: ONNX

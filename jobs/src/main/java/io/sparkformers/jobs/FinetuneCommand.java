@@ -1,6 +1,7 @@
 package io.sparkformers.jobs;
 
 import io.sparkformers.hub.Json;
+import io.sparkformers.spark.TextClassifier;
 import io.sparkformers.train.FinetuneConfig;
 import io.sparkformers.train.TextDataset;
 import io.sparkformers.train.Trainer;
@@ -15,8 +16,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code sparkformers finetune --config conf/finetune-spam.yaml [--set key=value …]}: reads the config (every key
- * checked first), reads the rows ({@link DataSources}), and runs the library {@link Trainer} in the driver.
+ * {@code sparkformers finetune --config conf/finetune-spam.yaml [--set key=value …] [--workers N]}: reads the config
+ * (every key checked first), reads the rows ({@link DataSources}), and runs the library {@link Trainer} in the driver;
+ * with {@code --workers N > 1} it fits {@link TextClassifier} instead — N data-parallel replicas on the executors of the
+ * master the launcher points at ({@code --master local[2]}, {@code local-cluster[2,1,2048]}, {@code spark://…}) —
+ * writing the same output_dir layout.
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
         description = "Fine-tune a checkpoint on labelled rows (HF Trainer semantics); see conf/finetune-spam.yaml.")
@@ -31,6 +35,15 @@ public final class FinetuneCommand implements Callable<Integer> {
             description = "Override a config key: training.learning_rate=1e-4, data.limit=200, mode=partial, …")
     List<String> sets = new ArrayList<>();
 
+    @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
+            description = "Data-parallel replicas on the Spark executors (one barrier task each; the cluster needs N "
+                    + "free task slots). 1 (default) trains in the driver.")
+    int workers = 1;
+
+    @Option(names = "--max-attempts", defaultValue = "3", paramLabel = "N",
+            description = "With --workers > 1: barrier jobs tried; each retry resumes from the latest checkpoint.")
+    int maxAttempts = 3;
+
     @Override
     public Integer call() throws Exception {
         Map<String, String> overrides = parseSets(sets);
@@ -39,6 +52,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         TextDataset train = DataSources.read(c.data().train(), false, c.data(), c.data().limit());
         TextDataset eval = c.data().eval() == null ? null
                 : DataSources.read(c.data().eval(), true, c.data(), c.data().evalLimit());
+        if (workers > 1) return distributed(c, model, train, eval);
+        if (workers < 1) throw new IllegalArgumentException("--workers must be >= 1 but was " + workers);
         Trainer trainer = Trainer.builder(c.training(), model).task(c.task()).labelKind(c.labelKind())
                 .labels(c.labels()).mode(c.mode()).maxLength(c.data().maxLength()).evalBeforeTraining(eval != null)
                 .progress(!common.json).build();
@@ -58,6 +73,38 @@ public final class FinetuneCommand implements Callable<Integer> {
                     ((Number) out.trainMetrics().get("train_runtime")).doubleValue());
             printMetrics("before training", out.initialEval());
             printMetrics("after training", out.evalMetrics());
+        }
+        return 0;
+    }
+
+    /** The same fit through the Estimator on the Spark executors. */
+    private int distributed(FinetuneConfig c, Path model, TextDataset train, TextDataset eval) throws Exception {
+        if (c.task() != io.sparkformers.nn.Task.SEQUENCE_CLASSIFICATION) {
+            throw new IllegalArgumentException("--workers > 1 trains text-classification; task " + c.task()
+                    + " trains in the driver: use --workers 1");
+        }
+        TextClassifier est = DistributedFinetune.classifier(c, model, workers).setMaxAttempts(maxAttempts);
+        try (SparkSessions.Owned s = SparkSessions.open("sparkformers-finetune")) {
+            var df = DistributedFinetune.frame(s.spark(), train, eval, workers);
+            TextClassifier.FitResult r = est.fitWithSummary(df);
+            TextClassifier.FitSummary sum = r.summary();
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("output_dir", sum.outputDir());
+            report.put("workers", workers);
+            report.put("attempts", sum.attempts());
+            report.put("resumed_from", sum.resumedFrom());
+            report.put("train", sum.trainMetrics());
+            report.put("eval", sum.evalMetrics());
+            report.put("ranks", sum.workers());
+            if (common.json) {
+                System.out.println(Json.MAPPER.writer().withoutFeatures(
+                        com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+            } else {
+                System.out.printf("model written to %s (%d workers, %s s, %d attempt(s)%s)%n", sum.outputDir(), workers,
+                        sum.trainMetrics().get("train_runtime"), sum.attempts(),
+                        sum.resumedFrom().isEmpty() ? "" : ", resumed from " + sum.resumedFrom());
+                printMetrics("after training", sum.evalMetrics());
+            }
         }
         return 0;
     }

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sparkformers", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Hugging Face style transformers on Apache Spark: import and inspect models, run pipelines, fine-tune.",
         subcommands = {ModelsCommand.class, PipelineCommand.class, PredictCommand.class, FinetuneCommand.class,
-                EvaluateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                EvaluateCommand.class, VisionTrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

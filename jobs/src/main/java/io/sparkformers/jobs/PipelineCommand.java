@@ -3,6 +3,8 @@ package io.sparkformers.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sparkformers.hub.Json;
+import io.sparkformers.pipeline.ImageClassificationPipeline;
+import io.sparkformers.pipeline.ImageFeatureExtractionPipeline;
 import io.sparkformers.pipeline.Pipeline;
 import io.sparkformers.pipeline.PipelineInput;
 import io.sparkformers.pipeline.PipelineOptions;
@@ -21,12 +23,14 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code sparkformers pipeline <task> …}: HF {@code pipeline()} on texts from the command line or a JSONL file.
- * Flags become {@link PipelineOptions}; the library does the rest. With {@code --json} the output is exactly the
- * structure HF's pipeline returns for the same inputs.
+ * {@code sparkformers pipeline <task> …}: HF {@code pipeline()} on texts from the command line or a JSONL file, or on
+ * image files ({@code --image}) for {@code image-classification} and {@code image-feature-extraction}. Flags become
+ * {@link PipelineOptions}; the library does the rest. With {@code --json} the output is exactly the structure HF's
+ * pipeline returns for the same inputs (image-feature-extraction: the pooled vector per image, HF's {@code pool=True}).
  */
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
-        description = "Run an HF pipeline() task in-process on --text values (or --question/--context) or an --input JSONL file.")
+        description = "Run an HF pipeline() task in-process on --text values (or --question/--context), an --input JSONL file, "
+                + "or --image files (image-classification, image-feature-extraction).")
 public final class PipelineCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -41,6 +45,9 @@ public final class PipelineCommand implements Callable<Integer> {
 
     @Option(names = "--text", paramLabel = "T", description = "A text to process; repeat for several.")
     List<String> texts = new ArrayList<>();
+
+    @Option(names = "--image", paramLabel = "FILE", description = "image tasks: a PNG/JPEG/GIF/BMP file; repeat for several.")
+    List<Path> images = new ArrayList<>();
 
     @Option(names = "--text-pair", paramLabel = "T2",
             description = "text-classification: the second segment of the --text at the same position; repeat.")
@@ -112,11 +119,17 @@ public final class PipelineCommand implements Callable<Integer> {
     static final class Tasks extends ArrayList<String> {
         Tasks() {
             super(Pipelines.TASKS);
+            addAll(Pipelines.IMAGE_TASKS);
         }
     }
 
     @Override
     public Integer call() throws Exception {
+        if (Pipelines.IMAGE_TASKS.contains(task)) return images();
+        if (!images.isEmpty()) {
+            throw new IllegalArgumentException("--image applies to " + Pipelines.IMAGE_TASKS + ", not " + task
+                    + "; give --text inputs");
+        }
         List<PipelineInput> inputs = readInputs();
         PipelineOptions options = PipelineOptions.builder()
                 .batchSize(batchSize).maxLength(maxLength).topK(parseTopK(topK))
@@ -127,6 +140,36 @@ public final class PipelineCommand implements Callable<Integer> {
                 .build();
         try (Pipeline<?> pipeline = Pipelines.create(task, resolveModel(model), options)) {
             print(pipeline, inputs);
+        }
+        return 0;
+    }
+
+    /** image-classification (HF top_k default 5) and image-feature-extraction on the --image files. */
+    private Integer images() throws Exception {
+        if (images.isEmpty()) throw new IllegalArgumentException(task + " needs at least one --image file");
+        for (Path f : images) {
+            if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--image " + f + " does not exist");
+        }
+        var compact = Json.MAPPER.writer().withoutFeatures(SerializationFeature.INDENT_OUTPUT);
+        Path dir = resolveModel(model);
+        List<Object> results = new ArrayList<>();
+        if (task.equals("image-classification")) {
+            Integer k = parseTopK(topK);
+            try (ImageClassificationPipeline p = ImageClassificationPipeline.fromPretrained(dir)) {
+                for (Path f : images) results.add(p.classifyFiles(List.of(f), k == null ? 5 : k).get(0));
+            }
+        } else {
+            try (ImageFeatureExtractionPipeline p = ImageFeatureExtractionPipeline.fromPretrained(dir)) {
+                for (Path f : images) results.add(p.pooled(f));
+            }
+        }
+        if (common.json) {
+            System.out.println(compact.writeValueAsString(results.size() == 1 ? results.get(0) : results));
+            return 0;
+        }
+        for (int i = 0; i < images.size(); i++) {
+            System.out.println(images.get(i));
+            System.out.println("  " + abbreviate(compact.writeValueAsString(results.get(i))));
         }
         return 0;
     }

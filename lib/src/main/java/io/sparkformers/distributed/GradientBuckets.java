@@ -15,7 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Averages DJL gradients over all ranks of a {@link Collective}, bucket by bucket, as PyTorch DDP's reducer does
+ * Averages (or sums) DJL gradients over all ranks of a {@link Collective}, bucket by bucket, as PyTorch DDP's reducer does
  * ({@code bucket_cap_mb}, default 25 MB): the gradients, in list order, are laid end to end in one flat direct
  * buffer of T floats (kept between steps while the layout is the same), cut into buckets of at most
  * {@code bucketCapBytes}; an array may span buckets. Packing is pipelined with communication: as soon as the
@@ -70,6 +70,19 @@ public final class GradientBuckets implements AutoCloseable {
      * @throws CollectiveException when the all-reduce fails (the gradients are then partly updated)
      */
     public void allReduceAverage(List<NDArray> gradients) throws CollectiveException {
+        reduce(gradients, true);
+    }
+
+    /**
+     * Replaces every gradient by its sum over all ranks (bit-identical on every rank): what the Trainer needs when each
+     * rank's micro-batch losses are already scaled by {@code 1/(micro-batches in the global step)}
+     * ({@code io.sparkformers.train.DataSharding}).
+     */
+    public void allReduceSum(List<NDArray> gradients) throws CollectiveException {
+        reduce(gradients, false);
+    }
+
+    private void reduce(List<NDArray> gradients, boolean average) throws CollectiveException {
         int n = gradients.size();
         long[] start = new long[n + 1];
         for (int i = 0; i < n; i++) {
@@ -98,7 +111,8 @@ public final class GradientBuckets implements AutoCloseable {
                 ByteBuffer bucket = flat.slice(submitted * bucketFloats * 4,
                         (int) (bucketEnd(submitted, total) - (long) submitted * bucketFloats) * 4);
                 reduced.add(comm.submit(() -> {
-                    collective.allReduceAverage(bucket);
+                    if (average) collective.allReduceAverage(bucket);
+                    else collective.allReduce(bucket);
                     return null;
                 }));
                 submitted++;

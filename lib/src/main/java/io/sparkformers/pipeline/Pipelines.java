@@ -22,6 +22,9 @@ public final class Pipelines {
             "text-classification", "sentiment-analysis", "token-classification", "ner", "question-answering",
             "fill-mask", "zero-shot-classification");
 
+    /** Image tasks: {@link ImageClassificationPipeline}, {@link ImageFeatureExtractionPipeline} (images, not texts). */
+    public static final List<String> IMAGE_TASKS = List.of("image-classification", "image-feature-extraction");
+
     private Pipelines() { }
 
     /** The pipeline for {@code task} over the checkpoint folder {@code modelDir}. */
@@ -39,7 +42,11 @@ public final class Pipelines {
                     new QuestionAnsweringPipeline(load(checkpoint, Task.QUESTION_ANSWERING, options), options);
             case "fill-mask" -> new FillMaskPipeline(load(checkpoint, Task.MASKED_LM, options), options);
             case "zero-shot-classification" -> ZeroShotClassificationPipeline.create(checkpoint, options);
-            default -> throw new IllegalArgumentException("unknown task '" + task + "' (supported: " + TASKS + ")");
+            case "image-classification", "image-feature-extraction" -> throw new IllegalArgumentException(task
+                    + " takes images, not texts: use ImageClassificationPipeline / ImageFeatureExtractionPipeline "
+                    + "(CLI: pipeline " + task + " --image FILE)");
+            default -> throw new IllegalArgumentException("unknown task '" + task + "' (supported: " + TASKS + ", "
+                    + IMAGE_TASKS + ")");
         };
     }
 

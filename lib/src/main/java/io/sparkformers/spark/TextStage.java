@@ -1,6 +1,6 @@
 package io.sparkformers.spark;
 
-import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
@@ -17,9 +17,10 @@ import java.util.Arrays;
 /**
  * Base of the Sparkformers Transformers: declares the {@link TextInputParams} once (uid first, so Params can read it),
  * the schema checks they share, and persistence through {@link StagePersistence} (metadata, then the model's files
- * under {@code path/data}). {@code S} is the concrete stage, so setters chain with its own type.
+ * under {@code path/data}). {@code S} is the concrete stage, so setters chain with its own type. Stages are Spark ML
+ * {@code Model}s (Transformers with a parent), so a training Estimator can return one.
  */
-public abstract class TextStage<S extends TextStage<S>> extends Transformer implements TextInputParams, MLWritable {
+public abstract class TextStage<S extends TextStage<S>> extends Model<S> implements TextInputParams, MLWritable {
     private static final long serialVersionUID = 1L;
 
     private final String uid;

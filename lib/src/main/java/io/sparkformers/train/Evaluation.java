@@ -3,6 +3,7 @@ package io.sparkformers.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.sparkformers.metrics.ClassificationState;
+import io.sparkformers.metrics.MetricState;
 import io.sparkformers.metrics.MultiLabelState;
 import io.sparkformers.metrics.RegressionState;
 import io.sparkformers.metrics.SeqevalState;
@@ -10,6 +11,7 @@ import io.sparkformers.nn.PretrainedModel;
 import io.sparkformers.train.DataCollatorWithPadding.Batch;
 import io.sparkformers.train.DataCollatorWithPadding.Example;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,9 +33,27 @@ public final class Evaluation {
      */
     public static Map<String, Double> run(PretrainedModel model, NDManager manager, TrainingData data, int batchSize,
             LabelKind kind, List<String> labelNames, double labelSmoothing, long padTokenId) {
+        return metrics(List.of(partial(model, manager, data.examples(), batchSize, kind, labelNames, labelSmoothing,
+                padTokenId)));
+    }
+
+    /**
+     * One replica's share of an evaluation: the summed loss, counts and the mergeable metric state of its examples.
+     * Partials of disjoint shards merged by {@link #metrics} give exactly the numbers of one evaluation over all.
+     *
+     * @param lossSum sum over examples of the batch loss (HF repeats each batch loss by its size)
+     * @param seconds wall time of this partial
+     */
+    public record Partial(double lossSum, long examples, int steps, MetricState<?> state, double seconds)
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** Evaluates {@code ex} (possibly empty: a replica without eval rows) into a {@link Partial}. */
+    public static Partial partial(PretrainedModel model, NDManager manager, List<Example> ex, int batchSize,
+            LabelKind kind, List<String> labelNames, double labelSmoothing, long padTokenId) {
         long t0 = System.nanoTime();
         DataCollatorWithPadding collator = new DataCollatorWithPadding(padTokenId);
-        List<Example> ex = data.examples();
         double lossSum = 0;
         long n = 0;
         int steps = 0;
@@ -61,16 +81,38 @@ public final class Evaluation {
                 }
             }
         }
+        MetricState<?> state = switch (kind) {
+            case SINGLE_LABEL -> cls;
+            case MULTI_LABEL -> multi;
+            case REGRESSION -> reg;
+            case TOKEN -> seq;
+            default -> throw new IllegalArgumentException("evaluation needs labels");
+        };
+        return new Partial(lossSum, n, steps, state, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * The HF metrics of the union of {@code partials} (merged in list order; the counts and sums are exact, so any
+     * order gives the same numbers): eval_loss, the task's metrics, and runtime figures from the slowest partial.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public static Map<String, Double> metrics(List<Partial> partials) {
+        double lossSum = 0;
+        long n = 0;
+        int steps = 0;
+        double secs = 0;
+        MetricState merged = null;
+        for (Partial p : partials) {
+            lossSum += p.lossSum();
+            n += p.examples();
+            steps += p.steps();
+            secs = Math.max(secs, p.seconds());
+            merged = merged == null ? p.state() : (MetricState) merged.merge(p.state());
+        }
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("eval_loss", lossSum / n);
-        Map<String, Double> computed = switch (kind) {
-            case SINGLE_LABEL -> cls.compute();
-            case MULTI_LABEL -> multi.compute();
-            case REGRESSION -> reg.compute();
-            default -> seq.compute();
-        };
+        Map<String, Double> computed = merged.compute();
         computed.forEach((k, v) -> metrics.put("eval_" + k, v));
-        double secs = (System.nanoTime() - t0) / 1e9;
         metrics.put("eval_runtime", round4(secs));
         metrics.put("eval_samples_per_second", Math.round(n / secs * 1000) / 1000.0);
         metrics.put("eval_steps_per_second", Math.round(steps / secs * 1000) / 1000.0);

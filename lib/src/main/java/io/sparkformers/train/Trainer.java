@@ -49,8 +49,14 @@ import java.util.stream.Stream;
  *
  * <p>Every input is checked before the first step (labels, empty data, texts, arguments, fp16 on CPU). A Trainer is
  * immutable; each {@link #train} call keeps its state in a run object of its own (Tribuo's rule), so one Trainer may
- * fit many times. Single-process; the distributed trainer reuses {@link DataSharding}, {@link TrainStep} and
- * {@link #writeCheckpointFiles}.
+ * fit many times.
+ *
+ * <p>Data parallel ({@link Builder#dataParallel}): every replica runs this loop on a {@link Shard} of the rows. Each
+ * optimizer step reads the same global batch whatever the worker count ({@link DataSharding}: micro-batch m of a step
+ * runs on rank {@code m % worldSize}, its loss scaled by {@code 1/(micro-batches in the step)}, its dropout seeded from
+ * (seed, step, m)); the replicas sum their gradients ({@link DataParallel#allReduceSum}, outside {@link TrainingLock})
+ * and apply the same update, as PyTorch DDP. Rank 0 broadcasts the initial trainable weights and alone writes
+ * output_dir; evaluations merge every rank's metric states exactly ({@link Evaluation#metrics}).
  */
 public final class Trainer {
     private static final System.Logger LOG = System.getLogger(Trainer.class.getName());
@@ -72,6 +78,8 @@ public final class Trainer {
     private final boolean progress;
     private final boolean evalBeforeTraining;
     private final Device device;
+    private final DataParallel dp;
+    private final int checkConsistencyEverySteps;
 
     private Trainer(Builder b) {
         this.args = b.args;
@@ -88,6 +96,12 @@ public final class Trainer {
         this.progress = b.progress;
         this.evalBeforeTraining = b.evalBeforeTraining;
         this.device = b.device;
+        this.dp = b.dataParallel;
+        this.checkConsistencyEverySteps = b.checkConsistencyEverySteps;
+        if (checkConsistencyEverySteps < 0) {
+            throw new IllegalArgumentException("checkConsistencyEverySteps must be >= 0 (0 = never) but was "
+                    + checkConsistencyEverySteps);
+        }
         if (task != Task.SEQUENCE_CLASSIFICATION && task != Task.TOKEN_CLASSIFICATION) {
             throw new IllegalArgumentException("the Trainer trains text-classification and token-classification, not "
                     + task);
@@ -122,6 +136,8 @@ public final class Trainer {
         private boolean progress;
         private boolean evalBeforeTraining;
         private Device device = Device.cpu();
+        private DataParallel dataParallel = DataParallel.SINGLE;
+        private int checkConsistencyEverySteps = 100;
 
         private Builder(TrainingArguments args, Path model) {
             this.args = java.util.Objects.requireNonNull(args, "args");
@@ -160,6 +176,12 @@ public final class Trainer {
 
         public Builder device(Device d) { this.device = d; return this; }
 
+        /** The replica group of a data-parallel run (default {@link DataParallel#SINGLE}: one process). */
+        public Builder dataParallel(DataParallel d) { this.dataParallel = java.util.Objects.requireNonNull(d); return this; }
+
+        /** Steps between checks that all replicas hold bit-identical trainable weights (default 100; 0 = never). */
+        public Builder checkConsistencyEverySteps(int n) { this.checkConsistencyEverySteps = n; return this; }
+
         public Trainer build() {
             return new Trainer(this);
         }
@@ -184,8 +206,42 @@ public final class Trainer {
         return args;
     }
 
+    /**
+     * The training rows one replica holds: {@code rows.get(k)} is example {@code indices[k]} of the {@code numExamples}
+     * of the whole training set. A replica needs the rows of every micro-batch {@link DataSharding} gives its rank in
+     * the epochs it runs; {@link #all} is the whole set (one process).
+     */
+    public record Shard(TextDataset rows, int[] indices, int numExamples) {
+        public Shard {
+            java.util.Objects.requireNonNull(rows, "rows");
+            if (indices.length != rows.size()) {
+                throw new IllegalArgumentException(rows.size() + " rows but " + indices.length + " indices");
+            }
+            for (int i : indices) {
+                if (i < 0 || i >= numExamples) {
+                    throw new IllegalArgumentException("row index " + i + " is outside 0.." + (numExamples - 1));
+                }
+            }
+        }
+
+        public static Shard all(TextDataset rows) {
+            int[] idx = new int[rows.size()];
+            for (int i = 0; i < idx.length; i++) idx[i] = i;
+            return new Shard(rows, idx, rows.size());
+        }
+    }
+
     /** Fine-tunes on {@code train}, evaluating on {@code eval} (may be null when eval_strategy is "no"). */
     public TrainOutput train(TextDataset train, TextDataset eval) throws IOException {
+        if (train == null) throw new IllegalArgumentException("no training dataset given");
+        return train(Shard.all(train), eval);
+    }
+
+    /**
+     * One replica's part of a data-parallel fit: its {@code train} rows, and its share of the evaluation rows (disjoint
+     * across ranks, possibly empty; null when eval_strategy is "no").
+     */
+    public TrainOutput train(Shard train, TextDataset eval) throws IOException {
         try (Run run = new Run(train, eval)) {
             return run.execute();
         }
@@ -245,7 +301,14 @@ public final class Trainer {
     /** The state of one {@link #train} call; closed at its end. */
     private final class Run implements AutoCloseable {
         private final TextDataset trainRows;
+        private final Shard shard;
         private final TextDataset evalRows;
+        private final boolean main = dp.isMain();
+        private final int world = dp.worldSize();
+        private List<Example> examples;
+        private long evalExamples;
+        private long computeNanos;
+        private long commNanos;
         private final Path outputDir = Path.of(args.outputDir());
         private final CheckpointManager checkpoints = new CheckpointManager(outputDir);
         private TextTokenizer tokenizer;
@@ -268,8 +331,9 @@ public final class Trainer {
         private long lastLoggedStep;
         private double lastGradNorm = Double.NaN;
 
-        Run(TextDataset train, TextDataset eval) {
-            this.trainRows = train;
+        Run(Shard train, TextDataset eval) {
+            this.shard = train;
+            this.trainRows = train == null ? null : train.rows();
             this.evalRows = eval;
         }
 
@@ -299,7 +363,15 @@ public final class Trainer {
                 earlyStopping.checkArguments(args);
             }
             resumeFrom = CheckpointManager.resolveResume(args).orElse(null);
-            if (resumeFrom == null && !args.overwriteOutputDir() && Files.isDirectory(outputDir)) {
+            if (world > 1 && labels == null && labelKind != LabelKind.REGRESSION) {
+                throw new IllegalArgumentException("a data-parallel fit needs the label names up front (each replica "
+                        + "holds only part of the rows): pass labels(...)");
+            }
+            if (world > 1 && args.groupByLength()) {
+                throw new IllegalArgumentException("group_by_length needs every example's length on every replica and "
+                        + "is not supported with " + world + " workers: set group_by_length false");
+            }
+            if (main && resumeFrom == null && !args.overwriteOutputDir() && Files.isDirectory(outputDir)) {
                 try (Stream<Path> s = Files.list(outputDir)) {
                     if (s.findAny().isPresent()) {
                         throw new IllegalArgumentException("output_dir " + outputDir + " already exists and is not "
@@ -322,13 +394,24 @@ public final class Trainer {
                 labelSpace = LabelSpace.fromLabels(TrainingData.labelNames(trainRows, labelKind));
             }
             trainData = TrainingData.featurize(trainRows, labelKind, labelSpace, tokenizer, "training");
+            examples = new ArrayList<>(java.util.Collections.nCopies(shard.numExamples(), (Example) null));
+            for (int k = 0; k < shard.indices().length; k++) examples.set(shard.indices()[k], trainData.examples().get(k));
             if (evalRows != null) {
-                evalData = TrainingData.featurize(evalRows, labelKind, labelSpace, tokenizer, "evaluation");
+                evalData = evalRows.isEmpty() && world > 1 ? new TrainingData(evalRows.description(), List.of())
+                        : TrainingData.featurize(evalRows, labelKind, labelSpace, tokenizer, "evaluation");
             }
-            plan = args.plan(trainData.size(), 1);
-            sharding = new DataSharding(trainData.size(), args.perDeviceTrainBatchSize(),
-                    args.gradientAccumulationSteps(), args.dataloaderDropLast(), args.effectiveDataSeed(),
+            int n = shard.numExamples();
+            plan = args.plan(n, world);
+            sharding = new DataSharding(n, args.perDeviceTrainBatchSize(),
+                    args.gradientAccumulationSteps() * world, args.dataloaderDropLast(), args.effectiveDataSeed(),
                     args.groupByLength() ? trainData.lengths() : null);
+            long microPerEpoch = args.dataloaderDropLast() ? n / args.perDeviceTrainBatchSize()
+                    : (n + args.perDeviceTrainBatchSize() - 1) / args.perDeviceTrainBatchSize();
+            if (microPerEpoch < world) {
+                throw new IllegalArgumentException(n + " training examples make " + microPerEpoch + " batches of "
+                        + args.perDeviceTrainBatchSize() + ", fewer than the " + world + " workers (each needs one per "
+                        + "step): lower per_device_train_batch_size or the number of workers");
+            }
             schedule = args.schedule(plan.maxSteps());
             loadModel(source);
             buildOptimizer();
@@ -336,8 +419,8 @@ public final class Trainer {
             if (resumeFrom != null) resumeState();
             List<TrainerCallback> all = new ArrayList<>();
             all.add(new DefaultFlowCallback());
-            if (args.reportTo().contains("jsonl")) all.add(new JsonlReporter(outputDir));
-            if (progress) all.add(ProgressReporter.forConsole());
+            if (main && args.reportTo().contains("jsonl")) all.add(new JsonlReporter(outputDir));
+            if (main && progress) all.add(ProgressReporter.forConsole());
             if (earlyStopping != null) all.add(earlyStopping);
             all.addAll(callbacks);
             handler = new CallbackHandler(all);
@@ -347,11 +430,14 @@ public final class Trainer {
             Task t = task;
             try (TrainingLock.Held lock = TrainingLock.acquire()) {
                 TrainStep.seedTorch(args.seed());                   // HF set_seed before the model (new head) is built
+                // on resume too the model is built from the source (whose tokenizer files later saves copy: the
+                // resumed checkpoint may be rotated away), then takes the checkpoint's weights
+                if (resumeFrom != null) checkResumedLabels();
+                hf = HfModel.fromPretrained(source, t, device, this::withLabels);
                 if (resumeFrom != null) {
-                    hf = HfModel.fromPretrained(HfCheckpoint.open(resumeFrom), t, device);
-                    checkResumedLabels();
-                } else {
-                    hf = HfModel.fromPretrained(source, t, device, this::withLabels);
+                    try (SafetensorsCheckpoint w = HfCheckpoint.open(resumeFrom).openWeights()) {
+                        StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
+                    }
                 }
             }
             String prefix = hf.block().baseModelPrefix();
@@ -368,6 +454,13 @@ public final class Trainer {
             }
             step = new TrainStep(hf.block(), hf.manager(), labelKind, args.labelSmoothingFactor(),
                     mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION, refs);
+            if (world > 1) dp.broadcastFromMain(trainableArrays());     // replicas start identical, new heads included
+        }
+
+        private List<ai.djl.ndarray.NDArray> trainableArrays() {
+            List<ai.djl.ndarray.NDArray> out = new ArrayList<>();
+            for (ParamRef p : step.trainableParams()) out.add(p.value());
+            return out;
         }
 
         /** On resume, the base parameters the source checkpoint lacked (they trained from the start). */
@@ -405,9 +498,9 @@ public final class Trainer {
             return config;
         }
 
-        private void checkResumedLabels() {
+        private void checkResumedLabels() throws IOException {
             if (labelSpace == null) return;
-            List<String> saved = id2label(hf.block().configJson());
+            List<String> saved = id2label(HfCheckpoint.open(resumeFrom).config());
             if (!saved.equals(labelSpace.names())) {
                 throw new IllegalArgumentException("checkpoint " + resumeFrom + " was trained with labels " + saved
                         + " but the data has " + labelSpace.names() + ": resume with the same data or labels");
@@ -469,7 +562,7 @@ public final class Trainer {
             long startEpoch = state.globalStep / stepsPerEpoch;
             long skip = state.globalStep % stepsPerEpoch;
             DataCollatorWithPadding collator = new DataCollatorWithPadding(tokenizer.padTokenId());
-            List<Example> examples = trainData.examples();
+            int rank = dp.rank();
             for (long epoch = startEpoch; epoch < plan.numTrainEpochs() && state.globalStep < plan.maxSteps(); epoch++) {
                 List<DataSharding.Step> steps = sharding.steps(epoch);
                 handler.onEpochBegin(args, state, control);
@@ -477,18 +570,37 @@ public final class Trainer {
                     handler.onStepBegin(args, state, control);
                     List<int[]> micro = steps.get(s).microBatches();
                     double stepLoss = 0;
-                    for (int m = 0; m < micro.size(); m++) {
+                    long tokens = 0;
+                    long t0 = System.nanoTime();
+                    for (int m = rank; m < micro.size(); m += world) {          // this rank's micro-batches
                         List<Example> rows = new ArrayList<>(micro.get(m).length);
-                        for (int i : micro.get(m)) rows.add(examples.get(i));
+                        for (int i : micro.get(m)) rows.add(example(i));
                         Batch batch = collator.collate(rows);
-                        state.numInputTokensSeen += batch.realTokens();
+                        tokens += batch.realTokens();
                         long seed = DataSharding.mix(DataSharding.mix(args.seed(), state.globalStep), m);
                         stepLoss += step.forwardBackward(batch, 1.0 / micro.size(), seed).loss() / micro.size();
                     }
+                    long t1 = System.nanoTime();
+                    if (world > 1) {
+                        step.withGradients(this::allReduceSum);
+                        double[] sums = dp.sum(new double[] {stepLoss, tokens});
+                        stepLoss = sums[0];
+                        tokens = (long) sums[1];
+                    }
+                    long t2 = System.nanoTime();
+                    state.numInputTokensSeen += tokens;
                     lastGradNorm = step.applyUpdate(optimizer, schedule.multiplier(state.globalStep), args.maxGradNorm());
+                    computeNanos += (t1 - t0) + (System.nanoTime() - t2);
+                    commNanos += t2 - t1;
                     trLoss += stepLoss;
                     state.globalStep++;
                     state.epoch = epoch + (s + 1) / (double) stepsPerEpoch;
+                    if (world > 1 && checkConsistencyEverySteps > 0
+                            && state.globalStep % checkConsistencyEverySteps == 0) {
+                        long c0 = System.nanoTime();
+                        dp.requireSame(trainableArrays(), "the trainable weights after step " + state.globalStep);
+                        commNanos += System.nanoTime() - c0;
+                    }
                     handler.onStepEnd(args, state, control);
                     maybeLogSaveEvaluate(epoch, s + 1);
                     if (control.shouldEpochStop || control.shouldTrainingStop) break;
@@ -496,6 +608,24 @@ public final class Trainer {
                 handler.onEpochEnd(args, state, control);
                 maybeLogSaveEvaluate(epoch + 1, 0);
                 if (control.shouldTrainingStop) break;
+            }
+        }
+
+        private Example example(int i) {
+            Example e = examples.get(i);
+            if (e == null) {
+                throw new IllegalStateException("rank " + dp.rank() + " was not given training example " + i
+                        + " that its micro-batches need: the shard does not follow DataSharding's order");
+            }
+            return e;
+        }
+
+        private void allReduceSum(List<ai.djl.ndarray.NDArray> grads) {
+            try {
+                dp.allReduceSum(grads);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("rank " + dp.rank() + ": gradient all-reduce at step "
+                        + state.globalStep + " failed: " + e.getMessage(), e);
             }
         }
 
@@ -517,21 +647,42 @@ public final class Trainer {
                 if ("best".equals(args.saveStrategy())) control.shouldSave = newBest;
             }
             if (control.shouldSave) {
-                saveCheckpoint(epoch, stepInEpoch);
+                if (main) saveCheckpoint(epoch, stepInEpoch);
                 handler.onSave(args, state, control);
             }
         }
 
         /** Evaluates on the eval set; with {@code duringTraining}, logs and calls on_evaluate as HF. */
-        private Map<String, Double> evaluate(boolean duringTraining) {
-            Map<String, Double> metrics = Evaluation.run(hf.block(), hf.manager(), evalData,
+        private Map<String, Double> evaluate(boolean duringTraining) throws IOException {
+            Evaluation.Partial mine = Evaluation.partial(hf.block(), hf.manager(), evalData.examples(),
                     args.perDeviceEvalBatchSize(), labelKind, labelNames(), args.labelSmoothingFactor(),
                     tokenizer.padTokenId());
+            List<Evaluation.Partial> all = world == 1 ? List.of(mine) : gatherPartials(mine);
+            evalExamples = 0;
+            for (Evaluation.Partial p : all) evalExamples += p.examples();
+            Map<String, Double> metrics = Evaluation.metrics(all);
             if (duringTraining) {
                 handler.onLog(args, state, control, state.log(metrics));
                 handler.onEvaluate(args, state, control, metrics);
             }
             return metrics;
+        }
+
+        /** Every rank's evaluation partial, in rank order (Java serialization of the small metric states). */
+        private List<Evaluation.Partial> gatherPartials(Evaluation.Partial mine) throws IOException {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+                out.writeObject(mine);
+            }
+            List<Evaluation.Partial> all = new ArrayList<>();
+            for (byte[] b : dp.allGather(bytes.toByteArray())) {
+                try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(b))) {
+                    all.add((Evaluation.Partial) in.readObject());
+                } catch (ClassNotFoundException e) {
+                    throw new IOException("cannot read an evaluation partial: " + e.getMessage(), e);
+                }
+            }
+            return all;
         }
 
         private List<String> labelNames() {
@@ -551,20 +702,28 @@ public final class Trainer {
         }
 
         private TrainOutput finish(double runtime, long startStep, Map<String, Double> initial) throws IOException {
-            if (args.loadBestModelAtEnd() && state.bestModelCheckpoint != null) loadBest();
+            if (args.loadBestModelAtEnd() && state.bestModelCheckpoint != null) {
+                if (main) loadBest();
+                if (world > 1) dp.broadcastFromMain(trainableArrays());  // rank 0 alone reads its checkpoints
+            }
             totalLoss += trLoss;
             long stepsThisRun = Math.max(state.globalStep - startStep, 1);
             double trainLoss = totalLoss / stepsThisRun;
             long numSamples = args.maxSteps() > 0 ? plan.maxSteps() * plan.totalTrainBatchSize()
-                    : (long) (trainData.size() * args.numTrainEpochs());
+                    : (long) (shard.numExamples() * args.numTrainEpochs());
             Map<String, Object> metrics = new LinkedHashMap<>();
             metrics.put("train_runtime", Evaluation.round4(runtime));
             metrics.put("train_samples_per_second", Math.round(numSamples / runtime * 1000) / 1000.0);
             metrics.put("train_steps_per_second", Math.round(plan.maxSteps() / runtime * 1000) / 1000.0);
             metrics.put("total_flos", state.totalFlos);
             metrics.put("train_loss", trainLoss);
+            if (world > 1) {
+                metrics.put("train_world_size", world);
+                metrics.put("train_compute_seconds", Evaluation.round4(computeNanos / 1e9));
+                metrics.put("train_communication_seconds", Evaluation.round4(commNanos / 1e9));
+            }
             handler.onLog(args, state, control, state.log(metrics));
-            if (state.bestModelCheckpoint != null && Integer.valueOf(1).equals(args.saveTotalLimit())) {
+            if (main && state.bestModelCheckpoint != null && Integer.valueOf(1).equals(args.saveTotalLimit())) {
                 Path best = Path.of(state.bestModelCheckpoint).toAbsolutePath().normalize();
                 for (Path c : checkpoints.checkpoints()) {
                     if (!c.toAbsolutePath().normalize().equals(best)) CheckpointManager.deleteRecursively(c);
@@ -573,26 +732,28 @@ public final class Trainer {
             handler.onTrainEnd(args, state, control);
 
             // run_glue.py after trainer.train(): save_model, train metrics, save_state, evaluate, eval metrics
-            hf.savePretrained(outputDir);
-            args.writeJson(outputDir.resolve(CheckpointManager.TRAINING_ARGS_NAME));
+            if (main) hf.savePretrained(outputDir);
+            if (main) args.writeJson(outputDir.resolve(CheckpointManager.TRAINING_ARGS_NAME));
             Map<String, Object> train = new LinkedHashMap<>(metrics);
             train.put("epoch", state.epoch);
-            train.put("train_samples", trainData.size());
+            train.put("train_samples", shard.numExamples());
             Map<String, Object> all = new LinkedHashMap<>(train);
-            writeJson(outputDir.resolve("train_results.json"), train);
-            state.save(outputDir.resolve(CheckpointManager.TRAINER_STATE_NAME));
+            if (main) writeJson(outputDir.resolve("train_results.json"), train);
+            if (main) state.save(outputDir.resolve(CheckpointManager.TRAINER_STATE_NAME));
             Map<String, Double> eval = new LinkedHashMap<>();
             if (evalData != null) {
                 eval.putAll(evaluate(true));
-                eval.put("eval_samples", (double) evalData.size());
+                eval.put("eval_samples", (double) evalExamples);
                 Map<String, Object> evalOut = new LinkedHashMap<>(eval);
                 evalOut.put("epoch", state.epoch);
-                writeJson(outputDir.resolve("eval_results.json"), evalOut);
+                if (main) writeJson(outputDir.resolve("eval_results.json"), evalOut);
                 all.putAll(evalOut);
             }
-            writeJson(outputDir.resolve("all_results.json"), all);
-            writeProvenance(initial);
-            TrainingCurves.write(outputDir.resolve(CURVES), state.logHistory, curveMetric());
+            if (main) {
+                writeJson(outputDir.resolve("all_results.json"), all);
+                writeProvenance(initial);
+                TrainingCurves.write(outputDir.resolve(CURVES), state.logHistory, curveMetric());
+            }
             return new TrainOutput(state.globalStep, trainLoss, train, eval, initial, outputDir,
                     state.bestModelCheckpoint);
         }
@@ -643,10 +804,11 @@ public final class Trainer {
             p.put("seed", args.seed());
             p.put("data_seed", args.effectiveDataSeed());
             Map<String, Object> data = new LinkedHashMap<>();
-            data.put("train", Map.of("description", trainData.description(), "examples", trainData.size()));
+            data.put("train", Map.of("description", trainData.description(), "examples", shard.numExamples()));
             if (evalData != null) {
-                data.put("eval", Map.of("description", evalData.description(), "examples", evalData.size()));
+                data.put("eval", Map.of("description", evalData.description(), "examples", evalExamples));
             }
+            if (world > 1) p.put("world_size", world);
             p.put("data", data);
             if (!initial.isEmpty()) p.put("eval_before_training", initial);
             p.put("training_args", args.toMap());

@@ -228,25 +228,26 @@ public record TrainingArguments(
     // ---------------------------------------------------------------- steps and epochs
 
     /**
-     * Optimizer steps per epoch on each of {@code worldSize} replicas (HF Trainer's {@code num_update_steps_per_epoch}):
-     * each replica reads {@code ceil(numExamples / worldSize)} examples (torch DistributedSampler pads the shards to
-     * equal size), in {@code ceil} batches ({@code floor} with dataloader_drop_last), and steps once per
-     * gradient_accumulation_steps batches; at least 1.
+     * Optimizer steps per epoch with {@code worldSize} replicas (HF Trainer's {@code num_update_steps_per_epoch}), as
+     * {@link DataSharding} cuts the epoch: the {@code numExamples} examples form {@code ceil(n / batch)} micro-batches
+     * ({@code floor} with dataloader_drop_last), and one optimizer step takes {@code gradient_accumulation_steps ×
+     * worldSize} of them (the global batch); at least 1. With one replica this is HF's count exactly; with several it
+     * counts the global batches instead of HF's padded per-replica shards (torch DistributedSampler), so the plan and
+     * the steps the replicas run agree for any worker count.
      */
     public long numUpdateStepsPerEpoch(long numExamples, int worldSize) {
         if (numExamples <= 0) {
             throw new IllegalArgumentException("the training set is empty: numExamples was " + numExamples);
         }
         if (worldSize <= 0) throw new IllegalArgumentException("worldSize must be > 0 but was " + worldSize);
-        long perReplica = ceilDiv(numExamples, worldSize);
-        long batches = dataloaderDropLast ? perReplica / perDeviceTrainBatchSize
-                : ceilDiv(perReplica, perDeviceTrainBatchSize);
+        long batches = dataloaderDropLast ? numExamples / perDeviceTrainBatchSize
+                : ceilDiv(numExamples, perDeviceTrainBatchSize);
         if (batches == 0) {
-            throw new IllegalArgumentException("dataloader_drop_last with " + perReplica + " examples per replica and "
+            throw new IllegalArgumentException("dataloader_drop_last with " + numExamples + " examples and "
                     + "per_device_train_batch_size " + perDeviceTrainBatchSize + " leaves no batch: lower the batch size "
                     + "or set dataloader_drop_last false");
         }
-        return Math.max(batches / gradientAccumulationSteps, 1);
+        return Math.max(batches / ((long) gradientAccumulationSteps * worldSize), 1);
     }
 
     /** Total optimizer steps (HF): max_steps if > 0, else {@code ceil(num_train_epochs · updatesPerEpoch)}. */
@@ -318,9 +319,10 @@ public record TrainingArguments(
         return new Builder().set("output_dir", outputDir);
     }
 
+    /** A builder holding these values (re-typed: {@link #toMap} writes integral step counts as integers). */
     public Builder toBuilder() {
         Builder b = new Builder();
-        b.values.putAll(toMap());
+        toMap().forEach((k, v) -> b.values.put(k, TrainingArgumentKeys.require(k).coerce(v)));
         return b;
     }
 

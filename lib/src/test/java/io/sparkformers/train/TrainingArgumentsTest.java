@@ -150,8 +150,9 @@ class TrainingArgumentsTest {
                 .gradientAccumulationSteps(2).numTrainEpochs(2.5).warmupRatio(0.1).build();
         // 1000 examples on 1 replica: ceil(1000 / 8) = 125 batches, // 2 = 62 updates per epoch
         assertEquals(62, a.numUpdateStepsPerEpoch(1000, 1));
-        // 3 replicas: ceil(1000 / 3) = 334 per replica, ceil(334 / 8) = 42 batches, // 2 = 21
-        assertEquals(21, a.numUpdateStepsPerEpoch(1000, 3));
+        // 3 replicas: 125 micro-batches of 8, a global step takes 2 × 3 of them: 20, as DataSharding cuts the epoch
+        assertEquals(20, a.numUpdateStepsPerEpoch(1000, 3));
+        assertEquals(new DataSharding(1000, 8, 6, false, 42, null).stepsPerEpoch(), a.numUpdateStepsPerEpoch(1000, 3));
         // ceil(2.5 · 62) = 155 steps, ceil(2.5) = 3 epochs, warm-up ceil(0.1 · 155) = 16
         TrainingPlan p = a.plan(1000, 1);
         assertEquals(155, p.maxSteps());
@@ -304,5 +305,12 @@ class TrainingArgumentsTest {
     void builderReadsReportToNoneAsHfDoes() {
         assertEquals(java.util.List.of(), TrainingArguments.builder("out").set("report_to", "none").build().reportTo());
         assertEquals(java.util.List.of("jsonl"), TrainingArguments.builder("out").set("report_to", "jsonl").build().reportTo());
+    }
+
+    @Test
+    void toBuilderRebuildsTheSameArgumentsWithIntegralStepCounts() {
+        TrainingArguments a = TrainingArguments.builder("out").saveSteps(500).loggingSteps(10).numTrainEpochs(2).build();
+        assertEquals(a, a.toBuilder().build());
+        assertEquals("other", a.toBuilder().set("output_dir", "other").build().outputDir());
     }
 }

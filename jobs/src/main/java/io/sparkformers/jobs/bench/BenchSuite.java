@@ -43,7 +43,9 @@ public final class BenchSuite {
         s.add(new Step("inference", quick ? List.of("inference", "--quick") : List.of("inference")));
         s.add(new Step("load", List.of("load")));
         s.add(new Step("training", List.of("training", "--steps", quick ? "60" : "600")));
-        if (withDistributed) s.add(new Step("training_distributed", List.of("training-distributed")));
+        if (withDistributed) {
+            s.add(new Step("training_distributed", List.of("training-distributed", "--dist-steps", quick ? "10" : "20")));
+        }
         s.add(new Step("allreduce", List.of("allreduce")));
         // one task slot against the one-thread bare loop: the ratio is Spark's overhead, not its parallelism
         s.add(new Step("inference_spark", List.of("--master", "local[1]"), quick
@@ -182,8 +184,14 @@ public final class BenchSuite {
                     tr.path("rssEndKb").asDouble() / 1024, tr.path("rssGrowthMib").asDouble()));
         }
         JsonNode td = r.path("training_distributed");
-        if (td.size() > 0 && !td.has("error")) {
-            sb.append("| training, 1 vs 2 executors | see JSON `training_distributed` | — | — |\n");
+        if (td.path("runs").size() == 2) {
+            JsonNode one = td.path("runs").get(0);
+            JsonNode two = td.path("runs").get(1);
+            sb.append(String.format(Locale.ROOT, "| data-parallel training, %d vs 1 workers (%s), communication %.0f%% of a "
+                            + "step | %.1f samples/s | %.1f samples/s | **%.2f×** |%n", two.path("workers").asInt(),
+                    td.path("master").asText(), 100 * two.path("commFraction").asDouble(),
+                    two.path("loopSamplesPerSecond").asDouble(), one.path("loopSamplesPerSecond").asDouble(),
+                    two.path("loopSamplesPerSecond").asDouble() / one.path("loopSamplesPerSecond").asDouble()));
         }
         JsonNode ar = r.path("allreduce");
         if (ar.has("busBandwidth")) {

@@ -54,6 +54,17 @@ public abstract class VisionModel extends PretrainedModel {
     /** Feature vectors per image, the input of the head: (B, D) (ViT: pooled or [CLS]; CNN: penultimate layer). */
     protected abstract NDArray features(ParameterStore ps, NDArray pixelValues, boolean training);
 
+    /**
+     * The head alone: features (B, D) → logits (B, num_labels), so that {@code forward(x) == head(features(x))}.
+     * Trainers call it to run a frozen base apart from the head (feature extraction).
+     */
+    public abstract NDArray head(ParameterStore ps, NDArray features, boolean training);
+
+    /** {@link #features} for callers outside the model: the base alone, (B, C, H, W) -> (B, D). */
+    public final NDArray forwardFeatures(ParameterStore ps, NDArray pixelValues, boolean training) {
+        return features(ps, pixelValues, training);
+    }
+
     /** Width D of {@link #features}. */
     public abstract long featureSize();
 

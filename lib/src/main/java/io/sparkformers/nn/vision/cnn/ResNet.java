@@ -63,7 +63,13 @@ public final class ResNet extends CnnModel {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(call(fc, ps, training, features(ps, inputs.head(), training)));   // (B, num_classes)
+        return new NDList(head(ps, features(ps, inputs.head(), training), training));   // (B, num_classes)
+    }
+
+    /** fc: (B, 8 · base_width · expansion) -> (B, num_classes). */
+    @Override
+    public NDArray head(ParameterStore ps, NDArray features, boolean training) {
+        return call(fc, ps, training, features);
     }
 
     /** The pooled output of layer4, the input of fc: (B, 8 · base_width · expansion). */

@@ -77,8 +77,13 @@ public final class Vgg extends CnnModel {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray h = features(ps, inputs.head(), training);                          // (B, hidden)
-        return new NDList(call(classifier.steps().get(6), ps, training, h));         // (B, num_classes)
+        return new NDList(head(ps, features(ps, inputs.head(), training), training));   // (B, num_classes)
+    }
+
+    /** classifier[6]: (B, hidden) -> (B, num_classes). */
+    @Override
+    public NDArray head(ParameterStore ps, NDArray features, boolean training) {
+        return call(classifier.steps().get(6), ps, training, features);
     }
 
     /** Output of classifier[5], the input of the last Linear: (B, classifier_hidden_size). */

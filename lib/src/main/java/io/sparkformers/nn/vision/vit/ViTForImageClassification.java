@@ -42,7 +42,13 @@ public final class ViTForImageClassification extends ViTPreTrainedModel {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(call(classifier, ps, training, features(ps, inputs.head(), training)));   // (B, num_labels)
+        return new NDList(head(ps, features(ps, inputs.head(), training), training));   // (B, num_labels)
+    }
+
+    /** classifier: (B, D) -> (B, num_labels). */
+    @Override
+    public NDArray head(ParameterStore ps, NDArray features, boolean training) {
+        return call(classifier, ps, training, features);
     }
 
     /** The [CLS] row of vit's last_hidden_state: (B, D). */

@@ -80,6 +80,13 @@ public final class ViTModel extends ViTPreTrainedModel {
         return pooler != null ? out.get(1) : out.head().get(new NDIndex(":, 0"));
     }
 
+    /** The bare encoder has no head: load the checkpoint with a classification head instead. */
+    @Override
+    public NDArray head(ParameterStore ps, NDArray features, boolean training) {
+        throw new UnsupportedOperationException("ViTModel has no classification head; load the checkpoint as "
+                + "ViTForImageClassification (VisionModels.fromPretrained(dir, true))");
+    }
+
     @Override
     public long featureSize() {
         return config.hiddenSize();

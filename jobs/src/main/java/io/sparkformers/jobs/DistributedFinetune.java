@@ -1,0 +1,107 @@
+package io.sparkformers.jobs;
+
+import io.sparkformers.spark.TextClassifier;
+import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
+import io.sparkformers.train.FinetuneConfig;
+import io.sparkformers.train.TextDataset;
+import io.sparkformers.train.TrainingArguments;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/** A finetune config turned into a {@link TextClassifier} and its input DataFrame (the {@code --workers N} path). */
+final class DistributedFinetune {
+    private DistributedFinetune() { }
+
+    static final StructType SCHEMA = new StructType().add("text", DataTypes.StringType, true)
+            .add("text_pair", DataTypes.StringType, true).add("label", DataTypes.StringType, true)
+            .add("is_eval", DataTypes.BooleanType, false);
+
+    /**
+     * The Estimator for a config: model, mode, labels, max_length and every training argument. A training argument
+     * the Estimator has no Param for must keep HF's default, else the config fails naming the key.
+     */
+    static TextClassifier classifier(FinetuneConfig c, Path model, int workers) {
+        if (!c.mode().unfreezePatterns().isEmpty() || c.mode().headLrMultiplier() != 1.0) {
+            throw new IllegalArgumentException("unfreeze_patterns and head_lr_multiplier are not supported with "
+                    + "--workers > 1: use unfreeze_last_layers, or --workers 1");
+        }
+        TextClassifier est = new TextClassifier().setModel(model.toString()).setNumWorkers(workers)
+                .setMode(c.mode().kind().configName()).setUnfreezeLastLayers(c.mode().unfreezeLastLayers())
+                .setMaxLength(c.data().maxLength()).setProblemType(problemType(c.labelKind()))
+                .setInputCol("text").setLabelCol("label").setValidationIndicatorCol("is_eval");
+        if (c.data().textPairCol() != null) est.setInputPairCol("text_pair");
+        if (c.labels() != null) est.setLabels(c.labels().toArray(new String[0]));
+        List<String> supported = new ArrayList<>();
+        for (var p : est.params()) supported.add(p.name());
+        Map<String, Object> defaults = TrainingArguments.builder("unused").build().toMap();
+        Map<String, Object> hf = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : c.training().toMap().entrySet()) {
+            String key = e.getKey();
+            Object v = e.getValue();
+            if (supported.contains(camel(key))) {
+                if (v != null) hf.put(key, v);
+            } else if (!ignorable(key, v, defaults.get(key), c)) {
+                throw new IllegalArgumentException("training." + key + " = " + v + " is not supported with --workers > 1"
+                        + " (the distributed trainer has no such Param): remove it or use --workers 1");
+            }
+        }
+        return est.setTrainingArguments(hf);
+    }
+
+    private static boolean ignorable(String key, Object v, Object dflt, FinetuneConfig c) {
+        if (Objects.equals(v, dflt) || (v instanceof Number a && dflt instanceof Number b
+                && a.doubleValue() == b.doubleValue())) {
+            return true;
+        }
+        return switch (key) {
+            case "report_to" -> true;                                  // the Estimator always writes log_history.jsonl
+            case "greater_is_better" -> c.training().metricForBestModel() == null
+                    || v.equals(!c.training().metricForBestModel().endsWith("loss"));
+            default -> false;
+        };
+    }
+
+    static String camel(String snake) {
+        StringBuilder b = new StringBuilder();
+        boolean up = false;
+        for (char ch : snake.toCharArray()) {
+            if (ch == '_') {
+                up = true;
+            } else {
+                b.append(up ? Character.toUpperCase(ch) : ch);
+                up = false;
+            }
+        }
+        return b.toString();
+    }
+
+    private static String problemType(LabelKind k) {
+        return switch (k) {
+            case MULTI_LABEL -> TextClassifier.MULTI_LABEL;
+            case REGRESSION -> TextClassifier.REGRESSION;
+            default -> TextClassifier.SINGLE_LABEL;
+        };
+    }
+
+    /** (text, text_pair, label, is_eval) rows, in {@code partitions} partitions. */
+    static Dataset<Row> frame(SparkSession spark, TextDataset train, TextDataset eval, int partitions) {
+        List<Row> rows = new ArrayList<>();
+        for (TextDataset.Row r : train.rows()) rows.add(RowFactory.create(r.text(), r.textPair(), r.label(), false));
+        if (eval != null) {
+            for (TextDataset.Row r : eval.rows()) rows.add(RowFactory.create(r.text(), r.textPair(), r.label(), true));
+        }
+        return spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(rows, partitions), SCHEMA);
+    }
+}

@@ -1,0 +1,510 @@
+package io.sparkformers.spark;
+
+import io.sparkformers.distributed.Collective;
+import io.sparkformers.distributed.CollectiveDataParallel;
+import io.sparkformers.distributed.CollectiveOptions;
+import io.sparkformers.distributed.Secrets;
+import io.sparkformers.nn.Task;
+import io.sparkformers.train.CheckpointManager;
+import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
+import io.sparkformers.train.DataSharding;
+import io.sparkformers.train.TextDataset;
+import io.sparkformers.train.Trainer;
+import io.sparkformers.train.TrainerCallback;
+import io.sparkformers.train.TrainerControl;
+import io.sparkformers.train.TrainerState;
+import io.sparkformers.train.TrainingArguments;
+import io.sparkformers.train.TrainingPlan;
+import io.sparkformers.train.TransferMode;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The data-parallel fit behind the training Estimators: one Spark barrier stage of {@code numWorkers} long-lived tasks,
+ * each a {@link Trainer} replica joined to the others by a {@link Collective} ring (PyTorch DDP semantics).
+ *
+ * <p><b>Data.</b> Training rows get a global index ({@code zipWithIndex}; the input must be deterministic, as for any
+ * Spark lineage that may be recomputed). The driver computes, from (n, seed, batch sizes, epochs) alone, the
+ * {@link DataSharding} order every replica will follow, and from it a bit mask per row of the ranks whose micro-batches
+ * read that row during the run (a {@code long} per row, broadcast). One shuffle keyed by rank sends each row only to
+ * those ranks: with one epoch every row travels to exactly one worker; with E epochs a row reaches up to
+ * {@code min(E, W)} workers, since the shuffle order changes per epoch (the trade-off against re-shuffling each epoch:
+ * one long-lived task per worker, and no stage boundary inside training). Evaluation rows go to rank
+ * {@code j mod W}; their metric states are merged exactly. A global step therefore reads the same global batch for any
+ * worker count.
+ *
+ * <p><b>Rendezvous and security.</b> Each task listens on its executor's address (127.0.0.1 under a {@code local}
+ * master) and publishes {@code host:port} through {@code BarrierTaskContext.allGather}. A fresh secret per fit
+ * ({@link Secrets#newJobSecret()}) authenticates every ring connection; it travels to the tasks inside Spark's task
+ * serialization, which {@code spark.authenticate} and {@code spark.network.crypto.enabled} protect when enabled.
+ *
+ * <p><b>Locks.</b> Replicas sharing a JVM (local mode) take turns on {@code TrainingLock} per micro-batch; every
+ * collective runs outside it. On clusters, run one training task per executor ({@code spark.task.cpus} = executor
+ * cores); a task that holds a Spark GPU trains on it ({@link Devices}).
+ *
+ * <p><b>Checkpoints and faults.</b> Rank 0 writes the Trainer's checkpoints into output_dir (a local folder directly;
+ * any other Hadoop file system through a local staging folder, each checkpoint uploaded under a temporary name and
+ * renamed). A barrier result stage is not retried by Spark after an executor loss, so the driver retries: on a failed
+ * job it logs {@code resuming from checkpoint-N} and reruns the stage from the latest complete checkpoint, up to
+ * {@code maxAttempts}; at most save_steps of work is lost. Replicas are compared every
+ * {@code checkConsistencyEverySteps} steps.
+ */
+final class DistributedTraining {
+    private static final Logger LOG = LoggerFactory.getLogger(DistributedTraining.class);
+
+    /** A local property read by the training task, for tests only: {@code "<rank>:<step>"} kills that rank's executor
+     * JVM (SIGKILL) when it begins the step after {@code step}, on the first attempt. */
+    static final String KILL_PROPERTY = "sparkformers.test.killRankAtStep";
+
+    private DistributedTraining() {}
+
+    /**
+     * Everything a fit needs, as plain serializable values (closures never capture a stage).
+     *
+     * @param args      HF training arguments by HF name (output_dir is the user's, any Hadoop path)
+     * @param model     the source checkpoint reference (folder, Hadoop URI, alias)
+     * @param labels    class names in id order (empty for regression)
+     * @param mode      transfer mode config name; {@code unfreezeLastLayers} for partial
+     */
+    record Spec(Map<String, Object> args, String model, Task task, LabelKind labelKind, List<String> labels,
+                String mode, int unfreezeLastLayers, int maxLength, int numWorkers, int maxAttempts,
+                int checkConsistencyEverySteps, String device) implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        TrainingArguments trainingArguments() {
+            return TrainingArguments.fromMap(args);
+        }
+
+        TransferMode transferMode() {
+            return switch (TransferMode.kindOf(mode)) {
+                case FINE_TUNE -> TransferMode.fineTune();
+                case FEATURE_EXTRACTION -> TransferMode.featureExtraction();
+                case PARTIAL -> TransferMode.partial(unfreezeLastLayers, List.of());
+            };
+        }
+    }
+
+    /**
+     * One labelled row on its way to a worker: {@code eval} rows are indexed separately. A class, not a record: rows
+     * and results travel through {@code spark.serializer}, and Kryo cannot build records.
+     */
+    static final class Example implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final boolean eval;
+        private final int index;
+        private final String text;
+        private final String pair;
+        private final String label;
+
+        Example(boolean eval, int index, String text, String pair, String label) {
+            this.eval = eval;
+            this.index = index;
+            this.text = text;
+            this.pair = pair;
+            this.label = label;
+        }
+
+        boolean eval() { return eval; }
+        int index() { return index; }
+        String text() { return text; }
+        String pair() { return pair; }
+        String label() { return label; }
+    }
+
+    /** What each worker reports back (a class for Kryo, as {@link Example}). */
+    static final class WorkerResult implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final int rank;
+        private final String host;
+        private final long pid;
+        private final long globalStep;
+        private final double seconds;
+        private final LinkedHashMap<String, Object> trainMetrics;
+        private final LinkedHashMap<String, Double> evalMetrics;
+        private final String resumedFrom;
+
+        WorkerResult(int rank, String host, long pid, long globalStep, double seconds,
+                     LinkedHashMap<String, Object> trainMetrics, LinkedHashMap<String, Double> evalMetrics,
+                     String resumedFrom) {
+            this.rank = rank;
+            this.host = host;
+            this.pid = pid;
+            this.globalStep = globalStep;
+            this.seconds = seconds;
+            this.trainMetrics = trainMetrics;
+            this.evalMetrics = evalMetrics;
+            this.resumedFrom = resumedFrom;
+        }
+
+        int rank() { return rank; }
+        String host() { return host; }
+        long pid() { return pid; }
+        long globalStep() { return globalStep; }
+        double seconds() { return seconds; }
+        LinkedHashMap<String, Object> trainMetrics() { return trainMetrics; }
+        LinkedHashMap<String, Double> evalMetrics() { return evalMetrics; }
+        String resumedFrom() { return resumedFrom; }
+    }
+
+    /**
+     * A finished fit.
+     *
+     * @param attempts          barrier jobs run (1 without failures)
+     * @param resumedFrom       the checkpoint each retry resumed from, in order
+     * @param secretFingerprint first 8 bytes of SHA-256 of this fit's job secret, hex (the secret itself stays hidden)
+     * @param workers           per-rank results of the successful attempt, by rank
+     */
+    record Summary(String outputDir, int attempts, List<String> resumedFrom, String secretFingerprint,
+                   Map<String, Object> trainMetrics, Map<String, Double> evalMetrics, List<WorkerResult> workers)
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /**
+     * Runs the fit.
+     *
+     * @param rows columns (text, pair, label, isEval): string, string or null, label as text, boolean
+     */
+    static Summary run(Dataset<Row> rows, Spec spec) throws IOException {
+        SparkContext sc = rows.sparkSession().sparkContext();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
+        TrainingArguments args = spec.trainingArguments();
+        int w = spec.numWorkers();
+        if (w > 64) throw new IllegalArgumentException("numWorkers must be <= 64 but was " + w);
+        OutputStore out = new OutputStore(args.outputDir());
+        boolean userResume = args.resumeFromCheckpoint() != null;
+        if (!userResume && !args.overwriteOutputDir() && out.existsNonEmpty()) {
+            throw new IllegalArgumentException("outputDir " + out.uri() + " already exists and is not empty: set "
+                    + "overwriteOutputDir true, or use another folder");
+        }
+
+        JavaPairRDD<Row, Long> train = rows.filter("NOT isEval").toJavaRDD().zipWithIndex();
+        JavaPairRDD<Row, Long> eval = rows.filter("isEval").toJavaRDD().zipWithIndex();
+        train.persist(StorageLevel.MEMORY_AND_DISK());
+        eval.persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            long n = train.count();
+            if (n == 0) throw new IllegalArgumentException("no training rows: the dataset is empty or every row is "
+                    + "marked by validationIndicatorCol");
+            if (n > Integer.MAX_VALUE) throw new IllegalArgumentException(n + " training rows exceed 2^31 - 1");
+            boolean needsEval = !"no".equals(args.evalStrategy()) || args.loadBestModelAtEnd();
+            boolean hasEval = eval.count() > 0;
+            if (needsEval && !hasEval) {
+                throw new IllegalArgumentException("evalStrategy '" + args.evalStrategy() + "' needs evaluation rows: "
+                        + "mark some with validationIndicatorCol, or set evalStrategy to 'no'");
+            }
+            Broadcast<long[]> masks = jsc.broadcast(workerMasks(args, (int) n, w));
+            JavaRDD<Example> shuffled = train.flatMapToPair(t -> {
+                long mask = masks.value()[t._2().intValue()];
+                List<Tuple2<Integer, Example>> o = new ArrayList<>(Long.bitCount(mask));
+                Example e = example(t._1(), false, t._2());
+                for (int r = 0; r < 64; r++) if ((mask & (1L << r)) != 0) o.add(new Tuple2<>(r, e));
+                return o.iterator();
+            }).union(hasEval ? eval.mapToPair(t -> new Tuple2<>((int) (t._2() % w), example(t._1(), true, t._2())))
+                    : jsc.<Tuple2<Integer, Example>>emptyRDD().mapToPair(t -> t))
+                    .partitionBy(new HashPartitioner(w)).values();
+            return attempts(sc, shuffled, spec, out, (int) n, hasEval, userResume ? args.resumeFromCheckpoint() : null);
+        } finally {
+            train.unpersist(false);
+            eval.unpersist(false);
+        }
+    }
+
+    private static Example example(Row r, boolean eval, long index) {
+        return new Example(eval, (int) index, r.getString(0), r.isNullAt(1) ? null : r.getString(1),
+                r.isNullAt(2) ? null : r.getString(2));
+    }
+
+    /** Bit r of mask[i]: rank r reads example i in some step of the run ({@link DataSharding}'s order). */
+    static long[] workerMasks(TrainingArguments args, int n, int w) {
+        TrainingPlan plan = args.plan(n, w);
+        DataSharding sharding = new DataSharding(n, args.perDeviceTrainBatchSize(),
+                args.gradientAccumulationSteps() * w, args.dataloaderDropLast(), args.effectiveDataSeed(), null);
+        long[] masks = new long[n];
+        long step = 0;
+        for (long epoch = 0; epoch < plan.numTrainEpochs() && step < plan.maxSteps(); epoch++) {
+            for (DataSharding.Step s : sharding.steps(epoch)) {
+                if (step++ >= plan.maxSteps()) break;
+                List<int[]> micro = s.microBatches();
+                for (int m = 0; m < micro.size(); m++) {
+                    for (int i : micro.get(m)) masks[i] |= 1L << (m % w);
+                }
+            }
+        }
+        return masks;
+    }
+
+    private static Summary attempts(SparkContext sc, JavaRDD<Example> data, Spec spec, OutputStore out, int n,
+            boolean hasEval, String userResume) throws IOException {
+        byte[] secret = Secrets.newJobSecret();
+        String fingerprint = fingerprint(secret);
+        boolean local = sc.master().startsWith("local[") || sc.master().equals("local");
+        String kill = sc.getLocalProperty(KILL_PROPERTY);
+        List<String> resumed = new ArrayList<>();
+        String resume = userResume;
+        if ("true".equalsIgnoreCase(userResume)) {
+            String latest = out.latestCheckpoint().orElseThrow(() -> new IllegalArgumentException(
+                    "resumeFromCheckpoint true but " + out + " holds no complete checkpoint-<step> folder: unset it "
+                            + "to start fresh"));
+            resume = out.uri() + "/" + latest;
+        }
+        Exception last = null;
+        for (int attempt = 1; attempt <= spec.maxAttempts(); attempt++) {
+            if (attempt > 1) {
+                String latest = out.latestCheckpoint().orElse(null);
+                resume = latest == null ? null : out.uri() + "/" + latest;
+                if (latest != null) {
+                    LOG.warn("distributed fit attempt {} of {}: resuming from {} ({})", attempt, spec.maxAttempts(),
+                            latest, resume);
+                    resumed.add(latest);
+                } else {
+                    LOG.warn("distributed fit attempt {} of {}: no complete checkpoint in {} yet, restarting from the "
+                            + "first step", attempt, spec.maxAttempts(), out);
+                }
+            }
+            TrainingTask task = new TrainingTask(spec, secret, n, hasEval, local, resume,
+                    attempt == 1 ? kill : null);
+            RDD<WorkerResult> barrier = data.rdd().barrier().mapPartitions(task, false,
+                    ClassTag$.MODULE$.apply(WorkerResult.class));
+            sc.setJobDescription("Sparkformers distributed fit: " + spec.numWorkers() + " workers, attempt " + attempt);
+            try {
+                Object collected = barrier.collect();
+                List<WorkerResult> results = new ArrayList<>();
+                for (Object o : (Object[]) collected) results.add((WorkerResult) o);
+                results.sort(Comparator.comparingInt(WorkerResult::rank));
+                WorkerResult main = results.get(0);
+                return new Summary(out.uri(), attempt, List.copyOf(resumed), fingerprint, main.trainMetrics(),
+                        main.evalMetrics(), List.copyOf(results));
+            } catch (Exception e) {                        // SparkException is checked, though Scala throws it
+                last = e;
+                if (String.valueOf(e.getMessage()).contains("java.lang.IllegalArgumentException")) {
+                    throw new IllegalArgumentException("distributed fit: " + firstLine(e.getMessage()), e);
+                }
+                LOG.warn("distributed fit attempt {} of {} failed: {}", attempt, spec.maxAttempts(),
+                        firstLine(e.getMessage()));
+            } finally {
+                sc.setJobDescription(null);
+            }
+        }
+        throw new IllegalStateException("the distributed fit failed " + spec.maxAttempts() + " times (maxAttempts); "
+                + "the last failure: " + firstLine(last.getMessage()) + ". Checkpoints so far are in " + out
+                + "; fix the cause and fit again with resumeFromCheckpoint true", last);
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    static String fingerprint(byte[] secret) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(secret);
+            return HexFormat.of().formatHex(d, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The barrier task: one Trainer replica per partition (rank = partition id). */
+    static final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Example>,
+            scala.collection.Iterator<WorkerResult>> implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        private final Spec spec;
+        private final byte[] secret;
+        private final int numExamples;
+        private final boolean hasEval;
+        private final boolean localMaster;
+        private final String resume;
+        private final String kill;
+
+        TrainingTask(Spec spec, byte[] secret, int numExamples, boolean hasEval, boolean localMaster, String resume,
+                     String kill) {
+            this.spec = spec;
+            this.secret = secret;
+            this.numExamples = numExamples;
+            this.hasEval = hasEval;
+            this.localMaster = localMaster;
+            this.resume = resume;
+            this.kill = kill;
+        }
+
+        @Override
+        public scala.collection.Iterator<WorkerResult> apply(scala.collection.Iterator<Example> rows) {
+            try {
+                return scala.jdk.javaapi.CollectionConverters.asScala(List.of(train(rows)).iterator());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        private WorkerResult train(scala.collection.Iterator<Example> it) throws IOException {
+            BarrierTaskContext ctx = BarrierTaskContext.get();
+            int rank = ctx.partitionId();
+            int w = spec.numWorkers();
+            List<Example> trainRows = new ArrayList<>();
+            List<Example> evalRows = new ArrayList<>();
+            while (it.hasNext()) {
+                Example e = it.next();
+                (e.eval() ? evalRows : trainRows).add(e);
+            }
+            trainRows.sort(Comparator.comparingInt(Example::index));
+            evalRows.sort(Comparator.comparingInt(Example::index));
+
+            String host = localMaster ? "127.0.0.1" : hostOf(ctx.getTaskInfos()[rank].address());
+            java.nio.file.Path scratch = Files.createTempDirectory("sparkformers-train-r" + rank + "-");
+            try (Collective.Listener listener = Collective.listen(InetAddress.getByName(host),
+                    CollectiveOptions.defaults())) {
+                InetSocketAddress mine = listener.address();
+                String[] all = ctx.allGather(mine.getHostString() + ":" + mine.getPort());
+                List<InetSocketAddress> peers = new ArrayList<>();
+                for (String a : all) {
+                    int c = a.lastIndexOf(':');
+                    peers.add(new InetSocketAddress(a.substring(0, c), Integer.parseInt(a.substring(c + 1))));
+                }
+                try (Collective collective = listener.join(rank, w, peers, secret);
+                     CollectiveDataParallel dp = new CollectiveDataParallel(collective)) {
+                    return run(ctx, rank, host, dp, trainRows, evalRows, scratch);
+                }
+            } finally {
+                ModelRefs.deleteTree(scratch);
+            }
+        }
+
+        private WorkerResult run(BarrierTaskContext ctx, int rank, String host, CollectiveDataParallel dp,
+                List<Example> trainRows, List<Example> evalRows, java.nio.file.Path scratch) throws IOException {
+            Map<String, Object> a = new LinkedHashMap<>(spec.args());
+            OutputStore store = new OutputStore((String) a.get("output_dir"));
+            boolean direct = rank == 0 && store.isLocal();
+            java.nio.file.Path outDir = direct ? store.localPath() : scratch.resolve("output");
+            String resumePath = null;
+            if (resume != null) {
+                OutputStore from = new OutputStore(resume.substring(0, resume.lastIndexOf('/')));
+                String name = resume.substring(resume.lastIndexOf('/') + 1);
+                if (from.isLocal()) {
+                    resumePath = from.localPath().resolve(name).toString();
+                } else {
+                    Files.createDirectories(outDir);
+                    from.download(name, outDir.resolve(name));
+                    resumePath = outDir.resolve(name).toString();
+                }
+            }
+            a.put("output_dir", outDir.toString());
+            a.put("overwrite_output_dir", true);
+            a.put("resume_from_checkpoint", resumePath);
+            TrainingArguments args = TrainingArguments.fromMap(a);
+
+            Trainer.Builder b = Trainer.builder(args, ModelRefs.localFolder(spec.model())).task(spec.task())
+                    .labelKind(spec.labelKind()).mode(spec.transferMode()).maxLength(spec.maxLength())
+                    .device(Devices.forTask(ctx, spec.device())).dataParallel(dp)
+                    .checkConsistencyEverySteps(spec.checkConsistencyEverySteps());
+            if (spec.labelKind() != LabelKind.REGRESSION) b.labels(spec.labels());
+            if (rank == 0 && !direct) b.callback(new Uploader(store, outDir));
+            if (kill != null && Integer.parseInt(kill.split(":")[0]) == rank) {
+                b.callback(new KillAfter(Long.parseLong(kill.split(":")[1])));
+            }
+            List<TextDataset.Row> rows = new ArrayList<>(trainRows.size());
+            int[] idx = new int[trainRows.size()];
+            for (int k = 0; k < idx.length; k++) {
+                Example e = trainRows.get(k);
+                rows.add(new TextDataset.Row(Integer.toString(e.index()), e.text(), e.pair(), e.label()));
+                idx[k] = e.index();
+            }
+            TextDataset evalSet = null;
+            if (hasEval) {                                   // the same on every rank: some may hold no eval row
+                List<TextDataset.Row> er = new ArrayList<>(evalRows.size());
+                for (Example e : evalRows) {
+                    er.add(new TextDataset.Row("eval " + e.index(), e.text(), e.pair(), e.label()));
+                }
+                evalSet = new TextDataset("evaluation rows of rank " + rank, er);
+            }
+            long t0 = System.nanoTime();
+            Trainer.TrainOutput o = b.build().train(new Trainer.Shard(
+                    new TextDataset("training rows of rank " + rank + " (" + idx.length + " of " + numExamples + ")",
+                            rows), idx, numExamples), evalSet);
+            if (rank == 0 && !direct) uploadFinal(store, outDir);
+            return new WorkerResult(rank, host, ProcessHandle.current().pid(), o.globalStep(),
+                    (System.nanoTime() - t0) / 1e9, new LinkedHashMap<>(o.trainMetrics()),
+                    new LinkedHashMap<>(o.evalMetrics()), resumePath);
+        }
+
+        private static String hostOf(String address) {
+            int c = address.lastIndexOf(':');
+            return c > 0 && address.indexOf(':') == c ? address.substring(0, c) : address;
+        }
+
+        /** Uploads the top-level files of the staging folder (the final model and reports). */
+        private static void uploadFinal(OutputStore store, java.nio.file.Path outDir) throws IOException {
+            try (var files = Files.list(outDir)) {
+                for (java.nio.file.Path f : files.toList()) {
+                    if (Files.isRegularFile(f)) store.upload(f, f.getFileName().toString());
+                }
+            }
+        }
+    }
+
+    /** Rank 0, remote output_dir: uploads each checkpoint as it is saved and mirrors the rotation. */
+    private record Uploader(OutputStore store, java.nio.file.Path outDir) implements TrainerCallback {
+        @Override
+        public void onSave(TrainingArguments args, TrainerState state, TrainerControl control) {
+            try {
+                String name = CheckpointManager.folderName(state.globalStep);
+                store.upload(outDir.resolve(name), name);
+                List<String> keep = new ArrayList<>();
+                for (java.nio.file.Path p : new CheckpointManager(outDir).checkpoints()) {
+                    keep.add(p.getFileName().toString());
+                }
+                store.deleteCheckpointsExcept(keep);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("rank 0: cannot copy checkpoint-" + state.globalStep + " to "
+                        + store + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Test hook: SIGKILLs this JVM when step {@code after + 1} begins (so rank 0 has saved checkpoint-after). */
+    private record KillAfter(long after) implements TrainerCallback {
+        @Override
+        public void onStepBegin(TrainingArguments args, TrainerState state, TrainerControl control) {
+            if (state.globalStep == after + 1) {
+                long pid = ProcessHandle.current().pid();
+                LOG.warn("test hook {}: killing executor JVM {} at step {}", KILL_PROPERTY, pid, state.globalStep);
+                try {
+                    new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor();
+                } catch (IOException | InterruptedException e) {
+                    Runtime.getRuntime().halt(137);
+                }
+                Runtime.getRuntime().halt(137);
+            }
+        }
+    }
+}

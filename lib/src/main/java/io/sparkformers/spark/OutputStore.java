@@ -1,0 +1,109 @@
+package io.sparkformers.spark;
+
+import io.sparkformers.train.CheckpointManager;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A training output_dir on any Hadoop file system, as Spark resolves save paths (a path without a scheme is on
+ * {@code fs.defaultFS}). On the local file system the Trainer writes it directly; elsewhere rank 0 writes a local
+ * staging folder and this class copies each checkpoint up under a temporary name and renames it, so a
+ * {@code checkpoint-<step>} folder is complete whenever it is visible; final files likewise.
+ */
+final class OutputStore {
+    private static final Pattern CHECKPOINT = Pattern.compile("^" + CheckpointManager.PREFIX + "-(\\d+)$");
+
+    private final String dir;
+    private final Path root;
+    private final FileSystem fs;
+
+    OutputStore(String dir) throws IOException {
+        this.dir = dir;
+        this.root = new Path(dir);
+        this.fs = root.getFileSystem(new Configuration());
+    }
+
+    /** Whether the folder is on this machine's file system (the Trainer then writes it in place). */
+    boolean isLocal() {
+        return fs instanceof LocalFileSystem || "file".equals(fs.getUri().getScheme());
+    }
+
+    /** The local folder of a local store. */
+    java.nio.file.Path localPath() {
+        URI u = fs.makeQualified(root).toUri();
+        return java.nio.file.Path.of(u);
+    }
+
+    String uri() {
+        return fs.makeQualified(root).toString();
+    }
+
+    boolean existsNonEmpty() throws IOException {
+        return fs.exists(root) && fs.getFileStatus(root).isDirectory() && fs.listStatus(root).length > 0;
+    }
+
+    /** The complete checkpoint with the largest step ({@code tmp-checkpoint-*} folders are ignored). */
+    Optional<String> latestCheckpoint() throws IOException {
+        if (!fs.exists(root)) return Optional.empty();
+        long best = -1;
+        String name = null;
+        for (FileStatus s : fs.listStatus(root)) {
+            Matcher m = CHECKPOINT.matcher(s.getPath().getName());
+            if (s.isDirectory() && m.matches() && Long.parseLong(m.group(1)) > best
+                    && fs.exists(new Path(s.getPath(), CheckpointManager.TRAINER_STATE_NAME))) {
+                best = Long.parseLong(m.group(1));
+                name = s.getPath().getName();
+            }
+        }
+        return Optional.ofNullable(name);
+    }
+
+    /** Copies {@code local} to {@code <dir>/<name>} through {@code <dir>/tmp-<name>} and a rename. */
+    void upload(java.nio.file.Path local, String name) throws IOException {
+        fs.mkdirs(root);
+        Path tmp = new Path(root, "tmp-" + name);
+        Path target = new Path(root, name);
+        if (fs.exists(tmp)) fs.delete(tmp, true);
+        FileSystem localFs = FileSystem.getLocal(new Configuration());
+        FileUtil.copy(localFs, new Path(local.toUri()), fs, tmp, false, fs.getConf());
+        if (fs.exists(target)) fs.delete(target, true);
+        if (!fs.rename(tmp, target)) throw new IOException("cannot rename " + tmp + " to " + target);
+    }
+
+    /** Deletes the {@code checkpoint-*} folders not named in {@code keep} (rotation done on the staging folder). */
+    List<String> deleteCheckpointsExcept(List<String> keep) throws IOException {
+        List<String> deleted = new ArrayList<>();
+        if (!fs.exists(root)) return deleted;
+        for (FileStatus s : fs.listStatus(root)) {
+            String n = s.getPath().getName();
+            if (s.isDirectory() && CHECKPOINT.matcher(n).matches() && !keep.contains(n)) {
+                fs.delete(s.getPath(), true);
+                deleted.add(n);
+            }
+        }
+        return deleted;
+    }
+
+    /** Copies {@code <dir>/<name>} into the local folder {@code target} (which must not exist). */
+    void download(String name, java.nio.file.Path target) throws IOException {
+        FileSystem localFs = FileSystem.getLocal(new Configuration());
+        FileUtil.copy(fs, new Path(root, name), localFs, new Path(target.toUri()), false, fs.getConf());
+    }
+
+    @Override
+    public String toString() {
+        return dir;
+    }
+}
