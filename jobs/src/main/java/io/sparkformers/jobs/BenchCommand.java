@@ -75,7 +75,7 @@ public final class BenchCommand implements Callable<Integer> {
             + "Runtime back to back (median reported; default ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--quick", description = "suite, inference: fewer rounds, steps and rows and no shape over 800 "
+    @Option(names = "--quick", description = "suite, inference: fewer rounds, steps and rows and no shape over 100 "
             + "GFLOP per forward (about 10 minutes on 2 cores).")
     boolean quick;
 
@@ -127,7 +127,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (name.equals("inference")) {
             int warmup = quick ? 1 : 2;
             int rounds = quick ? 3 : iterations;
-            double maxGflop = quick ? 800 : Double.MAX_VALUE;
+            double maxGflop = quick ? 100 : Double.MAX_VALUE;
             report.put("iterations", rounds);
             ArrayNode rows = report.putArray("rows");
             for (String model : List.of("all-MiniLM-L6-v2", "bge-small-en-v1.5", "bert-base-uncased")) {

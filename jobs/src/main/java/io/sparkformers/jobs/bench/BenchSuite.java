@@ -68,13 +68,13 @@ public final class BenchSuite {
             cmd.add("--json");
             System.err.println("bench suite: " + String.join(" ", cmd.subList(1, cmd.size())));
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            String json = null;
+            String stdout;
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    if (line.startsWith("{")) json = line;
-                }
+                stdout = "\n" + String.join("\n", r.lines().toList());
             }
             int rc = p.waitFor();
+            int start = stdout.indexOf("\n{");                 // the report, one line or pretty-printed, ends stdout
+            String json = start < 0 ? null : stdout.substring(start + 1);
             ObjectNode out = json == null ? Json.MAPPER.createObjectNode() : (ObjectNode) Json.MAPPER.readTree(json);
             if (rc != 0 || json == null) out.put("error", "exit code " + rc + (json == null ? ", no JSON" : ""));
             out.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
