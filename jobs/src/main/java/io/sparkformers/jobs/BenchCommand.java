@@ -79,6 +79,16 @@ public final class BenchCommand implements Callable<Integer> {
             + "GFLOP per forward (about 10 minutes on 2 cores).")
     boolean quick;
 
+    @Option(names = "--models", split = ",", description = "inference: aliases (default: all-MiniLM-L6-v2,"
+            + "bge-small-en-v1.5,bert-base-uncased; ONNX Runtime runs for the ONNX-jar ones).")
+    List<String> gridModels = List.of("all-MiniLM-L6-v2", "bge-small-en-v1.5", "bert-base-uncased");
+
+    @Option(names = "--batches", split = ",", description = "inference: batch sizes (default 1,8,32).")
+    int[] gridBatches = {1, 8, 32};
+
+    @Option(names = "--seqs", split = ",", description = "inference: sequence lengths (default 32,128,512).")
+    int[] gridSeqs = {32, 128, 512};
+
     @Option(names = "--out", description = "suite: also write the JSON report to this file.")
     Path out;
 
@@ -130,9 +140,9 @@ public final class BenchCommand implements Callable<Integer> {
             double maxGflop = quick ? 100 : Double.MAX_VALUE;
             report.put("iterations", rounds);
             ArrayNode rows = report.putArray("rows");
-            for (String model : List.of("all-MiniLM-L6-v2", "bge-small-en-v1.5", "bert-base-uncased")) {
-                for (InferenceGrid.Row r : InferenceGrid.run(model, new int[] {1, 8, 32}, new int[] {32, 128, 512},
-                        threads, warmup, rounds, maxGflop)) {
+            for (String model : gridModels) {
+                for (InferenceGrid.Row r : InferenceGrid.run(model, gridBatches, gridSeqs, threads, warmup, rounds,
+                        maxGflop)) {
                     ObjectNode row = Json.MAPPER.valueToTree(r);
                     row.put("oursGflops", r.oursGflops()).put("fractionOfPeak", r.fractionOfPeak())
                             .put("oursTokensPerSecond", r.oursTokensPerSecond())
