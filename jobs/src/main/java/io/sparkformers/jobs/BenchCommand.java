@@ -3,7 +3,10 @@ package io.sparkformers.jobs;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
+import io.sparkformers.distributed.AllReduceBenchmark;
+import io.sparkformers.jobs.bench.BenchSuite;
 import io.sparkformers.jobs.bench.ExecutorMemoryBenchmark;
+import io.sparkformers.jobs.bench.InferenceGrid;
 import io.sparkformers.jobs.bench.DistributedTrainingBenchmark;
 import io.sparkformers.jobs.bench.ForwardBenchmark;
 import io.sparkformers.jobs.bench.LoadBenchmark;
@@ -16,6 +19,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -26,17 +31,23 @@ import java.util.concurrent.Callable;
  * {@code inference-spark} (sentence embeddings through Spark vs the bare in-process loop, and ONNX Runtime on the
  * same rows and batches, padding efficiency, executor peak RSS with 1 vs 2 task slots; named explicitly, not part of
  * {@code all}, as it starts Spark), {@code training-distributed} (data-parallel fine-tuning
- * samples/s with 1 vs N workers on the session's cluster, per-step compute/communication split; named explicitly).
+ * samples/s with 1 vs N workers on the session's cluster, per-step compute/communication split; named explicitly),
+ * {@code inference} (the encoder grid: MiniLM, bge-small and bert-base-uncased at batch {1, 8, 32} × seq
+ * {32, 128, 512}, vs ONNX Runtime and the GEMM peak), {@code allreduce} (2-rank ring vs loopback TCP) and
+ * {@code suite}: all of them, each in its own JVM, printed as the README's Markdown tables (and JSON).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run benchmarks; every figure is a ratio to a peer measured in the same run.")
 public final class BenchCommand implements Callable<Integer> {
-    static final List<String> NAMES = List.of("load", "forward", "training", "inference-spark", "training-distributed");
+    static final List<String> NAMES = List.of("load", "forward", "training", "inference-spark", "training-distributed",
+            "inference", "allreduce", "suite");
 
     @Mixin
     CommonOptions common;
 
-    @Parameters(paramLabel = "NAME", defaultValue = "all", description = "One of: load, forward, training, all (those three), inference-spark.")
+    @Parameters(paramLabel = "NAME", defaultValue = "all", description = "One of: load, forward, training, all (those three), inference-spark, training-distributed, "
+            + "inference, allreduce, "
+            + "suite (everything, one JVM each).")
     String name;
 
     @Option(names = "--threads", description = "Intra-op threads for both engines (default: all cores).")
@@ -60,12 +71,35 @@ public final class BenchCommand implements Callable<Integer> {
             + "${DEFAULT-VALUE}).")
     int rssRows;
 
+    @Option(names = "--rounds", defaultValue = "3", description = "inference-spark: rounds of Spark, bare loop and ONNX "
+            + "Runtime back to back (median reported; default ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--quick", description = "suite, inference: fewer rounds, steps and rows and no shape over 100 "
+            + "GFLOP per forward (about 10 minutes on 2 cores).")
+    boolean quick;
+
+    @Option(names = "--models", split = ",", description = "inference: aliases (default: all-MiniLM-L6-v2,"
+            + "bge-small-en-v1.5,bert-base-uncased; ONNX Runtime runs for the ONNX-jar ones).")
+    List<String> gridModels = List.of("all-MiniLM-L6-v2", "bge-small-en-v1.5", "bert-base-uncased");
+
+    @Option(names = "--batches", split = ",", description = "inference: batch sizes (default 1,8,32).")
+    int[] gridBatches = {1, 8, 32};
+
+    @Option(names = "--seqs", split = ",", description = "inference: sequence lengths (default 32,128,512).")
+    int[] gridSeqs = {32, 128, 512};
+
+    @Option(names = "--out", description = "suite: also write the JSON report to this file.")
+    Path out;
+
     @Override
     public Integer call() throws Exception {
         if (!name.equals("all") && !NAMES.contains(name)) {
             throw new IllegalArgumentException("unknown benchmark '" + name + "' (names: " + String.join(", ", NAMES) + ", all)");
         }
         if (name.equals("inference-spark")) return inferenceSpark();
+        if (name.equals("suite")) return suite();
+        if (name.equals("allreduce")) return allReduce();
         if (name.equals("training-distributed")) return trainingDistributed();
         // process-wide and read once when the engine starts: set before any DJL use
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
@@ -86,7 +120,11 @@ public final class BenchCommand implements Callable<Integer> {
                 System.out.printf("%-18s %5s %5s %8s %10s %10s %12s %8s%n", "model", "batch", "seq", "threads",
                         "ours ms", "ORT ms", "ours tok/s", "ratio");
             }
-            ForwardBenchmark.Result r = ForwardBenchmark.run("all-MiniLM-L6-v2", 32, 128, threads, 3, iterations);
+            // interleaved rounds (see InferenceGrid): on a shared machine the ratio then compares like with like
+            InferenceGrid.Row g = InferenceGrid.run("all-MiniLM-L6-v2", new int[] {32}, new int[] {128}, threads, 3,
+                    iterations, Double.MAX_VALUE).get(0);
+            ForwardBenchmark.Result r = new ForwardBenchmark.Result(g.model(), g.batch(), g.seqLength(), threads,
+                    g.oursMs(), g.onnxMs());
             ObjectNode row = Json.MAPPER.valueToTree(r);
             row.put("oursSequencesPerSecond", r.oursSequencesPerSecond()).put("onnxSequencesPerSecond", r.onnxSequencesPerSecond())
                     .put("oursTokensPerSecond", r.oursTokensPerSecond()).put("ratioToOnnxRuntime", r.ratioToOnnxRuntime());
@@ -94,6 +132,30 @@ public final class BenchCommand implements Callable<Integer> {
             if (!common.json) {
                 System.out.printf("%-18s %5d %5d %8d %10.1f %10.1f %12.0f %7.2fx%n", r.model(), r.batch(), r.seqLength(),
                         r.threads(), r.oursMsPerBatch(), r.onnxMsPerBatch(), r.oursTokensPerSecond(), r.ratioToOnnxRuntime());
+            }
+        }
+        if (name.equals("inference")) {
+            int warmup = quick ? 1 : 2;
+            int rounds = quick ? 3 : iterations;
+            double maxGflop = quick ? 100 : Double.MAX_VALUE;
+            report.put("iterations", rounds);
+            ArrayNode rows = report.putArray("rows");
+            for (String model : gridModels) {
+                for (InferenceGrid.Row r : InferenceGrid.run(model, gridBatches, gridSeqs, threads, warmup, rounds,
+                        maxGflop)) {
+                    ObjectNode row = Json.MAPPER.valueToTree(r);
+                    row.put("oursGflops", r.oursGflops()).put("fractionOfPeak", r.fractionOfPeak())
+                            .put("oursTokensPerSecond", r.oursTokensPerSecond())
+                            .put("oursSequencesPerSecond", r.oursSequencesPerSecond())
+                            .put("ratioToOnnxRuntime", r.ratioToOnnxRuntime());
+                    rows.add(row);
+                    if (!common.json) {
+                        System.out.printf("%-18s %3d x %3d  ours %9.1f ms  ORT %9.1f ms  ours/ORT speed %5.2fx  %6.0f GFLOP/s"
+                                + " (%3.0f%% of GEMM %4.0f)%n", r.model(), r.batch(), r.seqLength(), r.oursMs(),
+                                r.onnxMs(), r.ratioToOnnxRuntime(), r.oursGflops(), 100 * r.fractionOfPeak(),
+                                r.gemmGflops());
+                    }
+                }
             }
         }
         if (name.equals("all") || name.equals("training")) {
@@ -117,6 +179,24 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Every benchmark in its own JVM, then the Markdown tables (or the JSON with --json). */
+    private int suite() throws Exception {
+        ObjectNode report = BenchSuite.run(BenchSuite.steps(quick, NAMES.contains("training-distributed")));
+        String json = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(report);
+        if (out != null) Files.writeString(out, json);
+        System.out.println(common.json ? json : BenchSuite.markdown(report));
+        return 0;
+    }
+
+    /** A 2-rank ring all-reduce of 16 MB against one loopback socket pair streaming the same bytes. */
+    private int allReduce() throws Exception {
+        AllReduceBenchmark.Result r = AllReduceBenchmark.run(2, 4_000_000L, quick ? 3 : 5);
+        ObjectNode o = Json.MAPPER.valueToTree(r);
+        System.out.println(common.json ? o.toString() : String.format("all-reduce %d ranks, %d bytes: bus bandwidth "
+                + "%.0f MB/s, loopback TCP %.0f MB/s, ratio %.2f", r.ranks(), r.bytes(), r.busBandwidth() / 1e6,
+                r.loopbackBandwidth() / 1e6, r.busOverLoopback()));
+        return 0;
+    }
     @Option(names = "--workers", defaultValue = "2",
             description = "training-distributed: workers of the data-parallel run compared with 1 (default ${DEFAULT-VALUE}).")
     int workers;
@@ -165,18 +245,21 @@ public final class BenchCommand implements Callable<Integer> {
         double onnxSeconds;
         int ortThreads;
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers bench inference-spark")) {
-            r = InferenceBenchmark.run(s.spark(), "all-MiniLM-L6-v2", rows, maxLength, maxTokens, batch);
-            ortThreads = r.torchThreads().equals("default") ? Runtime.getRuntime().availableProcessors()
-                    : Integer.parseInt(r.torchThreads());
-            onnxSeconds = OnnxEmbeddingLoop.seconds("all-MiniLM-L6-v2", InferenceBenchmark.texts(rows, 17), maxLength,
-                    1024, maxTokens, batch, ortThreads);
+            // the executor (this JVM in local mode) sizes PyTorch's pool from spark.task.cpus: ORT gets the same
+            int taskCpus = s.spark().sparkContext().getConf().getInt("spark.task.cpus", 1);
+            ortThreads = Integer.parseInt(System.getProperty("ai.djl.pytorch.num_threads", Integer.toString(taskCpus)));
+            InferenceBenchmark.Rounds rr = InferenceBenchmark.run(s.spark(), "all-MiniLM-L6-v2", rows, maxLength,
+                    maxTokens, batch, rounds, () -> OnnxEmbeddingLoop.seconds("all-MiniLM-L6-v2",
+                            InferenceBenchmark.texts(rows, 17), maxLength, 1024, maxTokens, batch, ortThreads));
+            r = rr.result();
+            onnxSeconds = rr.peerSeconds();
         }
         List<ExecutorMemoryBenchmark.Case> rss = rssRows <= 0 ? List.of()
                 : ExecutorMemoryBenchmark.run("all-MiniLM-L6-v2", rssRows, maxLength, maxTokens, batch, 1, 2);
         if (common.json) {
             ObjectNode o = Json.MAPPER.createObjectNode().put("benchmark", "inference-spark")
                     .put("rows", r.rows()).put("master", r.master()).put("torch_threads", r.torchThreads())
-                    .put("onnx_threads", ortThreads)
+                    .put("onnx_threads", ortThreads).put("rounds", rounds)
                     .put("spark_seconds", r.sparkSeconds()).put("bare_seconds", r.bareSeconds())
                     .put("onnx_seconds", onnxSeconds)
                     .put("spark_over_bare", r.ratio()).put("spark_over_onnx", r.sparkSeconds() / onnxSeconds)

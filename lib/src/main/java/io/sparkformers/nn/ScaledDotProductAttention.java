@@ -22,12 +22,26 @@ public final class ScaledDotProductAttention {
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, int numHeads,
                                  UnaryOperator<NDArray> dropout) {
+        long hs = q.getShape().get(2) / numHeads;
+        return attendScaled(q.mul(scale(hs)), k, v, mask, numHeads, dropout);
+    }
+
+    /** 1/sqrt(hs), the factor the queries are scaled by. */
+    public static float scale(long headSize) {
+        return (float) (1.0 / Math.sqrt(headSize));
+    }
+
+    /**
+     * {@link #attend} with the queries already scaled by {@link #scale} (a fused projection folds the factor into
+     * its weights). q, k and v may be strided views, such as the three thirds of one (B, T, 3D) projection.
+     */
+    public static NDArray attendScaled(NDArray q, NDArray k, NDArray v, NDArray mask, int numHeads,
+                                       UnaryOperator<NDArray> dropout) {
         long b = q.getShape().get(0);
         long t = q.getShape().get(1);
         long d = q.getShape().get(2);
         long hs = d / numHeads;
-        NDArray qh = q.mul((float) (1.0 / Math.sqrt(hs)))
-                .reshape(b, t, numHeads, hs).transpose(0, 2, 1, 3);         // (B, T, D) -> (B, nh, T, hs)
+        NDArray qh = q.reshape(b, t, numHeads, hs).transpose(0, 2, 1, 3);  // (B, T, D) -> (B, nh, T, hs)
         NDArray kt = k.reshape(b, t, numHeads, hs).transpose(0, 2, 3, 1);   // (B, T, D) -> (B, nh, hs, T)
         NDArray vh = v.reshape(b, t, numHeads, hs).transpose(0, 2, 1, 3);   // (B, T, D) -> (B, nh, T, hs)
         NDArray scores = qh.matMul(kt);                                     // (B, nh, T, T)

@@ -95,6 +95,7 @@ public final class StateDict {
         try (NoGrad g = NoGrad.enter()) {                  // in-place writes into leaves that require grad
             toCopy.forEach((p, t) -> copyInto(p.getArray(), t));
         }
+        DerivedWeights.changed(model);
         return report;
     }
 

@@ -65,6 +65,20 @@ public final class InferenceBenchmark {
 
     public static Result run(SparkSession spark, String model, int n, int maxLength, int maxTokensPerBatch, int batchSize)
             throws Exception {
+        return run(spark, model, n, maxLength, maxTokensPerBatch, batchSize, 1, null).result();
+    }
+
+    /**
+     * {@link #run} over {@code rounds} rounds, each timing the Spark job, the bare loop and {@code peer} (seconds for
+     * the same rows, e.g. ONNX Runtime; may be null) back to back, so that on a shared machine all paths see the same
+     * load; medians of each.
+     *
+     * @param peerSeconds median of the peer (NaN without one)
+     */
+    public record Rounds(Result result, double peerSeconds) {}
+
+    public static Rounds run(SparkSession spark, String model, int n, int maxLength, int maxTokensPerBatch,
+                             int batchSize, int rounds, java.util.concurrent.Callable<Double> peer) throws Exception {
         List<String> texts = texts(n, 17);
         StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType);
         List<Row> rows = new ArrayList<>(n);
@@ -76,12 +90,10 @@ public final class InferenceBenchmark {
                 .setMaxTokensPerBatch(maxTokensPerBatch).setBatchSize(batchSize);
         embedder.transform(df.limit(4)).write().format("noop").mode("overwrite").save();     // warm-up: load the model
 
-        long t0 = System.nanoTime();
-        embedder.transform(df).write().format("noop").mode("overwrite").save();
-        double sparkSeconds = (System.nanoTime() - t0) / 1e9;
-
         Path dir = ModelRefs.localFolder(model);
-        double bareSeconds;
+        double[] sparkSeconds = new double[rounds];
+        double[] bareSeconds = new double[rounds];
+        double[] peerSeconds = new double[rounds];
         double[] efficiency = new double[2];
         try (HfModel m = HfModel.fromPretrained(HfCheckpoint.open(dir), Task.SENTENCE_EMBEDDING, Device.cpu());
              TextTokenizer tok = m.tokenizer(maxLength)) {
@@ -91,22 +103,39 @@ public final class InferenceBenchmark {
                 b.run(texts.iterator(), t -> encode(tok, t), batch -> new Object[batch.size()]).forEachRemaining(x -> { });
                 efficiency[sorted] = b.stats().paddingEfficiency();
             }
-            t0 = System.nanoTime();
-            TokenBudgetBatcher b = new TokenBudgetBatcher(1024, maxTokensPerBatch, batchSize, true, tok.padTokenId());
-            b.run(texts.iterator(), t -> encode(tok, t), batch -> {
-                try (NDManager scope = m.manager().newSubManager()) {
-                    float[] flat = m.predict(ModelStage.inputs(scope, batch)).head().toFloatArray();   // (B, H)
-                    int h = flat.length / batch.size();
-                    Object[] out = new Object[batch.size()];
-                    for (int r = 0; r < out.length; r++) out[r] = java.util.Arrays.copyOfRange(flat, r * h, (r + 1) * h);
-                    return out;
-                }
-            }).forEachRemaining(x -> { });
-            bareSeconds = (System.nanoTime() - t0) / 1e9;
+            for (int round = 0; round < rounds; round++) {
+                long t0 = System.nanoTime();
+                embedder.transform(df).write().format("noop").mode("overwrite").save();
+                sparkSeconds[round] = (System.nanoTime() - t0) / 1e9;
+                t0 = System.nanoTime();
+                bareLoop(m, tok, texts, maxTokensPerBatch, batchSize);
+                bareSeconds[round] = (System.nanoTime() - t0) / 1e9;
+                peerSeconds[round] = peer == null ? Double.NaN : peer.call();
+            }
         }
         df.unpersist();
-        return new Result(n, sparkSeconds, bareSeconds, efficiency[1], efficiency[0],
-                System.getProperty("ai.djl.pytorch.num_threads", "default"), spark.sparkContext().master());
+        return new Rounds(new Result(n, median(sparkSeconds), median(bareSeconds), efficiency[1], efficiency[0],
+                System.getProperty("ai.djl.pytorch.num_threads", "default"), spark.sparkContext().master()),
+                median(peerSeconds));
+    }
+
+    private static void bareLoop(HfModel m, TextTokenizer tok, List<String> texts, int maxTokensPerBatch, int batchSize) {
+        TokenBudgetBatcher b = new TokenBudgetBatcher(1024, maxTokensPerBatch, batchSize, true, tok.padTokenId());
+        b.run(texts.iterator(), t -> encode(tok, t), batch -> {
+            try (NDManager scope = m.manager().newSubManager()) {
+                float[] flat = m.predict(ModelStage.inputs(scope, batch)).head().toFloatArray();   // (B, H)
+                int h = flat.length / batch.size();
+                Object[] out = new Object[batch.size()];
+                for (int r = 0; r < out.length; r++) out[r] = java.util.Arrays.copyOfRange(flat, r * h, (r + 1) * h);
+                return out;
+            }
+        }).forEachRemaining(x -> { });
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private static Encoded encode(TextTokenizer tok, String text) {

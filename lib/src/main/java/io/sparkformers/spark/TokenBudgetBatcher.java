@@ -12,7 +12,10 @@ import java.util.function.Function;
  * Batching inside one partition, by tokens rather than rows: rows are read in windows of {@code window}, encoded,
  * sorted by token count within the window (so each batch pads to a length close to its rows' own), cut into batches
  * whose padded size {@code rows × longest} stays within {@code maxTokensPerBatch} and whose row count stays within
- * {@code batchSize}, run, and emitted in their original order. At most one window is held at a time; nothing leaves
+ * {@code batchSize}, run, and emitted in their original order. With sorting, a batch is also cut before a row that
+ * would pull its padding efficiency (real / padded tokens) below {@link #TARGET_EFFICIENCY}, once it holds
+ * {@link #MIN_CUT_TOKENS} padded tokens: short rows vary most relative to their length, and a 128-row batch of them
+ * otherwise spans several lengths. At most one window is held at a time; nothing leaves
  * the partition but the emitted rows. A row that cannot be encoded (its {@link Encoded#error()} is set) skips the model
  * and is emitted with that reason. {@link #stats()} counts real and processed (padded) tokens.
  */
@@ -83,6 +86,11 @@ public final class TokenBudgetBatcher {
             return processedTokens == 0 ? 1.0 : (double) realTokens / processedTokens;
         }
     }
+
+    /** Padding efficiency a sorted batch is kept at, where it is cut by length. */
+    public static final double TARGET_EFFICIENCY = 0.9;
+    /** Padded tokens a sorted batch holds before it may be cut for efficiency (fewer: per-batch costs dominate). */
+    public static final int MIN_CUT_TOKENS = 512;
 
     private final int window;
     private final int maxTokensPerBatch;
@@ -163,17 +171,22 @@ public final class TokenBudgetBatcher {
         if (sortByLength) valid.sort((a, b) -> Integer.compare(enc.get(a).length(), enc.get(b).length()));
         List<Integer> current = new ArrayList<>();
         int longest = 0;
+        long real = 0;
         for (int i : valid) {
             int len = Math.max(1, enc.get(i).length());
             int newLongest = Math.max(longest, len);
-            if (!current.isEmpty() && ((long) (current.size() + 1) * newLongest > maxTokensPerBatch
-                    || current.size() + 1 > batchSize)) {
+            long padded = (long) (current.size() + 1) * newLongest;
+            boolean tooPadded = sortByLength && (long) current.size() * longest >= MIN_CUT_TOKENS
+                    && real + len < TARGET_EFFICIENCY * padded;
+            if (!current.isEmpty() && (padded > maxTokensPerBatch || current.size() + 1 > batchSize || tooPadded)) {
                 runBatch(current, enc, out, fn);
                 current.clear();
                 newLongest = len;
+                real = 0;
             }
             current.add(i);
             longest = newLongest;
+            real += len;
         }
         if (!current.isEmpty()) runBatch(current, enc, out, fn);
         return out;

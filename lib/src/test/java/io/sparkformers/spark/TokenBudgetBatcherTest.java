@@ -77,6 +77,27 @@ class TokenBudgetBatcherTest {
     }
 
     @Test
+    void sortedBatchesOfMixedLengthTextStayAtTheTargetEfficiency() {
+        // the bench's mix: 80% short rows (5–29 tokens), 20% long (32–251), 600 rows in one window
+        java.util.Random rnd = new java.util.Random(17);
+        int[] lengths = new int[600];
+        for (int i = 0; i < lengths.length; i++) {
+            lengths[i] = 2 + (rnd.nextDouble() < 0.8 ? 3 + rnd.nextInt(25) : 30 + rnd.nextInt(220));
+        }
+        TokenBudgetBatcher b = new TokenBudgetBatcher(1024, 8192, 128, true, 0);
+        List<Integer> rows = new ArrayList<>();
+        for (int i = 0; i < lengths.length; i++) rows.add(i);
+        List<Integer> sizes = new ArrayList<>();
+        b.run(rows.iterator(), i -> row(i, lengths[i]), batch -> {
+            sizes.add(batch.size() * batch.seqLength());
+            return new Object[batch.size()];
+        }).forEachRemaining(x -> { });
+        assertTrue(b.stats().paddingEfficiency() >= TokenBudgetBatcher.TARGET_EFFICIENCY,
+                "efficiency " + b.stats().paddingEfficiency());
+        assertTrue(b.stats().batches <= 20, b.stats().batches + " batches of padded sizes " + sizes);
+    }
+
+    @Test
     void aRowLongerThanTheBudgetRunsAlone() {
         List<Integer> sizes = new ArrayList<>();
         new TokenBudgetBatcher(8, 10, 8, true, 0).run(List.of(0, 1, 2).iterator(), i -> row(i, i == 1 ? 50 : 3),

@@ -10,20 +10,27 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import ai.djl.ndarray.NDArrays;
+import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.NoGrad;
 
 /**
  * Port of HF {@code BertSelfAttention} (eager path, absolute positions only): softmax(Q K^T / sqrt(hs) + mask) V.
  * Inputs: hidden_states (B, T, H), extended attention mask (B, 1, 1, T) holding 0 or the dtype's minimum.
- * Output: context (B, T, H).
+ * Output: context (B, T, H). Inference without autograd runs one fused (3H, H) projection instead of the three
+ * (one larger GEMM, and the query scale folded into its weights); the parameters keep HF's names, and the fused copy
+ * is derived at the first such forward and dropped by a training forward or a checkpoint load.
  */
-public final class BertSelfAttention extends HfBlock {
+public final class BertSelfAttention extends HfBlock implements DerivedWeights {
 
     private final int numHeads;
     private final Linear query;
     private final Linear key;
     private final Linear value;
     private final Dropout dropout;
+    /** {weight (3H, H), bias (3H)}: query rows pre-scaled, then key, then value; null until derived. */
+    private volatile NDArray[] fused;
 
     public BertSelfAttention(BertConfig c) {
         numHeads = c.numAttentionHeads();
@@ -37,9 +44,62 @@ public final class BertSelfAttention extends HfBlock {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);                                          // (B, T, H)
         NDArray mask = inputs.get(1);                                       // (B, 1, 1, T)
+        if (training) {
+            weightsChanged();
+        } else if (!NoGrad.isGradMode()) {
+            NDArray[] f = fused(ps, x);
+            NDList qkv = x.getNDArrayInternal().linear(x, f[0], f[1]).head()   // (B, T, 3H)
+                    .split(3, 2);                                           // 3 × (B, T, H), strided views
+            return new NDList(ScaledDotProductAttention.attendScaled(qkv.get(0), qkv.get(1), qkv.get(2), mask,
+                    numHeads, p -> p));
+        }
         NDArray context = ScaledDotProductAttention.attend(call(query, ps, training, x), call(key, ps, training, x),
                 call(value, ps, training, x), mask, numHeads, p -> call(dropout, ps, training, p));   // (B, T, H)
         return new NDList(context);
+    }
+
+    private NDArray[] fused(ParameterStore ps, NDArray x) {
+        NDArray[] f = fused;
+        if (f != null) return f;
+        synchronized (this) {
+            if (fused == null) {
+                NDArray wq = ps.getValue(query.getParameters().get("weight"), x.getDevice(), false);
+                NDManager owner = wq.getManager();
+                try (NDManager scratch = owner.newSubManager(); NoGrad g = NoGrad.enter()) {
+                    float scale = ScaledDotProductAttention.scale(wq.getShape().get(0) / numHeads);
+                    NDList w = new NDList();
+                    NDList b = new NDList();
+                    for (Linear l : new Linear[] {query, key, value}) {
+                        NDArray lw = ps.getValue(l.getParameters().get("weight"), x.getDevice(), false);
+                        NDArray lb = ps.getValue(l.getParameters().get("bias"), x.getDevice(), false);
+                        if (l == query) {
+                            lw = lw.mul(scale);
+                            lb = lb.mul(scale);
+                            lw.attach(scratch);                             // temporaries, freed with scratch
+                            lb.attach(scratch);
+                        }
+                        w.add(lw);
+                        b.add(lb);
+                    }
+                    NDArray fw = NDArrays.concat(w, 0);                     // 3 × (H, H) -> (3H, H)
+                    NDArray fb = NDArrays.concat(b, 0);                     // 3 × (H) -> (3H)
+                    fw.attach(owner);
+                    fb.attach(owner);
+                    fused = new NDArray[] {fw, fb};
+                }
+            }
+            return fused;
+        }
+    }
+
+    @Override
+    public synchronized void weightsChanged() {
+        NDArray[] f = fused;
+        fused = null;
+        if (f != null) {
+            f[0].close();
+            f[1].close();
+        }
     }
 
     @Override

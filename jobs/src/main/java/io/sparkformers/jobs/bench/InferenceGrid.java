@@ -1,0 +1,190 @@
+package io.sparkformers.jobs.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkformers.convert.BuiltinModels;
+import io.sparkformers.convert.ModelJar;
+import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.MavenArtifacts;
+import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.NoGrad;
+import io.sparkformers.nn.Task;
+
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Encoder inference over a grid of batch × sequence shapes, ours (DJL/libtorch) against ONNX Runtime on the model's
+ * original ONNX export where the model ships one (the ONNX-jar aliases; bert-base-uncased comes as a TF checkpoint and
+ * is measured ours-only), with the achieved GFLOP/s against the machine's GEMM peak. The machine is shared, so each
+ * round times ours, the peer and one 2048² GEMM back to back (the order alternating per round) and medians are taken
+ * per engine: the ratios then compare the engines under the same load.
+ */
+public final class InferenceGrid {
+
+    /** Side of the square matmul that stands for the machine's FP32 GEMM peak. */
+    public static final int GEMM_SIZE = 2048;
+
+    /**
+     * One measured shape.
+     *
+     * @param gflop     encoder FLOPs of one forward, in 10^9 (see {@link #encoderFlops})
+     * @param oursMs    median ms per batch, ours
+     * @param onnxMs    median ms per batch, ONNX Runtime (NaN when there is no ONNX export)
+     * @param gemmGflops median GFLOP/s of the 2048² matmul in the same rounds
+     */
+    public record Row(String model, int batch, int seqLength, double gflop, double oursMs, double onnxMs,
+                      double gemmGflops) {
+        public double oursGflops() {
+            return gflop / (oursMs / 1000);
+        }
+
+        /** Fraction of the same-round GEMM peak that the encoder achieves. */
+        public double fractionOfPeak() {
+            return oursGflops() / gemmGflops;
+        }
+
+        public double oursTokensPerSecond() {
+            return batch * seqLength * 1000.0 / oursMs;
+        }
+
+        public double oursSequencesPerSecond() {
+            return batch * 1000.0 / oursMs;
+        }
+
+        /** ONNX Runtime time over ours: above 1 means we are faster. */
+        public double ratioToOnnxRuntime() {
+            return onnxMs / oursMs;
+        }
+    }
+
+    private InferenceGrid() {}
+
+    /**
+     * Encoder FLOPs (multiply-adds × 2) of one forward: per layer 2·B·T·(4H² + 2HI) for the six projections and
+     * 4·B·T²·H for Q·K^T and probs·V. Embeddings, LayerNorm, softmax and GELU are left out (well under 1%).
+     */
+    public static double encoderFlops(int layers, int hidden, int intermediate, int batch, int seq) {
+        double bt = (double) batch * seq;
+        return layers * (2 * bt * (4.0 * hidden * hidden + 2.0 * hidden * intermediate) + 4 * bt * seq * hidden);
+    }
+
+    /**
+     * Runs every (batch, seq) of the grid for one alias; shapes over {@code maxGflop} per forward are left out
+     * (--quick). {@code threads} intra-op threads for both engines (ours: set by the caller before the engine starts).
+     */
+    public static List<Row> run(String alias, int[] batches, int[] seqs, int threads, int warmup, int iterations,
+                                double maxGflop) throws Exception {
+        BuiltinModels.Builtin builtin = BuiltinModels.get(alias);
+        Path dir = BuiltinModels.resolve(builtin);
+        JsonNode cfg = HfCheckpoint.open(dir).config();
+        int layers = cfg.get("num_hidden_layers").asInt();
+        int hidden = cfg.get("hidden_size").asInt();
+        int intermediate = cfg.get("intermediate_size").asInt();
+        boolean withOnnx = builtin.format() == BuiltinModels.Format.ONNX_JAR;
+        List<Row> rows = new ArrayList<>();
+        Path onnxFile = Files.createTempFile("bench-grid", ".onnx");
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (HfModel model = HfModel.fromPretrained(dir, Task.BASE);
+             NDManager gemmScope = NDManager.newBaseManager();
+             OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            OrtSession session = null;
+            if (withOnnx) {
+                try (ModelJar jar = ModelJar.open(MavenArtifacts.resolve(builtin.coordinates()))) {
+                    jar.extractOnnx(onnxFile);
+                }
+                opts.setIntraOpNumThreads(threads);
+                opts.setInterOpNumThreads(1);
+                opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                session = env.createSession(onnxFile.toString(), opts);
+            }
+            NDArray a = gemmScope.randomUniform(-1, 1, new Shape(GEMM_SIZE, GEMM_SIZE));
+            NDArray b = gemmScope.randomUniform(-1, 1, new Shape(GEMM_SIZE, GEMM_SIZE));
+            Runnable gemm = () -> {
+                try (NoGrad g = NoGrad.enter(); NDArray c = a.matMul(b)) {
+                    c.getFloat(0, 0);                          // forces the product to be computed
+                }
+            };
+            try {
+                for (int batch : batches) {
+                    for (int seq : seqs) {
+                        double flops = encoderFlops(layers, hidden, intermediate, batch, seq);
+                        if (flops / 1e9 > maxGflop) continue;
+                        rows.add(measure(alias, model, session, env, gemm, batch, seq, flops, warmup, iterations));
+                    }
+                }
+            } finally {
+                if (session != null) session.close();
+            }
+        } finally {
+            Files.deleteIfExists(onnxFile);
+        }
+        return rows;
+    }
+
+    private static Row measure(String alias, HfModel model, OrtSession session, OrtEnvironment env, Runnable gemm,
+                               int batch, int seq, double flops, int warmup, int iterations) {
+        long[] ids = ForwardBenchmark.randomIds(batch, seq);
+        long[] mask = new long[ids.length];
+        Arrays.fill(mask, 1);
+        long[] types = new long[ids.length];
+        Shape shape = new Shape(batch, seq);
+        Runnable ours = () -> {
+            try (NDManager scope = model.manager().newSubManager()) {
+                NDList out = model.predict(new NDList(scope.create(ids, shape), scope.create(mask, shape),
+                        scope.create(types, shape)));
+                out.head().toFloatArray();                  // include the copy out, as a real caller pays it
+            }
+        };
+        Runnable onnx = session == null ? null : () -> {
+            try (OnnxTensor i = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape.getShape());
+                 OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape.getShape());
+                 OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape.getShape());
+                 OrtSession.Result r = session.run(Map.of("input_ids", i, "attention_mask", m, "token_type_ids", t))) {
+                ((OnnxTensor) r.get(0)).getFloatBuffer();
+            } catch (OrtException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        for (int w = 0; w < warmup; w++) {
+            ours.run();
+            if (onnx != null) onnx.run();
+        }
+        gemm.run();
+        double[] o = new double[iterations];
+        double[] x = new double[iterations];
+        double[] g = new double[iterations];
+        for (int it = 0; it < iterations; it++) {
+            boolean oursFirst = it % 2 == 0;
+            if (oursFirst) o[it] = millis(ours);
+            if (onnx != null) x[it] = millis(onnx);
+            if (!oursFirst) o[it] = millis(ours);
+            g[it] = 2.0 * GEMM_SIZE * GEMM_SIZE * GEMM_SIZE / 1e9 / (millis(gemm) / 1000);
+        }
+        return new Row(alias, batch, seq, flops / 1e9, median(o), onnx == null ? Double.NaN : median(x), median(g));
+    }
+
+    private static double millis(Runnable r) {
+        long t0 = System.nanoTime();
+        r.run();
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}
