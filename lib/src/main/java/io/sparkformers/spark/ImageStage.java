@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.vision.ImageDecodeException;
 import io.sparkformers.vision.RgbImage;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkContext;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -15,8 +14,6 @@ import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
-import org.apache.spark.ml.util.DefaultParamsReader;
-import org.apache.spark.ml.util.DefaultParamsReader$;
 import org.apache.spark.ml.util.DefaultParamsWriter$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
@@ -31,7 +28,6 @@ import org.apache.spark.sql.types.StructType;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -322,19 +318,7 @@ public abstract class ImageStage<S extends ImageStage<S>> extends Model<S> imple
         public void saveImpl(String path) {
             DefaultParamsWriter$.MODULE$.saveMetadata(stage, path, sparkSession());
             try {
-                java.nio.file.Path local = ModelRefs.localFolder(stage.getModel());
-                org.apache.hadoop.fs.Path data = new org.apache.hadoop.fs.Path(path, "data");
-                FileSystem fs = data.getFileSystem(sc().hadoopConfiguration());
-                fs.mkdirs(data);
-                List<java.nio.file.Path> files;
-                try (var list = Files.list(local)) {
-                    files = list.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith("."))
-                            .sorted().toList();
-                }
-                for (java.nio.file.Path f : files) {
-                    fs.copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(f.toUri()),
-                            new org.apache.hadoop.fs.Path(data, f.getFileName().toString()));
-                }
+                StagePersistence.copyCheckpoint(sc(), ModelRefs.localFolder(stage.getModel()), path, name -> true);
             } catch (IOException e) {
                 throw new UncheckedIOException("saving " + stage.getClass().getSimpleName() + " " + stage.uid() + " to "
                         + path + " failed: " + e.getMessage(), e);
@@ -352,26 +336,7 @@ public abstract class ImageStage<S extends ImageStage<S>> extends Model<S> imple
 
         @Override
         public T load(String path) {
-            DefaultParamsReader.Metadata md = DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(), type.getName());
-            T stage;
-            try {
-                stage = type.getConstructor(String.class).newInstance(md.uid());
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException(type.getName() + " needs a public (String uid) constructor", e);
-            }
-            md.getAndSetParams(stage, scala.Option.apply(null));
-            try {
-                org.apache.hadoop.fs.Path data = new org.apache.hadoop.fs.Path(path, "data");
-                FileSystem fs = data.getFileSystem(sc().hadoopConfiguration());
-                if (!fs.exists(new org.apache.hadoop.fs.Path(data, "config.json"))) {
-                    throw new IOException(data + " has no config.json: not an image stage saved by Sparkformers");
-                }
-                stage.setModel(fs.makeQualified(data).toString());
-            } catch (IOException e) {
-                throw new UncheckedIOException("loading " + type.getSimpleName() + " from " + path + " failed: "
-                        + e.getMessage(), e);
-            }
-            return stage;
+            return StagePersistence.loadStage(sparkSession(), type, path, io.sparkformers.hub.HfCheckpoint.CONFIG, ImageStage::setModel);
         }
     }
 

@@ -29,6 +29,57 @@ public final class StagePersistence {
     private static final Set<String> TOKENIZER_FILES = Set.of(HfCheckpoint.TOKENIZER, HfCheckpoint.TOKENIZER_CONFIG,
             HfCheckpoint.CONFIG, "special_tokens_map.json");
 
+    /**
+     * Copies the non-hidden files of a local checkpoint folder that {@code keep} accepts to {@code path/data} on any
+     * Hadoop file system: the part every stage writer shares. Of the sub-folders only sentence-transformers' module
+     * folders ({@code 1_Pooling}, {@code 2_Normalize}) belong to the model; training leftovers such as
+     * {@code checkpoint-N} do not travel.
+     */
+    static void copyCheckpoint(org.apache.spark.SparkContext sc, java.nio.file.Path local, String path,
+                               java.util.function.Predicate<String> keep) throws IOException {
+        Path data = new Path(path, "data");
+        FileSystem fs = data.getFileSystem(sc.hadoopConfiguration());
+        fs.mkdirs(data);
+        List<java.nio.file.Path> files;
+        try (var list = Files.list(local)) {
+            files = list.filter(f -> Files.isRegularFile(f) || f.getFileName().toString().matches("\\d+_[A-Za-z]+"))
+                    .filter(f -> !f.getFileName().toString().startsWith("."))
+                    .filter(f -> keep.test(f.getFileName().toString())).sorted().toList();
+        }
+        for (java.nio.file.Path f : files) {
+            fs.copyFromLocalFile(false, true, new Path(f.toUri()), new Path(data, f.getFileName().toString()));
+        }
+    }
+
+    /**
+     * A stage of {@code type} with the uid and Params saved under {@code path}, its model pointing at {@code path/data}
+     * — which must hold {@code requiredFile}, else the error says what the folder is not.
+     */
+    static <T extends org.apache.spark.ml.param.Params> T loadStage(org.apache.spark.sql.SparkSession spark,
+            Class<T> type, String path, String requiredFile, java.util.function.BiConsumer<T, String> setModel) {
+        DefaultParamsReader.Metadata md = DefaultParamsReader$.MODULE$.loadMetadata(path, spark, type.getName());
+        T stage;
+        try {
+            stage = type.getConstructor(String.class).newInstance(md.uid());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(type.getName() + " needs a public (String uid) constructor", e);
+        }
+        md.getAndSetParams(stage, scala.Option.apply(null));
+        try {
+            Path data = new Path(path, "data");
+            FileSystem fs = data.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (!fs.exists(new Path(data, requiredFile))) {
+                throw new IOException(data + " has no " + requiredFile + ": not a " + type.getSimpleName()
+                        + " saved by Sparkformers");
+            }
+            setModel.accept(stage, fs.makeQualified(data).toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("loading " + type.getSimpleName() + " from " + path + " failed: "
+                    + e.getMessage(), e);
+        }
+        return stage;
+    }
+
     /** Writes metadata, then the referenced checkpoint's files under {@code path/data}. */
     static final class Writer extends MLWriter {
         private final TextStage<?> stage;
@@ -44,18 +95,8 @@ public final class StagePersistence {
             stage.requireModel();
             DefaultParamsWriter$.MODULE$.saveMetadata(stage, path, sparkSession());
             try {
-                java.nio.file.Path local = ModelRefs.localFolder(stage.getModel());
-                Path data = new Path(path, "data");
-                FileSystem fs = data.getFileSystem(sc().hadoopConfiguration());
-                fs.mkdirs(data);
-                List<java.nio.file.Path> files;
-                try (var list = Files.list(local)) {
-                    files = list.filter(f -> weights || TOKENIZER_FILES.contains(f.getFileName().toString()))
-                            .filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList();
-                }
-                for (java.nio.file.Path f : files) {
-                    fs.copyFromLocalFile(false, true, new Path(f.toUri()), new Path(data, f.getFileName().toString()));
-                }
+                copyCheckpoint(sc(), ModelRefs.localFolder(stage.getModel()), path,
+                        name -> weights || TOKENIZER_FILES.contains(name));
             } catch (IOException e) {
                 throw new UncheckedIOException("saving " + stage.getClass().getSimpleName() + " " + stage.uid() + " to "
                         + path + " failed: " + e.getMessage(), e);
@@ -73,26 +114,7 @@ public final class StagePersistence {
 
         @Override
         public T load(String path) {
-            DefaultParamsReader.Metadata md = DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(), type.getName());
-            T stage;
-            try {
-                stage = type.getConstructor(String.class).newInstance(md.uid());
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException(type.getName() + " needs a public (String uid) constructor", e);
-            }
-            md.getAndSetParams(stage, scala.Option.apply(null));
-            try {
-                Path data = new Path(path, "data");
-                FileSystem fs = data.getFileSystem(sc().hadoopConfiguration());
-                if (!fs.exists(new Path(data, HfCheckpoint.TOKENIZER))) {
-                    throw new IOException(data + " has no tokenizer.json: not a stage saved by Sparkformers");
-                }
-                stage.setModel(fs.makeQualified(data).toString());
-            } catch (IOException e) {
-                throw new UncheckedIOException("loading " + type.getSimpleName() + " from " + path + " failed: "
-                        + e.getMessage(), e);
-            }
-            return stage;
+            return loadStage(sparkSession(), type, path, HfCheckpoint.TOKENIZER, TextStage::setModel);
         }
     }
 }

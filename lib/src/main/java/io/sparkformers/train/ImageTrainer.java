@@ -412,31 +412,8 @@ public final class ImageTrainer {
         }
 
         private void buildOptimizer() throws IOException {
-            double lr = args.learningRate();
-            double wd = args.weightDecay();
             Set<String> head = model.headParameterNames();
-            List<ParamGroup> groups = new ArrayList<>();
-            if (mode.headLrMultiplier() != 1.0) {
-                double headLr = lr * mode.headLrMultiplier();
-                groups.add(new ParamGroup("head_no_decay", n -> head.contains(n) && ParamGroup.isNoDecay(n), headLr, 0.0));
-                groups.add(new ParamGroup("head_decay", head::contains, headLr, wd));
-            }
-            groups.addAll(ParamGroup.hfDefaults(lr, wd));
-            optimizer = switch (args.optim()) {
-                case "adamw_torch", "adamw_hf" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
-                case "sgd" -> new Sgd(groups, 0.0);
-                default -> throw new IllegalArgumentException("optim '" + args.optim() + "' is not supported");
-            };
-            if (resumeFrom != null) {
-                Path file = resumeFrom.resolve(CheckpointManager.OPTIMIZER_NAME);
-                if (!Files.exists(file)) {
-                    throw new IllegalArgumentException("checkpoint " + resumeFrom + " has no "
-                            + CheckpointManager.OPTIMIZER_NAME + ": it cannot be resumed exactly");
-                }
-                try (SafetensorsCheckpoint s = SafetensorsCheckpoint.open(file)) {
-                    optimizer.loadStateDict(s.readAll(), device);
-                }
-            }
+            optimizer = Optimizers.create(args, mode.headLrMultiplier(), head::contains, resumeFrom, device);
         }
 
         private void resumeState() throws IOException {

@@ -509,31 +509,8 @@ public final class Trainer {
 
         private void buildOptimizer() throws IOException {
             String prefix = hf.block().baseModelPrefix();
-            double lr = args.learningRate();
-            double headLr = lr * mode.headLrMultiplier();
-            double wd = args.weightDecay();
-            List<ParamGroup> groups = new ArrayList<>();
-            if (mode.headLrMultiplier() != 1.0) {
-                groups.add(new ParamGroup("head_no_decay", n -> TransferMode.isHead(n, prefix) && ParamGroup.isNoDecay(n),
-                        headLr, 0.0));
-                groups.add(new ParamGroup("head_decay", n -> TransferMode.isHead(n, prefix), headLr, wd));
-            }
-            groups.addAll(ParamGroup.hfDefaults(lr, wd));
-            optimizer = switch (args.optim()) {
-                case "adamw_torch", "adamw_hf" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
-                case "sgd" -> new Sgd(groups, 0.0);
-                default -> throw new IllegalArgumentException("optim '" + args.optim() + "' is not supported");
-            };
-            if (resumeFrom != null) {
-                Path file = resumeFrom.resolve(CheckpointManager.OPTIMIZER_NAME);
-                if (!Files.exists(file)) {
-                    throw new IllegalArgumentException("checkpoint " + resumeFrom + " has no "
-                            + CheckpointManager.OPTIMIZER_NAME + ": it cannot be resumed exactly");
-                }
-                try (SafetensorsCheckpoint s = SafetensorsCheckpoint.open(file)) {
-                    optimizer.loadStateDict(s.readAll(), device);
-                }
-            }
+            optimizer = Optimizers.create(args, mode.headLrMultiplier(), n -> TransferMode.isHead(n, prefix), resumeFrom,
+                    device);
         }
 
         private void resumeState() throws IOException {
