@@ -2,13 +2,17 @@ package io.sparkformers.jobs;
 
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sparkformers.hub.Json;
+import io.sparkformers.hub.SparkformersHome;
+import io.sparkformers.spark.ImageClassifier;
 import io.sparkformers.train.FashionMnistRecipes;
 import io.sparkformers.train.FashionMnistRecipes.TransferRow;
 import io.sparkformers.train.ImageDataset;
+import io.sparkformers.train.ImageTrainer;
 import io.sparkformers.train.Trainer;
 import io.sparkformers.train.TrainingArguments;
 import io.sparkformers.train.TransferMode;
 import io.sparkformers.vision.FashionMnist;
+import io.sparkformers.vision.ImageProcessor;
 import io.sparkformers.vision.RgbImage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,6 +23,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,10 +32,15 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code sparkformers vision-train --dataset fashion-mnist --output DIR}: the Fashion-MNIST experiments of
- * {@link FashionMnistRecipes} in the driver, single process — {@code scratch} (a reduced ResNet-18 from scratch, test
- * accuracy on all 10,000 test images), {@code transfer} (pretrain on classes 0–4, then a new head for classes 5–9 from
- * a small labelled subset, as feature extractor and fine-tuned), or {@code all}. Also writes one test image as PNG for
+ * {@link FashionMnistRecipes} — {@code scratch} (a reduced ResNet-18 from scratch, test accuracy on all 10,000 test
+ * images), {@code transfer} (pretrain on classes 0–4, then a new head for classes 5–9 from a small labelled subset, as
+ * feature extractor and fine-tuned), or {@code all}. Also writes one test image as PNG for
  * {@code pipeline image-classification --image}.
+ *
+ * <p>With {@code --workers N > 1} the scratch model trains through the {@link ImageClassifier} Estimator: N
+ * data-parallel replicas on the executors of the launcher's master ({@code local-cluster[2,1,3072]} gives each its own
+ * JVM and core), the images as a DataFrame of Spark image rows (built here from the IDX files, standing in for a lake
+ * table), {@code --batch-size} the global batch (N × per-replica). The transfer runs stay in the driver.
  */
 @Command(name = "vision-train", mixinStandardHelpOptions = true,
         description = "Train image classifiers on Fashion-MNIST: from scratch, and transfer (feature extraction vs fine-tuning).")
@@ -41,8 +51,8 @@ public final class VisionTrainCommand implements Callable<Integer> {
     @Option(names = "--dataset", defaultValue = "fashion-mnist", description = "Dataset (only fashion-mnist).")
     String dataset;
 
-    @Option(names = "--data-dir", defaultValue = "target/datasets",
-            description = "Where the Debian package dataset-fashion-mnist is unpacked (fetched when missing; default ${DEFAULT-VALUE}).")
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "Where the Debian package dataset-fashion-mnist is unpacked (fetched when missing; default: data/fashion-mnist under the Sparkformers home).")
     Path dataDir;
 
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Output folder (models, reports).")
@@ -82,6 +92,10 @@ public final class VisionTrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
+            description = "From scratch: data-parallel replicas on the Spark executors (ImageClassifier); 1 trains in the driver (default ${DEFAULT-VALUE}).")
+    int workers;
+
     @Override
     public Integer call() throws Exception {
         if (!dataset.equals("fashion-mnist")) {
@@ -90,7 +104,13 @@ public final class VisionTrainCommand implements Callable<Integer> {
         if (!List.of("scratch", "transfer", "all").contains(experiment)) {
             throw new IllegalArgumentException("--experiment must be scratch, transfer or all, got '" + experiment + "'");
         }
-        Path data = FashionMnist.ensure(dataDir);
+        if (workers < 1) throw new IllegalArgumentException("--workers must be >= 1 but was " + workers);
+        if (workers > 1 && batchSize % workers != 0) {
+            throw new IllegalArgumentException("--batch-size " + batchSize + " is the global batch and must split evenly "
+                    + "over --workers " + workers);
+        }
+        Path data = FashionMnist.ensure(dataDir != null ? dataDir
+                : SparkformersHome.get().resolve("data").resolve("fashion-mnist"));
         ImageDataset train = FashionMnistRecipes.train(data, trainLimit);
         ImageDataset test = FashionMnistRecipes.test(data, testLimit);
         Files.createDirectories(output);
@@ -100,22 +120,12 @@ public final class VisionTrainCommand implements Callable<Integer> {
         report.put("test_image", png.toString());
         report.put("test_image_label", test.labels().get(test.label(0)));
         if (!experiment.equals("transfer")) {
-            TrainingArguments args = scratchArgs(output.resolve("scratch"));
-            Trainer.TrainOutput r = FashionMnistRecipes.fromScratch(args, baseWidth, train, test, !common.json);
-            Map<String, Object> s = new LinkedHashMap<>();
-            s.put("model", r.outputDir().toString());
-            s.put("base_width", baseWidth);
-            s.put("train_images", train.size());
-            s.put("test_images", test.size());
-            s.put("test_accuracy", r.evalMetrics().get("eval_accuracy"));
-            s.put("train_runtime_s", r.trainMetrics().get("train_runtime"));
-            s.put("trainable_parameters", r.trainMetrics().get("trainable_parameters"));
-            s.put("model_bytes", Files.size(r.outputDir().resolve("model.safetensors")));
+            Map<String, Object> s = workers > 1 ? scratchDistributed(train, test) : scratch(train, test);
             report.put("scratch", s);
             if (!common.json) {
-                System.out.printf(Locale.ROOT, "from scratch: test accuracy %.4f on %d images, %.1f s, %s params%n",
-                        r.evalMetrics().get("eval_accuracy"), test.size(),
-                        ((Number) r.trainMetrics().get("train_runtime")).doubleValue(), s.get("trainable_parameters"));
+                System.out.printf(Locale.ROOT, "from scratch: test accuracy %.4f on %d images, %.1f s, %s params, %d "
+                        + "worker(s)%n", s.get("test_accuracy"), test.size(),
+                        ((Number) s.get("train_runtime_s")).doubleValue(), s.get("trainable_parameters"), workers);
             }
         }
         if (!experiment.equals("scratch")) report.put("transfer", transfer(train, test));
@@ -125,6 +135,56 @@ public final class VisionTrainCommand implements Callable<Integer> {
         }
         Json.write(output.resolve("vision_train_report.json"), Json.MAPPER.valueToTree(report));
         return 0;
+    }
+
+    private Map<String, Object> scratch(ImageDataset train, ImageDataset test) throws IOException {
+        TrainingArguments args = scratchArgs(output.resolve("scratch"));
+        Trainer.TrainOutput r = FashionMnistRecipes.fromScratch(args, baseWidth, train, test, !common.json);
+        Map<String, Object> s = scratchReport(r.outputDir(), train, test);
+        s.put("test_accuracy", r.evalMetrics().get("eval_accuracy"));
+        s.put("train_runtime_s", r.trainMetrics().get("train_runtime"));
+        s.put("trainable_parameters", r.trainMetrics().get("trainable_parameters"));
+        return s;
+    }
+
+    /** From scratch through the ImageClassifier Estimator: {@code workers} replicas, scored here on the test set. */
+    private Map<String, Object> scratchDistributed(ImageDataset train, ImageDataset test) throws IOException {
+        Path config = Files.createDirectories(output.resolve("scratch-config"));
+        Json.write(config.resolve("config.json"), FashionMnistRecipes.resnet18(baseWidth));
+        Json.write(config.resolve(ImageProcessor.CONFIG_FILE), FashionMnistRecipes.processor().toJson());
+        Path out = output.resolve("scratch");
+        ImageClassifier estimator = new ImageClassifier().setModel(config.toString()).setFromScratch(true)
+                .setMode("fine_tune").setInputCol("image").setLabelCol("label").setOutputDir(out.toString())
+                .setNumWorkers(workers).setTrainBatchSize(batchSize / workers).setNumTrainEpochs(epochs)
+                .setLearningRate(lr).setWeightDecay(0.01).setWarmupRatio(0.05).setSeed(seed);
+        ImageClassifier.FitResult fit;
+        try (SparkSessions.Owned session = SparkSessions.open("sparkformers-vision-train")) {
+            fit = estimator.fitWithSummary(ImageFrames.of(session.spark(), train, 4 * workers));
+        }
+        // the Estimator names classes in sorted order; score the test images under those ids
+        List<String> sorted = new ArrayList<>(test.labels());
+        java.util.Collections.sort(sorted);
+        ImageDataset sortedTest = test.relabel(test.description(), id -> sorted.indexOf(test.labels().get(id)), sorted);
+        Map<String, Double> eval = ImageTrainer.evaluate(out, sortedTest, 500);
+        Map<String, Object> s = scratchReport(out, train, test);
+        s.put("test_accuracy", eval.get("eval_accuracy"));
+        s.put("train_runtime_s", fit.summary().trainMetrics().get("train_runtime"));
+        s.put("trainable_parameters", fit.summary().trainMetrics().get("trainable_parameters"));
+        s.put("workers", workers);
+        s.put("per_worker_batch_size", batchSize / workers);
+        s.put("train_communication_seconds", fit.summary().trainMetrics().get("train_communication_seconds"));
+        s.put("ranks", fit.summary().workers());
+        return s;
+    }
+
+    private Map<String, Object> scratchReport(Path model, ImageDataset train, ImageDataset test) throws IOException {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("model", model.toString());
+        s.put("base_width", baseWidth);
+        s.put("train_images", train.size());
+        s.put("test_images", test.size());
+        s.put("model_bytes", Files.size(model.resolve("model.safetensors")));
+        return s;
     }
 
     private TrainingArguments scratchArgs(Path dir) {

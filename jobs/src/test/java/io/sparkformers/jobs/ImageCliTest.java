@@ -52,4 +52,25 @@ class ImageCliTest {
         assertTrue(missing.err().contains("--image") && missing.err().contains("nope.png"), missing.err());
         assertTrue(Files.isRegularFile(png));
     }
+
+    @Test
+    void visionTrainFromScratchRunsDataParallelThroughTheImageEstimator() throws Exception {
+        Path out = tmp.resolve("fmnist");
+        CliRun r = CliRun.of("vision-train", "--experiment", "scratch", "--workers", "2", "--train-limit", "2048",
+                "--test-limit", "500", "--epochs", "2", "--batch-size", "64", "--base-width", "8", "--lr", "3e-3",
+                "--output", out.toString(), "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode scratch = Json.MAPPER.readTree(r.out().strip()).get("scratch");
+        assertEquals(2, scratch.get("workers").asInt(), r.out());
+        assertEquals(32, scratch.get("per_worker_batch_size").asInt(), r.out());
+        assertEquals(2, scratch.get("ranks").size(), r.out());
+        // ten classes, chance 0.1: two epochs over 2,048 images (64 steps) separate them well above it
+        assertTrue(scratch.get("test_accuracy").asDouble() > 0.5, r.out());
+        assertTrue(Files.isRegularFile(out.resolve("scratch").resolve("model.safetensors")));
+
+        CliRun uneven = CliRun.of("vision-train", "--experiment", "scratch", "--workers", "3", "--batch-size", "64",
+                "--output", out.toString());
+        assertEquals(1, uneven.exitCode());
+        assertTrue(uneven.err().contains("--batch-size 64") && uneven.err().contains("--workers 3"), uneven.err());
+    }
 }

@@ -4,10 +4,13 @@ import io.sparkformers.distributed.Collective;
 import io.sparkformers.distributed.CollectiveDataParallel;
 import io.sparkformers.distributed.CollectiveOptions;
 import io.sparkformers.distributed.Secrets;
+import io.sparkformers.hub.Json;
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.CheckpointManager;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.DataSharding;
+import io.sparkformers.train.ImageDataset;
+import io.sparkformers.train.ImageTrainer;
 import io.sparkformers.train.TextDataset;
 import io.sparkformers.train.Trainer;
 import io.sparkformers.train.TrainerCallback;
@@ -16,10 +19,12 @@ import io.sparkformers.train.TrainerState;
 import io.sparkformers.train.TrainingArguments;
 import io.sparkformers.train.TrainingPlan;
 import io.sparkformers.train.TransferMode;
+import io.sparkformers.vision.ImageProcessor;
+import io.sparkformers.vision.ImageProcessorConfig;
+import io.sparkformers.vision.RgbImage;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.SparkContext;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -49,7 +54,9 @@ import java.util.Map;
 
 /**
  * The data-parallel fit behind the training Estimators: one Spark barrier stage of {@code numWorkers} long-lived tasks,
- * each a {@link Trainer} replica joined to the others by a {@link Collective} ring (PyTorch DDP semantics).
+ * each a {@link Trainer} (text) or {@link ImageTrainer} (images) replica joined to the others by a {@link Collective}
+ * ring (PyTorch DDP semantics; for images also DDP's {@code broadcast_buffers}: every step runs with rank 0's
+ * BatchNorm statistics).
  *
  * <p><b>Data.</b> Training rows get a global index ({@code zipWithIndex}; the input must be deterministic, as for any
  * Spark lineage that may be recomputed). The driver computes, from (n, seed, batch sizes, epochs) alone, the
@@ -93,10 +100,14 @@ final class DistributedTraining {
      * @param model     the source checkpoint reference (folder, Hadoop URI, alias)
      * @param labels    class names in id order (empty for regression)
      * @param mode      transfer mode config name; {@code unfreezeLastLayers} for partial
+     * @param images    image classification ({@link ImageTrainer}; rows carry decoded images) instead of text
+     * @param fromScratch images only: {@code model} is a folder whose config.json (and optional
+     *                  preprocessor_config.json) define a model trained from its initialisation, not from weights
      */
     record Spec(Map<String, Object> args, String model, Task task, LabelKind labelKind, List<String> labels,
                 String mode, int unfreezeLastLayers, int maxLength, int numWorkers, int maxAttempts,
-                int checkConsistencyEverySteps, String device) implements Serializable {
+                int checkConsistencyEverySteps, String device, boolean images, boolean fromScratch)
+            implements Serializable {
         private static final long serialVersionUID = 1L;
 
         TrainingArguments trainingArguments() {
@@ -113,8 +124,9 @@ final class DistributedTraining {
     }
 
     /**
-     * One labelled row on its way to a worker: {@code eval} rows are indexed separately. A class, not a record: rows
-     * and results travel through {@code spark.serializer}, and Kryo cannot build records.
+     * One labelled row on its way to a worker — text (and pair) or a decoded RGB image — with its label as text;
+     * {@code eval} rows are indexed separately. A class, not a record: rows and results travel through
+     * {@code spark.serializer}, and Kryo cannot build records.
      */
     static final class Example implements Serializable {
         private static final long serialVersionUID = 1L;
@@ -123,13 +135,33 @@ final class DistributedTraining {
         private final String text;
         private final String pair;
         private final String label;
+        private final int width;
+        private final int height;
+        private final byte[] rgb;
 
-        Example(boolean eval, int index, String text, String pair, String label) {
+        private Example(boolean eval, int index, String text, String pair, String label, int width, int height,
+                        byte[] rgb) {
             this.eval = eval;
             this.index = index;
             this.text = text;
             this.pair = pair;
             this.label = label;
+            this.width = width;
+            this.height = height;
+            this.rgb = rgb;
+        }
+
+        static Example text(boolean eval, String text, String pair, String label) {
+            return new Example(eval, -1, text, pair, label, 0, 0, null);
+        }
+
+        static Example image(boolean eval, RgbImage image, String label) {
+            return new Example(eval, -1, null, null, label, image.width(), image.height(), image.pixels());
+        }
+
+        /** This example as row {@code i} of its (training or evaluation) set. */
+        Example withIndex(long i) {
+            return new Example(eval, Math.toIntExact(i), text, pair, label, width, height, rgb);
         }
 
         boolean eval() { return eval; }
@@ -137,6 +169,7 @@ final class DistributedTraining {
         String text() { return text; }
         String pair() { return pair; }
         String label() { return label; }
+        RgbImage image() { return new RgbImage(width, height, rgb); }
     }
 
     /** What each worker reports back (a class for Kryo, as {@link Example}). */
@@ -189,12 +222,18 @@ final class DistributedTraining {
     }
 
     /**
-     * Runs the fit.
+     * Runs a text fit.
      *
      * @param rows columns (text, pair, label, isEval): string, string or null, label as text, boolean
      */
     static Summary run(Dataset<Row> rows, Spec spec) throws IOException {
-        SparkContext sc = rows.sparkSession().sparkContext();
+        JavaRDD<Example> examples = rows.toJavaRDD().map(r -> Example.text(r.getBoolean(3), r.getString(0),
+                r.isNullAt(1) ? null : r.getString(1), r.isNullAt(2) ? null : r.getString(2)));
+        return run(rows.sparkSession().sparkContext(), examples, spec);
+    }
+
+    /** Runs a fit on labelled examples (text or images, as {@code spec} says), training and evaluation rows mixed. */
+    static Summary run(SparkContext sc, JavaRDD<Example> rows, Spec spec) throws IOException {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
         TrainingArguments args = spec.trainingArguments();
         int w = spec.numWorkers();
@@ -206,8 +245,8 @@ final class DistributedTraining {
                     + "overwriteOutputDir true, or use another folder");
         }
 
-        JavaPairRDD<Row, Long> train = rows.filter("NOT isEval").toJavaRDD().zipWithIndex();
-        JavaPairRDD<Row, Long> eval = rows.filter("isEval").toJavaRDD().zipWithIndex();
+        JavaRDD<Example> train = rows.filter(e -> !e.eval()).zipWithIndex().map(t -> t._1().withIndex(t._2()));
+        JavaRDD<Example> eval = rows.filter(Example::eval).zipWithIndex().map(t -> t._1().withIndex(t._2()));
         train.persist(StorageLevel.MEMORY_AND_DISK());
         eval.persist(StorageLevel.MEMORY_AND_DISK());
         try {
@@ -222,13 +261,12 @@ final class DistributedTraining {
                         + "mark some with validationIndicatorCol, or set evalStrategy to 'no'");
             }
             Broadcast<long[]> masks = jsc.broadcast(workerMasks(args, (int) n, w));
-            JavaRDD<Example> shuffled = train.flatMapToPair(t -> {
-                long mask = masks.value()[t._2().intValue()];
+            JavaRDD<Example> shuffled = train.flatMapToPair(e -> {
+                long mask = masks.value()[e.index()];
                 List<Tuple2<Integer, Example>> o = new ArrayList<>(Long.bitCount(mask));
-                Example e = example(t._1(), false, t._2());
                 for (int r = 0; r < 64; r++) if ((mask & (1L << r)) != 0) o.add(new Tuple2<>(r, e));
                 return o.iterator();
-            }).union(hasEval ? eval.mapToPair(t -> new Tuple2<>((int) (t._2() % w), example(t._1(), true, t._2())))
+            }).union(hasEval ? eval.mapToPair(e -> new Tuple2<>(e.index() % w, e))
                     : jsc.<Tuple2<Integer, Example>>emptyRDD().mapToPair(t -> t))
                     .partitionBy(new HashPartitioner(w)).values();
             return attempts(sc, shuffled, spec, out, (int) n, hasEval, userResume ? args.resumeFromCheckpoint() : null);
@@ -236,11 +274,6 @@ final class DistributedTraining {
             train.unpersist(false);
             eval.unpersist(false);
         }
-    }
-
-    private static Example example(Row r, boolean eval, long index) {
-        return new Example(eval, (int) index, r.getString(0), r.isNullAt(1) ? null : r.getString(1),
-                r.isNullAt(2) ? null : r.getString(2));
     }
 
     /** Bit r of mask[i]: rank r reads example i in some step of the run ({@link DataSharding}'s order). */
@@ -422,22 +455,36 @@ final class DistributedTraining {
             a.put("overwrite_output_dir", true);
             a.put("resume_from_checkpoint", resumePath);
             TrainingArguments args = TrainingArguments.fromMap(a);
+            List<TrainerCallback> hooks = new ArrayList<>();
+            if (rank == 0 && !direct) hooks.add(new Uploader(store, outDir));
+            if (kill != null && Integer.parseInt(kill.split(":")[0]) == rank) {
+                hooks.add(new KillAfter(Long.parseLong(kill.split(":")[1])));
+            }
+            int[] idx = new int[trainRows.size()];
+            for (int k = 0; k < idx.length; k++) idx[k] = trainRows.get(k).index();
+            String trainName = "training rows of rank " + rank + " (" + idx.length + " of " + numExamples + ")";
+            long t0 = System.nanoTime();
+            Trainer.TrainOutput o = spec.images()
+                    ? fitImages(ctx, dp, args, hooks, trainName, trainRows, idx, evalRows, rank)
+                    : fitText(ctx, dp, args, hooks, trainName, trainRows, idx, evalRows, rank);
+            if (rank == 0 && !direct) uploadFinal(store, outDir);
+            return new WorkerResult(rank, host, ProcessHandle.current().pid(), o.globalStep(),
+                    (System.nanoTime() - t0) / 1e9, new LinkedHashMap<>(o.trainMetrics()),
+                    new LinkedHashMap<>(o.evalMetrics()), resumePath);
+        }
 
+        private Trainer.TrainOutput fitText(BarrierTaskContext ctx, CollectiveDataParallel dp, TrainingArguments args,
+                List<TrainerCallback> hooks, String trainName, List<Example> trainRows, int[] idx,
+                List<Example> evalRows, int rank) throws IOException {
             Trainer.Builder b = Trainer.builder(args, ModelRefs.localFolder(spec.model())).task(spec.task())
                     .labelKind(spec.labelKind()).mode(spec.transferMode()).maxLength(spec.maxLength())
                     .device(Devices.forTask(ctx, spec.device())).dataParallel(dp)
                     .checkConsistencyEverySteps(spec.checkConsistencyEverySteps());
             if (spec.labelKind() != LabelKind.REGRESSION) b.labels(spec.labels());
-            if (rank == 0 && !direct) b.callback(new Uploader(store, outDir));
-            if (kill != null && Integer.parseInt(kill.split(":")[0]) == rank) {
-                b.callback(new KillAfter(Long.parseLong(kill.split(":")[1])));
-            }
+            hooks.forEach(b::callback);
             List<TextDataset.Row> rows = new ArrayList<>(trainRows.size());
-            int[] idx = new int[trainRows.size()];
-            for (int k = 0; k < idx.length; k++) {
-                Example e = trainRows.get(k);
+            for (Example e : trainRows) {
                 rows.add(new TextDataset.Row(Integer.toString(e.index()), e.text(), e.pair(), e.label()));
-                idx[k] = e.index();
             }
             TextDataset evalSet = null;
             if (hasEval) {                                   // the same on every rank: some may hold no eval row
@@ -447,14 +494,41 @@ final class DistributedTraining {
                 }
                 evalSet = new TextDataset("evaluation rows of rank " + rank, er);
             }
-            long t0 = System.nanoTime();
-            Trainer.TrainOutput o = b.build().train(new Trainer.Shard(
-                    new TextDataset("training rows of rank " + rank + " (" + idx.length + " of " + numExamples + ")",
-                            rows), idx, numExamples), evalSet);
-            if (rank == 0 && !direct) uploadFinal(store, outDir);
-            return new WorkerResult(rank, host, ProcessHandle.current().pid(), o.globalStep(),
-                    (System.nanoTime() - t0) / 1e9, new LinkedHashMap<>(o.trainMetrics()),
-                    new LinkedHashMap<>(o.evalMetrics()), resumePath);
+            return b.build().train(new Trainer.Shard(new TextDataset(trainName, rows), idx, numExamples), evalSet);
+        }
+
+        private Trainer.TrainOutput fitImages(BarrierTaskContext ctx, CollectiveDataParallel dp,
+                TrainingArguments args, List<TrainerCallback> hooks, String trainName, List<Example> trainRows,
+                int[] idx, List<Example> evalRows, int rank) throws IOException {
+            java.nio.file.Path folder = ModelRefs.localFolder(spec.model());
+            ImageTrainer.Builder b = ImageTrainer.builder(args).mode(spec.transferMode())
+                    .device(Devices.forTask(ctx, spec.device())).dataParallel(dp)
+                    .checkConsistencyEverySteps(spec.checkConsistencyEverySteps());
+            if (spec.fromScratch()) {
+                b.config(Json.readObject(folder.resolve("config.json")));
+                java.nio.file.Path pre = folder.resolve(ImageProcessor.CONFIG_FILE);
+                if (Files.isRegularFile(pre)) b.processor(ImageProcessorConfig.fromJson(Json.readObject(pre)));
+            } else {
+                b.pretrained(folder);
+            }
+            hooks.forEach(b::callback);
+            ImageDataset evalSet = hasEval ? images("evaluation images of rank " + rank, evalRows) : null;
+            return b.build().train(new ImageTrainer.Shard(images(trainName, trainRows), idx, numExamples), evalSet);
+        }
+
+        private ImageDataset images(String description, List<Example> rows) {
+            List<RgbImage> images = new ArrayList<>(rows.size());
+            List<Integer> ids = new ArrayList<>(rows.size());
+            for (Example e : rows) {
+                int id = spec.labels().indexOf(e.label());
+                if (id < 0) {
+                    throw new IllegalArgumentException("image row " + e.index() + " has label '" + e.label()
+                            + "', not one of the classes " + spec.labels());
+                }
+                images.add(e.image());
+                ids.add(id);
+            }
+            return ImageDataset.of(description, images, ids, spec.labels());
         }
 
         private static String hostOf(String address) {

@@ -344,7 +344,7 @@ abstract class FineTuningEstimator<S extends FineTuningEstimator<S, M>, M extend
         return new DistributedTraining.Spec(hfArgs(), ref, task, kind, names, getOrDefault(mode),
                 (Integer) getOrDefault(unfreezeLastLayers), getMaxLength(), (Integer) getOrDefault(numWorkers),
                 (Integer) getOrDefault(maxAttempts), (Integer) getOrDefault(checkConsistencyEverySteps),
-                getOrDefault(device));
+                getOrDefault(device), false, false);
     }
 
     // ------------------------------------------------------------------------------------------ schema checks

@@ -1,12 +1,14 @@
 package io.sparkformers.spark;
 
-import io.sparkformers.train.ImageDataset;
-import io.sparkformers.train.ImageTrainer;
+import io.sparkformers.nn.Task;
+import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.LabelSpace;
 import io.sparkformers.train.TrainingArguments;
-import io.sparkformers.train.TransferMode;
 import io.sparkformers.vision.ImageDecodeException;
-import io.sparkformers.vision.RgbImage;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.param.BooleanParam;
+import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
@@ -40,13 +42,17 @@ import java.util.List;
  * returns an {@link ImageClassificationModel} whose checkpoint (HF layout, with id2label from the data's labels,
  * sorted) is in {@code outputDir}. {@code mode} picks what trains: {@code feature_extraction} (the base frozen and in
  * eval mode, a new head with as many outputs as labels), {@code fine_tune} (everything) or {@code partial} (the head
- * and the last {@code unfreezeLastBlocks} feature blocks), through {@link ImageTrainer} with HF TrainingArguments
+ * and the last {@code unfreezeLastBlocks} feature blocks), through {@code ImageTrainer} with HF TrainingArguments
  * semantics.
  *
- * <p>Training runs in one process, on the driver: the rows are collected there (fine for the small labelled sets of
- * transfer learning, a few thousand images; not for millions). Rows whose image cannot be read follow
- * {@code handleInvalid} (error, or skip — keep also skips them for training, and keeps them in the fitted model's
- * output).
+ * <p>Training is data-parallel like the text Estimators ({@link DistributedTraining}): {@code numWorkers} replicas in
+ * one barrier stage, gradients all-reduced every step, rank 0's BatchNorm statistics broadcast before each step (DDP's
+ * {@code broadcast_buffers}), rank 0 writing {@code outputDir}. Images are decoded on the executors that hold the rows,
+ * before training starts, so an unreadable row fails the fit (naming the file or row) before any replica starts, or is
+ * left out under {@code handleInvalid} skip/keep (keep also keeps it in the fitted model's output); nothing is
+ * collected to the driver but the distinct labels. With {@code fromScratch}, {@code model} is a folder holding only a
+ * {@code config.json} (and optionally {@code preprocessor_config.json}): the model is trained from its own
+ * initialisation (HF's {@code config_name} without {@code model_name_or_path}).
  */
 public final class ImageClassifier extends Estimator<ImageClassificationModel> implements MLWritable {
     private static final long serialVersionUID = 1L;
@@ -71,6 +77,10 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
     private final DoubleParam warmupRatio;
     private final LongParam seed;
     private final Param<String> outputDir;
+    private final IntParam numWorkers;
+    private final IntParam maxAttempts;
+    private final BooleanParam fromScratch;
+    private final IntParam checkConsistencyEverySteps;
 
     public ImageClassifier(String uid) {
         this.uid = uid;                                   // first: Params read it
@@ -85,7 +95,8 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
                 + "(\"\" for none)");
         batchSize = new IntParam(this, "batchSize", "images per forward pass when the model scores (> 0)",
                 ParamValidators.gt(0));
-        device = new Param<>(this, "device", "where the fitted model runs: auto, cpu or gpu",
+        device = new Param<>(this, "device", "where replicas train and the fitted model runs: auto (the task's Spark "
+                + "GPU if it holds one), cpu or gpu",
                 ParamValidators.inArray(new String[] {Devices.AUTO, Devices.CPU, Devices.GPU}));
         handleInvalid = new Param<>(this, "handleInvalid", "rows whose image cannot be read or whose label is null: "
                 + "error (fail, naming the row), skip (leave them out of training) or keep (skip for training; the "
@@ -109,8 +120,16 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
         warmupRatio = new DoubleParam(this, "warmupRatio", "share of steps warming the learning rate up, in [0, 1)",
                 ParamValidators.inRange(0, 1, true, false));
         seed = new LongParam(this, "seed", "seed of the new head, data order and dropout");
-        outputDir = new Param<>(this, "outputDir", "local folder for the fitted checkpoint (\"\": a new temporary "
-                + "folder)");
+        outputDir = new Param<>(this, "outputDir", "folder for checkpoints and the fitted model, any Hadoop path (\"\": "
+                + "a new temporary folder, local masters only)");
+        numWorkers = new IntParam(this, "numWorkers", "training tasks, one model replica each, in one barrier stage "
+                + "(1..64; the cluster needs this many free task slots)", ParamValidators.inRange(1, 64));
+        maxAttempts = new IntParam(this, "maxAttempts", "barrier jobs tried before the fit fails (>= 1)",
+                ParamValidators.gtEq(1));
+        fromScratch = new BooleanParam(this, "fromScratch", "train from the model folder's config.json alone (its own "
+                + "initialisation, mode fine_tune) instead of from pretrained weights");
+        checkConsistencyEverySteps = new IntParam(this, "checkConsistencyEverySteps", "steps between checks that every "
+                + "replica holds the same weights (>= 0; 0 = never)", ParamValidators.gtEq(0));
         setDefault(inputCol, "image");
         setDefault(labelCol, "label");
         setDefault(outputCol, "prediction");
@@ -129,6 +148,10 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
         setDefault(warmupRatio, 0.0);
         setDefault(seed, 42L);
         setDefault(outputDir, "");
+        setDefault(numWorkers, 1);
+        setDefault(maxAttempts, 1);
+        setDefault(fromScratch, false);
+        setDefault(checkConsistencyEverySteps, 100);
     }
 
     public ImageClassifier() {
@@ -159,6 +182,10 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
     public DoubleParam warmupRatio() { return warmupRatio; }
     public LongParam seed() { return seed; }
     public Param<String> outputDir() { return outputDir; }
+    public IntParam numWorkers() { return numWorkers; }
+    public IntParam maxAttempts() { return maxAttempts; }
+    public BooleanParam fromScratch() { return fromScratch; }
+    public IntParam checkConsistencyEverySteps() { return checkConsistencyEverySteps; }
 
     public ImageClassifier setModel(String v) { set(model, v); return this; }
     public ImageClassifier setInputCol(String v) { set(inputCol, v); return this; }
@@ -179,6 +206,10 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
     public ImageClassifier setWarmupRatio(double v) { set(warmupRatio, v); return this; }
     public ImageClassifier setSeed(long v) { set(seed, v); return this; }
     public ImageClassifier setOutputDir(String v) { set(outputDir, v); return this; }
+    public ImageClassifier setNumWorkers(int v) { set(numWorkers, v); return this; }
+    public ImageClassifier setMaxAttempts(int v) { set(maxAttempts, v); return this; }
+    public ImageClassifier setFromScratch(boolean v) { set(fromScratch, v); return this; }
+    public ImageClassifier setCheckConsistencyEverySteps(int v) { set(checkConsistencyEverySteps, v); return this; }
 
     public String getModel() { return getOrDefault(model); }
     public String getInputCol() { return getOrDefault(inputCol); }
@@ -231,6 +262,10 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
         if (!getMode().equals("partial") && getUnfreezeLastBlocks() > 0) {
             throw new IllegalArgumentException("unfreezeLastBlocks applies to mode partial only, not " + getMode());
         }
+        if ((Boolean) getOrDefault(fromScratch) && !getMode().equals("fine_tune")) {
+            throw new IllegalArgumentException("fromScratch trains every weight from its initialisation: set mode "
+                    + "fine_tune (mode " + getMode() + " needs pretrained weights)");
+        }
         return model(schema).transformSchema(schema);
     }
 
@@ -242,66 +277,113 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
 
     @Override
     public ImageClassificationModel fit(Dataset<?> dataset) {
+        return fitWithSummary(dataset).model();
+    }
+
+    /** A fitted model and what the fit did (the same summary as the text Estimators'). */
+    public record FitResult(ImageClassificationModel model, TextClassifier.FitSummary summary) { }
+
+    /** {@link #fit} that also returns the {@link TextClassifier.FitSummary}. */
+    public FitResult fitWithSummary(Dataset<?> dataset) {
         transformSchema(dataset.schema(), true);
+        boolean scratch = (Boolean) getOrDefault(fromScratch);
         try {
-            Path pretrained = ModelRefs.localFolder(getModel());
-            ImageDataset data = collect(dataset);
-            Path out = getOutputDir().isEmpty() ? Files.createTempDirectory("sparkformers-image-classifier-")
-                    : Path.of(getOutputDir());
-            TrainingArguments args = TrainingArguments.builder(out.toString()).set("overwrite_output_dir", true)
-                    .numTrainEpochs((Double) getOrDefault(numTrainEpochs)).maxSteps((Long) getOrDefault(maxSteps))
-                    .perDeviceTrainBatchSize((Integer) getOrDefault(trainBatchSize))
-                    .perDeviceEvalBatchSize((Integer) getOrDefault(batchSize))
-                    .learningRate((Double) getOrDefault(learningRate)).weightDecay((Double) getOrDefault(weightDecay))
-                    .warmupRatio((Double) getOrDefault(warmupRatio)).seed((Long) getOrDefault(seed))
-                    .evalStrategy("no").saveStrategy("no").loggingSteps(10).build();
-            TransferMode m = switch (getMode()) {
-                case "feature_extraction" -> TransferMode.featureExtraction();
-                case "fine_tune" -> TransferMode.fineTune();
-                default -> TransferMode.partial(getUnfreezeLastBlocks(), List.of());
-            };
-            ImageTrainer.builder(args).pretrained(pretrained).mode(m).build().train(data, null);
-            ImageClassificationModel fitted = model(dataset.schema());
-            fitted.setModel(out.toAbsolutePath().toString());
-            return fitted.setParent(this);
+            Path folder = ModelRefs.localFolder(getModel());
+            if (scratch && !Files.isRegularFile(folder.resolve("config.json"))) {
+                throw new IllegalArgumentException("ImageClassifier " + uid + ": fromScratch needs a config.json in "
+                        + folder + " (the architecture to build)");
+            }
+            SparkContext sc = dataset.sparkSession().sparkContext();
+            String out = getOutputDir();
+            if (out.isEmpty()) {
+                if (!sc.master().startsWith("local")) {
+                    throw new IllegalArgumentException("ImageClassifier " + uid + ": set outputDir to a folder every "
+                            + "executor and the driver can reach (HDFS, S3, a shared mount) on master " + sc.master());
+                }
+                out = Files.createTempDirectory("sparkformers-image-classifier-").toString();
+            }
+            JavaRDD<DistributedTraining.Example> examples = decode(dataset);
+            examples.persist(StorageLevel.MEMORY_AND_DISK());
+            try {
+                List<String> names = labels(examples);
+                TrainingArguments args = TrainingArguments.builder(out).set("overwrite_output_dir", true)
+                        .numTrainEpochs((Double) getOrDefault(numTrainEpochs)).maxSteps((Long) getOrDefault(maxSteps))
+                        .perDeviceTrainBatchSize((Integer) getOrDefault(trainBatchSize))
+                        .perDeviceEvalBatchSize((Integer) getOrDefault(batchSize))
+                        .learningRate((Double) getOrDefault(learningRate))
+                        .weightDecay((Double) getOrDefault(weightDecay))
+                        .warmupRatio((Double) getOrDefault(warmupRatio)).seed((Long) getOrDefault(seed))
+                        .evalStrategy("no").saveStrategy("no").loggingSteps(10).build();
+                DistributedTraining.Spec spec = new DistributedTraining.Spec(args.toMap(), getModel(),
+                        Task.SEQUENCE_CLASSIFICATION, LabelKind.SINGLE_LABEL, names, getMode(),
+                        getUnfreezeLastBlocks(), 0, (Integer) getOrDefault(numWorkers),
+                        (Integer) getOrDefault(maxAttempts), (Integer) getOrDefault(checkConsistencyEverySteps),
+                        getOrDefault(device), true, scratch);
+                DistributedTraining.Summary s = DistributedTraining.run(sc, examples, spec);
+                ImageClassificationModel fitted = model(dataset.schema());
+                fitted.setModel(out);                       // as given: a local path stays a path
+                fitted.setParent(this);
+                return new FitResult(fitted, TextClassifier.summaryOf(s));
+            } finally {
+                examples.unpersist(false);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("ImageClassifier " + uid + ": " + e.getMessage(), e);
         }
     }
 
-    /** The labelled images on the driver; unreadable rows fail or are left out, per handleInvalid. */
-    private ImageDataset collect(Dataset<?> dataset) {
+    /**
+     * The labelled images, decoded where the rows are; unreadable rows (or null labels) fail the fit or are left
+     * out, per handleInvalid. A row is named by its image origin or path when the data has one, else by partition
+     * and position.
+     */
+    private JavaRDD<DistributedTraining.Example> decode(Dataset<?> dataset) {
         ImageInput input = ImageInput.of(dataset.schema(), getInputCol(), "inputCol");
         int labelIndex = Arrays.asList(dataset.schema().fieldNames()).indexOf(getLabelCol());
         boolean error = getHandleInvalid().equals(ModelStage.ERROR);
-        List<RgbImage> images = new ArrayList<>();
-        List<String> labels = new ArrayList<>();
-        long n = 0;
-        int skipped = 0;
-        for (Row r : dataset.toDF().collectAsList()) {
-            String where = "row " + n++;
-            try {
-                if (r.isNullAt(labelIndex)) {
-                    throw new ImageDecodeException(where, "the label in column '" + getLabelCol() + "' is null");
+        String labelColumn = getLabelCol();
+        String id = uid;
+        return dataset.toDF().javaRDD().mapPartitionsWithIndex((part, rows) -> {
+            List<DistributedTraining.Example> out = new ArrayList<>();
+            long k = 0;
+            while (rows.hasNext()) {
+                Row r = rows.next();
+                String where = "partition " + part + " row " + k++;
+                try {
+                    if (r.isNullAt(labelIndex)) {
+                        throw new ImageDecodeException(where, "the label in column '" + labelColumn + "' is null");
+                    }
+                    out.add(DistributedTraining.Example.image(false, input.read(r, where),
+                            labelText(r.get(labelIndex))));
+                } catch (ImageDecodeException | IllegalArgumentException e) {
+                    if (error) {
+                        throw new IllegalArgumentException("ImageClassifier " + id + ": cannot train on "
+                                + e.getMessage() + ". Set handleInvalid to 'skip' to leave such rows out", e);
+                    }
                 }
-                images.add(input.read(r, where));
-                labels.add(labelText(r.get(labelIndex)));
-            } catch (ImageDecodeException | IllegalArgumentException e) {
-                if (error) {
-                    throw new IllegalArgumentException("ImageClassifier " + uid + ": cannot train on " + e.getMessage()
-                            + ". Set handleInvalid to 'skip' to leave such rows out", e);
-                }
-                skipped++;
             }
+            return out.iterator();
+        }, false);
+    }
+
+    /** The sorted distinct labels; the first job over the rows, so a bad row fails here with its own message. */
+    private List<String> labels(JavaRDD<DistributedTraining.Example> examples) {
+        List<String> seen;
+        try {
+            seen = examples.map(DistributedTraining.Example::label).distinct().collect();
+        } catch (Exception e) {                            // SparkException is checked, though Scala throws it
+            String m = String.valueOf(e.getMessage());
+            int at = m.indexOf("java.lang.IllegalArgumentException: ");
+            if (at < 0) throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+            String reason = m.substring(at + "java.lang.IllegalArgumentException: ".length());
+            int nl = reason.indexOf('\n');
+            throw new IllegalArgumentException(nl < 0 ? reason : reason.substring(0, nl), e);
         }
-        if (images.isEmpty()) {
-            throw new IllegalArgumentException("ImageClassifier " + uid + ": no trainable row (" + n + " rows, "
-                    + skipped + " unreadable)");
+        if (seen.isEmpty()) {
+            throw new IllegalArgumentException("ImageClassifier " + uid + ": no trainable row (every image was "
+                    + "unreadable or unlabelled, or the dataset is empty)");
         }
-        List<String> names = LabelSpace.fromLabels(labels).names();
-        List<Integer> ids = labels.stream().map(names::indexOf).toList();
-        return ImageDataset.of("DataFrame " + getInputCol() + "/" + getLabelCol() + " (" + images.size() + " rows"
-                + (skipped > 0 ? ", " + skipped + " skipped" : "") + ")", images, ids, names);
+        return LabelSpace.fromLabels(seen).names();
     }
 
     /** A label as text; whole numbers without ".0". */

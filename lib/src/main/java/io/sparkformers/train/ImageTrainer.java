@@ -26,7 +26,6 @@ import io.sparkformers.vision.RgbImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -36,7 +35,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * HF's {@code Trainer} for image classification ({@code run_image_classification.py}), single process: trains a
@@ -64,7 +62,6 @@ import java.util.stream.Stream;
  * in a run object. Single-process: Spark's {@code ImageClassifier} calls it on the driver.
  */
 public final class ImageTrainer {
-    private static final System.Logger LOG = System.getLogger(ImageTrainer.class.getName());
 
     private final TrainingArguments args;
     private final Path pretrained;
@@ -74,6 +71,8 @@ public final class ImageTrainer {
     private final List<TrainerCallback> callbacks;
     private final boolean progress;
     private final Device device;
+    private final DataParallel dp;
+    private final int checkConsistencyEverySteps;
 
     private ImageTrainer(Builder b) {
         if ((b.pretrained == null) == (b.config == null)) {
@@ -92,6 +91,12 @@ public final class ImageTrainer {
         this.callbacks = List.copyOf(b.callbacks);
         this.progress = b.progress;
         this.device = b.device;
+        this.dp = b.dataParallel;
+        this.checkConsistencyEverySteps = b.checkConsistencyEverySteps;
+        if (checkConsistencyEverySteps < 0) {
+            throw new IllegalArgumentException("checkConsistencyEverySteps must be >= 0 (0 = never) but was "
+                    + checkConsistencyEverySteps);
+        }
     }
 
     public static Builder builder(TrainingArguments args) {
@@ -108,6 +113,8 @@ public final class ImageTrainer {
         private final List<TrainerCallback> callbacks = new ArrayList<>();
         private boolean progress;
         private Device device = Device.cpu();
+        private DataParallel dataParallel = DataParallel.SINGLE;
+        private int checkConsistencyEverySteps = 100;
 
         private Builder(TrainingArguments args) {
             this.args = Objects.requireNonNull(args, "args");
@@ -131,6 +138,12 @@ public final class ImageTrainer {
 
         public Builder device(Device d) { this.device = d; return this; }
 
+        /** The replica group of a data-parallel run (default {@link DataParallel#SINGLE}: one process). */
+        public Builder dataParallel(DataParallel d) { this.dataParallel = Objects.requireNonNull(d); return this; }
+
+        /** Steps between checks that all replicas hold bit-identical trainable weights (default 100; 0 = never). */
+        public Builder checkConsistencyEverySteps(int n) { this.checkConsistencyEverySteps = n; return this; }
+
         public ImageTrainer build() {
             return new ImageTrainer(this);
         }
@@ -140,10 +153,35 @@ public final class ImageTrainer {
         return args;
     }
 
+    /**
+     * The training images one replica holds: {@code rows} image k is example {@code indices[k]} of the
+     * {@code numExamples} of the whole training set; every micro-batch {@link DataSharding} gives this rank must be
+     * among them. {@link #all} is the whole set (one process).
+     */
+    public record Shard(ImageDataset rows, int[] indices, int numExamples) {
+        public Shard {
+            Objects.requireNonNull(rows, "rows");
+            Trainer.Shard.checkIndices(indices, rows.size(), numExamples);
+        }
+
+        public static Shard all(ImageDataset rows) {
+            return new Shard(rows, Trainer.Shard.identity(rows.size()), rows.size());
+        }
+    }
+
     /** Trains on {@code train}, evaluating on {@code eval} (may be null when eval_strategy is "no"). */
     public Trainer.TrainOutput train(ImageDataset train, ImageDataset eval) throws IOException {
+        if (train == null) throw new IllegalArgumentException("no training dataset given");
+        return train(Shard.all(train), eval);
+    }
+
+    /**
+     * One replica's part of a data-parallel fit ({@link Builder#dataParallel}): its {@code train} rows and its share
+     * of the evaluation images (disjoint across ranks, possibly empty; null when eval_strategy is "no").
+     */
+    public Trainer.TrainOutput train(Shard train, ImageDataset eval) throws IOException {
         try (Run run = new Run(train, eval)) {
-            return run.execute();
+            return run.execute(false);
         }
     }
 
@@ -158,14 +196,15 @@ public final class ImageTrainer {
                 throw new IllegalArgumentException(modelDir + " predicts " + names + " but " + data.description()
                         + " is labelled " + data.labels() + ": evaluate on data with the model's classes");
             }
-            Map<String, Double> metrics = evaluate(m.model(), m.processor(), m.manager(), data, batchSize, 0.0);
+            Map<String, Double> metrics = Evaluation.metrics(List.of(
+                    evaluatePartial(m.model(), m.processor(), m.manager(), data, batchSize, 0.0)));
             metrics.put("eval_samples", (double) data.size());
             return metrics;
         }
     }
 
-    /** Evaluation in inference mode: eval_loss (example-weighted), eval_accuracy, F1s, MCC, runtime. */
-    static Map<String, Double> evaluate(VisionModel model, ImageProcessor processor, NDManager manager,
+    /** This replica's share of an evaluation in inference mode (possibly no image): losses, counts, the metric state. */
+    static Evaluation.Partial evaluatePartial(VisionModel model, ImageProcessor processor, NDManager manager,
             ImageDataset data, int batchSize, double labelSmoothing) {
         long t0 = System.nanoTime();
         ClassificationState cls = new ClassificationState(Math.max(2, data.labels().size()));
@@ -192,14 +231,7 @@ public final class ImageTrainer {
                 steps++;
             }
         }
-        Map<String, Double> metrics = new LinkedHashMap<>();
-        metrics.put("eval_loss", lossSum / data.size());
-        cls.compute().forEach((k, v) -> metrics.put("eval_" + k, v));
-        double secs = (System.nanoTime() - t0) / 1e9;
-        metrics.put("eval_runtime", Evaluation.round4(secs));
-        metrics.put("eval_samples_per_second", Math.round(data.size() / secs * 1000) / 1000.0);
-        metrics.put("eval_steps_per_second", Math.round(steps / secs * 1000) / 1000.0);
-        return metrics;
+        return new Evaluation.Partial(lossSum, data.size(), steps, cls, (System.nanoTime() - t0) / 1e9);
     }
 
     /** pixel_values (B, 3, H, W) of images {@code idx}; an image the processor rejects is named with its index. */
@@ -246,85 +278,46 @@ public final class ImageTrainer {
 
     // ------------------------------------------------------------------------------------------------ one fit
 
-    /** The state of one {@link #train} call; closed at its end. */
-    private final class Run implements AutoCloseable {
+    /** One {@link #train} call: the image side of {@link TrainingRun}; closed at its end. */
+    private final class Run extends TrainingRun {
+        private final Shard shard;
         private final ImageDataset trainData;
         private final ImageDataset evalData;
-        private final Path outputDir = Path.of(args.outputDir());
-        private final CheckpointManager checkpoints = new CheckpointManager(outputDir);
+        private int[] rowOf;                                 // global example index -> row of trainData, -1 elsewhere
         private NDManager manager;
         private VisionModel model;
         private ImageProcessor imageProcessor;
         private LoadReport loadReport;
         private boolean newHead;
         private List<ParamRef> trainable;
-        private Optimizer optimizer;
-        private TrainingPlan plan;
-        private LrSchedule schedule;
-        private DataSharding sharding;
-        private TrainerState state;
-        private final TrainerControl control = new TrainerControl();
-        private CallbackHandler handler;
-        private Path resumeFrom;
-        private double trLoss;
-        private double totalLoss;
-        private long lastLoggedStep;
-        private double lastGradNorm = Double.NaN;
+        private List<NDArray> floatBuffers;
 
-        Run(ImageDataset train, ImageDataset eval) {
-            this.trainData = train;
+        Run(Shard train, ImageDataset eval) {
+            super(ImageTrainer.this.args, ImageTrainer.this.dp, ImageTrainer.this.checkConsistencyEverySteps);
+            this.shard = train;
+            this.trainData = train == null ? null : train.rows();
             this.evalData = eval;
         }
 
-        Trainer.TrainOutput execute() throws IOException {
-            prepare();
-            long start = System.nanoTime();
-            long startStep = state.globalStep;
-            loop();
-            return finish((System.nanoTime() - start) / 1e9, startStep);
-        }
-
-        /** Everything that can fail on bad input happens here, before the first step. */
-        private void prepare() throws IOException {
-            if (trainData == null || trainData.size() == 0) {
+        @Override
+        void prepare() throws IOException {
+            if (trainData == null || shard.numExamples() == 0) {
                 throw new IllegalArgumentException("the training dataset is empty: give labelled images");
             }
-            args.validateFor(device);
-            boolean needsEval = !"no".equals(args.evalStrategy()) || args.loadBestModelAtEnd();
-            if (needsEval && evalData == null) {
-                throw new IllegalArgumentException("eval_strategy '" + args.evalStrategy() + "'"
-                        + (args.loadBestModelAtEnd() ? " with load_best_model_at_end" : "")
-                        + " needs an evaluation dataset: pass one or set eval_strategy to 'no'");
-            }
+            checkArguments(device, evalData != null, null, 0);
             if (evalData != null && !evalData.labels().equals(trainData.labels())) {
                 throw new IllegalArgumentException("the evaluation data (" + evalData.description() + ") has classes "
                         + evalData.labels() + " but the training data (" + trainData.description() + ") has "
                         + trainData.labels() + ": label both with the same class list");
             }
-            resumeFrom = CheckpointManager.resolveResume(args).orElse(null);
-            if (resumeFrom == null && !args.overwriteOutputDir() && Files.isDirectory(outputDir)) {
-                try (Stream<Path> s = Files.list(outputDir)) {
-                    if (s.findAny().isPresent()) {
-                        throw new IllegalArgumentException("output_dir " + outputDir + " already exists and is not "
-                                + "empty: set overwrite_output_dir true, resume_from_checkpoint true, or use another "
-                                + "folder");
-                    }
-                }
-            }
-            plan = args.plan(trainData.size(), 1);
-            sharding = new DataSharding(trainData.size(), args.perDeviceTrainBatchSize(),
-                    args.gradientAccumulationSteps(), args.dataloaderDropLast(), args.effectiveDataSeed(), null);
-            schedule = args.schedule(plan.maxSteps());
+            rowOf = new int[shard.numExamples()];
+            java.util.Arrays.fill(rowOf, -1);
+            for (int k = 0; k < shard.indices().length; k++) rowOf[shard.indices()[k]] = k;
+            planSteps(shard.numExamples(), null);
             loadModel();
-            buildOptimizer();
-            state = TrainerState.start(args, plan);
-            if (resumeFrom != null) resumeState();
-            List<TrainerCallback> all = new ArrayList<>();
-            all.add(new DefaultFlowCallback());
-            if (args.reportTo().contains("jsonl")) all.add(new JsonlReporter(outputDir));
-            if (progress) all.add(ProgressReporter.forConsole());
-            all.addAll(callbacks);
-            handler = new CallbackHandler(all);
+            Set<String> head = model.headParameterNames();
+            optimizer = Optimizers.create(args, mode.headLrMultiplier(), head::contains, resumeFrom, device);
+            startState(callbacks, progress);
         }
 
         private void loadModel() throws IOException {
@@ -370,11 +363,16 @@ public final class ImageTrainer {
             imageProcessor = new ImageProcessor(p);
             Set<String> train = trainableNames();
             trainable = new ArrayList<>();
+            floatBuffers = new ArrayList<>();
             for (Map.Entry<String, ParameterNames.Entry> e : ParameterNames.of(model).entrySet()) {
-                if (VisionModel.isBuffer(e.getValue())) continue;
+                NDArray value = e.getValue().parameter().getArray();
+                if (VisionModel.isBuffer(e.getValue())) {
+                    if (value.getDataType() == ai.djl.ndarray.types.DataType.FLOAT32) floatBuffers.add(value);
+                    continue;
+                }
                 boolean t = train.contains(e.getKey());
                 e.getValue().parameter().freeze(!t);
-                if (t) trainable.add(new ParamRef(e.getKey(), e.getValue().parameter().getArray()));
+                if (t) trainable.add(new ParamRef(e.getKey(), value));
             }
             if (trainable.isEmpty()) throw new IllegalArgumentException("no parameter is trainable");
         }
@@ -411,57 +409,27 @@ public final class ImageTrainer {
             return out;
         }
 
-        private void buildOptimizer() throws IOException {
-            Set<String> head = model.headParameterNames();
-            optimizer = Optimizers.create(args, mode.headLrMultiplier(), head::contains, resumeFrom, device);
-        }
-
-        private void resumeState() throws IOException {
-            TrainerState loaded = TrainerState.load(resumeFrom.resolve(CheckpointManager.TRAINER_STATE_NAME));
-            loaded.maxSteps = plan.maxSteps();
-            loaded.numTrainEpochs = plan.numTrainEpochs();
-            loaded.loggingSteps = plan.loggingSteps();
-            loaded.evalSteps = plan.evalSteps();
-            loaded.saveSteps = plan.saveSteps();
-            state = loaded;
-            lastLoggedStep = state.globalStep;
-        }
-
-        private void loop() throws IOException {
-            handler.onTrainBegin(args, state, control);
-            int stepsPerEpoch = sharding.stepsPerEpoch();
-            long startEpoch = state.globalStep / stepsPerEpoch;
-            long skip = state.globalStep % stepsPerEpoch;
-            for (long epoch = startEpoch; epoch < plan.numTrainEpochs() && state.globalStep < plan.maxSteps(); epoch++) {
-                List<DataSharding.Step> steps = sharding.steps(epoch);
-                handler.onEpochBegin(args, state, control);
-                for (int s = (int) (epoch == startEpoch ? skip : 0); s < steps.size(); s++) {
-                    handler.onStepBegin(args, state, control);
-                    List<int[]> micro = steps.get(s).microBatches();
-                    double stepLoss = 0;
-                    for (int m = 0; m < micro.size(); m++) {
-                        long seed = DataSharding.mix(DataSharding.mix(args.seed(), state.globalStep), m);
-                        stepLoss += forwardBackward(micro.get(m), 1.0 / micro.size(), seed) / micro.size();
-                    }
-                    lastGradNorm = applyUpdate(schedule.multiplier(state.globalStep));
-                    trLoss += stepLoss;
-                    state.globalStep++;
-                    state.epoch = epoch + (s + 1) / (double) stepsPerEpoch;
-                    handler.onStepEnd(args, state, control);
-                    maybeLogSaveEvaluate(epoch, s + 1);
-                    if (control.shouldEpochStop || control.shouldTrainingStop) break;
-                }
-                handler.onEpochEnd(args, state, control);
-                maybeLogSaveEvaluate(epoch + 1, 0);
-                if (control.shouldTrainingStop) break;
-            }
+        /** DDP's broadcast_buffers: every replica runs each step with rank 0's BatchNorm statistics. */
+        @Override
+        void beforeStep() throws IOException {
+            if (!floatBuffers.isEmpty()) dp.broadcastFromMain(floatBuffers);
         }
 
         /**
          * Forward + loss + backward of one micro-batch; gradients of {@code scale × loss} add up in the trainable
          * parameters. Feature extraction runs the base in eval mode without a graph, then the head with one.
          */
-        private double forwardBackward(int[] idx, double scale, long dropoutSeed) {
+        @Override
+        Micro forwardBackward(int[] examples, double scale, long dropoutSeed) {
+            int[] idx = new int[examples.length];
+            for (int i = 0; i < idx.length; i++) {
+                idx[i] = rowOf[examples[i]];
+                if (idx[i] < 0) {
+                    throw new IllegalStateException("rank " + dp.rank() + " was not given training image "
+                            + examples[i] + " that its micro-batches need: the shard does not follow DataSharding's "
+                            + "order");
+                }
+            }
             try (TrainingLock.Held lock = TrainingLock.acquire(); NDManager scope = manager.newSubManager()) {
                 NDArray x = pixels(scope, imageProcessor, trainData, idx);                 // (B, 3, H, W)
                 NDArray y = labels(scope, trainData, idx);                                 // (B)
@@ -481,134 +449,61 @@ public final class ImageTrainer {
                     NDArray loss = loss(model, logits, y, args.labelSmoothingFactor());
                     double value = loss.getFloat();
                     gc.backward(scale == 1.0 ? loss : loss.mul(scale));
-                    return value;
+                    return new Micro(value, idx.length);
                 }
             }
         }
 
-        /** Clip, step at the scheduled lr, zero grads; the norm before clipping, or NaN with clipping off. */
-        private double applyUpdate(double lrMultiplier) {
-            try (TrainingLock.Held lock = TrainingLock.acquire()) {
-                double maxNorm = args.maxGradNorm();
-                double norm = maxNorm > 0 ? GradientClipping.clipGradNormOfParams(trainable, maxNorm) : Double.NaN;
-                optimizer.setLrMultiplier(lrMultiplier);
-                optimizer.step(trainable);
-                Optimizer.zeroGrad(trainable);
-                return norm;
-            }
+        @Override
+        List<ParamRef> trainable() {
+            return trainable;
         }
 
-        /** HF {@code _maybe_log_save_evaluate}. */
-        private void maybeLogSaveEvaluate(long epoch, long stepInEpoch) throws IOException {
-            if (control.shouldLog && state.globalStep > lastLoggedStep) {
-                Map<String, Object> logs = new LinkedHashMap<>();
-                logs.put("loss", Evaluation.round4(trLoss / (state.globalStep - lastLoggedStep)));
-                if (!Double.isNaN(lastGradNorm)) logs.put("grad_norm", lastGradNorm);
-                logs.put("learning_rate", args.learningRate() * schedule.multiplier(state.globalStep));
-                totalLoss += trLoss;
-                trLoss = 0;
-                lastLoggedStep = state.globalStep;
-                handler.onLog(args, state, control, state.log(logs));
-            }
-            if (control.shouldEvaluate) {
-                Map<String, Double> metrics = evaluate(true);
-                boolean newBest = state.updateBestMetric(args, metrics, outputDir);
-                if ("best".equals(args.saveStrategy())) control.shouldSave = newBest;
-            }
-            if (control.shouldSave) {
-                saveCheckpoint(epoch, stepInEpoch);
-                handler.onSave(args, state, control);
-            }
+        @Override
+        Evaluation.Partial evaluatePartial() {
+            return ImageTrainer.evaluatePartial(model, imageProcessor, manager, evalData, args.perDeviceEvalBatchSize(),
+                    args.labelSmoothingFactor());
         }
 
-        private Map<String, Double> evaluate(boolean duringTraining) {
-            Map<String, Double> metrics = ImageTrainer.evaluate(model, imageProcessor, manager, evalData,
-                    args.perDeviceEvalBatchSize(), args.labelSmoothingFactor());
-            if (duringTraining) {
-                handler.onLog(args, state, control, state.log(metrics));
-                handler.onEvaluate(args, state, control, metrics);
-            }
-            return metrics;
+        @Override
+        boolean hasEvalData() {
+            return evalData != null;
         }
 
-        private void saveCheckpoint(long epoch, long stepInEpoch) throws IOException {
-            state.statefulCallbacks.put("TrainerControl", control.state());
-            RngState rng = new RngState(args.seed(), args.effectiveDataSeed(), epoch, stepInEpoch,
-                    Map.of("dropout_step", state.globalStep));
-            checkpoints.save(state.globalStep, dir -> {
-                VisionModels.savePretrained(model, imageProcessor.config(), dir);
-                Trainer.writeCheckpointFiles(dir, optimizer, schedule, state, rng, args);
-            });
-            checkpoints.rotate(args.saveTotalLimit(), state.bestModelCheckpoint);
+        @Override
+        void saveModel(Path dir) throws IOException {
+            VisionModels.savePretrained(model, imageProcessor.config(), dir);
         }
 
-        private Trainer.TrainOutput finish(double runtime, long startStep) throws IOException {
-            if (args.loadBestModelAtEnd() && state.bestModelCheckpoint != null) loadBest();
-            totalLoss += trLoss;
-            double trainLoss = totalLoss / Math.max(state.globalStep - startStep, 1);
-            long numSamples = args.maxSteps() > 0 ? plan.maxSteps() * plan.totalTrainBatchSize()
-                    : (long) (trainData.size() * args.numTrainEpochs());
-            Map<String, Object> metrics = new LinkedHashMap<>();
-            metrics.put("train_runtime", Evaluation.round4(runtime));
-            metrics.put("train_samples_per_second", Math.round(numSamples / runtime * 1000) / 1000.0);
-            metrics.put("train_steps_per_second", Math.round(plan.maxSteps() / runtime * 1000) / 1000.0);
-            metrics.put("total_flos", state.totalFlos);
-            metrics.put("train_loss", trainLoss);
-            handler.onLog(args, state, control, state.log(metrics));
-            handler.onTrainEnd(args, state, control);
-
-            VisionModels.savePretrained(model, imageProcessor.config(), outputDir);
-            args.writeJson(outputDir.resolve(CheckpointManager.TRAINING_ARGS_NAME));
-            Map<String, Object> train = new LinkedHashMap<>(metrics);
-            train.put("epoch", state.epoch);
-            train.put("train_samples", trainData.size());
-            train.put("trainable_parameters", trainableCount());
-            Map<String, Object> all = new LinkedHashMap<>(train);
-            writeJson(outputDir.resolve("train_results.json"), train);
-            state.save(outputDir.resolve(CheckpointManager.TRAINER_STATE_NAME));
-            Map<String, Double> eval = new LinkedHashMap<>();
-            if (evalData != null) {
-                eval.putAll(evaluate(true));
-                eval.put("eval_samples", (double) evalData.size());
-                Map<String, Object> evalOut = new LinkedHashMap<>(eval);
-                evalOut.put("epoch", state.epoch);
-                writeJson(outputDir.resolve("eval_results.json"), evalOut);
-                all.putAll(evalOut);
-            }
-            writeJson(outputDir.resolve("all_results.json"), all);
-            writeProvenance();
-            TrainingCurves.write(outputDir.resolve(Trainer.CURVES), state.logHistory, "accuracy");
-            return new Trainer.TrainOutput(state.globalStep, trainLoss, train, eval, Map.of(), outputDir,
-                    state.bestModelCheckpoint);
-        }
-
-        private long trainableCount() {
-            long n = 0;
-            for (ParamRef p : trainable) n += p.value().size();
-            return n;
-        }
-
-        private void loadBest() throws IOException {
-            Path best = Path.of(state.bestModelCheckpoint);
-            if (!Files.isDirectory(best)) {
-                LOG.log(System.Logger.Level.WARNING, "best checkpoint " + best + " is gone; keeping the last weights");
-                return;
-            }
-            try (TrainingLock.Held lock = TrainingLock.acquire(); SafetensorsCheckpoint w = SafetensorsCheckpoint.open(best)) {
+        @Override
+        void loadWeights(Path checkpoint) throws IOException {
+            try (TrainingLock.Held lock = TrainingLock.acquire();
+                 SafetensorsCheckpoint w = SafetensorsCheckpoint.open(checkpoint)) {
                 StateDict.load(model, w.readAll(), StateDict.Options.STRICT);
             }
         }
 
-        private void writeProvenance() throws IOException {
+        @Override
+        int numExamples() {
+            return shard.numExamples();
+        }
+
+        @Override
+        String curveMetric() {
+            return "accuracy";
+        }
+
+        @Override
+        void addTrainResults(Map<String, Object> train) {
+            train.put("trainable_parameters", trainableCount());
+        }
+
+        @Override
+        Map<String, Object> provenance(Map<String, Double> initial) {
             Map<String, Object> p = new LinkedHashMap<>();
-            String version = ImageTrainer.class.getPackage().getImplementationVersion();
-            p.put("library", "sparkformers");
-            p.put("library_version", version == null ? "dev" : version);
-            p.put("created", Instant.now().toString());
             p.put("source_checkpoint", pretrained == null ? null : pretrained.toAbsolutePath().normalize().toString());
             p.put("from_scratch", pretrained == null);
             p.put("new_head", newHead);
-            p.put("resumed_from", resumeFrom == null ? null : resumeFrom.toString());
             p.put("task", "image-classification");
             p.put("model_type", model.configJson().path("model_type").asText());
             p.put("labels", trainData.labels());
@@ -618,21 +513,13 @@ public final class ImageTrainer {
             p.put("head_lr_multiplier", mode.headLrMultiplier());
             p.put("trainable_parameters", trainableCount());
             p.put("trainable_tensors", trainable.size());
-            p.put("seed", args.seed());
-            p.put("data_seed", args.effectiveDataSeed());
             Map<String, Object> data = new LinkedHashMap<>();
-            data.put("train", Map.of("description", trainData.description(), "examples", trainData.size()));
+            data.put("train", Map.of("description", trainData.description(), "examples", shard.numExamples()));
             if (evalData != null) {
-                data.put("eval", Map.of("description", evalData.description(), "examples", evalData.size()));
+                data.put("eval", Map.of("description", evalData.description(), "examples", evalExamples));
             }
             p.put("data", data);
-            p.put("training_args", args.toMap());
-            writeJson(outputDir.resolve(Trainer.PROVENANCE), p);
-        }
-
-        private void writeJson(Path file, Map<String, ?> m) throws IOException {
-            Files.createDirectories(file.getParent());
-            Json.write(file, Json.MAPPER.valueToTree(m));
+            return p;
         }
 
         @Override

@@ -124,9 +124,14 @@ public final class TrainStep {
      * skipped.
      */
     public void withGradients(Consumer<List<NDArray>> body) {
+        withGradients(trainable, body);
+    }
+
+    /** {@link #withGradients(Consumer)} for any parameter list. */
+    static void withGradients(List<ParamRef> params, Consumer<List<NDArray>> body) {
         List<NDArray> grads = new ArrayList<>();
         try {
-            for (ParamRef p : trainable) {
+            for (ParamRef p : params) {
                 NDArray g = Autograd.gradientOf(p.value());
                 if (g != null) grads.add(g);
             }
@@ -143,11 +148,16 @@ public final class TrainStep {
      * @return the gradient norm before clipping, or NaN when clipping is off (HF then logs none)
      */
     public double applyUpdate(Optimizer optimizer, double lrMultiplier, double maxGradNorm) {
+        return applyUpdate(trainable, optimizer, lrMultiplier, maxGradNorm);
+    }
+
+    /** {@link #applyUpdate(Optimizer, double, double)} for any parameter list. */
+    static double applyUpdate(List<ParamRef> params, Optimizer optimizer, double lrMultiplier, double maxGradNorm) {
         try (TrainingLock.Held lock = TrainingLock.acquire()) {
-            double norm = maxGradNorm > 0 ? GradientClipping.clipGradNormOfParams(trainable, maxGradNorm) : Double.NaN;
+            double norm = maxGradNorm > 0 ? GradientClipping.clipGradNormOfParams(params, maxGradNorm) : Double.NaN;
             optimizer.setLrMultiplier(lrMultiplier);
-            optimizer.step(trainable);
-            Optimizer.zeroGrad(trainable);
+            optimizer.step(params);
+            Optimizer.zeroGrad(params);
             return norm;
         }
     }

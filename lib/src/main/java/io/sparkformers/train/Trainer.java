@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.HfCheckpoint;
-import io.sparkformers.hub.Json;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.ParameterNames;
@@ -16,16 +15,13 @@ import io.sparkformers.train.DataCollatorWithPadding.Batch;
 import io.sparkformers.train.DataCollatorWithPadding.Example;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * HF's {@code Trainer} for sequence classification (single-label, multi-label, regression) and token
@@ -59,7 +55,6 @@ import java.util.stream.Stream;
  * output_dir; evaluations merge every rank's metric states exactly ({@link Evaluation#metrics}).
  */
 public final class Trainer {
-    private static final System.Logger LOG = System.getLogger(Trainer.class.getName());
 
     /** Provenance file beside the final model. */
     public static final String PROVENANCE = "provenance.json";
@@ -214,8 +209,16 @@ public final class Trainer {
     public record Shard(TextDataset rows, int[] indices, int numExamples) {
         public Shard {
             java.util.Objects.requireNonNull(rows, "rows");
-            if (indices.length != rows.size()) {
-                throw new IllegalArgumentException(rows.size() + " rows but " + indices.length + " indices");
+            checkIndices(indices, rows.size(), numExamples);
+        }
+
+        public static Shard all(TextDataset rows) {
+            return new Shard(rows, identity(rows.size()), rows.size());
+        }
+
+        static void checkIndices(int[] indices, int rows, int numExamples) {
+            if (indices.length != rows) {
+                throw new IllegalArgumentException(rows + " rows but " + indices.length + " indices");
             }
             for (int i : indices) {
                 if (i < 0 || i >= numExamples) {
@@ -224,10 +227,10 @@ public final class Trainer {
             }
         }
 
-        public static Shard all(TextDataset rows) {
-            int[] idx = new int[rows.size()];
-            for (int i = 0; i < idx.length; i++) idx[i] = i;
-            return new Shard(rows, idx, rows.size());
+        static int[] identity(int n) {
+            int[] idx = new int[n];
+            for (int i = 0; i < n; i++) idx[i] = i;
+            return idx;
         }
     }
 
@@ -243,7 +246,7 @@ public final class Trainer {
      */
     public TrainOutput train(Shard train, TextDataset eval) throws IOException {
         try (Run run = new Run(train, eval)) {
-            return run.execute();
+            return run.execute(evalBeforeTraining);
         }
     }
 
@@ -298,71 +301,31 @@ public final class Trainer {
 
     // ------------------------------------------------------------------------------------------------ one fit
 
-    /** The state of one {@link #train} call; closed at its end. */
-    private final class Run implements AutoCloseable {
+    /** One {@link #train} call: the text side of {@link TrainingRun}; closed at its end. */
+    private final class Run extends TrainingRun {
         private final TextDataset trainRows;
         private final Shard shard;
         private final TextDataset evalRows;
-        private final boolean main = dp.isMain();
-        private final int world = dp.worldSize();
         private List<Example> examples;
-        private long evalExamples;
-        private long computeNanos;
-        private long commNanos;
-        private final Path outputDir = Path.of(args.outputDir());
-        private final CheckpointManager checkpoints = new CheckpointManager(outputDir);
         private TextTokenizer tokenizer;
         private HfModel hf;
-        private Optimizer optimizer;
         private TrainStep step;
         private LabelSpace labelSpace;
         private TrainingData trainData;
         private TrainingData evalData;
-        private TrainingPlan plan;
-        private LrSchedule schedule;
-        private DataSharding sharding;
-        private TrainerState state;
-        private final TrainerControl control = new TrainerControl();
-        private CallbackHandler handler;
-        private EarlyStoppingCallback earlyStopping;
-        private Path resumeFrom;
-        private double trLoss;
-        private double totalLoss;
-        private long lastLoggedStep;
-        private double lastGradNorm = Double.NaN;
+        private DataCollatorWithPadding collator;
 
         Run(Shard train, TextDataset eval) {
+            super(Trainer.this.args, Trainer.this.dp, Trainer.this.checkConsistencyEverySteps);
             this.shard = train;
             this.trainRows = train == null ? null : train.rows();
             this.evalRows = eval;
         }
 
-        TrainOutput execute() throws IOException {
-            prepare();
-            Map<String, Double> initial = Map.of();
-            if (evalBeforeTraining && evalData != null) initial = evaluate(false);
-            long start = System.nanoTime();
-            long startStep = state.globalStep;
-            loop();
-            double runtime = (System.nanoTime() - start) / 1e9;
-            return finish(runtime, startStep, initial);
-        }
-
-        /** Everything that can fail on bad input happens here, before the first step. */
-        private void prepare() throws IOException {
+        @Override
+        void prepare() throws IOException {
             if (trainRows == null) throw new IllegalArgumentException("no training dataset given");
-            args.validateFor(device);
-            boolean needsEval = !"no".equals(args.evalStrategy()) || args.loadBestModelAtEnd();
-            if (needsEval && (evalRows == null)) {
-                throw new IllegalArgumentException("eval_strategy '" + args.evalStrategy() + "'"
-                        + (args.loadBestModelAtEnd() ? " with load_best_model_at_end" : "")
-                        + " needs an evaluation dataset: pass one or set eval_strategy to 'no'");
-            }
-            if (earlyStoppingPatience != null) {
-                earlyStopping = new EarlyStoppingCallback(earlyStoppingPatience, earlyStoppingThreshold);
-                earlyStopping.checkArguments(args);
-            }
-            resumeFrom = CheckpointManager.resolveResume(args).orElse(null);
+            checkArguments(device, evalRows != null, earlyStoppingPatience, earlyStoppingThreshold);
             if (world > 1 && labels == null && labelKind != LabelKind.REGRESSION) {
                 throw new IllegalArgumentException("a data-parallel fit needs the label names up front (each replica "
                         + "holds only part of the rows): pass labels(...)");
@@ -371,17 +334,9 @@ public final class Trainer {
                 throw new IllegalArgumentException("group_by_length needs every example's length on every replica and "
                         + "is not supported with " + world + " workers: set group_by_length false");
             }
-            if (main && resumeFrom == null && !args.overwriteOutputDir() && Files.isDirectory(outputDir)) {
-                try (Stream<Path> s = Files.list(outputDir)) {
-                    if (s.findAny().isPresent()) {
-                        throw new IllegalArgumentException("output_dir " + outputDir + " already exists and is not "
-                                + "empty: set overwrite_output_dir true, resume_from_checkpoint true, or use another "
-                                + "folder");
-                    }
-                }
-            }
             HfCheckpoint source = HfCheckpoint.open(model);
             tokenizer = TextTokenizer.load(source, maxLength);
+            collator = new DataCollatorWithPadding(tokenizer.padTokenId());
             if (labelKind == LabelKind.REGRESSION) {
                 labelSpace = null;
             } else if (labels != null) {
@@ -400,40 +355,21 @@ public final class Trainer {
                 evalData = evalRows.isEmpty() && world > 1 ? new TrainingData(evalRows.description(), List.of())
                         : TrainingData.featurize(evalRows, labelKind, labelSpace, tokenizer, "evaluation");
             }
-            int n = shard.numExamples();
-            plan = args.plan(n, world);
-            sharding = new DataSharding(n, args.perDeviceTrainBatchSize(),
-                    args.gradientAccumulationSteps() * world, args.dataloaderDropLast(), args.effectiveDataSeed(),
-                    args.groupByLength() ? trainData.lengths() : null);
-            long microPerEpoch = args.dataloaderDropLast() ? n / args.perDeviceTrainBatchSize()
-                    : (n + args.perDeviceTrainBatchSize() - 1) / args.perDeviceTrainBatchSize();
-            if (microPerEpoch < world) {
-                throw new IllegalArgumentException(n + " training examples make " + microPerEpoch + " batches of "
-                        + args.perDeviceTrainBatchSize() + ", fewer than the " + world + " workers (each needs one per "
-                        + "step): lower per_device_train_batch_size or the number of workers");
-            }
-            schedule = args.schedule(plan.maxSteps());
+            planSteps(shard.numExamples(), args.groupByLength() ? trainData.lengths() : null);
             loadModel(source);
-            buildOptimizer();
-            state = TrainerState.start(args, plan);
-            if (resumeFrom != null) resumeState();
-            List<TrainerCallback> all = new ArrayList<>();
-            all.add(new DefaultFlowCallback());
-            if (main && args.reportTo().contains("jsonl")) all.add(new JsonlReporter(outputDir));
-            if (main && progress) all.add(ProgressReporter.forConsole());
-            if (earlyStopping != null) all.add(earlyStopping);
-            all.addAll(callbacks);
-            handler = new CallbackHandler(all);
+            String prefix = hf.block().baseModelPrefix();
+            optimizer = Optimizers.create(args, mode.headLrMultiplier(), n -> TransferMode.isHead(n, prefix),
+                    resumeFrom, device);
+            startState(callbacks, progress);
         }
 
         private void loadModel(HfCheckpoint source) throws IOException {
-            Task t = task;
             try (TrainingLock.Held lock = TrainingLock.acquire()) {
                 TrainStep.seedTorch(args.seed());                   // HF set_seed before the model (new head) is built
                 // on resume too the model is built from the source (whose tokenizer files later saves copy: the
                 // resumed checkpoint may be rotated away), then takes the checkpoint's weights
                 if (resumeFrom != null) checkResumedLabels();
-                hf = HfModel.fromPretrained(source, t, device, this::withLabels);
+                hf = HfModel.fromPretrained(source, task, device, this::withLabels);
                 if (resumeFrom != null) {
                     try (SafetensorsCheckpoint w = HfCheckpoint.open(resumeFrom).openWeights()) {
                         StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
@@ -454,13 +390,6 @@ public final class Trainer {
             }
             step = new TrainStep(hf.block(), hf.manager(), labelKind, args.labelSmoothingFactor(),
                     mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION, refs);
-            if (world > 1) dp.broadcastFromMain(trainableArrays());     // replicas start identical, new heads included
-        }
-
-        private List<ai.djl.ndarray.NDArray> trainableArrays() {
-            List<ai.djl.ndarray.NDArray> out = new ArrayList<>();
-            for (ParamRef p : step.trainableParams()) out.add(p.value());
-            return out;
         }
 
         /** On resume, the base parameters the source checkpoint lacked (they trained from the start). */
@@ -507,85 +436,12 @@ public final class Trainer {
             }
         }
 
-        private void buildOptimizer() throws IOException {
-            String prefix = hf.block().baseModelPrefix();
-            optimizer = Optimizers.create(args, mode.headLrMultiplier(), n -> TransferMode.isHead(n, prefix), resumeFrom,
-                    device);
-        }
-
-        private void resumeState() throws IOException {
-            TrainerState loaded = TrainerState.load(resumeFrom.resolve(CheckpointManager.TRAINER_STATE_NAME));
-            if (loaded.trainBatchSize != null && loaded.trainBatchSize != args.perDeviceTrainBatchSize()) {
-                LOG.log(System.Logger.Level.WARNING, "resuming with per_device_train_batch_size "
-                        + args.perDeviceTrainBatchSize() + " but the checkpoint used " + loaded.trainBatchSize);
-            }
-            loaded.maxSteps = plan.maxSteps();
-            loaded.numTrainEpochs = plan.numTrainEpochs();
-            loaded.loggingSteps = plan.loggingSteps();
-            loaded.evalSteps = plan.evalSteps();
-            loaded.saveSteps = plan.saveSteps();
-            state = loaded;
-            if (earlyStopping != null && state.statefulCallbacks.get("EarlyStoppingCallback") instanceof Map<?, ?> m) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> es = (Map<String, Object>) m;
-                earlyStopping = EarlyStoppingCallback.fromState(es);
-            }
-            lastLoggedStep = state.globalStep;
-        }
-
-        private void loop() throws IOException {
-            handler.onTrainBegin(args, state, control);
-            int stepsPerEpoch = sharding.stepsPerEpoch();
-            long startEpoch = state.globalStep / stepsPerEpoch;
-            long skip = state.globalStep % stepsPerEpoch;
-            DataCollatorWithPadding collator = new DataCollatorWithPadding(tokenizer.padTokenId());
-            int rank = dp.rank();
-            for (long epoch = startEpoch; epoch < plan.numTrainEpochs() && state.globalStep < plan.maxSteps(); epoch++) {
-                List<DataSharding.Step> steps = sharding.steps(epoch);
-                handler.onEpochBegin(args, state, control);
-                for (int s = (int) (epoch == startEpoch ? skip : 0); s < steps.size(); s++) {
-                    handler.onStepBegin(args, state, control);
-                    List<int[]> micro = steps.get(s).microBatches();
-                    double stepLoss = 0;
-                    long tokens = 0;
-                    long t0 = System.nanoTime();
-                    for (int m = rank; m < micro.size(); m += world) {          // this rank's micro-batches
-                        List<Example> rows = new ArrayList<>(micro.get(m).length);
-                        for (int i : micro.get(m)) rows.add(example(i));
-                        Batch batch = collator.collate(rows);
-                        tokens += batch.realTokens();
-                        long seed = DataSharding.mix(DataSharding.mix(args.seed(), state.globalStep), m);
-                        stepLoss += step.forwardBackward(batch, 1.0 / micro.size(), seed).loss() / micro.size();
-                    }
-                    long t1 = System.nanoTime();
-                    if (world > 1) {
-                        step.withGradients(this::allReduceSum);
-                        double[] sums = dp.sum(new double[] {stepLoss, tokens});
-                        stepLoss = sums[0];
-                        tokens = (long) sums[1];
-                    }
-                    long t2 = System.nanoTime();
-                    state.numInputTokensSeen += tokens;
-                    lastGradNorm = step.applyUpdate(optimizer, schedule.multiplier(state.globalStep), args.maxGradNorm());
-                    computeNanos += (t1 - t0) + (System.nanoTime() - t2);
-                    commNanos += t2 - t1;
-                    trLoss += stepLoss;
-                    state.globalStep++;
-                    state.epoch = epoch + (s + 1) / (double) stepsPerEpoch;
-                    if (world > 1 && checkConsistencyEverySteps > 0
-                            && state.globalStep % checkConsistencyEverySteps == 0) {
-                        long c0 = System.nanoTime();
-                        dp.requireSame(trainableArrays(), "the trainable weights after step " + state.globalStep);
-                        commNanos += System.nanoTime() - c0;
-                    }
-                    handler.onStepEnd(args, state, control);
-                    maybeLogSaveEvaluate(epoch, s + 1);
-                    if (control.shouldEpochStop || control.shouldTrainingStop) break;
-                }
-                handler.onEpochEnd(args, state, control);
-                maybeLogSaveEvaluate(epoch + 1, 0);
-                if (control.shouldTrainingStop) break;
-            }
+        @Override
+        Micro forwardBackward(int[] micro, double scale, long seed) {
+            List<Example> rows = new ArrayList<>(micro.length);
+            for (int i : micro) rows.add(example(i));
+            Batch batch = collator.collate(rows);
+            return new Micro(step.forwardBackward(batch, scale, seed).loss(), batch.realTokens());
         }
 
         private Example example(int i) {
@@ -597,158 +453,46 @@ public final class Trainer {
             return e;
         }
 
-        private void allReduceSum(List<ai.djl.ndarray.NDArray> grads) {
-            try {
-                dp.allReduceSum(grads);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException("rank " + dp.rank() + ": gradient all-reduce at step "
-                        + state.globalStep + " failed: " + e.getMessage(), e);
-            }
+        @Override
+        List<ParamRef> trainable() {
+            return step.trainableParams();
         }
 
-        /** HF {@code _maybe_log_save_evaluate}. */
-        private void maybeLogSaveEvaluate(long epoch, long stepInEpoch) throws IOException {
-            if (control.shouldLog && state.globalStep > lastLoggedStep) {
-                Map<String, Object> logs = new LinkedHashMap<>();
-                logs.put("loss", Evaluation.round4(trLoss / (state.globalStep - lastLoggedStep)));
-                if (!Double.isNaN(lastGradNorm)) logs.put("grad_norm", lastGradNorm);
-                logs.put("learning_rate", args.learningRate() * schedule.multiplier(state.globalStep));
-                totalLoss += trLoss;
-                trLoss = 0;
-                lastLoggedStep = state.globalStep;
-                handler.onLog(args, state, control, state.log(logs));
-            }
-            if (control.shouldEvaluate) {
-                Map<String, Double> metrics = evaluate(true);
-                boolean newBest = state.updateBestMetric(args, metrics, outputDir);
-                if ("best".equals(args.saveStrategy())) control.shouldSave = newBest;
-            }
-            if (control.shouldSave) {
-                if (main) saveCheckpoint(epoch, stepInEpoch);
-                handler.onSave(args, state, control);
-            }
+        @Override
+        Evaluation.Partial evaluatePartial() {
+            return Evaluation.partial(hf.block(), hf.manager(), evalData.examples(), args.perDeviceEvalBatchSize(),
+                    labelKind, labelNames(), args.labelSmoothingFactor(), tokenizer.padTokenId());
         }
 
-        /** Evaluates on the eval set; with {@code duringTraining}, logs and calls on_evaluate as HF. */
-        private Map<String, Double> evaluate(boolean duringTraining) throws IOException {
-            Evaluation.Partial mine = Evaluation.partial(hf.block(), hf.manager(), evalData.examples(),
-                    args.perDeviceEvalBatchSize(), labelKind, labelNames(), args.labelSmoothingFactor(),
-                    tokenizer.padTokenId());
-            List<Evaluation.Partial> all = world == 1 ? List.of(mine) : gatherPartials(mine);
-            evalExamples = 0;
-            for (Evaluation.Partial p : all) evalExamples += p.examples();
-            Map<String, Double> metrics = Evaluation.metrics(all);
-            if (duringTraining) {
-                handler.onLog(args, state, control, state.log(metrics));
-                handler.onEvaluate(args, state, control, metrics);
-            }
-            return metrics;
-        }
-
-        /** Every rank's evaluation partial, in rank order (Java serialization of the small metric states). */
-        private List<Evaluation.Partial> gatherPartials(Evaluation.Partial mine) throws IOException {
-            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-            try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
-                out.writeObject(mine);
-            }
-            List<Evaluation.Partial> all = new ArrayList<>();
-            for (byte[] b : dp.allGather(bytes.toByteArray())) {
-                try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(b))) {
-                    all.add((Evaluation.Partial) in.readObject());
-                } catch (ClassNotFoundException e) {
-                    throw new IOException("cannot read an evaluation partial: " + e.getMessage(), e);
-                }
-            }
-            return all;
+        @Override
+        boolean hasEvalData() {
+            return evalData != null;
         }
 
         private List<String> labelNames() {
             return labelSpace == null ? List.of("LABEL_0") : labelSpace.names();
         }
 
-        private void saveCheckpoint(long epoch, long stepInEpoch) throws IOException {
-            state.statefulCallbacks.put("TrainerControl", control.state());
-            if (earlyStopping != null) state.statefulCallbacks.put("EarlyStoppingCallback", earlyStopping.state());
-            RngState rng = new RngState(args.seed(), args.effectiveDataSeed(), epoch, stepInEpoch,
-                    Map.of("dropout_step", state.globalStep));
-            checkpoints.save(state.globalStep, dir -> {
-                hf.savePretrained(dir);
-                writeCheckpointFiles(dir, optimizer, schedule, state, rng, args);
-            });
-            checkpoints.rotate(args.saveTotalLimit(), state.bestModelCheckpoint);
+        @Override
+        void saveModel(Path dir) throws IOException {
+            hf.savePretrained(dir);
         }
 
-        private TrainOutput finish(double runtime, long startStep, Map<String, Double> initial) throws IOException {
-            if (args.loadBestModelAtEnd() && state.bestModelCheckpoint != null) {
-                if (main) loadBest();
-                if (world > 1) dp.broadcastFromMain(trainableArrays());  // rank 0 alone reads its checkpoints
-            }
-            totalLoss += trLoss;
-            long stepsThisRun = Math.max(state.globalStep - startStep, 1);
-            double trainLoss = totalLoss / stepsThisRun;
-            long numSamples = args.maxSteps() > 0 ? plan.maxSteps() * plan.totalTrainBatchSize()
-                    : (long) (shard.numExamples() * args.numTrainEpochs());
-            Map<String, Object> metrics = new LinkedHashMap<>();
-            metrics.put("train_runtime", Evaluation.round4(runtime));
-            metrics.put("train_samples_per_second", Math.round(numSamples / runtime * 1000) / 1000.0);
-            metrics.put("train_steps_per_second", Math.round(plan.maxSteps() / runtime * 1000) / 1000.0);
-            metrics.put("total_flos", state.totalFlos);
-            metrics.put("train_loss", trainLoss);
-            if (world > 1) {
-                metrics.put("train_world_size", world);
-                metrics.put("train_compute_seconds", Evaluation.round4(computeNanos / 1e9));
-                metrics.put("train_communication_seconds", Evaluation.round4(commNanos / 1e9));
-            }
-            handler.onLog(args, state, control, state.log(metrics));
-            if (main && state.bestModelCheckpoint != null && Integer.valueOf(1).equals(args.saveTotalLimit())) {
-                Path best = Path.of(state.bestModelCheckpoint).toAbsolutePath().normalize();
-                for (Path c : checkpoints.checkpoints()) {
-                    if (!c.toAbsolutePath().normalize().equals(best)) CheckpointManager.deleteRecursively(c);
-                }
-            }
-            handler.onTrainEnd(args, state, control);
-
-            // run_glue.py after trainer.train(): save_model, train metrics, save_state, evaluate, eval metrics
-            if (main) hf.savePretrained(outputDir);
-            if (main) args.writeJson(outputDir.resolve(CheckpointManager.TRAINING_ARGS_NAME));
-            Map<String, Object> train = new LinkedHashMap<>(metrics);
-            train.put("epoch", state.epoch);
-            train.put("train_samples", shard.numExamples());
-            Map<String, Object> all = new LinkedHashMap<>(train);
-            if (main) writeJson(outputDir.resolve("train_results.json"), train);
-            if (main) state.save(outputDir.resolve(CheckpointManager.TRAINER_STATE_NAME));
-            Map<String, Double> eval = new LinkedHashMap<>();
-            if (evalData != null) {
-                eval.putAll(evaluate(true));
-                eval.put("eval_samples", (double) evalExamples);
-                Map<String, Object> evalOut = new LinkedHashMap<>(eval);
-                evalOut.put("epoch", state.epoch);
-                if (main) writeJson(outputDir.resolve("eval_results.json"), evalOut);
-                all.putAll(evalOut);
-            }
-            if (main) {
-                writeJson(outputDir.resolve("all_results.json"), all);
-                writeProvenance(initial);
-                TrainingCurves.write(outputDir.resolve(CURVES), state.logHistory, curveMetric());
-            }
-            return new TrainOutput(state.globalStep, trainLoss, train, eval, initial, outputDir,
-                    state.bestModelCheckpoint);
-        }
-
-        private void loadBest() throws IOException {
-            Path best = Path.of(state.bestModelCheckpoint);
-            if (!Files.isDirectory(best)) {
-                LOG.log(System.Logger.Level.WARNING, "best checkpoint " + best + " is gone; keeping the last weights");
-                return;
-            }
-            LOG.log(System.Logger.Level.INFO, "loading best model from " + best + " (score: " + state.bestMetric + ")");
+        @Override
+        void loadWeights(Path checkpoint) throws IOException {
             try (TrainingLock.Held lock = TrainingLock.acquire();
-                 SafetensorsCheckpoint w = HfCheckpoint.open(best).openWeights()) {
+                 SafetensorsCheckpoint w = HfCheckpoint.open(checkpoint).openWeights()) {
                 StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
             }
         }
 
-        private String curveMetric() {
+        @Override
+        int numExamples() {
+            return shard.numExamples();
+        }
+
+        @Override
+        String curveMetric() {
             if (args.metricForBestModel() != null && !args.metricForBestModel().endsWith("loss")) {
                 return args.metricForBestModel();
             }
@@ -760,15 +504,16 @@ public final class Trainer {
             };
         }
 
-        private void writeProvenance(Map<String, Double> initial) throws IOException {
+        @Override
+        Map<String, Object> provenance(Map<String, Double> initial) {
             Map<String, Object> p = new LinkedHashMap<>();
-            String version = Trainer.class.getPackage().getImplementationVersion();
-            p.put("library", "sparkformers");
-            p.put("library_version", version == null ? "dev" : version);
-            p.put("created", Instant.now().toString());
             p.put("source_checkpoint", model.toAbsolutePath().normalize().toString());
-            p.put("source_config_name_or_path", HfCheckpoint.open(model).config().path("_name_or_path").asText(null));
-            p.put("resumed_from", resumeFrom == null ? null : resumeFrom.toString());
+            try {
+                p.put("source_config_name_or_path", HfCheckpoint.open(model).config().path("_name_or_path")
+                        .asText(null));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             p.put("task", task.name().toLowerCase(java.util.Locale.ROOT));
             p.put("label_kind", labelKind.name().toLowerCase(java.util.Locale.ROOT));
             p.put("labels", labelNames());
@@ -778,23 +523,14 @@ public final class Trainer {
             p.put("head_lr_multiplier", mode.headLrMultiplier());
             p.put("trainable_parameters", step.trainableParams().size());
             p.put("max_length", tokenizer.maxLength());
-            p.put("seed", args.seed());
-            p.put("data_seed", args.effectiveDataSeed());
             Map<String, Object> data = new LinkedHashMap<>();
             data.put("train", Map.of("description", trainData.description(), "examples", shard.numExamples()));
             if (evalData != null) {
                 data.put("eval", Map.of("description", evalData.description(), "examples", evalExamples));
             }
-            if (world > 1) p.put("world_size", world);
             p.put("data", data);
             if (!initial.isEmpty()) p.put("eval_before_training", initial);
-            p.put("training_args", args.toMap());
-            writeJson(outputDir.resolve(PROVENANCE), p);
-        }
-
-        private void writeJson(Path file, Map<String, ?> m) throws IOException {
-            Files.createDirectories(file.getParent());
-            Json.write(file, Json.MAPPER.valueToTree(m));
+            return p;
         }
 
         @Override

@@ -1,0 +1,432 @@
+package io.sparkformers.train;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import io.sparkformers.hub.Json;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * One fit of a trainer — what {@link Trainer} (text) and {@link ImageTrainer} (images) share: HF's
+ * {@code _inner_training_loop} over {@link DataSharding}'s steps, {@code _maybe_log_save_evaluate}, checkpoints and
+ * their rotation, exact resumption, {@code load_best_model_at_end}, the result files, and the data-parallel seams
+ * ({@link DataParallel}: each rank runs micro-batches {@code m ≡ rank (mod world)} of every step, gradients are summed
+ * before the update, evaluations merge every rank's metric state, rank 0 alone writes {@code output_dir}).
+ *
+ * <p>A subclass brings the model and the data: {@link #prepare()} (calling {@link #checkArguments},
+ * {@link #planSteps}, then building model and optimizer, then {@link #startState}), one micro-batch's
+ * {@link #forwardBackward}, this rank's {@link #evaluatePartial}, and how its model is saved and reloaded.
+ */
+abstract class TrainingRun implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(TrainingRun.class.getName());
+
+    /** Loss and real tokens (or images) of one micro-batch. */
+    record Micro(double loss, long tokens) { }
+
+    final TrainingArguments args;
+    final DataParallel dp;
+    final boolean main;
+    final int world;
+    final int checkConsistencyEverySteps;
+    final Path outputDir;
+    final CheckpointManager checkpoints;
+    final TrainerControl control = new TrainerControl();
+    TrainingPlan plan;
+    LrSchedule schedule;
+    DataSharding sharding;
+    TrainerState state;
+    CallbackHandler handler;
+    Optimizer optimizer;
+    Path resumeFrom;
+    EarlyStoppingCallback earlyStopping;
+    long evalExamples;
+    private long computeNanos;
+    private long commNanos;
+    private double trLoss;
+    private double totalLoss;
+    private long lastLoggedStep;
+    private double lastGradNorm = Double.NaN;
+
+    TrainingRun(TrainingArguments args, DataParallel dp, int checkConsistencyEverySteps) {
+        this.args = args;
+        this.dp = dp;
+        this.main = dp.isMain();
+        this.world = dp.worldSize();
+        this.checkConsistencyEverySteps = checkConsistencyEverySteps;
+        this.outputDir = Path.of(args.outputDir());
+        this.checkpoints = new CheckpointManager(outputDir);
+    }
+
+    // ------------------------------------------------------------------------------------------------ subclass hooks
+
+    /** Checks every input, loads the data, the model and the optimizer; everything that can fail on bad input. */
+    abstract void prepare() throws IOException;
+
+    /** Forward + loss + backward of one micro-batch ({@code examples}: global indices); gradients of scale × loss add up. */
+    abstract Micro forwardBackward(int[] examples, double scale, long dropoutSeed);
+
+    /** The parameters the optimizer updates. */
+    abstract List<ParamRef> trainable();
+
+    /** What must be equal on every rank: broadcast from rank 0 at the start and after loading the best model. */
+    List<NDArray> replicated() {
+        List<NDArray> out = new ArrayList<>();
+        for (ParamRef p : trainable()) out.add(p.value());
+        return out;
+    }
+
+    /** Called at the start of every optimizer step when world &gt; 1 (outside the training lock). */
+    void beforeStep() throws IOException { }
+
+    /** This rank's share of an evaluation (null eval data never reaches here). */
+    abstract Evaluation.Partial evaluatePartial();
+
+    /** Whether there is evaluation data (on some rank). */
+    abstract boolean hasEvalData();
+
+    /** Writes the model in HF layout into {@code dir} (rank 0 only). */
+    abstract void saveModel(Path dir) throws IOException;
+
+    /** Loads the weights a checkpoint folder holds into the model (load_best_model_at_end, rank 0 only). */
+    abstract void loadWeights(Path checkpoint) throws IOException;
+
+    /** Examples in the whole training set (all ranks together). */
+    abstract int numExamples();
+
+    /** The metric training_curves.png plots beside the loss. */
+    abstract String curveMetric();
+
+    /** The subclass's provenance entries (source, task, labels, mode, data, …). */
+    abstract Map<String, Object> provenance(Map<String, Double> initialEval);
+
+    /** Extra entries of train_results.json. */
+    void addTrainResults(Map<String, Object> train) { }
+
+    // ------------------------------------------------------------------------------------------------ shared steps
+
+    /**
+     * The checks before anything loads: arguments on {@code device}, evaluation data when the strategy needs it,
+     * early stopping, resume_from_checkpoint, and an output_dir that would be overwritten.
+     */
+    void checkArguments(Device device, boolean haveEvalData, Integer earlyStoppingPatience,
+            double earlyStoppingThreshold) throws IOException {
+        args.validateFor(device);
+        boolean needsEval = !"no".equals(args.evalStrategy()) || args.loadBestModelAtEnd();
+        if (needsEval && !haveEvalData) {
+            throw new IllegalArgumentException("eval_strategy '" + args.evalStrategy() + "'"
+                    + (args.loadBestModelAtEnd() ? " with load_best_model_at_end" : "")
+                    + " needs an evaluation dataset: pass one or set eval_strategy to 'no'");
+        }
+        if (earlyStoppingPatience != null) {
+            earlyStopping = new EarlyStoppingCallback(earlyStoppingPatience, earlyStoppingThreshold);
+            earlyStopping.checkArguments(args);
+        }
+        resumeFrom = CheckpointManager.resolveResume(args).orElse(null);
+        if (main && resumeFrom == null && !args.overwriteOutputDir() && Files.isDirectory(outputDir)) {
+            try (Stream<Path> s = Files.list(outputDir)) {
+                if (s.findAny().isPresent()) {
+                    throw new IllegalArgumentException("output_dir " + outputDir + " already exists and is not "
+                            + "empty: set overwrite_output_dir true, resume_from_checkpoint true, or use another "
+                            + "folder");
+                }
+            }
+        }
+    }
+
+    /** The step plan, the data order and the schedule for {@code n} examples ({@code lengths} for group_by_length). */
+    void planSteps(int n, int[] lengths) {
+        plan = args.plan(n, world);
+        sharding = new DataSharding(n, args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps() * world,
+                args.dataloaderDropLast(), args.effectiveDataSeed(), lengths);
+        long microPerEpoch = args.dataloaderDropLast() ? n / args.perDeviceTrainBatchSize()
+                : (n + args.perDeviceTrainBatchSize() - 1) / args.perDeviceTrainBatchSize();
+        if (microPerEpoch < world) {
+            throw new IllegalArgumentException(n + " training examples make " + microPerEpoch + " batches of "
+                    + args.perDeviceTrainBatchSize() + ", fewer than the " + world + " workers (each needs one per "
+                    + "step): lower per_device_train_batch_size or the number of workers");
+        }
+        schedule = args.schedule(plan.maxSteps());
+    }
+
+    /** The trainer state (fresh or resumed) and the callbacks, after the model and optimizer are built. */
+    void startState(List<TrainerCallback> userCallbacks, boolean progress) throws IOException {
+        if (world > 1) dp.broadcastFromMain(replicated());          // replicas start identical, new heads included
+        state = TrainerState.start(args, plan);
+        if (resumeFrom != null) resumeState();
+        List<TrainerCallback> all = new ArrayList<>();
+        all.add(new DefaultFlowCallback());
+        if (main && args.reportTo().contains("jsonl")) all.add(new JsonlReporter(outputDir));
+        if (main && progress) all.add(ProgressReporter.forConsole());
+        if (earlyStopping != null) all.add(earlyStopping);
+        all.addAll(userCallbacks);
+        handler = new CallbackHandler(all);
+    }
+
+    private void resumeState() throws IOException {
+        TrainerState loaded = TrainerState.load(resumeFrom.resolve(CheckpointManager.TRAINER_STATE_NAME));
+        if (loaded.trainBatchSize != null && loaded.trainBatchSize != args.perDeviceTrainBatchSize()) {
+            LOG.log(System.Logger.Level.WARNING, "resuming with per_device_train_batch_size "
+                    + args.perDeviceTrainBatchSize() + " but the checkpoint used " + loaded.trainBatchSize);
+        }
+        loaded.maxSteps = plan.maxSteps();
+        loaded.numTrainEpochs = plan.numTrainEpochs();
+        loaded.loggingSteps = plan.loggingSteps();
+        loaded.evalSteps = plan.evalSteps();
+        loaded.saveSteps = plan.saveSteps();
+        state = loaded;
+        if (earlyStopping != null && state.statefulCallbacks.get("EarlyStoppingCallback") instanceof Map<?, ?> m) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> es = (Map<String, Object>) m;
+            earlyStopping = EarlyStoppingCallback.fromState(es);
+        }
+        lastLoggedStep = state.globalStep;
+    }
+
+    Trainer.TrainOutput execute(boolean evalBeforeTraining) throws IOException {
+        prepare();
+        Map<String, Double> initial = Map.of();
+        if (evalBeforeTraining && hasEvalData()) initial = evaluate(false);
+        long start = System.nanoTime();
+        long startStep = state.globalStep;
+        loop();
+        return finish((System.nanoTime() - start) / 1e9, startStep, initial);
+    }
+
+    private void loop() throws IOException {
+        handler.onTrainBegin(args, state, control);
+        int stepsPerEpoch = sharding.stepsPerEpoch();
+        long startEpoch = state.globalStep / stepsPerEpoch;
+        long skip = state.globalStep % stepsPerEpoch;
+        int rank = dp.rank();
+        for (long epoch = startEpoch; epoch < plan.numTrainEpochs() && state.globalStep < plan.maxSteps(); epoch++) {
+            List<DataSharding.Step> steps = sharding.steps(epoch);
+            handler.onEpochBegin(args, state, control);
+            for (int s = (int) (epoch == startEpoch ? skip : 0); s < steps.size(); s++) {
+                handler.onStepBegin(args, state, control);
+                long c0 = System.nanoTime();
+                if (world > 1) beforeStep();
+                List<int[]> micro = steps.get(s).microBatches();
+                double stepLoss = 0;
+                long tokens = 0;
+                long t0 = System.nanoTime();
+                for (int m = rank; m < micro.size(); m += world) {          // this rank's micro-batches
+                    long seed = DataSharding.mix(DataSharding.mix(args.seed(), state.globalStep), m);
+                    Micro r = forwardBackward(micro.get(m), 1.0 / micro.size(), seed);
+                    stepLoss += r.loss() / micro.size();
+                    tokens += r.tokens();
+                }
+                long t1 = System.nanoTime();
+                if (world > 1) {
+                    TrainStep.withGradients(trainable(), this::allReduceSum);
+                    double[] sums = dp.sum(new double[] {stepLoss, tokens});
+                    stepLoss = sums[0];
+                    tokens = (long) sums[1];
+                }
+                long t2 = System.nanoTime();
+                state.numInputTokensSeen += tokens;
+                lastGradNorm = TrainStep.applyUpdate(trainable(), optimizer, schedule.multiplier(state.globalStep),
+                        args.maxGradNorm());
+                computeNanos += (t1 - t0) + (System.nanoTime() - t2);
+                commNanos += (t2 - t1) + (t0 - c0);
+                trLoss += stepLoss;
+                state.globalStep++;
+                state.epoch = epoch + (s + 1) / (double) stepsPerEpoch;
+                if (world > 1 && checkConsistencyEverySteps > 0 && state.globalStep % checkConsistencyEverySteps == 0) {
+                    long k0 = System.nanoTime();
+                    dp.requireSame(replicated(), "the trainable weights after step " + state.globalStep);
+                    commNanos += System.nanoTime() - k0;
+                }
+                handler.onStepEnd(args, state, control);
+                maybeLogSaveEvaluate(epoch, s + 1);
+                if (control.shouldEpochStop || control.shouldTrainingStop) break;
+            }
+            handler.onEpochEnd(args, state, control);
+            maybeLogSaveEvaluate(epoch + 1, 0);
+            if (control.shouldTrainingStop) break;
+        }
+    }
+
+    private void allReduceSum(List<NDArray> grads) {
+        try {
+            dp.allReduceSum(grads);
+        } catch (IOException e) {
+            throw new UncheckedIOException("rank " + dp.rank() + ": gradient all-reduce at step " + state.globalStep
+                    + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** HF {@code _maybe_log_save_evaluate}. */
+    private void maybeLogSaveEvaluate(long epoch, long stepInEpoch) throws IOException {
+        if (control.shouldLog && state.globalStep > lastLoggedStep) {
+            Map<String, Object> logs = new LinkedHashMap<>();
+            logs.put("loss", Evaluation.round4(trLoss / (state.globalStep - lastLoggedStep)));
+            if (!Double.isNaN(lastGradNorm)) logs.put("grad_norm", lastGradNorm);
+            logs.put("learning_rate", args.learningRate() * schedule.multiplier(state.globalStep));
+            totalLoss += trLoss;
+            trLoss = 0;
+            lastLoggedStep = state.globalStep;
+            handler.onLog(args, state, control, state.log(logs));
+        }
+        if (control.shouldEvaluate) {
+            Map<String, Double> metrics = evaluate(true);
+            boolean newBest = state.updateBestMetric(args, metrics, outputDir);
+            if ("best".equals(args.saveStrategy())) control.shouldSave = newBest;
+        }
+        if (control.shouldSave) {
+            if (main) saveCheckpoint(epoch, stepInEpoch);
+            handler.onSave(args, state, control);
+        }
+    }
+
+    /** Evaluates on every rank's eval share, merged; with {@code duringTraining}, logs and calls on_evaluate as HF. */
+    Map<String, Double> evaluate(boolean duringTraining) throws IOException {
+        if (world > 1) beforeStep();                                  // e.g. rank 0's BatchNorm statistics everywhere
+        Evaluation.Partial mine = evaluatePartial();
+        List<Evaluation.Partial> all = world == 1 ? List.of(mine) : gatherPartials(mine);
+        evalExamples = 0;
+        for (Evaluation.Partial p : all) evalExamples += p.examples();
+        Map<String, Double> metrics = Evaluation.metrics(all);
+        if (duringTraining) {
+            handler.onLog(args, state, control, state.log(metrics));
+            handler.onEvaluate(args, state, control, metrics);
+        }
+        return metrics;
+    }
+
+    /** Every rank's evaluation partial, in rank order (Java serialization of the small metric states). */
+    private List<Evaluation.Partial> gatherPartials(Evaluation.Partial mine) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(mine);
+        }
+        List<Evaluation.Partial> all = new ArrayList<>();
+        for (byte[] b : dp.allGather(bytes.toByteArray())) {
+            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(b))) {
+                all.add((Evaluation.Partial) in.readObject());
+            } catch (ClassNotFoundException e) {
+                throw new IOException("cannot read an evaluation partial: " + e.getMessage(), e);
+            }
+        }
+        return all;
+    }
+
+    private void saveCheckpoint(long epoch, long stepInEpoch) throws IOException {
+        state.statefulCallbacks.put("TrainerControl", control.state());
+        if (earlyStopping != null) state.statefulCallbacks.put("EarlyStoppingCallback", earlyStopping.state());
+        RngState rng = new RngState(args.seed(), args.effectiveDataSeed(), epoch, stepInEpoch,
+                Map.of("dropout_step", state.globalStep));
+        checkpoints.save(state.globalStep, dir -> {
+            saveModel(dir);
+            Trainer.writeCheckpointFiles(dir, optimizer, schedule, state, rng, args);
+        });
+        checkpoints.rotate(args.saveTotalLimit(), state.bestModelCheckpoint);
+    }
+
+    private Trainer.TrainOutput finish(double runtime, long startStep, Map<String, Double> initial) throws IOException {
+        if (args.loadBestModelAtEnd() && state.bestModelCheckpoint != null) {
+            if (main) loadBest();
+            if (world > 1) dp.broadcastFromMain(replicated());  // rank 0 alone reads its checkpoints
+        }
+        totalLoss += trLoss;
+        long stepsThisRun = Math.max(state.globalStep - startStep, 1);
+        double trainLoss = totalLoss / stepsThisRun;
+        long numSamples = args.maxSteps() > 0 ? plan.maxSteps() * plan.totalTrainBatchSize()
+                : (long) (numExamples() * args.numTrainEpochs());
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("train_runtime", Evaluation.round4(runtime));
+        metrics.put("train_samples_per_second", Math.round(numSamples / runtime * 1000) / 1000.0);
+        metrics.put("train_steps_per_second", Math.round(plan.maxSteps() / runtime * 1000) / 1000.0);
+        metrics.put("total_flos", state.totalFlos);
+        metrics.put("train_loss", trainLoss);
+        if (world > 1) {
+            metrics.put("train_world_size", world);
+            metrics.put("train_compute_seconds", Evaluation.round4(computeNanos / 1e9));
+            metrics.put("train_communication_seconds", Evaluation.round4(commNanos / 1e9));
+        }
+        handler.onLog(args, state, control, state.log(metrics));
+        if (main && state.bestModelCheckpoint != null && Integer.valueOf(1).equals(args.saveTotalLimit())) {
+            Path best = Path.of(state.bestModelCheckpoint).toAbsolutePath().normalize();
+            for (Path c : checkpoints.checkpoints()) {
+                if (!c.toAbsolutePath().normalize().equals(best)) CheckpointManager.deleteRecursively(c);
+            }
+        }
+        handler.onTrainEnd(args, state, control);
+
+        // run_glue.py after trainer.train(): save_model, train metrics, save_state, evaluate, eval metrics
+        if (main) saveModel(outputDir);
+        if (main) args.writeJson(outputDir.resolve(CheckpointManager.TRAINING_ARGS_NAME));
+        Map<String, Object> train = new LinkedHashMap<>(metrics);
+        train.put("epoch", state.epoch);
+        train.put("train_samples", numExamples());
+        addTrainResults(train);
+        Map<String, Object> all = new LinkedHashMap<>(train);
+        if (main) writeJson(outputDir.resolve("train_results.json"), train);
+        if (main) state.save(outputDir.resolve(CheckpointManager.TRAINER_STATE_NAME));
+        Map<String, Double> eval = new LinkedHashMap<>();
+        if (hasEvalData()) {
+            eval.putAll(evaluate(true));
+            eval.put("eval_samples", (double) evalExamples);
+            Map<String, Object> evalOut = new LinkedHashMap<>(eval);
+            evalOut.put("epoch", state.epoch);
+            if (main) writeJson(outputDir.resolve("eval_results.json"), evalOut);
+            all.putAll(evalOut);
+        }
+        if (main) {
+            writeJson(outputDir.resolve("all_results.json"), all);
+            writeProvenance(initial);
+            TrainingCurves.write(outputDir.resolve(Trainer.CURVES), state.logHistory, curveMetric());
+        }
+        return new Trainer.TrainOutput(state.globalStep, trainLoss, train, eval, initial, outputDir,
+                state.bestModelCheckpoint);
+    }
+
+    private void loadBest() throws IOException {
+        Path best = Path.of(state.bestModelCheckpoint);
+        if (!Files.isDirectory(best)) {
+            LOG.log(System.Logger.Level.WARNING, "best checkpoint " + best + " is gone; keeping the last weights");
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, "loading best model from " + best + " (score: " + state.bestMetric + ")");
+        loadWeights(best);
+    }
+
+    private void writeProvenance(Map<String, Double> initial) throws IOException {
+        Map<String, Object> p = new LinkedHashMap<>();
+        String version = TrainingRun.class.getPackage().getImplementationVersion();
+        p.put("library", "sparkformers");
+        p.put("library_version", version == null ? "dev" : version);
+        p.put("created", Instant.now().toString());
+        p.put("resumed_from", resumeFrom == null ? null : resumeFrom.toString());
+        p.putAll(provenance(initial));
+        p.put("seed", args.seed());
+        p.put("data_seed", args.effectiveDataSeed());
+        if (world > 1) p.put("world_size", world);
+        p.put("training_args", args.toMap());
+        writeJson(outputDir.resolve(Trainer.PROVENANCE), p);
+    }
+
+    static void writeJson(Path file, Map<String, ?> m) throws IOException {
+        Files.createDirectories(file.getParent());
+        Json.write(file, Json.MAPPER.valueToTree(m));
+    }
+
+    /** Trainable parameter count (elements). */
+    long trainableCount() {
+        long n = 0;
+        for (ParamRef p : trainable()) n += p.value().size();
+        return n;
+    }
+}
