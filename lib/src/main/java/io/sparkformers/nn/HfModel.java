@@ -100,14 +100,16 @@ public final class HfModel implements AutoCloseable {
 
     /**
      * Writes the model as an HF checkpoint folder: config.json (architectures set to this block's class), weights,
-     * the source's tokenizer files and sentence-transformers pooling.
+     * the source's tokenizer files, and sentence-transformers pooling for the models that embed sentences (a sentence
+     * embedding, or a bare encoder from a sentence-transformers folder); a classifier or other head drops it, as
+     * HF's {@code save_pretrained} writes none.
      */
     public void savePretrained(Path dir) throws IOException {
         ObjectNode config = block.configJson();
         PretrainedModel named = block instanceof SentenceEmbedding se ? se.encoder() : block;
         config.putArray("architectures").add(named.getClass().getSimpleName());
-        Optional<SentencePooling> pooling = block instanceof SentenceEmbedding se
-                ? Optional.of(se.pooling()) : checkpoint.pooling();
+        Optional<SentencePooling> pooling = block instanceof SentenceEmbedding se ? Optional.of(se.pooling())
+                : task == Task.BASE ? checkpoint.pooling() : Optional.empty();
         HfCheckpointWriter.write(dir, config, StateDict.of(block), Files.readAllBytes(checkpoint.tokenizerJson()),
                 checkpoint.tokenizerConfig(), pooling);
     }

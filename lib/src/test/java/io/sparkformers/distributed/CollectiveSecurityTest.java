@@ -137,7 +137,8 @@ class CollectiveSecurityTest {
 
     @Test
     void aRankWithAWrongSecretCannotJoinAndBothSidesFailNamingThePeer() throws Exception {
-        CollectiveOptions options = Rings.FAST.withTimeouts(Duration.ofMillis(1500), Duration.ofSeconds(5));
+        // generous connect/handshake windows: under a loaded machine a 1.5 s window once expired before the refusal
+        CollectiveOptions options = Rings.FAST.withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(10));
         List<Collective.Listener> listeners = List.of(Collective.listen(Rings.LOOPBACK, options),
                 Collective.listen(Rings.LOOPBACK, options));
         List<InetSocketAddress> peers = listeners.stream().map(Collective.Listener::address).toList();
@@ -149,8 +150,15 @@ class CollectiveSecurityTest {
                 "rank 1 (" + Link.hostPort(peers.get(1)) + ")"), errors.get(0));
         assertTrue(errors.get(1).startsWith("rank 1: ") && errors.get(1).contains(
                 "rank 0 (" + Link.hostPort(peers.get(0)) + ")"), errors.get(1));
+        // the accepting thread counts its refusal after the connecting side has already seen the failure
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while ((listeners.get(0).refusedConnections() < 1 || listeners.get(1).refusedConnections() < 1)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         assertTrue(listeners.get(0).refusedConnections() == 1 && listeners.get(1).refusedConnections() == 1,
-                "each side refused the other's connection");
+                "each side refused the other's connection: " + listeners.get(0).refusedConnections() + ", "
+                        + listeners.get(1).refusedConnections());
     }
 
     @Test
