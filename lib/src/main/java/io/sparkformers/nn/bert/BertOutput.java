@@ -36,8 +36,9 @@ public final class BertOutput extends HfBlock implements DerivedWeights {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray h = inputs.get(0);
         NDArray residual = inputs.get(1);                                   // (B, T, H)
-        h = call(dropout, ps, training, denseInference.forward(ps, h, training));   // (B, T, H)
-        return new NDList(call(layerNorm, ps, training, h.add(residual)));
+        h = denseInference.forward(ps, h, training);                        // (B, T, H)
+        h = training ? call(dropout, ps, true, h).add(residual) : h.addi(residual);   // eval: dropout is identity
+        return new NDList(call(layerNorm, ps, training, h));
     }
 
     @Override

@@ -18,7 +18,8 @@ import io.sparkformers.nn.NoGrad;
 
 /**
  * Port of HF {@code BertSelfAttention} (eager path, absolute positions only): softmax(Q K^T / sqrt(hs) + mask) V.
- * Inputs: hidden_states (B, T, H), extended attention mask (B, 1, 1, T) holding 0 or the dtype's minimum.
+ * Inputs: hidden_states (B, T, H), then the extended attention mask (B, 1, 1, T) holding 0 or the dtype's minimum,
+ * absent when nothing is padding.
  * Output: context (B, T, H). Inference without autograd runs one fused (3H, H) projection instead of the three
  * (one larger GEMM, and the query scale folded into its weights), its weight stored (H, 3H) as {@link InferenceLinear}
  * explains; the parameters keep HF's names, and the fused copy is derived at the first such forward and dropped by a
@@ -45,7 +46,7 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);                                          // (B, T, H)
-        NDArray mask = inputs.get(1);                                       // (B, 1, 1, T)
+        NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;           // (B, 1, 1, T), null: no padding
         if (training) {
             weightsChanged();
         } else if (!NoGrad.isGradMode()) {
