@@ -9,6 +9,17 @@ public final class AttentionMasks {
     private AttentionMasks() { }
 
     /**
+     * Whether any position is padding (a 0 in the (B, T) mask). Without padding the extended mask is all zeros and
+     * adding it changes nothing, so callers skip it, as HF's SDPA path does ({@code _prepare_4d_attention_mask_for_sdpa}
+     * returns None for an all-ones mask): B·nh·T² fewer additions per layer.
+     */
+    public static boolean hasPadding(NDArray attentionMask) {
+        try (NDArray all = attentionMask.all()) {
+            return !all.getBoolean();
+        }
+    }
+
+    /**
      * HF {@code get_extended_attention_mask}: {@code (1 - mask) * finfo(dtype).min}, added to the scores.
      * (B, T) of 1 (attend) / 0 (padding) -> (B, 1, 1, T) of 0 / -3.4028235e38.
      */

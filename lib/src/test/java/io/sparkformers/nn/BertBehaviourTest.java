@@ -53,6 +53,8 @@ class BertBehaviourTest {
         assertTrue(d <= 1e-5, "last_hidden_state max |diff| = " + d);
         double p = maxAbsDiff(alone.get(1).get("0"), batch.get(1).get("0"));
         assertTrue(p <= 1e-5, "pooler_output max |diff| = " + p);
+        NDList noMask = m.predict(new NDList(manager.create(new long[] {2, 17, 33, 5}, new Shape(1, 4))));
+        assertTrue(maxAbsDiff(alone.get(0), noMask.get(0)) == 0, "an all-ones mask and no mask must agree exactly");
     }
 
     @Test

@@ -30,12 +30,27 @@ import java.util.Map;
  * original ONNX export where the model ships one (the ONNX-jar aliases; bert-base-uncased comes as a TF checkpoint and
  * is measured ours-only), with the achieved GFLOP/s against the machine's GEMM peak. The machine is shared, so each
  * round times ours, the peer and one 2048² GEMM back to back (the order alternating per round) and medians are taken
- * per engine: the ratios then compare the engines under the same load.
+ * per engine: the ratios then compare the engines under the same load. Within a round each engine runs a block of
+ * calls ({@link #BLOCK_MS}), so that neither is timed while the other's thread pool is still spinning, after a warm-up
+ * long enough for the JIT ({@link #WARMUP_MS}).
  */
 public final class InferenceGrid {
 
     /** Side of the square matmul that stands for the machine's FP32 GEMM peak. */
     public static final int GEMM_SIZE = 2048;
+    /**
+     * Each engine's share of a round runs back to back for about this long: alternating single calls of a few ms
+     * measured each engine's idle worker threads spinning on the core the other needed (MiniLM 1 × 32, 2 threads:
+     * ours 16-17 ms alternating vs 7.1-7.9 ms in a loop of its own; ONNX Runtime 6.6 vs 4.0 ms).
+     */
+    static final double BLOCK_MS = 150;
+    /**
+     * Warm-up per shape lasts at least this long (and the given number of calls): our forward is a few hundred Java
+     * methods that the JIT compiles on the same two cores for the first seconds (MiniLM 1 × 32, 2 threads: 12-14 ms
+     * per call after 3 warm-up calls, 8.3 ms after a few hundred).
+     */
+    static final double WARMUP_MS = 2000;
+    static final int MAX_CALLS = 200;
 
     /**
      * One measured shape.
@@ -158,28 +173,36 @@ public final class InferenceGrid {
                 throw new IllegalStateException(e);
             }
         };
-        for (int w = 0; w < warmup; w++) {
+        long warmEnd = System.nanoTime() + (long) (WARMUP_MS * 1e6);
+        for (int w = 0; w < warmup || System.nanoTime() < warmEnd; w++) {
             ours.run();
             if (onnx != null) onnx.run();
         }
+        double slowest = Math.max(millis(ours), onnx == null ? 0 : millis(onnx));
+        int calls = (int) Math.max(1, Math.min(MAX_CALLS, Math.ceil(BLOCK_MS / slowest)));
         gemm.run();
         double[] o = new double[iterations];
         double[] x = new double[iterations];
         double[] g = new double[iterations];
         for (int it = 0; it < iterations; it++) {
             boolean oursFirst = it % 2 == 0;
-            if (oursFirst) o[it] = millis(ours);
-            if (onnx != null) x[it] = millis(onnx);
-            if (!oursFirst) o[it] = millis(ours);
-            g[it] = 2.0 * GEMM_SIZE * GEMM_SIZE * GEMM_SIZE / 1e9 / (millis(gemm) / 1000);
+            if (oursFirst) o[it] = millis(ours, calls);
+            if (onnx != null) x[it] = millis(onnx, calls);
+            if (!oursFirst) o[it] = millis(ours, calls);
+            g[it] = 2.0 * GEMM_SIZE * GEMM_SIZE * GEMM_SIZE / 1e9 / (millis(gemm, 1) / 1000);
         }
         return new Row(alias, batch, seq, flops / 1e9, median(o), onnx == null ? Double.NaN : median(x), median(g));
     }
 
-    private static double millis(Runnable r) {
+    /** Mean ms of {@code calls} back-to-back runs. */
+    private static double millis(Runnable r, int calls) {
         long t0 = System.nanoTime();
-        r.run();
-        return (System.nanoTime() - t0) / 1e6;
+        for (int i = 0; i < calls; i++) r.run();
+        return (System.nanoTime() - t0) / 1e6 / calls;
+    }
+
+    private static double millis(Runnable r) {
+        return millis(r, 1);
     }
 
     static double median(double[] v) {

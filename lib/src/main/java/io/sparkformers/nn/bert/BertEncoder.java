@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * Port of HF {@code BertEncoder}: {@code layer.0 … layer.(L-1)} applied in turn.
- * Inputs: hidden_states (B, T, H), extended mask (B, 1, 1, T). Output: last hidden state (B, T, H).
+ * Inputs: hidden_states (B, T, H), then the extended mask (B, 1, 1, T) unless nothing is padding. Output: last hidden
+ * state (B, T, H).
  */
 public final class BertEncoder extends HfBlock {
 
@@ -29,9 +30,10 @@ public final class BertEncoder extends HfBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
-        NDArray mask = inputs.get(1);
+        NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;
         for (BertLayer layer : layers) {
-            x = layer.forward(ps, new NDList(x, mask), training).head();    // (B, T, H)
+            NDList in = mask == null ? new NDList(x) : new NDList(x, mask);
+            x = layer.forward(ps, in, training).head();                     // (B, T, H)
         }
         return new NDList(x);
     }

@@ -9,26 +9,35 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import ai.djl.nn.core.Linear;
 import io.sparkformers.nn.Activations;
+import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.InferenceLinear;
 
 import java.util.function.UnaryOperator;
 
 /** Port of HF {@code BertIntermediate}: act(dense(x)), (B, T, H) -> (B, T, I). */
-public final class BertIntermediate extends HfBlock {
+public final class BertIntermediate extends HfBlock implements DerivedWeights {
 
     private final int intermediateSize;
     private final UnaryOperator<NDArray> act;
     private final Linear dense;
+    private final InferenceLinear denseInference;
 
     public BertIntermediate(BertConfig c) {
         intermediateSize = c.intermediateSize();
         act = Activations.of(c.hiddenAct());
         dense = addChildBlock("dense", Linear.builder().setUnits(c.intermediateSize()).build());
+        denseInference = new InferenceLinear(dense);
     }
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(act.apply(call(dense, ps, training, inputs.head())));
+        return new NDList(act.apply(denseInference.forward(ps, inputs.head(), training)));
+    }
+
+    @Override
+    public void weightsChanged() {
+        denseInference.weightsChanged();
     }
 
     @Override

@@ -11,7 +11,7 @@ import io.sparkformers.nn.HfBlock;
 
 /**
  * Port of HF {@code BertLayer} (post-LayerNorm): a = attention(x); out = output(intermediate(a), a).
- * Inputs: hidden_states (B, T, H), extended mask (B, 1, 1, T). Output (B, T, H).
+ * Inputs: hidden_states (B, T, H), extended mask (B, 1, 1, T) unless nothing is padding. Output (B, T, H).
  */
 public final class BertLayer extends HfBlock {
 

@@ -79,10 +79,12 @@ public final class BertModel extends BertPreTrainedModel {
         NDManager m = inputIds.getManager();
         Shape bt = inputIds.getShape();
         checkLength(bt.get(1));
-        NDArray attentionMask = inputs.size() > 1 ? inputs.get(1) : m.ones(bt, DataType.INT64);
         NDArray tokenTypeIds = inputs.size() > 2 ? inputs.get(2) : m.zeros(bt, DataType.INT64);
         NDArray x = embeddings.forward(ps, new NDList(inputIds, tokenTypeIds), training).head();   // (B, T, H)
-        NDArray mask = AttentionMasks.extended(attentionMask, x.getDataType());       // (B, 1, 1, T)
+        if (inputs.size() < 2 || !AttentionMasks.hasPadding(inputs.get(1))) {
+            return encoder.forward(ps, new NDList(x), training).head();    // no padding: nothing to mask
+        }
+        NDArray mask = AttentionMasks.extended(inputs.get(1), x.getDataType());       // (B, 1, 1, T)
         return encoder.forward(ps, new NDList(x, mask), training).head();
     }
 

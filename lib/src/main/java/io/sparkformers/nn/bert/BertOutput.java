@@ -9,31 +9,41 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.InferenceLinear;
 import io.sparkformers.nn.LayerNorm;
 
 /**
  * Port of HF {@code BertOutput}: LayerNorm(dropout(dense(intermediate)) + attention output).
  * Inputs: intermediate (B, T, I), residual (B, T, H). Output (B, T, H).
  */
-public final class BertOutput extends HfBlock {
+public final class BertOutput extends HfBlock implements DerivedWeights {
 
     private final Linear dense;
     private final LayerNorm layerNorm;
     private final Dropout dropout;
+    private final InferenceLinear denseInference;
 
     public BertOutput(BertConfig c) {
         dense = addChildBlock("dense", Linear.builder().setUnits(c.hiddenSize()).build());
         layerNorm = addChildBlock("LayerNorm", new LayerNorm(c.hiddenSize(), c.layerNormEps()));
         dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
+        denseInference = new InferenceLinear(dense);
     }
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray h = inputs.get(0);
         NDArray residual = inputs.get(1);                                   // (B, T, H)
-        h = call(dropout, ps, training, call(dense, ps, training, h));     // (B, T, H)
-        return new NDList(call(layerNorm, ps, training, h.add(residual)));
+        h = denseInference.forward(ps, h, training);                        // (B, T, H)
+        h = training ? call(dropout, ps, true, h).add(residual) : h.addi(residual);   // eval: dropout is identity
+        return new NDList(call(layerNorm, ps, training, h));
+    }
+
+    @Override
+    public void weightsChanged() {
+        denseInference.weightsChanged();
     }
 
     @Override

@@ -13,14 +13,17 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.ndarray.NDArrays;
 import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.InferenceLinear;
 import io.sparkformers.nn.NoGrad;
 
 /**
  * Port of HF {@code BertSelfAttention} (eager path, absolute positions only): softmax(Q K^T / sqrt(hs) + mask) V.
- * Inputs: hidden_states (B, T, H), extended attention mask (B, 1, 1, T) holding 0 or the dtype's minimum.
+ * Inputs: hidden_states (B, T, H), then the extended attention mask (B, 1, 1, T) holding 0 or the dtype's minimum,
+ * absent when nothing is padding.
  * Output: context (B, T, H). Inference without autograd runs one fused (3H, H) projection instead of the three
- * (one larger GEMM, and the query scale folded into its weights); the parameters keep HF's names, and the fused copy
- * is derived at the first such forward and dropped by a training forward or a checkpoint load.
+ * (one larger GEMM, and the query scale folded into its weights), its weight stored (H, 3H) as {@link InferenceLinear}
+ * explains; the parameters keep HF's names, and the fused copy is derived at the first such forward and dropped by a
+ * training forward or a checkpoint load.
  */
 public final class BertSelfAttention extends HfBlock implements DerivedWeights {
 
@@ -43,12 +46,12 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);                                          // (B, T, H)
-        NDArray mask = inputs.get(1);                                       // (B, 1, 1, T)
+        NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;           // (B, 1, 1, T), null: no padding
         if (training) {
             weightsChanged();
         } else if (!NoGrad.isGradMode()) {
             NDArray[] f = fused(ps, x);
-            NDList qkv = x.getNDArrayInternal().linear(x, f[0], f[1]).head()   // (B, T, 3H)
+            NDList qkv = InferenceLinear.apply(x, f[0], f[1])              // (B, T, 3H)
                     .split(3, 2);                                           // 3 × (B, T, H), strided views
             return new NDList(ScaledDotProductAttention.attendScaled(qkv.get(0), qkv.get(1), qkv.get(2), mask,
                     numHeads, p -> p));
@@ -81,7 +84,9 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
                         w.add(lw);
                         b.add(lb);
                     }
-                    NDArray fw = NDArrays.concat(w, 0);                     // 3 × (H, H) -> (3H, H)
+                    NDArray cat = NDArrays.concat(w, 0);                    // 3 × (H, H) -> (3H, H)
+                    cat.attach(scratch);
+                    NDArray fw = InferenceLinear.transposedCopy(cat);       // (3H, H), stored (H, 3H)
                     NDArray fb = NDArrays.concat(b, 0);                     // 3 × (H) -> (3H)
                     fw.attach(owner);
                     fb.attach(owner);
