@@ -188,13 +188,17 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A 2-rank ring all-reduce of 16 MB against one loopback socket pair streaming the same bytes. */
+    /**
+     * A 2-rank ring all-reduce of 16 MB against one loopback socket pair streaming the same bytes, and against raw TCP
+     * in the ring's own pattern (every rank sending and receiving at once) on the same cores.
+     */
     private int allReduce() throws Exception {
         AllReduceBenchmark.Result r = AllReduceBenchmark.run(2, 4_000_000L, quick ? 3 : 5);
         ObjectNode o = Json.MAPPER.valueToTree(r);
         System.out.println(common.json ? o.toString() : String.format("all-reduce %d ranks, %d bytes: bus bandwidth "
-                + "%.0f MB/s, loopback TCP %.0f MB/s, ratio %.2f", r.ranks(), r.bytes(), r.busBandwidth() / 1e6,
-                r.loopbackBandwidth() / 1e6, r.busOverLoopback()));
+                + "%.0f MB/s, loopback TCP %.0f MB/s, ratio %.2f; raw TCP ring %.0f MB/s, ratio %.2f", r.ranks(),
+                r.bytes(), r.busBandwidth() / 1e6, r.loopbackBandwidth() / 1e6, r.busOverLoopback(),
+                r.rawRingBandwidth() / 1e6, r.busOverRawRing()));
         return 0;
     }
     @Option(names = "--workers", defaultValue = "2",

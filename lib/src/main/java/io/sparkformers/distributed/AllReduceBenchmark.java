@@ -23,6 +23,11 @@ import java.util.concurrent.Future;
  * Ranks are threads of this JVM; on loopback every byte costs CPU on both sides, so ranks beyond the core
  * count are CPU-bound. Run with {@code -XX:MaxDirectMemorySize} ≥ (ranks + 1) × S.
  *
+ * <p>A second peer separates the ring's own cost from the host's: raw TCP in the ring's pattern — every rank
+ * streaming 2(N−1)/N·S bytes to its right neighbour while reading as many from its left, all at once, no framing and
+ * no additions. On one host both peers share the same cores; bus bandwidth over this raw-ring bandwidth is the
+ * share of the achievable transfer rate the all-reduce reaches.
+ *
  * <p>Usage: {@code java -cp … io.sparkformers.distributed.AllReduceBenchmark [floats,…] [ranks,…] [iterations]}
  * (defaults 22000000,110000000 · 2,4 · 3).
  */
@@ -30,7 +35,8 @@ public final class AllReduceBenchmark {
 
     /** One measured configuration; bandwidths in bytes/second, times in seconds (best of the iterations). */
     public record Result(int ranks, long floats, long bytes, double seconds, double algorithmBandwidth,
-            double busBandwidth, double loopbackBandwidth, double busOverLoopback, double modelSeconds) {}
+            double busBandwidth, double loopbackBandwidth, double busOverLoopback, double modelSeconds,
+            double rawRingBandwidth, double busOverRawRing) {}
 
     private AllReduceBenchmark() {}
 
@@ -39,15 +45,16 @@ public final class AllReduceBenchmark {
         long[] ranks = args.length > 1 ? parse(args[1]) : new long[] {2, 4};
         int iterations = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         List<Result> results = new ArrayList<>();
-        System.out.printf("%-6s %12s %12s %9s %11s %11s %11s %9s %9s%n", "ranks", "floats", "bytes", "seconds",
-                "algBW MB/s", "busBW MB/s", "loopback", "bus/loop", "model s");
+        System.out.printf("%-6s %12s %12s %9s %11s %11s %11s %9s %9s %11s %9s%n", "ranks", "floats", "bytes",
+                "seconds", "algBW MB/s", "busBW MB/s", "loopback", "bus/loop", "model s", "raw ring", "bus/raw");
         for (long floats : sizes) {
             for (long n : ranks) {
                 Result r = run((int) n, floats, iterations);
                 results.add(r);
-                System.out.printf(Locale.ROOT, "%-6d %12d %12d %9.3f %11.0f %11.0f %11.0f %9.2f %9.3f%n", r.ranks(),
-                        r.floats(), r.bytes(), r.seconds(), r.algorithmBandwidth() / 1e6, r.busBandwidth() / 1e6,
-                        r.loopbackBandwidth() / 1e6, r.busOverLoopback(), r.modelSeconds());
+                System.out.printf(Locale.ROOT, "%-6d %12d %12d %9.3f %11.0f %11.0f %11.0f %9.2f %9.3f %11.0f %9.2f%n",
+                        r.ranks(), r.floats(), r.bytes(), r.seconds(), r.algorithmBandwidth() / 1e6,
+                        r.busBandwidth() / 1e6, r.loopbackBandwidth() / 1e6, r.busOverLoopback(), r.modelSeconds(),
+                        r.rawRingBandwidth() / 1e6, r.busOverRawRing());
             }
         }
     }
@@ -56,6 +63,8 @@ public final class AllReduceBenchmark {
     public static Result run(int ranks, long floats, int iterations) throws Exception {
         long bytes = floats * 4;
         double loopback = loopbackBandwidth(bytes, iterations);
+        double factor = 2.0 * (ranks - 1) / ranks;
+        double rawRing = factor * bytes / rawRingSeconds(ranks, (long) (factor * bytes), iterations);
         List<Collective> ring = formRing(ranks);
         ExecutorService pool = Executors.newFixedThreadPool(ranks);
         try {
@@ -88,9 +97,9 @@ public final class AllReduceBenchmark {
                     best = Math.min(best, slowest / 1e9);
                 }
             }
-            double factor = 2.0 * (ranks - 1) / ranks;
             return new Result(ranks, floats, bytes, best, bytes / best, factor * bytes / best, loopback,
-                    factor * bytes / best / loopback, factor * bytes / loopback);
+                    factor * bytes / best / loopback, factor * bytes / loopback, rawRing,
+                    factor * bytes / best / rawRing);
         } finally {
             pool.shutdownNow();
             ring.forEach(Collective::close);
@@ -169,6 +178,77 @@ public final class AllReduceBenchmark {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Seconds (best run) for {@code ranks} ranks to each stream {@code perRank} bytes to the right neighbour while
+     * reading as many from the left, all at once, over loopback TCP with the collective's socket settings.
+     */
+    static double rawRingSeconds(int ranks, long perRank, int iterations) throws Exception {
+        InetAddress host = InetAddress.getLoopbackAddress();
+        int socketBuffer = CollectiveOptions.defaults().socketBufferBytes();
+        int chunk = 4 << 20;
+        List<ServerSocketChannel> servers = new ArrayList<>();
+        List<SocketChannel> tx = new ArrayList<>();
+        List<SocketChannel> rx = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(2 * ranks);
+        try {
+            for (int r = 0; r < ranks; r++) {
+                ServerSocketChannel server = ServerSocketChannel.open();
+                server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, socketBuffer);
+                server.bind(new InetSocketAddress(host, 0));
+                servers.add(server);
+            }
+            for (int r = 0; r < ranks; r++) {                   // rank r sends to r + 1, receives from r - 1
+                SocketChannel out = SocketChannel.open();
+                Link.tune(out, socketBuffer);
+                out.connect(servers.get((r + 1) % ranks).getLocalAddress());
+                tx.add(out);
+                SocketChannel in = servers.get((r + 1) % ranks).accept();
+                Link.tune(in, socketBuffer);
+                rx.add(in);                                      // rx.get(r) is what rank r + 1 reads
+            }
+            double best = Double.MAX_VALUE;
+            for (int it = 0; it <= iterations; it++) {
+                CyclicBarrier start = new CyclicBarrier(2 * ranks);
+                List<Future<Long>> done = new ArrayList<>();
+                for (int r = 0; r < ranks; r++) {
+                    SocketChannel out = tx.get(r);
+                    SocketChannel in = rx.get(r);
+                    done.add(pool.submit(() -> {
+                        ByteBuffer src = ByteBuffer.allocateDirect(chunk);
+                        start.await();
+                        long t0 = System.nanoTime();
+                        for (long sent = 0; sent < perRank; ) {
+                            src.clear().limit((int) Math.min(chunk, perRank - sent));
+                            while (src.hasRemaining()) sent += out.write(src);
+                        }
+                        return System.nanoTime() - t0;
+                    }));
+                    done.add(pool.submit(() -> {
+                        ByteBuffer sink = ByteBuffer.allocateDirect(chunk);
+                        start.await();
+                        long t0 = System.nanoTime();
+                        for (long got = 0; got < perRank; ) {
+                            sink.clear().limit((int) Math.min(chunk, perRank - got));
+                            int n = in.read(sink);
+                            if (n < 0) throw new IOException("raw ring peer closed early");
+                            got += n;
+                        }
+                        return System.nanoTime() - t0;
+                    }));
+                }
+                long slowest = 0;
+                for (Future<Long> f : done) slowest = Math.max(slowest, f.get());
+                if (it > 0) best = Math.min(best, slowest / 1e9);
+            }
+            return best;
+        } finally {
+            pool.shutdownNow();
+            for (SocketChannel c : tx) c.close();
+            for (SocketChannel c : rx) c.close();
+            for (ServerSocketChannel s : servers) s.close();
         }
     }
 

@@ -199,6 +199,12 @@ public final class BenchSuite {
                             + "TCP %,.0f MB/s | **%.2f×** |%n", ar.path("ranks").asInt(), ar.path("bytes").asLong() / 1_000_000,
                     ar.path("busBandwidth").asDouble() / 1e6, ar.path("loopbackBandwidth").asDouble() / 1e6,
                     ar.path("busOverLoopback").asDouble()));
+            if (ar.has("rawRingBandwidth")) {
+                sb.append(String.format(Locale.ROOT, "| the same all-reduce vs raw TCP in the ring's pattern (both ranks "
+                                + "sending and receiving at once, no framing or additions) | %,.0f MB/s | raw ring %,.0f "
+                                + "MB/s | **%.2f×** |%n", ar.path("busBandwidth").asDouble() / 1e6,
+                        ar.path("rawRingBandwidth").asDouble() / 1e6, ar.path("busOverRawRing").asDouble()));
+            }
         }
         for (var it = r.fields(); it.hasNext(); ) {
             var e = it.next();
