@@ -37,7 +37,7 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * HF's {@code Trainer} for image classification ({@code run_image_classification.py}), single process: trains a
+ * HF's {@code Trainer} for image classification ({@code run_image_classification.py}): trains a
  * {@link VisionModel} on an {@link ImageDataset} under {@link TrainingArguments} — epochs or max_steps, batch size
  * and gradient accumulation, lr schedule with warm-up, AdamW/SGD with HF's weight-decay groups, global-norm clipping,
  * seed, logging/eval/save strategies, checkpoint rotation, {@code resume_from_checkpoint}, best-model tracking — and
@@ -59,7 +59,9 @@ import java.util.regex.Pattern;
  *
  * <p>Exact resumption as {@link Trainer}: seeded data order per epoch ({@link DataSharding}), dropout re-seeded per
  * micro-batch, weights + buffers + optimizer state in each checkpoint. Immutable; each {@link #train} keeps its state
- * in a run object. Single-process: Spark's {@code ImageClassifier} calls it on the driver.
+ * in a run object. The loop is {@link Trainer}'s ({@code TrainingRun}); with {@link Builder#dataParallel} every replica
+ * runs it on a {@link Shard} of the images (Spark's {@code ImageClassifier} runs one replica per barrier task), and
+ * rank 0's float BatchNorm buffers are broadcast before every step and evaluation (DDP's {@code broadcast_buffers}).
  */
 public final class ImageTrainer {
 
@@ -411,7 +413,7 @@ public final class ImageTrainer {
 
         /** DDP's broadcast_buffers: every replica runs each step with rank 0's BatchNorm statistics. */
         @Override
-        void beforeStep() throws IOException {
+        void broadcastBuffers() throws IOException {
             if (!floatBuffers.isEmpty()) dp.broadcastFromMain(floatBuffers);
         }
 

@@ -88,8 +88,11 @@ abstract class TrainingRun implements AutoCloseable {
         return out;
     }
 
-    /** Called at the start of every optimizer step when world &gt; 1 (outside the training lock). */
-    void beforeStep() throws IOException { }
+    /**
+     * Makes the replicas' non-trainable state equal (e.g. rank 0's BatchNorm statistics, DDP's broadcast_buffers);
+     * called before every optimizer step and every evaluation when world &gt; 1, outside the training lock.
+     */
+    void broadcastBuffers() throws IOException { }
 
     /** This rank's share of an evaluation (null eval data never reaches here). */
     abstract Evaluation.Partial evaluatePartial();
@@ -217,7 +220,7 @@ abstract class TrainingRun implements AutoCloseable {
             for (int s = (int) (epoch == startEpoch ? skip : 0); s < steps.size(); s++) {
                 handler.onStepBegin(args, state, control);
                 long c0 = System.nanoTime();
-                if (world > 1) beforeStep();
+                if (world > 1) broadcastBuffers();
                 List<int[]> micro = steps.get(s).microBatches();
                 double stepLoss = 0;
                 long tokens = 0;
@@ -293,7 +296,7 @@ abstract class TrainingRun implements AutoCloseable {
 
     /** Evaluates on every rank's eval share, merged; with {@code duringTraining}, logs and calls on_evaluate as HF. */
     Map<String, Double> evaluate(boolean duringTraining) throws IOException {
-        if (world > 1) beforeStep();                                  // e.g. rank 0's BatchNorm statistics everywhere
+        if (world > 1) broadcastBuffers();
         Evaluation.Partial mine = evaluatePartial();
         List<Evaluation.Partial> all = world == 1 ? List.of(mine) : gatherPartials(mine);
         evalExamples = 0;
