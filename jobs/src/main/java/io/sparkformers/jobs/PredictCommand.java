@@ -76,7 +76,8 @@ public final class PredictCommand implements Callable<Integer> {
             description = "errorifexists (default), overwrite or append.")
     String mode;
 
-    @Option(names = "--max-length", defaultValue = "512", description = "Tokens kept per text (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-length", defaultValue = "0",
+            description = "Tokens kept per text (default 0: the checkpoint's limit, 512 for BERT; sentence embeddings stop at the checkpoint's max_seq_length, 256 for all-MiniLM-L6-v2).")
     int maxLength;
 
     @Option(names = "--batch-size", defaultValue = "256", description = "Rows per batch at most (default ${DEFAULT-VALUE}).")

@@ -6,6 +6,7 @@ import io.sparkformers.hub.HfCheckpointWriter;
 import io.sparkformers.hub.Json;
 import io.sparkformers.hub.MavenArtifacts;
 import io.sparkformers.hub.MavenArtifacts.Coordinates;
+import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.SparkformersHome;
 import io.sparkformers.hub.TokenizerConfig;
 
@@ -83,7 +84,12 @@ public final class BuiltinModels {
 
     /** True when the alias has been imported on this machine. */
     public static boolean isImported(Builtin b) {
-        return Files.isRegularFile(folder(b).resolve(HfCheckpoint.CONFIG));
+        Path dir = folder(b);
+        // a sentence-transformers folder imported before max_seq_length was carried lacks sentence_bert_config.json:
+        // import it again rather than embed past sentence-transformers' truncation
+        return Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG))
+                && (!Files.isRegularFile(dir.resolve("modules.json"))
+                    || Files.isRegularFile(dir.resolve(SentencePooling.SENTENCE_BERT_CONFIG)));
     }
 
     /**

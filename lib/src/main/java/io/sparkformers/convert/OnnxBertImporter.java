@@ -50,18 +50,18 @@ public final class OnnxBertImporter {
      * Sentence-transformers pooling of the models shipped in jars, by ONNX file base name (the model cards of
      * sentence-transformers/all-MiniLM-L6-v2, BAAI/bge-small-en-v1.5, intfloat/e5-small-v2).
      */
-    static final Map<String, SentencePooling.Mode> KNOWN_POOLING = Map.of(
-            "all-minilm-l6-v2", SentencePooling.Mode.MEAN,
-            "all-minilm-l6-v2-q", SentencePooling.Mode.MEAN,
-            "bge-small-en-v1.5", SentencePooling.Mode.CLS,
-            "bge-small-en-v1.5-q", SentencePooling.Mode.CLS,
-            "e5-small-v2", SentencePooling.Mode.MEAN,
-            "e5-small-v2-q", SentencePooling.Mode.MEAN);
+    static final Map<String, SentencePooling> KNOWN_POOLING = Map.of(
+            "all-minilm-l6-v2", new SentencePooling(SentencePooling.Mode.MEAN, true, 256),
+            "all-minilm-l6-v2-q", new SentencePooling(SentencePooling.Mode.MEAN, true, 256),
+            "bge-small-en-v1.5", new SentencePooling(SentencePooling.Mode.CLS, true, 512),
+            "bge-small-en-v1.5-q", new SentencePooling(SentencePooling.Mode.CLS, true, 512),
+            "e5-small-v2", new SentencePooling(SentencePooling.Mode.MEAN, true, 512),
+            "e5-small-v2-q", new SentencePooling(SentencePooling.Mode.MEAN, true, 512));
 
     /**
      * {@code model_max_length} of the suggested tokenizer config: the position table's 512, as HF's
      * {@code tokenizer_config.json} of these models says. sentence-transformers truncates all-MiniLM-L6-v2 at
-     * 256 ({@code max_seq_length}), which is a pipeline setting, not a tokenizer limit.
+     * 256 ({@code max_seq_length}, in {@link #KNOWN_POOLING}): a sentence-embedding setting, not a tokenizer limit.
      */
     static final int MODEL_MAX_LENGTH = 512;
 
@@ -84,10 +84,10 @@ public final class OnnxBertImporter {
      * Imports a parsed model.
      *
      * @param tokenizerJson the model's HF {@code tokenizer.json}, passed through unchanged
-     * @param poolingMode   the sentence-transformers pooling, if known; normalisation is assumed for the known models
+     * @param pooling       the sentence-transformers pooling (with max_seq_length), if known
      */
     public static ImportedCheckpoint importModel(OnnxModel model, byte[] tokenizerJson,
-                                                 Optional<SentencePooling.Mode> poolingMode) {
+                                                 Optional<SentencePooling> pooling) {
         String src = model.source();
         Map<String, Tensor> values = new LinkedHashMap<>(model.initializers());
         Map<String, String> aliases = dequantize(values, src);
@@ -148,7 +148,7 @@ public final class OnnxBertImporter {
         boolean lowerCase = checkTokenizer(tokenizerJson, dims.vocabSize(), src);
         return new ImportedCheckpoint(ordered, HfBert.config("BertModel", dims, heads, act, eps), tokenizerJson,
                 HfBert.tokenizerConfig(lowerCase, MODEL_MAX_LENGTH),
-                poolingMode.map(mode -> new SentencePooling(mode, true)));
+                pooling);
     }
 
     /** HF parameter name of an ONNX initializer or module path: the optional {@code bert.} prefix removed. */

@@ -12,12 +12,34 @@ import java.util.Optional;
 /**
  * How a sentence-transformers checkpoint turns token vectors into one sentence vector: {@code modules.json} lists a
  * Pooling module ({@code 1_Pooling/config.json}) and optionally a Normalize module. Only CLS and mean pooling are
- * supported (what BERT-family sentence models ship); other modes are refused when read.
+ * supported (what BERT-family sentence models ship); other modes are refused when read. The Transformer module's
+ * {@code sentence_bert_config.json} gives {@code max_seq_length}: sentence-transformers truncates there (256 for
+ * all-MiniLM-L6-v2), below the tokenizer's {@code model_max_length}.
  *
- * @param mode      CLS: the first token's vector; MEAN: the average of the real (non-padding) token vectors
- * @param normalize whether the vector is L2-normalised (a {@code sentence_transformers.models.Normalize} module)
+ * @param mode         CLS: the first token's vector; MEAN: the average of the real (non-padding) token vectors
+ * @param normalize    whether the vector is L2-normalised (a {@code sentence_transformers.models.Normalize} module)
+ * @param maxSeqLength sentence-transformers' {@code max_seq_length}, or null when the checkpoint names none
  */
-public record SentencePooling(Mode mode, boolean normalize) {
+public record SentencePooling(Mode mode, boolean normalize, Integer maxSeqLength) {
+
+    /** The Transformer module's config file, beside config.json. */
+    public static final String SENTENCE_BERT_CONFIG = "sentence_bert_config.json";
+
+    public SentencePooling {
+        if (maxSeqLength != null && maxSeqLength <= 0) {
+            throw new IllegalArgumentException("max_seq_length must be > 0 but was " + maxSeqLength);
+        }
+    }
+
+    /** Pooling without a max_seq_length of its own. */
+    public SentencePooling(Mode mode, boolean normalize) {
+        this(mode, normalize, null);
+    }
+
+    /** This pooling truncating at {@code maxSeqLength} tokens. */
+    public SentencePooling withMaxSeqLength(int maxSeqLength) {
+        return new SentencePooling(mode, normalize, maxSeqLength);
+    }
 
     public enum Mode { CLS, MEAN }
 
@@ -51,11 +73,24 @@ public record SentencePooling(Mode mode, boolean normalize) {
             throw new IOException(dir.resolve(poolingPath) + "/config.json must enable exactly one of "
                     + "pooling_mode_cls_token and pooling_mode_mean_tokens");
         }
-        return Optional.of(new SentencePooling(cls ? Mode.CLS : Mode.MEAN, normalize));
+        Integer maxSeq = null;
+        Path sbert = dir.resolve(SENTENCE_BERT_CONFIG);
+        if (Files.isRegularFile(sbert)) {
+            var m = Json.readObject(sbert).path("max_seq_length");
+            if (m.canConvertToInt() && m.asInt() > 0) maxSeq = m.asInt();
+        }
+        return Optional.of(new SentencePooling(cls ? Mode.CLS : Mode.MEAN, normalize, maxSeq));
     }
 
-    /** Writes {@code modules.json}, {@code 1_Pooling/config.json} and (if normalising) {@code 2_Normalize/}. */
+    /**
+     * Writes {@code modules.json}, {@code 1_Pooling/config.json}, (if normalising) {@code 2_Normalize/} and (with a
+     * max_seq_length) {@code sentence_bert_config.json}.
+     */
     public void write(Path dir, int hiddenSize) throws IOException {
+        if (maxSeqLength != null) {
+            Json.write(dir.resolve(SENTENCE_BERT_CONFIG), Json.MAPPER.createObjectNode()
+                    .put("max_seq_length", maxSeqLength).put("do_lower_case", false));
+        }
         ArrayNode modules = Json.MAPPER.createArrayNode();
         modules.addObject().put("idx", 0).put("name", "0").put("path", "").put("type", "sentence_transformers.models.Transformer");
         modules.addObject().put("idx", 1).put("name", "1").put("path", "1_Pooling").put("type", "sentence_transformers.models.Pooling");
@@ -77,6 +112,7 @@ public record SentencePooling(Mode mode, boolean normalize) {
 
     @Override
     public String toString() {
-        return mode.name().toLowerCase(Locale.ROOT) + (normalize ? "+normalize" : "");
+        return mode.name().toLowerCase(Locale.ROOT) + (normalize ? "+normalize" : "")
+                + (maxSeqLength == null ? "" : ", max_seq_length " + maxSeqLength);
     }
 }

@@ -2,6 +2,7 @@ package io.sparkformers.pipeline;
 
 import ai.djl.Device;
 import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
@@ -81,9 +82,18 @@ public final class Pipelines {
         return Math.min(checkpoint.tokenizerConfig().modelMaxLength(), positions);
     }
 
-    /** The tokenizer a pipeline uses: {@code max_length} from the options, else the checkpoint's limit. */
+    /**
+     * The tokenizer a pipeline uses: {@code max_length} from the options, else the checkpoint's limit — for sentence
+     * embeddings also its sentence-transformers {@code max_seq_length} (256 for all-MiniLM-L6-v2), as
+     * {@code SentenceTransformer.encode} truncates.
+     */
     static TextTokenizer tokenizer(HfModel model, PipelineOptions options) throws IOException {
-        return TextTokenizer.load(model.checkpoint(), maxLength(model.checkpoint(), options));
+        int limit = maxLength(model.checkpoint(), options);
+        if (options.maxLength() == null && model.task() == Task.SENTENCE_EMBEDDING) {
+            Integer maxSeq = model.checkpoint().pooling().map(SentencePooling::maxSeqLength).orElse(null);
+            if (maxSeq != null) limit = Math.min(limit, maxSeq);
+        }
+        return TextTokenizer.load(model.checkpoint(), limit);
     }
 
     static int maxLength(HfCheckpoint checkpoint, PipelineOptions options) {

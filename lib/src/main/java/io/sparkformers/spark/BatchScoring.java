@@ -53,7 +53,8 @@ public final class BatchScoring {
      * @param textCol           the text column
      * @param outputCol         null: the stage's default
      * @param mode              errorifexists, overwrite or append
-     * @param maxLength         tokens kept per text
+     * @param maxLength         tokens kept per text; 0 for the checkpoint's own limit (sentence embeddings: its
+     *                          sentence-transformers max_seq_length)
      * @param batchSize         rows per batch at most
      * @param maxTokensPerBatch padded tokens per batch at most
      * @param device            auto, cpu or gpu
@@ -200,8 +201,9 @@ public final class BatchScoring {
             default -> throw new IllegalArgumentException("unknown task '" + o.task() + "' (supported: "
                     + String.join(", ", TASKS) + ")");
         };
-        stage.setModel(o.model()).setInputCol(o.textCol()).setMaxLength(o.maxLength()).setBatchSize(o.batchSize())
+        stage.setModel(o.model()).setInputCol(o.textCol()).setBatchSize(o.batchSize())
                 .setMaxTokensPerBatch(o.maxTokensPerBatch()).setDevice(o.device()).setHandleInvalid(o.handleInvalid());
+        if (o.maxLength() > 0) stage.setMaxLength(o.maxLength());   // 0: the stage's default (embeddings: max_seq_length)
         if (o.outputCol() != null) stage.setOutputCol(o.outputCol());
         return stage;
     }

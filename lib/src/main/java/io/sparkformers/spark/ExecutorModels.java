@@ -5,6 +5,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
+import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenizerConfig;
 import io.sparkformers.nn.HfModel;
@@ -115,6 +116,16 @@ public final class ExecutorModels {
             }
             return t;
         }
+    }
+
+    /**
+     * {@code maxLength} capped by the sentence-transformers {@code max_seq_length} of a reference's checkpoint
+     * ({@code sentence_bert_config.json}); {@code maxLength} itself when the checkpoint names none.
+     */
+    static int sentenceMaxLength(String ref, int maxLength) throws IOException {
+        Integer maxSeq = SentencePooling.read(ModelRefs.localFolder(ref)).map(SentencePooling::maxSeqLength)
+                .orElse(null);
+        return maxSeq == null ? maxLength : Math.min(maxLength, maxSeq);
     }
 
     /** Builds a pipeline around a loaded model. */

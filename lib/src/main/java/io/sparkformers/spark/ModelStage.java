@@ -166,9 +166,12 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
         String name = getClass().getSimpleName() + "(" + uid() + ", model " + getModel() + ")";
         InferenceMetrics metrics = InferenceMetrics.register(sc, name);
         lastMetrics = metrics;
+        // sentence embeddings stop at the checkpoint's max_seq_length as sentence-transformers does, unless maxLength
+        // is set explicitly (sentence-transformers' model.max_seq_length = n)
+        boolean capAtMaxSeqLength = task() == Task.SENTENCE_EMBEDDING && !isSet(maxLength());
         PartitionScorer fn = new PartitionScorer(name, getModel(), task(), getDevice(), getSortWindow(),
                 getMaxTokensPerBatch(), getBatchSize(), getHandleInvalid(), getErrorCol(),
-                inputReader(dataset.schema()), scorer(), outputFields().length, metrics);
+                inputReader(dataset.schema()), scorer(), outputFields().length, metrics, capAtMaxSeqLength);
         sc.setJobDescription("Sparkformers " + name);
         sc.setCallSite(name);
         try {
@@ -237,10 +240,12 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
         private final RowScorer scorer;
         private final int outputs;
         private final InferenceMetrics metrics;
+        private final boolean capAtMaxSeqLength;
 
         PartitionScorer(String stage, String model, Task task, String device, int window, int maxTokens, int batchSize,
                         String handleInvalid, String errorCol, InputReader reader, RowScorer scorer, int outputs,
-                        InferenceMetrics metrics) {
+                        InferenceMetrics metrics, boolean capAtMaxSeqLength) {
+            this.capAtMaxSeqLength = capAtMaxSeqLength;
             this.stage = stage;
             this.model = model;
             this.task = task;
@@ -262,7 +267,8 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
             TaskContext tc = TaskContext.get();
             int partition = tc == null ? -1 : tc.partitionId();
             Device dev = Devices.forTask(tc, device);
-            TextTokenizer tokenizer = ExecutorModels.tokenizer(model, reader.maxLength);
+            int maxLength = capAtMaxSeqLength ? ExecutorModels.sentenceMaxLength(model, reader.maxLength) : reader.maxLength;
+            TextTokenizer tokenizer = ExecutorModels.tokenizer(model, maxLength);
             ExecutorModels.Lease lease = ExecutorModels.model(model, scorer.task(model, task), dev);
             TokenBudgetBatcher batcher = new TokenBudgetBatcher(window, maxTokens, batchSize, true, tokenizer.padTokenId());
             Runnable finish = new Runnable() {

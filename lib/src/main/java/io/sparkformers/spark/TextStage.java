@@ -37,7 +37,8 @@ public abstract class TextStage<S extends TextStage<S>> extends Model<S> impleme
         model = new Param<>(this, "model", "the checkpoint: a Hugging Face checkpoint folder, a Hadoop URI of one "
                 + "(hdfs:, s3a:, file:) or a built-in alias such as all-MiniLM-L6-v2");
         maxLength = new IntParam(this, "maxLength", "tokens kept per row, special tokens included (> 0; capped by the "
-                + "checkpoint's model_max_length); longer texts are truncated", ParamValidators.gt(0));
+                + "checkpoint's model_max_length; a SentenceEmbedder without it stops at the checkpoint's "
+                + "sentence-transformers max_seq_length); longer texts are truncated", ParamValidators.gt(0));
         inputCol = new Param<>(this, "inputCol", "string column holding the text");
         inputPairCol = new Param<>(this, "inputPairCol", "string column holding the second segment of text pairs "
                 + "(\"\" for none)");

@@ -78,7 +78,8 @@ class OnnxBertImporterTest {
         long perLayer = 4 * (h * h + h) + (h * i + i) + (i * h + h) + 2 * 2 * h;
         assertEquals((30522 + 512 + 2) * h + 2 * h + 6 * perLayer, c.parameterCount());   // 22.7M less the pooler
         assertConfig(c.config(), 6, 384, 1536, 12);
-        assertEquals(Optional.of(new SentencePooling(SentencePooling.Mode.MEAN, true)), c.pooling());
+        // sentence-transformers' max_seq_length (the model card's sentence_bert_config.json), below model_max_length
+        assertEquals(Optional.of(new SentencePooling(SentencePooling.Mode.MEAN, true, 256)), c.pooling());
         assertTrue(c.tokenizerConfig().get("do_lower_case").asBoolean());
         assertEquals(512, c.tokenizerConfig().get("model_max_length").asInt());
         assertTrue(new String(c.tokenizerJson(), java.nio.charset.StandardCharsets.UTF_8).contains("\"WordPiece\""));

@@ -1,5 +1,6 @@
 package io.sparkformers.pipeline;
 
+import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.Task;
@@ -271,5 +272,28 @@ class TinyModelPipelinesTest {
             for (float x : v) norm += x * x;
             assertEquals(1.0, Math.sqrt(norm), 1e-5);
         }
+    }
+
+    @Test
+    void sentenceEmbeddingsStopAtTheCheckpointsMaxSeqLengthUnlessMaxLengthIsGiven() throws Exception {
+        Path dir = TinyCheckpoints.write(tmp.resolve("st-max-seq"), Task.SENTENCE_EMBEDDING,
+                TinyCheckpoints.config(Map.of(0, "LABEL_0", 1, "LABEL_1"), null), null, null,
+                Optional.of(new SentencePooling(SentencePooling.Mode.MEAN, true, 8)));
+        assertEquals(8, HfCheckpoint.open(dir).pooling().orElseThrow().maxSeqLength(), "sentence_bert_config.json");
+        List<String> text = List.of("the quick brown fox jumps over the lazy dog and keeps on running far away");
+        float[] byDefault;
+        float[] at8;
+        float[] at32;
+        try (Pipeline<float[]> p = create("sentence-embeddings", dir, PipelineOptions.defaults())) {
+            byDefault = p.predict(PipelineInput.texts(text)).get(0);
+        }
+        try (Pipeline<float[]> p = create("sentence-embeddings", dir, PipelineOptions.builder().maxLength(8).build())) {
+            at8 = p.predict(PipelineInput.texts(text)).get(0);
+        }
+        try (Pipeline<float[]> p = create("sentence-embeddings", dir, PipelineOptions.builder().maxLength(32).build())) {
+            at32 = p.predict(PipelineInput.texts(text)).get(0);
+        }
+        assertArrayEquals(at8, byDefault, "no max_length: truncated at max_seq_length 8, as SentenceTransformer.encode");
+        assertTrue(SentenceEmbeddingPipeline.cosine(at8, at32) < 0.9999, "an explicit max_length reads further");
     }
 }

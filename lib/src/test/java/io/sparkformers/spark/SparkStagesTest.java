@@ -81,6 +81,24 @@ class SparkStagesTest {
     }
 
     @Test
+    void sentenceEmbedderTruncatesAtMaxSeqLength256LikeSentenceTransformersUnlessMaxLengthIsSet() throws Exception {
+        String longText = String.join(" ", java.util.Collections.nCopies(60, "spark scores every row of the lake"));
+        Dataset<Row> df = frame(spark, List.of(longText), 1);
+        double[] byDefault = ((Vector) new SentenceEmbedder().setModel(model).transform(df).first().getAs("embedding"))
+                .toArray();
+        double[] at512 = ((Vector) new SentenceEmbedder().setModel(model).setMaxLength(512).transform(df).first()
+                .getAs("embedding")).toArray();
+        try (HfModel m = HfModel.fromPretrained(HfCheckpoint.open(Path.of(model)), Task.SENTENCE_EMBEDDING,
+                ai.djl.Device.cpu()); TextTokenizer tok256 = m.tokenizer(256); TextTokenizer tok512 = m.tokenizer(512)) {
+            assertTrue(maxAbsDiff(direct(m, tok256, List.of(longText))[0], byDefault) <= 1e-5,
+                    "all-MiniLM-L6-v2 embeds at most 256 tokens (sentence_bert_config.json max_seq_length)");
+            assertTrue(maxAbsDiff(direct(m, tok512, List.of(longText))[0], at512) <= 1e-5, "maxLength set: 512");
+            assertTrue(maxAbsDiff(direct(m, tok512, List.of(longText))[0], byDefault) > 1e-3,
+                    "the text is longer than 256 tokens, so the two differ");
+        }
+    }
+
+    @Test
     void miniLmCosineOfTheEatingSentencesIsAbout0755() {
         Dataset<Row> out = new SentenceEmbedder().setModel(model).setOutputType("array")
                 .transform(frame(spark, List.of("A man is eating food.", "A man is eating a piece of bread."), 2));
