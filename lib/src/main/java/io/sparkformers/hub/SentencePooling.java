@@ -88,8 +88,9 @@ public record SentencePooling(Mode mode, boolean normalize, Integer maxSeqLength
      */
     public void write(Path dir, int hiddenSize) throws IOException {
         if (maxSeqLength != null) {
-            Json.write(dir.resolve(SENTENCE_BERT_CONFIG), Json.MAPPER.createObjectNode()
-                    .put("max_seq_length", maxSeqLength).put("do_lower_case", false));
+            // max_seq_length only: do_lower_case is not known here, and the tokenizer lowercases where the model needs it
+            Json.write(dir.resolve(SENTENCE_BERT_CONFIG), Json.MAPPER.createObjectNode().put("max_seq_length",
+                    maxSeqLength));
         }
         ArrayNode modules = Json.MAPPER.createArrayNode();
         modules.addObject().put("idx", 0).put("name", "0").put("path", "").put("type", "sentence_transformers.models.Transformer");
