@@ -338,7 +338,7 @@ final class DistributedTraining {
                         main.evalMetrics(), List.copyOf(results));
             } catch (Exception e) {                        // SparkException is checked, though Scala throws it
                 last = e;
-                if (String.valueOf(e.getMessage()).contains("java.lang.IllegalArgumentException")) {
+                if (taskIllegalArgument(e).isPresent()) {
                     throw new IllegalArgumentException("distributed fit: " + firstLine(e.getMessage()), e);
                 }
                 LOG.warn("distributed fit attempt {} of {} failed: {}", attempt, spec.maxAttempts(),
@@ -350,6 +350,19 @@ final class DistributedTraining {
         throw new IllegalStateException("the distributed fit failed " + spec.maxAttempts() + " times (maxAttempts); "
                 + "the last failure: " + firstLine(last.getMessage()) + ". Checkpoints so far are in " + out
                 + "; fix the cause and fit again with resumeFromCheckpoint true", last);
+    }
+
+    /**
+     * The reason of an {@code IllegalArgumentException} a Spark task threw (bad input, reported to the user as such),
+     * read from the job failure Spark reports on the driver, which carries the task's exception only as text.
+     */
+    static java.util.Optional<String> taskIllegalArgument(Throwable e) {
+        String marker = IllegalArgumentException.class.getName();
+        String m = String.valueOf(e.getMessage());
+        int at = m.indexOf(marker);
+        if (at < 0) return java.util.Optional.empty();
+        String rest = firstLine(m.substring(at + marker.length()));
+        return java.util.Optional.of(rest.startsWith(": ") ? rest.substring(2) : rest);
     }
 
     private static String firstLine(String s) {

@@ -48,7 +48,7 @@ public final class ExecutorModels {
 
     private record Key(String ref, Task task, String device) {}
 
-    private record TokenizerKey(String ref, int maxLength) {}
+    private record TokenizerKey(String ref, int maxLength, boolean capAtMaxSeqLength) {}
 
     private static final class Entry {
         final Key key;
@@ -105,27 +105,32 @@ public final class ExecutorModels {
 
     /** The tokenizer of a reference truncating at {@code maxLength}; needs only tokenizer.json in the folder. */
     public static TextTokenizer tokenizer(String ref, int maxLength) throws IOException {
-        TokenizerKey key = new TokenizerKey(ref, maxLength);
+        return tokenizer(ref, maxLength, false);
+    }
+
+    /**
+     * {@link #tokenizer(String, int)}, with {@code capAtMaxSeqLength} also truncating at the checkpoint's
+     * sentence-transformers {@code max_seq_length} ({@code sentence_bert_config.json}) when it names one; read once,
+     * when the tokenizer is first loaded on this executor.
+     */
+    static TextTokenizer tokenizer(String ref, int maxLength, boolean capAtMaxSeqLength) throws IOException {
+        TokenizerKey key = new TokenizerKey(ref, maxLength, capAtMaxSeqLength);
         TextTokenizer t = INSTANCE.tokenizers.get(key);
         if (t != null) return t;
         synchronized (INSTANCE.tokenizers) {
             t = INSTANCE.tokenizers.get(key);
             if (t == null) {
-                t = loadTokenizer(ModelRefs.localFolder(ref), maxLength);
+                Path dir = ModelRefs.localFolder(ref);
+                int limit = maxLength;
+                if (capAtMaxSeqLength) {
+                    Integer maxSeq = SentencePooling.read(dir).map(SentencePooling::maxSeqLength).orElse(null);
+                    if (maxSeq != null) limit = Math.min(limit, maxSeq);
+                }
+                t = loadTokenizer(dir, limit);
                 INSTANCE.tokenizers.put(key, t);
             }
             return t;
         }
-    }
-
-    /**
-     * {@code maxLength} capped by the sentence-transformers {@code max_seq_length} of a reference's checkpoint
-     * ({@code sentence_bert_config.json}); {@code maxLength} itself when the checkpoint names none.
-     */
-    static int sentenceMaxLength(String ref, int maxLength) throws IOException {
-        Integer maxSeq = SentencePooling.read(ModelRefs.localFolder(ref)).map(SentencePooling::maxSeqLength)
-                .orElse(null);
-        return maxSeq == null ? maxLength : Math.min(maxLength, maxSeq);
     }
 
     /** Builds a pipeline around a loaded model. */

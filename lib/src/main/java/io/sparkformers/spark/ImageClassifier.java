@@ -372,12 +372,9 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
         try {
             seen = examples.map(DistributedTraining.Example::label).distinct().collect();
         } catch (Exception e) {                            // SparkException is checked, though Scala throws it
-            String m = String.valueOf(e.getMessage());
-            int at = m.indexOf("java.lang.IllegalArgumentException: ");
-            if (at < 0) throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
-            String reason = m.substring(at + "java.lang.IllegalArgumentException: ".length());
-            int nl = reason.indexOf('\n');
-            throw new IllegalArgumentException(nl < 0 ? reason : reason.substring(0, nl), e);
+            String reason = DistributedTraining.taskIllegalArgument(e).orElse(null);
+            if (reason == null) throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
+            throw new IllegalArgumentException(reason, e);
         }
         if (seen.isEmpty()) {
             throw new IllegalArgumentException("ImageClassifier " + uid + ": no trainable row (every image was "

@@ -267,8 +267,7 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
             TaskContext tc = TaskContext.get();
             int partition = tc == null ? -1 : tc.partitionId();
             Device dev = Devices.forTask(tc, device);
-            int maxLength = capAtMaxSeqLength ? ExecutorModels.sentenceMaxLength(model, reader.maxLength) : reader.maxLength;
-            TextTokenizer tokenizer = ExecutorModels.tokenizer(model, maxLength);
+            TextTokenizer tokenizer = ExecutorModels.tokenizer(model, reader.maxLength, capAtMaxSeqLength);
             ExecutorModels.Lease lease = ExecutorModels.model(model, scorer.task(model, task), dev);
             TokenBudgetBatcher batcher = new TokenBudgetBatcher(window, maxTokens, batchSize, true, tokenizer.padTokenId());
             Runnable finish = new Runnable() {

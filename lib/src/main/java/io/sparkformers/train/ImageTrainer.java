@@ -94,11 +94,7 @@ public final class ImageTrainer {
         this.progress = b.progress;
         this.device = b.device;
         this.dp = b.dataParallel;
-        this.checkConsistencyEverySteps = b.checkConsistencyEverySteps;
-        if (checkConsistencyEverySteps < 0) {
-            throw new IllegalArgumentException("checkConsistencyEverySteps must be >= 0 (0 = never) but was "
-                    + checkConsistencyEverySteps);
-        }
+        this.checkConsistencyEverySteps = TrainingRun.requireConsistencyInterval(b.checkConsistencyEverySteps);
     }
 
     public static Builder builder(TrainingArguments args) {

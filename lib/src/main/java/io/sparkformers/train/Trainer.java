@@ -92,11 +92,7 @@ public final class Trainer {
         this.evalBeforeTraining = b.evalBeforeTraining;
         this.device = b.device;
         this.dp = b.dataParallel;
-        this.checkConsistencyEverySteps = b.checkConsistencyEverySteps;
-        if (checkConsistencyEverySteps < 0) {
-            throw new IllegalArgumentException("checkConsistencyEverySteps must be >= 0 (0 = never) but was "
-                    + checkConsistencyEverySteps);
-        }
+        this.checkConsistencyEverySteps = TrainingRun.requireConsistencyInterval(b.checkConsistencyEverySteps);
         if (task != Task.SEQUENCE_CLASSIFICATION && task != Task.TOKEN_CLASSIFICATION) {
             throw new IllegalArgumentException("the Trainer trains text-classification and token-classification, not "
                     + task);

@@ -70,6 +70,14 @@ abstract class TrainingRun implements AutoCloseable {
         this.checkpoints = new CheckpointManager(outputDir);
     }
 
+    /** A trainer's checkConsistencyEverySteps, checked when the trainer is built. */
+    static int requireConsistencyInterval(int steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("checkConsistencyEverySteps must be >= 0 (0 = never) but was " + steps);
+        }
+        return steps;
+    }
+
     // ------------------------------------------------------------------------------------------------ subclass hooks
 
     /** Checks every input, loads the data, the model and the optimizer; everything that can fail on bad input. */

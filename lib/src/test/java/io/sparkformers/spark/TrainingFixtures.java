@@ -1,16 +1,9 @@
 package io.sparkformers.spark;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparkformers.convert.BuiltinModels;
 import io.sparkformers.hub.HfCheckpoint;
-import io.sparkformers.hub.HfCheckpointWriter;
-import io.sparkformers.nn.StateDict;
-import io.sparkformers.nn.bert.BertConfig;
-import io.sparkformers.nn.bert.BertModel;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.Tensor;
+import io.sparkformers.train.TinyBert;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -20,12 +13,10 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /** Training fixtures for the Estimator tests: a tiny BERT without dropout, toy sentiment rows, weight comparison. */
 final class TrainingFixtures {
@@ -39,23 +30,7 @@ final class TrainingFixtures {
      * gradient does not depend on which dropout seed (hence which micro-batch split) produced it.
      */
     static Path tinyBertWithoutDropout(Path dir) throws IOException {
-        HfCheckpoint src = HfCheckpoint.open(BuiltinModels.resolve(BuiltinModels.get("all-MiniLM-L6-v2")));
-        ObjectNode json = BertConfig.tiny().toJson();
-        json.put("vocab_size", 30522);
-        json.put("max_position_embeddings", 64);
-        json.put("hidden_dropout_prob", 0.0);
-        json.put("attention_probs_dropout_prob", 0.0);
-        json.remove("id2label");
-        json.remove("label2id");
-        BertModel base = new BertModel(BertConfig.fromJson(json), false);
-        try (NDManager m = NDManager.newBaseManager()) {
-            JniUtils.setSeed(7);
-            base.initialize(m);
-            json.putArray("architectures").add("BertModel");
-            HfCheckpointWriter.write(dir, json, StateDict.of(base), Files.readAllBytes(src.tokenizerJson()),
-                    src.tokenizerConfig(), Optional.empty());
-        }
-        return dir;
+        return TinyBert.create(dir, false);
     }
 
     private static final String[] GOOD = {"great", "wonderful", "good", "lovely", "excellent", "fine"};

@@ -20,15 +20,27 @@ import java.util.Optional;
  * A seeded, randomly initialised 2-layer BERT saved as a base checkpoint without pooler (like all-MiniLM-L6-v2), with
  * MiniLM's real tokenizer, and toy sentiment rows for it.
  */
-final class TinyBert {
+public final class TinyBert {
     private TinyBert() { }
 
     static Path create(Path dir) throws IOException {
+        return create(dir, true);
+    }
+
+    /**
+     * @param dropout false sets every dropout rate to 0, so a micro-batch's gradient does not depend on which dropout
+     *                seed (hence which micro-batch split) produced it
+     */
+    public static Path create(Path dir, boolean dropout) throws IOException {
         Path minilm = BuiltinModels.resolve(BuiltinModels.get("all-MiniLM-L6-v2"));
         HfCheckpoint src = HfCheckpoint.open(minilm);
         ObjectNode json = BertConfig.tiny().toJson();
         json.put("vocab_size", 30522);
         json.put("max_position_embeddings", 64);
+        if (!dropout) {
+            json.put("hidden_dropout_prob", 0.0);
+            json.put("attention_probs_dropout_prob", 0.0);
+        }
         json.remove("id2label");
         json.remove("label2id");
         BertModel base = new BertModel(BertConfig.fromJson(json), false);
