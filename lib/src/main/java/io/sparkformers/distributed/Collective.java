@@ -385,15 +385,22 @@ public final class Collective implements AutoCloseable {
     public void allReduce(ByteBuffer data) throws CollectiveException {
         checkFloats(data);
         op("allReduce", () -> {
-            ringAllReduce(data);
+            ringAllReduce(data, false);
             return null;
         });
     }
 
-    /** {@link #allReduce(ByteBuffer)}, then every element divided by {@link #worldSize()} (same bytes on all ranks). */
+    /**
+     * {@link #allReduce(ByteBuffer)} with every sum divided by {@link #worldSize()}: the same bytes on all ranks as
+     * summing and then dividing, but each chunk's owner divides its finished sums before the all-gather, so every
+     * rank divides 1/N of the buffer, in the same pass as its last addition, rather than all of it afterwards.
+     */
     public void allReduceAverage(ByteBuffer data) throws CollectiveException {
-        allReduce(data);
-        divide(data, worldSize);
+        checkFloats(data);
+        op("allReduceAverage", () -> {
+            ringAllReduce(data, true);
+            return null;
+        });
     }
 
     /** In-place sum of a float array over all ranks (copies through a direct buffer). */
@@ -542,8 +549,12 @@ public final class Collective implements AutoCloseable {
 
     // --- algorithms -------------------------------------------------------------------------------------------
 
-    /** Reduce-scatter then all-gather over chunks c = [c·S/N, (c+1)·S/N) floats, S = remaining floats. */
-    private void ringAllReduce(ByteBuffer data) throws IOException {
+    /**
+     * Reduce-scatter then all-gather over chunks c = [c·S/N, (c+1)·S/N) floats, S = remaining floats. At the last
+     * reduce-scatter step the received partial sums complete chunk rank+1, which this rank then owns: with
+     * {@code average} it divides them by N there, before they travel round the all-gather.
+     */
+    private void ringAllReduce(ByteBuffer data, boolean average) throws IOException {
         int base = data.position();
         int count = data.remaining() / 4;
         int n = worldSize;
@@ -566,7 +577,11 @@ public final class Collective implements AutoCloseable {
                 readFrame(scratch, "reduce-scatter step " + step);
                 scratch.flip();
                 ByteBuffer segment = data.slice(base + 4 * off, bytes);
-                add(segment, scratch);
+                if (average && step == n - 2) {
+                    addAndDivide(segment, scratch, n);
+                } else {
+                    add(segment, scratch);
+                }
                 sender.send(seq, segment);
             }
         }
@@ -671,15 +686,24 @@ public final class Collective implements AutoCloseable {
         }
     }
 
-    private static void divide(ByteBuffer data, int n) {
-        if (n == 1) {
-            return;
-        }
-        FloatBuffer d = data.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-        float divisor = n;
+    /**
+     * segment[i] = (segment[i] + addend[i]) / n. For a power of two n the division is a multiplication by the exact
+     * reciprocal (the same correctly rounded result, without the divider's latency).
+     */
+    static void addAndDivide(ByteBuffer segment, ByteBuffer addend, int n) {
+        FloatBuffer d = segment.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        FloatBuffer a = addend.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
         int len = d.remaining();
-        for (int i = 0; i < len; i++) {
-            d.put(i, d.get(i) / divisor);
+        if (Integer.bitCount(n) == 1) {
+            float reciprocal = 1f / n;
+            for (int i = 0; i < len; i++) {
+                d.put(i, (d.get(i) + a.get(i)) * reciprocal);
+            }
+        } else {
+            float divisor = n;
+            for (int i = 0; i < len; i++) {
+                d.put(i, (d.get(i) + a.get(i)) / divisor);
+            }
         }
     }
 

@@ -139,6 +139,36 @@ class CollectiveTest {
     }
 
     @Test
+    void allReduceAverageGivesTheSameBytesAsSummingThenDividing() throws Exception {
+        int size = 50_003;                       // Rings.FAST has 4 KiB segments: several per chunk, a short last one
+        for (int n = 2; n <= 4; n++) {
+            int worldSize = n;
+            List<Collective> ring = Rings.form(n);
+            try {
+                List<ByteBuffer> sums = Rings.onAllRanks(n, r -> {
+                    ByteBuffer buf = floats(input(r, size));
+                    ring.get(r).allReduce(buf);
+                    return buf;
+                });
+                List<ByteBuffer> averages = Rings.onAllRanks(n, r -> {
+                    ByteBuffer buf = floats(input(r, size));
+                    ring.get(r).allReduceAverage(buf);
+                    return buf;
+                });
+                float[] sum = toFloats(sums.get(0));
+                for (int i = 0; i < size; i++) {
+                    sum[i] /= worldSize;
+                }
+                for (int r = 0; r < n; r++) {
+                    assertArrayEquals(bytes(floats(sum)), bytes(averages.get(r)), "n=" + n + " rank " + r);
+                }
+            } finally {
+                Rings.closeAll(ring);
+            }
+        }
+    }
+
+    @Test
     void broadcastCopiesTheRootsBytesToEveryRank() throws Exception {
         for (int n = 1; n <= 4; n++) {
             int worldSize = n;
