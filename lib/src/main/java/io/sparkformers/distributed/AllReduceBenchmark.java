@@ -21,15 +21,20 @@ import java.util.concurrent.Future;
  * all-reduce is at the network's limit when bus bandwidth equals the link bandwidth B, i.e. when t equals the
  * cost model 2(N−1)/N·S/B. B is measured in the same run: one socket pair streaming the same S bytes.
  * Ranks are threads of this JVM; on loopback every byte costs CPU on both sides, so ranks beyond the core
- * count are CPU-bound. Run with {@code -XX:MaxDirectMemorySize} ≥ (ranks + 1) × S.
+ * count are CPU-bound. Run with {@code -XX:MaxDirectMemorySize} ≥ (2 × ranks + 1) × S.
  *
  * <p>A second peer separates the ring's own cost from the host's: raw TCP in the ring's pattern — every rank
  * streaming 2(N−1)/N·S bytes to its right neighbour while reading as many from its left, all at once, no framing and
  * no additions. On one host both peers share the same cores; bus bandwidth over this raw-ring bandwidth is the
  * share of the achievable transfer rate the all-reduce reaches.
  *
+ * <p>Both peers send from and receive into buffers of S bytes, as the all-reduce does (a rank's S-byte buffer goes
+ * out and comes back): a peer cycling through one small buffer would stay in cache and measure a rate the
+ * all-reduce of a real bucket cannot have (raw ring on loopback 2.3–3.0 GB/s from a 4 MiB buffer, 1.8–2.2 GB/s
+ * from 25 MiB ones, same host and minute).
+ *
  * <p>Usage: {@code java -cp … io.sparkformers.distributed.AllReduceBenchmark [floats,…] [ranks,…] [iterations]}
- * (defaults 22000000,110000000 · 2,4 · 3).
+ * (defaults 6553600,26214400 · 2,4 · 5: one and four DDP buckets of 25 MiB).
  */
 public final class AllReduceBenchmark {
 
@@ -38,12 +43,15 @@ public final class AllReduceBenchmark {
             double busBandwidth, double loopbackBandwidth, double busOverLoopback, double modelSeconds,
             double rawRingBandwidth, double busOverRawRing) {}
 
+    /** Floats in one gradient bucket of the data-parallel trainer (PyTorch DDP's 25 MiB): the size it all-reduces. */
+    public static final long BUCKET_FLOATS = GradientBuckets.DEFAULT_BUCKET_CAP_BYTES / 4;
+
     private AllReduceBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        long[] sizes = args.length > 0 ? parse(args[0]) : new long[] {22_000_000L, 110_000_000L};
+        long[] sizes = args.length > 0 ? parse(args[0]) : new long[] {BUCKET_FLOATS, 4 * BUCKET_FLOATS};
         long[] ranks = args.length > 1 ? parse(args[1]) : new long[] {2, 4};
-        int iterations = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int iterations = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         List<Result> results = new ArrayList<>();
         System.out.printf("%-6s %12s %12s %9s %11s %11s %11s %9s %9s %11s %9s%n", "ranks", "floats", "bytes",
                 "seconds", "algBW MB/s", "busBW MB/s", "loopback", "bus/loop", "model s", "raw ring", "bus/raw");
@@ -61,21 +69,28 @@ public final class AllReduceBenchmark {
 
     /** Measures loopback TCP, then the ring all-reduce of {@code floats} floats on {@code ranks} ranks. */
     public static Result run(int ranks, long floats, int iterations) throws Exception {
+        if (ranks < 2) {
+            throw new IllegalArgumentException("an all-reduce benchmark needs at least 2 ranks, got " + ranks);
+        }
         long bytes = floats * 4;
-        double loopback = loopbackBandwidth(bytes, iterations);
+        List<ByteBuffer> buffers = new ArrayList<>();
+        List<ByteBuffer> sinks = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            buffers.add(ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN));
+            sinks.add(ByteBuffer.allocateDirect(Math.toIntExact(bytes)));
+        }
+        double loopback = loopbackBandwidth(buffers.get(0), sinks.get(0), iterations);
         double factor = 2.0 * (ranks - 1) / ranks;
-        double rawRing = factor * bytes / rawRingSeconds(ranks, (long) (factor * bytes), iterations);
+        double rawRing = factor * bytes / rawRingSeconds(buffers, sinks, (long) (factor * bytes), iterations);
+        sinks.clear();                                          // unreachable now: the collector may free them
+        for (ByteBuffer b : buffers) {
+            for (int i = 0; i < floats; i++) {
+                b.putFloat(4 * i, 1f / ranks);
+            }
+        }
         List<Collective> ring = formRing(ranks);
         ExecutorService pool = Executors.newFixedThreadPool(ranks);
         try {
-            List<ByteBuffer> buffers = new ArrayList<>();
-            for (int r = 0; r < ranks; r++) {
-                ByteBuffer b = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < floats; i++) {
-                    b.putFloat(4 * i, 1f / ranks);
-                }
-                buffers.add(b);
-            }
             double best = Double.MAX_VALUE;
             for (int it = 0; it <= iterations; it++) {
                 CyclicBarrier start = new CyclicBarrier(ranks);
@@ -132,12 +147,14 @@ public final class AllReduceBenchmark {
         }
     }
 
-    /** Bytes/second of one loopback socket pair streaming {@code bytes} from a direct buffer (best run). */
-    static double loopbackBandwidth(long bytes, int iterations) throws Exception {
+    /**
+     * Bytes/second of one loopback socket pair streaming all of {@code src} into {@code sink} (direct buffers of
+     * the same size; best run).
+     */
+    static double loopbackBandwidth(ByteBuffer src, ByteBuffer sink, int iterations) throws Exception {
         InetAddress host = InetAddress.getLoopbackAddress();
         int socketBuffer = CollectiveOptions.defaults().socketBufferBytes();
-        ByteBuffer src = ByteBuffer.allocateDirect((int) bytes);
-        ByteBuffer sink = ByteBuffer.allocateDirect(4 << 20);
+        long bytes = src.capacity();
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
             server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, socketBuffer);
             server.bind(new InetSocketAddress(host, 0));
@@ -158,14 +175,11 @@ public final class AllReduceBenchmark {
                                 }
                                 return null;
                             });
-                            long received = 0;
-                            while (received < bytes) {
-                                sink.clear();
-                                int n = rx.read(sink);
-                                if (n < 0) {
+                            ByteBuffer in = sink.duplicate().clear();
+                            while (in.hasRemaining()) {
+                                if (rx.read(in) < 0) {
                                     throw new IOException("loopback sender closed early");
                                 }
-                                received += n;
                             }
                             sent.get();
                             if (it > 0) {
@@ -182,10 +196,14 @@ public final class AllReduceBenchmark {
     }
 
     /**
-     * Seconds (best run) for {@code ranks} ranks to each stream {@code perRank} bytes to the right neighbour while
-     * reading as many from the left, all at once, over loopback TCP with the collective's socket settings.
+     * Seconds (best run) for the ranks to each stream {@code perRank} bytes to the right neighbour while reading as
+     * many from the left, all at once, over loopback TCP with the collective's socket settings. Rank r sends from
+     * {@code sources.get(r)} and receives into {@code sinks.get(r)}, wrapping round them when {@code perRank} is
+     * larger.
      */
-    static double rawRingSeconds(int ranks, long perRank, int iterations) throws Exception {
+    static double rawRingSeconds(List<ByteBuffer> sources, List<ByteBuffer> sinks, long perRank, int iterations)
+            throws Exception {
+        int ranks = sources.size();
         InetAddress host = InetAddress.getLoopbackAddress();
         int socketBuffer = CollectiveOptions.defaults().socketBufferBytes();
         int chunk = 4 << 20;
@@ -215,24 +233,23 @@ public final class AllReduceBenchmark {
                 List<Future<Long>> done = new ArrayList<>();
                 for (int r = 0; r < ranks; r++) {
                     SocketChannel out = tx.get(r);
-                    SocketChannel in = rx.get(r);
+                    SocketChannel in = rx.get((r + ranks - 1) % ranks);  // what rank r reads: sent by rank r − 1
+                    ByteBuffer source = sources.get(r);
+                    ByteBuffer sink = sinks.get(r);
                     done.add(pool.submit(() -> {
-                        ByteBuffer src = ByteBuffer.allocateDirect(chunk);
                         start.await();
                         long t0 = System.nanoTime();
                         for (long sent = 0; sent < perRank; ) {
-                            src.clear().limit((int) Math.min(chunk, perRank - sent));
+                            ByteBuffer src = window(source, sent, chunk, perRank);
                             while (src.hasRemaining()) sent += out.write(src);
                         }
                         return System.nanoTime() - t0;
                     }));
                     done.add(pool.submit(() -> {
-                        ByteBuffer sink = ByteBuffer.allocateDirect(chunk);
                         start.await();
                         long t0 = System.nanoTime();
                         for (long got = 0; got < perRank; ) {
-                            sink.clear().limit((int) Math.min(chunk, perRank - got));
-                            int n = in.read(sink);
+                            int n = in.read(window(sink, got, chunk, perRank));
                             if (n < 0) throw new IOException("raw ring peer closed early");
                             got += n;
                         }
@@ -250,6 +267,12 @@ public final class AllReduceBenchmark {
             for (SocketChannel c : rx) c.close();
             for (ServerSocketChannel s : servers) s.close();
         }
+    }
+
+    /** The next at most {@code chunk} bytes of a stream of {@code total} bytes cycling through {@code buffer}. */
+    private static ByteBuffer window(ByteBuffer buffer, long done, int chunk, long total) {
+        int at = (int) (done % buffer.capacity());
+        return buffer.slice(at, (int) Math.min(Math.min(chunk, buffer.capacity() - at), total - done));
     }
 
     private static long[] parse(String csv) {
