@@ -156,7 +156,11 @@ public final class AllReduceBenchmark {
         int socketBuffer = CollectiveOptions.defaults().socketBufferBytes();
         long bytes = src.capacity();
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
-            server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, socketBuffer);
+            if (socketBuffer > 0) {
+                if (socketBuffer > 0) {
+                    server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, socketBuffer);
+                }
+            }
             server.bind(new InetSocketAddress(host, 0));
             try (SocketChannel tx = SocketChannel.open()) {
                 Link.tune(tx, socketBuffer);
@@ -214,7 +218,11 @@ public final class AllReduceBenchmark {
         try {
             for (int r = 0; r < ranks; r++) {
                 ServerSocketChannel server = ServerSocketChannel.open();
-                server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, socketBuffer);
+                if (socketBuffer > 0) {
+                if (socketBuffer > 0) {
+                    server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, socketBuffer);
+                }
+            }
                 server.bind(new InetSocketAddress(host, 0));
                 servers.add(server);
             }
