@@ -191,10 +191,10 @@ public final class BenchCommand implements Callable<Integer> {
     /**
      * A 2-rank ring all-reduce of one gradient bucket (25 MiB, what the data-parallel trainer sends) against one
      * loopback socket pair streaming the same bytes, and against raw TCP in the ring's own pattern (every rank
-     * sending and receiving at once) on the same cores; best of 5 runs (9 without --quick).
+     * sending and receiving at once) on the same cores; medians of 9 interleaved rounds (21 without --quick).
      */
     private int allReduce() throws Exception {
-        AllReduceBenchmark.Result r = AllReduceBenchmark.run(2, AllReduceBenchmark.BUCKET_FLOATS, quick ? 5 : 9);
+        AllReduceBenchmark.Result r = AllReduceBenchmark.run(2, AllReduceBenchmark.BUCKET_FLOATS, quick ? 9 : 21);
         ObjectNode o = Json.MAPPER.valueToTree(r);
         System.out.println(common.json ? o.toString() : String.format("all-reduce %d ranks, %d bytes: bus bandwidth "
                 + "%.0f MB/s, loopback TCP %.0f MB/s, ratio %.2f; raw TCP ring %.0f MB/s, ratio %.2f", r.ranks(),

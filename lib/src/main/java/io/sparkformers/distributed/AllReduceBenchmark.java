@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CyclicBarrier;
@@ -33,12 +34,15 @@ import java.util.concurrent.Future;
  * all-reduce of a real bucket cannot have (raw ring on loopback 2.3–3.0 GB/s from a 4 MiB buffer, 1.8–2.2 GB/s
  * from 25 MiB ones, same host and minute).
  *
- * <p>Usage: {@code java -cp … io.sparkformers.distributed.AllReduceBenchmark [floats,…] [ranks,…] [iterations]}
- * (defaults 6553600,26214400 · 2,4 · 5: one and four DDP buckets of 25 MiB).
+ * <p>Usage: {@code java -cp … io.sparkformers.distributed.AllReduceBenchmark [floats,…] [ranks,…] [rounds]}
+ * (defaults 6553600,26214400 · 2,4 · 9: one and four DDP buckets of 25 MiB).
  */
 public final class AllReduceBenchmark {
 
-    /** One measured configuration; bandwidths in bytes/second, times in seconds (best of the iterations). */
+    /**
+     * One measured configuration; bandwidths in bytes/second and times in seconds, medians over the rounds; the two
+     * ratios are medians of the per-round ratios.
+     */
     public record Result(int ranks, long floats, long bytes, double seconds, double algorithmBandwidth,
             double busBandwidth, double loopbackBandwidth, double busOverLoopback, double modelSeconds,
             double rawRingBandwidth, double busOverRawRing) {}
@@ -51,13 +55,13 @@ public final class AllReduceBenchmark {
     public static void main(String[] args) throws Exception {
         long[] sizes = args.length > 0 ? parse(args[0]) : new long[] {BUCKET_FLOATS, 4 * BUCKET_FLOATS};
         long[] ranks = args.length > 1 ? parse(args[1]) : new long[] {2, 4};
-        int iterations = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 9;
         List<Result> results = new ArrayList<>();
         System.out.printf("%-6s %12s %12s %9s %11s %11s %11s %9s %9s %11s %9s%n", "ranks", "floats", "bytes",
                 "seconds", "algBW MB/s", "busBW MB/s", "loopback", "bus/loop", "model s", "raw ring", "bus/raw");
         for (long floats : sizes) {
             for (long n : ranks) {
-                Result r = run((int) n, floats, iterations);
+                Result r = run((int) n, floats, rounds);
                 results.add(r);
                 System.out.printf(Locale.ROOT, "%-6d %12d %12d %9.3f %11.0f %11.0f %11.0f %9.2f %9.3f %11.0f %9.2f%n",
                         r.ranks(), r.floats(), r.bytes(), r.seconds(), r.algorithmBandwidth() / 1e6,
@@ -67,58 +71,86 @@ public final class AllReduceBenchmark {
         }
     }
 
-    /** Measures loopback TCP, then the ring all-reduce of {@code floats} floats on {@code ranks} ranks. */
-    public static Result run(int ranks, long floats, int iterations) throws Exception {
+    /**
+     * Interleaved rounds on the same buffers: each round times one loopback stream, one raw ring and one all-reduce
+     * of the same bytes back to back, so a busy moment of the shared host falls on all three alike. Bandwidths are
+     * medians over the rounds and each ratio is the median of the per-round ratios. Connections are set up again
+     * for every round of the peers (one untimed warm-up transfer each, so the kernel's buffer autotuning has grown);
+     * the ring forms once and runs one untimed all-reduce first.
+     */
+    public static Result run(int ranks, long floats, int rounds) throws Exception {
         if (ranks < 2) {
             throw new IllegalArgumentException("an all-reduce benchmark needs at least 2 ranks, got " + ranks);
         }
+        if (rounds < 1) {
+            throw new IllegalArgumentException("rounds must be >= 1, got " + rounds);
+        }
         long bytes = floats * 4;
+        double factor = 2.0 * (ranks - 1) / ranks;
+        long perRank = (long) (factor * bytes);
         List<ByteBuffer> buffers = new ArrayList<>();
         List<ByteBuffer> sinks = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {
-            buffers.add(ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN));
-            sinks.add(ByteBuffer.allocateDirect(Math.toIntExact(bytes)));
-        }
-        double loopback = loopbackBandwidth(buffers.get(0), sinks.get(0), iterations);
-        double factor = 2.0 * (ranks - 1) / ranks;
-        double rawRing = factor * bytes / rawRingSeconds(buffers, sinks, (long) (factor * bytes), iterations);
-        sinks.clear();                                          // unreachable now: the collector may free them
-        for (ByteBuffer b : buffers) {
+            ByteBuffer b = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
             for (int i = 0; i < floats; i++) {
                 b.putFloat(4 * i, 1f / ranks);
             }
+            buffers.add(b);
+            sinks.add(ByteBuffer.allocateDirect(Math.toIntExact(bytes)));
         }
         List<Collective> ring = formRing(ranks);
         ExecutorService pool = Executors.newFixedThreadPool(ranks);
         try {
-            double best = Double.MAX_VALUE;
-            for (int it = 0; it <= iterations; it++) {
-                CyclicBarrier start = new CyclicBarrier(ranks);
-                List<Future<Long>> done = new ArrayList<>();
-                for (int r = 0; r < ranks; r++) {
-                    int rank = r;
-                    done.add(pool.submit(() -> {
-                        start.await();
-                        long t0 = System.nanoTime();
-                        ring.get(rank).allReduceAverage(buffers.get(rank));
-                        return System.nanoTime() - t0;
-                    }));
-                }
-                long slowest = 0;
-                for (Future<Long> f : done) {
-                    slowest = Math.max(slowest, f.get());
-                }
-                if (it > 0) {
-                    best = Math.min(best, slowest / 1e9);
-                }
+            allReduceSeconds(ring, buffers, pool);
+            double[] loopback = new double[rounds];
+            double[] rawRing = new double[rounds];
+            double[] seconds = new double[rounds];
+            double[] overLoopback = new double[rounds];
+            double[] overRawRing = new double[rounds];
+            for (int i = 0; i < rounds; i++) {
+                loopback[i] = loopbackBandwidth(buffers.get(0), sinks.get(0), 1);
+                rawRing[i] = perRank / rawRingSeconds(buffers, sinks, perRank, 1);
+                seconds[i] = allReduceSeconds(ring, buffers, pool);
+                overLoopback[i] = factor * bytes / seconds[i] / loopback[i];
+                overRawRing[i] = factor * bytes / seconds[i] / rawRing[i];
             }
-            return new Result(ranks, floats, bytes, best, bytes / best, factor * bytes / best, loopback,
-                    factor * bytes / best / loopback, factor * bytes / loopback, rawRing,
-                    factor * bytes / best / rawRing);
+            double t = median(seconds);
+            double loop = median(loopback);
+            return new Result(ranks, floats, bytes, t, bytes / t, factor * bytes / t, loop, median(overLoopback),
+                    factor * bytes / loop, median(rawRing), median(overRawRing));
         } finally {
             pool.shutdownNow();
             ring.forEach(Collective::close);
         }
+    }
+
+    /** Seconds of one all-reduce (average) on every rank at once, until the slowest rank is done. */
+    private static double allReduceSeconds(List<Collective> ring, List<ByteBuffer> buffers, ExecutorService pool)
+            throws Exception {
+        int ranks = ring.size();
+        CyclicBarrier start = new CyclicBarrier(ranks);
+        List<Future<Long>> done = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            int rank = r;
+            done.add(pool.submit(() -> {
+                start.await();
+                long t0 = System.nanoTime();
+                ring.get(rank).allReduceAverage(buffers.get(rank));
+                return System.nanoTime() - t0;
+            }));
+        }
+        long slowest = 0;
+        for (Future<Long> f : done) {
+            slowest = Math.max(slowest, f.get());
+        }
+        return slowest / 1e9;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     private static List<Collective> formRing(int n) throws Exception {

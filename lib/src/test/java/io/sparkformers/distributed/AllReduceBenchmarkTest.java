@@ -10,7 +10,8 @@ class AllReduceBenchmarkTest {
 
     @Test
     void threeRanksMeasureEveryPeerOnTheSameBytes() throws Exception {
-        // 3 ranks: each raw-ring rank streams 4/3 of its buffer, so the peer wraps round its source and sink
+        // 3 ranks: each raw-ring rank streams 4/3 of its buffer, so the peer wraps round its source and sink;
+        // one round, so every median is that round's value and the ratios follow from the bandwidths
         AllReduceBenchmark.Result r = AllReduceBenchmark.run(3, 100_003, 1);
         assertEquals(400_012, r.bytes());
         assertTrue(r.seconds() > 0 && Double.isFinite(r.seconds()), "seconds " + r.seconds());

@@ -28,12 +28,17 @@ public final class BenchSuite {
      * @param key      where its JSON goes in the report
      * @param launcher options for bin/sparkformers before the command (such as --master)
      * @param args     the benchmark's name and options
+     * @param cluster  run it against a Standalone cluster the suite starts on loopback for it: {@link #CLUSTER_WORKERS}
+     *                 worker JVMs of one core each (the launcher gets {@code --master spark://…})
      */
-    public record Step(String key, List<String> launcher, List<String> args) {
+    public record Step(String key, List<String> launcher, List<String> args, boolean cluster) {
         Step(String key, List<String> args) {
-            this(key, List.of(), args);
+            this(key, List.of(), args, false);
         }
     }
+
+    /** Workers of the suite's loopback cluster: one executor JVM per data-parallel replica. */
+    public static final int CLUSTER_WORKERS = 2;
 
     private BenchSuite() {}
 
@@ -44,13 +49,16 @@ public final class BenchSuite {
         s.add(new Step("load", List.of("load")));
         s.add(new Step("training", List.of("training", "--steps", quick ? "60" : "600")));
         if (withDistributed) {
-            s.add(new Step("training_distributed", List.of("training-distributed", "--dist-steps", quick ? "10" : "20")));
+            // 1 vs 2 executor JVMs of a Standalone cluster, one core each: replicas talk over real sockets
+            s.add(new Step("training_distributed", List.of(),
+                    List.of("training-distributed", "--workers", Integer.toString(CLUSTER_WORKERS),
+                            "--dist-steps", quick ? "10" : "20"), true));
         }
         s.add(new Step("allreduce", List.of("allreduce")));
         // one task slot against the one-thread bare loop: the ratio is Spark's overhead, not its parallelism
         s.add(new Step("inference_spark", List.of("--master", "local[1]"), quick
                 ? List.of("inference-spark", "--rows", "600", "--rss-rows", "256", "--rounds", "3")
-                : List.of("inference-spark", "--rows", "2000", "--rss-rows", "512", "--rounds", "5")));
+                : List.of("inference-spark", "--rows", "2000", "--rss-rows", "512", "--rounds", "5"), false));
         return s;
     }
 
@@ -61,27 +69,48 @@ public final class BenchSuite {
         report.set("machine", machine());
         for (Step step : steps) {
             long t0 = System.nanoTime();
-            List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
-            cmd.addAll(step.launcher());
-            cmd.add("bench");
-            cmd.addAll(step.args());
-            cmd.add("--json");
-            System.err.println("bench suite: " + String.join(" ", cmd.subList(1, cmd.size())));
-            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            String stdout;
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                stdout = "\n" + String.join("\n", r.lines().toList());
-            }
-            int rc = p.waitFor();
-            int start = stdout.indexOf("\n{");                 // the report, one line or pretty-printed, ends stdout
-            String json = start < 0 ? null : stdout.substring(start + 1);
-            ObjectNode out = json == null ? Json.MAPPER.createObjectNode() : (ObjectNode) Json.MAPPER.readTree(json);
-            if (rc != 0 || json == null) out.put("error", "exit code " + rc + (json == null ? ", no JSON" : ""));
+            ObjectNode out = step.cluster() ? onLoopbackCluster(launcher, step) : runChild(launcher, step, List.of());
             out.put("wall_seconds", (System.nanoTime() - t0) / 1e9);
             report.set(step.key(), out);
         }
         ((ObjectNode) report.get("machine")).put("load_average_end", loadAverage());
         return report;
+    }
+
+    /** {@link #runChild} against a Standalone cluster started for it (and stopped after it), or why none started. */
+    private static ObjectNode onLoopbackCluster(Path launcher, Step step) throws IOException, InterruptedException {
+        LoopbackCluster cluster;
+        try {
+            cluster = LoopbackCluster.start(launcher.getParent().getParent(), CLUSTER_WORKERS, 1, "3g");
+        } catch (IOException e) {
+            return Json.MAPPER.createObjectNode().put("error", e.getMessage());
+        }
+        try (cluster) {
+            return runChild(launcher, step, List.of("--master", cluster.master()));
+        }
+    }
+
+    /** Runs one benchmark through bin/sparkformers and returns its JSON report (with "error" when it failed). */
+    private static ObjectNode runChild(Path launcher, Step step, List<String> master)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
+        cmd.addAll(master);
+        cmd.addAll(step.launcher());
+        cmd.add("bench");
+        cmd.addAll(step.args());
+        cmd.add("--json");
+        System.err.println("bench suite: " + String.join(" ", cmd.subList(1, cmd.size())));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String stdout;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            stdout = "\n" + String.join("\n", r.lines().toList());
+        }
+        int rc = p.waitFor();
+        int start = stdout.indexOf("\n{");                     // the report, one line or pretty-printed, ends stdout
+        String json = start < 0 ? null : stdout.substring(start + 1);
+        ObjectNode out = json == null ? Json.MAPPER.createObjectNode() : (ObjectNode) Json.MAPPER.readTree(json);
+        if (rc != 0 || json == null) out.put("error", "exit code " + rc + (json == null ? ", no JSON" : ""));
+        return out;
     }
 
     private static Path launcher() {
