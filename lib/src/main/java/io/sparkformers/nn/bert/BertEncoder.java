@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.LayerScope;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,9 +32,10 @@ public final class BertEncoder extends HfBlock {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
         NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;
-        for (BertLayer layer : layers) {
-            NDList in = mask == null ? new NDList(x) : new NDList(x, mask);
-            x = layer.forward(ps, in, training).head();                     // (B, T, H)
+        for (int i = 0; i < layers.size(); i++) {
+            BertLayer layer = layers.get(i);
+            x = LayerScope.apply(x, i > 0, training, h ->                   // (B, T, H)
+                    layer.forward(ps, mask == null ? new NDList(h) : new NDList(h, mask), training).head());
         }
         return new NDList(x);
     }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.LayerScope;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +26,10 @@ public final class Transformer extends HfBlock {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
         NDArray mask = inputs.get(1);
-        for (TransformerBlock layer : layers) x = layer.forward(ps, new NDList(x, mask), training).head();
+        for (int i = 0; i < layers.size(); i++) {
+            TransformerBlock layer = layers.get(i);
+            x = LayerScope.apply(x, i > 0, training, h -> layer.forward(ps, new NDList(h, mask), training).head());
+        }
         return new NDList(x);
     }
 

@@ -1,5 +1,6 @@
 package io.sparkformers.nn.vision;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -9,6 +10,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.LayerScope;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,11 +32,20 @@ public final class Sequential extends HfBlock {
         return List.copyOf(steps);
     }
 
+    /** Steps run one after another; in inference each step's intermediates are freed when it ends ({@link LayerScope}). */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList x = inputs;
-        for (Block b : steps) x = b.forward(ps, x, training);
-        return x;
+        if (inputs.size() != 1) {
+            NDList x = inputs;
+            for (Block b : steps) x = b.forward(ps, x, training);
+            return x;
+        }
+        NDArray x = inputs.head();
+        for (int i = 0; i < steps.size(); i++) {
+            Block b = steps.get(i);
+            x = LayerScope.apply(x, i > 0, training, h -> b.forward(ps, new NDList(h), training).singletonOrThrow());
+        }
+        return new NDList(x);
     }
 
     @Override

@@ -12,6 +12,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.sparkformers.nn.LayerScope;
 import io.sparkformers.nn.vision.BatchNorm2d;
 import io.sparkformers.nn.vision.Sequential;
 import io.sparkformers.nn.vision.VisionOps;
@@ -77,7 +78,9 @@ public final class ResNet extends CnnModel {
     protected NDArray features(ParameterStore ps, NDArray pixelValues, boolean training) {
         NDArray x = call(bn1, ps, training, call(conv1, ps, training, pixelValues)).getNDArrayInternal().relu();
         x = Pool.maxPool2d(x, new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false);   // (B, w, H/4, W/4)
-        for (Sequential layer : layers) x = call(layer, ps, training, x);                   // (B, 8w·e, H/32, W/32)
+        for (Sequential layer : layers) {                                                  // (B, 8w·e, H/32, W/32)
+            x = LayerScope.apply(x, true, training, h -> call(layer, ps, training, h));
+        }
         return flatten(VisionOps.adaptiveAvgPool2d(x, 1, 1));                               // (B, 8w·e)
     }
 

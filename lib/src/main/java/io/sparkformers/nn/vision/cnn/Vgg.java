@@ -14,6 +14,7 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
+import io.sparkformers.nn.LayerScope;
 import io.sparkformers.nn.vision.AdaptiveAvgPool2d;
 import io.sparkformers.nn.vision.BatchNorm2d;
 import io.sparkformers.nn.vision.Sequential;
@@ -92,7 +93,10 @@ public final class Vgg extends CnnModel {
         NDArray x = call(features, ps, training, pixelValues);                      // (B, C, H/32, W/32)
         x = flatten(call(avgpool, ps, training, x));                                // (B, C, 7, 7) -> (B, C·49)
         List<Block> steps = classifier.steps();
-        for (int i = 0; i < 6; i++) x = call(steps.get(i), ps, training, x);
+        for (int i = 0; i < 6; i++) {
+            Block step = steps.get(i);
+            x = LayerScope.apply(x, true, training, h -> call(step, ps, training, h));
+        }
         return x;
     }
 

@@ -1,0 +1,41 @@
+package io.sparkformers.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+import java.util.function.UnaryOperator;
+
+/**
+ * Runs one layer of a stack so that, in inference, the layer's intermediate arrays are freed as soon as it ends.
+ * DJL frees a native array only when its {@link NDManager} closes, and an op's result joins its input's manager; so
+ * a forward whose arrays all hang off the batch's manager holds every layer's activations until the batch ends, and
+ * an L-layer encoder peaks at about L times one layer's working set (PyTorch frees each by reference count as soon
+ * as it is dead). Here each layer runs in a sub-manager that closes when it returns; only its output moves up.
+ * In training, or with grad mode on, the layer runs as is: the autograd graph keeps what backward needs anyway, and
+ * the arrays stay with the step's manager.
+ */
+public final class LayerScope {
+    private LayerScope() {}
+
+    /**
+     * {@code layer.apply(x)}; in inference (not training, grad mode off) its intermediates are freed on return, and so
+     * is {@code x} when {@code freeInput} (the previous layer's output, not needed any more). The output joins the
+     * manager {@code x} had.
+     */
+    public static NDArray apply(NDArray x, boolean freeInput, boolean training, UnaryOperator<NDArray> layer) {
+        if (training || NoGrad.isGradMode()) {
+            return layer.apply(x);
+        }
+        NDManager owner = x.getManager();
+        try (NDManager scope = owner.newSubManager()) {
+            if (freeInput) {
+                x.attach(scope);
+            } else {
+                x.tempAttach(scope);                                       // back to its owner when the scope closes
+            }
+            NDArray y = layer.apply(x);
+            y.attach(owner);
+            return y;
+        }
+    }
+}
