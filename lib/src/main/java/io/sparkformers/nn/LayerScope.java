@@ -1,8 +1,10 @@
 package io.sparkformers.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -26,14 +28,23 @@ public final class LayerScope {
         if (training || NoGrad.isGradMode()) {
             return layer.apply(x);
         }
-        NDManager owner = x.getManager();
+        NDList in = new NDList(x);
+        return freeInput ? scoped(x.getManager(), in, new NDList(), () -> layer.apply(x))
+                : scoped(x.getManager(), new NDList(), in, () -> layer.apply(x));
+    }
+
+    /**
+     * Runs {@code body} in a sub-manager of {@code owner} that closes when it returns: {@code moved} are freed with
+     * it, {@code borrowed} go back to their managers, and so does every array the body derived from them; only the
+     * result moves to {@code owner}.
+     */
+    static NDArray scoped(NDManager owner, NDList moved, NDList borrowed, Supplier<NDArray> body) {
         try (NDManager scope = owner.newSubManager()) {
-            if (freeInput) {
-                x.attach(scope);
-            } else {
-                x.tempAttach(scope);                                       // back to its owner when the scope closes
+            moved.attach(scope);
+            for (NDArray b : borrowed) {
+                b.tempAttach(scope);                                       // back to its owner when the scope closes
             }
-            NDArray y = layer.apply(x);
+            NDArray y = body.get();
             y.attach(owner);
             return y;
         }

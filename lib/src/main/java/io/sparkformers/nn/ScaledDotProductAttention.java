@@ -49,15 +49,11 @@ public final class ScaledDotProductAttention {
             NDList parts = new NDList();
             for (long s = 0; s < b; s += rows) {
                 String r = s + ":" + Math.min(b, s + rows);
-                try (NDManager chunk = owner.newSubManager()) {               // frees the chunk's scores at once
-                    NDList in = new NDList(q.get(r), k.get(r), v.get(r));
-                    if (mask != null && mask.getShape().get(0) > 1) in.add(mask.get(r));
-                    in.attach(chunk);
-                    NDArray m = mask == null ? null : in.size() > 3 ? in.get(3) : mask;
-                    NDArray part = attendAll(in.get(0), in.get(1), in.get(2), m, numHeads, dropout);
-                    part.attach(owner);
-                    parts.add(part);
-                }
+                NDList in = new NDList(q.get(r), k.get(r), v.get(r));
+                if (mask != null && mask.getShape().get(0) > 1) in.add(mask.get(r));
+                NDArray m = mask == null ? null : in.size() > 3 ? in.get(3) : mask;
+                parts.add(LayerScope.scoped(owner, in, new NDList(),             // frees the chunk's scores at once
+                        () -> attendAll(in.get(0), in.get(1), in.get(2), m, numHeads, dropout)));
             }
             NDArray context = NDArrays.concat(parts, 0);
             parts.close();

@@ -56,14 +56,16 @@ final class LoopbackCluster implements AutoCloseable {
     private String call(String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(script.toString()));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        Path log = runDir.resolve("spark-cluster-" + args[0] + ".out");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("SPARKFORMERS_CLUSTER_DIR", runDir.toString());
-        Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();         // the script exits once its JVMs are up
+        Process p = pb.start();                                 // the script exits once its JVMs are up
         if (!p.waitFor(START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             p.destroyForcibly();
+            throw new IOException("bin/spark-cluster " + args[0] + " did not finish within " + START_TIMEOUT_SECONDS
+                    + " s (output in " + log + ")");
         }
-        return new String(out, StandardCharsets.UTF_8);
+        return Files.readString(log, StandardCharsets.UTF_8);
     }
 
     private static int freePort() throws IOException {
