@@ -6,6 +6,7 @@ import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -72,6 +73,33 @@ public final class HfCheckpoint {
         }
         if (!pickles.isEmpty()) throw new UnsafeCheckpointException(pickles.get(0));
         throw new IOException(dir + " has no model.safetensors (nor model.safetensors.index.json for sharded weights)");
+    }
+
+    /**
+     * The files that make up the model in {@code dir}, relative with '/' separators, sorted: the top-level files and
+     * sentence-transformers' module folders ({@code 1_Pooling}, {@code 2_Normalize}); hidden files and training
+     * leftovers such as {@code checkpoint-N} or {@code runs/} are not part of it. What travels when a model is saved
+     * with a stage or shipped to executors.
+     */
+    public static List<String> modelFiles(Path dir) throws IOException {
+        List<String> out = new ArrayList<>();
+        try (var top = Files.list(dir)) {
+            for (Path f : top.sorted().toList()) {
+                String name = f.getFileName().toString();
+                if (name.startsWith(".")) continue;
+                if (Files.isRegularFile(f)) {
+                    out.add(name);
+                } else if (Files.isDirectory(f) && name.matches("\\d+_[A-Za-z]+")) {
+                    try (var inner = Files.walk(f)) {
+                        for (Path g : inner.filter(Files::isRegularFile).sorted().toList()) {
+                            String rel = dir.relativize(g).toString().replace('\\', '/');
+                            if (!g.getFileName().toString().startsWith(".")) out.add(rel);
+                        }
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     public Path dir() {

@@ -105,7 +105,66 @@ public final class ModelCache {
     public Path copyOf(String uri, Map<String, String> hadoopConf) throws IOException {
         HadoopSource source = listSource(uri, hadoopConf);
         List<SourceFile> files = checkpointFiles(uri, source.files());
-        String key = key(uri, files);
+        return fill(key(uri, files), uri, files, (f, to) -> source.copy(f, to));
+    }
+
+    /**
+     * The cached folder for {@code contentKey} (see {@link #contentKey}), filled by {@code writer} when this host has
+     * none yet: how executors keep a model the driver shipped to them, once per host whichever executor JVM or
+     * application received it first.
+     *
+     * @param source what the copy is of, for {@code models list}
+     * @param files  the files to write: relative path and size
+     * @param writer writes one file's bytes to the given path (its parent folder exists)
+     */
+    public Path store(String contentKey, String source, Map<String, Long> files, FileWriter writer) throws IOException {
+        if (!contentKey.matches("[0-9a-f]{64}")) throw new IllegalArgumentException("not a content key: " + contentKey);
+        long now = System.currentTimeMillis();
+        List<SourceFile> listed = new ArrayList<>();
+        files.forEach((path, size) -> listed.add(new SourceFile(path, size, now)));
+        return fill(contentKey, source, listed, (f, to) -> {
+            Files.createDirectories(to.getParent());
+            writer.write(f.path(), to);
+            if (Files.size(to) != f.size()) {
+                throw new IOException("shipped file " + f.path() + " arrived with " + Files.size(to) + " bytes, not "
+                        + f.size());
+            }
+        });
+    }
+
+    /** Writes one file of a model into the cache. */
+    @FunctionalInterface
+    public interface FileWriter {
+        void write(String path, Path to) throws IOException;
+    }
+
+    /**
+     * SHA-256 of the names, sizes and bytes of {@code files} in {@code dir}: equal keys mean equal models, wherever
+     * the folder lies.
+     */
+    public static String contentKey(Path dir, List<String> files) throws IOException {
+        MessageDigest md = sha256();
+        byte[] buf = new byte[1 << 20];
+        for (String f : files) {
+            Path p = dir.resolve(f);
+            md.update(("\n" + f + "\t" + Files.size(p) + "\n").getBytes(StandardCharsets.UTF_8));
+            try (var in = Files.newInputStream(p)) {
+                for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    @FunctionalInterface
+    private interface FileCopier {
+        void copy(SourceFile file, Path to) throws IOException;
+    }
+
+    /**
+     * {@code root/key}, filled by {@code copier} under a host-wide lock into a temporary folder renamed into place, so
+     * a killed copy never leaves a folder that loads.
+     */
+    private Path fill(String key, String source, List<SourceFile> files, FileCopier copier) throws IOException {
         Path dir = root.resolve(key);
         if (Files.isDirectory(dir)) return dir;
         return HostLock.holding(root.resolve(key + ".lock"), () -> {
@@ -113,8 +172,8 @@ public final class ModelCache {
             deleteLeftovers(key);
             Path tmp = root.resolve("." + key + ".tmp-" + UUID.randomUUID());
             try {
-                for (SourceFile f : files) source.copy(f, tmp.resolve(f.path()));
-                ObjectNode info = Json.MAPPER.createObjectNode().put("source", uri)
+                for (SourceFile f : files) copier.copy(f, tmp.resolve(f.path()));
+                ObjectNode info = Json.MAPPER.createObjectNode().put("source", source)
                         .put("modification_time", files.stream().mapToLong(SourceFile::modificationTime).max().orElse(0))
                         .put("size", files.stream().mapToLong(SourceFile::size).sum());
                 Json.write(root.resolve(key + ".json"), info);
@@ -175,17 +234,20 @@ public final class ModelCache {
     }
 
     static String key(String uri, List<SourceFile> files) {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
+        MessageDigest md = sha256();
         md.update(uri.getBytes(StandardCharsets.UTF_8));
         for (SourceFile f : files) {
             md.update(("\n" + f.path() + "\t" + f.size() + "\t" + f.modificationTime()).getBytes(StandardCharsets.UTF_8));
         }
         return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 
     /** Temporary folders of copies killed mid-way; only called under the key's lock, so none is in use. */

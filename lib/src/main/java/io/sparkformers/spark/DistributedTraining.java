@@ -87,10 +87,6 @@ import java.util.Map;
 final class DistributedTraining {
     private static final Logger LOG = LoggerFactory.getLogger(DistributedTraining.class);
 
-    /** A local property read by the training task, for tests only: {@code "<rank>:<step>"} kills that rank's executor
-     * JVM (SIGKILL) when it begins the step after {@code step}, on the first attempt. */
-    static final String KILL_PROPERTY = "sparkformers.test.killRankAtStep";
-
     private DistributedTraining() {}
 
     /**
@@ -103,15 +99,23 @@ final class DistributedTraining {
      * @param images    image classification ({@link ImageTrainer}; rows carry decoded images) instead of text
      * @param fromScratch images only: {@code model} is a folder whose config.json (and optional
      *                  preprocessor_config.json) define a model trained from its initialisation, not from weights
+     * @param callbacks each replica's own extra callbacks ({@link TrainerCallbackFactory})
      */
     record Spec(Map<String, Object> args, String model, Task task, LabelKind labelKind, List<String> labels,
                 String mode, int unfreezeLastLayers, int maxLength, int numWorkers, int maxAttempts,
-                int checkConsistencyEverySteps, String device, boolean images, boolean fromScratch)
+                int checkConsistencyEverySteps, String device, boolean images, boolean fromScratch,
+                List<TrainerCallbackFactory> callbacks)
             implements Serializable {
         private static final long serialVersionUID = 1L;
 
         TrainingArguments trainingArguments() {
             return TrainingArguments.fromMap(args);
+        }
+
+        /** This spec with the model reference the executors load (see {@link ModelRefs#forExecutors}). */
+        Spec withModel(String executorRef) {
+            return new Spec(args, executorRef, task, labelKind, labels, mode, unfreezeLastLayers, maxLength,
+                    numWorkers, maxAttempts, checkConsistencyEverySteps, device, images, fromScratch, callbacks);
         }
 
         TransferMode transferMode() {
@@ -233,7 +237,9 @@ final class DistributedTraining {
     }
 
     /** Runs a fit on labelled examples (text or images, as {@code spec} says), training and evaluation rows mixed. */
-    static Summary run(SparkContext sc, JavaRDD<Example> rows, Spec spec) throws IOException {
+    static Summary run(SparkContext sc, JavaRDD<Example> rows, Spec given) throws IOException {
+        ModelSource source = ModelRefs.forExecutors(sc, given.model(), ModelRefs.Needs.FOLDER);
+        Spec spec = given.withModel(source.ref());
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
         TrainingArguments args = spec.trainingArguments();
         int w = spec.numWorkers();
@@ -269,7 +275,8 @@ final class DistributedTraining {
             }).union(hasEval ? eval.mapToPair(e -> new Tuple2<>(e.index() % w, e))
                     : jsc.<Tuple2<Integer, Example>>emptyRDD().mapToPair(t -> t))
                     .partitionBy(new HashPartitioner(w)).values();
-            return attempts(sc, shuffled, spec, out, (int) n, hasEval, userResume ? args.resumeFromCheckpoint() : null);
+            return attempts(sc, shuffled, spec, source, out, (int) n, hasEval,
+                    userResume ? args.resumeFromCheckpoint() : null);
         } finally {
             train.unpersist(false);
             eval.unpersist(false);
@@ -295,12 +302,11 @@ final class DistributedTraining {
         return masks;
     }
 
-    private static Summary attempts(SparkContext sc, JavaRDD<Example> data, Spec spec, OutputStore out, int n,
-            boolean hasEval, String userResume) throws IOException {
+    private static Summary attempts(SparkContext sc, JavaRDD<Example> data, Spec spec, ModelSource source,
+            OutputStore out, int n, boolean hasEval, String userResume) throws IOException {
         byte[] secret = Secrets.newJobSecret();
         String fingerprint = fingerprint(secret);
         boolean local = sc.master().startsWith("local[") || sc.master().equals("local");
-        String kill = sc.getLocalProperty(KILL_PROPERTY);
         List<String> resumed = new ArrayList<>();
         String resume = userResume;
         if ("true".equalsIgnoreCase(userResume)) {
@@ -323,8 +329,7 @@ final class DistributedTraining {
                             + "first step", attempt, spec.maxAttempts(), out);
                 }
             }
-            TrainingTask task = new TrainingTask(spec, secret, n, hasEval, local, resume,
-                    attempt == 1 ? kill : null);
+            TrainingTask task = new TrainingTask(spec, source, secret, n, hasEval, local, resume, attempt);
             RDD<WorkerResult> barrier = data.rdd().barrier().mapPartitions(task, false,
                     ClassTag$.MODULE$.apply(WorkerResult.class));
             sc.setJobDescription("Sparkformers distributed fit: " + spec.numWorkers() + " workers, attempt " + attempt);
@@ -386,22 +391,24 @@ final class DistributedTraining {
         private static final long serialVersionUID = 1L;
 
         private final Spec spec;
+        private final ModelSource source;
         private final byte[] secret;
         private final int numExamples;
         private final boolean hasEval;
         private final boolean localMaster;
         private final String resume;
-        private final String kill;
+        private final int attempt;
 
-        TrainingTask(Spec spec, byte[] secret, int numExamples, boolean hasEval, boolean localMaster, String resume,
-                     String kill) {
+        TrainingTask(Spec spec, ModelSource source, byte[] secret, int numExamples, boolean hasEval, boolean localMaster, String resume,
+                     int attempt) {
             this.spec = spec;
+            this.source = source;
             this.secret = secret;
             this.numExamples = numExamples;
             this.hasEval = hasEval;
             this.localMaster = localMaster;
             this.resume = resume;
-            this.kill = kill;
+            this.attempt = attempt;
         }
 
         @Override
@@ -416,6 +423,7 @@ final class DistributedTraining {
         private WorkerResult train(scala.collection.Iterator<Example> it) throws IOException {
             BarrierTaskContext ctx = BarrierTaskContext.get();
             int rank = ctx.partitionId();
+            source.use();                                   // spec.model() is source.ref()
             int w = spec.numWorkers();
             List<Example> trainRows = new ArrayList<>();
             List<Example> evalRows = new ArrayList<>();
@@ -470,8 +478,9 @@ final class DistributedTraining {
             TrainingArguments args = TrainingArguments.fromMap(a);
             List<TrainerCallback> hooks = new ArrayList<>();
             if (rank == 0 && !direct) hooks.add(new Uploader(store, outDir));
-            if (kill != null && Integer.parseInt(kill.split(":")[0]) == rank) {
-                hooks.add(new KillAfter(Long.parseLong(kill.split(":")[1])));
+            for (TrainerCallbackFactory f : spec.callbacks()) {
+                TrainerCallback c = f.create(rank, attempt);
+                if (c != null) hooks.add(c);
             }
             int[] idx = new int[trainRows.size()];
             for (int k = 0; k < idx.length; k++) idx[k] = trainRows.get(k).index();
@@ -574,23 +583,6 @@ final class DistributedTraining {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException("rank 0: cannot copy checkpoint-" + state.globalStep + " to "
                         + store + ": " + e.getMessage(), e);
-            }
-        }
-    }
-
-    /** Test hook: SIGKILLs this JVM when step {@code after + 1} begins (so rank 0 has saved checkpoint-after). */
-    private record KillAfter(long after) implements TrainerCallback {
-        @Override
-        public void onStepBegin(TrainingArguments args, TrainerState state, TrainerControl control) {
-            if (state.globalStep == after + 1) {
-                long pid = ProcessHandle.current().pid();
-                LOG.warn("test hook {}: killing executor JVM {} at step {}", KILL_PROPERTY, pid, state.globalStep);
-                try {
-                    new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor();
-                } catch (IOException | InterruptedException e) {
-                    Runtime.getRuntime().halt(137);
-                }
-                Runtime.getRuntime().halt(137);
             }
         }
     }

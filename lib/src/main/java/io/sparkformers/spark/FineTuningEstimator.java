@@ -37,6 +37,8 @@ abstract class FineTuningEstimator<S extends FineTuningEstimator<S, M>, M extend
     private static final long serialVersionUID = 1L;
 
     private final String uid;
+    /** Not a Param (callbacks are code): like HF's {@code Trainer(callbacks=…)}, kept by this instance only. */
+    private final List<TrainerCallbackFactory> callbacks = new ArrayList<>();
     private final Param<String> model;
     private final IntParam maxLength;
     private final Param<String> validationIndicatorCol;
@@ -339,12 +341,22 @@ abstract class FineTuningEstimator<S extends FineTuningEstimator<S, M>, M extend
         return m;
     }
 
+    /**
+     * Adds a callback factory: every training replica gets its own callback from it (HF {@code Trainer.add_callback});
+     * the factory is serialized to the executors. Not copied by {@code copy(ParamMap)}: callbacks are not Params.
+     */
+    @SuppressWarnings("unchecked")
+    public S addTrainerCallback(TrainerCallbackFactory factory) {
+        callbacks.add(java.util.Objects.requireNonNull(factory, "factory"));
+        return (S) this;
+    }
+
     /** The distributed run these Params give: the shared Params copied into plain values, for {@code task}. */
     final DistributedTraining.Spec spec(String ref, Task task, LabelKind kind, List<String> names) {
         return new DistributedTraining.Spec(hfArgs(), ref, task, kind, names, getOrDefault(mode),
                 (Integer) getOrDefault(unfreezeLastLayers), getMaxLength(), (Integer) getOrDefault(numWorkers),
                 (Integer) getOrDefault(maxAttempts), (Integer) getOrDefault(checkConsistencyEverySteps),
-                getOrDefault(device), false, false);
+                getOrDefault(device), false, false, List.copyOf(callbacks));
     }
 
     // ------------------------------------------------------------------------------------------ schema checks

@@ -65,17 +65,18 @@ public final class HuggingFaceTokenizer extends TextStage<HuggingFaceTokenizer> 
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType out = transformSchema(dataset.schema(), true);
+        SparkSession spark = dataset.sparkSession();
+        SparkContext sc = spark.sparkContext();
+        ModelSource executorRef;
         try {
-            ModelRefs.check(getModel(), true);
+            executorRef = ModelRefs.forExecutors(sc, getModel(), ModelRefs.Needs.TOKENIZER);
         } catch (IOException e) {
             throw new UncheckedIOException("HuggingFaceTokenizer: cannot load the tokenizer of '" + getModel() + "': "
                     + e.getMessage(), e);
         }
-        SparkSession spark = dataset.sparkSession();
-        SparkContext sc = spark.sparkContext();
         String name = "HuggingFaceTokenizer(" + uid() + ", model " + getModel() + ")";
         var names = java.util.Arrays.asList(dataset.schema().fieldNames());
-        Tokenize fn = new Tokenize(getModel(), getMaxLength(), names.indexOf(getInputCol()),
+        Tokenize fn = new Tokenize(executorRef, getMaxLength(), names.indexOf(getInputCol()),
                 getInputPairCol().isEmpty() ? -1 : names.indexOf(getInputPairCol()));
         sc.setJobDescription("Sparkformers " + name);
         sc.setCallSite(name);
@@ -88,11 +89,11 @@ public final class HuggingFaceTokenizer extends TextStage<HuggingFaceTokenizer> 
     }
 
     /** Tokenizes each row with the executor's cached tokenizer (plain values only). */
-    private record Tokenize(String model, int maxLength, int text, int pair)
+    private record Tokenize(ModelSource model, int maxLength, int text, int pair)
             implements FlatMapFunction<Iterator<Row>, Row> {
         @Override
         public Iterator<Row> call(Iterator<Row> rows) throws Exception {
-            TextTokenizer tokenizer = ExecutorModels.tokenizer(model, maxLength);
+            TextTokenizer tokenizer = ExecutorModels.tokenizer(model.use(), maxLength);
             return new Iterator<>() {
                 @Override
                 public boolean hasNext() {

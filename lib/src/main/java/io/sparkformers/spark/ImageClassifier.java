@@ -318,7 +318,7 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
                         Task.SEQUENCE_CLASSIFICATION, LabelKind.SINGLE_LABEL, names, getMode(),
                         getUnfreezeLastBlocks(), 0, (Integer) getOrDefault(numWorkers),
                         (Integer) getOrDefault(maxAttempts), (Integer) getOrDefault(checkConsistencyEverySteps),
-                        getOrDefault(device), true, scratch);
+                        getOrDefault(device), true, scratch, List.of());
                 DistributedTraining.Summary s = DistributedTraining.run(sc, examples, spec);
                 ImageClassificationModel fitted = model(dataset.schema());
                 fitted.setModel(out);                       // as given: a local path stays a path

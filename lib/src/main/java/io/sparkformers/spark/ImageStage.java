@@ -153,16 +153,17 @@ public abstract class ImageStage<S extends ImageStage<S>> extends Model<S> imple
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType out = transformSchema(dataset.schema(), true);
+        SparkSession spark = dataset.sparkSession();
+        SparkContext sc = spark.sparkContext();
+        ModelSource executorRef;
         try {
-            ModelRefs.localFolder(getModel());
+            executorRef = ModelRefs.forExecutors(sc, getModel(), ModelRefs.Needs.FOLDER);
         } catch (IOException e) {
             throw new UncheckedIOException(getClass().getSimpleName() + ": cannot load model '" + getModel() + "': "
                     + e.getMessage(), e);
         }
-        SparkSession spark = dataset.sparkSession();
-        SparkContext sc = spark.sparkContext();
         String name = getClass().getSimpleName() + "(" + uid + ", model " + getModel() + ")";
-        PartitionScorer fn = new PartitionScorer(name, getModel(), classification(), getDevice(), getBatchSize(),
+        PartitionScorer fn = new PartitionScorer(name, executorRef, classification(), getDevice(), getBatchSize(),
                 getHandleInvalid(), getErrorCol(), ImageInput.of(dataset.schema(), getInputCol(), "inputCol"),
                 scorer(), outputColumns().size());
         sc.setJobDescription("Sparkformers " + name);
@@ -183,7 +184,7 @@ public abstract class ImageStage<S extends ImageStage<S>> extends Model<S> imple
         private static final long serialVersionUID = 1L;
 
         private final String stage;
-        private final String model;
+        private final ModelSource source;
         private final boolean classification;
         private final String device;
         private final int batchSize;
@@ -193,10 +194,10 @@ public abstract class ImageStage<S extends ImageStage<S>> extends Model<S> imple
         private final ImageScorer scorer;
         private final int outputs;
 
-        PartitionScorer(String stage, String model, boolean classification, String device, int batchSize,
+        PartitionScorer(String stage, ModelSource source, boolean classification, String device, int batchSize,
                         String handleInvalid, String errorCol, ImageInput input, ImageScorer scorer, int outputs) {
             this.stage = stage;
-            this.model = model;
+            this.source = source;
             this.classification = classification;
             this.device = device;
             this.batchSize = batchSize;
@@ -213,7 +214,7 @@ public abstract class ImageStage<S extends ImageStage<S>> extends Model<S> imple
             TaskContext tc = TaskContext.get();
             int partition = tc == null ? -1 : tc.partitionId();
             Device dev = Devices.forTask(tc, device);
-            VisionModels.Loaded m = ExecutorVisionModels.model(model, classification, dev);
+            VisionModels.Loaded m = ExecutorVisionModels.model(source.use(), classification, dev);
             return new Iterator<>() {
                 private final List<Row> pending = new ArrayList<>();
                 private int next;
@@ -264,7 +265,7 @@ public abstract class ImageStage<S extends ImageStage<S>> extends Model<S> imple
         private Object[][] score(List<RgbImage> images) {
             VisionModels.Loaded m;
             try {
-                m = ExecutorVisionModels.model(model, classification, Devices.forTask(TaskContext.get(), device));
+                m = ExecutorVisionModels.model(source.use(), classification, Devices.forTask(TaskContext.get(), device));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

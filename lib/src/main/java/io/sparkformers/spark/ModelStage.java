@@ -155,21 +155,22 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType out = transformSchema(dataset.schema(), true);
+        SparkSession spark = dataset.sparkSession();
+        SparkContext sc = spark.sparkContext();
+        ModelSource executorRef;
         try {
-            ModelRefs.check(getModel(), false);
+            executorRef = ModelRefs.forExecutors(sc, getModel(), ModelRefs.Needs.CHECKPOINT);
         } catch (IOException e) {
             throw new UncheckedIOException(getClass().getSimpleName() + ": cannot load model '" + getModel() + "': "
                     + e.getMessage(), e);
         }
-        SparkSession spark = dataset.sparkSession();
-        SparkContext sc = spark.sparkContext();
         String name = getClass().getSimpleName() + "(" + uid() + ", model " + getModel() + ")";
         InferenceMetrics metrics = InferenceMetrics.register(sc, name);
         lastMetrics = metrics;
         // sentence embeddings stop at the checkpoint's max_seq_length as sentence-transformers does, unless maxLength
         // is set explicitly (sentence-transformers' model.max_seq_length = n)
         boolean capAtMaxSeqLength = task() == Task.SENTENCE_EMBEDDING && !isSet(maxLength());
-        PartitionScorer fn = new PartitionScorer(name, getModel(), task(), getDevice(), getSortWindow(),
+        PartitionScorer fn = new PartitionScorer(name, executorRef, task(), getDevice(), getSortWindow(),
                 getMaxTokensPerBatch(), getBatchSize(), getHandleInvalid(), getErrorCol(),
                 inputReader(dataset.schema()), scorer(), outputFields().length, metrics, capAtMaxSeqLength);
         sc.setJobDescription("Sparkformers " + name);
@@ -228,7 +229,7 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
         private static final long serialVersionUID = 1L;
 
         private final String stage;
-        private final String model;
+        private final ModelSource source;
         private final Task task;
         private final String device;
         private final int window;
@@ -242,12 +243,12 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
         private final InferenceMetrics metrics;
         private final boolean capAtMaxSeqLength;
 
-        PartitionScorer(String stage, String model, Task task, String device, int window, int maxTokens, int batchSize,
+        PartitionScorer(String stage, ModelSource source, Task task, String device, int window, int maxTokens, int batchSize,
                         String handleInvalid, String errorCol, InputReader reader, RowScorer scorer, int outputs,
                         InferenceMetrics metrics, boolean capAtMaxSeqLength) {
             this.capAtMaxSeqLength = capAtMaxSeqLength;
             this.stage = stage;
-            this.model = model;
+            this.source = source;
             this.task = task;
             this.device = device;
             this.window = window;
@@ -267,6 +268,7 @@ public abstract class ModelStage<S extends ModelStage<S>> extends TextStage<S> {
             TaskContext tc = TaskContext.get();
             int partition = tc == null ? -1 : tc.partitionId();
             Device dev = Devices.forTask(tc, device);
+            String model = source.use();
             TextTokenizer tokenizer = ExecutorModels.tokenizer(model, reader.maxLength, capAtMaxSeqLength);
             ExecutorModels.Lease lease = ExecutorModels.model(model, scorer.task(model, task), dev);
             TokenBudgetBatcher batcher = new TokenBudgetBatcher(window, maxTokens, batchSize, true, tokenizer.padTokenId());

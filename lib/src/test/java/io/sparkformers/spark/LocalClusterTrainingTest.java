@@ -151,14 +151,9 @@ class LocalClusterTrainingTest {
         String out = tmp.resolve("killed").toString();
         Dataset<Row> rows = new SQLTransformer().setStatement("SELECT *, trim(text) AS body FROM __THIS__")
                 .transform(data);
-        spark.sparkContext().setLocalProperty(DistributedTraining.KILL_PROPERTY, "1:10");
-        TextClassifier.FitResult r;
         long t0 = System.nanoTime();
-        try {
-            r = classifier(out).fitWithSummary(rows);
-        } finally {
-            spark.sparkContext().setLocalProperty(DistributedTraining.KILL_PROPERTY, null);
-        }
+        TextClassifier.FitResult r = classifier(out).addTrainerCallback(new KillExecutorAtStep(1, 10))
+                .fitWithSummary(rows);
         double secs = (System.nanoTime() - t0) / 1e9;
         TextClassifier.FitSummary s = r.summary();
         assertEquals(2, s.attempts(), "one failed attempt, one resumed");
