@@ -34,8 +34,7 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"sparkformers " + (v == null ? "dev" : v)};
+            return new String[] {"sparkformers " + io.sparkformers.Sparkformers.version()};
         }
     }
 

@@ -20,6 +20,18 @@ class CliTest {
     }
 
     @Test
+    void versionPrintsTheVersionTheBuildGaveTheProject() throws Exception {
+        CliRun r = CliRun.of("--version");
+        assertEquals(0, r.exitCode());
+        // the parent POM's own <version>, read from the file, not from anything the build generated
+        String pom = java.nio.file.Files.readString(java.nio.file.Path.of("..", "pom.xml"));
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("<artifactId>sparkformers-parent</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        assertTrue(m.find(), "the parent POM declares a version");
+        assertEquals("sparkformers " + m.group(1), r.out().strip());
+    }
+
+    @Test
     void usageErrorsExitWithTwo() {
         CliRun r = CliRun.of("pipeline", "fill-mask", "--text", "x");      // --model is required
         assertEquals(2, r.exitCode());

@@ -27,7 +27,12 @@ class NotebooksTest {
         return books.stream().map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> {
             JsonNode nb = Json.MAPPER.readTree(p.toFile());
             assertEquals("java", nb.at("/metadata/kernelspec/language").asText(), "JJava kernel metadata");
+            java.util.Set<String> ids = new java.util.HashSet<>();
             for (JsonNode cell : nb.get("cells")) {
+                // nbformat 4.5: every cell has an id of 1-64 letters, digits, '-' or '_', unique in the notebook
+                String id = cell.path("id").asText("");
+                assertTrue(id.matches("[a-zA-Z0-9_-]{1,64}") && ids.add(id), p.getFileName() + ": cell id '" + id
+                        + "' (nbformat 4.5 needs a unique id on every cell, or Jupyter repairs the file on open)");
                 if ("code".equals(cell.path("cell_type").asText())) {
                     assertTrue(cell.path("outputs").isEmpty() && cell.path("execution_count").isNull(),
                             p.getFileName() + ": commit notebooks without outputs (they would go stale)");

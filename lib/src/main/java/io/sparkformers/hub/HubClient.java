@@ -58,6 +58,8 @@ import java.util.stream.Stream;
  * {@code HF_HOME} / {@code HF_HUB_CACHE}.
  */
 public final class HubClient {
+    private static final System.Logger LOG = System.getLogger(HubClient.class.getName());
+
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
     public static final String DEFAULT_REVISION = "main";
 
@@ -491,6 +493,7 @@ public final class HubClient {
     }
 
     private HttpRequest.Builder request(URI uri, Duration timeout) {
+        LOG.log(System.Logger.Level.INFO, "Hub request: {0}", uri);
         HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout)
                 .header("User-Agent", "sparkformers");
         // The token goes to the Hub only: never to the CDN a file redirects to (its URL is pre-signed).

@@ -21,6 +21,7 @@ import org.xml.sax.SAXException;
  * — with whatever mirror and proxy the user configured for it — is our download channel; we never name a host.
  */
 public final class MavenArtifacts {
+    private static final System.Logger LOG = System.getLogger(MavenArtifacts.class.getName());
     private MavenArtifacts() {}
 
     /** Coordinates {@code groupId:artifactId:version} of a plain jar. */
@@ -106,6 +107,7 @@ public final class MavenArtifacts {
         List<String> cmd = new ArrayList<>(List.of("mvn", "-B", "-q", "dependency:get", "-Dtransitive=false",
                 "-Dartifact=" + coords));
         if (System.getProperty("maven.repo.local") != null) cmd.add("-Dmaven.repo.local=" + localRepository());
+        LOG.log(System.Logger.Level.INFO, "fetching {0} with mvn dependency:get into {1}", coords, localRepository());
         Process p;
         try {
             p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();

@@ -21,16 +21,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
- * The per-host cache of checkpoint folders read from Hadoop FileSystem URIs: the first task on a host copies the
- * folder to local disk, later tasks and other executor JVMs on the host reuse the copy. Layout under
+ * The per-host cache of checkpoint folders that executors do not find on their own disk: folders read from Hadoop
+ * FileSystem URIs, and models a driver shipped to its executors ({@link #store}, keyed by content). The first task on a
+ * host copies the folder to local disk, later tasks and other executor JVMs on the host reuse the copy. Layout under
  * {@code <sparkformers home>/cache}:
  * <pre>
  * {key}/         the copied checkpoint; present only when complete (filled as .{key}.tmp-{uuid}, then renamed)
  * {key}.json     where it came from: uri, modification time, size (for {@code models list})
  * {key}.lock     the host-wide lock held while copying
  * </pre>
- * {@code key} is the sha256 of the URI and of every file's path, size and modification time, so a model changed at
- * its source is copied again. Only the files of a checkpoint are copied: hidden files ({@code .crc} checksums,
+ * For a URI, {@code key} is the sha256 of the URI and of every file's path, size and modification time, so a model
+ * changed at its source is copied again; for a shipped model, the sha256 of its files' names, sizes and bytes
+ * ({@link #contentKey}). Only the files of a checkpoint are copied: hidden files ({@code .crc} checksums,
  * {@code _SUCCESS}) and pickle weights beside safetensors are skipped.
  */
 public final class ModelCache {

@@ -78,7 +78,9 @@ final class ShippedModels {
             key = ModelCache.contentKey(folder, files);
             KEYS.put(version.toString(), key);
         }
-        String id = sc.applicationId() + "/" + key;
+        String app = sc.applicationId() + "/";
+        SHIPPED.keySet().removeIf(k -> !k.startsWith(app));      // shipments of stopped contexts of this JVM
+        String id = app + key;
         Shipment known = SHIPPED.get(id);
         if (known != null) return known;
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);

@@ -416,9 +416,9 @@ abstract class TrainingRun implements AutoCloseable {
 
     private void writeProvenance(Map<String, Double> initial) throws IOException {
         Map<String, Object> p = new LinkedHashMap<>();
-        String version = TrainingRun.class.getPackage().getImplementationVersion();
+        String version = io.sparkformers.Sparkformers.version();
         p.put("library", "sparkformers");
-        p.put("library_version", version == null ? "dev" : version);
+        p.put("library_version", version);
         p.put("created", Instant.now().toString());
         p.put("resumed_from", resumeFrom == null ? null : resumeFrom.toString());
         p.putAll(provenance(initial));
