@@ -72,6 +72,9 @@ class StandaloneClusterIT {
     @AfterAll
     static void stop() throws Exception {
         run(60, Map.of(), "bin/spark-cluster", "stop");
+        try (Stream<Path> walk = Files.walk(work)) {           // the executors' home holds ~450 MB of libtorch
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     /** bin/sparkformers against the cluster, executors with the empty home as user.home. */
