@@ -11,6 +11,7 @@ import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.DataSharding;
 import io.sparkformers.train.ImageDataset;
 import io.sparkformers.train.ImageTrainer;
+import io.sparkformers.train.ProgressPrinter;
 import io.sparkformers.train.TextDataset;
 import io.sparkformers.train.Trainer;
 import io.sparkformers.train.TrainerCallback;
@@ -310,6 +311,7 @@ final class DistributedTraining {
             resume = out.uri() + "/" + latest;
         }
         Exception last = null;
+        ProgressPrinter printer = ProgressPrinter.forConsole();       // rank 0's progress, relayed to the driver
         for (int attempt = 1; attempt <= spec.maxAttempts(); attempt++) {
             if (attempt > 1) {
                 String latest = out.latestCheckpoint().orElse(null);
@@ -323,8 +325,9 @@ final class DistributedTraining {
                             + "first step", attempt, spec.maxAttempts(), out);
                 }
             }
+            TrainingProgress.Relay progress = new TrainingProgress.Relay(sc, printer);
             TrainingTask task = new TrainingTask(spec, secret, n, hasEval, local, resume,
-                    attempt == 1 ? kill : null);
+                    attempt == 1 ? kill : null, progress.events());
             RDD<WorkerResult> barrier = data.rdd().barrier().mapPartitions(task, false,
                     ClassTag$.MODULE$.apply(WorkerResult.class));
             sc.setJobDescription("Sparkformers distributed fit: " + spec.numWorkers() + " workers, attempt " + attempt);
@@ -344,6 +347,7 @@ final class DistributedTraining {
                 LOG.warn("distributed fit attempt {} of {} failed: {}", attempt, spec.maxAttempts(),
                         firstLine(e.getMessage()));
             } finally {
+                progress.close();
                 sc.setJobDescription(null);
             }
         }
@@ -392,9 +396,10 @@ final class DistributedTraining {
         private final boolean localMaster;
         private final String resume;
         private final String kill;
+        private final TrainingProgress.Events progress;
 
         TrainingTask(Spec spec, byte[] secret, int numExamples, boolean hasEval, boolean localMaster, String resume,
-                     String kill) {
+                     String kill, TrainingProgress.Events progress) {
             this.spec = spec;
             this.secret = secret;
             this.numExamples = numExamples;
@@ -402,6 +407,7 @@ final class DistributedTraining {
             this.localMaster = localMaster;
             this.resume = resume;
             this.kill = kill;
+            this.progress = progress;
         }
 
         @Override
@@ -470,6 +476,7 @@ final class DistributedTraining {
             TrainingArguments args = TrainingArguments.fromMap(a);
             List<TrainerCallback> hooks = new ArrayList<>();
             if (rank == 0 && !direct) hooks.add(new Uploader(store, outDir));
+            if (rank == 0) hooks.add(TrainingProgress.reporter(progress, spec.numWorkers()));
             if (kill != null && Integer.parseInt(kill.split(":")[0]) == rank) {
                 hooks.add(new KillAfter(Long.parseLong(kill.split(":")[1])));
             }
