@@ -120,10 +120,14 @@ public final class ProgressPrinter implements Consumer<ProgressEvent> {
         return sb.append(']').toString();
     }
 
-    /** {@code eval @ step 50 | eval_loss 0.2100 | eval_accuracy 0.9400 | …} (every metric, in log order). */
+    /**
+     * {@code eval @ step 50 | eval_loss 0.2100 | eval_accuracy 0.9400 | …}: the metrics in log order, less the
+     * micro/macro/weighted averages and the throughputs, which trainer_state.json keeps.
+     */
     static String evalLine(ProgressEvent e) {
         StringBuilder sb = new StringBuilder("eval @ step " + e.step());
         for (Map.Entry<String, Double> m : e.metrics().entrySet()) {
+            if (m.getKey().matches(".*_(micro|macro|weighted|per_second)")) continue;
             sb.append(" | ").append(m.getKey()).append(' ').append(String.format(Locale.ROOT, "%.4f", m.getValue()));
         }
         return sb.toString();

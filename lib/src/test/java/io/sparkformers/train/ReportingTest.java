@@ -54,14 +54,21 @@ class ReportingTest {
         TrainerState end = state(100, 100);
         p.onLog(BATCH_8, end, c, Map.of("train_runtime", 50.0, "train_loss", 0.3));   // the summary: no line
         p.onTrainEnd(BATCH_8, end, c);
-        p.onLog(BATCH_8, end, c, new java.util.LinkedHashMap<>(Map.of("eval_loss", 0.25, "epoch", 2.0)));
+        Map<String, Object> eval = new java.util.LinkedHashMap<>();
+        eval.put("eval_loss", 0.25);
+        eval.put("eval_f1", 0.5);
+        eval.put("eval_f1_macro", 0.4);                      // averages and throughputs stay in trainer_state.json
+        eval.put("eval_samples_per_second", 80.0);
+        eval.put("eval_runtime", 1.25);
+        eval.put("epoch", 2.0);
+        p.onLog(BATCH_8, end, c, eval);
         String text = buf.toString(StandardCharsets.UTF_8);
         assertFalse(text.contains("\r"));
         assertEquals("""
                 step 20/100 (20%) | epoch 0.40 | loss 0.5000 | lr 4.000e-05 | 32.0 samples/s | elapsed 0:00:10 \
                 | ETA 0:00:40
                 training done: 100 steps in 0:00:50 (32.0 samples/s)
-                eval @ step 100 | eval_loss 0.2500
+                eval @ step 100 | eval_loss 0.2500 | eval_f1 0.5000 | eval_runtime 1.2500
                 """, text);
     }
 
