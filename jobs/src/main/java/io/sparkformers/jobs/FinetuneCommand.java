@@ -56,7 +56,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (workers < 1) throw new IllegalArgumentException("--workers must be >= 1 but was " + workers);
         Trainer trainer = Trainer.builder(c.training(), model).task(c.task()).labelKind(c.labelKind())
                 .labels(c.labels()).mode(c.mode()).maxLength(c.data().maxLength()).evalBeforeTraining(eval != null)
-                .progress(!common.json).build();
+                .progress(true).build();
         Trainer.TrainOutput out = trainer.train(train, eval);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("output_dir", out.outputDir().toString());

@@ -139,7 +139,7 @@ public final class VisionTrainCommand implements Callable<Integer> {
 
     private Map<String, Object> scratch(ImageDataset train, ImageDataset test) throws IOException {
         TrainingArguments args = scratchArgs(output.resolve("scratch"));
-        Trainer.TrainOutput r = FashionMnistRecipes.fromScratch(args, baseWidth, train, test, !common.json);
+        Trainer.TrainOutput r = FashionMnistRecipes.fromScratch(args, baseWidth, train, test, true);
         Map<String, Object> s = scratchReport(r.outputDir(), train, test);
         s.put("test_accuracy", r.evalMetrics().get("eval_accuracy"));
         s.put("train_runtime_s", r.trainMetrics().get("train_runtime"));
@@ -198,7 +198,7 @@ public final class VisionTrainCommand implements Callable<Integer> {
         ImageDataset pretrainData = FashionMnistRecipes.classes(train, 0, 4);
         Path pretrainDir = output.resolve("pretrain-classes-0-4");
         Trainer.TrainOutput pre = FashionMnistRecipes.fromScratch(scratchArgs(pretrainDir), baseWidth, pretrainData,
-                null, !common.json);
+                null, true);
         ImageDataset newTask = FashionMnistRecipes.classes(train, 5, 9).limit(transferExamples);
         ImageDataset newTest = FashionMnistRecipes.classes(test, 5, 9);
         TrainingArguments base = TrainingArguments.builder(output.resolve("transfer").toString())
@@ -207,7 +207,7 @@ public final class VisionTrainCommand implements Callable<Integer> {
                 .warmupRatio(0.1).loggingSteps(10).evalStrategy("no").saveStrategy("no").seed(seed).build();
         List<TransferRow> rows = FashionMnistRecipes.transfer(pre.outputDir(), newTask, newTest, base,
                 List.of(TransferMode.featureExtraction().withHeadLrMultiplier(featureExtractionLrMultiplier),
-                        TransferMode.fineTune()), !common.json);
+                        TransferMode.fineTune()), true);
         String table = FashionMnistRecipes.markdown(rows);
         Files.writeString(output.resolve("transfer_table.md"), table);
         if (!common.json) {

@@ -67,6 +67,8 @@ class PredictCommandTest {
         Object[] r = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
                 "--input", parquet.toString(), "--output", out);
         assertEquals(0, r[0], (String) r[1]);
+        assertTrue(((String) r[1]).lines().anyMatch(l -> l.matches("predict: (\\d)/\\1 partitions \\| 3 rows \\| "
+                + "[0-9.]+ rows/s \\| elapsed \\d:\\d\\d:\\d\\d")), "the last partition reported on stderr: " + r[1]);
         Dataset<Row> scored = spark.read().parquet(out);
         assertEquals(List.of("id", "text", "lang", "embedding"), List.of(scored.columns()));
         assertEquals(3, scored.count());

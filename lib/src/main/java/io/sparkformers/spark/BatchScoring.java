@@ -249,12 +249,16 @@ public final class BatchScoring {
         if (!o.partitionBy().isEmpty()) writer = writer.partitionBy(o.partitionBy().toArray(new String[0]));
         if (outFormat.equals("csv") || outFormat.equals("tsv")) {
             writer = writer.option("header", "true").option("escape", "\"")
-                    .option("sep", outFormat.equals("tsv") ? "\t" : ",");
-            writer.format("csv").save(o.output());
+                    .option("sep", outFormat.equals("tsv") ? "\t" : ",").format("csv");
         } else {
-            writer.format(outFormat).save(o.output());
+            writer = writer.format(outFormat);
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
+        double seconds;
+        try (ScoringProgress progress = ScoringProgress.start(spark.sparkContext(), "predict")) {
+            writer.save(o.output());                     // partitions done, rows/s and ETA on stderr as they finish
+            seconds = (System.nanoTime() - t0) / 1e9;
+            progress.awaitReported(2000);
+        }
         InferenceMetrics metrics = stage.lastMetrics();
         metrics.log();
         return new Result(metrics.rows() - (o.handleInvalid().equals(ModelStage.SKIP) ? metrics.invalidRows() : 0),

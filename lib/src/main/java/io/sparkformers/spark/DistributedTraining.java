@@ -11,6 +11,7 @@ import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.DataSharding;
 import io.sparkformers.train.ImageDataset;
 import io.sparkformers.train.ImageTrainer;
+import io.sparkformers.train.ProgressPrinter;
 import io.sparkformers.train.TextDataset;
 import io.sparkformers.train.Trainer;
 import io.sparkformers.train.TrainerCallback;
@@ -316,6 +317,7 @@ final class DistributedTraining {
             resume = out.uri() + "/" + latest;
         }
         Exception last = null;
+        ProgressPrinter printer = ProgressPrinter.forConsole();       // rank 0's progress, relayed to the driver
         for (int attempt = 1; attempt <= spec.maxAttempts(); attempt++) {
             if (attempt > 1) {
                 String latest = out.latestCheckpoint().orElse(null);
@@ -329,7 +331,9 @@ final class DistributedTraining {
                             + "first step", attempt, spec.maxAttempts(), out);
                 }
             }
-            TrainingTask task = new TrainingTask(spec, source, secret, n, hasEval, local, resume, attempt);
+            TrainingProgress.Relay progress = new TrainingProgress.Relay(sc, printer);
+            TrainingTask task = new TrainingTask(spec, source, secret, n, hasEval, local, resume, attempt,
+                    progress.events());
             RDD<WorkerResult> barrier = data.rdd().barrier().mapPartitions(task, false,
                     ClassTag$.MODULE$.apply(WorkerResult.class));
             sc.setJobDescription("Sparkformers distributed fit: " + spec.numWorkers() + " workers, attempt " + attempt);
@@ -349,6 +353,7 @@ final class DistributedTraining {
                 LOG.warn("distributed fit attempt {} of {} failed: {}", attempt, spec.maxAttempts(),
                         firstLine(e.getMessage()));
             } finally {
+                progress.close();
                 sc.setJobDescription(null);
             }
         }
@@ -398,9 +403,10 @@ final class DistributedTraining {
         private final boolean localMaster;
         private final String resume;
         private final int attempt;
+        private final TrainingProgress.Events progress;
 
-        TrainingTask(Spec spec, ModelSource source, byte[] secret, int numExamples, boolean hasEval, boolean localMaster, String resume,
-                     int attempt) {
+        TrainingTask(Spec spec, ModelSource source, byte[] secret, int numExamples, boolean hasEval,
+                     boolean localMaster, String resume, int attempt, TrainingProgress.Events progress) {
             this.spec = spec;
             this.source = source;
             this.secret = secret;
@@ -409,6 +415,7 @@ final class DistributedTraining {
             this.localMaster = localMaster;
             this.resume = resume;
             this.attempt = attempt;
+            this.progress = progress;
         }
 
         @Override
@@ -478,6 +485,7 @@ final class DistributedTraining {
             TrainingArguments args = TrainingArguments.fromMap(a);
             List<TrainerCallback> hooks = new ArrayList<>();
             if (rank == 0 && !direct) hooks.add(new Uploader(store, outDir));
+            if (rank == 0) hooks.add(TrainingProgress.reporter(progress, spec.numWorkers()));
             for (TrainerCallbackFactory f : spec.callbacks()) {
                 TrainerCallback c = f.create(rank, attempt);
                 if (c != null) hooks.add(c);

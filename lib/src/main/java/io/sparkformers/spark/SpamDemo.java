@@ -96,9 +96,13 @@ public final class SpamDemo {
         Path scored = o.output().resolve("scored.parquet");
         Dataset<Row> heldOutRows = rows.filter("is_eval").drop("is_eval");
         long tScore = System.nanoTime();
-        fit.model().setOutputCol("prediction").transform(heldOutRows)
-                .write().mode(SaveMode.Overwrite).parquet(scored.toString());
-        double scoreSeconds = (System.nanoTime() - tScore) / 1e9;
+        double scoreSeconds;
+        try (ScoringProgress progress = ScoringProgress.start(spark.sparkContext(), "scoring")) {
+            fit.model().setOutputCol("prediction").transform(heldOutRows)
+                    .write().mode(SaveMode.Overwrite).parquet(scored.toString());
+            scoreSeconds = (System.nanoTime() - tScore) / 1e9;
+            progress.awaitReported(2000);
+        }
 
         Path curves = o.output().resolve("training_curves.png");
         Path fromTrainer = modelDir.resolve("training_curves.png");

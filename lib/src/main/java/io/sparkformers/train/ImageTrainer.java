@@ -131,7 +131,8 @@ public final class ImageTrainer {
 
         public Builder callback(TrainerCallback c) { this.callbacks.add(c); return this; }
 
-        /** Print progress (a bar on a terminal, lines otherwise). */
+        /** Print progress to standard error on rank 0 ({@link ProgressReporter}: a bar on a terminal, a line per log
+         * otherwise); off by default. */
         public Builder progress(boolean p) { this.progress = p; return this; }
 
         public Builder device(Device d) { this.device = d; return this; }

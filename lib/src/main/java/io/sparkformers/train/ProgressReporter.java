@@ -1,118 +1,82 @@
 package io.sparkformers.train;
 
-import java.io.PrintStream;
-import java.util.Locale;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
- * Training progress for people, as HF's {@code ProgressCallback} (a tqdm bar) and {@code PrinterCallback}: on a
- * terminal, one line redrawn with a carriage return (step/total, bar, loss, lr, it/s, ETA); elsewhere (logs, CI,
- * Spark executors) one plain line per log event, since carriage returns garble files. Speed counts only the steps of
- * this run, so a resumed run does not report the checkpoint's steps as instant.
+ * Training progress, as HF's {@code ProgressCallback}: on the main process only, turns the loop's events into
+ * {@link ProgressEvent}s — one per step, one per log that carries the training loss (every logging_steps), one per
+ * evaluation, one at the end — and hands them to a sink: a {@link ProgressPrinter} in this JVM, or (distributed
+ * training) the relay that carries rank 0's events to the Spark driver. Speed counts only the steps of this run, so a
+ * resumed run does not report the checkpoint's steps as instant.
  */
 public final class ProgressReporter implements TrainerCallback {
-    private static final int BAR_WIDTH = 24;
-
-    private final PrintStream out;
-    private final boolean terminal;
+    private final Consumer<ProgressEvent> sink;
+    private final int worldSize;
     private final LongSupplier nanoTime;
     private long startNanos;
     private long startStep;
+    private long samplesPerStep;
     private Double lastLoss;
     private Double lastLr;
-    private boolean barShown;
 
-    public ProgressReporter(PrintStream out, boolean terminal, LongSupplier nanoTime) {
-        this.out = out;
-        this.terminal = terminal;
+    /**
+     * @param sink      receives the events, on the training thread
+     * @param worldSize replicas training together (samples per step = per-device batch × accumulation × worldSize)
+     * @param nanoTime  the clock ({@code System::nanoTime}; tests pass their own)
+     */
+    public ProgressReporter(Consumer<ProgressEvent> sink, int worldSize, LongSupplier nanoTime) {
+        if (worldSize < 1) throw new IllegalArgumentException("worldSize must be >= 1 but was " + worldSize);
+        this.sink = sink;
+        this.worldSize = worldSize;
         this.nanoTime = nanoTime;
     }
 
-    /** Standard output, with a bar when a console is attached ({@code System.console() != null}). */
-    public static ProgressReporter forConsole() {
-        return new ProgressReporter(System.out, System.console() != null, System::nanoTime);
+    /** Printed to standard error, with a bar when a console is attached ({@link ProgressPrinter#forConsole()}). */
+    public static ProgressReporter forConsole(int worldSize) {
+        return new ProgressReporter(ProgressPrinter.forConsole(), worldSize, System::nanoTime);
     }
 
     @Override
     public void onTrainBegin(TrainingArguments args, TrainerState state, TrainerControl control) {
         startNanos = nanoTime.getAsLong();
         startStep = state.globalStep;
+        samplesPerStep = (long) args.perDeviceTrainBatchSize() * args.gradientAccumulationSteps() * worldSize;
     }
 
     @Override
     public void onStepEnd(TrainingArguments args, TrainerState state, TrainerControl control) {
-        if (!state.isWorldProcessZero || !terminal) return;
-        out.print("\r" + line(state));
-        out.flush();
-        barShown = true;
+        if (state.isWorldProcessZero) sink.accept(event(ProgressEvent.Kind.STEP, state, Map.of()));
     }
 
     @Override
     public void onLog(TrainingArguments args, TrainerState state, TrainerControl control, Map<String, Object> logs) {
         if (!state.isWorldProcessZero) return;
-        if (logs.get("loss") instanceof Number n) lastLoss = n.doubleValue();
-        if (logs.get("learning_rate") instanceof Number n) lastLr = n.doubleValue();
-        boolean eval = logs.keySet().stream().anyMatch(k -> k.startsWith("eval_"));
-        if (terminal) {
-            if (eval) {
-                out.print((barShown ? "\n" : "") + evalLine(state, logs) + "\n");
-                barShown = false;
-            }
-        } else {
-            out.println(eval ? evalLine(state, logs) : line(state));
+        if (logs.keySet().stream().anyMatch(k -> k.startsWith("eval_"))) {
+            Map<String, Double> metrics = new LinkedHashMap<>();
+            logs.forEach((k, v) -> {
+                if (k.startsWith("eval_") && v instanceof Number n) metrics.put(k, n.doubleValue());
+            });
+            sink.accept(event(ProgressEvent.Kind.EVAL, state, metrics));
+        } else if (logs.get("loss") instanceof Number loss) {           // not the end-of-training summary
+            lastLoss = loss.doubleValue();
+            if (logs.get("learning_rate") instanceof Number lr) lastLr = lr.doubleValue();
+            sink.accept(event(ProgressEvent.Kind.LOG, state, Map.of()));
         }
-        out.flush();
     }
 
     @Override
     public void onTrainEnd(TrainingArguments args, TrainerState state, TrainerControl control) {
-        if (!state.isWorldProcessZero) return;
-        if (terminal && barShown) out.println();
+        if (state.isWorldProcessZero) sink.accept(event(ProgressEvent.Kind.END, state, Map.of()));
+    }
+
+    private ProgressEvent event(ProgressEvent.Kind kind, TrainerState state, Map<String, Double> metrics) {
         double secs = (nanoTime.getAsLong() - startNanos) / 1e9;
-        out.println(String.format(Locale.ROOT, "training done: %d steps in %s", state.globalStep, hms(secs)));
-        out.flush();
-    }
-
-    /** The progress line at {@code state}: bar on a terminal, plain otherwise. */
-    String line(TrainerState state) {
-        long step = state.globalStep;
-        long total = Math.max(state.maxSteps, 1);
-        double secs = (nanoTime.getAsLong() - startNanos) / 1e9;
-        long done = step - startStep;
-        double rate = secs > 0 ? done / secs : 0;
-        StringBuilder sb = new StringBuilder();
-        int pct = (int) Math.min(100, step * 100 / total);
-        if (terminal) {
-            int filled = (int) Math.min(BAR_WIDTH, step * BAR_WIDTH / total);
-            sb.append(String.format(Locale.ROOT, "%3d%% |", pct)).append("#".repeat(filled))
-                    .append(" ".repeat(BAR_WIDTH - filled)).append("| ");
-            sb.append(step).append('/').append(state.maxSteps);
-        } else {
-            sb.append("step ").append(step).append('/').append(state.maxSteps)
-                    .append(String.format(Locale.ROOT, " (%d%%)", pct));
-        }
-        if (state.epoch != null) sb.append(String.format(Locale.ROOT, " | epoch %.2f", state.epoch));
-        if (lastLoss != null) sb.append(String.format(Locale.ROOT, " | loss %.4f", lastLoss));
-        if (lastLr != null) sb.append(String.format(Locale.ROOT, " | lr %.3e", lastLr));
-        sb.append(String.format(Locale.ROOT, " | %.2f it/s", rate));
-        if (rate > 0 && step < state.maxSteps) sb.append(" | ETA ").append(hms((state.maxSteps - step) / rate));
-        return sb.toString();
-    }
-
-    private static String evalLine(TrainerState state, Map<String, Object> logs) {
-        StringBuilder sb = new StringBuilder("eval @ step " + state.globalStep);
-        logs.forEach((k, v) -> {
-            if (!k.equals("epoch")) {
-                sb.append(" | ").append(k).append(' ')
-                        .append(v instanceof Double d ? String.format(Locale.ROOT, "%.4f", d) : String.valueOf(v));
-            }
-        });
-        return sb.toString();
-    }
-
-    static String hms(double seconds) {
-        long s = Math.round(seconds);
-        return String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+        long done = state.globalStep - startStep;
+        double stepsPerSecond = secs > 0 ? done / secs : 0;
+        return new ProgressEvent(kind, state.globalStep, state.maxSteps, state.epoch, lastLoss, lastLr, secs,
+                stepsPerSecond, stepsPerSecond * samplesPerStep, metrics);
     }
 }

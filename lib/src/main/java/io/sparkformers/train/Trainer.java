@@ -159,7 +159,8 @@ public final class Trainer {
             return this;
         }
 
-        /** Print progress (a bar on a terminal, lines otherwise). */
+        /** Print progress to standard error on rank 0 ({@link ProgressReporter}: a bar on a terminal, a line per log
+         * otherwise); off by default. */
         public Builder progress(boolean p) { this.progress = p; return this; }
 
         /** Also evaluate the untrained model (the new head) before the first step: {@link TrainOutput#initialEval}. */

@@ -180,7 +180,7 @@ abstract class TrainingRun implements AutoCloseable {
         List<TrainerCallback> all = new ArrayList<>();
         all.add(new DefaultFlowCallback());
         if (main && args.reportTo().contains("jsonl")) all.add(new JsonlReporter(outputDir));
-        if (main && progress) all.add(ProgressReporter.forConsole());
+        if (main && progress) all.add(ProgressReporter.forConsole(world));
         if (earlyStopping != null) all.add(earlyStopping);
         all.addAll(userCallbacks);
         handler = new CallbackHandler(all);

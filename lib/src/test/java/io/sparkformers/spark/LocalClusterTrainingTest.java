@@ -110,8 +110,28 @@ class LocalClusterTrainingTest {
         String out = tmp.resolve("run").toString();
         long t0 = System.nanoTime();
         TextClassifier est = classifier(out);
-        PipelineModel fitted = pipeline(est).fit(data);
+        TrainingProgressTest.HeartbeatEntries heartbeats = new TrainingProgressTest.HeartbeatEntries();
+        spark.sparkContext().addSparkListener(heartbeats);
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stderr = System.err;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        PipelineModel fitted;
+        try {
+            fitted = pipeline(est).fit(data);
+        } finally {
+            System.setErr(stderr);
+            spark.sparkContext().removeSparkListener(heartbeats);
+        }
         double secs = (System.nanoTime() - t0) / 1e9;
+        // rank 0 trains in another JVM: its progress reaches this driver only through the heartbeats and the task result
+        List<String> progress = err.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(l -> l.startsWith("step ") || l.startsWith("training done")).toList();
+        assertEquals(7, progress.size(), "a line per logging_steps (5 of 30 steps) and the end: " + progress);
+        assertTrue(progress.get(5).startsWith("step 30/30 (100%) | epoch 3.00 | loss "), progress.get(5));
+        assertTrue(progress.get(6).startsWith("training done: 30 steps in "), progress.get(6));
+        assertFalse(heartbeats.entries.isEmpty(), "executor heartbeats carried rank 0's events during the fit");
+        System.out.println("driver's progress lines:\n" + String.join("\n", progress) + "\n("
+                + heartbeats.entries.size() + " events seen in heartbeats)");
         uninterruptedEval = Json.MAPPER.readTree(Path.of(out, "eval_results.json").toFile());
 
         JsonNode state = Json.MAPPER.readTree(Path.of(out, "trainer_state.json").toFile());

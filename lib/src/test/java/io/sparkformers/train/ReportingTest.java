@@ -31,41 +31,82 @@ class ReportingTest {
         return s;
     }
 
-    @Test
-    void plainOutputPrintsOneLinePerLogWithSpeedAndEta() {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        AtomicLong clock = new AtomicLong();
-        ProgressReporter p = new ProgressReporter(new PrintStream(buf, true, StandardCharsets.UTF_8), false,
-                clock::get);
-        TrainerControl c = new TrainerControl();
-        p.onTrainBegin(ARGS, state(0, 100), c);
-        clock.set(10_000_000_000L);                          // 20 steps in 10 s: 2 it/s, 80 left: 40 s
-        TrainerState s = state(20, 100);
-        p.onStepEnd(ARGS, s, c);
-        p.onLog(ARGS, s, c, Map.of("loss", 0.5, "learning_rate", 4e-5));
-        String text = buf.toString(StandardCharsets.UTF_8);
-        assertFalse(text.contains("\r"));
-        assertEquals("step 20/100 (20%) | epoch 0.40 | loss 0.5000 | lr 4.000e-05 | 2.00 it/s | ETA 0:00:40\n", text);
+    /** Per-device batch 8, 2 replicas: 16 samples per step. */
+    private static final TrainingArguments BATCH_8 = TrainingArguments.builder("out").perDeviceTrainBatchSize(8)
+            .build();
+
+    private static PrintStream stream(ByteArrayOutputStream buf) {
+        return new PrintStream(buf, true, StandardCharsets.UTF_8);
     }
 
     @Test
-    void terminalOutputRedrawsABarWithCarriageReturns() {
+    void plainOutputPrintsOneLinePerLogWithSamplesPerSecondElapsedAndEta() {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         AtomicLong clock = new AtomicLong();
-        ProgressReporter p = new ProgressReporter(new PrintStream(buf, true, StandardCharsets.UTF_8), true,
-                clock::get);
+        ProgressReporter p = new ProgressReporter(new ProgressPrinter(stream(buf), false), 2, clock::get);
         TrainerControl c = new TrainerControl();
-        p.onTrainBegin(ARGS, state(0, 4), c);
+        p.onTrainBegin(BATCH_8, state(0, 100), c);
+        clock.set(10_000_000_000L);                          // 20 steps in 10 s: 2 it/s = 32 samples/s, 80 left: 40 s
+        TrainerState s = state(20, 100);
+        p.onStepEnd(BATCH_8, s, c);
+        p.onLog(BATCH_8, s, c, Map.of("loss", 0.5, "learning_rate", 4e-5));
+        clock.set(50_000_000_000L);
+        TrainerState end = state(100, 100);
+        p.onLog(BATCH_8, end, c, Map.of("train_runtime", 50.0, "train_loss", 0.3));   // the summary: no line
+        p.onTrainEnd(BATCH_8, end, c);
+        Map<String, Object> eval = new java.util.LinkedHashMap<>();
+        eval.put("eval_loss", 0.25);
+        eval.put("eval_f1", 0.5);
+        eval.put("eval_f1_macro", 0.4);                      // averages and throughputs stay in trainer_state.json
+        eval.put("eval_samples_per_second", 80.0);
+        eval.put("eval_runtime", 1.25);
+        eval.put("epoch", 2.0);
+        p.onLog(BATCH_8, end, c, eval);
+        String text = buf.toString(StandardCharsets.UTF_8);
+        assertFalse(text.contains("\r"));
+        assertEquals("""
+                step 20/100 (20%) | epoch 0.40 | loss 0.5000 | lr 4.000e-05 | 32.0 samples/s | elapsed 0:00:10 \
+                | ETA 0:00:40
+                training done: 100 steps in 0:00:50 (32.0 samples/s)
+                eval @ step 100 | eval_loss 0.2500 | eval_f1 0.5000 | eval_runtime 1.2500
+                """, text);
+    }
+
+    @Test
+    void terminalOutputRedrawsABarWithCarriageReturnsAndWritesLogsAboveIt() {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        AtomicLong clock = new AtomicLong();
+        ProgressReporter p = new ProgressReporter(new ProgressPrinter(stream(buf), true), 1, clock::get);
+        TrainerControl c = new TrainerControl();
+        p.onTrainBegin(BATCH_8, state(0, 4), c);
         for (long i = 1; i <= 4; i++) {
             clock.set(i * 500_000_000L);
-            p.onStepEnd(ARGS, state(i, 4), c);
+            p.onStepEnd(BATCH_8, state(i, 4), c);
+            if (i == 2) p.onLog(BATCH_8, state(i, 4), c, Map.of("loss", 0.7, "learning_rate", 1e-4));
         }
-        p.onTrainEnd(ARGS, state(4, 4), c);
+        p.onTrainEnd(BATCH_8, state(4, 4), c);
         String text = buf.toString(StandardCharsets.UTF_8);
-        assertEquals(4, text.chars().filter(ch -> ch == '\r').count());
-        assertTrue(text.contains("\r100% |########################| 4/4"), text);
-        assertTrue(text.contains("2.00 it/s"), text);
-        assertTrue(text.endsWith("training done: 4 steps in 0:00:02\n"), text);
+        assertEquals(6, text.chars().filter(ch -> ch == '\r').count(), text);   // 4 steps, the log line, its redraw
+        assertTrue(text.contains("\r 50% |##########          | 2/4 [0:00:01<0:00:01, 16.0 samples/s]"), text);
+        assertTrue(text.contains("\rstep 2/4 (50%) | epoch 0.04 | loss 0.7000 | lr 1.000e-04 | 16.0 samples/s"), text);
+        assertTrue(text.contains("\r100% |####################| 4/4 [0:00:02, 16.0 samples/s, loss 0.7000, "
+                + "lr 1.00e-04]"), text);
+        assertTrue(text.matches("(?s).*lr 1\\.00e-04] *\ntraining done: 4 steps in 0:00:02 \\(16\\.0 samples/s\\)\n"),
+                text);                                       // the bar is padded over the longer one before it
+    }
+
+    @Test
+    void onlyTheMainProcessReports() {
+        List<ProgressEvent> events = new ArrayList<>();
+        ProgressReporter p = new ProgressReporter(events::add, 2, () -> 0L);
+        TrainerState s = state(1, 4);
+        s.isWorldProcessZero = false;
+        TrainerControl c = new TrainerControl();
+        p.onTrainBegin(ARGS, s, c);
+        p.onStepEnd(ARGS, s, c);
+        p.onLog(ARGS, s, c, Map.of("loss", 0.5));
+        p.onTrainEnd(ARGS, s, c);
+        assertTrue(events.isEmpty(), events.toString());
     }
 
     @Test
