@@ -15,17 +15,23 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
- * HF {@code pipeline("question-answering")} ({@code QuestionAnsweringPipeline}, fast-tokenizer path): a question and
- * a context → the most likely answer spans of the context. A long context is cut into windows of
- * {@code max_seq_len} tokens (question included) that overlap by {@code doc_stride} tokens; every window is scored
- * and the best spans over all windows win. Span decoding is HF's {@code select_starts_ends} + {@code decode_spans}
- * ({@link #selectSpans}): question and special tokens masked out, start and end softmaxed per window, a span's score
- * is start probability × end probability with start ≤ end < start + max_answer_len; answers are widened to whole
- * words (HF's default {@code align_to_words}). Unlike HF, a question over {@code max_question_len} tokens is refused
- * up front (HF's fast path ignores that option and fails inside the tokenizer when nothing of the context fits).
+ * HF {@code pipeline("question-answering")} ({@code QuestionAnsweringPipeline}, fast-tokenizer path, transformers
+ * 4.57): a question and a context → the most likely answer spans of the context. A long context is cut into windows
+ * of {@code max_seq_len} tokens ([CLS] question [SEP] context [SEP]; only the context is cut) that overlap by
+ * {@code doc_stride} tokens. Each window offers its {@code top_k * 2 + 10} best spans, decoded by HF's
+ * {@code select_starts_ends} + {@code decode_spans} ({@link #selectSpans}): question and special tokens masked out,
+ * start and end softmaxed per window, a span's score is start probability × end probability with
+ * start ≤ end < start + max_answer_len. Spans are widened to whole words (HF's default {@code align_to_words}) and
+ * merged as HF does ({@link #merge}): spans of any window whose text is equal ignoring case are one answer with the
+ * summed score and the first one's offsets. The {@code top_k} best answers over all windows are returned.
+ * Unlike HF, a question over {@code max_question_len} tokens is refused up front (HF's fast path ignores that option
+ * and fails inside the tokenizer when nothing of the context fits).
  */
 public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAnsweringPipeline.Answer>> {
 
@@ -145,10 +151,14 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
             for (Encoding e : encs) all.add(new Window(row, e, PipelineSupport.offsets(in.context(), e)));
         }
         int topK = options.topK() == null ? 1 : options.topK();
+        // HF: with align_to_words each window offers top_k * 2 + 10 spans, since word alignment makes some equal
+        int perWindow = (int) Math.min(Integer.MAX_VALUE, 2L * topK + 10);
         List<List<Answer>> answers = new ArrayList<>();
+        List<Map<String, Integer>> byText = new ArrayList<>();
         double[] minNull = new double[inputs.size()];
         for (int row = 0; row < inputs.size(); row++) {
             answers.add(new ArrayList<>());
+            byText.add(new HashMap<>());
             minNull[row] = 1_000_000;   // HF's "large and positive" start value
         }
         int size = options.batchSize();
@@ -158,13 +168,13 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
             for (int w = 0; w < chunk.size(); w++) {
                 Window win = chunk.get(w);
                 int[] pMask = pMask(win.enc(), clsId);
-                WindowSpans spans = selectSpans(startEnd[0][w], startEnd[1][w], pMask, topK, options.maxAnswerLen());
+                WindowSpans spans = selectSpans(startEnd[0][w], startEnd[1][w], pMask, perWindow,
+                        options.maxAnswerLen());
                 minNull[win.row()] = Math.min(minNull[win.row()], spans.nullScore());
                 String context = inputs.get(win.row()).context();
                 for (Span s : spans.spans()) {
                     int[] chars = wordChars(win.enc(), win.offsets(), s.start(), s.end());
-                    answers.get(win.row()).add(new Answer(s.score(), chars[0], chars[1],
-                            context.substring(chars[0], chars[1])));
+                    merge(answers.get(win.row()), byText.get(win.row()), s.score(), chars[0], chars[1], context);
                 }
             }
         }
@@ -176,6 +186,27 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
             out.add(List.copyOf(a.subList(0, Math.min(topK, a.size()))));
         }
         return out;
+    }
+
+    /**
+     * HF's merge of a span into the answers so far (of all windows of one input): a span whose text equals an
+     * earlier answer's, ignoring case, adds its score to that answer, which keeps its place and offsets (even when
+     * the text occurs elsewhere in the context); otherwise it is a new answer. The same words found in two
+     * overlapping windows, or two token spans widened to the same words, are thus one answer with the summed score.
+     * A span that ends before it starts (HF keeps such score-0 cells when a window has few candidates) answers "".
+     *
+     * @param byText the index in {@code answers} of each answer's lower-cased text
+     */
+    static void merge(List<Answer> answers, Map<String, Integer> byText, double score, int start, int end,
+                      String context) {
+        String text = start < end ? context.substring(start, end) : "";
+        Integer i = byText.putIfAbsent(text.toLowerCase(Locale.ROOT), answers.size());
+        if (i == null) {
+            answers.add(new Answer(score, start, end, text));
+        } else {
+            Answer a = answers.get(i);
+            answers.set(i, new Answer(a.score() + score, a.start(), a.end(), a.answer()));
+        }
     }
 
     /** Start and end logits of each window, (2, windows, its own length). */

@@ -1,5 +1,6 @@
 package io.sparkformers.pipeline;
 
+import io.sparkformers.pipeline.QuestionAnsweringPipeline.Answer;
 import io.sparkformers.pipeline.QuestionAnsweringPipeline.Span;
 import io.sparkformers.pipeline.QuestionAnsweringPipeline.WindowSpans;
 import io.sparkformers.pipeline.TextClassificationPipeline.ClassificationFunction;
@@ -9,7 +10,10 @@ import io.sparkformers.pipeline.TokenClassificationPipeline.Entity;
 import io.sparkformers.pipeline.TokenClassificationPipeline.PreEntity;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -244,6 +248,27 @@ class PostprocessingTest {
         assertEquals(ps[0] * pe[0], w.nullScore(), 1e-9);
         assertTrue(w.nullScore() > w.spans().get(0).score(), "here 'no answer' beats every span");
         assertEquals(ps[1] * pe[2], w.spans().get(0).score(), 1e-9);
+    }
+
+    @Test
+    void spansWithTheSameTextIgnoringCaseMergeIntoTheFirstAnswerWithTheSummedScore() {
+        // HF's get_answer: windows overlap and word alignment widens different token spans to the same words
+        String context = "Calder flows; the calder floods. Calder";
+        List<Answer> answers = new ArrayList<>();
+        Map<String, Integer> byText = new HashMap<>();
+        QuestionAnsweringPipeline.merge(answers, byText, 0.25, 0, 6, context);
+        QuestionAnsweringPipeline.merge(answers, byText, 0.125, 18, 24, context);   // "calder", elsewhere
+        QuestionAnsweringPipeline.merge(answers, byText, 0.5, 7, 12, context);      // "flows"
+        QuestionAnsweringPipeline.merge(answers, byText, 0.0625, 33, 39, context);  // "Calder" again
+        assertEquals(List.of(new Answer(0.4375, 0, 6, "Calder"), new Answer(0.5, 7, 12, "flows")), answers);
+    }
+
+    @Test
+    void aSpanEndingBeforeItStartsAnswersTheEmptyString() {
+        // Python's context[5:3] is "": HF keeps such score-0 cells when a window offers few spans
+        List<Answer> answers = new ArrayList<>();
+        QuestionAnsweringPipeline.merge(answers, new HashMap<>(), 0.0, 5, 3, "Ann met Bob.");
+        assertEquals(List.of(new Answer(0.0, 5, 3, "")), answers);
     }
 
     // ---------------------------------------------------------------- zero-shot
