@@ -83,6 +83,8 @@ EMOJI = ("The party 🎉 started at nine 🕘 and the cake 🎂 was made by Chlo
 CJK = ("東京 is the capital of Japan and 北京 is the capital of China. "
        "The word 寿司 means sushi, and Mount 富士 is the highest mountain in Japan at 3,776 metres.")
 MIXED_LONG = (EMOJI + " " + ACCENTS + " " + CJK + " ") * 6
+CASES_TEXT = ("The river Calder flows past the town. The Calder is slow, and calder water is brown. "
+              "In spring the CALDER floods the meadows, and the Calder Valley railway closes.")
 
 CASES = [
     # name, options, [(question, context)]
@@ -113,6 +115,17 @@ CASES = [
     ("mixed_long_impossible_top_k_3", {"max_seq_len": 96, "doc_stride": 32, "top_k": 3,
                                        "handle_impossible_answer": True},
      [("What does 寿司 mean?", MIXED_LONG)]),
+    ("short_top_k_25", {"top_k": 25}, [("Who did Ann meet?", SHORT)]),
+    ("case_variants_top_k_6", {"top_k": 6}, [("Which river flows past the town?", CASES_TEXT)]),
+    # no truncation needed: HF answers although the question leaves fewer than doc_stride tokens per window
+    ("question_fills_small_window", {"max_seq_len": 32, "doc_stride": 16},
+     [("what is the name of the very old stone bridge in the town please", "Ann met Bob in Paris.")]),
+    # HF's fast path never truncates the question (max_question_len is ignored there; Sparkformers refuses
+    # longer questions, so the option is raised here)
+    ("long_question_top_k_3", {"max_question_len": 100, "top_k": 3},
+     [("why " * 70 + "did the mill close?", LONG)]),
+    ("long_no_overlap_top_k_3", {"max_seq_len": 64, "doc_stride": 0, "top_k": 3},
+     [("Who wrote The Quiet Water?", LONG)]),
     ("batch_default", {}, [
         ("Where did Ann meet Bob?", SHORT),
         ("When was the bridge rebuilt?", LONG),

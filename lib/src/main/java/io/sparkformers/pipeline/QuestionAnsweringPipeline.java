@@ -30,8 +30,9 @@ import java.util.Map;
  * start ≤ end < start + max_answer_len. Spans are widened to whole words (HF's default {@code align_to_words}) and
  * merged as HF does ({@link #merge}): spans of any window whose text is equal ignoring case are one answer with the
  * summed score and the first one's offsets. The {@code top_k} best answers over all windows are returned.
- * Unlike HF, a question over {@code max_question_len} tokens is refused up front (HF's fast path ignores that option
- * and fails inside the tokenizer when nothing of the context fits).
+ * Like HF, a question is never truncated, and a context that needs cutting is refused when the question leaves no
+ * more than {@code doc_stride} context tokens per window (HF's tokenizer panics there). Unlike HF, a question over
+ * {@code max_question_len} tokens is refused up front (HF's fast path ignores that option).
  */
 public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAnsweringPipeline.Answer>> {
 
@@ -51,6 +52,8 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
 
     private final HfModel model;
     private final HuggingFaceTokenizer windows;
+    /** Counts tokens of a whole text (no special tokens, no truncation). */
+    private final HuggingFaceTokenizer counter;
     private final TextTokenizer tokenizer;
     private final PipelineOptions options;
     private final int maxSeqLen;
@@ -86,6 +89,12 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
                 .optWithOverflowingTokens(true)
                 .optPadding(false)
                 .build();
+        this.counter = HuggingFaceTokenizer.builder()
+                .optTokenizerPath(model.checkpoint().tokenizerJson())
+                .optAddSpecialTokens(false)
+                .optTruncation(false)
+                .optPadding(false)
+                .build();
         this.pairSpecialTokens = windows.encode("", "", true, false).getIds().length;
         this.clsId = tokenizer.singleTokenId(tokenizer.config().clsToken());
     }
@@ -113,15 +122,17 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
         String p = PipelineSupport.textProblem(input.question(), "question", row);
         if (p == null) p = PipelineSupport.textProblem(input.context(), "context", row);
         if (p != null) return p + "; question-answering needs a question and a context";
-        int q = windows.encode(input.question(), false, false).getIds().length;
+        int q = counter.encode(input.question()).getIds().length;
         if (q > options.maxQuestionLen()) {
             return "row " + row + ": the question has " + q + " tokens, more than max_question_len ("
                     + options.maxQuestionLen() + "); shorten it or raise max_question_len";
         }
-        if (maxSeqLen - q - pairSpecialTokens <= docStride) {
-            return "row " + row + ": a " + q + "-token question leaves " + Math.max(0, maxSeqLen - q - pairSpecialTokens)
+        int room = maxSeqLen - q - pairSpecialTokens;
+        if (room <= docStride && q + pairSpecialTokens + counter.encode(input.context()).getIds().length > maxSeqLen) {
+            return "row " + row + ": a " + q + "-token question leaves " + Math.max(0, room)
                     + " context tokens per window, not more than doc_stride (" + docStride
-                    + "); shorten the question, raise max_seq_len or lower doc_stride";
+                    + "), and the context needs several windows; shorten the question, raise max_seq_len or lower "
+                    + "doc_stride";
         }
         return null;
     }
@@ -311,6 +322,7 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
     @Override
     public void close() {
         windows.close();
+        counter.close();
         tokenizer.close();
         model.close();
     }

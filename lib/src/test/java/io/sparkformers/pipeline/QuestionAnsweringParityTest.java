@@ -20,9 +20,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code pipeline("question-answering")} parity with Python transformers 4.57.6 on the same checkpoint folder
  * ({@link QaReferences}). Every case compares every answer field: the answer text and its start/end exactly (HF counts
- * code points, we UTF-16 units: converted here), the score within 1e-4 relative. Cases cover top_k > 1, contexts over
- * up to 69 windows with default and small max_seq_len/doc_stride, max_answer_len, handle_impossible_answer, accents,
- * emoji and CJK, and several inputs in one call (their windows share padded batches).
+ * code points, we UTF-16 units: converted here), the score within 1e-4 relative. Cases cover top_k up to 25, contexts
+ * over up to 69 windows with default and small max_seq_len/doc_stride (stride 0 included), max_answer_len,
+ * handle_impossible_answer, accents, emoji and CJK, repeated answer texts, a question that leaves fewer than
+ * doc_stride tokens of a window to a context that fits, a question longer than 64 tokens, and several inputs in one
+ * call (their windows share padded batches).
  */
 class QuestionAnsweringParityTest {
     @TempDir

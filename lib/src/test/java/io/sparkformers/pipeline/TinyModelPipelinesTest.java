@@ -194,6 +194,21 @@ class TinyModelPipelinesTest {
         }
     }
 
+    @Test
+    void qaRefusesAQuestionLeavingAtMostDocStrideTokensOnlyWhenTheContextNeedsSeveralWindows() throws Exception {
+        // 14 question tokens + 3 special tokens leave 15 context tokens in a 32-token window, not more than the
+        // stride 16: HF's tokenizer panics once the context must be cut, and answers when it fits in one window
+        String question = "what is the name of the very old stone bridge in the town please";
+        var o = PipelineOptions.builder().maxSeqLen(32).docStride(16).build();
+        try (Pipeline<List<Answer>> p = create("question-answering", qa, o)) {
+            assertEquals(1, p.predict(List.of(PipelineInput.qa(question, "Ann met Bob in Paris."))).get(0).size());
+            var e = assertThrows(IllegalArgumentException.class, () -> p.predict(List.of(
+                    PipelineInput.qa(question, "Ann met Bob in Paris on Tuesday. They ate croissants near the Louvre."))));
+            assertTrue(e.getMessage().startsWith("row 0: a 14-token question leaves 15 context tokens per window, "
+                    + "not more than doc_stride (16), and the context needs several windows"), e.getMessage());
+        }
+    }
+
     // ---------------------------------------------------------------- zero-shot NLI
 
     @Test

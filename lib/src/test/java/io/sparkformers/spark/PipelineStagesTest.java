@@ -1,9 +1,11 @@
 package io.sparkformers.spark;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.nn.Task;
 import io.sparkformers.pipeline.Pipeline;
 import io.sparkformers.pipeline.PipelineInput;
 import io.sparkformers.pipeline.PipelineOptions;
+import io.sparkformers.pipeline.QaReferences;
 import io.sparkformers.pipeline.Pipelines;
 import io.sparkformers.pipeline.QuestionAnsweringPipeline.Answer;
 import io.sparkformers.pipeline.TextClassificationPipeline.LabelScore;
@@ -198,6 +200,43 @@ class PipelineStagesTest {
                     "row " + i);
             assertEquals(a.score(), b.getDouble(0), 1e-5);
         }
+    }
+
+    @Test
+    void questionAnsweringAnswersAsTransformersOnTheTopOneReferenceCases() throws Exception {
+        // the stage gives the best answer: every reference case without top_k, its options set as the stage's Params
+        Path checkpoint = QaReferences.checkpoint(tmp.resolve("qa-minilm"));
+        int cases = 0;
+        for (JsonNode c : QaReferences.cases()) {
+            JsonNode o = c.get("options");
+            if (o.has("top_k") || o.has("max_question_len")) continue;
+            QuestionAnsweringModel stage = new QuestionAnsweringModel().setModel(checkpoint.toString());
+            if (o.has("max_seq_len")) stage.setMaxLength(o.get("max_seq_len").asInt());
+            if (o.has("doc_stride")) stage.setDocStride(o.get("doc_stride").asInt());
+            if (o.has("max_answer_len")) stage.setMaxAnswerLen(o.get("max_answer_len").asInt());
+            if (o.has("handle_impossible_answer")) {
+                stage.setHandleImpossibleAnswer(o.get("handle_impossible_answer").asBoolean());
+            }
+            List<Row> in = new ArrayList<>();
+            for (JsonNode x : c.get("inputs")) {
+                in.add(RowFactory.create(in.size(), x.get("question").asText(), x.get("context").asText()));
+            }
+            List<Row> got = stage.transform(rows(QA, in, 2)).collectAsList();
+            assertOrdered(got, in.size());
+            for (int i = 0; i < in.size(); i++) {
+                JsonNode e = c.get("expected").get(i).get(0);
+                Row b = got.get(i).getStruct(got.get(i).fieldIndex("answer"));
+                String context = in.get(i).getString(2);
+                String where = c.get("name").asText() + " row " + i + ": expected " + e + ", got " + b;
+                assertEquals(List.of(e.get("answer").asText(), e.get("start").asInt(), e.get("end").asInt()),
+                        List.of(b.getString(3), QaReferences.codePoints(context, b.getInt(1)),
+                                QaReferences.codePoints(context, b.getInt(2))), where);
+                double want = e.get("score").asDouble();
+                assertTrue(Math.abs(b.getDouble(0) - want) <= 1e-4 * want, where);
+            }
+            cases++;
+        }
+        assertEquals(6, cases, "top-1 reference cases");
     }
 
     @Test
