@@ -136,14 +136,15 @@ public final class StateDict {
     }
 
     /**
-     * Writes {@code t} into {@code target} (float32, or int64 for integer buffers; same shape) without aliasing
-     * the checkpoint's buffer.
+     * Writes {@code t} into {@code target} (float32, or int64 for integer buffers; same shape) in place: the
+     * parameter keeps the storage libtorch allocated for it and never aliases the checkpoint or a JVM buffer
+     * ({@link NativeArrays}), as in the run that saved it.
      */
     private static void copyInto(NDArray target, Tensor t) {
         if (target.getDataType() == DataType.INT64) {
             ByteBuffer longs = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 8)).order(ByteOrder.nativeOrder());
             longs.asLongBuffer().put(t.toLongArray());
-            target.set(longs.rewind());
+            NativeArrays.copyInto(target, longs);
             return;
         }
         ByteBuffer direct = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 4)).order(ByteOrder.nativeOrder());
@@ -152,8 +153,7 @@ public final class StateDict {
         } else {
             direct.asFloatBuffer().put(t.toFloatArray());
         }
-        direct.rewind();
-        target.set(direct);
+        NativeArrays.copyInto(target, direct.rewind());
     }
 
     /**
