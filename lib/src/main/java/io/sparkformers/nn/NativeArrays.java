@@ -33,8 +33,9 @@ public final class NativeArrays {
 
     /**
      * Overwrites {@code target} in place with {@code values} (native byte order, exactly {@code target}'s size and
-     * type), keeping the storage libtorch allocated for it: unlike {@code target.set(values)}, the tensor never
-     * aliases the buffer. Run with grad mode off when {@code target} requires gradients.
+     * type; a direct buffer, even a read-only memory map, is read where it is), keeping the storage libtorch
+     * allocated for it: unlike {@code target.set(values)}, the tensor never aliases the buffer. Run with grad mode
+     * off when {@code target} requires gradients.
      */
     public static void copyInto(NDArray target, ByteBuffer values) {
         try (NDManager scratch = target.getManager().newSubManager();

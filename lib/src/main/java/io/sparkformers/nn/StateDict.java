@@ -147,13 +147,13 @@ public final class StateDict {
             NativeArrays.copyInto(target, longs);
             return;
         }
-        ByteBuffer direct = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 4)).order(ByteOrder.nativeOrder());
         if (t.dtype() == DType.F32 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
-            direct.put(t.data());
-        } else {
-            direct.asFloatBuffer().put(t.toFloatArray());
+            NativeArrays.copyInto(target, t.data());     // straight from the (memory-mapped) checkpoint bytes
+            return;
         }
-        NativeArrays.copyInto(target, direct.rewind());
+        ByteBuffer direct = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 4)).order(ByteOrder.nativeOrder());
+        direct.asFloatBuffer().put(t.toFloatArray());
+        NativeArrays.copyInto(target, direct);
     }
 
     /**
