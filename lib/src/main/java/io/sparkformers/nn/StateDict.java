@@ -136,24 +136,24 @@ public final class StateDict {
     }
 
     /**
-     * Writes {@code t} into {@code target} (float32, or int64 for integer buffers; same shape) without aliasing
-     * the checkpoint's buffer.
+     * Writes {@code t} into {@code target} (float32, or int64 for integer buffers; same shape) in place: the
+     * parameter keeps the storage libtorch allocated for it and never aliases the checkpoint or a JVM buffer
+     * ({@link NativeArrays}), as in the run that saved it.
      */
     private static void copyInto(NDArray target, Tensor t) {
         if (target.getDataType() == DataType.INT64) {
             ByteBuffer longs = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 8)).order(ByteOrder.nativeOrder());
             longs.asLongBuffer().put(t.toLongArray());
-            target.set(longs.rewind());
+            NativeArrays.copyInto(target, longs);
+            return;
+        }
+        if (t.dtype() == DType.F32 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+            NativeArrays.copyInto(target, t.data());     // straight from the (memory-mapped) checkpoint bytes
             return;
         }
         ByteBuffer direct = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 4)).order(ByteOrder.nativeOrder());
-        if (t.dtype() == DType.F32 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
-            direct.put(t.data());
-        } else {
-            direct.asFloatBuffer().put(t.toFloatArray());
-        }
-        direct.rewind();
-        target.set(direct);
+        direct.asFloatBuffer().put(t.toFloatArray());
+        NativeArrays.copyInto(target, direct);
     }
 
     /**

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sparkformers.nn.NativeArrays;
 import io.sparkformers.safetensors.DType;
 import io.sparkformers.safetensors.Tensor;
 import java.util.ArrayList;
@@ -135,7 +136,8 @@ public abstract class Optimizer implements AutoCloseable {
 
     /**
      * Replaces the state with {@code dict} (as written by {@link #stateDict()}), placing the tensors on
-     * {@code device}. Every key must name a slot this optimizer keeps; nothing changes if one does not.
+     * {@code device} in memory libtorch allocated, as the run that saved it had them ({@link NativeArrays}). Every
+     * key must name a slot this optimizer keeps; nothing changes if one does not.
      */
     public void loadStateDict(Map<String, Tensor> dict, Device device) {
         ensureOpen();
@@ -168,7 +170,7 @@ public abstract class Optimizer implements AutoCloseable {
         for (Map.Entry<String, Map<String, Tensor>> e : slots.entrySet()) {
             for (Map.Entry<String, Tensor> s : e.getValue().entrySet()) {
                 Tensor t = s.getValue();
-                NDArray a = stateManager.create(t.toFloatArray(), new Shape(t.shape()));
+                NDArray a = NativeArrays.copyOf(stateManager, t.toFloatArray(), new Shape(t.shape()));
                 if (!device.equals(a.getDevice())) {
                     NDArray moved = a.toDevice(device, true);
                     a.close();

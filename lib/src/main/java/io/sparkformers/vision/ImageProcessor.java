@@ -101,7 +101,11 @@ public final class ImageProcessor {
             }
             System.arraycopy(preprocess(img), 0, batch, i * n, n);
         }
-        return manager.create(batch, new Shape(images.size(), 3, size[0], size[1]));
+        // DJL would leave the batch in the JVM buffer it stages it in, at an alignment that changes from run to run;
+        // a clone puts it in libtorch's memory, 64-byte aligned every time (see io.sparkformers.nn.NativeArrays)
+        try (NDArray staged = manager.create(batch, new Shape(images.size(), 3, size[0], size[1]))) {
+            return staged.duplicate();
+        }
     }
 
     /** (h, w, 3) bytes → (3, h, w) floats 0..255. */

@@ -107,6 +107,18 @@ class ImageClassifierDistributedTest {
         return max;
     }
 
+    /** Number of NaN or infinite values of each float tensor that has any. */
+    static Map<String, Integer> nonFinite(Map<String, Tensor> w) {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        w.forEach((k, t) -> {
+            if (!t.dtype().name().equals("F32")) return;
+            int n = 0;
+            for (float v : t.toFloatArray()) if (!Float.isFinite(v)) n++;
+            if (n > 0) out.put(k, n);
+        });
+        return out;
+    }
+
     private ImageClassifier classifier(String out, int workers, int batch) {
         return new ImageClassifier().setModel(pretrained.toString()).setInputCol("content").setOutputDir(out)
                 .setMode("feature_extraction").setNumWorkers(workers).setTrainBatchSize(batch).setMaxSteps(4)
@@ -144,9 +156,11 @@ class ImageClassifierDistributedTest {
         // the saved classes are the data's, sorted; the from-scratch config's own labels are replaced
         ImageDataset sorted = train.relabel("sorted", id -> List.of(1, 2, 0).get(id),
                 List.of("checker", "horizontal", "vertical"));
+        Map<String, Tensor> w = weights(out);
+        assertEquals(Map.of(), nonFinite(w), "saved tensors holding NaN or Inf (count by name); training loss "
+                + r.summary().trainMetrics().get("train_loss"));
         Map<String, Double> metrics = ImageTrainer.evaluate(Path.of(out), sorted, 16);
         assertTrue(metrics.get("eval_accuracy") >= 0.9, "training accuracy after 4 epochs: " + metrics);
-        Map<String, Tensor> w = weights(out);
         assertTrue(w.containsKey("layer4.1.bn2.running_mean") && w.containsKey("bn1.num_batches_tracked"));
         assertThrows(IllegalArgumentException.class, () -> new ImageClassifier().setModel(scratchConfig.toString())
                 .setFromScratch(true).setMode("feature_extraction").setInputCol("content").fit(df));

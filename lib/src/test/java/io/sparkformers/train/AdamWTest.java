@@ -130,6 +130,28 @@ class AdamWTest {
     }
 
     @Test
+    void loadedStateLivesInLibtorchMemoryAsTheStateOfTheRunThatSavedIt() {
+        Map<String, Tensor> saved = new java.util.LinkedHashMap<>();
+        for (int n = 1; n <= 12; n++) {
+            float[] v = new float[n];
+            java.util.Arrays.fill(v, n);
+            saved.put("p" + n + ".exp_avg", Tensor.ofFloats(v, new long[] {n}));
+            saved.put("p" + n + ".exp_avg_sq", Tensor.ofFloats(v, new long[] {n}));
+            saved.put("p" + n + ".step", Tensor.ofLongs(new long[] {3}));
+        }
+        try (AdamW adam = new AdamW(ParamGroup.single(1e-2, 0.0))) {
+            adam.loadStateDict(saved, Device.cpu());
+            Map<String, NDArray> state = new java.util.LinkedHashMap<>();
+            for (int n = 1; n <= 12; n++) {
+                for (String slot : List.of("exp_avg", "exp_avg_sq")) state.put("p" + n + "." + slot, adam.stateArray("p" + n, slot));
+            }
+            assertEquals(Map.of(), io.sparkformers.nn.NativeArraysTest.misaligned(state),
+                    "optimizer state off a 64-byte boundary (offset by name)");
+            assertEquals(saved, adam.stateDict());
+        }
+    }
+
+    @Test
     void closeFreesTheStateAndRefusesFurtherSteps() {
         try (NDManager params = NDManager.newBaseManager(Device.cpu())) {
             NDArray w = params.create(new float[] {1f, 2f});

@@ -142,8 +142,28 @@ class ImageTrainerTest {
                 .config(io.sparkformers.nn.vision.cnn.CnnConfig.tiny("resnet18-torchvision", 3).toJson())
                 .processor(TinyImages.processor()).build().train(train, null);
         assertEquals(4, r.globalStep());
-        assertEquals(List.of(), differing(weights(whole), weights(resumed)),
-                "weights and BatchNorm buffers that differ after resuming at step 2");
+        Map<String, byte[]> expected = weights(whole);
+        Map<String, byte[]> actual = weights(resumed);
+        List<String> differ = differing(expected, actual);
+        assertEquals(List.of(), differ, "weights and BatchNorm buffers that differ after resuming at step 2, with "
+                + "max |diff|: " + maxAbsDiffs(expected, actual, differ));
+    }
+
+    /** Max |a - b| of each named float32 tensor (int64 buffers compared as longs), for failure messages. */
+    private static Map<String, Double> maxAbsDiffs(Map<String, byte[]> a, Map<String, byte[]> b, List<String> keys) {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        for (String k : keys) {
+            java.nio.ByteBuffer x = java.nio.ByteBuffer.wrap(a.get(k)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            java.nio.ByteBuffer y = java.nio.ByteBuffer.wrap(b.get(k)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            double max = 0;
+            if (k.endsWith("num_batches_tracked")) {
+                max = Math.abs(x.getLong(0) - y.getLong(0));
+            } else {
+                for (int i = 0; i + 4 <= a.get(k).length; i += 4) max = Math.max(max, Math.abs(x.getFloat(i) - y.getFloat(i)));
+            }
+            out.put(k, max);
+        }
+        return out;
     }
 
     @Test

@@ -84,6 +84,23 @@ class ImageProcessorTest {
     }
 
     @Test
+    void pixelBatchesLiveInLibtorchMemory() {
+        ImageProcessor p = new ImageProcessor(ImageProcessorConfig.imagenet());
+        try (NDManager m = NDManager.newBaseManager()) {
+            java.util.Map<String, NDArray> batches = new java.util.LinkedHashMap<>();
+            for (int b = 1; b <= 8; b++) {
+                List<RgbImage> images = new java.util.ArrayList<>();
+                for (int i = 0; i < b; i++) images.add(constant(40 + i, 30, 10 * i, 20, 30));
+                NDArray x = p.pixelValues(m, images);
+                assertArrayEquals(p.preprocess(images.get(b - 1)), x.get(b - 1).toFloatArray());
+                batches.put("batch of " + b, x);
+            }
+            assertEquals(java.util.Map.of(), io.sparkformers.nn.NativeArraysTest.misaligned(batches),
+                    "pixel batches off a 64-byte boundary (offset by name)");
+        }
+    }
+
+    @Test
     void configRoundTripsThroughJson() {
         ImageProcessorConfig c = ImageProcessorConfig.imagenet();
         assertEquals(c, ImageProcessorConfig.fromJson(c.toJson()));

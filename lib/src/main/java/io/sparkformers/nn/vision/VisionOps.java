@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import io.sparkformers.nn.NativeArrays;
 
 /**
  * PyTorch functional ops that DJL's engine-neutral API lacks: {@code adaptive_avg_pool2d} (called on the PyTorch
@@ -36,8 +37,10 @@ public final class VisionOps {
         int inH = Math.toIntExact(s.get(2));
         int inW = Math.toIntExact(s.get(3));
         NDManager m = x.getManager();
-        NDArray wh = m.create(cubicMatrix(inH, Math.toIntExact(h)), new Shape(h, inH)).toType(x.getDataType(), false);
-        NDArray ww = m.create(cubicMatrix(inW, Math.toIntExact(w)), new Shape(w, inW)).toType(x.getDataType(), false);
+        NDArray wh = NativeArrays.copyOf(m, cubicMatrix(inH, Math.toIntExact(h)), new Shape(h, inH))
+                .toType(x.getDataType(), false);
+        NDArray ww = NativeArrays.copyOf(m, cubicMatrix(inW, Math.toIntExact(w)), new Shape(w, inW))
+                .toType(x.getDataType(), false);
         return wh.matMul(x).matMul(ww.transpose());                 // (h, H) · (B, C, H, W) · (W, w) -> (B, C, h, w)
     }
 
