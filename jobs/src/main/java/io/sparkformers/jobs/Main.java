@@ -1,5 +1,6 @@
 package io.sparkformers.jobs;
 
+import io.sparkformers.spark.TaskFailures;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -38,7 +39,10 @@ public final class Main implements Runnable {
         }
     }
 
-    /** One clear line on stderr and exit code 1; the stack trace only with {@code --verbose}. */
+    /**
+     * One clear line on stderr, last, and exit code 1; the stack trace (printed before it) only with
+     * {@code --verbose}. A Spark job that failed on bad input is reported by the task's own sentence.
+     */
     static final class Failures implements CommandLine.IExecutionExceptionHandler {
         @Override
         public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
@@ -46,9 +50,8 @@ public final class Main implements Runnable {
                     || parsed.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"))
                     || (parsed.subcommand() != null && parsed.subcommand().subcommand() != null
                         && parsed.subcommand().subcommand().hasMatchedOption("--verbose"));
-            String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            cmd.getErr().println("error: " + msg);
             if (verbose) e.printStackTrace(cmd.getErr());
+            cmd.getErr().println("error: " + TaskFailures.userMessage(e));     // last: what the user reads
             cmd.getErr().flush();
             return 1;
         }

@@ -140,6 +140,36 @@ class PredictCommandTest {
     }
 
     @Test
+    void aNullTextFailsWithOneLineNamingTheRowColumnAndFixAsTheLastLine() {
+        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType);
+        Path in = tmp.resolve("null-text.parquet");
+        spark.createDataFrame(List.of(RowFactory.create(1, "fine"), RowFactory.create(2, null)), schema).coalesce(1)
+                .write().parquet(in.toString());
+        String[] args = {"predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", in.toString(), "--output", tmp.resolve("never-null").toString()};
+        Object[] r = run(args);
+        assertEquals(1, r[0]);
+        String err = (String) r[1];
+        List<String> lines = err.lines().toList();
+        String last = lines.get(lines.size() - 1);
+        assertTrue(last.startsWith("error: ") && last.contains(": row 1 of partition 0 (0-based, in "
+                + "partition order) has invalid input in column 'text': text is null. Set handleInvalid to 'skip'"),
+                err);
+        assertFalse(err.contains("\tat ") || err.contains("Driver stacktrace") || err.contains("Job aborted"),
+                "no Spark stack trace without --verbose: " + err);
+
+        String[] verbose = java.util.Arrays.copyOf(args, args.length + 1);
+        verbose[args.length] = "--verbose";
+        verbose[args.length - 1] = tmp.resolve("never-null-verbose").toString();
+        Object[] v = run(verbose);
+        String verr = (String) v[1];
+        assertTrue(verr.contains("\tat "), "--verbose prints the stack trace");
+        List<String> vlines = verr.lines().toList();
+        assertEquals(last.replaceAll("sentEmb_\\w+", "uid"), vlines.get(vlines.size() - 1).replaceAll("sentEmb_\\w+", "uid"),
+                "the one line stays last with --verbose");
+    }
+
+    @Test
     void configFileWithSetAndFlagOverrides() throws Exception {
         Path conf = tmp.resolve("predict.yaml");
         Files.writeString(conf, "task: sentence-embeddings\nmodel: all-MiniLM-L6-v2\ninput: " + parquet

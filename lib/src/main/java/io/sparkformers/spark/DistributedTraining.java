@@ -347,9 +347,8 @@ final class DistributedTraining {
                         main.evalMetrics(), List.copyOf(results));
             } catch (Exception e) {                        // SparkException is checked, though Scala throws it
                 last = e;
-                if (taskIllegalArgument(e).isPresent()) {
-                    throw new IllegalArgumentException("distributed fit: " + firstLine(e.getMessage()), e);
-                }
+                java.util.Optional<String> badInput = TaskFailures.badInput(e);
+                if (badInput.isPresent()) throw new IllegalArgumentException("distributed fit: " + badInput.get(), e);
                 LOG.warn("distributed fit attempt {} of {} failed: {}", attempt, spec.maxAttempts(),
                         firstLine(e.getMessage()));
             } finally {
@@ -362,23 +361,8 @@ final class DistributedTraining {
                 + "; fix the cause and fit again with resumeFromCheckpoint true", last);
     }
 
-    /**
-     * The reason of an {@code IllegalArgumentException} a Spark task threw (bad input, reported to the user as such),
-     * read from the job failure Spark reports on the driver, which carries the task's exception only as text.
-     */
-    static java.util.Optional<String> taskIllegalArgument(Throwable e) {
-        String marker = IllegalArgumentException.class.getName();
-        String m = String.valueOf(e.getMessage());
-        int at = m.indexOf(marker);
-        if (at < 0) return java.util.Optional.empty();
-        String rest = firstLine(m.substring(at + marker.length()));
-        return java.util.Optional.of(rest.startsWith(": ") ? rest.substring(2) : rest);
-    }
-
     private static String firstLine(String s) {
-        if (s == null) return "";
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        return TaskFailures.firstLine(s);
     }
 
     static String fingerprint(byte[] secret) {

@@ -372,7 +372,7 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
         try {
             seen = examples.map(DistributedTraining.Example::label).distinct().collect();
         } catch (Exception e) {                            // SparkException is checked, though Scala throws it
-            String reason = DistributedTraining.taskIllegalArgument(e).orElse(null);
+            String reason = TaskFailures.badInput(e).orElse(null);
             if (reason == null) throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
             throw new IllegalArgumentException(reason, e);
         }
