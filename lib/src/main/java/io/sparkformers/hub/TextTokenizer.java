@@ -33,14 +33,37 @@ public final class TextTokenizer implements AutoCloseable {
      */
     public static TextTokenizer load(Path tokenizerJson, TokenizerConfig config, int maxLength) throws IOException {
         if (maxLength <= 0) throw new IllegalArgumentException("maxLength must be > 0, got " + maxLength);
-        HuggingFaceTokenizer tok = HuggingFaceTokenizer.builder()
-                .optTokenizerPath(tokenizerJson)
-                .optAddSpecialTokens(true)
-                .optTruncation(true)
-                .optMaxLength(maxLength)
-                .optPadding(false)
-                .build();
+        HuggingFaceTokenizer tok;
+        try {
+            tok = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(tokenizerJson)
+                    .optAddSpecialTokens(true)
+                    .optTruncation(true)
+                    .optMaxLength(maxLength)
+                    .optPadding(false)
+                    .build();
+        } catch (RuntimeException e) {                     // the native library names no file: say which and why
+            throw unreadable(tokenizerJson, e);
+        }
         return new TextTokenizer(tok, config, maxLength);
+    }
+
+    /** Why the tokenizers library refused a {@code tokenizer.json}, with the file and the fix. */
+    static IllegalArgumentException unreadable(Path tokenizerJson, RuntimeException e) {
+        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        boolean json;
+        try (var in = java.nio.file.Files.newInputStream(tokenizerJson)) {
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
+            json = true;
+        } catch (IOException notJson) {
+            json = false;
+        }
+        String what = json ? " is not a tokenizer the HF tokenizers library can read ("
+                : " is not valid JSON (";
+        String fix = json ? "it may come from a newer tokenizers version or another library; save it again with "
+                + "a fast tokenizer's save_pretrained" : "the file is truncated or corrupt; download it again or save it "
+                + "again with tokenizer.save_pretrained";
+        return new IllegalArgumentException(tokenizerJson + what + why + "): " + fix, e);
     }
 
     /** Loads a checkpoint's tokenizer with the smaller of its {@code model_max_length} and {@code limit}. */

@@ -82,6 +82,7 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
         this.labels = PipelineSupport.id2label(model.checkpoint(), model.checkpoint().config().path("num_labels").asInt(2));
         this.strategy = options.aggregationStrategy() == null ? AggregationStrategy.NONE
                 : AggregationStrategy.parse(options.aggregationStrategy());
+        this.tokenizer = Pipelines.tokenizer(model, options);   // first: a damaged tokenizer.json fails with its name
         // HF: word-aware tokenizers are those whose model has a continuing_subword_prefix (WordPiece's "##")
         JsonNode tokenizerJson = Json.MAPPER.readTree(model.checkpoint().tokenizerJson().toFile());
         JsonNode prefix = tokenizerJson.path("model").path("continuing_subword_prefix");
@@ -89,7 +90,6 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
         this.tokensToString = tokensToString(tokenizerJson.path("decoder").path("type").asText(""));
         this.model = model;
         this.options = options;
-        this.tokenizer = Pipelines.tokenizer(model, options);
         this.unkId = tokenizer.singleTokenId(tokenizer.config().unkToken());
     }
 
