@@ -212,7 +212,16 @@ public final class TextClassifier extends FineTuningEstimator<TextClassifier, Te
 
     private List<String> labelNames(Dataset<Row> rows, LabelKind kind) {
         String[] given = getOrDefault(labels());
-        if (given.length > 0) return List.of(given);
+        if (given.length > 0) {
+            return kind == LabelKind.SINGLE_LABEL ? LabelSpace.forSingleLabel(List.of(given)).names() : List.of(given);
+        }
+        if (kind == LabelKind.SINGLE_LABEL) {
+            Map<String, Long> counts = new LinkedHashMap<>();
+            for (Row r : rows.filter("NOT isEval AND label IS NOT NULL").groupBy("label").count().collectAsList()) {
+                counts.put(r.getString(0), r.getLong(1));
+            }
+            return LabelSpace.forSingleLabel(counts, "the label column '" + getOrDefault(labelCol) + "'").names();
+        }
         List<String> seen = new ArrayList<>();
         for (Row r : rows.filter("NOT isEval AND label IS NOT NULL").select("label").distinct().collectAsList()) {
             if (kind == LabelKind.MULTI_LABEL) seen.addAll(TrainingData.splitMulti(r.getString(0)));

@@ -33,6 +33,34 @@ public final class LabelSpace {
         return new LabelSpace(new ArrayList<>(sorted));
     }
 
+    /**
+     * The classes of a single-label classifier from the training rows' label value counts (nulls and empty labels
+     * skipped). Fewer than 2 classes is refused before any training: a one-class softmax predicts that class whatever
+     * the input, so the fit would "succeed" and write a classifier that knows nothing.
+     *
+     * @param where what holds the labels, for the message ("the label column 'label'")
+     */
+    public static LabelSpace forSingleLabel(Map<String, Long> counts, String where) {
+        Map<String, Long> seen = new java.util.TreeMap<>();
+        counts.forEach((label, n) -> { if (label != null && !label.isEmpty()) seen.merge(label, n, Long::sum); });
+        LabelSpace space = fromLabels(seen.keySet());
+        if (space.size() < 2) throw oneClass(where + " holds a single value (value counts: " + seen + ")");
+        return space;
+    }
+
+    /** A single-label classifier's classes given by the caller: at least 2, as {@link #forSingleLabel}. */
+    public static LabelSpace forSingleLabel(List<String> names) {
+        LabelSpace space = new LabelSpace(names);
+        if (space.size() < 2) throw oneClass("the labels given are only " + names);
+        return space;
+    }
+
+    private static IllegalArgumentException oneClass(String what) {
+        return new IllegalArgumentException("single-label classification needs at least 2 classes, but " + what
+                + ": add training rows of the other classes (check the data's path, filter and limit, and the label "
+                + "column)");
+    }
+
     public List<String> names() {
         return names;
     }

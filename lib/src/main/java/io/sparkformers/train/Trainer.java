@@ -337,13 +337,19 @@ public final class Trainer {
             if (labelKind == LabelKind.REGRESSION) {
                 labelSpace = null;
             } else if (labels != null) {
-                labelSpace = new LabelSpace(labels);
+                labelSpace = labelKind == LabelKind.SINGLE_LABEL ? LabelSpace.forSingleLabel(labels)
+                        : new LabelSpace(labels);
             } else {
                 if (trainRows.isEmpty()) {
                     throw new IllegalArgumentException("the training dataset (" + trainRows.description()
                             + ") is empty: check the path, the filter and data.limit");
                 }
-                labelSpace = LabelSpace.fromLabels(TrainingData.labelNames(trainRows, labelKind));
+                List<String> seen = TrainingData.labelNames(trainRows, labelKind);
+                labelSpace = labelKind == LabelKind.SINGLE_LABEL
+                        ? LabelSpace.forSingleLabel(seen.stream().collect(java.util.stream.Collectors.groupingBy(
+                                l -> l, java.util.stream.Collectors.counting())),
+                                "the label column of the training dataset (" + trainRows.description() + ")")
+                        : LabelSpace.fromLabels(seen);
             }
             trainData = TrainingData.featurize(trainRows, labelKind, labelSpace, tokenizer, "training");
             examples = new ArrayList<>(java.util.Collections.nCopies(shard.numExamples(), (Example) null));

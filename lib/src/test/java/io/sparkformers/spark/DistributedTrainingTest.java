@@ -109,4 +109,16 @@ class DistributedTrainingTest {
         assertEquals("TextClassifier: labelCol 'label' must be numeric but got string", e.getMessage());
         assertTrue(List.of(df.columns()).contains("label"));
     }
+
+    @Test
+    void aLabelColumnWithASingleValueIsRefusedBeforeTraining() {
+        Dataset<Row> df = TrainingFixtures.sentiment(spark, 24, 0, 2).filter("label = 'pos'");
+        long n = df.count();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> classifier(tmp.resolve("one").toString(), "fine_tune", 2, 4).setValidationIndicatorCol("").fit(df));
+        assertEquals("single-label classification needs at least 2 classes, but the label column 'label' holds a "
+                + "single value (value counts: {pos=" + n + "}): add training rows of the other classes (check the "
+                + "data's path, filter and limit, and the label column)", e.getMessage());
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("one").resolve("config.json")), "nothing written");
+    }
 }

@@ -54,7 +54,7 @@ class TrainerInputsTest {
 
     @Test
     void nullLabelNamesTheRow() {
-        var e = failsBeforeTraining(rows("good", "pos", "bad", null), null);
+        var e = failsBeforeTraining(rows("good", "pos", "bad", null, "awful", "neg"), null);
         assertTrue(e.getMessage().contains("row r1: the label is null"), e.getMessage());
     }
 
@@ -66,6 +66,19 @@ class TrainerInputsTest {
                 .train(rows("good", "pos", "bad", "neg"), rows("meh", "neutral")));
         assertTrue(e.getMessage().contains("row r0: label 'neutral' is not one of the 2 labels [neg, pos]"),
                 e.getMessage());
+    }
+
+    @Test
+    void aSingleLabelValueIsRefusedWithTheValueCounts() {
+        var e = failsBeforeTraining(rows("good", "pos", "fine", "pos", "ok", null), null);
+        assertEquals("single-label classification needs at least 2 classes, but the label column of the training dataset "
+                + "(test rows) holds a single value (value counts: {pos=2}): add training rows of the other classes "
+                + "(check the data's path, filter and limit, and the label column)", e.getMessage());
+        TrainingArguments a = TrainingArguments.builder(tmp.resolve("given").toString()).maxSteps(2).build();
+        var given = assertThrows(IllegalArgumentException.class, () -> Trainer.builder(a, tiny).labels(List.of("pos"))
+                .build().train(rows("good", "pos"), null));
+        assertTrue(given.getMessage().startsWith("single-label classification needs at least 2 classes, but the "
+                + "labels given are only [pos]"), given.getMessage());
     }
 
     @Test
