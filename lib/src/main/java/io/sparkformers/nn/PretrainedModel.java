@@ -59,7 +59,24 @@ public abstract class PretrainedModel extends HfBlock {
 
     /** Allocates every parameter with HF's initialisation in float32; loading then overwrites by name. */
     public PretrainedModel initialize(NDManager manager) {
+        return initialize(manager, (name, shape) -> { });
+    }
+
+    /**
+     * As {@link #initialize(NDManager)}, showing {@code beforeAllocating} each parameter's dotted name and shape just
+     * before it is allocated: it may refuse (a config whose sizes disagree with the weights fails there, not when
+     * libtorch is asked for terabytes).
+     */
+    public PretrainedModel initialize(NDManager manager, java.util.function.BiConsumer<String, Shape> beforeAllocating) {
         HfInit.apply(this, initializerRange());
+        ParameterNames.of(this).forEach((name, e) -> {
+            ai.djl.training.initializer.Initializer init = e.parameter().getInitializer();
+            if (init == null) return;
+            e.parameter().setInitializer((m, shape, type) -> {
+                beforeAllocating.accept(name, shape);
+                return init.initialize(m, shape, type);
+            });
+        });
         Shape[] shapes = new Shape[numInputs()];
         java.util.Arrays.fill(shapes, new Shape(1, 1));
         initialize(manager, DataType.FLOAT32, shapes);

@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import io.sparkformers.safetensors.DType;
 import io.sparkformers.safetensors.Tensor;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -99,15 +100,67 @@ public final class StateDict {
         return report;
     }
 
+    /**
+     * A check for {@link PretrainedModel#initialize(NDManager, java.util.function.BiConsumer)}: a parameter whose shape
+     * (from config.json) differs from the same tensor's shape in the safetensors header fails before it is allocated,
+     * naming the tensor, both shapes, the config keys that hold the differing size, and the fix.
+     *
+     * @param config the config.json the model was built from, for the message
+     */
+    public static java.util.function.BiConsumer<String, Shape> shapeCheck(PretrainedModel model,
+            io.sparkformers.safetensors.SafetensorsCheckpoint weights, java.nio.file.Path config) {
+        Map<String, String> original = new LinkedHashMap<>();
+        for (String name : weights.names()) original.put(name, name);
+        Map<String, String> byModelName = renameKeys(model, ParameterNames.of(model), original);
+        com.fasterxml.jackson.databind.node.ObjectNode json = model.configJson();
+        return (name, shape) -> {
+            String key = byModelName.get(name);
+            if (key == null) return;
+            long[] file;
+            try {
+                file = weights.info(key).shape();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            long[] want = shape.getShape();
+            if (Arrays.equals(want, file)) return;
+            String says = "";
+            for (int i = 0; i < Math.min(want.length, file.length) && says.isEmpty(); i++) {
+                if (want[i] == file[i]) continue;
+                List<String> keys = new ArrayList<>();
+                for (var f : (Iterable<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>>) json::fields) {
+                    if (f.getValue().isIntegralNumber() && f.getValue().asLong() == want[i]) keys.add(f.getKey());
+                }
+                if (!keys.isEmpty()) says = String.join(" / ", keys) + " " + want[i] + " but ";
+            }
+            String fileName;
+            try {
+                fileName = weights.fileOf(key).getFileName().toString();
+            } catch (IOException e) {
+                fileName = weights.path().getFileName().toString();
+            }
+            throw new IllegalArgumentException(config + " does not match the weights: "
+                    + (says.isEmpty() ? "" : "config.json says " + says) + fileName + " holds " + key + " of shape " + tuple(file) + " (the config makes it "
+                    + tuple(want) + "). Use the config.json saved with these weights (save_pretrained writes both)");
+        };
+    }
+
+    /** A shape as PyTorch prints it: (30522, 384). */
+    private static String tuple(long[] shape) {
+        StringBuilder b = new StringBuilder("(");
+        for (int i = 0; i < shape.length; i++) b.append(i == 0 ? "" : ", ").append(shape[i]);
+        return b.append(shape.length == 1 ? ",)" : ")").toString();
+    }
+
     /** Checkpoint keys renamed into model names: gamma/beta, base model prefix, then the model's aliases. */
-    private static Map<String, Tensor> renameKeys(PretrainedModel model, Map<String, ParameterNames.Entry> params,
-                                                  Map<String, Tensor> checkpoint) {
+    private static <T> Map<String, T> renameKeys(PretrainedModel model, Map<String, ParameterNames.Entry> params,
+                                                 Map<String, T> checkpoint) {
         String prefix = model.baseModelPrefix() + ".";
         boolean ckptHasPrefix = checkpoint.keySet().stream().anyMatch(k -> k.startsWith(prefix));
         boolean modelHasPrefix = params.keySet().stream().anyMatch(k -> k.startsWith(prefix));
         Map<String, String> aliases = model.checkpointAliases();
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : checkpoint.entrySet()) {
+        Map<String, T> out = new LinkedHashMap<>();
+        for (Map.Entry<String, T> e : checkpoint.entrySet()) {
             String k = e.getKey();
             if (k.endsWith("LayerNorm.gamma")) k = k.substring(0, k.length() - 5) + "weight";
             if (k.endsWith("LayerNorm.beta")) k = k.substring(0, k.length() - 4) + "bias";

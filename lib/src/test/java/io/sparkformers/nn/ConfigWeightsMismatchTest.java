@@ -1,0 +1,58 @@
+package io.sparkformers.nn;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.pipeline.TinyCheckpoints;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A config.json whose sizes disagree with the weights fails before the parameters are allocated. */
+class ConfigWeightsMismatchTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aConfigSizeThatDisagreesWithTheWeightsNamesTheTensorBothShapesAndTheKey() throws Exception {
+        Path dir = TinyCheckpoints.write(tmp.resolve("tiny"), Task.BASE,
+                TinyCheckpoints.config(Map.of(0, "LABEL_0", 1, "LABEL_1"), null), null, null, Optional.empty());
+        Path config = dir.resolve("config.json");
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode c = (ObjectNode) json.readTree(config.toFile());
+        c.put("hidden_size", 4096);
+        json.writeValue(config.toFile(), c);
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HfModel.fromPretrained(dir, Task.BASE).close());
+        assertTrue(e.getMessage().matches(java.util.regex.Pattern.quote(config + " does not match the weights: "
+                + "config.json says hidden_size 4096 but model.safetensors holds ") + "(bert\\.)?"
+                + java.util.regex.Pattern.quote("embeddings.word_embeddings.weight of shape (30522, 32) (the config "
+                + "makes it (30522, 4096)). Use the config.json saved with these weights (save_pretrained writes "
+                + "both)")), e.getMessage());
+    }
+
+    @Test
+    void aConfigAskingForPetabytesFailsBeforeAnyAllocation() throws Exception {
+        Path dir = TinyCheckpoints.write(tmp.resolve("huge"), Task.BASE,
+                TinyCheckpoints.config(Map.of(0, "LABEL_0", 1, "LABEL_1"), null), null, null, Optional.empty());
+        Path config = dir.resolve("config.json");
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode c = (ObjectNode) json.readTree(config.toFile());
+        c.put("vocab_size", Integer.MAX_VALUE).put("hidden_size", 65536);   // 512 TiB of float32: no allocator says yes
+        json.writeValue(config.toFile(), c);
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HfModel.fromPretrained(dir, Task.BASE).close());
+        assertTrue(e.getMessage().contains("config.json says vocab_size 2147483647 but model.safetensors holds "),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("embeddings.word_embeddings.weight of shape (30522, 32) (the config makes "
+                + "it (2147483647, 65536))"), e.getMessage());
+    }
+}
