@@ -59,7 +59,9 @@ public final class HfModel implements AutoCloseable {
                 : AutoModels.fromConfig(config, task);
         NDManager manager = NDManager.newBaseManager(device);
         try (SafetensorsCheckpoint weights = checkpoint.openWeights()) {
-            block.initialize(manager, StateDict.shapeCheck(block, weights, checkpoint.dir().resolve("config.json")));
+            Path configFile = checkpoint.dir().resolve("config.json");
+            block.initialize(manager, StateDict.shapeCheck(block, weights, configFile)
+                    .andThen(StateDict.sizeLimit(configFile, StateDict.physicalMemory())));
             LoadReport report = StateDict.load(block, weights.readAll());
             return new HfModel(checkpoint, task, block, manager, report);
         } catch (IOException | RuntimeException e) {

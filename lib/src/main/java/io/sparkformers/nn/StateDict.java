@@ -145,6 +145,36 @@ public final class StateDict {
         };
     }
 
+    /**
+     * A check for {@link PretrainedModel#initialize(NDManager, java.util.function.BiConsumer)} that adds up the
+     * float32 bytes of the parameters allocated so far and refuses the one that would pass {@code limitBytes}: a
+     * config.json asking for more than the machine holds fails with one line, not with the allocator.
+     */
+    public static java.util.function.BiConsumer<String, Shape> sizeLimit(java.nio.file.Path config, long limitBytes) {
+        long[] total = {0};
+        return (name, shape) -> {
+            long bytes = shape.size() * Float.BYTES;
+            total[0] = bytes < 0 || total[0] + bytes < 0 ? Long.MAX_VALUE : total[0] + bytes;
+            if (total[0] > limitBytes) {
+                throw new IllegalArgumentException(config + " makes a model of more than " + gib(total[0])
+                        + " GiB of float32 parameters (reached at " + name + " of shape " + tuple(shape.getShape())
+                        + "), more than this machine's " + gib(limitBytes) + " GiB of physical memory: check the "
+                        + "sizes in config.json (vocab_size, hidden_size, intermediate_size, num_hidden_layers, "
+                        + "num_labels)");
+            }
+        };
+    }
+
+    /** This machine's physical memory in bytes (the OS's figure: parameters live in native memory, not the heap). */
+    public static long physicalMemory() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : Long.MAX_VALUE;
+    }
+
+    private static String gib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f", bytes / (double) (1L << 30));
+    }
+
     /** A shape as PyTorch prints it: (30522, 384). */
     private static String tuple(long[] shape) {
         StringBuilder b = new StringBuilder("(");

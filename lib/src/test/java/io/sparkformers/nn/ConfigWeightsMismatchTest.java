@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,5 +55,18 @@ class ConfigWeightsMismatchTest {
                 e.getMessage());
         assertTrue(e.getMessage().contains("embeddings.word_embeddings.weight of shape (30522, 32) (the config makes "
                 + "it (2147483647, 65536))"), e.getMessage());
+    }
+
+    @Test
+    void parametersBeyondTheMachinesMemoryAreRefusedOneByOne() {
+        var limit = StateDict.sizeLimit(Path.of("/m/config.json"), 1L << 30);
+        limit.accept("bert.embeddings.word_embeddings.weight", new ai.djl.ndarray.types.Shape(30522, 4096));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> limit.accept("classifier.weight", new ai.djl.ndarray.types.Shape(100_000, 4096)));
+        assertEquals(Path.of("/m/config.json") + " makes a model of more than 2.0 GiB of float32 parameters (reached at "
+                + "classifier.weight of shape (100000, 4096)), more than this machine's 1.0 GiB of physical memory: "
+                + "check the sizes in config.json (vocab_size, hidden_size, intermediate_size, num_hidden_layers, "
+                + "num_labels)", e.getMessage());
+        assertTrue(StateDict.physicalMemory() > (1L << 28), "the OS's figure, not the heap's");
     }
 }
