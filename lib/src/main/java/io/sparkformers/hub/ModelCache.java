@@ -145,16 +145,38 @@ public final class ModelCache {
      * the folder lies.
      */
     public static String contentKey(Path dir, List<String> files) throws IOException {
+        return contentKey(dir, files, 1 << 20, (file, piece) -> { });
+    }
+
+    /**
+     * {@link #contentKey(Path, List)}, handing each file's bytes to {@code pieces} as they are read, in pieces of at
+     * most {@code pieceSize} bytes (file after file, in order): for callers that need the bytes too, so the files are
+     * read once.
+     */
+    public static String contentKey(Path dir, List<String> files, int pieceSize, PieceConsumer pieces)
+            throws IOException {
         MessageDigest md = sha256();
-        byte[] buf = new byte[1 << 20];
         for (String f : files) {
             Path p = dir.resolve(f);
-            md.update(("\n" + f + "\t" + Files.size(p) + "\n").getBytes(StandardCharsets.UTF_8));
+            long size = Files.size(p);
+            md.update(("\n" + f + "\t" + size + "\n").getBytes(StandardCharsets.UTF_8));
             try (var in = Files.newInputStream(p)) {
-                for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+                for (long left = size; left > 0; ) {
+                    byte[] piece = in.readNBytes((int) Math.min(pieceSize, left));
+                    if (piece.length == 0) throw new IOException(p + " shrank while being read");
+                    md.update(piece);
+                    pieces.accept(f, piece);
+                    left -= piece.length;
+                }
             }
         }
         return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Receives the bytes of a file read by {@link #contentKey(Path, List, int, PieceConsumer)}. */
+    @FunctionalInterface
+    public interface PieceConsumer {
+        void accept(String file, byte[] piece) throws IOException;
     }
 
     @FunctionalInterface

@@ -350,19 +350,15 @@ final class DistributedTraining {
                 java.util.Optional<String> badInput = TaskFailures.badInput(e);
                 if (badInput.isPresent()) throw new IllegalArgumentException("distributed fit: " + badInput.get(), e);
                 LOG.warn("distributed fit attempt {} of {} failed: {}", attempt, spec.maxAttempts(),
-                        firstLine(e.getMessage()));
+                        TaskFailures.firstLine(e.getMessage()));
             } finally {
                 progress.close();
                 sc.setJobDescription(null);
             }
         }
         throw new IllegalStateException("the distributed fit failed " + spec.maxAttempts() + " times (maxAttempts); "
-                + "the last failure: " + firstLine(last.getMessage()) + ". Checkpoints so far are in " + out
+                + "the last failure: " + TaskFailures.firstLine(last.getMessage()) + ". Checkpoints so far are in " + out
                 + "; fix the cause and fit again with resumeFromCheckpoint true", last);
-    }
-
-    private static String firstLine(String s) {
-        return TaskFailures.firstLine(s);
     }
 
     static String fingerprint(byte[] secret) {

@@ -7,7 +7,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -56,7 +55,8 @@ final class ShippedModels {
 
     /** Driver: shipments by application and content key, so a model used by several stages is broadcast once. */
     private static final Map<String, Shipment> SHIPPED = new ConcurrentHashMap<>();
-    /** Driver: content keys by folder and its files' names, sizes and modification times (hashing reads every byte). */
+    /** Driver: content keys by folder and its files' names, sizes and modification times, so a folder shipped to this
+     * application already is not read again. */
     private static final Map<String, String> KEYS = new ConcurrentHashMap<>();
     /** Executor: the shipments tasks brought, by content key. */
     private static final Map<String, Shipment> RECEIVED = new ConcurrentHashMap<>();
@@ -68,37 +68,29 @@ final class ShippedModels {
         List<String> files = HfCheckpoint.modelFiles(folder);
         if (files.isEmpty()) throw new IOException(folder + " holds no model files to send to the executors");
         StringBuilder version = new StringBuilder(folder.toAbsolutePath().normalize().toString());
+        LinkedHashMap<String, Long> sizes = new LinkedHashMap<>();
         for (String f : files) {
             Path p = folder.resolve(f);
-            version.append('\n').append(f).append('\t').append(Files.size(p)).append('\t')
+            sizes.put(f, Files.size(p));
+            version.append('\n').append(f).append('\t').append(sizes.get(f)).append('\t')
                     .append(Files.getLastModifiedTime(p).toMillis());
-        }
-        String key = KEYS.get(version.toString());
-        if (key == null) {
-            key = ModelCache.contentKey(folder, files);
-            KEYS.put(version.toString(), key);
         }
         String app = sc.applicationId() + "/";
         SHIPPED.keySet().removeIf(k -> !k.startsWith(app));      // shipments of stopped contexts of this JVM
-        String id = app + key;
-        Shipment known = SHIPPED.get(id);
-        if (known != null) return known;
+        String known = KEYS.get(version.toString());
+        if (known != null && SHIPPED.containsKey(app + known)) return SHIPPED.get(app + known);
+        // one read of the files: each piece is hashed into the content key and broadcast
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
-        LinkedHashMap<String, Long> sizes = new LinkedHashMap<>();
         ArrayList<Broadcast<byte[]>> pieces = new ArrayList<>();
-        for (String f : files) {
-            long size = Files.size(folder.resolve(f));
-            sizes.put(f, size);
-            try (InputStream in = Files.newInputStream(folder.resolve(f))) {
-                for (long left = size; left > 0; left -= PIECE) {
-                    byte[] piece = in.readNBytes((int) Math.min(PIECE, left));
-                    if (piece.length == 0) throw new IOException(folder.resolve(f) + " shrank while being shipped");
-                    pieces.add(jsc.broadcast(piece));
-                }
-            }
+        String key = ModelCache.contentKey(folder, files, PIECE, (file, piece) -> pieces.add(jsc.broadcast(piece)));
+        KEYS.put(version.toString(), key);
+        Shipment same = SHIPPED.get(app + key);                   // the same model from another folder
+        if (same != null) {
+            pieces.forEach(b -> b.destroy());
+            return same;
         }
         Shipment s = new Shipment(key, sizes, pieces);
-        SHIPPED.put(id, s);
+        SHIPPED.put(app + key, s);
         return s;
     }
 

@@ -1,15 +1,15 @@
 package io.sparkformers.nn;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.hub.Json;
 import io.sparkformers.pipeline.TinyCheckpoints;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,15 +20,21 @@ class ConfigWeightsMismatchTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void aConfigSizeThatDisagreesWithTheWeightsNamesTheTensorBothShapesAndTheKey() throws Exception {
-        Path dir = TinyCheckpoints.write(tmp.resolve("tiny"), Task.BASE,
+    /** A tiny BERT checkpoint whose config.json is then edited by {@code edit}. */
+    private Path tinyWithConfig(String name, Consumer<ObjectNode> edit) throws Exception {
+        Path dir = TinyCheckpoints.write(tmp.resolve(name), Task.BASE,
                 TinyCheckpoints.config(Map.of(0, "LABEL_0", 1, "LABEL_1"), null), null, null, Optional.empty());
         Path config = dir.resolve("config.json");
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode c = (ObjectNode) json.readTree(config.toFile());
-        c.put("hidden_size", 4096);
-        json.writeValue(config.toFile(), c);
+        ObjectNode c = Json.readObject(config);
+        edit.accept(c);
+        Json.write(config, c);
+        return dir;
+    }
+
+    @Test
+    void aConfigSizeThatDisagreesWithTheWeightsNamesTheTensorBothShapesAndTheKey() throws Exception {
+        Path dir = tinyWithConfig("tiny", c -> c.put("hidden_size", 4096));
+        Path config = dir.resolve("config.json");
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> HfModel.fromPretrained(dir, Task.BASE).close());
@@ -41,13 +47,8 @@ class ConfigWeightsMismatchTest {
 
     @Test
     void aConfigAskingForPetabytesFailsBeforeAnyAllocation() throws Exception {
-        Path dir = TinyCheckpoints.write(tmp.resolve("huge"), Task.BASE,
-                TinyCheckpoints.config(Map.of(0, "LABEL_0", 1, "LABEL_1"), null), null, null, Optional.empty());
-        Path config = dir.resolve("config.json");
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode c = (ObjectNode) json.readTree(config.toFile());
-        c.put("vocab_size", Integer.MAX_VALUE).put("hidden_size", 65536);   // 512 TiB of float32: no allocator says yes
-        json.writeValue(config.toFile(), c);
+        // 512 TiB of float32: no allocator says yes
+        Path dir = tinyWithConfig("huge", c -> c.put("vocab_size", Integer.MAX_VALUE).put("hidden_size", 65536));
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> HfModel.fromPretrained(dir, Task.BASE).close());

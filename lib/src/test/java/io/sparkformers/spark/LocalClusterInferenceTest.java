@@ -131,15 +131,7 @@ class LocalClusterInferenceTest {
 
     @Test
     void aModelAtAHadoopUriIsCopiedOncePerHostAndScoresAsTheLocalFolder(@TempDir Path tmp) throws Exception {
-        Path folder = tmp.resolve("all-MiniLM-L6-v2-" + UUID.randomUUID());
-        Path source = Path.of(model);
-        try (var files = Files.walk(source)) {                    // 1_Pooling/ and modules.json included
-            for (Path f : files.toList()) {
-                Path to = folder.resolve(source.relativize(f).toString());
-                if (Files.isDirectory(f)) Files.createDirectories(to);
-                else Files.copy(f, to);
-            }
-        }
+        Path folder = copyTree(Path.of(model), tmp.resolve("all-MiniLM-L6-v2-" + UUID.randomUUID()));
         String uri = folder.toUri().toString();
         assertTrue(uri.startsWith("file:/"), uri);
         List<String> texts = mixedTexts(16);
@@ -176,15 +168,7 @@ class LocalClusterInferenceTest {
     void aFolderOfTheDriverReachesTheExecutorsThroughSparkOncePerHost(@TempDir Path tmp) throws Exception {
         // a new copy of the model with one byte changed in a file the model does not read: a new content key, so
         // neither executor can have it cached yet
-        Path folder = tmp.resolve("driver-only");
-        Path source = Path.of(model);
-        try (var files = Files.walk(source)) {
-            for (Path f : files.toList()) {
-                Path to = folder.resolve(source.relativize(f).toString());
-                if (Files.isDirectory(f)) Files.createDirectories(to);
-                else Files.copy(f, to);
-            }
-        }
+        Path folder = copyTree(Path.of(model), tmp.resolve("driver-only"));
         Files.writeString(folder.resolve("README.md"), "shipped " + UUID.randomUUID());
         Files.createDirectories(folder.resolve("checkpoint-5"));                 // training leftovers stay behind
         Files.writeString(folder.resolve("checkpoint-5").resolve("optimizer.pt"), "not part of the model");
@@ -214,5 +198,17 @@ class LocalClusterInferenceTest {
         ModelRefs.deleteTree(cached);
         Files.deleteIfExists(cached.resolveSibling(key + ".json"));
         Files.deleteIfExists(cached.resolveSibling(key + ".lock"));
+    }
+
+    /** A copy of the folder {@code from} (sub-folders such as 1_Pooling/ included) at {@code to}. */
+    private static Path copyTree(Path from, Path to) throws java.io.IOException {
+        try (var files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(target);
+                else Files.copy(f, target);
+            }
+        }
+        return to;
     }
 }
