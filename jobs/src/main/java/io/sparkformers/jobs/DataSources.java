@@ -1,7 +1,7 @@
 package io.sparkformers.jobs;
 
-import io.sparkformers.data.SpamAssassin;
-import io.sparkformers.train.FinetuneConfig;
+import io.sparkformers.jobs.corpora.SpamAssassin;
+import io.sparkformers.jobs.config.FinetuneConfig;
 import io.sparkformers.train.TextDataset;
 import java.io.IOException;
 import java.nio.file.Files;

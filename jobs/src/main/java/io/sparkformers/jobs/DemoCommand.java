@@ -1,7 +1,7 @@
 package io.sparkformers.jobs;
 
 import io.sparkformers.hub.Json;
-import io.sparkformers.spark.SpamDemo;
+import io.sparkformers.jobs.demo.SpamDemo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -1,7 +1,7 @@
 package io.sparkformers.jobs;
 
 import io.sparkformers.hub.Json;
-import io.sparkformers.train.FinetuneConfig;
+import io.sparkformers.jobs.config.FinetuneConfig;
 import io.sparkformers.train.TextDataset;
 import io.sparkformers.train.Trainer;
 import java.util.Map;

@@ -2,7 +2,7 @@ package io.sparkformers.jobs;
 
 import io.sparkformers.hub.Json;
 import io.sparkformers.spark.TextClassifier;
-import io.sparkformers.train.FinetuneConfig;
+import io.sparkformers.jobs.config.FinetuneConfig;
 import io.sparkformers.train.TextDataset;
 import io.sparkformers.train.Trainer;
 import java.nio.file.Path;

@@ -1,5 +1,17 @@
 package io.sparkformers.train;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.sparkformers.hub.DidYouMean;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,9 +20,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The key table behind {@link TrainingArguments}: HF name, type and HF default of each key we implement, typed
- * parsing for {@code --set key=value}, the HF keys we know and ignore, and did-you-mean suggestions (Levenshtein
- * distance) for keys nobody knows.
+ * The key table behind {@link TrainingArguments}, derived from its record components (HF name = the component's name in
+ * snake_case, type = the component's type, default = its {@link Default}); the Jackson binding of the record by those
+ * names; typed parsing for {@code --set key=value}; the HF keys we know and ignore; did-you-mean suggestions for keys
+ * nobody knows.
  */
 final class TrainingArgumentKeys {
 
@@ -119,49 +132,71 @@ final class TrainingArgumentKeys {
         }
     }
 
+    /**
+     * The default of a training argument, in the text {@code --set} takes (parsed by the key's type); a component
+     * without one defaults to null.
+     */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target({ElementType.RECORD_COMPONENT, ElementType.PARAMETER, ElementType.FIELD, ElementType.METHOD})
+    @interface Default {
+        String value();
+    }
+
+    /** Jackson's view of the record: components by HF (snake_case) name, all written, unknown names refused. */
+    private static final ObjectMapper BINDING = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .serializationInclusion(JsonInclude.Include.ALWAYS)
+            .build();
+
+    /** The keys, derived from {@link TrainingArguments}' record components in their order (HF's field order). */
     static final Map<String, Key> KEYS = new LinkedHashMap<>();
 
     static {
-        add("output_dir", Type.STRING, true, null);
-        add("overwrite_output_dir", Type.BOOL, false, false);
-        add("num_train_epochs", Type.DOUBLE, false, 3.0);
-        add("max_steps", Type.LONG, false, -1L);
-        add("per_device_train_batch_size", Type.INT, false, 8);
-        add("per_device_eval_batch_size", Type.INT, false, 8);
-        add("gradient_accumulation_steps", Type.INT, false, 1);
-        add("learning_rate", Type.DOUBLE, false, 5e-5);
-        add("weight_decay", Type.DOUBLE, false, 0.0);
-        add("adam_beta1", Type.DOUBLE, false, 0.9);
-        add("adam_beta2", Type.DOUBLE, false, 0.999);
-        add("adam_epsilon", Type.DOUBLE, false, 1e-8);
-        add("max_grad_norm", Type.DOUBLE, false, 1.0);
-        add("lr_scheduler_type", Type.STRING, false, "linear");
-        add("warmup_steps", Type.LONG, false, 0L);
-        add("warmup_ratio", Type.DOUBLE, false, 0.0);
-        add("logging_strategy", Type.STRING, false, "steps");
-        add("logging_steps", Type.DOUBLE, false, 500.0);
-        add("logging_first_step", Type.BOOL, false, false);
-        add("eval_strategy", Type.STRING, false, "no");
-        add("eval_steps", Type.DOUBLE, true, null);
-        add("save_strategy", Type.STRING, false, "steps");
-        add("save_steps", Type.DOUBLE, false, 500.0);
-        add("save_total_limit", Type.INT, true, null);
-        add("load_best_model_at_end", Type.BOOL, false, false);
-        add("metric_for_best_model", Type.STRING, true, null);
-        add("greater_is_better", Type.BOOL, true, null);
-        add("optim", Type.STRING, false, "adamw_torch");
-        add("seed", Type.LONG, false, 42L);
-        add("data_seed", Type.LONG, true, null);
-        add("group_by_length", Type.BOOL, false, false);
-        add("dataloader_drop_last", Type.BOOL, false, false);
-        add("label_smoothing_factor", Type.DOUBLE, false, 0.0);
-        add("resume_from_checkpoint", Type.STRING, true, null);
-        add("report_to", Type.STRING_LIST, false, List.of("jsonl"));
-        add("fp16", Type.BOOL, false, false);
+        for (RecordComponent c : TrainingArguments.class.getRecordComponents()) {
+            String name = PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(c.getName());
+            Class<?> t = c.getType();
+            Type type = t == String.class ? Type.STRING
+                    : t == boolean.class || t == Boolean.class ? Type.BOOL
+                    : t == int.class || t == Integer.class ? Type.INT
+                    : t == long.class || t == Long.class ? Type.LONG
+                    : t == double.class || t == Double.class ? Type.DOUBLE
+                    : t == List.class ? Type.STRING_LIST : null;
+            if (type == null) throw new AssertionError("no key type for " + c);
+            Key key = new Key(name, type, !t.isPrimitive(), null);
+            Default d = c.getAnnotation(Default.class);
+            KEYS.put(name, d == null ? key : new Key(name, type, key.nullable(), key.parse(d.value())));
+        }
     }
 
-    private static void add(String name, Type type, boolean nullable, Object def) {
-        KEYS.put(name, new Key(name, type, nullable, def));
+    /** Binds values by HF name (complete and typed, as {@link #defaults()} starts them) onto the record. */
+    static TrainingArguments bind(Map<String, Object> values) {
+        try {
+            return BINDING.convertValue(values, TrainingArguments.class);
+        } catch (IllegalArgumentException e) {
+            // the canonical constructor's report of every violation, wrapped by Jackson
+            Throwable cause = e;
+            while (cause.getCause() != null) cause = cause.getCause();
+            if (cause instanceof IllegalArgumentException invalid) throw invalid;
+            throw e;
+        }
+    }
+
+    /**
+     * The record by HF name, as Jackson writes it; a step interval that may be a ratio ({@code *_steps} held as a
+     * double) is written as an integer when it is one, as HF writes it.
+     */
+    static Map<String, Object> toMap(TrainingArguments args) {
+        Map<String, Object> m = BINDING.convertValue(args, new TypeReference<LinkedHashMap<String, Object>>() { });
+        for (Map.Entry<String, Object> e : m.entrySet()) {
+            boolean interval = KEYS.get(e.getKey()).type() == Type.DOUBLE && e.getKey().endsWith("_steps");
+            if (interval && e.getValue() instanceof Number n && n.doubleValue() >= 1
+                    && n.doubleValue() == Math.rint(n.doubleValue())) {
+                e.setValue(n.longValue());
+            }
+        }
+        return m;
     }
 
     /** Stands for HF defaults that depend on the run (paths, ranks, tokens): never worth a warning. */
@@ -247,41 +282,12 @@ final class TrainingArgumentKeys {
     }
 
     static String unknownKeyMessage(String name) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
         List<String> candidates = new ArrayList<>(KEYS.keySet());
         candidates.add("evaluation_strategy");
         candidates.addAll(IGNORED_HF_KEYS.keySet());
-        for (String c : candidates) {
-            int d = levenshtein(name.toLowerCase(Locale.ROOT), c);
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = c;
-            }
-        }
-        // a third of the name may be wrong: "lerning_rate" (1 edit) is a typo, "foo" is not "fp16"
-        if (best != null && bestDistance <= Math.max(2, name.length() / 3)) {
-            return "unknown training argument '" + name + "': did you mean " + best + "?";
-        }
+        String best = DidYouMean.closest(name, candidates);
+        if (best != null) return "unknown training argument '" + name + "': did you mean " + best + "?";
         return "unknown training argument '" + name + "' (supported: " + KEYS.keySet() + ")";
-    }
-
-    /** Edit distance with unit costs for insertion, deletion and substitution. */
-    static int levenshtein(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) prev[j] = j;
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
     }
 
     /**

@@ -2,10 +2,9 @@ package io.sparkformers.train;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.sparkformers.hub.Json;
+import io.sparkformers.train.TrainingArgumentKeys.Default;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,56 +29,88 @@ import java.util.Map;
  * {@code "true"} for "the latest checkpoint in output_dir" (HF's {@code Trainer.train(resume_from_checkpoint=True)}).
  * {@code logging_steps}, {@code eval_steps} and {@code save_steps} below 1 are ratios of the total steps, as in HF.
  *
+ * <p>Each key is declared once, as a record component below: its HF name is the component's name in snake_case, its
+ * default the {@link Default} beside it (in the text {@code --set} takes; none means null), its type the component's.
+ * The key table, the builder, JSON/YAML loading and {@link #toMap()} all derive from these components, in HF's field
+ * order.
+ *
  * @param outputDir                 where checkpoints and logs go (HF {@code output_dir}, required)
- * @param overwriteOutputDir        allow a non-empty output_dir (HF {@code overwrite_output_dir}, default false)
- * @param numTrainEpochs            epochs, may be fractional; ignored when maxSteps > 0 (HF {@code num_train_epochs}, 3.0)
- * @param maxSteps                  optimizer steps; > 0 overrides numTrainEpochs (HF {@code max_steps}, -1)
- * @param perDeviceTrainBatchSize   examples per replica per forward pass (HF {@code per_device_train_batch_size}, 8)
- * @param perDeviceEvalBatchSize    (HF {@code per_device_eval_batch_size}, 8)
- * @param gradientAccumulationSteps forward passes per optimizer step (HF {@code gradient_accumulation_steps}, 1)
- * @param learningRate              peak learning rate, > 0 (HF {@code learning_rate}, 5e-5)
- * @param weightDecay               decoupled decay, not applied to biases and LayerNorm (HF {@code weight_decay}, 0.0)
- * @param adamBeta1                 (HF {@code adam_beta1}, 0.9)
- * @param adamBeta2                 (HF {@code adam_beta2}, 0.999)
- * @param adamEpsilon               (HF {@code adam_epsilon}, 1e-8)
- * @param maxGradNorm               global-norm clipping threshold, 0 disables (HF {@code max_grad_norm}, 1.0)
- * @param lrSchedulerType           one of {@link LrSchedules#NAMES} (HF {@code lr_scheduler_type}, "linear")
- * @param warmupSteps               linear warm-up steps; > 0 wins over the ratio (HF {@code warmup_steps}, 0)
- * @param warmupRatio               warm-up as a fraction of total steps, in [0, 1] (HF {@code warmup_ratio}, 0.0)
- * @param loggingStrategy           "no", "steps" or "epoch" (HF {@code logging_strategy}, "steps")
- * @param loggingSteps              steps between logs, or a ratio of total steps if < 1 (HF {@code logging_steps}, 500)
- * @param loggingFirstStep          also log after step 1 (HF {@code logging_first_step}, false)
+ * @param overwriteOutputDir        allow a non-empty output_dir (HF {@code overwrite_output_dir})
  * @param evalStrategy              "no", "steps" or "epoch" (HF {@code eval_strategy}, formerly {@code
- *                                  evaluation_strategy}, "no")
- * @param evalSteps                 steps between evaluations; null means loggingSteps (HF {@code eval_steps})
- * @param saveStrategy              "no", "steps", "epoch" or "best" (HF {@code save_strategy}, "steps")
- * @param saveSteps                 steps between checkpoints, or a ratio if < 1 (HF {@code save_steps}, 500)
+ *                                  evaluation_strategy})
+ * @param perDeviceTrainBatchSize   examples per replica per forward pass (HF {@code per_device_train_batch_size})
+ * @param perDeviceEvalBatchSize    examples per evaluation batch (HF {@code per_device_eval_batch_size})
+ * @param gradientAccumulationSteps forward passes per optimizer step (HF {@code gradient_accumulation_steps})
+ * @param learningRate              peak learning rate, > 0 (HF {@code learning_rate})
+ * @param weightDecay               decoupled decay, not applied to biases and LayerNorm (HF {@code weight_decay})
+ * @param adamBeta1                 (HF {@code adam_beta1})
+ * @param adamBeta2                 (HF {@code adam_beta2})
+ * @param adamEpsilon               (HF {@code adam_epsilon})
+ * @param maxGradNorm               global-norm clipping threshold, 0 disables (HF {@code max_grad_norm})
+ * @param numTrainEpochs            epochs, may be fractional; ignored when maxSteps > 0 (HF {@code num_train_epochs})
+ * @param maxSteps                  optimizer steps; > 0 overrides numTrainEpochs (HF {@code max_steps})
+ * @param lrSchedulerType           one of {@link LrSchedules#NAMES} (HF {@code lr_scheduler_type})
+ * @param warmupRatio               warm-up as a fraction of total steps, in [0, 1] (HF {@code warmup_ratio})
+ * @param warmupSteps               linear warm-up steps; > 0 wins over the ratio (HF {@code warmup_steps})
+ * @param loggingStrategy           "no", "steps" or "epoch" (HF {@code logging_strategy})
+ * @param loggingFirstStep          also log after step 1 (HF {@code logging_first_step})
+ * @param loggingSteps              steps between logs, or a ratio of total steps if < 1 (HF {@code logging_steps})
+ * @param saveStrategy              "no", "steps", "epoch" or "best" (HF {@code save_strategy})
+ * @param saveSteps                 steps between checkpoints, or a ratio if < 1 (HF {@code save_steps})
  * @param saveTotalLimit            checkpoints kept besides the best; null or <= 0 keeps all (HF {@code
- *                                  save_total_limit}, null)
- * @param loadBestModelAtEnd        (HF {@code load_best_model_at_end}, false)
- * @param metricForBestModel        metric name with or without "eval_" (HF {@code metric_for_best_model}, null)
- * @param greaterIsBetter           (HF {@code greater_is_better}, null: false for names ending in "loss")
- * @param optim                     "adamw_torch", "adamw_hf" or "sgd" (HF {@code optim}, "adamw_torch")
- * @param seed                      model initialisation and dropout seed (HF {@code seed}, 42)
- * @param dataSeed                  data shuffling seed; null means seed (HF {@code data_seed}, null)
- * @param groupByLength             batch examples of similar length together (HF {@code group_by_length}, false)
- * @param dataloaderDropLast        drop the last incomplete batch (HF {@code dataloader_drop_last}, false)
- * @param labelSmoothingFactor      in [0, 1) (HF {@code label_smoothing_factor}, 0.0)
- * @param resumeFromCheckpoint      a checkpoint folder, "true" for the latest one, or null (HF {@code
- *                                  resume_from_checkpoint}, null)
+ *                                  save_total_limit})
+ * @param seed                      model initialisation and dropout seed (HF {@code seed})
+ * @param dataSeed                  data shuffling seed; null means seed (HF {@code data_seed})
+ * @param fp16                      mixed precision, GPU only (HF {@code fp16})
+ * @param dataloaderDropLast        drop the last incomplete batch (HF {@code dataloader_drop_last})
+ * @param evalSteps                 steps between evaluations; null means loggingSteps (HF {@code eval_steps})
+ * @param loadBestModelAtEnd        (HF {@code load_best_model_at_end})
+ * @param metricForBestModel        metric name with or without "eval_" (HF {@code metric_for_best_model})
+ * @param greaterIsBetter           null: false for names ending in "loss" (HF {@code greater_is_better})
+ * @param labelSmoothingFactor      in [0, 1) (HF {@code label_smoothing_factor})
+ * @param optim                     "adamw_torch", "adamw_hf" or "sgd" (HF {@code optim})
+ * @param groupByLength             batch examples of similar length together (HF {@code group_by_length})
  * @param reportTo                  ["jsonl"] or [] (HF {@code report_to}; "none" reads as [])
- * @param fp16                      mixed precision, GPU only (HF {@code fp16}, false)
+ * @param resumeFromCheckpoint      a checkpoint folder, "true" for the latest one, or null (HF {@code
+ *                                  resume_from_checkpoint})
  */
 public record TrainingArguments(
-        String outputDir, boolean overwriteOutputDir, double numTrainEpochs, long maxSteps,
-        int perDeviceTrainBatchSize, int perDeviceEvalBatchSize, int gradientAccumulationSteps,
-        double learningRate, double weightDecay, double adamBeta1, double adamBeta2, double adamEpsilon,
-        double maxGradNorm, String lrSchedulerType, long warmupSteps, double warmupRatio,
-        String loggingStrategy, double loggingSteps, boolean loggingFirstStep,
-        String evalStrategy, Double evalSteps, String saveStrategy, double saveSteps, Integer saveTotalLimit,
-        boolean loadBestModelAtEnd, String metricForBestModel, Boolean greaterIsBetter,
-        String optim, long seed, Long dataSeed, boolean groupByLength, boolean dataloaderDropLast,
-        double labelSmoothingFactor, String resumeFromCheckpoint, List<String> reportTo, boolean fp16) {
+        String outputDir,
+        @Default("false") boolean overwriteOutputDir,
+        @Default("no") String evalStrategy,
+        @Default("8") int perDeviceTrainBatchSize,
+        @Default("8") int perDeviceEvalBatchSize,
+        @Default("1") int gradientAccumulationSteps,
+        @Default("5e-5") double learningRate,
+        @Default("0.0") double weightDecay,
+        @Default("0.9") double adamBeta1,
+        @Default("0.999") double adamBeta2,
+        @Default("1e-8") double adamEpsilon,
+        @Default("1.0") double maxGradNorm,
+        @Default("3.0") double numTrainEpochs,
+        @Default("-1") long maxSteps,
+        @Default("linear") String lrSchedulerType,
+        @Default("0.0") double warmupRatio,
+        @Default("0") long warmupSteps,
+        @Default("steps") String loggingStrategy,
+        @Default("false") boolean loggingFirstStep,
+        @Default("500") double loggingSteps,
+        @Default("steps") String saveStrategy,
+        @Default("500") double saveSteps,
+        Integer saveTotalLimit,
+        @Default("42") long seed,
+        Long dataSeed,
+        @Default("false") boolean fp16,
+        @Default("false") boolean dataloaderDropLast,
+        Double evalSteps,
+        @Default("false") boolean loadBestModelAtEnd,
+        String metricForBestModel,
+        Boolean greaterIsBetter,
+        @Default("0.0") double labelSmoothingFactor,
+        @Default("adamw_torch") String optim,
+        @Default("false") boolean groupByLength,
+        @Default("jsonl") List<String> reportTo,
+        String resumeFromCheckpoint) {
 
     private static final System.Logger LOG = System.getLogger(TrainingArguments.class.getName());
 
@@ -326,9 +357,14 @@ public record TrainingArguments(
         return b;
     }
 
+    /** The HF names of the keys implemented here, in HF's field order. */
+    public static List<String> keyNames() {
+        return List.copyOf(TrainingArgumentKeys.KEYS.keySet());
+    }
+
     /**
-     * Collects values by HF name; {@link #build()} validates. The typed setters cover the common keys, {@link
-     * #set(String, Object)} every key.
+     * Collects values by HF name, starting from the declared defaults; {@link #build()} validates. The typed setters
+     * are shorthands for {@link #set(String, Object)}, which takes every key.
      */
     public static final class Builder {
         final Map<String, Object> values = TrainingArgumentKeys.defaults();
@@ -339,7 +375,7 @@ public record TrainingArguments(
         public Builder set(String key, Object value) {
             TrainingArgumentKeys.Key k = TrainingArgumentKeys.require(key);
             // "none", "all" and single names read as HF reads them, exactly as when loading a file
-            if ("report_to".equals(k.name())) value = TrainingArgumentKeys.readReportTo(value, new java.util.ArrayList<>());
+            if ("report_to".equals(k.name())) value = TrainingArgumentKeys.readReportTo(value, new ArrayList<>());
             values.put(k.name(), k.coerce(value));
             return this;
         }
@@ -368,74 +404,20 @@ public record TrainingArguments(
         public Builder fp16(boolean v) { return set("fp16", v); }
         public Builder reportTo(List<String> v) { return set("report_to", v); }
 
-        @SuppressWarnings("unchecked")
+        /** Binds the values onto the record (Jackson, HF names); the constructor reports every violation at once. */
         public TrainingArguments build() {
-            Map<String, Object> v = values;
-            return new TrainingArguments((String) v.get("output_dir"), (Boolean) v.get("overwrite_output_dir"),
-                    (Double) v.get("num_train_epochs"), (Long) v.get("max_steps"),
-                    (Integer) v.get("per_device_train_batch_size"), (Integer) v.get("per_device_eval_batch_size"),
-                    (Integer) v.get("gradient_accumulation_steps"), (Double) v.get("learning_rate"),
-                    (Double) v.get("weight_decay"), (Double) v.get("adam_beta1"), (Double) v.get("adam_beta2"),
-                    (Double) v.get("adam_epsilon"), (Double) v.get("max_grad_norm"),
-                    (String) v.get("lr_scheduler_type"), (Long) v.get("warmup_steps"), (Double) v.get("warmup_ratio"),
-                    (String) v.get("logging_strategy"), (Double) v.get("logging_steps"),
-                    (Boolean) v.get("logging_first_step"), (String) v.get("eval_strategy"),
-                    (Double) v.get("eval_steps"), (String) v.get("save_strategy"), (Double) v.get("save_steps"),
-                    (Integer) v.get("save_total_limit"), (Boolean) v.get("load_best_model_at_end"),
-                    (String) v.get("metric_for_best_model"), (Boolean) v.get("greater_is_better"),
-                    (String) v.get("optim"), (Long) v.get("seed"), (Long) v.get("data_seed"),
-                    (Boolean) v.get("group_by_length"), (Boolean) v.get("dataloader_drop_last"),
-                    (Double) v.get("label_smoothing_factor"), (String) v.get("resume_from_checkpoint"),
-                    (List<String>) v.get("report_to"), (Boolean) v.get("fp16"));
+            return TrainingArgumentKeys.bind(values);
         }
     }
 
     // ---------------------------------------------------------------- HF names on disk
 
-    /** The arguments by HF name, in HF's field order (integral step counts written as integers, as HF does). */
+    /**
+     * The arguments by HF name, in HF's field order, as Jackson writes the record (integral step counts written as
+     * integers, as HF does).
+     */
     public Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("output_dir", outputDir);
-        m.put("overwrite_output_dir", overwriteOutputDir);
-        m.put("eval_strategy", evalStrategy);
-        m.put("per_device_train_batch_size", perDeviceTrainBatchSize);
-        m.put("per_device_eval_batch_size", perDeviceEvalBatchSize);
-        m.put("gradient_accumulation_steps", gradientAccumulationSteps);
-        m.put("learning_rate", learningRate);
-        m.put("weight_decay", weightDecay);
-        m.put("adam_beta1", adamBeta1);
-        m.put("adam_beta2", adamBeta2);
-        m.put("adam_epsilon", adamEpsilon);
-        m.put("max_grad_norm", maxGradNorm);
-        m.put("num_train_epochs", numTrainEpochs);
-        m.put("max_steps", maxSteps);
-        m.put("lr_scheduler_type", lrSchedulerType);
-        m.put("warmup_ratio", warmupRatio);
-        m.put("warmup_steps", warmupSteps);
-        m.put("logging_strategy", loggingStrategy);
-        m.put("logging_first_step", loggingFirstStep);
-        m.put("logging_steps", stepsValue(loggingSteps));
-        m.put("save_strategy", saveStrategy);
-        m.put("save_steps", stepsValue(saveSteps));
-        m.put("save_total_limit", saveTotalLimit);
-        m.put("seed", seed);
-        m.put("data_seed", dataSeed);
-        m.put("fp16", fp16);
-        m.put("dataloader_drop_last", dataloaderDropLast);
-        m.put("eval_steps", evalSteps == null ? null : stepsValue(evalSteps));
-        m.put("load_best_model_at_end", loadBestModelAtEnd);
-        m.put("metric_for_best_model", metricForBestModel);
-        m.put("greater_is_better", greaterIsBetter);
-        m.put("label_smoothing_factor", labelSmoothingFactor);
-        m.put("optim", optim);
-        m.put("group_by_length", groupByLength);
-        m.put("report_to", reportTo);
-        m.put("resume_from_checkpoint", resumeFromCheckpoint);
-        return m;
-    }
-
-    private static Object stepsValue(double d) {
-        return d >= 1 && d == Math.rint(d) ? (Object) (long) d : (Object) d;
+        return TrainingArgumentKeys.toMap(this);
     }
 
     /** HF's {@code args.to_json_string()} for the keys we implement: pretty JSON, HF names. */
@@ -516,20 +498,17 @@ public record TrainingArguments(
 
     /** HF's training-args JSON (from {@code args.to_json_string()} or {@code training_args.json}). */
     public static TrainingArguments fromJson(String json) {
-        return fromMap(readMap(Json.MAPPER, json, "JSON"));
+        Map<String, Object> m;
+        try {
+            m = Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() { });
+        } catch (IOException e) {
+            throw new IllegalArgumentException("training arguments are not a valid JSON mapping: " + e.getMessage(), e);
+        }
+        return fromMap(m == null ? Map.of() : m);
     }
 
     public static TrainingArguments fromJson(Path file) throws IOException {
         return fromJson(Files.readString(file));
-    }
-
-    /** A YAML mapping of HF names to values. */
-    public static TrainingArguments fromYaml(String yaml) {
-        return fromMap(readMap(new YAMLMapper(), yaml, "YAML"));
-    }
-
-    public static TrainingArguments fromYaml(Path file) throws IOException {
-        return fromYaml(Files.readString(file));
     }
 
     /**
@@ -549,16 +528,6 @@ public record TrainingArguments(
     public void writeJson(Path file) throws IOException {
         ObjectNode node = Json.MAPPER.valueToTree(toMap());
         Json.write(file, node);
-    }
-
-    private static Map<String, Object> readMap(ObjectMapper mapper, String text, String format) {
-        try {
-            Map<String, Object> m = mapper.readValue(text, new TypeReference<LinkedHashMap<String, Object>>() { });
-            return m == null ? Map.of() : m;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("training arguments are not a valid " + format + " mapping: "
-                    + e.getMessage(), e);
-        }
     }
 
     private static void logWarnings(List<String> warnings) {

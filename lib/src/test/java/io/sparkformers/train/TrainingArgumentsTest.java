@@ -237,31 +237,6 @@ class TrainingArgumentsTest {
     }
 
     @Test
-    void loadsYamlIncludingExponentsWithoutADot() {
-        String yaml = """
-                output_dir: /tmp/run
-                learning_rate: 3e-5
-                num_train_epochs: 2
-                eval_strategy: steps
-                eval_steps: 100
-                save_steps: 200
-                load_best_model_at_end: true
-                metric_for_best_model: accuracy
-                save_total_limit: 1
-                report_to: none
-                resume_from_checkpoint: true
-                """;
-        TrainingArguments a = TrainingArguments.fromYaml(yaml);
-        assertEquals(3e-5, a.learningRate());               // YAML 1.1 reads 3e-5 as a string; we parse it
-        assertEquals(2.0, a.numTrainEpochs());
-        assertEquals(100.0, a.evalSteps());
-        assertEquals(1, a.saveTotalLimit());
-        assertEquals("eval_accuracy", a.bestMetricKey());
-        assertEquals(List.of(), a.reportTo());
-        assertTrue(a.resumeFromLatest());
-    }
-
-    @Test
     void overridesAreParsedByType() {
         TrainingArguments a = TrainingArguments.builder("out").build().withOverrides(Map.of(
                 "learning_rate", "1e-4", "per_device_train_batch_size", "32", "fp16", "true",
@@ -292,13 +267,6 @@ class TrainingArgumentsTest {
         IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
                 () -> a.withOverrides(Map.of("per_device_train_batch_size", "0")));
         assertTrue(zero.getMessage().contains("per_device_train_batch_size must be > 0"), zero.getMessage());
-    }
-
-    @Test
-    void levenshteinCountsSingleEdits() {
-        assertEquals(1, TrainingArgumentKeys.levenshtein("lerning_rate", "learning_rate"));
-        assertEquals(3, TrainingArgumentKeys.levenshtein("kitten", "sitting"));
-        assertEquals(0, TrainingArgumentKeys.levenshtein("", ""));
     }
 
     @Test

@@ -1,7 +1,7 @@
 package io.sparkformers.jobs.bench;
 
 import io.sparkformers.convert.BuiltinModels;
-import io.sparkformers.data.SpamAssassin;
+import io.sparkformers.jobs.corpora.SpamAssassin;
 import io.sparkformers.spark.TextClassifier;
 import io.sparkformers.train.TextDataset;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package io.sparkformers.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sparkformers.data.SpamAssassin;
+import io.sparkformers.jobs.corpora.SpamAssassin;
 import io.sparkformers.hub.Json;
 import io.sparkformers.train.TextDataset;
 import org.apache.spark.api.java.JavaSparkContext;

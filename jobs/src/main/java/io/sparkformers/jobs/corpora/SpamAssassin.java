@@ -1,4 +1,4 @@
-package io.sparkformers.data;
+package io.sparkformers.jobs.corpora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.Json;

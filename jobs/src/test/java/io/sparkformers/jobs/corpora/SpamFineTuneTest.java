@@ -1,9 +1,9 @@
-package io.sparkformers.train;
+package io.sparkformers.jobs.corpora;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkformers.convert.BuiltinModels;
-import io.sparkformers.data.SpamAssassin;
+
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.sparkformers.data;
+package io.sparkformers.jobs.corpora;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package io.sparkformers.jobs;
+package io.sparkformers.jobs.config;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;

@@ -1,4 +1,4 @@
-package io.sparkformers.spark;
+package io.sparkformers.jobs.demo;
 
 import io.sparkformers.hub.HfCheckpoint;
 import org.apache.spark.sql.SparkSession;

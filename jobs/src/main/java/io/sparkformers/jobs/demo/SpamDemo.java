@@ -1,8 +1,8 @@
-package io.sparkformers.spark;
+package io.sparkformers.jobs.demo;
 
 import ai.djl.engine.Engine;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparkformers.data.SpamAssassin;
+import io.sparkformers.jobs.corpora.SpamAssassin;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
 import io.sparkformers.hub.ModelResolver;
