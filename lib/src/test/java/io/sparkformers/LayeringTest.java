@@ -28,4 +28,16 @@ class LayeringTest {
             .that().resideInAPackage("io.sparkformers.nn..")
             .should().dependOnClassesThat().resideInAnyPackage("io.sparkformers.pipeline..", "io.sparkformers.train..",
                     "io.sparkformers.spark..", "io.sparkformers.distributed..");
+
+    /**
+     * Applications live beside the library (the jobs module: CLI, demo, benchmarks, recipes, YAML configs), as
+     * transformers keeps examples/ and benchmark/ out of src/: no demo, benchmark or recipe class in lib, and no lib
+     * class reaches for the command line (picocli) or the YAML job configs.
+     */
+    @ArchTest
+    static final ArchRule applicationsLiveBesideTheLibrary = noClasses()
+            .should().haveSimpleNameEndingWith("Demo")
+            .orShould().haveSimpleNameEndingWith("Benchmark")
+            .orShould().haveSimpleNameEndingWith("Recipes")
+            .orShould().dependOnClassesThat().resideInAnyPackage("picocli..", "com.fasterxml.jackson.dataformat.yaml..");
 }

@@ -3,6 +3,7 @@ package io.sparkformers.jobs;
 import io.sparkformers.hub.Json;
 import io.sparkformers.spark.BatchScoring;
 import io.sparkformers.spark.Devices;
+import io.sparkformers.jobs.config.PredictConfig;
 import io.sparkformers.spark.ModelStage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,13 +1,16 @@
 package io.sparkformers.jobs.config;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.sparkformers.hub.DidYouMean;
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
+import io.sparkformers.train.TrainingArguments;
+import io.sparkformers.train.TransferMode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -57,8 +60,9 @@ public record FinetuneConfig(String model, Task task, LabelKind labelKind, List<
 
     static final List<String> TOP_KEYS = List.of("model", "task", "mode", "unfreeze_last_layers", "unfreeze_patterns",
             "head_lr_multiplier", "problem_type", "labels", "data", "training");
-    static final List<String> DATA_KEYS = List.of("train", "eval", "format", "text_col", "text_pair_col", "label_col",
-            "max_length", "limit", "eval_limit");
+    /** The keys of the data section: {@link Data}'s components in snake_case. */
+    static final List<String> DATA_KEYS = Arrays.stream(Data.class.getRecordComponents())
+            .map(c -> PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(c.getName())).toList();
     static final List<String> FORMATS = List.of("parquet", "csv", "tsv", "json", "jsonl");
     static final List<String> TASKS = List.of("text-classification", "token-classification", "question-answering");
 
@@ -90,12 +94,12 @@ public record FinetuneConfig(String model, Task task, LabelKind labelKind, List<
     public static FinetuneConfig load(Path file, Map<String, String> overrides) throws IOException {
         Map<String, Object> raw;
         try {
-            raw = new YAMLMapper().readValue(Files.readString(file), new TypeReference<LinkedHashMap<String, Object>>() { });
+            raw = YamlMappings.read(Files.readString(file));
         } catch (IOException e) {
             throw new IllegalArgumentException("config " + file + " is not a YAML mapping: " + e.getMessage(), e);
         }
         try {
-            return fromMap(raw == null ? Map.of() : raw, overrides);
+            return fromMap(raw, overrides);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("config " + file + ": " + e.getMessage(), e);
         }
@@ -195,23 +199,13 @@ public record FinetuneConfig(String model, Task task, LabelKind labelKind, List<
     private static List<String> allDottedKeys() {
         List<String> all = new ArrayList<>(TOP_KEYS);
         for (String k : DATA_KEYS) all.add("data." + k);
-        for (String k : TrainingArgumentKeys.KEYS.keySet()) all.add("training." + k);
+        for (String k : TrainingArguments.keyNames()) all.add("training." + k);
         return all;
     }
 
     static String unknown(String key, List<String> known, String prefix) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (String c : known) {
-            int d = TrainingArgumentKeys.levenshtein(key.toLowerCase(Locale.ROOT), c);
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = c;
-            }
-        }
-        if (best != null && bestDistance <= Math.max(2, key.length() / 3)) {
-            return "unknown key '" + prefix + key + "': did you mean " + prefix + best + "?";
-        }
+        String best = DidYouMean.closest(key, known);
+        if (best != null) return "unknown key '" + prefix + key + "': did you mean " + prefix + best + "?";
         return "unknown key '" + prefix + key + "' (known: " + known + ")";
     }
 

@@ -1,14 +1,12 @@
 package io.sparkformers.jobs.config;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.sparkformers.hub.DidYouMean;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,14 +18,14 @@ import picocli.CommandLine.ParseResult;
  * snake_case ({@code --max-tokens-per-batch} is {@code max_tokens_per_batch}); {@code --set} wins over the file and a
  * flag given on the command line wins over both. Unknown keys fail with a did-you-mean.
  */
-final class PredictConfig {
+public final class PredictConfig {
     /** Options that are not job keys. */
     private static final Set<String> NOT_KEYS = Set.of("--config", "--set", "--help", "--version", "--verbose", "--json");
 
     private PredictConfig() { }
 
     /** Sets every option the command line left out from the file and the {@code --set} overrides. */
-    static void apply(CommandSpec spec, Path file, Map<String, String> overrides) {
+    public static void apply(CommandSpec spec, Path file, Map<String, String> overrides) {
         Map<String, Object> values = new LinkedHashMap<>(file == null ? Map.of() : read(file));
         values.putAll(overrides);
         ParseResult parsed = spec.commandLine().getParseResult();
@@ -40,7 +38,7 @@ final class PredictConfig {
     }
 
     /** Fails naming the flag and the config key when a required option is still unset. */
-    static void requireSet(CommandSpec spec, Path file, String... names) {
+    public static void requireSet(CommandSpec spec, Path file, String... names) {
         for (String name : names) {
             if (spec.findOption(name).getValue() == null) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing " + name + ": pass " + name + " or set " + key(name)
@@ -54,9 +52,7 @@ final class PredictConfig {
             throw new IllegalArgumentException("config " + file + " does not exist: check --config");
         }
         try {
-            Map<String, Object> m = new YAMLMapper().readValue(Files.readString(file),
-                    new TypeReference<LinkedHashMap<String, Object>>() { });
-            return m == null ? Map.of() : m;
+            return YamlMappings.read(Files.readString(file));
         } catch (IOException e) {
             throw new IllegalArgumentException("config " + file + " is not a YAML mapping of predict options: "
                     + e.getMessage().lines().findFirst().orElse(""), e);
@@ -71,17 +67,8 @@ final class PredictConfig {
             if (k.equals(key)) return o;
             known.add(k);
         }
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (String k : known) {
-            int d = levenshtein(key.toLowerCase(Locale.ROOT).replace('-', '_'), k);
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = k;
-            }
-        }
-        String hint = best != null && bestDistance <= Math.max(2, key.length() / 3) ? ": did you mean " + best + "?"
-                : " (supported: " + String.join(", ", known) + ")";
+        String best = DidYouMean.closest(key.replace('-', '_'), known);
+        String hint = best != null ? ": did you mean " + best + "?" : " (supported: " + String.join(", ", known) + ")";
         throw new IllegalArgumentException("unknown predict config key '" + key + "' in " + where + hint);
     }
 
@@ -112,23 +99,5 @@ final class PredictConfig {
         }
         if (type == Path.class) return Path.of(text);
         return text;
-    }
-
-    /** Edit distance with unit costs. */
-    static int levenshtein(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) prev[j] = j;
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
     }
 }

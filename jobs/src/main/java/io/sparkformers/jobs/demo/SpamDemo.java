@@ -8,6 +8,8 @@ import io.sparkformers.hub.Json;
 import io.sparkformers.hub.ModelResolver;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
+import io.sparkformers.spark.ScoringProgress;
+import io.sparkformers.spark.TextClassifier;
 import io.sparkformers.train.TextDataset;
 import io.sparkformers.train.Trainer;
 import org.apache.spark.api.java.JavaSparkContext;

@@ -3,7 +3,10 @@ package io.sparkformers.jobs.corpora;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkformers.convert.BuiltinModels;
-
+import io.sparkformers.train.TextDataset;
+import io.sparkformers.train.Trainer;
+import io.sparkformers.train.TrainingArguments;
+import io.sparkformers.train.TransferMode;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;

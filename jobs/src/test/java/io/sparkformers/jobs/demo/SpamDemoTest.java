@@ -25,7 +25,8 @@ class SpamDemoTest {
 
     @BeforeAll
     static void start() {
-        spark = SparkTestSupport.local("SpamDemoTest");
+        spark = SparkSession.builder().master("local[2]").appName("SpamDemoTest").config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4").getOrCreate();
     }
 
     @AfterAll
