@@ -64,9 +64,8 @@ public final class PipelineCommand implements Callable<Integer> {
                     + "or one JSON string per line.")
     Path input;
 
-    @Option(names = "--top-k", paramLabel = "K|all",
-            description = "Results per input: labels (text-classification; default: the best one), candidates (fill-mask; 5), answers (question-answering; 1); 'all' for every label.")
-    String topK;
+    @Mixin
+    TopKOption topK;
 
     @Option(names = "--function-to-apply", paramLabel = "sigmoid|softmax|none",
             description = "text-classification: score function (default from the checkpoint's problem_type/num_labels).")
@@ -109,8 +108,9 @@ public final class PipelineCommand implements Callable<Integer> {
             description = "fill-mask: score only these words (comma-separated).")
     List<String> targets;
 
-    @Option(names = "--batch-size", defaultValue = "8", description = "Inputs per forward pass (default ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Option(names = "--batch-size", description = "Inputs per forward pass (default ${DEFAULT-VALUE}, HF pipeline's "
+            + "batch_size): one JVM scores a handful of inputs, so the batch is small; predict's batches are Spark's.")
+    int batchSize = PipelineOptions.builder().build().batchSize();
 
     @Option(names = "--max-length", description = "Tokens kept per input (default: the checkpoint's limit).")
     Integer maxLength;
@@ -132,7 +132,7 @@ public final class PipelineCommand implements Callable<Integer> {
         }
         List<PipelineInput> inputs = readInputs();
         PipelineOptions options = PipelineOptions.builder()
-                .batchSize(batchSize).maxLength(maxLength).topK(parseTopK(topK))
+                .batchSize(batchSize).maxLength(maxLength).topK(topK.value())
                 .functionToApply(functionToApply).aggregationStrategy(aggregationStrategy).ignoreLabels(ignoreLabels)
                 .docStride(docStride).maxSeqLen(maxSeqLen).maxQuestionLen(maxQuestionLen).maxAnswerLen(maxAnswerLen)
                 .handleImpossibleAnswer(handleImpossibleAnswer).candidateLabels(candidateLabels)
@@ -154,7 +154,7 @@ public final class PipelineCommand implements Callable<Integer> {
         Path dir = resolveModel(model);
         List<Object> results = new ArrayList<>();
         if (task.equals("image-classification")) {
-            Integer k = parseTopK(topK);
+            Integer k = topK.value();
             try (ImageClassificationPipeline p = ImageClassificationPipeline.fromPretrained(dir)) {
                 for (Path f : images) results.add(p.classifyFiles(List.of(f), k == null ? 5 : k).get(0));
             }
@@ -190,16 +190,6 @@ public final class PipelineCommand implements Callable<Integer> {
 
     private static String abbreviate(String s) {
         return s == null || s.length() <= 2000 ? s : s.substring(0, 1997) + "...";
-    }
-
-    static Integer parseTopK(String v) {
-        if (v == null) return null;
-        if (v.toLowerCase(Locale.ROOT).equals("all")) return PipelineOptions.ALL;
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--top-k must be a positive number or 'all', got '" + v + "'");
-        }
     }
 
     private List<PipelineInput> readInputs() throws IOException {

@@ -3,8 +3,10 @@ package io.sparkformers.jobs;
 import io.sparkformers.hub.Json;
 import io.sparkformers.spark.BatchScoring;
 import io.sparkformers.spark.Devices;
+import io.sparkformers.spark.FeatureExtractor;
 import io.sparkformers.jobs.config.PredictConfig;
 import io.sparkformers.spark.ModelStage;
+import io.sparkformers.spark.TokenClassificationModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -81,8 +83,10 @@ public final class PredictCommand implements Callable<Integer> {
             description = "Tokens kept per text (default 0: the checkpoint's limit, 512 for BERT; sentence embeddings stop at the checkpoint's max_seq_length, 256 for all-MiniLM-L6-v2).")
     int maxLength;
 
-    @Option(names = "--batch-size", defaultValue = "256", description = "Rows per batch at most (default ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Option(names = "--batch-size", description = "Rows per batch at most (default ${DEFAULT-VALUE}, the stages' "
+            + "batchSize): a Spark task streams a whole partition, so batches are large and --max-tokens-per-batch "
+            + "bounds their memory; pipeline's batches are one JVM's forward passes.")
+    int batchSize = new FeatureExtractor().getBatchSize();
 
     @Option(names = "--max-tokens-per-batch", defaultValue = "16384",
             description = "Padded tokens per batch at most (default ${DEFAULT-VALUE}).")
@@ -99,9 +103,8 @@ public final class PredictCommand implements Callable<Integer> {
             description = "sentence-embeddings: vector (default) or array.")
     String outputType;
 
-    @Option(names = "--top-k", description = "fill-mask: candidates per mask (default 5); text-classification: the "
-            + "best labels written to top_labels (default 1: label and score only).")
-    Integer topK;
+    @Mixin
+    TopKOption topK;
 
     @Option(names = "--text-pair-col", description = "text-classification: column of the second segment of text pairs.")
     String textPairCol;
@@ -114,9 +117,9 @@ public final class PredictCommand implements Callable<Integer> {
             + "this column (--output-type vector or array).")
     String probabilitiesCol;
 
-    @Option(names = "--aggregation-strategy", description = "token-classification: none, simple (default), first, "
-            + "average or max.")
-    String aggregationStrategy;
+    @Option(names = "--aggregation-strategy", description = "token-classification: none, simple, first, average or "
+            + "max (default ${DEFAULT-VALUE}, the stage's).")
+    String aggregationStrategy = new TokenClassificationModel().getAggregationStrategy();
 
     @Option(names = "--ignore-labels", split = ",", paramLabel = "LABEL",
             description = "token-classification: labels left out (default O).")
@@ -161,7 +164,7 @@ public final class PredictCommand implements Callable<Integer> {
                 aggregationStrategy, ignoreLabels, questionCol, contextCol, docStride, maxAnswerLen,
                 handleImpossibleAnswer, candidateLabels, hypothesisTemplate, multiLabel);
         var options = new BatchScoring.Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol,
-                mode, maxLength, batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions,
+                mode, maxLength, batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK.value(), taskOptions,
                 partitionBy);
         BatchScoring.stageFor(options);                    // an unknown task fails before Spark starts
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers predict " + task)) {
