@@ -281,4 +281,13 @@ class TrainingArgumentsTest {
         assertEquals(a, a.toBuilder().build());
         assertEquals("other", a.toBuilder().set("output_dir", "other").build().outputDir());
     }
+
+    @Test
+    void eachKeyIsARecordComponentInSnakeCaseAndToMapWritesExactlyThem() {
+        List<String> components = java.util.Arrays.stream(TrainingArguments.class.getRecordComponents())
+                .map(c -> c.getName().replaceAll("([A-Z])", "_$1").toLowerCase(java.util.Locale.ROOT)).toList();
+        assertEquals(components, TrainingArguments.keyNames());
+        assertEquals(TrainingArguments.keyNames(), List.copyOf(TrainingArguments.builder("out").build().toMap().keySet()));
+        assertTrue(TrainingArguments.keyNames().contains("adam_beta1") && TrainingArguments.keyNames().contains("fp16"));
+    }
 }
