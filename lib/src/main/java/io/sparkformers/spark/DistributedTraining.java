@@ -10,7 +10,6 @@ import io.sparkformers.train.CheckpointManager;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.DataSharding;
 import io.sparkformers.train.ImageDataset;
-import io.sparkformers.train.ImageTrainer;
 import io.sparkformers.train.ProgressPrinter;
 import io.sparkformers.train.TextDataset;
 import io.sparkformers.train.Trainer;
@@ -18,7 +17,9 @@ import io.sparkformers.train.TrainerCallback;
 import io.sparkformers.train.TrainerControl;
 import io.sparkformers.train.TrainerState;
 import io.sparkformers.train.TrainingArguments;
+import io.sparkformers.train.TrainingDataset;
 import io.sparkformers.train.TrainingPlan;
+import io.sparkformers.train.TrainingTask;
 import io.sparkformers.train.TransferMode;
 import io.sparkformers.vision.ImageProcessor;
 import io.sparkformers.vision.ImageProcessorConfig;
@@ -55,9 +56,9 @@ import java.util.Map;
 
 /**
  * The data-parallel fit behind the training Estimators: one Spark barrier stage of {@code numWorkers} long-lived tasks,
- * each a {@link Trainer} (text) or {@link ImageTrainer} (images) replica joined to the others by a {@link Collective}
- * ring (PyTorch DDP semantics; for images also DDP's {@code broadcast_buffers}: every step runs with rank 0's
- * BatchNorm statistics).
+ * each a {@link Trainer} replica of the spec's {@link TrainingTask} (text or image classification) joined to the others
+ * by a {@link Collective} ring (PyTorch DDP semantics; for images also DDP's {@code broadcast_buffers}: every step runs
+ * with rank 0's BatchNorm statistics).
  *
  * <p><b>Data.</b> Training rows get a global index ({@code zipWithIndex}; the input must be deterministic, as for any
  * Spark lineage that may be recomputed). The driver computes, from (n, seed, batch sizes, epochs) alone, the
@@ -97,7 +98,8 @@ final class DistributedTraining {
      * @param model     the source checkpoint reference (folder, Hadoop URI, alias)
      * @param labels    class names in id order (empty for regression)
      * @param mode      transfer mode config name; {@code unfreezeLastLayers} for partial
-     * @param images    image classification ({@link ImageTrainer}; rows carry decoded images) instead of text
+     * @param images    image classification ({@link TrainingTask#imageClassification}; rows carry decoded images)
+     *                  instead of text
      * @param fromScratch images only: {@code model} is a folder whose config.json (and optional
      *                  preprocessor_config.json) define a model trained from its initialisation, not from weights
      * @param callbacks each replica's own extra callbacks ({@link TrainerCallbackFactory})
@@ -117,6 +119,18 @@ final class DistributedTraining {
         Spec withModel(String executorRef) {
             return new Spec(args, executorRef, task, labelKind, labels, mode, unfreezeLastLayers, maxLength,
                     numWorkers, maxAttempts, checkConsistencyEverySteps, device, images, fromScratch, callbacks);
+        }
+
+        /** The task each replica trains, its model read from the local {@code folder}. */
+        TrainingTask trainingTask(java.nio.file.Path folder) throws IOException {
+            if (!images) {
+                return TrainingTask.textClassification(folder, task, labelKind,
+                        labelKind == LabelKind.REGRESSION ? null : labels, maxLength);
+            }
+            if (!fromScratch) return TrainingTask.imageClassification(folder, null);
+            java.nio.file.Path pre = folder.resolve(ImageProcessor.CONFIG_FILE);
+            return TrainingTask.imageClassificationFromScratch(Json.readObject(folder.resolve("config.json")),
+                    Files.isRegularFile(pre) ? ImageProcessorConfig.fromJson(Json.readObject(pre)) : null);
         }
 
         TransferMode transferMode() {
@@ -332,7 +346,7 @@ final class DistributedTraining {
                 }
             }
             TrainingProgress.Relay progress = new TrainingProgress.Relay(sc, printer);
-            TrainingTask task = new TrainingTask(spec, source, secret, n, hasEval, local, resume, attempt,
+            ReplicaTask task = new ReplicaTask(spec, source, secret, n, hasEval, local, resume, attempt,
                     progress.events());
             RDD<WorkerResult> barrier = data.rdd().barrier().mapPartitions(task, false,
                     ClassTag$.MODULE$.apply(WorkerResult.class));
@@ -371,7 +385,7 @@ final class DistributedTraining {
     }
 
     /** The barrier task: one Trainer replica per partition (rank = partition id). */
-    static final class TrainingTask extends AbstractFunction1<scala.collection.Iterator<Example>,
+    static final class ReplicaTask extends AbstractFunction1<scala.collection.Iterator<Example>,
             scala.collection.Iterator<WorkerResult>> implements Serializable {
         private static final long serialVersionUID = 1L;
 
@@ -385,7 +399,7 @@ final class DistributedTraining {
         private final int attempt;
         private final TrainingProgress.Events progress;
 
-        TrainingTask(Spec spec, ModelSource source, byte[] secret, int numExamples, boolean hasEval,
+        ReplicaTask(Spec spec, ModelSource source, byte[] secret, int numExamples, boolean hasEval,
                      boolean localMaster, String resume, int attempt, TrainingProgress.Events progress) {
             this.spec = spec;
             this.source = source;
@@ -472,61 +486,33 @@ final class DistributedTraining {
             }
             int[] idx = new int[trainRows.size()];
             for (int k = 0; k < idx.length; k++) idx[k] = trainRows.get(k).index();
-            String trainName = "training rows of rank " + rank + " (" + idx.length + " of " + numExamples + ")";
             long t0 = System.nanoTime();
-            Trainer.TrainOutput o = spec.images()
-                    ? fitImages(ctx, dp, args, hooks, trainName, trainRows, idx, evalRows, rank)
-                    : fitText(ctx, dp, args, hooks, trainName, trainRows, idx, evalRows, rank);
+            Trainer.Builder b = Trainer.builder(args, spec.trainingTask(ModelRefs.localFolder(spec.model())))
+                    .mode(spec.transferMode()).device(Devices.forTask(ctx, spec.device())).dataParallel(dp)
+                    .checkConsistencyEverySteps(spec.checkConsistencyEverySteps());
+            hooks.forEach(b::callback);
+            String kind = spec.images() ? "images" : "rows";
+            TrainingDataset evalSet = hasEval                // the same on every rank: some may hold no eval row
+                    ? dataset("evaluation " + kind + " of rank " + rank, evalRows, true) : null;
+            TrainingDataset trainSet = dataset("training " + kind + " of rank " + rank + " (" + idx.length + " of "
+                    + numExamples + ")", trainRows, false);
+            Trainer.TrainOutput o = b.build().train(new Trainer.Shard(trainSet, idx, numExamples), evalSet);
             if (rank == 0 && !direct) uploadFinal(store, outDir);
             return new WorkerResult(rank, host, ProcessHandle.current().pid(), o.globalStep(),
                     (System.nanoTime() - t0) / 1e9, new LinkedHashMap<>(o.trainMetrics()),
                     new LinkedHashMap<>(o.evalMetrics()), resumePath);
         }
 
-        private Trainer.TrainOutput fitText(BarrierTaskContext ctx, CollectiveDataParallel dp, TrainingArguments args,
-                List<TrainerCallback> hooks, String trainName, List<Example> trainRows, int[] idx,
-                List<Example> evalRows, int rank) throws IOException {
-            Trainer.Builder b = Trainer.builder(args, ModelRefs.localFolder(spec.model())).task(spec.task())
-                    .labelKind(spec.labelKind()).mode(spec.transferMode()).maxLength(spec.maxLength())
-                    .device(Devices.forTask(ctx, spec.device())).dataParallel(dp)
-                    .checkConsistencyEverySteps(spec.checkConsistencyEverySteps());
-            if (spec.labelKind() != LabelKind.REGRESSION) b.labels(spec.labels());
-            hooks.forEach(b::callback);
-            List<TextDataset.Row> rows = new ArrayList<>(trainRows.size());
-            for (Example e : trainRows) {
-                rows.add(new TextDataset.Row(Integer.toString(e.index()), e.text(), e.pair(), e.label()));
-            }
-            TextDataset evalSet = null;
-            if (hasEval) {                                   // the same on every rank: some may hold no eval row
-                List<TextDataset.Row> er = new ArrayList<>(evalRows.size());
-                for (Example e : evalRows) {
-                    er.add(new TextDataset.Row("eval " + e.index(), e.text(), e.pair(), e.label()));
+        /** The rows as the dataset the spec's task reads: texts, or decoded images with class ids. */
+        private TrainingDataset dataset(String description, List<Example> rows, boolean eval) {
+            if (!spec.images()) {
+                List<TextDataset.Row> text = new ArrayList<>(rows.size());
+                for (Example e : rows) {
+                    String id = eval ? "eval " + e.index() : Integer.toString(e.index());
+                    text.add(new TextDataset.Row(id, e.text(), e.pair(), e.label()));
                 }
-                evalSet = new TextDataset("evaluation rows of rank " + rank, er);
+                return new TextDataset(description, text);
             }
-            return b.build().train(new Trainer.Shard(new TextDataset(trainName, rows), idx, numExamples), evalSet);
-        }
-
-        private Trainer.TrainOutput fitImages(BarrierTaskContext ctx, CollectiveDataParallel dp,
-                TrainingArguments args, List<TrainerCallback> hooks, String trainName, List<Example> trainRows,
-                int[] idx, List<Example> evalRows, int rank) throws IOException {
-            java.nio.file.Path folder = ModelRefs.localFolder(spec.model());
-            ImageTrainer.Builder b = ImageTrainer.builder(args).mode(spec.transferMode())
-                    .device(Devices.forTask(ctx, spec.device())).dataParallel(dp)
-                    .checkConsistencyEverySteps(spec.checkConsistencyEverySteps());
-            if (spec.fromScratch()) {
-                b.config(Json.readObject(folder.resolve("config.json")));
-                java.nio.file.Path pre = folder.resolve(ImageProcessor.CONFIG_FILE);
-                if (Files.isRegularFile(pre)) b.processor(ImageProcessorConfig.fromJson(Json.readObject(pre)));
-            } else {
-                b.pretrained(folder);
-            }
-            hooks.forEach(b::callback);
-            ImageDataset evalSet = hasEval ? images("evaluation images of rank " + rank, evalRows) : null;
-            return b.build().train(new ImageTrainer.Shard(images(trainName, trainRows), idx, numExamples), evalSet);
-        }
-
-        private ImageDataset images(String description, List<Example> rows) {
             List<RgbImage> images = new ArrayList<>(rows.size());
             List<Integer> ids = new ArrayList<>(rows.size());
             for (Example e : rows) {

@@ -2,14 +2,12 @@ package io.sparkformers.spark;
 
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
-import io.sparkformers.train.LabelSpace;
 import io.sparkformers.train.TrainingArguments;
 import io.sparkformers.vision.ImageDecodeException;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.storage.StorageLevel;
-import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
@@ -36,14 +34,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The image-classification Estimator: fine-tunes a pretrained image checkpoint on labelled images in a DataFrame and
  * returns an {@link ImageClassificationModel} whose checkpoint (HF layout, with id2label from the data's labels,
  * sorted) is in {@code outputDir}. {@code mode} picks what trains: {@code feature_extraction} (the base frozen and in
  * eval mode, a new head with as many outputs as labels), {@code fine_tune} (everything) or {@code partial} (the head
- * and the last {@code unfreezeLastBlocks} feature blocks), through {@code ImageTrainer} with HF TrainingArguments
- * semantics.
+ * and the last {@code unfreezeLastBlocks} feature blocks), through the {@code Trainer}'s image-classification task
+ * with HF TrainingArguments semantics. Like the text Estimators it takes trainer callbacks
+ * ({@link #addTrainerCallback}) and refuses a label column with a single value before any replica starts.
  *
  * <p>Training is data-parallel like the text Estimators ({@link DistributedTraining}): {@code numWorkers} replicas in
  * one barrier stage, gradients all-reduced every step, rank 0's BatchNorm statistics broadcast before each step (DDP's
@@ -54,10 +54,10 @@ import java.util.List;
  * {@code config.json} (and optionally {@code preprocessor_config.json}): the model is trained from its own
  * initialisation (HF's {@code config_name} without {@code model_name_or_path}).
  */
-public final class ImageClassifier extends Estimator<ImageClassificationModel> implements MLWritable {
+public final class ImageClassifier extends FineTuningEstimator<ImageClassifier, ImageClassificationModel>
+        implements MLWritable {
     private static final long serialVersionUID = 1L;
 
-    private final String uid;
     private final Param<String> model;
     private final Param<String> inputCol;
     private final Param<String> labelCol;
@@ -83,7 +83,7 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
     private final IntParam checkConsistencyEverySteps;
 
     public ImageClassifier(String uid) {
-        this.uid = uid;                                   // first: Params read it
+        super(uid);                                       // first: Params read it
         model = new Param<>(this, "model", "the pretrained image checkpoint folder (config.json, model.safetensors, "
                 + "preprocessor_config.json) or a Hadoop URI of one");
         inputCol = new Param<>(this, "inputCol", "the image column: Spark's image struct or binary encoded bytes");
@@ -156,11 +156,6 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
 
     public ImageClassifier() {
         this(Identifiable$.MODULE$.randomUID("imgCls"));
-    }
-
-    @Override
-    public String uid() {
-        return uid;
     }
 
     public Param<String> model() { return model; }
@@ -242,7 +237,7 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
     @Override
     public StructType transformSchema(StructType schema) {
         if (!isDefined(model) || getModel() == null || getModel().isBlank()) {
-            throw new IllegalArgumentException("ImageClassifier " + uid + ": the model Param is not set; call setModel "
+            throw new IllegalArgumentException("ImageClassifier " + uid() + ": the model Param is not set; call setModel "
                     + "with a pretrained image checkpoint folder");
         }
         ImageInput.validate(schema, getInputCol(), "inputCol");
@@ -270,7 +265,7 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
     }
 
     private ImageClassificationModel model(StructType schema) {
-        ImageClassificationModel m = new ImageClassificationModel(uid);
+        ImageClassificationModel m = new ImageClassificationModel(uid());
         copyValues(m, extractParamMap());
         return m;
     }
@@ -290,14 +285,14 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
         try {
             Path folder = ModelRefs.localFolder(getModel());
             if (scratch && !Files.isRegularFile(folder.resolve("config.json"))) {
-                throw new IllegalArgumentException("ImageClassifier " + uid + ": fromScratch needs a config.json in "
+                throw new IllegalArgumentException("ImageClassifier " + uid() + ": fromScratch needs a config.json in "
                         + folder + " (the architecture to build)");
             }
             SparkContext sc = dataset.sparkSession().sparkContext();
             String out = getOutputDir();
             if (out.isEmpty()) {
                 if (!sc.master().startsWith("local")) {
-                    throw new IllegalArgumentException("ImageClassifier " + uid + ": set outputDir to a folder every "
+                    throw new IllegalArgumentException("ImageClassifier " + uid() + ": set outputDir to a folder every "
                             + "executor and the driver can reach (HDFS, S3, a shared mount) on master " + sc.master());
                 }
                 out = Files.createTempDirectory("sparkformers-image-classifier-").toString();
@@ -318,7 +313,7 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
                         Task.SEQUENCE_CLASSIFICATION, LabelKind.SINGLE_LABEL, names, getMode(),
                         getUnfreezeLastBlocks(), 0, (Integer) getOrDefault(numWorkers),
                         (Integer) getOrDefault(maxAttempts), (Integer) getOrDefault(checkConsistencyEverySteps),
-                        getOrDefault(device), true, scratch, List.of());
+                        getOrDefault(device), true, scratch, callbacks());
                 DistributedTraining.Summary s = DistributedTraining.run(sc, examples, spec);
                 ImageClassificationModel fitted = model(dataset.schema());
                 fitted.setModel(out);                       // as given: a local path stays a path
@@ -328,7 +323,7 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
                 examples.unpersist(false);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("ImageClassifier " + uid + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("ImageClassifier " + uid() + ": " + e.getMessage(), e);
         }
     }
 
@@ -342,7 +337,7 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
         int labelIndex = Arrays.asList(dataset.schema().fieldNames()).indexOf(getLabelCol());
         boolean error = getHandleInvalid().equals(ModelStage.ERROR);
         String labelColumn = getLabelCol();
-        String id = uid;
+        String id = uid();
         return dataset.toDF().javaRDD().mapPartitionsWithIndex((part, rows) -> {
             List<DistributedTraining.Example> out = new ArrayList<>();
             long k = 0;
@@ -366,21 +361,24 @@ public final class ImageClassifier extends Estimator<ImageClassificationModel> i
         }, false);
     }
 
-    /** The sorted distinct labels; the first job over the rows, so a bad row fails here with its own message. */
+    /**
+     * The sorted distinct labels, at least two; the first job over the rows, so a bad row fails here with its own
+     * message.
+     */
     private List<String> labels(JavaRDD<DistributedTraining.Example> examples) {
-        List<String> seen;
+        Map<String, Long> seen;
         try {
-            seen = examples.map(DistributedTraining.Example::label).distinct().collect();
+            seen = examples.map(DistributedTraining.Example::label).countByValue();
         } catch (Exception e) {                            // SparkException is checked, though Scala throws it
             String reason = TaskFailures.badInput(e).orElse(null);
             if (reason == null) throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
             throw new IllegalArgumentException(reason, e);
         }
         if (seen.isEmpty()) {
-            throw new IllegalArgumentException("ImageClassifier " + uid + ": no trainable row (every image was "
+            throw new IllegalArgumentException("ImageClassifier " + uid() + ": no trainable row (every image was "
                     + "unreadable or unlabelled, or the dataset is empty)");
         }
-        return LabelSpace.fromLabels(seen).names();
+        return singleLabelClasses(seen, getLabelCol());
     }
 
     /** A label as text; whole numbers without ".0". */

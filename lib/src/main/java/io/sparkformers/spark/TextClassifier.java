@@ -41,7 +41,7 @@ import static org.apache.spark.sql.functions.lit;
  * {@code TrainingArguments} (camelCased names, HF defaults); rows flagged by {@code validationIndicatorCol} are the
  * evaluation set. Fitting never changes the estimator; everything a run needs is copied into plain values first.
  */
-public final class TextClassifier extends FineTuningEstimator<TextClassifier, TextClassificationModel>
+public final class TextClassifier extends TextFineTuningEstimator<TextClassifier, TextClassificationModel>
         implements TextInputParams {
     private static final long serialVersionUID = 1L;
     private static final String LABELS_DOC = "class names in id order; empty: the sorted distinct labels of "
@@ -220,7 +220,7 @@ public final class TextClassifier extends FineTuningEstimator<TextClassifier, Te
             for (Row r : rows.filter("NOT isEval AND label IS NOT NULL").groupBy("label").count().collectAsList()) {
                 counts.put(r.getString(0), r.getLong(1));
             }
-            return LabelSpace.forSingleLabel(counts, "the label column '" + getOrDefault(labelCol) + "'").names();
+            return singleLabelClasses(counts, getOrDefault(labelCol));
         }
         List<String> seen = new ArrayList<>();
         for (Row r : rows.filter("NOT isEval AND label IS NOT NULL").select("label").distinct().collectAsList()) {

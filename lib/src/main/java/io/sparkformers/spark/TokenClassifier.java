@@ -41,7 +41,7 @@ import static org.apache.spark.sql.functions.size;
  * Rows are checked before training: null or empty words, words holding whitespace, and word/tag count mismatches fail
  * the fit naming the row.
  */
-public final class TokenClassifier extends FineTuningEstimator<TokenClassifier, TokenClassificationModel> {
+public final class TokenClassifier extends TextFineTuningEstimator<TokenClassifier, TokenClassificationModel> {
     private static final long serialVersionUID = 1L;
     private static final String LABELS_DOC = "tags in id order (the config's id2label); empty: the sorted "
             + "distinct tags of the training rows (one extra job)";

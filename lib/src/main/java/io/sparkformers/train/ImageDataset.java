@@ -9,11 +9,12 @@ import java.util.Objects;
 import java.util.function.IntUnaryOperator;
 
 /**
- * Labelled images for {@link ImageTrainer}, the image counterpart of {@link TextDataset}: image {@code i} (decoded
- * on demand, so 60,000 Fashion-MNIST images stay 47 MB of bytes) and its class id into {@link #labels()}. Views
+ * Labelled images for the {@link Trainer} ({@link TrainingTask#imageClassification}), the image counterpart of
+ * {@link TextDataset}: image {@code i} (decoded on demand, so 60,000 Fashion-MNIST images stay 47 MB of bytes) and
+ * its class id into {@link #labels()}. Views
  * ({@link #limit}, {@link #relabel}) share the underlying images.
  */
-public interface ImageDataset {
+public interface ImageDataset extends TrainingDataset {
 
     /** Where the images come from, for logs and provenance. */
     String description();

@@ -20,7 +20,7 @@ import java.util.Objects;
  * @param description what the rows are and where they came from (written to provenance.json)
  * @param rows        the rows, in order
  */
-public record TextDataset(String description, List<Row> rows) {
+public record TextDataset(String description, List<Row> rows) implements TrainingDataset {
 
     /**
      * One example.

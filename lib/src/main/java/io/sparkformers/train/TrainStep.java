@@ -9,7 +9,6 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.sparkformers.nn.HeadSplit;
-import io.sparkformers.nn.Losses;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.PretrainedModel;
 import io.sparkformers.train.DataCollatorWithPadding.Batch;
@@ -38,8 +37,7 @@ public final class TrainStep {
 
     private final PretrainedModel model;
     private final NDManager manager;
-    private final LabelKind labelKind;
-    private final double labelSmoothing;
+    private final TrainingLoss loss;
     private final boolean frozenEncoder;
     private final List<ParamRef> trainable;
 
@@ -56,15 +54,10 @@ public final class TrainStep {
             throw new IllegalArgumentException("feature_extraction needs a model whose head can run apart from its "
                     + "encoder; " + model.getClass().getSimpleName() + " cannot: use fine_tune or partial");
         }
-        if (labelSmoothing > 0 && labelKind != LabelKind.SINGLE_LABEL && labelKind != LabelKind.TOKEN) {
-            throw new IllegalArgumentException("label_smoothing_factor applies to single-label and token "
-                    + "classification, not " + labelKind + ": set it to 0");
-        }
+        this.loss = TrainingLoss.forLabelKind(labelKind, labelSmoothing);
         if (trainable.isEmpty()) throw new IllegalArgumentException("no parameter is trainable");
         this.model = model;
         this.manager = manager;
-        this.labelKind = labelKind;
-        this.labelSmoothing = labelSmoothing;
         this.frozenEncoder = frozenEncoder;
         this.trainable = List.copyOf(trainable);
     }
@@ -87,8 +80,8 @@ public final class TrainStep {
             double lossValue;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDList inputs = inputs(scope, batch);
-                NDArray logits = logits(scope, inputs, true);
-                NDArray loss = loss(logits, labels(scope, batch));
+                NDArray logits = logits(new ParameterStore(scope, false), inputs, true);
+                NDArray loss = this.loss.compute(logits, labels(scope, batch));
                 lossValue = loss.getFloat();
                 t1 = System.nanoTime();
                 gc.backward(lossScale == 1.0 ? loss : loss.mul(lossScale));
@@ -162,8 +155,8 @@ public final class TrainStep {
         }
     }
 
-    private NDArray logits(NDManager scope, NDList inputs, boolean training) {
-        ParameterStore ps = new ParameterStore(scope, false);
+    /** The model's outputs; under feature extraction the encoder runs frozen, in eval mode, without a graph. */
+    NDArray logits(ParameterStore ps, NDList inputs, boolean training) {
         if (!frozenEncoder) return model.forward(ps, inputs, training).head();
         HeadSplit split = (HeadSplit) model;
         NDArray hidden;
@@ -173,19 +166,9 @@ public final class TrainStep {
         return split.head(ps, hidden, training).head();
     }
 
-    private NDArray loss(NDArray logits, NDArray labels) {
-        return loss(logits, labels, labelKind, labelSmoothing);
-    }
-
     /** HF's loss for the label kind (problem_type), with label smoothing where HF applies it. */
     static NDArray loss(NDArray logits, NDArray labels, LabelKind kind, double labelSmoothing) {
-        return switch (kind) {
-            case SINGLE_LABEL, TOKEN -> labelSmoothing > 0 ? LabelSmoother.loss(logits, labels, labelSmoothing)
-                    : Losses.crossEntropy(logits, labels);
-            case MULTI_LABEL -> Losses.bceWithLogits(logits, labels);
-            case REGRESSION -> Losses.mse(logits.reshape(-1), labels.reshape(-1));
-            case NONE -> throw new IllegalArgumentException("a training batch needs labels");
-        };
+        return TrainingLoss.forLabelKind(kind, labelSmoothing).compute(logits, labels);
     }
 
     static NDList inputs(NDManager scope, Batch b) {

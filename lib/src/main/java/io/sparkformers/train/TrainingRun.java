@@ -1,7 +1,11 @@
 package io.sparkformers.train;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import io.sparkformers.hub.Json;
 
 import java.io.ByteArrayInputStream;
@@ -20,17 +24,14 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * One fit of a trainer — what {@link Trainer} (text) and {@link ImageTrainer} (images) share: HF's
- * {@code _inner_training_loop} over {@link DataSharding}'s steps, {@code _maybe_log_save_evaluate}, checkpoints and
- * their rotation, exact resumption, {@code load_best_model_at_end}, the result files, and the data-parallel seams
- * ({@link DataParallel}: each rank runs micro-batches {@code m ≡ rank (mod world)} of every step, gradients are summed
- * before the update, evaluations merge every rank's metric state, rank 0 alone writes {@code output_dir}).
- *
- * <p>A subclass brings the model and the data: {@link #prepare()} (calling {@link #checkArguments},
- * {@link #planSteps}, then building model and optimizer, then {@link #startState}), one micro-batch's
- * {@link #forwardBackward}, this rank's {@link #evaluatePartial}, and how its model is saved and reloaded.
+ * One {@link Trainer#train} call: HF's {@code _inner_training_loop} over {@link DataSharding}'s steps,
+ * {@code _maybe_log_save_evaluate}, checkpoints and their rotation, exact resumption, {@code load_best_model_at_end},
+ * the result files, and the data-parallel seams ({@link DataParallel}: each rank runs micro-batches
+ * {@code m ≡ rank (mod world)} of every step, gradients are summed before the update, evaluations merge every rank's
+ * metric state, rank 0 alone writes {@code output_dir}). The same loop for every task: the {@link TrainingTask}'s
+ * {@link TaskFit} brings the model, the collator, the loss and the evaluation partial. Closed at the fit's end.
  */
-abstract class TrainingRun implements AutoCloseable {
+final class TrainingRun implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TrainingRun.class.getName());
 
     /** Loss and real tokens (or images) of one micro-batch. */
@@ -40,10 +41,13 @@ abstract class TrainingRun implements AutoCloseable {
     final DataParallel dp;
     final boolean main;
     final int world;
-    final int checkConsistencyEverySteps;
     final Path outputDir;
     final CheckpointManager checkpoints;
     final TrainerControl control = new TrainerControl();
+    private final Trainer trainer;
+    private final Trainer.Shard shard;
+    private final TrainingDataset evalRows;
+    private TaskFit fit;
     TrainingPlan plan;
     LrSchedule schedule;
     DataSharding sharding;
@@ -60,14 +64,16 @@ abstract class TrainingRun implements AutoCloseable {
     private long lastLoggedStep;
     private double lastGradNorm = Double.NaN;
 
-    TrainingRun(TrainingArguments args, DataParallel dp, int checkConsistencyEverySteps) {
-        this.args = args;
-        this.dp = dp;
+    TrainingRun(Trainer trainer, Trainer.Shard train, TrainingDataset eval) {
+        this.trainer = trainer;
+        this.args = trainer.args();
+        this.dp = trainer.dataParallel();
         this.main = dp.isMain();
         this.world = dp.worldSize();
-        this.checkConsistencyEverySteps = checkConsistencyEverySteps;
         this.outputDir = Path.of(args.outputDir());
         this.checkpoints = new CheckpointManager(outputDir);
+        this.shard = train;
+        this.evalRows = eval;
     }
 
     /** A trainer's checkConsistencyEverySteps, checked when the trainer is built. */
@@ -78,19 +84,47 @@ abstract class TrainingRun implements AutoCloseable {
         return steps;
     }
 
-    // ------------------------------------------------------------------------------------------------ subclass hooks
+    /** The transfer mode of this fit. */
+    TransferMode mode() {
+        return trainer.mode();
+    }
 
-    /** Checks every input, loads the data, the model and the optimizer; everything that can fail on bad input. */
-    abstract void prepare() throws IOException;
+    /** The device the model trains on. */
+    Device device() {
+        return trainer.device();
+    }
+
+    // ------------------------------------------------------------------------------------------------ the task's part
+
+    /** Checks every input, loads the data, the model (the task) and the optimizer; everything that can fail on bad input. */
+    private void prepare() throws IOException {
+        if (shard == null) throw new IllegalArgumentException("no training dataset given");
+        fit = trainer.task().start(this, shard, evalRows);
+        optimizer = Optimizers.create(args, mode().headLrMultiplier(), fit.isHead(), resumeFrom, device());
+        startState(trainer.callbacks(), trainer.progress());
+    }
 
     /** Forward + loss + backward of one micro-batch ({@code examples}: global indices); gradients of scale × loss add up. */
-    abstract Micro forwardBackward(int[] examples, double scale, long dropoutSeed);
+    private Micro forwardBackward(int[] examples, double scale, long dropoutSeed) {
+        try (TrainingLock.Held lock = TrainingLock.acquire(); NDManager scope = fit.manager().newSubManager()) {
+            ModelBatch batch = fit.collate(scope, examples);
+            TrainStep.seedTorch(dropoutSeed);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray outputs = fit.forward(new ParameterStore(scope, false), batch.inputs());
+                NDArray loss = fit.loss().compute(outputs, batch.labels());
+                double value = loss.getFloat();
+                gc.backward(scale == 1.0 ? loss : loss.mul(scale));
+                return new Micro(value, batch.count());
+            }
+        }
+    }
 
-    /** The parameters the optimizer updates. */
-    abstract List<ParamRef> trainable();
+    private List<ParamRef> trainable() {
+        return fit.trainable();
+    }
 
     /** What must be equal on every rank: broadcast from rank 0 at the start and after loading the best model. */
-    List<NDArray> replicated() {
+    private List<NDArray> replicated() {
         List<NDArray> out = new ArrayList<>();
         for (ParamRef p : trainable()) out.add(p.value());
         return out;
@@ -100,31 +134,14 @@ abstract class TrainingRun implements AutoCloseable {
      * Makes the replicas' non-trainable state equal (e.g. rank 0's BatchNorm statistics, DDP's broadcast_buffers);
      * called before every optimizer step and every evaluation when world &gt; 1, outside the training lock.
      */
-    void broadcastBuffers() throws IOException { }
+    private void broadcastBuffers() throws IOException {
+        List<NDArray> buffers = fit.buffers();
+        if (!buffers.isEmpty()) dp.broadcastFromMain(buffers);
+    }
 
-    /** This rank's share of an evaluation (null eval data never reaches here). */
-    abstract Evaluation.Partial evaluatePartial();
-
-    /** Whether there is evaluation data (on some rank). */
-    abstract boolean hasEvalData();
-
-    /** Writes the model in HF layout into {@code dir} (rank 0 only). */
-    abstract void saveModel(Path dir) throws IOException;
-
-    /** Loads the weights a checkpoint folder holds into the model (load_best_model_at_end, rank 0 only). */
-    abstract void loadWeights(Path checkpoint) throws IOException;
-
-    /** Examples in the whole training set (all ranks together). */
-    abstract int numExamples();
-
-    /** The metric training_curves.png plots beside the loss. */
-    abstract String curveMetric();
-
-    /** The subclass's provenance entries (source, task, labels, mode, data, …). */
-    abstract Map<String, Object> provenance(Map<String, Double> initialEval);
-
-    /** Extra entries of train_results.json. */
-    void addTrainResults(Map<String, Object> train) { }
+    private int numExamples() {
+        return shard.numExamples();
+    }
 
     // ------------------------------------------------------------------------------------------------ shared steps
 
@@ -132,17 +149,17 @@ abstract class TrainingRun implements AutoCloseable {
      * The checks before anything loads: arguments on {@code device}, evaluation data when the strategy needs it,
      * early stopping, resume_from_checkpoint, and an output_dir that would be overwritten.
      */
-    void checkArguments(Device device, boolean haveEvalData, Integer earlyStoppingPatience,
-            double earlyStoppingThreshold) throws IOException {
-        args.validateFor(device);
+    void checkArguments(boolean haveEvalData) throws IOException {
+        args.validateFor(device());
         boolean needsEval = !"no".equals(args.evalStrategy()) || args.loadBestModelAtEnd();
         if (needsEval && !haveEvalData) {
             throw new IllegalArgumentException("eval_strategy '" + args.evalStrategy() + "'"
                     + (args.loadBestModelAtEnd() ? " with load_best_model_at_end" : "")
                     + " needs an evaluation dataset: pass one or set eval_strategy to 'no'");
         }
-        if (earlyStoppingPatience != null) {
-            earlyStopping = new EarlyStoppingCallback(earlyStoppingPatience, earlyStoppingThreshold);
+        if (trainer.earlyStoppingPatience() != null) {
+            earlyStopping = new EarlyStoppingCallback(trainer.earlyStoppingPatience(),
+                    trainer.earlyStoppingThreshold());
             earlyStopping.checkArguments(args);
         }
         resumeFrom = CheckpointManager.resolveResume(args).orElse(null);
@@ -173,7 +190,7 @@ abstract class TrainingRun implements AutoCloseable {
     }
 
     /** The trainer state (fresh or resumed) and the callbacks, after the model and optimizer are built. */
-    void startState(List<TrainerCallback> userCallbacks, boolean progress) throws IOException {
+    private void startState(List<TrainerCallback> userCallbacks, boolean progress) throws IOException {
         if (world > 1) dp.broadcastFromMain(replicated());          // replicas start identical, new heads included
         state = TrainerState.start(args, plan);
         if (resumeFrom != null) resumeState();
@@ -209,7 +226,7 @@ abstract class TrainingRun implements AutoCloseable {
     Trainer.TrainOutput execute(boolean evalBeforeTraining) throws IOException {
         prepare();
         Map<String, Double> initial = Map.of();
-        if (evalBeforeTraining && hasEvalData()) initial = evaluate(false);
+        if (evalBeforeTraining && fit.hasEvalData()) initial = evaluate(false);
         long start = System.nanoTime();
         long startStep = state.globalStep;
         loop();
@@ -255,7 +272,8 @@ abstract class TrainingRun implements AutoCloseable {
                 trLoss += stepLoss;
                 state.globalStep++;
                 state.epoch = epoch + (s + 1) / (double) stepsPerEpoch;
-                if (world > 1 && checkConsistencyEverySteps > 0 && state.globalStep % checkConsistencyEverySteps == 0) {
+                int every = trainer.checkConsistencyEverySteps();
+                if (world > 1 && every > 0 && state.globalStep % every == 0) {
                     long k0 = System.nanoTime();
                     dp.requireSame(replicated(), "the trainable weights after step " + state.globalStep);
                     commNanos += System.nanoTime() - k0;
@@ -305,7 +323,7 @@ abstract class TrainingRun implements AutoCloseable {
     /** Evaluates on every rank's eval share, merged; with {@code duringTraining}, logs and calls on_evaluate as HF. */
     Map<String, Double> evaluate(boolean duringTraining) throws IOException {
         if (world > 1) broadcastBuffers();
-        Evaluation.Partial mine = evaluatePartial();
+        Evaluation.Partial mine = fit.evaluatePartial(args.perDeviceEvalBatchSize());
         List<Evaluation.Partial> all = world == 1 ? List.of(mine) : gatherPartials(mine);
         evalExamples = 0;
         for (Evaluation.Partial p : all) evalExamples += p.examples();
@@ -340,7 +358,7 @@ abstract class TrainingRun implements AutoCloseable {
         RngState rng = new RngState(args.seed(), args.effectiveDataSeed(), epoch, stepInEpoch,
                 Map.of("dropout_step", state.globalStep));
         checkpoints.save(state.globalStep, dir -> {
-            saveModel(dir);
+            fit.saveModel(dir);
             Trainer.writeCheckpointFiles(dir, optimizer, schedule, state, rng, args);
         });
         checkpoints.rotate(args.saveTotalLimit(), state.bestModelCheckpoint);
@@ -377,17 +395,17 @@ abstract class TrainingRun implements AutoCloseable {
         handler.onTrainEnd(args, state, control);
 
         // run_glue.py after trainer.train(): save_model, train metrics, save_state, evaluate, eval metrics
-        if (main) saveModel(outputDir);
+        if (main) fit.saveModel(outputDir);
         if (main) args.writeJson(outputDir.resolve(CheckpointManager.TRAINING_ARGS_NAME));
         Map<String, Object> train = new LinkedHashMap<>(metrics);
         train.put("epoch", state.epoch);
         train.put("train_samples", numExamples());
-        addTrainResults(train);
+        fit.addTrainResults(train);
         Map<String, Object> all = new LinkedHashMap<>(train);
         if (main) writeJson(outputDir.resolve("train_results.json"), train);
         if (main) state.save(outputDir.resolve(CheckpointManager.TRAINER_STATE_NAME));
         Map<String, Double> eval = new LinkedHashMap<>();
-        if (hasEvalData()) {
+        if (fit.hasEvalData()) {
             eval.putAll(evaluate(true));
             eval.put("eval_samples", (double) evalExamples);
             Map<String, Object> evalOut = new LinkedHashMap<>(eval);
@@ -398,7 +416,7 @@ abstract class TrainingRun implements AutoCloseable {
         if (main) {
             writeJson(outputDir.resolve("all_results.json"), all);
             writeProvenance(initial);
-            TrainingCurves.write(outputDir.resolve(Trainer.CURVES), state.logHistory, curveMetric());
+            TrainingCurves.write(outputDir.resolve(Trainer.CURVES), state.logHistory, fit.curveMetric());
         }
         return new Trainer.TrainOutput(state.globalStep, trainLoss, train, eval, initial, outputDir,
                 state.bestModelCheckpoint);
@@ -411,7 +429,7 @@ abstract class TrainingRun implements AutoCloseable {
             return;
         }
         LOG.log(System.Logger.Level.INFO, "loading best model from " + best + " (score: " + state.bestMetric + ")");
-        loadWeights(best);
+        fit.loadWeights(best);
     }
 
     private void writeProvenance(Map<String, Double> initial) throws IOException {
@@ -421,7 +439,7 @@ abstract class TrainingRun implements AutoCloseable {
         p.put("library_version", version);
         p.put("created", Instant.now().toString());
         p.put("resumed_from", resumeFrom == null ? null : resumeFrom.toString());
-        p.putAll(provenance(initial));
+        p.putAll(fit.provenance(initial, evalExamples));
         p.put("seed", args.seed());
         p.put("data_seed", args.effectiveDataSeed());
         if (world > 1) p.put("world_size", world);
@@ -434,10 +452,16 @@ abstract class TrainingRun implements AutoCloseable {
         Json.write(file, Json.MAPPER.valueToTree(m));
     }
 
-    /** Trainable parameter count (elements). */
-    long trainableCount() {
+    /** Parameter count (elements) of {@code params}. */
+    static long elements(List<ParamRef> params) {
         long n = 0;
-        for (ParamRef p : trainable()) n += p.value().size();
+        for (ParamRef p : params) n += p.value().size();
         return n;
+    }
+
+    @Override
+    public void close() {
+        if (optimizer != null) optimizer.close();
+        if (fit != null) fit.close();
     }
 }

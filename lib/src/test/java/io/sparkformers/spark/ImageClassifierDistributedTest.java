@@ -5,7 +5,7 @@ import io.sparkformers.nn.vision.cnn.CnnConfig;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.Tensor;
 import io.sparkformers.train.ImageDataset;
-import io.sparkformers.train.ImageTrainer;
+import io.sparkformers.train.Trainer;
 import io.sparkformers.train.TinyImages;
 import io.sparkformers.vision.ImageProcessor;
 import io.sparkformers.vision.RgbImage;
@@ -159,7 +159,7 @@ class ImageClassifierDistributedTest {
         Map<String, Tensor> w = weights(out);
         assertEquals(Map.of(), nonFinite(w), "saved tensors holding NaN or Inf (count by name); training loss "
                 + r.summary().trainMetrics().get("train_loss"));
-        Map<String, Double> metrics = ImageTrainer.evaluate(Path.of(out), sorted, 16);
+        Map<String, Double> metrics = Trainer.evaluate(Path.of(out), sorted, 16);
         assertTrue(metrics.get("eval_accuracy") >= 0.9, "training accuracy after 4 epochs: " + metrics);
         assertTrue(w.containsKey("layer4.1.bn2.running_mean") && w.containsKey("bn1.num_batches_tracked"));
         assertThrows(IllegalArgumentException.class, () -> new ImageClassifier().setModel(scratchConfig.toString())

@@ -23,8 +23,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** ImageTrainer on tiny ResNet-18s (base width 8) and 32×32 stripe patterns: modes, learning, checkpoints, resume. */
-class ImageTrainerTest {
+/**
+ * The Trainer's image-classification task on tiny ResNet-18s (base width 8) and 32×32 stripe patterns: modes,
+ * learning, checkpoints, resume.
+ */
+class ImageClassificationTrainingTest {
 
     @TempDir
     Path tmp;
@@ -47,7 +50,7 @@ class ImageTrainerTest {
     void featureExtractionLeavesEveryBaseParameterAndBatchNormBufferBitIdentical() throws IOException {
         Path source = TinyImages.checkpoint(tmp.resolve("source"), "resnet18-torchvision", List.of("a", "b"), 1);
         Path out = tmp.resolve("fe");
-        Trainer.TrainOutput r = ImageTrainer.builder(args(out).maxSteps(4).build()).pretrained(source)
+        Trainer.TrainOutput r = Trainer.builder(args(out).maxSteps(4).build(), pretrained(source))
                 .mode(TransferMode.featureExtraction()).build().train(TinyImages.dataset(4, 3, 1), null);
         assertEquals(4, r.globalStep());
         Map<String, byte[]> before = weights(source);
@@ -73,7 +76,7 @@ class ImageTrainerTest {
             VisionModels.savePretrained(vit, TinyImages.processor(), source);
         }
         Path out = tmp.resolve("vit-fe");
-        ImageTrainer.builder(args(out).maxSteps(2).build()).pretrained(source).mode(TransferMode.featureExtraction())
+        Trainer.builder(args(out).maxSteps(2).build(), pretrained(source)).mode(TransferMode.featureExtraction())
                 .build().train(TinyImages.dataset(2, 3, 6), null);
         assertEquals(List.of("classifier.bias", "classifier.weight"), differing(weights(source), weights(out)));
     }
@@ -90,15 +93,14 @@ class ImageTrainerTest {
         };
         ImageDataset train = TinyImages.dataset(8, 3, 2);
         ImageDataset eval = TinyImages.dataset(4, 3, 3);
-        Trainer.TrainOutput r = ImageTrainer.builder(args(out).numTrainEpochs(3).saveStrategy("epoch").build())
-                .config(io.sparkformers.nn.vision.cnn.CnnConfig.tiny("resnet18-torchvision", 3).toJson())
-                .processor(TinyImages.processor()).callback(record).build().train(train, eval);
+        Trainer.TrainOutput r = Trainer.builder(args(out).numTrainEpochs(3).saveStrategy("epoch").build(),
+                        scratch()).callback(record).build().train(train, eval);
         assertEquals(12, r.globalStep());
         double first = (losses.get(0) + losses.get(1) + losses.get(2)) / 3;
         double last = (losses.get(9) + losses.get(10) + losses.get(11)) / 3;
         assertTrue(last < first * 0.8, "mean loss of the first 3 steps " + first + ", of the last 3 " + last);
 
-        Map<String, Double> reloaded = ImageTrainer.evaluate(out, eval, 12);
+        Map<String, Double> reloaded = Trainer.evaluate(out, eval, 12);
         assertEquals(r.evalMetrics().get("eval_loss"), reloaded.get("eval_loss"), 0.0,
                 "the reloaded model scores exactly as the trained one");
         assertEquals(r.evalMetrics().get("eval_accuracy"), reloaded.get("eval_accuracy"), 0.0);
@@ -115,7 +117,7 @@ class ImageTrainerTest {
         Path source = TinyImages.checkpoint(tmp.resolve("source"), "resnet18-torchvision",
                 TinyImages.CLASSES, 4);
         Path out = tmp.resolve("partial");
-        ImageTrainer.builder(args(out).maxSteps(2).build()).pretrained(source).mode(TransferMode.partial(1, List.of()))
+        Trainer.builder(args(out).maxSteps(2).build(), pretrained(source)).mode(TransferMode.partial(1, List.of()))
                 .build().train(TinyImages.dataset(2, 3, 4), null);
         Map<String, byte[]> before = weights(source);
         Map<String, byte[]> after = weights(out);
@@ -132,15 +134,13 @@ class ImageTrainerTest {
     void resumingFromACheckpointGivesTheWeightsOfTheUninterruptedRun() throws IOException {
         ImageDataset train = TinyImages.dataset(4, 3, 5);
         Path whole = tmp.resolve("whole");
-        ImageTrainer.builder(args(whole).maxSteps(4).saveStrategy("steps").saveSteps(2).build())
-                .config(io.sparkformers.nn.vision.cnn.CnnConfig.tiny("resnet18-torchvision", 3).toJson())
-                .processor(TinyImages.processor()).build().train(train, null);
+        Trainer.builder(args(whole).maxSteps(4).saveStrategy("steps").saveSteps(2).build(),
+                        scratch()).build().train(train, null);
         Path resumed = tmp.resolve("resumed");
         copyTree(whole.resolve("checkpoint-2"), resumed.resolve("checkpoint-2"));
-        Trainer.TrainOutput r = ImageTrainer.builder(args(resumed).maxSteps(4).saveStrategy("steps").saveSteps(2)
-                        .set("resume_from_checkpoint", "true").build())
-                .config(io.sparkformers.nn.vision.cnn.CnnConfig.tiny("resnet18-torchvision", 3).toJson())
-                .processor(TinyImages.processor()).build().train(train, null);
+        Trainer.TrainOutput r = Trainer.builder(args(resumed).maxSteps(4).saveStrategy("steps").saveSteps(2)
+                        .set("resume_from_checkpoint", "true").build(),
+                        scratch()).build().train(train, null);
         assertEquals(4, r.globalStep());
         Map<String, byte[]> expected = weights(whole);
         Map<String, byte[]> actual = weights(resumed);
@@ -168,17 +168,27 @@ class ImageTrainerTest {
 
     @Test
     void rejectsFeatureExtractionFromScratchAndMismatchedEvalClasses() throws IOException {
-        IllegalArgumentException scratch = assertThrows(IllegalArgumentException.class, () -> ImageTrainer
-                .builder(args(tmp.resolve("x")).build())
-                .config(io.sparkformers.nn.vision.cnn.CnnConfig.tiny("resnet18-torchvision", 3).toJson())
+        IllegalArgumentException scratch = assertThrows(IllegalArgumentException.class, () -> Trainer
+                .builder(args(tmp.resolve("x")).build(), scratch())
                 .mode(TransferMode.featureExtraction()).build());
         assertTrue(scratch.getMessage().contains("mode feature_extraction needs pretrained weights"), scratch.getMessage());
         Path source = TinyImages.checkpoint(tmp.resolve("source"), "resnet18-torchvision", List.of("a", "b"), 1);
-        IllegalArgumentException classes = assertThrows(IllegalArgumentException.class, () -> ImageTrainer
-                .builder(args(tmp.resolve("y")).evalStrategy("epoch").build()).pretrained(source).build()
+        IllegalArgumentException classes = assertThrows(IllegalArgumentException.class, () -> Trainer
+                .builder(args(tmp.resolve("y")).evalStrategy("epoch").build(), pretrained(source)).build()
                 .train(TinyImages.dataset(2, 3, 1), TinyImages.dataset(2, 2, 1)));
         assertTrue(classes.getMessage().contains("has classes [horizontal, vertical] but the training data"),
                 classes.getMessage());
+    }
+
+    /** A tiny ResNet-18 trained from scratch on 32×32 images. */
+    private static TrainingTask scratch() {
+        return TrainingTask.imageClassificationFromScratch(
+                io.sparkformers.nn.vision.cnn.CnnConfig.tiny("resnet18-torchvision", 3).toJson(),
+                TinyImages.processor());
+    }
+
+    private static TrainingTask pretrained(Path source) {
+        return TrainingTask.imageClassification(source, null);
     }
 
     private static List<String> differing(Map<String, byte[]> a, Map<String, byte[]> b) {

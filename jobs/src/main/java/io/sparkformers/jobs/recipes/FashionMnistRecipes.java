@@ -1,8 +1,13 @@
-package io.sparkformers.train;
+package io.sparkformers.jobs.recipes;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.ConfigJson;
 import io.sparkformers.nn.vision.cnn.CnnConfig;
+import io.sparkformers.train.ImageDataset;
+import io.sparkformers.train.Trainer;
+import io.sparkformers.train.TrainingArguments;
+import io.sparkformers.train.TrainingTask;
+import io.sparkformers.train.TransferMode;
 import io.sparkformers.vision.FashionMnist;
 import io.sparkformers.vision.ImageProcessorConfig;
 
@@ -65,8 +70,8 @@ public final class FashionMnistRecipes {
     /** Trains a ResNet-18 of {@code baseWidth} from scratch; evaluation on {@code eval} at the end (and per epoch). */
     public static Trainer.TrainOutput fromScratch(TrainingArguments args, int baseWidth, ImageDataset train,
             ImageDataset eval, boolean progress) throws IOException {
-        return ImageTrainer.builder(args).config(resnet18(baseWidth)).processor(processor()).progress(progress)
-                .build().train(train, eval);
+        return Trainer.builder(args, TrainingTask.imageClassificationFromScratch(resnet18(baseWidth), processor()))
+                .progress(progress).build().train(train, eval);
     }
 
     /**
@@ -90,8 +95,8 @@ public final class FashionMnistRecipes {
         for (TransferMode mode : modes) {
             Path out = Path.of(base.outputDir()).resolve(mode.kind().configName());
             TrainingArguments args = base.toBuilder().set("output_dir", out.toString()).build();
-            Trainer.TrainOutput r = ImageTrainer.builder(args).pretrained(pretrained).mode(mode).progress(progress)
-                    .build().train(train, test);
+            Trainer.TrainOutput r = Trainer.builder(args, TrainingTask.imageClassification(pretrained, null))
+                    .mode(mode).progress(progress).build().train(train, test);
             rows.add(new TransferRow(mode.kind().configName(), r.evalMetrics().get("eval_accuracy"),
                     ((Number) r.trainMetrics().get("train_runtime")).doubleValue(),
                     ((Number) r.trainMetrics().get("trainable_parameters")).longValue(), out));

@@ -1,0 +1,67 @@
+package io.sparkformers.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * One fit's task side, made by {@link TrainingTask#start}: the loaded model and data, and the pieces
+ * {@link TrainingRun}'s one loop calls — the data collator ({@link #collate}), the training forward, the loss
+ * ({@link #loss}), this replica's evaluation partial, and how the model is saved and reloaded. Closed at the fit's end.
+ */
+abstract class TaskFit implements AutoCloseable {
+
+    /** The manager the model lives in; each micro-batch's tensors go into a sub-manager of it. */
+    abstract NDManager manager();
+
+    /** The data collator: training examples {@code examples} (global indices) → model inputs and labels in {@code scope}. */
+    abstract ModelBatch collate(NDManager scope, int[] examples);
+
+    /** The model's outputs in training mode (a frozen encoder runs in eval mode without a graph). */
+    abstract NDArray forward(ParameterStore ps, NDList inputs);
+
+    /** HF compute_loss of this task. */
+    abstract TrainingLoss loss();
+
+    /** The parameters the optimizer updates. */
+    abstract List<ParamRef> trainable();
+
+    /** Which parameter names belong to the new head (head_lr_multiplier applies to them). */
+    abstract Predicate<String> isHead();
+
+    /** Non-trainable state every replica takes from rank 0 before each step and evaluation (DDP broadcast_buffers). */
+    List<NDArray> buffers() {
+        return List.of();
+    }
+
+    /** Whether there is evaluation data (on some rank). */
+    abstract boolean hasEvalData();
+
+    /** This rank's share of an evaluation (only called when {@link #hasEvalData}). */
+    abstract Evaluation.Partial evaluatePartial(int batchSize);
+
+    /** Writes the model in HF layout into {@code dir} (rank 0 only). */
+    abstract void saveModel(Path dir) throws IOException;
+
+    /** Loads the weights a checkpoint folder holds into the model (load_best_model_at_end, rank 0 only). */
+    abstract void loadWeights(Path checkpoint) throws IOException;
+
+    /** The metric training_curves.png plots beside the loss. */
+    abstract String curveMetric();
+
+    /** The task's provenance entries (source, task, labels, mode, data, …). */
+    abstract Map<String, Object> provenance(Map<String, Double> initialEval, long evalExamples);
+
+    /** Extra entries of train_results.json. */
+    void addTrainResults(Map<String, Object> train) { }
+
+    @Override
+    public abstract void close();
+}

@@ -1,0 +1,78 @@
+package io.sparkformers.train;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.nn.Task;
+import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
+import io.sparkformers.vision.ImageProcessorConfig;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What a task brings to the one {@link Trainer} (HF: the model class, the data collator, {@code compute_loss} and
+ * {@code compute_metrics}); the loop, checkpoints, schedules, callbacks and data parallelism are the Trainer's. An
+ * immutable value; each fit gets its own {@link TaskFit} from {@link #start}. New tasks (causal LM, masked LM,
+ * seq2seq, QA) are new subclasses in this package, not new trainers.
+ */
+public abstract class TrainingTask {
+
+    TrainingTask() { }
+
+    /**
+     * Sequence classification (single-label, multi-label, regression) or token classification of a pretrained text
+     * checkpoint: {@link DataCollatorWithPadding}, the label kind's loss ({@link TrainingLoss#forLabelKind}).
+     *
+     * @param model     a checkpoint folder in HF layout (a built-in alias is resolved by the caller)
+     * @param task      SEQUENCE_CLASSIFICATION or TOKEN_CLASSIFICATION
+     * @param labelKind HF problem_type; null: SINGLE_LABEL (TOKEN for token classification)
+     * @param labels    class names in id order; null: the sorted unique labels of the training data
+     * @param maxLength tokens kept per example (HF {@code max_length}; capped by the tokenizer's own limit)
+     */
+    public static TrainingTask textClassification(Path model, Task task, LabelKind labelKind, List<String> labels,
+            int maxLength) {
+        return new TextClassificationTask(model, task, labelKind, labels, maxLength);
+    }
+
+    /**
+     * Image classification from a checkpoint folder (config.json, model.safetensors, optional
+     * preprocessor_config.json); a head whose id2label differs from the data's classes is replaced by a fresh one.
+     *
+     * @param processor the image processor; null: the checkpoint's, else the model type's default
+     */
+    public static TrainingTask imageClassification(Path pretrained, ImageProcessorConfig processor) {
+        return new ImageClassificationTask(java.util.Objects.requireNonNull(pretrained, "pretrained"), null, processor);
+    }
+
+    /**
+     * Image classification of a model trained from its initialisation (after {@code torch.manual_seed(seed)}).
+     *
+     * @param config    a config.json (e.g. {@code CnnConfig.toJson()}); its labels are replaced by the data's
+     * @param processor the image processor; null: the model type's default
+     */
+    public static TrainingTask imageClassificationFromScratch(ObjectNode config, ImageProcessorConfig processor) {
+        return new ImageClassificationTask(null, java.util.Objects.requireNonNull(config, "config").deepCopy(),
+                processor);
+    }
+
+    /** Refuses a transfer mode this task cannot train with (checked when the Trainer is built). */
+    void checkMode(TransferMode mode) { }
+
+    /**
+     * Checks every input and loads data and model for one fit, in this order: the task's own checks,
+     * {@link TrainingRun#checkArguments}, the data, {@link TrainingRun#planSteps}, the model. Everything that can fail
+     * on bad input fails here, before the first step.
+     *
+     * @param eval this rank's evaluation rows, or null
+     */
+    abstract TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException;
+
+    /** The rows of {@code data} as the dataset type this task reads, or a clear error. */
+    static <D extends TrainingDataset> D require(TrainingDataset data, Class<D> type, String task) {
+        if (data != null && !type.isInstance(data)) {
+            throw new IllegalArgumentException(task + " trains on a " + type.getSimpleName() + ", not on "
+                    + data.getClass().getSimpleName() + " (" + data.description() + ")");
+        }
+        return type.cast(data);
+    }
+}
