@@ -1,6 +1,5 @@
 package io.sparkformers.train;
 
-import io.sparkformers.vision.FashionMnist;
 import io.sparkformers.vision.RgbImage;
 
 import java.util.ArrayList;
@@ -30,15 +29,18 @@ public interface ImageDataset extends TrainingDataset {
     /** Class names by id (the model's {@code id2label}). */
     List<String> labels();
 
-    /** A Fashion-MNIST split with its ten class names. */
-    static ImageDataset of(FashionMnist.Split split, String description) {
-        int[] index = new int[split.size()];
-        int[] labels = new int[split.size()];
+    /** Images {@code source.image(i)} for i in 0..ids.length, decoded on demand, with class ids into {@code labelNames}. */
+    static ImageDataset of(String description, Source source, int[] ids, List<String> labelNames) {
+        int[] index = new int[ids.length];
         for (int i = 0; i < index.length; i++) {
             index[i] = i;
-            labels[i] = split.label(i);
+            if (ids[i] < 0 || ids[i] >= labelNames.size()) {
+                throw new IllegalArgumentException(description + ": image " + i + " has label " + ids[i] + " but the "
+                        + labelNames.size() + " classes are " + labelNames + ": labels must be ids 0.."
+                        + (labelNames.size() - 1));
+            }
         }
-        return new View(description, split::image, index, labels, FashionMnist.LABELS);
+        return new View(description, source, index, ids.clone(), labelNames);
     }
 
     /** Decoded images with class ids into {@code labelNames}. */

@@ -8,7 +8,7 @@ import io.sparkformers.train.Trainer;
 import io.sparkformers.train.TrainingArguments;
 import io.sparkformers.train.TrainingTask;
 import io.sparkformers.train.TransferMode;
-import io.sparkformers.vision.FashionMnist;
+import io.sparkformers.jobs.corpora.FashionMnist;
 import io.sparkformers.vision.ImageProcessorConfig;
 
 import java.io.IOException;
@@ -51,12 +51,12 @@ public final class FashionMnistRecipes {
 
     /** The ten-class training split (or its first {@code limit} images; all when limit ≤ 0). */
     public static ImageDataset train(Path dataDir, int limit) throws IOException {
-        ImageDataset d = ImageDataset.of(FashionMnist.train(dataDir), "Fashion-MNIST train");
+        ImageDataset d = FashionMnist.train(dataDir).dataset("Fashion-MNIST train");
         return limit > 0 ? d.limit(limit) : d;
     }
 
     public static ImageDataset test(Path dataDir, int limit) throws IOException {
-        ImageDataset d = ImageDataset.of(FashionMnist.test(dataDir), "Fashion-MNIST test");
+        ImageDataset d = FashionMnist.test(dataDir).dataset("Fashion-MNIST test");
         return limit > 0 ? d.limit(limit) : d;
     }
 

@@ -1,4 +1,8 @@
-package io.sparkformers.vision;
+package io.sparkformers.jobs.corpora;
+
+import io.sparkformers.train.ImageDataset;
+import io.sparkformers.vision.Idx;
+import io.sparkformers.vision.RgbImage;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,6 +41,13 @@ public final class FashionMnist {
 
         public int label(int i) {
             return labels.get(i);
+        }
+
+        /** This split as training data with the ten class names; images are decoded on demand. */
+        public ImageDataset dataset(String description) {
+            int[] ids = new int[size()];
+            for (int i = 0; i < ids.length; i++) ids[i] = label(i);
+            return ImageDataset.of(description, this::image, ids, LABELS);
         }
     }
 
