@@ -37,16 +37,11 @@ public final class HuggingFaceTokenizer extends TextStage<HuggingFaceTokenizer> 
     }
 
     public static MLReader<HuggingFaceTokenizer> read() {
-        return new StagePersistence.Reader<>(HuggingFaceTokenizer.class);
+        return StagePersistence.textReader(HuggingFaceTokenizer.class);
     }
 
     public static HuggingFaceTokenizer load(String path) {
         return read().load(path);
-    }
-
-    @Override
-    protected boolean savesWeights() {
-        return false;
     }
 
     @Override

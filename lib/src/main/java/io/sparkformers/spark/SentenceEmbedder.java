@@ -39,7 +39,7 @@ public final class SentenceEmbedder extends ModelStage<SentenceEmbedder> {
     }
 
     public static MLReader<SentenceEmbedder> read() {
-        return new StagePersistence.Reader<>(SentenceEmbedder.class);
+        return StagePersistence.textReader(SentenceEmbedder.class);
     }
 
     public static SentenceEmbedder load(String path) {

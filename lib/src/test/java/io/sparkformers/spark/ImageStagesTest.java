@@ -68,7 +68,7 @@ class ImageStagesTest {
     @AfterAll
     static void stop() {
         spark.stop();
-        ExecutorVisionModels.clear();
+        ExecutorModels.clear();
     }
 
     /** Gray → (v, 0.6 v, 255 - v): colour, so reading Spark's BGR rows as RGB would change the scores. */
