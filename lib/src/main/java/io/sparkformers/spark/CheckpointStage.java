@@ -1,17 +1,24 @@
 package io.sparkformers.spark;
 
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.function.Predicate;
 
 /**
@@ -68,6 +75,34 @@ public abstract class CheckpointStage<S extends CheckpointStage<S>> extends Mode
     @Override
     public MLWriter write() {
         return new StagePersistence.Writer(this, savedFiles());
+    }
+
+    /** The reference executors load the checkpoint by ({@link ModelRefs#forExecutors}); fails naming the stage. */
+    protected ModelSource executorRef(SparkContext sc, ModelRefs.Needs needs) {
+        try {
+            return ModelRefs.forExecutors(sc, getModel(), needs);
+        } catch (IOException e) {
+            throw new UncheckedIOException(getClass().getSimpleName() + ": cannot load "
+                    + (needs == ModelRefs.Needs.TOKENIZER ? "the tokenizer of" : "model") + " '" + getModel() + "': "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The name of this stage's Spark jobs and metrics: {@code Class(uid, model ref)}. */
+    protected String jobName() {
+        return getClass().getSimpleName() + "(" + uid + ", model " + getModel() + ")";
+    }
+
+    /** Runs {@code fn} over the dataset's partitions into {@code out}, in jobs described and called by {@link #jobName()}. */
+    protected Dataset<Row> mapPartitions(Dataset<?> dataset, StructType out, FlatMapFunction<Iterator<Row>, Row> fn) {
+        SparkContext sc = dataset.sparkSession().sparkContext();
+        sc.setJobDescription("Sparkformers " + jobName());
+        sc.setCallSite(jobName());
+        try {
+            return dataset.sparkSession().createDataFrame(dataset.toDF().javaRDD().mapPartitions(fn), out);
+        } finally {
+            sc.clearCallSite();
+        }
     }
 
     /** Fails unless the model Param is set. */

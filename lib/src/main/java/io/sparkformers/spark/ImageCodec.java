@@ -55,23 +55,13 @@ final class ImageCodec extends InputCodec {
         ExecutorModels.Lease<VisionModels.Loaded> lease = ExecutorModels.vision(model, classification, device);
         VisionModels.Loaded m = lease.model();
         Stats stats = new Stats();
-        return new Partition() {
+        return new Partition(lease, stats) {
             private long position;
 
             @Override
-            public Iterator<Scored<Row>> score(Iterator<Row> rows) {
+            Iterator<Scored<Row>> score(Iterator<Row> rows) {
                 return inWindows(rows, batchSize, r -> decode(r, "row " + position++ + " of partition " + partition),
                         Decoded::error, window -> ImageCodec.this.score(m, window, stats), stats);
-            }
-
-            @Override
-            public Stats stats() {
-                return stats;
-            }
-
-            @Override
-            public void close() {
-                lease.close();
             }
         };
     }

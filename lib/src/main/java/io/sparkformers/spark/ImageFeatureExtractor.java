@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.vision.RgbImage;
 import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.Identifiable$;
@@ -14,7 +13,6 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -81,19 +79,7 @@ public final class ImageFeatureExtractor extends ImageStage<ImageFeatureExtracto
         @Override
         protected Object[] score(VisionModels.Loaded m, List<RgbImage> images, NDManager scope) {
             float[] flat = m.model().predictFeatures(m.processor().pixelValues(scope, images)).toFloatArray();  // (B, D)
-            int d = flat.length / images.size();
-            Object[] out = new Object[images.size()];
-            for (int b = 0; b < out.length; b++) {
-                float[] f = Arrays.copyOfRange(flat, b * d, (b + 1) * d);
-                if (vector) {
-                    double[] v = new double[d];
-                    for (int i = 0; i < d; i++) v[i] = f[i];
-                    out[b] = Vectors.dense(v);
-                } else {
-                    out[b] = f;
-                }
-            }
-            return out;
+            return vectorsOrArrays(flat, images.size(), vector);
         }
     }
 }

@@ -39,15 +39,28 @@ abstract class InputCodec implements Serializable {
     abstract Partition open(String model, Device device, int partition) throws IOException;
 
     /** One partition's scoring on a leased model; closing releases the lease. */
-    interface Partition extends AutoCloseable {
+    abstract static class Partition implements AutoCloseable {
+        private final ExecutorModels.Lease<?> lease;
+        private final Stats stats;
+
+        /** @param stats the counters {@link #score} fills */
+        Partition(ExecutorModels.Lease<?> lease, Stats stats) {
+            this.lease = lease;
+            this.stats = stats;
+        }
+
         /** The rows, scored lazily batch by batch, in input order. */
-        Iterator<Scored<Row>> score(Iterator<Row> rows);
+        abstract Iterator<Scored<Row>> score(Iterator<Row> rows);
 
         /** This partition's counters so far. */
-        Stats stats();
+        final Stats stats() {
+            return stats;
+        }
 
         @Override
-        void close();
+        public final void close() {
+            lease.close();
+        }
     }
 
     /**

@@ -1,20 +1,18 @@
 package io.sparkformers.spark;
 
 import org.apache.spark.SparkContext;
-import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
+import java.util.Arrays;
 
 /**
  * The one core of the model stages, text and image alike (as MLlib's {@code UnaryTransformer} holds the column
@@ -130,28 +128,12 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType out = transformSchema(dataset.schema(), true);
-        SparkSession spark = dataset.sparkSession();
-        SparkContext sc = spark.sparkContext();
-        ModelSource executorRef;
-        try {
-            executorRef = ModelRefs.forExecutors(sc, getModel(), kind.needs());
-        } catch (IOException e) {
-            throw new UncheckedIOException(getClass().getSimpleName() + ": cannot load model '" + getModel() + "': "
-                    + e.getMessage(), e);
-        }
-        String name = getClass().getSimpleName() + "(" + uid() + ", model " + getModel() + ")";
-        InferenceMetrics metrics = InferenceMetrics.register(sc, name);
+        SparkContext sc = dataset.sparkSession().sparkContext();
+        ModelSource executorRef = executorRef(sc, kind.needs());
+        InferenceMetrics metrics = InferenceMetrics.register(sc, jobName());
         lastMetrics = metrics;
-        PartitionScorer fn = new PartitionScorer(name, executorRef, getDevice(), getHandleInvalid(), getErrorCol(),
-                codec(dataset.schema()), outputFields().length, metrics);
-        sc.setJobDescription("Sparkformers " + name);
-        sc.setCallSite(name);
-        try {
-            JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(fn);
-            return spark.createDataFrame(rows, out);
-        } finally {
-            sc.clearCallSite();
-        }
+        return mapPartitions(dataset, out, new PartitionScorer(jobName(), executorRef, getDevice(), getHandleInvalid(),
+                getErrorCol(), codec(dataset.schema()), outputFields().length, metrics));
     }
 
     /** See {@link BatchScorer#invalid}. */
@@ -175,6 +157,25 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
         /** One row's values of a stage with several output columns, in {@link ScoringStage#outputFields()} order. */
         protected static Object columns(Object... values) {
             return new Columns(values);
+        }
+
+        /**
+         * Each row of a (rows, width) array as an ML {@code Vector} ({@code vector}) or an {@code array<float>}: the
+         * two {@code outputType}s of the embedding stages.
+         */
+        protected static Object[] vectorsOrArrays(float[] flat, int rows, boolean vector) {
+            int width = flat.length / rows;
+            Object[] out = new Object[rows];
+            for (int r = 0; r < rows; r++) {
+                if (vector) {
+                    double[] d = new double[width];
+                    for (int j = 0; j < width; j++) d[j] = flat[r * width + j];
+                    out[r] = Vectors.dense(d);
+                } else {
+                    out[r] = Arrays.copyOfRange(flat, r * width, (r + 1) * width);
+                }
+            }
+            return out;
         }
     }
 }

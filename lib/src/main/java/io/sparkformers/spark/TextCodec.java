@@ -7,7 +7,6 @@ import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import io.sparkformers.spark.ModelStage.RowScorer;
 import io.sparkformers.spark.TokenBudgetBatcher.Scored;
-import io.sparkformers.spark.TokenBudgetBatcher.Stats;
 import org.apache.spark.sql.Row;
 
 import java.io.IOException;
@@ -62,24 +61,14 @@ final class TextCodec extends InputCodec {
         TokenBudgetBatcher batcher = new TokenBudgetBatcher(window, maxTokensPerBatch, batchSize, true,
                 tokenizer.padTokenId());
         HfModel m = lease.model();
-        return new Partition() {
+        return new Partition(lease, batcher.stats()) {
             @Override
-            public Iterator<Scored<Row>> score(Iterator<Row> rows) {
+            Iterator<Scored<Row>> score(Iterator<Row> rows) {
                 return batcher.run(rows, r -> reader.read(r, tokenizer), batch -> {
                     try (NDManager scope = m.manager().newSubManager()) {
                         return scorer.score(m, tokenizer, batch, scope);
                     }
                 });
-            }
-
-            @Override
-            public Stats stats() {
-                return batcher.stats();
-            }
-
-            @Override
-            public void close() {
-                lease.close();
             }
         };
     }
