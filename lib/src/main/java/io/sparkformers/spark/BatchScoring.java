@@ -131,7 +131,7 @@ public final class BatchScoring {
      * @param textPairCol            text-classification: column of the second segment (null: none)
      * @param functionToApply        text-classification: sigmoid, softmax or none (null: HF's rule)
      * @param probabilitiesCol       text-classification: column for every label's score (null: none)
-     * @param aggregationStrategy    token-classification: none, simple, first, average or max (null: simple)
+     * @param aggregationStrategy    token-classification: none, simple, first, average or max (null: none)
      * @param ignoreLabels           token-classification: labels left out (null: ["O"])
      * @param questionCol            question-answering: question column
      * @param contextCol             question-answering: context column

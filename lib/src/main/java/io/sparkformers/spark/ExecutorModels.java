@@ -1,6 +1,7 @@
 package io.sparkformers.spark;
 
 import ai.djl.Device;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import io.sparkformers.hub.HfCheckpoint;
@@ -9,7 +10,9 @@ import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenizerConfig;
 import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.StateDict;
 import io.sparkformers.nn.Task;
+import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.pipeline.Pipeline;
 import org.apache.spark.SparkEnv;
 import org.slf4j.Logger;
@@ -28,15 +31,18 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
- * The models of one executor JVM: one loaded {@link HfModel} per (model reference, task, device), shared by every task
- * thread. Concurrent first requests wait for a single load. Entries are kept in least-recently-used order and evicted
- * (closed) when the parameter bytes of all loaded models pass a budget — {@code spark.sparkformers.modelCacheBytes}
- * (Spark conf) or {@code -Dsparkformers.modelCacheBytes}, default 8 GiB — but never while a task holds a {@link Lease};
- * a model evicted while leased is closed by its last release. A shutdown hook closes what is left.
+ * The models of one executor JVM, text and image alike: one loaded model per (model reference, head, device) — an
+ * {@link HfModel} per {@link Task}, a {@link VisionModels.Loaded} with or without its classification head — shared by
+ * every task thread. Concurrent first requests wait for a single load. Entries are kept in least-recently-used order
+ * and evicted (closed) when the parameter bytes of all loaded models pass a budget —
+ * {@code spark.sparkformers.modelCacheBytes} (Spark conf) or {@code -Dsparkformers.modelCacheBytes}, default 8 GiB —
+ * but never while a task holds a {@link Lease}; a model evicted while leased is closed by its last release. A shutdown
+ * hook closes what is left.
  *
- * <p>Sharing is safe: {@code HfModel.predict} only reads the parameters and each batch runs in the caller's own
+ * <p>Sharing is safe: inference only reads the parameters and each batch runs in the caller's own
  * sub-{@code NDManager}; grad mode is thread-local and switched off per call. Tokenizers (immutable native objects) are
  * cached per (reference, maxLength) and live as long as the JVM. Task pipelines built around a cached model
  * ({@link #pipeline}) are cached beside it, per options, and closed with it.
@@ -46,13 +52,22 @@ public final class ExecutorModels {
     private static final ExecutorModels INSTANCE = new ExecutorModels();
     private static final long DEFAULT_BUDGET = 8L << 30;
 
-    private record Key(String ref, Task task, String device) {}
+    /** @param head the text {@link Task}, or {@link #IMAGE_CLASSIFICATION} / {@link #IMAGE_FEATURES} */
+    private record Key(String ref, String head, String device) {}
+
+    private static final String IMAGE_CLASSIFICATION = "image-classification";
+    private static final String IMAGE_FEATURES = "image-features";
 
     private record TokenizerKey(String ref, int maxLength, boolean capAtMaxSeqLength) {}
 
+    /** How a model of one kind loads from a local folder. */
+    private interface Loader<M extends AutoCloseable> {
+        M load(Path dir, Device device) throws IOException;
+    }
+
     private static final class Entry {
         final Key key;
-        final CompletableFuture<HfModel> model = new CompletableFuture<>();
+        final CompletableFuture<AutoCloseable> model = new CompletableFuture<>();
         int leases;
         long bytes;
         boolean evicted;
@@ -63,17 +78,17 @@ public final class ExecutorModels {
     }
 
     /** A task's hold on a cached model: the model stays open until every lease on it is closed. */
-    public static final class Lease implements AutoCloseable {
+    public static final class Lease<M> implements AutoCloseable {
         private final Entry entry;
-        private final HfModel model;
+        private final M model;
         private boolean closed;
 
-        private Lease(Entry entry, HfModel model) {
+        private Lease(Entry entry, M model) {
             this.entry = entry;
             this.model = model;
         }
 
-        public HfModel model() {
+        public M model() {
             return model;
         }
 
@@ -88,7 +103,7 @@ public final class ExecutorModels {
     private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);   // access order = LRU
     private final Map<TokenizerKey, TextTokenizer> tokenizers = new ConcurrentHashMap<>();
     private final AtomicInteger loads = new AtomicInteger();
-    private final Map<HfModel, Map<Object, Pipeline<?>>> pipelines = new ConcurrentHashMap<>();
+    private final Map<Object, Map<Object, Pipeline<?>>> pipelines = new ConcurrentHashMap<>();
     private long totalBytes;
 
     private ExecutorModels() {
@@ -99,8 +114,17 @@ public final class ExecutorModels {
      * Leases the model for a reference, task and device, loading it if this JVM has not yet (the caller closes the
      * lease when its partition is done).
      */
-    public static Lease model(String ref, Task task, Device device) throws IOException {
-        return INSTANCE.lease(new Key(ref, task, device.toString()), device);
+    public static Lease<HfModel> model(String ref, Task task, Device device) throws IOException {
+        return INSTANCE.lease(new Key(ref, task.name(), device.toString()), device,
+                (dir, d) -> HfModel.fromPretrained(HfCheckpoint.open(dir), task, d), HfModel::block);
+    }
+
+    /** {@link #model}, for an image checkpoint: with its classification head, or the features its head would read. */
+    public static Lease<VisionModels.Loaded> vision(String ref, boolean classification, Device device)
+            throws IOException {
+        return INSTANCE.lease(new Key(ref, classification ? IMAGE_CLASSIFICATION : IMAGE_FEATURES, device.toString()),
+                device, (dir, d) -> VisionModels.fromPretrained(dir, classification, d, StateDict.Options.HF),
+                VisionModels.Loaded::model);
     }
 
     /** The tokenizer of a reference truncating at {@code maxLength}; needs only tokenizer.json in the folder. */
@@ -175,7 +199,7 @@ public final class ExecutorModels {
 
     /** Closes every model no task holds and forgets the tokenizers (tests; executor shutdown). */
     public static void clear() {
-        List<HfModel> toClose = new ArrayList<>();
+        List<AutoCloseable> toClose = new ArrayList<>();
         synchronized (INSTANCE) {
             for (Iterator<Entry> it = INSTANCE.entries.values().iterator(); it.hasNext(); ) {
                 Entry e = it.next();
@@ -193,7 +217,9 @@ public final class ExecutorModels {
         }
     }
 
-    private Lease lease(Key key, Device device) throws IOException {
+    @SuppressWarnings("unchecked")
+    private <M extends AutoCloseable> Lease<M> lease(Key key, Device device, Loader<M> loader,
+                                                     Function<M, Block> block) throws IOException {
         Entry entry;
         boolean mine = false;
         synchronized (this) {
@@ -205,9 +231,9 @@ public final class ExecutorModels {
             }
             entry.leases++;
         }
-        if (mine) load(entry, device);
+        if (mine) load(entry, device, loader, block);
         try {
-            return new Lease(entry, entry.model.get());
+            return new Lease<>(entry, (M) entry.model.get());
         } catch (ExecutionException e) {
             release(entry);
             Throwable cause = e.getCause();
@@ -221,15 +247,14 @@ public final class ExecutorModels {
         }
     }
 
-    private void load(Entry entry, Device device) {
+    private <M extends AutoCloseable> void load(Entry entry, Device device, Loader<M> loader, Function<M, Block> block) {
         long t0 = System.nanoTime();
         try {
             Devices.configureThreads();
-            Path dir = ModelRefs.localFolder(entry.key.ref());
-            HfModel model = HfModel.fromPretrained(HfCheckpoint.open(dir), entry.key.task(), device);
+            M model = loader.load(ModelRefs.localFolder(entry.key.ref()), device);
             loads.incrementAndGet();
-            long bytes = parameterBytes(model);
-            List<HfModel> evicted;
+            long bytes = parameterBytes(block.apply(model));
+            List<AutoCloseable> evicted;
             synchronized (this) {
                 entry.bytes = bytes;
                 totalBytes += bytes;
@@ -237,7 +262,7 @@ public final class ExecutorModels {
             }
             evicted.forEach(this::close);
             LOG.info("loaded model '{}' for {} on {} in {} ms ({} MiB of parameters; {} MiB cached)", entry.key.ref(),
-                    entry.key.task(), device, (System.nanoTime() - t0) / 1_000_000, bytes >> 20, cachedBytes() >> 20);
+                    entry.key.head(), device, (System.nanoTime() - t0) / 1_000_000, bytes >> 20, cachedBytes() >> 20);
             entry.model.complete(model);
         } catch (Throwable e) {
             synchronized (this) {
@@ -248,9 +273,9 @@ public final class ExecutorModels {
     }
 
     /** Least recently used first, unleased only; the caller closes what is returned. */
-    private List<HfModel> evictOverBudget(Entry keep) {
+    private List<AutoCloseable> evictOverBudget(Entry keep) {
         long budget = budget();
-        List<HfModel> out = new ArrayList<>();
+        List<AutoCloseable> out = new ArrayList<>();
         for (Iterator<Entry> it = entries.values().iterator(); it.hasNext() && totalBytes > budget; ) {
             Entry e = it.next();
             if (e == keep || !e.model.isDone()) continue;
@@ -265,7 +290,7 @@ public final class ExecutorModels {
     }
 
     private void release(Entry entry) {
-        HfModel toClose = null;
+        AutoCloseable toClose = null;
         synchronized (this) {
             entry.leases--;
             if (entry.evicted && entry.leases == 0 && entry.model.isDone() && !entry.model.isCompletedExceptionally()) {
@@ -276,10 +301,14 @@ public final class ExecutorModels {
     }
 
     /** Closes a model and the pipelines built around it (closing both is safe: managers close once). */
-    private void close(HfModel model) {
+    private void close(AutoCloseable model) {
         Map<Object, Pipeline<?>> built = pipelines.remove(model);
         if (built != null) built.values().forEach(Pipeline::close);
-        model.close();
+        try {
+            model.close();
+        } catch (Exception e) {
+            LOG.warn("closing a cached model failed: {}", e.toString());
+        }
     }
 
     private static long budget() {
@@ -291,9 +320,9 @@ public final class ExecutorModels {
     }
 
     /** Bytes of every parameter array: the model's resident size, give or take activations. */
-    static long parameterBytes(HfModel model) {
+    static long parameterBytes(Block block) {
         long n = 0;
-        for (Pair<String, Parameter> p : model.block().getParameters()) {
+        for (Pair<String, Parameter> p : block.getParameters()) {
             if (p.getValue().isInitialized()) {
                 var a = p.getValue().getArray();
                 n += a.size() * a.getDataType().getNumOfBytes();

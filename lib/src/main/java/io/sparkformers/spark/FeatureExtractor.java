@@ -28,7 +28,7 @@ public final class FeatureExtractor extends ModelStage<FeatureExtractor> {
     }
 
     public static MLReader<FeatureExtractor> read() {
-        return new StagePersistence.Reader<>(FeatureExtractor.class);
+        return StagePersistence.textReader(FeatureExtractor.class);
     }
 
     public static FeatureExtractor load(String path) {

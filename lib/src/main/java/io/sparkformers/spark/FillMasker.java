@@ -53,7 +53,7 @@ public final class FillMasker extends ModelStage<FillMasker> {
     }
 
     public static MLReader<FillMasker> read() {
-        return new StagePersistence.Reader<>(FillMasker.class);
+        return StagePersistence.textReader(FillMasker.class);
     }
 
     public static FillMasker load(String path) {

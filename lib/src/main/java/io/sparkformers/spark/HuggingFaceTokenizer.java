@@ -2,20 +2,15 @@ package io.sparkformers.spark;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import io.sparkformers.hub.TextTokenizer;
-import org.apache.spark.SparkContext;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Iterator;
 
 /**
@@ -37,16 +32,11 @@ public final class HuggingFaceTokenizer extends TextStage<HuggingFaceTokenizer> 
     }
 
     public static MLReader<HuggingFaceTokenizer> read() {
-        return new StagePersistence.Reader<>(HuggingFaceTokenizer.class);
+        return StagePersistence.textReader(HuggingFaceTokenizer.class);
     }
 
     public static HuggingFaceTokenizer load(String path) {
         return read().load(path);
-    }
-
-    @Override
-    protected boolean savesWeights() {
-        return false;
     }
 
     @Override
@@ -65,27 +55,10 @@ public final class HuggingFaceTokenizer extends TextStage<HuggingFaceTokenizer> 
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType out = transformSchema(dataset.schema(), true);
-        SparkSession spark = dataset.sparkSession();
-        SparkContext sc = spark.sparkContext();
-        ModelSource executorRef;
-        try {
-            executorRef = ModelRefs.forExecutors(sc, getModel(), ModelRefs.Needs.TOKENIZER);
-        } catch (IOException e) {
-            throw new UncheckedIOException("HuggingFaceTokenizer: cannot load the tokenizer of '" + getModel() + "': "
-                    + e.getMessage(), e);
-        }
-        String name = "HuggingFaceTokenizer(" + uid() + ", model " + getModel() + ")";
+        ModelSource executorRef = executorRef(dataset.sparkSession().sparkContext(), ModelRefs.Needs.TOKENIZER);
         var names = java.util.Arrays.asList(dataset.schema().fieldNames());
-        Tokenize fn = new Tokenize(executorRef, getMaxLength(), names.indexOf(getInputCol()),
-                getInputPairCol().isEmpty() ? -1 : names.indexOf(getInputPairCol()));
-        sc.setJobDescription("Sparkformers " + name);
-        sc.setCallSite(name);
-        try {
-            JavaRDD<Row> rows = dataset.toDF().javaRDD().mapPartitions(fn);
-            return spark.createDataFrame(rows, out);
-        } finally {
-            sc.clearCallSite();
-        }
+        return mapPartitions(dataset, out, new Tokenize(executorRef, getMaxLength(), names.indexOf(getInputCol()),
+                getInputPairCol().isEmpty() ? -1 : names.indexOf(getInputPairCol())));
     }
 
     /** Tokenizes each row with the executor's cached tokenizer (plain values only). */

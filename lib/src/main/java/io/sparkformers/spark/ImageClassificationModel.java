@@ -11,9 +11,9 @@ import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -43,7 +43,7 @@ public final class ImageClassificationModel extends ImageStage<ImageClassificati
     }
 
     public static MLReader<ImageClassificationModel> read() {
-        return new Reader<>(ImageClassificationModel.class);
+        return StagePersistence.imageReader(ImageClassificationModel.class);
     }
 
     public static ImageClassificationModel load(String path) {
@@ -63,10 +63,11 @@ public final class ImageClassificationModel extends ImageStage<ImageClassificati
     }
 
     @Override
-    protected StructType outputColumns() {
+    protected StructField[] outputFields() {
         StructType t = new StructType().add(getOutputCol(), DataTypes.StringType, true)
                 .add(getScoreCol(), DataTypes.DoubleType, true);
-        return getProbabilityCol().isEmpty() ? t : t.add(getProbabilityCol(), SQLDataTypes.VectorType(), true);
+        return (getProbabilityCol().isEmpty() ? t : t.add(getProbabilityCol(), SQLDataTypes.VectorType(), true))
+                .fields();
     }
 
     @Override
@@ -83,19 +84,19 @@ public final class ImageClassificationModel extends ImageStage<ImageClassificati
         }
 
         @Override
-        protected Object[][] score(VisionModels.Loaded m, List<RgbImage> images, NDManager scope) {
+        protected Object[] score(VisionModels.Loaded m, List<RgbImage> images, NDManager scope) {
             Map<Integer, String> labels = new TreeMap<>(m.model().id2label());
             NDArray logits = m.model().predict(new NDList(m.processor().pixelValues(scope, images))).head();  // (B, C)
             float[] probs = logits.softmax(-1).toFloatArray();
             int c = labels.size();
-            Object[][] out = new Object[images.size()][];
+            Object[] out = new Object[images.size()];
             for (int b = 0; b < out.length; b++) {
                 int best = 0;
                 for (int k = 1; k < c; k++) if (probs[b * c + k] > probs[b * c + best]) best = k;
                 double[] row = new double[c];
                 for (int k = 0; k < c; k++) row[k] = probs[b * c + k];
-                Object[] values = {labels.get(best), row[best], Vectors.dense(row)};
-                out[b] = probabilities ? values : Arrays.copyOf(values, 2);
+                out[b] = probabilities ? columns(labels.get(best), row[best], Vectors.dense(row))
+                        : columns(labels.get(best), row[best]);
             }
             return out;
         }

@@ -4,16 +4,15 @@ import ai.djl.ndarray.NDManager;
 import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.vision.RgbImage;
 import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.types.Metadata;
+import org.apache.spark.sql.types.StructField;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -41,7 +40,7 @@ public final class ImageFeatureExtractor extends ImageStage<ImageFeatureExtracto
     }
 
     public static MLReader<ImageFeatureExtractor> read() {
-        return new Reader<>(ImageFeatureExtractor.class);
+        return StagePersistence.imageReader(ImageFeatureExtractor.class);
     }
 
     public static ImageFeatureExtractor load(String path) {
@@ -58,10 +57,10 @@ public final class ImageFeatureExtractor extends ImageStage<ImageFeatureExtracto
     }
 
     @Override
-    protected StructType outputColumns() {
+    protected StructField[] outputFields() {
         DataType t = getOutputType().equals(VECTOR) ? SQLDataTypes.VectorType()
                 : DataTypes.createArrayType(DataTypes.FloatType, false);
-        return new StructType().add(getOutputCol(), t, true);
+        return new StructField[] {new StructField(getOutputCol(), t, true, Metadata.empty())};
     }
 
     @Override
@@ -78,21 +77,9 @@ public final class ImageFeatureExtractor extends ImageStage<ImageFeatureExtracto
         }
 
         @Override
-        protected Object[][] score(VisionModels.Loaded m, List<RgbImage> images, NDManager scope) {
+        protected Object[] score(VisionModels.Loaded m, List<RgbImage> images, NDManager scope) {
             float[] flat = m.model().predictFeatures(m.processor().pixelValues(scope, images)).toFloatArray();  // (B, D)
-            int d = flat.length / images.size();
-            Object[][] out = new Object[images.size()][];
-            for (int b = 0; b < out.length; b++) {
-                float[] f = Arrays.copyOfRange(flat, b * d, (b + 1) * d);
-                if (vector) {
-                    double[] v = new double[d];
-                    for (int i = 0; i < d; i++) v[i] = f[i];
-                    out[b] = new Object[] {Vectors.dense(v)};
-                } else {
-                    out[b] = new Object[] {f};
-                }
-            }
-            return out;
+            return vectorsOrArrays(flat, images.size(), vector);
         }
     }
 }

@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 import java.io.Serializable;
 
 /**
- * Counters of one stage's scoring, summed over partitions with Spark accumulators (registered on the driver, added to
+ * Counters of one stage's scoring (tokens only for text), summed over partitions with Spark accumulators (registered on the driver, added to
  * by each partition when it ends, read back on the driver with {@link #summary()}). A partition that Spark runs twice
  * (retry, a DataFrame computed twice) counts twice, as accumulators in transformations do.
  */
@@ -52,9 +52,14 @@ public final class InferenceMetrics implements Serializable {
         nanos.add(s.nanos);
         partitions.add(1);
         double sec = Math.max(s.nanos, 1) / 1e9;
-        LOG.info(String.format("%s partition %d: %d rows (%d invalid) in %d batches, %.1f rows/s, %.0f tokens/s, padding "
-                        + "efficiency %.3f", stage, partition, s.rows, s.invalidRows, s.batches, s.rows / sec,
-                s.realTokens / sec, s.paddingEfficiency()));
+        LOG.info(String.format("%s partition %d: %d rows (%d invalid) in %d batches, %.1f rows/s", stage, partition,
+                s.rows, s.invalidRows, s.batches, s.rows / sec) + tokens(s.realTokens, sec, "s", s.paddingEfficiency()));
+    }
+
+    /** The token figures of a line, none for inputs without tokens (images). */
+    private static String tokens(long real, double seconds, String per, double paddingEfficiency) {
+        return real == 0 ? "" : String.format(", %.0f tokens/%s, padding efficiency %.3f", real / seconds, per,
+                paddingEfficiency);
     }
 
     public long rows() {
@@ -90,9 +95,9 @@ public final class InferenceMetrics implements Serializable {
     /** One line for the driver log, e.g. after the action that ran the stage. */
     public String summary() {
         double sec = Math.max(taskSeconds(), 1e-9);
-        return String.format("%s: %d rows (%d invalid) over %d partitions, %d batches, %.1f rows/task-s, "
-                        + "%.0f tokens/task-s, padding efficiency %.3f", stage, rows(), invalidRows(), partitions.sum(),
-                batches(), rows() / sec, realTokens() / sec, paddingEfficiency());
+        return String.format("%s: %d rows (%d invalid) over %d partitions, %d batches, %.1f rows/task-s", stage, rows(),
+                invalidRows(), partitions.sum(), batches(), rows() / sec)
+                + tokens(realTokens(), sec, "task-s", paddingEfficiency());
     }
 
     /** Logs {@link #summary()} at INFO on the driver. */

@@ -48,10 +48,9 @@ final class InputReader implements Serializable {
         this.pairCol = pairCol;
     }
 
-    /** The reader for a stage's Params over a (validated) input schema. */
-    static InputReader of(TextStage stage, StructType schema) {
+    /** The reader for a stage's Params over a (validated) input schema: its token columns when {@code tokens}. */
+    static InputReader of(TextInputParams stage, boolean tokens, StructType schema) {
         List<String> names = Arrays.asList(schema.fieldNames());
-        boolean tokens = stage.readsTokens(schema);
         return new InputReader(tokens, tokens ? stage.getInputIdsCol() : stage.getInputCol(),
                 tokens ? -1 : names.indexOf(stage.getInputCol()),
                 stage.getInputPairCol().isEmpty() ? -1 : names.indexOf(stage.getInputPairCol()),

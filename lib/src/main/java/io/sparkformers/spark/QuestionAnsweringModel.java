@@ -68,7 +68,7 @@ public final class QuestionAnsweringModel extends ModelStage<QuestionAnsweringMo
     }
 
     public static MLReader<QuestionAnsweringModel> read() {
-        return new StagePersistence.Reader<>(QuestionAnsweringModel.class);
+        return StagePersistence.textReader(QuestionAnsweringModel.class);
     }
 
     public static QuestionAnsweringModel load(String path) {

@@ -6,7 +6,6 @@ import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import io.sparkformers.spark.TokenBudgetBatcher.Batch;
 import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.Identifiable$;
@@ -39,7 +38,7 @@ public final class SentenceEmbedder extends ModelStage<SentenceEmbedder> {
     }
 
     public static MLReader<SentenceEmbedder> read() {
-        return new StagePersistence.Reader<>(SentenceEmbedder.class);
+        return StagePersistence.textReader(SentenceEmbedder.class);
     }
 
     public static SentenceEmbedder load(String path) {
@@ -77,18 +76,7 @@ public final class SentenceEmbedder extends ModelStage<SentenceEmbedder> {
         @Override
         protected Object[] score(HfModel model, TextTokenizer tokenizer, Batch batch, NDManager scope) {
             float[] flat = model.predict(inputs(scope, batch)).head().toFloatArray();   // (B, H)
-            int h = flat.length / batch.size();
-            Object[] out = new Object[batch.size()];
-            for (int r = 0; r < out.length; r++) {
-                if (vector) {
-                    double[] d = new double[h];
-                    for (int j = 0; j < h; j++) d[j] = flat[r * h + j];
-                    out[r] = Vectors.dense(d);
-                } else {
-                    out[r] = java.util.Arrays.copyOfRange(flat, r * h, (r + 1) * h);
-                }
-            }
-            return out;
+            return vectorsOrArrays(flat, batch.size(), vector);
         }
     }
 }

@@ -11,21 +11,26 @@ import org.apache.spark.ml.util.MLWriter;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.Set;
 
 /**
  * Saving and loading the Sparkformers stages, as MLlib's model writers do: Params metadata first
  * ({@code DefaultParamsWriter} layout, so {@code PipelineModel.save/load} finds the class), then the checkpoint in
  * Hugging Face layout under {@code path/data} — the whole folder for model stages, the tokenizer files for the
- * tokenizer. Loading points the {@code model} Param at {@code path/data}, so a saved pipeline needs neither the
- * original folder nor the original machine.
+ * tokenizer ({@link CheckpointStage#savedFiles}). Loading points the {@code model} Param at {@code path/data}, so a
+ * saved pipeline needs neither the original folder nor the original machine.
  */
 public final class StagePersistence {
     private StagePersistence() {}
 
-    /** Files the tokenizer stage needs. */
-    private static final Set<String> TOKENIZER_FILES = Set.of(HfCheckpoint.TOKENIZER, HfCheckpoint.TOKENIZER_CONFIG,
-            HfCheckpoint.CONFIG, "special_tokens_map.json");
+    /** The reader of a text stage: its saved folder holds at least tokenizer.json. */
+    static <T extends CheckpointStage<T>> MLReader<T> textReader(Class<T> type) {
+        return new Reader<>(type, HfCheckpoint.TOKENIZER);
+    }
+
+    /** The reader of an image stage: its saved folder holds at least config.json. */
+    static <T extends CheckpointStage<T>> MLReader<T> imageReader(Class<T> type) {
+        return new Reader<>(type, HfCheckpoint.CONFIG);
+    }
 
     /**
      * Copies the model files of a local checkpoint folder ({@link HfCheckpoint#modelFiles}: no hidden files, no
@@ -72,14 +77,14 @@ public final class StagePersistence {
         return stage;
     }
 
-    /** Writes metadata, then the referenced checkpoint's files under {@code path/data}. */
+    /** Writes metadata, then the referenced checkpoint's files that {@code keep} accepts under {@code path/data}. */
     static final class Writer extends MLWriter {
-        private final TextStage<?> stage;
-        private final boolean weights;
+        private final CheckpointStage<?> stage;
+        private final java.util.function.Predicate<String> keep;
 
-        Writer(TextStage<?> stage, boolean weights) {
+        Writer(CheckpointStage<?> stage, java.util.function.Predicate<String> keep) {
             this.stage = stage;
-            this.weights = weights;
+            this.keep = keep;
         }
 
         @Override
@@ -87,8 +92,7 @@ public final class StagePersistence {
             stage.requireModel();
             DefaultParamsWriter$.MODULE$.saveMetadata(stage, path, sparkSession());
             try {
-                copyCheckpoint(sc(), ModelRefs.localFolder(stage.getModel()), path,
-                        name -> weights || TOKENIZER_FILES.contains(name));
+                copyCheckpoint(sc(), ModelRefs.localFolder(stage.getModel()), path, keep);
             } catch (IOException e) {
                 throw new UncheckedIOException("saving " + stage.getClass().getSimpleName() + " " + stage.uid() + " to "
                         + path + " failed: " + e.getMessage(), e);
@@ -96,17 +100,22 @@ public final class StagePersistence {
         }
     }
 
-    /** Reads what {@link Writer} wrote into a new instance of {@code type} (via its (uid) constructor). */
-    static final class Reader<T extends TextStage<T>> extends MLReader<T> {
+    /**
+     * Reads what {@link Writer} wrote into a new instance of {@code type} (via its (uid) constructor); {@code path/data}
+     * must hold {@code requiredFile}.
+     */
+    static final class Reader<T extends CheckpointStage<T>> extends MLReader<T> {
         private final Class<T> type;
+        private final String requiredFile;
 
-        Reader(Class<T> type) {
+        Reader(Class<T> type, String requiredFile) {
             this.type = type;
+            this.requiredFile = requiredFile;
         }
 
         @Override
         public T load(String path) {
-            return loadStage(sparkSession(), type, path, HfCheckpoint.TOKENIZER, TextStage::setModel);
+            return loadStage(sparkSession(), type, path, requiredFile, CheckpointStage::setModel);
         }
     }
 }

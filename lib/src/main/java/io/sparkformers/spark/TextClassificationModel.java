@@ -81,7 +81,7 @@ public final class TextClassificationModel extends ModelStage<TextClassification
     }
 
     public static MLReader<TextClassificationModel> read() {
-        return new StagePersistence.Reader<>(TextClassificationModel.class);
+        return StagePersistence.textReader(TextClassificationModel.class);
     }
 
     public static TextClassificationModel load(String path) {

@@ -6,8 +6,8 @@ import org.apache.spark.ml.param.Params;
 
 /**
  * The Params every Sparkformers text stage shares (MLlib's {@code …Params} trait, as a Java interface): where the text
- * and the token columns are, which checkpoint tokenizes, and how many tokens a row keeps. {@link TextStage} declares
- * them once.
+ * and the token columns are, which checkpoint tokenizes, and how many tokens a row keeps. {@link TextInputs} declares
+ * them once for the tokenizer and the model stages.
  */
 public interface TextInputParams extends Params {
     /** The checkpoint: a folder, a Hadoop URI or a built-in alias. */

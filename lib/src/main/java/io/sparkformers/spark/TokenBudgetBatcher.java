@@ -1,11 +1,9 @@
 package io.sparkformers.spark;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.function.Function;
 
 /**
@@ -124,49 +122,16 @@ public final class TokenBudgetBatcher {
 
     /** Lazily scores {@code rows}: each window is encoded, batched and run when the consumer reaches it. */
     public <R> Iterator<Scored<R>> run(Iterator<R> rows, Function<R, Encoded> encode, BatchFunction fn) {
-        return new Iterator<>() {
-            private final ArrayDeque<Scored<R>> ready = new ArrayDeque<>();
-            private long position;
-
-            @Override
-            public boolean hasNext() {
-                if (ready.isEmpty() && rows.hasNext()) fill();
-                return !ready.isEmpty();
-            }
-
-            @Override
-            public Scored<R> next() {
-                if (!hasNext()) throw new NoSuchElementException();
-                return ready.poll();
-            }
-
-            private void fill() {
-                long t0 = System.nanoTime();
-                List<R> in = new ArrayList<>(window);
-                List<Encoded> enc = new ArrayList<>(window);
-                while (in.size() < window && rows.hasNext()) {
-                    R r = rows.next();
-                    in.add(r);
-                    enc.add(encode.apply(r));
-                }
-                Object[] values = score(enc, fn);
-                for (int i = 0; i < in.size(); i++) {
-                    ready.add(new Scored<>(in.get(i), position++, values[i], enc.get(i).error()));
-                }
-                stats.nanos += System.nanoTime() - t0;
-            }
-        };
+        return InputCodec.inWindows(rows, window, encode, Encoded::error, enc -> score(enc, fn), stats);
     }
 
     /** Scores one window; results in window order (null for invalid rows). */
     Object[] score(List<Encoded> enc, BatchFunction fn) {
         int n = enc.size();
-        stats.rows += n;
         Object[] out = new Object[n];
         List<Integer> valid = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             if (enc.get(i).error() == null) valid.add(i);
-            else stats.invalidRows++;
         }
         if (sortByLength) valid.sort((a, b) -> Integer.compare(enc.get(a).length(), enc.get(b).length()));
         List<Integer> current = new ArrayList<>();

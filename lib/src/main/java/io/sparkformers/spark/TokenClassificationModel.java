@@ -47,7 +47,7 @@ public final class TokenClassificationModel extends ModelStage<TokenClassificati
                 + "per token), simple, first, average or max (tokens merged into words and entities)",
                 ParamValidators.inArray(new String[] {"none", "simple", "first", "average", "max"}));
         ignoreLabels = new StringArrayParam(this, "ignoreLabels", "labels left out of the output (HF's ignore_labels)");
-        setDefault(aggregationStrategy, "simple");
+        setDefault(aggregationStrategy, "none");
         setDefault(ignoreLabels, new String[] {"O"});
     }
 
@@ -56,7 +56,7 @@ public final class TokenClassificationModel extends ModelStage<TokenClassificati
     }
 
     public static MLReader<TokenClassificationModel> read() {
-        return new StagePersistence.Reader<>(TokenClassificationModel.class);
+        return StagePersistence.textReader(TokenClassificationModel.class);
     }
 
     public static TokenClassificationModel load(String path) {

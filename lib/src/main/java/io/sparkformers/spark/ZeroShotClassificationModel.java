@@ -57,7 +57,7 @@ public final class ZeroShotClassificationModel extends ModelStage<ZeroShotClassi
     }
 
     public static MLReader<ZeroShotClassificationModel> read() {
-        return new StagePersistence.Reader<>(ZeroShotClassificationModel.class);
+        return StagePersistence.textReader(ZeroShotClassificationModel.class);
     }
 
     public static ZeroShotClassificationModel load(String path) {

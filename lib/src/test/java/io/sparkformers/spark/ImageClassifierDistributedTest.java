@@ -65,7 +65,7 @@ class ImageClassifierDistributedTest {
     @AfterAll
     static void stop() {
         if (spark != null) spark.stop();
-        ExecutorVisionModels.clear();
+        ExecutorModels.clear();
     }
 
     /** {@code data} as rows (content: PNG bytes, label: class name), in 3 partitions. */

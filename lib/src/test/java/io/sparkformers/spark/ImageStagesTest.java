@@ -68,7 +68,7 @@ class ImageStagesTest {
     @AfterAll
     static void stop() {
         spark.stop();
-        ExecutorVisionModels.clear();
+        ExecutorModels.clear();
     }
 
     /** Gray → (v, 0.6 v, 255 - v): colour, so reading Spark's BGR rows as RGB would change the scores. */
@@ -103,6 +103,8 @@ class ImageStagesTest {
         List<Row> rows = stage.transform(binaryFiles()).select("path", "prediction", "score", "probs", "prediction_error")
                 .collectAsList();
         assertEquals(8, rows.size());
+        assertEquals(8, stage.lastMetrics().rows());
+        assertEquals(2, stage.lastMetrics().invalidRows());
         Map<String, Row> byFile = new HashMap<>();
         for (Row r : rows) byFile.put(Path.of(java.net.URI.create(r.getString(0))).getFileName().toString(), r);
         try (ImageClassificationPipeline p = ImageClassificationPipeline.fromPretrained(Path.of(model))) {
@@ -131,7 +133,8 @@ class ImageStagesTest {
                 () -> stage.copy(new org.apache.spark.ml.param.ParamMap()).setHandleInvalid("error")
                         .transform(binaryFiles()).collectAsList());
         String msg = String.valueOf(e.getMessage()) + (e.getCause() == null ? "" : e.getCause().getMessage());
-        assertTrue(msg.contains("invalid image in column 'content'") && msg.contains("handleInvalid"), msg);
+        assertTrue(msg.contains("invalid image in column 'content'") && msg.contains("handleInvalid")
+                && msg.matches("(?s).*row \\d+ of partition \\d+ \\(0-based, in partition order\\).*"), msg);
     }
 
     @Test

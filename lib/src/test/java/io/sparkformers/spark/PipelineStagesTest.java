@@ -149,6 +149,7 @@ class PipelineStagesTest {
     void tokenClassificationEqualsThePipelineForEachAggregation() throws Exception {
         List<String> texts = new ArrayList<>(mixedTexts(10));
         texts.add("Johnny Appleseed visited 😀 Sparkville");
+        assertEquals("none", new TokenClassificationModel().getAggregationStrategy(), "HF pipeline()'s default");
         for (String strategy : List.of("simple", "none")) {
             List<Row> got = new TokenClassificationModel().setModel(ner.toString()).setAggregationStrategy(strategy)
                     .setBatchSize(3).transform(frame(spark, texts, 3)).collectAsList();
