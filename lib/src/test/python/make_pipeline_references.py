@@ -19,9 +19,9 @@ Writes into the output folder:
                          with the HF keyword arguments, the inputs and HF's output per input (always one entry per
                          input). Character offsets are Python string indices (Unicode code points). feature-extraction
                          outputs are summarised per token row: [first, second, last, sum, L2 norm].
-A case with "note" matches with an HF option the project applies by default. A case with "differs" is one where Sparkformers deliberately answers otherwise: "reason" says why, "error" is a
-piece of the error message the project gives instead (HF's output is kept for the record; {"hf_error": message}
-where HF refuses the input too).
+A case with "note" matches with an HF option the project applies by default. A case with "differs" is one where
+Sparkformers deliberately answers otherwise: "reason" says why, "error" is a piece of the error message the project
+gives instead (HF's output is kept for the record; {"hf_error": message} where HF refuses the input too).
 """
 import json
 import os
@@ -115,9 +115,12 @@ EMOJI = "The party 🎉 started at nine 🕘 and Chloé baked the cake 🎂 for 
 CJK = "東京 is the capital of Japan, and 北京 is the capital of China; 寿司 means sushi."
 PUNCT = "Wait... what?! (Really?) Dr. O'Neil-Smith & Co. paid $4,500.00 -- on 12/03/2021; see e-mail: a@b.com!"
 LONG_WORDS = ("Pneumonoultramicroscopicsilicovolcanoconiosis and antidisestablishmentarianism baffled "
-              "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch's postmaster, Mr. Hippopotomonstrosesquippedalian.")
-NEWS = "Angela Merkel met Emmanuel Macron in Berlin on Monday to discuss the Airbus order with Lufthansa."
-LONG_TEXT = " ".join(["The committee reviewed the quarterly report, discussed the budget, and agreed to meet again."] * 50)
+              "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch's postmaster, "
+              "Mr. Hippopotomonstrosesquippedalian.")
+NEWS = ("Angela Merkel met Emmanuel Macron in Berlin on Monday to discuss the Airbus order "
+        "with Lufthansa.")
+LONG_TEXT = " ".join(
+    ["The committee reviewed the quarterly report, discussed the budget, and agreed to meet again."] * 50)
 VARIED = [SHORT, ACCENTS, EMOJI, CJK, PUNCT, LONG_WORDS, NEWS, "Great!"]
 PAIRS = [
     {"text": "A man is playing a guitar.", "text_pair": "Someone is making music."},
@@ -134,8 +137,8 @@ MASKED = [
 FEATURE_TEXTS = [SHORT, ACCENTS, EMOJI, CJK, "Great!"]
 
 EMPTY = "the project refuses empty and whitespace-only texts (HF runs them as just the special tokens)"
-NO_TRUNCATION_HF = ("HF does not truncate by default (a text over 512 tokens fails in the model); the project truncates "
-                    "to the checkpoint's max_length, which equals HF with truncation=True")
+NO_TRUNCATION_HF = ("HF does not truncate by default (a text over 512 tokens fails in the model); "
+                    "the project truncates to the checkpoint's max_length, which equals HF with truncation=True")
 
 # name, task, checkpoint, HF keyword arguments, inputs[, differs]
 CASES = [

@@ -128,7 +128,8 @@ class PipelineParityTest {
         void json(String path, JsonNode want, JsonNode got) {
             if (want.isObject()) {
                 assertTrue(got != null && got.isObject(), at(path, want, got));
-                assertEquals(new TreeSet<>(fieldNames(want)), new TreeSet<>(fieldNames(got)), "fields; " + at(path, want, got));
+                assertEquals(new TreeSet<>(fieldNames(want)), new TreeSet<>(fieldNames(got)),
+                        "fields; " + at(path, want, got));
                 for (String f : fieldNames(want)) json(path + "." + f, want.get(f), got.get(f));
             } else if (want.isArray()) {
                 assertTrue(got != null && got.isArray(), at(path, want, got));
@@ -139,7 +140,8 @@ class PipelineParityTest {
                 assertEquals(want.asLong(), got.asLong(), at(path, want, got));
             } else if (want.isNumber()) {
                 assertTrue(got != null && got.isNumber(), at(path, want, got));
-                number(path, want.asDouble(), got.asDouble(), SCORE_RELATIVE * Math.abs(want.asDouble()) + SCORE_ABSOLUTE);
+                double w = want.asDouble();
+                number(path, w, got.asDouble(), SCORE_RELATIVE * Math.abs(w) + SCORE_ABSOLUTE);
             } else {
                 assertEquals(want, got, at(path, want, got));
             }
