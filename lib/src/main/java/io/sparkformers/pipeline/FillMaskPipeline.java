@@ -16,12 +16,15 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeSet;
 
 /**
  * HF {@code pipeline("fill-mask")}: for every mask token in a text, the {@code top_k} most likely tokens with their
  * probability and the text with the mask filled in. Options and output follow {@code FillMaskPipeline}: {@code top_k}
  * (default 5) and {@code targets} (score only these words; a word that is not one vocabulary entry is scored by its
- * first sub-token, as HF does).
+ * first sub-token, and words that come to the same token count once, as HF does). As HF, a candidate's
+ * {@code sequence} is the text with that mask filled, special tokens dropped; in a text with several masks it keeps
+ * them ([CLS], [SEP] and the other masks), HF's {@code skip_special_tokens=single_mask}.
  */
 public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeline.Candidate>>> {
 
@@ -102,11 +105,13 @@ public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeli
             for (int row = 0; row < batch.batchSize(); row++) {
                 long[] ids = Arrays.copyOfRange(batch.inputIds(), row * batch.seqLength(),
                         row * batch.seqLength() + batch.lengths()[row]);
+                int masks = 0;
+                for (long id : ids) if (id == maskId) masks++;
                 List<List<Candidate>> perMask = new ArrayList<>();
                 for (int pos = 0; pos < ids.length; pos++) {
                     if (ids[pos] != maskId) continue;
                     float[] probs = logits.get(row, pos).softmax(0).toFloatArray();   // (V,)
-                    perMask.add(candidates(ids, pos, probs, topK, targetIds));
+                    perMask.add(candidates(ids, pos, probs, topK, targetIds, masks == 1));
                 }
                 if (perMask.isEmpty()) {
                     throw new IllegalArgumentException("no mask token (" + tokenizer.config().maskToken()
@@ -118,7 +123,8 @@ public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeli
         return results;
     }
 
-    private List<Candidate> candidates(long[] ids, int pos, float[] probs, int topK, long[] targetIds) {
+    private List<Candidate> candidates(long[] ids, int pos, float[] probs, int topK, long[] targetIds,
+                                       boolean singleMask) {
         long[] pool = targetIds;
         if (pool == null) {
             pool = new long[probs.length];
@@ -136,20 +142,21 @@ public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeli
             long[] filled = ids.clone();
             filled[pos] = token;
             out.add(new Candidate(probs[(int) token], token, tokenizer.decode(new long[] {token}, false),
-                    tokenizer.decode(filled, true)));
+                    tokenizer.decode(filled, singleMask)));
         }
         return out;
     }
 
+    /** The targets' token ids, each once, ascending (HF's {@code np.unique}). */
     private long[] targetIds(List<String> targets) {
-        long[] ids = new long[targets.size()];
-        for (int i = 0; i < ids.length; i++) {
-            long[] pieces = tokenizer.encode(targets.get(i)).getIds();
+        TreeSet<Long> ids = new TreeSet<>();
+        for (String target : targets) {
+            long[] pieces = tokenizer.encode(target).getIds();
             // pieces[0] is [CLS]; the word's first sub-token follows
-            if (pieces.length < 3) throw new IllegalArgumentException("target '" + targets.get(i) + "' has no tokens");
-            ids[i] = pieces[1];
+            if (pieces.length < 3) throw new IllegalArgumentException("target '" + target + "' has no tokens");
+            ids.add(pieces[1]);
         }
-        return ids;
+        return ids.stream().mapToLong(Long::longValue).toArray();
     }
 
     private static String abbreviate(String s) {
