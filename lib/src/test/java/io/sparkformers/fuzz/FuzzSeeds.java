@@ -203,7 +203,6 @@ class FuzzSeeds {
             o.writeInt64(1, 2);
             o.writeInt32(2, 1);
             o.writeString(8, "encoder.layer.0.output.dense.bias");
-            o.writeFloatNoTag(0);
             o.writeRawVarint32((4 << 3) | 2);                              // float_data, packed
             o.writeUInt32NoTag(8);
             o.writeFloatNoTag(0.5f);
