@@ -355,23 +355,27 @@ public final class OnnxModel {
                         + " has unsupported ONNX data_type " + dataType
                         + " (supported: 1 FLOAT, 2 UINT8, 3 INT8, 6 INT32, 7 INT64, 10 FLOAT16, 11 DOUBLE)");
             };
-            int n = Math.toIntExact(Tensor.numel(shape));
+            long n = numel(shape, label);
             ByteBuffer data;
             if (raw != null) {
                 data = raw;
             } else {
-                data = ByteBuffer.allocate(n * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
                 int have = switch (dtype) {
                     case F32 -> floatData.size;
                     case F64 -> doubleData.size();
                     case I64 -> int64Data.size;
                     default -> int32Data.size;             // int32_data also carries int8, uint8 and float16 bits
                 };
-                if (have != n) {
+                if (have != n) {                            // checked first: the shape alone allocates nothing
                     throw new IllegalArgumentException(source + ": tensor " + label + " of shape "
                             + java.util.Arrays.toString(shape) + " has " + have + " typed values, expected " + n);
                 }
-                for (int k = 0; k < n; k++) {
+                if (have > Integer.MAX_VALUE / dtype.byteSize()) {
+                    throw new IllegalArgumentException(source + ": tensor " + label + " has " + have
+                            + " typed values, more than one buffer holds");
+                }
+                data = ByteBuffer.allocate(have * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+                for (int k = 0; k < have; k++) {
                     switch (dtype) {
                         case F32 -> data.putFloat(floatData.values[k]);
                         case F64 -> data.putDouble(doubleData.get(k));
@@ -385,9 +389,22 @@ public final class OnnxModel {
             }
             try {
                 return new Named(name, new Tensor(dtype, shape, data));
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | ArithmeticException e) {
                 throw new IllegalArgumentException(source + ": tensor " + label + ": " + e.getMessage(), e);
             }
+        }
+
+        /** Elements of {@code shape}, refused when a dimension is negative or the product overflows 64 bits. */
+        long numel(long[] shape, String label) {
+            long n = 1;
+            for (long d : shape) {
+                if (d < 0 || (d > 0 && n > Long.MAX_VALUE / d)) {
+                    throw new IllegalArgumentException(source + ": tensor " + label + " has an impossible shape "
+                            + java.util.Arrays.toString(shape));
+                }
+                n *= d;
+            }
+            return n;
         }
 
         static void readDoubles(CodedInputStream in, int tag, List<Double> out) throws IOException {

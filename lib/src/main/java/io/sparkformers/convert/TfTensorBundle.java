@@ -110,8 +110,8 @@ public final class TfTensorBundle implements Closeable {
         for (Map.Entry<String, ByteBuffer> e : raw.entrySet()) {
             if (e.getKey().isEmpty()) continue;               // "" is the BundleHeaderProto
             Entry entry = parseEntry(e.getKey(), e.getValue(), source);
-            if (entry.shardId() < 0 || entry.shardId() >= shards.size()
-                    || entry.offset() + entry.size() > shards.get(entry.shardId()).length()) {
+            if (entry.shardId() < 0 || entry.shardId() >= shards.size() || entry.offset() < 0 || entry.size() < 0
+                    || entry.offset() > shards.get(entry.shardId()).length() - entry.size()) {
                 throw new IllegalArgumentException(source + ": '" + entry.name() + "' lies outside its data shard "
                         + entry.shardId() + " (offset " + entry.offset() + ", size " + entry.size() + ")");
             }
@@ -139,7 +139,7 @@ public final class TfTensorBundle implements Closeable {
             default -> throw new IllegalArgumentException(source + ": '" + name + "' has unsupported TF dtype "
                     + e.dtype() + " (supported: 1 DT_FLOAT, 3 DT_INT32, 9 DT_INT64)");
         };
-        long expected = Tensor.numel(e.shape()) * dtype.byteSize();
+        long expected = byteSize(e.shape(), dtype);
         if (e.size() != expected) {
             throw new IllegalArgumentException(source + ": '" + name + "' " + dtype + Arrays.toString(e.shape())
                     + " needs " + expected + " bytes but its entry says " + e.size());
@@ -155,6 +155,16 @@ public final class TfTensorBundle implements Closeable {
                     + shard.file() + ": the file is corrupt or not this bundle's");
         }
         return new Tensor(dtype, e.shape(), data);
+    }
+
+    /** Bytes of a tensor of this shape, or -1 when a dimension is negative or the count overflows 64 bits. */
+    private static long byteSize(long[] shape, DType dtype) {
+        long n = dtype.byteSize();
+        for (long d : shape) {
+            if (d < 0 || (d > 0 && n > Long.MAX_VALUE / d)) return -1;
+            n *= d;
+        }
+        return n;
     }
 
     /** LevelDB's CRC mask, which TF applies to stored checksums. */
@@ -194,7 +204,7 @@ public final class TfTensorBundle implements Closeable {
 
     /** Decodes one block: prefix-compressed entries, then the restart array and its count. */
     private static Map<String, ByteBuffer> block(ByteBuffer t, long offset, long size, String source) throws IOException {
-        if (offset < 0 || size < 4 || offset + size + BLOCK_TRAILER_LENGTH > t.limit()) {
+        if (offset < 0 || size < 4 || offset > t.limit() - BLOCK_TRAILER_LENGTH - size) {
             throw new IllegalArgumentException(source + ": block handle (" + offset + ", " + size + ") outside the file");
         }
         int off = (int) offset, len = (int) size;
@@ -210,16 +220,23 @@ public final class TfTensorBundle implements Closeable {
         }
         ByteBuffer b = t.slice(off, len).order(ByteOrder.LITTLE_ENDIAN);
         int numRestarts = b.getInt(len - 4);
-        int end = len - 4 - 4 * numRestarts;
+        long end = len - 4 - 4L * numRestarts;
         if (numRestarts < 0 || end < 0) {
             throw new IllegalArgumentException(source + ": block at " + offset + " has a bad restart count " + numRestarts);
         }
-        CodedInputStream in = CodedInputStream.newInstance(b.slice(0, end));
+        CodedInputStream in = CodedInputStream.newInstance(b.slice(0, (int) end));
         Map<String, ByteBuffer> out = new TreeMap<>();
         byte[] key = new byte[0];
         while (!in.isAtEnd()) {
             int shared = in.readRawVarint32(), nonShared = in.readRawVarint32(), valueLength = in.readRawVarint32();
-            if (shared > key.length) throw new IllegalArgumentException(source + ": corrupt key prefix in block at " + offset);
+            if (shared < 0 || shared > key.length) {
+                throw new IllegalArgumentException(source + ": corrupt key prefix in block at " + offset);
+            }
+            long left = end - in.getTotalBytesRead();
+            if (nonShared < 0 || valueLength < 0 || (long) nonShared + valueLength > left) {
+                throw new IllegalArgumentException(source + ": entry of block at " + offset + " claims " + nonShared
+                        + " key and " + valueLength + " value bytes, " + left + " are left");
+            }
             byte[] next = Arrays.copyOf(key, shared + nonShared);
             System.arraycopy(in.readRawBytes(nonShared), 0, next, shared, nonShared);
             key = next;

@@ -27,6 +27,8 @@ public final class Json {
             node = MAPPER.readTree(file.toFile());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IOException(file + " is not valid JSON: " + e.getOriginalMessage(), e);
+        } catch (java.io.CharConversionException e) {        // bytes in no encoding JSON allows (UTF-8/16/32)
+            throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
         }
         if (!(node instanceof ObjectNode obj)) {
             throw new IOException(file + " must hold a JSON object, found " + (node == null ? "nothing" : node.getNodeType()));

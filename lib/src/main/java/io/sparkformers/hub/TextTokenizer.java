@@ -45,7 +45,12 @@ public final class TextTokenizer implements AutoCloseable {
         } catch (RuntimeException e) {                     // the native library names no file: say which and why
             throw unreadable(tokenizerJson, e);
         }
-        return new TextTokenizer(tok, config, maxLength);
+        try {
+            return new TextTokenizer(tok, config, maxLength);
+        } catch (RuntimeException e) {                     // e.g. a pad token the vocabulary does not hold
+            tok.close();
+            throw new IllegalArgumentException(tokenizerJson + ": " + e.getMessage(), e);
+        }
     }
 
     /** Why the tokenizers library refused a {@code tokenizer.json}, with the file and the fix. */

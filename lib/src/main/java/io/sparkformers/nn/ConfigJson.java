@@ -22,6 +22,12 @@ public final class ConfigJson {
     public static final List<String> PROBLEM_TYPES =
             List.of("single_label_classification", "multi_label_classification", "regression");
 
+    /**
+     * Most labels a classification head may have (ImageNet-21k has 21,843): {@code num_labels} beyond it is refused
+     * before a label map of that size is built.
+     */
+    public static final int MAX_LABELS = 1_000_000;
+
     private final ObjectNode rest;
 
     private ConfigJson(JsonNode json) {
@@ -49,7 +55,7 @@ public final class ConfigJson {
     public Integer intOrNull(String key) {
         JsonNode n = take(key);
         if (n == null) return null;
-        if (!n.isIntegralNumber()) throw bad(key, n, "an integer");
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) throw bad(key, n, "an integer");
         return n.intValue();
     }
 
@@ -115,6 +121,10 @@ public final class ConfigJson {
     /** {@code LABEL_0 … LABEL_{n-1}}, HF's names for labels nobody named. */
     public static Map<Integer, String> defaultLabels(int n) {
         if (n <= 0) throw new IllegalArgumentException("num_labels must be > 0 but was " + n);
+        if (n > MAX_LABELS) {
+            throw new IllegalArgumentException("num_labels " + n + " is more than the " + MAX_LABELS
+                    + " labels a head may have (ConfigJson.MAX_LABELS)");
+        }
         Map<Integer, String> m = new TreeMap<>();
         for (int i = 0; i < n; i++) m.put(i, "LABEL_" + i);
         return labels(m);

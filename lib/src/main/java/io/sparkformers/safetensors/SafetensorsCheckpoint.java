@@ -116,6 +116,8 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
             root = JSON.readTree(Files.readAllBytes(index));
         } catch (JsonProcessingException e) {
             throw new SafetensorsException(index, "index is not valid JSON: " + e.getOriginalMessage(), e);
+        } catch (java.io.CharConversionException e) {        // bytes in no encoding JSON allows (UTF-8/16/32)
+            throw new SafetensorsException(index, "index is not valid JSON: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) throw new SafetensorsException(index, "index must be a JSON object");
         JsonNode weightMap = root.get("weight_map");

@@ -7,12 +7,18 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * The IDX format of MNIST and Fashion-MNIST (optionally gzip-compressed, detected by its magic bytes): a big-endian
  * magic {@code 0x0000 08 NN} (unsigned bytes, NN dimensions), NN big-endian int32 dimensions, then the bytes.
  * Images are {@code 0x00000803} (count, rows, cols); labels {@code 0x00000801} (count).
+ *
+ * <p>The header's sizes are never trusted for allocation: the values are read in chunks as they arrive, so a header
+ * claiming 10^12 values in a 20-byte file is refused as truncated after reading what is there; at most
+ * {@link #MAX_VALUES} values are accepted (one Java array).
  */
 public final class Idx {
 
@@ -27,6 +33,9 @@ public final class Idx {
             return data[i] & 0xff;
         }
     }
+
+    /** Most values one IDX file may hold: the largest Java byte array. */
+    public static final int MAX_VALUES = Integer.MAX_VALUE - 8;
 
     private Idx() { }
 
@@ -64,16 +73,22 @@ public final class Idx {
             for (int i = 0; i < ndims; i++) {
                 dims[i] = d.readInt();
                 if (dims[i] < 0) throw new IOException(file + ": negative dimension " + dims[i]);
-                n *= dims[i];
+                n = n > MAX_VALUES ? n : n * dims[i];      // stays exact: both factors are below 2^31
             }
-            if (n > Integer.MAX_VALUE - 8) throw new IOException(file + ": " + n + " values do not fit one array");
-            byte[] data = new byte[(int) n];
-            try {
-                d.readFully(data);
-            } catch (EOFException e) {
-                throw new IOException(file + " is truncated: the header promises " + n + " values", e);
+            if (n > MAX_VALUES) {
+                throw new IOException(file + ": the header's dimensions " + Arrays.toString(dims) + " give " + n
+                        + " values, more than the " + MAX_VALUES + " one array holds (Idx.MAX_VALUES)");
+            }
+            byte[] data = d.readNBytes((int) n);             // grows with what arrives, not with what is claimed
+            if (data.length != n) {
+                throw new IOException(file + " is truncated: the header promises " + n + " values");
             }
             return new UByteArray(dims, data);
+        } catch (EOFException e) {
+            throw new IOException(file + " is truncated" + (e.getMessage() == null ? ": it ends inside the IDX header"
+                    : " (" + e.getMessage() + ")"), e);
+        } catch (ZipException e) {
+            throw new IOException(file + " is not a valid gzip stream (" + e.getMessage() + ")", e);
         }
     }
 }

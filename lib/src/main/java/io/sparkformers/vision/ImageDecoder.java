@@ -16,8 +16,14 @@ import java.util.Iterator;
  * {@code Image.open(...).convert("RGB")}: grayscale is copied to three channels, alpha is dropped (not composited),
  * palettes are expanded. Every failure is an {@link ImageDecodeException} naming the source; nothing else escapes.
  * CMYK JPEGs are not supported by the JDK's reader and are reported as such.
+ *
+ * <p>An image is refused before any pixel is decoded when its header claims more than {@link #MAX_PIXELS} pixels
+ * (PIL's decompression-bomb limit), so a few bytes claiming 10^6 × 10^6 pixels never allocate a raster.
  */
 public final class ImageDecoder {
+
+    /** Largest image decoded, in pixels: PIL's {@code Image.MAX_IMAGE_PIXELS} (about 89.5 M, 256 MiB of RGB). */
+    public static final long MAX_PIXELS = 89_478_485L;
 
     static {
         ImageIO.setUseCache(false);                    // decode in memory; no temp files on executors
@@ -55,6 +61,7 @@ public final class ImageDecoder {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
+                checkSize(reader.getWidth(0), reader.getHeight(0), source);
                 img = reader.read(0);
             } finally {
                 reader.dispose();
@@ -65,7 +72,20 @@ public final class ImageDecoder {
             throw new ImageDecodeException(source, "corrupt or truncated image data (" + e.getMessage() + ")", e);
         }
         if (img == null) throw new ImageDecodeException(source, "the decoder returned no image");
+        checkSize(img.getWidth(), img.getHeight(), source);
         return toRgb(img, source);
+    }
+
+    /** Refuses a size over {@link #MAX_PIXELS} (or not positive) before anything of that size is allocated. */
+    private static void checkSize(int width, int height, String source) {
+        if (width <= 0 || height <= 0) {
+            throw new ImageDecodeException(source, "the header gives a size of " + width + "x" + height);
+        }
+        if ((long) width * height > MAX_PIXELS) {
+            throw new ImageDecodeException(source, "the header claims " + width + "x" + height + " = "
+                    + (long) width * height + " pixels, more than the limit of " + MAX_PIXELS
+                    + " (ImageDecoder.MAX_PIXELS, PIL's decompression-bomb limit); downscale the image first");
+        }
     }
 
     /** A BufferedImage as RGB: 1 band = gray, 2 = gray + alpha, 3 = RGB, 4 = RGBA; palettes via their color model. */

@@ -53,11 +53,19 @@ public final class ImageProcessor {
         return shortestEdge(width, height);
     }
 
-    /** (h, w) with the short side = shortest_edge, the long side {@code (int) (edge * long / short)}. */
+    /**
+     * (h, w) with the short side = shortest_edge, the long side {@code (int) (edge * long / short)}; refused when the
+     * result would exceed {@link ImageDecoder#MAX_PIXELS} (a very elongated image).
+     */
     private int[] shortestEdge(int width, int height) {
         int s = config.shortestEdge();
-        if (width <= height) return new int[] {(int) ((long) s * height / width), s};
-        return new int[] {s, (int) ((long) s * width / height)};
+        long longSide = width <= height ? (long) s * height / width : (long) s * width / height;
+        if (longSide * s > ImageDecoder.MAX_PIXELS) {
+            throw new IllegalArgumentException("resizing a " + width + "x" + height + " image to shortest_edge " + s
+                    + " gives " + longSide * s + " pixels, more than the limit of " + ImageDecoder.MAX_PIXELS
+                    + " (ImageDecoder.MAX_PIXELS)");
+        }
+        return width <= height ? new int[] {(int) longSide, s} : new int[] {s, (int) longSide};
     }
 
     /** One image → float32 CHW values (3 · H · W). */

@@ -34,6 +34,10 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
     /** Supported {@code resample} codes (PIL): nearest, bilinear, bicubic. */
     public static final List<Integer> RESAMPLE = List.of(0, 2, 3);
 
+    /** Largest {@code size} / {@code crop_size} side accepted, in pixels; their area is bounded by
+     * {@link ImageDecoder#MAX_PIXELS} too. */
+    public static final int MAX_SIDE = 16_384;
+
     public static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
     public static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
 
@@ -42,6 +46,9 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
             throw new IllegalArgumentException("size must be {height, width} or {shortest_edge} with positive values, got "
                     + "height=" + height + " width=" + width + " shortest_edge=" + shortestEdge);
         }
+        checkArea("size", height, width);
+        checkArea("size.shortest_edge", shortestEdge, shortestEdge);
+        checkArea("crop_size", cropHeight, cropWidth);
         if (!RESAMPLE.contains(resample)) {
             throw new IllegalArgumentException("unsupported resample " + resample + " (supported: 0 nearest, 2 bilinear, "
                     + "3 bicubic)");
@@ -58,6 +65,14 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
         }
         imageMean = imageMean == null ? null : imageMean.clone();
         imageStd = imageStd == null ? null : imageStd.clone();
+    }
+
+    private static void checkArea(String key, int height, int width) {
+        if (height > MAX_SIDE || width > MAX_SIDE || (long) height * width > ImageDecoder.MAX_PIXELS) {
+            throw new IllegalArgumentException(key + " " + height + "x" + width + " is beyond the limits of " + MAX_SIDE
+                    + " pixels a side (ImageProcessorConfig.MAX_SIDE) and " + ImageDecoder.MAX_PIXELS
+                    + " pixels in all (ImageDecoder.MAX_PIXELS)");
+        }
     }
 
     /** HF {@code ViTImageProcessor()} defaults: 224×224 bilinear, rescale 1/255, mean = std = 0.5. */

@@ -34,7 +34,7 @@ public record CnnConfig(String modelType, int baseWidth, int classifierHiddenSiz
             "resnet18-torchvision", "resnet50-torchvision");
 
     public CnnConfig {
-        if (!SUPPORTED.contains(modelType)) {
+        if (modelType == null || !SUPPORTED.contains(modelType)) {         // List.of(...).contains(null) throws
             throw new IllegalArgumentException("unsupported CNN model_type '" + modelType + "' (supported: "
                     + SUPPORTED + ")");
         }
