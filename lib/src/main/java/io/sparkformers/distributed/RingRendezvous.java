@@ -27,9 +27,8 @@ import org.slf4j.LoggerFactory;
  * through {@code BarrierTaskContext.allGather}); then {@link #join} connects to the right neighbour r+1 and accepts
  * the left neighbour r−1 (mod N), both authenticated with the job secret ({@link Handshake}) before the link carries
  * any data, all within {@link CollectiveOptions#connectTimeout()}. Connections that fail authentication are refused,
- * logged and counted while the listener keeps waiting for the real neighbour; at most {@value #MAX_PENDING_HANDSHAKES}
- * authenticate at once, each within {@link CollectiveOptions#handshakeTimeout()}. The listener closes once the ring
- * is formed or joining gave up.
+ * logged and counted while the listener keeps waiting for the real neighbour; at most 16 authenticate at once, each
+ * within {@link CollectiveOptions#handshakeTimeout()}. The listener closes once the ring is formed or joining gave up.
  */
 final class RingRendezvous implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Collective.class);   // the category users configure
