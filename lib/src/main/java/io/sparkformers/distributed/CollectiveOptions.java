@@ -1,5 +1,9 @@
 package io.sparkformers.distributed;
 
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -65,5 +69,29 @@ public record CollectiveOptions(
 
     public CollectiveOptions withSegmentBytes(int bytes) {
         return new CollectiveOptions(connectTimeout, opTimeout, handshakeTimeout, socketBufferBytes, bytes);
+    }
+
+    /**
+     * Applies the socket settings of a collective connection to {@code channel}, before it connects: TCP_NODELAY
+     * (frames leave at once, no Nagle delay), SO_KEEPALIVE, and SO_SNDBUF / SO_RCVBUF when {@link #socketBufferBytes}
+     * is positive. A benchmark's peer connections use it to stream under the same settings as the ring.
+     */
+    public void configure(SocketChannel channel) throws IOException {
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+        if (socketBufferBytes > 0) {
+            channel.setOption(StandardSocketOptions.SO_SNDBUF, socketBufferBytes);
+            channel.setOption(StandardSocketOptions.SO_RCVBUF, socketBufferBytes);
+        }
+    }
+
+    /**
+     * Applies the settings to a listening socket, before it binds: SO_RCVBUF when {@link #socketBufferBytes} is
+     * positive (accepted connections inherit it: TCP agrees on the window scale in its handshake, before accept).
+     */
+    public void configure(ServerSocketChannel server) throws IOException {
+        if (socketBufferBytes > 0) {
+            server.setOption(StandardSocketOptions.SO_RCVBUF, socketBufferBytes);
+        }
     }
 }

@@ -4,7 +4,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -37,15 +36,6 @@ final class Link implements AutoCloseable {
         channel.configureBlocking(false);
         this.selector = Selector.open();
         this.key = channel.register(selector, 0);
-    }
-
-    static void tune(SocketChannel channel, int bufferBytes) throws IOException {
-        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-        if (bufferBytes > 0) {
-            channel.setOption(StandardSocketOptions.SO_SNDBUF, bufferBytes);
-            channel.setOption(StandardSocketOptions.SO_RCVBUF, bufferBytes);
-        }
     }
 
     /** After authentication: errors name the peer by rank and published listening address. */

@@ -2,7 +2,6 @@ package io.sparkformers.jobs.bench;
 
 import io.sparkformers.hub.SparkformersHome;
 import io.sparkformers.spark.ExecutorModels;
-import io.sparkformers.spark.InferenceBenchmark;
 import io.sparkformers.spark.SentenceEmbedder;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;

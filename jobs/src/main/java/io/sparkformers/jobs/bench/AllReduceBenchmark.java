@@ -1,4 +1,9 @@
-package io.sparkformers.distributed;
+package io.sparkformers.jobs.bench;
+
+import io.sparkformers.distributed.Collective;
+import io.sparkformers.distributed.CollectiveOptions;
+import io.sparkformers.distributed.GradientBuckets;
+import io.sparkformers.distributed.Secrets;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -34,7 +39,7 @@ import java.util.concurrent.Future;
  * all-reduce of a real bucket cannot have (raw ring on loopback 2.3–3.0 GB/s from a 4 MiB buffer, 1.8–2.2 GB/s
  * from 25 MiB ones, same host and minute).
  *
- * <p>Usage: {@code java -cp … io.sparkformers.distributed.AllReduceBenchmark [floats,…] [ranks,…] [rounds]}
+ * <p>Usage: {@code java -cp … io.sparkformers.jobs.bench.AllReduceBenchmark [floats,…] [ranks,…] [rounds]}
  * (defaults 6553600,26214400 · 2,4 · 9: one and four DDP buckets of 25 MiB).
  */
 public final class AllReduceBenchmark {
@@ -185,20 +190,16 @@ public final class AllReduceBenchmark {
      */
     static double loopbackBandwidth(ByteBuffer src, ByteBuffer sink, int iterations) throws Exception {
         InetAddress host = InetAddress.getLoopbackAddress();
-        int socketBuffer = CollectiveOptions.defaults().socketBufferBytes();
+        CollectiveOptions sockets = CollectiveOptions.defaults();
         long bytes = src.capacity();
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
-            if (socketBuffer > 0) {
-                if (socketBuffer > 0) {
-                    server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, socketBuffer);
-                }
-            }
+            sockets.configure(server);
             server.bind(new InetSocketAddress(host, 0));
             try (SocketChannel tx = SocketChannel.open()) {
-                Link.tune(tx, socketBuffer);
+                sockets.configure(tx);
                 tx.connect(server.getLocalAddress());
                 try (SocketChannel rx = server.accept()) {
-                    Link.tune(rx, socketBuffer);
+                    sockets.configure(rx);
                     ExecutorService sender = Executors.newSingleThreadExecutor();
                     try {
                         double best = Double.MAX_VALUE;
@@ -241,7 +242,7 @@ public final class AllReduceBenchmark {
             throws Exception {
         int ranks = sources.size();
         InetAddress host = InetAddress.getLoopbackAddress();
-        int socketBuffer = CollectiveOptions.defaults().socketBufferBytes();
+        CollectiveOptions sockets = CollectiveOptions.defaults();
         int chunk = 4 << 20;
         List<ServerSocketChannel> servers = new ArrayList<>();
         List<SocketChannel> tx = new ArrayList<>();
@@ -250,21 +251,17 @@ public final class AllReduceBenchmark {
         try {
             for (int r = 0; r < ranks; r++) {
                 ServerSocketChannel server = ServerSocketChannel.open();
-                if (socketBuffer > 0) {
-                if (socketBuffer > 0) {
-                    server.setOption(java.net.StandardSocketOptions.SO_RCVBUF, socketBuffer);
-                }
-            }
+                sockets.configure(server);
                 server.bind(new InetSocketAddress(host, 0));
                 servers.add(server);
             }
             for (int r = 0; r < ranks; r++) {                   // rank r sends to r + 1, receives from r - 1
                 SocketChannel out = SocketChannel.open();
-                Link.tune(out, socketBuffer);
+                sockets.configure(out);
                 out.connect(servers.get((r + 1) % ranks).getLocalAddress());
                 tx.add(out);
                 SocketChannel in = servers.get((r + 1) % ranks).accept();
-                Link.tune(in, socketBuffer);
+                sockets.configure(in);
                 rx.add(in);                                      // rx.get(r) is what rank r + 1 reads
             }
             double best = Double.MAX_VALUE;

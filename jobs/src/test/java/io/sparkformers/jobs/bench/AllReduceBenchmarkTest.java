@@ -1,4 +1,4 @@
-package io.sparkformers.distributed;
+package io.sparkformers.jobs.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,11 +1,17 @@
-package io.sparkformers.spark;
+package io.sparkformers.jobs.bench;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
+import io.sparkformers.spark.ModelRefs;
+import io.sparkformers.spark.SentenceEmbedder;
+import io.sparkformers.spark.TokenBudgetBatcher;
+import io.sparkformers.spark.TokenBudgetBatcher.Batch;
 import io.sparkformers.spark.TokenBudgetBatcher.Encoded;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -123,13 +129,20 @@ public final class InferenceBenchmark {
         TokenBudgetBatcher b = new TokenBudgetBatcher(1024, maxTokensPerBatch, batchSize, true, tok.padTokenId());
         b.run(texts.iterator(), t -> encode(tok, t), batch -> {
             try (NDManager scope = m.manager().newSubManager()) {
-                float[] flat = m.predict(ModelStage.inputs(scope, batch)).head().toFloatArray();   // (B, H)
+                float[] flat = m.predict(inputs(scope, batch)).head().toFloatArray();   // (B, H)
                 int h = flat.length / batch.size();
                 Object[] out = new Object[batch.size()];
                 for (int r = 0; r < out.length; r++) out[r] = java.util.Arrays.copyOfRange(flat, r * h, (r + 1) * h);
                 return out;
             }
         }).forEachRemaining(x -> { });
+    }
+
+    /** (B, T) input_ids, attention_mask, token_type_ids of a batch: what the stages feed the model. */
+    private static NDList inputs(NDManager scope, Batch b) {
+        Shape shape = new Shape(b.size(), b.seqLength());
+        return new NDList(scope.create(b.inputIds(), shape), scope.create(b.attentionMask(), shape),
+                scope.create(b.tokenTypeIds(), shape));
     }
 
     private static double median(double[] v) {
