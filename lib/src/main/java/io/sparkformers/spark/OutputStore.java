@@ -54,8 +54,16 @@ final class OutputStore {
         return fs.exists(root) && fs.getFileStatus(root).isDirectory() && fs.listStatus(root).length > 0;
     }
 
-    /** The complete checkpoint with the largest step ({@code tmp-checkpoint-*} folders are ignored). */
+    /**
+     * The complete checkpoint with the largest step ({@code tmp-checkpoint-*} folders are ignored). On the local file
+     * system it is the newest one a resume can load: damaged newer ones are skipped with a warning naming them
+     * ({@link CheckpointManager#latestUsableCheckpoint}); elsewhere the newest with a trainer_state.json, as uploads
+     * are renamed into place whole.
+     */
     Optional<String> latestCheckpoint() throws IOException {
+        if (isLocal()) {
+            return CheckpointManager.latestUsableCheckpoint(localPath()).map(p -> p.getFileName().toString());
+        }
         if (!fs.exists(root)) return Optional.empty();
         long best = -1;
         String name = null;
