@@ -7,6 +7,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkformers.hub.Json;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +17,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -27,6 +35,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * {@code bin/sparkformers --master spark://…} runs {@code predict} with a built-in alias and with a folder that only
  * the driver has, and {@code finetune --workers 2} with an alias, on the packaged jobs jar. Last, the executors' logs
  * and homes show that no executor fetched anything: every model reached them from the driver.
+ *
+ * <p>Then faults, each injected at a task the test chooses ({@link BlockScoringTask} blocks it and names its JVM): an
+ * executor JVM killed with {@code kill -9} in the middle of {@code predict} (Spark retries its task elsewhere and the
+ * output holds every input row exactly once), and a driver killed in the middle of the write (the output has no
+ * {@code _SUCCESS}, and a rerun over it is refused in one line that names the fix).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterIT {
@@ -184,10 +197,159 @@ class StandaloneClusterIT {
         assertEquals(2, shipped.size(), "models the driver shipped into the executors' cache: " + shipped);
     }
 
+    /** Rows {"id": 1…n, "text": …}, one JSON line each: about 60 bytes a row. */
+    static Path numberedRows(String name, int n) throws IOException {
+        Path input = work.resolve(name);
+        Files.write(input, IntStream.rangeClosed(1, n)
+                .mapToObj(i -> "{\"id\": " + i + ", \"text\": \"Row " + i + " of the fault test, scored once.\"}").toList());
+        return input;
+    }
+
+    /** A jar of {@link BlockScoringTask} for spark.jars (the driver) and spark.executor.extraClassPath (executors). */
+    static Path faultPluginJar() throws IOException {
+        Path jar = work.resolve("fault-plugin.jar");
+        if (Files.exists(jar)) return jar;
+        Path classes = ROOT.resolve("jobs/target/test-classes");
+        String prefix = BlockScoringTask.class.getName().replace('.', '/');
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
+             Stream<Path> files = Files.walk(classes.resolve(prefix).getParent())) {
+            for (Path f : files.filter(f -> classes.relativize(f).toString().startsWith(prefix)).toList()) {
+                out.putNextEntry(new JarEntry(classes.relativize(f).toString()));
+                Files.copy(f, out);
+                out.closeEntry();
+            }
+        }
+        return jar;
+    }
+
+    /** --conf pairs that load the fault plugin with {@code faults} as its shared folder. */
+    static List<String> faultConf(Path faults) throws IOException {
+        Path jar = faultPluginJar();
+        return List.of("--conf", "spark.plugins=" + BlockScoringTask.class.getName(), "--conf", "spark.jars=" + jar,
+                "--conf", "spark.executor.extraClassPath=" + jar, "--conf", BlockScoringTask.DIR + "=" + faults,
+                "--conf", "spark.sql.files.maxPartitionBytes=600");           // ~10 rows a partition: 8 tasks
+    }
+
+    /** Waits for the blocked task's JVM to name itself, then SIGKILLs it; fails if the command ends first. */
+    static long killVictim(Running predict, Path faults) throws Exception {
+        Path pidFile = faults.resolve("victim.pid");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+        while (!Files.exists(pidFile)) {
+            assertTrue(predict.process().isAlive(), "predict ended before a task blocked: "
+                    + Files.readString(predict.log(), StandardCharsets.UTF_8));
+            assertTrue(System.nanoTime() < deadline, "no task blocked within 300 s");
+            Thread.sleep(100);                                       // polls a file the blocked task writes
+        }
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        ProcessHandle victim = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no process " + pid));
+        assertTrue(victim.destroyForcibly(), "SIGKILL to " + pid);
+        victim.onExit().get(60, TimeUnit.SECONDS);
+        return pid;
+    }
+
+    /** The ids of every row in the part files of a JSON-lines output, in file order. */
+    static List<Long> outputIds(Path out) throws IOException {
+        List<Long> ids = new ArrayList<>();
+        for (String line : parts(out)) {
+            JsonNode row = Json.MAPPER.readTree(line);
+            assertTrue(row.path("embedding").path("values").size() > 0, "row " + row.path("id") + " has no embedding");
+            ids.add(row.path("id").asLong());
+        }
+        return ids;
+    }
+
+    @Test
+    @Order(5)
+    void anExecutorKilledMidPredictLosesNoRowAndDuplicatesNone() throws Exception {
+        int n = 80;
+        Path input = numberedRows("numbered.jsonl", n);
+        Path faults = Files.createDirectories(work.resolve("faults-executor"));
+        Path out = work.resolve("embeddings-executor-killed");
+        List<String> command = new ArrayList<>(List.of("bin/sparkformers", "--master", MASTER, "--conf",
+                "spark.executor.extraJavaOptions=-Dai.djl.offline=true -Duser.home=" + executorHome));
+        command.addAll(faultConf(faults));
+        command.addAll(List.of("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", input.toString(), "--input-format", "json", "--output", out.toString(),
+                "--output-format", "json"));
+        Running predict = start(Map.of(), command.toArray(String[]::new));
+        long victim = killVictim(predict, faults);
+
+        Result r = predict.await(600);
+        assertEquals(0, r.code(), r.output());
+        assertTrue(Files.exists(out.resolve("_SUCCESS")), "the job committed");
+        List<Long> ids = outputIds(out);
+        assertEquals(n, ids.size(), "one output row per input row after the executor " + victim + " died");
+        assertEquals(LongStream.rangeClosed(1, n).boxed().toList(), new TreeSet<>(ids).stream().toList(),
+                "every id exactly once");
+        try (Stream<Path> files = Files.list(faults)) {
+            assertTrue(files.anyMatch(f -> f.getFileName().toString().matches("task-\\d+-attempt-[1-9]\\d*")),
+                    "the killed task ran again (another attempt of its partition)");
+        }
+    }
+
+    @Test
+    @Order(6)
+    void aDriverKilledMidWriteLeavesAnIncompleteOutputThatARerunRefusesInOneLine() throws Exception {
+        int n = 80;
+        Path input = numberedRows("numbered-local.jsonl", n);
+        Path faults = Files.createDirectories(work.resolve("faults-driver"));
+        Path out = work.resolve("embeddings-driver-killed");
+        List<String> command = new ArrayList<>(List.of("bin/sparkformers"));    // local mode: the tasks run in the driver
+        command.addAll(faultConf(faults));
+        List<String> predict = List.of("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
+                "--input", input.toString(), "--input-format", "json", "--output", out.toString(),
+                "--output-format", "json");
+        command.addAll(predict);
+        Running killed = start(Map.of(), command.toArray(String[]::new));
+        long driver = killVictim(killed, faults);
+        assertEquals(driver, killed.process().pid(), "bin/sparkformers execs the driver JVM");
+        assertEquals(137, killed.await(60).code(), "killed by SIGKILL");
+
+        assertTrue(Files.isDirectory(out), "the killed job had begun writing");
+        assertFalse(Files.exists(out.resolve("_SUCCESS")), "a killed write is visibly incomplete");
+        String refusal = "error: output '" + out + "' is incomplete (no _SUCCESS: the job writing it stopped before "
+                + "committing, e.g. killed); pass --mode overwrite to replace it";
+        for (List<String> mode : List.of(List.<String>of(), List.of("--mode", "append"))) {
+            List<String> rerun = new ArrayList<>(List.of("bin/sparkformers"));
+            rerun.addAll(predict);
+            rerun.addAll(mode);
+            Result r = run(300, Map.of(), rerun.toArray(String[]::new));
+            assertEquals(1, r.code(), r.output());
+            List<String> lines = r.output().lines().filter(l -> !l.isBlank()).toList();
+            assertEquals(refusal, lines.get(lines.size() - 1), "the last line names the problem and the fix " + mode);
+        }
+        List<String> overwrite = new ArrayList<>(List.of("bin/sparkformers"));
+        overwrite.addAll(predict);
+        overwrite.addAll(List.of("--mode", "overwrite"));
+        Result r = run(600, Map.of(), overwrite.toArray(String[]::new));
+        assertEquals(0, r.code(), r.output());
+        assertTrue(Files.exists(out.resolve("_SUCCESS")));
+        List<Long> ids = outputIds(out);
+        assertEquals(LongStream.rangeClosed(1, n).boxed().toList(), ids.stream().sorted().toList(),
+                "the overwrite holds every row exactly once");
+    }
+
+
     record Result(int code, String output) {}
 
     static Result run(int timeoutSeconds, Map<String, String> extraEnv, String... command)
             throws IOException, InterruptedException {
+        return start(extraEnv, command).await(timeoutSeconds);
+    }
+
+    /** A command started in the background, its output going to a log. */
+    record Running(Process process, Path log) {
+        Result await(int timeoutSeconds) throws IOException, InterruptedException {
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                return new Result(-1, "timed out after " + timeoutSeconds + " s: "
+                        + Files.readString(log, StandardCharsets.UTF_8));
+            }
+            return new Result(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+        }
+    }
+
+    static Running start(Map<String, String> extraEnv, String... command) throws IOException {
         Path log = Files.createTempFile(work == null ? Path.of(System.getProperty("java.io.tmpdir")) : work, "run", ".log");
         ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
@@ -197,11 +359,6 @@ class StandaloneClusterIT {
         env.put("SPARKFORMERS_CLUSTER_DIR", clusterDir.toString());
         env.remove("SPARK_HOME");                       // the Maven-assembled Spark jars, not a local distribution
         env.putAll(extraEnv);
-        Process p = pb.start();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return new Result(-1, "timed out after " + timeoutSeconds + " s: " + Files.readString(log, StandardCharsets.UTF_8));
-        }
-        return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+        return new Running(pb.start(), log);
     }
 }

@@ -219,10 +219,7 @@ public final class BatchScoring {
         if (!inFs.exists(in)) throw new IOException("input '" + o.input() + "' does not exist");
         Path out = new Path(o.output());
         FileSystem outFs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
-        if (mode == SaveMode.ErrorIfExists && outFs.exists(out)) {
-            throw new IOException("output '" + o.output() + "' already exists; pass --mode overwrite to replace it or "
-                    + "--mode append to add to it");
-        }
+        OutputStore.checkScoringOutput(outFs, out, o.output(), mode);
         Dataset<Row> df = reader(spark, inFormat).load(o.input());
         if (stage instanceof QuestionAnsweringModel qa) {
             for (String[] c : new String[][] {{qa.getQuestionCol(), "--question-col"}, {qa.getContextCol(), "--context-col"}}) {

@@ -7,6 +7,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SaveMode;
 
 import java.io.IOException;
 import java.net.URI;
@@ -17,13 +18,19 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A training output_dir on any Hadoop file system, as Spark resolves save paths (a path without a scheme is on
+ * Output folders on any Hadoop file system: a scoring job's output ({@link #checkScoringOutput}) and a training
+ * output_dir.
+ *
+ * <p>A training output_dir on any Hadoop file system, as Spark resolves save paths (a path without a scheme is on
  * {@code fs.defaultFS}). On the local file system the Trainer writes it directly; elsewhere rank 0 writes a local
  * staging folder and this class copies each checkpoint up under a temporary name and renames it, so a
  * {@code checkpoint-<step>} folder is complete whenever it is visible; final files likewise.
  */
 final class OutputStore {
     private static final Pattern CHECKPOINT = Pattern.compile("^" + CheckpointManager.PREFIX + "-(\\d+)$");
+
+    /** What Spark's file commit protocol writes into an output folder last, once every part file is in place. */
+    static final String SUCCESS_MARKER = "_SUCCESS";
 
     private final String dir;
     private final Path root;
@@ -54,8 +61,16 @@ final class OutputStore {
         return fs.exists(root) && fs.getFileStatus(root).isDirectory() && fs.listStatus(root).length > 0;
     }
 
-    /** The complete checkpoint with the largest step ({@code tmp-checkpoint-*} folders are ignored). */
+    /**
+     * The complete checkpoint with the largest step ({@code tmp-checkpoint-*} folders are ignored). On the local file
+     * system it is the newest one a resume can load: damaged newer ones are skipped with a warning naming them
+     * ({@link CheckpointManager#latestUsableCheckpoint}); elsewhere the newest with a trainer_state.json, as uploads
+     * are renamed into place whole.
+     */
     Optional<String> latestCheckpoint() throws IOException {
+        if (isLocal()) {
+            return CheckpointManager.latestUsableCheckpoint(localPath()).map(p -> p.getFileName().toString());
+        }
         if (!fs.exists(root)) return Optional.empty();
         long best = -1;
         String name = null;
@@ -100,6 +115,27 @@ final class OutputStore {
     void download(String name, java.nio.file.Path target) throws IOException {
         FileSystem localFs = FileSystem.getLocal(new Configuration());
         FileUtil.copy(fs, new Path(root, name), localFs, new Path(target.toUri()), false, fs.getConf());
+    }
+
+    /**
+     * Refuses a scoring output folder that {@code mode} must not write to: an existing one under errorifexists, and an
+     * incomplete one (entries but no {@value #SUCCESS_MARKER}: the job writing it stopped before its commit, killed or
+     * failed) under append as well, as adding to it would mix a partial result into the next. overwrite replaces
+     * either.
+     *
+     * @param given the output as the user wrote it, for the message
+     */
+    static void checkScoringOutput(FileSystem fs, Path out, String given, SaveMode mode) throws IOException {
+        if (mode == SaveMode.Overwrite || !fs.exists(out)) return;
+        if (fs.getFileStatus(out).isDirectory() && fs.listStatus(out).length > 0
+                && !fs.exists(new Path(out, SUCCESS_MARKER))) {
+            throw new IOException("output '" + given + "' is incomplete (no " + SUCCESS_MARKER + ": the job writing it "
+                    + "stopped before committing, e.g. killed); pass --mode overwrite to replace it");
+        }
+        if (mode == SaveMode.ErrorIfExists) {
+            throw new IOException("output '" + given + "' already exists; pass --mode overwrite to replace it or "
+                    + "--mode append to add to it");
+        }
     }
 
     @Override

@@ -1,5 +1,10 @@
 package io.sparkformers.train;
 
+import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.Json;
+import io.sparkformers.safetensors.SafetensorsCheckpoint;
+import io.sparkformers.safetensors.SafetensorsFile;
+
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
@@ -12,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,8 +30,12 @@ import java.util.regex.Pattern;
  * {@code checkpoint-<step>} for a resume to pick up. What goes inside (model.safetensors, config.json,
  * optimizer.safetensors, scheduler.json, trainer_state.json, rng_state.json) is the writer's business; the file
  * names below are the ones the Trainer uses.
+ *
+ * <p>A resume takes the newest checkpoint it can load ({@link #latestUsableCheckpoint}): one damaged after the rename
+ * (a disk that lost its tail, a hand edit) is skipped with a warning naming it and what is wrong.
  */
 public final class CheckpointManager {
+    private static final System.Logger LOG = System.getLogger(CheckpointManager.class.getName());
 
     public static final String PREFIX = "checkpoint";
     public static final String TEMP_PREFIX = "tmp-checkpoint-";
@@ -173,36 +183,89 @@ public final class CheckpointManager {
 
     /** HF {@code get_last_checkpoint}: the {@code checkpoint-<n>} folder with the largest n, if any. */
     public static Optional<Path> latestCheckpoint(Path outputDir) throws IOException {
-        if (!Files.isDirectory(outputDir)) return Optional.empty();
-        Path best = null;
-        long bestStep = -1;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(outputDir)) {
-            for (Path p : ds) {
-                Matcher m = LAST_PATTERN.matcher(p.getFileName().toString());
-                if (m.matches() && Files.isDirectory(p)) {
-                    long step = Long.parseLong(m.group(1));
-                    if (step > bestStep) {
-                        bestStep = step;
-                        best = p;
-                    }
-                }
-            }
-        }
-        return Optional.ofNullable(best);
+        List<Path> all = newestFirst(outputDir);
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
     }
 
     /**
-     * The checkpoint resume_from_checkpoint names: empty when unset, the latest for "true" (an error when there is
-     * none), else the given folder, which must exist.
+     * The newest {@code checkpoint-<n>} folder a resume can load: newer ones that {@link #defect} rejects are skipped,
+     * each with a warning naming it and the problem.
+     */
+    public static Optional<Path> latestUsableCheckpoint(Path outputDir) throws IOException {
+        return latestUsableCheckpoint(outputDir, w -> LOG.log(System.Logger.Level.WARNING, w));
+    }
+
+    /** {@link #latestUsableCheckpoint(Path)} with the warnings given to {@code warn}. */
+    static Optional<Path> latestUsableCheckpoint(Path outputDir, Consumer<String> warn) throws IOException {
+        for (Path p : newestFirst(outputDir)) {
+            Optional<String> defect = defect(p);
+            if (defect.isEmpty()) return Optional.of(p);
+            warn.accept("skipping checkpoint " + p + " (" + defect.get() + "); trying the one before it");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Why a resume could not load {@code checkpoint}, or empty when it can: trainer_state.json and config.json parse,
+     * and the weights and optimizer.safetensors are whole (each safetensors header parses and its tensors fill the
+     * file exactly, so a truncated file fails). Reads headers only, never tensor data.
+     */
+    public static Optional<String> defect(Path checkpoint) {
+        for (String required : List.of(TRAINER_STATE_NAME, HfCheckpoint.CONFIG, OPTIMIZER_NAME)) {
+            if (!Files.isRegularFile(checkpoint.resolve(required))) return Optional.of("no " + required);
+        }
+        try {
+            TrainerState.load(checkpoint.resolve(TRAINER_STATE_NAME));
+            Json.MAPPER.readTree(checkpoint.resolve(HfCheckpoint.CONFIG).toFile());
+            try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(checkpoint);
+                 SafetensorsFile optimizer = SafetensorsFile.open(checkpoint.resolve(OPTIMIZER_NAME))) {
+                return Optional.empty();
+            }
+        } catch (IOException | RuntimeException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
+    /** The {@code checkpoint-<n>} folders (HF {@code get_last_checkpoint}'s pattern), largest n first. */
+    private static List<Path> newestFirst(Path outputDir) throws IOException {
+        List<Path> found = new ArrayList<>();
+        if (!Files.isDirectory(outputDir)) return found;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(outputDir)) {
+            for (Path p : ds) {
+                if (LAST_PATTERN.matcher(p.getFileName().toString()).matches() && Files.isDirectory(p)) found.add(p);
+            }
+        }
+        found.sort(Comparator.comparingLong(CheckpointManager::lastStep).reversed());
+        return found;
+    }
+
+    private static long lastStep(Path checkpoint) {
+        Matcher m = LAST_PATTERN.matcher(checkpoint.getFileName().toString());
+        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /**
+     * The checkpoint resume_from_checkpoint names: empty when unset, the newest loadable one for "true" (an error when
+     * there is none; damaged newer ones are skipped with a warning), else the given folder, which must exist and be
+     * loadable.
      */
     public static Optional<Path> resolveResume(TrainingArguments args) throws IOException {
         String r = args.resumeFromCheckpoint();
         if (r == null || r.equalsIgnoreCase("false")) return Optional.empty();
         if (args.resumeFromLatest()) {
-            Optional<Path> latest = latestCheckpoint(Path.of(args.outputDir()));
-            if (latest.isEmpty()) {
+            List<String> skipped = new ArrayList<>();
+            Optional<Path> latest = latestUsableCheckpoint(Path.of(args.outputDir()), w -> {
+                skipped.add(w);
+                LOG.log(System.Logger.Level.WARNING, w);
+            });
+            if (latest.isEmpty() && skipped.isEmpty()) {
                 throw new IllegalArgumentException("resume_from_checkpoint=true but output_dir " + args.outputDir()
                         + " holds no checkpoint-<step> folder: unset resume_from_checkpoint to start fresh");
+            }
+            if (latest.isEmpty()) {
+                throw new IllegalArgumentException("resume_from_checkpoint=true but no checkpoint-<step> folder in "
+                        + "output_dir " + args.outputDir() + " can be loaded (" + String.join("; ", skipped)
+                        + "): unset resume_from_checkpoint to start fresh");
             }
             return latest;
         }
@@ -210,6 +273,11 @@ public final class CheckpointManager {
         if (!Files.isDirectory(p)) {
             throw new IllegalArgumentException("resume_from_checkpoint " + r + " is not a folder: name an existing "
                     + "checkpoint-<step> folder or use true for the latest");
+        }
+        Optional<String> defect = defect(p);
+        if (defect.isPresent()) {
+            throw new IllegalArgumentException("resume_from_checkpoint " + r + " cannot be loaded (" + defect.get()
+                    + "): name an earlier checkpoint-<step> folder or use true for the newest loadable one");
         }
         return Optional.of(p);
     }

@@ -137,7 +137,8 @@ class CheckpointManagerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> CheckpointManager.resolveResume(args));
         assertTrue(e.getMessage().contains("holds no checkpoint-<step> folder"), e.getMessage());
-        withCheckpoints(2, 11);
+        CheckpointManager cm = new CheckpointManager(out);
+        for (long s : new long[] {2, 11}) cm.save(s, dir -> CheckpointManagerFaultsTest.writeLoadable(dir, s));
         assertEquals(out.resolve("checkpoint-11"), CheckpointManager.resolveResume(args).orElseThrow());
     }
 }
