@@ -18,13 +18,15 @@ public final class Sparkformers {
 
     private static String readVersion() {
         try (InputStream in = Sparkformers.class.getResourceAsStream("version.properties")) {
-            if (in == null) throw new IllegalStateException("io/sparkformers/version.properties is missing from the "
-                    + "class path: build the library with Maven");
+            if (in == null)
+                throw new IllegalStateException("io/sparkformers/version.properties is missing from the "
+                        + "class path: build the library with Maven");
             Properties p = new Properties();
             p.load(in);
             String v = p.getProperty("version");
             if (v == null || v.isBlank() || v.contains("${")) {
-                throw new IllegalStateException("io/sparkformers/version.properties was not filtered by the build: " + v);
+                throw new IllegalStateException(
+                        "io/sparkformers/version.properties was not filtered by the build: " + v);
             }
             return v.trim();
         } catch (IOException e) {

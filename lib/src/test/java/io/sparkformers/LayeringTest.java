@@ -1,11 +1,11 @@
 package io.sparkformers;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
-
-import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 /** Dependencies point one way: only the spark layer knows Spark; lower layers never reach up. */
 @AnalyzeClasses(packages = "io.sparkformers", importOptions = ImportOption.DoNotIncludeTests.class)
@@ -13,21 +13,37 @@ class LayeringTest {
 
     @ArchTest
     static final ArchRule onlyTheSparkLayerImportsSpark = noClasses()
-            .that().resideOutsideOfPackage("io.sparkformers.spark..")
-            .should().dependOnClassesThat().resideInAPackage("org.apache.spark..");
+            .that()
+            .resideOutsideOfPackage("io.sparkformers.spark..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("org.apache.spark..");
 
     @ArchTest
     static final ArchRule checkpointFormatsKnowNoModels = noClasses()
-            .that().resideInAnyPackage("io.sparkformers.safetensors..", "io.sparkformers.hub..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.sparkformers.nn..", "io.sparkformers.pipeline..",
-                    "io.sparkformers.train..", "io.sparkformers.convert..", "io.sparkformers.spark..",
+            .that()
+            .resideInAnyPackage("io.sparkformers.safetensors..", "io.sparkformers.hub..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.sparkformers.nn..",
+                    "io.sparkformers.pipeline..",
+                    "io.sparkformers.train..",
+                    "io.sparkformers.convert..",
+                    "io.sparkformers.spark..",
                     "io.sparkformers.distributed..");
 
     @ArchTest
     static final ArchRule modelsKnowNoPipelinesOrTraining = noClasses()
-            .that().resideInAPackage("io.sparkformers.nn..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.sparkformers.pipeline..", "io.sparkformers.train..",
-                    "io.sparkformers.spark..", "io.sparkformers.distributed..");
+            .that()
+            .resideInAPackage("io.sparkformers.nn..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.sparkformers.pipeline..",
+                    "io.sparkformers.train..",
+                    "io.sparkformers.spark..",
+                    "io.sparkformers.distributed..");
 
     /**
      * Applications live beside the library (the jobs module: CLI, demo, benchmarks, recipes, YAML configs), as
@@ -36,8 +52,13 @@ class LayeringTest {
      */
     @ArchTest
     static final ArchRule applicationsLiveBesideTheLibrary = noClasses()
-            .should().haveSimpleNameEndingWith("Demo")
-            .orShould().haveSimpleNameEndingWith("Benchmark")
-            .orShould().haveSimpleNameEndingWith("Recipes")
-            .orShould().dependOnClassesThat().resideInAnyPackage("picocli..", "com.fasterxml.jackson.dataformat.yaml..");
+            .should()
+            .haveSimpleNameEndingWith("Demo")
+            .orShould()
+            .haveSimpleNameEndingWith("Benchmark")
+            .orShould()
+            .haveSimpleNameEndingWith("Recipes")
+            .orShould()
+            .dependOnClassesThat()
+            .resideInAnyPackage("picocli..", "com.fasterxml.jackson.dataformat.yaml..");
 }

@@ -5,24 +5,23 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
 import io.sparkformers.jobs.bench.AllReduceBenchmark;
 import io.sparkformers.jobs.bench.BenchSuite;
-import io.sparkformers.jobs.bench.ExecutorMemoryBenchmark;
-import io.sparkformers.jobs.bench.InferenceGrid;
 import io.sparkformers.jobs.bench.DistributedTrainingBenchmark;
+import io.sparkformers.jobs.bench.ExecutorMemoryBenchmark;
 import io.sparkformers.jobs.bench.ForwardBenchmark;
 import io.sparkformers.jobs.bench.InferenceBenchmark;
+import io.sparkformers.jobs.bench.InferenceGrid;
 import io.sparkformers.jobs.bench.LoadBenchmark;
-import io.sparkformers.jobs.bench.TrainingBenchmark;
 import io.sparkformers.jobs.bench.OnnxEmbeddingLoop;
+import io.sparkformers.jobs.bench.TrainingBenchmark;
 import io.sparkformers.nn.Task;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code sparkformers bench <name|all>}: benchmarks that print ratios against a peer measured in the same run.
@@ -36,18 +35,30 @@ import java.util.concurrent.Callable;
  * {32, 128, 512}, vs ONNX Runtime and the GEMM peak), {@code allreduce} (2-rank ring vs loopback TCP) and
  * {@code suite}: all of them, each in its own JVM, printed as the README's Markdown tables (and JSON).
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
         description = "Run benchmarks; every figure is a ratio to a peer measured in the same run.")
 public final class BenchCommand implements Callable<Integer> {
-    static final List<String> NAMES = List.of("load", "forward", "training", "inference-spark", "training-distributed",
-            "inference", "allreduce", "suite");
+    static final List<String> NAMES = List.of(
+            "load",
+            "forward",
+            "training",
+            "inference-spark",
+            "training-distributed",
+            "inference",
+            "allreduce",
+            "suite");
 
     @Mixin
     CommonOptions common;
 
-    @Parameters(paramLabel = "NAME", defaultValue = "all", description = "One of: load, forward, training, all (those three), inference-spark, training-distributed, "
-            + "inference, allreduce, "
-            + "suite (everything, one JVM each).")
+    @Parameters(
+            paramLabel = "NAME",
+            defaultValue = "all",
+            description = "One of: load, forward, training, all (those three), inference-spark, training-distributed, "
+                    + "inference, allreduce, "
+                    + "suite (everything, one JVM each).")
     String name;
 
     @Option(names = "--threads", description = "Intra-op threads for both engines (default: all cores).")
@@ -56,31 +67,48 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iterations", defaultValue = "10", description = "Timed runs per case (median reported).")
     int iterations;
 
-    @Option(names = "--rows", defaultValue = "2000", description = "inference-spark: rows to score (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rows",
+            defaultValue = "2000",
+            description = "inference-spark: rows to score (default ${DEFAULT-VALUE}).")
     int rows;
 
-    @Option(names = "--steps", defaultValue = "1000",
-            description = "training: timed optimizer steps (default ${DEFAULT-VALUE}); RSS is read before, half-way, after.")
+    @Option(
+            names = "--steps",
+            defaultValue = "1000",
+            description =
+                    "training: timed optimizer steps (default ${DEFAULT-VALUE}); RSS is read before, half-way, after.")
     int steps;
 
     @Option(names = "--batch", defaultValue = "16", description = "training: batch size (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--rss-rows", defaultValue = "512", description = "inference-spark: rows scored by each executor "
-            + "peak-RSS case (1 and 2 task slots, a local-cluster application each; 0 skips them; default "
-            + "${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rss-rows",
+            defaultValue = "512",
+            description = "inference-spark: rows scored by each executor "
+                    + "peak-RSS case (1 and 2 task slots, a local-cluster application each; 0 skips them; default "
+                    + "${DEFAULT-VALUE}).")
     int rssRows;
 
-    @Option(names = "--rounds", defaultValue = "3", description = "inference-spark: rounds of Spark, bare loop and ONNX "
-            + "Runtime back to back (median reported; default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rounds",
+            defaultValue = "3",
+            description = "inference-spark: rounds of Spark, bare loop and ONNX "
+                    + "Runtime back to back (median reported; default ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--quick", description = "suite, inference: fewer rounds, steps and rows and no shape over 100 "
-            + "GFLOP per forward (about 10 minutes on 2 cores).")
+    @Option(
+            names = "--quick",
+            description = "suite, inference: fewer rounds, steps and rows and no shape over 100 "
+                    + "GFLOP per forward (about 10 minutes on 2 cores).")
     boolean quick;
 
-    @Option(names = "--models", split = ",", description = "inference: aliases (default: all-MiniLM-L6-v2,"
-            + "bge-small-en-v1.5,bert-base-uncased; ONNX Runtime runs for the ONNX-jar ones).")
+    @Option(
+            names = "--models",
+            split = ",",
+            description = "inference: aliases (default: all-MiniLM-L6-v2,"
+                    + "bge-small-en-v1.5,bert-base-uncased; ONNX Runtime runs for the ONNX-jar ones).")
     List<String> gridModels = List.of("all-MiniLM-L6-v2", "bge-small-en-v1.5", "bert-base-uncased");
 
     @Option(names = "--batches", split = ",", description = "inference: batch sizes (default 1,8,32).")
@@ -95,7 +123,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!name.equals("all") && !NAMES.contains(name)) {
-            throw new IllegalArgumentException("unknown benchmark '" + name + "' (names: " + String.join(", ", NAMES) + ", all)");
+            throw new IllegalArgumentException(
+                    "unknown benchmark '" + name + "' (names: " + String.join(", ", NAMES) + ", all)");
         }
         if (name.equals("inference-spark")) return inferenceSpark();
         if (name.equals("suite")) return suite();
@@ -110,28 +139,47 @@ public final class BenchCommand implements Callable<Integer> {
             LoadBenchmark.Result r = LoadBenchmark.run("bert-base-uncased", Task.MASKED_LM, 3);
             report.putPOJO("load", r);
             if (!common.json) {
-                System.out.printf("load bert-base-uncased (%,d params): %.0f ms (one-time import from the jar: %.1f s)%n",
+                System.out.printf(
+                        "load bert-base-uncased (%,d params): %.0f ms (one-time import from the jar: %.1f s)%n",
                         r.parameters(), r.loadMillis(), r.importSeconds());
             }
         }
         if (name.equals("all") || name.equals("forward")) {
             ArrayNode rows = report.putArray("forward");
             if (!common.json) {
-                System.out.printf("%-18s %5s %5s %8s %10s %10s %12s %8s%n", "model", "batch", "seq", "threads",
-                        "ours ms", "ORT ms", "ours tok/s", "ratio");
+                System.out.printf(
+                        "%-18s %5s %5s %8s %10s %10s %12s %8s%n",
+                        "model", "batch", "seq", "threads", "ours ms", "ORT ms", "ours tok/s", "ratio");
             }
             // interleaved rounds (see InferenceGrid): on a shared machine the ratio then compares like with like
-            InferenceGrid.Row g = InferenceGrid.run("all-MiniLM-L6-v2", new int[] {32}, new int[] {128}, threads, 3,
-                    iterations, Double.MAX_VALUE).get(0);
-            ForwardBenchmark.Result r = new ForwardBenchmark.Result(g.model(), g.batch(), g.seqLength(), threads,
-                    g.oursMs(), g.onnxMs());
+            InferenceGrid.Row g = InferenceGrid.run(
+                            "all-MiniLM-L6-v2",
+                            new int[] {32},
+                            new int[] {128},
+                            threads,
+                            3,
+                            iterations,
+                            Double.MAX_VALUE)
+                    .get(0);
+            ForwardBenchmark.Result r =
+                    new ForwardBenchmark.Result(g.model(), g.batch(), g.seqLength(), threads, g.oursMs(), g.onnxMs());
             ObjectNode row = Json.MAPPER.valueToTree(r);
-            row.put("oursSequencesPerSecond", r.oursSequencesPerSecond()).put("onnxSequencesPerSecond", r.onnxSequencesPerSecond())
-                    .put("oursTokensPerSecond", r.oursTokensPerSecond()).put("ratioToOnnxRuntime", r.ratioToOnnxRuntime());
+            row.put("oursSequencesPerSecond", r.oursSequencesPerSecond())
+                    .put("onnxSequencesPerSecond", r.onnxSequencesPerSecond())
+                    .put("oursTokensPerSecond", r.oursTokensPerSecond())
+                    .put("ratioToOnnxRuntime", r.ratioToOnnxRuntime());
             rows.add(row);
             if (!common.json) {
-                System.out.printf("%-18s %5d %5d %8d %10.1f %10.1f %12.0f %7.2fx%n", r.model(), r.batch(), r.seqLength(),
-                        r.threads(), r.oursMsPerBatch(), r.onnxMsPerBatch(), r.oursTokensPerSecond(), r.ratioToOnnxRuntime());
+                System.out.printf(
+                        "%-18s %5d %5d %8d %10.1f %10.1f %12.0f %7.2fx%n",
+                        r.model(),
+                        r.batch(),
+                        r.seqLength(),
+                        r.threads(),
+                        r.oursMsPerBatch(),
+                        r.onnxMsPerBatch(),
+                        r.oursTokensPerSecond(),
+                        r.ratioToOnnxRuntime());
             }
         }
         if (name.equals("inference")) {
@@ -141,18 +189,27 @@ public final class BenchCommand implements Callable<Integer> {
             report.put("iterations", rounds);
             ArrayNode rows = report.putArray("rows");
             for (String model : gridModels) {
-                for (InferenceGrid.Row r : InferenceGrid.run(model, gridBatches, gridSeqs, threads, warmup, rounds,
-                        maxGflop)) {
+                for (InferenceGrid.Row r :
+                        InferenceGrid.run(model, gridBatches, gridSeqs, threads, warmup, rounds, maxGflop)) {
                     ObjectNode row = Json.MAPPER.valueToTree(r);
-                    row.put("oursGflops", r.oursGflops()).put("fractionOfPeak", r.fractionOfPeak())
+                    row.put("oursGflops", r.oursGflops())
+                            .put("fractionOfPeak", r.fractionOfPeak())
                             .put("oursTokensPerSecond", r.oursTokensPerSecond())
                             .put("oursSequencesPerSecond", r.oursSequencesPerSecond())
                             .put("ratioToOnnxRuntime", r.ratioToOnnxRuntime());
                     rows.add(row);
                     if (!common.json) {
-                        System.out.printf("%-18s %3d x %3d  ours %9.1f ms  ORT %9.1f ms  ours/ORT speed %5.2fx  %6.0f GFLOP/s"
-                                + " (%3.0f%% of GEMM %4.0f)%n", r.model(), r.batch(), r.seqLength(), r.oursMs(),
-                                r.onnxMs(), r.ratioToOnnxRuntime(), r.oursGflops(), 100 * r.fractionOfPeak(),
+                        System.out.printf(
+                                "%-18s %3d x %3d  ours %9.1f ms  ORT %9.1f ms  ours/ORT speed %5.2fx  %6.0f GFLOP/s"
+                                        + " (%3.0f%% of GEMM %4.0f)%n",
+                                r.model(),
+                                r.batch(),
+                                r.seqLength(),
+                                r.oursMs(),
+                                r.onnxMs(),
+                                r.ratioToOnnxRuntime(),
+                                r.oursGflops(),
+                                100 * r.fractionOfPeak(),
                                 r.gemmGflops());
                     }
                 }
@@ -162,17 +219,34 @@ public final class BenchCommand implements Callable<Integer> {
             if (steps <= 0) throw new IllegalArgumentException("--steps must be > 0 but was " + steps);
             TrainingBenchmark.Result r = TrainingBenchmark.run("all-MiniLM-L6-v2", batch, 128, threads, 3, steps);
             ObjectNode row = Json.MAPPER.valueToTree(r);
-            row.put("stepMs", r.stepMs()).put("samplesPerSecond", r.samplesPerSecond())
-                    .put("tokensPerSecond", r.tokensPerSecond()).put("rssGrowthMib", r.rssGrowthMib());
+            row.put("stepMs", r.stepMs())
+                    .put("samplesPerSecond", r.samplesPerSecond())
+                    .put("tokensPerSecond", r.tokensPerSecond())
+                    .put("rssGrowthMib", r.rssGrowthMib());
             report.set("training", row);
             if (!common.json) {
-                System.out.printf("training %s %dx%d, %d threads, %d steps: %.1f samples/s, %.0f tokens/s; per step "
-                        + "%.0f ms = forward %.0f + backward %.0f + optimizer %.0f ms%n", r.model(), r.batch(),
-                        r.seqLength(), r.threads(), r.steps(), r.samplesPerSecond(), r.tokensPerSecond(), r.stepMs(),
-                        r.forwardMs(), r.backwardMs(), r.optimizerMs());
-                System.out.printf("native memory (VmRSS): %.0f MiB after warm-up, %.0f MiB half-way, %.0f MiB at the "
-                        + "end (%+.1f MiB over %d steps)%n", r.rssAfterWarmupKb() / 1024.0, r.rssMidKb() / 1024.0,
-                        r.rssEndKb() / 1024.0, r.rssGrowthMib(), r.steps());
+                System.out.printf(
+                        "training %s %dx%d, %d threads, %d steps: %.1f samples/s, %.0f tokens/s; per step "
+                                + "%.0f ms = forward %.0f + backward %.0f + optimizer %.0f ms%n",
+                        r.model(),
+                        r.batch(),
+                        r.seqLength(),
+                        r.threads(),
+                        r.steps(),
+                        r.samplesPerSecond(),
+                        r.tokensPerSecond(),
+                        r.stepMs(),
+                        r.forwardMs(),
+                        r.backwardMs(),
+                        r.optimizerMs());
+                System.out.printf(
+                        "native memory (VmRSS): %.0f MiB after warm-up, %.0f MiB half-way, %.0f MiB at the "
+                                + "end (%+.1f MiB over %d steps)%n",
+                        r.rssAfterWarmupKb() / 1024.0,
+                        r.rssMidKb() / 1024.0,
+                        r.rssEndKb() / 1024.0,
+                        r.rssGrowthMib(),
+                        r.steps());
             }
         }
         if (common.json) System.out.println(Json.MAPPER.writeValueAsString(report));
@@ -196,17 +270,32 @@ public final class BenchCommand implements Callable<Integer> {
     private int allReduce() throws Exception {
         AllReduceBenchmark.Result r = AllReduceBenchmark.run(2, AllReduceBenchmark.BUCKET_FLOATS, quick ? 9 : 21);
         ObjectNode o = Json.MAPPER.valueToTree(r);
-        System.out.println(common.json ? o.toString() : String.format("all-reduce %d ranks, %d bytes: bus bandwidth "
-                + "%.0f MB/s, loopback TCP %.0f MB/s, ratio %.2f; raw TCP ring %.0f MB/s, ratio %.2f", r.ranks(),
-                r.bytes(), r.busBandwidth() / 1e6, r.loopbackBandwidth() / 1e6, r.busOverLoopback(),
-                r.rawRingBandwidth() / 1e6, r.busOverRawRing()));
+        System.out.println(
+                common.json
+                        ? o.toString()
+                        : String.format(
+                                "all-reduce %d ranks, %d bytes: bus bandwidth "
+                                        + "%.0f MB/s, loopback TCP %.0f MB/s, ratio %.2f; raw TCP ring %.0f MB/s, ratio %.2f",
+                                r.ranks(),
+                                r.bytes(),
+                                r.busBandwidth() / 1e6,
+                                r.loopbackBandwidth() / 1e6,
+                                r.busOverLoopback(),
+                                r.rawRingBandwidth() / 1e6,
+                                r.busOverRawRing()));
         return 0;
     }
-    @Option(names = "--workers", defaultValue = "2",
-            description = "training-distributed: workers of the data-parallel run compared with 1 (default ${DEFAULT-VALUE}).")
+
+    @Option(
+            names = "--workers",
+            defaultValue = "2",
+            description =
+                    "training-distributed: workers of the data-parallel run compared with 1 (default ${DEFAULT-VALUE}).")
     int workers;
 
-    @Option(names = "--dist-steps", defaultValue = "20",
+    @Option(
+            names = "--dist-steps",
+            defaultValue = "20",
             description = "training-distributed: optimizer steps per run (default ${DEFAULT-VALUE}).")
     int distSteps;
 
@@ -215,27 +304,39 @@ public final class BenchCommand implements Callable<Integer> {
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers bench training-distributed")) {
             var results = DistributedTrainingBenchmark.run(s.spark(), List.of(1, workers), 8, 128, distSteps);
             if (common.json) {
-                ObjectNode report = Json.MAPPER.createObjectNode().put("benchmark", "training-distributed")
+                ObjectNode report = Json.MAPPER
+                        .createObjectNode()
+                        .put("benchmark", "training-distributed")
                         .put("master", s.spark().sparkContext().master());
                 report.set("runs", Json.MAPPER.valueToTree(results));
                 System.out.println(Json.MAPPER.writeValueAsString(report));
             } else {
-                System.out.printf("training-distributed: all-MiniLM-L6-v2, per-device batch 8 x 128 tokens, %d steps, "
-                        + "master %s%n", distSteps, s.spark().sparkContext().master());
-                System.out.printf("%7s %6s %9s %12s %12s %10s %7s%n", "workers", "batch", "fit s", "samples/s",
-                        "compute ms", "comm ms", "comm %");
+                System.out.printf(
+                        "training-distributed: all-MiniLM-L6-v2, per-device batch 8 x 128 tokens, %d steps, "
+                                + "master %s%n",
+                        distSteps, s.spark().sparkContext().master());
+                System.out.printf(
+                        "%7s %6s %9s %12s %12s %10s %7s%n",
+                        "workers", "batch", "fit s", "samples/s", "compute ms", "comm ms", "comm %");
                 for (var r : results) {
-                    System.out.printf("%7d %6d %9.1f %12.2f %12.0f %10.0f %6.1f%%%n", r.workers(), r.globalBatch(),
-                            r.fitSeconds(), r.loopSamplesPerSecond(), r.computeMsPerStep(), r.commMsPerStep(),
+                    System.out.printf(
+                            "%7d %6d %9.1f %12.2f %12.0f %10.0f %6.1f%%%n",
+                            r.workers(),
+                            r.globalBatch(),
+                            r.fitSeconds(),
+                            r.loopSamplesPerSecond(),
+                            r.computeMsPerStep(),
+                            r.commMsPerStep(),
                             100 * r.commFraction());
                 }
-                System.out.printf("speed-up %d vs 1 worker: %.2fx samples/s%n", workers,
+                System.out.printf(
+                        "speed-up %d vs 1 worker: %.2fx samples/s%n",
+                        workers,
                         results.get(1).loopSamplesPerSecond() / results.get(0).loopSamplesPerSecond());
             }
         }
         return 0;
     }
-
 
     /**
      * Spark's task slots set the PyTorch threads here (spark.task.cpus each), so --threads does not apply: ONNX
@@ -253,48 +354,90 @@ public final class BenchCommand implements Callable<Integer> {
             // the executor (this JVM in local mode) sizes PyTorch's pool from spark.task.cpus: ORT gets the same
             int taskCpus = s.spark().sparkContext().getConf().getInt("spark.task.cpus", 1);
             ortThreads = Integer.parseInt(System.getProperty("ai.djl.pytorch.num_threads", Integer.toString(taskCpus)));
-            InferenceBenchmark.Rounds rr = InferenceBenchmark.run(s.spark(), "all-MiniLM-L6-v2", rows, maxLength,
-                    maxTokens, batch, rounds, () -> OnnxEmbeddingLoop.seconds("all-MiniLM-L6-v2",
-                            InferenceBenchmark.texts(rows, 17), maxLength, 1024, maxTokens, batch, ortThreads));
+            InferenceBenchmark.Rounds rr = InferenceBenchmark.run(
+                    s.spark(),
+                    "all-MiniLM-L6-v2",
+                    rows,
+                    maxLength,
+                    maxTokens,
+                    batch,
+                    rounds,
+                    () -> OnnxEmbeddingLoop.seconds(
+                            "all-MiniLM-L6-v2",
+                            InferenceBenchmark.texts(rows, 17),
+                            maxLength,
+                            1024,
+                            maxTokens,
+                            batch,
+                            ortThreads));
             r = rr.result();
             onnxSeconds = rr.peerSeconds();
         }
-        List<ExecutorMemoryBenchmark.Case> rss = rssRows <= 0 ? List.of()
+        List<ExecutorMemoryBenchmark.Case> rss = rssRows <= 0
+                ? List.of()
                 : ExecutorMemoryBenchmark.run("all-MiniLM-L6-v2", rssRows, maxLength, maxTokens, batch, 1, 2);
         if (common.json) {
-            ObjectNode o = Json.MAPPER.createObjectNode().put("benchmark", "inference-spark")
-                    .put("rows", r.rows()).put("master", r.master()).put("torch_threads", r.torchThreads())
-                    .put("onnx_threads", ortThreads).put("rounds", rounds)
-                    .put("spark_seconds", r.sparkSeconds()).put("bare_seconds", r.bareSeconds())
+            ObjectNode o = Json.MAPPER
+                    .createObjectNode()
+                    .put("benchmark", "inference-spark")
+                    .put("rows", r.rows())
+                    .put("master", r.master())
+                    .put("torch_threads", r.torchThreads())
+                    .put("onnx_threads", ortThreads)
+                    .put("rounds", rounds)
+                    .put("spark_seconds", r.sparkSeconds())
+                    .put("bare_seconds", r.bareSeconds())
                     .put("onnx_seconds", onnxSeconds)
-                    .put("spark_over_bare", r.ratio()).put("spark_over_onnx", r.sparkSeconds() / onnxSeconds)
+                    .put("spark_over_bare", r.ratio())
+                    .put("spark_over_onnx", r.sparkSeconds() / onnxSeconds)
                     .put("bare_over_onnx", r.bareSeconds() / onnxSeconds)
                     .put("padding_efficiency_sorted", r.paddingEfficiencySorted())
                     .put("padding_efficiency_unsorted", r.paddingEfficiencyUnsorted());
             ArrayNode cases = o.putArray("executor_peak_rss");
             for (var c : rss) {
-                cases.addObject().put("task_slots", c.slots()).put("rows", rssRows).put("vm_hwm_kb", c.peakRssKb())
-                        .put("model_loads", c.modelLoads()).put("seconds", c.seconds());
+                cases.addObject()
+                        .put("task_slots", c.slots())
+                        .put("rows", rssRows)
+                        .put("vm_hwm_kb", c.peakRssKb())
+                        .put("model_loads", c.modelLoads())
+                        .put("seconds", c.seconds());
             }
             System.out.println(o);
         } else {
-            System.out.printf("inference-spark: %d rows of all-MiniLM-L6-v2 sentence embeddings, master %s, torch "
-                    + "threads %s, ONNX Runtime threads %d%n", r.rows(), r.master(), r.torchThreads(), ortThreads);
+            System.out.printf(
+                    "inference-spark: %d rows of all-MiniLM-L6-v2 sentence embeddings, master %s, torch "
+                            + "threads %s, ONNX Runtime threads %d%n",
+                    r.rows(), r.master(), r.torchThreads(), ortThreads);
             System.out.printf("  %-28s %9s %9s %12s%n", "path", "seconds", "rows/s", "time ratio");
-            System.out.printf("  %-28s %9.2f %9.1f %12s%n", "spark (SentenceEmbedder)", r.sparkSeconds(),
-                    r.rows() / r.sparkSeconds(), "1.00");
-            System.out.printf("  %-28s %9.2f %9.1f %12.2f%n", "bare in-process loop", r.bareSeconds(),
-                    r.rows() / r.bareSeconds(), r.bareSeconds() / r.sparkSeconds());
-            System.out.printf("  %-28s %9.2f %9.1f %12.2f%n", "ONNX Runtime, same batches", onnxSeconds,
-                    r.rows() / onnxSeconds, onnxSeconds / r.sparkSeconds());
-            System.out.printf("  spark/bare %.2f, spark/onnx %.2f, bare/onnx %.2f (time; below 1: the first is faster)%n",
+            System.out.printf(
+                    "  %-28s %9.2f %9.1f %12s%n",
+                    "spark (SentenceEmbedder)", r.sparkSeconds(), r.rows() / r.sparkSeconds(), "1.00");
+            System.out.printf(
+                    "  %-28s %9.2f %9.1f %12.2f%n",
+                    "bare in-process loop",
+                    r.bareSeconds(),
+                    r.rows() / r.bareSeconds(),
+                    r.bareSeconds() / r.sparkSeconds());
+            System.out.printf(
+                    "  %-28s %9.2f %9.1f %12.2f%n",
+                    "ONNX Runtime, same batches", onnxSeconds, r.rows() / onnxSeconds, onnxSeconds / r.sparkSeconds());
+            System.out.printf(
+                    "  spark/bare %.2f, spark/onnx %.2f, bare/onnx %.2f (time; below 1: the first is faster)%n",
                     r.ratio(), r.sparkSeconds() / onnxSeconds, r.bareSeconds() / onnxSeconds);
-            System.out.printf("  padding efficiency (real/processed tokens): %.3f length-sorted, %.3f in row order%n",
+            System.out.printf(
+                    "  padding efficiency (real/processed tokens): %.3f length-sorted, %.3f in row order%n",
                     r.paddingEfficiencySorted(), r.paddingEfficiencyUnsorted());
             for (var c : rss) {
-                System.out.printf("  executor peak RSS (VmHWM), %d task slot%s, %d rows: %.0f MiB (%d model load%s, "
-                        + "%.1f s)%n", c.slots(), c.slots() == 1 ? "" : "s", rssRows, c.peakRssKb() / 1024.0,
-                        c.modelLoads(), c.modelLoads() == 1 ? "" : "s", c.seconds());
+                System.out.printf(
+                        "  executor peak RSS (VmHWM), %d task slot%s, %d rows: %.0f MiB (%d model load%s, "
+                                + "%.1f s)%n",
+                        c.slots(),
+                        c.slots() == 1 ? "" : "s",
+                        rssRows,
+                        c.peakRssKb() / 1024.0,
+                        c.modelLoads(),
+                        c.modelLoads() == 1 ? "" : "s",
+                        c.seconds());
             }
         }
         return 0;

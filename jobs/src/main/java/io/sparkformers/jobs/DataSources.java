@@ -1,7 +1,7 @@
 package io.sparkformers.jobs;
 
-import io.sparkformers.jobs.corpora.SpamAssassin;
 import io.sparkformers.jobs.config.FinetuneConfig;
+import io.sparkformers.jobs.corpora.SpamAssassin;
 import io.sparkformers.train.TextDataset;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +23,7 @@ import org.apache.spark.sql.functions;
  * must fit in the driver. The source {@value FinetuneConfig#SPAM_ASSASSIN} needs no Spark: the npm corpus.
  */
 final class DataSources {
-    private DataSources() { }
+    private DataSources() {}
 
     /**
      * Reads one source.
@@ -34,16 +34,23 @@ final class DataSources {
         if (FinetuneConfig.SPAM_ASSASSIN.equals(source)) return SpamAssassin.split(eval, limit);
         String format = d.formatOf(source);
         if (!source.contains("://") && !Files.exists(Path.of(source))) {
-            throw new IllegalArgumentException("data file " + source + " does not exist: check data."
-                    + (eval ? "eval" : "train"));
+            throw new IllegalArgumentException(
+                    "data file " + source + " does not exist: check data." + (eval ? "eval" : "train"));
         }
-        SparkSession spark = SparkSession.builder().appName("sparkformers-finetune").getOrCreate();
+        SparkSession spark =
+                SparkSession.builder().appName("sparkformers-finetune").getOrCreate();
         Dataset<Row> df = switch (format) {
             case "parquet" -> spark.read().parquet(source);
-            case "csv" -> spark.read().option("header", "true").option("multiLine", "true").option("escape", "\"")
-                    .csv(source);
-            case "tsv" -> spark.read().option("header", "true").option("sep", "\t").csv(source);
-            case "json" -> spark.read().option("multiLine", startsWithBracket(source)).json(source);
+            case "csv" ->
+                spark.read()
+                        .option("header", "true")
+                        .option("multiLine", "true")
+                        .option("escape", "\"")
+                        .csv(source);
+            case "tsv" ->
+                spark.read().option("header", "true").option("sep", "\t").csv(source);
+            case "json" ->
+                spark.read().option("multiLine", startsWithBracket(source)).json(source);
             case "jsonl" -> spark.read().json(source);
             default -> throw new IllegalArgumentException("data.format '" + format + "' is not supported");
         };
@@ -52,9 +59,10 @@ final class DataSources {
         if (d.textPairCol() != null) wanted.add(d.textPairCol());
         for (String c : wanted) {
             if (!columns.contains(c)) {
-                String key = c.equals(d.textCol()) ? "text_col" : c.equals(d.labelCol()) ? "label_col" : "text_pair_col";
-                throw new IllegalArgumentException("column '" + c + "' is not in " + source + " (columns: " + columns
-                        + "): set data." + key);
+                String key =
+                        c.equals(d.textCol()) ? "text_col" : c.equals(d.labelCol()) ? "label_col" : "text_pair_col";
+                throw new IllegalArgumentException(
+                        "column '" + c + "' is not in " + source + " (columns: " + columns + "): set data." + key);
             }
         }
         List<Column> select = new ArrayList<>();
@@ -64,8 +72,11 @@ final class DataSources {
         List<TextDataset.Row> out = new ArrayList<>();
         int i = 0;
         for (Row r : rows.collectAsList()) {
-            out.add(new TextDataset.Row(source + "#" + i++, r.getString(0),
-                    d.textPairCol() == null ? null : r.getString(2), r.getString(1)));
+            out.add(new TextDataset.Row(
+                    source + "#" + i++,
+                    r.getString(0),
+                    d.textPairCol() == null ? null : r.getString(2),
+                    r.getString(1)));
         }
         return new TextDataset(format + " " + source + (limit >= 0 ? " (first " + limit + " rows)" : ""), out);
     }

@@ -2,15 +2,16 @@ package io.sparkformers.jobs;
 
 import io.sparkformers.hub.Json;
 import io.sparkformers.jobs.demo.SpamDemo;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
-import java.util.concurrent.Callable;
-
 /** {@code sparkformers demo}: the embedded default job — spam detection fine-tuned across 2 workers, end to end. */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
         description = "Fine-tune all-MiniLM-L6-v2 on SpamAssassin emails with data-parallel workers, evaluate, score "
                 + "the held-out split to Parquet, and write report.md + training_curves.png.")
 public final class DemoCommand implements Callable<Integer> {
@@ -38,20 +39,36 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SpamDemo.Options d = SpamDemo.Options.defaults(output);
-        SpamDemo.Options o = new SpamDemo.Options(output, d.model(), trainRows, evalRows, maxLength, epochs, workers,
-                d.perDeviceBatch(), d.learningRate(), d.seed());
+        SpamDemo.Options o = new SpamDemo.Options(
+                output,
+                d.model(),
+                trainRows,
+                evalRows,
+                maxLength,
+                epochs,
+                workers,
+                d.perDeviceBatch(),
+                d.learningRate(),
+                d.seed());
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers demo")) {
             SpamDemo.Summary r = SpamDemo.run(s.spark(), o);
             if (common.json) {
-                System.out.println(Json.MAPPER.writer().withoutFeatures(
-                        com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+                System.out.println(Json.MAPPER
+                        .writer()
+                        .withoutFeatures(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                        .writeValueAsString(r));
             } else {
                 System.out.printf("%nspam detection on %d held-out emails (spam = positive)%n", (int) r.scoredRows());
                 System.out.printf("  %-10s %10s %10s%n", "", "accuracy", "F1");
-                System.out.printf("  %-10s %10.4f %10.4f%n", "before", r.before().get("eval_accuracy"), r.before().get("eval_f1"));
-                System.out.printf("  %-10s %10.4f %10.4f%n", "after", r.after().get("eval_accuracy"), r.after().get("eval_f1"));
-                System.out.printf("training %.0f s, scoring %.1f rows/s, wall time %.0f s%n", r.trainSeconds(),
-                        r.rowsPerSecond(), r.wallSeconds());
+                System.out.printf(
+                        "  %-10s %10.4f %10.4f%n",
+                        "before", r.before().get("eval_accuracy"), r.before().get("eval_f1"));
+                System.out.printf(
+                        "  %-10s %10.4f %10.4f%n",
+                        "after", r.after().get("eval_accuracy"), r.after().get("eval_f1"));
+                System.out.printf(
+                        "training %.0f s, scoring %.1f rows/s, wall time %.0f s%n",
+                        r.trainSeconds(), r.rowsPerSecond(), r.wallSeconds());
                 System.out.printf("report: %s%nmodel: %s%nscored: %s%n", r.report(), r.modelDir(), r.scored());
             }
         }

@@ -1,8 +1,8 @@
 package io.sparkformers.jobs;
 
+import io.sparkformers.jobs.config.FinetuneConfig;
 import io.sparkformers.spark.TextClassifier;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
-import io.sparkformers.jobs.config.FinetuneConfig;
 import io.sparkformers.train.TextDataset;
 import io.sparkformers.train.TrainingArguments;
 import java.nio.file.Path;
@@ -21,10 +21,12 @@ import org.apache.spark.sql.types.StructType;
 
 /** A finetune config turned into a {@link TextClassifier} and its input DataFrame (the {@code --workers N} path). */
 final class DistributedFinetune {
-    private DistributedFinetune() { }
+    private DistributedFinetune() {}
 
-    static final StructType SCHEMA = new StructType().add("text", DataTypes.StringType, true)
-            .add("text_pair", DataTypes.StringType, true).add("label", DataTypes.StringType, true)
+    static final StructType SCHEMA = new StructType()
+            .add("text", DataTypes.StringType, true)
+            .add("text_pair", DataTypes.StringType, true)
+            .add("label", DataTypes.StringType, true)
             .add("is_eval", DataTypes.BooleanType, false);
 
     /**
@@ -36,15 +38,22 @@ final class DistributedFinetune {
             throw new IllegalArgumentException("unfreeze_patterns and head_lr_multiplier are not supported with "
                     + "--workers > 1: use unfreeze_last_layers, or --workers 1");
         }
-        TextClassifier est = new TextClassifier().setModel(model.toString()).setNumWorkers(workers)
-                .setMode(c.mode().kind().configName()).setUnfreezeLastLayers(c.mode().unfreezeLastLayers())
-                .setMaxLength(c.data().maxLength()).setProblemType(problemType(c.labelKind()))
-                .setInputCol("text").setLabelCol("label").setValidationIndicatorCol("is_eval");
+        TextClassifier est = new TextClassifier()
+                .setModel(model.toString())
+                .setNumWorkers(workers)
+                .setMode(c.mode().kind().configName())
+                .setUnfreezeLastLayers(c.mode().unfreezeLastLayers())
+                .setMaxLength(c.data().maxLength())
+                .setProblemType(problemType(c.labelKind()))
+                .setInputCol("text")
+                .setLabelCol("label")
+                .setValidationIndicatorCol("is_eval");
         if (c.data().textPairCol() != null) est.setInputPairCol("text_pair");
         if (c.labels() != null) est.setLabels(c.labels().toArray(new String[0]));
         List<String> supported = new ArrayList<>();
         for (var p : est.params()) supported.add(p.name());
-        Map<String, Object> defaults = TrainingArguments.builder("unused").build().toMap();
+        Map<String, Object> defaults =
+                TrainingArguments.builder("unused").build().toMap();
         Map<String, Object> hf = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : c.training().toMap().entrySet()) {
             String key = e.getKey();
@@ -52,22 +61,24 @@ final class DistributedFinetune {
             if (supported.contains(camel(key))) {
                 if (v != null) hf.put(key, v);
             } else if (!ignorable(key, v, defaults.get(key), c)) {
-                throw new IllegalArgumentException("training." + key + " = " + v + " is not supported with --workers > 1"
-                        + " (the distributed trainer has no such Param): remove it or use --workers 1");
+                throw new IllegalArgumentException(
+                        "training." + key + " = " + v + " is not supported with --workers > 1"
+                                + " (the distributed trainer has no such Param): remove it or use --workers 1");
             }
         }
         return est.setTrainingArguments(hf);
     }
 
     private static boolean ignorable(String key, Object v, Object dflt, FinetuneConfig c) {
-        if (Objects.equals(v, dflt) || (v instanceof Number a && dflt instanceof Number b
-                && a.doubleValue() == b.doubleValue())) {
+        if (Objects.equals(v, dflt)
+                || (v instanceof Number a && dflt instanceof Number b && a.doubleValue() == b.doubleValue())) {
             return true;
         }
         return switch (key) {
-            case "report_to" -> true;                                  // the Estimator always writes log_history.jsonl
-            case "greater_is_better" -> c.training().metricForBestModel() == null
-                    || v.equals(!c.training().metricForBestModel().endsWith("loss"));
+            case "report_to" -> true; // the Estimator always writes log_history.jsonl
+            case "greater_is_better" ->
+                c.training().metricForBestModel() == null
+                        || v.equals(!c.training().metricForBestModel().endsWith("loss"));
             default -> false;
         };
     }
@@ -101,7 +112,7 @@ final class DistributedFinetune {
         if (eval != null) {
             for (TextDataset.Row r : eval.rows()) rows.add(RowFactory.create(r.text(), r.textPair(), r.label(), true));
         }
-        return spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
-                .parallelize(rows, partitions), SCHEMA);
+        return spark.createDataFrame(
+                JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, partitions), SCHEMA);
     }
 }

@@ -14,7 +14,9 @@ import picocli.CommandLine.Option;
  * {@code sparkformers evaluate --model <ref> --data PATH --text-col … --label-col … [--json]}: HF
  * {@code Trainer.evaluate} of a fine-tuned checkpoint on labelled rows; labels and problem type from its config.
  */
-@Command(name = "evaluate", mixinStandardHelpOptions = true,
+@Command(
+        name = "evaluate",
+        mixinStandardHelpOptions = true,
         description = "Evaluate a fine-tuned checkpoint on labelled rows and print the metrics.")
 public final class EvaluateCommand implements Callable<Integer> {
     @Mixin
@@ -23,7 +25,10 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "REF", description = "A fine-tuned checkpoint folder.")
     String model;
 
-    @Option(names = "--data", required = true, paramLabel = "PATH",
+    @Option(
+            names = "--data",
+            required = true,
+            paramLabel = "PATH",
             description = "parquet/csv/tsv/json/jsonl file or folder, or spam-assassin (its eval split).")
     String data;
 
@@ -39,25 +44,33 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--label-col", defaultValue = "label", description = "Label column (default ${DEFAULT-VALUE}).")
     String labelCol;
 
-    @Option(names = "--max-length", defaultValue = "128", description = "Tokens kept per row (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-length",
+            defaultValue = "128",
+            description = "Tokens kept per row (default ${DEFAULT-VALUE}).")
     int maxLength;
 
     @Option(names = "--limit", defaultValue = "-1", description = "First n rows only (default: all).")
     int limit;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--batch-size",
+            defaultValue = "32",
+            description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Override
     public Integer call() throws Exception {
         if (batchSize <= 0) throw new IllegalArgumentException("--batch-size must be > 0 but was " + batchSize);
-        FinetuneConfig.Data d = new FinetuneConfig.Data(data, null, format, textCol, textPairCol, labelCol, maxLength,
-                limit, limit);
+        FinetuneConfig.Data d =
+                new FinetuneConfig.Data(data, null, format, textCol, textPairCol, labelCol, maxLength, limit, limit);
         TextDataset rows = DataSources.read(data, true, d, limit);
         Map<String, Double> metrics = Trainer.evaluate(PipelineCommand.resolveModel(model), rows, maxLength, batchSize);
         if (common.json) {
-            System.out.println(Json.MAPPER.writer().withoutFeatures(
-                    com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(metrics));
+            System.out.println(Json.MAPPER
+                    .writer()
+                    .withoutFeatures(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(metrics));
         } else {
             metrics.forEach((k, v) -> System.out.printf("%-32s %s%n", k, v));
         }

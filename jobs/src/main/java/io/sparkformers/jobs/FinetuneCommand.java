@@ -1,8 +1,8 @@
 package io.sparkformers.jobs;
 
 import io.sparkformers.hub.Json;
-import io.sparkformers.spark.TextClassifier;
 import io.sparkformers.jobs.config.FinetuneConfig;
+import io.sparkformers.spark.TextClassifier;
 import io.sparkformers.train.TextDataset;
 import io.sparkformers.train.Trainer;
 import java.nio.file.Path;
@@ -22,7 +22,9 @@ import picocli.CommandLine.Option;
  * master the launcher points at ({@code --master local[2]}, {@code local-cluster[2,1,2048]}, {@code spark://…}) —
  * writing the same output_dir layout.
  */
-@Command(name = "finetune", mixinStandardHelpOptions = true,
+@Command(
+        name = "finetune",
+        mixinStandardHelpOptions = true,
         description = "Fine-tune a checkpoint on labelled rows (HF Trainer semantics); see conf/finetune-spam.yaml.")
 public final class FinetuneCommand implements Callable<Integer> {
     @Mixin
@@ -31,16 +33,24 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE.yaml", description = "The job config.")
     Path config;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
+    @Option(
+            names = "--set",
+            paramLabel = "KEY=VALUE",
             description = "Override a config key: training.learning_rate=1e-4, data.limit=200, mode=partial, …")
     List<String> sets = new ArrayList<>();
 
-    @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
+    @Option(
+            names = "--workers",
+            defaultValue = "1",
+            paramLabel = "N",
             description = "Data-parallel replicas on the Spark executors (one barrier task each; the cluster needs N "
                     + "free task slots). 1 (default) trains in the driver.")
     int workers = 1;
 
-    @Option(names = "--max-attempts", defaultValue = "3", paramLabel = "N",
+    @Option(
+            names = "--max-attempts",
+            defaultValue = "3",
+            paramLabel = "N",
             description = "With --workers > 1: barrier jobs tried; each retry resumes from the latest checkpoint.")
     int maxAttempts = 3;
 
@@ -49,14 +59,22 @@ public final class FinetuneCommand implements Callable<Integer> {
         Map<String, String> overrides = parseSets(sets);
         FinetuneConfig c = FinetuneConfig.load(config, overrides);
         Path model = PipelineCommand.resolveModel(c.model());
-        TextDataset train = DataSources.read(c.data().train(), false, c.data(), c.data().limit());
-        TextDataset eval = c.data().eval() == null ? null
+        TextDataset train =
+                DataSources.read(c.data().train(), false, c.data(), c.data().limit());
+        TextDataset eval = c.data().eval() == null
+                ? null
                 : DataSources.read(c.data().eval(), true, c.data(), c.data().evalLimit());
         if (workers > 1) return distributed(c, model, train, eval);
         if (workers < 1) throw new IllegalArgumentException("--workers must be >= 1 but was " + workers);
-        Trainer trainer = Trainer.builder(c.training(), model).task(c.task()).labelKind(c.labelKind())
-                .labels(c.labels()).mode(c.mode()).maxLength(c.data().maxLength()).evalBeforeTraining(eval != null)
-                .progress(true).build();
+        Trainer trainer = Trainer.builder(c.training(), model)
+                .task(c.task())
+                .labelKind(c.labelKind())
+                .labels(c.labels())
+                .mode(c.mode())
+                .maxLength(c.data().maxLength())
+                .evalBeforeTraining(eval != null)
+                .progress(true)
+                .build();
         Trainer.TrainOutput out = trainer.train(train, eval);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("output_dir", out.outputDir().toString());
@@ -66,10 +84,15 @@ public final class FinetuneCommand implements Callable<Integer> {
         report.put("eval", out.evalMetrics());
         report.put("best_checkpoint", out.bestCheckpoint());
         if (common.json) {
-            System.out.println(Json.MAPPER.writer().withoutFeatures(
-                    com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+            System.out.println(Json.MAPPER
+                    .writer()
+                    .withoutFeatures(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(report));
         } else {
-            System.out.printf("model written to %s (%d steps, %.1f s)%n", out.outputDir(), out.globalStep(),
+            System.out.printf(
+                    "model written to %s (%d steps, %.1f s)%n",
+                    out.outputDir(),
+                    out.globalStep(),
                     ((Number) out.trainMetrics().get("train_runtime")).doubleValue());
             printMetrics("before training", out.initialEval());
             printMetrics("after training", out.evalMetrics());
@@ -97,11 +120,17 @@ public final class FinetuneCommand implements Callable<Integer> {
             report.put("eval", sum.evalMetrics());
             report.put("ranks", sum.workers());
             if (common.json) {
-                System.out.println(Json.MAPPER.writer().withoutFeatures(
-                        com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
+                System.out.println(Json.MAPPER
+                        .writer()
+                        .withoutFeatures(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                        .writeValueAsString(report));
             } else {
-                System.out.printf("model written to %s (%d workers, %s s, %d attempt(s)%s)%n", sum.outputDir(), workers,
-                        sum.trainMetrics().get("train_runtime"), sum.attempts(),
+                System.out.printf(
+                        "model written to %s (%d workers, %s s, %d attempt(s)%s)%n",
+                        sum.outputDir(),
+                        workers,
+                        sum.trainMetrics().get("train_runtime"),
+                        sum.attempts(),
                         sum.resumedFrom().isEmpty() ? "" : ", resumed from " + sum.resumedFrom());
                 printMetrics("after training", sum.evalMetrics());
             }

@@ -8,10 +8,23 @@ import picocli.CommandLine.Command;
  * The single entry point of the jobs jar: {@code spark-submit --class io.sparkformers.jobs.Main jobs.jar <command> …}
  * ({@code bin/sparkformers} does that for you). Exit codes: 0 ok, 1 failed, 2 usage.
  */
-@Command(name = "sparkformers", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Hugging Face style transformers on Apache Spark: import and inspect models, run pipelines, fine-tune.",
-        subcommands = {DemoCommand.class, ModelsCommand.class, PipelineCommand.class, PredictCommand.class, FinetuneCommand.class,
-                EvaluateCommand.class, VisionTrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+@Command(
+        name = "sparkformers",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description =
+                "Hugging Face style transformers on Apache Spark: import and inspect models, run pipelines, fine-tune.",
+        subcommands = {
+            DemoCommand.class,
+            ModelsCommand.class,
+            PipelineCommand.class,
+            PredictCommand.class,
+            FinetuneCommand.class,
+            EvaluateCommand.class,
+            VisionTrainCommand.class,
+            BenchCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
@@ -48,10 +61,11 @@ public final class Main implements Runnable {
         public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
             boolean verbose = parsed.hasMatchedOption("--verbose")
                     || parsed.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"))
-                    || (parsed.subcommand() != null && parsed.subcommand().subcommand() != null
-                        && parsed.subcommand().subcommand().hasMatchedOption("--verbose"));
+                    || (parsed.subcommand() != null
+                            && parsed.subcommand().subcommand() != null
+                            && parsed.subcommand().subcommand().hasMatchedOption("--verbose"));
             if (verbose) e.printStackTrace(cmd.getErr());
-            cmd.getErr().println("error: " + TaskFailures.userMessage(e));     // last: what the user reads
+            cmd.getErr().println("error: " + TaskFailures.userMessage(e)); // last: what the user reads
             cmd.getErr().flush();
             return 1;
         }

@@ -9,18 +9,16 @@ import io.sparkformers.pipeline.Pipeline;
 import io.sparkformers.pipeline.PipelineInput;
 import io.sparkformers.pipeline.PipelineOptions;
 import io.sparkformers.pipeline.Pipelines;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code sparkformers pipeline <task> …}: HF {@code pipeline()} on texts from the command line or a JSONL file, or on
@@ -28,88 +26,142 @@ import java.util.concurrent.Callable;
  * {@link PipelineOptions}; the library does the rest. With {@code --json} the output is exactly the structure HF's
  * pipeline returns for the same inputs (image-feature-extraction: the pooled vector per image, HF's {@code pool=True}).
  */
-@Command(name = "pipeline", mixinStandardHelpOptions = true,
-        description = "Run an HF pipeline() task in-process on --text values (or --question/--context), an --input JSONL file, "
-                + "or --image files (image-classification, image-feature-extraction).")
+@Command(
+        name = "pipeline",
+        mixinStandardHelpOptions = true,
+        description =
+                "Run an HF pipeline() task in-process on --text values (or --question/--context), an --input JSONL file, "
+                        + "or --image files (image-classification, image-feature-extraction).")
 public final class PipelineCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Parameters(index = "0", paramLabel = "TASK", description = "Task: ${COMPLETION-CANDIDATES}.",
+    @Parameters(
+            index = "0",
+            paramLabel = "TASK",
+            description = "Task: ${COMPLETION-CANDIDATES}.",
             completionCandidates = Tasks.class)
     String task;
 
-    @Option(names = "--model", required = true, paramLabel = "REF",
-            description = "A checkpoint folder, Hadoop URI, built-in alias (see `models list`) or Hub id org/name[@revision].")
+    @Option(
+            names = "--model",
+            required = true,
+            paramLabel = "REF",
+            description =
+                    "A checkpoint folder, Hadoop URI, built-in alias (see `models list`) or Hub id org/name[@revision].")
     String model;
 
     @Option(names = "--text", paramLabel = "T", description = "A text to process; repeat for several.")
     List<String> texts = new ArrayList<>();
 
-    @Option(names = "--image", paramLabel = "FILE", description = "image tasks: a PNG/JPEG/GIF/BMP file; repeat for several.")
+    @Option(
+            names = "--image",
+            paramLabel = "FILE",
+            description = "image tasks: a PNG/JPEG/GIF/BMP file; repeat for several.")
     List<Path> images = new ArrayList<>();
 
-    @Option(names = "--text-pair", paramLabel = "T2",
+    @Option(
+            names = "--text-pair",
+            paramLabel = "T2",
             description = "text-classification: the second segment of the --text at the same position; repeat.")
     List<String> textPairs = new ArrayList<>();
 
-    @Option(names = "--question", paramLabel = "Q", description = "question-answering: a question; repeat, one per --context.")
+    @Option(
+            names = "--question",
+            paramLabel = "Q",
+            description = "question-answering: a question; repeat, one per --context.")
     List<String> questions = new ArrayList<>();
 
-    @Option(names = "--context", paramLabel = "C", description = "question-answering: the context of the --question at the same position.")
+    @Option(
+            names = "--context",
+            paramLabel = "C",
+            description = "question-answering: the context of the --question at the same position.")
     List<String> contexts = new ArrayList<>();
 
-    @Option(names = "--input", paramLabel = "FILE.jsonl",
-            description = "One JSON object per line with \"text\" (and \"text_pair\"), or \"question\" and \"context\"; "
-                    + "or one JSON string per line.")
+    @Option(
+            names = "--input",
+            paramLabel = "FILE.jsonl",
+            description =
+                    "One JSON object per line with \"text\" (and \"text_pair\"), or \"question\" and \"context\"; "
+                            + "or one JSON string per line.")
     Path input;
 
     @Mixin
     TopKOption topK;
 
-    @Option(names = "--function-to-apply", paramLabel = "sigmoid|softmax|none",
-            description = "text-classification: score function (default from the checkpoint's problem_type/num_labels).")
+    @Option(
+            names = "--function-to-apply",
+            paramLabel = "sigmoid|softmax|none",
+            description =
+                    "text-classification: score function (default from the checkpoint's problem_type/num_labels).")
     String functionToApply;
 
-    @Option(names = "--aggregation-strategy", paramLabel = "none|simple|first|average|max",
+    @Option(
+            names = "--aggregation-strategy",
+            paramLabel = "none|simple|first|average|max",
             description = "token-classification: merge tokens into words/entities (default none).")
     String aggregationStrategy;
 
-    @Option(names = "--ignore-labels", split = ",", paramLabel = "LABEL",
+    @Option(
+            names = "--ignore-labels",
+            split = ",",
+            paramLabel = "LABEL",
             description = "token-classification: labels to drop (default O).")
     List<String> ignoreLabels;
 
-    @Option(names = "--doc-stride", description = "question-answering: tokens shared by consecutive context windows (default min(max-seq-len/2, 128)).")
+    @Option(
+            names = "--doc-stride",
+            description =
+                    "question-answering: tokens shared by consecutive context windows (default min(max-seq-len/2, 128)).")
     Integer docStride;
 
-    @Option(names = "--max-seq-len", description = "question-answering: tokens per window, question included (default 384).")
+    @Option(
+            names = "--max-seq-len",
+            description = "question-answering: tokens per window, question included (default 384).")
     Integer maxSeqLen;
 
-    @Option(names = "--max-question-len", defaultValue = "64", description = "question-answering: most question tokens (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-question-len",
+            defaultValue = "64",
+            description = "question-answering: most question tokens (default ${DEFAULT-VALUE}).")
     int maxQuestionLen;
 
-    @Option(names = "--max-answer-len", defaultValue = "15", description = "question-answering: most answer tokens (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-answer-len",
+            defaultValue = "15",
+            description = "question-answering: most answer tokens (default ${DEFAULT-VALUE}).")
     int maxAnswerLen;
 
     @Option(names = "--handle-impossible-answer", description = "question-answering: let 'no answer' compete.")
     boolean handleImpossibleAnswer;
 
-    @Option(names = "--candidate-labels", split = ",", paramLabel = "LABEL",
+    @Option(
+            names = "--candidate-labels",
+            split = ",",
+            paramLabel = "LABEL",
             description = "zero-shot-classification: the labels to choose from (comma-separated).")
     List<String> candidateLabels;
 
-    @Option(names = "--hypothesis-template", description = "zero-shot-classification: {} is the label (default \"This example is {}.\").")
+    @Option(
+            names = "--hypothesis-template",
+            description = "zero-shot-classification: {} is the label (default \"This example is {}.\").")
     String hypothesisTemplate;
 
     @Option(names = "--multi-label", description = "zero-shot-classification: score labels independently.")
     boolean multiLabel;
 
-    @Option(names = "--targets", split = ",", paramLabel = "WORD",
+    @Option(
+            names = "--targets",
+            split = ",",
+            paramLabel = "WORD",
             description = "fill-mask: score only these words (comma-separated).")
     List<String> targets;
 
-    @Option(names = "--batch-size", description = "Inputs per forward pass (default ${DEFAULT-VALUE}, HF pipeline's "
-            + "batch_size): one JVM scores a handful of inputs, so the batch is small; predict's batches are Spark's.")
+    @Option(
+            names = "--batch-size",
+            description =
+                    "Inputs per forward pass (default ${DEFAULT-VALUE}, HF pipeline's "
+                            + "batch_size): one JVM scores a handful of inputs, so the batch is small; predict's batches are Spark's.")
     int batchSize = PipelineOptions.builder().build().batchSize();
 
     @Option(names = "--max-length", description = "Tokens kept per input (default: the checkpoint's limit).")
@@ -127,16 +179,26 @@ public final class PipelineCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (Pipelines.IMAGE_TASKS.contains(task)) return images();
         if (!images.isEmpty()) {
-            throw new IllegalArgumentException("--image applies to " + Pipelines.IMAGE_TASKS + ", not " + task
-                    + "; give --text inputs");
+            throw new IllegalArgumentException(
+                    "--image applies to " + Pipelines.IMAGE_TASKS + ", not " + task + "; give --text inputs");
         }
         List<PipelineInput> inputs = readInputs();
         PipelineOptions options = PipelineOptions.builder()
-                .batchSize(batchSize).maxLength(maxLength).topK(topK.value())
-                .functionToApply(functionToApply).aggregationStrategy(aggregationStrategy).ignoreLabels(ignoreLabels)
-                .docStride(docStride).maxSeqLen(maxSeqLen).maxQuestionLen(maxQuestionLen).maxAnswerLen(maxAnswerLen)
-                .handleImpossibleAnswer(handleImpossibleAnswer).candidateLabels(candidateLabels)
-                .hypothesisTemplate(hypothesisTemplate).multiLabel(multiLabel).targets(targets)
+                .batchSize(batchSize)
+                .maxLength(maxLength)
+                .topK(topK.value())
+                .functionToApply(functionToApply)
+                .aggregationStrategy(aggregationStrategy)
+                .ignoreLabels(ignoreLabels)
+                .docStride(docStride)
+                .maxSeqLen(maxSeqLen)
+                .maxQuestionLen(maxQuestionLen)
+                .maxAnswerLen(maxAnswerLen)
+                .handleImpossibleAnswer(handleImpossibleAnswer)
+                .candidateLabels(candidateLabels)
+                .hypothesisTemplate(hypothesisTemplate)
+                .multiLabel(multiLabel)
+                .targets(targets)
                 .build();
         try (Pipeline<?> pipeline = Pipelines.create(task, resolveModel(model), options)) {
             print(pipeline, inputs);
@@ -156,7 +218,8 @@ public final class PipelineCommand implements Callable<Integer> {
         if (task.equals("image-classification")) {
             Integer k = topK.value();
             try (ImageClassificationPipeline p = ImageClassificationPipeline.fromPretrained(dir)) {
-                for (Path f : images) results.add(p.classifyFiles(List.of(f), k == null ? 5 : k).get(0));
+                for (Path f : images)
+                    results.add(p.classifyFiles(List.of(f), k == null ? 5 : k).get(0));
             }
         } else {
             try (ImageFeatureExtractionPipeline p = ImageFeatureExtractionPipeline.fromPretrained(dir)) {
@@ -195,8 +258,8 @@ public final class PipelineCommand implements Callable<Integer> {
     private List<PipelineInput> readInputs() throws IOException {
         List<PipelineInput> all = new ArrayList<>();
         if (!textPairs.isEmpty() && textPairs.size() != texts.size()) {
-            throw new IllegalArgumentException(texts.size() + " --text but " + textPairs.size()
-                    + " --text-pair; give one pair per text");
+            throw new IllegalArgumentException(
+                    texts.size() + " --text but " + textPairs.size() + " --text-pair; give one pair per text");
         }
         for (int i = 0; i < texts.size(); i++) {
             all.add(PipelineInput.pair(texts.get(i), textPairs.isEmpty() ? null : textPairs.get(i)));
@@ -216,8 +279,8 @@ public final class PipelineCommand implements Callable<Integer> {
                 if (n.isTextual()) {
                     all.add(PipelineInput.of(n.asText()));
                 } else if (n.has("text") || n.has("question") || n.has("context")) {
-                    all.add(new PipelineInput(text(n, "text"), text(n, "text_pair"), text(n, "question"),
-                            text(n, "context")));
+                    all.add(new PipelineInput(
+                            text(n, "text"), text(n, "text_pair"), text(n, "question"), text(n, "context")));
                 } else {
                     throw new IllegalArgumentException(input + " line " + line
                             + ": expected a string or an object with \"text\" (or \"question\" and \"context\")");
@@ -225,7 +288,8 @@ public final class PipelineCommand implements Callable<Integer> {
             }
         }
         if (all.isEmpty()) {
-            throw new IllegalArgumentException("give at least one --text (or --question with --context) or an --input file");
+            throw new IllegalArgumentException(
+                    "give at least one --text (or --question with --context) or an --input file");
         }
         return all;
     }

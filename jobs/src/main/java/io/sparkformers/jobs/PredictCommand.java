@@ -1,28 +1,29 @@
 package io.sparkformers.jobs;
 
 import io.sparkformers.hub.Json;
+import io.sparkformers.jobs.config.PredictConfig;
 import io.sparkformers.spark.BatchScoring;
 import io.sparkformers.spark.Devices;
 import io.sparkformers.spark.FeatureExtractor;
-import io.sparkformers.jobs.config.PredictConfig;
 import io.sparkformers.spark.ModelStage;
 import io.sparkformers.spark.TokenClassificationModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.Callable;
-
 /**
  * {@code sparkformers predict}: batch scoring of lake files through Spark; parses flags (or a YAML job config, see
  * {@link PredictConfig}) and calls BatchScoring.
  */
-@Command(name = "predict", mixinStandardHelpOptions = true,
+@Command(
+        name = "predict",
+        mixinStandardHelpOptions = true,
         description = "Score a table (Parquet, CSV/TSV with header, JSON lines) with a model through Spark; every "
                 + "input column is kept and the task's output column appended. Options may come from a YAML job "
                 + "config (--config, keys are the option names in snake_case; see conf/predict-embeddings.yaml); "
@@ -34,20 +35,28 @@ public final class PredictCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--config", paramLabel = "FILE.yaml",
+    @Option(
+            names = "--config",
+            paramLabel = "FILE.yaml",
             description = "A YAML job config: task, model, input, output, … in snake_case.")
     Path config;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
+    @Option(
+            names = "--set",
+            paramLabel = "KEY=VALUE",
             description = "Override a config key: batch_size=64, mode=overwrite, partition_by=lang, …")
     List<String> sets = new ArrayList<>();
 
-    @Option(names = "--task", description = "sentence-embeddings, feature-extraction, fill-mask, "
-            + "text-classification (sentiment-analysis), token-classification (ner), question-answering or "
-            + "zero-shot-classification.")
+    @Option(
+            names = "--task",
+            description = "sentence-embeddings, feature-extraction, fill-mask, "
+                    + "text-classification (sentiment-analysis), token-classification (ner), question-answering or "
+                    + "zero-shot-classification.")
     String task;
 
-    @Option(names = "--model", paramLabel = "REF",
+    @Option(
+            names = "--model",
+            paramLabel = "REF",
             description = "A checkpoint folder, a Hadoop URI of one, or a built-in alias (see `models list`).")
     String model;
 
@@ -57,15 +66,24 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "PATH", description = "Output folder.")
     String output;
 
-    @Option(names = "--input-format", description = "parquet, csv, tsv or json (default: from the extension, else "
-            + "parquet); delta is refused on Spark 4.2 (no compatible Delta release; the error says the workaround).")
+    @Option(
+            names = "--input-format",
+            description =
+                    "parquet, csv, tsv or json (default: from the extension, else "
+                            + "parquet); delta is refused on Spark 4.2 (no compatible Delta release; the error says the workaround).")
     String inputFormat;
 
-    @Option(names = "--output-format", description = "parquet, csv, tsv or json (default: from the extension, else "
-            + "parquet); CSV/TSV hold arrays, structs and vectors as JSON strings; delta is refused on Spark 4.2.")
+    @Option(
+            names = "--output-format",
+            description =
+                    "parquet, csv, tsv or json (default: from the extension, else "
+                            + "parquet); CSV/TSV hold arrays, structs and vectors as JSON strings; delta is refused on Spark 4.2.")
     String outputFormat;
 
-    @Option(names = "--partition-by", split = ",", paramLabel = "COL",
+    @Option(
+            names = "--partition-by",
+            split = ",",
+            paramLabel = "COL",
             description = "Partition the output by these columns (one folder per value: col=value/).")
     List<String> partitionBy;
 
@@ -75,31 +93,44 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--output-col", description = "Output column (default: the task's, e.g. embedding).")
     String outputCol;
 
-    @Option(names = "--mode", defaultValue = "errorifexists",
+    @Option(
+            names = "--mode",
+            defaultValue = "errorifexists",
             description = "errorifexists (default), overwrite or append.")
     String mode;
 
-    @Option(names = "--max-length", defaultValue = "0",
-            description = "Tokens kept per text (default 0: the checkpoint's limit, 512 for BERT; sentence embeddings stop at the checkpoint's max_seq_length, 256 for all-MiniLM-L6-v2).")
+    @Option(
+            names = "--max-length",
+            defaultValue = "0",
+            description =
+                    "Tokens kept per text (default 0: the checkpoint's limit, 512 for BERT; sentence embeddings stop at the checkpoint's max_seq_length, 256 for all-MiniLM-L6-v2).")
     int maxLength;
 
-    @Option(names = "--batch-size", description = "Rows per batch at most (default ${DEFAULT-VALUE}, the stages' "
-            + "batchSize): a Spark task streams a whole partition, so batches are large and --max-tokens-per-batch "
-            + "bounds their memory; pipeline's batches are one JVM's forward passes.")
+    @Option(
+            names = "--batch-size",
+            description = "Rows per batch at most (default ${DEFAULT-VALUE}, the stages' "
+                    + "batchSize): a Spark task streams a whole partition, so batches are large and --max-tokens-per-batch "
+                    + "bounds their memory; pipeline's batches are one JVM's forward passes.")
     int batchSize = new FeatureExtractor().getBatchSize();
 
-    @Option(names = "--max-tokens-per-batch", defaultValue = "16384",
+    @Option(
+            names = "--max-tokens-per-batch",
+            defaultValue = "16384",
             description = "Padded tokens per batch at most (default ${DEFAULT-VALUE}).")
     int maxTokensPerBatch;
 
     @Option(names = "--device", defaultValue = Devices.AUTO, description = "auto (default), cpu or gpu.")
     String device;
 
-    @Option(names = "--handle-invalid", defaultValue = ModelStage.ERROR,
+    @Option(
+            names = "--handle-invalid",
+            defaultValue = ModelStage.ERROR,
             description = "Null/empty/blank texts: error (default), skip or keep (reason in <output-col>_error).")
     String handleInvalid;
 
-    @Option(names = "--output-type", defaultValue = "vector",
+    @Option(
+            names = "--output-type",
+            defaultValue = "vector",
             description = "sentence-embeddings: vector (default) or array.")
     String outputType;
 
@@ -109,47 +140,70 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--text-pair-col", description = "text-classification: column of the second segment of text pairs.")
     String textPairCol;
 
-    @Option(names = "--function-to-apply", description = "text-classification: sigmoid, softmax or none (default: "
-            + "HF's rule from the checkpoint).")
+    @Option(
+            names = "--function-to-apply",
+            description =
+                    "text-classification: sigmoid, softmax or none (default: " + "HF's rule from the checkpoint).")
     String functionToApply;
 
-    @Option(names = "--probabilities-col", description = "text-classification: also write every label's score to "
-            + "this column (--output-type vector or array).")
+    @Option(
+            names = "--probabilities-col",
+            description = "text-classification: also write every label's score to "
+                    + "this column (--output-type vector or array).")
     String probabilitiesCol;
 
-    @Option(names = "--aggregation-strategy", description = "token-classification: none, simple, first, average or "
-            + "max (default ${DEFAULT-VALUE}, the stage's).")
+    @Option(
+            names = "--aggregation-strategy",
+            description = "token-classification: none, simple, first, average or "
+                    + "max (default ${DEFAULT-VALUE}, the stage's).")
     String aggregationStrategy = new TokenClassificationModel().getAggregationStrategy();
 
-    @Option(names = "--ignore-labels", split = ",", paramLabel = "LABEL",
+    @Option(
+            names = "--ignore-labels",
+            split = ",",
+            paramLabel = "LABEL",
             description = "token-classification: labels left out (default O).")
     java.util.List<String> ignoreLabels;
 
-    @Option(names = "--question-col", defaultValue = "question",
+    @Option(
+            names = "--question-col",
+            defaultValue = "question",
             description = "question-answering: question column (default ${DEFAULT-VALUE}).")
     String questionCol;
 
-    @Option(names = "--context-col", defaultValue = "context",
+    @Option(
+            names = "--context-col",
+            defaultValue = "context",
             description = "question-answering: context column (default ${DEFAULT-VALUE}).")
     String contextCol;
 
-    @Option(names = "--doc-stride", description = "question-answering: tokens shared by the windows of a long context "
-            + "(default: HF's min(window / 2, 128)).")
+    @Option(
+            names = "--doc-stride",
+            description = "question-answering: tokens shared by the windows of a long context "
+                    + "(default: HF's min(window / 2, 128)).")
     Integer docStride;
 
-    @Option(names = "--max-answer-len", defaultValue = "15",
+    @Option(
+            names = "--max-answer-len",
+            defaultValue = "15",
             description = "question-answering: most tokens in an answer (default ${DEFAULT-VALUE}).")
     int maxAnswerLen;
 
-    @Option(names = "--handle-impossible-answer",
+    @Option(
+            names = "--handle-impossible-answer",
             description = "question-answering: let \"no answer\" (empty, start = end = 0) win.")
     boolean handleImpossibleAnswer;
 
-    @Option(names = "--candidate-labels", split = ",", paramLabel = "LABEL",
+    @Option(
+            names = "--candidate-labels",
+            split = ",",
+            paramLabel = "LABEL",
             description = "zero-shot-classification: the labels to choose from (required there).")
     java.util.List<String> candidateLabels;
 
-    @Option(names = "--hypothesis-template", defaultValue = "This example is {}.",
+    @Option(
+            names = "--hypothesis-template",
+            defaultValue = "This example is {}.",
             description = "zero-shot-classification: the hypothesis, {} is the label (default \"${DEFAULT-VALUE}\").")
     String hypothesisTemplate;
 
@@ -160,22 +214,60 @@ public final class PredictCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (config != null || !sets.isEmpty()) PredictConfig.apply(spec, config, FinetuneCommand.parseSets(sets));
         PredictConfig.requireSet(spec, config, "--task", "--model", "--input", "--output");
-        var taskOptions = new BatchScoring.TaskOptions(textPairCol, functionToApply, probabilitiesCol,
-                aggregationStrategy, ignoreLabels, questionCol, contextCol, docStride, maxAnswerLen,
-                handleImpossibleAnswer, candidateLabels, hypothesisTemplate, multiLabel);
-        var options = new BatchScoring.Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol,
-                mode, maxLength, batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK.value(), taskOptions,
+        var taskOptions = new BatchScoring.TaskOptions(
+                textPairCol,
+                functionToApply,
+                probabilitiesCol,
+                aggregationStrategy,
+                ignoreLabels,
+                questionCol,
+                contextCol,
+                docStride,
+                maxAnswerLen,
+                handleImpossibleAnswer,
+                candidateLabels,
+                hypothesisTemplate,
+                multiLabel);
+        var options = new BatchScoring.Options(
+                task,
+                model,
+                input,
+                output,
+                inputFormat,
+                outputFormat,
+                textCol,
+                outputCol,
+                mode,
+                maxLength,
+                batchSize,
+                maxTokensPerBatch,
+                device,
+                handleInvalid,
+                outputType,
+                topK.value(),
+                taskOptions,
                 partitionBy);
-        BatchScoring.stageFor(options);                    // an unknown task fails before Spark starts
+        BatchScoring.stageFor(options); // an unknown task fails before Spark starts
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers predict " + task)) {
             BatchScoring.Result r = BatchScoring.run(s.spark(), options);
             if (common.json) {
-                System.out.println(Json.MAPPER.createObjectNode().put("output", output).put("format", r.outputFormat())
-                        .put("rows", r.rows()).put("seconds", r.seconds())
-                        .put("padding_efficiency", r.metrics().paddingEfficiency()).toString());
+                System.out.println(Json.MAPPER
+                        .createObjectNode()
+                        .put("output", output)
+                        .put("format", r.outputFormat())
+                        .put("rows", r.rows())
+                        .put("seconds", r.seconds())
+                        .put("padding_efficiency", r.metrics().paddingEfficiency())
+                        .toString());
             } else {
-                System.out.printf("%s -> %s (%s): %d rows in %.1f s; %s%n", input, output, r.outputFormat(), r.rows(),
-                        r.seconds(), r.metrics().summary());
+                System.out.printf(
+                        "%s -> %s (%s): %d rows in %.1f s; %s%n",
+                        input,
+                        output,
+                        r.outputFormat(),
+                        r.rows(),
+                        r.seconds(),
+                        r.metrics().summary());
             }
         }
         return 0;

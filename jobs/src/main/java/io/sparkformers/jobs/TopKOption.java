@@ -6,7 +6,9 @@ import picocli.CommandLine.Option;
 
 /** {@code --top-k K|all}, one form for {@code pipeline} and {@code predict} (both clamp to the labels there are). */
 public final class TopKOption {
-    @Option(names = "--top-k", paramLabel = "K|all",
+    @Option(
+            names = "--top-k",
+            paramLabel = "K|all",
             description = "Results per input, or 'all' for every label: labels (text-classification; default 1, the "
                     + "best one; predict writes more than one to top_labels), candidates (fill-mask; default 5), "
                     + "answers (question-answering; default 1), classes (image-classification; default 5).")

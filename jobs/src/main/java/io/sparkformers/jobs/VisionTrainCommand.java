@@ -13,11 +13,6 @@ import io.sparkformers.train.TrainingArguments;
 import io.sparkformers.train.TransferMode;
 import io.sparkformers.vision.ImageProcessor;
 import io.sparkformers.vision.RgbImage;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,6 +23,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import javax.imageio.ImageIO;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code sparkformers vision-train --dataset fashion-mnist --output DIR}: the Fashion-MNIST experiments of
@@ -41,8 +40,11 @@ import java.util.concurrent.Callable;
  * JVM and core), the images as a DataFrame of Spark image rows (built here from the IDX files, standing in for a lake
  * table), {@code --batch-size} the global batch (N × per-replica). The transfer runs stay in the driver.
  */
-@Command(name = "vision-train", mixinStandardHelpOptions = true,
-        description = "Train image classifiers on Fashion-MNIST: from scratch, and transfer (feature extraction vs fine-tuning).")
+@Command(
+        name = "vision-train",
+        mixinStandardHelpOptions = true,
+        description =
+                "Train image classifiers on Fashion-MNIST: from scratch, and transfer (feature extraction vs fine-tuning).")
 public final class VisionTrainCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -50,26 +52,41 @@ public final class VisionTrainCommand implements Callable<Integer> {
     @Option(names = "--dataset", defaultValue = "fashion-mnist", description = "Dataset (only fashion-mnist).")
     String dataset;
 
-    @Option(names = "--data-dir", paramLabel = "DIR",
-            description = "Where the Debian package dataset-fashion-mnist is unpacked (fetched when missing; default: data/fashion-mnist under the Sparkformers home).")
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            description =
+                    "Where the Debian package dataset-fashion-mnist is unpacked (fetched when missing; default: data/fashion-mnist under the Sparkformers home).")
     Path dataDir;
 
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Output folder (models, reports).")
     Path output;
 
-    @Option(names = "--experiment", defaultValue = "all", description = "scratch, transfer or all (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--experiment",
+            defaultValue = "all",
+            description = "scratch, transfer or all (default ${DEFAULT-VALUE}).")
     String experiment;
 
-    @Option(names = "--base-width", defaultValue = "16", description = "ResNet-18 stage-1 channels (torchvision 64; default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--base-width",
+            defaultValue = "16",
+            description = "ResNet-18 stage-1 channels (torchvision 64; default ${DEFAULT-VALUE}).")
     int baseWidth;
 
-    @Option(names = "--epochs", defaultValue = "2", description = "Epochs from scratch and for pretraining (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--epochs",
+            defaultValue = "2",
+            description = "Epochs from scratch and for pretraining (default ${DEFAULT-VALUE}).")
     double epochs;
 
     @Option(names = "--batch-size", defaultValue = "128", description = "Images per step (default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--lr", defaultValue = "3e-3", description = "AdamW peak learning rate from scratch (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--lr",
+            defaultValue = "3e-3",
+            description = "AdamW peak learning rate from scratch (default ${DEFAULT-VALUE}).")
     double lr;
 
     @Option(names = "--train-limit", defaultValue = "0", description = "Use only the first N training images (0: all).")
@@ -78,21 +95,34 @@ public final class VisionTrainCommand implements Callable<Integer> {
     @Option(names = "--test-limit", defaultValue = "0", description = "Score only the first N test images (0: all).")
     int testLimit;
 
-    @Option(names = "--transfer-examples", defaultValue = "500", description = "Labelled images of classes 5-9 for transfer (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--transfer-examples",
+            defaultValue = "500",
+            description = "Labelled images of classes 5-9 for transfer (default ${DEFAULT-VALUE}).")
     int transferExamples;
 
-    @Option(names = "--transfer-epochs", defaultValue = "10", description = "Epochs over the transfer subset (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--transfer-epochs",
+            defaultValue = "10",
+            description = "Epochs over the transfer subset (default ${DEFAULT-VALUE}).")
     double transferEpochs;
 
-    @Option(names = "--feature-extraction-lr-multiplier", defaultValue = "10",
-            description = "Transfer: the new head's lr is this × 1e-3 under feature_extraction (default ${DEFAULT-VALUE}; a lone linear head takes a larger step than a fine-tuned network).")
+    @Option(
+            names = "--feature-extraction-lr-multiplier",
+            defaultValue = "10",
+            description =
+                    "Transfer: the new head's lr is this × 1e-3 under feature_extraction (default ${DEFAULT-VALUE}; a lone linear head takes a larger step than a fine-tuned network).")
     double featureExtractionLrMultiplier;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
-            description = "From scratch: data-parallel replicas on the Spark executors (ImageClassifier); 1 trains in the driver (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--workers",
+            defaultValue = "1",
+            paramLabel = "N",
+            description =
+                    "From scratch: data-parallel replicas on the Spark executors (ImageClassifier); 1 trains in the driver (default ${DEFAULT-VALUE}).")
     int workers;
 
     @Override
@@ -101,15 +131,18 @@ public final class VisionTrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--dataset '" + dataset + "' is not supported; use fashion-mnist");
         }
         if (!List.of("scratch", "transfer", "all").contains(experiment)) {
-            throw new IllegalArgumentException("--experiment must be scratch, transfer or all, got '" + experiment + "'");
+            throw new IllegalArgumentException(
+                    "--experiment must be scratch, transfer or all, got '" + experiment + "'");
         }
         if (workers < 1) throw new IllegalArgumentException("--workers must be >= 1 but was " + workers);
         if (workers > 1 && batchSize % workers != 0) {
-            throw new IllegalArgumentException("--batch-size " + batchSize + " is the global batch and must split evenly "
-                    + "over --workers " + workers);
+            throw new IllegalArgumentException("--batch-size " + batchSize
+                    + " is the global batch and must split evenly " + "over --workers " + workers);
         }
-        Path data = FashionMnist.ensure(dataDir != null ? dataDir
-                : SparkformersHome.get().resolve("data").resolve("fashion-mnist"));
+        Path data = FashionMnist.ensure(
+                dataDir != null
+                        ? dataDir
+                        : SparkformersHome.get().resolve("data").resolve("fashion-mnist"));
         ImageDataset train = FashionMnistRecipes.train(data, trainLimit);
         ImageDataset test = FashionMnistRecipes.test(data, testLimit);
         Files.createDirectories(output);
@@ -122,14 +155,21 @@ public final class VisionTrainCommand implements Callable<Integer> {
             Map<String, Object> s = workers > 1 ? scratchDistributed(train, test) : scratch(train, test);
             report.put("scratch", s);
             if (!common.json) {
-                System.out.printf(Locale.ROOT, "from scratch: test accuracy %.4f on %d images, %.1f s, %s params, %d "
-                        + "worker(s)%n", s.get("test_accuracy"), test.size(),
-                        ((Number) s.get("train_runtime_s")).doubleValue(), s.get("trainable_parameters"), workers);
+                System.out.printf(
+                        Locale.ROOT,
+                        "from scratch: test accuracy %.4f on %d images, %.1f s, %s params, %d " + "worker(s)%n",
+                        s.get("test_accuracy"),
+                        test.size(),
+                        ((Number) s.get("train_runtime_s")).doubleValue(),
+                        s.get("trainable_parameters"),
+                        workers);
             }
         }
         if (!experiment.equals("scratch")) report.put("transfer", transfer(train, test));
         if (common.json) {
-            System.out.println(Json.MAPPER.writer().withoutFeatures(SerializationFeature.INDENT_OUTPUT)
+            System.out.println(Json.MAPPER
+                    .writer()
+                    .withoutFeatures(SerializationFeature.INDENT_OUTPUT)
                     .writeValueAsString(report));
         }
         Json.write(output.resolve("vision_train_report.json"), Json.MAPPER.valueToTree(report));
@@ -150,12 +190,24 @@ public final class VisionTrainCommand implements Callable<Integer> {
     private Map<String, Object> scratchDistributed(ImageDataset train, ImageDataset test) throws IOException {
         Path config = Files.createDirectories(output.resolve("scratch-config"));
         Json.write(config.resolve("config.json"), FashionMnistRecipes.resnet18(baseWidth));
-        Json.write(config.resolve(ImageProcessor.CONFIG_FILE), FashionMnistRecipes.processor().toJson());
+        Json.write(
+                config.resolve(ImageProcessor.CONFIG_FILE),
+                FashionMnistRecipes.processor().toJson());
         Path out = output.resolve("scratch");
-        ImageClassifier estimator = new ImageClassifier().setModel(config.toString()).setFromScratch(true)
-                .setMode("fine_tune").setInputCol("image").setLabelCol("label").setOutputDir(out.toString())
-                .setNumWorkers(workers).setTrainBatchSize(batchSize / workers).setNumTrainEpochs(epochs)
-                .setLearningRate(lr).setWeightDecay(0.01).setWarmupRatio(0.05).setSeed(seed);
+        ImageClassifier estimator = new ImageClassifier()
+                .setModel(config.toString())
+                .setFromScratch(true)
+                .setMode("fine_tune")
+                .setInputCol("image")
+                .setLabelCol("label")
+                .setOutputDir(out.toString())
+                .setNumWorkers(workers)
+                .setTrainBatchSize(batchSize / workers)
+                .setNumTrainEpochs(epochs)
+                .setLearningRate(lr)
+                .setWeightDecay(0.01)
+                .setWarmupRatio(0.05)
+                .setSeed(seed);
         ImageClassifier.FitResult fit;
         try (SparkSessions.Owned session = SparkSessions.open("sparkformers-vision-train")) {
             fit = estimator.fitWithSummary(ImageFrames.of(session.spark(), train, 4 * workers));
@@ -163,7 +215,8 @@ public final class VisionTrainCommand implements Callable<Integer> {
         // the Estimator names classes in sorted order; score the test images under those ids
         List<String> sorted = new ArrayList<>(test.labels());
         java.util.Collections.sort(sorted);
-        ImageDataset sortedTest = test.relabel(test.description(), id -> sorted.indexOf(test.labels().get(id)), sorted);
+        ImageDataset sortedTest = test.relabel(
+                test.description(), id -> sorted.indexOf(test.labels().get(id)), sorted);
         Map<String, Double> eval = Trainer.evaluate(out, sortedTest, 500);
         Map<String, Object> s = scratchReport(out, train, test);
         s.put("test_accuracy", eval.get("eval_accuracy"));
@@ -187,32 +240,65 @@ public final class VisionTrainCommand implements Callable<Integer> {
     }
 
     private TrainingArguments scratchArgs(Path dir) {
-        return TrainingArguments.builder(dir.toString()).set("overwrite_output_dir", true).numTrainEpochs(epochs)
-                .perDeviceTrainBatchSize(batchSize).perDeviceEvalBatchSize(500).learningRate(lr).weightDecay(0.01)
-                .lrSchedulerType("linear").warmupRatio(0.05).loggingSteps(50).evalStrategy("no").saveStrategy("epoch")
-                .saveTotalLimit(1).seed(seed).build();
+        return TrainingArguments.builder(dir.toString())
+                .set("overwrite_output_dir", true)
+                .numTrainEpochs(epochs)
+                .perDeviceTrainBatchSize(batchSize)
+                .perDeviceEvalBatchSize(500)
+                .learningRate(lr)
+                .weightDecay(0.01)
+                .lrSchedulerType("linear")
+                .warmupRatio(0.05)
+                .loggingSteps(50)
+                .evalStrategy("no")
+                .saveStrategy("epoch")
+                .saveTotalLimit(1)
+                .seed(seed)
+                .build();
     }
 
     private Map<String, Object> transfer(ImageDataset train, ImageDataset test) throws IOException {
         ImageDataset pretrainData = FashionMnistRecipes.classes(train, 0, 4);
         Path pretrainDir = output.resolve("pretrain-classes-0-4");
-        Trainer.TrainOutput pre = FashionMnistRecipes.fromScratch(scratchArgs(pretrainDir), baseWidth, pretrainData,
-                null, true);
+        Trainer.TrainOutput pre =
+                FashionMnistRecipes.fromScratch(scratchArgs(pretrainDir), baseWidth, pretrainData, null, true);
         ImageDataset newTask = FashionMnistRecipes.classes(train, 5, 9).limit(transferExamples);
         ImageDataset newTest = FashionMnistRecipes.classes(test, 5, 9);
-        TrainingArguments base = TrainingArguments.builder(output.resolve("transfer").toString())
-                .set("overwrite_output_dir", true).numTrainEpochs(transferEpochs).perDeviceTrainBatchSize(32)
-                .perDeviceEvalBatchSize(500).learningRate(1e-3).weightDecay(0.01).lrSchedulerType("linear")
-                .warmupRatio(0.1).loggingSteps(10).evalStrategy("no").saveStrategy("no").seed(seed).build();
-        List<TransferRow> rows = FashionMnistRecipes.transfer(pre.outputDir(), newTask, newTest, base,
-                List.of(TransferMode.featureExtraction().withHeadLrMultiplier(featureExtractionLrMultiplier),
-                        TransferMode.fineTune()), true);
+        TrainingArguments base = TrainingArguments.builder(
+                        output.resolve("transfer").toString())
+                .set("overwrite_output_dir", true)
+                .numTrainEpochs(transferEpochs)
+                .perDeviceTrainBatchSize(32)
+                .perDeviceEvalBatchSize(500)
+                .learningRate(1e-3)
+                .weightDecay(0.01)
+                .lrSchedulerType("linear")
+                .warmupRatio(0.1)
+                .loggingSteps(10)
+                .evalStrategy("no")
+                .saveStrategy("no")
+                .seed(seed)
+                .build();
+        List<TransferRow> rows = FashionMnistRecipes.transfer(
+                pre.outputDir(),
+                newTask,
+                newTest,
+                base,
+                List.of(
+                        TransferMode.featureExtraction().withHeadLrMultiplier(featureExtractionLrMultiplier),
+                        TransferMode.fineTune()),
+                true);
         String table = FashionMnistRecipes.markdown(rows);
         Files.writeString(output.resolve("transfer_table.md"), table);
         if (!common.json) {
-            System.out.printf(Locale.ROOT, "pretrained on classes 0-4 (%d images, %.1f s); transfer to classes 5-9 with "
-                    + "%d labelled images, scored on %d test images:%n", pretrainData.size(),
-                    ((Number) pre.trainMetrics().get("train_runtime")).doubleValue(), newTask.size(), newTest.size());
+            System.out.printf(
+                    Locale.ROOT,
+                    "pretrained on classes 0-4 (%d images, %.1f s); transfer to classes 5-9 with "
+                            + "%d labelled images, scored on %d test images:%n",
+                    pretrainData.size(),
+                    ((Number) pre.trainMetrics().get("train_runtime")).doubleValue(),
+                    newTask.size(),
+                    newTest.size());
             System.out.print(table);
         }
         Map<String, Object> t = new LinkedHashMap<>();
@@ -221,8 +307,21 @@ public final class VisionTrainCommand implements Callable<Integer> {
         t.put("pretrain_runtime_s", pre.trainMetrics().get("train_runtime"));
         t.put("transfer_images", newTask.size());
         t.put("transfer_test_images", newTest.size());
-        t.put("rows", rows.stream().map(r -> Map.of("mode", r.mode(), "accuracy", r.accuracy(), "seconds", r.seconds(),
-                "trainable_parameters", r.trainableParameters(), "model", r.outputDir().toString())).toList());
+        t.put(
+                "rows",
+                rows.stream()
+                        .map(r -> Map.of(
+                                "mode",
+                                r.mode(),
+                                "accuracy",
+                                r.accuracy(),
+                                "seconds",
+                                r.seconds(),
+                                "trainable_parameters",
+                                r.trainableParameters(),
+                                "model",
+                                r.outputDir().toString()))
+                        .toList());
         return t;
     }
 

@@ -1,11 +1,5 @@
 package io.sparkformers.jobs;
 
-import org.apache.spark.TaskContext;
-import org.apache.spark.api.plugin.DriverPlugin;
-import org.apache.spark.api.plugin.ExecutorPlugin;
-import org.apache.spark.api.plugin.PluginContext;
-import org.apache.spark.api.plugin.SparkPlugin;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -15,6 +9,11 @@ import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.plugin.DriverPlugin;
+import org.apache.spark.api.plugin.ExecutorPlugin;
+import org.apache.spark.api.plugin.PluginContext;
+import org.apache.spark.api.plugin.SparkPlugin;
 
 /**
  * Fault injection for the predict fault tests, loaded with {@code --conf spark.plugins=…}: a task-level hook the test
@@ -27,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BlockScoringTask implements SparkPlugin {
     /** The folder shared with the test (one file system: a cluster on loopback, or local mode). */
     public static final String DIR = "spark.sparkformers.test.faultDir";
+
     static final int BLOCKED_TASK = 2;
     /** ScoringProgress.PROPERTY: set on the jobs predict's progress follows, i.e. its write. */
     static final String SCORING_JOB = "sparkformers.scoringProgress";

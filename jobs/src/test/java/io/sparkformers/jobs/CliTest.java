@@ -1,18 +1,23 @@
 package io.sparkformers.jobs;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.Json;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /** The command line as users meet it: help, exit codes, one-line errors, machine-readable --json. */
 class CliTest {
 
     @Test
     void helpIsOfferedEverywhereAndExitsZero() {
-        for (String[] args : new String[][] {{"--help"}, {"models", "--help"}, {"models", "import", "--help"},
-                {"pipeline", "--help"}, {"bench", "--help"}}) {
+        for (String[] args : new String[][] {
+            {"--help"},
+            {"models", "--help"},
+            {"models", "import", "--help"},
+            {"pipeline", "--help"},
+            {"bench", "--help"}
+        }) {
             CliRun r = CliRun.of(args);
             assertEquals(0, r.exitCode(), String.join(" ", args));
             assertTrue(r.out().contains("Usage:"), r.out());
@@ -25,15 +30,16 @@ class CliTest {
         assertEquals(0, r.exitCode());
         // the parent POM's own <version>, read from the file, not from anything the build generated
         String pom = java.nio.file.Files.readString(java.nio.file.Path.of("..", "pom.xml"));
-        java.util.regex.Matcher m = java.util.regex.Pattern
-                .compile("<artifactId>sparkformers-parent</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                        "<artifactId>sparkformers-parent</artifactId>\\s*<version>([^<]+)</version>")
+                .matcher(pom);
         assertTrue(m.find(), "the parent POM declares a version");
         assertEquals("sparkformers " + m.group(1), r.out().strip());
     }
 
     @Test
     void usageErrorsExitWithTwo() {
-        CliRun r = CliRun.of("pipeline", "fill-mask", "--text", "x");      // --model is required
+        CliRun r = CliRun.of("pipeline", "fill-mask", "--text", "x"); // --model is required
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--model"), r.err());
         assertEquals(2, CliRun.of("no-such-command").exitCode());
@@ -45,7 +51,8 @@ class CliTest {
         assertEquals(1, r.exitCode());
         assertTrue(r.err().startsWith("error: model folder /nonexistent/model does not exist"), r.err());
         assertEquals(1, r.err().strip().lines().count(), "no stack trace without --verbose: " + r.err());
-        CliRun verbose = CliRun.of("pipeline", "fill-mask", "--verbose", "--model", "/nonexistent/model", "--text", "a [MASK]");
+        CliRun verbose =
+                CliRun.of("pipeline", "fill-mask", "--verbose", "--model", "/nonexistent/model", "--text", "a [MASK]");
         assertTrue(verbose.err().contains("at io.sparkformers"), "--verbose prints the stack trace");
     }
 
@@ -61,8 +68,14 @@ class CliTest {
 
     @Test
     void fillMaskJsonIsHfOutputStructureAndRanksParisFirst() throws Exception {
-        CliRun r = CliRun.of("pipeline", "fill-mask", "--model", "bert-base-uncased",
-                "--text", "The capital of France is [MASK].", "--json");
+        CliRun r = CliRun.of(
+                "pipeline",
+                "fill-mask",
+                "--model",
+                "bert-base-uncased",
+                "--text",
+                "The capital of France is [MASK].",
+                "--json");
         assertEquals(0, r.exitCode(), r.err());
         JsonNode out = Json.MAPPER.readTree(r.out());
         assertEquals(5, out.size());

@@ -2,11 +2,6 @@ package io.sparkformers.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.Json;
-import jdk.jshell.JShell;
-import jdk.jshell.Snippet;
-import jdk.jshell.SnippetEvent;
-import jdk.jshell.SourceCodeAnalysis;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -14,6 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import jdk.jshell.JShell;
+import jdk.jshell.Snippet;
+import jdk.jshell.SnippetEvent;
+import jdk.jshell.SourceCodeAnalysis;
 
 /**
  * Executes the code cells of a Jupyter notebook written for a Java kernel (JJava), in order, in one JShell session
@@ -31,13 +30,14 @@ final class NotebookRunner {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8);
         List<String> outputs = new ArrayList<>();
-        try (JShell shell = JShell.builder().executionEngine("local").out(out).err(out).build()) {
+        try (JShell shell =
+                JShell.builder().executionEngine("local").out(out).err(out).build()) {
             for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
                 shell.addToClasspath(entry);
             }
             int cellNo = 0;
             PrintStream oldOut = System.out;
-            System.setOut(out);         // local execution: the notebook's System.out is this JVM's
+            System.setOut(out); // local execution: the notebook's System.out is this JVM's
             try {
                 for (JsonNode cell : nb.get("cells")) {
                     cellNo++;
@@ -73,11 +73,14 @@ final class NotebookRunner {
             SourceCodeAnalysis.CompletionInfo info = analysis.analyzeCompletion(remaining);
             String snippet = info.source();
             if (snippet == null || !info.completeness().isComplete()) {
-                throw new AssertionError(notebook.getFileName() + " cell " + cellNo + ": incomplete code: " + remaining.strip());
+                throw new AssertionError(
+                        notebook.getFileName() + " cell " + cellNo + ": incomplete code: " + remaining.strip());
             }
             for (SnippetEvent e : shell.eval(snippet)) {
                 if (e.status() == Snippet.Status.REJECTED) {
-                    String diags = shell.diagnostics(e.snippet()).map(d -> d.getMessage(null)).reduce("", (a, b) -> a + b + "; ");
+                    String diags = shell.diagnostics(e.snippet())
+                            .map(d -> d.getMessage(null))
+                            .reduce("", (a, b) -> a + b + "; ");
                     throw new AssertionError(notebook.getFileName() + " cell " + cellNo + " does not compile: "
                             + snippet.strip() + " -- " + diags);
                 }

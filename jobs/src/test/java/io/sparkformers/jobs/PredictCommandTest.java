@@ -1,5 +1,13 @@
 package io.sparkformers.jobs;
 
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -11,32 +19,34 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
-
 /** {@code sparkformers predict} end to end in local[2]: Parquet and CSV files, and its one-line errors. */
 class PredictCommandTest {
     static SparkSession spark;
+
     @TempDir
     static Path tmp;
+
     static Path parquet;
     static Path csv;
 
     @BeforeAll
     static void start() {
-        spark = SparkSession.builder().master("local[2]").appName("PredictCommandTest")
-                .config("spark.ui.enabled", "false").getOrCreate();
-        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType)
+        spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("PredictCommandTest")
+                .config("spark.ui.enabled", "false")
+                .getOrCreate();
+        StructType schema = new StructType()
+                .add("id", DataTypes.IntegerType)
+                .add("text", DataTypes.StringType)
                 .add("lang", DataTypes.StringType);
-        Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(1, "A man is eating food.", "en"),
-                RowFactory.create(2, "Spark, with \"quotes\", scores rows.", "en"),
-                RowFactory.create(3, "Un homme mange.", "fr")), schema).repartition(2);
+        Dataset<Row> df = spark.createDataFrame(
+                        List.of(
+                                RowFactory.create(1, "A man is eating food.", "en"),
+                                RowFactory.create(2, "Spark, with \"quotes\", scores rows.", "en"),
+                                RowFactory.create(3, "Un homme mange.", "fr")),
+                        schema)
+                .repartition(2);
         parquet = tmp.resolve("in.parquet");
         csv = tmp.resolve("in.csv");
         df.write().parquet(parquet.toString());
@@ -64,11 +74,23 @@ class PredictCommandTest {
     @Test
     void scoresAParquetTableKeepingEveryColumn() {
         String out = tmp.resolve("out-parquet").toString();
-        Object[] r = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", parquet.toString(), "--output", out);
+        Object[] r = run(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                parquet.toString(),
+                "--output",
+                out);
         assertEquals(0, r[0], (String) r[1]);
-        assertTrue(((String) r[1]).lines().anyMatch(l -> l.matches("predict: (\\d)/\\1 partitions \\| 3 rows \\| "
-                + "[0-9.]+ rows/s \\| elapsed \\d:\\d\\d:\\d\\d")), "the last partition reported on stderr: " + r[1]);
+        assertTrue(
+                ((String) r[1])
+                        .lines()
+                        .anyMatch(l -> l.matches("predict: (\\d)/\\1 partitions \\| 3 rows \\| "
+                                + "[0-9.]+ rows/s \\| elapsed \\d:\\d\\d:\\d\\d")),
+                "the last partition reported on stderr: " + r[1]);
         Dataset<Row> scored = spark.read().parquet(out);
         assertEquals(List.of("id", "text", "lang", "embedding"), List.of(scored.columns()));
         assertEquals(3, scored.count());
@@ -78,14 +100,29 @@ class PredictCommandTest {
     @Test
     void zeroShotClassificationWithItsTaskFlagsRanksTheLabels() {
         String out = tmp.resolve("out-zero-shot").toString();
-        Object[] r = run("predict", "--task", "zero-shot-classification", "--model", "all-MiniLM-L6-v2",
-                "--input", parquet.toString(), "--output", out, "--candidate-labels", "food,software,weather",
-                "--hypothesis-template", "This text is about {}.");
+        Object[] r = run(
+                "predict",
+                "--task",
+                "zero-shot-classification",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                parquet.toString(),
+                "--output",
+                out,
+                "--candidate-labels",
+                "food,software,weather",
+                "--hypothesis-template",
+                "This text is about {}.");
         assertEquals(0, r[0], (String) r[1]);
         Dataset<Row> scored = spark.read().parquet(out).orderBy("id");
         assertEquals(List.of("id", "text", "lang", "labels", "scores"), List.of(scored.columns()));
-        assertEquals(DataTypes.createArrayType(DataTypes.StringType, true), scored.schema().apply("labels").dataType());
-        assertEquals(DataTypes.createArrayType(DataTypes.DoubleType, true), scored.schema().apply("scores").dataType());
+        assertEquals(
+                DataTypes.createArrayType(DataTypes.StringType, true),
+                scored.schema().apply("labels").dataType());
+        assertEquals(
+                DataTypes.createArrayType(DataTypes.DoubleType, true),
+                scored.schema().apply("scores").dataType());
         Row eating = scored.first();
         assertEquals("food", eating.getList(3).get(0), "A man is eating food. -> " + eating.getList(3));
         List<Double> scores = eating.getList(4);
@@ -95,11 +132,25 @@ class PredictCommandTest {
     @Test
     void scoresACsvFileWritingArraysAsJson() throws Exception {
         Path out = tmp.resolve("out.csv");
-        Object[] r = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", csv.toString(), "--output", out.toString(), "--output-type", "array");
+        Object[] r = run(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                csv.toString(),
+                "--output",
+                out.toString(),
+                "--output-type",
+                "array");
         assertEquals(0, r[0], (String) r[1]);
-        Dataset<Row> scored = spark.read().option("header", "true").option("multiLine", "true").option("escape", "\"")
-                .csv(out.toString()).orderBy("id");
+        Dataset<Row> scored = spark.read()
+                .option("header", "true")
+                .option("multiLine", "true")
+                .option("escape", "\"")
+                .csv(out.toString())
+                .orderBy("id");
         assertEquals(List.of("id", "text", "lang", "embedding"), List.of(scored.columns()));
         List<Row> rows = scored.collectAsList();
         assertEquals("Spark, with \"quotes\", scores rows.", rows.get(1).getString(1));
@@ -111,30 +162,75 @@ class PredictCommandTest {
     @Test
     void errorsAreOneClearLineWithExitCode1() {
         String out = tmp.resolve("never").toString();
-        Object[] missing = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", tmp.resolve("nope.parquet").toString(), "--output", out);
+        Object[] missing = run(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                tmp.resolve("nope.parquet").toString(),
+                "--output",
+                out);
         assertEquals(1, missing[0]);
         assertTrue(((String) missing[1]).contains("nope.parquet' does not exist"), (String) missing[1]);
         assertFalse(((String) missing[1]).contains("\tat "), "no stack trace without --verbose");
 
-        Object[] format = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", parquet.toString(), "--output", out, "--input-format", "xml");
+        Object[] format = run(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                parquet.toString(),
+                "--output",
+                out,
+                "--input-format",
+                "xml");
         assertEquals(1, format[0]);
         assertTrue(((String) format[1]).contains("unknown format 'xml' for --input-format"), (String) format[1]);
 
-        Object[] column = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", parquet.toString(), "--output", out, "--text-col", "body");
+        Object[] column = run(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                parquet.toString(),
+                "--output",
+                out,
+                "--text-col",
+                "body");
         assertEquals(1, column[0]);
-        assertTrue(((String) column[1]).contains("no column 'body'") && ((String) column[1]).contains("--text-col"),
+        assertTrue(
+                ((String) column[1]).contains("no column 'body'") && ((String) column[1]).contains("--text-col"),
                 (String) column[1]);
 
-        Object[] exists = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", parquet.toString(), "--output", csv.toString());
+        Object[] exists = run(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                parquet.toString(),
+                "--output",
+                csv.toString());
         assertEquals(1, exists[0]);
         assertTrue(((String) exists[1]).contains("already exists; pass --mode overwrite"), (String) exists[1]);
 
-        Object[] task = run("predict", "--task", "translation", "--model", "all-MiniLM-L6-v2",
-                "--input", parquet.toString(), "--output", out);
+        Object[] task = run(
+                "predict",
+                "--task",
+                "translation",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                parquet.toString(),
+                "--output",
+                out);
         assertEquals(1, task[0]);
         assertTrue(((String) task[1]).contains("unknown task 'translation'"), (String) task[1]);
     }
@@ -143,19 +239,34 @@ class PredictCommandTest {
     void aNullTextFailsWithOneLineNamingTheRowColumnAndFixAsTheLastLine() {
         StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType);
         Path in = tmp.resolve("null-text.parquet");
-        spark.createDataFrame(List.of(RowFactory.create(1, "fine"), RowFactory.create(2, null)), schema).coalesce(1)
-                .write().parquet(in.toString());
-        String[] args = {"predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", in.toString(), "--output", tmp.resolve("never-null").toString()};
+        spark.createDataFrame(List.of(RowFactory.create(1, "fine"), RowFactory.create(2, null)), schema)
+                .coalesce(1)
+                .write()
+                .parquet(in.toString());
+        String[] args = {
+            "predict",
+            "--task",
+            "sentence-embeddings",
+            "--model",
+            "all-MiniLM-L6-v2",
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("never-null").toString()
+        };
         Object[] r = run(args);
         assertEquals(1, r[0]);
         String err = (String) r[1];
         List<String> lines = err.lines().toList();
         String last = lines.get(lines.size() - 1);
-        assertTrue(last.startsWith("error: ") && last.contains(": row 1 of partition 0 (0-based, in "
-                + "partition order) has invalid input in column 'text': text is null. Set handleInvalid to 'skip'"),
+        assertTrue(
+                last.startsWith("error: ")
+                        && last.contains(
+                                ": row 1 of partition 0 (0-based, in "
+                                        + "partition order) has invalid input in column 'text': text is null. Set handleInvalid to 'skip'"),
                 err);
-        assertFalse(err.contains("\tat ") || err.contains("Driver stacktrace") || err.contains("Job aborted"),
+        assertFalse(
+                err.contains("\tat ") || err.contains("Driver stacktrace") || err.contains("Job aborted"),
                 "no Spark stack trace without --verbose: " + err);
 
         String[] verbose = java.util.Arrays.copyOf(args, args.length + 1);
@@ -165,34 +276,48 @@ class PredictCommandTest {
         String verr = (String) v[1];
         assertTrue(verr.contains("\tat "), "--verbose prints the stack trace");
         List<String> vlines = verr.lines().toList();
-        assertEquals(last.replaceAll("sentEmb_\\w+", "uid"), vlines.get(vlines.size() - 1).replaceAll("sentEmb_\\w+", "uid"),
+        assertEquals(
+                last.replaceAll("sentEmb_\\w+", "uid"),
+                vlines.get(vlines.size() - 1).replaceAll("sentEmb_\\w+", "uid"),
                 "the one line stays last with --verbose");
     }
 
     @Test
     void configFileWithSetAndFlagOverrides() throws Exception {
         Path conf = tmp.resolve("predict.yaml");
-        Files.writeString(conf, "task: sentence-embeddings\nmodel: all-MiniLM-L6-v2\ninput: " + parquet
-                + "\noutput: " + tmp.resolve("from-file") + "\noutput_col: vec\nbatch_size: 2\noutput_type: vector\n");
+        Files.writeString(
+                conf,
+                "task: sentence-embeddings\nmodel: all-MiniLM-L6-v2\ninput: " + parquet + "\noutput: "
+                        + tmp.resolve("from-file") + "\noutput_col: vec\nbatch_size: 2\noutput_type: vector\n");
         String out = tmp.resolve("out-config").toString();
         Object[] r = run("predict", "--config", conf.toString(), "--set", "output_type=array", "--output", out);
         assertEquals(0, r[0], (String) r[1]);
         assertFalse(Files.exists(tmp.resolve("from-file")), "--output on the command line wins over the file");
         Dataset<Row> scored = spark.read().parquet(out);
         assertEquals(List.of("id", "text", "lang", "vec"), List.of(scored.columns()));
-        assertEquals(DataTypes.createArrayType(DataTypes.FloatType, false).typeName(),
-                scored.schema().apply("vec").dataType().typeName(), "--set output_type=array wins over the file");
+        assertEquals(
+                DataTypes.createArrayType(DataTypes.FloatType, false).typeName(),
+                scored.schema().apply("vec").dataType().typeName(),
+                "--set output_type=array wins over the file");
     }
 
     @Test
     void unknownConfigKeyFailsWithDidYouMean() throws Exception {
         Path conf = tmp.resolve("typo.yaml");
         Files.writeString(conf, "task: sentence-embeddings\nmodel: all-MiniLM-L6-v2\nbatch_sise: 8\n");
-        Object[] r = run("predict", "--config", conf.toString(), "--input", parquet.toString(),
-                "--output", tmp.resolve("never-typo").toString());
+        Object[] r = run(
+                "predict",
+                "--config",
+                conf.toString(),
+                "--input",
+                parquet.toString(),
+                "--output",
+                tmp.resolve("never-typo").toString());
         assertEquals(1, r[0]);
-        assertTrue(((String) r[1]).contains("unknown predict config key 'batch_sise' in " + conf
-                + ": did you mean batch_size?"), (String) r[1]);
+        assertTrue(
+                ((String) r[1])
+                        .contains("unknown predict config key 'batch_sise' in " + conf + ": did you mean batch_size?"),
+                (String) r[1]);
 
         Object[] missing = run("predict", "--set", "task=sentence-embeddings");
         assertEquals(2, missing[0], "a missing required option is a usage error");
@@ -202,22 +327,52 @@ class PredictCommandTest {
     @Test
     void partitionByWritesOneFolderPerValue() {
         Path out = tmp.resolve("out-partitioned");
-        Object[] r = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", parquet.toString(), "--output", out.toString(), "--partition-by", "lang");
+        Object[] r = run(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                parquet.toString(),
+                "--output",
+                out.toString(),
+                "--partition-by",
+                "lang");
         assertEquals(0, r[0], (String) r[1]);
         assertTrue(Files.isDirectory(out.resolve("lang=en")) && Files.isDirectory(out.resolve("lang=fr")));
         assertEquals(2, spark.read().parquet(out.resolve("lang=en").toString()).count());
 
-        Object[] bad = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", parquet.toString(), "--output", tmp.resolve("never-part").toString(), "--partition-by", "country");
+        Object[] bad = run(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                parquet.toString(),
+                "--output",
+                tmp.resolve("never-part").toString(),
+                "--partition-by",
+                "country");
         assertEquals(1, bad[0]);
         assertTrue(((String) bad[1]).contains("--partition-by column 'country' is not in the output"), (String) bad[1]);
     }
 
     @Test
     void deltaIsAClearErrorWithTheWorkaround() {
-        Object[] r = run("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", parquet.toString(), "--output", tmp.resolve("never-delta").toString(), "--output-format", "delta");
+        Object[] r = run(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                parquet.toString(),
+                "--output",
+                tmp.resolve("never-delta").toString(),
+                "--output-format",
+                "delta");
         assertEquals(1, r[0]);
         assertTrue(((String) r[1]).contains("Delta Lake is not supported on Spark 4.2"), (String) r[1]);
         assertTrue(((String) r[1]).contains("CONVERT TO DELTA"), (String) r[1]);
@@ -227,10 +382,22 @@ class PredictCommandTest {
     void theShippedConfigRuns() {
         Path shipped = Path.of("../conf/predict-embeddings.yaml");
         String out = tmp.resolve("out-shipped").toString();
-        Object[] r = run("predict", "--config", shipped.toString(), "--input", parquet.toString(), "--output", out,
-                "--set", "partition_by=lang");
+        Object[] r = run(
+                "predict",
+                "--config",
+                shipped.toString(),
+                "--input",
+                parquet.toString(),
+                "--output",
+                out,
+                "--set",
+                "partition_by=lang");
         assertEquals(0, r[0], (String) r[1]);
         assertTrue(Files.isDirectory(Path.of(out, "lang=fr")));
-        assertEquals(384, ((org.apache.spark.ml.linalg.Vector) spark.read().parquet(out).first().getAs("embedding")).size());
+        assertEquals(
+                384,
+                ((org.apache.spark.ml.linalg.Vector)
+                                spark.read().parquet(out).first().getAs("embedding"))
+                        .size());
     }
 }

@@ -1,7 +1,6 @@
 package io.sparkformers.jobs;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -9,8 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code predict} over the folder a killed job leaves (Spark's {@code _temporary} and committed part files, no
@@ -36,14 +35,25 @@ class PredictIncompleteOutputTest {
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             int code;
             try {
-                List<String> args = new java.util.ArrayList<>(List.of("predict", "--task", "sentence-embeddings",
-                        "--model", "all-MiniLM-L6-v2", "--input", input.toString(), "--output", out.toString()));
+                List<String> args = new java.util.ArrayList<>(List.of(
+                        "predict",
+                        "--task",
+                        "sentence-embeddings",
+                        "--model",
+                        "all-MiniLM-L6-v2",
+                        "--input",
+                        input.toString(),
+                        "--output",
+                        out.toString()));
                 args.addAll(mode);
                 code = Main.run(args.toArray(String[]::new));
             } finally {
                 System.setErr(old);
             }
-            List<String> lines = err.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+            List<String> lines = err.toString(StandardCharsets.UTF_8)
+                    .lines()
+                    .filter(l -> !l.isBlank())
+                    .toList();
             assertEquals(1, code, String.join("\n", lines));
             assertEquals(refusal, lines.get(lines.size() - 1), "mode " + mode);
         }

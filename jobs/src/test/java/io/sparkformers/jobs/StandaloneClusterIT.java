@@ -1,15 +1,9 @@
 package io.sparkformers.jobs;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
+import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.Json;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,8 +18,12 @@ import java.util.jar.JarOutputStream;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The README's cluster transcript, reproduced on a cluster whose executors are what most YARN and Kubernetes
@@ -49,10 +47,46 @@ class StandaloneClusterIT {
      * What the workers and executors may use: the shell tools of bin/spark-cluster and of Hadoop's local file system
      * (chmod, stat, df…), and a JVM; no package client.
      */
-    static final List<String> TOOLS = List.of("bash", "sh", "env", "seq", "grep", "sleep", "mkdir", "nohup", "cat",
-            "rm", "sed", "basename", "dirname", "ls", "ps", "chmod", "chown", "chgrp", "cp", "mv", "ln", "stat", "df",
-            "du", "id", "groups", "whoami", "uname", "readlink", "touch", "tr", "head", "tail", "wc", "sort", "find",
-            "xargs", "hostname");
+    static final List<String> TOOLS = List.of(
+            "bash",
+            "sh",
+            "env",
+            "seq",
+            "grep",
+            "sleep",
+            "mkdir",
+            "nohup",
+            "cat",
+            "rm",
+            "sed",
+            "basename",
+            "dirname",
+            "ls",
+            "ps",
+            "chmod",
+            "chown",
+            "chgrp",
+            "cp",
+            "mv",
+            "ln",
+            "stat",
+            "df",
+            "du",
+            "id",
+            "groups",
+            "whoami",
+            "uname",
+            "readlink",
+            "touch",
+            "tr",
+            "head",
+            "tail",
+            "wc",
+            "sort",
+            "find",
+            "xargs",
+            "hostname");
+
     static Path work;
     static Path clusterDir;
     static Path executorHome;
@@ -66,15 +100,35 @@ class StandaloneClusterIT {
         executorSparkformersHome = Files.createDirectories(work.resolve("executor-sparkformers-home"));
         Path bin = Files.createDirectories(work.resolve("bin"));
         for (String tool : TOOLS) {
-            var real = Stream.of("/usr/bin", "/bin").map(d -> Path.of(d, tool)).filter(Files::isExecutable).findFirst();
+            var real = Stream.of("/usr/bin", "/bin")
+                    .map(d -> Path.of(d, tool))
+                    .filter(Files::isExecutable)
+                    .findFirst();
             if (real.isPresent()) Files.createSymbolicLink(bin.resolve(tool), real.get());
         }
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Files.createSymbolicLink(bin.resolve("java"), java);
-        Result r = run(120, Map.of("PATH", bin.toString(), "HOME", executorHome.toString(),
-                        "JAVA_HOME", System.getProperty("java.home"),
-                        "SPARKFORMERS_HOME", executorSparkformersHome.toString()),
-                "bin/spark-cluster", "start", "--workers", "2", "--cores", "1", "--memory", "3g", "--port", "7187");
+        Result r = run(
+                120,
+                Map.of(
+                        "PATH",
+                        bin.toString(),
+                        "HOME",
+                        executorHome.toString(),
+                        "JAVA_HOME",
+                        System.getProperty("java.home"),
+                        "SPARKFORMERS_HOME",
+                        executorSparkformersHome.toString()),
+                "bin/spark-cluster",
+                "start",
+                "--workers",
+                "2",
+                "--cores",
+                "1",
+                "--memory",
+                "3g",
+                "--port",
+                "7187");
         assertEquals(0, r.code(), r.output());
         assertTrue(r.output().contains(MASTER), r.output());
         for (String client : List.of("mvn", "npm", "apt-get")) {
@@ -85,16 +139,20 @@ class StandaloneClusterIT {
     @AfterAll
     static void stop() throws Exception {
         run(60, Map.of(), "bin/spark-cluster", "stop");
-        try (Stream<Path> walk = Files.walk(work)) {           // the executors' home holds ~450 MB of libtorch
+        try (Stream<Path> walk = Files.walk(work)) { // the executors' home holds ~450 MB of libtorch
             for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         } catch (IOException e) {
-            System.err.println("StandaloneClusterIT: could not remove " + work + ": " + e);   // a worker still exiting
+            System.err.println("StandaloneClusterIT: could not remove " + work + ": " + e); // a worker still exiting
         }
     }
 
     /** bin/sparkformers against the cluster, executors with the empty home as user.home. */
     static Result submit(int timeoutSeconds, String... command) throws IOException, InterruptedException {
-        List<String> full = new ArrayList<>(List.of("bin/sparkformers", "--master", MASTER, "--conf",
+        List<String> full = new ArrayList<>(List.of(
+                "bin/sparkformers",
+                "--master",
+                MASTER,
+                "--conf",
                 "spark.executor.extraJavaOptions=-Dai.djl.offline=true -Duser.home=" + executorHome));
         full.addAll(List.of(command));
         return run(timeoutSeconds, Map.of(), full.toArray(String[]::new));
@@ -113,7 +171,8 @@ class StandaloneClusterIT {
     static List<String> parts(Path out) throws IOException {
         List<String> lines = new ArrayList<>();
         try (Stream<Path> parts = Files.list(out)) {
-            for (Path p : parts.filter(p -> p.getFileName().toString().startsWith("part-")).toList()) {
+            for (Path p : parts.filter(p -> p.getFileName().toString().startsWith("part-"))
+                    .toList()) {
                 lines.addAll(Files.readAllLines(p));
             }
         }
@@ -124,9 +183,21 @@ class StandaloneClusterIT {
     @Order(1)
     void predictWithABuiltInAliasScoresAFileOnTheCluster() throws Exception {
         Path out = work.resolve("embeddings");
-        Result r = submit(600, "predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", emails().toString(), "--input-format", "json", "--output", out.toString(),
-                "--output-format", "json");
+        Result r = submit(
+                600,
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                emails().toString(),
+                "--input-format",
+                "json",
+                "--output",
+                out.toString(),
+                "--output-format",
+                "json");
         assertEquals(0, r.code(), r.output());
         List<String> lines = parts(out);
         assertEquals(3, lines.size(), "one output row per input row");
@@ -136,7 +207,7 @@ class StandaloneClusterIT {
     @Test
     @Order(2)
     void predictWithAFolderOnlyTheDriverHasScoresAFileOnTheCluster() throws Exception {
-        Path alias = ROOT.resolve("jobs/target/sparkformers-home/models/all-MiniLM-L6-v2");   // imported by test 1
+        Path alias = ROOT.resolve("jobs/target/sparkformers-home/models/all-MiniLM-L6-v2"); // imported by test 1
         assertTrue(Files.isRegularFile(alias.resolve("model.safetensors")), "the driver imported the alias: " + alias);
         Path driverOnly = work.resolve("driver-home/classifier-base");
         try (Stream<Path> files = Files.walk(alias)) {
@@ -146,11 +217,23 @@ class StandaloneClusterIT {
                 else Files.copy(f, to);
             }
         }
-        Files.writeString(driverOnly.resolve("README.md"), "a folder in the driver's home only");   // a new content key
+        Files.writeString(driverOnly.resolve("README.md"), "a folder in the driver's home only"); // a new content key
         Path out = work.resolve("embeddings-driver-folder");
-        Result r = submit(600, "predict", "--task", "sentence-embeddings", "--model", driverOnly.toString(),
-                "--input", emails().toString(), "--input-format", "json", "--output", out.toString(),
-                "--output-format", "json");
+        Result r = submit(
+                600,
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                driverOnly.toString(),
+                "--input",
+                emails().toString(),
+                "--input-format",
+                "json",
+                "--output",
+                out.toString(),
+                "--output-format",
+                "json");
         assertEquals(0, r.code(), r.output());
         assertEquals(3, parts(out).size(), "one output row per input row");
     }
@@ -159,10 +242,25 @@ class StandaloneClusterIT {
     @Order(3)
     void finetuneWithAnAliasTrainsWithTwoWorkersOnTheCluster() throws Exception {
         Path out = work.resolve("finetuned");
-        Result r = submit(900, "finetune", "--config", "conf/finetune-distributed.yaml",
-                "--workers", "2", "--set", "data.limit=32", "--set", "data.eval_limit=16", "--set", "data.max_length=32",
-                "--set", "training.num_train_epochs=1", "--set", "training.save_steps=100",
-                "--set", "training.output_dir=" + out);
+        Result r = submit(
+                900,
+                "finetune",
+                "--config",
+                "conf/finetune-distributed.yaml",
+                "--workers",
+                "2",
+                "--set",
+                "data.limit=32",
+                "--set",
+                "data.eval_limit=16",
+                "--set",
+                "data.max_length=32",
+                "--set",
+                "training.num_train_epochs=1",
+                "--set",
+                "training.save_steps=100",
+                "--set",
+                "training.output_dir=" + out);
         assertEquals(0, r.code(), r.output());
         assertTrue(Files.isRegularFile(out.resolve("model.safetensors")), r.output());
         assertTrue(Files.isRegularFile(out.resolve("eval_results.json")), r.output());
@@ -175,7 +273,8 @@ class StandaloneClusterIT {
     void noExecutorFetchedAnythingEveryModelCameFromTheDriver() throws Exception {
         List<Path> logs;
         try (Stream<Path> files = Files.walk(clusterDir)) {
-            logs = files.filter(p -> p.getFileName().toString().equals("stderr") && p.toString().contains("app-"))
+            logs = files.filter(p -> p.getFileName().toString().equals("stderr")
+                            && p.toString().contains("app-"))
                     .toList();
         }
         assertTrue(logs.size() >= 6, "executor logs of the 3 applications × 2 workers: " + logs);
@@ -190,7 +289,8 @@ class StandaloneClusterIT {
         List<String> shipped = new ArrayList<>();
         try (Stream<Path> infos = Files.list(executorSparkformersHome.resolve("cache"))) {
             for (Path info : infos.filter(p -> p.toString().endsWith(".json")).toList()) {
-                if (Files.readString(info).contains("shipped by a Spark driver")) shipped.add(info.getFileName().toString());
+                if (Files.readString(info).contains("shipped by a Spark driver"))
+                    shipped.add(info.getFileName().toString());
             }
         }
         // the alias (predict and finetune share its content key) and the driver-only folder: once each on this host
@@ -200,8 +300,12 @@ class StandaloneClusterIT {
     /** Rows {"id": 1…n, "text": …}, one JSON line each: about 60 bytes a row. */
     static Path numberedRows(String name, int n) throws IOException {
         Path input = work.resolve(name);
-        Files.write(input, IntStream.rangeClosed(1, n)
-                .mapToObj(i -> "{\"id\": " + i + ", \"text\": \"Row " + i + " of the fault test, scored once.\"}").toList());
+        Files.write(
+                input,
+                IntStream.rangeClosed(1, n)
+                        .mapToObj(
+                                i -> "{\"id\": " + i + ", \"text\": \"Row " + i + " of the fault test, scored once.\"}")
+                        .toList());
         return input;
     }
 
@@ -212,8 +316,9 @@ class StandaloneClusterIT {
         Path classes = ROOT.resolve("jobs/target/test-classes");
         String prefix = BlockScoringTask.class.getName().replace('.', '/');
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
-             Stream<Path> files = Files.walk(classes.resolve(prefix).getParent())) {
-            for (Path f : files.filter(f -> classes.relativize(f).toString().startsWith(prefix)).toList()) {
+                Stream<Path> files = Files.walk(classes.resolve(prefix).getParent())) {
+            for (Path f : files.filter(f -> classes.relativize(f).toString().startsWith(prefix))
+                    .toList()) {
                 out.putNextEntry(new JarEntry(classes.relativize(f).toString()));
                 Files.copy(f, out);
                 out.closeEntry();
@@ -225,9 +330,17 @@ class StandaloneClusterIT {
     /** --conf pairs that load the fault plugin with {@code faults} as its shared folder. */
     static List<String> faultConf(Path faults) throws IOException {
         Path jar = faultPluginJar();
-        return List.of("--conf", "spark.plugins=" + BlockScoringTask.class.getName(), "--conf", "spark.jars=" + jar,
-                "--conf", "spark.executor.extraClassPath=" + jar, "--conf", BlockScoringTask.DIR + "=" + faults,
-                "--conf", "spark.sql.files.maxPartitionBytes=600");           // ~10 rows a partition: 8 tasks
+        return List.of(
+                "--conf",
+                "spark.plugins=" + BlockScoringTask.class.getName(),
+                "--conf",
+                "spark.jars=" + jar,
+                "--conf",
+                "spark.executor.extraClassPath=" + jar,
+                "--conf",
+                BlockScoringTask.DIR + "=" + faults,
+                "--conf",
+                "spark.sql.files.maxPartitionBytes=600"); // ~10 rows a partition: 8 tasks
     }
 
     /** Waits for the blocked task's JVM to name itself, then SIGKILLs it; fails if the command ends first. */
@@ -235,10 +348,11 @@ class StandaloneClusterIT {
         Path pidFile = faults.resolve("victim.pid");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
         while (!Files.exists(pidFile)) {
-            assertTrue(predict.process().isAlive(), "predict ended before a task blocked: "
-                    + Files.readString(predict.log(), StandardCharsets.UTF_8));
+            assertTrue(
+                    predict.process().isAlive(),
+                    "predict ended before a task blocked: " + Files.readString(predict.log(), StandardCharsets.UTF_8));
             assertTrue(System.nanoTime() < deadline, "no task blocked within 300 s");
-            Thread.sleep(100);                                       // polls a file the blocked task writes
+            Thread.sleep(100); // polls a file the blocked task writes
         }
         long pid = Long.parseLong(Files.readString(pidFile).trim());
         ProcessHandle victim = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no process " + pid));
@@ -265,12 +379,27 @@ class StandaloneClusterIT {
         Path input = numberedRows("numbered.jsonl", n);
         Path faults = Files.createDirectories(work.resolve("faults-executor"));
         Path out = work.resolve("embeddings-executor-killed");
-        List<String> command = new ArrayList<>(List.of("bin/sparkformers", "--master", MASTER, "--conf",
+        List<String> command = new ArrayList<>(List.of(
+                "bin/sparkformers",
+                "--master",
+                MASTER,
+                "--conf",
                 "spark.executor.extraJavaOptions=-Dai.djl.offline=true -Duser.home=" + executorHome));
         command.addAll(faultConf(faults));
-        command.addAll(List.of("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", input.toString(), "--input-format", "json", "--output", out.toString(),
-                "--output-format", "json"));
+        command.addAll(List.of(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                input.toString(),
+                "--input-format",
+                "json",
+                "--output",
+                out.toString(),
+                "--output-format",
+                "json"));
         Running predict = start(Map.of(), command.toArray(String[]::new));
         long victim = killVictim(predict, faults);
 
@@ -279,10 +408,13 @@ class StandaloneClusterIT {
         assertTrue(Files.exists(out.resolve("_SUCCESS")), "the job committed");
         List<Long> ids = outputIds(out);
         assertEquals(n, ids.size(), "one output row per input row after the executor " + victim + " died");
-        assertEquals(LongStream.rangeClosed(1, n).boxed().toList(), new TreeSet<>(ids).stream().toList(),
+        assertEquals(
+                LongStream.rangeClosed(1, n).boxed().toList(),
+                new TreeSet<>(ids).stream().toList(),
                 "every id exactly once");
         try (Stream<Path> files = Files.list(faults)) {
-            assertTrue(files.anyMatch(f -> f.getFileName().toString().matches("task-\\d+-attempt-[1-9]\\d*")),
+            assertTrue(
+                    files.anyMatch(f -> f.getFileName().toString().matches("task-\\d+-attempt-[1-9]\\d*")),
                     "the killed task ran again (another attempt of its partition)");
         }
     }
@@ -294,11 +426,22 @@ class StandaloneClusterIT {
         Path input = numberedRows("numbered-local.jsonl", n);
         Path faults = Files.createDirectories(work.resolve("faults-driver"));
         Path out = work.resolve("embeddings-driver-killed");
-        List<String> command = new ArrayList<>(List.of("bin/sparkformers"));    // local mode: the tasks run in the driver
+        List<String> command = new ArrayList<>(List.of("bin/sparkformers")); // local mode: the tasks run in the driver
         command.addAll(faultConf(faults));
-        List<String> predict = List.of("predict", "--task", "sentence-embeddings", "--model", "all-MiniLM-L6-v2",
-                "--input", input.toString(), "--input-format", "json", "--output", out.toString(),
-                "--output-format", "json");
+        List<String> predict = List.of(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                input.toString(),
+                "--input-format",
+                "json",
+                "--output",
+                out.toString(),
+                "--output-format",
+                "json");
         command.addAll(predict);
         Running killed = start(Map.of(), command.toArray(String[]::new));
         long driver = killVictim(killed, faults);
@@ -325,10 +468,11 @@ class StandaloneClusterIT {
         assertEquals(0, r.code(), r.output());
         assertTrue(Files.exists(out.resolve("_SUCCESS")));
         List<Long> ids = outputIds(out);
-        assertEquals(LongStream.rangeClosed(1, n).boxed().toList(), ids.stream().sorted().toList(),
+        assertEquals(
+                LongStream.rangeClosed(1, n).boxed().toList(),
+                ids.stream().sorted().toList(),
                 "the overwrite holds every row exactly once");
     }
-
 
     record Result(int code, String output) {}
 
@@ -342,22 +486,28 @@ class StandaloneClusterIT {
         Result await(int timeoutSeconds) throws IOException, InterruptedException {
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                return new Result(-1, "timed out after " + timeoutSeconds + " s: "
-                        + Files.readString(log, StandardCharsets.UTF_8));
+                return new Result(
+                        -1,
+                        "timed out after " + timeoutSeconds + " s: " + Files.readString(log, StandardCharsets.UTF_8));
             }
             return new Result(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
         }
     }
 
     static Running start(Map<String, String> extraEnv, String... command) throws IOException {
-        Path log = Files.createTempFile(work == null ? Path.of(System.getProperty("java.io.tmpdir")) : work, "run", ".log");
-        ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true)
+        Path log = Files.createTempFile(
+                work == null ? Path.of(System.getProperty("java.io.tmpdir")) : work, "run", ".log");
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .directory(ROOT.toFile())
+                .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         Map<String, String> env = pb.environment();
-        env.put("SPARKFORMERS_HOME", ROOT.resolve("jobs/target/sparkformers-home").toString());
+        env.put(
+                "SPARKFORMERS_HOME",
+                ROOT.resolve("jobs/target/sparkformers-home").toString());
         env.put("SPARKFORMERS_DRIVER_MEMORY", "3g");
         env.put("SPARKFORMERS_CLUSTER_DIR", clusterDir.toString());
-        env.remove("SPARK_HOME");                       // the Maven-assembled Spark jars, not a local distribution
+        env.remove("SPARK_HOME"); // the Maven-assembled Spark jars, not a local distribution
         env.putAll(extraEnv);
         return new Running(pb.start(), log);
     }

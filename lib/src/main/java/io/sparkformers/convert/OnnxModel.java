@@ -4,7 +4,6 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
 import io.sparkformers.safetensors.DType;
 import io.sparkformers.safetensors.Tensor;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -42,8 +41,13 @@ public final class OnnxModel {
      * @param outputs    names of the values it writes
      * @param attributes attributes by name, in file order
      */
-    public record Node(String name, String opType, String domain, List<String> inputs, List<String> outputs,
-                       Map<String, Attribute> attributes) {
+    public record Node(
+            String name,
+            String opType,
+            String domain,
+            List<String> inputs,
+            List<String> outputs,
+            Map<String, Attribute> attributes) {
         public Node {
             inputs = List.copyOf(inputs);
             outputs = List.copyOf(outputs);
@@ -81,8 +85,13 @@ public final class OnnxModel {
     private final Map<String, Node> producers = new HashMap<>();
     private final Map<String, List<Node>> consumers = new HashMap<>();
 
-    private OnnxModel(String source, String graphName, List<Node> nodes, Map<String, Tensor> initializers,
-                      List<String> graphInputs, List<String> graphOutputs) {
+    private OnnxModel(
+            String source,
+            String graphName,
+            List<Node> nodes,
+            Map<String, Tensor> initializers,
+            List<String> graphInputs,
+            List<String> graphOutputs) {
         this.source = source;
         this.graphName = graphName;
         this.nodes = List.copyOf(nodes);
@@ -92,8 +101,11 @@ public final class OnnxModel {
         Map<String, Tensor> consts = new LinkedHashMap<>();
         for (Node n : nodes) {
             for (String out : n.outputs()) producers.put(out, n);
-            for (String in : n.inputs()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
-            if (n.opType().equals("Constant") && n.domain().isEmpty() && n.outputs().size() == 1) {
+            for (String in : n.inputs())
+                consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+            if (n.opType().equals("Constant")
+                    && n.domain().isEmpty()
+                    && n.outputs().size() == 1) {
                 constantValue(n).ifPresent(t -> consts.put(n.outputs().get(0), t));
             }
         }
@@ -119,7 +131,8 @@ public final class OnnxModel {
     public static OnnxModel read(InputStream in, long sizeHint, String source) throws IOException {
         byte[] bytes;
         if (sizeHint >= 0) {
-            if (sizeHint > Integer.MAX_VALUE - 8) throw new IOException(source + ": too large for one array (" + sizeHint + " bytes)");
+            if (sizeHint > Integer.MAX_VALUE - 8)
+                throw new IOException(source + ": too large for one array (" + sizeHint + " bytes)");
             bytes = in.readNBytes((int) sizeHint);
             if (bytes.length != sizeHint || in.read() != -1) {
                 throw new IOException(source + ": expected " + sizeHint + " bytes, stream disagrees");
@@ -133,7 +146,7 @@ public final class OnnxModel {
     /** Parses a serialized {@code ModelProto}; {@code source} names the input in error messages. */
     public static OnnxModel read(ByteBuffer bytes, String source) {
         CodedInputStream in = CodedInputStream.newInstance(bytes.slice());
-        in.enableAliasing(true);                      // raw_data becomes a view of the input, not a copy
+        in.enableAliasing(true); // raw_data becomes a view of the input, not a copy
         in.setSizeLimit(Integer.MAX_VALUE);
         try {
             Parser p = new Parser(source);
@@ -141,7 +154,8 @@ public final class OnnxModel {
             while (true) {
                 int tag = in.readTag();
                 if (tag == 0) break;
-                if (WireFormat.getTagFieldNumber(tag) == 7 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                if (WireFormat.getTagFieldNumber(tag) == 7
+                        && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
                     int old = in.pushLimit(in.readRawVarint32());
                     p.graph(in);
                     in.popLimit(old);
@@ -158,23 +172,37 @@ public final class OnnxModel {
     }
 
     /** Where the model was read from, as given to {@code read}. */
-    public String source() { return source; }
+    public String source() {
+        return source;
+    }
 
-    public String graphName() { return graphName; }
+    public String graphName() {
+        return graphName;
+    }
 
     /** Nodes in graph order (ONNX requires topological order). */
-    public List<Node> nodes() { return nodes; }
+    public List<Node> nodes() {
+        return nodes;
+    }
 
     /** Initializers by name, in file order. */
-    public Map<String, Tensor> initializers() { return initializers; }
+    public Map<String, Tensor> initializers() {
+        return initializers;
+    }
 
     /** Values of {@code Constant} nodes, keyed by the node's output name. */
-    public Map<String, Tensor> constants() { return constants; }
+    public Map<String, Tensor> constants() {
+        return constants;
+    }
 
     /** Names of the graph inputs (may include initializer names in old exports). */
-    public List<String> graphInputs() { return graphInputs; }
+    public List<String> graphInputs() {
+        return graphInputs;
+    }
 
-    public List<String> graphOutputs() { return graphOutputs; }
+    public List<String> graphOutputs() {
+        return graphOutputs;
+    }
 
     /** The initializer or Constant-node value with this name, if the value is static. */
     public Optional<Tensor> staticValue(String valueName) {
@@ -195,12 +223,18 @@ public final class OnnxModel {
     private static Optional<Tensor> constantValue(Node n) {
         for (Attribute a : n.attributes().values()) {
             switch (a.name()) {
-                case "value": return Optional.ofNullable(a.t());
-                case "value_float": return Optional.of(Tensor.ofFloats(new float[] {a.f()}));
-                case "value_floats": return Optional.of(Tensor.ofFloats(a.floats(), a.floats().length));
-                case "value_int": return Optional.of(Tensor.ofLongs(new long[] {a.i()}));
-                case "value_ints": return Optional.of(Tensor.ofLongs(a.ints(), a.ints().length));
-                default: break;                         // sparse_value, value_string(s): not needed here
+                case "value":
+                    return Optional.ofNullable(a.t());
+                case "value_float":
+                    return Optional.of(Tensor.ofFloats(new float[] {a.f()}));
+                case "value_floats":
+                    return Optional.of(Tensor.ofFloats(a.floats(), a.floats().length));
+                case "value_int":
+                    return Optional.of(Tensor.ofLongs(new long[] {a.i()}));
+                case "value_ints":
+                    return Optional.of(Tensor.ofLongs(a.ints(), a.ints().length));
+                default:
+                    break; // sparse_value, value_string(s): not needed here
             }
         }
         return Optional.empty();
@@ -215,14 +249,20 @@ public final class OnnxModel {
         final List<String> inputs = new ArrayList<>();
         final List<String> outputs = new ArrayList<>();
 
-        Parser(String source) { this.source = source; }
+        Parser(String source) {
+            this.source = source;
+        }
 
         void graph(CodedInputStream in) throws IOException {
             while (true) {
                 int tag = in.readTag();
                 if (tag == 0) return;
                 switch (WireFormat.getTagFieldNumber(tag)) {
-                    case 1 -> { int old = in.pushLimit(in.readRawVarint32()); nodes.add(node(in)); in.popLimit(old); }
+                    case 1 -> {
+                        int old = in.pushLimit(in.readRawVarint32());
+                        nodes.add(node(in));
+                        in.popLimit(old);
+                    }
                     case 2 -> graphName = in.readStringRequireUtf8();
                     case 5 -> {
                         int old = in.pushLimit(in.readRawVarint32());
@@ -301,7 +341,7 @@ public final class OnnxModel {
                     case 7 -> floats.read(in, tag);
                     case 8 -> ints.readVarints(in, tag);
                     case 20 -> type = in.readInt32();
-                    default -> in.skipField(tag);           // graphs, strings, tensors lists: not needed
+                    default -> in.skipField(tag); // graphs, strings, tensors lists: not needed
                 }
             }
             return new Attribute(name, type, f, i, s, t, floats.toArray(), ints.toArray());
@@ -330,10 +370,14 @@ public final class OnnxModel {
                     case 8 -> name = in.readStringRequireUtf8();
                     case 9 -> raw = in.readByteBuffer();
                     case 10 -> readDoubles(in, tag, doubleData);
-                    case 13 -> { external = true; in.skipField(tag); }
-                    case 14 -> external |= in.readInt32() == 1;  // DataLocation.EXTERNAL
-                    case 3 -> throw new IllegalArgumentException(source + ": tensor '" + name + "' (" + where
-                            + ") is segmented; segmented tensors are not supported");
+                    case 13 -> {
+                        external = true;
+                        in.skipField(tag);
+                    }
+                    case 14 -> external |= in.readInt32() == 1; // DataLocation.EXTERNAL
+                    case 3 ->
+                        throw new IllegalArgumentException(source + ": tensor '" + name + "' (" + where
+                                + ") is segmented; segmented tensors are not supported");
                     default -> in.skipField(tag);
                 }
             }
@@ -351,9 +395,10 @@ public final class OnnxModel {
                 case INT64 -> DType.I64;
                 case FLOAT16 -> DType.F16;
                 case DOUBLE -> DType.F64;
-                default -> throw new IllegalArgumentException(source + ": tensor " + label
-                        + " has unsupported ONNX data_type " + dataType
-                        + " (supported: 1 FLOAT, 2 UINT8, 3 INT8, 6 INT32, 7 INT64, 10 FLOAT16, 11 DOUBLE)");
+                default ->
+                    throw new IllegalArgumentException(source + ": tensor " + label
+                            + " has unsupported ONNX data_type " + dataType
+                            + " (supported: 1 FLOAT, 2 UINT8, 3 INT8, 6 INT32, 7 INT64, 10 FLOAT16, 11 DOUBLE)");
             };
             long n = numel(shape, label);
             ByteBuffer data;
@@ -364,9 +409,9 @@ public final class OnnxModel {
                     case F32 -> floatData.size;
                     case F64 -> doubleData.size();
                     case I64 -> int64Data.size;
-                    default -> int32Data.size;             // int32_data also carries int8, uint8 and float16 bits
+                    default -> int32Data.size; // int32_data also carries int8, uint8 and float16 bits
                 };
-                if (have != n) {                            // checked first: the shape alone allocates nothing
+                if (have != n) { // checked first: the shape alone allocates nothing
                     throw new IllegalArgumentException(source + ": tensor " + label + " of shape "
                             + java.util.Arrays.toString(shape) + " has " + have + " typed values, expected " + n);
                 }
@@ -440,7 +485,9 @@ public final class OnnxModel {
             if (cap > values.length) values = java.util.Arrays.copyOf(values, Math.max(cap, values.length * 2));
         }
 
-        float[] toArray() { return java.util.Arrays.copyOf(values, size); }
+        float[] toArray() {
+            return java.util.Arrays.copyOf(values, size);
+        }
     }
 
     /** Growable long list for varint fields (int32 / int64), packed or not. */
@@ -463,6 +510,8 @@ public final class OnnxModel {
             values[size++] = v;
         }
 
-        long[] toArray() { return java.util.Arrays.copyOf(values, size); }
+        long[] toArray() {
+            return java.util.Arrays.copyOf(values, size);
+        }
     }
 }

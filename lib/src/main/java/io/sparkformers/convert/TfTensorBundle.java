@@ -4,7 +4,6 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
 import io.sparkformers.safetensors.DType;
 import io.sparkformers.safetensors.Tensor;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -88,7 +87,8 @@ public final class TfTensorBundle implements Closeable {
         int numShards = readHeader(parseIndex(bytes, index.toString()), index.toString());
         List<DataShard> shards = new ArrayList<>();
         for (int i = 0; i < numShards; i++) {
-            Path data = prefix.resolveSibling(String.format("%s.data-%05d-of-%05d", prefix.getFileName(), i, numShards));
+            Path data =
+                    prefix.resolveSibling(String.format("%s.data-%05d-of-%05d", prefix.getFileName(), i, numShards));
             shards.add(new DataShard(data, 0, Files.size(data)));
         }
         return open(bytes, shards, index.toString());
@@ -108,9 +108,12 @@ public final class TfTensorBundle implements Closeable {
         }
         Map<String, Entry> entries = new TreeMap<>();
         for (Map.Entry<String, ByteBuffer> e : raw.entrySet()) {
-            if (e.getKey().isEmpty()) continue;               // "" is the BundleHeaderProto
+            if (e.getKey().isEmpty()) continue; // "" is the BundleHeaderProto
             Entry entry = parseEntry(e.getKey(), e.getValue(), source);
-            if (entry.shardId() < 0 || entry.shardId() >= shards.size() || entry.offset() < 0 || entry.size() < 0
+            if (entry.shardId() < 0
+                    || entry.shardId() >= shards.size()
+                    || entry.offset() < 0
+                    || entry.size() < 0
                     || entry.offset() > shards.get(entry.shardId()).length() - entry.size()) {
                 throw new IllegalArgumentException(source + ": '" + entry.name() + "' lies outside its data shard "
                         + entry.shardId() + " (offset " + entry.offset() + ", size " + entry.size() + ")");
@@ -136,8 +139,9 @@ public final class TfTensorBundle implements Closeable {
             case DT_FLOAT -> DType.F32;
             case DT_INT32 -> DType.I32;
             case DT_INT64 -> DType.I64;
-            default -> throw new IllegalArgumentException(source + ": '" + name + "' has unsupported TF dtype "
-                    + e.dtype() + " (supported: 1 DT_FLOAT, 3 DT_INT32, 9 DT_INT64)");
+            default ->
+                throw new IllegalArgumentException(source + ": '" + name + "' has unsupported TF dtype " + e.dtype()
+                        + " (supported: 1 DT_FLOAT, 3 DT_INT32, 9 DT_INT64)");
         };
         long expected = byteSize(e.shape(), dtype);
         if (e.size() != expected) {
@@ -182,17 +186,20 @@ public final class TfTensorBundle implements Closeable {
         ByteBuffer t = table.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int n = t.limit();
         if (n < FOOTER_LENGTH || t.getLong(n - 8) != TABLE_MAGIC) {
-            throw new IllegalArgumentException(source + ": not a TF bundle index (no SSTable magic in the last 8 bytes)");
+            throw new IllegalArgumentException(
+                    source + ": not a TF bundle index (no SSTable magic in the last 8 bytes)");
         }
         try {
             // footer: metaindex handle, index handle (varint64 offset, varint64 size each), padding, magic
             CodedInputStream footer = CodedInputStream.newInstance(t.slice(n - FOOTER_LENGTH, FOOTER_LENGTH));
-            footer.readRawVarint64();                        // metaindex offset: bundles have no meta blocks
+            footer.readRawVarint64(); // metaindex offset: bundles have no meta blocks
             footer.readRawVarint64();
             long indexOffset = footer.readRawVarint64(), indexSize = footer.readRawVarint64();
             Map<String, ByteBuffer> out = new TreeMap<>();
-            for (Map.Entry<String, ByteBuffer> handle : block(t, indexOffset, indexSize, source).entrySet()) {
-                CodedInputStream h = CodedInputStream.newInstance(handle.getValue().duplicate());
+            for (Map.Entry<String, ByteBuffer> handle :
+                    block(t, indexOffset, indexSize, source).entrySet()) {
+                CodedInputStream h =
+                        CodedInputStream.newInstance(handle.getValue().duplicate());
                 long off = h.readRawVarint64(), size = h.readRawVarint64();
                 out.putAll(block(t, off, size, source));
             }
@@ -203,9 +210,11 @@ public final class TfTensorBundle implements Closeable {
     }
 
     /** Decodes one block: prefix-compressed entries, then the restart array and its count. */
-    private static Map<String, ByteBuffer> block(ByteBuffer t, long offset, long size, String source) throws IOException {
+    private static Map<String, ByteBuffer> block(ByteBuffer t, long offset, long size, String source)
+            throws IOException {
         if (offset < 0 || size < 4 || offset > t.limit() - BLOCK_TRAILER_LENGTH - size) {
-            throw new IllegalArgumentException(source + ": block handle (" + offset + ", " + size + ") outside the file");
+            throw new IllegalArgumentException(
+                    source + ": block handle (" + offset + ", " + size + ") outside the file");
         }
         int off = (int) offset, len = (int) size;
         int compression = t.get(off + len) & 0xff;
@@ -214,7 +223,7 @@ public final class TfTensorBundle implements Closeable {
                     + (compression == 1 ? ", snappy" : "") + "); only uncompressed bundle indexes are supported");
         }
         CRC32C crc = new CRC32C();
-        crc.update(t.slice(off, len + 1));                   // the checksum covers the block and its type byte
+        crc.update(t.slice(off, len + 1)); // the checksum covers the block and its type byte
         if (mask((int) crc.getValue()) != t.getInt(off + len + 1)) {
             throw new IllegalArgumentException(source + ": checksum mismatch in block at " + offset);
         }
@@ -222,7 +231,8 @@ public final class TfTensorBundle implements Closeable {
         int numRestarts = b.getInt(len - 4);
         long end = len - 4 - 4L * numRestarts;
         if (numRestarts < 0 || end < 0) {
-            throw new IllegalArgumentException(source + ": block at " + offset + " has a bad restart count " + numRestarts);
+            throw new IllegalArgumentException(
+                    source + ": block at " + offset + " has a bad restart count " + numRestarts);
         }
         CodedInputStream in = CodedInputStream.newInstance(b.slice(0, (int) end));
         Map<String, ByteBuffer> out = new TreeMap<>();
@@ -287,8 +297,9 @@ public final class TfTensorBundle implements Closeable {
                 case 4 -> offset = in.readInt64();
                 case 5 -> size = in.readInt64();
                 case 6 -> crc = in.readFixed32();
-                case 7 -> throw new IllegalArgumentException(source + ": '" + name + "' is saved as slices (a "
-                        + "partitioned variable); sliced tensors are not supported");
+                case 7 ->
+                    throw new IllegalArgumentException(source + ": '" + name + "' is saved as slices (a "
+                            + "partitioned variable); sliced tensors are not supported");
                 default -> in.skipField(tag);
             }
         }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -46,9 +45,16 @@ public final class WordPieceTokenizerJson {
         root.putNull("truncation");
         root.putNull("padding");
         ArrayNode added = root.putArray("added_tokens");
-        SPECIAL_TOKENS.stream().sorted((a, b) -> ids.get(a) - ids.get(b)).forEach(s -> added.addObject()
-                .put("id", ids.get(s)).put("content", s).put("single_word", false).put("lstrip", false)
-                .put("rstrip", false).put("normalized", false).put("special", true));
+        SPECIAL_TOKENS.stream()
+                .sorted((a, b) -> ids.get(a) - ids.get(b))
+                .forEach(s -> added.addObject()
+                        .put("id", ids.get(s))
+                        .put("content", s)
+                        .put("single_word", false)
+                        .put("lstrip", false)
+                        .put("rstrip", false)
+                        .put("normalized", false)
+                        .put("special", true));
 
         ObjectNode normalizer = root.putObject("normalizer");
         normalizer.put("type", "BertNormalizer");

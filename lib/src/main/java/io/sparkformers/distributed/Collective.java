@@ -57,8 +57,9 @@ public final class Collective implements AutoCloseable {
      * Listens at {@code peers.get(rank)} (a fixed port) and joins the ring: for callers that assign ports
      * up front. The two-step {@link #listen} / {@link Listener#join} avoids port clashes.
      */
-    public static Collective connect(int rank, int worldSize, List<InetSocketAddress> peers, byte[] secret,
-            CollectiveOptions options) throws IOException {
+    public static Collective connect(
+            int rank, int worldSize, List<InetSocketAddress> peers, byte[] secret, CollectiveOptions options)
+            throws IOException {
         if (rank < 0 || rank >= peers.size()) {
             throw new IllegalArgumentException("rank " + rank + " is outside 0.." + (peers.size() - 1));
         }
@@ -155,7 +156,8 @@ public final class Collective implements AutoCloseable {
 
     /** In-place sum of a float array over all ranks (copies through a direct buffer). */
     public void allReduce(float[] data) throws CollectiveException {
-        ByteBuffer buf = ByteBuffer.allocateDirect(Math.multiplyExact(data.length, 4)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf =
+                ByteBuffer.allocateDirect(Math.multiplyExact(data.length, 4)).order(ByteOrder.LITTLE_ENDIAN);
         buf.asFloatBuffer().put(data);
         allReduce(buf);
         buf.asFloatBuffer().get(data);

@@ -46,13 +46,14 @@ public final class CollectiveDataParallel implements DataParallel, AutoCloseable
         ByteBuffer flat = pack(arrays);
         collective.broadcast(flat, 0);
         if (rank() == 0) return;
-        try (NoGrad g = NoGrad.enter(); NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
+        try (NoGrad g = NoGrad.enter();
+                NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
             int off = 0;
             for (NDArray a : arrays) {
                 int bytes = Math.toIntExact(a.size() * 4);
                 ByteBuffer slice = flat.slice(off, bytes).order(ByteOrder.LITTLE_ENDIAN);
                 try (NDArray view = scratch.create(slice, a.getShape(), DataType.FLOAT32)) {
-                    a.set(new NDIndex("..."), view);                     // copy into the weights, in place
+                    a.set(new NDIndex("..."), view); // copy into the weights, in place
                 }
                 off += bytes;
             }

@@ -23,18 +23,23 @@ import java.util.Objects;
  *     j overlaps receiving segment j + 1 (default 4 MiB, a multiple of 4, at least 4 KiB)
  */
 public record CollectiveOptions(
-        Duration connectTimeout, Duration opTimeout, Duration handshakeTimeout, int socketBufferBytes, int segmentBytes) {
+        Duration connectTimeout,
+        Duration opTimeout,
+        Duration handshakeTimeout,
+        int socketBufferBytes,
+        int segmentBytes) {
 
     public CollectiveOptions {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(opTimeout, "opTimeout");
         Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
         if (connectTimeout.toMillis() <= 0 || opTimeout.toMillis() <= 0 || handshakeTimeout.toMillis() <= 0) {
-            throw new IllegalArgumentException("timeouts must be at least 1 ms, got connect " + connectTimeout
-                    + ", op " + opTimeout + ", handshake " + handshakeTimeout);
+            throw new IllegalArgumentException("timeouts must be at least 1 ms, got connect " + connectTimeout + ", op "
+                    + opTimeout + ", handshake " + handshakeTimeout);
         }
         if (socketBufferBytes < 0) {
-            throw new IllegalArgumentException("socketBufferBytes must be >= 0 (0 = OS default), got " + socketBufferBytes);
+            throw new IllegalArgumentException(
+                    "socketBufferBytes must be >= 0 (0 = OS default), got " + socketBufferBytes);
         }
         if (segmentBytes < 4096 || segmentBytes % 4 != 0) {
             throw new IllegalArgumentException("segmentBytes must be a multiple of 4 and >= 4096, got " + segmentBytes);
@@ -49,8 +54,8 @@ public record CollectiveOptions(
      * runs).
      */
     public static CollectiveOptions defaults() {
-        return new CollectiveOptions(Duration.ofSeconds(60), Duration.ofSeconds(300), Duration.ofSeconds(10),
-                0, 4 << 20);
+        return new CollectiveOptions(
+                Duration.ofSeconds(60), Duration.ofSeconds(300), Duration.ofSeconds(10), 0, 4 << 20);
     }
 
     /** These options with other connect and operation timeouts (the handshake timeout is capped by connect). */

@@ -46,7 +46,8 @@ public final class GradientBuckets implements AutoCloseable {
     /** @param bucketCapBytes largest bucket in bytes (≥ 4, rounded down to whole floats) */
     public GradientBuckets(Collective collective, long bucketCapBytes) {
         if (bucketCapBytes < 4 || bucketCapBytes > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("bucketCapBytes must be in 4.." + Integer.MAX_VALUE + ", got " + bucketCapBytes);
+            throw new IllegalArgumentException(
+                    "bucketCapBytes must be in 4.." + Integer.MAX_VALUE + ", got " + bucketCapBytes);
         }
         this.collective = collective;
         this.bucketFloats = (int) (bucketCapBytes / 4);
@@ -108,7 +109,8 @@ public final class GradientBuckets implements AutoCloseable {
             ByteBuffer src = gradients.get(i).toByteBuffer(true);
             flat.put((int) start[i] * 4, src, src.position(), (int) (start[i + 1] - start[i]) * 4);
             while (submitted < buckets && bucketEnd(submitted, total) <= start[i + 1]) {
-                ByteBuffer bucket = flat.slice(submitted * bucketFloats * 4,
+                ByteBuffer bucket = flat.slice(
+                        submitted * bucketFloats * 4,
                         (int) (bucketEnd(submitted, total) - (long) submitted * bucketFloats) * 4);
                 reduced.add(comm.submit(() -> {
                     if (average) collective.allReduceAverage(bucket);

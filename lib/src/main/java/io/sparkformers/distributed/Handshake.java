@@ -54,7 +54,11 @@ final class Handshake {
     static void accept(Link link, byte[] secret, int myRank, int expectedRank, int world, long deadline)
             throws IOException {
         byte[] nonceA = Secrets.nonce(NONCE_BYTES);
-        ByteBuffer hello = ByteBuffer.allocate(HELLO_BYTES).put(HELLO_MAGIC).putInt(VERSION).put(nonceA).flip();
+        ByteBuffer hello = ByteBuffer.allocate(HELLO_BYTES)
+                .put(HELLO_MAGIC)
+                .putInt(VERSION)
+                .put(nonceA)
+                .flip();
         link.writeFully(hello, deadline, "handshake HELLO");
 
         ByteBuffer auth = ByteBuffer.allocate(AUTH_BYTES);
@@ -101,19 +105,28 @@ final class Handshake {
         byte[] nonceC = Secrets.nonce(NONCE_BYTES);
         byte[] macC = mac(secret, nonceA, CONNECT, myRank, peerRank, world, nonceC);
         ByteBuffer auth = ByteBuffer.allocate(AUTH_BYTES)
-                .put(AUTH_MAGIC).putInt(myRank).putInt(peerRank).putInt(world).put(nonceC).put(macC).flip();
+                .put(AUTH_MAGIC)
+                .putInt(myRank)
+                .putInt(peerRank)
+                .putInt(world)
+                .put(nonceC)
+                .put(macC)
+                .flip();
         link.writeFully(auth, deadline, "handshake AUTH");
 
         ByteBuffer proof = ByteBuffer.allocate(PROOF_BYTES);
         try {
             link.readFully(proof, deadline, "handshake PROOF");
         } catch (java.io.EOFException e) {
-            throw new IOException(link.peer() + " refused this rank's credentials (closed during the handshake):"
-                    + " do both hold the same job secret and agree on ranks and world size?", e);
+            throw new IOException(
+                    link.peer() + " refused this rank's credentials (closed during the handshake):"
+                            + " do both hold the same job secret and agree on ranks and world size?",
+                    e);
         }
         byte[] expected = mac(secret, nonceC, ACCEPT, peerRank, myRank, world, nonceA);
         if (!MessageDigest.isEqual(expected, proof.array())) {
-            throw new IOException(link.peer() + " failed authentication: wrong HMAC (it does not hold this job's secret)");
+            throw new IOException(
+                    link.peer() + " failed authentication: wrong HMAC (it does not hold this job's secret)");
         }
     }
 
@@ -124,7 +137,11 @@ final class Handshake {
             hmac.update(DOMAIN);
             hmac.update(nonce1);
             hmac.update(label);
-            hmac.update(ByteBuffer.allocate(12).putInt(rank1).putInt(rank2).putInt(world).array());
+            hmac.update(ByteBuffer.allocate(12)
+                    .putInt(rank1)
+                    .putInt(rank2)
+                    .putInt(world)
+                    .array());
             hmac.update(nonce2);
             return hmac.doFinal();
         } catch (GeneralSecurityException e) {

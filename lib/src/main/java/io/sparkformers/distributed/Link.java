@@ -69,7 +69,11 @@ final class Link implements AutoCloseable {
                 throw new EOFException(peer() + " closed the connection while this rank was receiving " + what);
             }
             if (n == 0) {
-                await(SelectionKey.OP_READ, deadlineNanos, "no data from " + peer() + " while receiving " + what, guard);
+                await(
+                        SelectionKey.OP_READ,
+                        deadlineNanos,
+                        "no data from " + peer() + " while receiving " + what,
+                        guard);
             }
         }
     }

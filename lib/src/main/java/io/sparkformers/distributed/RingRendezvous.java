@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * within {@link CollectiveOptions#handshakeTimeout()}. The listener closes once the ring is formed or joining gave up.
  */
 final class RingRendezvous implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(Collective.class);   // the category users configure
+    private static final Logger LOG = LoggerFactory.getLogger(Collective.class); // the category users configure
     private static final int MAX_PENDING_HANDSHAKES = 16;
 
     private final ServerSocketChannel server;
@@ -90,8 +90,8 @@ final class RingRendezvous implements AutoCloseable {
         }
         InetSocketAddress mine = peers.get(rank);
         if (mine.getPort() != address.getPort() || !address.getAddress().equals(mine.getAddress())) {
-            throw new IllegalArgumentException("peers[" + rank + "] = " + mine + " but this rank listens at "
-                    + Link.hostPort(address));
+            throw new IllegalArgumentException(
+                    "peers[" + rank + "] = " + mine + " but this rank listens at " + Link.hostPort(address));
         }
         try (this) {
             if (worldSize == 1) {
@@ -108,7 +108,8 @@ final class RingRendezvous implements AutoCloseable {
         long start = System.nanoTime();
         long deadline = start + options.connectTimeout().toNanos();
         CompletableFuture<Link> fromLeft = new CompletableFuture<>();
-        Thread acceptor = new Thread(() -> acceptLoop(rank, left, n, peers.get(left), secret, deadline, fromLeft),
+        Thread acceptor = new Thread(
+                () -> acceptLoop(rank, left, n, peers.get(left), secret, deadline, fromLeft),
                 "sparkformers-collective-accept-r" + rank);
         acceptor.setDaemon(true);
         acceptor.start();
@@ -120,12 +121,17 @@ final class RingRendezvous implements AutoCloseable {
             formed = new RingTransport(rank, peers, options, leftLink, toRight);
             return formed;
         } catch (TimeoutException e) {
-            throw new CollectiveTimeoutException("rank " + rank + ": " + Link.describe(left, peers.get(left))
-                    + " did not connect and authenticate within " + options.connectTimeout().toMillis() + " ms"
-                    + refusedNote(), e);
+            throw new CollectiveTimeoutException(
+                    "rank " + rank + ": " + Link.describe(left, peers.get(left))
+                            + " did not connect and authenticate within "
+                            + options.connectTimeout().toMillis() + " ms"
+                            + refusedNote(),
+                    e);
         } catch (ExecutionException e) {
-            throw new CollectiveException("rank " + rank + ": accepting " + Link.describe(left, peers.get(left))
-                    + " failed: " + e.getCause().getMessage(), e.getCause());
+            throw new CollectiveException(
+                    "rank " + rank + ": accepting " + Link.describe(left, peers.get(left)) + " failed: "
+                            + e.getCause().getMessage(),
+                    e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CollectiveException("rank " + rank + ": interrupted while forming the ring", e);
@@ -154,16 +160,18 @@ final class RingRendezvous implements AutoCloseable {
         while (true) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new CollectiveTimeoutException("rank " + rank + ": could not connect to " + peer + " within "
-                        + options.connectTimeout().toMillis() + " ms" + (last == null ? "" : ": " + last.getMessage()),
+                throw new CollectiveTimeoutException(
+                        "rank " + rank + ": could not connect to " + peer + " within "
+                                + options.connectTimeout().toMillis() + " ms"
+                                + (last == null ? "" : ": " + last.getMessage()),
                         last);
             }
             SocketChannel ch = null;
             try {
                 ch = SocketChannel.open();
                 options.configure(ch);
-                ch.socket().connect(target, (int) Math.max(1, Math.min(Integer.MAX_VALUE,
-                        TimeUnit.NANOSECONDS.toMillis(left))));
+                ch.socket().connect(target, (int)
+                        Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
                 Link link = new Link(ch, right, target);
                 try {
                     Handshake.connect(link, secret, rank, right, n, deadline);
@@ -178,18 +186,26 @@ final class RingRendezvous implements AutoCloseable {
                 sleepMillis(Math.min(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             } catch (SocketTimeoutException e) {
                 closeChannel(ch);
-                throw new CollectiveTimeoutException("rank " + rank + ": could not connect and authenticate with "
-                        + peer + " within " + options.connectTimeout().toMillis() + " ms: " + e.getMessage(), e);
+                throw new CollectiveTimeoutException(
+                        "rank " + rank + ": could not connect and authenticate with " + peer + " within "
+                                + options.connectTimeout().toMillis() + " ms: " + e.getMessage(),
+                        e);
             } catch (IOException e) {
                 closeChannel(ch);
-                throw new CollectiveException("rank " + rank + ": joining the ring through " + peer + " failed: "
-                        + e.getMessage(), e);
+                throw new CollectiveException(
+                        "rank " + rank + ": joining the ring through " + peer + " failed: " + e.getMessage(), e);
             }
         }
     }
 
     /** Accepts connections until the left neighbour authenticates; impostors are refused, logged, closed. */
-    private void acceptLoop(int rank, int left, int n, InetSocketAddress leftAddress, byte[] secret, long deadline,
+    private void acceptLoop(
+            int rank,
+            int left,
+            int n,
+            InetSocketAddress leftAddress,
+            byte[] secret,
+            long deadline,
             CompletableFuture<Link> result) {
         Semaphore slots = new Semaphore(MAX_PENDING_HANDSHAKES);
         try (Selector selector = Selector.open()) {
@@ -212,13 +228,16 @@ final class RingRendezvous implements AutoCloseable {
                         continue;
                     }
                     SocketChannel accepted = ch;
-                    Thread t = new Thread(() -> {
-                        try {
-                            authenticateLeft(accepted, from, rank, left, n, leftAddress, secret, deadline, result);
-                        } finally {
-                            slots.release();
-                        }
-                    }, "sparkformers-collective-handshake-r" + rank);
+                    Thread t = new Thread(
+                            () -> {
+                                try {
+                                    authenticateLeft(
+                                            accepted, from, rank, left, n, leftAddress, secret, deadline, result);
+                                } finally {
+                                    slots.release();
+                                }
+                            },
+                            "sparkformers-collective-handshake-r" + rank);
                     t.setDaemon(true);
                     t.start();
                 }
@@ -230,13 +249,22 @@ final class RingRendezvous implements AutoCloseable {
         }
     }
 
-    private void authenticateLeft(SocketChannel ch, InetSocketAddress from, int rank, int left, int n,
-            InetSocketAddress leftAddress, byte[] secret, long deadline, CompletableFuture<Link> result) {
+    private void authenticateLeft(
+            SocketChannel ch,
+            InetSocketAddress from,
+            int rank,
+            int left,
+            int n,
+            InetSocketAddress leftAddress,
+            byte[] secret,
+            long deadline,
+            CompletableFuture<Link> result) {
         Link link = null;
         try {
             options.configure(ch);
             link = new Link(ch, -1, from);
-            long handshakeDeadline = Math.min(deadline, System.nanoTime() + options.handshakeTimeout().toNanos());
+            long handshakeDeadline = Math.min(
+                    deadline, System.nanoTime() + options.handshakeTimeout().toNanos());
             Handshake.accept(link, secret, rank, left, n, handshakeDeadline);
             link.identify(left, leftAddress);
             if (!result.complete(link)) {

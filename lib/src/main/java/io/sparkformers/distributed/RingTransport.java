@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * <p>Frame layout and abort notices: see {@link Sender}. A ring of one rank has no links; its algorithms never send.
  */
 final class RingTransport implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(Collective.class);   // the category users configure
+    private static final Logger LOG = LoggerFactory.getLogger(Collective.class); // the category users configure
     private static final long ABORT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** One operation's frames; its I/O errors and runtime failures become the operation's failure. */
@@ -53,8 +53,9 @@ final class RingTransport implements AutoCloseable {
         this.options = options;
         this.in = in;
         this.out = out;
-        this.sender = out == null ? null : new Sender(out, options.opTimeout().toNanos(),
-                "sparkformers-collective-send-r" + rank, in::wakeup);
+        this.sender = out == null
+                ? null
+                : new Sender(out, options.opTimeout().toNanos(), "sparkformers-collective-send-r" + rank, in::wakeup);
         this.guard = () -> {
             if (closed) {
                 throw new ClosedChannelException();
@@ -183,7 +184,8 @@ final class RingTransport implements AutoCloseable {
             LOG.warn(message);
             closed = true;
             if (sender != null) {
-                sender.abort(message, Math.min(ABORT_GRACE_NANOS, options.opTimeout().toNanos()));
+                sender.abort(
+                        message, Math.min(ABORT_GRACE_NANOS, options.opTimeout().toNanos()));
             }
             closeLinks();
         }

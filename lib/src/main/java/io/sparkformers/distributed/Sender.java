@@ -136,7 +136,10 @@ final class Sender implements AutoCloseable {
                     return;
                 }
                 header.clear();
-                header.putInt(f.type).putInt(f.payload.remaining()).putLong(f.seq).flip();
+                header.putInt(f.type)
+                        .putInt(f.payload.remaining())
+                        .putLong(f.seq)
+                        .flip();
                 ByteBuffer payload = f.payload.duplicate();
                 String what = f.type == ABORT ? "an abort notice" : "a frame of op #" + f.seq;
                 out.writeFully(new ByteBuffer[] {header, payload}, System.nanoTime() + frameTimeoutNanos, what, guard);

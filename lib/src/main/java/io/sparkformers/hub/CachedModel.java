@@ -14,5 +14,9 @@ import java.nio.file.Path;
  */
 public record CachedModel(Kind kind, String name, String detail, Path dir, long bytes) {
 
-    public enum Kind { ALIAS, HUB, EXECUTOR_CACHE }
+    public enum Kind {
+        ALIAS,
+        HUB,
+        EXECUTOR_CACHE
+    }
 }

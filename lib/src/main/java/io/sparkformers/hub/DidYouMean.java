@@ -8,7 +8,7 @@ import java.util.Locale;
  * closest known key by edit distance, offered only when it is plausibly a typo.
  */
 public final class DidYouMean {
-    private DidYouMean() { }
+    private DidYouMean() {}
 
     /**
      * The candidate closest to {@code key} (compared in lower case), or null when none is within a third of the key's

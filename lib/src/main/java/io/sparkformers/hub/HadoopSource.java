@@ -1,12 +1,5 @@
 package io.sparkformers.hub;
 
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
-import org.apache.hadoop.fs.RemoteIterator;
-
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,6 +9,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.RemoteIterator;
 
 /**
  * A checkpoint folder on a Hadoop FileSystem ({@code hdfs:}, {@code s3a:}, {@code abfs:}, {@code file:} …), read
@@ -66,7 +65,8 @@ final class HadoopSource {
                 LocatedFileStatus f = it.next();
                 String path = f.getPath().toUri().getPath();
                 if (!path.startsWith(prefix)) continue;
-                files.add(new ModelCache.SourceFile(path.substring(prefix.length()), f.getLen(), f.getModificationTime()));
+                files.add(new ModelCache.SourceFile(
+                        path.substring(prefix.length()), f.getLen(), f.getModificationTime()));
             }
         } catch (org.apache.hadoop.security.AccessControlException e) {
             throw new IOException("model folder " + uri + " is not readable: " + e.getMessage(), e);

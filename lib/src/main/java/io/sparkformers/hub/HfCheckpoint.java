@@ -2,7 +2,6 @@ package io.sparkformers.hub;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,8 +29,12 @@ public final class HfCheckpoint {
     private final TokenizerConfig tokenizerConfig;
     private final Optional<SentencePooling> pooling;
 
-    private HfCheckpoint(Path dir, ObjectNode config, Path weights, TokenizerConfig tokenizerConfig,
-                         Optional<SentencePooling> pooling) {
+    private HfCheckpoint(
+            Path dir,
+            ObjectNode config,
+            Path weights,
+            TokenizerConfig tokenizerConfig,
+            Optional<SentencePooling> pooling) {
         this.dir = dir;
         this.config = config;
         this.weights = weights;
@@ -42,13 +45,15 @@ public final class HfCheckpoint {
     /** Opens a checkpoint folder; every error names the folder and says what a checkpoint folder needs. */
     public static HfCheckpoint open(Path dir) throws IOException {
         if (!Files.exists(dir)) throw new IOException("model folder " + dir + " does not exist");
-        if (!Files.isDirectory(dir)) throw new IOException(dir + " is not a folder; a model is a Hugging Face checkpoint "
-                + "folder holding config.json, model.safetensors and tokenizer.json");
+        if (!Files.isDirectory(dir))
+            throw new IOException(dir + " is not a folder; a model is a Hugging Face checkpoint "
+                    + "folder holding config.json, model.safetensors and tokenizer.json");
         if (!Files.isReadable(dir)) throw new IOException("model folder " + dir + " is not readable");
         Path configFile = dir.resolve(CONFIG);
         if (!Files.isRegularFile(configFile)) {
-            throw new IOException(dir + " has no config.json: not a Hugging Face checkpoint folder (expected config.json, "
-                    + "model.safetensors and tokenizer.json, as save_pretrained writes them)");
+            throw new IOException(
+                    dir + " has no config.json: not a Hugging Face checkpoint folder (expected config.json, "
+                            + "model.safetensors and tokenizer.json, as save_pretrained writes them)");
         }
         ObjectNode config = Json.readObject(configFile);
         if (!config.hasNonNull("model_type")) {
@@ -58,7 +63,8 @@ public final class HfCheckpoint {
         Path tokCfgFile = dir.resolve(TOKENIZER_CONFIG);
         TokenizerConfig tokCfg = Files.isRegularFile(tokCfgFile)
                 ? TokenizerConfig.fromJson(Json.readObject(tokCfgFile))
-                : TokenizerConfig.bertUncased(config.path("max_position_embeddings").asInt(512));
+                : TokenizerConfig.bertUncased(
+                        config.path("max_position_embeddings").asInt(512));
         return new HfCheckpoint(dir, config, weights, tokCfg, SentencePooling.read(dir));
     }
 
@@ -91,7 +97,8 @@ public final class HfCheckpoint {
                     out.add(name);
                 } else if (Files.isDirectory(f) && name.matches("\\d+_[A-Za-z]+")) {
                     try (var inner = Files.walk(f)) {
-                        for (Path g : inner.filter(Files::isRegularFile).sorted().toList()) {
+                        for (Path g :
+                                inner.filter(Files::isRegularFile).sorted().toList()) {
                             String rel = dir.relativize(g).toString().replace('\\', '/');
                             if (!g.getFileName().toString().startsWith(".")) out.add(rel);
                         }
@@ -129,8 +136,9 @@ public final class HfCheckpoint {
     public Path tokenizerJson() throws IOException {
         Path p = dir.resolve(TOKENIZER);
         if (!Files.isRegularFile(p)) {
-            throw new IOException(dir + " has no tokenizer.json; Sparkformers tokenizes with the Hugging Face tokenizers "
-                    + "library, which needs the fast-tokenizer file (save it with tokenizer.save_pretrained)");
+            throw new IOException(
+                    dir + " has no tokenizer.json; Sparkformers tokenizes with the Hugging Face tokenizers "
+                            + "library, which needs the fast-tokenizer file (save it with tokenizer.save_pretrained)");
         }
         return p;
     }

@@ -3,7 +3,6 @@ package io.sparkformers.hub;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.safetensors.SafetensorsWriter;
 import io.sparkformers.safetensors.Tensor;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +19,14 @@ import java.util.Optional;
 public final class HfCheckpointWriter {
     private HfCheckpointWriter() {}
 
-    public static void write(Path dir, ObjectNode config, Map<String, Tensor> weights, byte[] tokenizerJson,
-                             TokenizerConfig tokenizerConfig, Optional<SentencePooling> pooling) throws IOException {
+    public static void write(
+            Path dir,
+            ObjectNode config,
+            Map<String, Tensor> weights,
+            byte[] tokenizerJson,
+            TokenizerConfig tokenizerConfig,
+            Optional<SentencePooling> pooling)
+            throws IOException {
         Files.createDirectories(dir);
         Json.write(dir.resolve(HfCheckpoint.CONFIG), config);
         SafetensorsWriter.write(dir.resolve(HfCheckpoint.WEIGHTS), weights, Map.of("format", "pt"));
@@ -30,6 +35,7 @@ public final class HfCheckpointWriter {
         Files.write(tmp, tokenizerJson);
         Files.move(tmp, tok, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         Json.write(dir.resolve(HfCheckpoint.TOKENIZER_CONFIG), tokenizerConfig.toJson());
-        if (pooling.isPresent()) pooling.get().write(dir, config.path("hidden_size").asInt());
+        if (pooling.isPresent())
+            pooling.get().write(dir, config.path("hidden_size").asInt());
     }
 }

@@ -31,7 +31,7 @@ final class HostLock {
         ReentrantLock inJvm = IN_JVM.computeIfAbsent(key, k -> new ReentrantLock());
         inJvm.lock();
         try (FileChannel ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = ch.lock()) {
+                FileLock ignored = ch.lock()) {
             return body.get();
         } finally {
             inJvm.unlock();

@@ -1,15 +1,8 @@
 package io.sparkformers.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
-
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -17,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -35,6 +29,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -64,8 +63,12 @@ public final class HubClient {
     public static final String DEFAULT_REVISION = "main";
 
     /** Files fetched when the repo has them; their 404s are fine. The sentence-transformers pooling config follows modules.json. */
-    static final List<String> OPTIONAL_FILES = List.of(HfCheckpoint.TOKENIZER, HfCheckpoint.TOKENIZER_CONFIG,
-            "special_tokens_map.json", "vocab.txt", "modules.json");
+    static final List<String> OPTIONAL_FILES = List.of(
+            HfCheckpoint.TOKENIZER,
+            HfCheckpoint.TOKENIZER_CONFIG,
+            "special_tokens_map.json",
+            "vocab.txt",
+            "modules.json");
 
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
@@ -84,19 +87,25 @@ public final class HubClient {
     public HubClient(Map<String, String> env) {
         String ep = nonBlank(env.get("HF_ENDPOINT")).orElse(DEFAULT_ENDPOINT);
         this.endpoint = URI.create(ep.endsWith("/") ? ep.substring(0, ep.length() - 1) : ep);
-        Path home = nonBlank(env.get("HF_HOME")).map(Path::of).orElseGet(() -> nonBlank(env.get("XDG_CACHE_HOME"))
-                .map(x -> Path.of(x, "huggingface"))
-                .orElseGet(() -> Path.of(System.getProperty("user.home"), ".cache", "huggingface")));
+        Path home = nonBlank(env.get("HF_HOME"))
+                .map(Path::of)
+                .orElseGet(() -> nonBlank(env.get("XDG_CACHE_HOME"))
+                        .map(x -> Path.of(x, "huggingface"))
+                        .orElseGet(() -> Path.of(System.getProperty("user.home"), ".cache", "huggingface")));
         this.cacheDir = nonBlank(env.get("HF_HUB_CACHE")).map(Path::of).orElse(home.resolve("hub"));
-        this.token = nonBlank(env.get("HF_TOKEN")).or(() -> readTokenFile(
-                nonBlank(env.get("HF_TOKEN_PATH")).map(Path::of).orElse(home.resolve("token"))));
+        this.token = nonBlank(env.get("HF_TOKEN"))
+                .or(() -> readTokenFile(
+                        nonBlank(env.get("HF_TOKEN_PATH")).map(Path::of).orElse(home.resolve("token"))));
         this.offline = nonBlank(env.get("HF_HUB_OFFLINE"))
-                .map(v -> List.of("1", "on", "yes", "true").contains(v.toLowerCase(Locale.ROOT))).orElse(false);
+                .map(v -> List.of("1", "on", "yes", "true").contains(v.toLowerCase(Locale.ROOT)))
+                .orElse(false);
         // huggingface_hub's names and defaults: seconds to wait for HEAD answers, and for each chunk of a download
         this.etagTimeout = seconds(env, "HF_HUB_ETAG_TIMEOUT", 10);
         this.downloadTimeout = seconds(env, "HF_HUB_DOWNLOAD_TIMEOUT", 10);
-        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(Duration.ofSeconds(30)).build();
+        this.http = HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(30))
+                .build();
     }
 
     /** A client configured from the process environment. */
@@ -129,15 +138,21 @@ public final class HubClient {
      */
     public Path snapshot(String repoId, String revision) throws IOException {
         if (offline) {
-            return cachedSnapshot(repoId, revision).orElseThrow(() -> new HubException(HubException.Reason.NOT_CACHED,
-                    repoId + "@" + revision + " is not in the Hugging Face cache " + cacheDir + " and HF_HUB_OFFLINE is "
-                            + "set, so nothing is downloaded: fetch it once with HF_HUB_OFFLINE unset (or point HF_HOME "
-                            + "at a cache that has it)"));
+            return cachedSnapshot(repoId, revision)
+                    .orElseThrow(() -> new HubException(
+                            HubException.Reason.NOT_CACHED,
+                            repoId + "@" + revision + " is not in the Hugging Face cache " + cacheDir
+                                    + " and HF_HUB_OFFLINE is "
+                                    + "set, so nothing is downloaded: fetch it once with HF_HUB_OFFLINE unset (or point HF_HOME "
+                                    + "at a cache that has it)"));
         }
         Map<String, FileMeta> files = new LinkedHashMap<>();
-        FileMeta config = head(repoId, revision, HfCheckpoint.CONFIG).orElseThrow(() -> new HubException(
-                HubException.Reason.ENTRY_NOT_FOUND, repoId + "@" + revision + " has no config.json: it is not a "
-                + "transformers checkpoint (Sparkformers needs config.json, model.safetensors and tokenizer.json)"));
+        FileMeta config = head(repoId, revision, HfCheckpoint.CONFIG)
+                .orElseThrow(
+                        () -> new HubException(
+                                HubException.Reason.ENTRY_NOT_FOUND,
+                                repoId + "@" + revision + " has no config.json: it is not a "
+                                        + "transformers checkpoint (Sparkformers needs config.json, model.safetensors and tokenizer.json)"));
         String commit = config.commit();
         files.put(HfCheckpoint.CONFIG, config);
         // Every later request names the commit, so a branch that moves mid-download cannot mix two versions.
@@ -145,19 +160,25 @@ public final class HubClient {
         if (single.isPresent()) {
             files.put(HfCheckpoint.WEIGHTS, single.get());
         } else {
-            FileMeta index = head(repoId, commit, HfCheckpoint.WEIGHTS_INDEX).orElseThrow(() -> noSafetensors(repoId, revision, commit));
+            FileMeta index = head(repoId, commit, HfCheckpoint.WEIGHTS_INDEX)
+                    .orElseThrow(() -> noSafetensors(repoId, revision, commit));
             files.put(HfCheckpoint.WEIGHTS_INDEX, index);
             Path indexBlob = fetchBlob(repoId, commit, HfCheckpoint.WEIGHTS_INDEX, index);
             for (String shard : shardNames(indexBlob, repoId, revision)) {
-                files.put(shard, head(repoId, commit, shard).orElseThrow(() -> new HubException(
-                        HubException.Reason.ENTRY_NOT_FOUND, repoId + "@" + revision + ": " + HfCheckpoint.WEIGHTS_INDEX
-                        + " lists " + shard + " but the repo has no such file (incomplete upload?)")));
+                files.put(
+                        shard,
+                        head(repoId, commit, shard)
+                                .orElseThrow(() -> new HubException(
+                                        HubException.Reason.ENTRY_NOT_FOUND,
+                                        repoId + "@" + revision + ": " + HfCheckpoint.WEIGHTS_INDEX + " lists " + shard
+                                                + " but the repo has no such file (incomplete upload?)")));
             }
         }
         for (String optional : OPTIONAL_FILES) head(repoId, commit, optional).ifPresent(m -> files.put(optional, m));
         if (files.containsKey("modules.json")) {
             Path modules = fetchBlob(repoId, commit, "modules.json", files.get("modules.json"));
-            for (String extra : poolingConfigs(modules)) head(repoId, commit, extra).ifPresent(m -> files.put(extra, m));
+            for (String extra : poolingConfigs(modules))
+                head(repoId, commit, extra).ifPresent(m -> files.put(extra, m));
         }
         for (Map.Entry<String, FileMeta> f : files.entrySet()) fetchBlob(repoId, commit, f.getKey(), f.getValue());
 
@@ -194,15 +215,18 @@ public final class HubClient {
         } catch (IOException e) {
             return e;
         }
-        return new HubException(HubException.Reason.ENTRY_NOT_FOUND, repoId + "@" + revision + " has neither "
-                + HfCheckpoint.WEIGHTS + " nor " + HfCheckpoint.WEIGHTS_INDEX + ": Sparkformers loads safetensors weights only");
+        return new HubException(
+                HubException.Reason.ENTRY_NOT_FOUND,
+                repoId + "@" + revision + " has neither " + HfCheckpoint.WEIGHTS + " nor " + HfCheckpoint.WEIGHTS_INDEX
+                        + ": Sparkformers loads safetensors weights only");
     }
 
     private static List<String> shardNames(Path index, String repoId, String revision) throws IOException {
         JsonNode map = Json.readObject(index).path("weight_map");
         if (!map.isObject() || map.isEmpty()) {
-            throw new HubException(HubException.Reason.PROTOCOL, repoId + "@" + revision + ": "
-                    + HfCheckpoint.WEIGHTS_INDEX + " has no \"weight_map\"");
+            throw new HubException(
+                    HubException.Reason.PROTOCOL,
+                    repoId + "@" + revision + ": " + HfCheckpoint.WEIGHTS_INDEX + " has no \"weight_map\"");
         }
         TreeSet<String> shards = new TreeSet<>();
         map.forEach(v -> shards.add(v.asText()));
@@ -221,10 +245,13 @@ public final class HubClient {
 
     /** A file name from the server becomes a path under the snapshot: refuse any that would escape it. */
     private static void checkRelative(String name, String repoId, String revision) throws HubException {
-        if (name.isEmpty() || name.startsWith("/") || name.contains("\\")
+        if (name.isEmpty()
+                || name.startsWith("/")
+                || name.contains("\\")
                 || Stream.of(name.split("/")).anyMatch(s -> s.isEmpty() || s.equals("..") || s.equals("."))) {
-            throw new HubException(HubException.Reason.PROTOCOL, repoId + "@" + revision
-                    + " names a file '" + name + "' outside its folder; refusing it");
+            throw new HubException(
+                    HubException.Reason.PROTOCOL,
+                    repoId + "@" + revision + " names a file '" + name + "' outside its folder; refusing it");
         }
     }
 
@@ -234,8 +261,13 @@ public final class HubClient {
     Optional<FileMeta> head(String repoId, String revision, String file) throws IOException {
         URI uri = resolveUrl(repoId, revision, file);
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpResponse<Void> r = send(request(uri, etagTimeout).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
-                    HttpResponse.BodyHandlers.discarding(), repoId, uri);
+            HttpResponse<Void> r = send(
+                    request(uri, etagTimeout)
+                            .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                            .build(),
+                    HttpResponse.BodyHandlers.discarding(),
+                    repoId,
+                    uri);
             int code = r.statusCode();
             HttpHeaders h = r.headers();
             boolean redirect = code >= 300 && code < 400;
@@ -260,16 +292,28 @@ public final class HubClient {
         return code.equals("EntryNotFound") || code.isEmpty();
     }
 
-    private static FileMeta meta(HttpHeaders h, String repoId, String revision, String file, URI uri) throws HubException {
-        String commit = h.firstValue("x-repo-commit").orElseThrow(() -> new HubException(HubException.Reason.PROTOCOL,
-                uri + " answered without X-Repo-Commit: is HF_ENDPOINT a Hugging Face Hub (or a mirror of one)?"));
-        String etag = h.firstValue("x-linked-etag").or(() -> h.firstValue("etag")).map(HubClient::normalizeEtag)
-                .orElseThrow(() -> new HubException(HubException.Reason.PROTOCOL, uri + " answered without an ETag, "
-                        + "which names the file's blob in the cache: is HF_ENDPOINT a Hugging Face Hub?"));
-        long size = h.firstValueAsLong("x-linked-size").orElse(h.firstValueAsLong("content-length").orElse(-1));
+    private static FileMeta meta(HttpHeaders h, String repoId, String revision, String file, URI uri)
+            throws HubException {
+        String commit = h.firstValue("x-repo-commit")
+                .orElseThrow(
+                        () -> new HubException(
+                                HubException.Reason.PROTOCOL,
+                                uri
+                                        + " answered without X-Repo-Commit: is HF_ENDPOINT a Hugging Face Hub (or a mirror of one)?"));
+        String etag = h.firstValue("x-linked-etag")
+                .or(() -> h.firstValue("etag"))
+                .map(HubClient::normalizeEtag)
+                .orElseThrow(() -> new HubException(
+                        HubException.Reason.PROTOCOL,
+                        uri + " answered without an ETag, "
+                                + "which names the file's blob in the cache: is HF_ENDPOINT a Hugging Face Hub?"));
+        long size = h.firstValueAsLong("x-linked-size")
+                .orElse(h.firstValueAsLong("content-length").orElse(-1));
         if (!COMMIT.matcher(commit).matches() || etag.isEmpty() || etag.contains("/") || etag.contains("..")) {
-            throw new HubException(HubException.Reason.PROTOCOL, uri + " answered a malformed X-Repo-Commit '" + commit
-                    + "' or ETag '" + etag + "' for " + file + " of " + repoId + "@" + revision);
+            throw new HubException(
+                    HubException.Reason.PROTOCOL,
+                    uri + " answered a malformed X-Repo-Commit '" + commit + "' or ETag '" + etag + "' for " + file
+                            + " of " + repoId + "@" + revision);
         }
         return new FileMeta(commit, etag, size);
     }
@@ -293,9 +337,11 @@ public final class HubClient {
         checkRelative(file, repoId, commit);
         Path blob = blobPath(repoId, meta);
         if (Files.isRegularFile(blob)) return blob;
-        Path lock = cacheDir.resolve(".locks").resolve(repoDir(repoId).getFileName()).resolve(meta.etag() + ".lock");
+        Path lock = cacheDir.resolve(".locks")
+                .resolve(repoDir(repoId).getFileName())
+                .resolve(meta.etag() + ".lock");
         return HostLock.holding(lock, () -> {
-            if (Files.isRegularFile(blob)) return blob;      // another thread or JVM fetched it while we waited
+            if (Files.isRegularFile(blob)) return blob; // another thread or JVM fetched it while we waited
             Files.createDirectories(blob.getParent());
             Path partial = blob.resolveSibling(meta.etag() + ".incomplete");
             URI url = resolveUrl(repoId, commit, file);
@@ -307,16 +353,19 @@ public final class HubClient {
                 } catch (HubException e) {
                     throw e;
                 } catch (IOException e) {
-                    last = e;       // a dropped connection: the next attempt resumes from what arrived
+                    last = e; // a dropped connection: the next attempt resumes from what arrived
                     continue;
                 }
                 long got = Files.size(partial);
                 if (meta.size() < 0 || got >= meta.size()) break;
             }
             if (last != null) {
-                throw new HubException(HubException.Reason.UNREACHABLE, "download of " + url + " failed " + MAX_ATTEMPTS
-                        + " times (" + last.getMessage() + "); the part received is kept in " + partial
-                        + " and the next run resumes it", last);
+                throw new HubException(
+                        HubException.Reason.UNREACHABLE,
+                        "download of " + url + " failed " + MAX_ATTEMPTS
+                                + " times (" + last.getMessage() + "); the part received is kept in " + partial
+                                + " and the next run resumes it",
+                        last);
             }
             verify(partial, meta, repoId, commit, file, url);
             Files.move(partial, blob, StandardCopyOption.ATOMIC_MOVE);
@@ -331,8 +380,8 @@ public final class HubClient {
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             HttpRequest.Builder b = request(uri, downloadTimeout).GET();
             if (have > 0) b.header("Range", "bytes=" + have + "-");
-            HttpResponse<Flow.Publisher<List<ByteBuffer>>> r = send(b.build(), HttpResponse.BodyHandlers.ofPublisher(),
-                    repoId, uri);
+            HttpResponse<Flow.Publisher<List<ByteBuffer>>> r =
+                    send(b.build(), HttpResponse.BodyHandlers.ofPublisher(), repoId, uri);
             BodyReader body = new BodyReader();
             r.body().subscribe(body);
             int code = r.statusCode();
@@ -342,20 +391,24 @@ public final class HubClient {
                 continue;
             }
             boolean append;
-            if (code == 206 && r.headers().firstValue("content-range").orElse("").startsWith("bytes " + have + "-")) {
+            if (code == 206
+                    && r.headers().firstValue("content-range").orElse("").startsWith("bytes " + have + "-")) {
                 append = true;
             } else if (code == 200) {
-                append = false;    // the server ignored the Range header: start over
+                append = false; // the server ignored the Range header: start over
             } else if (code == 416 || code == 206) {
                 body.cancel();
-                Files.deleteIfExists(partial);    // the part on disk does not fit the file: start over
+                Files.deleteIfExists(partial); // the part on disk does not fit the file: start over
                 have = 0;
                 continue;
             } else {
                 body.cancel();
                 throw httpError(code, r.headers(), repoId, revision, file, uri);
             }
-            try (OutputStream out = Files.newOutputStream(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            try (OutputStream out = Files.newOutputStream(
+                    partial,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE,
                     append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
                 body.copyTo(out, downloadTimeout, uri);
             }
@@ -411,8 +464,8 @@ public final class HubClient {
                 }
                 if (next == null) {
                     cancel();
-                    throw new IOException("no data from " + uri + " for " + silence.toSeconds()
-                            + " s (HF_HUB_DOWNLOAD_TIMEOUT)");
+                    throw new IOException(
+                            "no data from " + uri + " for " + silence.toSeconds() + " s (HF_HUB_DOWNLOAD_TIMEOUT)");
                 }
                 if (next == DONE) return;
                 if (next instanceof Throwable t) throw t instanceof IOException io ? io : new IOException(t);
@@ -438,9 +491,12 @@ public final class HubClient {
         }
         if (problem != null) {
             Files.deleteIfExists(partial);
-            throw new HubException(HubException.Reason.CORRUPTED, "corrupted download of " + file + " from " + repoId
-                    + "@" + revision + " (" + url + "): " + problem + "; the partial file was deleted, run again to "
-                    + "download it afresh");
+            throw new HubException(
+                    HubException.Reason.CORRUPTED,
+                    "corrupted download of " + file + " from " + repoId
+                            + "@" + revision + " (" + url + "): " + problem
+                            + "; the partial file was deleted, run again to "
+                            + "download it afresh");
         }
     }
 
@@ -467,7 +523,7 @@ public final class HubClient {
         try {
             Files.createSymbolicLink(tmp, target.getParent().relativize(blob));
         } catch (UnsupportedOperationException | FileSystemException e) {
-            Files.copy(blob, tmp, StandardCopyOption.REPLACE_EXISTING);   // e.g. Windows without symlink rights
+            Files.copy(blob, tmp, StandardCopyOption.REPLACE_EXISTING); // e.g. Windows without symlink rights
         }
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -476,7 +532,7 @@ public final class HubClient {
         Path ref = repoDir(repoId).resolve("refs").resolve(revision);
         Files.createDirectories(ref.getParent());
         Path tmp = ref.resolveSibling("." + ref.getFileName() + "." + UUID.randomUUID() + ".tmp");
-        Files.writeString(tmp, commit);      // no newline: huggingface_hub writes the bare sha
+        Files.writeString(tmp, commit); // no newline: huggingface_hub writes the bare sha
         Files.move(tmp, ref, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
@@ -494,8 +550,7 @@ public final class HubClient {
 
     private HttpRequest.Builder request(URI uri, Duration timeout) {
         LOG.log(System.Logger.Level.INFO, "Hub request: {0}", uri);
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout)
-                .header("User-Agent", "sparkformers");
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout).header("User-Agent", "sparkformers");
         // The token goes to the Hub only: never to the CDN a file redirects to (its URL is pre-signed).
         if (token.isPresent() && sameOrigin(uri, endpoint)) b.header("Authorization", "Bearer " + token.get());
         return b;
@@ -509,14 +564,20 @@ public final class HubClient {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while requesting " + uri);
         } catch (java.net.ConnectException | java.net.http.HttpConnectTimeoutException e) {
-            throw new HubException(HubException.Reason.UNREACHABLE, "cannot reach " + uri + " for " + repoId + " ("
-                    + e + "): check HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the local cache " + cacheDir, e);
+            throw new HubException(
+                    HubException.Reason.UNREACHABLE,
+                    "cannot reach " + uri + " for " + repoId + " (" + e
+                            + "): check HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the local cache " + cacheDir,
+                    e);
         }
     }
 
     static boolean sameOrigin(URI a, URI b) {
-        return a.getScheme() != null && a.getScheme().equalsIgnoreCase(b.getScheme())
-                && a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
+        return a.getScheme() != null
+                && a.getScheme().equalsIgnoreCase(b.getScheme())
+                && a.getHost() != null
+                && a.getHost().equalsIgnoreCase(b.getHost())
+                && port(a) == port(b);
     }
 
     private static int port(URI u) {
@@ -529,32 +590,59 @@ public final class HubClient {
         String at = " (HTTP " + code + " from " + uri + ")";
         String noToken = "set HF_TOKEN to a token with read access";
         return switch (errorCode) {
-            case "RepoNotFound" -> new HubException(HubException.Reason.REPO_NOT_FOUND, "repository " + repoId
-                    + " not found on " + endpoint + at + ": check the name" + (token.isEmpty()
-                    ? "; if it is private or gated, " + noToken : ", and that HF_TOKEN has access to it"));
-            case "RevisionNotFound" -> new HubException(HubException.Reason.REVISION_NOT_FOUND, "revision '" + revision
-                    + "' not found in " + repoId + at + ": name an existing branch, tag or commit after '@'");
-            case "EntryNotFound" -> new HubException(HubException.Reason.ENTRY_NOT_FOUND, "file " + file
-                    + " not found in " + repoId + "@" + revision + at);
-            case "GatedRepo" -> new HubException(HubException.Reason.FORBIDDEN, repoId + " is gated" + at + ": "
-                    + (token.isEmpty() ? noToken + " of an account that " : "the account of HF_TOKEN must ")
-                    + "accept its conditions on the model page");
-            default -> switch (code) {
-                case 401 -> token.isEmpty()
-                        ? new HubException(HubException.Reason.UNAUTHORIZED, repoId + " requires authentication" + at
-                                + ": " + noToken)
-                        : new HubException(HubException.Reason.UNAUTHORIZED, "HF_TOKEN was refused for " + repoId + at
-                                + ": the token is invalid, expired or lacks access to this repo");
-                case 403 -> token.isEmpty()
-                        ? new HubException(HubException.Reason.FORBIDDEN, "access to " + repoId + " denied" + at + ": "
-                                + noToken)
-                        : new HubException(HubException.Reason.FORBIDDEN, "HF_TOKEN lacks access to " + repoId + at
-                                + ": use a token whose account can read it");
-                case 404 -> new HubException(HubException.Reason.REPO_NOT_FOUND, "not found: " + file + " of " + repoId
-                        + "@" + revision + at + "; check the repo id, the revision and HF_ENDPOINT");
-                default -> new HubException(HubException.Reason.PROTOCOL, "unexpected answer for " + file + " of "
-                        + repoId + "@" + revision + at);
-            };
+            case "RepoNotFound" ->
+                new HubException(
+                        HubException.Reason.REPO_NOT_FOUND,
+                        "repository " + repoId
+                                + " not found on " + endpoint + at + ": check the name"
+                                + (token.isEmpty()
+                                        ? "; if it is private or gated, " + noToken
+                                        : ", and that HF_TOKEN has access to it"));
+            case "RevisionNotFound" ->
+                new HubException(
+                        HubException.Reason.REVISION_NOT_FOUND,
+                        "revision '" + revision + "' not found in " + repoId + at
+                                + ": name an existing branch, tag or commit after '@'");
+            case "EntryNotFound" ->
+                new HubException(
+                        HubException.Reason.ENTRY_NOT_FOUND,
+                        "file " + file + " not found in " + repoId + "@" + revision + at);
+            case "GatedRepo" ->
+                new HubException(
+                        HubException.Reason.FORBIDDEN,
+                        repoId + " is gated" + at + ": "
+                                + (token.isEmpty() ? noToken + " of an account that " : "the account of HF_TOKEN must ")
+                                + "accept its conditions on the model page");
+            default ->
+                switch (code) {
+                    case 401 ->
+                        token.isEmpty()
+                                ? new HubException(
+                                        HubException.Reason.UNAUTHORIZED,
+                                        repoId + " requires authentication" + at + ": " + noToken)
+                                : new HubException(
+                                        HubException.Reason.UNAUTHORIZED,
+                                        "HF_TOKEN was refused for " + repoId + at
+                                                + ": the token is invalid, expired or lacks access to this repo");
+                    case 403 ->
+                        token.isEmpty()
+                                ? new HubException(
+                                        HubException.Reason.FORBIDDEN,
+                                        "access to " + repoId + " denied" + at + ": " + noToken)
+                                : new HubException(
+                                        HubException.Reason.FORBIDDEN,
+                                        "HF_TOKEN lacks access to " + repoId + at
+                                                + ": use a token whose account can read it");
+                    case 404 ->
+                        new HubException(
+                                HubException.Reason.REPO_NOT_FOUND,
+                                "not found: " + file + " of " + repoId + "@" + revision + at
+                                        + "; check the repo id, the revision and HF_ENDPOINT");
+                    default ->
+                        new HubException(
+                                HubException.Reason.PROTOCOL,
+                                "unexpected answer for " + file + " of " + repoId + "@" + revision + at);
+                };
         };
     }
 
@@ -575,7 +663,7 @@ public final class HubClient {
         try {
             return Files.isRegularFile(file) ? nonBlank(Files.readString(file)) : Optional.empty();
         } catch (IOException e) {
-            return Optional.empty();    // an unreadable token file is the same as none: requests go anonymous
+            return Optional.empty(); // an unreadable token file is the same as none: requests go anonymous
         }
     }
 }

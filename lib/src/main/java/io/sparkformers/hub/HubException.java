@@ -7,8 +7,15 @@ public class HubException extends IOException {
 
     /** Why the request failed (from the HTTP status and the Hub's {@code X-Error-Code} header). */
     public enum Reason {
-        REPO_NOT_FOUND, REVISION_NOT_FOUND, ENTRY_NOT_FOUND, UNAUTHORIZED, FORBIDDEN, NOT_CACHED, CORRUPTED,
-        UNREACHABLE, PROTOCOL
+        REPO_NOT_FOUND,
+        REVISION_NOT_FOUND,
+        ENTRY_NOT_FOUND,
+        UNAUTHORIZED,
+        FORBIDDEN,
+        NOT_CACHED,
+        CORRUPTED,
+        UNREACHABLE,
+        PROTOCOL
     }
 
     private final Reason reason;

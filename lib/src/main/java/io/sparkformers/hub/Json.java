@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,11 +26,12 @@ public final class Json {
             node = MAPPER.readTree(file.toFile());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IOException(file + " is not valid JSON: " + e.getOriginalMessage(), e);
-        } catch (java.io.CharConversionException e) {        // bytes in no encoding JSON allows (UTF-8/16/32)
+        } catch (java.io.CharConversionException e) { // bytes in no encoding JSON allows (UTF-8/16/32)
             throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
         }
         if (!(node instanceof ObjectNode obj)) {
-            throw new IOException(file + " must hold a JSON object, found " + (node == null ? "nothing" : node.getNodeType()));
+            throw new IOException(
+                    file + " must hold a JSON object, found " + (node == null ? "nothing" : node.getNodeType()));
         }
         return obj;
     }
@@ -40,6 +40,10 @@ public final class Json {
     public static void write(Path file, JsonNode node) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, MAPPER.writeValueAsString(node) + "\n");
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                tmp,
+                file,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -22,18 +22,23 @@ import org.xml.sax.SAXException;
  */
 public final class MavenArtifacts {
     private static final System.Logger LOG = System.getLogger(MavenArtifacts.class.getName());
+
     private MavenArtifacts() {}
 
     /** Coordinates {@code groupId:artifactId:version} of a plain jar. */
     public record Coordinates(String groupId, String artifactId, String version) {
         public static Coordinates parse(String gav) {
             String[] p = gav.split(":");
-            if (p.length != 3) throw new IllegalArgumentException("expected groupId:artifactId:version, got '" + gav + "'");
+            if (p.length != 3)
+                throw new IllegalArgumentException("expected groupId:artifactId:version, got '" + gav + "'");
             return new Coordinates(p[0], p[1], p[2]);
         }
 
         public Path pathIn(Path repository) {
-            return repository.resolve(groupId.replace('.', '/')).resolve(artifactId).resolve(version)
+            return repository
+                    .resolve(groupId.replace('.', '/'))
+                    .resolve(artifactId)
+                    .resolve(version)
                     .resolve(artifactId + "-" + version + ".jar");
         }
 
@@ -74,16 +79,18 @@ public final class MavenArtifacts {
             NodeList top = doc.getDocumentElement().getChildNodes();
             for (int i = 0; i < top.getLength(); i++) {
                 Node n = top.item(i);
-                if (n.getNodeType() == Node.ELEMENT_NODE && "localRepository".equals(n.getLocalName() != null
-                        ? n.getLocalName() : n.getNodeName())) {
+                if (n.getNodeType() == Node.ELEMENT_NODE
+                        && "localRepository".equals(n.getLocalName() != null ? n.getLocalName() : n.getNodeName())) {
                     String v = expand(n.getTextContent().trim());
                     return v.isEmpty() ? null : v;
                 }
             }
             return null;
         } catch (ParserConfigurationException | SAXException | IOException e) {
-            throw new IllegalStateException("cannot read Maven settings " + settingsXml + ": " + e.getMessage()
-                    + " (fix the file, or pass -Dmaven.repo.local=<folder>)", e);
+            throw new IllegalStateException(
+                    "cannot read Maven settings " + settingsXml + ": " + e.getMessage()
+                            + " (fix the file, or pass -Dmaven.repo.local=<folder>)",
+                    e);
         }
     }
 
@@ -104,16 +111,21 @@ public final class MavenArtifacts {
     public static Path resolve(Coordinates coords) throws IOException {
         Path jar = coords.pathIn(localRepository());
         if (Files.isRegularFile(jar)) return jar;
-        List<String> cmd = new ArrayList<>(List.of("mvn", "-B", "-q", "dependency:get", "-Dtransitive=false",
-                "-Dartifact=" + coords));
+        List<String> cmd = new ArrayList<>(
+                List.of("mvn", "-B", "-q", "dependency:get", "-Dtransitive=false", "-Dartifact=" + coords));
         if (System.getProperty("maven.repo.local") != null) cmd.add("-Dmaven.repo.local=" + localRepository());
         LOG.log(System.Logger.Level.INFO, "fetching {0} with mvn dependency:get into {1}", coords, localRepository());
         Process p;
         try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            p = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
         } catch (IOException e) {
-            throw new IOException("cannot fetch " + coords + ": the Maven client 'mvn' is not on the PATH (" + e.getMessage()
-                    + "). Install Maven, or copy the jar to " + jar, e);
+            throw new IOException(
+                    "cannot fetch " + coords + ": the Maven client 'mvn' is not on the PATH (" + e.getMessage()
+                            + "). Install Maven, or copy the jar to " + jar,
+                    e);
         }
         try {
             if (!p.waitFor(30, TimeUnit.MINUTES)) {
@@ -126,8 +138,8 @@ public final class MavenArtifacts {
             throw new IOException("interrupted while fetching " + coords, e);
         }
         if (p.exitValue() != 0 || !Files.isRegularFile(jar)) {
-            throw new IOException("mvn could not fetch " + coords + " (exit " + p.exitValue() + "); run `" + String.join(" ", cmd)
-                    + "` to see why (network, mirror settings in ~/.m2/settings.xml)");
+            throw new IOException("mvn could not fetch " + coords + " (exit " + p.exitValue() + "); run `"
+                    + String.join(" ", cmd) + "` to see why (network, mirror settings in ~/.m2/settings.xml)");
         }
         return jar;
     }

@@ -33,7 +33,8 @@ public interface ModelAliases {
     /** The providers on the class path. */
     static List<ModelAliases> installed() {
         List<ModelAliases> all = new ArrayList<>();
-        ServiceLoader.load(ModelAliases.class, ModelAliases.class.getClassLoader()).forEach(all::add);
+        ServiceLoader.load(ModelAliases.class, ModelAliases.class.getClassLoader())
+                .forEach(all::add);
         return List.copyOf(all);
     }
 }

@@ -1,7 +1,6 @@
 package io.sparkformers.hub;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -75,18 +74,21 @@ public final class ModelCache {
      * Checks, without copying anything, that {@code uri} lists a checkpoint folder (or, with {@code tokenizerOnly}, a
      * folder holding tokenizer.json): what a driver does before a job whose executors copy the folder.
      */
-    public static void checkSource(String uri, Map<String, String> hadoopConf, boolean tokenizerOnly) throws IOException {
+    public static void checkSource(String uri, Map<String, String> hadoopConf, boolean tokenizerOnly)
+            throws IOException {
         List<SourceFile> files = listSource(uri, hadoopConf).files();
         if (!tokenizerOnly) {
             files = checkpointFiles(uri, files);
-            if (files.stream().noneMatch(f -> f.path().equals(HfCheckpoint.WEIGHTS) || f.path().equals(HfCheckpoint.WEIGHTS_INDEX))) {
+            if (files.stream()
+                    .noneMatch(f ->
+                            f.path().equals(HfCheckpoint.WEIGHTS) || f.path().equals(HfCheckpoint.WEIGHTS_INDEX))) {
                 throw new IOException(uri + " has no " + HfCheckpoint.WEIGHTS + " (or " + HfCheckpoint.WEIGHTS_INDEX
                         + "): save the model with save_pretrained(safe_serialization=True)");
             }
         }
         if (files.stream().noneMatch(f -> f.path().equals(HfCheckpoint.TOKENIZER))) {
-            throw new IOException(uri + " has no " + HfCheckpoint.TOKENIZER + "; the stages need the fast-tokenizer file "
-                    + "(save it with tokenizer.save_pretrained)");
+            throw new IOException(uri + " has no " + HfCheckpoint.TOKENIZER
+                    + "; the stages need the fast-tokenizer file " + "(save it with tokenizer.save_pretrained)");
         }
     }
 
@@ -128,8 +130,8 @@ public final class ModelCache {
             Files.createDirectories(to.getParent());
             writer.write(f.path(), to);
             if (Files.size(to) != f.size()) {
-                throw new IOException("shipped file " + f.path() + " arrived with " + Files.size(to) + " bytes, not "
-                        + f.size());
+                throw new IOException(
+                        "shipped file " + f.path() + " arrived with " + Files.size(to) + " bytes, not " + f.size());
             }
         });
     }
@@ -145,7 +147,7 @@ public final class ModelCache {
      * the folder lies.
      */
     public static String contentKey(Path dir, List<String> files) throws IOException {
-        return contentKey(dir, files, 1 << 20, (file, piece) -> { });
+        return contentKey(dir, files, 1 << 20, (file, piece) -> {});
     }
 
     /**
@@ -192,13 +194,20 @@ public final class ModelCache {
         Path dir = root.resolve(key);
         if (Files.isDirectory(dir)) return dir;
         return HostLock.holding(root.resolve(key + ".lock"), () -> {
-            if (Files.isDirectory(dir)) return dir;        // filled by another thread or JVM while we waited
+            if (Files.isDirectory(dir)) return dir; // filled by another thread or JVM while we waited
             deleteLeftovers(key);
             Path tmp = root.resolve("." + key + ".tmp-" + UUID.randomUUID());
             try {
                 for (SourceFile f : files) copier.copy(f, tmp.resolve(f.path()));
-                ObjectNode info = Json.MAPPER.createObjectNode().put("source", source)
-                        .put("modification_time", files.stream().mapToLong(SourceFile::modificationTime).max().orElse(0))
+                ObjectNode info = Json.MAPPER
+                        .createObjectNode()
+                        .put("source", source)
+                        .put(
+                                "modification_time",
+                                files.stream()
+                                        .mapToLong(SourceFile::modificationTime)
+                                        .max()
+                                        .orElse(0))
                         .put("size", files.stream().mapToLong(SourceFile::size).sum());
                 Json.write(root.resolve(key + ".json"), info);
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
@@ -220,8 +229,11 @@ public final class ModelCache {
                 Path dir = root.resolve(key);
                 if (!Files.isDirectory(dir)) continue;
                 ObjectNode n = Json.readObject(info);
-                out.add(new Entry(n.path("source").asText(), n.path("modification_time").asLong(),
-                        n.path("size").asLong(), dir));
+                out.add(new Entry(
+                        n.path("source").asText(),
+                        n.path("modification_time").asLong(),
+                        n.path("size").asLong(),
+                        dir));
             }
         }
         out.sort(Comparator.comparing(Entry::source).thenComparing(Entry::modificationTime));
@@ -232,28 +244,35 @@ public final class ModelCache {
         try {
             return HadoopSource.list(uri, hadoopConf);
         } catch (NoClassDefFoundError e) {
-            throw new IOException("reading " + uri + " needs the Hadoop client on the class path (Spark ships it; "
-                    + "from plain Java add hadoop-client-api and hadoop-client-runtime), or use a local folder", e);
+            throw new IOException(
+                    "reading " + uri + " needs the Hadoop client on the class path (Spark ships it; "
+                            + "from plain Java add hadoop-client-api and hadoop-client-runtime), or use a local folder",
+                    e);
         }
     }
 
     /** The files worth copying; the same errors as {@link HfCheckpoint#open} but naming the URI, before any copy. */
     static List<SourceFile> checkpointFiles(String uri, List<SourceFile> all) throws IOException {
-        List<SourceFile> visible = all.stream().filter(f -> Stream.of(f.path().split("/"))
-                .noneMatch(s -> s.startsWith(".") || s.startsWith("_"))).toList();
+        List<SourceFile> visible = all.stream()
+                .filter(f -> Stream.of(f.path().split("/")).noneMatch(s -> s.startsWith(".") || s.startsWith("_")))
+                .toList();
         boolean hasConfig = visible.stream().anyMatch(f -> f.path().equals(HfCheckpoint.CONFIG));
         if (!hasConfig) {
-            throw new IOException(uri + " has no config.json: not a Hugging Face checkpoint folder (expected config.json, "
-                    + "model.safetensors and tokenizer.json, as save_pretrained writes them)");
+            throw new IOException(
+                    uri + " has no config.json: not a Hugging Face checkpoint folder (expected config.json, "
+                            + "model.safetensors and tokenizer.json, as save_pretrained writes them)");
         }
-        boolean hasSafetensors = visible.stream().anyMatch(f -> f.path().equals(HfCheckpoint.WEIGHTS)
-                || f.path().equals(HfCheckpoint.WEIGHTS_INDEX));
+        boolean hasSafetensors = visible.stream()
+                .anyMatch(f -> f.path().equals(HfCheckpoint.WEIGHTS) || f.path().equals(HfCheckpoint.WEIGHTS_INDEX));
         Optional<SourceFile> pickle = visible.stream()
-                .filter(f -> !f.path().contains("/") && UnsafeCheckpointException.isPickle(Path.of(f.path()))).findFirst();
+                .filter(f -> !f.path().contains("/") && UnsafeCheckpointException.isPickle(Path.of(f.path())))
+                .findFirst();
         if (!hasSafetensors && pickle.isPresent()) {
-            throw new UnsafeCheckpointException(uri + (uri.endsWith("/") ? "" : "/") + pickle.get().path());
+            throw new UnsafeCheckpointException(
+                    uri + (uri.endsWith("/") ? "" : "/") + pickle.get().path());
         }
-        return visible.stream().filter(f -> f.path().contains("/") || !UnsafeCheckpointException.isPickle(Path.of(f.path())))
+        return visible.stream()
+                .filter(f -> f.path().contains("/") || !UnsafeCheckpointException.isPickle(Path.of(f.path())))
                 .toList();
     }
 
@@ -261,7 +280,8 @@ public final class ModelCache {
         MessageDigest md = sha256();
         md.update(uri.getBytes(StandardCharsets.UTF_8));
         for (SourceFile f : files) {
-            md.update(("\n" + f.path() + "\t" + f.size() + "\t" + f.modificationTime()).getBytes(StandardCharsets.UTF_8));
+            md.update(
+                    ("\n" + f.path() + "\t" + f.size() + "\t" + f.modificationTime()).getBytes(StandardCharsets.UTF_8));
         }
         return HexFormat.of().formatHex(md.digest());
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.TensorInfo;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,9 +28,15 @@ import java.util.stream.Stream;
  * @param files            every file's size in bytes by path relative to {@code dir} (links followed)
  * @param totalBytes       the sum of {@code files}
  */
-public record ModelInfo(Path dir, String architecture, String modelType, long parameterCount,
-                        Map<String, Long> parametersByDtype, SortedMap<Integer, String> labels,
-                        SortedMap<String, Long> files, long totalBytes) {
+public record ModelInfo(
+        Path dir,
+        String architecture,
+        String modelType,
+        long parameterCount,
+        Map<String, Long> parametersByDtype,
+        SortedMap<Integer, String> labels,
+        SortedMap<String, Long> files,
+        long totalBytes) {
 
     /** Inspects a checkpoint folder (validated by {@link HfCheckpoint#open} first). */
     public static ModelInfo of(Path dir) throws IOException {
@@ -53,8 +58,9 @@ public record ModelInfo(Path dir, String architecture, String modelType, long pa
             try {
                 labels.put(Integer.parseInt(e.getKey()), e.getValue().asText());
             } catch (NumberFormatException ex) {
-                throw new IllegalArgumentException(dir.resolve(HfCheckpoint.CONFIG) + ": id2label key '" + e.getKey()
-                        + "' is not an integer id", ex);
+                throw new IllegalArgumentException(
+                        dir.resolve(HfCheckpoint.CONFIG) + ": id2label key '" + e.getKey() + "' is not an integer id",
+                        ex);
             }
         });
         SortedMap<String, Long> files = new TreeMap<>();
@@ -64,8 +70,14 @@ public record ModelInfo(Path dir, String architecture, String modelType, long pa
             }
         }
         long total = files.values().stream().mapToLong(Long::longValue).sum();
-        return new ModelInfo(dir, architecture, ckpt.modelType(), params,
-                Collections.unmodifiableMap(new LinkedHashMap<>(byDtype)), Collections.unmodifiableSortedMap(labels),
-                Collections.unmodifiableSortedMap(files), total);
+        return new ModelInfo(
+                dir,
+                architecture,
+                ckpt.modelType(),
+                params,
+                Collections.unmodifiableMap(new LinkedHashMap<>(byDtype)),
+                Collections.unmodifiableSortedMap(labels),
+                Collections.unmodifiableSortedMap(files),
+                total);
     }
 }

@@ -49,6 +49,7 @@ public sealed interface ModelRef {
 
     /** Two or more letters then ':' — one letter would be a Windows drive, never a Hadoop scheme. */
     Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]+:.*");
+
     Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?");
     Pattern REVISION = Pattern.compile("[A-Za-z0-9_.][A-Za-z0-9_./-]*");
     int MAX_REPO_ID_LENGTH = 96;
@@ -64,8 +65,12 @@ public sealed interface ModelRef {
         } catch (InvalidPathException e) {
             throw malformed(ref, e.getReason());
         }
-        if (Files.exists(local) || r.startsWith("/") || r.startsWith("./") || r.startsWith("../")
-                || r.equals(".") || r.equals("..")) {
+        if (Files.exists(local)
+                || r.startsWith("/")
+                || r.startsWith("./")
+                || r.startsWith("../")
+                || r.equals(".")
+                || r.equals("..")) {
             return new LocalFolder(local);
         }
         if (!r.contains("/") && !r.contains("@") && isAlias.test(r)) return new Alias(r);
@@ -91,8 +96,10 @@ public sealed interface ModelRef {
         }
         for (String p : parts) {
             if (!SEGMENT.matcher(p).matches() || p.contains("--") || p.contains("..")) {
-                throw malformed(ref, "'" + p + "' is not a valid Hub org or repo name (letters, digits, '_', '-', '.'; "
-                        + "no '--' or '..'; starting and ending with a letter or digit)");
+                throw malformed(
+                        ref,
+                        "'" + p + "' is not a valid Hub org or repo name (letters, digits, '_', '-', '.'; "
+                                + "no '--' or '..'; starting and ending with a letter or digit)");
             }
         }
         if (repoId.length() > MAX_REPO_ID_LENGTH) {

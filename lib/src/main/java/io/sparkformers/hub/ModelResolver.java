@@ -33,8 +33,8 @@ public final class ModelResolver {
      * @param cache      where Hadoop URIs are copied
      * @param aliases    alias providers, usually {@link ModelAliases#installed()}
      */
-    public ModelResolver(Map<String, String> env, Map<String, String> hadoopConf, ModelCache cache,
-                         List<ModelAliases> aliases) {
+    public ModelResolver(
+            Map<String, String> env, Map<String, String> hadoopConf, ModelCache cache, List<ModelAliases> aliases) {
         this.hub = new HubClient(env);
         this.hadoopConf = Map.copyOf(hadoopConf);
         this.cache = cache;
@@ -98,8 +98,8 @@ public final class ModelResolver {
         } catch (HubException e) {
             if (e.reason() == HubException.Reason.REPO_NOT_FOUND && !ref.contains("@")) {
                 // "models/bert" may have been meant as a relative folder: say it was not found as one either
-                throw new HubException(e.reason(), e.getMessage() + " (there is no local folder '" + ref
-                        + "' either)", e);
+                throw new HubException(
+                        e.reason(), e.getMessage() + " (there is no local folder '" + ref + "' either)", e);
             }
             throw e;
         }
@@ -128,7 +128,7 @@ public final class ModelResolver {
                 for (Path src : walk.filter(Files::isRegularFile).toList()) {
                     Path dst = tmp.resolve(dir.relativize(src).toString());
                     Files.createDirectories(dst.getParent());
-                    Files.copy(src, dst);      // follows snapshot links: the copy holds the content
+                    Files.copy(src, dst); // follows snapshot links: the copy holds the content
                 }
             }
             Files.deleteIfExists(target);
@@ -149,13 +149,18 @@ public final class ModelResolver {
         List<CachedModel> out = new ArrayList<>();
         for (ModelAliases a : aliases) {
             for (Map.Entry<String, Path> e : a.available().entrySet()) {
-                out.add(new CachedModel(CachedModel.Kind.ALIAS, e.getKey(), "built-in alias", e.getValue(), size(e.getValue())));
+                out.add(new CachedModel(
+                        CachedModel.Kind.ALIAS, e.getKey(), "built-in alias", e.getValue(), size(e.getValue())));
             }
         }
         out.addAll(hubSnapshots());
         for (ModelCache.Entry e : cache.entries()) {
-            out.add(new CachedModel(CachedModel.Kind.EXECUTOR_CACHE, e.source(),
-                    "modified " + Instant.ofEpochMilli(e.modificationTime()), e.dir(), size(e.dir())));
+            out.add(new CachedModel(
+                    CachedModel.Kind.EXECUTOR_CACHE,
+                    e.source(),
+                    "modified " + Instant.ofEpochMilli(e.modificationTime()),
+                    e.dir(),
+                    size(e.dir())));
         }
         return out;
     }
@@ -170,13 +175,15 @@ public final class ModelResolver {
         }
         repos.sort(Comparator.naturalOrder());
         for (Path repo : repos) {
-            String repoId = repo.getFileName().toString().substring("models--".length()).replace("--", "/");
+            String repoId =
+                    repo.getFileName().toString().substring("models--".length()).replace("--", "/");
             Map<String, List<String>> refsByCommit = new TreeMap<>();
             Path refs = repo.resolve("refs");
             if (Files.isDirectory(refs)) {
                 try (Stream<Path> walk = Files.walk(refs)) {
                     for (Path r : walk.filter(Files::isRegularFile).sorted().toList()) {
-                        refsByCommit.computeIfAbsent(Files.readString(r).strip(), k -> new ArrayList<>())
+                        refsByCommit
+                                .computeIfAbsent(Files.readString(r).strip(), k -> new ArrayList<>())
                                 .add(refs.relativize(r).toString().replace('\\', '/'));
                     }
                 }
@@ -187,8 +194,12 @@ public final class ModelResolver {
                 for (Path snap : list.filter(Files::isDirectory).sorted().toList()) {
                     String commit = snap.getFileName().toString();
                     List<String> names = refsByCommit.getOrDefault(commit, List.of());
-                    out.add(new CachedModel(CachedModel.Kind.HUB, repoId, "commit " + commit
-                            + (names.isEmpty() ? "" : " (" + String.join(", ", names) + ")"), snap, size(snap)));
+                    out.add(new CachedModel(
+                            CachedModel.Kind.HUB,
+                            repoId,
+                            "commit " + commit + (names.isEmpty() ? "" : " (" + String.join(", ", names) + ")"),
+                            snap,
+                            size(snap)));
                 }
             }
         }

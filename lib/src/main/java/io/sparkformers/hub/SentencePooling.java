@@ -2,7 +2,6 @@ package io.sparkformers.hub;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +40,10 @@ public record SentencePooling(Mode mode, boolean normalize, Integer maxSeqLength
         return new SentencePooling(mode, normalize, maxSeqLength);
     }
 
-    public enum Mode { CLS, MEAN }
+    public enum Mode {
+        CLS,
+        MEAN
+    }
 
     /** What a sentence-embedding model without sentence-transformers files gets: mean pooling, L2-normalised. */
     public static final SentencePooling DEFAULT = new SentencePooling(Mode.MEAN, true);
@@ -62,11 +64,16 @@ public record SentencePooling(Mode mode, boolean normalize, Integer maxSeqLength
         ObjectNode cfg = Json.readObject(dir.resolve(poolingPath).resolve("config.json"));
         boolean cls = cfg.path("pooling_mode_cls_token").asBoolean(false);
         boolean mean = cfg.path("pooling_mode_mean_tokens").asBoolean(false);
-        for (String unsupported : new String[] {"pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
-                "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"}) {
+        for (String unsupported : new String[] {
+            "pooling_mode_max_tokens",
+            "pooling_mode_mean_sqrt_len_tokens",
+            "pooling_mode_weightedmean_tokens",
+            "pooling_mode_lasttoken"
+        }) {
             if (cfg.path(unsupported).asBoolean(false)) {
-                throw new IOException(dir.resolve(poolingPath) + "/config.json asks for " + unsupported
-                        + ", which Sparkformers does not support (supported: pooling_mode_cls_token, pooling_mode_mean_tokens)");
+                throw new IOException(
+                        dir.resolve(poolingPath) + "/config.json asks for " + unsupported
+                                + ", which Sparkformers does not support (supported: pooling_mode_cls_token, pooling_mode_mean_tokens)");
             }
         }
         if (cls == mean) {
@@ -88,15 +95,28 @@ public record SentencePooling(Mode mode, boolean normalize, Integer maxSeqLength
      */
     public void write(Path dir, int hiddenSize) throws IOException {
         if (maxSeqLength != null) {
-            // max_seq_length only: do_lower_case is not known here, and the tokenizer lowercases where the model needs it
-            Json.write(dir.resolve(SENTENCE_BERT_CONFIG), Json.MAPPER.createObjectNode().put("max_seq_length",
-                    maxSeqLength));
+            // max_seq_length only: do_lower_case is not known here, and the tokenizer lowercases where the model needs
+            // it
+            Json.write(
+                    dir.resolve(SENTENCE_BERT_CONFIG),
+                    Json.MAPPER.createObjectNode().put("max_seq_length", maxSeqLength));
         }
         ArrayNode modules = Json.MAPPER.createArrayNode();
-        modules.addObject().put("idx", 0).put("name", "0").put("path", "").put("type", "sentence_transformers.models.Transformer");
-        modules.addObject().put("idx", 1).put("name", "1").put("path", "1_Pooling").put("type", "sentence_transformers.models.Pooling");
+        modules.addObject()
+                .put("idx", 0)
+                .put("name", "0")
+                .put("path", "")
+                .put("type", "sentence_transformers.models.Transformer");
+        modules.addObject()
+                .put("idx", 1)
+                .put("name", "1")
+                .put("path", "1_Pooling")
+                .put("type", "sentence_transformers.models.Pooling");
         if (normalize) {
-            modules.addObject().put("idx", 2).put("name", "2").put("path", "2_Normalize")
+            modules.addObject()
+                    .put("idx", 2)
+                    .put("name", "2")
+                    .put("path", "2_Normalize")
                     .put("type", "sentence_transformers.models.Normalize");
             Files.createDirectories(dir.resolve("2_Normalize"));
         }
@@ -113,7 +133,8 @@ public record SentencePooling(Mode mode, boolean normalize, Integer maxSeqLength
 
     @Override
     public String toString() {
-        return mode.name().toLowerCase(Locale.ROOT) + (normalize ? "+normalize" : "")
+        return mode.name().toLowerCase(Locale.ROOT)
+                + (normalize ? "+normalize" : "")
                 + (maxSeqLength == null ? "" : ", max_seq_length " + maxSeqLength);
     }
 }

@@ -2,7 +2,6 @@ package io.sparkformers.hub;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,12 +41,12 @@ public final class TextTokenizer implements AutoCloseable {
                     .optMaxLength(maxLength)
                     .optPadding(false)
                     .build();
-        } catch (RuntimeException e) {                     // the native library names no file: say which and why
+        } catch (RuntimeException e) { // the native library names no file: say which and why
             throw unreadable(tokenizerJson, e);
         }
         try {
             return new TextTokenizer(tok, config, maxLength);
-        } catch (RuntimeException e) {                     // e.g. a pad token the vocabulary does not hold
+        } catch (RuntimeException e) { // e.g. a pad token the vocabulary does not hold
             tok.close();
             throw new IllegalArgumentException(tokenizerJson + ": " + e.getMessage(), e);
         }
@@ -63,17 +62,20 @@ public final class TextTokenizer implements AutoCloseable {
         } catch (IOException notJson) {
             json = false;
         }
-        String what = json ? " is not a tokenizer the HF tokenizers library can read ("
-                : " is not valid JSON (";
-        String fix = json ? "it may come from a newer tokenizers version or another library; save it again with "
-                + "a fast tokenizer's save_pretrained" : "the file is truncated or corrupt; download it again or save it "
-                + "again with tokenizer.save_pretrained";
+        String what = json ? " is not a tokenizer the HF tokenizers library can read (" : " is not valid JSON (";
+        String fix = json
+                ? "it may come from a newer tokenizers version or another library; save it again with "
+                        + "a fast tokenizer's save_pretrained"
+                : "the file is truncated or corrupt; download it again or save it "
+                        + "again with tokenizer.save_pretrained";
         return new IllegalArgumentException(tokenizerJson + what + why + "): " + fix, e);
     }
 
     /** Loads a checkpoint's tokenizer with the smaller of its {@code model_max_length} and {@code limit}. */
     public static TextTokenizer load(HfCheckpoint checkpoint, int limit) throws IOException {
-        return load(checkpoint.tokenizerJson(), checkpoint.tokenizerConfig(),
+        return load(
+                checkpoint.tokenizerJson(),
+                checkpoint.tokenizerConfig(),
                 Math.min(limit, checkpoint.tokenizerConfig().modelMaxLength()));
     }
 
@@ -127,8 +129,15 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** transformers' {@code PreTrainedTokenizerBase.clean_up_tokenization}, same replacements in the same order. */
     static String cleanUpTokenization(String s) {
-        return s.replace(" .", ".").replace(" ?", "?").replace(" !", "!").replace(" ,", ",").replace(" ' ", "'")
-                .replace(" n't", "n't").replace(" 'm", "'m").replace(" 's", "'s").replace(" 've", "'ve")
+        return s.replace(" .", ".")
+                .replace(" ?", "?")
+                .replace(" !", "!")
+                .replace(" ,", ",")
+                .replace(" ' ", "'")
+                .replace(" n't", "n't")
+                .replace(" 'm", "'m")
+                .replace(" 's", "'s")
+                .replace(" 've", "'ve")
                 .replace(" 're", "'re");
     }
 

@@ -14,8 +14,14 @@ import ai.djl.huggingface.tokenizers.Encoding;
  * @param lengths       real tokens per row
  * @param encodings     the encodings themselves (tokens, offsets, word ids for post-processing)
  */
-public record TokenBatch(int batchSize, int seqLength, long[] inputIds, long[] attentionMask, long[] tokenTypeIds,
-                         int[] lengths, Encoding[] encodings) {
+public record TokenBatch(
+        int batchSize,
+        int seqLength,
+        long[] inputIds,
+        long[] attentionMask,
+        long[] tokenTypeIds,
+        int[] lengths,
+        Encoding[] encodings) {
 
     static TokenBatch pad(Encoding[] enc, long padId) {
         int b = enc.length;

@@ -16,8 +16,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param unkToken       HF {@code unk_token}, default {@code [UNK]}
  * @param raw            the whole JSON object as read (or built), unknown keys included
  */
-public record TokenizerConfig(int modelMaxLength, boolean doLowerCase, String clsToken, String sepToken,
-                              String padToken, String maskToken, String unkToken, ObjectNode raw) {
+public record TokenizerConfig(
+        int modelMaxLength,
+        boolean doLowerCase,
+        String clsToken,
+        String sepToken,
+        String padToken,
+        String maskToken,
+        String unkToken,
+        ObjectNode raw) {
 
     /** HF writes a huge sentinel (int(1e30)) when a tokenizer has no limit; we cap at this many tokens. */
     public static final int UNBOUNDED = 1_000_000;
@@ -28,7 +35,8 @@ public record TokenizerConfig(int modelMaxLength, boolean doLowerCase, String cl
     }
 
     public TokenizerConfig {
-        if (modelMaxLength <= 0) throw new IllegalArgumentException("model_max_length must be > 0, got " + modelMaxLength);
+        if (modelMaxLength <= 0)
+            throw new IllegalArgumentException("model_max_length must be > 0, got " + modelMaxLength);
     }
 
     /** BERT uncased defaults with the given maximum length. */
@@ -48,9 +56,15 @@ public record TokenizerConfig(int modelMaxLength, boolean doLowerCase, String cl
     public static TokenizerConfig fromJson(ObjectNode json) {
         JsonNode max = json.get("model_max_length");
         int maxLength = max == null || !max.isNumber() || max.asDouble() > UNBOUNDED ? UNBOUNDED : max.asInt();
-        return new TokenizerConfig(maxLength, json.path("do_lower_case").asBoolean(false),
-                token(json, "cls_token", "[CLS]"), token(json, "sep_token", "[SEP]"), token(json, "pad_token", "[PAD]"),
-                token(json, "mask_token", "[MASK]"), token(json, "unk_token", "[UNK]"), json.deepCopy());
+        return new TokenizerConfig(
+                maxLength,
+                json.path("do_lower_case").asBoolean(false),
+                token(json, "cls_token", "[CLS]"),
+                token(json, "sep_token", "[SEP]"),
+                token(json, "pad_token", "[PAD]"),
+                token(json, "mask_token", "[MASK]"),
+                token(json, "unk_token", "[UNK]"),
+                json.deepCopy());
     }
 
     /** Special tokens are either a string or an AddedToken object {@code {"content": …}}. */

@@ -14,16 +14,22 @@ public class UnsafeCheckpointException extends IOException {
 
     /** For pickles that are not local files: {@code source} names where it is (a Hub repo file, a URI). */
     public UnsafeCheckpointException(String source) {
-        super(source + " is a pickle checkpoint; Sparkformers only reads safetensors because loading a pickle executes "
-                + "arbitrary code from the file. Convert it once where you trust it, e.g. in Python: "
-                + "`transformers.AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)` "
-                + "(or `safetensors.torch.save_file(torch.load(f), 'model.safetensors')`), then load the folder again.");
+        super(
+                source
+                        + " is a pickle checkpoint; Sparkformers only reads safetensors because loading a pickle executes "
+                        + "arbitrary code from the file. Convert it once where you trust it, e.g. in Python: "
+                        + "`transformers.AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)` "
+                        + "(or `safetensors.torch.save_file(torch.load(f), 'model.safetensors')`), then load the folder again.");
     }
 
     /** File names that are pickles by convention. */
     public static boolean isPickle(Path file) {
         String n = file.getFileName().toString();
-        return n.equals("pytorch_model.bin") || n.matches("pytorch_model-\\d+-of-\\d+\\.bin")
-                || n.endsWith(".pt") || n.endsWith(".pth") || n.endsWith(".ckpt") || n.equals("pytorch_model.bin.index.json");
+        return n.equals("pytorch_model.bin")
+                || n.matches("pytorch_model-\\d+-of-\\d+\\.bin")
+                || n.endsWith(".pt")
+                || n.endsWith(".pth")
+                || n.endsWith(".ckpt")
+                || n.equals("pytorch_model.bin.index.json");
     }
 }

@@ -163,15 +163,19 @@ public final class ClassificationState implements MetricState<ClassificationStat
     @Override
     public ClassificationState merge(ClassificationState other) {
         if (other.numLabels != numLabels) {
-            throw new IllegalArgumentException("cannot merge states over " + numLabels + " and " + other.numLabels
-                    + " labels");
+            throw new IllegalArgumentException(
+                    "cannot merge states over " + numLabels + " and " + other.numLabels + " labels");
         }
         ClassificationState out = new ClassificationState(numLabels);
         for (int i = 0; i < confusion.length; i++) out.confusion[i] = Math.addExact(confusion[i], other.confusion[i]);
         return out;
     }
 
-    private enum Score { PRECISION, RECALL, F1 }
+    private enum Score {
+        PRECISION,
+        RECALL,
+        F1
+    }
 
     private double score(Average average, Score score) {
         long[] t = trueCounts();
@@ -187,7 +191,7 @@ public final class ClassificationState implements MetricState<ClassificationStat
             case MICRO -> {
                 long tp = correct();
                 long sum = 0;
-                for (long x : t) sum += x;     // single-label: Σ pred = Σ true = number of examples
+                for (long x : t) sum += x; // single-label: Σ pred = Σ true = number of examples
                 return perLabel(score, tp, sum, sum);
             }
             case MACRO, WEIGHTED -> {
@@ -195,7 +199,7 @@ public final class ClassificationState implements MetricState<ClassificationStat
                 long weights = 0;
                 int present = 0;
                 for (int k = 0; k < numLabels; k++) {
-                    if (t[k] == 0 && p[k] == 0) continue;   // scikit-learn's labels=None: only labels that occur
+                    if (t[k] == 0 && p[k] == 0) continue; // scikit-learn's labels=None: only labels that occur
                     double v = perLabel(score, count(k, k), p[k], t[k]);
                     if (average == Average.MACRO) {
                         acc += v;
@@ -217,7 +221,7 @@ public final class ClassificationState implements MetricState<ClassificationStat
         return switch (score) {
             case PRECISION -> predicted == 0 ? 0.0 : (double) tp / predicted;
             case RECALL -> actual == 0 ? 0.0 : (double) tp / actual;
-            case F1 -> predicted + actual == 0 ? 0.0 : 2.0 * tp / (predicted + actual);   // 2tp/(2tp+fp+fn)
+            case F1 -> predicted + actual == 0 ? 0.0 : 2.0 * tp / (predicted + actual); // 2tp/(2tp+fp+fn)
         };
     }
 

@@ -35,8 +35,8 @@ public final class MultiLabelState implements MetricState<MultiLabelState> {
     /** Counts one example given its true and predicted label sets as indicator arrays of length numLabels. */
     public MultiLabelState add(boolean[] truth, boolean[] predicted) {
         if (truth.length != numLabels || predicted.length != numLabels) {
-            throw new IllegalArgumentException("expected " + numLabels + " labels per example but got "
-                    + truth.length + " true and " + predicted.length + " predicted");
+            throw new IllegalArgumentException("expected " + numLabels + " labels per example but got " + truth.length
+                    + " true and " + predicted.length + " predicted");
         }
         boolean all = true;
         for (int k = 0; k < numLabels; k++) {
@@ -113,14 +113,14 @@ public final class MultiLabelState implements MetricState<MultiLabelState> {
     }
 
     private static double ratio(long num, long den) {
-        return den == 0 ? 0.0 : (double) num / den;      // zero_division=0
+        return den == 0 ? 0.0 : (double) num / den; // zero_division=0
     }
 
     @Override
     public MultiLabelState merge(MultiLabelState other) {
         if (other.numLabels != numLabels) {
-            throw new IllegalArgumentException("cannot merge states over " + numLabels + " and " + other.numLabels
-                    + " labels");
+            throw new IllegalArgumentException(
+                    "cannot merge states over " + numLabels + " and " + other.numLabels + " labels");
         }
         MultiLabelState out = new MultiLabelState(numLabels);
         for (int k = 0; k < numLabels; k++) {
@@ -135,15 +135,20 @@ public final class MultiLabelState implements MetricState<MultiLabelState> {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof MultiLabelState s && s.numLabels == numLabels && Arrays.equals(tp, s.tp)
-                && Arrays.equals(fp, s.fp) && Arrays.equals(fn, s.fn) && s.exactMatches == exactMatches
+        return o instanceof MultiLabelState s
+                && s.numLabels == numLabels
+                && Arrays.equals(tp, s.tp)
+                && Arrays.equals(fp, s.fp)
+                && Arrays.equals(fn, s.fn)
+                && s.exactMatches == exactMatches
                 && s.examples == examples;
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(new long[] {numLabels, Arrays.hashCode(tp), Arrays.hashCode(fp), Arrays.hashCode(fn),
-                exactMatches, examples});
+        return Arrays.hashCode(new long[] {
+            numLabels, Arrays.hashCode(tp), Arrays.hashCode(fp), Arrays.hashCode(fn), exactMatches, examples
+        });
     }
 
     @Override

@@ -25,12 +25,19 @@ public final class RegressionState implements MetricState<RegressionState> {
     private final ExactSum sumCross;
 
     public RegressionState() {
-        this(0, new ExactSum(), new ExactSum(), new ExactSum(), new ExactSum(), new ExactSum(), new ExactSum(),
+        this(
+                0,
+                new ExactSum(),
+                new ExactSum(),
+                new ExactSum(),
+                new ExactSum(),
+                new ExactSum(),
+                new ExactSum(),
                 new ExactSum());
     }
 
-    private RegressionState(long n, ExactSum se, ExactSum ae, ExactSum sp, ExactSum sl, ExactSum spp, ExactSum sll,
-            ExactSum spl) {
+    private RegressionState(
+            long n, ExactSum se, ExactSum ae, ExactSum sp, ExactSum sl, ExactSum spp, ExactSum sll, ExactSum spl) {
         this.n = n;
         this.squaredError = se;
         this.absoluteError = ae;
@@ -43,7 +50,7 @@ public final class RegressionState implements MetricState<RegressionState> {
 
     /** Counts one example. */
     public RegressionState add(double prediction, double label) {
-        double err = prediction - label;      // rounded once, as numpy's y_true - y_pred in float64
+        double err = prediction - label; // rounded once, as numpy's y_true - y_pred in float64
         squaredError.addProduct(err, err);
         absoluteError.add(Math.abs(err));
         sumPred.add(prediction);
@@ -109,16 +116,28 @@ public final class RegressionState implements MetricState<RegressionState> {
 
     @Override
     public RegressionState merge(RegressionState o) {
-        return new RegressionState(n + o.n, squaredError.plus(o.squaredError), absoluteError.plus(o.absoluteError),
-                sumPred.plus(o.sumPred), sumLabel.plus(o.sumLabel), sumPredSq.plus(o.sumPredSq),
-                sumLabelSq.plus(o.sumLabelSq), sumCross.plus(o.sumCross));
+        return new RegressionState(
+                n + o.n,
+                squaredError.plus(o.squaredError),
+                absoluteError.plus(o.absoluteError),
+                sumPred.plus(o.sumPred),
+                sumLabel.plus(o.sumLabel),
+                sumPredSq.plus(o.sumPredSq),
+                sumLabelSq.plus(o.sumLabelSq),
+                sumCross.plus(o.sumCross));
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RegressionState s && s.n == n && s.squaredError.equals(squaredError)
-                && s.absoluteError.equals(absoluteError) && s.sumPred.equals(sumPred) && s.sumLabel.equals(sumLabel)
-                && s.sumPredSq.equals(sumPredSq) && s.sumLabelSq.equals(sumLabelSq) && s.sumCross.equals(sumCross);
+        return o instanceof RegressionState s
+                && s.n == n
+                && s.squaredError.equals(squaredError)
+                && s.absoluteError.equals(absoluteError)
+                && s.sumPred.equals(sumPred)
+                && s.sumLabel.equals(sumLabel)
+                && s.sumPredSq.equals(sumPredSq)
+                && s.sumLabelSq.equals(sumLabelSq)
+                && s.sumCross.equals(sumCross);
     }
 
     @Override

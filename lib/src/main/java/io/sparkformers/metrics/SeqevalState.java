@@ -26,17 +26,18 @@ public final class SeqevalState implements MetricState<SeqevalState> {
 
     /** Per entity type: {true count, predicted count, correct count}. Sorted so outputs are stable. */
     private final TreeMap<String, long[]> counts = new TreeMap<>();
+
     private long tokensCorrect;
     private long tokens;
 
     /** An entity span over token positions {@code [start, end]} (inclusive, as seqeval reports them). */
-    public record Chunk(String type, int start, int end) { }
+    public record Chunk(String type, int start, int end) {}
 
     /** Counts one sentence given its true and predicted tags (such as {@code "B-PER"}, {@code "I-PER"}, {@code "O"}). */
     public SeqevalState add(List<String> truth, List<String> predicted) {
         if (truth.size() != predicted.size()) {
-            throw new IllegalArgumentException("sentence has " + truth.size() + " true tags but " + predicted.size()
-                    + " predicted tags");
+            throw new IllegalArgumentException(
+                    "sentence has " + truth.size() + " true tags but " + predicted.size() + " predicted tags");
         }
         for (int i = 0; i < truth.size(); i++) {
             if (truth.get(i).equals(predicted.get(i))) tokensCorrect++;
@@ -58,8 +59,8 @@ public final class SeqevalState implements MetricState<SeqevalState> {
      */
     public SeqevalState addIds(int[] labelIds, int[] predictionIds, List<String> id2label) {
         if (labelIds.length != predictionIds.length) {
-            throw new IllegalArgumentException(labelIds.length + " label ids but " + predictionIds.length
-                    + " predictions");
+            throw new IllegalArgumentException(
+                    labelIds.length + " label ids but " + predictionIds.length + " predictions");
         }
         List<String> t = new ArrayList<>();
         List<String> p = new ArrayList<>();
@@ -85,7 +86,7 @@ public final class SeqevalState implements MetricState<SeqevalState> {
         String prevType = "";
         int begin = 0;
         for (int i = 0; i <= tags.size(); i++) {
-            String tag = i < tags.size() ? tags.get(i) : "O";    // a trailing O closes the last chunk
+            String tag = i < tags.size() ? tags.get(i) : "O"; // a trailing O closes the last chunk
             char prefix = tag.isEmpty() ? 'O' : tag.charAt(0);
             String rest = tag.isEmpty() ? "" : tag.substring(1);
             int dash = rest.indexOf('-');
@@ -100,13 +101,15 @@ public final class SeqevalState implements MetricState<SeqevalState> {
     }
 
     private static boolean endOfChunk(char prev, char tag, String prevType, String type) {
-        return prev == 'E' || prev == 'S'
+        return prev == 'E'
+                || prev == 'S'
                 || (prev == 'B' || prev == 'I') && (tag == 'B' || tag == 'S' || tag == 'O')
                 || prev != 'O' && prev != '.' && !prevType.equals(type);
     }
 
     private static boolean startOfChunk(char prev, char tag, String prevType, String type) {
-        return tag == 'B' || tag == 'S'
+        return tag == 'B'
+                || tag == 'S'
                 || (prev == 'E' || prev == 'S' || prev == 'O') && (tag == 'E' || tag == 'I')
                 || tag != 'O' && tag != '.' && !prevType.equals(type);
     }
@@ -167,7 +170,9 @@ public final class SeqevalState implements MetricState<SeqevalState> {
 
     @Override
     public boolean equals(Object o) {
-        if (!(o instanceof SeqevalState s) || s.tokens != tokens || s.tokensCorrect != tokensCorrect
+        if (!(o instanceof SeqevalState s)
+                || s.tokens != tokens
+                || s.tokensCorrect != tokensCorrect
                 || !s.counts.keySet().equals(counts.keySet())) {
             return false;
         }

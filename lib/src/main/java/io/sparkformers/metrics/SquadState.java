@@ -89,7 +89,7 @@ public final class SquadState implements MetricState<SquadState> {
         Map<String, Integer> goldCounts = new HashMap<>();
         for (String t : g) goldCounts.merge(t, 1, Integer::sum);
         int same = 0;
-        for (String t : p) {             // multiset intersection, as Counter(p) & Counter(g)
+        for (String t : p) { // multiset intersection, as Counter(p) & Counter(g)
             Integer left = goldCounts.get(t);
             if (left != null && left > 0) {
                 same++;
@@ -130,7 +130,9 @@ public final class SquadState implements MetricState<SquadState> {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof SquadState s && s.questions == questions && s.exactMatches == exactMatches
+        return o instanceof SquadState s
+                && s.questions == questions
+                && s.exactMatches == exactMatches
                 && s.f1Sum.equals(f1Sum);
     }
 

@@ -1,7 +1,6 @@
 package io.sparkformers.nn;
 
 import ai.djl.ndarray.NDArray;
-
 import java.util.List;
 import java.util.function.UnaryOperator;
 
@@ -13,7 +12,7 @@ public final class Activations {
 
     private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
 
-    private Activations() { }
+    private Activations() {}
 
     /** The activation HF names {@code name}; throws listing {@link #SUPPORTED} otherwise. */
     public static UnaryOperator<NDArray> of(String name) {

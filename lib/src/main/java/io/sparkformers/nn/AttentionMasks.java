@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 /** Attention masks as HF's eager attention consumes them. */
 public final class AttentionMasks {
 
-    private AttentionMasks() { }
+    private AttentionMasks() {}
 
     /**
      * Whether any position is padding (a 0 in the (B, T) mask). Without padding the extended mask is all zeros and
@@ -24,9 +24,14 @@ public final class AttentionMasks {
      * (B, T) of 1 (attend) / 0 (padding) -> (B, 1, 1, T) of 0 / -3.4028235e38.
      */
     public static NDArray extended(NDArray attentionMask, DataType dtype) {
-        if (dtype != DataType.FLOAT32) throw new IllegalStateException("only float32 models are supported, got " + dtype);
-        return attentionMask.toType(dtype, false)
-                .expandDims(1).expandDims(1)                                // (B, T) -> (B, 1, 1, T)
-                .neg().add(1f).mul(-Float.MAX_VALUE);
+        if (dtype != DataType.FLOAT32)
+            throw new IllegalStateException("only float32 models are supported, got " + dtype);
+        return attentionMask
+                .toType(dtype, false)
+                .expandDims(1)
+                .expandDims(1) // (B, T) -> (B, 1, 1, T)
+                .neg()
+                .add(1f)
+                .mul(-Float.MAX_VALUE);
     }
 }

@@ -1,6 +1,7 @@
 package io.sparkformers.nn;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.nn.bert.BertConfig;
 import io.sparkformers.nn.bert.BertForMaskedLM;
 import io.sparkformers.nn.bert.BertForQuestionAnswering;
@@ -11,9 +12,6 @@ import io.sparkformers.nn.distilbert.DistilBertConfig;
 import io.sparkformers.nn.distilbert.DistilBertForMaskedLM;
 import io.sparkformers.nn.distilbert.DistilBertForSequenceClassification;
 import io.sparkformers.nn.distilbert.DistilBertModel;
-
-import io.sparkformers.hub.SentencePooling;
-
 import java.util.List;
 
 /**
@@ -26,15 +24,15 @@ public final class AutoModels {
     /** {@code model_type} values with at least one task. */
     public static final List<String> SUPPORTED_MODEL_TYPES = List.of("bert", "roberta", "xlm-roberta", "distilbert");
 
-    private AutoModels() { }
+    private AutoModels() {}
 
     /** The block for {@code task} described by an HF config.json object. */
     public static PretrainedModel fromConfig(JsonNode config, Task task) {
         JsonNode type = config.get("model_type");
         String modelType = type == null ? null : type.asText();
         if (modelType == null || !SUPPORTED_MODEL_TYPES.contains(modelType)) {
-            throw new IllegalArgumentException("unsupported model_type '" + modelType + "' (supported: "
-                    + SUPPORTED_MODEL_TYPES + ")");
+            throw new IllegalArgumentException(
+                    "unsupported model_type '" + modelType + "' (supported: " + SUPPORTED_MODEL_TYPES + ")");
         }
         return "distilbert".equals(modelType)
                 ? forDistilBert(DistilBertConfig.fromJson(config), task)
@@ -45,7 +43,9 @@ public final class AutoModels {
     public static PretrainedModel sentenceEmbedding(JsonNode config, SentencePooling pooling) {
         PretrainedModel base = fromConfig(config, Task.BASE);
         PretrainedModel encoder = base instanceof BertModel ? new BertModel(BertConfig.fromJson(config), false) : base;
-        long hidden = config.has("hidden_size") ? config.get("hidden_size").asLong() : config.path("dim").asLong();
+        long hidden = config.has("hidden_size")
+                ? config.get("hidden_size").asLong()
+                : config.path("dim").asLong();
         return new SentenceEmbedding(encoder, hidden, pooling);
     }
 
@@ -57,8 +57,8 @@ public final class AutoModels {
             case TOKEN_CLASSIFICATION -> new BertForTokenClassification(c);
             case QUESTION_ANSWERING -> new BertForQuestionAnswering(c);
             case MASKED_LM -> new BertForMaskedLM(c);
-            case SENTENCE_EMBEDDING -> new SentenceEmbedding(new BertModel(c, false), c.hiddenSize(),
-                    SentencePooling.DEFAULT);
+            case SENTENCE_EMBEDDING ->
+                new SentenceEmbedding(new BertModel(c, false), c.hiddenSize(), SentencePooling.DEFAULT);
         };
     }
 
@@ -68,10 +68,10 @@ public final class AutoModels {
             case BASE -> new DistilBertModel(c);
             case SEQUENCE_CLASSIFICATION -> new DistilBertForSequenceClassification(c);
             case MASKED_LM -> new DistilBertForMaskedLM(c);
-            case SENTENCE_EMBEDDING -> new SentenceEmbedding(new DistilBertModel(c), c.dim(),
-                    SentencePooling.DEFAULT);
-            default -> throw new IllegalArgumentException("task " + task + " is not supported for distilbert "
-                    + "(supported: [BASE, SEQUENCE_CLASSIFICATION, MASKED_LM, SENTENCE_EMBEDDING])");
+            case SENTENCE_EMBEDDING -> new SentenceEmbedding(new DistilBertModel(c), c.dim(), SentencePooling.DEFAULT);
+            default ->
+                throw new IllegalArgumentException("task " + task + " is not supported for distilbert "
+                        + "(supported: [BASE, SEQUENCE_CLASSIFICATION, MASKED_LM, SENTENCE_EMBEDDING])");
         };
     }
 }

@@ -3,7 +3,6 @@ package io.sparkformers.nn;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -136,8 +135,9 @@ public final class ConfigJson {
         new TreeMap<>(id2label).forEach(m::put);
         int expect = 0;
         for (int id : m.keySet()) {
-            if (id != expect++) throw new IllegalArgumentException("id2label ids must be 0.." + (m.size() - 1)
-                    + " but are " + m.keySet());
+            if (id != expect++)
+                throw new IllegalArgumentException(
+                        "id2label ids must be 0.." + (m.size() - 1) + " but are " + m.keySet());
         }
         if (m.isEmpty()) throw new IllegalArgumentException("id2label is empty");
         if (m.values().stream().distinct().count() != m.size()) {

@@ -38,8 +38,11 @@ public final class Embedding extends AbstractBlock {
         this.numEmbeddings = numEmbeddings;
         this.dim = dim;
         this.paddingIdx = paddingIdx;
-        weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
-                .optShape(new Shape(numEmbeddings, dim)).build());
+        weight = addParameter(Parameter.builder()
+                .setName("weight")
+                .setType(Parameter.Type.WEIGHT)
+                .optShape(new Shape(numEmbeddings, dim))
+                .build());
     }
 
     /** The table, (num, dim); a tied output projection reads it through the parameter store. */
@@ -64,7 +67,8 @@ public final class Embedding extends AbstractBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.singletonOrThrow();
         NDArray w = ps.getValue(weight, ids.getDevice(), training);
         return ids.getNDArrayInternal().embedding(ids, w, SparseFormat.DENSE);
@@ -76,10 +80,11 @@ public final class Embedding extends AbstractBlock {
     }
 
     @Override
-    public void prepare(Shape[] inputShapes) { }
+    public void prepare(Shape[] inputShapes) {}
 
     @Override
     public String toString() {
-        return "Embedding(" + numEmbeddings + ", " + dim + (paddingIdx == null ? "" : ", padding_idx=" + paddingIdx) + ")";
+        return "Embedding(" + numEmbeddings + ", " + dim + (paddingIdx == null ? "" : ", padding_idx=" + paddingIdx)
+                + ")";
     }
 }

@@ -17,7 +17,7 @@ import ai.djl.training.initializer.NormalInitializer;
  */
 public final class HfInit {
 
-    private HfInit() { }
+    private HfInit() {}
 
     /** Installs HF's initializers on every parameter under {@code root}. */
     public static void apply(Block root, double initializerRange) {
@@ -33,7 +33,7 @@ public final class HfInit {
                     case WEIGHT -> p.setInitializer(normal);
                     case GAMMA -> p.setInitializer(Initializer.ONES);
                     case BIAS, BETA -> p.setInitializer(Initializer.ZEROS);
-                    default -> { }                                    // raw tensors keep their own initializer
+                    default -> {} // raw tensors keep their own initializer
                 }
             }
         }

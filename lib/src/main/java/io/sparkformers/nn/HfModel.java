@@ -9,7 +9,6 @@ import io.sparkformers.hub.HfCheckpointWriter;
 import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,8 +50,9 @@ public final class HfModel implements AutoCloseable {
      * Loads with the checkpoint's config.json changed by {@code editConfig} first, as HF's {@code from_pretrained(dir,
      * num_labels=…, id2label=…)} does: a new classification head gets the labels of the data it is trained on.
      */
-    public static HfModel fromPretrained(HfCheckpoint checkpoint, Task task, Device device,
-            UnaryOperator<ObjectNode> editConfig) throws IOException {
+    public static HfModel fromPretrained(
+            HfCheckpoint checkpoint, Task task, Device device, UnaryOperator<ObjectNode> editConfig)
+            throws IOException {
         ObjectNode config = editConfig.apply(checkpoint.config().deepCopy());
         PretrainedModel block = task == Task.SENTENCE_EMBEDDING
                 ? AutoModels.sentenceEmbedding(config, checkpoint.pooling().orElse(SentencePooling.DEFAULT))
@@ -60,8 +60,10 @@ public final class HfModel implements AutoCloseable {
         NDManager manager = NDManager.newBaseManager(device);
         try (SafetensorsCheckpoint weights = checkpoint.openWeights()) {
             Path configFile = checkpoint.dir().resolve("config.json");
-            block.initialize(manager, StateDict.shapeCheck(block, weights, configFile)
-                    .andThen(StateDict.sizeLimit(configFile, StateDict.physicalMemory())));
+            block.initialize(
+                    manager,
+                    StateDict.shapeCheck(block, weights, configFile)
+                            .andThen(StateDict.sizeLimit(configFile, StateDict.physicalMemory())));
             LoadReport report = StateDict.load(block, weights.readAll());
             return new HfModel(checkpoint, task, block, manager, report);
         } catch (IOException | RuntimeException e) {
@@ -110,10 +112,16 @@ public final class HfModel implements AutoCloseable {
         ObjectNode config = block.configJson();
         PretrainedModel named = block instanceof SentenceEmbedding se ? se.encoder() : block;
         config.putArray("architectures").add(named.getClass().getSimpleName());
-        Optional<SentencePooling> pooling = block instanceof SentenceEmbedding se ? Optional.of(se.pooling())
+        Optional<SentencePooling> pooling = block instanceof SentenceEmbedding se
+                ? Optional.of(se.pooling())
                 : task == Task.BASE ? checkpoint.pooling() : Optional.empty();
-        HfCheckpointWriter.write(dir, config, StateDict.of(block), Files.readAllBytes(checkpoint.tokenizerJson()),
-                checkpoint.tokenizerConfig(), pooling);
+        HfCheckpointWriter.write(
+                dir,
+                config,
+                StateDict.of(block),
+                Files.readAllBytes(checkpoint.tokenizerJson()),
+                checkpoint.tokenizerConfig(),
+                pooling);
     }
 
     @Override

@@ -52,14 +52,15 @@ public final class InferenceLinear implements DerivedWeights {
         long out = weight.getShape().get(0);
         long in = weight.getShape().get(1);
         NDManager owner = weight.getManager();
-        try (NDManager scratch = owner.newSubManager(); NoGrad g = NoGrad.enter()) {
-            NDArray t = weight.transpose();                                 // (out, in) -> (in, out), a view
+        try (NDManager scratch = owner.newSubManager();
+                NoGrad g = NoGrad.enter()) {
+            NDArray t = weight.transpose(); // (out, in) -> (in, out), a view
             t.attach(scratch);
-            NDArray flat = t.reshape(-1);                                   // not viewable: a row-major copy
+            NDArray flat = t.reshape(-1); // not viewable: a row-major copy
             flat.attach(scratch);
-            NDArray copy = flat.reshape(in, out);                           // (in, out) over the copy
+            NDArray copy = flat.reshape(in, out); // (in, out) over the copy
             copy.attach(scratch);
-            NDArray view = copy.transpose();                                // (in, out) -> (out, in), a view
+            NDArray view = copy.transpose(); // (in, out) -> (out, in), a view
             view.attach(owner);
             return view;
         }

@@ -29,10 +29,16 @@ public final class LayerNorm extends AbstractBlock {
         if (!(eps > 0)) throw new IllegalArgumentException("LayerNorm eps must be > 0 but was " + eps);
         this.size = size;
         this.eps = eps;
-        weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.GAMMA)
-                .optShape(new Shape(size)).build());
-        bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BETA)
-                .optShape(new Shape(size)).build());
+        weight = addParameter(Parameter.builder()
+                .setName("weight")
+                .setType(Parameter.Type.GAMMA)
+                .optShape(new Shape(size))
+                .build());
+        bias = addParameter(Parameter.builder()
+                .setName("bias")
+                .setType(Parameter.Type.BETA)
+                .optShape(new Shape(size))
+                .build());
     }
 
     public double eps() {
@@ -40,8 +46,9 @@ public final class LayerNorm extends AbstractBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();                                          // (..., size)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow(); // (..., size)
         NDArray w = ps.getValue(weight, x.getDevice(), training);
         NDArray b = ps.getValue(bias, x.getDevice(), training);
         return x.getNDArrayInternal().layerNorm(x, new Shape(size), w, b, (float) eps);
@@ -61,7 +68,7 @@ public final class LayerNorm extends AbstractBlock {
     }
 
     @Override
-    public void prepare(Shape[] inputShapes) { }
+    public void prepare(Shape[] inputShapes) {}
 
     @Override
     public String toString() {

@@ -3,7 +3,6 @@ package io.sparkformers.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -29,7 +28,8 @@ public final class LayerScope {
             return layer.apply(x);
         }
         NDList in = new NDList(x);
-        return freeInput ? scoped(x.getManager(), in, new NDList(), () -> layer.apply(x))
+        return freeInput
+                ? scoped(x.getManager(), in, new NDList(), () -> layer.apply(x))
                 : scoped(x.getManager(), new NDList(), in, () -> layer.apply(x));
     }
 
@@ -42,7 +42,7 @@ public final class LayerScope {
         try (NDManager scope = owner.newSubManager()) {
             moved.attach(scope);
             for (NDArray b : borrowed) {
-                b.tempAttach(scope);                                       // back to its owner when the scope closes
+                b.tempAttach(scope); // back to its owner when the scope closes
             }
             NDArray y = body.get();
             y.attach(owner);

@@ -13,8 +13,12 @@ import java.util.List;
  *                         mismatches are tolerated)
  * @param ignored          checkpoint keys skipped on purpose: tied weights, pre-training heads, buffers
  */
-public record LoadReport(List<String> missing, List<String> unexpected, List<String> mismatched,
-                         List<String> newlyInitialized, List<String> ignored) {
+public record LoadReport(
+        List<String> missing,
+        List<String> unexpected,
+        List<String> mismatched,
+        List<String> newlyInitialized,
+        List<String> ignored) {
 
     public LoadReport {
         missing = List.copyOf(missing);

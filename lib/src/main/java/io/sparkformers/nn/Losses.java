@@ -9,7 +9,7 @@ public final class Losses {
     /** PyTorch {@code CrossEntropyLoss}'s default {@code ignore_index}: tokens labelled -100 do not count. */
     public static final long IGNORE_INDEX = -100;
 
-    private Losses() { }
+    private Losses() {}
 
     /**
      * {@code CrossEntropyLoss()(logits.view(-1, C), labels.view(-1))}: mean over the labels that are not
@@ -20,11 +20,11 @@ public final class Losses {
      */
     public static NDArray crossEntropy(NDArray logits, NDArray labels) {
         long numClasses = logits.getShape().get(logits.getShape().dimension() - 1);
-        NDArray logp = logits.reshape(-1, numClasses).logSoftmax(-1);                // (N, C)
-        NDArray y = labels.reshape(-1).toType(DataType.INT64, false);                // (N)
+        NDArray logp = logits.reshape(-1, numClasses).logSoftmax(-1); // (N, C)
+        NDArray y = labels.reshape(-1).toType(DataType.INT64, false); // (N)
         NDArray keep = y.neq(IGNORE_INDEX);
-        NDArray safe = y.mul(keep.toType(DataType.INT64, false));                    // ignored -> class 0
-        NDArray picked = logp.gather(safe.expandDims(1), 1).squeeze(1);              // (N)
+        NDArray safe = y.mul(keep.toType(DataType.INT64, false)); // ignored -> class 0
+        NDArray picked = logp.gather(safe.expandDims(1), 1).squeeze(1); // (N)
         NDArray mask = keep.toType(logp.getDataType(), false);
         return picked.mul(mask).sum().neg().div(mask.sum());
     }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-
 import java.nio.ByteBuffer;
 
 /**
@@ -22,12 +21,12 @@ import java.nio.ByteBuffer;
  * JVM buffer is only a staging copy, freed right after.
  */
 public final class NativeArrays {
-    private NativeArrays() { }
+    private NativeArrays() {}
 
     /** {@code values} as a float32 array of {@code shape} on {@code manager}, in memory libtorch allocated. */
     public static NDArray copyOf(NDManager manager, float[] values, Shape shape) {
-        try (NDArray staged = manager.create(values, shape)) {                // wraps a JVM direct buffer
-            return staged.duplicate();                                         // torch clone: libtorch's memory
+        try (NDArray staged = manager.create(values, shape)) { // wraps a JVM direct buffer
+            return staged.duplicate(); // torch clone: libtorch's memory
         }
     }
 
@@ -39,8 +38,8 @@ public final class NativeArrays {
      */
     public static void copyInto(NDArray target, ByteBuffer values) {
         try (NDManager scratch = target.getManager().newSubManager();
-             NDArray staged = scratch.create(values, target.getShape(), target.getDataType())) {
-            target.set(new NDIndex("..."), staged);                            // copy_, storage unchanged
+                NDArray staged = scratch.create(values, target.getShape(), target.getDataType())) {
+            target.set(new NDIndex("..."), staged); // copy_, storage unchanged
         }
     }
 }

@@ -3,7 +3,6 @@ package io.sparkformers.nn;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
-
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -17,9 +16,9 @@ import java.util.Map;
 public final class ParameterNames {
 
     /** A parameter with its dotted HF name and the block that owns it directly. */
-    public record Entry(String name, Block owner, Parameter parameter) { }
+    public record Entry(String name, Block owner, Parameter parameter) {}
 
-    private ParameterNames() { }
+    private ParameterNames() {}
 
     /** Every parameter under {@code root} keyed by HF name, in module registration order (own parameters first). */
     public static Map<String, Entry> of(Block root) {

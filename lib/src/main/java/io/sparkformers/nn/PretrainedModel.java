@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
-
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -21,7 +20,6 @@ import java.util.regex.Pattern;
  * }</pre>
  */
 public abstract class PretrainedModel extends HfBlock {
-
 
     protected PretrainedModel() {
         super();
@@ -59,7 +57,7 @@ public abstract class PretrainedModel extends HfBlock {
 
     /** Allocates every parameter with HF's initialisation in float32; loading then overwrites by name. */
     public PretrainedModel initialize(NDManager manager) {
-        return initialize(manager, (name, shape) -> { });
+        return initialize(manager, (name, shape) -> {});
     }
 
     /**
@@ -67,7 +65,8 @@ public abstract class PretrainedModel extends HfBlock {
      * before it is allocated: it may refuse (a config whose sizes disagree with the weights fails there, not when
      * libtorch is asked for terabytes).
      */
-    public PretrainedModel initialize(NDManager manager, java.util.function.BiConsumer<String, Shape> beforeAllocating) {
+    public PretrainedModel initialize(
+            NDManager manager, java.util.function.BiConsumer<String, Shape> beforeAllocating) {
         HfInit.apply(this, initializerRange());
         ParameterNames.of(this).forEach((name, e) -> {
             ai.djl.training.initializer.Initializer init = e.parameter().getInitializer();

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-
 import java.util.function.UnaryOperator;
 
 /**
@@ -23,8 +22,8 @@ public final class ScaledDotProductAttention {
      * @param dropout applied to the attention probabilities (identity outside training)
      * @return context (B, T, D)
      */
-    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, int numHeads,
-                                 UnaryOperator<NDArray> dropout) {
+    public static NDArray attend(
+            NDArray q, NDArray k, NDArray v, NDArray mask, int numHeads, UnaryOperator<NDArray> dropout) {
         long hs = q.getShape().get(2) / numHeads;
         return attendScaled(q.mul(scale(hs)), k, v, mask, numHeads, dropout);
     }
@@ -38,13 +37,13 @@ public final class ScaledDotProductAttention {
      * {@link #attend} with the queries already scaled by {@link #scale} (a fused projection folds the factor into
      * its weights). q, k and v may be strided views, such as the three thirds of one (B, T, 3D) projection.
      */
-    public static NDArray attendScaled(NDArray q, NDArray k, NDArray v, NDArray mask, int numHeads,
-                                       UnaryOperator<NDArray> dropout) {
+    public static NDArray attendScaled(
+            NDArray q, NDArray k, NDArray v, NDArray mask, int numHeads, UnaryOperator<NDArray> dropout) {
         long b = q.getShape().get(0);
         long t = q.getShape().get(1);
-        long perSequence = numHeads * t * t;                                // score elements of one sequence
+        long perSequence = numHeads * t * t; // score elements of one sequence
         if (b > 1 && b * perSequence > CHUNK_ABOVE_SCORES && !NoGrad.isGradMode()) {
-            long rows = Math.max(1, CHUNK_SCORES / perSequence);             // sequences per chunk
+            long rows = Math.max(1, CHUNK_SCORES / perSequence); // sequences per chunk
             NDManager owner = q.getManager();
             NDList parts = new NDList();
             for (long s = 0; s < b; s += rows) {
@@ -52,7 +51,10 @@ public final class ScaledDotProductAttention {
                 NDList in = new NDList(q.get(r), k.get(r), v.get(r));
                 if (mask != null && mask.getShape().get(0) > 1) in.add(mask.get(r));
                 NDArray m = mask == null ? null : in.size() > 3 ? in.get(3) : mask;
-                parts.add(LayerScope.scoped(owner, in, new NDList(),             // frees the chunk's scores at once
+                parts.add(LayerScope.scoped(
+                        owner,
+                        in,
+                        new NDList(), // frees the chunk's scores at once
                         () -> attendAll(in.get(0), in.get(1), in.get(2), m, numHeads, dropout)));
             }
             NDArray context = NDArrays.concat(parts, 0);
@@ -73,20 +75,20 @@ public final class ScaledDotProductAttention {
     /** Score elements per chunk (16 MiB of floats; 64 MiB chunks ran 3.6 s at 32 × 512, as unchunked). */
     static final long CHUNK_SCORES = 4L << 20;
 
-    private static NDArray attendAll(NDArray q, NDArray k, NDArray v, NDArray mask, int numHeads,
-                                     UnaryOperator<NDArray> dropout) {
+    private static NDArray attendAll(
+            NDArray q, NDArray k, NDArray v, NDArray mask, int numHeads, UnaryOperator<NDArray> dropout) {
         long b = q.getShape().get(0);
         long t = q.getShape().get(1);
         long d = q.getShape().get(2);
         long hs = d / numHeads;
-        NDArray qh = q.reshape(b, t, numHeads, hs).transpose(0, 2, 1, 3);  // (B, T, D) -> (B, nh, T, hs)
-        NDArray kt = k.reshape(b, t, numHeads, hs).transpose(0, 2, 3, 1);   // (B, T, D) -> (B, nh, hs, T)
-        NDArray vh = v.reshape(b, t, numHeads, hs).transpose(0, 2, 1, 3);   // (B, T, D) -> (B, nh, T, hs)
-        NDArray scores = qh.matMul(kt);                                     // (B, nh, T, T)
+        NDArray qh = q.reshape(b, t, numHeads, hs).transpose(0, 2, 1, 3); // (B, T, D) -> (B, nh, T, hs)
+        NDArray kt = k.reshape(b, t, numHeads, hs).transpose(0, 2, 3, 1); // (B, T, D) -> (B, nh, hs, T)
+        NDArray vh = v.reshape(b, t, numHeads, hs).transpose(0, 2, 1, 3); // (B, T, D) -> (B, nh, T, hs)
+        NDArray scores = qh.matMul(kt); // (B, nh, T, T)
         if (mask != null) scores.addi(mask);
         NDArray probs = dropout.apply(scores.softmax(-1));
-        return probs.matMul(vh)                                             // (B, nh, T, hs)
-                .transpose(0, 2, 1, 3)                                      // (B, nh, T, hs) -> (B, T, nh, hs)
-                .reshape(b, t, d);                                          // (B, T, nh, hs) -> (B, T, D)
+        return probs.matMul(vh) // (B, nh, T, hs)
+                .transpose(0, 2, 1, 3) // (B, nh, T, hs) -> (B, T, nh, hs)
+                .reshape(b, t, d); // (B, T, nh, hs) -> (B, T, D)
     }
 }

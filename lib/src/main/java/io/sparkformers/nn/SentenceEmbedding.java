@@ -1,6 +1,5 @@
 package io.sparkformers.nn;
 
-import io.sparkformers.hub.SentencePooling;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -9,7 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-
+import io.sparkformers.hub.SentencePooling;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -75,17 +74,21 @@ public final class SentenceEmbedding extends PretrainedModel {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray hidden = encoder.forward(ps, inputs, training).head();      // (B, T, H)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray hidden = encoder.forward(ps, inputs, training).head(); // (B, T, H)
         NDArray pooled;
         if (pooling.mode() == SentencePooling.Mode.CLS) {
-            pooled = hidden.get(new NDIndex(":, 0"));                       // (B, T, H) -> (B, H)
+            pooled = hidden.get(new NDIndex(":, 0")); // (B, T, H) -> (B, H)
         } else {
             NDArray mask = inputs.size() > 1
-                    ? inputs.get(1).toType(hidden.getDataType(), false).expandDims(2)   // (B, T) -> (B, T, 1)
-                    : hidden.getManager().ones(new Shape(hidden.getShape().get(0), hidden.getShape().get(1), 1));
-            pooled = hidden.mul(mask).sum(new int[] {1})                    // (B, H)
-                    .div(mask.sum(new int[] {1}).maximum(1e-9f));           // (B, 1)
+                    ? inputs.get(1).toType(hidden.getDataType(), false).expandDims(2) // (B, T) -> (B, T, 1)
+                    : hidden.getManager()
+                            .ones(new Shape(
+                                    hidden.getShape().get(0), hidden.getShape().get(1), 1));
+            pooled = hidden.mul(mask)
+                    .sum(new int[] {1}) // (B, H)
+                    .div(mask.sum(new int[] {1}).maximum(1e-9f)); // (B, 1)
         }
         return new NDList(pooling.normalize() ? pooled.normalize(2, 1, 1e-12) : pooled);
     }

@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.sparkformers.safetensors.DType;
 import io.sparkformers.safetensors.Tensor;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -39,10 +38,11 @@ public final class StateDict {
     public record Options(boolean strict, boolean ignoreMismatchedSizes) {
         /** HF {@code from_pretrained} defaults: missing keys initialised, unexpected keys reported, mismatch fails. */
         public static final Options HF = new Options(false, false);
+
         public static final Options STRICT = new Options(true, false);
     }
 
-    private StateDict() { }
+    private StateDict() {}
 
     /** Loads with HF {@code from_pretrained} defaults ({@link Options#HF}). */
     public static LoadReport load(PretrainedModel model, Map<String, Tensor> checkpoint) {
@@ -93,7 +93,7 @@ public final class StateDict {
         boolean fail = options.strict() ? !report.isExact() : !mismatched.isEmpty() && !options.ignoreMismatchedSizes();
         if (fail) throw new WeightLoadException(model.getClass().getSimpleName(), report);
 
-        try (NoGrad g = NoGrad.enter()) {                  // in-place writes into leaves that require grad
+        try (NoGrad g = NoGrad.enter()) { // in-place writes into leaves that require grad
             toCopy.forEach((p, t) -> copyInto(p.getArray(), t));
         }
         DerivedWeights.changed(model);
@@ -107,8 +107,10 @@ public final class StateDict {
      *
      * @param config the config.json the model was built from, for the message
      */
-    public static java.util.function.BiConsumer<String, Shape> shapeCheck(PretrainedModel model,
-            io.sparkformers.safetensors.SafetensorsCheckpoint weights, java.nio.file.Path config) {
+    public static java.util.function.BiConsumer<String, Shape> shapeCheck(
+            PretrainedModel model,
+            io.sparkformers.safetensors.SafetensorsCheckpoint weights,
+            java.nio.file.Path config) {
         Map<String, String> original = new LinkedHashMap<>();
         for (String name : weights.names()) original.put(name, name);
         Map<String, String> byModelName = renameKeys(model, ParameterNames.of(model), original);
@@ -140,7 +142,8 @@ public final class StateDict {
                 fileName = weights.path().getFileName().toString();
             }
             throw new IllegalArgumentException(config + " does not match the weights: "
-                    + (says.isEmpty() ? "" : "config.json says " + says) + fileName + " holds " + key + " of shape " + tuple(file) + " (the config makes it "
+                    + (says.isEmpty() ? "" : "config.json says " + says) + fileName + " holds " + key + " of shape "
+                    + tuple(file) + " (the config makes it "
                     + tuple(want) + "). Use the config.json saved with these weights (save_pretrained writes both)");
         };
     }
@@ -183,8 +186,8 @@ public final class StateDict {
     }
 
     /** Checkpoint keys renamed into model names: gamma/beta, base model prefix, then the model's aliases. */
-    private static <T> Map<String, T> renameKeys(PretrainedModel model, Map<String, ParameterNames.Entry> params,
-                                                 Map<String, T> checkpoint) {
+    private static <T> Map<String, T> renameKeys(
+            PretrainedModel model, Map<String, ParameterNames.Entry> params, Map<String, T> checkpoint) {
         String prefix = model.baseModelPrefix() + ".";
         boolean ckptHasPrefix = checkpoint.keySet().stream().anyMatch(k -> k.startsWith(prefix));
         boolean modelHasPrefix = params.keySet().stream().anyMatch(k -> k.startsWith(prefix));
@@ -195,13 +198,13 @@ public final class StateDict {
             if (k.endsWith("LayerNorm.gamma")) k = k.substring(0, k.length() - 5) + "weight";
             if (k.endsWith("LayerNorm.beta")) k = k.substring(0, k.length() - 4) + "bias";
             if (modelHasPrefix && !ckptHasPrefix) {
-                k = prefix + k;                               // base checkpoint into a head
+                k = prefix + k; // base checkpoint into a head
             } else if (!modelHasPrefix && ckptHasPrefix && k.startsWith(prefix)) {
-                k = k.substring(prefix.length());             // head checkpoint into the base model
+                k = k.substring(prefix.length()); // head checkpoint into the base model
             }
             String alias = aliases.get(k);
             if (alias != null) {
-                if (checkpoint.containsKey(alias) || out.containsKey(alias)) continue;   // same tensor twice
+                if (checkpoint.containsKey(alias) || out.containsKey(alias)) continue; // same tensor twice
                 k = alias;
             }
             out.put(k, e.getValue());
@@ -225,16 +228,18 @@ public final class StateDict {
      */
     private static void copyInto(NDArray target, Tensor t) {
         if (target.getDataType() == DataType.INT64) {
-            ByteBuffer longs = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 8)).order(ByteOrder.nativeOrder());
+            ByteBuffer longs =
+                    ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 8)).order(ByteOrder.nativeOrder());
             longs.asLongBuffer().put(t.toLongArray());
             NativeArrays.copyInto(target, longs);
             return;
         }
         if (t.dtype() == DType.F32 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
-            NativeArrays.copyInto(target, t.data());     // straight from the (memory-mapped) checkpoint bytes
+            NativeArrays.copyInto(target, t.data()); // straight from the (memory-mapped) checkpoint bytes
             return;
         }
-        ByteBuffer direct = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 4)).order(ByteOrder.nativeOrder());
+        ByteBuffer direct =
+                ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 4)).order(ByteOrder.nativeOrder());
         direct.asFloatBuffer().put(t.toFloatArray());
         NativeArrays.copyInto(target, direct);
     }

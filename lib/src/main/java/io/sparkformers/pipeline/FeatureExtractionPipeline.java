@@ -9,7 +9,6 @@ import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +27,8 @@ public final class FeatureExtractionPipeline implements Pipeline<float[][]> {
 
     public FeatureExtractionPipeline(HfModel model, PipelineOptions options) throws IOException {
         if (model.task() != Task.BASE) {
-            throw new IllegalArgumentException("feature-extraction needs a base model (Task.BASE), got " + model.task());
+            throw new IllegalArgumentException(
+                    "feature-extraction needs a base model (Task.BASE), got " + model.task());
         }
         this.model = model;
         this.options = options;
@@ -66,7 +66,7 @@ public final class FeatureExtractionPipeline implements Pipeline<float[][]> {
         TokenBatch batch = tokenizer.encodeBatch(texts, null);
         List<float[][]> out = new ArrayList<>(texts.size());
         try (NDManager scope = model.manager().newSubManager()) {
-            NDArray hidden = PipelineSupport.forward(model, scope, batch).head();       // (B, T, H)
+            NDArray hidden = PipelineSupport.forward(model, scope, batch).head(); // (B, T, H)
             int t = batch.seqLength();
             int h = (int) hidden.getShape().get(2);
             float[] flat = hidden.toFloatArray();

@@ -11,7 +11,6 @@ import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,8 +77,11 @@ public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeli
     @Override
     public List<List<List<Candidate>>> predictBatch(List<PipelineInput> inputs, int firstRow) {
         PipelineSupport.requireValid(this, inputs, firstRow);
-        return fill(inputs.stream().map(PipelineInput::text).toList(), options.topK() == null ? 5 : options.topK(),
-                options.targets(), firstRow);
+        return fill(
+                inputs.stream().map(PipelineInput::text).toList(),
+                options.topK() == null ? 5 : options.topK(),
+                options.targets(),
+                firstRow);
     }
 
     /**
@@ -99,23 +101,26 @@ public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeli
         List<List<List<Candidate>>> results = new ArrayList<>();
         try (NDManager scope = model.manager().newSubManager()) {
             Shape shape = new Shape(batch.batchSize(), batch.seqLength());
-            NDList out = model.predict(new NDList(scope.create(batch.inputIds(), shape),
-                    scope.create(batch.attentionMask(), shape), scope.create(batch.tokenTypeIds(), shape)));
-            NDArray logits = out.head();                                      // (B, T, V)
+            NDList out = model.predict(new NDList(
+                    scope.create(batch.inputIds(), shape),
+                    scope.create(batch.attentionMask(), shape),
+                    scope.create(batch.tokenTypeIds(), shape)));
+            NDArray logits = out.head(); // (B, T, V)
             for (int row = 0; row < batch.batchSize(); row++) {
-                long[] ids = Arrays.copyOfRange(batch.inputIds(), row * batch.seqLength(),
-                        row * batch.seqLength() + batch.lengths()[row]);
+                long[] ids = Arrays.copyOfRange(
+                        batch.inputIds(), row * batch.seqLength(), row * batch.seqLength() + batch.lengths()[row]);
                 int masks = 0;
                 for (long id : ids) if (id == maskId) masks++;
                 List<List<Candidate>> perMask = new ArrayList<>();
                 for (int pos = 0; pos < ids.length; pos++) {
                     if (ids[pos] != maskId) continue;
-                    float[] probs = logits.get(row, pos).softmax(0).toFloatArray();   // (V,)
+                    float[] probs = logits.get(row, pos).softmax(0).toFloatArray(); // (V,)
                     perMask.add(candidates(ids, pos, probs, topK, targetIds, masks == 1));
                 }
                 if (perMask.isEmpty()) {
-                    throw new IllegalArgumentException("no mask token (" + tokenizer.config().maskToken()
-                            + ") found in text " + (firstRow + row) + ": '" + abbreviate(texts.get(row)) + "'");
+                    throw new IllegalArgumentException(
+                            "no mask token (" + tokenizer.config().maskToken() + ") found in text " + (firstRow + row)
+                                    + ": '" + abbreviate(texts.get(row)) + "'");
                 }
                 results.add(perMask);
             }
@@ -123,8 +128,8 @@ public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeli
         return results;
     }
 
-    private List<Candidate> candidates(long[] ids, int pos, float[] probs, int topK, long[] targetIds,
-                                       boolean singleMask) {
+    private List<Candidate> candidates(
+            long[] ids, int pos, float[] probs, int topK, long[] targetIds, boolean singleMask) {
         long[] pool = targetIds;
         if (pool == null) {
             pool = new long[probs.length];
@@ -134,14 +139,20 @@ public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeli
         Integer[] order = new Integer[pool.length];
         for (int i = 0; i < order.length; i++) order[i] = i;
         final long[] p = pool;
-        Arrays.sort(order, (a, b) -> probs[(int) p[a]] != probs[(int) p[b]]
-                ? Float.compare(probs[(int) p[b]], probs[(int) p[a]]) : Long.compare(p[a], p[b]));
+        Arrays.sort(
+                order,
+                (a, b) -> probs[(int) p[a]] != probs[(int) p[b]]
+                        ? Float.compare(probs[(int) p[b]], probs[(int) p[a]])
+                        : Long.compare(p[a], p[b]));
         List<Candidate> out = new ArrayList<>();
         for (int k = 0; k < Math.min(topK, order.length); k++) {
             long token = pool[order[k]];
             long[] filled = ids.clone();
             filled[pos] = token;
-            out.add(new Candidate(probs[(int) token], token, tokenizer.decode(new long[] {token}, false),
+            out.add(new Candidate(
+                    probs[(int) token],
+                    token,
+                    tokenizer.decode(new long[] {token}, false),
                     tokenizer.decode(filled, singleMask)));
         }
         return out;
@@ -184,8 +195,12 @@ public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeli
     }
 
     private static JsonNode candidateJson(Candidate c) {
-        return Json.MAPPER.createObjectNode().put("score", c.score()).put("token", c.token())
-                .put("token_str", c.tokenStr()).put("sequence", c.sequence());
+        return Json.MAPPER
+                .createObjectNode()
+                .put("score", c.score())
+                .put("token", c.token())
+                .put("token_str", c.tokenStr())
+                .put("sequence", c.sequence());
     }
 
     @Override

@@ -8,7 +8,6 @@ import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.vision.ImageDecoder;
 import io.sparkformers.vision.ImageProcessor;
 import io.sparkformers.vision.RgbImage;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +23,7 @@ import java.util.Map;
 public final class ImageClassificationPipeline implements AutoCloseable {
 
     /** One prediction: HF's {@code {"label": ..., "score": ...}}. */
-    public record Prediction(String label, double score) { }
+    public record Prediction(String label, double score) {}
 
     private final VisionModel model;
     private final ImageProcessor processor;
@@ -36,8 +35,8 @@ public final class ImageClassificationPipeline implements AutoCloseable {
         this(model, processor, manager, null);
     }
 
-    private ImageClassificationPipeline(VisionModel model, ImageProcessor processor, NDManager manager,
-                                        AutoCloseable owner) {
+    private ImageClassificationPipeline(
+            VisionModel model, ImageProcessor processor, NDManager manager, AutoCloseable owner) {
         if (model.id2label().isEmpty() || model.headParameterNames().isEmpty()) {
             throw new IllegalArgumentException("image-classification needs a model with a classification head, got "
                     + model.getClass().getSimpleName());
@@ -70,7 +69,8 @@ public final class ImageClassificationPipeline implements AutoCloseable {
         Map<Integer, String> labels = model.id2label();
         List<List<Prediction>> out = new ArrayList<>();
         try (NDManager scope = manager.newSubManager()) {
-            NDArray logits = model.predict(new NDList(processor.pixelValues(scope, images))).head();   // (B, C)
+            NDArray logits = model.predict(new NDList(processor.pixelValues(scope, images)))
+                    .head(); // (B, C)
             float[] probs = logits.softmax(-1).toFloatArray();
             int c = labels.size();
             for (int b = 0; b < images.size(); b++) {
@@ -79,7 +79,8 @@ public final class ImageClassificationPipeline implements AutoCloseable {
                 for (int i = 0; i < c; i++) order[i] = i;
                 Arrays.sort(order, (x, y) -> row[x] != row[y] ? Float.compare(row[y], row[x]) : Integer.compare(x, y));
                 List<Prediction> top = new ArrayList<>();
-                for (int k = 0; k < Math.min(topK, c); k++) top.add(new Prediction(labels.get(order[k]), row[order[k]]));
+                for (int k = 0; k < Math.min(topK, c); k++)
+                    top.add(new Prediction(labels.get(order[k]), row[order[k]]));
                 out.add(top);
             }
         }

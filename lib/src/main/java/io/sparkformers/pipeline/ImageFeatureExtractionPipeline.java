@@ -9,7 +9,6 @@ import io.sparkformers.nn.vision.vit.ViTPreTrainedModel;
 import io.sparkformers.vision.ImageDecoder;
 import io.sparkformers.vision.ImageProcessor;
 import io.sparkformers.vision.RgbImage;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,8 +30,8 @@ public final class ImageFeatureExtractionPipeline implements AutoCloseable {
         this(model, processor, manager, null);
     }
 
-    private ImageFeatureExtractionPipeline(VisionModel model, ImageProcessor processor, NDManager manager,
-                                           AutoCloseable owner) {
+    private ImageFeatureExtractionPipeline(
+            VisionModel model, ImageProcessor processor, NDManager manager, AutoCloseable owner) {
         this.model = model;
         this.processor = processor;
         this.manager = manager;
@@ -49,7 +48,7 @@ public final class ImageFeatureExtractionPipeline implements AutoCloseable {
     public List<float[]> pooled(List<RgbImage> images) {
         List<float[]> out = new ArrayList<>();
         try (NDManager scope = manager.newSubManager()) {
-            NDArray f = model.predictFeatures(processor.pixelValues(scope, images));     // (B, D)
+            NDArray f = model.predictFeatures(processor.pixelValues(scope, images)); // (B, D)
             for (int b = 0; b < images.size(); b++) out.add(f.get(b).toFloatArray());
         }
         return out;
@@ -58,12 +57,14 @@ public final class ImageFeatureExtractionPipeline implements AutoCloseable {
     /** ViT only: last_hidden_state per image as (1 + N) rows of D, HF's default output. */
     public List<float[][]> lastHiddenState(List<RgbImage> images) {
         if (!(model instanceof ViTPreTrainedModel vit)) {
-            throw new IllegalArgumentException("last_hidden_state is a ViT output; for " + model.getClass().getSimpleName()
-                    + " use pooled()");
+            throw new IllegalArgumentException(
+                    "last_hidden_state is a ViT output; for " + model.getClass().getSimpleName() + " use pooled()");
         }
         List<float[][]> out = new ArrayList<>();
         try (NDManager scope = manager.newSubManager()) {
-            NDArray h = vit.vit().predict(new NDList(processor.pixelValues(scope, images))).head();   // (B, T, D)
+            NDArray h = vit.vit()
+                    .predict(new NDList(processor.pixelValues(scope, images)))
+                    .head(); // (B, T, D)
             int t = Math.toIntExact(h.getShape().get(1));
             for (int b = 0; b < images.size(); b++) {
                 float[][] rows = new float[t][];

@@ -3,7 +3,6 @@ package io.sparkformers.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.sparkformers.hub.Json;
-
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,7 +1,6 @@
 package io.sparkformers.pipeline;
 
 import ai.djl.Device;
-
 import java.util.List;
 
 /**
@@ -31,11 +30,23 @@ import java.util.List;
  * @param multiLabel             zero-shot-classification: labels scored independently (default false)
  * @param targets                fill-mask: score only these words (null: the whole vocabulary)
  */
-public record PipelineOptions(int batchSize, Integer maxLength, Device device, Integer topK, String functionToApply,
-                              String aggregationStrategy, List<String> ignoreLabels, Integer docStride,
-                              Integer maxSeqLen, int maxQuestionLen, int maxAnswerLen, boolean handleImpossibleAnswer,
-                              List<String> candidateLabels, String hypothesisTemplate, boolean multiLabel,
-                              List<String> targets) {
+public record PipelineOptions(
+        int batchSize,
+        Integer maxLength,
+        Device device,
+        Integer topK,
+        String functionToApply,
+        String aggregationStrategy,
+        List<String> ignoreLabels,
+        Integer docStride,
+        Integer maxSeqLen,
+        int maxQuestionLen,
+        int maxAnswerLen,
+        boolean handleImpossibleAnswer,
+        List<String> candidateLabels,
+        String hypothesisTemplate,
+        boolean multiLabel,
+        List<String> targets) {
 
     /** {@code topK} for "every label / candidate" (HF {@code top_k=None}). */
     public static final int ALL = Integer.MAX_VALUE;
@@ -44,11 +55,15 @@ public record PipelineOptions(int batchSize, Integer maxLength, Device device, I
 
     public PipelineOptions {
         if (batchSize <= 0) throw new IllegalArgumentException("batch_size must be > 0, got " + batchSize);
-        if (maxLength != null && maxLength <= 0) throw new IllegalArgumentException("max_length must be > 0, got " + maxLength);
+        if (maxLength != null && maxLength <= 0)
+            throw new IllegalArgumentException("max_length must be > 0, got " + maxLength);
         if (topK != null && topK <= 0) throw new IllegalArgumentException("top_k must be > 0, got " + topK);
-        if (docStride != null && docStride < 0) throw new IllegalArgumentException("doc_stride must be >= 0, got " + docStride);
-        if (maxSeqLen != null && maxSeqLen <= 0) throw new IllegalArgumentException("max_seq_len must be > 0, got " + maxSeqLen);
-        if (maxQuestionLen <= 0) throw new IllegalArgumentException("max_question_len must be > 0, got " + maxQuestionLen);
+        if (docStride != null && docStride < 0)
+            throw new IllegalArgumentException("doc_stride must be >= 0, got " + docStride);
+        if (maxSeqLen != null && maxSeqLen <= 0)
+            throw new IllegalArgumentException("max_seq_len must be > 0, got " + maxSeqLen);
+        if (maxQuestionLen <= 0)
+            throw new IllegalArgumentException("max_question_len must be > 0, got " + maxQuestionLen);
         if (maxAnswerLen <= 0) throw new IllegalArgumentException("max_answer_len must be > 0, got " + maxAnswerLen);
         ignoreLabels = ignoreLabels == null ? List.of("O") : List.copyOf(ignoreLabels);
         candidateLabels = candidateLabels == null ? null : List.copyOf(candidateLabels);
@@ -105,29 +120,106 @@ public record PipelineOptions(int batchSize, Integer maxLength, Device device, I
         private boolean multiLabel;
         private List<String> targets;
 
-        private Builder() { }
+        private Builder() {}
 
-        public Builder batchSize(int v) { batchSize = v; return this; }
-        public Builder maxLength(Integer v) { maxLength = v; return this; }
-        public Builder device(Device v) { device = v; return this; }
-        public Builder topK(Integer v) { topK = v; return this; }
-        public Builder functionToApply(String v) { functionToApply = v; return this; }
-        public Builder aggregationStrategy(String v) { aggregationStrategy = v; return this; }
-        public Builder ignoreLabels(List<String> v) { ignoreLabels = v; return this; }
-        public Builder docStride(Integer v) { docStride = v; return this; }
-        public Builder maxSeqLen(Integer v) { maxSeqLen = v; return this; }
-        public Builder maxQuestionLen(int v) { maxQuestionLen = v; return this; }
-        public Builder maxAnswerLen(int v) { maxAnswerLen = v; return this; }
-        public Builder handleImpossibleAnswer(boolean v) { handleImpossibleAnswer = v; return this; }
-        public Builder candidateLabels(List<String> v) { candidateLabels = v; return this; }
-        public Builder hypothesisTemplate(String v) { hypothesisTemplate = v; return this; }
-        public Builder multiLabel(boolean v) { multiLabel = v; return this; }
-        public Builder targets(List<String> v) { targets = v; return this; }
+        public Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        public Builder maxLength(Integer v) {
+            maxLength = v;
+            return this;
+        }
+
+        public Builder device(Device v) {
+            device = v;
+            return this;
+        }
+
+        public Builder topK(Integer v) {
+            topK = v;
+            return this;
+        }
+
+        public Builder functionToApply(String v) {
+            functionToApply = v;
+            return this;
+        }
+
+        public Builder aggregationStrategy(String v) {
+            aggregationStrategy = v;
+            return this;
+        }
+
+        public Builder ignoreLabels(List<String> v) {
+            ignoreLabels = v;
+            return this;
+        }
+
+        public Builder docStride(Integer v) {
+            docStride = v;
+            return this;
+        }
+
+        public Builder maxSeqLen(Integer v) {
+            maxSeqLen = v;
+            return this;
+        }
+
+        public Builder maxQuestionLen(int v) {
+            maxQuestionLen = v;
+            return this;
+        }
+
+        public Builder maxAnswerLen(int v) {
+            maxAnswerLen = v;
+            return this;
+        }
+
+        public Builder handleImpossibleAnswer(boolean v) {
+            handleImpossibleAnswer = v;
+            return this;
+        }
+
+        public Builder candidateLabels(List<String> v) {
+            candidateLabels = v;
+            return this;
+        }
+
+        public Builder hypothesisTemplate(String v) {
+            hypothesisTemplate = v;
+            return this;
+        }
+
+        public Builder multiLabel(boolean v) {
+            multiLabel = v;
+            return this;
+        }
+
+        public Builder targets(List<String> v) {
+            targets = v;
+            return this;
+        }
 
         public PipelineOptions build() {
-            return new PipelineOptions(batchSize, maxLength, device, topK, functionToApply, aggregationStrategy,
-                    ignoreLabels, docStride, maxSeqLen, maxQuestionLen, maxAnswerLen, handleImpossibleAnswer,
-                    candidateLabels, hypothesisTemplate, multiLabel, targets);
+            return new PipelineOptions(
+                    batchSize,
+                    maxLength,
+                    device,
+                    topK,
+                    functionToApply,
+                    aggregationStrategy,
+                    ignoreLabels,
+                    docStride,
+                    maxSeqLen,
+                    maxQuestionLen,
+                    maxAnswerLen,
+                    handleImpossibleAnswer,
+                    candidateLabels,
+                    hypothesisTemplate,
+                    multiLabel,
+                    targets);
         }
     }
 }

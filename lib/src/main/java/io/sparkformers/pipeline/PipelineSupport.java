@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
-
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -18,7 +17,7 @@ import java.util.TreeMap;
 
 /** Helpers the task pipelines share: input checks, the forward pass of a token batch, offsets, softmax. */
 final class PipelineSupport {
-    private PipelineSupport() { }
+    private PipelineSupport() {}
 
     /** Why a text field cannot be used (null if it can): null, empty and whitespace-only texts are refused. */
     static String textProblem(String value, String field, int row) {
@@ -39,8 +38,10 @@ final class PipelineSupport {
     /** Forward pass of a padded batch; outputs belong to {@code scope}. */
     static NDList forward(HfModel model, NDManager scope, TokenBatch batch) {
         Shape shape = new Shape(batch.batchSize(), batch.seqLength());
-        return model.predict(new NDList(scope.create(batch.inputIds(), shape),
-                scope.create(batch.attentionMask(), shape), scope.create(batch.tokenTypeIds(), shape)));
+        return model.predict(new NDList(
+                scope.create(batch.inputIds(), shape),
+                scope.create(batch.attentionMask(), shape),
+                scope.create(batch.tokenTypeIds(), shape)));
     }
 
     /** Forward pass of encodings padded here to the longest (dynamic padding); outputs belong to {@code scope}. */
@@ -60,8 +61,8 @@ final class PipelineSupport {
             System.arraycopy(e.getTypeIds(), 0, types, i * t, n);
         }
         Shape shape = new Shape(b, t);
-        return model.predict(new NDList(scope.create(ids, shape), scope.create(mask, shape),
-                scope.create(types, shape)));
+        return model.predict(
+                new NDList(scope.create(ids, shape), scope.create(mask, shape), scope.create(types, shape)));
     }
 
     /**

@@ -6,7 +6,6 @@ import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,14 +18,21 @@ import java.util.List;
 public final class Pipelines {
 
     /** Task names {@link #create} accepts (aliases included). */
-    public static final List<String> TASKS = List.of("feature-extraction", "sentence-embeddings",
-            "text-classification", "sentiment-analysis", "token-classification", "ner", "question-answering",
-            "fill-mask", "zero-shot-classification");
+    public static final List<String> TASKS = List.of(
+            "feature-extraction",
+            "sentence-embeddings",
+            "text-classification",
+            "sentiment-analysis",
+            "token-classification",
+            "ner",
+            "question-answering",
+            "fill-mask",
+            "zero-shot-classification");
 
     /** Image tasks: {@link ImageClassificationPipeline}, {@link ImageFeatureExtractionPipeline} (images, not texts). */
     public static final List<String> IMAGE_TASKS = List.of("image-classification", "image-feature-extraction");
 
-    private Pipelines() { }
+    private Pipelines() {}
 
     /** The pipeline for {@code task} over the checkpoint folder {@code modelDir}. */
     public static Pipeline<?> create(String task, Path modelDir, PipelineOptions options) throws IOException {
@@ -34,20 +40,22 @@ public final class Pipelines {
         return switch (task) {
             case "feature-extraction" -> new FeatureExtractionPipeline(load(checkpoint, Task.BASE, options), options);
             case "sentence-embeddings" ->
-                    new SentenceEmbeddingPipeline(load(checkpoint, Task.SENTENCE_EMBEDDING, options), options);
+                new SentenceEmbeddingPipeline(load(checkpoint, Task.SENTENCE_EMBEDDING, options), options);
             case "text-classification", "sentiment-analysis" ->
-                    new TextClassificationPipeline(load(checkpoint, Task.SEQUENCE_CLASSIFICATION, options), options);
+                new TextClassificationPipeline(load(checkpoint, Task.SEQUENCE_CLASSIFICATION, options), options);
             case "token-classification", "ner" ->
-                    new TokenClassificationPipeline(load(checkpoint, Task.TOKEN_CLASSIFICATION, options), options);
+                new TokenClassificationPipeline(load(checkpoint, Task.TOKEN_CLASSIFICATION, options), options);
             case "question-answering" ->
-                    new QuestionAnsweringPipeline(load(checkpoint, Task.QUESTION_ANSWERING, options), options);
+                new QuestionAnsweringPipeline(load(checkpoint, Task.QUESTION_ANSWERING, options), options);
             case "fill-mask" -> new FillMaskPipeline(load(checkpoint, Task.MASKED_LM, options), options);
             case "zero-shot-classification" -> ZeroShotClassificationPipeline.create(checkpoint, options);
-            case "image-classification", "image-feature-extraction" -> throw new IllegalArgumentException(task
-                    + " takes images, not texts: use ImageClassificationPipeline / ImageFeatureExtractionPipeline "
-                    + "(CLI: pipeline " + task + " --image FILE)");
-            default -> throw new IllegalArgumentException("unknown task '" + task + "' (supported: " + TASKS + ", "
-                    + IMAGE_TASKS + ")");
+            case "image-classification", "image-feature-extraction" ->
+                throw new IllegalArgumentException(task
+                        + " takes images, not texts: use ImageClassificationPipeline / ImageFeatureExtractionPipeline "
+                        + "(CLI: pipeline " + task + " --image FILE)");
+            default ->
+                throw new IllegalArgumentException(
+                        "unknown task '" + task + "' (supported: " + TASKS + ", " + IMAGE_TASKS + ")");
         };
     }
 
@@ -78,7 +86,8 @@ public final class Pipelines {
         var config = checkpoint.config();
         int positions = config.path("max_position_embeddings").asInt(512);
         String type = checkpoint.modelType();
-        if (type.equals("roberta") || type.equals("xlm-roberta")) positions -= config.path("pad_token_id").asInt(1) + 1;
+        if (type.equals("roberta") || type.equals("xlm-roberta"))
+            positions -= config.path("pad_token_id").asInt(1) + 1;
         return Math.min(checkpoint.tokenizerConfig().modelMaxLength(), positions);
     }
 
@@ -90,7 +99,10 @@ public final class Pipelines {
     static TextTokenizer tokenizer(HfModel model, PipelineOptions options) throws IOException {
         int limit = maxLength(model.checkpoint(), options);
         if (options.maxLength() == null && model.task() == Task.SENTENCE_EMBEDDING) {
-            Integer maxSeq = model.checkpoint().pooling().map(SentencePooling::maxSeqLength).orElse(null);
+            Integer maxSeq = model.checkpoint()
+                    .pooling()
+                    .map(SentencePooling::maxSeqLength)
+                    .orElse(null);
             if (maxSeq != null) limit = Math.min(limit, maxSeq);
         }
         return TextTokenizer.load(model.checkpoint(), limit);

@@ -10,7 +10,6 @@ import io.sparkformers.hub.Json;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -54,6 +53,7 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
     private final HuggingFaceTokenizer windows;
     /** Counts tokens of a whole text (no special tokens, no truncation). */
     private final HuggingFaceTokenizer counter;
+
     private final TextTokenizer tokenizer;
     private final PipelineOptions options;
     private final int maxSeqLen;
@@ -63,18 +63,19 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
 
     public QuestionAnsweringPipeline(HfModel model, PipelineOptions options) throws IOException {
         if (model.task() != Task.QUESTION_ANSWERING) {
-            throw new IllegalArgumentException("question-answering needs a question-answering model, got " + model.task());
+            throw new IllegalArgumentException(
+                    "question-answering needs a question-answering model, got " + model.task());
         }
         int limit = Pipelines.maxLength(model.checkpoint(), options);
         this.maxSeqLen = options.maxSeqLen() == null ? Math.min(limit, 384) : options.maxSeqLen();
         if (maxSeqLen > limit) {
-            throw new IllegalArgumentException("max_seq_len " + maxSeqLen + " exceeds the model's limit of " + limit
-                    + " tokens");
+            throw new IllegalArgumentException(
+                    "max_seq_len " + maxSeqLen + " exceeds the model's limit of " + limit + " tokens");
         }
         this.docStride = options.docStride() == null ? Math.min(maxSeqLen / 2, 128) : options.docStride();
         if (docStride > maxSeqLen) {
-            throw new IllegalArgumentException("doc_stride (" + docStride + ") is larger than max_seq_len ("
-                    + maxSeqLen + "); lower doc_stride");
+            throw new IllegalArgumentException(
+                    "doc_stride (" + docStride + ") is larger than max_seq_len (" + maxSeqLen + "); lower doc_stride");
         }
         this.model = model;
         this.options = options;
@@ -128,7 +129,8 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
                     + options.maxQuestionLen() + "); shorten it or raise max_question_len";
         }
         int room = maxSeqLen - q - pairSpecialTokens;
-        if (room <= docStride && q + pairSpecialTokens + counter.encode(input.context()).getIds().length > maxSeqLen) {
+        if (room <= docStride
+                && q + pairSpecialTokens + counter.encode(input.context()).getIds().length > maxSeqLen) {
             return "row " + row + ": a " + q + "-token question leaves " + Math.max(0, room)
                     + " context tokens per window, not more than doc_stride (" + docStride
                     + "), and the context needs several windows; shorten the question, raise max_seq_len or lower "
@@ -170,7 +172,7 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
         for (int row = 0; row < inputs.size(); row++) {
             answers.add(new ArrayList<>());
             byText.add(new HashMap<>());
-            minNull[row] = 1_000_000;   // HF's "large and positive" start value
+            minNull[row] = 1_000_000; // HF's "large and positive" start value
         }
         int size = options.batchSize();
         for (int from = 0; from < all.size(); from += size) {
@@ -179,8 +181,8 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
             for (int w = 0; w < chunk.size(); w++) {
                 Window win = chunk.get(w);
                 int[] pMask = pMask(win.enc(), clsId);
-                WindowSpans spans = selectSpans(startEnd[0][w], startEnd[1][w], pMask, perWindow,
-                        options.maxAnswerLen());
+                WindowSpans spans =
+                        selectSpans(startEnd[0][w], startEnd[1][w], pMask, perWindow, options.maxAnswerLen());
                 minNull[win.row()] = Math.min(minNull[win.row()], spans.nullScore());
                 String context = inputs.get(win.row()).context();
                 for (Span s : spans.spans()) {
@@ -193,7 +195,7 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
         for (int row = 0; row < inputs.size(); row++) {
             List<Answer> a = answers.get(row);
             if (options.handleImpossibleAnswer()) a.add(new Answer(minNull[row], 0, 0, ""));
-            a.sort(Comparator.comparingDouble((Answer x) -> -x.score()));     // stable, as Python's sorted
+            a.sort(Comparator.comparingDouble((Answer x) -> -x.score())); // stable, as Python's sorted
             out.add(List.copyOf(a.subList(0, Math.min(topK, a.size()))));
         }
         return out;
@@ -208,8 +210,8 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
      *
      * @param byText the index in {@code answers} of each answer's lower-cased text
      */
-    static void merge(List<Answer> answers, Map<String, Integer> byText, double score, int start, int end,
-                      String context) {
+    static void merge(
+            List<Answer> answers, Map<String, Integer> byText, double score, int start, int end, String context) {
         String text = start < end ? context.substring(start, end) : "";
         Integer i = byText.putIfAbsent(text.toLowerCase(Locale.ROOT), answers.size());
         if (i == null) {
@@ -225,11 +227,11 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
         int b = chunk.size();
         float[][][] out = new float[2][b][];
         try (NDManager scope = model.manager().newSubManager()) {
-            NDList logits = PipelineSupport.forward(model, scope, chunk.stream().map(Window::enc).toList(),
-                    tokenizer.padTokenId());
+            NDList logits = PipelineSupport.forward(
+                    model, scope, chunk.stream().map(Window::enc).toList(), tokenizer.padTokenId());
             int t = (int) logits.get(0).getShape().get(1);
-            float[] start = logits.get(0).toFloatArray();                      // (B, T)
-            float[] end = logits.get(1).toFloatArray();                        // (B, T)
+            float[] start = logits.get(0).toFloatArray(); // (B, T)
+            float[] end = logits.get(1).toFloatArray(); // (B, T)
             for (int i = 0; i < b; i++) {
                 int n = chunk.get(i).enc().getIds().length;
                 out[0][i] = Arrays.copyOfRange(start, i * t, i * t + n);
@@ -254,8 +256,8 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
      * zeroed; span scores are the outer product kept where start ≤ end ≤ start + max_answer_len - 1; the
      * {@code topK} best (ties: lower start, then lower end) are kept if both ends may be part of an answer.
      */
-    public static WindowSpans selectSpans(float[] startLogits, float[] endLogits, int[] pMask, int topK,
-                                          int maxAnswerLen) {
+    public static WindowSpans selectSpans(
+            float[] startLogits, float[] endLogits, int[] pMask, int topK, int maxAnswerLen) {
         int n = startLogits.length;
         double[] start = new double[n];
         double[] end = new double[n];
@@ -274,7 +276,7 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
         for (int s = 0; s < n; s++) {
             for (int e = s; e < Math.min(n, s + maxAnswerLen); e++) band.add(new Span(s, e, start[s] * end[e]));
         }
-        band.sort(Comparator.comparingDouble((Span x) -> -x.score()));      // stable: ties in flattened order
+        band.sort(Comparator.comparingDouble((Span x) -> -x.score())); // stable: ties in flattened order
         List<Span> spans = new ArrayList<>();
         for (Span c : band.subList(0, Math.min(topK, band.size()))) {
             // HF keeps a span when both ends are answer tokens; index 0 always passes (a quirk of np.isin on the
@@ -315,7 +317,11 @@ public final class QuestionAnsweringPipeline implements Pipeline<List<QuestionAn
     }
 
     private static JsonNode answerJson(Answer a) {
-        return Json.MAPPER.createObjectNode().put("score", a.score()).put("start", a.start()).put("end", a.end())
+        return Json.MAPPER
+                .createObjectNode()
+                .put("score", a.score())
+                .put("start", a.start())
+                .put("end", a.end())
                 .put("answer", a.answer());
     }
 

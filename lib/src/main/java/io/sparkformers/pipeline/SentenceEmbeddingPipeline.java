@@ -9,7 +9,6 @@ import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,8 +26,8 @@ public final class SentenceEmbeddingPipeline implements Pipeline<float[]> {
 
     public SentenceEmbeddingPipeline(HfModel model, PipelineOptions options) throws IOException {
         if (model.task() != Task.SENTENCE_EMBEDDING) {
-            throw new IllegalArgumentException("sentence-embeddings needs a model loaded for Task.SENTENCE_EMBEDDING, got "
-                    + model.task());
+            throw new IllegalArgumentException(
+                    "sentence-embeddings needs a model loaded for Task.SENTENCE_EMBEDDING, got " + model.task());
         }
         this.model = model;
         this.options = options;
@@ -62,10 +61,11 @@ public final class SentenceEmbeddingPipeline implements Pipeline<float[]> {
     @Override
     public List<float[]> predictBatch(List<PipelineInput> inputs, int firstRow) {
         PipelineSupport.requireValid(this, inputs, firstRow);
-        TokenBatch batch = tokenizer.encodeBatch(inputs.stream().map(PipelineInput::text).toList(), null);
+        TokenBatch batch =
+                tokenizer.encodeBatch(inputs.stream().map(PipelineInput::text).toList(), null);
         List<float[]> out = new ArrayList<>(inputs.size());
         try (NDManager scope = model.manager().newSubManager()) {
-            NDArray emb = PipelineSupport.forward(model, scope, batch).head();          // (B, H)
+            NDArray emb = PipelineSupport.forward(model, scope, batch).head(); // (B, H)
             int h = (int) emb.getShape().get(1);
             float[] flat = emb.toFloatArray();
             for (int row = 0; row < batch.batchSize(); row++) {

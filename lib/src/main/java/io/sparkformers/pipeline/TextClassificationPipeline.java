@@ -8,7 +8,6 @@ import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,13 +30,16 @@ public final class TextClassificationPipeline implements Pipeline<List<TextClass
 
     /** HF {@code ClassificationFunction}. */
     public enum ClassificationFunction {
-        SIGMOID, SOFTMAX, NONE;
+        SIGMOID,
+        SOFTMAX,
+        NONE;
 
         public static ClassificationFunction parse(String name) {
             try {
                 return valueOf(name.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("function_to_apply '" + name + "' is not one of sigmoid, softmax, none");
+                throw new IllegalArgumentException(
+                        "function_to_apply '" + name + "' is not one of sigmoid, softmax, none");
             }
         }
     }
@@ -50,8 +52,8 @@ public final class TextClassificationPipeline implements Pipeline<List<TextClass
 
     public TextClassificationPipeline(HfModel model, PipelineOptions options) throws IOException {
         if (model.task() != Task.SEQUENCE_CLASSIFICATION) {
-            throw new IllegalArgumentException("text-classification needs a sequence-classification model, got "
-                    + model.task());
+            throw new IllegalArgumentException(
+                    "text-classification needs a sequence-classification model, got " + model.task());
         }
         var config = model.checkpoint().config();
         this.labels = labels(model.checkpoint());
@@ -65,7 +67,8 @@ public final class TextClassificationPipeline implements Pipeline<List<TextClass
 
     /** A checkpoint's labels by class id: config.json's {@code id2label}, else HF's LABEL_i for num_labels. */
     public static List<String> labels(io.sparkformers.hub.HfCheckpoint checkpoint) {
-        return PipelineSupport.id2label(checkpoint, checkpoint.config().path("num_labels").asInt(2));
+        return PipelineSupport.id2label(
+                checkpoint, checkpoint.config().path("num_labels").asInt(2));
     }
 
     /**
@@ -83,8 +86,8 @@ public final class TextClassificationPipeline implements Pipeline<List<TextClass
      * HF's post-processing of one row's logits: the function, then labels sorted by score (stable: ties keep label
      * order), the first {@code topK} kept; {@code topK} null keeps the best one (HF's legacy output).
      */
-    public static List<LabelScore> postprocess(float[] logits, List<String> labels, ClassificationFunction function,
-                                               Integer topK) {
+    public static List<LabelScore> postprocess(
+            float[] logits, List<String> labels, ClassificationFunction function, Integer topK) {
         double[] scores = new double[logits.length];
         switch (function) {
             case SIGMOID -> {
@@ -152,15 +155,16 @@ public final class TextClassificationPipeline implements Pipeline<List<TextClass
             }
             return out;
         }
-        TokenBatch batch = tokenizer.encodeBatch(inputs.stream().map(PipelineInput::text).toList(),
+        TokenBatch batch = tokenizer.encodeBatch(
+                inputs.stream().map(PipelineInput::text).toList(),
                 anyPair ? inputs.stream().map(PipelineInput::textPair).toList() : null);
         List<List<LabelScore>> out = new ArrayList<>(inputs.size());
         try (NDManager scope = model.manager().newSubManager()) {
-            float[] logits = PipelineSupport.forward(model, scope, batch).head().toFloatArray();   // (B, C)
+            float[] logits = PipelineSupport.forward(model, scope, batch).head().toFloatArray(); // (B, C)
             int c = labels.size();
             for (int row = 0; row < batch.batchSize(); row++) {
-                out.add(postprocess(Arrays.copyOfRange(logits, row * c, row * c + c), labels, function,
-                        options.topK()));
+                out.add(postprocess(
+                        Arrays.copyOfRange(logits, row * c, row * c + c), labels, function, options.topK()));
             }
         }
         return out;

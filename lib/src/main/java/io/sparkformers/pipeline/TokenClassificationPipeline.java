@@ -10,7 +10,6 @@ import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,14 +30,18 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
 
     /** HF {@code AggregationStrategy}. */
     public enum AggregationStrategy {
-        NONE, SIMPLE, FIRST, AVERAGE, MAX;
+        NONE,
+        SIMPLE,
+        FIRST,
+        AVERAGE,
+        MAX;
 
         public static AggregationStrategy parse(String name) {
             try {
                 return valueOf(name.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("aggregation_strategy '" + name
-                        + "' is not one of none, simple, first, average, max");
+                throw new IllegalArgumentException(
+                        "aggregation_strategy '" + name + "' is not one of none, simple, first, average, max");
             }
         }
     }
@@ -76,18 +79,23 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
 
     public TokenClassificationPipeline(HfModel model, PipelineOptions options) throws IOException {
         if (model.task() != Task.TOKEN_CLASSIFICATION) {
-            throw new IllegalArgumentException("token-classification needs a token-classification model, got "
-                    + model.task());
+            throw new IllegalArgumentException(
+                    "token-classification needs a token-classification model, got " + model.task());
         }
-        this.labels = PipelineSupport.id2label(model.checkpoint(), model.checkpoint().config().path("num_labels").asInt(2));
-        this.strategy = options.aggregationStrategy() == null ? AggregationStrategy.NONE
+        this.labels = PipelineSupport.id2label(
+                model.checkpoint(),
+                model.checkpoint().config().path("num_labels").asInt(2));
+        this.strategy = options.aggregationStrategy() == null
+                ? AggregationStrategy.NONE
                 : AggregationStrategy.parse(options.aggregationStrategy());
-        this.tokenizer = Pipelines.tokenizer(model, options);   // first: a damaged tokenizer.json fails with its name
+        this.tokenizer = Pipelines.tokenizer(model, options); // first: a damaged tokenizer.json fails with its name
         // HF: word-aware tokenizers are those whose model has a continuing_subword_prefix (WordPiece's "##")
-        JsonNode tokenizerJson = Json.MAPPER.readTree(model.checkpoint().tokenizerJson().toFile());
+        JsonNode tokenizerJson =
+                Json.MAPPER.readTree(model.checkpoint().tokenizerJson().toFile());
         JsonNode prefix = tokenizerJson.path("model").path("continuing_subword_prefix");
         this.wordAware = prefix.isTextual() && !prefix.asText().isEmpty();
-        this.tokensToString = tokensToString(tokenizerJson.path("decoder").path("type").asText(""));
+        this.tokensToString =
+                tokensToString(tokenizerJson.path("decoder").path("type").asText(""));
         this.model = model;
         this.options = options;
         this.unkId = tokenizer.singleTokenId(tokenizer.config().unkToken());
@@ -124,7 +132,7 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
         TokenBatch batch = tokenizer.encodeBatch(texts, null);
         List<List<Entity>> out = new ArrayList<>(texts.size());
         try (NDManager scope = model.manager().newSubManager()) {
-            float[] logits = PipelineSupport.forward(model, scope, batch).head().toFloatArray();    // (B, T, C)
+            float[] logits = PipelineSupport.forward(model, scope, batch).head().toFloatArray(); // (B, T, C)
             int t = batch.seqLength();
             int c = labels.size();
             for (int row = 0; row < batch.batchSize(); row++) {
@@ -133,8 +141,15 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
                 double[][] scores = new double[n][];
                 for (int tok = 0; tok < n; tok++) scores[tok] = PipelineSupport.softmax(logits, (row * t + tok) * c, c);
                 String text = texts.get(row);
-                List<PreEntity> pre = gatherPreEntities(text, enc.getTokens(), enc.getIds(),
-                        PipelineSupport.offsets(text, enc), enc.getSpecialTokenMask(), scores, unkId, wordAware);
+                List<PreEntity> pre = gatherPreEntities(
+                        text,
+                        enc.getTokens(),
+                        enc.getIds(),
+                        PipelineSupport.offsets(text, enc),
+                        enc.getSpecialTokenMask(),
+                        scores,
+                        unkId,
+                        wordAware);
                 out.add(postprocess(pre, labels, strategy, options.ignoreLabels(), tokensToString));
             }
         }
@@ -149,10 +164,11 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
         return switch (decoderType) {
             case "WordPiece" -> TokenClassificationPipeline::wordPieceDecode;
             case "ByteLevel" -> TokenClassificationPipeline::byteLevelDecode;
-            case "Metaspace" -> tokens -> {
-                String s = String.join("", tokens).replace('\u2581', ' ');
-                return s.startsWith(" ") ? s.substring(1) : s;
-            };
+            case "Metaspace" ->
+                tokens -> {
+                    String s = String.join("", tokens).replace('\u2581', ' ');
+                    return s.startsWith(" ") ? s.substring(1) : s;
+                };
             default -> tokens -> String.join("", tokens);
         };
     }
@@ -185,9 +201,15 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
      * @param offsets   per token {start, end} as Java string indices, null for special tokens
      * @param wordAware whether the tokenizer marks continuations (HF: its model has a continuing_subword_prefix)
      */
-    public static List<PreEntity> gatherPreEntities(String text, String[] tokens, long[] ids, int[][] offsets,
-                                                    long[] specialTokensMask, double[][] scores, long unkId,
-                                                    boolean wordAware) {
+    public static List<PreEntity> gatherPreEntities(
+            String text,
+            String[] tokens,
+            long[] ids,
+            int[][] offsets,
+            long[] specialTokensMask,
+            double[][] scores,
+            long unkId,
+            boolean wordAware) {
         List<PreEntity> out = new ArrayList<>();
         for (int idx = 0; idx < scores.length; idx++) {
             if (specialTokensMask[idx] != 0) continue;
@@ -197,7 +219,9 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
             String wordRef = text.substring(start, end);
             boolean isSubword = wordAware
                     ? word.length() != wordRef.length()
-                    : start > 0 && !text.substring(start - 1, Math.min(text.length(), start + 1)).contains(" ");
+                    : start > 0
+                            && !text.substring(start - 1, Math.min(text.length(), start + 1))
+                                    .contains(" ");
             if (ids[idx] == unkId) {
                 word = wordRef;
                 isSubword = false;
@@ -213,8 +237,12 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
      *
      * @param tokensToString HF's {@code tokenizer.convert_tokens_to_string}, joining token strings into a word
      */
-    public static List<Entity> postprocess(List<PreEntity> pre, List<String> labels, AggregationStrategy strategy,
-                                           List<String> ignoreLabels, Function<List<String>, String> tokensToString) {
+    public static List<Entity> postprocess(
+            List<PreEntity> pre,
+            List<String> labels,
+            AggregationStrategy strategy,
+            List<String> ignoreLabels,
+            Function<List<String>, String> tokensToString) {
         List<Entity> entities = aggregate(pre, labels, strategy, tokensToString);
         List<Entity> kept = new ArrayList<>();
         for (Entity e : entities) if (!ignoreLabels.contains(e.entity())) kept.add(e);
@@ -222,8 +250,11 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
     }
 
     /** HF {@code aggregate}. */
-    public static List<Entity> aggregate(List<PreEntity> pre, List<String> labels, AggregationStrategy strategy,
-                                         Function<List<String>, String> tokensToString) {
+    public static List<Entity> aggregate(
+            List<PreEntity> pre,
+            List<String> labels,
+            AggregationStrategy strategy,
+            Function<List<String>, String> tokensToString) {
         List<Entity> entities;
         if (strategy == AggregationStrategy.NONE || strategy == AggregationStrategy.SIMPLE) {
             entities = new ArrayList<>();
@@ -238,8 +269,11 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
     }
 
     /** HF {@code aggregate_words}: a word is a token and the sub-word tokens after it. */
-    public static List<Entity> aggregateWords(List<PreEntity> pre, List<String> labels, AggregationStrategy strategy,
-                                              Function<List<String>, String> tokensToString) {
+    public static List<Entity> aggregateWords(
+            List<PreEntity> pre,
+            List<String> labels,
+            AggregationStrategy strategy,
+            Function<List<String>, String> tokensToString) {
         if (strategy == AggregationStrategy.NONE || strategy == AggregationStrategy.SIMPLE) {
             throw new IllegalArgumentException("NONE and SIMPLE strategies are invalid for word aggregation");
         }
@@ -257,15 +291,19 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
     }
 
     /** HF {@code aggregate_word}: first token's label, the most confident token's label, or the mean scores' argmax. */
-    static Entity aggregateWord(List<PreEntity> tokens, List<String> labels, AggregationStrategy strategy,
-                                Function<List<String>, String> tokensToString) {
+    static Entity aggregateWord(
+            List<PreEntity> tokens,
+            List<String> labels,
+            AggregationStrategy strategy,
+            Function<List<String>, String> tokensToString) {
         String word = tokensToString.apply(tokens.stream().map(PreEntity::word).toList());
         double[] scores;
         switch (strategy) {
             case FIRST -> scores = tokens.get(0).scores();
             case MAX -> {
                 PreEntity best = tokens.get(0);
-                for (PreEntity p : tokens) if (max(p.scores()) > max(best.scores())) best = p;   // first of ties, as max()
+                for (PreEntity p : tokens)
+                    if (max(p.scores()) > max(best.scores())) best = p; // first of ties, as max()
                 scores = best.scores();
             }
             case AVERAGE -> {
@@ -276,7 +314,12 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
             default -> throw new IllegalArgumentException("invalid aggregation_strategy for words: " + strategy);
         }
         int best = argmax(scores);
-        return new Entity(labels.get(best), scores[best], -1, word, tokens.get(0).start(),
+        return new Entity(
+                labels.get(best),
+                scores[best],
+                -1,
+                word,
+                tokens.get(0).start(),
                 tokens.get(tokens.size() - 1).end());
     }
 
@@ -309,8 +352,13 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
         double mean = 0;
         for (Entity e : entities) mean += e.score();
         mean /= entities.size();
-        return new Entity(group, mean, -1, tokensToString.apply(entities.stream().map(Entity::word).toList()),
-                entities.get(0).start(), entities.get(entities.size() - 1).end());
+        return new Entity(
+                group,
+                mean,
+                -1,
+                tokensToString.apply(entities.stream().map(Entity::word).toList()),
+                entities.get(0).start(),
+                entities.get(entities.size() - 1).end());
     }
 
     /** HF {@code get_tag}: {B or I, tag}. */
@@ -335,9 +383,17 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
     }
 
     private static String cleanup(String s) {
-        return s.replace(" .", ".").replace(" ?", "?").replace(" !", "!").replace(" ,", ",").replace(" ' ", "'")
-                .replace(" n't", "n't").replace(" 'm", "'m").replace(" do not", " don't").replace(" 's", "'s")
-                .replace(" 've", "'ve").replace(" 're", "'re");
+        return s.replace(" .", ".")
+                .replace(" ?", "?")
+                .replace(" !", "!")
+                .replace(" ,", ",")
+                .replace(" ' ", "'")
+                .replace(" n't", "n't")
+                .replace(" 'm", "'m")
+                .replace(" do not", " don't")
+                .replace(" 's", "'s")
+                .replace(" 've", "'ve")
+                .replace(" 're", "'re");
     }
 
     private static int argmax(double[] v) {

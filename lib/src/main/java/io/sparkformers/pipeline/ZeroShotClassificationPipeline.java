@@ -10,7 +10,6 @@ import io.sparkformers.hub.Json;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,7 +39,10 @@ public final class ZeroShotClassificationPipeline implements Pipeline<ZeroShotCl
     /** HF's {@code {sequence, labels, scores}}, labels sorted by score, best first. */
     public record Result(String sequence, List<String> labels, List<Double> scores) {}
 
-    public enum Method { NLI, SIMILARITY }
+    public enum Method {
+        NLI,
+        SIMILARITY
+    }
 
     /** Cosine divisor of the similarity method's softmax. */
     public static final double SIMILARITY_TEMPERATURE = 0.01;
@@ -253,8 +255,9 @@ public final class ZeroShotClassificationPipeline implements Pipeline<ZeroShotCl
         for (int from = 0; from < encs.size(); from += size) {
             List<Encoding> chunk = encs.subList(from, Math.min(encs.size(), from + size));
             try (NDManager scope = model.manager().newSubManager()) {
-                float[] flat = PipelineSupport.forward(model, scope, chunk, tokenizer.padTokenId()).head()
-                        .toFloatArray();                                            // (pairs, num NLI labels)
+                float[] flat = PipelineSupport.forward(model, scope, chunk, tokenizer.padTokenId())
+                        .head()
+                        .toFloatArray(); // (pairs, num NLI labels)
                 for (int i = 0; i < chunk.size(); i++) {
                     logits[from + i] = Arrays.copyOfRange(flat, i * numNliLabels, (i + 1) * numNliLabels);
                 }

@@ -44,11 +44,14 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
 
     private final Path path;
     private final List<SafetensorsFile> shards;
-    private final Map<String, SafetensorsFile> byName;   // sorted by name
+    private final Map<String, SafetensorsFile> byName; // sorted by name
     private final Map<String, String> indexMetadata;
 
-    private SafetensorsCheckpoint(Path path, List<SafetensorsFile> shards, Map<String, SafetensorsFile> byName,
-                                  Map<String, String> indexMetadata) {
+    private SafetensorsCheckpoint(
+            Path path,
+            List<SafetensorsFile> shards,
+            Map<String, SafetensorsFile> byName,
+            Map<String, String> indexMetadata) {
         this.path = path;
         this.shards = shards;
         this.byName = byName;
@@ -89,9 +92,11 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         if (indexes.size() == 1) return indexes.get(0);
         if (indexes.isEmpty() && singles.size() == 1) return singles.get(0);
         if (indexes.isEmpty() && singles.isEmpty() && pickle != null) throw pickleRefused(pickle);
-        throw new SafetensorsException(dir, "expected " + SINGLE_FILE + " or " + INDEX_FILE + ", or exactly one "
-                + "*.safetensors / *" + INDEX_SUFFIX + "; found indexes " + names(indexes) + " and files "
-                + names(singles));
+        throw new SafetensorsException(
+                dir,
+                "expected " + SINGLE_FILE + " or " + INDEX_FILE + ", or exactly one "
+                        + "*.safetensors / *" + INDEX_SUFFIX + "; found indexes " + names(indexes) + " and files "
+                        + names(singles));
     }
 
     private static List<String> names(List<Path> paths) {
@@ -99,24 +104,27 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     }
 
     private static SafetensorsException pickleRefused(Path p) {
-        return new SafetensorsException(p, "PyTorch pickle checkpoints are never read (unpickling runs arbitrary "
-                + "code); convert it to safetensors first, e.g. in Python "
-                + "model.save_pretrained(dir, safe_serialization=True)");
+        return new SafetensorsException(
+                p,
+                "PyTorch pickle checkpoints are never read (unpickling runs arbitrary "
+                        + "code); convert it to safetensors first, e.g. in Python "
+                        + "model.save_pretrained(dir, safe_serialization=True)");
     }
 
     private static SafetensorsCheckpoint openIndex(Path index) throws IOException {
         // An index lists names only (about 100 bytes a tensor): anything near the header cap is not an index.
         long size = Files.size(index);
         if (size > SafetensorsFile.MAX_HEADER_BYTES) {
-            throw new SafetensorsException(index, "index is " + size + " bytes, more than the "
-                    + SafetensorsFile.MAX_HEADER_BYTES + "-byte cap");
+            throw new SafetensorsException(
+                    index,
+                    "index is " + size + " bytes, more than the " + SafetensorsFile.MAX_HEADER_BYTES + "-byte cap");
         }
         JsonNode root;
         try {
             root = JSON.readTree(Files.readAllBytes(index));
         } catch (JsonProcessingException e) {
             throw new SafetensorsException(index, "index is not valid JSON: " + e.getOriginalMessage(), e);
-        } catch (java.io.CharConversionException e) {        // bytes in no encoding JSON allows (UTF-8/16/32)
+        } catch (java.io.CharConversionException e) { // bytes in no encoding JSON allows (UTF-8/16/32)
             throw new SafetensorsException(index, "index is not valid JSON: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) throw new SafetensorsException(index, "index must be a JSON object");
@@ -135,13 +143,15 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         }
 
         Path dir = index.toAbsolutePath().normalize().getParent();
-        Map<String, Set<String>> expected = new TreeMap<>();   // shard file name -> tensor names
+        Map<String, Set<String>> expected = new TreeMap<>(); // shard file name -> tensor names
         for (Map.Entry<String, JsonNode> e : weightMap.properties()) {
             if (!e.getValue().isTextual()) {
-                throw new SafetensorsException(index, "weight_map value of '" + e.getKey()
-                        + "' must be a shard file name, found " + e.getValue());
+                throw new SafetensorsException(
+                        index,
+                        "weight_map value of '" + e.getKey() + "' must be a shard file name, found " + e.getValue());
             }
-            expected.computeIfAbsent(e.getValue().textValue(), k -> new TreeSet<>()).add(e.getKey());
+            expected.computeIfAbsent(e.getValue().textValue(), k -> new TreeSet<>())
+                    .add(e.getKey());
         }
 
         List<SafetensorsFile> shards = new ArrayList<>();
@@ -152,26 +162,33 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
                 Set<String> listed = e.getValue();
                 Path shard = dir.resolve(shardName).normalize();
                 if (!shard.getParent().equals(dir)) {
-                    throw new SafetensorsException(index, "shard '" + shardName
-                            + "' is not a file name in the index's directory");
+                    throw new SafetensorsException(
+                            index, "shard '" + shardName + "' is not a file name in the index's directory");
                 }
                 if (!Files.isRegularFile(shard)) {
-                    throw new SafetensorsException(index, "shard '" + shardName + "' does not exist, but the index "
-                            + "maps " + listed.size() + " tensors to it (e.g. '" + listed.iterator().next() + "')");
+                    throw new SafetensorsException(
+                            index,
+                            "shard '" + shardName + "' does not exist, but the index " + "maps " + listed.size()
+                                    + " tensors to it (e.g. '"
+                                    + listed.iterator().next() + "')");
                 }
                 SafetensorsFile f = SafetensorsFile.open(shard);
                 shards.add(f);
                 Set<String> missing = new TreeSet<>(listed);
                 missing.removeAll(f.names());
                 if (!missing.isEmpty()) {
-                    throw new SafetensorsException(index, "shard '" + shardName + "' lacks " + missing.size()
-                            + " tensors the index maps to it: " + preview(missing));
+                    throw new SafetensorsException(
+                            index,
+                            "shard '" + shardName + "' lacks " + missing.size() + " tensors the index maps to it: "
+                                    + preview(missing));
                 }
                 Set<String> extra = new TreeSet<>(f.names());
                 extra.removeAll(listed);
                 if (!extra.isEmpty()) {
-                    throw new SafetensorsException(index, "shard '" + shardName + "' holds " + extra.size()
-                            + " tensors the index does not map to it: " + preview(extra));
+                    throw new SafetensorsException(
+                            index,
+                            "shard '" + shardName + "' holds " + extra.size()
+                                    + " tensors the index does not map to it: " + preview(extra));
                 }
                 for (String n : listed) byName.put(n, f);
             }
@@ -185,7 +202,10 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
             }
             throw ex;
         }
-        return new SafetensorsCheckpoint(index, List.copyOf(shards), Collections.unmodifiableMap(byName),
+        return new SafetensorsCheckpoint(
+                index,
+                List.copyOf(shards),
+                Collections.unmodifiableMap(byName),
                 Collections.unmodifiableMap(indexMetadata));
     }
 
@@ -258,15 +278,16 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     /** Every tensor of every shard, sorted by name. */
     public Map<String, Tensor> readAll() throws IOException {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        for (Map.Entry<String, SafetensorsFile> e : byName.entrySet()) out.put(e.getKey(), e.getValue().tensor(e.getKey()));
+        for (Map.Entry<String, SafetensorsFile> e : byName.entrySet())
+            out.put(e.getKey(), e.getValue().tensor(e.getKey()));
         return out;
     }
 
     private SafetensorsFile shardOf(String name) throws SafetensorsException {
         SafetensorsFile f = byName.get(name);
         if (f == null) {
-            throw new SafetensorsException(path, "no tensor named '" + name + "' in this checkpoint ("
-                    + byName.size() + " tensors)");
+            throw new SafetensorsException(
+                    path, "no tensor named '" + name + "' in this checkpoint (" + byName.size() + " tensors)");
         }
         return f;
     }

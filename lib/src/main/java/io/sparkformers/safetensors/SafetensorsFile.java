@@ -59,11 +59,15 @@ public final class SafetensorsFile implements AutoCloseable {
     private final Path file;
     private final FileChannel channel;
     private final long dataStart;
-    private final Map<String, TensorInfo> tensors;   // sorted by name
+    private final Map<String, TensorInfo> tensors; // sorted by name
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path file, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
-                            Map<String, String> metadata) {
+    private SafetensorsFile(
+            Path file,
+            FileChannel channel,
+            long dataStart,
+            Map<String, TensorInfo> tensors,
+            Map<String, String> metadata) {
         this.file = file;
         this.channel = channel;
         this.dataStart = dataStart;
@@ -82,20 +86,26 @@ public final class SafetensorsFile implements AutoCloseable {
         try {
             long size = ch.size();
             if (size < 8) {
-                throw new SafetensorsException(file, "file is " + size
-                        + " bytes, shorter than the 8-byte header length that starts every safetensors file");
+                throw new SafetensorsException(
+                        file,
+                        "file is " + size
+                                + " bytes, shorter than the 8-byte header length that starts every safetensors file");
             }
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, lenBuf, 0, file);
             long headerLen = lenBuf.getLong(0);
             // The length is unsigned: compare as unsigned so 2^63 and above is "too large", not negative.
             if (Long.compareUnsigned(headerLen, MAX_HEADER_BYTES) > 0) {
-                throw new SafetensorsException(file, "header length " + Long.toUnsignedString(headerLen)
-                        + " exceeds the " + MAX_HEADER_BYTES + "-byte cap (not a safetensors file, or corrupt)");
+                throw new SafetensorsException(
+                        file,
+                        "header length " + Long.toUnsignedString(headerLen) + " exceeds the " + MAX_HEADER_BYTES
+                                + "-byte cap (not a safetensors file, or corrupt)");
             }
             if (headerLen > size - 8) {
-                throw new SafetensorsException(file, "header length " + headerLen + " exceeds the " + (size - 8)
-                        + " bytes that follow it (file truncated, or not a safetensors file)");
+                throw new SafetensorsException(
+                        file,
+                        "header length " + headerLen + " exceeds the " + (size - 8)
+                                + " bytes that follow it (file truncated, or not a safetensors file)");
             }
             ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
             readFully(ch, headerBuf, 8, file);
@@ -134,8 +144,12 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new SafetensorsException(file, "header is not valid JSON: " + e.getOriginalMessage(), e);
         }
         if (root == null || !root.isObject()) {
-            throw new SafetensorsException(file, "header must be a JSON object, found "
-                    + (root == null ? "nothing" : root.getNodeType().toString().toLowerCase()));
+            throw new SafetensorsException(
+                    file,
+                    "header must be a JSON object, found "
+                            + (root == null
+                                    ? "nothing"
+                                    : root.getNodeType().toString().toLowerCase()));
         }
 
         Map<String, String> metadata = Map.of();
@@ -158,11 +172,16 @@ public final class SafetensorsFile implements AutoCloseable {
         // Jackson reports the duplicate while the parser is inside the object that holds it: a top-level object
         // (whose parent is the root context) means a tensor name occurs twice.
         JsonParser p = e.getProcessor();
-        boolean topLevel = p != null && p.getParsingContext() != null
-                && p.getParsingContext().getParent() != null && p.getParsingContext().getParent().inRoot();
+        boolean topLevel = p != null
+                && p.getParsingContext() != null
+                && p.getParsingContext().getParent() != null
+                && p.getParsingContext().getParent().inRoot();
         String key = e.getOriginalMessage().replaceFirst("^Duplicate field ", "");
-        return new SafetensorsException(file, (topLevel ? "duplicate tensor name " : "duplicate key ") + key
-                + " in header (the JSON would silently keep only the last one)", e);
+        return new SafetensorsException(
+                file,
+                (topLevel ? "duplicate tensor name " : "duplicate key ") + key
+                        + " in header (the JSON would silently keep only the last one)",
+                e);
     }
 
     private static Map<String, String> parseMetadata(Path file, JsonNode node) throws SafetensorsException {
@@ -172,8 +191,8 @@ public final class SafetensorsFile implements AutoCloseable {
         Map<String, String> m = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!e.getValue().isTextual()) {
-                throw new SafetensorsException(file, METADATA_KEY + " value of '" + e.getKey()
-                        + "' must be a string, found " + e.getValue());
+                throw new SafetensorsException(
+                        file, METADATA_KEY + " value of '" + e.getKey() + "' must be a string, found " + e.getValue());
             }
             m.put(e.getKey(), e.getValue().textValue());
         }
@@ -197,28 +216,34 @@ public final class SafetensorsFile implements AutoCloseable {
         long[] shape = longArray(file, name, "shape", node.get("shape"), -1);
         for (long d : shape) {
             if (d < 0) {
-                throw new SafetensorsException(file, "tensor '" + name + "': negative dimension in shape "
-                        + Arrays.toString(shape));
+                throw new SafetensorsException(
+                        file, "tensor '" + name + "': negative dimension in shape " + Arrays.toString(shape));
             }
         }
         long bytes;
         try {
             bytes = Math.multiplyExact(Tensor.numel(shape), dtype.byteSize());
         } catch (ArithmeticException e) {
-            throw new SafetensorsException(file, "tensor '" + name + "': shape " + Arrays.toString(shape)
-                    + " of " + dtype + " overflows a 64-bit byte count");
+            throw new SafetensorsException(
+                    file,
+                    "tensor '" + name + "': shape " + Arrays.toString(shape) + " of " + dtype
+                            + " overflows a 64-bit byte count");
         }
         long[] offsets = longArray(file, name, "data_offsets", node.get("data_offsets"), 2);
         long begin = offsets[0];
         long end = offsets[1];
         if (begin < 0 || end < begin) {
-            throw new SafetensorsException(file, "tensor '" + name + "': data_offsets " + Arrays.toString(offsets)
-                    + " must satisfy 0 <= begin <= end");
+            throw new SafetensorsException(
+                    file,
+                    "tensor '" + name + "': data_offsets " + Arrays.toString(offsets)
+                            + " must satisfy 0 <= begin <= end");
         }
         if (end - begin != bytes) {
-            throw new SafetensorsException(file, "tensor '" + name + "': data_offsets " + Arrays.toString(offsets)
-                    + " span " + (end - begin) + " bytes but " + dtype + Arrays.toString(shape) + " needs "
-                    + bytes + " (numel * dtype size)");
+            throw new SafetensorsException(
+                    file,
+                    "tensor '" + name + "': data_offsets " + Arrays.toString(offsets)
+                            + " span " + (end - begin) + " bytes but " + dtype + Arrays.toString(shape) + " needs "
+                            + bytes + " (numel * dtype size)");
         }
         return new TensorInfo(name, dtype, shape, begin, end);
     }
@@ -227,15 +252,17 @@ public final class SafetensorsFile implements AutoCloseable {
     private static long[] longArray(Path file, String name, String key, JsonNode node, int length)
             throws SafetensorsException {
         if (node == null || !node.isArray() || (length >= 0 && node.size() != length)) {
-            throw new SafetensorsException(file, "tensor '" + name + "': \"" + key + "\" must be an array of "
-                    + (length >= 0 ? length + " " : "") + "integers, found " + node);
+            throw new SafetensorsException(
+                    file,
+                    "tensor '" + name + "': \"" + key + "\" must be an array of " + (length >= 0 ? length + " " : "")
+                            + "integers, found " + node);
         }
         long[] out = new long[node.size()];
         for (int i = 0; i < out.length; i++) {
             JsonNode v = node.get(i);
             if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-                throw new SafetensorsException(file, "tensor '" + name + "': \"" + key + "\" element " + v
-                        + " is not a 64-bit integer");
+                throw new SafetensorsException(
+                        file, "tensor '" + name + "': \"" + key + "\" element " + v + " is not a 64-bit integer");
             }
             out[i] = v.longValue();
         }
@@ -245,31 +272,41 @@ public final class SafetensorsFile implements AutoCloseable {
     /** The data buffer must be tiled exactly: sorted, contiguous from 0, no gaps, no overlaps, nothing after. */
     private static void checkLayout(Path file, List<TensorInfo> infos, long dataLength) throws SafetensorsException {
         List<TensorInfo> sorted = new ArrayList<>(infos);
-        sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end)
+        sorted.sort(Comparator.comparingLong(TensorInfo::begin)
+                .thenComparingLong(TensorInfo::end)
                 .thenComparing(TensorInfo::name));
         long expected = 0;
         TensorInfo previous = null;
         for (TensorInfo t : sorted) {
             if (t.begin() < expected) {
-                throw new SafetensorsException(file, "tensor '" + t.name() + "' bytes [" + t.begin() + ", "
-                        + t.end() + ") overlap tensor '" + previous.name() + "' bytes [" + previous.begin() + ", "
-                        + previous.end() + ")");
+                throw new SafetensorsException(
+                        file,
+                        "tensor '" + t.name() + "' bytes [" + t.begin() + ", "
+                                + t.end() + ") overlap tensor '" + previous.name() + "' bytes [" + previous.begin()
+                                + ", "
+                                + previous.end() + ")");
             }
             if (t.begin() > expected) {
-                throw new SafetensorsException(file, "gap in the data buffer: bytes [" + expected + ", "
-                        + t.begin() + ") before tensor '" + t.name() + "' belong to no tensor");
+                throw new SafetensorsException(
+                        file,
+                        "gap in the data buffer: bytes [" + expected + ", " + t.begin() + ") before tensor '" + t.name()
+                                + "' belong to no tensor");
             }
             if (t.end() > dataLength) {
-                throw new SafetensorsException(file, "tensor '" + t.name() + "' data_offsets [" + t.begin() + ", "
-                        + t.end() + "] extend past the end of the data buffer (" + dataLength
-                        + " bytes): file truncated or offsets wrong");
+                throw new SafetensorsException(
+                        file,
+                        "tensor '" + t.name() + "' data_offsets [" + t.begin() + ", "
+                                + t.end() + "] extend past the end of the data buffer (" + dataLength
+                                + " bytes): file truncated or offsets wrong");
             }
             expected = t.end();
             previous = t;
         }
         if (expected != dataLength) {
-            throw new SafetensorsException(file, "data buffer holds " + dataLength + " bytes but the tensors cover "
-                    + expected + ": " + (dataLength - expected) + " trailing bytes belong to no tensor");
+            throw new SafetensorsException(
+                    file,
+                    "data buffer holds " + dataLength + " bytes but the tensors cover " + expected + ": "
+                            + (dataLength - expected) + " trailing bytes belong to no tensor");
         }
     }
 
@@ -297,9 +334,14 @@ public final class SafetensorsFile implements AutoCloseable {
     public TensorInfo info(String name) throws SafetensorsException {
         TensorInfo i = tensors.get(name);
         if (i == null) {
-            throw new SafetensorsException(file, "no tensor named '" + name + "' (the file holds " + tensors.size()
-                    + " tensors" + (tensors.isEmpty() ? "" : ", e.g. '" + tensors.keySet().iterator().next() + "'")
-                    + ")");
+            throw new SafetensorsException(
+                    file,
+                    "no tensor named '" + name + "' (the file holds " + tensors.size()
+                            + " tensors"
+                            + (tensors.isEmpty()
+                                    ? ""
+                                    : ", e.g. '" + tensors.keySet().iterator().next() + "'")
+                            + ")");
         }
         return i;
     }
@@ -312,9 +354,11 @@ public final class SafetensorsFile implements AutoCloseable {
     public Tensor tensor(String name) throws IOException {
         TensorInfo i = info(name);
         if (i.byteLength() > Integer.MAX_VALUE) {
-            throw new SafetensorsException(file, "tensor '" + name + "' is " + i.byteLength()
-                    + " bytes, more than a single buffer holds (" + Integer.MAX_VALUE
-                    + "); read it in parts with slice(name, offset, length)");
+            throw new SafetensorsException(
+                    file,
+                    "tensor '" + name + "' is " + i.byteLength()
+                            + " bytes, more than a single buffer holds (" + Integer.MAX_VALUE
+                            + "); read it in parts with slice(name, offset, length)");
         }
         return new Tensor(i.dtype(), i.shape(), map(dataStart + i.begin(), i.byteLength()));
     }
@@ -326,8 +370,10 @@ public final class SafetensorsFile implements AutoCloseable {
     public ByteBuffer slice(String name, long offset, int length) throws IOException {
         TensorInfo i = info(name);
         if (offset < 0 || length < 0 || offset > i.byteLength() - length) {
-            throw new SafetensorsException(file, "slice [" + offset + ", " + offset + " + " + length
-                    + ") is outside tensor '" + name + "' (" + i.byteLength() + " bytes)");
+            throw new SafetensorsException(
+                    file,
+                    "slice [" + offset + ", " + offset + " + " + length + ") is outside tensor '" + name + "' ("
+                            + i.byteLength() + " bytes)");
         }
         return map(dataStart + i.begin() + offset, length);
     }

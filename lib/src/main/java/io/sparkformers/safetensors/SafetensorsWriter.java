@@ -44,12 +44,12 @@ public final class SafetensorsWriter {
      *
      * @throws IllegalArgumentException if a tensor is named {@code __metadata__} (reserved by the format)
      */
-    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
-            throws IOException {
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         Map<String, Tensor> sorted = sortedChecked(tensors);
         byte[] header = header(sorted, metadata == null ? Map.of() : metadata);
         writeAtomically(file, ch -> {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+            ByteBuffer len =
+                    ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
             writeFully(ch, len);
             writeFully(ch, ByteBuffer.wrap(header));
             for (Tensor t : sorted.values()) writeFully(ch, t.data());
@@ -72,8 +72,9 @@ public final class SafetensorsWriter {
      * @param maxShardBytes largest shard in bytes of tensor data ({@code transformers}' default is 5 GB, 5e9)
      * @return the files written: the shards in order, then the index if there is one
      */
-    public static List<Path> writeSharded(Path dir, String baseName, Map<String, Tensor> tensors,
-                                          Map<String, String> metadata, long maxShardBytes) throws IOException {
+    public static List<Path> writeSharded(
+            Path dir, String baseName, Map<String, Tensor> tensors, Map<String, String> metadata, long maxShardBytes)
+            throws IOException {
         if (maxShardBytes <= 0) throw new IllegalArgumentException("maxShardBytes must be > 0, got " + maxShardBytes);
         if (baseName.isEmpty() || baseName.contains("/") || baseName.contains("\\")) {
             throw new IllegalArgumentException("baseName must be a plain file name, got '" + baseName + "'");
@@ -189,7 +190,9 @@ public final class SafetensorsWriter {
     /** The index JSON exactly as {@code json.dumps(index, indent=2, sort_keys=True) + "\n"} prints it. */
     static String indexJson(long totalSize, Map<String, String> sortedWeightMap) {
         StringBuilder sb = new StringBuilder();
-        sb.append("{\n  \"metadata\": {\n    \"total_size\": ").append(totalSize).append("\n  },\n");
+        sb.append("{\n  \"metadata\": {\n    \"total_size\": ")
+                .append(totalSize)
+                .append("\n  },\n");
         sb.append("  \"weight_map\": {");
         boolean first = true;
         for (Map.Entry<String, String> e : sortedWeightMap.entrySet()) {

@@ -74,9 +74,15 @@ public record Tensor(DType dtype, long[] shape, ByteBuffer data) {
         ByteBuffer b = data();
         switch (dtype) {
             case F32 -> b.asFloatBuffer().get(out);
-            case F64 -> { for (int i = 0; i < n; i++) out[i] = (float) b.getDouble(i * 8); }
-            case F16 -> { for (int i = 0; i < n; i++) out[i] = halfToFloat(b.getShort(i * 2)); }
-            case BF16 -> { for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16); }
+            case F64 -> {
+                for (int i = 0; i < n; i++) out[i] = (float) b.getDouble(i * 8);
+            }
+            case F16 -> {
+                for (int i = 0; i < n; i++) out[i] = halfToFloat(b.getShort(i * 2));
+            }
+            case BF16 -> {
+                for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16);
+            }
             default -> throw new AssertionError(dtype);
         }
         return out;
@@ -92,10 +98,18 @@ public record Tensor(DType dtype, long[] shape, ByteBuffer data) {
         ByteBuffer b = data();
         switch (dtype) {
             case I64 -> b.asLongBuffer().get(out);
-            case I32 -> { for (int i = 0; i < n; i++) out[i] = b.getInt(i * 4); }
-            case I16 -> { for (int i = 0; i < n; i++) out[i] = b.getShort(i * 2); }
-            case I8 -> { for (int i = 0; i < n; i++) out[i] = b.get(i); }
-            case U8, BOOL -> { for (int i = 0; i < n; i++) out[i] = b.get(i) & 0xff; }
+            case I32 -> {
+                for (int i = 0; i < n; i++) out[i] = b.getInt(i * 4);
+            }
+            case I16 -> {
+                for (int i = 0; i < n; i++) out[i] = b.getShort(i * 2);
+            }
+            case I8 -> {
+                for (int i = 0; i < n; i++) out[i] = b.get(i);
+            }
+            case U8, BOOL -> {
+                for (int i = 0; i < n; i++) out[i] = b.get(i) & 0xff;
+            }
             default -> throw new AssertionError(dtype);
         }
         return out;
@@ -108,7 +122,7 @@ public record Tensor(DType dtype, long[] shape, ByteBuffer data) {
         int mant = h & 0x3ff;
         if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
         if (exp != 0) return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
-        float v = mant * 0x1p-24f;                      // subnormal (or zero): mant * 2^-24
+        float v = mant * 0x1p-24f; // subnormal (or zero): mant * 2^-24
         return sign != 0 ? -v : v;
     }
 

@@ -1,5 +1,13 @@
 package io.sparkformers.spark;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.to_json;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.linalg.VectorUDT;
@@ -14,15 +22,6 @@ import org.apache.spark.sql.types.MapType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Locale;
-
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.to_json;
-
 /**
  * Batch scoring of lake files, the library side of {@code sparkformers predict}: read a table (Parquet, CSV/TSV with a
  * header, quotes doubled as RFC 4180 writes them; JSON lines), append a task's output column through its Sparkformers stage, keep every input column, write
@@ -33,12 +32,20 @@ public final class BatchScoring {
     private BatchScoring() {}
 
     /** The tasks {@link #stageFor} knows. */
-    public static final List<String> TASKS = List.of("sentence-embeddings", "feature-extraction", "fill-mask",
-            "text-classification", "sentiment-analysis", "token-classification", "ner", "question-answering",
+    public static final List<String> TASKS = List.of(
+            "sentence-embeddings",
+            "feature-extraction",
+            "fill-mask",
+            "text-classification",
+            "sentiment-analysis",
+            "token-classification",
+            "ner",
+            "question-answering",
             "zero-shot-classification");
 
     /** The formats files may have. */
     public static final List<String> INPUT_FORMATS = List.of("parquet", "csv", "tsv", "json");
+
     public static final List<String> OUTPUT_FORMATS = List.of("parquet", "csv", "tsv", "json");
 
     /**
@@ -65,63 +72,244 @@ public final class BatchScoring {
      * @param taskOptions       the options of the pipeline tasks
      * @param partitionBy       output columns to partition the written folders by (null or empty: none)
      */
-    public record Options(String task, String model, String input, String output, String inputFormat,
-                          String outputFormat, String textCol, String outputCol, String mode, int maxLength,
-                          int batchSize, int maxTokensPerBatch, String device, String handleInvalid, String outputType,
-                          Integer topK, TaskOptions taskOptions, List<String> partitionBy) {
+    public record Options(
+            String task,
+            String model,
+            String input,
+            String output,
+            String inputFormat,
+            String outputFormat,
+            String textCol,
+            String outputCol,
+            String mode,
+            int maxLength,
+            int batchSize,
+            int maxTokensPerBatch,
+            String device,
+            String handleInvalid,
+            String outputType,
+            Integer topK,
+            TaskOptions taskOptions,
+            List<String> partitionBy) {
         public Options {
             if (taskOptions == null) taskOptions = TaskOptions.defaults();
             partitionBy = partitionBy == null ? List.of() : List.copyOf(partitionBy);
         }
 
         /** Without partitioning. */
-        public Options(String task, String model, String input, String output, String inputFormat, String outputFormat,
-                       String textCol, String outputCol, String mode, int maxLength, int batchSize,
-                       int maxTokensPerBatch, String device, String handleInvalid, String outputType, Integer topK,
-                       TaskOptions taskOptions) {
-            this(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength, batchSize,
-                    maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions, List.of());
+        public Options(
+                String task,
+                String model,
+                String input,
+                String output,
+                String inputFormat,
+                String outputFormat,
+                String textCol,
+                String outputCol,
+                String mode,
+                int maxLength,
+                int batchSize,
+                int maxTokensPerBatch,
+                String device,
+                String handleInvalid,
+                String outputType,
+                Integer topK,
+                TaskOptions taskOptions) {
+            this(
+                    task,
+                    model,
+                    input,
+                    output,
+                    inputFormat,
+                    outputFormat,
+                    textCol,
+                    outputCol,
+                    mode,
+                    maxLength,
+                    batchSize,
+                    maxTokensPerBatch,
+                    device,
+                    handleInvalid,
+                    outputType,
+                    topK,
+                    taskOptions,
+                    List.of());
         }
 
         public Options withPartitionBy(List<String> cols) {
-            return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
-                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions, cols);
+            return new Options(
+                    task,
+                    model,
+                    input,
+                    output,
+                    inputFormat,
+                    outputFormat,
+                    textCol,
+                    outputCol,
+                    mode,
+                    maxLength,
+                    batchSize,
+                    maxTokensPerBatch,
+                    device,
+                    handleInvalid,
+                    outputType,
+                    topK,
+                    taskOptions,
+                    cols);
         }
 
         /** Defaults for everything but the four required values. */
         public static Options of(String task, String model, String input, String output) {
-            return new Options(task, model, input, output, null, null, "text", null, "errorifexists", 512, 256, 16384,
-                    Devices.AUTO, ModelStage.ERROR, SentenceEmbedder.VECTOR, null, TaskOptions.defaults());
+            return new Options(
+                    task,
+                    model,
+                    input,
+                    output,
+                    null,
+                    null,
+                    "text",
+                    null,
+                    "errorifexists",
+                    512,
+                    256,
+                    16384,
+                    Devices.AUTO,
+                    ModelStage.ERROR,
+                    SentenceEmbedder.VECTOR,
+                    null,
+                    TaskOptions.defaults());
         }
 
         public Options withTaskOptions(TaskOptions t) {
-            return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
-                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, t, partitionBy);
+            return new Options(
+                    task,
+                    model,
+                    input,
+                    output,
+                    inputFormat,
+                    outputFormat,
+                    textCol,
+                    outputCol,
+                    mode,
+                    maxLength,
+                    batchSize,
+                    maxTokensPerBatch,
+                    device,
+                    handleInvalid,
+                    outputType,
+                    topK,
+                    t,
+                    partitionBy);
         }
 
         public Options withTopK(Integer k) {
-            return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
-                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, k, taskOptions, partitionBy);
+            return new Options(
+                    task,
+                    model,
+                    input,
+                    output,
+                    inputFormat,
+                    outputFormat,
+                    textCol,
+                    outputCol,
+                    mode,
+                    maxLength,
+                    batchSize,
+                    maxTokensPerBatch,
+                    device,
+                    handleInvalid,
+                    outputType,
+                    k,
+                    taskOptions,
+                    partitionBy);
         }
 
         public Options withFormats(String in, String out) {
-            return new Options(task, model, input, output, in, out, textCol, outputCol, mode, maxLength, batchSize,
-                    maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions, partitionBy);
+            return new Options(
+                    task,
+                    model,
+                    input,
+                    output,
+                    in,
+                    out,
+                    textCol,
+                    outputCol,
+                    mode,
+                    maxLength,
+                    batchSize,
+                    maxTokensPerBatch,
+                    device,
+                    handleInvalid,
+                    outputType,
+                    topK,
+                    taskOptions,
+                    partitionBy);
         }
 
         public Options withMode(String m) {
-            return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, m, maxLength,
-                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions, partitionBy);
+            return new Options(
+                    task,
+                    model,
+                    input,
+                    output,
+                    inputFormat,
+                    outputFormat,
+                    textCol,
+                    outputCol,
+                    m,
+                    maxLength,
+                    batchSize,
+                    maxTokensPerBatch,
+                    device,
+                    handleInvalid,
+                    outputType,
+                    topK,
+                    taskOptions,
+                    partitionBy);
         }
 
         public Options withTextCol(String c) {
-            return new Options(task, model, input, output, inputFormat, outputFormat, c, outputCol, mode, maxLength,
-                    batchSize, maxTokensPerBatch, device, handleInvalid, outputType, topK, taskOptions, partitionBy);
+            return new Options(
+                    task,
+                    model,
+                    input,
+                    output,
+                    inputFormat,
+                    outputFormat,
+                    c,
+                    outputCol,
+                    mode,
+                    maxLength,
+                    batchSize,
+                    maxTokensPerBatch,
+                    device,
+                    handleInvalid,
+                    outputType,
+                    topK,
+                    taskOptions,
+                    partitionBy);
         }
 
         public Options withHandleInvalid(String h) {
-            return new Options(task, model, input, output, inputFormat, outputFormat, textCol, outputCol, mode, maxLength,
-                    batchSize, maxTokensPerBatch, device, h, outputType, topK, taskOptions, partitionBy);
+            return new Options(
+                    task,
+                    model,
+                    input,
+                    output,
+                    inputFormat,
+                    outputFormat,
+                    textCol,
+                    outputCol,
+                    mode,
+                    maxLength,
+                    batchSize,
+                    maxTokensPerBatch,
+                    device,
+                    h,
+                    outputType,
+                    topK,
+                    taskOptions,
+                    partitionBy);
         }
     }
 
@@ -142,13 +330,35 @@ public final class BatchScoring {
      * @param hypothesisTemplate     zero-shot-classification: the hypothesis, {} is the label
      * @param multiLabel             zero-shot-classification: labels scored independently
      */
-    public record TaskOptions(String textPairCol, String functionToApply, String probabilitiesCol,
-                              String aggregationStrategy, List<String> ignoreLabels, String questionCol,
-                              String contextCol, Integer docStride, int maxAnswerLen, boolean handleImpossibleAnswer,
-                              List<String> candidateLabels, String hypothesisTemplate, boolean multiLabel) {
+    public record TaskOptions(
+            String textPairCol,
+            String functionToApply,
+            String probabilitiesCol,
+            String aggregationStrategy,
+            List<String> ignoreLabels,
+            String questionCol,
+            String contextCol,
+            Integer docStride,
+            int maxAnswerLen,
+            boolean handleImpossibleAnswer,
+            List<String> candidateLabels,
+            String hypothesisTemplate,
+            boolean multiLabel) {
         public static TaskOptions defaults() {
-            return new TaskOptions(null, null, null, null, null, "question", "context", null, 15, false, null,
-                    io.sparkformers.pipeline.PipelineOptions.DEFAULT_HYPOTHESIS_TEMPLATE, false);
+            return new TaskOptions(
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    "question",
+                    "context",
+                    null,
+                    15,
+                    false,
+                    null,
+                    io.sparkformers.pipeline.PipelineOptions.DEFAULT_HYPOTHESIS_TEMPLATE,
+                    false);
         }
     }
 
@@ -169,8 +379,12 @@ public final class BatchScoring {
             case "feature-extraction" -> new FeatureExtractor();
             case "fill-mask" -> new FillMasker().setTopK(o.topK() == null ? 5 : o.topK());
             case "text-classification", "sentiment-analysis" -> {
-                TextClassificationModel m = new TextClassificationModel().setTopK(o.topK() == null ? 1 : o.topK())
-                        .setFunctionToApply(t.functionToApply() == null ? "" : t.functionToApply().toLowerCase(Locale.ROOT));
+                TextClassificationModel m = new TextClassificationModel()
+                        .setTopK(o.topK() == null ? 1 : o.topK())
+                        .setFunctionToApply(
+                                t.functionToApply() == null
+                                        ? ""
+                                        : t.functionToApply().toLowerCase(Locale.ROOT));
                 if (t.probabilitiesCol() != null) {
                     m.setProbabilitiesCol(t.probabilitiesCol()).setProbabilitiesType(o.outputType());
                 }
@@ -179,13 +393,16 @@ public final class BatchScoring {
             }
             case "token-classification", "ner" -> {
                 TokenClassificationModel m = new TokenClassificationModel();
-                if (t.aggregationStrategy() != null) m.setAggregationStrategy(t.aggregationStrategy().toLowerCase(Locale.ROOT));
+                if (t.aggregationStrategy() != null)
+                    m.setAggregationStrategy(t.aggregationStrategy().toLowerCase(Locale.ROOT));
                 if (t.ignoreLabels() != null) m.setIgnoreLabels(t.ignoreLabels().toArray(new String[0]));
                 yield m;
             }
             case "question-answering" -> {
-                QuestionAnsweringModel m = new QuestionAnsweringModel().setQuestionCol(t.questionCol())
-                        .setContextCol(t.contextCol()).setMaxAnswerLen(t.maxAnswerLen())
+                QuestionAnsweringModel m = new QuestionAnsweringModel()
+                        .setQuestionCol(t.questionCol())
+                        .setContextCol(t.contextCol())
+                        .setMaxAnswerLen(t.maxAnswerLen())
                         .setHandleImpossibleAnswer(t.handleImpossibleAnswer());
                 if (t.docStride() != null) m.setDocStride(t.docStride());
                 yield m;
@@ -195,15 +412,22 @@ public final class BatchScoring {
                     throw new IllegalArgumentException("zero-shot-classification needs candidate labels: pass "
                             + "--candidate-labels sports,politics,…");
                 }
-                yield new ZeroShotClassificationModel().setCandidateLabels(t.candidateLabels().toArray(new String[0]))
-                        .setHypothesisTemplate(t.hypothesisTemplate()).setMultiLabel(t.multiLabel());
+                yield new ZeroShotClassificationModel()
+                        .setCandidateLabels(t.candidateLabels().toArray(new String[0]))
+                        .setHypothesisTemplate(t.hypothesisTemplate())
+                        .setMultiLabel(t.multiLabel());
             }
-            default -> throw new IllegalArgumentException("unknown task '" + o.task() + "' (supported: "
-                    + String.join(", ", TASKS) + ")");
+            default ->
+                throw new IllegalArgumentException(
+                        "unknown task '" + o.task() + "' (supported: " + String.join(", ", TASKS) + ")");
         };
-        stage.setModel(o.model()).setInputCol(o.textCol()).setBatchSize(o.batchSize())
-                .setMaxTokensPerBatch(o.maxTokensPerBatch()).setDevice(o.device()).setHandleInvalid(o.handleInvalid());
-        if (o.maxLength() > 0) stage.setMaxLength(o.maxLength());   // 0: the stage's default (embeddings: max_seq_length)
+        stage.setModel(o.model())
+                .setInputCol(o.textCol())
+                .setBatchSize(o.batchSize())
+                .setMaxTokensPerBatch(o.maxTokensPerBatch())
+                .setDevice(o.device())
+                .setHandleInvalid(o.handleInvalid());
+        if (o.maxLength() > 0) stage.setMaxLength(o.maxLength()); // 0: the stage's default (embeddings: max_seq_length)
         if (o.outputCol() != null) stage.setOutputCol(o.outputCol());
         return stage;
     }
@@ -222,15 +446,16 @@ public final class BatchScoring {
         OutputStore.checkScoringOutput(outFs, out, o.output(), mode);
         Dataset<Row> df = reader(spark, inFormat).load(o.input());
         if (stage instanceof QuestionAnsweringModel qa) {
-            for (String[] c : new String[][] {{qa.getQuestionCol(), "--question-col"}, {qa.getContextCol(), "--context-col"}}) {
+            for (String[] c :
+                    new String[][] {{qa.getQuestionCol(), "--question-col"}, {qa.getContextCol(), "--context-col"}}) {
                 if (!Arrays.asList(df.columns()).contains(c[0])) {
-                    throw new IllegalArgumentException("input '" + o.input() + "' has no column '" + c[0] + "' (columns: "
-                            + String.join(", ", df.columns()) + "); choose it with " + c[1]);
+                    throw new IllegalArgumentException("input '" + o.input() + "' has no column '" + c[0]
+                            + "' (columns: " + String.join(", ", df.columns()) + "); choose it with " + c[1]);
                 }
             }
         } else if (!Arrays.asList(df.columns()).contains(o.textCol())) {
-            throw new IllegalArgumentException("input '" + o.input() + "' has no column '" + o.textCol() + "' (columns: "
-                    + String.join(", ", df.columns()) + "); choose the text column with --text-col");
+            throw new IllegalArgumentException("input '" + o.input() + "' has no column '" + o.textCol()
+                    + "' (columns: " + String.join(", ", df.columns()) + "); choose the text column with --text-col");
         }
         Dataset<Row> scored = stage.transform(df);
         for (String c : o.partitionBy()) {
@@ -243,30 +468,45 @@ public final class BatchScoring {
         if (outFormat.equals("csv") || outFormat.equals("tsv")) scored = flatForCsv(scored);
         long t0 = System.nanoTime();
         var writer = scored.write().mode(mode);
-        if (!o.partitionBy().isEmpty()) writer = writer.partitionBy(o.partitionBy().toArray(new String[0]));
+        if (!o.partitionBy().isEmpty())
+            writer = writer.partitionBy(o.partitionBy().toArray(new String[0]));
         if (outFormat.equals("csv") || outFormat.equals("tsv")) {
-            writer = writer.option("header", "true").option("escape", "\"")
-                    .option("sep", outFormat.equals("tsv") ? "\t" : ",").format("csv");
+            writer = writer.option("header", "true")
+                    .option("escape", "\"")
+                    .option("sep", outFormat.equals("tsv") ? "\t" : ",")
+                    .format("csv");
         } else {
             writer = writer.format(outFormat);
         }
         double seconds;
         try (ScoringProgress progress = ScoringProgress.start(spark.sparkContext(), "predict")) {
-            writer.save(o.output());                     // partitions done, rows/s and ETA on stderr as they finish
+            writer.save(o.output()); // partitions done, rows/s and ETA on stderr as they finish
             seconds = (System.nanoTime() - t0) / 1e9;
             progress.awaitReported(2000);
         }
         InferenceMetrics metrics = stage.lastMetrics();
         metrics.log();
-        return new Result(metrics.rows() - (o.handleInvalid().equals(ModelStage.SKIP) ? metrics.invalidRows() : 0),
-                seconds, outFormat, metrics);
+        return new Result(
+                metrics.rows() - (o.handleInvalid().equals(ModelStage.SKIP) ? metrics.invalidRows() : 0),
+                seconds,
+                outFormat,
+                metrics);
     }
 
     private static DataFrameReader reader(SparkSession spark, String format) {
         return switch (format) {
-            case "csv" -> spark.read().format("csv").option("header", "true").option("multiLine", "true")
-                    .option("escape", "\"");
-            case "tsv" -> spark.read().format("csv").option("header", "true").option("sep", "\t").option("escape", "\"");
+            case "csv" ->
+                spark.read()
+                        .format("csv")
+                        .option("header", "true")
+                        .option("multiLine", "true")
+                        .option("escape", "\"");
+            case "tsv" ->
+                spark.read()
+                        .format("csv")
+                        .option("header", "true")
+                        .option("sep", "\t")
+                        .option("escape", "\"");
             default -> spark.read().format(format);
         };
     }
@@ -277,8 +517,10 @@ public final class BatchScoring {
         for (StructField f : df.schema().fields()) {
             Column c = col("`" + f.name() + "`");
             if (f.dataType() instanceof VectorUDT) {
-                cols.add(to_json(org.apache.spark.ml.functions.vector_to_array(c, "float64")).as(f.name()));
-            } else if (f.dataType() instanceof ArrayType || f.dataType() instanceof StructType
+                cols.add(to_json(org.apache.spark.ml.functions.vector_to_array(c, "float64"))
+                        .as(f.name()));
+            } else if (f.dataType() instanceof ArrayType
+                    || f.dataType() instanceof StructType
                     || f.dataType() instanceof MapType) {
                 cols.add(to_json(c).as(f.name()));
             } else {
@@ -293,8 +535,8 @@ public final class BatchScoring {
             case "errorifexists", "error" -> SaveMode.ErrorIfExists;
             case "overwrite" -> SaveMode.Overwrite;
             case "append" -> SaveMode.Append;
-            default -> throw new IllegalArgumentException("unknown --mode '" + mode
-                    + "' (errorifexists, overwrite, append)");
+            default ->
+                throw new IllegalArgumentException("unknown --mode '" + mode + "' (errorifexists, overwrite, append)");
         };
     }
 
@@ -302,6 +544,7 @@ public final class BatchScoring {
     static final String DELTA_UNSUPPORTED = "Delta Lake is not supported on Spark 4.2: the only Spark 4 Delta release "
             + "(io.delta:delta-spark_2.13:4.0.0) is built for Spark 4.0 and fails on 4.2 (NoSuchMethodError in "
             + "org.apache.spark.internal.LogKey)";
+
     static final String DELTA_OUTPUT_WORKAROUND = "write parquet instead (--output-format parquet) and turn it into a "
             + "Delta table with CONVERT TO DELTA parquet.`<output>` in a Spark that matches your Delta release";
     static final String DELTA_INPUT_WORKAROUND = "export the table to parquet with a Spark that matches your Delta "
@@ -311,8 +554,9 @@ public final class BatchScoring {
     static String format(String given, String path, List<String> known, String option) {
         if (given != null) {
             String f = given.toLowerCase(Locale.ROOT);
-            if (f.equals("delta")) throw new IllegalArgumentException(DELTA_UNSUPPORTED + " (" + option + " delta); "
-                    + (option.startsWith("--input") ? DELTA_INPUT_WORKAROUND : DELTA_OUTPUT_WORKAROUND));
+            if (f.equals("delta"))
+                throw new IllegalArgumentException(DELTA_UNSUPPORTED + " (" + option + " delta); "
+                        + (option.startsWith("--input") ? DELTA_INPUT_WORKAROUND : DELTA_OUTPUT_WORKAROUND));
             if (!known.contains(f)) {
                 throw new IllegalArgumentException("unknown format '" + given + "' for " + option + " (supported: "
                         + String.join(", ", known) + ")");

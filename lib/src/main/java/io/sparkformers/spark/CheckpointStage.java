@@ -1,5 +1,10 @@
 package io.sparkformers.spark;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.function.Predicate;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.ml.Model;
@@ -14,12 +19,6 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.Arrays;
-import java.util.Iterator;
-import java.util.function.Predicate;
 
 /**
  * Root of the Sparkformers Transformers: a stage backed by a checkpoint folder. Declares the uid (first, so Params can
@@ -36,7 +35,7 @@ public abstract class CheckpointStage<S extends CheckpointStage<S>> extends Mode
 
     /** @param modelDoc the {@code model} Param's doc: which checkpoints this kind of stage reads */
     protected CheckpointStage(String uid, String modelDoc) {
-        this.uid = uid;                                   // first: Params read it
+        this.uid = uid; // first: Params read it
         model = new Param<>(this, "model", modelDoc);
     }
 
@@ -45,12 +44,19 @@ public abstract class CheckpointStage<S extends CheckpointStage<S>> extends Mode
         return uid;
     }
 
-    public Param<String> model() { return model; }
+    public Param<String> model() {
+        return model;
+    }
 
     /** The checkpoint reference, or null when unset. */
-    public String getModel() { return isDefined(model) ? getOrDefault(model) : null; }
+    public String getModel() {
+        return isDefined(model) ? getOrDefault(model) : null;
+    }
 
-    public S setModel(String v) { set(model, v); return self(); }
+    public S setModel(String v) {
+        set(model, v);
+        return self();
+    }
 
     @SuppressWarnings("unchecked")
     protected S self() {
@@ -82,9 +88,12 @@ public abstract class CheckpointStage<S extends CheckpointStage<S>> extends Mode
         try {
             return ModelRefs.forExecutors(sc, getModel(), needs);
         } catch (IOException e) {
-            throw new UncheckedIOException(getClass().getSimpleName() + ": cannot load "
-                    + (needs == ModelRefs.Needs.TOKENIZER ? "the tokenizer of" : "model") + " '" + getModel() + "': "
-                    + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    getClass().getSimpleName() + ": cannot load "
+                            + (needs == ModelRefs.Needs.TOKENIZER ? "the tokenizer of" : "model") + " '" + getModel()
+                            + "': "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -99,7 +108,8 @@ public abstract class CheckpointStage<S extends CheckpointStage<S>> extends Mode
         sc.setJobDescription("Sparkformers " + jobName());
         sc.setCallSite(jobName());
         try {
-            return dataset.sparkSession().createDataFrame(dataset.toDF().javaRDD().mapPartitions(fn), out);
+            return dataset.sparkSession()
+                    .createDataFrame(dataset.toDF().javaRDD().mapPartitions(fn), out);
         } finally {
             sc.clearCallSite();
         }
@@ -126,8 +136,9 @@ public abstract class CheckpointStage<S extends CheckpointStage<S>> extends Mode
     protected static void requireIntArray(StructType schema, String col, String param) {
         StructField f = field(schema, col, param);
         DataType t = f.dataType();
-        if (!(t instanceof ArrayType a) || !(a.elementType().equals(DataTypes.IntegerType)
-                || a.elementType().equals(DataTypes.LongType))) {
+        if (!(t instanceof ArrayType a)
+                || !(a.elementType().equals(DataTypes.IntegerType)
+                        || a.elementType().equals(DataTypes.LongType))) {
             throw new IllegalArgumentException("Input column '" + col + "' must be array<int> (token ids) but got "
                     + t.catalogString() + "; set " + param + " to a token column (as HuggingFaceTokenizer writes it)");
         }
@@ -136,8 +147,8 @@ public abstract class CheckpointStage<S extends CheckpointStage<S>> extends Mode
     /** The field {@code col}; fails naming the Param and the dataset's columns when there is none. */
     protected static StructField field(StructType schema, String col, String param) {
         if (!has(schema, col)) {
-            throw new IllegalArgumentException("Input column '" + col + "' does not exist (" + param + "); the dataset has "
-                    + String.join(", ", schema.fieldNames()));
+            throw new IllegalArgumentException("Input column '" + col + "' does not exist (" + param
+                    + "); the dataset has " + String.join(", ", schema.fieldNames()));
         }
         return schema.apply(col);
     }

@@ -1,12 +1,11 @@
 package io.sparkformers.spark;
 
 import ai.djl.Device;
+import java.util.Locale;
+import java.util.Map;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
-
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * Which DJL device a Spark task runs its model on, from the task's own resources: a task holding a Spark {@code gpu}
@@ -22,6 +21,7 @@ import java.util.Map;
 public final class Devices {
     /** The Param values of {@code device}. */
     public static final String AUTO = "auto";
+
     public static final String CPU = "cpu";
     public static final String GPU = "gpu";
 
@@ -48,8 +48,9 @@ public final class Devices {
                 return hasGpu ? gpuDevice(gpu) : Device.cpu();
             case GPU:
                 if (!hasGpu) {
-                    throw new IllegalStateException("device=gpu but this Spark task holds no GPU: set "
-                            + "spark.executor.resource.gpu.amount and spark.task.resource.gpu.amount (or use device=auto)");
+                    throw new IllegalStateException(
+                            "device=gpu but this Spark task holds no GPU: set "
+                                    + "spark.executor.resource.gpu.amount and spark.task.resource.gpu.amount (or use device=auto)");
                 }
                 return gpuDevice(gpu);
             default:
@@ -62,8 +63,10 @@ public final class Devices {
         try {
             return Device.gpu(Integer.parseInt(address));
         } catch (NumberFormatException e) {
-            throw new IllegalStateException("Spark GPU address '" + address + "' is not a CUDA device index; the GPU "
-                    + "discovery script must report indices such as \"0\"", e);
+            throw new IllegalStateException(
+                    "Spark GPU address '" + address + "' is not a CUDA device index; the GPU "
+                            + "discovery script must report indices such as \"0\"",
+                    e);
         }
     }
 

@@ -24,6 +24,19 @@ import io.sparkformers.train.TransferMode;
 import io.sparkformers.vision.ImageProcessor;
 import io.sparkformers.vision.ImageProcessorConfig;
 import io.sparkformers.vision.RgbImage;
+import java.io.IOException;
+import java.io.Serializable;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.SparkContext;
@@ -39,20 +52,6 @@ import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 import scala.reflect.ClassTag$;
 import scala.runtime.AbstractFunction1;
-
-import java.io.IOException;
-import java.io.Serializable;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The data-parallel fit behind the training Estimators: one Spark barrier stage of {@code numWorkers} long-lived tasks,
@@ -104,10 +103,22 @@ final class DistributedTraining {
      *                  preprocessor_config.json) define a model trained from its initialisation, not from weights
      * @param callbacks each replica's own extra callbacks ({@link TrainerCallbackFactory})
      */
-    record Spec(Map<String, Object> args, String model, Task task, LabelKind labelKind, List<String> labels,
-                String mode, int unfreezeLastLayers, int maxLength, int numWorkers, int maxAttempts,
-                int checkConsistencyEverySteps, String device, boolean images, boolean fromScratch,
-                List<TrainerCallbackFactory> callbacks)
+    record Spec(
+            Map<String, Object> args,
+            String model,
+            Task task,
+            LabelKind labelKind,
+            List<String> labels,
+            String mode,
+            int unfreezeLastLayers,
+            int maxLength,
+            int numWorkers,
+            int maxAttempts,
+            int checkConsistencyEverySteps,
+            String device,
+            boolean images,
+            boolean fromScratch,
+            List<TrainerCallbackFactory> callbacks)
             implements Serializable {
         private static final long serialVersionUID = 1L;
 
@@ -117,19 +128,34 @@ final class DistributedTraining {
 
         /** This spec with the model reference the executors load (see {@link ModelRefs#forExecutors}). */
         Spec withModel(String executorRef) {
-            return new Spec(args, executorRef, task, labelKind, labels, mode, unfreezeLastLayers, maxLength,
-                    numWorkers, maxAttempts, checkConsistencyEverySteps, device, images, fromScratch, callbacks);
+            return new Spec(
+                    args,
+                    executorRef,
+                    task,
+                    labelKind,
+                    labels,
+                    mode,
+                    unfreezeLastLayers,
+                    maxLength,
+                    numWorkers,
+                    maxAttempts,
+                    checkConsistencyEverySteps,
+                    device,
+                    images,
+                    fromScratch,
+                    callbacks);
         }
 
         /** The task each replica trains, its model read from the local {@code folder}. */
         TrainingTask trainingTask(java.nio.file.Path folder) throws IOException {
             if (!images) {
-                return TrainingTask.textClassification(folder, task, labelKind,
-                        labelKind == LabelKind.REGRESSION ? null : labels, maxLength);
+                return TrainingTask.textClassification(
+                        folder, task, labelKind, labelKind == LabelKind.REGRESSION ? null : labels, maxLength);
             }
             if (!fromScratch) return TrainingTask.imageClassification(folder, null);
             java.nio.file.Path pre = folder.resolve(ImageProcessor.CONFIG_FILE);
-            return TrainingTask.imageClassificationFromScratch(Json.readObject(folder.resolve("config.json")),
+            return TrainingTask.imageClassificationFromScratch(
+                    Json.readObject(folder.resolve("config.json")),
                     Files.isRegularFile(pre) ? ImageProcessorConfig.fromJson(Json.readObject(pre)) : null);
         }
 
@@ -158,8 +184,8 @@ final class DistributedTraining {
         private final int height;
         private final byte[] rgb;
 
-        private Example(boolean eval, int index, String text, String pair, String label, int width, int height,
-                        byte[] rgb) {
+        private Example(
+                boolean eval, int index, String text, String pair, String label, int width, int height, byte[] rgb) {
             this.eval = eval;
             this.index = index;
             this.text = text;
@@ -183,12 +209,29 @@ final class DistributedTraining {
             return new Example(eval, Math.toIntExact(i), text, pair, label, width, height, rgb);
         }
 
-        boolean eval() { return eval; }
-        int index() { return index; }
-        String text() { return text; }
-        String pair() { return pair; }
-        String label() { return label; }
-        RgbImage image() { return new RgbImage(width, height, rgb); }
+        boolean eval() {
+            return eval;
+        }
+
+        int index() {
+            return index;
+        }
+
+        String text() {
+            return text;
+        }
+
+        String pair() {
+            return pair;
+        }
+
+        String label() {
+            return label;
+        }
+
+        RgbImage image() {
+            return new RgbImage(width, height, rgb);
+        }
     }
 
     /** What each worker reports back (a class for Kryo, as {@link Example}). */
@@ -203,9 +246,15 @@ final class DistributedTraining {
         private final LinkedHashMap<String, Double> evalMetrics;
         private final String resumedFrom;
 
-        WorkerResult(int rank, String host, long pid, long globalStep, double seconds,
-                     LinkedHashMap<String, Object> trainMetrics, LinkedHashMap<String, Double> evalMetrics,
-                     String resumedFrom) {
+        WorkerResult(
+                int rank,
+                String host,
+                long pid,
+                long globalStep,
+                double seconds,
+                LinkedHashMap<String, Object> trainMetrics,
+                LinkedHashMap<String, Double> evalMetrics,
+                String resumedFrom) {
             this.rank = rank;
             this.host = host;
             this.pid = pid;
@@ -216,14 +265,37 @@ final class DistributedTraining {
             this.resumedFrom = resumedFrom;
         }
 
-        int rank() { return rank; }
-        String host() { return host; }
-        long pid() { return pid; }
-        long globalStep() { return globalStep; }
-        double seconds() { return seconds; }
-        LinkedHashMap<String, Object> trainMetrics() { return trainMetrics; }
-        LinkedHashMap<String, Double> evalMetrics() { return evalMetrics; }
-        String resumedFrom() { return resumedFrom; }
+        int rank() {
+            return rank;
+        }
+
+        String host() {
+            return host;
+        }
+
+        long pid() {
+            return pid;
+        }
+
+        long globalStep() {
+            return globalStep;
+        }
+
+        double seconds() {
+            return seconds;
+        }
+
+        LinkedHashMap<String, Object> trainMetrics() {
+            return trainMetrics;
+        }
+
+        LinkedHashMap<String, Double> evalMetrics() {
+            return evalMetrics;
+        }
+
+        String resumedFrom() {
+            return resumedFrom;
+        }
     }
 
     /**
@@ -234,8 +306,14 @@ final class DistributedTraining {
      * @param secretFingerprint first 8 bytes of SHA-256 of this fit's job secret, hex (the secret itself stays hidden)
      * @param workers           per-rank results of the successful attempt, by rank
      */
-    record Summary(String outputDir, int attempts, List<String> resumedFrom, String secretFingerprint,
-                   Map<String, Object> trainMetrics, Map<String, Double> evalMetrics, List<WorkerResult> workers)
+    record Summary(
+            String outputDir,
+            int attempts,
+            List<String> resumedFrom,
+            String secretFingerprint,
+            Map<String, Object> trainMetrics,
+            Map<String, Double> evalMetrics,
+            List<WorkerResult> workers)
             implements Serializable {
         private static final long serialVersionUID = 1L;
     }
@@ -246,8 +324,12 @@ final class DistributedTraining {
      * @param rows columns (text, pair, label, isEval): string, string or null, label as text, boolean
      */
     static Summary run(Dataset<Row> rows, Spec spec) throws IOException {
-        JavaRDD<Example> examples = rows.toJavaRDD().map(r -> Example.text(r.getBoolean(3), r.getString(0),
-                r.isNullAt(1) ? null : r.getString(1), r.isNullAt(2) ? null : r.getString(2)));
+        JavaRDD<Example> examples = rows.toJavaRDD()
+                .map(r -> Example.text(
+                        r.getBoolean(3),
+                        r.getString(0),
+                        r.isNullAt(1) ? null : r.getString(1),
+                        r.isNullAt(2) ? null : r.getString(2)));
         return run(rows.sparkSession().sparkContext(), examples, spec);
     }
 
@@ -272,8 +354,9 @@ final class DistributedTraining {
         eval.persist(StorageLevel.MEMORY_AND_DISK());
         try {
             long n = train.count();
-            if (n == 0) throw new IllegalArgumentException("no training rows: the dataset is empty or every row is "
-                    + "marked by validationIndicatorCol");
+            if (n == 0)
+                throw new IllegalArgumentException(
+                        "no training rows: the dataset is empty or every row is " + "marked by validationIndicatorCol");
             if (n > Integer.MAX_VALUE) throw new IllegalArgumentException(n + " training rows exceed 2^31 - 1");
             boolean needsEval = !"no".equals(args.evalStrategy()) || args.loadBestModelAtEnd();
             boolean hasEval = eval.count() > 0;
@@ -283,15 +366,19 @@ final class DistributedTraining {
             }
             Broadcast<long[]> masks = jsc.broadcast(workerMasks(args, (int) n, w));
             JavaRDD<Example> shuffled = train.flatMapToPair(e -> {
-                long mask = masks.value()[e.index()];
-                List<Tuple2<Integer, Example>> o = new ArrayList<>(Long.bitCount(mask));
-                for (int r = 0; r < 64; r++) if ((mask & (1L << r)) != 0) o.add(new Tuple2<>(r, e));
-                return o.iterator();
-            }).union(hasEval ? eval.mapToPair(e -> new Tuple2<>(e.index() % w, e))
-                    : jsc.<Tuple2<Integer, Example>>emptyRDD().mapToPair(t -> t))
-                    .partitionBy(new HashPartitioner(w)).values();
-            return attempts(sc, shuffled, spec, source, out, (int) n, hasEval,
-                    userResume ? args.resumeFromCheckpoint() : null);
+                        long mask = masks.value()[e.index()];
+                        List<Tuple2<Integer, Example>> o = new ArrayList<>(Long.bitCount(mask));
+                        for (int r = 0; r < 64; r++) if ((mask & (1L << r)) != 0) o.add(new Tuple2<>(r, e));
+                        return o.iterator();
+                    })
+                    .union(
+                            hasEval
+                                    ? eval.mapToPair(e -> new Tuple2<>(e.index() % w, e))
+                                    : jsc.<Tuple2<Integer, Example>>emptyRDD().mapToPair(t -> t))
+                    .partitionBy(new HashPartitioner(w))
+                    .values();
+            return attempts(
+                    sc, shuffled, spec, source, out, (int) n, hasEval, userResume ? args.resumeFromCheckpoint() : null);
         } finally {
             train.unpersist(false);
             eval.unpersist(false);
@@ -301,8 +388,13 @@ final class DistributedTraining {
     /** Bit r of mask[i]: rank r reads example i in some step of the run ({@link DataSharding}'s order). */
     static long[] workerMasks(TrainingArguments args, int n, int w) {
         TrainingPlan plan = args.plan(n, w);
-        DataSharding sharding = new DataSharding(n, args.perDeviceTrainBatchSize(),
-                args.gradientAccumulationSteps() * w, args.dataloaderDropLast(), args.effectiveDataSeed(), null);
+        DataSharding sharding = new DataSharding(
+                n,
+                args.perDeviceTrainBatchSize(),
+                args.gradientAccumulationSteps() * w,
+                args.dataloaderDropLast(),
+                args.effectiveDataSeed(),
+                null);
         long[] masks = new long[n];
         long step = 0;
         for (long epoch = 0; epoch < plan.numTrainEpochs() && step < plan.maxSteps(); epoch++) {
@@ -317,39 +409,55 @@ final class DistributedTraining {
         return masks;
     }
 
-    private static Summary attempts(SparkContext sc, JavaRDD<Example> data, Spec spec, ModelSource source,
-            OutputStore out, int n, boolean hasEval, String userResume) throws IOException {
+    private static Summary attempts(
+            SparkContext sc,
+            JavaRDD<Example> data,
+            Spec spec,
+            ModelSource source,
+            OutputStore out,
+            int n,
+            boolean hasEval,
+            String userResume)
+            throws IOException {
         byte[] secret = Secrets.newJobSecret();
         String fingerprint = fingerprint(secret);
         boolean local = sc.master().startsWith("local[") || sc.master().equals("local");
         List<String> resumed = new ArrayList<>();
         String resume = userResume;
         if ("true".equalsIgnoreCase(userResume)) {
-            String latest = out.latestCheckpoint().orElseThrow(() -> new IllegalArgumentException(
-                    "resumeFromCheckpoint true but " + out + " holds no complete checkpoint-<step> folder: unset it "
-                            + "to start fresh"));
+            String latest = out.latestCheckpoint()
+                    .orElseThrow(() -> new IllegalArgumentException("resumeFromCheckpoint true but " + out
+                            + " holds no complete checkpoint-<step> folder: unset it " + "to start fresh"));
             resume = out.uri() + "/" + latest;
         }
         Exception last = null;
-        ProgressPrinter printer = ProgressPrinter.forConsole();       // rank 0's progress, relayed to the driver
+        ProgressPrinter printer = ProgressPrinter.forConsole(); // rank 0's progress, relayed to the driver
         for (int attempt = 1; attempt <= spec.maxAttempts(); attempt++) {
             if (attempt > 1) {
                 String latest = out.latestCheckpoint().orElse(null);
                 resume = latest == null ? null : out.uri() + "/" + latest;
                 if (latest != null) {
-                    LOG.warn("distributed fit attempt {} of {}: resuming from {} ({})", attempt, spec.maxAttempts(),
-                            latest, resume);
+                    LOG.warn(
+                            "distributed fit attempt {} of {}: resuming from {} ({})",
+                            attempt,
+                            spec.maxAttempts(),
+                            latest,
+                            resume);
                     resumed.add(latest);
                 } else {
-                    LOG.warn("distributed fit attempt {} of {}: no complete checkpoint in {} yet, restarting from the "
-                            + "first step", attempt, spec.maxAttempts(), out);
+                    LOG.warn(
+                            "distributed fit attempt {} of {}: no complete checkpoint in {} yet, restarting from the "
+                                    + "first step",
+                            attempt,
+                            spec.maxAttempts(),
+                            out);
                 }
             }
             TrainingProgress.Relay progress = new TrainingProgress.Relay(sc, printer);
-            ReplicaTask task = new ReplicaTask(spec, source, secret, n, hasEval, local, resume, attempt,
-                    progress.events());
-            RDD<WorkerResult> barrier = data.rdd().barrier().mapPartitions(task, false,
-                    ClassTag$.MODULE$.apply(WorkerResult.class));
+            ReplicaTask task =
+                    new ReplicaTask(spec, source, secret, n, hasEval, local, resume, attempt, progress.events());
+            RDD<WorkerResult> barrier =
+                    data.rdd().barrier().mapPartitions(task, false, ClassTag$.MODULE$.apply(WorkerResult.class));
             sc.setJobDescription("Sparkformers distributed fit: " + spec.numWorkers() + " workers, attempt " + attempt);
             try {
                 Object collected = barrier.collect();
@@ -357,22 +465,34 @@ final class DistributedTraining {
                 for (Object o : (Object[]) collected) results.add((WorkerResult) o);
                 results.sort(Comparator.comparingInt(WorkerResult::rank));
                 WorkerResult main = results.get(0);
-                return new Summary(out.uri(), attempt, List.copyOf(resumed), fingerprint, main.trainMetrics(),
-                        main.evalMetrics(), List.copyOf(results));
-            } catch (Exception e) {                        // SparkException is checked, though Scala throws it
+                return new Summary(
+                        out.uri(),
+                        attempt,
+                        List.copyOf(resumed),
+                        fingerprint,
+                        main.trainMetrics(),
+                        main.evalMetrics(),
+                        List.copyOf(results));
+            } catch (Exception e) { // SparkException is checked, though Scala throws it
                 last = e;
                 java.util.Optional<String> badInput = TaskFailures.badInput(e);
                 if (badInput.isPresent()) throw new IllegalArgumentException("distributed fit: " + badInput.get(), e);
-                LOG.warn("distributed fit attempt {} of {} failed: {}", attempt, spec.maxAttempts(),
+                LOG.warn(
+                        "distributed fit attempt {} of {} failed: {}",
+                        attempt,
+                        spec.maxAttempts(),
                         TaskFailures.firstLine(e.getMessage()));
             } finally {
                 progress.close();
                 sc.setJobDescription(null);
             }
         }
-        throw new IllegalStateException("the distributed fit failed " + spec.maxAttempts() + " times (maxAttempts); "
-                + "the last failure: " + TaskFailures.firstLine(last.getMessage()) + ". Checkpoints so far are in " + out
-                + "; fix the cause and fit again with resumeFromCheckpoint true", last);
+        throw new IllegalStateException(
+                "the distributed fit failed " + spec.maxAttempts() + " times (maxAttempts); "
+                        + "the last failure: " + TaskFailures.firstLine(last.getMessage())
+                        + ". Checkpoints so far are in " + out
+                        + "; fix the cause and fit again with resumeFromCheckpoint true",
+                last);
     }
 
     static String fingerprint(byte[] secret) {
@@ -385,8 +505,9 @@ final class DistributedTraining {
     }
 
     /** The barrier task: one Trainer replica per partition (rank = partition id). */
-    static final class ReplicaTask extends AbstractFunction1<scala.collection.Iterator<Example>,
-            scala.collection.Iterator<WorkerResult>> implements Serializable {
+    static final class ReplicaTask
+            extends AbstractFunction1<scala.collection.Iterator<Example>, scala.collection.Iterator<WorkerResult>>
+            implements Serializable {
         private static final long serialVersionUID = 1L;
 
         private final Spec spec;
@@ -399,8 +520,16 @@ final class DistributedTraining {
         private final int attempt;
         private final TrainingProgress.Events progress;
 
-        ReplicaTask(Spec spec, ModelSource source, byte[] secret, int numExamples, boolean hasEval,
-                     boolean localMaster, String resume, int attempt, TrainingProgress.Events progress) {
+        ReplicaTask(
+                Spec spec,
+                ModelSource source,
+                byte[] secret,
+                int numExamples,
+                boolean hasEval,
+                boolean localMaster,
+                String resume,
+                int attempt,
+                TrainingProgress.Events progress) {
             this.spec = spec;
             this.source = source;
             this.secret = secret;
@@ -415,7 +544,8 @@ final class DistributedTraining {
         @Override
         public scala.collection.Iterator<WorkerResult> apply(scala.collection.Iterator<Example> rows) {
             try {
-                return scala.jdk.javaapi.CollectionConverters.asScala(List.of(train(rows)).iterator());
+                return scala.jdk.javaapi.CollectionConverters.asScala(
+                        List.of(train(rows)).iterator());
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -424,7 +554,7 @@ final class DistributedTraining {
         private WorkerResult train(scala.collection.Iterator<Example> it) throws IOException {
             BarrierTaskContext ctx = BarrierTaskContext.get();
             int rank = ctx.partitionId();
-            source.use();                                   // spec.model() is source.ref()
+            source.use(); // spec.model() is source.ref()
             int w = spec.numWorkers();
             List<Example> trainRows = new ArrayList<>();
             List<Example> evalRows = new ArrayList<>();
@@ -437,8 +567,8 @@ final class DistributedTraining {
 
             String host = localMaster ? "127.0.0.1" : hostOf(ctx.getTaskInfos()[rank].address());
             java.nio.file.Path scratch = Files.createTempDirectory("sparkformers-train-r" + rank + "-");
-            try (Collective.Listener listener = Collective.listen(InetAddress.getByName(host),
-                    CollectiveOptions.defaults())) {
+            try (Collective.Listener listener =
+                    Collective.listen(InetAddress.getByName(host), CollectiveOptions.defaults())) {
                 InetSocketAddress mine = listener.address();
                 String[] all = ctx.allGather(mine.getHostString() + ":" + mine.getPort());
                 List<InetSocketAddress> peers = new ArrayList<>();
@@ -447,7 +577,7 @@ final class DistributedTraining {
                     peers.add(new InetSocketAddress(a.substring(0, c), Integer.parseInt(a.substring(c + 1))));
                 }
                 try (Collective collective = listener.join(rank, w, peers, secret);
-                     CollectiveDataParallel dp = new CollectiveDataParallel(collective)) {
+                        CollectiveDataParallel dp = new CollectiveDataParallel(collective)) {
                     return run(ctx, rank, host, dp, trainRows, evalRows, scratch);
                 }
             } finally {
@@ -455,8 +585,15 @@ final class DistributedTraining {
             }
         }
 
-        private WorkerResult run(BarrierTaskContext ctx, int rank, String host, CollectiveDataParallel dp,
-                List<Example> trainRows, List<Example> evalRows, java.nio.file.Path scratch) throws IOException {
+        private WorkerResult run(
+                BarrierTaskContext ctx,
+                int rank,
+                String host,
+                CollectiveDataParallel dp,
+                List<Example> trainRows,
+                List<Example> evalRows,
+                java.nio.file.Path scratch)
+                throws IOException {
             Map<String, Object> a = new LinkedHashMap<>(spec.args());
             OutputStore store = new OutputStore((String) a.get("output_dir"));
             boolean direct = rank == 0 && store.isLocal();
@@ -488,19 +625,30 @@ final class DistributedTraining {
             for (int k = 0; k < idx.length; k++) idx[k] = trainRows.get(k).index();
             long t0 = System.nanoTime();
             Trainer.Builder b = Trainer.builder(args, spec.trainingTask(ModelRefs.localFolder(spec.model())))
-                    .mode(spec.transferMode()).device(Devices.forTask(ctx, spec.device())).dataParallel(dp)
+                    .mode(spec.transferMode())
+                    .device(Devices.forTask(ctx, spec.device()))
+                    .dataParallel(dp)
                     .checkConsistencyEverySteps(spec.checkConsistencyEverySteps());
             hooks.forEach(b::callback);
             String kind = spec.images() ? "images" : "rows";
-            TrainingDataset evalSet = hasEval                // the same on every rank: some may hold no eval row
-                    ? dataset("evaluation " + kind + " of rank " + rank, evalRows, true) : null;
-            TrainingDataset trainSet = dataset("training " + kind + " of rank " + rank + " (" + idx.length + " of "
-                    + numExamples + ")", trainRows, false);
+            TrainingDataset evalSet = hasEval // the same on every rank: some may hold no eval row
+                    ? dataset("evaluation " + kind + " of rank " + rank, evalRows, true)
+                    : null;
+            TrainingDataset trainSet = dataset(
+                    "training " + kind + " of rank " + rank + " (" + idx.length + " of " + numExamples + ")",
+                    trainRows,
+                    false);
             Trainer.TrainOutput o = b.build().train(new Trainer.Shard(trainSet, idx, numExamples), evalSet);
             if (rank == 0 && !direct) uploadFinal(store, outDir);
-            return new WorkerResult(rank, host, ProcessHandle.current().pid(), o.globalStep(),
-                    (System.nanoTime() - t0) / 1e9, new LinkedHashMap<>(o.trainMetrics()),
-                    new LinkedHashMap<>(o.evalMetrics()), resumePath);
+            return new WorkerResult(
+                    rank,
+                    host,
+                    ProcessHandle.current().pid(),
+                    o.globalStep(),
+                    (System.nanoTime() - t0) / 1e9,
+                    new LinkedHashMap<>(o.trainMetrics()),
+                    new LinkedHashMap<>(o.evalMetrics()),
+                    resumePath);
         }
 
         /** The rows as the dataset the spec's task reads: texts, or decoded images with class ids. */
@@ -555,8 +703,9 @@ final class DistributedTraining {
                 }
                 store.deleteCheckpointsExcept(keep);
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException("rank 0: cannot copy checkpoint-" + state.globalStep + " to "
-                        + store + ": " + e.getMessage(), e);
+                throw new java.io.UncheckedIOException(
+                        "rank 0: cannot copy checkpoint-" + state.globalStep + " to " + store + ": " + e.getMessage(),
+                        e);
             }
         }
     }

@@ -14,10 +14,6 @@ import io.sparkformers.nn.StateDict;
 import io.sparkformers.nn.Task;
 import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.pipeline.Pipeline;
-import org.apache.spark.SparkEnv;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -32,6 +28,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import org.apache.spark.SparkEnv;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The models of one executor JVM, text and image alike: one loaded model per (model reference, head, device) — an
@@ -100,7 +99,7 @@ public final class ExecutorModels {
         }
     }
 
-    private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);   // access order = LRU
+    private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true); // access order = LRU
     private final Map<TokenizerKey, TextTokenizer> tokenizers = new ConcurrentHashMap<>();
     private final AtomicInteger loads = new AtomicInteger();
     private final Map<Object, Map<Object, Pipeline<?>>> pipelines = new ConcurrentHashMap<>();
@@ -115,15 +114,20 @@ public final class ExecutorModels {
      * lease when its partition is done).
      */
     public static Lease<HfModel> model(String ref, Task task, Device device) throws IOException {
-        return INSTANCE.lease(new Key(ref, task.name(), device.toString()), device,
-                (dir, d) -> HfModel.fromPretrained(HfCheckpoint.open(dir), task, d), HfModel::block);
+        return INSTANCE.lease(
+                new Key(ref, task.name(), device.toString()),
+                device,
+                (dir, d) -> HfModel.fromPretrained(HfCheckpoint.open(dir), task, d),
+                HfModel::block);
     }
 
     /** {@link #model}, for an image checkpoint: with its classification head, or the features its head would read. */
     public static Lease<VisionModels.Loaded> vision(String ref, boolean classification, Device device)
             throws IOException {
-        return INSTANCE.lease(new Key(ref, classification ? IMAGE_CLASSIFICATION : IMAGE_FEATURES, device.toString()),
-                device, (dir, d) -> VisionModels.fromPretrained(dir, classification, d, StateDict.Options.HF),
+        return INSTANCE.lease(
+                new Key(ref, classification ? IMAGE_CLASSIFICATION : IMAGE_FEATURES, device.toString()),
+                device,
+                (dir, d) -> VisionModels.fromPretrained(dir, classification, d, StateDict.Options.HF),
                 VisionModels.Loaded::model);
     }
 
@@ -147,7 +151,9 @@ public final class ExecutorModels {
                 Path dir = ModelRefs.localFolder(ref);
                 int limit = maxLength;
                 if (capAtMaxSeqLength) {
-                    Integer maxSeq = SentencePooling.read(dir).map(SentencePooling::maxSeqLength).orElse(null);
+                    Integer maxSeq = SentencePooling.read(dir)
+                            .map(SentencePooling::maxSeqLength)
+                            .orElse(null);
                     if (maxSeq != null) limit = Math.min(limit, maxSeq);
                 }
                 t = loadTokenizer(dir, limit);
@@ -218,8 +224,8 @@ public final class ExecutorModels {
     }
 
     @SuppressWarnings("unchecked")
-    private <M extends AutoCloseable> Lease<M> lease(Key key, Device device, Loader<M> loader,
-                                                     Function<M, Block> block) throws IOException {
+    private <M extends AutoCloseable> Lease<M> lease(Key key, Device device, Loader<M> loader, Function<M, Block> block)
+            throws IOException {
         Entry entry;
         boolean mine = false;
         synchronized (this) {
@@ -247,7 +253,8 @@ public final class ExecutorModels {
         }
     }
 
-    private <M extends AutoCloseable> void load(Entry entry, Device device, Loader<M> loader, Function<M, Block> block) {
+    private <M extends AutoCloseable> void load(
+            Entry entry, Device device, Loader<M> loader, Function<M, Block> block) {
         long t0 = System.nanoTime();
         try {
             Devices.configureThreads();
@@ -261,12 +268,18 @@ public final class ExecutorModels {
                 evicted = evictOverBudget(entry);
             }
             evicted.forEach(this::close);
-            LOG.info("loaded model '{}' for {} on {} in {} ms ({} MiB of parameters; {} MiB cached)", entry.key.ref(),
-                    entry.key.head(), device, (System.nanoTime() - t0) / 1_000_000, bytes >> 20, cachedBytes() >> 20);
+            LOG.info(
+                    "loaded model '{}' for {} on {} in {} ms ({} MiB of parameters; {} MiB cached)",
+                    entry.key.ref(),
+                    entry.key.head(),
+                    device,
+                    (System.nanoTime() - t0) / 1_000_000,
+                    bytes >> 20,
+                    cachedBytes() >> 20);
             entry.model.complete(model);
         } catch (Throwable e) {
             synchronized (this) {
-                entries.remove(entry.key, entry);    // the next request tries again
+                entries.remove(entry.key, entry); // the next request tries again
             }
             entry.model.completeExceptionally(e);
         }
@@ -283,8 +296,11 @@ public final class ExecutorModels {
             totalBytes -= e.bytes;
             e.evicted = true;
             if (e.leases == 0) out.add(e.model.join());
-            LOG.info("evicting model '{}' ({} MiB) to stay under the model cache budget of {} MiB", e.key.ref(),
-                    e.bytes >> 20, budget >> 20);
+            LOG.info(
+                    "evicting model '{}' ({} MiB) to stay under the model cache budget of {} MiB",
+                    e.key.ref(),
+                    e.bytes >> 20,
+                    budget >> 20);
         }
         return out;
     }
@@ -315,8 +331,9 @@ public final class ExecutorModels {
         String prop = System.getProperty("sparkformers.modelCacheBytes");
         if (prop != null) return Long.parseLong(prop.trim());
         SparkEnv env = SparkEnv.get();
-        return env == null ? DEFAULT_BUDGET : env.conf().getSizeAsBytes("spark.sparkformers.modelCacheBytes",
-                Long.toString(DEFAULT_BUDGET));
+        return env == null
+                ? DEFAULT_BUDGET
+                : env.conf().getSizeAsBytes("spark.sparkformers.modelCacheBytes", Long.toString(DEFAULT_BUDGET));
     }
 
     /** Bytes of every parameter array: the model's resident size, give or take activations. */
@@ -344,7 +361,9 @@ public final class ExecutorModels {
             cfg = TokenizerConfig.fromJson(Json.readObject(cfgFile));
         } else {
             Path config = dir.resolve(HfCheckpoint.CONFIG);
-            int max = Files.isRegularFile(config) ? Json.readObject(config).path("max_position_embeddings").asInt(512) : 512;
+            int max = Files.isRegularFile(config)
+                    ? Json.readObject(config).path("max_position_embeddings").asInt(512)
+                    : 512;
             cfg = TokenizerConfig.bertUncased(max);
         }
         return TextTokenizer.load(json, cfg, Math.min(maxLength, cfg.modelMaxLength()));

@@ -5,12 +5,11 @@ import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import io.sparkformers.spark.TokenBudgetBatcher.Batch;
+import java.util.Arrays;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-
-import java.util.Arrays;
 
 /**
  * HF {@code pipeline("feature-extraction")} as a Spark stage: the encoder's last hidden state, one vector per token
@@ -55,7 +54,7 @@ public final class FeatureExtractor extends ModelStage<FeatureExtractor> {
 
         @Override
         protected Object[] score(HfModel model, TextTokenizer tokenizer, Batch batch, NDManager scope) {
-            float[] flat = model.predict(inputs(scope, batch)).head().toFloatArray();   // (B, T, H)
+            float[] flat = model.predict(inputs(scope, batch)).head().toFloatArray(); // (B, T, H)
             int t = batch.seqLength();
             int h = flat.length / (batch.size() * t);
             Object[] out = new Object[batch.size()];

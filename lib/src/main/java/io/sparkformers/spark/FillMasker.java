@@ -6,6 +6,9 @@ import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import io.sparkformers.spark.TokenBudgetBatcher.Batch;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.StringArrayParam;
@@ -15,10 +18,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * HF {@code pipeline("fill-mask")} as a Spark stage, on a masked-LM checkpoint: for each mask token of a row, the
@@ -60,12 +59,31 @@ public final class FillMasker extends ModelStage<FillMasker> {
         return read().load(path);
     }
 
-    public IntParam topK() { return topK; }
-    public StringArrayParam targets() { return targets; }
-    public int getTopK() { return (Integer) getOrDefault(topK); }
-    public String[] getTargets() { return getOrDefault(targets); }
-    public FillMasker setTopK(int v) { set(topK, v); return this; }
-    public FillMasker setTargets(String... v) { set(targets, v); return this; }
+    public IntParam topK() {
+        return topK;
+    }
+
+    public StringArrayParam targets() {
+        return targets;
+    }
+
+    public int getTopK() {
+        return (Integer) getOrDefault(topK);
+    }
+
+    public String[] getTargets() {
+        return getOrDefault(targets);
+    }
+
+    public FillMasker setTopK(int v) {
+        set(topK, v);
+        return this;
+    }
+
+    public FillMasker setTargets(String... v) {
+        set(targets, v);
+        return this;
+    }
 
     @Override
     protected Task task() {
@@ -96,19 +114,22 @@ public final class FillMasker extends ModelStage<FillMasker> {
         protected Object[] score(HfModel model, TextTokenizer tokenizer, Batch batch, NDManager scope) {
             long maskId = tokenizer.singleTokenId(tokenizer.config().maskToken());
             long[] targetIds = targets.length == 0 ? null : targetIds(tokenizer);
-            NDArray logits = model.predict(inputs(scope, batch)).head();                 // (B, T, V)
+            NDArray logits = model.predict(inputs(scope, batch)).head(); // (B, T, V)
             Object[] out = new Object[batch.size()];
             for (int r = 0; r < out.length; r++) {
                 long[] ids = batch.ids(r);
                 List<Object> candidates = new ArrayList<>();
                 for (int pos = 0; pos < ids.length; pos++) {
                     if (ids[pos] != maskId) continue;
-                    float[] probs = logits.get(r, pos).softmax(0).toFloatArray();         // (V,)
+                    float[] probs = logits.get(r, pos).softmax(0).toFloatArray(); // (V,)
                     for (long token : top(probs, targetIds)) {
                         long[] filled = ids.clone();
                         filled[pos] = token;
-                        candidates.add(RowFactory.create((double) probs[(int) token], token,
-                                tokenizer.decode(new long[] {token}, false), tokenizer.decode(filled, true)));
+                        candidates.add(RowFactory.create(
+                                (double) probs[(int) token],
+                                token,
+                                tokenizer.decode(new long[] {token}, false),
+                                tokenizer.decode(filled, true)));
                     }
                 }
                 out[r] = candidates.isEmpty()
@@ -123,7 +144,8 @@ public final class FillMasker extends ModelStage<FillMasker> {
             int n = pool == null ? probs.length : pool.length;
             Integer[] order = new Integer[n];
             for (int i = 0; i < n; i++) order[i] = pool == null ? i : (int) pool[i];
-            Arrays.sort(order, (a, b) -> probs[a] != probs[b] ? Float.compare(probs[b], probs[a]) : Integer.compare(a, b));
+            Arrays.sort(
+                    order, (a, b) -> probs[a] != probs[b] ? Float.compare(probs[b], probs[a]) : Integer.compare(a, b));
             long[] out = new long[Math.min(topK, n)];
             for (int k = 0; k < out.length; k++) out[k] = order[k];
             return out;
@@ -134,7 +156,7 @@ public final class FillMasker extends ModelStage<FillMasker> {
             for (int i = 0; i < ids.length; i++) {
                 long[] pieces = tokenizer.encode(targets[i]).getIds();
                 if (pieces.length < 3) throw new IllegalArgumentException("target '" + targets[i] + "' has no tokens");
-                ids[i] = pieces[1];                               // pieces[0] is [CLS]: the word's first sub-token follows
+                ids[i] = pieces[1]; // pieces[0] is [CLS]: the word's first sub-token follows
             }
             return ids;
         }

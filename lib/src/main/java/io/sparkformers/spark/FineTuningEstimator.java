@@ -1,13 +1,12 @@
 package io.sparkformers.spark;
 
 import io.sparkformers.train.LabelSpace;
-import org.apache.spark.ml.Estimator;
-import org.apache.spark.ml.Model;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.Model;
 
 /**
  * What every training Estimator shares, whatever its data ({@link TextFineTuningEstimator}: text and token
@@ -26,7 +25,7 @@ abstract class FineTuningEstimator<S extends FineTuningEstimator<S, M>, M extend
     private final List<TrainerCallbackFactory> callbacks = new ArrayList<>();
 
     FineTuningEstimator(String uid) {
-        this.uid = uid;                                   // first: Params read it
+        this.uid = uid; // first: Params read it
     }
 
     @Override
@@ -58,6 +57,7 @@ abstract class FineTuningEstimator<S extends FineTuningEstimator<S, M>, M extend
      * naming {@code column} and the value counts.
      */
     static List<String> singleLabelClasses(Map<String, Long> counts, String column) {
-        return LabelSpace.forSingleLabel(counts, "the label column '" + column + "'").names();
+        return LabelSpace.forSingleLabel(counts, "the label column '" + column + "'")
+                .names();
     }
 }

@@ -2,6 +2,7 @@ package io.sparkformers.spark;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import io.sparkformers.hub.TextTokenizer;
+import java.util.Iterator;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
@@ -10,8 +11,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-
-import java.util.Iterator;
 
 /**
  * HF's tokenizer as a Spark stage: a text column (and an optional pair column) → {@code input_ids},
@@ -48,7 +47,8 @@ public final class HuggingFaceTokenizer extends TextStage<HuggingFaceTokenizer> 
         requireAbsent(schema, getAttentionMaskCol(), "attentionMaskCol");
         requireAbsent(schema, getTokenTypeIdsCol(), "tokenTypeIdsCol");
         var ints = DataTypes.createArrayType(DataTypes.IntegerType, false);
-        return schema.add(getInputIdsCol(), ints, true).add(getAttentionMaskCol(), ints, true)
+        return schema.add(getInputIdsCol(), ints, true)
+                .add(getAttentionMaskCol(), ints, true)
                 .add(getTokenTypeIdsCol(), ints, true);
     }
 
@@ -57,8 +57,14 @@ public final class HuggingFaceTokenizer extends TextStage<HuggingFaceTokenizer> 
         StructType out = transformSchema(dataset.schema(), true);
         ModelSource executorRef = executorRef(dataset.sparkSession().sparkContext(), ModelRefs.Needs.TOKENIZER);
         var names = java.util.Arrays.asList(dataset.schema().fieldNames());
-        return mapPartitions(dataset, out, new Tokenize(executorRef, getMaxLength(), names.indexOf(getInputCol()),
-                getInputPairCol().isEmpty() ? -1 : names.indexOf(getInputPairCol())));
+        return mapPartitions(
+                dataset,
+                out,
+                new Tokenize(
+                        executorRef,
+                        getMaxLength(),
+                        names.indexOf(getInputCol()),
+                        getInputPairCol().isEmpty() ? -1 : names.indexOf(getInputPairCol())));
     }
 
     /** Tokenizes each row with the executor's cached tokenizer (plain values only). */

@@ -5,6 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.vision.RgbImage;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.Param;
@@ -13,10 +16,6 @@ import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * HF {@code pipeline("image-classification")} as a Spark stage: the best label of each image in {@code outputCol}
@@ -32,8 +31,10 @@ public final class ImageClassificationModel extends ImageStage<ImageClassificati
     public ImageClassificationModel(String uid) {
         super(uid, "prediction");
         scoreCol = new Param<>(this, "scoreCol", "double column with the predicted label's probability");
-        probabilityCol = new Param<>(this, "probabilityCol", "Vector column with every class's probability in "
-                + "id2label order (\"\" for none)");
+        probabilityCol = new Param<>(
+                this,
+                "probabilityCol",
+                "Vector column with every class's probability in " + "id2label order (\"\" for none)");
         setDefault(scoreCol, "score");
         setDefault(probabilityCol, "");
     }
@@ -50,12 +51,31 @@ public final class ImageClassificationModel extends ImageStage<ImageClassificati
         return read().load(path);
     }
 
-    public Param<String> scoreCol() { return scoreCol; }
-    public Param<String> probabilityCol() { return probabilityCol; }
-    public String getScoreCol() { return getOrDefault(scoreCol); }
-    public String getProbabilityCol() { return getOrDefault(probabilityCol); }
-    public ImageClassificationModel setScoreCol(String v) { set(scoreCol, v); return this; }
-    public ImageClassificationModel setProbabilityCol(String v) { set(probabilityCol, v); return this; }
+    public Param<String> scoreCol() {
+        return scoreCol;
+    }
+
+    public Param<String> probabilityCol() {
+        return probabilityCol;
+    }
+
+    public String getScoreCol() {
+        return getOrDefault(scoreCol);
+    }
+
+    public String getProbabilityCol() {
+        return getOrDefault(probabilityCol);
+    }
+
+    public ImageClassificationModel setScoreCol(String v) {
+        set(scoreCol, v);
+        return this;
+    }
+
+    public ImageClassificationModel setProbabilityCol(String v) {
+        set(probabilityCol, v);
+        return this;
+    }
 
     @Override
     protected boolean classification() {
@@ -64,7 +84,8 @@ public final class ImageClassificationModel extends ImageStage<ImageClassificati
 
     @Override
     protected StructField[] outputFields() {
-        StructType t = new StructType().add(getOutputCol(), DataTypes.StringType, true)
+        StructType t = new StructType()
+                .add(getOutputCol(), DataTypes.StringType, true)
                 .add(getScoreCol(), DataTypes.DoubleType, true);
         return (getProbabilityCol().isEmpty() ? t : t.add(getProbabilityCol(), SQLDataTypes.VectorType(), true))
                 .fields();
@@ -86,7 +107,9 @@ public final class ImageClassificationModel extends ImageStage<ImageClassificati
         @Override
         protected Object[] score(VisionModels.Loaded m, List<RgbImage> images, NDManager scope) {
             Map<Integer, String> labels = new TreeMap<>(m.model().id2label());
-            NDArray logits = m.model().predict(new NDList(m.processor().pixelValues(scope, images))).head();  // (B, C)
+            NDArray logits = m.model()
+                    .predict(new NDList(m.processor().pixelValues(scope, images)))
+                    .head(); // (B, C)
             float[] probs = logits.softmax(-1).toFloatArray();
             int c = labels.size();
             Object[] out = new Object[images.size()];
@@ -95,7 +118,8 @@ public final class ImageClassificationModel extends ImageStage<ImageClassificati
                 for (int k = 1; k < c; k++) if (probs[b * c + k] > probs[b * c + best]) best = k;
                 double[] row = new double[c];
                 for (int k = 0; k < c; k++) row[k] = probs[b * c + k];
-                out[b] = probabilities ? columns(labels.get(best), row[best], Vectors.dense(row))
+                out[b] = probabilities
+                        ? columns(labels.get(best), row[best], Vectors.dense(row))
                         : columns(labels.get(best), row[best]);
             }
             return out;

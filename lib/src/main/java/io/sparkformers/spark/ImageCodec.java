@@ -8,12 +8,11 @@ import io.sparkformers.spark.TokenBudgetBatcher.Scored;
 import io.sparkformers.spark.TokenBudgetBatcher.Stats;
 import io.sparkformers.vision.ImageDecodeException;
 import io.sparkformers.vision.RgbImage;
-import org.apache.spark.sql.Row;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import org.apache.spark.sql.Row;
 
 /**
  * Images as a scoring stage's input: rows are decoded ({@link ImageInput}: Spark's image struct or encoded bytes; a
@@ -60,8 +59,13 @@ final class ImageCodec extends InputCodec {
 
             @Override
             Iterator<Scored<Row>> score(Iterator<Row> rows) {
-                return inWindows(rows, batchSize, r -> decode(r, "row " + position++ + " of partition " + partition),
-                        Decoded::error, window -> ImageCodec.this.score(m, window, stats), stats);
+                return inWindows(
+                        rows,
+                        batchSize,
+                        r -> decode(r, "row " + position++ + " of partition " + partition),
+                        Decoded::error,
+                        window -> ImageCodec.this.score(m, window, stats),
+                        stats);
             }
         };
     }

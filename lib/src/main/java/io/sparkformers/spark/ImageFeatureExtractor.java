@@ -3,6 +3,7 @@ package io.sparkformers.spark;
 import ai.djl.ndarray.NDManager;
 import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.vision.RgbImage;
+import java.util.List;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
@@ -12,8 +13,6 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
-
-import java.util.List;
 
 /**
  * HF {@code pipeline("image-feature-extraction")} (pooled) as a Spark stage: the features a classification head
@@ -30,7 +29,10 @@ public final class ImageFeatureExtractor extends ImageStage<ImageFeatureExtracto
 
     public ImageFeatureExtractor(String uid) {
         super(uid, "features");
-        outputType = new Param<>(this, "outputType", "vector (an ML Vector, default) or array (array<float>)",
+        outputType = new Param<>(
+                this,
+                "outputType",
+                "vector (an ML Vector, default) or array (array<float>)",
                 ParamValidators.inArray(new String[] {VECTOR, ARRAY}));
         setDefault(outputType, VECTOR);
     }
@@ -47,9 +49,18 @@ public final class ImageFeatureExtractor extends ImageStage<ImageFeatureExtracto
         return read().load(path);
     }
 
-    public Param<String> outputType() { return outputType; }
-    public String getOutputType() { return getOrDefault(outputType); }
-    public ImageFeatureExtractor setOutputType(String v) { set(outputType, v); return this; }
+    public Param<String> outputType() {
+        return outputType;
+    }
+
+    public String getOutputType() {
+        return getOrDefault(outputType);
+    }
+
+    public ImageFeatureExtractor setOutputType(String v) {
+        set(outputType, v);
+        return this;
+    }
 
     @Override
     protected boolean classification() {
@@ -58,7 +69,8 @@ public final class ImageFeatureExtractor extends ImageStage<ImageFeatureExtracto
 
     @Override
     protected StructField[] outputFields() {
-        DataType t = getOutputType().equals(VECTOR) ? SQLDataTypes.VectorType()
+        DataType t = getOutputType().equals(VECTOR)
+                ? SQLDataTypes.VectorType()
                 : DataTypes.createArrayType(DataTypes.FloatType, false);
         return new StructField[] {new StructField(getOutputCol(), t, true, Metadata.empty())};
     }
@@ -78,7 +90,9 @@ public final class ImageFeatureExtractor extends ImageStage<ImageFeatureExtracto
 
         @Override
         protected Object[] score(VisionModels.Loaded m, List<RgbImage> images, NDManager scope) {
-            float[] flat = m.model().predictFeatures(m.processor().pixelValues(scope, images)).toFloatArray();  // (B, D)
+            float[] flat = m.model()
+                    .predictFeatures(m.processor().pixelValues(scope, images))
+                    .toFloatArray(); // (B, D)
             return vectorsOrArrays(flat, images.size(), vector);
         }
     }

@@ -3,14 +3,13 @@ package io.sparkformers.spark;
 import io.sparkformers.vision.ImageDecodeException;
 import io.sparkformers.vision.ImageDecoder;
 import io.sparkformers.vision.RgbImage;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-
-import java.io.Serializable;
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * How an image stage reads its input column: Spark's {@code image} struct ({@code spark.read.format("image")}:
@@ -44,7 +43,8 @@ final class ImageInput implements Serializable {
         List<String> names = Arrays.asList(schema.fieldNames());
         int path = names.indexOf("path");
         if (path >= 0 && !schema.apply(path).dataType().equals(DataTypes.StringType)) path = -1;
-        return new ImageInput(col, names.indexOf(col), !schema.apply(col).dataType().equals(DataTypes.BinaryType), path);
+        return new ImageInput(
+                col, names.indexOf(col), !schema.apply(col).dataType().equals(DataTypes.BinaryType), path);
     }
 
     /** Checks that {@code col} exists and holds images (Spark's image struct or binary). */
@@ -55,11 +55,13 @@ final class ImageInput implements Serializable {
         }
         DataType t = schema.apply(col).dataType();
         if (t.equals(DataTypes.BinaryType)) return;
-        if (t instanceof StructType s && Arrays.asList(s.fieldNames()).containsAll(STRUCT_FIELDS)
+        if (t instanceof StructType s
+                && Arrays.asList(s.fieldNames()).containsAll(STRUCT_FIELDS)
                 && s.apply("data").dataType().equals(DataTypes.BinaryType)) {
             return;
         }
-        throw new IllegalArgumentException("Input column '" + col + "' must be an image struct (spark.read.format(\"image\"), "
+        throw new IllegalArgumentException("Input column '" + col
+                + "' must be an image struct (spark.read.format(\"image\"), "
                 + "fields origin, height, width, nChannels, mode, data) or binary encoded image bytes "
                 + "(spark.read.format(\"binaryFile\") column 'content') but got " + t.catalogString() + "; set " + param
                 + " to such a column");
@@ -81,8 +83,10 @@ final class ImageInput implements Serializable {
         int channels = img.getInt(s.fieldIndex("nChannels"));
         byte[] data = img.isNullAt(s.fieldIndex("data")) ? null : (byte[]) img.get(s.fieldIndex("data"));
         if (height <= 0 || width <= 0) {
-            throw new ImageDecodeException(source, "Spark's image source could not decode it (height " + height
-                    + ", width " + width + "); read with dropInvalid=true to drop such files");
+            throw new ImageDecodeException(
+                    source,
+                    "Spark's image source could not decode it (height " + height + ", width " + width
+                            + "); read with dropInvalid=true to drop such files");
         }
         return RgbImage.fromInterleaved(width, height, channels, data, true, source);
     }

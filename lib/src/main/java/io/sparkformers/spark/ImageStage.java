@@ -3,10 +3,9 @@ package io.sparkformers.spark;
 import ai.djl.ndarray.NDManager;
 import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.vision.RgbImage;
+import java.util.List;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.sql.types.StructType;
-
-import java.util.List;
 
 /**
  * Base of the image model stages: a {@link ScoringStage} that reads an image column ({@link ImageInput}: Spark's
@@ -19,9 +18,12 @@ public abstract class ImageStage<S extends ImageStage<S>> extends ScoringStage<S
     private static final long serialVersionUID = 1L;
 
     /** The shared Params' wording and defaults for images. */
-    static final InputKind IMAGES = new InputKind("the image checkpoint: a folder (config.json, model.safetensors, "
-            + "preprocessor_config.json) or a Hadoop URI of one (hdfs:, s3a:, file:)",
-            "an image checkpoint folder or a Hadoop URI", "images per forward pass (> 0)", 32,
+    static final InputKind IMAGES = new InputKind(
+            "the image checkpoint: a folder (config.json, model.safetensors, "
+                    + "preprocessor_config.json) or a Hadoop URI of one (hdfs:, s3a:, file:)",
+            "an image checkpoint folder or a Hadoop URI",
+            "images per forward pass (> 0)",
+            32,
             "where the model runs: auto (the task's Spark GPU if it holds one, else CPU), cpu, or gpu",
             "rows whose image cannot be read (null, corrupt or truncated bytes, an unexpected channel count): error "
                     + "(fail, naming the row), skip (drop the row) or keep (null outputs and the reason in "
@@ -32,14 +34,26 @@ public abstract class ImageStage<S extends ImageStage<S>> extends ScoringStage<S
 
     protected ImageStage(String uid, String defaultOutputCol) {
         super(uid, IMAGES, defaultOutputCol);
-        inputCol = new Param<>(this, "inputCol", "the image column: Spark's image struct (format \"image\") or binary "
-                + "encoded bytes (format \"binaryFile\" column content)");
+        inputCol = new Param<>(
+                this,
+                "inputCol",
+                "the image column: Spark's image struct (format \"image\") or binary "
+                        + "encoded bytes (format \"binaryFile\" column content)");
         setDefault(inputCol, "image");
     }
 
-    public Param<String> inputCol() { return inputCol; }
-    public String getInputCol() { return getOrDefault(inputCol); }
-    public S setInputCol(String v) { set(inputCol, v); return self(); }
+    public Param<String> inputCol() {
+        return inputCol;
+    }
+
+    public String getInputCol() {
+        return getOrDefault(inputCol);
+    }
+
+    public S setInputCol(String v) {
+        set(inputCol, v);
+        return self();
+    }
 
     /** Whether the model needs its classification head. */
     protected abstract boolean classification();
@@ -54,8 +68,8 @@ public abstract class ImageStage<S extends ImageStage<S>> extends ScoringStage<S
 
     @Override
     protected InputCodec codec(StructType schema) {
-        return new ImageCodec(ImageInput.of(schema, getInputCol(), "inputCol"), scorer(), classification(),
-                getBatchSize());
+        return new ImageCodec(
+                ImageInput.of(schema, getInputCol(), "inputCol"), scorer(), classification(), getBatchSize());
     }
 
     /** A batch of decoded images → one output value per image ({@link BatchScorer#columns} for several columns). */

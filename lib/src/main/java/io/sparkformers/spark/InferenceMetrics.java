@@ -1,12 +1,11 @@
 package io.sparkformers.spark;
 
 import io.sparkformers.spark.TokenBudgetBatcher.Stats;
+import java.io.Serializable;
 import org.apache.spark.SparkContext;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.io.Serializable;
 
 /**
  * Counters of one stage's scoring (tokens only for text), summed over partitions with Spark accumulators (registered on the driver, added to
@@ -52,14 +51,17 @@ public final class InferenceMetrics implements Serializable {
         nanos.add(s.nanos);
         partitions.add(1);
         double sec = Math.max(s.nanos, 1) / 1e9;
-        LOG.info(String.format("%s partition %d: %d rows (%d invalid) in %d batches, %.1f rows/s", stage, partition,
-                s.rows, s.invalidRows, s.batches, s.rows / sec) + tokens(s.realTokens, sec, "s", s.paddingEfficiency()));
+        LOG.info(String.format(
+                        "%s partition %d: %d rows (%d invalid) in %d batches, %.1f rows/s",
+                        stage, partition, s.rows, s.invalidRows, s.batches, s.rows / sec)
+                + tokens(s.realTokens, sec, "s", s.paddingEfficiency()));
     }
 
     /** The token figures of a line, none for inputs without tokens (images). */
     private static String tokens(long real, double seconds, String per, double paddingEfficiency) {
-        return real == 0 ? "" : String.format(", %.0f tokens/%s, padding efficiency %.3f", real / seconds, per,
-                paddingEfficiency);
+        return real == 0
+                ? ""
+                : String.format(", %.0f tokens/%s, padding efficiency %.3f", real / seconds, per, paddingEfficiency);
     }
 
     public long rows() {
@@ -95,8 +97,9 @@ public final class InferenceMetrics implements Serializable {
     /** One line for the driver log, e.g. after the action that ran the stage. */
     public String summary() {
         double sec = Math.max(taskSeconds(), 1e-9);
-        return String.format("%s: %d rows (%d invalid) over %d partitions, %d batches, %.1f rows/task-s", stage, rows(),
-                invalidRows(), partitions.sum(), batches(), rows() / sec)
+        return String.format(
+                        "%s: %d rows (%d invalid) over %d partitions, %d batches, %.1f rows/task-s",
+                        stage, rows(), invalidRows(), partitions.sum(), batches(), rows() / sec)
                 + tokens(realTokens(), sec, "task-s", paddingEfficiency());
     }
 

@@ -3,8 +3,6 @@ package io.sparkformers.spark;
 import ai.djl.Device;
 import io.sparkformers.spark.TokenBudgetBatcher.Scored;
 import io.sparkformers.spark.TokenBudgetBatcher.Stats;
-import org.apache.spark.sql.Row;
-
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayDeque;
@@ -13,6 +11,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.function.Function;
+import org.apache.spark.sql.Row;
 
 /**
  * One input kind of the scoring stages ({@link ScoringStage}): how a partition's rows become model inputs (or the
@@ -69,9 +68,13 @@ abstract class InputCodec implements Serializable {
      * invalid ones) and hands the rows out in input order with their partition position. Counts rows, invalid rows
      * and time into {@code stats}; nothing but the current window is held.
      */
-    static <R, X> Iterator<Scored<R>> inWindows(Iterator<R> rows, int window, Function<R, X> encode,
-                                                 Function<X, String> error, Function<List<X>, Object[]> score,
-                                                 Stats stats) {
+    static <R, X> Iterator<Scored<R>> inWindows(
+            Iterator<R> rows,
+            int window,
+            Function<R, X> encode,
+            Function<X, String> error,
+            Function<List<X>, Object[]> score,
+            Stats stats) {
         return new Iterator<>() {
             private final ArrayDeque<Scored<R>> ready = new ArrayDeque<>();
             private long position;

@@ -4,12 +4,11 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.pipeline.PipelineInput;
 import io.sparkformers.spark.TokenBudgetBatcher.Encoded;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.types.StructType;
-
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Turns one input row into tokens on an executor: text (+ pair) through the checkpoint's tokenizer, or token columns
@@ -33,8 +32,18 @@ final class InputReader implements Serializable {
     final boolean qa;
     final String pairCol;
 
-    private InputReader(boolean tokens, String textCol, int text, int pair, String idsCol, int ids, int mask, int types,
-                        int maxLength, boolean qa, String pairCol) {
+    private InputReader(
+            boolean tokens,
+            String textCol,
+            int text,
+            int pair,
+            String idsCol,
+            int ids,
+            int mask,
+            int types,
+            int maxLength,
+            boolean qa,
+            String pairCol) {
         this.tokens = tokens;
         this.textCol = textCol;
         this.text = text;
@@ -51,19 +60,35 @@ final class InputReader implements Serializable {
     /** The reader for a stage's Params over a (validated) input schema: its token columns when {@code tokens}. */
     static InputReader of(TextInputParams stage, boolean tokens, StructType schema) {
         List<String> names = Arrays.asList(schema.fieldNames());
-        return new InputReader(tokens, tokens ? stage.getInputIdsCol() : stage.getInputCol(),
+        return new InputReader(
+                tokens,
+                tokens ? stage.getInputIdsCol() : stage.getInputCol(),
                 tokens ? -1 : names.indexOf(stage.getInputCol()),
                 stage.getInputPairCol().isEmpty() ? -1 : names.indexOf(stage.getInputPairCol()),
-                stage.getInputIdsCol(), names.indexOf(stage.getInputIdsCol()),
-                names.indexOf(stage.getAttentionMaskCol()), names.indexOf(stage.getTokenTypeIdsCol()), stage.getMaxLength(),
-                false, stage.getInputPairCol());
+                stage.getInputIdsCol(),
+                names.indexOf(stage.getInputIdsCol()),
+                names.indexOf(stage.getAttentionMaskCol()),
+                names.indexOf(stage.getTokenTypeIdsCol()),
+                stage.getMaxLength(),
+                false,
+                stage.getInputPairCol());
     }
 
     /** The reader of (question, context) string columns, encoded as a pair (question first, as HF). */
     static InputReader questionAnswering(StructType schema, String questionCol, String contextCol, int maxLength) {
         List<String> names = Arrays.asList(schema.fieldNames());
-        return new InputReader(false, questionCol, names.indexOf(questionCol), names.indexOf(contextCol), null, -1, -1,
-                -1, maxLength, true, contextCol);
+        return new InputReader(
+                false,
+                questionCol,
+                names.indexOf(questionCol),
+                names.indexOf(contextCol),
+                null,
+                -1,
+                -1,
+                -1,
+                maxLength,
+                true,
+                contextCol);
     }
 
     /** The column a row's invalid input came from (for error messages). */
@@ -85,8 +110,10 @@ final class InputReader implements Serializable {
             p = row.isNullAt(pair) ? null : row.getString(pair);
             String whyPair = invalidText(p);
             if (whyPair != null) {
-                return Encoded.invalid(qa ? whyPair.replace("text", "context") + " (column '" + pairCol + "')"
-                        : "pair " + whyPair + " (column '" + pairCol + "')");
+                return Encoded.invalid(
+                        qa
+                                ? whyPair.replace("text", "context") + " (column '" + pairCol + "')"
+                                : "pair " + whyPair + " (column '" + pairCol + "')");
             }
             e = tokenizer.encode(t, p);
         } else {

@@ -4,12 +4,11 @@ import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.ModelCache;
 import io.sparkformers.hub.ModelRef;
 import io.sparkformers.hub.ModelResolver;
-import org.apache.spark.SparkContext;
-import org.apache.spark.SparkEnv;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.apache.spark.SparkContext;
+import org.apache.spark.SparkEnv;
 
 /**
  * Model references as the stages' {@code model} Param takes them, turned into a local checkpoint folder through
@@ -69,8 +68,9 @@ public final class ModelRefs {
         ModelRef parsed = resolver().parse(ref);
         if (parsed instanceof ModelRef.LocalFolder l) {
             if (!Files.isDirectory(l.path()) || !Files.isReadable(l.path())) {
-                throw new IOException("model '" + ref + "' is not a readable folder; give a Hugging Face checkpoint "
-                        + "folder (config.json, model.safetensors, tokenizer.json), a Hadoop URI, an alias or a Hub id");
+                throw new IOException(
+                        "model '" + ref + "' is not a readable folder; give a Hugging Face checkpoint "
+                                + "folder (config.json, model.safetensors, tokenizer.json), a Hadoop URI, an alias or a Hub id");
             }
             return l.path().toAbsolutePath();
         }
@@ -87,7 +87,7 @@ public final class ModelRefs {
     /** This JVM's Spark executor id, or null on a driver (local mode included) or outside Spark. */
     private static String executorId() {
         SparkEnv env = SparkEnv.get();
-        return env == null || "driver".equals(env.executorId()) ? null : env.executorId();   // Spark's DRIVER_IDENTIFIER
+        return env == null || "driver".equals(env.executorId()) ? null : env.executorId(); // Spark's DRIVER_IDENTIFIER
     }
 
     /**

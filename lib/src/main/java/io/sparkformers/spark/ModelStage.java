@@ -7,6 +7,7 @@ import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import io.sparkformers.spark.TokenBudgetBatcher.Batch;
+import java.io.IOException;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
@@ -14,8 +15,6 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-
-import java.io.IOException;
 
 /**
  * Base of the text model stages: a {@link ScoringStage} that reads text (or token columns, see
@@ -27,8 +26,11 @@ public abstract class ModelStage<S extends ModelStage<S>> extends ScoringStage<S
     private static final long serialVersionUID = 1L;
 
     /** The shared Params' wording and defaults for text. */
-    static final InputKind TEXT = new InputKind(TextInputs.MODEL_DOC,
-            "a checkpoint folder, a Hadoop URI or a built-in alias", "rows per batch at most (> 0)", 256,
+    static final InputKind TEXT = new InputKind(
+            TextInputs.MODEL_DOC,
+            "a checkpoint folder, a Hadoop URI or a built-in alias",
+            "rows per batch at most (> 0)",
+            256,
             "where the model runs: auto (the task's Spark GPU if it holds one, else CPU), cpu, or gpu (the task must "
                     + "hold a Spark GPU resource)",
             "rows with null, empty or whitespace-only text (or unusable token columns): error (fail, naming the row), "
@@ -42,35 +44,107 @@ public abstract class ModelStage<S extends ModelStage<S>> extends ScoringStage<S
     protected ModelStage(String uid, String defaultOutputCol) {
         super(uid, TEXT, defaultOutputCol);
         text = new TextInputs(this);
-        maxTokensPerBatch = new IntParam(this, "maxTokensPerBatch", "padded tokens per batch, rows × longest row "
-                + "(> 0); a row longer than this still runs, alone", ParamValidators.gt(0));
-        sortWindow = new IntParam(this, "sortWindow", "rows read and sorted by length at a time within a partition "
-                + "(> 0); larger windows pad less and hold more rows in memory", ParamValidators.gt(0));
+        maxTokensPerBatch = new IntParam(
+                this,
+                "maxTokensPerBatch",
+                "padded tokens per batch, rows × longest row " + "(> 0); a row longer than this still runs, alone",
+                ParamValidators.gt(0));
+        sortWindow = new IntParam(
+                this,
+                "sortWindow",
+                "rows read and sorted by length at a time within a partition "
+                        + "(> 0); larger windows pad less and hold more rows in memory",
+                ParamValidators.gt(0));
         setDefault(maxTokensPerBatch, 16384);
         setDefault(sortWindow, 1024);
     }
 
     // Mirrors TextStage's text accessors; TextInputs declares the Params once for both
-    @Override public IntParam maxLength() { return text.maxLength; }
-    @Override public Param<String> inputCol() { return text.inputCol; }
-    @Override public Param<String> inputPairCol() { return text.inputPairCol; }
-    @Override public Param<String> inputIdsCol() { return text.inputIdsCol; }
-    @Override public Param<String> attentionMaskCol() { return text.attentionMaskCol; }
-    @Override public Param<String> tokenTypeIdsCol() { return text.tokenTypeIdsCol; }
+    @Override
+    public IntParam maxLength() {
+        return text.maxLength;
+    }
 
-    public S setMaxLength(int v) { set(text.maxLength, v); return self(); }
-    public S setInputCol(String v) { set(text.inputCol, v); return self(); }
-    public S setInputPairCol(String v) { set(text.inputPairCol, v); return self(); }
-    public S setInputIdsCol(String v) { set(text.inputIdsCol, v); return self(); }
-    public S setAttentionMaskCol(String v) { set(text.attentionMaskCol, v); return self(); }
-    public S setTokenTypeIdsCol(String v) { set(text.tokenTypeIdsCol, v); return self(); }
+    @Override
+    public Param<String> inputCol() {
+        return text.inputCol;
+    }
 
-    public IntParam maxTokensPerBatch() { return maxTokensPerBatch; }
-    public IntParam sortWindow() { return sortWindow; }
-    public int getMaxTokensPerBatch() { return (Integer) getOrDefault(maxTokensPerBatch); }
-    public int getSortWindow() { return (Integer) getOrDefault(sortWindow); }
-    public S setMaxTokensPerBatch(int v) { set(maxTokensPerBatch, v); return self(); }
-    public S setSortWindow(int v) { set(sortWindow, v); return self(); }
+    @Override
+    public Param<String> inputPairCol() {
+        return text.inputPairCol;
+    }
+
+    @Override
+    public Param<String> inputIdsCol() {
+        return text.inputIdsCol;
+    }
+
+    @Override
+    public Param<String> attentionMaskCol() {
+        return text.attentionMaskCol;
+    }
+
+    @Override
+    public Param<String> tokenTypeIdsCol() {
+        return text.tokenTypeIdsCol;
+    }
+
+    public S setMaxLength(int v) {
+        set(text.maxLength, v);
+        return self();
+    }
+
+    public S setInputCol(String v) {
+        set(text.inputCol, v);
+        return self();
+    }
+
+    public S setInputPairCol(String v) {
+        set(text.inputPairCol, v);
+        return self();
+    }
+
+    public S setInputIdsCol(String v) {
+        set(text.inputIdsCol, v);
+        return self();
+    }
+
+    public S setAttentionMaskCol(String v) {
+        set(text.attentionMaskCol, v);
+        return self();
+    }
+
+    public S setTokenTypeIdsCol(String v) {
+        set(text.tokenTypeIdsCol, v);
+        return self();
+    }
+
+    public IntParam maxTokensPerBatch() {
+        return maxTokensPerBatch;
+    }
+
+    public IntParam sortWindow() {
+        return sortWindow;
+    }
+
+    public int getMaxTokensPerBatch() {
+        return (Integer) getOrDefault(maxTokensPerBatch);
+    }
+
+    public int getSortWindow() {
+        return (Integer) getOrDefault(sortWindow);
+    }
+
+    public S setMaxTokensPerBatch(int v) {
+        set(maxTokensPerBatch, v);
+        return self();
+    }
+
+    public S setSortWindow(int v) {
+        set(sortWindow, v);
+        return self();
+    }
 
     /** Which head to load. */
     protected abstract Task task();
@@ -111,14 +185,22 @@ public abstract class ModelStage<S extends ModelStage<S>> extends ScoringStage<S
         // sentence embeddings stop at the checkpoint's max_seq_length as sentence-transformers does, unless maxLength
         // is set explicitly (sentence-transformers' model.max_seq_length = n)
         boolean capAtMaxSeqLength = task() == Task.SENTENCE_EMBEDDING && !isSet(maxLength());
-        return new TextCodec(inputReader(schema), scorer(), task(), getSortWindow(), getMaxTokensPerBatch(),
-                getBatchSize(), capAtMaxSeqLength);
+        return new TextCodec(
+                inputReader(schema),
+                scorer(),
+                task(),
+                getSortWindow(),
+                getMaxTokensPerBatch(),
+                getBatchSize(),
+                capAtMaxSeqLength);
     }
 
     /** (B, T) input_ids, attention_mask, token_type_ids of a batch, in {@code scope}. */
     protected static NDList inputs(NDManager scope, Batch b) {
         Shape shape = new Shape(b.size(), b.seqLength());
-        return new NDList(scope.create(b.inputIds(), shape), scope.create(b.attentionMask(), shape),
+        return new NDList(
+                scope.create(b.inputIds(), shape),
+                scope.create(b.attentionMask(), shape),
                 scope.create(b.tokenTypeIds(), shape));
     }
 

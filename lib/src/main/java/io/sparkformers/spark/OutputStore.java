@@ -1,14 +1,6 @@
 package io.sparkformers.spark;
 
 import io.sparkformers.train.CheckpointManager;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.FileUtil;
-import org.apache.hadoop.fs.LocalFileSystem;
-import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.SaveMode;
-
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
@@ -16,6 +8,13 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SaveMode;
 
 /**
  * Output folders on any Hadoop file system: a scoring job's output ({@link #checkScoringOutput}) and a training
@@ -69,14 +68,17 @@ final class OutputStore {
      */
     Optional<String> latestCheckpoint() throws IOException {
         if (isLocal()) {
-            return CheckpointManager.latestUsableCheckpoint(localPath()).map(p -> p.getFileName().toString());
+            return CheckpointManager.latestUsableCheckpoint(localPath())
+                    .map(p -> p.getFileName().toString());
         }
         if (!fs.exists(root)) return Optional.empty();
         long best = -1;
         String name = null;
         for (FileStatus s : fs.listStatus(root)) {
             Matcher m = CHECKPOINT.matcher(s.getPath().getName());
-            if (s.isDirectory() && m.matches() && Long.parseLong(m.group(1)) > best
+            if (s.isDirectory()
+                    && m.matches()
+                    && Long.parseLong(m.group(1)) > best
                     && fs.exists(new Path(s.getPath(), CheckpointManager.TRAINER_STATE_NAME))) {
                 best = Long.parseLong(m.group(1));
                 name = s.getPath().getName();
@@ -127,7 +129,8 @@ final class OutputStore {
      */
     static void checkScoringOutput(FileSystem fs, Path out, String given, SaveMode mode) throws IOException {
         if (mode == SaveMode.Overwrite || !fs.exists(out)) return;
-        if (fs.getFileStatus(out).isDirectory() && fs.listStatus(out).length > 0
+        if (fs.getFileStatus(out).isDirectory()
+                && fs.listStatus(out).length > 0
                 && !fs.exists(new Path(out, SUCCESS_MARKER))) {
             throw new IOException("output '" + given + "' is incomplete (no " + SUCCESS_MARKER + ": the job writing it "
                     + "stopped before committing, e.g. killed); pass --mode overwrite to replace it");

@@ -3,15 +3,14 @@ package io.sparkformers.spark;
 import io.sparkformers.spark.ScoringStage.Columns;
 import io.sparkformers.spark.ScoringStage.Invalid;
 import io.sparkformers.spark.TokenBudgetBatcher.Scored;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.util.TaskCompletionListener;
-
-import java.util.Iterator;
-import java.util.List;
-import java.util.NoSuchElementException;
 
 /**
  * The per-partition function of every scoring stage: open the stage's {@link InputCodec} on the executor's cached
@@ -34,8 +33,15 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
      * @param stage   the stage's name in messages and metrics
      * @param outputs how many columns each row gains (besides the error column)
      */
-    PartitionScorer(String stage, ModelSource source, String device, String handleInvalid, String errorCol,
-                    InputCodec codec, int outputs, InferenceMetrics metrics) {
+    PartitionScorer(
+            String stage,
+            ModelSource source,
+            String device,
+            String handleInvalid,
+            String errorCol,
+            InputCodec codec,
+            int outputs,
+            InferenceMetrics metrics) {
         this.stage = stage;
         this.source = source;
         this.device = device;

@@ -10,7 +10,6 @@ import io.sparkformers.pipeline.PipelineOptions;
 import io.sparkformers.pipeline.Pipelines;
 import io.sparkformers.spark.ModelStage.RowScorer;
 import io.sparkformers.spark.TokenBudgetBatcher.Batch;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -46,8 +45,10 @@ abstract class PipelineScorer<O> extends RowScorer {
 
     @Override
     protected Object[] score(HfModel model, TextTokenizer tokenizer, Batch batch, NDManager scope) {
-        PipelineOptions options = taskOptions(PipelineOptions.builder().batchSize(batchSize)
-                .maxLength(Math.min(maxLength, Pipelines.checkpointMaxLength(model.checkpoint())))).build();
+        PipelineOptions options = taskOptions(PipelineOptions.builder()
+                        .batchSize(batchSize)
+                        .maxLength(Math.min(maxLength, Pipelines.checkpointMaxLength(model.checkpoint()))))
+                .build();
         Pipeline<O> pipeline;
         try {
             pipeline = ExecutorModels.pipeline(model, options, m -> {

@@ -6,6 +6,8 @@ import io.sparkformers.pipeline.Pipeline;
 import io.sparkformers.pipeline.PipelineOptions;
 import io.sparkformers.pipeline.QuestionAnsweringPipeline;
 import io.sparkformers.pipeline.QuestionAnsweringPipeline.Answer;
+import java.io.IOException;
+import java.util.List;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
@@ -16,9 +18,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-
-import java.io.IOException;
-import java.util.List;
 
 /**
  * HF {@code pipeline("question-answering")} as a Spark stage, on a question-answering checkpoint: a question
@@ -49,13 +48,22 @@ public final class QuestionAnsweringModel extends ModelStage<QuestionAnsweringMo
         super(uid, "answer");
         questionCol = new Param<>(this, "questionCol", "string column holding the question");
         contextCol = new Param<>(this, "contextCol", "string column holding the context the answer is taken from");
-        docStride = new IntParam(this, "docStride", "tokens shared by consecutive windows of a long context (>= 0, "
-                + "at most the window length); unset: HF's min(window / 2, 128)", ParamValidators.gtEq(0));
+        docStride = new IntParam(
+                this,
+                "docStride",
+                "tokens shared by consecutive windows of a long context (>= 0, "
+                        + "at most the window length); unset: HF's min(window / 2, 128)",
+                ParamValidators.gtEq(0));
         maxAnswerLen = new IntParam(this, "maxAnswerLen", "most tokens in an answer (> 0)", ParamValidators.gt(0));
-        maxQuestionLen = new IntParam(this, "maxQuestionLen", "most question tokens accepted (> 0); a longer question "
-                + "makes the row invalid", ParamValidators.gt(0));
-        handleImpossibleAnswer = new BooleanParam(this, "handleImpossibleAnswer", "whether \"no answer\" competes: "
-                + "when it wins the answer is empty with start = end = 0");
+        maxQuestionLen = new IntParam(
+                this,
+                "maxQuestionLen",
+                "most question tokens accepted (> 0); a longer question " + "makes the row invalid",
+                ParamValidators.gt(0));
+        handleImpossibleAnswer = new BooleanParam(
+                this,
+                "handleImpossibleAnswer",
+                "whether \"no answer\" competes: " + "when it wins the answer is empty with start = end = 0");
         setDefault(questionCol, "question");
         setDefault(contextCol, "context");
         setDefault(maxAnswerLen, 15);
@@ -75,27 +83,83 @@ public final class QuestionAnsweringModel extends ModelStage<QuestionAnsweringMo
         return read().load(path);
     }
 
-    public Param<String> questionCol() { return questionCol; }
-    public Param<String> contextCol() { return contextCol; }
-    public IntParam docStride() { return docStride; }
-    public IntParam maxAnswerLen() { return maxAnswerLen; }
-    public IntParam maxQuestionLen() { return maxQuestionLen; }
-    public BooleanParam handleImpossibleAnswer() { return handleImpossibleAnswer; }
+    public Param<String> questionCol() {
+        return questionCol;
+    }
 
-    public String getQuestionCol() { return getOrDefault(questionCol); }
-    public String getContextCol() { return getOrDefault(contextCol); }
+    public Param<String> contextCol() {
+        return contextCol;
+    }
+
+    public IntParam docStride() {
+        return docStride;
+    }
+
+    public IntParam maxAnswerLen() {
+        return maxAnswerLen;
+    }
+
+    public IntParam maxQuestionLen() {
+        return maxQuestionLen;
+    }
+
+    public BooleanParam handleImpossibleAnswer() {
+        return handleImpossibleAnswer;
+    }
+
+    public String getQuestionCol() {
+        return getOrDefault(questionCol);
+    }
+
+    public String getContextCol() {
+        return getOrDefault(contextCol);
+    }
     /** The stride, or null for HF's rule. */
-    public Integer getDocStride() { return isDefined(docStride) ? (Integer) getOrDefault(docStride) : null; }
-    public int getMaxAnswerLen() { return (Integer) getOrDefault(maxAnswerLen); }
-    public int getMaxQuestionLen() { return (Integer) getOrDefault(maxQuestionLen); }
-    public boolean getHandleImpossibleAnswer() { return (Boolean) getOrDefault(handleImpossibleAnswer); }
+    public Integer getDocStride() {
+        return isDefined(docStride) ? (Integer) getOrDefault(docStride) : null;
+    }
 
-    public QuestionAnsweringModel setQuestionCol(String v) { set(questionCol, v); return this; }
-    public QuestionAnsweringModel setContextCol(String v) { set(contextCol, v); return this; }
-    public QuestionAnsweringModel setDocStride(int v) { set(docStride, v); return this; }
-    public QuestionAnsweringModel setMaxAnswerLen(int v) { set(maxAnswerLen, v); return this; }
-    public QuestionAnsweringModel setMaxQuestionLen(int v) { set(maxQuestionLen, v); return this; }
-    public QuestionAnsweringModel setHandleImpossibleAnswer(boolean v) { set(handleImpossibleAnswer, v); return this; }
+    public int getMaxAnswerLen() {
+        return (Integer) getOrDefault(maxAnswerLen);
+    }
+
+    public int getMaxQuestionLen() {
+        return (Integer) getOrDefault(maxQuestionLen);
+    }
+
+    public boolean getHandleImpossibleAnswer() {
+        return (Boolean) getOrDefault(handleImpossibleAnswer);
+    }
+
+    public QuestionAnsweringModel setQuestionCol(String v) {
+        set(questionCol, v);
+        return this;
+    }
+
+    public QuestionAnsweringModel setContextCol(String v) {
+        set(contextCol, v);
+        return this;
+    }
+
+    public QuestionAnsweringModel setDocStride(int v) {
+        set(docStride, v);
+        return this;
+    }
+
+    public QuestionAnsweringModel setMaxAnswerLen(int v) {
+        set(maxAnswerLen, v);
+        return this;
+    }
+
+    public QuestionAnsweringModel setMaxQuestionLen(int v) {
+        set(maxQuestionLen, v);
+        return this;
+    }
+
+    public QuestionAnsweringModel setHandleImpossibleAnswer(boolean v) {
+        set(handleImpossibleAnswer, v);
+        return this;
+    }
 
     @Override
     protected Task task() {
@@ -124,7 +188,12 @@ public final class QuestionAnsweringModel extends ModelStage<QuestionAnsweringMo
 
     @Override
     protected RowScorer scorer() {
-        return new Scorer(getMaxLength(), getBatchSize(), getDocStride(), getMaxAnswerLen(), getMaxQuestionLen(),
+        return new Scorer(
+                getMaxLength(),
+                getBatchSize(),
+                getDocStride(),
+                getMaxAnswerLen(),
+                getMaxQuestionLen(),
                 getHandleImpossibleAnswer());
     }
 
@@ -135,8 +204,13 @@ public final class QuestionAnsweringModel extends ModelStage<QuestionAnsweringMo
         private final int maxQuestionLen;
         private final boolean impossible;
 
-        Scorer(int maxLength, int batchSize, Integer docStride, int maxAnswerLen, int maxQuestionLen,
-               boolean impossible) {
+        Scorer(
+                int maxLength,
+                int batchSize,
+                Integer docStride,
+                int maxAnswerLen,
+                int maxQuestionLen,
+                boolean impossible) {
             super(maxLength, batchSize);
             this.docStride = docStride;
             this.maxAnswerLen = maxAnswerLen;
@@ -146,7 +220,9 @@ public final class QuestionAnsweringModel extends ModelStage<QuestionAnsweringMo
 
         @Override
         protected PipelineOptions.Builder taskOptions(PipelineOptions.Builder b) {
-            return b.docStride(docStride).maxAnswerLen(maxAnswerLen).maxQuestionLen(maxQuestionLen)
+            return b.docStride(docStride)
+                    .maxAnswerLen(maxAnswerLen)
+                    .maxQuestionLen(maxQuestionLen)
                     .handleImpossibleAnswer(impossible);
         }
 

@@ -1,14 +1,6 @@
 package io.sparkformers.spark;
 
 import io.sparkformers.train.ProgressPrinter;
-import org.apache.spark.SparkContext;
-import org.apache.spark.Success$;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerJobEnd;
-import org.apache.spark.scheduler.SparkListenerJobStart;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
-import org.apache.spark.scheduler.StageInfo;
-
 import java.io.PrintStream;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -16,6 +8,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.LongSupplier;
+import org.apache.spark.SparkContext;
+import org.apache.spark.Success$;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobEnd;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.StageInfo;
 
 /**
  * Progress of a batch-scoring write, shown on the driver: a Spark listener that follows the jobs the calling thread
@@ -37,10 +36,10 @@ public final class ScoringProgress extends SparkListener implements AutoCloseabl
     private final LongSupplier nanoTime;
     private final String token = UUID.randomUUID().toString();
     private final String previous;
-    private final Map<Integer, Job> byStage = new HashMap<>();   // result stage id -> job; guarded by this
-    private int barLength;                                        // guarded by this
-    private int started;                                          // followed jobs started; guarded by this
-    private int ended;                                            // and ended; guarded by this
+    private final Map<Integer, Job> byStage = new HashMap<>(); // result stage id -> job; guarded by this
+    private int barLength; // guarded by this
+    private int started; // followed jobs started; guarded by this
+    private int ended; // and ended; guarded by this
 
     private static final class Job {
         final int jobId;
@@ -57,8 +56,13 @@ public final class ScoringProgress extends SparkListener implements AutoCloseabl
         }
     }
 
-    ScoringProgress(SparkContext sc, String label, PrintStream out, boolean terminal, double everySeconds,
-                    LongSupplier nanoTime) {
+    ScoringProgress(
+            SparkContext sc,
+            String label,
+            PrintStream out,
+            boolean terminal,
+            double everySeconds,
+            LongSupplier nanoTime) {
         this.sc = sc;
         this.label = label;
         this.out = out;
@@ -78,7 +82,7 @@ public final class ScoringProgress extends SparkListener implements AutoCloseabl
     @Override
     public synchronized void onJobStart(SparkListenerJobStart start) {
         if (start.properties() == null || !token.equals(start.properties().getProperty(PROPERTY))) return;
-        StageInfo result = null;                             // the job's result stage: the highest stage id
+        StageInfo result = null; // the job's result stage: the highest stage id
         var it = start.stageInfos().iterator();
         while (it.hasNext()) {
             StageInfo s = it.next();
@@ -95,9 +99,10 @@ public final class ScoringProgress extends SparkListener implements AutoCloseabl
         Job job = byStage.get(end.stageId());
         if (job == null || end.reason() != Success$.MODULE$ || end.taskInfo() == null) return;
         int partition = end.taskInfo().index();
-        if (job.done.get(partition)) return;                 // a speculative or retried copy
+        if (job.done.get(partition)) return; // a speculative or retried copy
         job.done.set(partition);
-        if (end.taskMetrics() != null) job.rows += end.taskMetrics().outputMetrics().recordsWritten();
+        if (end.taskMetrics() != null)
+            job.rows += end.taskMetrics().outputMetrics().recordsWritten();
         long now = nanoTime.getAsLong();
         int done = job.done.cardinality();
         if (terminal) {
@@ -131,8 +136,8 @@ public final class ScoringProgress extends SparkListener implements AutoCloseabl
     private String line(Job job, long now) {
         int done = job.done.cardinality();
         double secs = (now - job.startNanos) / 1e9;
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s: %d/%d partitions | %d rows", label, done,
-                job.total, job.rows));
+        StringBuilder sb = new StringBuilder(
+                String.format(Locale.ROOT, "%s: %d/%d partitions | %d rows", label, done, job.total, job.rows));
         if (secs > 0) sb.append(String.format(Locale.ROOT, " | %.1f rows/s", job.rows / secs));
         sb.append(" | elapsed ").append(ProgressPrinter.hms(secs));
         if (done < job.total) sb.append(" | ETA ").append(ProgressPrinter.hms(secs / done * (job.total - done)));

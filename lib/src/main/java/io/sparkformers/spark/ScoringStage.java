@@ -1,5 +1,7 @@
 package io.sparkformers.spark;
 
+import java.io.Serializable;
+import java.util.Arrays;
 import org.apache.spark.SparkContext;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.IntParam;
@@ -10,9 +12,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-
-import java.io.Serializable;
-import java.util.Arrays;
 
 /**
  * The one core of the model stages, text and image alike (as MLlib's {@code UnaryTransformer} holds the column
@@ -42,8 +41,15 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
      * @param handleInvalidDoc the {@code handleInvalid} Param's doc: which rows are invalid
      * @param needs            what {@link ModelRefs#forExecutors} checks and ships
      */
-    protected record InputKind(String modelDoc, String modelHint, String batchSizeDoc, int batchSize, String deviceDoc,
-                               String handleInvalidDoc, ModelRefs.Needs needs) implements Serializable {}
+    protected record InputKind(
+            String modelDoc,
+            String modelHint,
+            String batchSizeDoc,
+            int batchSize,
+            String deviceDoc,
+            String handleInvalidDoc,
+            ModelRefs.Needs needs)
+            implements Serializable {}
 
     private final InputKind kind;
     private final Param<String> outputCol;
@@ -57,30 +63,69 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
         this.kind = kind;
         outputCol = new Param<>(this, "outputCol", "output column name");
         batchSize = new IntParam(this, "batchSize", kind.batchSizeDoc(), ParamValidators.gt(0));
-        device = new Param<>(this, "device", kind.deviceDoc(),
-                ParamValidators.inArray(new String[] {Devices.AUTO, Devices.CPU, Devices.GPU}));
-        handleInvalid = new Param<>(this, "handleInvalid", kind.handleInvalidDoc(),
-                ParamValidators.inArray(new String[] {ERROR, SKIP, KEEP}));
+        device = new Param<>(this, "device", kind.deviceDoc(), ParamValidators.inArray(new String[] {
+            Devices.AUTO, Devices.CPU, Devices.GPU
+        }));
+        handleInvalid = new Param<>(
+                this, "handleInvalid", kind.handleInvalidDoc(), ParamValidators.inArray(new String[] {ERROR, SKIP, KEEP
+                }));
         setDefault(outputCol, defaultOutputCol);
         setDefault(batchSize, kind.batchSize());
         setDefault(device, Devices.AUTO);
         setDefault(handleInvalid, ERROR);
     }
 
-    public Param<String> outputCol() { return outputCol; }
-    public IntParam batchSize() { return batchSize; }
-    public Param<String> device() { return device; }
-    public Param<String> handleInvalid() { return handleInvalid; }
+    public Param<String> outputCol() {
+        return outputCol;
+    }
 
-    public String getOutputCol() { return getOrDefault(outputCol); }
-    public int getBatchSize() { return (Integer) getOrDefault(batchSize); }
-    public String getDevice() { return getOrDefault(device); }
-    public String getHandleInvalid() { return getOrDefault(handleInvalid); }
+    public IntParam batchSize() {
+        return batchSize;
+    }
 
-    public S setOutputCol(String v) { set(outputCol, v); return self(); }
-    public S setBatchSize(int v) { set(batchSize, v); return self(); }
-    public S setDevice(String v) { set(device, v); return self(); }
-    public S setHandleInvalid(String v) { set(handleInvalid, v); return self(); }
+    public Param<String> device() {
+        return device;
+    }
+
+    public Param<String> handleInvalid() {
+        return handleInvalid;
+    }
+
+    public String getOutputCol() {
+        return getOrDefault(outputCol);
+    }
+
+    public int getBatchSize() {
+        return (Integer) getOrDefault(batchSize);
+    }
+
+    public String getDevice() {
+        return getOrDefault(device);
+    }
+
+    public String getHandleInvalid() {
+        return getOrDefault(handleInvalid);
+    }
+
+    public S setOutputCol(String v) {
+        set(outputCol, v);
+        return self();
+    }
+
+    public S setBatchSize(int v) {
+        set(batchSize, v);
+        return self();
+    }
+
+    public S setDevice(String v) {
+        set(device, v);
+        return self();
+    }
+
+    public S setHandleInvalid(String v) {
+        set(handleInvalid, v);
+        return self();
+    }
 
     /** The column holding the reason a row was not scored, under {@code handleInvalid=keep}. */
     public String getErrorCol() {
@@ -132,8 +177,18 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
         ModelSource executorRef = executorRef(sc, kind.needs());
         InferenceMetrics metrics = InferenceMetrics.register(sc, jobName());
         lastMetrics = metrics;
-        return mapPartitions(dataset, out, new PartitionScorer(jobName(), executorRef, getDevice(), getHandleInvalid(),
-                getErrorCol(), codec(dataset.schema()), outputFields().length, metrics));
+        return mapPartitions(
+                dataset,
+                out,
+                new PartitionScorer(
+                        jobName(),
+                        executorRef,
+                        getDevice(),
+                        getHandleInvalid(),
+                        getErrorCol(),
+                        codec(dataset.schema()),
+                        outputFields().length,
+                        metrics));
     }
 
     /** See {@link BatchScorer#invalid}. */

@@ -28,7 +28,10 @@ public final class SentenceEmbedder extends ModelStage<SentenceEmbedder> {
 
     public SentenceEmbedder(String uid) {
         super(uid, "embedding");
-        outputType = new Param<>(this, "outputType", "vector (ML Vector, for MLlib) or array (array<float>)",
+        outputType = new Param<>(
+                this,
+                "outputType",
+                "vector (ML Vector, for MLlib) or array (array<float>)",
                 ParamValidators.inArray(new String[] {VECTOR, ARRAY}));
         setDefault(outputType, VECTOR);
     }
@@ -45,9 +48,18 @@ public final class SentenceEmbedder extends ModelStage<SentenceEmbedder> {
         return read().load(path);
     }
 
-    public Param<String> outputType() { return outputType; }
-    public String getOutputType() { return getOrDefault(outputType); }
-    public SentenceEmbedder setOutputType(String v) { set(outputType, v); return this; }
+    public Param<String> outputType() {
+        return outputType;
+    }
+
+    public String getOutputType() {
+        return getOrDefault(outputType);
+    }
+
+    public SentenceEmbedder setOutputType(String v) {
+        set(outputType, v);
+        return this;
+    }
 
     @Override
     protected Task task() {
@@ -56,7 +68,8 @@ public final class SentenceEmbedder extends ModelStage<SentenceEmbedder> {
 
     @Override
     protected DataType outputDataType() {
-        return getOutputType().equals(VECTOR) ? SQLDataTypes.VectorType()
+        return getOutputType().equals(VECTOR)
+                ? SQLDataTypes.VectorType()
                 : DataTypes.createArrayType(DataTypes.FloatType, false);
     }
 
@@ -75,7 +88,7 @@ public final class SentenceEmbedder extends ModelStage<SentenceEmbedder> {
 
         @Override
         protected Object[] score(HfModel model, TextTokenizer tokenizer, Batch batch, NDManager scope) {
-            float[] flat = model.predict(inputs(scope, batch)).head().toFloatArray();   // (B, H)
+            float[] flat = model.predict(inputs(scope, batch)).head().toFloatArray(); // (B, H)
             return vectorsOrArrays(flat, batch.size(), vector);
         }
     }

@@ -2,10 +2,6 @@ package io.sparkformers.spark;
 
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.ModelCache;
-import org.apache.spark.SparkContext;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Serializable;
@@ -16,6 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 
 /**
  * Model folders that exist only on the driver (an imported alias, a Hub download, a folder in the driver's home),
@@ -40,7 +39,7 @@ final class ShippedModels {
         private static final long serialVersionUID = 1L;
         final String key;
         final LinkedHashMap<String, Long> sizes;
-        final ArrayList<Broadcast<byte[]>> pieces;          // file after file, each cut into PIECE-byte pieces
+        final ArrayList<Broadcast<byte[]>> pieces; // file after file, each cut into PIECE-byte pieces
 
         Shipment(String key, LinkedHashMap<String, Long> sizes, ArrayList<Broadcast<byte[]>> pieces) {
             this.key = key;
@@ -67,16 +66,21 @@ final class ShippedModels {
     static synchronized Shipment ship(SparkContext sc, Path folder) throws IOException {
         List<String> files = HfCheckpoint.modelFiles(folder);
         if (files.isEmpty()) throw new IOException(folder + " holds no model files to send to the executors");
-        StringBuilder version = new StringBuilder(folder.toAbsolutePath().normalize().toString());
+        StringBuilder version =
+                new StringBuilder(folder.toAbsolutePath().normalize().toString());
         LinkedHashMap<String, Long> sizes = new LinkedHashMap<>();
         for (String f : files) {
             Path p = folder.resolve(f);
             sizes.put(f, Files.size(p));
-            version.append('\n').append(f).append('\t').append(sizes.get(f)).append('\t')
+            version.append('\n')
+                    .append(f)
+                    .append('\t')
+                    .append(sizes.get(f))
+                    .append('\t')
                     .append(Files.getLastModifiedTime(p).toMillis());
         }
         String app = sc.applicationId() + "/";
-        SHIPPED.keySet().removeIf(k -> !k.startsWith(app));      // shipments of stopped contexts of this JVM
+        SHIPPED.keySet().removeIf(k -> !k.startsWith(app)); // shipments of stopped contexts of this JVM
         String known = KEYS.get(version.toString());
         if (known != null && SHIPPED.containsKey(app + known)) return SHIPPED.get(app + known);
         // one read of the files: each piece is hashed into the content key and broadcast
@@ -84,7 +88,7 @@ final class ShippedModels {
         ArrayList<Broadcast<byte[]>> pieces = new ArrayList<>();
         String key = ModelCache.contentKey(folder, files, PIECE, (file, piece) -> pieces.add(jsc.broadcast(piece)));
         KEYS.put(version.toString(), key);
-        Shipment same = SHIPPED.get(app + key);                   // the same model from another folder
+        Shipment same = SHIPPED.get(app + key); // the same model from another folder
         if (same != null) {
             pieces.forEach(b -> b.destroy());
             return same;
@@ -120,7 +124,8 @@ final class ShippedModels {
             int first = firstPiece.get(path);
             int n = (int) ((s.sizes.get(path) + PIECE - 1) / PIECE);
             try (OutputStream out = Files.newOutputStream(to)) {
-                for (int i = first; i < first + n; i++) out.write(s.pieces.get(i).value());
+                for (int i = first; i < first + n; i++)
+                    out.write(s.pieces.get(i).value());
             }
         });
     }

@@ -1,6 +1,8 @@
 package io.sparkformers.spark;
 
 import io.sparkformers.hub.HfCheckpoint;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -8,9 +10,6 @@ import org.apache.spark.ml.util.DefaultParamsReader$;
 import org.apache.spark.ml.util.DefaultParamsWriter$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * Saving and loading the Sparkformers stages, as MLlib's model writers do: Params metadata first
@@ -37,8 +36,12 @@ public final class StagePersistence {
      * training leftovers such as {@code checkpoint-N}) whose top-level name {@code keep} accepts to {@code path/data}
      * on any Hadoop file system: the part every stage writer shares.
      */
-    static void copyCheckpoint(org.apache.spark.SparkContext sc, java.nio.file.Path local, String path,
-                               java.util.function.Predicate<String> keep) throws IOException {
+    static void copyCheckpoint(
+            org.apache.spark.SparkContext sc,
+            java.nio.file.Path local,
+            String path,
+            java.util.function.Predicate<String> keep)
+            throws IOException {
         Path data = new Path(path, "data");
         FileSystem fs = data.getFileSystem(sc.hadoopConfiguration());
         fs.mkdirs(data);
@@ -52,8 +55,12 @@ public final class StagePersistence {
      * A stage of {@code type} with the uid and Params saved under {@code path}, its model pointing at {@code path/data}
      * — which must hold {@code requiredFile}, else the error says what the folder is not.
      */
-    static <T extends org.apache.spark.ml.param.Params> T loadStage(org.apache.spark.sql.SparkSession spark,
-            Class<T> type, String path, String requiredFile, java.util.function.BiConsumer<T, String> setModel) {
+    static <T extends org.apache.spark.ml.param.Params> T loadStage(
+            org.apache.spark.sql.SparkSession spark,
+            Class<T> type,
+            String path,
+            String requiredFile,
+            java.util.function.BiConsumer<T, String> setModel) {
         DefaultParamsReader.Metadata md = DefaultParamsReader$.MODULE$.loadMetadata(path, spark, type.getName());
         T stage;
         try {
@@ -71,8 +78,8 @@ public final class StagePersistence {
             }
             setModel.accept(stage, fs.makeQualified(data).toString());
         } catch (IOException e) {
-            throw new UncheckedIOException("loading " + type.getSimpleName() + " from " + path + " failed: "
-                    + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "loading " + type.getSimpleName() + " from " + path + " failed: " + e.getMessage(), e);
         }
         return stage;
     }
@@ -94,8 +101,10 @@ public final class StagePersistence {
             try {
                 copyCheckpoint(sc(), ModelRefs.localFolder(stage.getModel()), path, keep);
             } catch (IOException e) {
-                throw new UncheckedIOException("saving " + stage.getClass().getSimpleName() + " " + stage.uid() + " to "
-                        + path + " failed: " + e.getMessage(), e);
+                throw new UncheckedIOException(
+                        "saving " + stage.getClass().getSimpleName() + " " + stage.uid() + " to " + path + " failed: "
+                                + e.getMessage(),
+                        e);
             }
         }
     }

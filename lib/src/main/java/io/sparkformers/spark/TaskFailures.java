@@ -10,8 +10,7 @@ import java.util.Optional;
 public final class TaskFailures {
     private static final String BAD_INPUT = IllegalArgumentException.class.getName() + ": ";
 
-    private TaskFailures() {
-    }
+    private TaskFailures() {}
 
     /**
      * The reason of an {@code IllegalArgumentException} a Spark task threw (bad input, to be reported to the user as

@@ -9,6 +9,9 @@ import io.sparkformers.pipeline.TextClassificationPipeline;
 import io.sparkformers.pipeline.TextClassificationPipeline.ClassificationFunction;
 import io.sparkformers.pipeline.TextClassificationPipeline.LabelScore;
 import io.sparkformers.spark.TokenBudgetBatcher.Batch;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.IntParam;
@@ -22,10 +25,6 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * HF {@code pipeline("text-classification")} as a Spark stage, on a sequence-classification checkpoint: text (with an
@@ -43,9 +42,8 @@ public final class TextClassificationModel extends ModelStage<TextClassification
     public static final String ARRAY = "array";
 
     /** One entry of {@code topKCol}: HF's {@code {label, score}}. */
-    public static final StructType LABEL_SCORE = new StructType()
-            .add("label", DataTypes.StringType, false)
-            .add("score", DataTypes.DoubleType, false);
+    public static final StructType LABEL_SCORE =
+            new StructType().add("label", DataTypes.StringType, false).add("score", DataTypes.DoubleType, false);
 
     private final Param<String> scoreCol;
     private final Param<String> probabilitiesCol;
@@ -57,16 +55,24 @@ public final class TextClassificationModel extends ModelStage<TextClassification
     public TextClassificationModel(String uid) {
         super(uid, "label");
         scoreCol = new Param<>(this, "scoreCol", "double column for the best label's score");
-        probabilitiesCol = new Param<>(this, "probabilitiesCol", "column for every label's score in class-id order "
-                + "(\"\" for none)");
-        probabilitiesType = new Param<>(this, "probabilitiesType", "probabilitiesCol as vector (ML Vector) or array "
-                + "(array<float>)", ParamValidators.inArray(new String[] {VECTOR, ARRAY}));
-        topK = new IntParam(this, "topK", "labels kept in topKCol, best first (> 0; 1: no topKCol)",
-                ParamValidators.gt(0));
-        topKCol = new Param<>(this, "topKCol", "array<struct<label,score>> column of the topK best labels (written "
-                + "when topK > 1)");
-        functionToApply = new Param<>(this, "functionToApply", "sigmoid, softmax or none; \"\" for HF's rule (none for "
-                + "regression, sigmoid for multi-label or one label, else softmax)",
+        probabilitiesCol = new Param<>(
+                this, "probabilitiesCol", "column for every label's score in class-id order " + "(\"\" for none)");
+        probabilitiesType = new Param<>(
+                this,
+                "probabilitiesType",
+                "probabilitiesCol as vector (ML Vector) or array " + "(array<float>)",
+                ParamValidators.inArray(new String[] {VECTOR, ARRAY}));
+        topK = new IntParam(
+                this, "topK", "labels kept in topKCol, best first (> 0; 1: no topKCol)", ParamValidators.gt(0));
+        topKCol = new Param<>(
+                this,
+                "topKCol",
+                "array<struct<label,score>> column of the topK best labels (written " + "when topK > 1)");
+        functionToApply = new Param<>(
+                this,
+                "functionToApply",
+                "sigmoid, softmax or none; \"\" for HF's rule (none for "
+                        + "regression, sigmoid for multi-label or one label, else softmax)",
                 ParamValidators.inArray(new String[] {"", "sigmoid", "softmax", "none"}));
         setDefault(scoreCol, "score");
         setDefault(probabilitiesCol, "");
@@ -88,26 +94,83 @@ public final class TextClassificationModel extends ModelStage<TextClassification
         return read().load(path);
     }
 
-    public Param<String> scoreCol() { return scoreCol; }
-    public Param<String> probabilitiesCol() { return probabilitiesCol; }
-    public Param<String> probabilitiesType() { return probabilitiesType; }
-    public IntParam topK() { return topK; }
-    public Param<String> topKCol() { return topKCol; }
-    public Param<String> functionToApply() { return functionToApply; }
+    public Param<String> scoreCol() {
+        return scoreCol;
+    }
 
-    public String getScoreCol() { return getOrDefault(scoreCol); }
-    public String getProbabilitiesCol() { return getOrDefault(probabilitiesCol); }
-    public String getProbabilitiesType() { return getOrDefault(probabilitiesType); }
-    public int getTopK() { return (Integer) getOrDefault(topK); }
-    public String getTopKCol() { return getOrDefault(topKCol); }
-    public String getFunctionToApply() { return getOrDefault(functionToApply); }
+    public Param<String> probabilitiesCol() {
+        return probabilitiesCol;
+    }
 
-    public TextClassificationModel setScoreCol(String v) { set(scoreCol, v); return this; }
-    public TextClassificationModel setProbabilitiesCol(String v) { set(probabilitiesCol, v); return this; }
-    public TextClassificationModel setProbabilitiesType(String v) { set(probabilitiesType, v); return this; }
-    public TextClassificationModel setTopK(int v) { set(topK, v); return this; }
-    public TextClassificationModel setTopKCol(String v) { set(topKCol, v); return this; }
-    public TextClassificationModel setFunctionToApply(String v) { set(functionToApply, v); return this; }
+    public Param<String> probabilitiesType() {
+        return probabilitiesType;
+    }
+
+    public IntParam topK() {
+        return topK;
+    }
+
+    public Param<String> topKCol() {
+        return topKCol;
+    }
+
+    public Param<String> functionToApply() {
+        return functionToApply;
+    }
+
+    public String getScoreCol() {
+        return getOrDefault(scoreCol);
+    }
+
+    public String getProbabilitiesCol() {
+        return getOrDefault(probabilitiesCol);
+    }
+
+    public String getProbabilitiesType() {
+        return getOrDefault(probabilitiesType);
+    }
+
+    public int getTopK() {
+        return (Integer) getOrDefault(topK);
+    }
+
+    public String getTopKCol() {
+        return getOrDefault(topKCol);
+    }
+
+    public String getFunctionToApply() {
+        return getOrDefault(functionToApply);
+    }
+
+    public TextClassificationModel setScoreCol(String v) {
+        set(scoreCol, v);
+        return this;
+    }
+
+    public TextClassificationModel setProbabilitiesCol(String v) {
+        set(probabilitiesCol, v);
+        return this;
+    }
+
+    public TextClassificationModel setProbabilitiesType(String v) {
+        set(probabilitiesType, v);
+        return this;
+    }
+
+    public TextClassificationModel setTopK(int v) {
+        set(topK, v);
+        return this;
+    }
+
+    public TextClassificationModel setTopKCol(String v) {
+        set(topKCol, v);
+        return this;
+    }
+
+    public TextClassificationModel setFunctionToApply(String v) {
+        set(functionToApply, v);
+        return this;
+    }
 
     @Override
     protected Task task() {
@@ -125,8 +188,12 @@ public final class TextClassificationModel extends ModelStage<TextClassification
         f.add(new StructField(getOutputCol(), DataTypes.StringType, true, Metadata.empty()));
         f.add(new StructField(getScoreCol(), DataTypes.DoubleType, true, Metadata.empty()));
         if (!getProbabilitiesCol().isEmpty()) {
-            f.add(new StructField(getProbabilitiesCol(), getProbabilitiesType().equals(VECTOR)
-                    ? SQLDataTypes.VectorType() : DataTypes.createArrayType(DataTypes.FloatType, false), true,
+            f.add(new StructField(
+                    getProbabilitiesCol(),
+                    getProbabilitiesType().equals(VECTOR)
+                            ? SQLDataTypes.VectorType()
+                            : DataTypes.createArrayType(DataTypes.FloatType, false),
+                    true,
                     Metadata.empty()));
         }
         if (getTopK() > 1) {
@@ -137,8 +204,11 @@ public final class TextClassificationModel extends ModelStage<TextClassification
 
     @Override
     protected RowScorer scorer() {
-        return new Scorer(getFunctionToApply(), !getProbabilitiesCol().isEmpty(),
-                getProbabilitiesType().equals(VECTOR), getTopK());
+        return new Scorer(
+                getFunctionToApply(),
+                !getProbabilitiesCol().isEmpty(),
+                getProbabilitiesType().equals(VECTOR),
+                getTopK());
     }
 
     private static final class Scorer extends RowScorer {
@@ -163,7 +233,7 @@ public final class TextClassificationModel extends ModelStage<TextClassification
                     ? TextClassificationPipeline.defaultFunction(
                             model.checkpoint().config().path("problem_type").asText(null), labels.size())
                     : ClassificationFunction.parse(function);
-            float[] logits = model.predict(inputs(scope, batch)).head().toFloatArray();    // (B, C)
+            float[] logits = model.predict(inputs(scope, batch)).head().toFloatArray(); // (B, C)
             int c = labels.size();
             Object[] out = new Object[batch.size()];
             for (int r = 0; r < out.length; r++) {
@@ -185,7 +255,9 @@ public final class TextClassificationModel extends ModelStage<TextClassification
                 }
                 if (topK > 1) {
                     Object[] top = new Object[Math.min(topK, c)];
-                    for (int k = 0; k < top.length; k++) top[k] = RowFactory.create(ranked.get(k).label(), ranked.get(k).score());
+                    for (int k = 0; k < top.length; k++)
+                        top[k] = RowFactory.create(
+                                ranked.get(k).label(), ranked.get(k).score());
                     values.add(top);
                 }
                 out[r] = columns(values.toArray());

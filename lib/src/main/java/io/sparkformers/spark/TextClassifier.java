@@ -1,9 +1,19 @@
 package io.sparkformers.spark;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat_ws;
+import static org.apache.spark.sql.functions.lit;
+
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.LabelSpace;
 import io.sparkformers.train.TrainingData;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
@@ -21,17 +31,6 @@ import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.concat_ws;
-import static org.apache.spark.sql.functions.lit;
-
 /**
  * HF's {@code Trainer} for sequence classification as a Spark ML Estimator: fine-tunes a pretrained checkpoint on the
  * labelled rows of a DataFrame across {@code numWorkers} Spark tasks (data parallel, {@link DistributedTraining}) and
@@ -44,8 +43,8 @@ import static org.apache.spark.sql.functions.lit;
 public final class TextClassifier extends TextFineTuningEstimator<TextClassifier, TextClassificationModel>
         implements TextInputParams {
     private static final long serialVersionUID = 1L;
-    private static final String LABELS_DOC = "class names in id order; empty: the sorted distinct labels of "
-            + "the training rows (one extra job)";
+    private static final String LABELS_DOC =
+            "class names in id order; empty: the sorted distinct labels of " + "the training rows (one extra job)";
 
     public static final String SINGLE_LABEL = "single_label_classification";
     public static final String MULTI_LABEL = "multi_label_classification";
@@ -65,15 +64,23 @@ public final class TextClassifier extends TextFineTuningEstimator<TextClassifier
         super(uid, LABELS_DOC);
         inputCol = new Param<>(this, "inputCol", "string column holding the text");
         inputPairCol = new Param<>(this, "inputPairCol", "string column of the second segment (\"\" for none)");
-        inputIdsCol = new Param<>(this, "inputIdsCol", "token-id column the fitted model reads when present (training "
-                + "tokenizes inputCol)");
+        inputIdsCol = new Param<>(
+                this,
+                "inputIdsCol",
+                "token-id column the fitted model reads when present (training " + "tokenizes inputCol)");
         attentionMaskCol = new Param<>(this, "attentionMaskCol", "attention-mask column, for the fitted model");
         tokenTypeIdsCol = new Param<>(this, "tokenTypeIdsCol", "token-type column, for the fitted model");
-        labelCol = new Param<>(this, "labelCol", "label column: any type for single-label (read as text), array<string> "
-                + "or comma-separated names for multi-label, numeric for regression");
+        labelCol = new Param<>(
+                this,
+                "labelCol",
+                "label column: any type for single-label (read as text), array<string> "
+                        + "or comma-separated names for multi-label, numeric for regression");
         predictionCol = new Param<>(this, "predictionCol", "the fitted model's output column: the predicted label");
-        problemType = new Param<>(this, "problemType", "HF problem_type: " + SINGLE_LABEL + ", " + MULTI_LABEL + " or "
-                + REGRESSION, ParamValidators.inArray(new String[] {SINGLE_LABEL, MULTI_LABEL, REGRESSION}));
+        problemType = new Param<>(
+                this,
+                "problemType",
+                "HF problem_type: " + SINGLE_LABEL + ", " + MULTI_LABEL + " or " + REGRESSION,
+                ParamValidators.inArray(new String[] {SINGLE_LABEL, MULTI_LABEL, REGRESSION}));
 
         setDefault(inputCol, "text");
         setDefault(inputPairCol, "");
@@ -99,20 +106,67 @@ public final class TextClassifier extends TextFineTuningEstimator<TextClassifier
 
     // ------------------------------------------------------------------------------------------ Params
 
-    @Override public Param<String> inputCol() { return inputCol; }
-    @Override public Param<String> inputPairCol() { return inputPairCol; }
-    @Override public Param<String> inputIdsCol() { return inputIdsCol; }
-    @Override public Param<String> attentionMaskCol() { return attentionMaskCol; }
-    @Override public Param<String> tokenTypeIdsCol() { return tokenTypeIdsCol; }
-    public Param<String> labelCol() { return labelCol; }
-    public Param<String> predictionCol() { return predictionCol; }
-    public Param<String> problemType() { return problemType; }
+    @Override
+    public Param<String> inputCol() {
+        return inputCol;
+    }
 
-    public TextClassifier setInputCol(String v) { set(inputCol, v); return this; }
-    public TextClassifier setInputPairCol(String v) { set(inputPairCol, v); return this; }
-    public TextClassifier setLabelCol(String v) { set(labelCol, v); return this; }
-    public TextClassifier setPredictionCol(String v) { set(predictionCol, v); return this; }
-    public TextClassifier setProblemType(String v) { set(problemType, v); return this; }
+    @Override
+    public Param<String> inputPairCol() {
+        return inputPairCol;
+    }
+
+    @Override
+    public Param<String> inputIdsCol() {
+        return inputIdsCol;
+    }
+
+    @Override
+    public Param<String> attentionMaskCol() {
+        return attentionMaskCol;
+    }
+
+    @Override
+    public Param<String> tokenTypeIdsCol() {
+        return tokenTypeIdsCol;
+    }
+
+    public Param<String> labelCol() {
+        return labelCol;
+    }
+
+    public Param<String> predictionCol() {
+        return predictionCol;
+    }
+
+    public Param<String> problemType() {
+        return problemType;
+    }
+
+    public TextClassifier setInputCol(String v) {
+        set(inputCol, v);
+        return this;
+    }
+
+    public TextClassifier setInputPairCol(String v) {
+        set(inputPairCol, v);
+        return this;
+    }
+
+    public TextClassifier setLabelCol(String v) {
+        set(labelCol, v);
+        return this;
+    }
+
+    public TextClassifier setPredictionCol(String v) {
+        set(predictionCol, v);
+        return this;
+    }
+
+    public TextClassifier setProblemType(String v) {
+        set(problemType, v);
+        return this;
+    }
 
     // ------------------------------------------------------------------------------------------ fit
 
@@ -126,25 +180,42 @@ public final class TextClassifier extends TextFineTuningEstimator<TextClassifier
         String label = getOrDefault(labelCol);
         switch (getOrDefault(problemType)) {
             case REGRESSION -> requireType(schema, label, "labelCol", "numeric", t -> t instanceof NumericType);
-            case MULTI_LABEL -> requireType(schema, label, "labelCol", "array<string> or string",
-                    t -> t instanceof StringType || (t instanceof ArrayType a && a.elementType() instanceof StringType));
-            default -> requireType(schema, label, "labelCol", "string, numeric or boolean",
-                    t -> t instanceof StringType || t instanceof NumericType || t instanceof BooleanType);
+            case MULTI_LABEL ->
+                requireType(
+                        schema,
+                        label,
+                        "labelCol",
+                        "array<string> or string",
+                        t -> t instanceof StringType
+                                || (t instanceof ArrayType a && a.elementType() instanceof StringType));
+            default ->
+                requireType(
+                        schema,
+                        label,
+                        "labelCol",
+                        "string, numeric or boolean",
+                        t -> t instanceof StringType || t instanceof NumericType || t instanceof BooleanType);
         }
         requireValidationAndTrainingArguments(schema);
         return schema;
     }
 
     /** A fitted model and what the fit did. */
-    public record FitResult(TextClassificationModel model, FitSummary summary) { }
+    public record FitResult(TextClassificationModel model, FitSummary summary) {}
 
     /**
      * What a distributed fit did: attempts, the checkpoints retries resumed from, the final train and eval metrics,
      * per-rank timings, and a fingerprint of the fit's job secret (fresh per fit).
      */
-    public record FitSummary(String outputDir, int attempts, List<String> resumedFrom, String secretFingerprint,
-                             Map<String, Object> trainMetrics, Map<String, Double> evalMetrics,
-                             List<Map<String, Object>> workers) implements java.io.Serializable { }
+    public record FitSummary(
+            String outputDir,
+            int attempts,
+            List<String> resumedFrom,
+            String secretFingerprint,
+            Map<String, Object> trainMetrics,
+            Map<String, Double> evalMetrics,
+            List<Map<String, Object>> workers)
+            implements java.io.Serializable {}
 
     @Override
     public TextClassificationModel fit(Dataset<?> dataset) {
@@ -166,12 +237,18 @@ public final class TextClassifier extends TextFineTuningEstimator<TextClassifier
             case REGRESSION -> LabelKind.REGRESSION;
             default -> LabelKind.SINGLE_LABEL;
         };
-        Dataset<Row> rows = dataset.toDF().select(col(getInputCol()).as("text"),
-                getInputPairCol().isEmpty() ? lit(null).cast(DataTypes.StringType).as("pair")
-                        : col(getInputPairCol()).as("pair"),
-                labelAsText(dataset.schema(), kind).as("label"),
-                getOrDefault(validationIndicatorCol()).isEmpty() ? lit(false).as("isEval")
-                        : col(getOrDefault(validationIndicatorCol())).equalTo(true).as("isEval"));
+        Dataset<Row> rows = dataset.toDF()
+                .select(
+                        col(getInputCol()).as("text"),
+                        getInputPairCol().isEmpty()
+                                ? lit(null).cast(DataTypes.StringType).as("pair")
+                                : col(getInputPairCol()).as("pair"),
+                        labelAsText(dataset.schema(), kind).as("label"),
+                        getOrDefault(validationIndicatorCol()).isEmpty()
+                                ? lit(false).as("isEval")
+                                : col(getOrDefault(validationIndicatorCol()))
+                                        .equalTo(true)
+                                        .as("isEval"));
         List<String> names = kind == LabelKind.REGRESSION ? List.of() : labelNames(rows, kind);
         DistributedTraining.Spec spec = spec(ref, Task.SEQUENCE_CLASSIFICATION, kind, names);
         DistributedTraining.Summary s;
@@ -182,7 +259,8 @@ public final class TextClassifier extends TextFineTuningEstimator<TextClassifier
         }
         FitSummary summary = summaryOf(s);
         TextClassificationModel fitted = copyValues(new TextClassificationModel(uid()), ParamMap.empty())
-                .setModel(s.outputDir()).setOutputCol(getOrDefault(predictionCol));
+                .setModel(s.outputDir())
+                .setOutputCol(getOrDefault(predictionCol));
         fitted.setParent(this);
         return new FitResult(fitted, summary);
     }
@@ -198,32 +276,47 @@ public final class TextClassifier extends TextFineTuningEstimator<TextClassifier
             m.putAll(w.trainMetrics());
             workers.add(m);
         }
-        return new FitSummary(s.outputDir(), s.attempts(), s.resumedFrom(), s.secretFingerprint(),
-                s.trainMetrics(), s.evalMetrics(), workers);
+        return new FitSummary(
+                s.outputDir(),
+                s.attempts(),
+                s.resumedFrom(),
+                s.secretFingerprint(),
+                s.trainMetrics(),
+                s.evalMetrics(),
+                workers);
     }
 
     private Column labelAsText(StructType schema, LabelKind kind) {
         String label = getOrDefault(labelCol);
         DataType t = schema.apply(label).dataType();
         if (kind == LabelKind.MULTI_LABEL && t instanceof ArrayType) return concat_ws(",", col(label));
-        if (kind == LabelKind.REGRESSION) return col(label).cast(DataTypes.DoubleType).cast(DataTypes.StringType);
+        if (kind == LabelKind.REGRESSION)
+            return col(label).cast(DataTypes.DoubleType).cast(DataTypes.StringType);
         return col(label).cast(DataTypes.StringType);
     }
 
     private List<String> labelNames(Dataset<Row> rows, LabelKind kind) {
         String[] given = getOrDefault(labels());
         if (given.length > 0) {
-            return kind == LabelKind.SINGLE_LABEL ? LabelSpace.forSingleLabel(List.of(given)).names() : List.of(given);
+            return kind == LabelKind.SINGLE_LABEL
+                    ? LabelSpace.forSingleLabel(List.of(given)).names()
+                    : List.of(given);
         }
         if (kind == LabelKind.SINGLE_LABEL) {
             Map<String, Long> counts = new LinkedHashMap<>();
-            for (Row r : rows.filter("NOT isEval AND label IS NOT NULL").groupBy("label").count().collectAsList()) {
+            for (Row r : rows.filter("NOT isEval AND label IS NOT NULL")
+                    .groupBy("label")
+                    .count()
+                    .collectAsList()) {
                 counts.put(r.getString(0), r.getLong(1));
             }
             return singleLabelClasses(counts, getOrDefault(labelCol));
         }
         List<String> seen = new ArrayList<>();
-        for (Row r : rows.filter("NOT isEval AND label IS NOT NULL").select("label").distinct().collectAsList()) {
+        for (Row r : rows.filter("NOT isEval AND label IS NOT NULL")
+                .select("label")
+                .distinct()
+                .collectAsList()) {
             if (kind == LabelKind.MULTI_LABEL) seen.addAll(TrainingData.splitMulti(r.getString(0)));
             else seen.add(r.getString(0));
         }

@@ -7,10 +7,9 @@ import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import io.sparkformers.spark.ModelStage.RowScorer;
 import io.sparkformers.spark.TokenBudgetBatcher.Scored;
-import org.apache.spark.sql.Row;
-
 import java.io.IOException;
 import java.util.Iterator;
+import org.apache.spark.sql.Row;
 
 /**
  * Text as a scoring stage's input: rows become tokens ({@link InputReader}: text and pair through the checkpoint's
@@ -33,8 +32,14 @@ final class TextCodec extends InputCodec {
      *                          {@link RowScorer#task})
      * @param capAtMaxSeqLength also truncate at the checkpoint's sentence-transformers {@code max_seq_length}
      */
-    TextCodec(InputReader reader, RowScorer scorer, Task task, int window, int maxTokensPerBatch, int batchSize,
-              boolean capAtMaxSeqLength) {
+    TextCodec(
+            InputReader reader,
+            RowScorer scorer,
+            Task task,
+            int window,
+            int maxTokensPerBatch,
+            int batchSize,
+            boolean capAtMaxSeqLength) {
         this.reader = reader;
         this.scorer = scorer;
         this.task = task;
@@ -58,8 +63,8 @@ final class TextCodec extends InputCodec {
     Partition open(String model, Device device, int partition) throws IOException {
         TextTokenizer tokenizer = ExecutorModels.tokenizer(model, reader.maxLength, capAtMaxSeqLength);
         ExecutorModels.Lease<HfModel> lease = ExecutorModels.model(model, scorer.task(model, task), device);
-        TokenBudgetBatcher batcher = new TokenBudgetBatcher(window, maxTokensPerBatch, batchSize, true,
-                tokenizer.padTokenId());
+        TokenBudgetBatcher batcher =
+                new TokenBudgetBatcher(window, maxTokensPerBatch, batchSize, true, tokenizer.padTokenId());
         HfModel m = lease.model();
         return new Partition(lease, batcher.stats()) {
             @Override

@@ -3,6 +3,11 @@ package io.sparkformers.spark;
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.TrainingArguments;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
@@ -15,12 +20,6 @@ import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.sql.types.BooleanType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructType;
-
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The {@link FineTuningEstimator} of text, the Params {@link TextClassifier} and {@link TokenClassifier} share (MLlib's shared-Params pattern): the checkpoint,
@@ -48,6 +47,7 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
 
     /** The Params that are HF TrainingArguments, in HF order; the HF key is the snake_case of the name. */
     private final List<Param<?>> trainingParams = new ArrayList<>();
+
     private final Param<String> outputDir;
     private final BooleanParam overwriteOutputDir;
     private final DoubleParam numTrainEpochs;
@@ -77,79 +77,146 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
 
     /** @param labelsDoc the labels Param's doc (class names or tags) */
     TextFineTuningEstimator(String uid, String labelsDoc) {
-        super(uid);                                       // first: Params read it
-        model = new Param<>(this, "model", "the pretrained checkpoint: a Hugging Face folder, a Hadoop URI of one or a "
-                + "built-in alias such as all-MiniLM-L6-v2");
-        maxLength = new IntParam(this, "maxLength", "tokens kept per row, special tokens included (> 0; capped by the "
-                + "checkpoint's model_max_length)", ParamValidators.gt(0));
-        validationIndicatorCol = new Param<>(this, "validationIndicatorCol", "boolean column marking evaluation rows "
-                + "(true) apart from training rows; \"\" for none");
+        super(uid); // first: Params read it
+        model = new Param<>(
+                this,
+                "model",
+                "the pretrained checkpoint: a Hugging Face folder, a Hadoop URI of one or a "
+                        + "built-in alias such as all-MiniLM-L6-v2");
+        maxLength = new IntParam(
+                this,
+                "maxLength",
+                "tokens kept per row, special tokens included (> 0; capped by the " + "checkpoint's model_max_length)",
+                ParamValidators.gt(0));
+        validationIndicatorCol = new Param<>(
+                this,
+                "validationIndicatorCol",
+                "boolean column marking evaluation rows " + "(true) apart from training rows; \"\" for none");
         labels = new StringArrayParam(this, "labels", labelsDoc);
-        mode = new Param<>(this, "mode", "transfer mode: fine_tune (every weight), feature_extraction (frozen encoder, "
-                + "new head) or partial (head + unfreezeLastLayers)",
+        mode = new Param<>(
+                this,
+                "mode",
+                "transfer mode: fine_tune (every weight), feature_extraction (frozen encoder, "
+                        + "new head) or partial (head + unfreezeLastLayers)",
                 ParamValidators.inArray(new String[] {"fine_tune", "feature_extraction", "partial"}));
-        unfreezeLastLayers = new IntParam(this, "unfreezeLastLayers", "encoder layers trained under mode partial (>= 0)",
+        unfreezeLastLayers = new IntParam(
+                this,
+                "unfreezeLastLayers",
+                "encoder layers trained under mode partial (>= 0)",
                 ParamValidators.gtEq(0));
-        numWorkers = new IntParam(this, "numWorkers", "training tasks, one model replica each, run together in one "
-                + "barrier stage (1..64; the cluster needs this many free task slots)", ParamValidators.inRange(1, 64));
-        maxAttempts = new IntParam(this, "maxAttempts", "barrier jobs tried before the fit fails; each retry resumes "
-                + "from the latest complete checkpoint (>= 1)", ParamValidators.gtEq(1));
-        checkConsistencyEverySteps = new IntParam(this, "checkConsistencyEverySteps", "steps between checks that every "
-                + "replica holds the same weights (>= 0; 0 = never)", ParamValidators.gtEq(0));
-        device = new Param<>(this, "device", "where replicas train: auto (the task's Spark GPU if it holds one, else "
-                + "CPU), cpu, or gpu", ParamValidators.inArray(new String[] {Devices.AUTO, Devices.CPU, Devices.GPU}));
+        numWorkers = new IntParam(
+                this,
+                "numWorkers",
+                "training tasks, one model replica each, run together in one "
+                        + "barrier stage (1..64; the cluster needs this many free task slots)",
+                ParamValidators.inRange(1, 64));
+        maxAttempts = new IntParam(
+                this,
+                "maxAttempts",
+                "barrier jobs tried before the fit fails; each retry resumes "
+                        + "from the latest complete checkpoint (>= 1)",
+                ParamValidators.gtEq(1));
+        checkConsistencyEverySteps = new IntParam(
+                this,
+                "checkConsistencyEverySteps",
+                "steps between checks that every " + "replica holds the same weights (>= 0; 0 = never)",
+                ParamValidators.gtEq(0));
+        device = new Param<>(
+                this,
+                "device",
+                "where replicas train: auto (the task's Spark GPU if it holds one, else " + "CPU), cpu, or gpu",
+                ParamValidators.inArray(new String[] {Devices.AUTO, Devices.CPU, Devices.GPU}));
 
-        outputDir = training(new Param<>(this, "outputDir", "HF output_dir: checkpoints, final model and reports; any "
-                + "Hadoop file system path (required)"));
-        overwriteOutputDir = training(new BooleanParam(this, "overwriteOutputDir", "HF overwrite_output_dir: allow a "
-                + "non-empty outputDir"));
-        numTrainEpochs = training(new DoubleParam(this, "numTrainEpochs", "HF num_train_epochs (> 0; ignored when "
-                + "maxSteps > 0)", ParamValidators.gt(0)));
-        maxSteps = training(new LongParam(this, "maxSteps", "HF max_steps: optimizer steps; > 0 overrides "
-                + "numTrainEpochs, -1 for none"));
-        perDeviceTrainBatchSize = training(new IntParam(this, "perDeviceTrainBatchSize", "HF "
-                + "per_device_train_batch_size: examples per replica per forward pass (> 0); the global batch is this "
-                + "× gradientAccumulationSteps × numWorkers", ParamValidators.gt(0)));
-        perDeviceEvalBatchSize = training(new IntParam(this, "perDeviceEvalBatchSize", "HF per_device_eval_batch_size "
-                + "(> 0)", ParamValidators.gt(0)));
-        gradientAccumulationSteps = training(new IntParam(this, "gradientAccumulationSteps", "HF "
-                + "gradient_accumulation_steps (> 0)", ParamValidators.gt(0)));
-        learningRate = training(new DoubleParam(this, "learningRate", "HF learning_rate: peak rate (> 0)",
+        outputDir = training(new Param<>(
+                this,
+                "outputDir",
+                "HF output_dir: checkpoints, final model and reports; any " + "Hadoop file system path (required)"));
+        overwriteOutputDir = training(new BooleanParam(
+                this, "overwriteOutputDir", "HF overwrite_output_dir: allow a " + "non-empty outputDir"));
+        numTrainEpochs = training(new DoubleParam(
+                this,
+                "numTrainEpochs",
+                "HF num_train_epochs (> 0; ignored when " + "maxSteps > 0)",
                 ParamValidators.gt(0)));
-        weightDecay = training(new DoubleParam(this, "weightDecay", "HF weight_decay (>= 0; not on biases and "
-                + "LayerNorm)", ParamValidators.gtEq(0)));
-        maxGradNorm = training(new DoubleParam(this, "maxGradNorm", "HF max_grad_norm: global-norm clipping (>= 0; 0 "
-                + "disables)", ParamValidators.gtEq(0)));
-        lrSchedulerType = training(new Param<>(this, "lrSchedulerType", "HF lr_scheduler_type (linear, cosine, "
-                + "constant, constant_with_warmup, …)"));
-        warmupRatio = training(new DoubleParam(this, "warmupRatio", "HF warmup_ratio, in [0, 1]",
-                ParamValidators.inRange(0, 1)));
-        warmupSteps = training(new LongParam(this, "warmupSteps", "HF warmup_steps (>= 0; wins over warmupRatio)",
+        maxSteps = training(new LongParam(
+                this, "maxSteps", "HF max_steps: optimizer steps; > 0 overrides " + "numTrainEpochs, -1 for none"));
+        perDeviceTrainBatchSize = training(new IntParam(
+                this,
+                "perDeviceTrainBatchSize",
+                "HF "
+                        + "per_device_train_batch_size: examples per replica per forward pass (> 0); the global batch is this "
+                        + "× gradientAccumulationSteps × numWorkers",
+                ParamValidators.gt(0)));
+        perDeviceEvalBatchSize = training(new IntParam(
+                this, "perDeviceEvalBatchSize", "HF per_device_eval_batch_size " + "(> 0)", ParamValidators.gt(0)));
+        gradientAccumulationSteps = training(new IntParam(
+                this, "gradientAccumulationSteps", "HF " + "gradient_accumulation_steps (> 0)", ParamValidators.gt(0)));
+        learningRate = training(
+                new DoubleParam(this, "learningRate", "HF learning_rate: peak rate (> 0)", ParamValidators.gt(0)));
+        weightDecay = training(new DoubleParam(
+                this,
+                "weightDecay",
+                "HF weight_decay (>= 0; not on biases and " + "LayerNorm)",
                 ParamValidators.gtEq(0)));
-        loggingSteps = training(new DoubleParam(this, "loggingSteps", "HF logging_steps (> 0; < 1 is a ratio of the "
-                + "total steps)", ParamValidators.gt(0)));
-        evalStrategy = training(new Param<>(this, "evalStrategy", "HF eval_strategy: no, steps or epoch",
-                ParamValidators.inArray(new String[] {"no", "steps", "epoch"})));
-        evalSteps = training(new DoubleParam(this, "evalSteps", "HF eval_steps (>= 0; 0 = loggingSteps)",
+        maxGradNorm = training(new DoubleParam(
+                this,
+                "maxGradNorm",
+                "HF max_grad_norm: global-norm clipping (>= 0; 0 " + "disables)",
                 ParamValidators.gtEq(0)));
-        saveStrategy = training(new Param<>(this, "saveStrategy", "HF save_strategy: no, steps, epoch or best; a retry "
-                + "after a lost executor resumes from the latest checkpoint",
+        lrSchedulerType = training(new Param<>(
+                this,
+                "lrSchedulerType",
+                "HF lr_scheduler_type (linear, cosine, " + "constant, constant_with_warmup, …)"));
+        warmupRatio = training(
+                new DoubleParam(this, "warmupRatio", "HF warmup_ratio, in [0, 1]", ParamValidators.inRange(0, 1)));
+        warmupSteps = training(new LongParam(
+                this, "warmupSteps", "HF warmup_steps (>= 0; wins over warmupRatio)", ParamValidators.gtEq(0)));
+        loggingSteps = training(new DoubleParam(
+                this,
+                "loggingSteps",
+                "HF logging_steps (> 0; < 1 is a ratio of the " + "total steps)",
+                ParamValidators.gt(0)));
+        evalStrategy = training(new Param<>(
+                this, "evalStrategy", "HF eval_strategy: no, steps or epoch", ParamValidators.inArray(new String[] {
+                    "no", "steps", "epoch"
+                })));
+        evalSteps = training(
+                new DoubleParam(this, "evalSteps", "HF eval_steps (>= 0; 0 = loggingSteps)", ParamValidators.gtEq(0)));
+        saveStrategy = training(new Param<>(
+                this,
+                "saveStrategy",
+                "HF save_strategy: no, steps, epoch or best; a retry "
+                        + "after a lost executor resumes from the latest checkpoint",
                 ParamValidators.inArray(new String[] {"no", "steps", "epoch", "best"})));
-        saveSteps = training(new DoubleParam(this, "saveSteps", "HF save_steps (> 0; < 1 is a ratio): at most this "
-                + "much work is lost to an executor failure", ParamValidators.gt(0)));
-        saveTotalLimit = training(new IntParam(this, "saveTotalLimit", "HF save_total_limit: checkpoints kept besides "
-                + "the best (>= 0; 0 keeps all)", ParamValidators.gtEq(0)));
+        saveSteps = training(new DoubleParam(
+                this,
+                "saveSteps",
+                "HF save_steps (> 0; < 1 is a ratio): at most this " + "much work is lost to an executor failure",
+                ParamValidators.gt(0)));
+        saveTotalLimit = training(new IntParam(
+                this,
+                "saveTotalLimit",
+                "HF save_total_limit: checkpoints kept besides " + "the best (>= 0; 0 keeps all)",
+                ParamValidators.gtEq(0)));
         loadBestModelAtEnd = training(new BooleanParam(this, "loadBestModelAtEnd", "HF load_best_model_at_end"));
-        metricForBestModel = training(new Param<>(this, "metricForBestModel", "HF metric_for_best_model (\"\" for "
-                + "HF's default, loss)"));
-        optim = training(new Param<>(this, "optim", "HF optim: adamw_torch, adamw_hf or sgd",
-                ParamValidators.inArray(new String[] {"adamw_torch", "adamw_hf", "sgd"})));
+        metricForBestModel = training(
+                new Param<>(this, "metricForBestModel", "HF metric_for_best_model (\"\" for " + "HF's default, loss)"));
+        optim = training(new Param<>(
+                this, "optim", "HF optim: adamw_torch, adamw_hf or sgd", ParamValidators.inArray(new String[] {
+                    "adamw_torch", "adamw_hf", "sgd"
+                })));
         seed = training(new LongParam(this, "seed", "HF seed: new-head initialisation, data order, dropout"));
         dataloaderDropLast = training(new BooleanParam(this, "dataloaderDropLast", "HF dataloader_drop_last"));
-        labelSmoothingFactor = training(new DoubleParam(this, "labelSmoothingFactor", "HF label_smoothing_factor, in "
-                + "[0, 1)", ParamValidators.inRange(0, 1, true, false)));
-        resumeFromCheckpoint = training(new Param<>(this, "resumeFromCheckpoint", "HF resume_from_checkpoint: a "
-                + "checkpoint folder (Hadoop path), true for the latest in outputDir, \"\" for none"));
+        labelSmoothingFactor = training(new DoubleParam(
+                this,
+                "labelSmoothingFactor",
+                "HF label_smoothing_factor, in " + "[0, 1)",
+                ParamValidators.inRange(0, 1, true, false)));
+        resumeFromCheckpoint = training(new Param<>(
+                this,
+                "resumeFromCheckpoint",
+                "HF resume_from_checkpoint: a "
+                        + "checkpoint folder (Hadoop path), true for the latest in outputDir, \"\" for none"));
 
         setDefault(maxLength, 128);
         setDefault(validationIndicatorCol, "");
@@ -194,82 +261,337 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
 
     // ------------------------------------------------------------------------------------------ Params
 
-    public Param<String> model() { return model; }
-    public IntParam maxLength() { return maxLength; }
-    public Param<String> validationIndicatorCol() { return validationIndicatorCol; }
-    public StringArrayParam labels() { return labels; }
-    public Param<String> mode() { return mode; }
-    public IntParam unfreezeLastLayers() { return unfreezeLastLayers; }
-    public IntParam numWorkers() { return numWorkers; }
-    public IntParam maxAttempts() { return maxAttempts; }
-    public IntParam checkConsistencyEverySteps() { return checkConsistencyEverySteps; }
-    public Param<String> device() { return device; }
-    public Param<String> outputDir() { return outputDir; }
-    public BooleanParam overwriteOutputDir() { return overwriteOutputDir; }
-    public DoubleParam numTrainEpochs() { return numTrainEpochs; }
-    public LongParam maxSteps() { return maxSteps; }
-    public IntParam perDeviceTrainBatchSize() { return perDeviceTrainBatchSize; }
-    public IntParam perDeviceEvalBatchSize() { return perDeviceEvalBatchSize; }
-    public IntParam gradientAccumulationSteps() { return gradientAccumulationSteps; }
-    public DoubleParam learningRate() { return learningRate; }
-    public DoubleParam weightDecay() { return weightDecay; }
-    public DoubleParam maxGradNorm() { return maxGradNorm; }
-    public Param<String> lrSchedulerType() { return lrSchedulerType; }
-    public DoubleParam warmupRatio() { return warmupRatio; }
-    public LongParam warmupSteps() { return warmupSteps; }
-    public DoubleParam loggingSteps() { return loggingSteps; }
-    public Param<String> evalStrategy() { return evalStrategy; }
-    public DoubleParam evalSteps() { return evalSteps; }
-    public Param<String> saveStrategy() { return saveStrategy; }
-    public DoubleParam saveSteps() { return saveSteps; }
-    public IntParam saveTotalLimit() { return saveTotalLimit; }
-    public BooleanParam loadBestModelAtEnd() { return loadBestModelAtEnd; }
-    public Param<String> metricForBestModel() { return metricForBestModel; }
-    public Param<String> optim() { return optim; }
-    public LongParam seed() { return seed; }
-    public BooleanParam dataloaderDropLast() { return dataloaderDropLast; }
-    public DoubleParam labelSmoothingFactor() { return labelSmoothingFactor; }
-    public Param<String> resumeFromCheckpoint() { return resumeFromCheckpoint; }
+    public Param<String> model() {
+        return model;
+    }
 
-    public String getModel() { return isDefined(model) ? getOrDefault(model) : null; }
-    public int getMaxLength() { return (Integer) getOrDefault(maxLength); }
+    public IntParam maxLength() {
+        return maxLength;
+    }
 
-    public S setModel(String v) { set(model, v); return self(); }
-    public S setMaxLength(int v) { set(maxLength, v); return self(); }
-    public S setValidationIndicatorCol(String v) { set(validationIndicatorCol, v); return self(); }
-    public S setLabels(String... v) { set(labels, v); return self(); }
-    public S setMode(String v) { set(mode, v); return self(); }
-    public S setUnfreezeLastLayers(int v) { set(unfreezeLastLayers, v); return self(); }
-    public S setNumWorkers(int v) { set(numWorkers, v); return self(); }
-    public S setMaxAttempts(int v) { set(maxAttempts, v); return self(); }
-    public S setCheckConsistencyEverySteps(int v) { set(checkConsistencyEverySteps, v); return self(); }
-    public S setDevice(String v) { set(device, v); return self(); }
-    public S setOutputDir(String v) { set(outputDir, v); return self(); }
-    public S setOverwriteOutputDir(boolean v) { set(overwriteOutputDir, v); return self(); }
-    public S setNumTrainEpochs(double v) { set(numTrainEpochs, v); return self(); }
-    public S setMaxSteps(long v) { set(maxSteps, v); return self(); }
-    public S setPerDeviceTrainBatchSize(int v) { set(perDeviceTrainBatchSize, v); return self(); }
-    public S setPerDeviceEvalBatchSize(int v) { set(perDeviceEvalBatchSize, v); return self(); }
-    public S setGradientAccumulationSteps(int v) { set(gradientAccumulationSteps, v); return self(); }
-    public S setLearningRate(double v) { set(learningRate, v); return self(); }
-    public S setWeightDecay(double v) { set(weightDecay, v); return self(); }
-    public S setMaxGradNorm(double v) { set(maxGradNorm, v); return self(); }
-    public S setLrSchedulerType(String v) { set(lrSchedulerType, v); return self(); }
-    public S setWarmupRatio(double v) { set(warmupRatio, v); return self(); }
-    public S setWarmupSteps(long v) { set(warmupSteps, v); return self(); }
-    public S setLoggingSteps(double v) { set(loggingSteps, v); return self(); }
-    public S setEvalStrategy(String v) { set(evalStrategy, v); return self(); }
-    public S setEvalSteps(double v) { set(evalSteps, v); return self(); }
-    public S setSaveStrategy(String v) { set(saveStrategy, v); return self(); }
-    public S setSaveSteps(double v) { set(saveSteps, v); return self(); }
-    public S setSaveTotalLimit(int v) { set(saveTotalLimit, v); return self(); }
-    public S setLoadBestModelAtEnd(boolean v) { set(loadBestModelAtEnd, v); return self(); }
-    public S setMetricForBestModel(String v) { set(metricForBestModel, v); return self(); }
-    public S setOptim(String v) { set(optim, v); return self(); }
-    public S setSeed(long v) { set(seed, v); return self(); }
-    public S setDataloaderDropLast(boolean v) { set(dataloaderDropLast, v); return self(); }
-    public S setLabelSmoothingFactor(double v) { set(labelSmoothingFactor, v); return self(); }
-    public S setResumeFromCheckpoint(String v) { set(resumeFromCheckpoint, v); return self(); }
+    public Param<String> validationIndicatorCol() {
+        return validationIndicatorCol;
+    }
+
+    public StringArrayParam labels() {
+        return labels;
+    }
+
+    public Param<String> mode() {
+        return mode;
+    }
+
+    public IntParam unfreezeLastLayers() {
+        return unfreezeLastLayers;
+    }
+
+    public IntParam numWorkers() {
+        return numWorkers;
+    }
+
+    public IntParam maxAttempts() {
+        return maxAttempts;
+    }
+
+    public IntParam checkConsistencyEverySteps() {
+        return checkConsistencyEverySteps;
+    }
+
+    public Param<String> device() {
+        return device;
+    }
+
+    public Param<String> outputDir() {
+        return outputDir;
+    }
+
+    public BooleanParam overwriteOutputDir() {
+        return overwriteOutputDir;
+    }
+
+    public DoubleParam numTrainEpochs() {
+        return numTrainEpochs;
+    }
+
+    public LongParam maxSteps() {
+        return maxSteps;
+    }
+
+    public IntParam perDeviceTrainBatchSize() {
+        return perDeviceTrainBatchSize;
+    }
+
+    public IntParam perDeviceEvalBatchSize() {
+        return perDeviceEvalBatchSize;
+    }
+
+    public IntParam gradientAccumulationSteps() {
+        return gradientAccumulationSteps;
+    }
+
+    public DoubleParam learningRate() {
+        return learningRate;
+    }
+
+    public DoubleParam weightDecay() {
+        return weightDecay;
+    }
+
+    public DoubleParam maxGradNorm() {
+        return maxGradNorm;
+    }
+
+    public Param<String> lrSchedulerType() {
+        return lrSchedulerType;
+    }
+
+    public DoubleParam warmupRatio() {
+        return warmupRatio;
+    }
+
+    public LongParam warmupSteps() {
+        return warmupSteps;
+    }
+
+    public DoubleParam loggingSteps() {
+        return loggingSteps;
+    }
+
+    public Param<String> evalStrategy() {
+        return evalStrategy;
+    }
+
+    public DoubleParam evalSteps() {
+        return evalSteps;
+    }
+
+    public Param<String> saveStrategy() {
+        return saveStrategy;
+    }
+
+    public DoubleParam saveSteps() {
+        return saveSteps;
+    }
+
+    public IntParam saveTotalLimit() {
+        return saveTotalLimit;
+    }
+
+    public BooleanParam loadBestModelAtEnd() {
+        return loadBestModelAtEnd;
+    }
+
+    public Param<String> metricForBestModel() {
+        return metricForBestModel;
+    }
+
+    public Param<String> optim() {
+        return optim;
+    }
+
+    public LongParam seed() {
+        return seed;
+    }
+
+    public BooleanParam dataloaderDropLast() {
+        return dataloaderDropLast;
+    }
+
+    public DoubleParam labelSmoothingFactor() {
+        return labelSmoothingFactor;
+    }
+
+    public Param<String> resumeFromCheckpoint() {
+        return resumeFromCheckpoint;
+    }
+
+    public String getModel() {
+        return isDefined(model) ? getOrDefault(model) : null;
+    }
+
+    public int getMaxLength() {
+        return (Integer) getOrDefault(maxLength);
+    }
+
+    public S setModel(String v) {
+        set(model, v);
+        return self();
+    }
+
+    public S setMaxLength(int v) {
+        set(maxLength, v);
+        return self();
+    }
+
+    public S setValidationIndicatorCol(String v) {
+        set(validationIndicatorCol, v);
+        return self();
+    }
+
+    public S setLabels(String... v) {
+        set(labels, v);
+        return self();
+    }
+
+    public S setMode(String v) {
+        set(mode, v);
+        return self();
+    }
+
+    public S setUnfreezeLastLayers(int v) {
+        set(unfreezeLastLayers, v);
+        return self();
+    }
+
+    public S setNumWorkers(int v) {
+        set(numWorkers, v);
+        return self();
+    }
+
+    public S setMaxAttempts(int v) {
+        set(maxAttempts, v);
+        return self();
+    }
+
+    public S setCheckConsistencyEverySteps(int v) {
+        set(checkConsistencyEverySteps, v);
+        return self();
+    }
+
+    public S setDevice(String v) {
+        set(device, v);
+        return self();
+    }
+
+    public S setOutputDir(String v) {
+        set(outputDir, v);
+        return self();
+    }
+
+    public S setOverwriteOutputDir(boolean v) {
+        set(overwriteOutputDir, v);
+        return self();
+    }
+
+    public S setNumTrainEpochs(double v) {
+        set(numTrainEpochs, v);
+        return self();
+    }
+
+    public S setMaxSteps(long v) {
+        set(maxSteps, v);
+        return self();
+    }
+
+    public S setPerDeviceTrainBatchSize(int v) {
+        set(perDeviceTrainBatchSize, v);
+        return self();
+    }
+
+    public S setPerDeviceEvalBatchSize(int v) {
+        set(perDeviceEvalBatchSize, v);
+        return self();
+    }
+
+    public S setGradientAccumulationSteps(int v) {
+        set(gradientAccumulationSteps, v);
+        return self();
+    }
+
+    public S setLearningRate(double v) {
+        set(learningRate, v);
+        return self();
+    }
+
+    public S setWeightDecay(double v) {
+        set(weightDecay, v);
+        return self();
+    }
+
+    public S setMaxGradNorm(double v) {
+        set(maxGradNorm, v);
+        return self();
+    }
+
+    public S setLrSchedulerType(String v) {
+        set(lrSchedulerType, v);
+        return self();
+    }
+
+    public S setWarmupRatio(double v) {
+        set(warmupRatio, v);
+        return self();
+    }
+
+    public S setWarmupSteps(long v) {
+        set(warmupSteps, v);
+        return self();
+    }
+
+    public S setLoggingSteps(double v) {
+        set(loggingSteps, v);
+        return self();
+    }
+
+    public S setEvalStrategy(String v) {
+        set(evalStrategy, v);
+        return self();
+    }
+
+    public S setEvalSteps(double v) {
+        set(evalSteps, v);
+        return self();
+    }
+
+    public S setSaveStrategy(String v) {
+        set(saveStrategy, v);
+        return self();
+    }
+
+    public S setSaveSteps(double v) {
+        set(saveSteps, v);
+        return self();
+    }
+
+    public S setSaveTotalLimit(int v) {
+        set(saveTotalLimit, v);
+        return self();
+    }
+
+    public S setLoadBestModelAtEnd(boolean v) {
+        set(loadBestModelAtEnd, v);
+        return self();
+    }
+
+    public S setMetricForBestModel(String v) {
+        set(metricForBestModel, v);
+        return self();
+    }
+
+    public S setOptim(String v) {
+        set(optim, v);
+        return self();
+    }
+
+    public S setSeed(long v) {
+        set(seed, v);
+        return self();
+    }
+
+    public S setDataloaderDropLast(boolean v) {
+        set(dataloaderDropLast, v);
+        return self();
+    }
+
+    public S setLabelSmoothingFactor(double v) {
+        set(labelSmoothingFactor, v);
+        return self();
+    }
+
+    public S setResumeFromCheckpoint(String v) {
+        set(resumeFromCheckpoint, v);
+        return self();
+    }
 
     /**
      * Sets the training Params from HF TrainingArguments names ({@code learning_rate} → {@code learningRate}), e.g. a
@@ -283,8 +605,8 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
             if (p == null) {
                 List<String> names = new ArrayList<>();
                 for (Param<?> q : trainingParams) names.add(snake(q.name()));
-                throw new IllegalArgumentException("training argument '" + e.getKey() + "' has no " + getClass().getSimpleName() + " Param; "
-                        + "supported: " + names);
+                throw new IllegalArgumentException("training argument '" + e.getKey() + "' has no "
+                        + getClass().getSimpleName() + " Param; " + "supported: " + names);
             }
             set(p.name(), coerce(p, e.getValue()));
         }
@@ -310,14 +632,16 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
 
     final Map<String, Object> hfArgs() {
         if (!isDefined(outputDir)) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": outputDir is not set: set it to the folder (any Hadoop "
-                    + "path) for checkpoints and the fine-tuned model");
+            throw new IllegalArgumentException(
+                    getClass().getSimpleName() + ": outputDir is not set: set it to the folder (any Hadoop "
+                            + "path) for checkpoints and the fine-tuned model");
         }
         Map<String, Object> m = new LinkedHashMap<>();
         for (Param<?> p : trainingParams) {
             Object v = getOrDefault(p);
             String key = snake(p.name());
-            if ("".equals(v) || (Double.valueOf(0.0).equals(v) && key.equals("eval_steps"))
+            if ("".equals(v)
+                    || (Double.valueOf(0.0).equals(v) && key.equals("eval_steps"))
                     || (Integer.valueOf(0).equals(v) && key.equals("save_total_limit"))) {
                 v = null;
             }
@@ -329,10 +653,22 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
 
     /** The distributed run these Params give: the shared Params copied into plain values, for {@code task}. */
     final DistributedTraining.Spec spec(String ref, Task task, LabelKind kind, List<String> names) {
-        return new DistributedTraining.Spec(hfArgs(), ref, task, kind, names, getOrDefault(mode),
-                (Integer) getOrDefault(unfreezeLastLayers), getMaxLength(), (Integer) getOrDefault(numWorkers),
-                (Integer) getOrDefault(maxAttempts), (Integer) getOrDefault(checkConsistencyEverySteps),
-                getOrDefault(device), false, false, callbacks());
+        return new DistributedTraining.Spec(
+                hfArgs(),
+                ref,
+                task,
+                kind,
+                names,
+                getOrDefault(mode),
+                (Integer) getOrDefault(unfreezeLastLayers),
+                getMaxLength(),
+                (Integer) getOrDefault(numWorkers),
+                (Integer) getOrDefault(maxAttempts),
+                (Integer) getOrDefault(checkConsistencyEverySteps),
+                getOrDefault(device),
+                false,
+                false,
+                callbacks());
     }
 
     // ------------------------------------------------------------------------------------------ schema checks
@@ -352,16 +688,17 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
         trainingArguments();
     }
 
-    final void requireType(StructType schema, String col, String param, String expected,
-            java.util.function.Predicate<DataType> ok) {
+    final void requireType(
+            StructType schema, String col, String param, String expected, java.util.function.Predicate<DataType> ok) {
         if (!Arrays.asList(schema.fieldNames()).contains(col)) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": " + param + " '" + col + "' is not a column; columns: "
-                    + Arrays.toString(schema.fieldNames()) + ". Set " + param + " to one of them");
+            throw new IllegalArgumentException(
+                    getClass().getSimpleName() + ": " + param + " '" + col + "' is not a column; columns: "
+                            + Arrays.toString(schema.fieldNames()) + ". Set " + param + " to one of them");
         }
         DataType t = schema.apply(col).dataType();
         if (!ok.test(t)) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": " + param + " '" + col + "' must be " + expected
-                    + " but got " + t.catalogString());
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": " + param + " '" + col + "' must be "
+                    + expected + " but got " + t.catalogString());
         }
     }
 }

@@ -1,12 +1,11 @@
 package io.sparkformers.spark;
 
+import java.io.Serializable;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.Params;
 import org.apache.spark.sql.types.StructType;
-
-import java.io.Serializable;
 
 /**
  * The {@link TextInputParams} of a stage, declared once (name, doc, default) for the two kinds of text stage: the
@@ -28,14 +27,21 @@ final class TextInputs implements Serializable {
 
     /** Declares the Params on {@code stage} (whose uid is set) with their defaults. */
     TextInputs(Params stage) {
-        maxLength = new IntParam(stage, "maxLength", "tokens kept per row, special tokens included (> 0; capped by the "
-                + "checkpoint's model_max_length; a SentenceEmbedder without it stops at the checkpoint's "
-                + "sentence-transformers max_seq_length); longer texts are truncated", ParamValidators.gt(0));
+        maxLength = new IntParam(
+                stage,
+                "maxLength",
+                "tokens kept per row, special tokens included (> 0; capped by the "
+                        + "checkpoint's model_max_length; a SentenceEmbedder without it stops at the checkpoint's "
+                        + "sentence-transformers max_seq_length); longer texts are truncated",
+                ParamValidators.gt(0));
         inputCol = new Param<>(stage, "inputCol", "string column holding the text");
-        inputPairCol = new Param<>(stage, "inputPairCol", "string column holding the second segment of text pairs "
-                + "(\"\" for none)");
-        inputIdsCol = new Param<>(stage, "inputIdsCol", "array<int> column of token ids; a model stage reads tokens "
-                + "from it instead of inputCol when the dataset has it");
+        inputPairCol = new Param<>(
+                stage, "inputPairCol", "string column holding the second segment of text pairs " + "(\"\" for none)");
+        inputIdsCol = new Param<>(
+                stage,
+                "inputIdsCol",
+                "array<int> column of token ids; a model stage reads tokens "
+                        + "from it instead of inputCol when the dataset has it");
         attentionMaskCol = new Param<>(stage, "attentionMaskCol", "array<int> column of the attention mask");
         tokenTypeIdsCol = new Param<>(stage, "tokenTypeIdsCol", "array<int> column of token type (segment) ids");
         stage.setDefault(maxLength, 512);
@@ -55,13 +61,15 @@ final class TextInputs implements Serializable {
     static void validate(TextInputParams p, StructType schema, boolean tokens) {
         if (tokens) {
             CheckpointStage.requireIntArray(schema, p.getInputIdsCol(), "inputIdsCol");
-            for (String[] c : new String[][] {{p.getAttentionMaskCol(), "attentionMaskCol"},
-                    {p.getTokenTypeIdsCol(), "tokenTypeIdsCol"}}) {
+            for (String[] c : new String[][] {
+                {p.getAttentionMaskCol(), "attentionMaskCol"}, {p.getTokenTypeIdsCol(), "tokenTypeIdsCol"}
+            }) {
                 if (CheckpointStage.has(schema, c[0])) CheckpointStage.requireIntArray(schema, c[0], c[1]);
             }
         } else {
             CheckpointStage.requireString(schema, p.getInputCol(), "inputCol");
-            if (!p.getInputPairCol().isEmpty()) CheckpointStage.requireString(schema, p.getInputPairCol(), "inputPairCol");
+            if (!p.getInputPairCol().isEmpty())
+                CheckpointStage.requireString(schema, p.getInputPairCol(), "inputPairCol");
         }
     }
 }

@@ -48,8 +48,14 @@ public final class TokenBudgetBatcher {
      * @param lengths real tokens per batch row
      * @param rows    the encoded rows in batch order
      */
-    public record Batch(int size, int seqLength, long[] inputIds, long[] attentionMask, long[] tokenTypeIds,
-                        int[] lengths, List<Encoded> rows) {
+    public record Batch(
+            int size,
+            int seqLength,
+            long[] inputIds,
+            long[] attentionMask,
+            long[] tokenTypeIds,
+            int[] lengths,
+            List<Encoded> rows) {
         /** Row {@code i}'s real token ids. */
         public long[] ids(int i) {
             return rows.get(i).ids();
@@ -106,8 +112,8 @@ public final class TokenBudgetBatcher {
      */
     public TokenBudgetBatcher(int window, int maxTokensPerBatch, int batchSize, boolean sortByLength, long padId) {
         if (window <= 0 || maxTokensPerBatch <= 0 || batchSize <= 0) {
-            throw new IllegalArgumentException("window, maxTokensPerBatch and batchSize must be > 0, got " + window + ", "
-                    + maxTokensPerBatch + ", " + batchSize);
+            throw new IllegalArgumentException("window, maxTokensPerBatch and batchSize must be > 0, got " + window
+                    + ", " + maxTokensPerBatch + ", " + batchSize);
         }
         this.window = window;
         this.maxTokensPerBatch = maxTokensPerBatch;
@@ -133,7 +139,8 @@ public final class TokenBudgetBatcher {
         for (int i = 0; i < n; i++) {
             if (enc.get(i).error() == null) valid.add(i);
         }
-        if (sortByLength) valid.sort((a, b) -> Integer.compare(enc.get(a).length(), enc.get(b).length()));
+        if (sortByLength)
+            valid.sort((a, b) -> Integer.compare(enc.get(a).length(), enc.get(b).length()));
         List<Integer> current = new ArrayList<>();
         int longest = 0;
         long real = 0;
@@ -141,7 +148,8 @@ public final class TokenBudgetBatcher {
             int len = Math.max(1, enc.get(i).length());
             int newLongest = Math.max(longest, len);
             long padded = (long) (current.size() + 1) * newLongest;
-            boolean tooPadded = sortByLength && (long) current.size() * longest >= MIN_CUT_TOKENS
+            boolean tooPadded = sortByLength
+                    && (long) current.size() * longest >= MIN_CUT_TOKENS
                     && real + len < TARGET_EFFICIENCY * padded;
             if (!current.isEmpty() && (padded > maxTokensPerBatch || current.size() + 1 > batchSize || tooPadded)) {
                 runBatch(current, enc, out, fn);
@@ -188,7 +196,8 @@ public final class TokenBudgetBatcher {
             throw new IllegalStateException("batch of " + b + " rows × " + t + " tokens failed: " + e.getMessage(), e);
         }
         if (results.length != b) {
-            throw new IllegalStateException("the batch function returned " + results.length + " results for " + b + " rows");
+            throw new IllegalStateException(
+                    "the batch function returned " + results.length + " results for " + b + " rows");
         }
         for (int k = 0; k < b; k++) out[indices.get(k)] = results[k];
     }

@@ -6,6 +6,8 @@ import io.sparkformers.pipeline.Pipeline;
 import io.sparkformers.pipeline.PipelineOptions;
 import io.sparkformers.pipeline.TokenClassificationPipeline;
 import io.sparkformers.pipeline.TokenClassificationPipeline.Entity;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.StringArrayParam;
@@ -15,9 +17,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * HF {@code pipeline("token-classification")} / {@code "ner"} as a Spark stage, on a token-classification checkpoint:
@@ -43,8 +42,11 @@ public final class TokenClassificationModel extends ModelStage<TokenClassificati
 
     public TokenClassificationModel(String uid) {
         super(uid, "entities");
-        aggregationStrategy = new Param<>(this, "aggregationStrategy", "HF's aggregation_strategy: none (one entry "
-                + "per token), simple, first, average or max (tokens merged into words and entities)",
+        aggregationStrategy = new Param<>(
+                this,
+                "aggregationStrategy",
+                "HF's aggregation_strategy: none (one entry "
+                        + "per token), simple, first, average or max (tokens merged into words and entities)",
                 ParamValidators.inArray(new String[] {"none", "simple", "first", "average", "max"}));
         ignoreLabels = new StringArrayParam(this, "ignoreLabels", "labels left out of the output (HF's ignore_labels)");
         setDefault(aggregationStrategy, "none");
@@ -63,12 +65,31 @@ public final class TokenClassificationModel extends ModelStage<TokenClassificati
         return read().load(path);
     }
 
-    public Param<String> aggregationStrategy() { return aggregationStrategy; }
-    public StringArrayParam ignoreLabels() { return ignoreLabels; }
-    public String getAggregationStrategy() { return getOrDefault(aggregationStrategy); }
-    public String[] getIgnoreLabels() { return getOrDefault(ignoreLabels); }
-    public TokenClassificationModel setAggregationStrategy(String v) { set(aggregationStrategy, v); return this; }
-    public TokenClassificationModel setIgnoreLabels(String... v) { set(ignoreLabels, v); return this; }
+    public Param<String> aggregationStrategy() {
+        return aggregationStrategy;
+    }
+
+    public StringArrayParam ignoreLabels() {
+        return ignoreLabels;
+    }
+
+    public String getAggregationStrategy() {
+        return getOrDefault(aggregationStrategy);
+    }
+
+    public String[] getIgnoreLabels() {
+        return getOrDefault(ignoreLabels);
+    }
+
+    public TokenClassificationModel setAggregationStrategy(String v) {
+        set(aggregationStrategy, v);
+        return this;
+    }
+
+    public TokenClassificationModel setIgnoreLabels(String... v) {
+        set(ignoreLabels, v);
+        return this;
+    }
 
     @Override
     protected Task task() {

@@ -1,8 +1,20 @@
 package io.sparkformers.spark;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat_ws;
+import static org.apache.spark.sql.functions.exists;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.size;
+
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.LabelSpace;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -16,19 +28,6 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.concat_ws;
-import static org.apache.spark.sql.functions.exists;
-import static org.apache.spark.sql.functions.explode;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.not;
-import static org.apache.spark.sql.functions.size;
 
 /**
  * HF's {@code Trainer} for token classification (NER, IOB2 tags) as a Spark ML Estimator: fine-tunes a pretrained
@@ -56,8 +55,10 @@ public final class TokenClassifier extends TextFineTuningEstimator<TokenClassifi
         tokensCol = new Param<>(this, "tokensCol", "array<string> column of words (no whitespace inside a word)");
         tagsCol = new Param<>(this, "tagsCol", "array<string> column of tags, one IOB2 tag per word (B-PER, I-PER, O)");
         inputCol = new Param<>(this, "inputCol", "the fitted model's input: string column of raw text");
-        outputCol = new Param<>(this, "outputCol", "the fitted model's output column: "
-                + "array<struct<entity_group,score,start,end,word>>");
+        outputCol = new Param<>(
+                this,
+                "outputCol",
+                "the fitted model's output column: " + "array<struct<entity_group,score,start,end,word>>");
 
         setDefault(tokensCol, "tokens");
         setDefault(tagsCol, "tags");
@@ -79,15 +80,41 @@ public final class TokenClassifier extends TextFineTuningEstimator<TokenClassifi
 
     // ------------------------------------------------------------------------------------------ Params
 
-    public Param<String> tokensCol() { return tokensCol; }
-    public Param<String> tagsCol() { return tagsCol; }
-    public Param<String> inputCol() { return inputCol; }
-    public Param<String> outputCol() { return outputCol; }
+    public Param<String> tokensCol() {
+        return tokensCol;
+    }
 
-    public TokenClassifier setTokensCol(String v) { set(tokensCol, v); return this; }
-    public TokenClassifier setTagsCol(String v) { set(tagsCol, v); return this; }
-    public TokenClassifier setInputCol(String v) { set(inputCol, v); return this; }
-    public TokenClassifier setOutputCol(String v) { set(outputCol, v); return this; }
+    public Param<String> tagsCol() {
+        return tagsCol;
+    }
+
+    public Param<String> inputCol() {
+        return inputCol;
+    }
+
+    public Param<String> outputCol() {
+        return outputCol;
+    }
+
+    public TokenClassifier setTokensCol(String v) {
+        set(tokensCol, v);
+        return this;
+    }
+
+    public TokenClassifier setTagsCol(String v) {
+        set(tagsCol, v);
+        return this;
+    }
+
+    public TokenClassifier setInputCol(String v) {
+        set(inputCol, v);
+        return this;
+    }
+
+    public TokenClassifier setOutputCol(String v) {
+        set(outputCol, v);
+        return this;
+    }
 
     // ------------------------------------------------------------------------------------------ fit
 
@@ -105,7 +132,7 @@ public final class TokenClassifier extends TextFineTuningEstimator<TokenClassifi
     }
 
     /** A fitted model and what the fit did. */
-    public record FitResult(TokenClassificationModel model, TextClassifier.FitSummary summary) { }
+    public record FitResult(TokenClassificationModel model, TextClassifier.FitSummary summary) {}
 
     @Override
     public TokenClassificationModel fit(Dataset<?> dataset) {
@@ -126,10 +153,15 @@ public final class TokenClassifier extends TextFineTuningEstimator<TokenClassifi
         Dataset<Row> df = dataset.toDF();
         checkRows(df, words, tags);
         // The Trainer's TOKEN rows: whitespace-separated words as the text, one tag per word as the label.
-        Dataset<Row> rows = df.select(concat_ws(" ", col(words)).as("text"),
-                lit(null).cast(DataTypes.StringType).as("pair"), concat_ws(" ", col(tags)).as("label"),
-                getOrDefault(validationIndicatorCol()).isEmpty() ? lit(false).as("isEval")
-                        : col(getOrDefault(validationIndicatorCol())).equalTo(true).as("isEval"));
+        Dataset<Row> rows = df.select(
+                concat_ws(" ", col(words)).as("text"),
+                lit(null).cast(DataTypes.StringType).as("pair"),
+                concat_ws(" ", col(tags)).as("label"),
+                getOrDefault(validationIndicatorCol()).isEmpty()
+                        ? lit(false).as("isEval")
+                        : col(getOrDefault(validationIndicatorCol()))
+                                .equalTo(true)
+                                .as("isEval"));
         List<String> names = tagNames(df, tags);
         DistributedTraining.Spec spec = spec(ref, Task.TOKEN_CLASSIFICATION, LabelKind.TOKEN, names);
         DistributedTraining.Summary s;
@@ -150,7 +182,9 @@ public final class TokenClassifier extends TextFineTuningEstimator<TokenClassifi
      * its contents.
      */
     private static void checkRows(Dataset<Row> df, String words, String tags) {
-        Column bad = col(words).isNull().or(col(tags).isNull())
+        Column bad = col(words)
+                .isNull()
+                .or(col(tags).isNull())
                 .or(size(col(words)).notEqual(size(col(tags))))
                 .or(size(col(words)).equalTo(0))
                 .or(exists(col(words), w -> w.isNull().or(w.rlike("^$|\\s"))))
@@ -165,14 +199,14 @@ public final class TokenClassifier extends TextFineTuningEstimator<TokenClassifi
         else if (w.size() != t.size()) what = w.size() + " words but " + t.size() + " tags: one tag per word needed";
         else if (w.isEmpty()) what = "no words";
         else what = "a null, empty or whitespace-holding word or tag";
-        throw new IllegalArgumentException("TokenClassifier: bad row (words " + w + ", tags " + t
-                + "): " + what);
+        throw new IllegalArgumentException("TokenClassifier: bad row (words " + w + ", tags " + t + "): " + what);
     }
 
     private List<String> tagNames(Dataset<Row> df, String tags) {
         String[] given = getOrDefault(labels());
         if (given.length > 0) return List.of(given);
-        Dataset<Row> train = getOrDefault(validationIndicatorCol()).isEmpty() ? df
+        Dataset<Row> train = getOrDefault(validationIndicatorCol()).isEmpty()
+                ? df
                 : df.filter(not(col(getOrDefault(validationIndicatorCol())).equalTo(true)));
         List<String> seen = new ArrayList<>();
         for (Row r : train.select(explode(col(tags))).distinct().collectAsList()) seen.add(r.getString(0));

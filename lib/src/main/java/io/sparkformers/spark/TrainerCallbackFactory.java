@@ -1,7 +1,6 @@
 package io.sparkformers.spark;
 
 import io.sparkformers.train.TrainerCallback;
-
 import java.io.Serializable;
 
 /**

@@ -3,19 +3,18 @@ package io.sparkformers.spark;
 import io.sparkformers.train.ProgressEvent;
 import io.sparkformers.train.ProgressReporter;
 import io.sparkformers.train.TrainerCallback;
-import org.apache.spark.SparkContext;
-import org.apache.spark.scheduler.AccumulableInfo;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
-import org.apache.spark.util.AccumulatorV2;
-import scala.Tuple4;
-
 import java.io.IOException;
 import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.apache.spark.SparkContext;
+import org.apache.spark.scheduler.AccumulableInfo;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
+import org.apache.spark.util.AccumulatorV2;
+import scala.Tuple4;
 
 /**
  * Rank 0's training progress shown on the Spark driver, carried by Spark itself. Rank 0's {@link ProgressReporter}
@@ -51,8 +50,8 @@ final class TrainingProgress {
      */
     static final class Events extends AccumulatorV2<ProgressEvent, List<Entry>> {
         private static final long serialVersionUID = 1L;
-        private final ArrayList<Entry> entries = new ArrayList<>();   // guarded by this
-        private long seq;                                              // guarded by this
+        private final ArrayList<Entry> entries = new ArrayList<>(); // guarded by this
+        private long seq; // guarded by this
 
         @Override
         public synchronized boolean isZero() {
@@ -76,7 +75,8 @@ final class TrainingProgress {
         @Override
         public synchronized void add(ProgressEvent e) {
             int last = entries.size() - 1;
-            if (e.kind() == ProgressEvent.Kind.STEP && last >= 0
+            if (e.kind() == ProgressEvent.Kind.STEP
+                    && last >= 0
                     && entries.get(last).event().kind() == ProgressEvent.Kind.STEP) {
                 entries.remove(last);
             }
@@ -116,12 +116,12 @@ final class TrainingProgress {
         private final SparkContext sc;
         private final Events events = new Events();
         private final Consumer<ProgressEvent> sink;
-        private long shown;                                  // guarded by this
+        private long shown; // guarded by this
 
         Relay(SparkContext sc, Consumer<ProgressEvent> sink) {
             this.sc = sc;
             this.sink = sink;
-            sc.register(events);                             // unnamed: the Spark UI lists named accumulators
+            sc.register(events); // unnamed: the Spark UI lists named accumulators
             sc.addSparkListener(this);
         }
 
@@ -138,7 +138,8 @@ final class TrainingProgress {
                 var it = t._4().iterator();
                 while (it.hasNext()) {
                     AccumulableInfo info = it.next();
-                    if (info.id() == events.id() && info.update().isDefined()
+                    if (info.id() == events.id()
+                            && info.update().isDefined()
                             && info.update().get() instanceof List<?> list) {
                         show(list);
                     }

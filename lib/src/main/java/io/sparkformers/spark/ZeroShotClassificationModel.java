@@ -7,6 +7,9 @@ import io.sparkformers.pipeline.Pipeline;
 import io.sparkformers.pipeline.PipelineOptions;
 import io.sparkformers.pipeline.ZeroShotClassificationPipeline;
 import io.sparkformers.pipeline.ZeroShotClassificationPipeline.Result;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.StringArrayParam;
@@ -17,10 +20,6 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-
-import java.io.IOException;
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * HF {@code pipeline("zero-shot-classification")} as a Spark stage: text and {@code candidateLabels} → the labels
@@ -40,11 +39,12 @@ public final class ZeroShotClassificationModel extends ModelStage<ZeroShotClassi
 
     public ZeroShotClassificationModel(String uid) {
         super(uid, "labels");
-        candidateLabels = new StringArrayParam(this, "candidateLabels", "the labels to choose from (at least one, "
-                + "none blank)");
-        hypothesisTemplate = new Param<>(this, "hypothesisTemplate", "the hypothesis each label is put into; {} marks "
-                + "the label");
-        multiLabel = new BooleanParam(this, "multiLabel", "score each label on its own (true) or softmax across labels");
+        candidateLabels = new StringArrayParam(
+                this, "candidateLabels", "the labels to choose from (at least one, " + "none blank)");
+        hypothesisTemplate = new Param<>(
+                this, "hypothesisTemplate", "the hypothesis each label is put into; {} marks " + "the label");
+        multiLabel =
+                new BooleanParam(this, "multiLabel", "score each label on its own (true) or softmax across labels");
         scoresCol = new Param<>(this, "scoresCol", "array<double> column for the scores, in the order of outputCol");
         setDefault(candidateLabels, new String[0]);
         setDefault(hypothesisTemplate, PipelineOptions.DEFAULT_HYPOTHESIS_TEMPLATE);
@@ -64,20 +64,57 @@ public final class ZeroShotClassificationModel extends ModelStage<ZeroShotClassi
         return read().load(path);
     }
 
-    public StringArrayParam candidateLabels() { return candidateLabels; }
-    public Param<String> hypothesisTemplate() { return hypothesisTemplate; }
-    public BooleanParam multiLabel() { return multiLabel; }
-    public Param<String> scoresCol() { return scoresCol; }
+    public StringArrayParam candidateLabels() {
+        return candidateLabels;
+    }
 
-    public String[] getCandidateLabels() { return getOrDefault(candidateLabels); }
-    public String getHypothesisTemplate() { return getOrDefault(hypothesisTemplate); }
-    public boolean getMultiLabel() { return (Boolean) getOrDefault(multiLabel); }
-    public String getScoresCol() { return getOrDefault(scoresCol); }
+    public Param<String> hypothesisTemplate() {
+        return hypothesisTemplate;
+    }
 
-    public ZeroShotClassificationModel setCandidateLabels(String... v) { set(candidateLabels, v); return this; }
-    public ZeroShotClassificationModel setHypothesisTemplate(String v) { set(hypothesisTemplate, v); return this; }
-    public ZeroShotClassificationModel setMultiLabel(boolean v) { set(multiLabel, v); return this; }
-    public ZeroShotClassificationModel setScoresCol(String v) { set(scoresCol, v); return this; }
+    public BooleanParam multiLabel() {
+        return multiLabel;
+    }
+
+    public Param<String> scoresCol() {
+        return scoresCol;
+    }
+
+    public String[] getCandidateLabels() {
+        return getOrDefault(candidateLabels);
+    }
+
+    public String getHypothesisTemplate() {
+        return getOrDefault(hypothesisTemplate);
+    }
+
+    public boolean getMultiLabel() {
+        return (Boolean) getOrDefault(multiLabel);
+    }
+
+    public String getScoresCol() {
+        return getOrDefault(scoresCol);
+    }
+
+    public ZeroShotClassificationModel setCandidateLabels(String... v) {
+        set(candidateLabels, v);
+        return this;
+    }
+
+    public ZeroShotClassificationModel setHypothesisTemplate(String v) {
+        set(hypothesisTemplate, v);
+        return this;
+    }
+
+    public ZeroShotClassificationModel setMultiLabel(boolean v) {
+        set(multiLabel, v);
+        return this;
+    }
+
+    public ZeroShotClassificationModel setScoresCol(String v) {
+        set(scoresCol, v);
+        return this;
+    }
 
     @Override
     protected Task task() {
@@ -93,8 +130,9 @@ public final class ZeroShotClassificationModel extends ModelStage<ZeroShotClassi
     protected StructField[] outputFields() {
         return new StructField[] {
             new StructField(getOutputCol(), outputDataType(), true, Metadata.empty()),
-            new StructField(getScoresCol(), DataTypes.createArrayType(DataTypes.DoubleType, false), true,
-                    Metadata.empty())};
+            new StructField(
+                    getScoresCol(), DataTypes.createArrayType(DataTypes.DoubleType, false), true, Metadata.empty())
+        };
     }
 
     @Override
@@ -119,7 +157,11 @@ public final class ZeroShotClassificationModel extends ModelStage<ZeroShotClassi
 
     @Override
     protected RowScorer scorer() {
-        return new Scorer(getMaxLength(), getBatchSize(), Arrays.asList(getCandidateLabels()), getHypothesisTemplate(),
+        return new Scorer(
+                getMaxLength(),
+                getBatchSize(),
+                Arrays.asList(getCandidateLabels()),
+                getHypothesisTemplate(),
                 getMultiLabel());
     }
 
@@ -140,7 +182,8 @@ public final class ZeroShotClassificationModel extends ModelStage<ZeroShotClassi
         @Override
         protected Task task(String model, Task declared) throws IOException {
             return HfCheckpoint.open(ModelRefs.localFolder(model)).pooling().isPresent()
-                    ? Task.SENTENCE_EMBEDDING : Task.SEQUENCE_CLASSIFICATION;
+                    ? Task.SENTENCE_EMBEDDING
+                    : Task.SEQUENCE_CLASSIFICATION;
         }
 
         @Override
@@ -155,7 +198,9 @@ public final class ZeroShotClassificationModel extends ModelStage<ZeroShotClassi
 
         @Override
         protected Object toSpark(Result r) {
-            return columns(r.labels().toArray(new String[0]), r.scores().stream().mapToDouble(Double::doubleValue).toArray());
+            return columns(
+                    r.labels().toArray(new String[0]),
+                    r.scores().stream().mapToDouble(Double::doubleValue).toArray());
         }
     }
 }

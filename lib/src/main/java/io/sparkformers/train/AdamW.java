@@ -68,7 +68,8 @@ public final class AdamW extends Optimizer {
         double biasCorrection2 = 1 - StrictMath.pow(beta2, t);
         double stepSize = lr / biasCorrection1;
         double biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
-        try (NDArray denom = v.sqrt(); NDArray ratio = m.div(denom.divi(biasCorrection2Sqrt).addi(eps))) {
+        try (NDArray denom = v.sqrt();
+                NDArray ratio = m.div(denom.divi(biasCorrection2Sqrt).addi(eps))) {
             p.subi(ratio.muli(stepSize));
         }
     }

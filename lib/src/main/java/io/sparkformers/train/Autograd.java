@@ -11,7 +11,7 @@ import ai.djl.pytorch.jni.JniUtils;
  */
 final class Autograd {
 
-    private Autograd() { }
+    private Autograd() {}
 
     /**
      * Switches grad mode off for the calling thread until closed, then restores it. Optimizer updates are

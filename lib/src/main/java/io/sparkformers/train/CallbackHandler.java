@@ -55,8 +55,8 @@ public final class CallbackHandler implements TrainerCallback {
     }
 
     @Override
-    public void onEvaluate(TrainingArguments args, TrainerState state, TrainerControl control,
-            Map<String, Double> metrics) {
+    public void onEvaluate(
+            TrainingArguments args, TrainerState state, TrainerControl control, Map<String, Double> metrics) {
         control.shouldEvaluate = false;
         for (TrainerCallback c : callbacks) c.onEvaluate(args, state, control, metrics);
     }

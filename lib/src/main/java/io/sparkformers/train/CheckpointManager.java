@@ -4,7 +4,6 @@ import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.SafetensorsFile;
-
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
@@ -138,8 +137,7 @@ public final class CheckpointManager {
                 if (m.lookingAt()) withStep.add(new Object[] {Long.parseLong(m.group(1)), p});
             }
         }
-        withStep.sort(Comparator.<Object[], Long>comparing(o -> (Long) o[0])
-                .thenComparing(o -> o[1].toString()));
+        withStep.sort(Comparator.<Object[], Long>comparing(o -> (Long) o[0]).thenComparing(o -> o[1].toString()));
         for (Object[] o : withStep) sorted.add((Path) o[1]);
         if (bestModelCheckpoint != null) {
             Path best = normal(Path.of(bestModelCheckpoint));
@@ -169,7 +167,8 @@ public final class CheckpointManager {
         List<Path> sorted = sortedCheckpoints(bestModelCheckpoint);
         if (sorted.size() <= saveTotalLimit) return deleted;
         int limit = saveTotalLimit;
-        if (bestModelCheckpoint != null && limit == 1
+        if (bestModelCheckpoint != null
+                && limit == 1
                 && !normal(sorted.get(sorted.size() - 1)).equals(normal(Path.of(bestModelCheckpoint)))) {
             limit = 2;
         }
@@ -218,7 +217,7 @@ public final class CheckpointManager {
             TrainerState.load(checkpoint.resolve(TRAINER_STATE_NAME));
             Json.MAPPER.readTree(checkpoint.resolve(HfCheckpoint.CONFIG).toFile());
             try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(checkpoint);
-                 SafetensorsFile optimizer = SafetensorsFile.open(checkpoint.resolve(OPTIMIZER_NAME))) {
+                    SafetensorsFile optimizer = SafetensorsFile.open(checkpoint.resolve(OPTIMIZER_NAME))) {
                 return Optional.empty();
             }
         } catch (IOException | RuntimeException e) {
@@ -303,5 +302,4 @@ public final class CheckpointManager {
             }
         });
     }
-
 }

@@ -16,25 +16,35 @@ public final class DataCollatorWithPadding {
     public static final int IGNORE_INDEX = -100;
 
     /** What the labels of a batch are; decides the label array's type and shape. */
-    public enum LabelKind { NONE, SINGLE_LABEL, MULTI_LABEL, REGRESSION, TOKEN }
+    public enum LabelKind {
+        NONE,
+        SINGLE_LABEL,
+        MULTI_LABEL,
+        REGRESSION,
+        TOKEN
+    }
 
     /** The label of one example. */
-    public sealed interface Label permits SingleLabel, MultiLabel, Regression, TokenLabels { }
+    public sealed interface Label permits SingleLabel, MultiLabel, Regression, TokenLabels {}
 
     /** A class id (single-label classification; HF {@code problem_type} single_label_classification). */
-    public record SingleLabel(int classId) implements Label { }
+    public record SingleLabel(int classId) implements Label {}
 
     /** One 0/1 (or soft) target per class (HF multi_label_classification). */
     public record MultiLabel(float[] targets) implements Label {
-        public MultiLabel { targets = targets.clone(); }
+        public MultiLabel {
+            targets = targets.clone();
+        }
     }
 
     /** A real-valued target (HF regression, num_labels 1). */
-    public record Regression(float value) implements Label { }
+    public record Regression(float value) implements Label {}
 
     /** One class id per token, {@link #IGNORE_INDEX} where the loss should not look. */
     public record TokenLabels(int[] ids) implements Label {
-        public TokenLabels { ids = ids.clone(); }
+        public TokenLabels {
+            ids = ids.clone();
+        }
     }
 
     /**
@@ -50,12 +60,12 @@ public final class DataCollatorWithPadding {
             Objects.requireNonNull(inputIds, "inputIds");
             if (inputIds.length == 0) throw new IllegalArgumentException("an example has no tokens");
             if (attentionMask != null && attentionMask.length != inputIds.length) {
-                throw new IllegalArgumentException("attentionMask has " + attentionMask.length + " entries for "
-                        + inputIds.length + " tokens");
+                throw new IllegalArgumentException(
+                        "attentionMask has " + attentionMask.length + " entries for " + inputIds.length + " tokens");
             }
             if (tokenTypeIds != null && tokenTypeIds.length != inputIds.length) {
-                throw new IllegalArgumentException("tokenTypeIds has " + tokenTypeIds.length + " entries for "
-                        + inputIds.length + " tokens");
+                throw new IllegalArgumentException(
+                        "tokenTypeIds has " + tokenTypeIds.length + " entries for " + inputIds.length + " tokens");
             }
             if (label instanceof TokenLabels t && t.ids().length != inputIds.length) {
                 throw new IllegalArgumentException("token labels have " + t.ids().length + " entries for "
@@ -83,8 +93,17 @@ public final class DataCollatorWithPadding {
      * @param labelValues   float labels
      * @param labelShape    the labels' tensor shape: [B], [B, T] or [B, numLabels]; empty for NONE
      */
-    public record Batch(int batchSize, int seqLength, long[] inputIds, long[] attentionMask, long[] tokenTypeIds,
-                        int[] lengths, LabelKind labelKind, long[] labelIds, float[] labelValues, long[] labelShape) {
+    public record Batch(
+            int batchSize,
+            int seqLength,
+            long[] inputIds,
+            long[] attentionMask,
+            long[] tokenTypeIds,
+            int[] lengths,
+            LabelKind labelKind,
+            long[] labelIds,
+            float[] labelValues,
+            long[] labelShape) {
 
         /** Real (non-padding) tokens in the batch. */
         public long realTokens() {
@@ -149,15 +168,17 @@ public final class DataCollatorWithPadding {
         float[] labelValues = new float[0];
         long[] shape = new long[0];
         switch (kind) {
-            case NONE -> { }
+            case NONE -> {}
             case SINGLE_LABEL -> {
                 labelIds = new long[b];
-                for (int i = 0; i < b; i++) labelIds[i] = ((SingleLabel) examples.get(i).label()).classId();
+                for (int i = 0; i < b; i++)
+                    labelIds[i] = ((SingleLabel) examples.get(i).label()).classId();
                 shape = new long[] {b};
             }
             case REGRESSION -> {
                 labelValues = new float[b];
-                for (int i = 0; i < b; i++) labelValues[i] = ((Regression) examples.get(i).label()).value();
+                for (int i = 0; i < b; i++)
+                    labelValues[i] = ((Regression) examples.get(i).label()).value();
                 shape = new long[] {b};
             }
             case MULTI_LABEL -> {
@@ -166,8 +187,8 @@ public final class DataCollatorWithPadding {
                 for (int i = 0; i < b; i++) {
                     float[] row = ((MultiLabel) examples.get(i).label()).targets();
                     if (row.length != n) {
-                        throw new IllegalArgumentException("example " + i + " has " + row.length
-                                + " multi-label targets but example 0 has " + n);
+                        throw new IllegalArgumentException(
+                                "example " + i + " has " + row.length + " multi-label targets but example 0 has " + n);
                     }
                     System.arraycopy(row, 0, labelValues, i * n, n);
                 }

@@ -43,13 +43,38 @@ public interface DataParallel {
 
     /** One process. */
     DataParallel SINGLE = new DataParallel() {
-        @Override public int rank() { return 0; }
-        @Override public int worldSize() { return 1; }
-        @Override public void broadcastFromMain(List<NDArray> arrays) { }
-        @Override public void allReduceSum(List<NDArray> gradients) { }
-        @Override public double[] sum(double[] values) { return values.clone(); }
-        @Override public void requireSame(List<NDArray> arrays, String what) { }
-        @Override public List<byte[]> allGather(byte[] mine) { return List.of(mine); }
-        @Override public String toString() { return "single process"; }
+        @Override
+        public int rank() {
+            return 0;
+        }
+
+        @Override
+        public int worldSize() {
+            return 1;
+        }
+
+        @Override
+        public void broadcastFromMain(List<NDArray> arrays) {}
+
+        @Override
+        public void allReduceSum(List<NDArray> gradients) {}
+
+        @Override
+        public double[] sum(double[] values) {
+            return values.clone();
+        }
+
+        @Override
+        public void requireSame(List<NDArray> arrays, String what) {}
+
+        @Override
+        public List<byte[]> allGather(byte[] mine) {
+            return List.of(mine);
+        }
+
+        @Override
+        public String toString() {
+            return "single process";
+        }
     };
 }

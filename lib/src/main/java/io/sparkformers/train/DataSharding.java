@@ -44,10 +44,11 @@ public final class DataSharding {
     /**
      * @param lengths token counts per example for group_by_length, or null for a plain shuffle
      */
-    public DataSharding(int numExamples, int microBatchSize, int microBatchesPerStep, boolean dropLast, long seed,
-            int[] lengths) {
+    public DataSharding(
+            int numExamples, int microBatchSize, int microBatchesPerStep, boolean dropLast, long seed, int[] lengths) {
         if (numExamples <= 0) throw new IllegalArgumentException("the training set is empty");
-        if (microBatchSize <= 0) throw new IllegalArgumentException("micro-batch size must be > 0 but was " + microBatchSize);
+        if (microBatchSize <= 0)
+            throw new IllegalArgumentException("micro-batch size must be > 0 but was " + microBatchSize);
         if (microBatchesPerStep <= 0) {
             throw new IllegalArgumentException("micro-batches per step must be > 0 but was " + microBatchesPerStep);
         }
@@ -120,7 +121,7 @@ public final class DataSharding {
             int e = Math.min(idx.length, s + mega);
             Integer[] part = new Integer[e - s];
             for (int i = s; i < e; i++) part[i - s] = idx[i];
-            Arrays.sort(part, (a, b) -> Integer.compare(lengths[b], lengths[a]));    // stable: ties keep shuffle order
+            Arrays.sort(part, (a, b) -> Integer.compare(lengths[b], lengths[a])); // stable: ties keep shuffle order
             for (int i = s; i < e; i++) idx[i] = part[i - s];
         }
         // HF swaps the longest megabatch head to the very front

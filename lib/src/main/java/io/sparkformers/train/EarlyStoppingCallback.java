@@ -22,7 +22,8 @@ public final class EarlyStoppingCallback implements TrainerCallback {
      *                  early_stopping_threshold}, 0.0)
      */
     public EarlyStoppingCallback(int patience, double threshold) {
-        if (patience < 1) throw new IllegalArgumentException("early_stopping_patience must be >= 1 but was " + patience);
+        if (patience < 1)
+            throw new IllegalArgumentException("early_stopping_patience must be >= 1 but was " + patience);
         if (!(threshold >= 0)) {
             throw new IllegalArgumentException("early_stopping_threshold must be >= 0 but was " + threshold);
         }
@@ -56,13 +57,15 @@ public final class EarlyStoppingCallback implements TrainerCallback {
     }
 
     @Override
-    public void onEvaluate(TrainingArguments args, TrainerState state, TrainerControl control,
-            Map<String, Double> metrics) {
+    public void onEvaluate(
+            TrainingArguments args, TrainerState state, TrainerControl control, Map<String, Double> metrics) {
         String key = args.bestMetricKey();
         Double value = metrics.get(key);
         if (value == null) {
-            LOG.log(System.Logger.Level.WARNING, "early stopping required metric_for_best_model, but did not find "
-                    + key + " so early stopping is disabled");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "early stopping required metric_for_best_model, but did not find " + key
+                            + " so early stopping is disabled");
             return;
         }
         checkMetricValue(args, state, value);
@@ -98,7 +101,8 @@ public final class EarlyStoppingCallback implements TrainerCallback {
     public static EarlyStoppingCallback fromState(Map<String, ?> state) {
         Map<?, ?> a = (Map<?, ?>) state.get("args");
         Map<?, ?> attrs = (Map<?, ?>) state.get("attributes");
-        EarlyStoppingCallback c = new EarlyStoppingCallback(((Number) a.get("early_stopping_patience")).intValue(),
+        EarlyStoppingCallback c = new EarlyStoppingCallback(
+                ((Number) a.get("early_stopping_patience")).intValue(),
                 ((Number) a.get("early_stopping_threshold")).doubleValue());
         if (attrs != null && attrs.get("early_stopping_patience_counter") instanceof Number n) {
             c.patienceCounter = n.intValue();

@@ -26,15 +26,22 @@ import java.util.Map;
  * {@code eval_runtime}, {@code eval_samples_per_second} and {@code eval_steps_per_second}.
  */
 public final class Evaluation {
-    private Evaluation() { }
+    private Evaluation() {}
 
     /**
      * @param labelNames id2label in id order (unused for regression)
      */
-    public static Map<String, Double> run(PretrainedModel model, NDManager manager, TrainingData data, int batchSize,
-            LabelKind kind, List<String> labelNames, double labelSmoothing, long padTokenId) {
-        return metrics(List.of(partial(model, manager, data.examples(), batchSize, kind, labelNames, labelSmoothing,
-                padTokenId)));
+    public static Map<String, Double> run(
+            PretrainedModel model,
+            NDManager manager,
+            TrainingData data,
+            int batchSize,
+            LabelKind kind,
+            List<String> labelNames,
+            double labelSmoothing,
+            long padTokenId) {
+        return metrics(List.of(
+                partial(model, manager, data.examples(), batchSize, kind, labelNames, labelSmoothing, padTokenId)));
     }
 
     /**
@@ -50,14 +57,22 @@ public final class Evaluation {
     }
 
     /** Evaluates {@code ex} (possibly empty: a replica without eval rows) into a {@link Partial}. */
-    public static Partial partial(PretrainedModel model, NDManager manager, List<Example> ex, int batchSize,
-            LabelKind kind, List<String> labelNames, double labelSmoothing, long padTokenId) {
+    public static Partial partial(
+            PretrainedModel model,
+            NDManager manager,
+            List<Example> ex,
+            int batchSize,
+            LabelKind kind,
+            List<String> labelNames,
+            double labelSmoothing,
+            long padTokenId) {
         long t0 = System.nanoTime();
         DataCollatorWithPadding collator = new DataCollatorWithPadding(padTokenId);
         double lossSum = 0;
         long n = 0;
         int steps = 0;
-        ClassificationState cls = kind == LabelKind.SINGLE_LABEL ? new ClassificationState(Math.max(2, labelNames.size())) : null;
+        ClassificationState cls =
+                kind == LabelKind.SINGLE_LABEL ? new ClassificationState(Math.max(2, labelNames.size())) : null;
         MultiLabelState multi = kind == LabelKind.MULTI_LABEL ? new MultiLabelState(labelNames.size()) : null;
         RegressionState reg = kind == LabelKind.REGRESSION ? new RegressionState() : null;
         SeqevalState seq = kind == LabelKind.TOKEN ? new SeqevalState() : null;

@@ -14,7 +14,7 @@ import java.util.List;
  */
 public final class GradientClipping {
 
-    private GradientClipping() { }
+    private GradientClipping() {}
 
     /**
      * Scales {@code grads} in place so their global L2 norm is at most {@code maxNorm}.

@@ -21,7 +21,6 @@ import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.vision.ImageProcessor;
 import io.sparkformers.vision.ImageProcessorConfig;
 import io.sparkformers.vision.RgbImage;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,7 +76,10 @@ final class ImageClassificationTask extends TrainingTask {
 
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
-        Fit fit = new Fit(run, train, require(train.rows(), ImageDataset.class, "image classification"),
+        Fit fit = new Fit(
+                run,
+                train,
+                require(train.rows(), ImageDataset.class, "image classification"),
                 require(eval, ImageDataset.class, "image classification"));
         try {
             fit.prepare();
@@ -99,19 +101,25 @@ final class ImageClassificationTask extends TrainingTask {
                 throw new IllegalArgumentException(modelDir + " predicts " + names + " but " + data.description()
                         + " is labelled " + data.labels() + ": evaluate on data with the model's classes");
             }
-            Map<String, Double> metrics = Evaluation.metrics(List.of(
-                    evaluatePartial(m.model(), m.processor(), m.manager(), data, batchSize, 0.0)));
+            Map<String, Double> metrics = Evaluation.metrics(
+                    List.of(evaluatePartial(m.model(), m.processor(), m.manager(), data, batchSize, 0.0)));
             metrics.put("eval_samples", (double) data.size());
             return metrics;
         }
     }
 
     /** This replica's share of an evaluation in inference mode (possibly no image): losses, counts, the metric state. */
-    private static Evaluation.Partial evaluatePartial(VisionModel model, ImageProcessor processor, NDManager manager,
-            ImageDataset data, int batchSize, double labelSmoothing) {
+    private static Evaluation.Partial evaluatePartial(
+            VisionModel model,
+            ImageProcessor processor,
+            NDManager manager,
+            ImageDataset data,
+            int batchSize,
+            double labelSmoothing) {
         long t0 = System.nanoTime();
         TrainingLoss loss = TrainingLoss.forLabelKind(LabelKind.SINGLE_LABEL, labelSmoothing);
-        ClassificationState cls = new ClassificationState(Math.max(2, data.labels().size()));
+        ClassificationState cls =
+                new ClassificationState(Math.max(2, data.labels().size()));
         double lossSum = 0;
         int steps = 0;
         for (int from = 0; from < data.size(); from += batchSize) {
@@ -123,7 +131,7 @@ final class ImageClassificationTask extends TrainingTask {
                 NDArray y = labels(scope, data, idx);
                 float[] logits;
                 try (TrainingLock.Held lock = TrainingLock.acquire()) {
-                    NDArray out = model.predict(new NDList(x)).head();                      // (B, num_labels)
+                    NDArray out = model.predict(new NDList(x)).head(); // (B, num_labels)
                     try (NoGrad g = NoGrad.enter()) {
                         lossSum += loss.compute(out, y).getFloat() * idx.length;
                     }
@@ -145,8 +153,8 @@ final class ImageClassificationTask extends TrainingTask {
         try {
             return processor.pixelValues(scope, images);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(data.description() + ": images " + idx[0] + ".." + idx[idx.length - 1]
-                    + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    data.description() + ": images " + idx[0] + ".." + idx[idx.length - 1] + ": " + e.getMessage(), e);
         }
     }
 
@@ -178,7 +186,7 @@ final class ImageClassificationTask extends TrainingTask {
         private final Trainer.Shard shard;
         private final ImageDataset trainData;
         private final ImageDataset evalData;
-        private int[] rowOf;                                 // global example index -> row of trainData, -1 elsewhere
+        private int[] rowOf; // global example index -> row of trainData, -1 elsewhere
         private NDManager manager;
         private VisionModel model;
         private ImageProcessor imageProcessor;
@@ -239,7 +247,7 @@ final class ImageClassificationTask extends TrainingTask {
             manager = NDManager.newBaseManager(run.device());
             manager.setName("ImageTrainer");
             try (TrainingLock.Held lock = TrainingLock.acquire()) {
-                TrainStep.seedTorch(run.args.seed());               // HF set_seed before the model (new head) is built
+                TrainStep.seedTorch(run.args.seed()); // HF set_seed before the model (new head) is built
                 model = VisionModels.fromConfig(cfg, true);
                 model.initialize(manager);
                 if (source != null) {
@@ -252,14 +260,17 @@ final class ImageClassificationTask extends TrainingTask {
             }
             ImageProcessorConfig p = processor;
             if (p == null) {
-                p = source == null ? VisionModels.defaultProcessor(model)
-                        : ImageProcessor.fromDir(source, VisionModels.defaultProcessor(model)).config();
+                p = source == null
+                        ? VisionModels.defaultProcessor(model)
+                        : ImageProcessor.fromDir(source, VisionModels.defaultProcessor(model))
+                                .config();
             }
             imageProcessor = new ImageProcessor(p);
             Set<String> train = trainableNames();
             trainable = new ArrayList<>();
             floatBuffers = new ArrayList<>();
-            for (Map.Entry<String, ParameterNames.Entry> e : ParameterNames.of(model).entrySet()) {
+            for (Map.Entry<String, ParameterNames.Entry> e :
+                    ParameterNames.of(model).entrySet()) {
                 NDArray value = e.getValue().parameter().getArray();
                 if (VisionModel.isBuffer(e.getValue())) {
                     if (value.getDataType() == DataType.FLOAT32) floatBuffers.add(value);
@@ -284,14 +295,16 @@ final class ImageClassificationTask extends TrainingTask {
                     int blocks = model.featureBlocks().size();
                     if (mode.unfreezeLastLayers() > blocks) {
                         throw new IllegalArgumentException("unfreeze_last_layers " + mode.unfreezeLastLayers()
-                                + " exceeds the " + blocks + " feature blocks of " + model.getClass().getSimpleName()
+                                + " exceeds the " + blocks + " feature blocks of "
+                                + model.getClass().getSimpleName()
                                 + ": use at most " + blocks + " (or mode fine_tune)");
                     }
                     out.addAll(model.parametersToTrain(mode.unfreezeLastLayers()));
                     List<String> all = model.trainableParameterNames();
                     for (String p : mode.unfreezePatterns()) {
                         Pattern re = Pattern.compile(p);
-                        List<String> hit = all.stream().filter(n -> re.matcher(n).find()).toList();
+                        List<String> hit =
+                                all.stream().filter(n -> re.matcher(n).find()).toList();
                         if (hit.isEmpty()) {
                             throw new IllegalArgumentException("unfreeze pattern '" + p + "' matches no parameter "
                                     + "(names look like " + all.get(0) + ")");
@@ -326,8 +339,8 @@ final class ImageClassificationTask extends TrainingTask {
                             + "order");
                 }
             }
-            NDArray x = pixels(scope, imageProcessor, trainData, idx);                     // (B, 3, H, W)
-            NDArray y = labels(scope, trainData, idx);                                     // (B)
+            NDArray x = pixels(scope, imageProcessor, trainData, idx); // (B, 3, H, W)
+            NDArray y = labels(scope, trainData, idx); // (B)
             return new ModelBatch(new NDList(x), y, idx.length);
         }
 
@@ -335,13 +348,13 @@ final class ImageClassificationTask extends TrainingTask {
         @Override
         NDArray forward(ParameterStore ps, NDList inputs) {
             if (run.mode().kind() != TransferMode.Kind.FEATURE_EXTRACTION) {
-                return model.forward(ps, inputs, true).head();                            // (B, num_labels)
+                return model.forward(ps, inputs, true).head(); // (B, num_labels)
             }
             NDArray features;
             try (NoGrad g = NoGrad.enter()) {
-                features = model.forwardFeatures(ps, inputs.head(), false);                // (B, D), frozen, eval mode
+                features = model.forwardFeatures(ps, inputs.head(), false); // (B, D), frozen, eval mode
             }
-            return model.head(ps, features, true);                                         // (B, num_labels)
+            return model.head(ps, features, true); // (B, num_labels)
         }
 
         @Override
@@ -361,8 +374,8 @@ final class ImageClassificationTask extends TrainingTask {
 
         @Override
         Evaluation.Partial evaluatePartial(int batchSize) {
-            return ImageClassificationTask.evaluatePartial(model, imageProcessor, manager, evalData, batchSize,
-                    run.args.labelSmoothingFactor());
+            return ImageClassificationTask.evaluatePartial(
+                    model, imageProcessor, manager, evalData, batchSize, run.args.labelSmoothingFactor());
         }
 
         @Override
@@ -378,7 +391,7 @@ final class ImageClassificationTask extends TrainingTask {
         @Override
         void loadWeights(Path checkpoint) throws IOException {
             try (TrainingLock.Held lock = TrainingLock.acquire();
-                 SafetensorsCheckpoint w = SafetensorsCheckpoint.open(checkpoint)) {
+                    SafetensorsCheckpoint w = SafetensorsCheckpoint.open(checkpoint)) {
                 StateDict.load(model, w.readAll(), StateDict.Options.STRICT);
             }
         }
@@ -397,7 +410,11 @@ final class ImageClassificationTask extends TrainingTask {
         Map<String, Object> provenance(Map<String, Double> initial, long evalExamples) {
             TransferMode mode = run.mode();
             Map<String, Object> p = new LinkedHashMap<>();
-            p.put("source_checkpoint", pretrained == null ? null : pretrained.toAbsolutePath().normalize().toString());
+            p.put(
+                    "source_checkpoint",
+                    pretrained == null
+                            ? null
+                            : pretrained.toAbsolutePath().normalize().toString());
             p.put("from_scratch", pretrained == null);
             p.put("new_head", newHead);
             p.put("task", "image-classification");

@@ -1,7 +1,6 @@
 package io.sparkformers.train;
 
 import io.sparkformers.vision.RgbImage;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -46,8 +45,8 @@ public interface ImageDataset extends TrainingDataset {
     /** Decoded images with class ids into {@code labelNames}. */
     static ImageDataset of(String description, List<RgbImage> images, List<Integer> labels, List<String> labelNames) {
         if (images.size() != labels.size()) {
-            throw new IllegalArgumentException(description + ": " + images.size() + " images but " + labels.size()
-                    + " labels");
+            throw new IllegalArgumentException(
+                    description + ": " + images.size() + " images but " + labels.size() + " labels");
         }
         List<RgbImage> copy = List.copyOf(images);
         int[] index = new int[copy.size()];
@@ -69,14 +68,17 @@ public interface ImageDataset extends TrainingDataset {
     default ImageDataset limit(int n) {
         if (n >= size()) return this;
         if (n <= 0) throw new IllegalArgumentException("limit must be > 0 but was " + n);
-        return relabel(description() + " (first " + n + ")", new IntUnaryOperator() {
-            private int seen;
+        return relabel(
+                description() + " (first " + n + ")",
+                new IntUnaryOperator() {
+                    private int seen;
 
-            @Override
-            public int applyAsInt(int id) {
-                return seen++ < n ? id : -1;
-            }
-        }, labels());
+                    @Override
+                    public int applyAsInt(int id) {
+                        return seen++ < n ? id : -1;
+                    }
+                },
+                labels());
     }
 
     /**
@@ -99,12 +101,17 @@ public interface ImageDataset extends TrainingDataset {
         }
         if (keep.isEmpty()) throw new IllegalArgumentException(description + ": no image is left after relabelling");
         ImageDataset base = this;
-        return new View(description, base::image, keep.stream().mapToInt(Integer::intValue).toArray(),
-                ids.stream().mapToInt(Integer::intValue).toArray(), newLabels);
+        return new View(
+                description,
+                base::image,
+                keep.stream().mapToInt(Integer::intValue).toArray(),
+                ids.stream().mapToInt(Integer::intValue).toArray(),
+                newLabels);
     }
 
     /** Images {@code source.image(index[i])} with class ids {@code ids[i]}. */
-    record View(String description, Source source, int[] index, int[] ids, List<String> labels) implements ImageDataset {
+    record View(String description, Source source, int[] index, int[] ids, List<String> labels)
+            implements ImageDataset {
         public View {
             Objects.requireNonNull(description, "description");
             labels = List.copyOf(labels);

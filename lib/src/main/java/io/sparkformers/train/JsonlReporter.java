@@ -53,8 +53,12 @@ public final class JsonlReporter implements TrainerCallback {
         entry.put("step", state.globalStep);
         try {
             Files.createDirectories(file.getParent());
-            Files.writeString(file, LINE.writeValueAsString(entry) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.writeString(
+                    file,
+                    LINE.writeValueAsString(entry) + "\n",
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot append to " + file, e);
         }
@@ -65,7 +69,7 @@ public final class JsonlReporter implements TrainerCallback {
         List<Map<String, Object>> out = new ArrayList<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             if (line.isBlank()) continue;
-            out.add(Json.MAPPER.readValue(line, new TypeReference<LinkedHashMap<String, Object>>() { }));
+            out.add(Json.MAPPER.readValue(line, new TypeReference<LinkedHashMap<String, Object>>() {}));
         }
         return out;
     }

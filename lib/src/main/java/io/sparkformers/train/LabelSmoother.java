@@ -11,7 +11,7 @@ import io.sparkformers.nn.Losses;
  * classification, where HF applies it.
  */
 public final class LabelSmoother {
-    private LabelSmoother() { }
+    private LabelSmoother() {}
 
     /**
      * @param logits  (…, C)
@@ -20,13 +20,13 @@ public final class LabelSmoother {
      */
     public static NDArray loss(NDArray logits, NDArray labels, double epsilon) {
         long c = logits.getShape().get(logits.getShape().dimension() - 1);
-        NDArray negLogp = logits.reshape(-1, c).logSoftmax(-1).neg();                // (N, C)
-        NDArray y = labels.reshape(-1).toType(DataType.INT64, false);                // (N)
+        NDArray negLogp = logits.reshape(-1, c).logSoftmax(-1).neg(); // (N, C)
+        NDArray y = labels.reshape(-1).toType(DataType.INT64, false); // (N)
         NDArray active = y.neq(Losses.IGNORE_INDEX);
-        NDArray mask = active.toType(negLogp.getDataType(), false);                  // (N)
-        NDArray safe = y.mul(active.toType(DataType.INT64, false));                  // ignored -> class 0
-        NDArray nll = negLogp.gather(safe.expandDims(1), 1).squeeze(1).mul(mask);   // (N)
-        NDArray smoothed = negLogp.sum(new int[] {1}).mul(mask);                     // (N)
+        NDArray mask = active.toType(negLogp.getDataType(), false); // (N)
+        NDArray safe = y.mul(active.toType(DataType.INT64, false)); // ignored -> class 0
+        NDArray nll = negLogp.gather(safe.expandDims(1), 1).squeeze(1).mul(mask); // (N)
+        NDArray smoothed = negLogp.sum(new int[] {1}).mul(mask); // (N)
         NDArray numActive = mask.sum();
         NDArray nllLoss = nll.sum().div(numActive);
         NDArray smoothLoss = smoothed.sum().div(numActive.mul((float) c));

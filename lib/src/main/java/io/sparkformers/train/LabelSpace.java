@@ -42,7 +42,9 @@ public final class LabelSpace {
      */
     public static LabelSpace forSingleLabel(Map<String, Long> counts, String where) {
         Map<String, Long> seen = new java.util.TreeMap<>();
-        counts.forEach((label, n) -> { if (label != null && !label.isEmpty()) seen.merge(label, n, Long::sum); });
+        counts.forEach((label, n) -> {
+            if (label != null && !label.isEmpty()) seen.merge(label, n, Long::sum);
+        });
         LabelSpace space = fromLabels(seen.keySet());
         if (space.size() < 2) throw oneClass(where + " holds a single value (value counts: " + seen + ")");
         return space;

@@ -11,10 +11,10 @@ import java.util.List;
 public final class LrSchedules {
 
     /** Names accepted by {@link #get}, as HF's {@code SchedulerType} values. */
-    public static final List<String> NAMES = List.of("linear", "cosine", "cosine_with_restarts", "polynomial",
-            "constant", "constant_with_warmup");
+    public static final List<String> NAMES =
+            List.of("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup");
 
-    private LrSchedules() { }
+    private LrSchedules() {}
 
     /**
      * HF {@code get_scheduler(name, optimizer, num_warmup_steps, num_training_steps)} with HF's default arguments
@@ -29,8 +29,9 @@ public final class LrSchedules {
             case "polynomial" -> polynomial(numWarmupSteps, numTrainingSteps, 1e-7, 1.0, baseLr);
             case "constant" -> constant();
             case "constant_with_warmup" -> constantWithWarmup(numWarmupSteps);
-            default -> throw new IllegalArgumentException("unsupported lr_scheduler_type '" + name + "' (supported: "
-                    + NAMES + ")");
+            default ->
+                throw new IllegalArgumentException(
+                        "unsupported lr_scheduler_type '" + name + "' (supported: " + NAMES + ")");
         };
     }
 
@@ -51,8 +52,8 @@ public final class LrSchedules {
         requireNonNegative(numTrainingSteps, "numTrainingSteps");
         return step -> {
             if (step < numWarmupSteps) return warmup(step, numWarmupSteps);
-            return Math.max(0.0, (double) (numTrainingSteps - step)
-                    / (double) Math.max(1, numTrainingSteps - numWarmupSteps));
+            return Math.max(
+                    0.0, (double) (numTrainingSteps - step) / (double) Math.max(1, numTrainingSteps - numWarmupSteps));
         };
     }
 
@@ -92,17 +93,18 @@ public final class LrSchedules {
      *
      * @param lrInit the optimizer's initial learning rate; must exceed lrEnd (HF raises the same error)
      */
-    public static LrSchedule polynomial(long numWarmupSteps, long numTrainingSteps, double lrEnd, double power,
-            double lrInit) {
+    public static LrSchedule polynomial(
+            long numWarmupSteps, long numTrainingSteps, double lrEnd, double power, double lrInit) {
         requireNonNegative(numWarmupSteps, "numWarmupSteps");
         requireNonNegative(numTrainingSteps, "numTrainingSteps");
         if (!(lrInit > lrEnd)) {
-            throw new IllegalArgumentException("lr_end (" + lrEnd + ") must be smaller than initial lr (" + lrInit + ")");
+            throw new IllegalArgumentException(
+                    "lr_end (" + lrEnd + ") must be smaller than initial lr (" + lrInit + ")");
         }
         if (numTrainingSteps == numWarmupSteps) {
             // HF divides by (numTrainingSteps - numWarmupSteps) at that step and fails there; fail up front instead
-            throw new IllegalArgumentException("polynomial schedule needs numTrainingSteps != numWarmupSteps (both "
-                    + numWarmupSteps + ")");
+            throw new IllegalArgumentException(
+                    "polynomial schedule needs numTrainingSteps != numWarmupSteps (both " + numWarmupSteps + ")");
         }
         return step -> {
             if (step < numWarmupSteps) return warmup(step, numWarmupSteps);

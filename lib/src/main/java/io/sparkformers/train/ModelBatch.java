@@ -12,4 +12,4 @@ import ai.djl.ndarray.NDList;
  * @param labels the targets: (B) class ids, (B, T) token ids with -100 ignored, (B, C) multi-hot, (B) values
  * @param count  real tokens (text) or images in the batch
  */
-record ModelBatch(NDList inputs, NDArray labels, long count) { }
+record ModelBatch(NDList inputs, NDArray labels, long count) {}

@@ -35,6 +35,7 @@ public abstract class Optimizer implements AutoCloseable {
     private final Map<String, Map<String, NDArray>> state = new TreeMap<>();
     /** Per parameter name: updates applied so far (torch's {@code state['step']}), for optimizers that count. */
     private final Map<String, Long> steps = new TreeMap<>();
+
     private double lrMultiplier = 1.0;
     private boolean closed;
 
@@ -123,7 +124,10 @@ public abstract class Optimizer implements AutoCloseable {
         for (Map.Entry<String, Map<String, NDArray>> e : state.entrySet()) {
             for (String slot : slotNames()) {
                 NDArray a = e.getValue().get(slot);
-                if (a != null) out.put(e.getKey() + "." + slot, Tensor.ofFloats(a.toFloatArray(), a.getShape().getShape()));
+                if (a != null)
+                    out.put(
+                            e.getKey() + "." + slot,
+                            Tensor.ofFloats(a.toFloatArray(), a.getShape().getShape()));
             }
         }
         if (countsSteps()) {
@@ -240,8 +244,8 @@ public abstract class Optimizer implements AutoCloseable {
             }
             List<String> names = new ArrayList<>();
             for (ParamGroup g : groups) names.add(g.name());
-            throw new IllegalArgumentException("parameter " + n + " belongs to no parameter group (groups: " + names
-                    + ")");
+            throw new IllegalArgumentException(
+                    "parameter " + n + " belongs to no parameter group (groups: " + names + ")");
         });
     }
 
@@ -272,7 +276,8 @@ public abstract class Optimizer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + Arrays.toString(groups.stream().map(ParamGroup::name).toArray())
-                + "[lrMultiplier=" + lrMultiplier + ", params with state=" + state.size() + "]";
+        return getClass().getSimpleName()
+                + Arrays.toString(groups.stream().map(ParamGroup::name).toArray()) + "[lrMultiplier=" + lrMultiplier
+                + ", params with state=" + state.size() + "]";
     }
 }

@@ -2,7 +2,6 @@ package io.sparkformers.train;
 
 import ai.djl.Device;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +22,9 @@ final class Optimizers {
      * @param headLrMultiplier factor on the learning rate of the parameters {@code isHead} selects (1: one rate)
      * @param resumeFrom       checkpoint folder holding {@code optimizer.safetensors}, or null for a fresh state
      */
-    static Optimizer create(TrainingArguments args, double headLrMultiplier, Predicate<String> isHead, Path resumeFrom,
-                            Device device) throws IOException {
+    static Optimizer create(
+            TrainingArguments args, double headLrMultiplier, Predicate<String> isHead, Path resumeFrom, Device device)
+            throws IOException {
         double lr = args.learningRate();
         double wd = args.weightDecay();
         List<ParamGroup> groups = new ArrayList<>();

@@ -35,7 +35,8 @@ public record ParamGroup(String name, Predicate<String> selects, double lr, doub
      * weightDecay} on everything else, one learning rate for both.
      */
     public static List<ParamGroup> hfDefaults(double lr, double weightDecay) {
-        return List.of(new ParamGroup("no_decay", ParamGroup::isNoDecay, lr, 0.0),
+        return List.of(
+                new ParamGroup("no_decay", ParamGroup::isNoDecay, lr, 0.0),
                 new ParamGroup("decay", n -> true, lr, weightDecay));
     }
 

@@ -23,9 +23,18 @@ import java.util.Map;
  *                         accumulation × world size, as HF's {@code train_samples_per_second})
  * @param metrics          {@link Kind#EVAL}: the {@code eval_} metrics in log order; otherwise empty
  */
-public record ProgressEvent(Kind kind, long step, long maxSteps, Double epoch, Double loss, Double learningRate,
-                            double elapsedSeconds, double stepsPerSecond, double samplesPerSecond,
-                            Map<String, Double> metrics) implements Serializable {
+public record ProgressEvent(
+        Kind kind,
+        long step,
+        long maxSteps,
+        Double epoch,
+        Double loss,
+        Double learningRate,
+        double elapsedSeconds,
+        double stepsPerSecond,
+        double samplesPerSecond,
+        Map<String, Double> metrics)
+        implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** What an event reports. */

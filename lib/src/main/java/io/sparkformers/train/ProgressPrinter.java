@@ -18,7 +18,7 @@ public final class ProgressPrinter implements Consumer<ProgressEvent> {
 
     private final PrintStream out;
     private final boolean terminal;
-    private int barLength;                                   // characters of the bar on screen now; 0: none
+    private int barLength; // characters of the bar on screen now; 0: none
 
     public ProgressPrinter(PrintStream out, boolean terminal) {
         this.out = out;
@@ -37,7 +37,7 @@ public final class ProgressPrinter implements Consumer<ProgressEvent> {
         try {
             return (Boolean) Console.class.getMethod("isTerminal").invoke(c);
         } catch (ReflectiveOperationException e) {
-            return true;                                     // Java < 22: a console is a terminal
+            return true; // Java < 22: a console is a terminal
         }
     }
 
@@ -91,7 +91,10 @@ public final class ProgressPrinter implements Consumer<ProgressEvent> {
      */
     static String line(ProgressEvent e) {
         StringBuilder sb = new StringBuilder();
-        sb.append("step ").append(e.step()).append('/').append(e.maxSteps())
+        sb.append("step ")
+                .append(e.step())
+                .append('/')
+                .append(e.maxSteps())
                 .append(String.format(Locale.ROOT, " (%d%%)", percent(e)));
         if (e.epoch() != null) sb.append(String.format(Locale.ROOT, " | epoch %.2f", e.epoch()));
         if (e.loss() != null) sb.append(String.format(Locale.ROOT, " | loss %.4f", e.loss()));
@@ -110,9 +113,14 @@ public final class ProgressPrinter implements Consumer<ProgressEvent> {
         long total = Math.max(e.maxSteps(), 1);
         int filled = (int) Math.min(BAR_WIDTH, e.step() * BAR_WIDTH / total);
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%3d%% |", percent(e)));
-        sb.append("#".repeat(filled)).append(" ".repeat(BAR_WIDTH - filled)).append("| ")
-                .append(e.step()).append('/').append(e.maxSteps())
-                .append(" [").append(hms(e.elapsedSeconds()));
+        sb.append("#".repeat(filled))
+                .append(" ".repeat(BAR_WIDTH - filled))
+                .append("| ")
+                .append(e.step())
+                .append('/')
+                .append(e.maxSteps())
+                .append(" [")
+                .append(hms(e.elapsedSeconds()));
         if (!Double.isNaN(e.etaSeconds())) sb.append('<').append(hms(e.etaSeconds()));
         sb.append(String.format(Locale.ROOT, ", %.1f samples/s", e.samplesPerSecond()));
         if (e.loss() != null) sb.append(String.format(Locale.ROOT, ", loss %.4f", e.loss()));
@@ -135,8 +143,12 @@ public final class ProgressPrinter implements Consumer<ProgressEvent> {
 
     /** {@code training done: 100 steps in 0:00:50 (64.0 samples/s)}. */
     static String endLine(ProgressEvent e) {
-        return String.format(Locale.ROOT, "training done: %d steps in %s (%.1f samples/s)", e.step(),
-                hms(e.elapsedSeconds()), e.samplesPerSecond());
+        return String.format(
+                Locale.ROOT,
+                "training done: %d steps in %s (%.1f samples/s)",
+                e.step(),
+                hms(e.elapsedSeconds()),
+                e.samplesPerSecond());
     }
 
     private static int percent(ProgressEvent e) {

@@ -60,7 +60,7 @@ public final class ProgressReporter implements TrainerCallback {
                 if (k.startsWith("eval_") && v instanceof Number n) metrics.put(k, n.doubleValue());
             });
             sink.accept(event(ProgressEvent.Kind.EVAL, state, metrics));
-        } else if (logs.get("loss") instanceof Number loss) {           // not the end-of-training summary
+        } else if (logs.get("loss") instanceof Number loss) { // not the end-of-training summary
             lastLoss = loss.doubleValue();
             if (logs.get("learning_rate") instanceof Number lr) lastLr = lr.doubleValue();
             sink.accept(event(ProgressEvent.Kind.LOG, state, Map.of()));
@@ -76,7 +76,16 @@ public final class ProgressReporter implements TrainerCallback {
         double secs = (nanoTime.getAsLong() - startNanos) / 1e9;
         long done = state.globalStep - startStep;
         double stepsPerSecond = secs > 0 ? done / secs : 0;
-        return new ProgressEvent(kind, state.globalStep, state.maxSteps, state.epoch, lastLoss, lastLr, secs,
-                stepsPerSecond, stepsPerSecond * samplesPerStep, metrics);
+        return new ProgressEvent(
+                kind,
+                state.globalStep,
+                state.maxSteps,
+                state.epoch,
+                lastLoss,
+                lastLr,
+                secs,
+                stepsPerSecond,
+                stepsPerSecond * samplesPerStep,
+                metrics);
     }
 }

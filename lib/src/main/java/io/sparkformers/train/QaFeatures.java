@@ -29,10 +29,17 @@ public final class QaFeatures {
      * @param startPosition  answer start token, or the CLS index when the answer is not wholly inside
      * @param endPosition    answer end token (inclusive), or the CLS index
      */
-    public record Feature(long[] inputIds, long[] tokenTypeIds, int[] offsetStarts, int[] offsetEnds,
-                          int[] sequenceIds, int contextStart, int startPosition, int endPosition) { }
+    public record Feature(
+            long[] inputIds,
+            long[] tokenTypeIds,
+            int[] offsetStarts,
+            int[] offsetEnds,
+            int[] sequenceIds,
+            int contextStart,
+            int startPosition,
+            int endPosition) {}
 
-    private QaFeatures() { }
+    private QaFeatures() {}
 
     /**
      * The context token ranges {@code [start, stop)} of each window, as HF tokenizers cut them: windows of
@@ -65,8 +72,16 @@ public final class QaFeatures {
      * @param answerStartChar the answer's first character in the context, or -1 for no answer
      * @param answerEndChar   the answer's end character (exclusive): answer_start + len(text)
      */
-    public static List<Feature> features(long[] questionIds, long[] contextIds, int[] contextStarts,
-            int[] contextEnds, long clsId, long sepId, int maxLength, int docStride, int answerStartChar,
+    public static List<Feature> features(
+            long[] questionIds,
+            long[] contextIds,
+            int[] contextStarts,
+            int[] contextEnds,
+            long clsId,
+            long sepId,
+            int maxLength,
+            int docStride,
+            int answerStartChar,
             int answerEndChar) {
         if (contextStarts.length != contextIds.length || contextEnds.length != contextIds.length) {
             throw new IllegalArgumentException("context offsets (" + contextStarts.length + ", " + contextEnds.length
@@ -115,8 +130,13 @@ public final class QaFeatures {
      * context into [SEP] or the question when the answer touches the window's edge; ours stop at the context's
      * bounds, which gives the same answer everywhere else.
      */
-    public static int[] answerPositions(int[] offsetStarts, int[] offsetEnds, int[] sequenceIds, int clsIndex,
-            int answerStartChar, int answerEndChar) {
+    public static int[] answerPositions(
+            int[] offsetStarts,
+            int[] offsetEnds,
+            int[] sequenceIds,
+            int clsIndex,
+            int answerStartChar,
+            int answerEndChar) {
         if (answerStartChar < 0) return new int[] {clsIndex, clsIndex};
         if (answerEndChar < answerStartChar) {
             throw new IllegalArgumentException("answer end " + answerEndChar + " before its start " + answerStartChar);

@@ -47,7 +47,7 @@ public record RngState(long seed, long dataSeed, long epoch, long stepInEpoch, M
     public static RngState fromJson(String json) {
         Map<String, Object> m;
         try {
-            m = Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() { });
+            m = Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
         } catch (IOException e) {
             throw new IllegalArgumentException("rng_state.json is not valid JSON: " + e.getMessage(), e);
         }
@@ -56,9 +56,14 @@ public record RngState(long seed, long dataSeed, long epoch, long stepInEpoch, M
                     + " (HF's rng_state.pth cannot be replayed in Java)");
         }
         Map<String, Long> counters = new LinkedHashMap<>();
-        if (m.get("counters") instanceof Map<?, ?> c) c.forEach((k, v) -> counters.put((String) k, ((Number) v).longValue()));
-        return new RngState(((Number) m.get("seed")).longValue(), ((Number) m.get("data_seed")).longValue(),
-                ((Number) m.get("epoch")).longValue(), ((Number) m.get("step_in_epoch")).longValue(), counters);
+        if (m.get("counters") instanceof Map<?, ?> c)
+            c.forEach((k, v) -> counters.put((String) k, ((Number) v).longValue()));
+        return new RngState(
+                ((Number) m.get("seed")).longValue(),
+                ((Number) m.get("data_seed")).longValue(),
+                ((Number) m.get("epoch")).longValue(),
+                ((Number) m.get("step_in_epoch")).longValue(),
+                counters);
     }
 
     public void save(Path file) throws IOException {

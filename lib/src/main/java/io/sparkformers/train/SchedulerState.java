@@ -54,11 +54,14 @@ public record SchedulerState(long lastEpoch, long stepCount, List<Double> baseLr
 
     public static SchedulerState fromJson(String json) {
         try {
-            Map<String, Object> m = Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() { });
+            Map<String, Object> m = Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
             long lastEpoch = ((Number) m.get("last_epoch")).longValue();
             Object sc = m.get("_step_count");
-            return new SchedulerState(lastEpoch, sc instanceof Number n ? n.longValue() : lastEpoch + 1,
-                    doubles(m.get("base_lrs")), doubles(m.get("_last_lr")));
+            return new SchedulerState(
+                    lastEpoch,
+                    sc instanceof Number n ? n.longValue() : lastEpoch + 1,
+                    doubles(m.get("base_lrs")),
+                    doubles(m.get("_last_lr")));
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("scheduler.json is not a LambdaLR state: " + e.getMessage(), e);
         }

@@ -40,14 +40,14 @@ public final class Sgd extends Optimizer {
             NDArray d = g;
             if (weightDecay != 0) {
                 try (NDArray scaled = p.mul(weightDecay)) {
-                    decayed = g.add(scaled);            // torch: grad.add(param, alpha=wd)
+                    decayed = g.add(scaled); // torch: grad.add(param, alpha=wd)
                 }
                 d = decayed;
             }
             if (momentum != 0) {
                 NDArray buf = existingSlot(name, "momentum_buffer", p);
                 if (buf == null) {
-                    buf = d.duplicate();                // torch: clone(d_p).detach()
+                    buf = d.duplicate(); // torch: clone(d_p).detach()
                     putSlot(name, "momentum_buffer", buf);
                 } else {
                     buf.muli(momentum).addi(d);

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,7 +59,7 @@ abstract class TaskFit implements AutoCloseable {
     abstract Map<String, Object> provenance(Map<String, Double> initialEval, long evalExamples);
 
     /** Extra entries of train_results.json. */
-    void addTrainResults(Map<String, Object> train) { }
+    void addTrainResults(Map<String, Object> train) {}
 
     @Override
     public abstract void close();

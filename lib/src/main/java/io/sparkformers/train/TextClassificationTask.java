@@ -16,7 +16,6 @@ import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.train.DataCollatorWithPadding.Batch;
 import io.sparkformers.train.DataCollatorWithPadding.Example;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -50,13 +49,14 @@ final class TextClassificationTask extends TrainingTask {
     TextClassificationTask(Path model, Task task, LabelKind labelKind, List<String> labels, int maxLength) {
         this.model = Objects.requireNonNull(model, "model");
         this.task = Objects.requireNonNull(task, "task");
-        this.labelKind = labelKind != null ? labelKind
+        this.labelKind = labelKind != null
+                ? labelKind
                 : task == Task.TOKEN_CLASSIFICATION ? LabelKind.TOKEN : LabelKind.SINGLE_LABEL;
         this.labels = labels == null ? null : List.copyOf(labels);
         this.maxLength = maxLength;
         if (task != Task.SEQUENCE_CLASSIFICATION && task != Task.TOKEN_CLASSIFICATION) {
-            throw new IllegalArgumentException("the Trainer trains text-classification and token-classification, not "
-                    + task);
+            throw new IllegalArgumentException(
+                    "the Trainer trains text-classification and token-classification, not " + task);
         }
         if ((task == Task.TOKEN_CLASSIFICATION) != (this.labelKind == LabelKind.TOKEN)) {
             throw new IllegalArgumentException("label kind " + this.labelKind + " does not fit task " + task);
@@ -67,7 +67,10 @@ final class TextClassificationTask extends TrainingTask {
 
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
-        Fit fit = new Fit(run, train, require(train.rows(), TextDataset.class, "text classification"),
+        Fit fit = new Fit(
+                run,
+                train,
+                require(train.rows(), TextDataset.class, "text classification"),
                 require(eval, TextDataset.class, "text classification"));
         try {
             fit.prepare();
@@ -89,16 +92,20 @@ final class TextClassificationTask extends TrainingTask {
         String problem = config.path("problem_type").asText(null);
         List<String> names = id2label(config);
         boolean token = config.path("architectures").path(0).asText("").endsWith("ForTokenClassification");
-        LabelKind kind = token ? LabelKind.TOKEN
-                : "multi_label_classification".equals(problem) ? LabelKind.MULTI_LABEL
-                : "regression".equals(problem) || names.size() == 1 ? LabelKind.REGRESSION : LabelKind.SINGLE_LABEL;
+        LabelKind kind = token
+                ? LabelKind.TOKEN
+                : "multi_label_classification".equals(problem)
+                        ? LabelKind.MULTI_LABEL
+                        : "regression".equals(problem) || names.size() == 1
+                                ? LabelKind.REGRESSION
+                                : LabelKind.SINGLE_LABEL;
         Task task = token ? Task.TOKEN_CLASSIFICATION : Task.SEQUENCE_CLASSIFICATION;
         try (TextTokenizer tok = TextTokenizer.load(ckpt, maxLength)) {
-            TrainingData features = TrainingData.featurize(data, kind,
-                    kind == LabelKind.REGRESSION ? null : new LabelSpace(names), tok, "evaluation");
+            TrainingData features = TrainingData.featurize(
+                    data, kind, kind == LabelKind.REGRESSION ? null : new LabelSpace(names), tok, "evaluation");
             try (HfModel m = HfModel.fromPretrained(ckpt, task, ai.djl.Device.cpu())) {
-                Map<String, Double> metrics = Evaluation.run(m.block(), m.manager(), features, batchSize, kind, names,
-                        0.0, tok.padTokenId());
+                Map<String, Double> metrics =
+                        Evaluation.run(m.block(), m.manager(), features, batchSize, kind, names, 0.0, tok.padTokenId());
                 metrics.put("eval_samples", (double) features.size());
                 return metrics;
             }
@@ -107,7 +114,10 @@ final class TextClassificationTask extends TrainingTask {
 
     static List<String> id2label(ObjectNode config) {
         Map<Integer, String> m = new TreeMap<>();
-        config.path("id2label").fields().forEachRemaining(e -> m.put(Integer.parseInt(e.getKey()), e.getValue().asText()));
+        config.path("id2label")
+                .fields()
+                .forEachRemaining(
+                        e -> m.put(Integer.parseInt(e.getKey()), e.getValue().asText()));
         return new ArrayList<>(m.values());
     }
 
@@ -117,7 +127,7 @@ final class TextClassificationTask extends TrainingTask {
         private final Trainer.Shard shard;
         private final TextDataset trainRows;
         private final TextDataset evalRows;
-        private List<Example> examples;                      // by global example index, null where not this rank's
+        private List<Example> examples; // by global example index, null where not this rank's
         private TextTokenizer tokenizer;
         private HfModel hf;
         private TrainStep step;
@@ -152,7 +162,8 @@ final class TextClassificationTask extends TrainingTask {
             if (labelKind == LabelKind.REGRESSION) {
                 labelSpace = null;
             } else if (labels != null) {
-                labelSpace = labelKind == LabelKind.SINGLE_LABEL ? LabelSpace.forSingleLabel(labels)
+                labelSpace = labelKind == LabelKind.SINGLE_LABEL
+                        ? LabelSpace.forSingleLabel(labels)
                         : new LabelSpace(labels);
             } else {
                 if (trainRows.isEmpty()) {
@@ -161,16 +172,18 @@ final class TextClassificationTask extends TrainingTask {
                 }
                 List<String> seen = TrainingData.labelNames(trainRows, labelKind);
                 labelSpace = labelKind == LabelKind.SINGLE_LABEL
-                        ? LabelSpace.forSingleLabel(seen.stream().collect(Collectors.groupingBy(l -> l,
-                                Collectors.counting())),
+                        ? LabelSpace.forSingleLabel(
+                                seen.stream().collect(Collectors.groupingBy(l -> l, Collectors.counting())),
                                 "the label column of the training dataset (" + trainRows.description() + ")")
                         : LabelSpace.fromLabels(seen);
             }
             trainData = TrainingData.featurize(trainRows, labelKind, labelSpace, tokenizer, "training");
             examples = new ArrayList<>(Collections.nCopies(shard.numExamples(), (Example) null));
-            for (int k = 0; k < shard.indices().length; k++) examples.set(shard.indices()[k], trainData.examples().get(k));
+            for (int k = 0; k < shard.indices().length; k++)
+                examples.set(shard.indices()[k], trainData.examples().get(k));
             if (evalRows != null) {
-                evalData = evalRows.isEmpty() && world > 1 ? new TrainingData(evalRows.description(), List.of())
+                evalData = evalRows.isEmpty() && world > 1
+                        ? new TrainingData(evalRows.description(), List.of())
                         : TrainingData.featurize(evalRows, labelKind, labelSpace, tokenizer, "evaluation");
             }
             run.planSteps(shard.numExamples(), args.groupByLength() ? trainData.lengths() : null);
@@ -181,7 +194,7 @@ final class TextClassificationTask extends TrainingTask {
             TrainingArguments args = run.args;
             Path resumeFrom = run.resumeFrom;
             try (TrainingLock.Held lock = TrainingLock.acquire()) {
-                TrainStep.seedTorch(args.seed());                   // HF set_seed before the model (new head) is built
+                TrainStep.seedTorch(args.seed()); // HF set_seed before the model (new head) is built
                 // on resume too the model is built from the source (whose tokenizer files later saves copy: the
                 // resumed checkpoint may be rotated away), then takes the checkpoint's weights
                 if (resumeFrom != null) checkResumedLabels(resumeFrom);
@@ -205,8 +218,13 @@ final class TextClassificationTask extends TrainingTask {
                 p.freeze(!train);
                 if (train) refs.add(new ParamRef(e.name(), p.getArray()));
             }
-            step = new TrainStep(hf.block(), hf.manager(), labelKind, args.labelSmoothingFactor(),
-                    mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION, refs);
+            step = new TrainStep(
+                    hf.block(),
+                    hf.manager(),
+                    labelKind,
+                    args.labelSmoothingFactor(),
+                    mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION,
+                    refs);
             loss = TrainingLoss.forLabelKind(labelKind, args.labelSmoothingFactor());
         }
 
@@ -299,8 +317,15 @@ final class TextClassificationTask extends TrainingTask {
 
         @Override
         Evaluation.Partial evaluatePartial(int batchSize) {
-            return Evaluation.partial(hf.block(), hf.manager(), evalData.examples(), batchSize, labelKind, labelNames(),
-                    run.args.labelSmoothingFactor(), tokenizer.padTokenId());
+            return Evaluation.partial(
+                    hf.block(),
+                    hf.manager(),
+                    evalData.examples(),
+                    batchSize,
+                    labelKind,
+                    labelNames(),
+                    run.args.labelSmoothingFactor(),
+                    tokenizer.padTokenId());
         }
 
         @Override
@@ -320,7 +345,7 @@ final class TextClassificationTask extends TrainingTask {
         @Override
         void loadWeights(Path checkpoint) throws IOException {
             try (TrainingLock.Held lock = TrainingLock.acquire();
-                 SafetensorsCheckpoint w = HfCheckpoint.open(checkpoint).openWeights()) {
+                    SafetensorsCheckpoint w = HfCheckpoint.open(checkpoint).openWeights()) {
                 StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
             }
         }
@@ -345,8 +370,9 @@ final class TextClassificationTask extends TrainingTask {
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("source_checkpoint", model.toAbsolutePath().normalize().toString());
             try {
-                p.put("source_config_name_or_path", HfCheckpoint.open(model).config().path("_name_or_path")
-                        .asText(null));
+                p.put(
+                        "source_config_name_or_path",
+                        HfCheckpoint.open(model).config().path("_name_or_path").asText(null));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -30,7 +30,7 @@ public record TextDataset(String description, List<Row> rows) implements Trainin
      * @param textPair the second segment (HF {@code text_pair}), or null
      * @param label    the label as text, or null for unlabelled rows (an error when training)
      */
-    public record Row(String id, String text, String textPair, String label) { }
+    public record Row(String id, String text, String textPair, String label) {}
 
     public TextDataset {
         Objects.requireNonNull(description, "description");
@@ -47,7 +47,10 @@ public record TextDataset(String description, List<Row> rows) implements Trainin
         }
         List<Row> rows = new ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i++) {
-            rows.add(new Row(Integer.toString(i), texts.get(i), pairs == null ? null : pairs.get(i),
+            rows.add(new Row(
+                    Integer.toString(i),
+                    texts.get(i),
+                    pairs == null ? null : pairs.get(i),
                     labels == null ? null : labels.get(i)));
         }
         return new TextDataset(description, rows);

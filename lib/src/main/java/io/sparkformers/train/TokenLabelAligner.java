@@ -9,7 +9,7 @@ import java.util.function.IntUnaryOperator;
  */
 public final class TokenLabelAligner {
 
-    private TokenLabelAligner() { }
+    private TokenLabelAligner() {}
 
     /** {@code label_all_tokens=false}: only the first piece of a word is labelled. */
     public static int[] align(int[] wordLabels, long[] wordIds) {
@@ -40,7 +40,7 @@ public final class TokenLabelAligner {
                     out[i] = labelAllTokens ? bToI.applyAsInt(label) : DataCollatorWithPadding.IGNORE_INDEX;
                 }
             }
-            previous = w;                                // HF updates it for special tokens too
+            previous = w; // HF updates it for special tokens too
         }
         return out;
     }

@@ -33,7 +33,7 @@ import java.util.function.Consumer;
 public final class TrainStep {
 
     /** What one micro-batch cost, for benchmarks and logs. */
-    public record MicroResult(double loss, long examples, long forwardNanos, long backwardNanos) { }
+    public record MicroResult(double loss, long examples, long forwardNanos, long backwardNanos) {}
 
     private final PretrainedModel model;
     private final NDManager manager;
@@ -48,8 +48,13 @@ public final class TrainStep {
      * @param frozenEncoder  run the encoder in eval mode without a graph (feature extraction; needs {@link HeadSplit})
      * @param trainable      the parameters the optimizer updates
      */
-    public TrainStep(PretrainedModel model, NDManager manager, LabelKind labelKind, double labelSmoothing,
-            boolean frozenEncoder, List<ParamRef> trainable) {
+    public TrainStep(
+            PretrainedModel model,
+            NDManager manager,
+            LabelKind labelKind,
+            double labelSmoothing,
+            boolean frozenEncoder,
+            List<ParamRef> trainable) {
         if (frozenEncoder && !(model instanceof HeadSplit)) {
             throw new IllegalArgumentException("feature_extraction needs a model whose head can run apart from its "
                     + "encoder; " + model.getClass().getSimpleName() + " cannot: use fine_tune or partial");
@@ -73,7 +78,8 @@ public final class TrainStep {
      * @param dropoutSeed seeds libtorch's generator before the forward pass
      */
     public MicroResult forwardBackward(Batch batch, double lossScale, long dropoutSeed) {
-        try (TrainingLock.Held lock = TrainingLock.acquire(); NDManager scope = manager.newSubManager()) {
+        try (TrainingLock.Held lock = TrainingLock.acquire();
+                NDManager scope = manager.newSubManager()) {
             seedTorch(dropoutSeed);
             long t0 = System.nanoTime();
             long t1;
@@ -100,12 +106,14 @@ public final class TrainStep {
     }
 
     /** The model's outputs in inference mode (no dropout, no graph) and the loss, for evaluation. */
-    public static NDArray[] predict(PretrainedModel model, NDManager scope, Batch batch, LabelKind kind,
-            double labelSmoothing) {
+    public static NDArray[] predict(
+            PretrainedModel model, NDManager scope, Batch batch, LabelKind kind, double labelSmoothing) {
         try (NoGrad g = NoGrad.enter()) {
             NDList inputs = inputs(scope, batch);
-            NDArray logits = model.forward(new ParameterStore(scope, false), inputs, false).head();
-            NDArray loss = batch.labelKind() == LabelKind.NONE ? null
+            NDArray logits = model.forward(new ParameterStore(scope, false), inputs, false)
+                    .head();
+            NDArray loss = batch.labelKind() == LabelKind.NONE
+                    ? null
                     : loss(logits, labels(scope, batch), kind, labelSmoothing);
             return new NDArray[] {logits, loss};
         }
@@ -161,7 +169,7 @@ public final class TrainStep {
         HeadSplit split = (HeadSplit) model;
         NDArray hidden;
         try (NoGrad g = NoGrad.enter()) {
-            hidden = split.encode(ps, inputs, false);                       // (B, T, H), eval mode, no graph
+            hidden = split.encode(ps, inputs, false); // (B, T, H), eval mode, no graph
         }
         return split.head(ps, hidden, training).head();
     }
@@ -173,8 +181,8 @@ public final class TrainStep {
 
     static NDList inputs(NDManager scope, Batch b) {
         Shape s = new Shape(b.batchSize(), b.seqLength());
-        return new NDList(scope.create(b.inputIds(), s), scope.create(b.attentionMask(), s),
-                scope.create(b.tokenTypeIds(), s));
+        return new NDList(
+                scope.create(b.inputIds(), s), scope.create(b.attentionMask(), s), scope.create(b.tokenTypeIds(), s));
     }
 
     static NDArray labels(NDManager scope, Batch b) {

@@ -53,6 +53,7 @@ public final class Trainer {
 
     /** Provenance file beside the final model. */
     public static final String PROVENANCE = "provenance.json";
+
     public static final String CURVES = "training_curves.png";
 
     private final TrainingArguments args;
@@ -69,7 +70,8 @@ public final class Trainer {
 
     private Trainer(Builder b) {
         this.args = b.args;
-        this.task = b.task != null ? b.task
+        this.task = b.task != null
+                ? b.task
                 : TrainingTask.textClassification(b.model, b.textTask, b.labelKind, b.labels, b.maxLength);
         this.mode = b.mode;
         this.callbacks = List.copyOf(b.callbacks);
@@ -125,16 +127,28 @@ public final class Trainer {
         }
 
         /** Text: SEQUENCE_CLASSIFICATION (default) or TOKEN_CLASSIFICATION. */
-        public Builder task(Task t) { this.textTask = textOption(t); return this; }
+        public Builder task(Task t) {
+            this.textTask = textOption(t);
+            return this;
+        }
 
         /** Text: SINGLE_LABEL (default), MULTI_LABEL or REGRESSION for sequence classification (HF problem_type). */
-        public Builder labelKind(LabelKind k) { this.labelKind = textOption(k); return this; }
+        public Builder labelKind(LabelKind k) {
+            this.labelKind = textOption(k);
+            return this;
+        }
 
         /** Text: the class names in id order; default: sorted unique labels of the training data. */
-        public Builder labels(List<String> l) { this.labels = textOption(l); return this; }
+        public Builder labels(List<String> l) {
+            this.labels = textOption(l);
+            return this;
+        }
 
         /** Text: tokens kept per example (HF {@code max_length}, default 128; capped by the tokenizer's own limit). */
-        public Builder maxLength(int n) { this.maxLength = textOption(n); return this; }
+        public Builder maxLength(int n) {
+            this.maxLength = textOption(n);
+            return this;
+        }
 
         private <T> T textOption(T value) {
             if (task != null) {
@@ -144,10 +158,16 @@ public final class Trainer {
             return value;
         }
 
-        public Builder mode(TransferMode m) { this.mode = Objects.requireNonNull(m, "mode"); return this; }
+        public Builder mode(TransferMode m) {
+            this.mode = Objects.requireNonNull(m, "mode");
+            return this;
+        }
 
         /** A callback; stateless or fresh per Trainer (EarlyStopping: use {@link #earlyStopping}). */
-        public Builder callback(TrainerCallback c) { this.callbacks.add(c); return this; }
+        public Builder callback(TrainerCallback c) {
+            this.callbacks.add(c);
+            return this;
+        }
 
         /** HF's EarlyStoppingCallback, a fresh one per fit. */
         public Builder earlyStopping(int patience, double threshold) {
@@ -158,18 +178,33 @@ public final class Trainer {
 
         /** Print progress to standard error on rank 0 ({@link ProgressReporter}: a bar on a terminal, a line per log
          * otherwise); off by default. */
-        public Builder progress(boolean p) { this.progress = p; return this; }
+        public Builder progress(boolean p) {
+            this.progress = p;
+            return this;
+        }
 
         /** Also evaluate the untrained model (the new head) before the first step: {@link TrainOutput#initialEval}. */
-        public Builder evalBeforeTraining(boolean e) { this.evalBeforeTraining = e; return this; }
+        public Builder evalBeforeTraining(boolean e) {
+            this.evalBeforeTraining = e;
+            return this;
+        }
 
-        public Builder device(Device d) { this.device = d; return this; }
+        public Builder device(Device d) {
+            this.device = d;
+            return this;
+        }
 
         /** The replica group of a data-parallel run (default {@link DataParallel#SINGLE}: one process). */
-        public Builder dataParallel(DataParallel d) { this.dataParallel = Objects.requireNonNull(d); return this; }
+        public Builder dataParallel(DataParallel d) {
+            this.dataParallel = Objects.requireNonNull(d);
+            return this;
+        }
 
         /** Steps between checks that all replicas hold bit-identical trainable weights (default 100; 0 = never). */
-        public Builder checkConsistencyEverySteps(int n) { this.checkConsistencyEverySteps = n; return this; }
+        public Builder checkConsistencyEverySteps(int n) {
+            this.checkConsistencyEverySteps = n;
+            return this;
+        }
 
         public Trainer build() {
             return new Trainer(this);
@@ -187,31 +222,54 @@ public final class Trainer {
      * @param outputDir    where the final model and reports are
      * @param bestCheckpoint the best checkpoint folder, or null
      */
-    public record TrainOutput(long globalStep, double trainingLoss, Map<String, Object> trainMetrics,
-                              Map<String, Double> evalMetrics, Map<String, Double> initialEval, Path outputDir,
-                              String bestCheckpoint) { }
+    public record TrainOutput(
+            long globalStep,
+            double trainingLoss,
+            Map<String, Object> trainMetrics,
+            Map<String, Double> evalMetrics,
+            Map<String, Double> initialEval,
+            Path outputDir,
+            String bestCheckpoint) {}
 
     public TrainingArguments args() {
         return args;
     }
 
-    TrainingTask task() { return task; }
+    TrainingTask task() {
+        return task;
+    }
 
-    TransferMode mode() { return mode; }
+    TransferMode mode() {
+        return mode;
+    }
 
-    List<TrainerCallback> callbacks() { return callbacks; }
+    List<TrainerCallback> callbacks() {
+        return callbacks;
+    }
 
-    Integer earlyStoppingPatience() { return earlyStoppingPatience; }
+    Integer earlyStoppingPatience() {
+        return earlyStoppingPatience;
+    }
 
-    double earlyStoppingThreshold() { return earlyStoppingThreshold; }
+    double earlyStoppingThreshold() {
+        return earlyStoppingThreshold;
+    }
 
-    boolean progress() { return progress; }
+    boolean progress() {
+        return progress;
+    }
 
-    Device device() { return device; }
+    Device device() {
+        return device;
+    }
 
-    DataParallel dataParallel() { return dp; }
+    DataParallel dataParallel() {
+        return dp;
+    }
 
-    int checkConsistencyEverySteps() { return checkConsistencyEverySteps; }
+    int checkConsistencyEverySteps() {
+        return checkConsistencyEverySteps;
+    }
 
     /**
      * The training rows one replica holds: {@code rows} row k is example {@code indices[k]} of the {@code numExamples}
@@ -275,9 +333,17 @@ public final class Trainer {
      * Writes the files of a {@code checkpoint-<step>} folder besides the model: optimizer.safetensors,
      * scheduler.json, trainer_state.json, rng_state.json, training_args.json. Shared with the distributed trainer.
      */
-    public static void writeCheckpointFiles(Path dir, Optimizer optimizer, LrSchedule schedule, TrainerState state,
-            RngState rng, TrainingArguments args) throws IOException {
-        SafetensorsWriter.write(dir.resolve(CheckpointManager.OPTIMIZER_NAME), optimizer.stateDict(),
+    public static void writeCheckpointFiles(
+            Path dir,
+            Optimizer optimizer,
+            LrSchedule schedule,
+            TrainerState state,
+            RngState rng,
+            TrainingArguments args)
+            throws IOException {
+        SafetensorsWriter.write(
+                dir.resolve(CheckpointManager.OPTIMIZER_NAME),
+                optimizer.stateDict(),
                 Map.of("format", "pt", "optimizer", optimizer.getClass().getSimpleName()));
         List<Double> baseLrs = new ArrayList<>();
         for (ParamGroup g : optimizer.groups()) baseLrs.add(g.lr());

@@ -23,22 +23,26 @@ public final class TrainerState {
     public Double epoch;
     /** Optimizer steps done (HF {@code global_step}). */
     public long globalStep;
+
     public long maxSteps;
     public long loggingSteps = 500;
     public long evalSteps = 500;
     public long saveSteps = 500;
     /** Per-device train batch size (HF {@code train_batch_size}). */
     public Integer trainBatchSize;
+
     public long numTrainEpochs;
     public long numInputTokensSeen;
     /** Always 0 here: we do not count FLOPs. */
     public double totalFlos;
     /** Every log entry with its "step" (HF {@code log_history}). */
     public List<Map<String, Object>> logHistory = new ArrayList<>();
+
     public Double bestMetric;
     public Long bestGlobalStep;
     /** Path of the best checkpoint folder (HF {@code best_model_checkpoint}). */
     public String bestModelCheckpoint;
+
     public boolean isLocalProcessZero = true;
     public boolean isWorldProcessZero = true;
     public boolean isHyperParamSearch;
@@ -89,12 +93,12 @@ public final class TrainerState {
                     + metrics.keySet() + ". Consider changing metric_for_best_model.");
         }
         boolean greater = Boolean.TRUE.equals(args.greaterIsBetter());
-        double best = bestMetric != null ? bestMetric
-                : greater ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+        double best = bestMetric != null ? bestMetric : greater ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
         if (greater ? value > best : value < best) {
             bestMetric = value;
             bestGlobalStep = globalStep;
-            bestModelCheckpoint = outputDir.resolve(CheckpointManager.folderName(globalStep)).toString();
+            bestModelCheckpoint =
+                    outputDir.resolve(CheckpointManager.folderName(globalStep)).toString();
             return true;
         }
         return false;
@@ -130,8 +134,10 @@ public final class TrainerState {
     /** {@code trainer_state.json}'s text: HF keys, sorted at every level, two-space indentation. */
     public String toJson() {
         try {
-            return Json.MAPPER.writer().with(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-                    .writeValueAsString(toMap()) + "\n";
+            return Json.MAPPER
+                            .writer()
+                            .with(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+                            .writeValueAsString(toMap()) + "\n";
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -141,7 +147,7 @@ public final class TrainerState {
     public static TrainerState fromJson(String json) {
         Map<String, Object> m;
         try {
-            m = Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() { });
+            m = Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
         } catch (IOException e) {
             throw new IllegalArgumentException("trainer_state.json is not valid JSON: " + e.getMessage(), e);
         }

@@ -27,7 +27,14 @@ import java.util.Set;
  */
 final class TrainingArgumentKeys {
 
-    enum Type { STRING, BOOL, INT, LONG, DOUBLE, STRING_LIST }
+    enum Type {
+        STRING,
+        BOOL,
+        INT,
+        LONG,
+        DOUBLE,
+        STRING_LIST
+    }
 
     /** One key: HF name, type, whether null is allowed, HF default. */
     record Key(String name, Type type, boolean nullable, Object defaultValue) {
@@ -79,11 +86,12 @@ final class TrainingArgumentKeys {
             try {
                 return switch (type) {
                     case STRING -> text;
-                    case BOOL -> switch (t.toLowerCase(Locale.ROOT)) {
-                        case "true" -> Boolean.TRUE;
-                        case "false" -> Boolean.FALSE;
-                        default -> throw new NumberFormatException();
-                    };
+                    case BOOL ->
+                        switch (t.toLowerCase(Locale.ROOT)) {
+                            case "true" -> Boolean.TRUE;
+                            case "false" -> Boolean.FALSE;
+                            default -> throw new NumberFormatException();
+                        };
                     case INT -> Math.toIntExact(parseIntegral(t));
                     case LONG -> parseIntegral(t);
                     case DOUBLE -> Double.parseDouble(t);
@@ -106,7 +114,7 @@ final class TrainingArgumentKeys {
             try {
                 return Long.parseLong(t);
             } catch (NumberFormatException e) {
-                double d = Double.parseDouble(t);                  // "1e3" and "8.0" are integers too
+                double d = Double.parseDouble(t); // "1e3" and "8.0" are integers too
                 if (d != Math.rint(d) || Math.abs(d) > 9.0e15) throw new NumberFormatException(t);
                 return (long) d;
             }
@@ -157,12 +165,17 @@ final class TrainingArgumentKeys {
         for (RecordComponent c : TrainingArguments.class.getRecordComponents()) {
             String name = PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(c.getName());
             Class<?> t = c.getType();
-            Type type = t == String.class ? Type.STRING
-                    : t == boolean.class || t == Boolean.class ? Type.BOOL
-                    : t == int.class || t == Integer.class ? Type.INT
-                    : t == long.class || t == Long.class ? Type.LONG
-                    : t == double.class || t == Double.class ? Type.DOUBLE
-                    : t == List.class ? Type.STRING_LIST : null;
+            Type type = t == String.class
+                    ? Type.STRING
+                    : t == boolean.class || t == Boolean.class
+                            ? Type.BOOL
+                            : t == int.class || t == Integer.class
+                                    ? Type.INT
+                                    : t == long.class || t == Long.class
+                                            ? Type.LONG
+                                            : t == double.class || t == Double.class
+                                                    ? Type.DOUBLE
+                                                    : t == List.class ? Type.STRING_LIST : null;
             if (type == null) throw new AssertionError("no key type for " + c);
             Key key = new Key(name, type, !t.isPrimitive(), null);
             Default d = c.getAnnotation(Default.class);
@@ -188,10 +201,13 @@ final class TrainingArgumentKeys {
      * double) is written as an integer when it is one, as HF writes it.
      */
     static Map<String, Object> toMap(TrainingArguments args) {
-        Map<String, Object> m = BINDING.convertValue(args, new TypeReference<LinkedHashMap<String, Object>>() { });
+        Map<String, Object> m = BINDING.convertValue(args, new TypeReference<LinkedHashMap<String, Object>>() {});
         for (Map.Entry<String, Object> e : m.entrySet()) {
-            boolean interval = KEYS.get(e.getKey()).type() == Type.DOUBLE && e.getKey().endsWith("_steps");
-            if (interval && e.getValue() instanceof Number n && n.doubleValue() >= 1
+            boolean interval =
+                    KEYS.get(e.getKey()).type() == Type.DOUBLE && e.getKey().endsWith("_steps");
+            if (interval
+                    && e.getValue() instanceof Number n
+                    && n.doubleValue() >= 1
                     && n.doubleValue() == Math.rint(n.doubleValue())) {
                 e.setValue(n.longValue());
             }
@@ -207,45 +223,229 @@ final class TrainingArgumentKeys {
 
     static {
         Object[] pairs = {
-            "do_train", false, "do_eval", false, "do_predict", false, "prediction_loss_only", false,
-            "per_gpu_train_batch_size", null, "per_gpu_eval_batch_size", null, "eval_accumulation_steps", null,
-            "eval_delay", 0, "torch_empty_cache_steps", null, "lr_scheduler_kwargs", ANY, "log_level", "passive",
-            "log_level_replica", "warning", "log_on_each_node", true, "logging_dir", ANY,
-            "logging_nan_inf_filter", true, "save_safetensors", true, "save_on_each_node", false,
-            "save_only_model", false, "restore_callback_states_from_checkpoint", false, "no_cuda", false,
-            "use_cpu", false, "use_mps_device", false, "jit_mode_eval", false, "use_ipex", false, "bf16", false,
-            "fp16_opt_level", "O1", "half_precision_backend", "auto", "bf16_full_eval", false,
-            "fp16_full_eval", false, "tf32", null, "local_rank", ANY, "ddp_backend", null, "tpu_num_cores", null,
-            "tpu_metrics_debug", false, "debug", ANY, "dataloader_num_workers", 0, "dataloader_prefetch_factor", null,
-            "past_index", -1, "run_name", ANY, "disable_tqdm", ANY, "remove_unused_columns", true,
-            "label_names", null, "ignore_data_skip", false, "fsdp", ANY, "fsdp_min_num_params", 0,
-            "fsdp_config", ANY, "fsdp_transformer_layer_cls_to_wrap", null, "accelerator_config", ANY,
-            "deepspeed", null, "optim_args", null, "adafactor", false, "length_column_name", "length",
-            "ddp_find_unused_parameters", null, "ddp_bucket_cap_mb", null, "ddp_broadcast_buffers", null,
-            "dataloader_pin_memory", true, "dataloader_persistent_workers", false, "skip_memory_metrics", true,
-            "use_legacy_prediction_loop", false, "push_to_hub", false, "hub_model_id", null,
-            "hub_strategy", "every_save", "hub_token", ANY, "hub_private_repo", ANY, "hub_always_push", false,
-            "hub_revision", null, "gradient_checkpointing", false, "gradient_checkpointing_kwargs", null,
-            "include_inputs_for_metrics", false, "include_for_metrics", ANY, "eval_do_concat_batches", true,
-            "fp16_backend", "auto", "push_to_hub_model_id", null, "push_to_hub_organization", null,
-            "push_to_hub_token", ANY, "mp_parameters", "", "auto_find_batch_size", false,
-            "full_determinism", false, "torchdynamo", null, "ray_scope", "last", "ddp_timeout", 1800,
-            "torch_compile", false, "torch_compile_backend", null, "torch_compile_mode", null,
-            "dispatch_batches", null, "split_batches", null, "include_tokens_per_second", false,
-            "include_num_input_tokens_seen", false, "neftune_noise_alpha", null, "optim_target_modules", null,
-            "batch_eval_metrics", false, "eval_on_start", false, "use_liger_kernel", false,
-            "liger_kernel_config", null, "eval_use_gather_object", false, "average_tokens_across_devices", ANY,
-            "tp_size", ANY, "project", ANY, "trackio_space_id", ANY, "parallelism_config", null,
-            "evaluate_during_training", false,
+            "do_train",
+            false,
+            "do_eval",
+            false,
+            "do_predict",
+            false,
+            "prediction_loss_only",
+            false,
+            "per_gpu_train_batch_size",
+            null,
+            "per_gpu_eval_batch_size",
+            null,
+            "eval_accumulation_steps",
+            null,
+            "eval_delay",
+            0,
+            "torch_empty_cache_steps",
+            null,
+            "lr_scheduler_kwargs",
+            ANY,
+            "log_level",
+            "passive",
+            "log_level_replica",
+            "warning",
+            "log_on_each_node",
+            true,
+            "logging_dir",
+            ANY,
+            "logging_nan_inf_filter",
+            true,
+            "save_safetensors",
+            true,
+            "save_on_each_node",
+            false,
+            "save_only_model",
+            false,
+            "restore_callback_states_from_checkpoint",
+            false,
+            "no_cuda",
+            false,
+            "use_cpu",
+            false,
+            "use_mps_device",
+            false,
+            "jit_mode_eval",
+            false,
+            "use_ipex",
+            false,
+            "bf16",
+            false,
+            "fp16_opt_level",
+            "O1",
+            "half_precision_backend",
+            "auto",
+            "bf16_full_eval",
+            false,
+            "fp16_full_eval",
+            false,
+            "tf32",
+            null,
+            "local_rank",
+            ANY,
+            "ddp_backend",
+            null,
+            "tpu_num_cores",
+            null,
+            "tpu_metrics_debug",
+            false,
+            "debug",
+            ANY,
+            "dataloader_num_workers",
+            0,
+            "dataloader_prefetch_factor",
+            null,
+            "past_index",
+            -1,
+            "run_name",
+            ANY,
+            "disable_tqdm",
+            ANY,
+            "remove_unused_columns",
+            true,
+            "label_names",
+            null,
+            "ignore_data_skip",
+            false,
+            "fsdp",
+            ANY,
+            "fsdp_min_num_params",
+            0,
+            "fsdp_config",
+            ANY,
+            "fsdp_transformer_layer_cls_to_wrap",
+            null,
+            "accelerator_config",
+            ANY,
+            "deepspeed",
+            null,
+            "optim_args",
+            null,
+            "adafactor",
+            false,
+            "length_column_name",
+            "length",
+            "ddp_find_unused_parameters",
+            null,
+            "ddp_bucket_cap_mb",
+            null,
+            "ddp_broadcast_buffers",
+            null,
+            "dataloader_pin_memory",
+            true,
+            "dataloader_persistent_workers",
+            false,
+            "skip_memory_metrics",
+            true,
+            "use_legacy_prediction_loop",
+            false,
+            "push_to_hub",
+            false,
+            "hub_model_id",
+            null,
+            "hub_strategy",
+            "every_save",
+            "hub_token",
+            ANY,
+            "hub_private_repo",
+            ANY,
+            "hub_always_push",
+            false,
+            "hub_revision",
+            null,
+            "gradient_checkpointing",
+            false,
+            "gradient_checkpointing_kwargs",
+            null,
+            "include_inputs_for_metrics",
+            false,
+            "include_for_metrics",
+            ANY,
+            "eval_do_concat_batches",
+            true,
+            "fp16_backend",
+            "auto",
+            "push_to_hub_model_id",
+            null,
+            "push_to_hub_organization",
+            null,
+            "push_to_hub_token",
+            ANY,
+            "mp_parameters",
+            "",
+            "auto_find_batch_size",
+            false,
+            "full_determinism",
+            false,
+            "torchdynamo",
+            null,
+            "ray_scope",
+            "last",
+            "ddp_timeout",
+            1800,
+            "torch_compile",
+            false,
+            "torch_compile_backend",
+            null,
+            "torch_compile_mode",
+            null,
+            "dispatch_batches",
+            null,
+            "split_batches",
+            null,
+            "include_tokens_per_second",
+            false,
+            "include_num_input_tokens_seen",
+            false,
+            "neftune_noise_alpha",
+            null,
+            "optim_target_modules",
+            null,
+            "batch_eval_metrics",
+            false,
+            "eval_on_start",
+            false,
+            "use_liger_kernel",
+            false,
+            "liger_kernel_config",
+            null,
+            "eval_use_gather_object",
+            false,
+            "average_tokens_across_devices",
+            ANY,
+            "tp_size",
+            ANY,
+            "project",
+            ANY,
+            "trackio_space_id",
+            ANY,
+            "parallelism_config",
+            null,
+            "evaluate_during_training",
+            false,
         };
         for (int i = 0; i < pairs.length; i += 2) IGNORED_HF_KEYS.put((String) pairs[i], pairs[i + 1]);
     }
 
     /** HF {@code report_to} integrations: read as our jsonl log with a warning rather than failing an HF config. */
-    private static final Set<String> HF_INTEGRATIONS = Set.of("azure_ml", "clearml", "codecarbon", "comet_ml",
-            "dagshub", "dvclive", "flyte", "mlflow", "neptune", "tensorboard", "wandb", "swanlab", "trackio");
+    private static final Set<String> HF_INTEGRATIONS = Set.of(
+            "azure_ml",
+            "clearml",
+            "codecarbon",
+            "comet_ml",
+            "dagshub",
+            "dvclive",
+            "flyte",
+            "mlflow",
+            "neptune",
+            "tensorboard",
+            "wandb",
+            "swanlab",
+            "trackio");
 
-    private TrainingArgumentKeys() { }
+    private TrainingArgumentKeys() {}
 
     static Map<String, Object> defaults() {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -206,21 +206,20 @@ public record TrainingArguments(
         }
     }
 
-    private static void checkSteps(String key, double steps, String strategyKey, String strategy,
-            List<String> errors) {
+    private static void checkSteps(String key, double steps, String strategyKey, String strategy, List<String> errors) {
         if (steps < 0 || Double.isNaN(steps)) {
             errors.add(key + " must be >= 0 but was " + steps);
         } else if (steps > 1 && steps != Math.rint(steps)) {
             errors.add(key + " must be an integer if bigger than 1: " + steps);
         } else if ("steps".equals(strategy) && steps == 0) {
-            errors.add(strategyKey + " 'steps' requires a non-zero " + key + ": set " + key + " or change "
-                    + strategyKey);
+            errors.add(
+                    strategyKey + " 'steps' requires a non-zero " + key + ": set " + key + " or change " + strategyKey);
         }
     }
 
     /** HF __post_init__'s rules for load_best_model_at_end (save_strategy "best" is exempt, as in HF). */
-    private static void checkLoadBest(String evalStrategy, Double evalSteps, String saveStrategy, double saveSteps,
-            List<String> errors) {
+    private static void checkLoadBest(
+            String evalStrategy, Double evalSteps, String saveStrategy, double saveSteps, List<String> errors) {
         if ("best".equals(saveStrategy)) return;
         if (!evalStrategy.equals(saveStrategy)) {
             errors.add("load_best_model_at_end requires the save and eval strategy to match, but found eval_strategy '"
@@ -271,11 +270,13 @@ public record TrainingArguments(
             throw new IllegalArgumentException("the training set is empty: numExamples was " + numExamples);
         }
         if (worldSize <= 0) throw new IllegalArgumentException("worldSize must be > 0 but was " + worldSize);
-        long batches = dataloaderDropLast ? numExamples / perDeviceTrainBatchSize
+        long batches = dataloaderDropLast
+                ? numExamples / perDeviceTrainBatchSize
                 : ceilDiv(numExamples, perDeviceTrainBatchSize);
         if (batches == 0) {
             throw new IllegalArgumentException("dataloader_drop_last with " + numExamples + " examples and "
-                    + "per_device_train_batch_size " + perDeviceTrainBatchSize + " leaves no batch: lower the batch size "
+                    + "per_device_train_batch_size " + perDeviceTrainBatchSize
+                    + " leaves no batch: lower the batch size "
                     + "or set dataloader_drop_last false");
         }
         return Math.max(batches / ((long) gradientAccumulationSteps * worldSize), 1);
@@ -305,8 +306,13 @@ public record TrainingArguments(
     public TrainingPlan plan(long numExamples, int worldSize) {
         long perEpoch = numUpdateStepsPerEpoch(numExamples, worldSize);
         long total = resolveMaxSteps(perEpoch);
-        return new TrainingPlan(perEpoch, total, resolveNumTrainEpochs(perEpoch), warmupSteps(total),
-                resolveInterval(loggingSteps, total), evalSteps == null ? 0 : resolveInterval(evalSteps, total),
+        return new TrainingPlan(
+                perEpoch,
+                total,
+                resolveNumTrainEpochs(perEpoch),
+                warmupSteps(total),
+                resolveInterval(loggingSteps, total),
+                evalSteps == null ? 0 : resolveInterval(evalSteps, total),
                 resolveInterval(saveSteps, total),
                 (long) perDeviceTrainBatchSize * gradientAccumulationSteps * worldSize);
     }
@@ -335,8 +341,8 @@ public record TrainingArguments(
     /** Checks what depends on the device: fp16 needs a GPU. Call before training starts. */
     public void validateFor(Device device) {
         if (fp16 && !Device.Type.GPU.equals(device.getDeviceType())) {
-            throw new IllegalArgumentException("fp16 needs a GPU, but training runs on " + device
-                    + ": set fp16 false or train on a GPU");
+            throw new IllegalArgumentException(
+                    "fp16 needs a GPU, but training runs on " + device + ": set fp16 false or train on a GPU");
         }
     }
 
@@ -353,7 +359,8 @@ public record TrainingArguments(
     /** A builder holding these values (re-typed: {@link #toMap} writes integral step counts as integers). */
     public Builder toBuilder() {
         Builder b = new Builder();
-        toMap().forEach((k, v) -> b.values.put(k, TrainingArgumentKeys.require(k).coerce(v)));
+        toMap().forEach((k, v) ->
+                b.values.put(k, TrainingArgumentKeys.require(k).coerce(v)));
         return b;
     }
 
@@ -369,7 +376,7 @@ public record TrainingArguments(
     public static final class Builder {
         final Map<String, Object> values = TrainingArgumentKeys.defaults();
 
-        private Builder() { }
+        private Builder() {}
 
         /** Sets {@code key} (an HF name) to a value of its type; unknown keys fail with a did-you-mean. */
         public Builder set(String key, Object value) {
@@ -380,29 +387,97 @@ public record TrainingArguments(
             return this;
         }
 
-        public Builder numTrainEpochs(double v) { return set("num_train_epochs", v); }
-        public Builder maxSteps(long v) { return set("max_steps", v); }
-        public Builder perDeviceTrainBatchSize(int v) { return set("per_device_train_batch_size", v); }
-        public Builder perDeviceEvalBatchSize(int v) { return set("per_device_eval_batch_size", v); }
-        public Builder gradientAccumulationSteps(int v) { return set("gradient_accumulation_steps", v); }
-        public Builder learningRate(double v) { return set("learning_rate", v); }
-        public Builder weightDecay(double v) { return set("weight_decay", v); }
-        public Builder lrSchedulerType(String v) { return set("lr_scheduler_type", v); }
-        public Builder warmupSteps(long v) { return set("warmup_steps", v); }
-        public Builder warmupRatio(double v) { return set("warmup_ratio", v); }
-        public Builder loggingSteps(double v) { return set("logging_steps", v); }
-        public Builder evalStrategy(String v) { return set("eval_strategy", v); }
-        public Builder evalSteps(Double v) { return set("eval_steps", v); }
-        public Builder saveStrategy(String v) { return set("save_strategy", v); }
-        public Builder saveSteps(double v) { return set("save_steps", v); }
-        public Builder saveTotalLimit(Integer v) { return set("save_total_limit", v); }
-        public Builder loadBestModelAtEnd(boolean v) { return set("load_best_model_at_end", v); }
-        public Builder metricForBestModel(String v) { return set("metric_for_best_model", v); }
-        public Builder greaterIsBetter(Boolean v) { return set("greater_is_better", v); }
-        public Builder optim(String v) { return set("optim", v); }
-        public Builder seed(long v) { return set("seed", v); }
-        public Builder fp16(boolean v) { return set("fp16", v); }
-        public Builder reportTo(List<String> v) { return set("report_to", v); }
+        public Builder numTrainEpochs(double v) {
+            return set("num_train_epochs", v);
+        }
+
+        public Builder maxSteps(long v) {
+            return set("max_steps", v);
+        }
+
+        public Builder perDeviceTrainBatchSize(int v) {
+            return set("per_device_train_batch_size", v);
+        }
+
+        public Builder perDeviceEvalBatchSize(int v) {
+            return set("per_device_eval_batch_size", v);
+        }
+
+        public Builder gradientAccumulationSteps(int v) {
+            return set("gradient_accumulation_steps", v);
+        }
+
+        public Builder learningRate(double v) {
+            return set("learning_rate", v);
+        }
+
+        public Builder weightDecay(double v) {
+            return set("weight_decay", v);
+        }
+
+        public Builder lrSchedulerType(String v) {
+            return set("lr_scheduler_type", v);
+        }
+
+        public Builder warmupSteps(long v) {
+            return set("warmup_steps", v);
+        }
+
+        public Builder warmupRatio(double v) {
+            return set("warmup_ratio", v);
+        }
+
+        public Builder loggingSteps(double v) {
+            return set("logging_steps", v);
+        }
+
+        public Builder evalStrategy(String v) {
+            return set("eval_strategy", v);
+        }
+
+        public Builder evalSteps(Double v) {
+            return set("eval_steps", v);
+        }
+
+        public Builder saveStrategy(String v) {
+            return set("save_strategy", v);
+        }
+
+        public Builder saveSteps(double v) {
+            return set("save_steps", v);
+        }
+
+        public Builder saveTotalLimit(Integer v) {
+            return set("save_total_limit", v);
+        }
+
+        public Builder loadBestModelAtEnd(boolean v) {
+            return set("load_best_model_at_end", v);
+        }
+
+        public Builder metricForBestModel(String v) {
+            return set("metric_for_best_model", v);
+        }
+
+        public Builder greaterIsBetter(Boolean v) {
+            return set("greater_is_better", v);
+        }
+
+        public Builder optim(String v) {
+            return set("optim", v);
+        }
+
+        public Builder seed(long v) {
+            return set("seed", v);
+        }
+
+        public Builder fp16(boolean v) {
+            return set("fp16", v);
+        }
+
+        public Builder reportTo(List<String> v) {
+            return set("report_to", v);
+        }
 
         /** Binds the values onto the record (Jackson, HF names); the constructor reports every violation at once. */
         public TrainingArguments build() {
@@ -435,8 +510,8 @@ public record TrainingArguments(
      * know either is an error with a did-you-mean. {@code overrides} ({@code --set key=value}, parsed by the key's
      * type) apply before HF's derived defaults resolve.
      */
-    public static TrainingArguments fromMap(Map<String, ?> values, Map<String, String> overrides,
-            List<String> warnings) {
+    public static TrainingArguments fromMap(
+            Map<String, ?> values, Map<String, String> overrides, List<String> warnings) {
         Builder b = new Builder();
         List<String> errors = new ArrayList<>();
         Map<String, Object> merged = new LinkedHashMap<>(values);
@@ -500,7 +575,7 @@ public record TrainingArguments(
     public static TrainingArguments fromJson(String json) {
         Map<String, Object> m;
         try {
-            m = Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() { });
+            m = Json.MAPPER.readValue(json, new TypeReference<LinkedHashMap<String, Object>>() {});
         } catch (IOException e) {
             throw new IllegalArgumentException("training arguments are not a valid JSON mapping: " + e.getMessage(), e);
         }

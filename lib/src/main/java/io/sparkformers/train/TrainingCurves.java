@@ -27,9 +27,9 @@ public final class TrainingCurves {
     private static final Color[] COLORS = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44)};
 
     /** One line: a name and its (step, value) points. */
-    record Series(String name, double[] x, double[] y) { }
+    record Series(String name, double[] x, double[] y) {}
 
-    private TrainingCurves() { }
+    private TrainingCurves() {}
 
     /** 900 × 600 pixels. */
     public static void write(Path png, List<Map<String, Object>> logHistory, String evalMetricKey) throws IOException {
@@ -40,11 +40,13 @@ public final class TrainingCurves {
      * @param evalMetricKey the metric of the bottom panel, with or without "eval_" (e.g. "accuracy"); null or a loss
      *                      for none
      */
-    public static void write(Path png, List<Map<String, Object>> logHistory, String evalMetricKey, int width,
-            int height) throws IOException {
+    public static void write(
+            Path png, List<Map<String, Object>> logHistory, String evalMetricKey, int width, int height)
+            throws IOException {
         if (width < 200 || height < 150) throw new IllegalArgumentException("image too small: " + width + "x" + height);
         if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
-        String metric = evalMetricKey == null ? null
+        String metric = evalMetricKey == null
+                ? null
                 : evalMetricKey.startsWith("eval_") ? evalMetricKey : "eval_" + evalMetricKey;
         List<Series> losses = new ArrayList<>();
         addSeries(losses, logHistory, "loss", "train loss");
@@ -105,8 +107,8 @@ public final class TrainingCurves {
         return new double[] {lo, hi};
     }
 
-    private static void panel(Graphics2D g, List<Series> series, String title, double[] steps, int x0, int y0,
-            int w, int h) {
+    private static void panel(
+            Graphics2D g, List<Series> series, String title, double[] steps, int x0, int y0, int w, int h) {
         int left = x0 + 70;
         int right = x0 + w - 20;
         int top = y0 + 30;
@@ -128,9 +130,16 @@ public final class TrainingCurves {
                 maxY = Math.max(maxY, s.y()[i]);
             }
         }
-        if (!(maxX > minX)) { minX -= 1; maxX += 1; }
-        if (!(maxY > minY)) { double pad = Math.max(Math.abs(minY) * 0.1, 1e-3); minY -= pad; maxY += pad; }
-        double margin = (maxY - minY) * 0.05;            // keep points off the frame
+        if (!(maxX > minX)) {
+            minX -= 1;
+            maxX += 1;
+        }
+        if (!(maxY > minY)) {
+            double pad = Math.max(Math.abs(minY) * 0.1, 1e-3);
+            minY -= pad;
+            maxY += pad;
+        }
+        double margin = (maxY - minY) * 0.05; // keep points off the frame
         minY -= margin;
         maxY += margin;
         double[] yt = niceTicks(minY, maxY, 5);
@@ -178,7 +187,8 @@ public final class TrainingCurves {
                 if (!Double.isFinite(s.y()[i])) continue;
                 double xx = px.applyAsDouble(s.x()[i]);
                 double yy = py.applyAsDouble(s.y()[i]);
-                if (started) path.lineTo(xx, yy); else path.moveTo(xx, yy);
+                if (started) path.lineTo(xx, yy);
+                else path.moveTo(xx, yy);
                 started = true;
                 g.fillOval((int) Math.round(xx) - 3, (int) Math.round(yy) - 3, 6, 6);
             }

@@ -45,8 +45,8 @@ public record TrainingData(String description, List<Example> examples) {
      * @param tokenizer truncates to its max length
      * @param what      "training" or "evaluation", for messages
      */
-    public static TrainingData featurize(TextDataset data, LabelKind kind, LabelSpace labels, TextTokenizer tokenizer,
-            String what) {
+    public static TrainingData featurize(
+            TextDataset data, LabelKind kind, LabelSpace labels, TextTokenizer tokenizer, String what) {
         if (data.isEmpty()) {
             throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") is empty: "
                     + "check the path, the filter and data.limit");
@@ -87,8 +87,8 @@ public record TrainingData(String description, List<Example> examples) {
             for (int i = 0; i < tags.length; i++) wordLabels[i] = labels.id(tags[i], id);
             Encoding e = tokenizer.encodeWords(words);
             int[] aligned = TokenLabelAligner.align(wordLabels, e.getWordIds());
-            return new Example(e.getIds(), e.getAttentionMask(), e.getTypeIds(),
-                    new DataCollatorWithPadding.TokenLabels(aligned));
+            return new Example(
+                    e.getIds(), e.getAttentionMask(), e.getTypeIds(), new DataCollatorWithPadding.TokenLabels(aligned));
         }
         Label label = switch (kind) {
             case SINGLE_LABEL -> new DataCollatorWithPadding.SingleLabel(labels.id(row.label(), id));
@@ -99,21 +99,26 @@ public record TrainingData(String description, List<Example> examples) {
             }
             case REGRESSION -> {
                 try {
-                    yield new DataCollatorWithPadding.Regression(Float.parseFloat(row.label().trim()));
+                    yield new DataCollatorWithPadding.Regression(
+                            Float.parseFloat(row.label().trim()));
                 } catch (NumberFormatException ex) {
-                    throw new IllegalArgumentException("row " + id + ": regression label '" + row.label()
-                            + "' is not a number");
+                    throw new IllegalArgumentException(
+                            "row " + id + ": regression label '" + row.label() + "' is not a number");
                 }
             }
             default -> throw new IllegalArgumentException("label kind " + kind + " is not trainable here");
         };
-        Encoding e = row.textPair() == null ? tokenizer.encode(row.text()) : tokenizer.encode(row.text(), row.textPair());
+        Encoding e =
+                row.textPair() == null ? tokenizer.encode(row.text()) : tokenizer.encode(row.text(), row.textPair());
         return new Example(e.getIds(), e.getAttentionMask(), e.getTypeIds(), label);
     }
 
     /** The class names of a multi-label cell: comma-separated, trimmed, empty entries dropped. */
     public static List<String> splitMulti(String cell) {
-        return Arrays.stream(cell.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        return Arrays.stream(cell.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toList();
     }
 
     /** The class names a dataset's labels use under {@code kind} (nulls skipped; validation comes later). */
@@ -125,7 +130,7 @@ public record TrainingData(String description, List<Example> examples) {
                 case SINGLE_LABEL -> names.add(r.label());
                 case MULTI_LABEL -> names.addAll(splitMulti(r.label()));
                 case TOKEN -> names.addAll(Arrays.asList(r.label().trim().split("\\s+")));
-                default -> { }
+                default -> {}
             }
         }
         return names;

@@ -10,7 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class TrainingLock {
     private static final ReentrantLock LOCK = new ReentrantLock(true);
 
-    private TrainingLock() { }
+    private TrainingLock() {}
 
     /** Acquires the lock until the returned handle is closed. */
     public static Held acquire() {

@@ -24,9 +24,10 @@ public interface TrainingLoss {
                     + "classification, not " + kind + ": set it to 0");
         }
         return switch (kind) {
-            case SINGLE_LABEL, TOKEN -> labelSmoothing > 0
-                    ? (logits, labels) -> LabelSmoother.loss(logits, labels, labelSmoothing)
-                    : Losses::crossEntropy;
+            case SINGLE_LABEL, TOKEN ->
+                labelSmoothing > 0
+                        ? (logits, labels) -> LabelSmoother.loss(logits, labels, labelSmoothing)
+                        : Losses::crossEntropy;
             case MULTI_LABEL -> Losses::bceWithLogits;
             case REGRESSION -> (logits, labels) -> Losses.mse(logits.reshape(-1), labels.reshape(-1));
             case NONE -> throw new IllegalArgumentException("a training batch needs labels");

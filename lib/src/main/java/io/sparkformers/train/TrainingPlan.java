@@ -13,6 +13,12 @@ package io.sparkformers.train;
  * @param saveSteps            steps between checkpoints, ratios resolved
  * @param totalTrainBatchSize  examples per optimizer step over all replicas (batch × accumulation × world size)
  */
-public record TrainingPlan(long updatesPerEpoch, long maxSteps, long numTrainEpochs, long warmupSteps,
-                           long loggingSteps, long evalSteps, long saveSteps, long totalTrainBatchSize) {
-}
+public record TrainingPlan(
+        long updatesPerEpoch,
+        long maxSteps,
+        long numTrainEpochs,
+        long warmupSteps,
+        long loggingSteps,
+        long evalSteps,
+        long saveSteps,
+        long totalTrainBatchSize) {}

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.sparkformers.hub.Json;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -35,7 +34,7 @@ final class TrainingRun implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TrainingRun.class.getName());
 
     /** Loss and real tokens (or images) of one micro-batch. */
-    record Micro(double loss, long tokens) { }
+    record Micro(double loss, long tokens) {}
 
     final TrainingArguments args;
     final DataParallel dp;
@@ -106,7 +105,8 @@ final class TrainingRun implements AutoCloseable {
 
     /** Forward + loss + backward of one micro-batch ({@code examples}: global indices); gradients of scale × loss add up. */
     private Micro forwardBackward(int[] examples, double scale, long dropoutSeed) {
-        try (TrainingLock.Held lock = TrainingLock.acquire(); NDManager scope = fit.manager().newSubManager()) {
+        try (TrainingLock.Held lock = TrainingLock.acquire();
+                NDManager scope = fit.manager().newSubManager()) {
             ModelBatch batch = fit.collate(scope, examples);
             TrainStep.seedTorch(dropoutSeed);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -158,8 +158,8 @@ final class TrainingRun implements AutoCloseable {
                     + " needs an evaluation dataset: pass one or set eval_strategy to 'no'");
         }
         if (trainer.earlyStoppingPatience() != null) {
-            earlyStopping = new EarlyStoppingCallback(trainer.earlyStoppingPatience(),
-                    trainer.earlyStoppingThreshold());
+            earlyStopping =
+                    new EarlyStoppingCallback(trainer.earlyStoppingPatience(), trainer.earlyStoppingThreshold());
             earlyStopping.checkArguments(args);
         }
         resumeFrom = CheckpointManager.resolveResume(args).orElse(null);
@@ -177,9 +177,15 @@ final class TrainingRun implements AutoCloseable {
     /** The step plan, the data order and the schedule for {@code n} examples ({@code lengths} for group_by_length). */
     void planSteps(int n, int[] lengths) {
         plan = args.plan(n, world);
-        sharding = new DataSharding(n, args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps() * world,
-                args.dataloaderDropLast(), args.effectiveDataSeed(), lengths);
-        long microPerEpoch = args.dataloaderDropLast() ? n / args.perDeviceTrainBatchSize()
+        sharding = new DataSharding(
+                n,
+                args.perDeviceTrainBatchSize(),
+                args.gradientAccumulationSteps() * world,
+                args.dataloaderDropLast(),
+                args.effectiveDataSeed(),
+                lengths);
+        long microPerEpoch = args.dataloaderDropLast()
+                ? n / args.perDeviceTrainBatchSize()
                 : (n + args.perDeviceTrainBatchSize() - 1) / args.perDeviceTrainBatchSize();
         if (microPerEpoch < world) {
             throw new IllegalArgumentException(n + " training examples make " + microPerEpoch + " batches of "
@@ -191,7 +197,7 @@ final class TrainingRun implements AutoCloseable {
 
     /** The trainer state (fresh or resumed) and the callbacks, after the model and optimizer are built. */
     private void startState(List<TrainerCallback> userCallbacks, boolean progress) throws IOException {
-        if (world > 1) dp.broadcastFromMain(replicated());          // replicas start identical, new heads included
+        if (world > 1) dp.broadcastFromMain(replicated()); // replicas start identical, new heads included
         state = TrainerState.start(args, plan);
         if (resumeFrom != null) resumeState();
         List<TrainerCallback> all = new ArrayList<>();
@@ -206,8 +212,10 @@ final class TrainingRun implements AutoCloseable {
     private void resumeState() throws IOException {
         TrainerState loaded = TrainerState.load(resumeFrom.resolve(CheckpointManager.TRAINER_STATE_NAME));
         if (loaded.trainBatchSize != null && loaded.trainBatchSize != args.perDeviceTrainBatchSize()) {
-            LOG.log(System.Logger.Level.WARNING, "resuming with per_device_train_batch_size "
-                    + args.perDeviceTrainBatchSize() + " but the checkpoint used " + loaded.trainBatchSize);
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "resuming with per_device_train_batch_size " + args.perDeviceTrainBatchSize()
+                            + " but the checkpoint used " + loaded.trainBatchSize);
         }
         loaded.maxSteps = plan.maxSteps();
         loaded.numTrainEpochs = plan.numTrainEpochs();
@@ -250,7 +258,7 @@ final class TrainingRun implements AutoCloseable {
                 double stepLoss = 0;
                 long tokens = 0;
                 long t0 = System.nanoTime();
-                for (int m = rank; m < micro.size(); m += world) {          // this rank's micro-batches
+                for (int m = rank; m < micro.size(); m += world) { // this rank's micro-batches
                     long seed = DataSharding.mix(DataSharding.mix(args.seed(), state.globalStep), m);
                     Micro r = forwardBackward(micro.get(m), 1.0 / micro.size(), seed);
                     stepLoss += r.loss() / micro.size();
@@ -265,8 +273,8 @@ final class TrainingRun implements AutoCloseable {
                 }
                 long t2 = System.nanoTime();
                 state.numInputTokensSeen += tokens;
-                lastGradNorm = TrainStep.applyUpdate(trainable(), optimizer, schedule.multiplier(state.globalStep),
-                        args.maxGradNorm());
+                lastGradNorm = TrainStep.applyUpdate(
+                        trainable(), optimizer, schedule.multiplier(state.globalStep), args.maxGradNorm());
                 computeNanos += (t1 - t0) + (System.nanoTime() - t2);
                 commNanos += (t2 - t1) + (t0 - c0);
                 trLoss += stepLoss;
@@ -292,8 +300,10 @@ final class TrainingRun implements AutoCloseable {
         try {
             dp.allReduceSum(grads);
         } catch (IOException e) {
-            throw new UncheckedIOException("rank " + dp.rank() + ": gradient all-reduce at step " + state.globalStep
-                    + " failed: " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "rank " + dp.rank() + ": gradient all-reduce at step " + state.globalStep + " failed: "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -355,8 +365,8 @@ final class TrainingRun implements AutoCloseable {
     private void saveCheckpoint(long epoch, long stepInEpoch) throws IOException {
         state.statefulCallbacks.put("TrainerControl", control.state());
         if (earlyStopping != null) state.statefulCallbacks.put("EarlyStoppingCallback", earlyStopping.state());
-        RngState rng = new RngState(args.seed(), args.effectiveDataSeed(), epoch, stepInEpoch,
-                Map.of("dropout_step", state.globalStep));
+        RngState rng = new RngState(
+                args.seed(), args.effectiveDataSeed(), epoch, stepInEpoch, Map.of("dropout_step", state.globalStep));
         checkpoints.save(state.globalStep, dir -> {
             fit.saveModel(dir);
             Trainer.writeCheckpointFiles(dir, optimizer, schedule, state, rng, args);
@@ -367,12 +377,13 @@ final class TrainingRun implements AutoCloseable {
     private Trainer.TrainOutput finish(double runtime, long startStep, Map<String, Double> initial) throws IOException {
         if (args.loadBestModelAtEnd() && state.bestModelCheckpoint != null) {
             if (main) loadBest();
-            if (world > 1) dp.broadcastFromMain(replicated());  // rank 0 alone reads its checkpoints
+            if (world > 1) dp.broadcastFromMain(replicated()); // rank 0 alone reads its checkpoints
         }
         totalLoss += trLoss;
         long stepsThisRun = Math.max(state.globalStep - startStep, 1);
         double trainLoss = totalLoss / stepsThisRun;
-        long numSamples = args.maxSteps() > 0 ? plan.maxSteps() * plan.totalTrainBatchSize()
+        long numSamples = args.maxSteps() > 0
+                ? plan.maxSteps() * plan.totalTrainBatchSize()
                 : (long) (numExamples() * args.numTrainEpochs());
         Map<String, Object> metrics = new LinkedHashMap<>();
         metrics.put("train_runtime", Evaluation.round4(runtime));
@@ -418,8 +429,8 @@ final class TrainingRun implements AutoCloseable {
             writeProvenance(initial);
             TrainingCurves.write(outputDir.resolve(Trainer.CURVES), state.logHistory, fit.curveMetric());
         }
-        return new Trainer.TrainOutput(state.globalStep, trainLoss, train, eval, initial, outputDir,
-                state.bestModelCheckpoint);
+        return new Trainer.TrainOutput(
+                state.globalStep, trainLoss, train, eval, initial, outputDir, state.bestModelCheckpoint);
     }
 
     private void loadBest() throws IOException {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.vision.ImageProcessorConfig;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,7 +16,7 @@ import java.util.List;
  */
 public abstract class TrainingTask {
 
-    TrainingTask() { }
+    TrainingTask() {}
 
     /**
      * Sequence classification (single-label, multi-label, regression) or token classification of a pretrained text
@@ -29,8 +28,8 @@ public abstract class TrainingTask {
      * @param labels    class names in id order; null: the sorted unique labels of the training data
      * @param maxLength tokens kept per example (HF {@code max_length}; capped by the tokenizer's own limit)
      */
-    public static TrainingTask textClassification(Path model, Task task, LabelKind labelKind, List<String> labels,
-            int maxLength) {
+    public static TrainingTask textClassification(
+            Path model, Task task, LabelKind labelKind, List<String> labels, int maxLength) {
         return new TextClassificationTask(model, task, labelKind, labels, maxLength);
     }
 
@@ -51,12 +50,12 @@ public abstract class TrainingTask {
      * @param processor the image processor; null: the model type's default
      */
     public static TrainingTask imageClassificationFromScratch(ObjectNode config, ImageProcessorConfig processor) {
-        return new ImageClassificationTask(null, java.util.Objects.requireNonNull(config, "config").deepCopy(),
-                processor);
+        return new ImageClassificationTask(
+                null, java.util.Objects.requireNonNull(config, "config").deepCopy(), processor);
     }
 
     /** Refuses a transfer mode this task cannot train with (checked when the Trainer is built). */
-    void checkMode(TransferMode mode) { }
+    void checkMode(TransferMode mode) {}
 
     /**
      * Checks every input and loads data and model for one fit, in this order: the task's own checks,

@@ -30,7 +30,9 @@ public record TransferMode(Kind kind, int unfreezeLastLayers, List<String> unfre
 
     /** The three modes, by their config names. */
     public enum Kind {
-        FEATURE_EXTRACTION, FINE_TUNE, PARTIAL;
+        FEATURE_EXTRACTION,
+        FINE_TUNE,
+        PARTIAL;
 
         public String configName() {
             return name().toLowerCase(Locale.ROOT);
@@ -51,8 +53,8 @@ public record TransferMode(Kind kind, int unfreezeLastLayers, List<String> unfre
             try {
                 Pattern.compile(p);
             } catch (PatternSyntaxException e) {
-                throw new IllegalArgumentException("unfreeze pattern '" + p + "' is not a valid regex: "
-                        + e.getDescription());
+                throw new IllegalArgumentException(
+                        "unfreeze pattern '" + p + "' is not a valid regex: " + e.getDescription());
             }
         }
         if (kind == Kind.PARTIAL && unfreezeLastLayers == 0 && unfreezePatterns.isEmpty()) {
@@ -106,8 +108,8 @@ public record TransferMode(Kind kind, int unfreezeLastLayers, List<String> unfre
             if (m.find()) numLayers = Math.max(numLayers, Integer.parseInt(m.group(1)) + 1);
         }
         if (kind == Kind.PARTIAL && unfreezeLastLayers > numLayers) {
-            throw new IllegalArgumentException("unfreeze_last_layers " + unfreezeLastLayers + " exceeds the model's "
-                    + numLayers + " layers");
+            throw new IllegalArgumentException(
+                    "unfreeze_last_layers " + unfreezeLastLayers + " exceeds the model's " + numLayers + " layers");
         }
         List<Pattern> patterns = new ArrayList<>();
         for (String p : unfreezePatterns) patterns.add(Pattern.compile(p));
@@ -116,8 +118,11 @@ public record TransferMode(Kind kind, int unfreezeLastLayers, List<String> unfre
             boolean train = switch (kind) {
                 case FINE_TUNE -> true;
                 case FEATURE_EXTRACTION -> isHead(n, basePrefix) || newlyInitialized.contains(n);
-                case PARTIAL -> isHead(n, basePrefix) || newlyInitialized.contains(n) || inLastLayers(n, numLayers)
-                        || patterns.stream().anyMatch(p -> p.matcher(n).find());
+                case PARTIAL ->
+                    isHead(n, basePrefix)
+                            || newlyInitialized.contains(n)
+                            || inLastLayers(n, numLayers)
+                            || patterns.stream().anyMatch(p -> p.matcher(n).find());
             };
             if (train) out.add(n);
         }

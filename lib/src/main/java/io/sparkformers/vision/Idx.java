@@ -37,7 +37,7 @@ public final class Idx {
     /** Most values one IDX file may hold: the largest Java byte array. */
     public static final int MAX_VALUES = Integer.MAX_VALUE - 8;
 
-    private Idx() { }
+    private Idx() {}
 
     /** Images file: (count, rows, cols). */
     public static UByteArray readImages(Path file) throws IOException {
@@ -60,8 +60,8 @@ public final class Idx {
             DataInputStream d = new DataInputStream(new BufferedInputStream(in, 1 << 16));
             int magic = d.readInt();
             if ((magic >>> 8) != 0x08) {
-                throw new IOException(file + " is not an unsigned-byte IDX file (magic 0x"
-                        + Integer.toHexString(magic) + ", expected 0x0000080" + expectedDims + ")");
+                throw new IOException(file + " is not an unsigned-byte IDX file (magic 0x" + Integer.toHexString(magic)
+                        + ", expected 0x0000080" + expectedDims + ")");
             }
             int ndims = magic & 0xff;
             if (ndims != expectedDims) {
@@ -73,20 +73,24 @@ public final class Idx {
             for (int i = 0; i < ndims; i++) {
                 dims[i] = d.readInt();
                 if (dims[i] < 0) throw new IOException(file + ": negative dimension " + dims[i]);
-                n = n > MAX_VALUES ? n : n * dims[i];      // stays exact: both factors are below 2^31
+                n = n > MAX_VALUES ? n : n * dims[i]; // stays exact: both factors are below 2^31
             }
             if (n > MAX_VALUES) {
                 throw new IOException(file + ": the header's dimensions " + Arrays.toString(dims) + " give " + n
                         + " values, more than the " + MAX_VALUES + " one array holds (Idx.MAX_VALUES)");
             }
-            byte[] data = d.readNBytes((int) n);             // grows with what arrives, not with what is claimed
+            byte[] data = d.readNBytes((int) n); // grows with what arrives, not with what is claimed
             if (data.length != n) {
                 throw new IOException(file + " is truncated: the header promises " + n + " values");
             }
             return new UByteArray(dims, data);
         } catch (EOFException e) {
-            throw new IOException(file + " is truncated" + (e.getMessage() == null ? ": it ends inside the IDX header"
-                    : " (" + e.getMessage() + ")"), e);
+            throw new IOException(
+                    file + " is truncated"
+                            + (e.getMessage() == null
+                                    ? ": it ends inside the IDX header"
+                                    : " (" + e.getMessage() + ")"),
+                    e);
         } catch (ZipException e) {
             throw new IOException(file + " is not a valid gzip stream (" + e.getMessage() + ")", e);
         }

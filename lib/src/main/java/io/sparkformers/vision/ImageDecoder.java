@@ -1,8 +1,5 @@
 package io.sparkformers.vision;
 
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
@@ -10,6 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * JPEG, PNG (and the other formats of {@code javax.imageio}: BMP, GIF, WBMP) to {@link RgbImage}, as PIL's
@@ -26,10 +26,10 @@ public final class ImageDecoder {
     public static final long MAX_PIXELS = 89_478_485L;
 
     static {
-        ImageIO.setUseCache(false);                    // decode in memory; no temp files on executors
+        ImageIO.setUseCache(false); // decode in memory; no temp files on executors
     }
 
-    private ImageDecoder() { }
+    private ImageDecoder() {}
 
     /** Reads and decodes a file; the exception names the file. */
     public static RgbImage decode(Path file) {
@@ -55,8 +55,9 @@ public final class ImageDecoder {
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                throw new ImageDecodeException(source, "not a JPEG, PNG, BMP or GIF image (" + bytes.length
-                        + " bytes starting " + hex(bytes) + ")");
+                throw new ImageDecodeException(
+                        source,
+                        "not a JPEG, PNG, BMP or GIF image (" + bytes.length + " bytes starting " + hex(bytes) + ")");
             }
             ImageReader reader = readers.next();
             try {
@@ -82,9 +83,11 @@ public final class ImageDecoder {
             throw new ImageDecodeException(source, "the header gives a size of " + width + "x" + height);
         }
         if ((long) width * height > MAX_PIXELS) {
-            throw new ImageDecodeException(source, "the header claims " + width + "x" + height + " = "
-                    + (long) width * height + " pixels, more than the limit of " + MAX_PIXELS
-                    + " (ImageDecoder.MAX_PIXELS, PIL's decompression-bomb limit); downscale the image first");
+            throw new ImageDecodeException(
+                    source,
+                    "the header claims " + width + "x" + height + " = "
+                            + (long) width * height + " pixels, more than the limit of " + MAX_PIXELS
+                            + " (ImageDecoder.MAX_PIXELS, PIL's decompression-bomb limit); downscale the image first");
         }
     }
 
@@ -94,12 +97,17 @@ public final class ImageDecoder {
         int h = img.getHeight();
         Raster r = img.getRaster();
         int bands = r.getNumBands();
-        boolean indexed = img.getType() == BufferedImage.TYPE_BYTE_INDEXED || img.getType() == BufferedImage.TYPE_BYTE_BINARY;
+        boolean indexed =
+                img.getType() == BufferedImage.TYPE_BYTE_INDEXED || img.getType() == BufferedImage.TYPE_BYTE_BINARY;
         byte[] out = new byte[w * h * 3];
-        if (indexed || (bands >= 3 && img.getColorModel().getColorSpace().getType() != java.awt.color.ColorSpace.TYPE_RGB)) {
+        if (indexed
+                || (bands >= 3
+                        && img.getColorModel().getColorSpace().getType() != java.awt.color.ColorSpace.TYPE_RGB)) {
             if (!indexed && img.getColorModel().getNumColorComponents() != 3) {
-                throw new ImageDecodeException(source, "unsupported color space with "
-                        + img.getColorModel().getNumColorComponents() + " color channels (CMYK?); convert to RGB");
+                throw new ImageDecodeException(
+                        source,
+                        "unsupported color space with " + img.getColorModel().getNumColorComponents()
+                                + " color channels (CMYK?); convert to RGB");
             }
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
@@ -115,18 +123,18 @@ public final class ImageDecoder {
         if (bands < 1 || bands > 4) {
             throw new ImageDecodeException(source, "unexpected channel count " + bands + " (expected 1 to 4)");
         }
-        int shift = Math.max(0, r.getSampleModel().getSampleSize(0) - 8);       // 16-bit PNG -> 8 bit, as PIL
+        int shift = Math.max(0, r.getSampleModel().getSampleSize(0) - 8); // 16-bit PNG -> 8 bit, as PIL
         int[] px = new int[bands];
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
                 r.getPixel(x, y, px);
                 int i = (y * w + x) * 3;
-                if (bands <= 2) {                                          // gray (+ alpha, dropped)
+                if (bands <= 2) { // gray (+ alpha, dropped)
                     byte g = (byte) (px[0] >> shift);
                     out[i] = g;
                     out[i + 1] = g;
                     out[i + 2] = g;
-                } else {                                                   // RGB (+ alpha, dropped)
+                } else { // RGB (+ alpha, dropped)
                     out[i] = (byte) (px[0] >> shift);
                     out[i + 1] = (byte) (px[1] >> shift);
                     out[i + 2] = (byte) (px[2] >> shift);

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.sparkformers.hub.Json;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +71,7 @@ public final class ImageProcessor {
     public float[] preprocess(RgbImage img) {
         int h = img.height();
         int w = img.width();
-        float[] chw = toChw(img);                                           // (3, h, w) in 0..255
+        float[] chw = toChw(img); // (3, h, w) in 0..255
         if (config.doResize()) {
             int[] size = config.shortestEdge() > 0 ? shortestEdge(w, h) : new int[] {config.height(), config.width()};
             chw = Resampling.resize(chw, h, w, size[0], size[1], config.resample());
@@ -104,8 +103,9 @@ public final class ImageProcessor {
             RgbImage img = images.get(i);
             int[] s = outputSize(img.width(), img.height());
             if (s[0] != size[0] || s[1] != size[1]) {
-                throw new IllegalArgumentException("image " + i + " preprocesses to " + s[0] + "x" + s[1] + " but image 0 to "
-                        + size[0] + "x" + size[1] + ": set a fixed size or a crop_size to batch images of different shapes");
+                throw new IllegalArgumentException(
+                        "image " + i + " preprocesses to " + s[0] + "x" + s[1] + " but image 0 to " + size[0] + "x"
+                                + size[1] + ": set a fixed size or a crop_size to batch images of different shapes");
             }
             System.arraycopy(preprocess(img), 0, batch, i * n, n);
         }

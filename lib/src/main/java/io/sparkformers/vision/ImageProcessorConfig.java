@@ -3,7 +3,6 @@ package io.sparkformers.vision;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.Arrays;
 import java.util.List;
 
@@ -27,9 +26,20 @@ import java.util.List;
  * @param imageMean      {@code image_mean} per channel (HF ViT default 0.5, 0.5, 0.5)
  * @param imageStd       {@code image_std} per channel (HF ViT default 0.5, 0.5, 0.5)
  */
-public record ImageProcessorConfig(boolean doResize, int height, int width, int shortestEdge, int resample,
-                                   boolean doCenterCrop, int cropHeight, int cropWidth, boolean doRescale,
-                                   double rescaleFactor, boolean doNormalize, float[] imageMean, float[] imageStd) {
+public record ImageProcessorConfig(
+        boolean doResize,
+        int height,
+        int width,
+        int shortestEdge,
+        int resample,
+        boolean doCenterCrop,
+        int cropHeight,
+        int cropWidth,
+        boolean doRescale,
+        double rescaleFactor,
+        boolean doNormalize,
+        float[] imageMean,
+        float[] imageStd) {
 
     /** Supported {@code resample} codes (PIL): nearest, bilinear, bicubic. */
     public static final List<Integer> RESAMPLE = List.of(0, 2, 3);
@@ -42,16 +52,19 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
     public static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
 
     public ImageProcessorConfig {
-        if (doResize && !((height > 0 && width > 0 && shortestEdge == 0) || (height == 0 && width == 0 && shortestEdge > 0))) {
-            throw new IllegalArgumentException("size must be {height, width} or {shortest_edge} with positive values, got "
-                    + "height=" + height + " width=" + width + " shortest_edge=" + shortestEdge);
+        if (doResize
+                && !((height > 0 && width > 0 && shortestEdge == 0)
+                        || (height == 0 && width == 0 && shortestEdge > 0))) {
+            throw new IllegalArgumentException(
+                    "size must be {height, width} or {shortest_edge} with positive values, got " + "height=" + height
+                            + " width=" + width + " shortest_edge=" + shortestEdge);
         }
         checkArea("size", height, width);
         checkArea("size.shortest_edge", shortestEdge, shortestEdge);
         checkArea("crop_size", cropHeight, cropWidth);
         if (!RESAMPLE.contains(resample)) {
-            throw new IllegalArgumentException("unsupported resample " + resample + " (supported: 0 nearest, 2 bilinear, "
-                    + "3 bicubic)");
+            throw new IllegalArgumentException(
+                    "unsupported resample " + resample + " (supported: 0 nearest, 2 bilinear, " + "3 bicubic)");
         }
         if (doCenterCrop && (cropHeight <= 0 || cropWidth <= 0)) {
             throw new IllegalArgumentException("crop_size must be positive but was " + cropHeight + "x" + cropWidth);
@@ -61,7 +74,8 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
                     + Arrays.toString(imageMean) + " and " + Arrays.toString(imageStd));
         }
         if (doNormalize) {
-            for (float s : imageStd) if (!(s > 0)) throw new IllegalArgumentException("image_std must be > 0: " + Arrays.toString(imageStd));
+            for (float s : imageStd)
+                if (!(s > 0)) throw new IllegalArgumentException("image_std must be > 0: " + Arrays.toString(imageStd));
         }
         imageMean = imageMean == null ? null : imageMean.clone();
         imageStd = imageStd == null ? null : imageStd.clone();
@@ -77,8 +91,10 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
 
     /** HF {@code ViTImageProcessor()} defaults: 224×224 bilinear, rescale 1/255, mean = std = 0.5. */
     public static ImageProcessorConfig vitDefaults() {
-        return new ImageProcessorConfig(true, 224, 224, 0, 2, false, 0, 0, true, 1 / 255.0, true,
-                new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f});
+        return new ImageProcessorConfig(
+                true, 224, 224, 0, 2, false, 0, 0, true, 1 / 255.0, true, new float[] {0.5f, 0.5f, 0.5f}, new float[] {
+                    0.5f, 0.5f, 0.5f
+                });
     }
 
     /**
@@ -86,8 +102,8 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
      * {@code CenterCrop(224)}, {@code ToTensor()}, {@code Normalize(IMAGENET_MEAN, IMAGENET_STD)}.
      */
     public static ImageProcessorConfig imagenet() {
-        return new ImageProcessorConfig(true, 0, 0, 256, 2, true, 224, 224, true, 1 / 255.0, true,
-                IMAGENET_MEAN, IMAGENET_STD);
+        return new ImageProcessorConfig(
+                true, 0, 0, 256, 2, true, 224, 224, true, 1 / 255.0, true, IMAGENET_MEAN, IMAGENET_STD);
     }
 
     /** Reads {@code preprocessor_config.json}; missing keys take HF's ViTImageProcessor defaults. */
@@ -95,7 +111,7 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
         ImageProcessorConfig d = vitDefaults();
         int h = d.height, w = d.width, shortest = 0;
         JsonNode size = json.get("size");
-        if (size != null && size.isInt()) {                          // old HF configs: size = 224 means 224×224
+        if (size != null && size.isInt()) { // old HF configs: size = 224 means 224×224
             h = size.intValue();
             w = size.intValue();
         } else if (size != null && size.isObject()) {
@@ -108,7 +124,8 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
                 w = size.path("width").asInt(0);
             }
         } else if (size != null) {
-            throw new IllegalArgumentException("preprocessor_config size must be an integer or an object but is " + size);
+            throw new IllegalArgumentException(
+                    "preprocessor_config size must be an integer or an object but is " + size);
         }
         int ch = 0, cw = 0;
         JsonNode crop = json.get("crop_size");
@@ -119,10 +136,19 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
             ch = crop.path("height").asInt(0);
             cw = crop.path("width").asInt(0);
         }
-        return new ImageProcessorConfig(json.path("do_resize").asBoolean(true), h, w, shortest,
-                json.path("resample").asInt(d.resample), json.path("do_center_crop").asBoolean(false), ch, cw,
-                json.path("do_rescale").asBoolean(true), json.path("rescale_factor").asDouble(d.rescaleFactor),
-                json.path("do_normalize").asBoolean(true), floats(json.get("image_mean"), d.imageMean),
+        return new ImageProcessorConfig(
+                json.path("do_resize").asBoolean(true),
+                h,
+                w,
+                shortest,
+                json.path("resample").asInt(d.resample),
+                json.path("do_center_crop").asBoolean(false),
+                ch,
+                cw,
+                json.path("do_rescale").asBoolean(true),
+                json.path("rescale_factor").asDouble(d.rescaleFactor),
+                json.path("do_normalize").asBoolean(true),
+                floats(json.get("image_mean"), d.imageMean),
                 floats(json.get("image_std"), d.imageStd));
     }
 
@@ -144,7 +170,8 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
         o.put("do_rescale", doRescale);
         o.put("rescale_factor", rescaleFactor);
         o.put("do_normalize", doNormalize);
-        if (imageMean != null) for (float v : imageMean) o.withArray("image_mean").add(v);
+        if (imageMean != null)
+            for (float v : imageMean) o.withArray("image_mean").add(v);
         if (imageStd != null) for (float v : imageStd) o.withArray("image_std").add(v);
         return o;
     }
@@ -172,7 +199,8 @@ public record ImageProcessorConfig(boolean doResize, int height, int width, int 
     private static float[] floats(JsonNode n, float[] dflt) {
         if (n == null || n.isNull()) return dflt;
         if (n.isNumber()) return new float[] {n.floatValue(), n.floatValue(), n.floatValue()};
-        if (!n.isArray()) throw new IllegalArgumentException("image_mean/image_std must be a list of numbers but is " + n);
+        if (!n.isArray())
+            throw new IllegalArgumentException("image_mean/image_std must be a list of numbers but is " + n);
         float[] out = new float[n.size()];
         for (int i = 0; i < out.length; i++) out[i] = (float) n.get(i).asDouble();
         return out;

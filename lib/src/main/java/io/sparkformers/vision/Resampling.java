@@ -8,7 +8,7 @@ package io.sparkformers.vision;
  */
 final class Resampling {
 
-    private Resampling() { }
+    private Resampling() {}
 
     /** (3, h, w) → (3, outH, outW). */
     static float[] resize(float[] chw, int h, int w, int outH, int outW, int filter) {
@@ -32,7 +32,8 @@ final class Resampling {
             for (int y = 0; y < outH; y++) {
                 for (int x = 0; x < outW; x++) {
                     double s = 0;
-                    for (int k = 0; k < wy.count[y]; k++) s += wy.k[y][k] * horizontal[(c * h + wy.start[y] + k) * outW + x];
+                    for (int k = 0; k < wy.count[y]; k++)
+                        s += wy.k[y][k] * horizontal[(c * h + wy.start[y] + k) * outW + x];
                     out[(c * outH + y) * outW + x] = (float) s;
                 }
             }
@@ -55,7 +56,7 @@ final class Resampling {
         return out;
     }
 
-    private record Weights(int[] start, int[] count, double[][] k) { }
+    private record Weights(int[] start, int[] count, double[][] k) {}
 
     /** PIL's {@code precompute_coeffs}. */
     private static Weights weights(int in, int out, int filter) {
@@ -87,7 +88,7 @@ final class Resampling {
     private static double kernel(double x, int filter) {
         x = Math.abs(x);
         if (filter == 2) return x < 1 ? 1 - x : 0;
-        double a = -0.5;                                                   // PIL's bicubic
+        double a = -0.5; // PIL's bicubic
         if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
         if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
         return 0;

@@ -7,10 +7,11 @@ package io.sparkformers.vision;
 public record RgbImage(int width, int height, byte[] pixels) {
 
     public RgbImage {
-        if (width <= 0 || height <= 0) throw new IllegalArgumentException("image size must be > 0 but was " + width + "x" + height);
+        if (width <= 0 || height <= 0)
+            throw new IllegalArgumentException("image size must be > 0 but was " + width + "x" + height);
         if (pixels.length != (long) width * height * 3) {
-            throw new IllegalArgumentException("an RGB image of " + width + "x" + height + " needs " + (width * height * 3)
-                    + " bytes but got " + pixels.length);
+            throw new IllegalArgumentException("an RGB image of " + width + "x" + height + " needs "
+                    + (width * height * 3) + " bytes but got " + pixels.length);
         }
     }
 
@@ -26,14 +27,18 @@ public record RgbImage(int width, int height, byte[] pixels) {
      * @param bgr    true when colour samples are stored B, G, R (OpenCV, Spark's image source)
      * @param source named in the error for an unexpected channel count or size
      */
-    public static RgbImage fromInterleaved(int width, int height, int channels, byte[] data, boolean bgr, String source) {
+    public static RgbImage fromInterleaved(
+            int width, int height, int channels, byte[] data, boolean bgr, String source) {
         if (channels != 1 && channels != 3 && channels != 4) {
-            throw new ImageDecodeException(source, "unexpected channel count " + channels
-                    + " (expected 1 = gray, 3 = colour or 4 = colour + alpha)");
+            throw new ImageDecodeException(
+                    source,
+                    "unexpected channel count " + channels + " (expected 1 = gray, 3 = colour or 4 = colour + alpha)");
         }
         if (width <= 0 || height <= 0 || data == null || data.length != (long) width * height * channels) {
-            throw new ImageDecodeException(source, "a " + width + "x" + height + "x" + channels + " image needs "
-                    + ((long) width * height * channels) + " bytes but has " + (data == null ? 0 : data.length));
+            throw new ImageDecodeException(
+                    source,
+                    "a " + width + "x" + height + "x" + channels + " image needs " + ((long) width * height * channels)
+                            + " bytes but has " + (data == null ? 0 : data.length));
         }
         if (channels == 1) return fromGray(width, height, data);
         byte[] rgb = new byte[width * height * 3];

@@ -2,7 +2,6 @@ package io.sparkformers.convert;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedOutputStream;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -34,7 +33,10 @@ final class OnnxProtoWriter {
 
     /** ModelProto with ir_version 8 and the given GraphProto bytes. */
     static byte[] model(byte[] graph) {
-        return message(o -> { o.writeInt64(1, 8); o.writeByteArray(7, graph); });
+        return message(o -> {
+            o.writeInt64(1, 8);
+            o.writeByteArray(7, graph);
+        });
     }
 
     /** TensorProto float32 with raw_data. */
@@ -74,8 +76,14 @@ final class OnnxProtoWriter {
         final java.util.List<byte[]> nodes = new java.util.ArrayList<>();
         final java.util.List<byte[]> initializers = new java.util.ArrayList<>();
 
-        GraphBuilder node(byte[] n) { nodes.add(n); return this; }
+        GraphBuilder node(byte[] n) {
+            nodes.add(n);
+            return this;
+        }
 
-        GraphBuilder initializer(byte[] t) { initializers.add(t); return this; }
+        GraphBuilder initializer(byte[] t) {
+            initializers.add(t);
+            return this;
+        }
     }
 }

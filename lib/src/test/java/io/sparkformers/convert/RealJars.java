@@ -1,7 +1,6 @@
 package io.sparkformers.convert;
 
 import io.sparkformers.hub.MavenArtifacts;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 

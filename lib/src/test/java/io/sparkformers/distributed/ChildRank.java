@@ -54,7 +54,9 @@ public final class ChildRank {
                 c.allReduce(buf);
                 byte[] bytes = new byte[4 * SIZE];
                 buf.get(0, bytes);
-                System.out.println("RESULT " + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
+                System.out.println("RESULT "
+                        + HexFormat.of()
+                                .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
             }
         } catch (CollectiveException e) {
             System.out.println("ERROR " + e.getMessage());

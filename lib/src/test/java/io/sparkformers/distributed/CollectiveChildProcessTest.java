@@ -35,8 +35,10 @@ class CollectiveChildProcessTest {
 
     private static Child start() throws Exception {
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        Process p = new ProcessBuilder(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                ChildRank.class.getName()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(
+                        java, "-Xmx128m", "-cp", System.getProperty("java.class.path"), ChildRank.class.getName())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         PrintWriter in = new PrintWriter(p.getOutputStream(), true, StandardCharsets.UTF_8);
         Child c = new Child(p, out, in, null);
@@ -69,7 +71,9 @@ class CollectiveChildProcessTest {
             for (int i = 0; i < ChildRank.SIZE; i++) {
                 expected.putFloat(4 * i, 3 + 2 * (i % 7));
             }
-            String hash = "RESULT " + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(expected.array()));
+            String hash = "RESULT "
+                    + HexFormat.of()
+                            .formatHex(MessageDigest.getInstance("SHA-256").digest(expected.array()));
             for (Child c : children) {
                 assertEquals(hash, c.expect("RESULT"));
                 assertTrue(c.process().waitFor(20, TimeUnit.SECONDS));
@@ -89,7 +93,9 @@ class CollectiveChildProcessTest {
             children.get(1).in().println("go");
             String line = children.get(1).expect("RESULT");
             double seconds = (System.nanoTime() - start) / 1e9;
-            assertTrue(line.startsWith("ERROR rank 1 (") && line.contains("rank 0 (" + children.get(0).address() + ")"),
+            assertTrue(
+                    line.startsWith("ERROR rank 1 (")
+                            && line.contains("rank 0 (" + children.get(0).address() + ")"),
                     line);
             assertTrue(seconds < 10, "took " + seconds + " s (op timeout 20 s)");
             assertTrue(children.get(1).process().waitFor(10, TimeUnit.SECONDS));

@@ -21,18 +21,23 @@ class CollectiveLivenessTest {
         for (int r = 0; r < 3; r++) {
             listeners.add(Collective.listen(Rings.LOOPBACK, options));
         }
-        List<InetSocketAddress> peers = listeners.stream().map(Collective.Listener::address).toList();
+        List<InetSocketAddress> peers =
+                listeners.stream().map(Collective.Listener::address).toList();
         String absent = "rank 2 (" + Link.hostPort(peers.get(2)) + ")";
         long start = System.nanoTime();
         try {
-            List<CollectiveException> errors = Rings.onAllRanks(2, r -> assertThrows(CollectiveException.class,
-                    () -> listeners.get(r).join(r, 3, peers, new byte[32])));
+            List<CollectiveException> errors = Rings.onAllRanks(
+                    2,
+                    r -> assertThrows(
+                            CollectiveException.class, () -> listeners.get(r).join(r, 3, peers, new byte[32])));
             double seconds = (System.nanoTime() - start) / 1e9;
             assertTrue(seconds < 4, "took " + seconds + " s");
             for (int r = 0; r < 2; r++) {
                 CollectiveException e = errors.get(r);
                 assertInstanceOf(CollectiveTimeoutException.class, e, e.getMessage());
-                assertTrue(e.getMessage().startsWith("rank " + r + ": ") && e.getMessage().contains(absent),
+                assertTrue(
+                        e.getMessage().startsWith("rank " + r + ": ")
+                                && e.getMessage().contains(absent),
                         e.getMessage());
             }
         } finally {
@@ -63,8 +68,8 @@ class CollectiveLivenessTest {
                 String m = errors.get(r).getMessage();
                 assertTrue(m.startsWith("rank " + r + " (") && m.contains(dead), m);
             }
-            CollectiveException again = assertThrows(CollectiveException.class,
-                    () -> ring.get(0).allReduce(ByteBuffer.allocateDirect(16)));
+            CollectiveException again =
+                    assertThrows(CollectiveException.class, () -> ring.get(0).allReduce(ByteBuffer.allocateDirect(16)));
             assertTrue(again.getMessage().contains("closed collective"), again.getMessage());
         } finally {
             Rings.closeAll(ring);
@@ -78,8 +83,8 @@ class CollectiveLivenessTest {
         String stuck = "rank 1 (" + Link.hostPort(ring.get(0).peers().get(1)) + ")";
         long start = System.nanoTime();
         try {
-            CollectiveException e = assertThrows(CollectiveException.class,
-                    () -> ring.get(0).allReduce(ByteBuffer.allocateDirect(4 * 1000)));
+            CollectiveException e = assertThrows(
+                    CollectiveException.class, () -> ring.get(0).allReduce(ByteBuffer.allocateDirect(4 * 1000)));
             double seconds = (System.nanoTime() - start) / 1e9;
             assertInstanceOf(CollectiveTimeoutException.class, e, e.getMessage());
             assertTrue(seconds >= 0.7 && seconds < 3, "took " + seconds + " s");

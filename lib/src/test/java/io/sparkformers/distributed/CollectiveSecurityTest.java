@@ -66,8 +66,8 @@ class CollectiveSecurityTest {
     }
 
     /** Speaks the protocol correctly, claiming to be {@code claimedRank}, but with the wrong secret. */
-    private static CompletableFuture<Outcome> wrongSecretPeer(InetSocketAddress target, int claimedRank, int targetRank,
-            int world) {
+    private static CompletableFuture<Outcome> wrongSecretPeer(
+            InetSocketAddress target, int claimedRank, int targetRank, int world) {
         return CompletableFuture.supplyAsync(() -> {
             try (SocketChannel ch = SocketChannel.open(target)) {
                 ch.socket().setSoTimeout(10_000);
@@ -75,10 +75,16 @@ class CollectiveSecurityTest {
                 byte[] hello = in.readNBytes(Handshake.HELLO_BYTES);
                 byte[] nonceA = java.util.Arrays.copyOfRange(hello, 8, 8 + Handshake.NONCE_BYTES);
                 byte[] nonceC = new byte[Handshake.NONCE_BYTES];
-                byte[] mac = Handshake.mac(Secrets.newJobSecret(), nonceA, "connect".getBytes(), claimedRank, targetRank,
-                        world, nonceC);
-                ByteBuffer auth = ByteBuffer.allocate(Handshake.AUTH_BYTES).put("SFCC".getBytes())
-                        .putInt(claimedRank).putInt(targetRank).putInt(world).put(nonceC).put(mac).flip();
+                byte[] mac = Handshake.mac(
+                        Secrets.newJobSecret(), nonceA, "connect".getBytes(), claimedRank, targetRank, world, nonceC);
+                ByteBuffer auth = ByteBuffer.allocate(Handshake.AUTH_BYTES)
+                        .put("SFCC".getBytes())
+                        .putInt(claimedRank)
+                        .putInt(targetRank)
+                        .putInt(world)
+                        .put(nonceC)
+                        .put(mac)
+                        .flip();
                 ch.write(auth);
                 return readUntilClosed(ch);
             } catch (IOException e) {
@@ -106,7 +112,8 @@ class CollectiveSecurityTest {
         for (int r = 0; r < n; r++) {
             listeners.add(Collective.listen(Rings.LOOPBACK, Rings.FAST));
         }
-        List<InetSocketAddress> peers = listeners.stream().map(Collective.Listener::address).toList();
+        List<InetSocketAddress> peers =
+                listeners.stream().map(Collective.Listener::address).toList();
         InetSocketAddress victim = peers.get(1);
         // connected before the legitimate left neighbour (rank 0), so the rank meets them first
         CompletableFuture<Outcome> garbage = garbageSender(victim);
@@ -126,9 +133,12 @@ class CollectiveSecurityTest {
             Outcome f = forger.get(10, TimeUnit.SECONDS);
             assertTrue(g.closedByRank());
             assertEquals(0, f.bytesReceived(), "the forger must not receive the rank's proof");
-            assertTrue(listeners.get(1).refusedConnections() >= 2,
+            assertTrue(
+                    listeners.get(1).refusedConnections() >= 2,
                     "refused " + listeners.get(1).refusedConnections());
-            assertThrows(ConnectException.class, () -> SocketChannel.open(victim).close(),
+            assertThrows(
+                    ConnectException.class,
+                    () -> SocketChannel.open(victim).close(),
                     "the listener closes once the ring is formed");
         } finally {
             silent.close();
@@ -140,17 +150,26 @@ class CollectiveSecurityTest {
     void aRankWithAWrongSecretCannotJoinAndBothSidesFailNamingThePeer() throws Exception {
         // generous connect/handshake windows: under a loaded machine a 1.5 s window once expired before the refusal
         CollectiveOptions options = Rings.FAST.withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(10));
-        List<Collective.Listener> listeners = List.of(Collective.listen(Rings.LOOPBACK, options),
-                Collective.listen(Rings.LOOPBACK, options));
-        List<InetSocketAddress> peers = listeners.stream().map(Collective.Listener::address).toList();
+        List<Collective.Listener> listeners =
+                List.of(Collective.listen(Rings.LOOPBACK, options), Collective.listen(Rings.LOOPBACK, options));
+        List<InetSocketAddress> peers =
+                listeners.stream().map(Collective.Listener::address).toList();
         byte[] good = Secrets.newJobSecret();
         byte[] wrong = Secrets.newJobSecret();
-        List<String> errors = Rings.onAllRanks(2, r -> assertThrows(CollectiveException.class,
-                () -> listeners.get(r).join(r, 2, peers, r == 0 ? good : wrong)).getMessage());
-        assertTrue(errors.get(0).startsWith("rank 0: ") && errors.get(0).contains(
-                "rank 1 (" + Link.hostPort(peers.get(1)) + ")"), errors.get(0));
-        assertTrue(errors.get(1).startsWith("rank 1: ") && errors.get(1).contains(
-                "rank 0 (" + Link.hostPort(peers.get(0)) + ")"), errors.get(1));
+        List<String> errors = Rings.onAllRanks(
+                2,
+                r -> assertThrows(
+                                CollectiveException.class,
+                                () -> listeners.get(r).join(r, 2, peers, r == 0 ? good : wrong))
+                        .getMessage());
+        assertTrue(
+                errors.get(0).startsWith("rank 0: ")
+                        && errors.get(0).contains("rank 1 (" + Link.hostPort(peers.get(1)) + ")"),
+                errors.get(0));
+        assertTrue(
+                errors.get(1).startsWith("rank 1: ")
+                        && errors.get(1).contains("rank 0 (" + Link.hostPort(peers.get(0)) + ")"),
+                errors.get(1));
         // The first side to refuse fails its join, which closes its listener; the other side's accepting thread may
         // then find the connection already gone before it can refuse it. So at least one side refused (the join
         // failed by authentication, not by a timeout) and neither accepted anything.
@@ -161,7 +180,8 @@ class CollectiveSecurityTest {
         }
         long refused0 = listeners.get(0).refusedConnections();
         long refused1 = listeners.get(1).refusedConnections();
-        assertTrue(refused0 + refused1 >= 1 && refused0 <= 1 && refused1 <= 1,
+        assertTrue(
+                refused0 + refused1 >= 1 && refused0 <= 1 && refused1 <= 1,
                 "refusals by rank 0 and rank 1: " + refused0 + ", " + refused1);
         for (String e : errors) {
             assertFalse(e.contains("timed out"), "failed by authentication, not by waiting: " + e);
@@ -170,16 +190,16 @@ class CollectiveSecurityTest {
 
     @Test
     void aListenerRefusesToBindTheWildcardAddress() throws Exception {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Collective.listen(InetAddress.getByName("0.0.0.0"), Rings.FAST));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> Collective.listen(InetAddress.getByName("0.0.0.0"), Rings.FAST));
         assertTrue(e.getMessage().contains("own address"), e.getMessage());
     }
 
     @Test
     void aShortSecretIsRejected() throws Exception {
         try (Collective.Listener l = Collective.listen(Rings.LOOPBACK, Rings.FAST)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> l.join(0, 1, List.of(l.address()), new byte[8]));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> l.join(0, 1, List.of(l.address()), new byte[8]));
             assertTrue(e.getMessage().contains("at least 16 bytes"), e.getMessage());
         }
     }

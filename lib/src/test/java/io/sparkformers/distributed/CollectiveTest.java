@@ -65,11 +65,16 @@ class CollectiveTest {
                     });
                     byte[] first = bytes(results.get(0));
                     for (int r = 0; r < n; r++) {
-                        assertArrayEquals(first, bytes(results.get(r)),
+                        assertArrayEquals(
+                                first,
+                                bytes(results.get(r)),
                                 "rank " + r + " differs from rank 0, n=" + worldSize + " size=" + size);
                         float[] got = toFloats(results.get(r));
                         for (int i = 0; i < size; i++) {
-                            assertEquals(expected[i], got[i], 1e-4f * (1 + Math.abs(expected[i])),
+                            assertEquals(
+                                    expected[i],
+                                    got[i],
+                                    1e-4f * (1 + Math.abs(expected[i])),
                                     "n=" + worldSize + " size=" + size + " element " + i);
                         }
                     }
@@ -140,7 +145,7 @@ class CollectiveTest {
 
     @Test
     void allReduceAverageGivesTheSameBytesAsSummingThenDividing() throws Exception {
-        int size = 50_003;                       // Rings.FAST has 4 KiB segments: several per chunk, a short last one
+        int size = 50_003; // Rings.FAST has 4 KiB segments: several per chunk, a short last one
         for (int n = 2; n <= 4; n++) {
             int worldSize = n;
             List<Collective> ring = Rings.form(n);
@@ -187,7 +192,8 @@ class CollectiveTest {
                         return buf;
                     });
                     for (int r = 0; r < n; r++) {
-                        assertArrayEquals(payload, bytes(results.get(r)), "n=" + worldSize + " root=" + from + " rank=" + r);
+                        assertArrayEquals(
+                                payload, bytes(results.get(r)), "n=" + worldSize + " root=" + from + " rank=" + r);
                     }
                 }
             } finally {
@@ -236,11 +242,13 @@ class CollectiveTest {
             assertEquals(Long.MAX_VALUE * 3, longSums.get(0));
 
             List<String> errors = Rings.onAllRanks(n, r -> {
-                CollectiveException e = assertThrows(CollectiveException.class,
+                CollectiveException e = assertThrows(
+                        CollectiveException.class,
                         () -> ring.get(r).requireSameOnAllRanks(r == 2 ? 0xbad : 0xfeed, "weights"));
                 return e.getMessage();
             });
-            assertTrue(errors.get(0).contains("replicas disagree on weights: rank 0 = feed, rank 2 = bad"), errors.get(0));
+            assertTrue(
+                    errors.get(0).contains("replicas disagree on weights: rank 0 = feed, rank 2 = bad"), errors.get(0));
             Rings.onAllRanks(n, r -> {
                 ring.get(r).requireSameOnAllRanks(42, "weights");
                 return null;
@@ -256,7 +264,8 @@ class CollectiveTest {
         try {
             List<String> errors = Rings.onAllRanks(2, r -> {
                 ByteBuffer buf = floats(new float[r == 0 ? 100 : 102]);
-                CollectiveException e = assertThrows(CollectiveException.class, () -> ring.get(r).allReduce(buf));
+                CollectiveException e = assertThrows(
+                        CollectiveException.class, () -> ring.get(r).allReduce(buf));
                 return e.getMessage();
             });
             assertTrue(errors.stream().anyMatch(m -> m.contains("out of step")), errors.toString());
@@ -269,8 +278,8 @@ class CollectiveTest {
     void aLargeBufferCrossesManySegmentsWithoutDeadlockWhenChunksExceedSocketBuffers() throws Exception {
         int n = 2;
         int size = 3_000_001;
-        List<Collective> ring = Rings.form(n, Secrets.newJobSecret(),
-                Rings.FAST.withSegmentBytes(1 << 20).withSocketBufferBytes(64 << 10));
+        List<Collective> ring = Rings.form(
+                n, Secrets.newJobSecret(), Rings.FAST.withSegmentBytes(1 << 20).withSocketBufferBytes(64 << 10));
         try {
             List<ByteBuffer> results = Rings.onAllRanks(n, r -> {
                 float[] x = new float[size];

@@ -60,9 +60,12 @@ class GradientBucketsTest {
             }
             List<List<float[]>> results = Rings.onAllRanks(n, r -> {
                 try (GradientBuckets buckets = new GradientBuckets(ring.get(r), bucketCap)) {
-                    List<NDArray> grads = params.get(r).stream().map(NDArray::getGradient).toList();
+                    List<NDArray> grads =
+                            params.get(r).stream().map(NDArray::getGradient).toList();
                     buckets.allReduceAverage(grads);
-                    List<float[]> first = params.get(r).stream().map(x -> x.getGradient().toFloatArray()).toList();
+                    List<float[]> first = params.get(r).stream()
+                            .map(x -> x.getGradient().toFloatArray())
+                            .toList();
                     // a second step with other arrays of the same layout reuses the flat buffer: the first
                     // step's gradients must not change (they must hold copies, not views of the buckets)
                     List<NDArray> other = new ArrayList<>();

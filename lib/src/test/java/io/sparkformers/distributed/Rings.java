@@ -51,7 +51,8 @@ final class Rings {
         for (int r = 0; r < n; r++) {
             listeners.add(Collective.listen(LOOPBACK, options));
         }
-        List<InetSocketAddress> peers = listeners.stream().map(Collective.Listener::address).toList();
+        List<InetSocketAddress> peers =
+                listeners.stream().map(Collective.Listener::address).toList();
         return onAllRanks(n, r -> listeners.get(r).join(r, n, peers, secret));
     }
 

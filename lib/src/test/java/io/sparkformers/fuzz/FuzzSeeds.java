@@ -48,23 +48,48 @@ class FuzzSeeds {
     @EnabledIfSystemProperty(named = "fuzz.writeSeeds", matches = "true")
     void writeSeeds() throws Exception {
         seed("SafetensorsFuzzTest", "safetensorsFile", shard());
-        seed("SafetensorsFuzzTest", "safetensorsFile", safetensors(Map.of(
-                "h", new Tensor(io.sparkformers.safetensors.DType.BF16, new long[] {2}, ByteBuffer.allocate(4)),
-                "i", Tensor.ofLongs(new long[] {7}, 1), "s", Tensor.ofFloats(new float[] {1f})), Map.of()));
-        seed("SafetensorsFuzzTest", "shardedIndex", utf8("{\"metadata\": {\"total_size\": 32}, \"weight_map\": "
-                + "{\"bert.pooler.dense.bias\": \"" + SHARD_NAME + "\", \"classifier.weight\": \"" + SHARD_NAME + "\"}}"));
+        seed(
+                "SafetensorsFuzzTest",
+                "safetensorsFile",
+                safetensors(
+                        Map.of(
+                                "h",
+                                new Tensor(
+                                        io.sparkformers.safetensors.DType.BF16, new long[] {2}, ByteBuffer.allocate(4)),
+                                "i",
+                                Tensor.ofLongs(new long[] {7}, 1),
+                                "s",
+                                Tensor.ofFloats(new float[] {1f})),
+                        Map.of()));
+        seed(
+                "SafetensorsFuzzTest",
+                "shardedIndex",
+                utf8("{\"metadata\": {\"total_size\": 32}, \"weight_map\": " + "{\"bert.pooler.dense.bias\": \""
+                        + SHARD_NAME + "\", \"classifier.weight\": \"" + SHARD_NAME + "\"}}"));
 
         seed("ConfigJsonFuzzTest", "configJson", json(BertConfig.tiny().toJson()));
-        seed("ConfigJsonFuzzTest", "configJson", utf8("{\"model_type\": \"roberta\", \"num_labels\": 3, "
-                + "\"id2label\": {\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}, \"architectures\": [\"X\"]}"));
+        seed(
+                "ConfigJsonFuzzTest",
+                "configJson",
+                utf8("{\"model_type\": \"roberta\", \"num_labels\": 3, "
+                        + "\"id2label\": {\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}, \"architectures\": [\"X\"]}"));
         seed("ConfigJsonFuzzTest", "configJson", json(DistilBertConfig.tiny().toJson()));
         seed("ConfigJsonFuzzTest", "configJson", json(ViTConfig.tiny(3).toJson()));
-        seed("ConfigJsonFuzzTest", "configJson", json(CnnConfig.tiny("resnet18-torchvision", 10).toJson()));
+        seed(
+                "ConfigJsonFuzzTest",
+                "configJson",
+                json(CnnConfig.tiny("resnet18-torchvision", 10).toJson()));
         seed("ConfigJsonFuzzTest", "configJson", utf8("{\"model_type\": \"vgg16-torchvision\", \"num_classes\": 4}"));
 
-        seed("TokenizerFuzzTest", "tokenizerConfig", json(TokenizerConfig.bertUncased(512).toJson()));
-        seed("TokenizerFuzzTest", "tokenizerConfig", utf8("{\"model_max_length\": 1000000000000000019884624838656, "
-                + "\"mask_token\": {\"content\": \"<mask>\", \"lstrip\": true}, \"do_lower_case\": false}"));
+        seed(
+                "TokenizerFuzzTest",
+                "tokenizerConfig",
+                json(TokenizerConfig.bertUncased(512).toJson()));
+        seed(
+                "TokenizerFuzzTest",
+                "tokenizerConfig",
+                utf8("{\"model_max_length\": 1000000000000000019884624838656, "
+                        + "\"mask_token\": {\"content\": \"<mask>\", \"lstrip\": true}, \"do_lower_case\": false}"));
         seed("TokenizerFuzzTest", "tokenizerJson", tokenizerJson());
 
         seed("OnnxFuzzTest", "onnxModel", onnx());
@@ -87,10 +112,19 @@ class FuzzSeeds {
         seed("VisionFuzzTest", "idxFile", idx(new int[] {2, 3, 3}));
         seed("VisionFuzzTest", "idxFile", gzip(idx(new int[] {2, 3, 3})));
         seed("VisionFuzzTest", "idxFile", idx(new int[] {5}));
-        seed("VisionFuzzTest", "preprocessorConfig", json(ImageProcessorConfig.vitDefaults().toJson()));
-        seed("VisionFuzzTest", "preprocessorConfig", json(ImageProcessorConfig.imagenet().toJson()));
-        seed("VisionFuzzTest", "preprocessorConfig", utf8("{\"size\": 32, \"image_mean\": 0.5, \"image_std\": [1, 2, 3],"
-                + " \"resample\": 3, \"do_center_crop\": true, \"crop_size\": 16}"));
+        seed(
+                "VisionFuzzTest",
+                "preprocessorConfig",
+                json(ImageProcessorConfig.vitDefaults().toJson()));
+        seed(
+                "VisionFuzzTest",
+                "preprocessorConfig",
+                json(ImageProcessorConfig.imagenet().toJson()));
+        seed(
+                "VisionFuzzTest",
+                "preprocessorConfig",
+                utf8("{\"size\": 32, \"image_mean\": 0.5, \"image_std\": [1, 2, 3],"
+                        + " \"resample\": 3, \"do_center_crop\": true, \"crop_size\": 16}"));
     }
 
     /** A valid single-file checkpoint of two float32 tensors (32 bytes of data). */
@@ -103,8 +137,11 @@ class FuzzSeeds {
 
     /** A WordPiece {@code tokenizer.json} of a twelve-token vocabulary, as the converters write one. */
     static byte[] tokenizerJson() {
-        return WordPieceTokenizerJson.build(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", ",",
-                "world", "!", "un", "##aff", "##able"), true);
+        return WordPieceTokenizerJson.build(
+                List.of(
+                        "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", ",", "world", "!", "un", "##aff",
+                        "##able"),
+                true);
     }
 
     /** The data shard of {@link #bundleIndex()}: a 2×2 float32 kernel then one int64 step. */
@@ -117,14 +154,17 @@ class FuzzSeeds {
     /** A TF bundle index (LevelDB table, one data block) over {@link #bundleData()}. */
     static byte[] bundleIndex() throws IOException {
         byte[] data = bundleData();
-        Map<String, byte[]> entries = new LinkedHashMap<>();            // keys sorted, as an SSTable requires
-        entries.put("", message(o -> o.writeInt32(1, 1)));                // BundleHeaderProto num_shards=1
+        Map<String, byte[]> entries = new LinkedHashMap<>(); // keys sorted, as an SSTable requires
+        entries.put("", message(o -> o.writeInt32(1, 1))); // BundleHeaderProto num_shards=1
         entries.put("dense/kernel", bundleEntry(1, new long[] {2, 2}, 0, 16, crc(data, 0, 16)));
         entries.put("global_step", bundleEntry(9, new long[] {}, 16, 8, crc(data, 16, 8)));
         ByteArrayOutputStream table = new ByteArrayOutputStream();
         byte[] dataBlock = block(entries);
         writeBlock(table, dataBlock);
-        byte[] handle = message(o -> { o.writeUInt64NoTag(0); o.writeUInt64NoTag(dataBlock.length); });
+        byte[] handle = message(o -> {
+            o.writeUInt64NoTag(0);
+            o.writeUInt64NoTag(dataBlock.length);
+        });
         Map<String, byte[]> index = new LinkedHashMap<>();
         index.put("global_step", handle);
         byte[] indexBlock = block(index);
@@ -160,24 +200,27 @@ class FuzzSeeds {
         return message(o -> {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 byte[] key = utf8(e.getKey());
-                o.writeUInt32NoTag(0);                                    // shared prefix: none
+                o.writeUInt32NoTag(0); // shared prefix: none
                 o.writeUInt32NoTag(key.length);
                 o.writeUInt32NoTag(e.getValue().length);
                 o.writeRawBytes(key);
                 o.writeRawBytes(e.getValue());
             }
-            o.writeFixed32NoTag(0);                                       // restart array [0], count 1
+            o.writeFixed32NoTag(0); // restart array [0], count 1
             o.writeFixed32NoTag(1);
         });
     }
 
     private static void writeBlock(ByteArrayOutputStream table, byte[] block) throws IOException {
         table.write(block);
-        table.write(0);                                                   // uncompressed
+        table.write(0); // uncompressed
         CRC32C crc = new CRC32C();
         crc.update(block);
         crc.update(0);
-        table.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(mask((int) crc.getValue())).array());
+        table.write(ByteBuffer.allocate(4)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(mask((int) crc.getValue()))
+                .array());
     }
 
     private static int crc(byte[] data, int offset, int length) {
@@ -203,7 +246,7 @@ class FuzzSeeds {
             o.writeInt64(1, 2);
             o.writeInt32(2, 1);
             o.writeString(8, "encoder.layer.0.output.dense.bias");
-            o.writeRawVarint32((4 << 3) | 2);                              // float_data, packed
+            o.writeRawVarint32((4 << 3) | 2); // float_data, packed
             o.writeUInt32NoTag(8);
             o.writeFloatNoTag(0.5f);
             o.writeFloatNoTag(-0.5f);
@@ -216,14 +259,27 @@ class FuzzSeeds {
         });
         byte[] tensorAttr = message(o -> {
             o.writeString(1, "value");
-            o.writeByteArray(5, message(t -> { t.writeInt32(2, 6); t.writeInt32(5, 3); }));
+            o.writeByteArray(5, message(t -> {
+                t.writeInt32(2, 6);
+                t.writeInt32(5, 3);
+            }));
             o.writeInt32(20, 4);
         });
         byte[] graph = message(o -> {
-            o.writeByteArray(1, node("/encoder/layer.0/output/dense/MatMul", "MatMul", List.of("x", "onnx::MatMul_1"),
-                    List.of("mm")));
-            o.writeByteArray(1, node("/encoder/layer.0/output/dense/Add", "Add",
-                    List.of("encoder.layer.0.output.dense.bias", "mm"), List.of("y")));
+            o.writeByteArray(
+                    1,
+                    node(
+                            "/encoder/layer.0/output/dense/MatMul",
+                            "MatMul",
+                            List.of("x", "onnx::MatMul_1"),
+                            List.of("mm")));
+            o.writeByteArray(
+                    1,
+                    node(
+                            "/encoder/layer.0/output/dense/Add",
+                            "Add",
+                            List.of("encoder.layer.0.output.dense.bias", "mm"),
+                            List.of("y")));
             o.writeByteArray(1, node("shape", "Constant", List.of(), List.of("s"), ints));
             o.writeByteArray(1, node("scalar", "Constant", List.of(), List.of("c"), tensorAttr));
             o.writeString(2, "seed");
@@ -232,7 +288,10 @@ class FuzzSeeds {
             o.writeByteArray(11, message(v -> v.writeString(1, "x")));
             o.writeByteArray(12, message(v -> v.writeString(1, "y")));
         });
-        return message(o -> { o.writeInt64(1, 8); o.writeByteArray(7, graph); });
+        return message(o -> {
+            o.writeInt64(1, 8);
+            o.writeByteArray(7, graph);
+        });
     }
 
     private static byte[] node(String name, String op, List<String> inputs, List<String> outputs, byte[]... attrs) {
@@ -306,7 +365,8 @@ class FuzzSeeds {
     /** Writes {@code bytes} as {@code seed-<sha1>} so that re-running the generator leaves the folder unchanged. */
     private static void seed(String testClass, String method, byte[] bytes) throws Exception {
         Path dir = Files.createDirectories(INPUTS.resolve(testClass + "Inputs").resolve(method));
-        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(bytes));
+        String hash =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(bytes));
         Files.write(dir.resolve("seed-" + hash), bytes);
     }
 }

@@ -26,7 +26,7 @@ final class Outcomes {
         }
     }
 
-    private Outcomes() { }
+    private Outcomes() {}
 
     interface Parse {
         void run() throws Exception;
@@ -44,16 +44,17 @@ final class Outcomes {
      * Runs {@code parse}; an exception of one of the {@code allowed} types passes when its message contains
      * {@code source} (empty: any non-blank message), every other throwable is rethrown as the finding it is.
      */
-    static void onlyClearErrors(String source, List<Class<? extends Exception>> allowed, Parse parse)
-            throws Exception {
+    static void onlyClearErrors(String source, List<Class<? extends Exception>> allowed, Parse parse) throws Exception {
         try {
             parse.run();
         } catch (Exception e) {
             if (allowed.stream().noneMatch(c -> c.isInstance(e))) throw e;
             String message = e.getMessage();
             if (message == null || message.isBlank() || !message.contains(source)) {
-                throw new AssertionError("a " + e.getClass().getSimpleName() + " without a clear message (it should"
-                        + " name " + (source.isEmpty() ? "the problem" : "'" + source + "'") + "): " + message, e);
+                throw new AssertionError(
+                        "a " + e.getClass().getSimpleName() + " without a clear message (it should" + " name "
+                                + (source.isEmpty() ? "the problem" : "'" + source + "'") + "): " + message,
+                        e);
             }
         }
     }

@@ -32,43 +32,66 @@ class ParserBoundsTest {
     @Test
     void safetensorsHeaderLengthOf2To60IsRefusedBeforeReading(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("model.safetensors");
-        Files.write(file, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1L << 60).array());
+        Files.write(
+                file,
+                ByteBuffer.allocate(16)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(1L << 60)
+                        .array());
         SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(file));
-        assertTrue(e.getMessage().startsWith(file + ": header length 1152921504606846976 exceeds the 100000000-byte cap"),
+        assertTrue(
+                e.getMessage().startsWith(file + ": header length 1152921504606846976 exceeds the 100000000-byte cap"),
                 e.getMessage());
     }
 
     @Test
     void idxClaiming10To12ValuesIsRefusedBeforeAllocating(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("train-images-idx3-ubyte");
-        Files.write(file, ByteBuffer.allocate(16).putInt(0x0803).putInt(10_000).putInt(10_000).putInt(10_000).array());
+        Files.write(
+                file,
+                ByteBuffer.allocate(16)
+                        .putInt(0x0803)
+                        .putInt(10_000)
+                        .putInt(10_000)
+                        .putInt(10_000)
+                        .array());
         IOException e = assertThrows(IOException.class, () -> Idx.readImages(file));
-        assertTrue(e.getMessage().equals(file + ": the header's dimensions [10000, 10000, 10000] give 1000000000000"
-                + " values, more than the 2147483639 one array holds (Idx.MAX_VALUES)"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .equals(file + ": the header's dimensions [10000, 10000, 10000] give 1000000000000"
+                                + " values, more than the 2147483639 one array holds (Idx.MAX_VALUES)"),
+                e.getMessage());
     }
 
     @Test
     void idxClaimingMoreThanTheFileHoldsIsTruncatedNotAllocated(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("labels");
-        Files.write(file, ByteBuffer.allocate(10).putInt(0x0801).putInt(2_000_000_000).array());
+        Files.write(
+                file,
+                ByteBuffer.allocate(10).putInt(0x0801).putInt(2_000_000_000).array());
         IOException e = assertThrows(IOException.class, () -> Idx.readLabels(file));
-        assertTrue(e.getMessage().equals(file + " is truncated: the header promises 2000000000 values"), e.getMessage());
+        assertTrue(
+                e.getMessage().equals(file + " is truncated: the header promises 2000000000 values"), e.getMessage());
     }
 
     @Test
     void pngClaimingAMillionByAMillionPixelsIsRefusedBeforeDecoding() throws IOException {
         byte[] png = pngHeader(1_000_000, 1_000_000);
         ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> ImageDecoder.decode(png, "bomb.png"));
-        assertTrue(e.getMessage().startsWith("cannot decode image bomb.png: the header claims 1000000x1000000 = "
-                + "1000000000000 pixels, more than the limit of 89478485"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .startsWith("cannot decode image bomb.png: the header claims 1000000x1000000 = "
+                                + "1000000000000 pixels, more than the limit of 89478485"),
+                e.getMessage());
     }
 
     @Test
     void preprocessorSizesBeyondTheLimitAreRefused() throws IOException {
         ObjectNode json = (ObjectNode) Json.MAPPER.readTree("{\"size\": {\"height\": 100000, \"width\": 100000}}");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ImageProcessorConfig.fromJson(json));
-        assertTrue(e.getMessage().startsWith("size 100000x100000 is beyond the limits of 16384 pixels a side"),
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> ImageProcessorConfig.fromJson(json));
+        assertTrue(
+                e.getMessage().startsWith("size 100000x100000 is beyond the limits of 16384 pixels a side"),
                 e.getMessage());
     }
 
@@ -84,23 +107,34 @@ class ParserBoundsTest {
     void numLabelsOfTwoBillionIsRefusedBeforeNamingThem() throws IOException {
         ObjectNode json = (ObjectNode) Json.MAPPER.readTree("{\"num_labels\": 2000000000}");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BertConfig.fromJson(json));
-        assertTrue(e.getMessage().equals("num_labels 2000000000 is more than the 1000000 labels a head may have "
-                + "(ConfigJson.MAX_LABELS)"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .equals("num_labels 2000000000 is more than the 1000000 labels a head may have "
+                                + "(ConfigJson.MAX_LABELS)"),
+                e.getMessage());
     }
 
     @Test
     void numLabelsBeyond32BitsIsNotTruncated() throws IOException {
         ObjectNode json = (ObjectNode) Json.MAPPER.readTree("{\"num_labels\": 4294967298}");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BertConfig.fromJson(json));
-        assertTrue(e.getMessage().equals("config key 'num_labels' must be an integer but is 4294967298"), e.getMessage());
+        assertTrue(
+                e.getMessage().equals("config key 'num_labels' must be an integer but is 4294967298"), e.getMessage());
     }
 
     /** The signature and IHDR chunk of a PNG: all a reader needs to report the size. */
     private static byte[] pngHeader(int width, int height) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-        ByteBuffer chunk = ByteBuffer.allocate(4 + 13).put(new byte[] {'I', 'H', 'D', 'R'}).putInt(width)
-                .putInt(height).put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+        ByteBuffer chunk = ByteBuffer.allocate(4 + 13)
+                .put(new byte[] {'I', 'H', 'D', 'R'})
+                .putInt(width)
+                .putInt(height)
+                .put((byte) 8)
+                .put((byte) 2)
+                .put((byte) 0)
+                .put((byte) 0)
+                .put((byte) 0);
         CRC32 crc = new CRC32();
         crc.update(chunk.array());
         out.write(ByteBuffer.allocate(4).putInt(13).array());

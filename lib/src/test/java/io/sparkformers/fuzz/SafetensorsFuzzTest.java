@@ -27,7 +27,9 @@ class SafetensorsFuzzTest {
         Path index = Outcomes.write("sharded", SafetensorsCheckpoint.INDEX_FILE, bytes);
         Path shard = index.resolveSibling(FuzzSeeds.SHARD_NAME);
         if (!Files.exists(shard)) Files.write(shard, FuzzSeeds.shard());
-        Outcomes.onlyClearErrors(index.getParent().toString(), List.of(SafetensorsException.class),
+        Outcomes.onlyClearErrors(
+                index.getParent().toString(),
+                List.of(SafetensorsException.class),
                 () -> readEveryTensor(index.getParent()));
     }
 

@@ -22,15 +22,21 @@ class TfBundleFuzzTest {
     void bundleIndex(byte[] bytes) throws Exception {
         Path data = Outcomes.write("", "variables.data-00000-of-00001", FuzzSeeds.bundleData());
         List<TfTensorBundle.DataShard> shards = List.of(new TfTensorBundle.DataShard(data, 0, Files.size(data)));
-        Outcomes.onlyClearErrors(SOURCE, List.of(IllegalArgumentException.class, IllegalStateException.class,
-                IOException.class, UncheckedIOException.class), () -> {
-            try (TfTensorBundle bundle = TfTensorBundle.open(ByteBuffer.wrap(bytes), shards, SOURCE)) {
-                for (String name : bundle.entries().keySet()) {
-                    Tensor t = bundle.tensor(name);
-                    if (t.dtype().isFloatingPoint()) t.toFloatArray();
-                    else t.toLongArray();
-                }
-            }
-        });
+        Outcomes.onlyClearErrors(
+                SOURCE,
+                List.of(
+                        IllegalArgumentException.class,
+                        IllegalStateException.class,
+                        IOException.class,
+                        UncheckedIOException.class),
+                () -> {
+                    try (TfTensorBundle bundle = TfTensorBundle.open(ByteBuffer.wrap(bytes), shards, SOURCE)) {
+                        for (String name : bundle.entries().keySet()) {
+                            Tensor t = bundle.tensor(name);
+                            if (t.dtype().isFloatingPoint()) t.toFloatArray();
+                            else t.toLongArray();
+                        }
+                    }
+                });
     }
 }

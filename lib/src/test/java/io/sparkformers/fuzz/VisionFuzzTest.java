@@ -52,7 +52,8 @@ class VisionFuzzTest {
             ImageProcessor p = new ImageProcessor(ImageProcessorConfig.fromJson(json[0]));
             for (int[] wh : new int[][] {{3, 2}, {1, 9000}, {9000, 1}}) {
                 int[] out = p.outputSize(wh[0], wh[1]);
-                assertTrue(out[0] > 0 && out[1] > 0 && (long) out[0] * out[1] <= ImageDecoder.MAX_PIXELS,
+                assertTrue(
+                        out[0] > 0 && out[1] > 0 && (long) out[0] * out[1] <= ImageDecoder.MAX_PIXELS,
                         "output size " + out[0] + "x" + out[1]);
             }
             int[] out = p.outputSize(SMALL.width(), SMALL.height());

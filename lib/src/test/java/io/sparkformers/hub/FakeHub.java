@@ -2,7 +2,6 @@ package io.sparkformers.hub;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -67,7 +66,8 @@ final class FakeHub implements AutoCloseable {
     String commit(String repoId, String revision, Map<String, byte[]> files) {
         Repo repo = repos.computeIfAbsent(repoId, k -> new Repo());
         StringBuilder tree = new StringBuilder(repoId);
-        files.forEach((name, bytes) -> tree.append('\n').append(name).append(' ').append(sha256(bytes)));
+        files.forEach(
+                (name, bytes) -> tree.append('\n').append(name).append(' ').append(sha256(bytes)));
         String commit = hex("SHA-1", tree.toString().getBytes(StandardCharsets.UTF_8));
         repo.commits.put(commit, new LinkedHashMap<>(files));
         repo.refs.put(revision, commit);
@@ -113,8 +113,12 @@ final class FakeHub implements AutoCloseable {
     }
 
     private void record(String server, HttpExchange ex) {
-        seen.add(new Seen(server, ex.getRequestMethod(), ex.getRequestURI().getRawPath(),
-                ex.getRequestHeaders().getFirst("Range"), ex.getRequestHeaders().getFirst("Authorization")));
+        seen.add(new Seen(
+                server,
+                ex.getRequestMethod(),
+                ex.getRequestURI().getRawPath(),
+                ex.getRequestHeaders().getFirst("Range"),
+                ex.getRequestHeaders().getFirst("Authorization")));
     }
 
     private void serveHub(HttpExchange ex) throws IOException {
@@ -130,7 +134,8 @@ final class FakeHub implements AutoCloseable {
                 reply(ex, 404, "RepoNotFound");
                 return;
             }
-            if (repo.token != null && !("Bearer " + repo.token).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            if (repo.token != null
+                    && !("Bearer " + repo.token).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
                 reply(ex, 401, null);
                 return;
             }
@@ -150,8 +155,9 @@ final class FakeHub implements AutoCloseable {
             h.set("X-Repo-Commit", commit);
             if (isLfs(file)) {
                 String sha = sha256(bytes);
-                h.set("ETag", "\"" + gitBlobSha1(("lfs pointer, oid sha256:" + sha)
-                        .getBytes(StandardCharsets.UTF_8)) + "\"");
+                h.set(
+                        "ETag",
+                        "\"" + gitBlobSha1(("lfs pointer, oid sha256:" + sha).getBytes(StandardCharsets.UTF_8)) + "\"");
                 h.set("X-Linked-Etag", "\"" + sha + "\"");
                 h.set("X-Linked-Size", Long.toString(bytes.length));
                 h.set("Location", "http://127.0.0.1:" + cdn.getAddress().getPort() + "/cdn/" + sha);
@@ -184,7 +190,8 @@ final class FakeHub implements AutoCloseable {
                     reply(ex, 416, null);
                     return;
                 }
-                ex.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + (bytes.length - 1) + "/" + bytes.length);
+                ex.getResponseHeaders()
+                        .set("Content-Range", "bytes " + from + "-" + (bytes.length - 1) + "/" + bytes.length);
             }
             int drop = ex.getRequestMethod().equals("GET") ? dropNextGetAfter.getAndSet(-1) : -1;
             sendBody(ex, range == null ? 200 : 206, bytes, from, bytes.length - from, drop);

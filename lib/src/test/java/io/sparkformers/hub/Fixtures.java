@@ -2,7 +2,6 @@ package io.sparkformers.hub;
 
 import io.sparkformers.safetensors.SafetensorsWriter;
 import io.sparkformers.safetensors.Tensor;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,11 +22,19 @@ final class Fixtures {
         files.put("config.json", utf8(CONFIG));
         files.put("model.safetensors", safetensors(first, floats));
         files.put("tokenizer.json", utf8("{\"version\": \"1.0\"}"));
-        files.put("tokenizer_config.json", utf8(Json.MAPPER.writeValueAsString(TokenizerConfig.bertUncased(16).toJson())));
-        files.put("modules.json", utf8("[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"},"
-                + " {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"}]"));
-        files.put("1_Pooling/config.json", utf8("{\"word_embedding_dimension\": 4, \"pooling_mode_cls_token\": false, "
-                + "\"pooling_mode_mean_tokens\": true}"));
+        files.put(
+                "tokenizer_config.json",
+                utf8(Json.MAPPER.writeValueAsString(
+                        TokenizerConfig.bertUncased(16).toJson())));
+        files.put(
+                "modules.json",
+                utf8(
+                        "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"},"
+                                + " {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"}]"));
+        files.put(
+                "1_Pooling/config.json",
+                utf8("{\"word_embedding_dimension\": 4, \"pooling_mode_cls_token\": false, "
+                        + "\"pooling_mode_mean_tokens\": true}"));
         return files;
     }
 

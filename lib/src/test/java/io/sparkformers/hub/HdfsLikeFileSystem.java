@@ -1,12 +1,11 @@
 package io.sparkformers.hub;
 
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RawLocalFileSystem;
-
 import java.io.IOException;
 import java.net.URI;
 import java.util.Arrays;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 
 /**
  * A local folder seen through a non-{@code file} scheme ({@code hdfslike:///…}), so tests exercise the path a real

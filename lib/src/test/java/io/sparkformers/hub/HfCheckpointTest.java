@@ -1,16 +1,15 @@
 package io.sparkformers.hub;
 
-import io.sparkformers.safetensors.Tensor;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.*;
 
+import io.sparkformers.safetensors.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class HfCheckpointTest {
 
@@ -18,11 +17,20 @@ class HfCheckpointTest {
     Path tmp;
 
     private Path writeTinyCheckpoint(Optional<SentencePooling> pooling) throws IOException {
-        var config = Json.MAPPER.createObjectNode().put("model_type", "bert").put("hidden_size", 4)
-                .put("max_position_embeddings", 16).put("some_future_key", "kept");
+        var config = Json.MAPPER
+                .createObjectNode()
+                .put("model_type", "bert")
+                .put("hidden_size", 4)
+                .put("max_position_embeddings", 16)
+                .put("some_future_key", "kept");
         Path dir = tmp.resolve("ckpt");
-        HfCheckpointWriter.write(dir, config, Map.of("w", Tensor.ofFloats(new float[] {1, 2, 3, 4}, 2, 2)),
-                "{\"version\":\"1.0\"}".getBytes(), TokenizerConfig.bertUncased(16), pooling);
+        HfCheckpointWriter.write(
+                dir,
+                config,
+                Map.of("w", Tensor.ofFloats(new float[] {1, 2, 3, 4}, 2, 2)),
+                "{\"version\":\"1.0\"}".getBytes(),
+                TokenizerConfig.bertUncased(16),
+                pooling);
         return dir;
     }
 
@@ -62,8 +70,11 @@ class HfCheckpointTest {
         Files.delete(dir.resolve(HfCheckpoint.WEIGHTS));
         Files.write(dir.resolve("pytorch_model.bin"), new byte[] {(byte) 0x80, 2});
         UnsafeCheckpointException e = assertThrows(UnsafeCheckpointException.class, () -> HfCheckpoint.open(dir));
-        assertTrue(e.getMessage().contains("pytorch_model.bin") && e.getMessage().contains("arbitrary code")
-                && e.getMessage().contains("safe_serialization=True"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("pytorch_model.bin")
+                        && e.getMessage().contains("arbitrary code")
+                        && e.getMessage().contains("safe_serialization=True"),
+                e.getMessage());
     }
 
     @Test

@@ -1,12 +1,9 @@
 package io.sparkformers.hub;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import io.sparkformers.safetensors.SafetensorsWriter;
 import io.sparkformers.safetensors.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,8 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The Hub file protocol and cache layout, end to end against {@link FakeHub} on loopback. */
 class HubClientTest {
@@ -67,23 +66,30 @@ class HubClientTest {
         assertEquals(commit, Files.readString(repo.resolve("refs/main")));
         String sha = FakeHub.sha256(files.get("model.safetensors"));
         assertTrue(Files.isRegularFile(repo.resolve("blobs").resolve(sha)), "LFS blob named by its sha256");
-        assertTrue(Files.isRegularFile(repo.resolve("blobs").resolve(FakeHub.gitBlobSha1(files.get("config.json")))),
+        assertTrue(
+                Files.isRegularFile(repo.resolve("blobs").resolve(FakeHub.gitBlobSha1(files.get("config.json")))),
                 "regular blob named by its (weak) ETag, quotes and W/ stripped");
         assertEquals(Path.of("../../blobs/" + sha), Files.readSymbolicLink(snapshot.resolve("model.safetensors")));
-        assertEquals(Path.of("../../../blobs/" + FakeHub.gitBlobSha1(files.get("1_Pooling/config.json"))),
+        assertEquals(
+                Path.of("../../../blobs/" + FakeHub.gitBlobSha1(files.get("1_Pooling/config.json"))),
                 Files.readSymbolicLink(snapshot.resolve("1_Pooling/config.json")));
         for (var f : files.entrySet()) {
             assertArrayEquals(f.getValue(), Files.readAllBytes(snapshot.resolve(f.getKey())), f.getKey());
         }
         HfCheckpoint ckpt = HfCheckpoint.open(snapshot);
         assertEquals("bert", ckpt.modelType());
-        assertEquals(new SentencePooling(SentencePooling.Mode.MEAN, false), ckpt.pooling().orElseThrow());
+        assertEquals(
+                new SentencePooling(SentencePooling.Mode.MEAN, false),
+                ckpt.pooling().orElseThrow());
         assertEquals(1f, firstWeight(snapshot));
         try (Stream<Path> blobs = Files.list(repo.resolve("blobs"))) {
             assertTrue(blobs.noneMatch(p -> p.toString().endsWith(".incomplete")));
         }
-        assertTrue(server.seen("GET").stream().filter(s -> s.server().equals("hub"))
-                .noneMatch(s -> s.path().endsWith("vocab.txt")), "a missing optional file is never fetched");
+        assertTrue(
+                server.seen("GET").stream()
+                        .filter(s -> s.server().equals("hub"))
+                        .noneMatch(s -> s.path().endsWith("vocab.txt")),
+                "a missing optional file is never fetched");
     }
 
     @Test
@@ -95,12 +101,17 @@ class HubClientTest {
         var config = hub.head("acme/tiny-bert", "main", "config.json").orElseThrow();
         var weights = hub.head("acme/tiny-bert", "main", "model.safetensors").orElseThrow();
 
-        assertEquals(new HubClient.FileMeta(commit, FakeHub.gitBlobSha1(files.get("config.json")),
-                files.get("config.json").length), config);
-        assertEquals(new HubClient.FileMeta(commit, FakeHub.sha256(files.get("model.safetensors")),
-                files.get("model.safetensors").length), weights);
+        assertEquals(
+                new HubClient.FileMeta(
+                        commit, FakeHub.gitBlobSha1(files.get("config.json")), files.get("config.json").length),
+                config);
+        assertEquals(
+                new HubClient.FileMeta(
+                        commit, FakeHub.sha256(files.get("model.safetensors")), files.get("model.safetensors").length),
+                weights);
         assertTrue(hub.head("acme/tiny-bert", "main", "vocab.txt").isEmpty());
-        assertTrue(server.seen.stream().noneMatch(s -> s.server().equals("cdn")), "HEAD does not follow the CDN redirect");
+        assertTrue(
+                server.seen.stream().noneMatch(s -> s.server().equals("cdn")), "HEAD does not follow the CDN redirect");
     }
 
     @Test
@@ -142,7 +153,9 @@ class HubClientTest {
         try (Stream<Path> list = Files.list(dir)) {
             for (Path p : list.toList()) files.put(p.getFileName().toString(), Files.readAllBytes(p));
         }
-        assertTrue(files.containsKey("model.safetensors.index.json") && files.size() == 5, files.keySet().toString());
+        assertTrue(
+                files.containsKey("model.safetensors.index.json") && files.size() == 5,
+                files.keySet().toString());
         server.commit("acme/sharded", "main", files);
 
         Path snapshot = client().snapshot("acme/sharded", "main");
@@ -161,7 +174,9 @@ class HubClientTest {
 
         HubException repo = assertThrows(HubException.class, () -> hub.snapshot("nobody/nothing", "main"));
         assertEquals(HubException.Reason.REPO_NOT_FOUND, repo.reason());
-        assertTrue(repo.getMessage().contains("repository nobody/nothing not found") && repo.getMessage().contains("HF_TOKEN"),
+        assertTrue(
+                repo.getMessage().contains("repository nobody/nothing not found")
+                        && repo.getMessage().contains("HF_TOKEN"),
                 repo.getMessage());
 
         HubException rev = assertThrows(HubException.class, () -> hub.snapshot("acme/tiny-bert", "nope"));
@@ -171,7 +186,8 @@ class HubClientTest {
         assertTrue(file.getMessage().contains("acme/no-config@main has no config.json"), file.getMessage());
 
         HubException weights = assertThrows(HubException.class, () -> hub.snapshot("acme/tiny-bert", "main"));
-        assertTrue(weights.getMessage().contains("neither model.safetensors nor model.safetensors.index.json"),
+        assertTrue(
+                weights.getMessage().contains("neither model.safetensors nor model.safetensors.index.json"),
                 weights.getMessage());
     }
 
@@ -184,15 +200,18 @@ class HubClientTest {
         assertEquals(HubException.Reason.UNAUTHORIZED, anonymous.reason());
         assertTrue(anonymous.getMessage().contains("set HF_TOKEN"), anonymous.getMessage());
 
-        HubException wrong = assertThrows(HubException.class,
-                () -> client("HF_TOKEN", "hf_wrong").snapshot("acme/private", "main"));
-        assertTrue(wrong.getMessage().contains("HF_TOKEN was refused for acme/private")
-                && wrong.getMessage().contains("lacks access"), wrong.getMessage());
+        HubException wrong = assertThrows(
+                HubException.class, () -> client("HF_TOKEN", "hf_wrong").snapshot("acme/private", "main"));
+        assertTrue(
+                wrong.getMessage().contains("HF_TOKEN was refused for acme/private")
+                        && wrong.getMessage().contains("lacks access"),
+                wrong.getMessage());
         assertFalse(wrong.getMessage().contains("hf_wrong"), "the token is never printed");
 
         Path snapshot = client("HF_TOKEN", "hf_right").snapshot("acme/private", "main");
         assertEquals(1f, firstWeight(snapshot));
-        List<FakeHub.Seen> cdn = server.seen.stream().filter(s -> s.server().equals("cdn")).toList();
+        List<FakeHub.Seen> cdn =
+                server.seen.stream().filter(s -> s.server().equals("cdn")).toList();
         assertFalse(cdn.isEmpty(), "LFS files came through the redirect");
         assertTrue(cdn.stream().allMatch(s -> s.authorization() == null), "Authorization sent to the CDN: " + cdn);
     }
@@ -215,8 +234,10 @@ class HubClientTest {
         Path snapshot = client().snapshot("acme/tiny-bert", "main");
 
         assertArrayEquals(files.get("model.safetensors"), Files.readAllBytes(snapshot.resolve("model.safetensors")));
-        List<String> ranges = server.seen("GET").stream().filter(s -> s.server().equals("cdn"))
-                .map(FakeHub.Seen::range).toList();
+        List<String> ranges = server.seen("GET").stream()
+                .filter(s -> s.server().equals("cdn"))
+                .map(FakeHub.Seen::range)
+                .toList();
         assertEquals(java.util.Arrays.asList(null, "bytes=10000-"), ranges, "first GET whole, second resumes");
     }
 
@@ -231,8 +252,12 @@ class HubClientTest {
         Path snapshot = client().snapshot("acme/tiny-bert", "main");
 
         assertArrayEquals(weights, Files.readAllBytes(snapshot.resolve("model.safetensors")));
-        assertEquals(List.of("bytes=4096-"), server.seen("GET").stream().filter(s -> s.server().equals("cdn"))
-                .map(FakeHub.Seen::range).toList());
+        assertEquals(
+                List.of("bytes=4096-"),
+                server.seen("GET").stream()
+                        .filter(s -> s.server().equals("cdn"))
+                        .map(FakeHub.Seen::range)
+                        .toList());
     }
 
     @Test
@@ -245,7 +270,9 @@ class HubClientTest {
 
         assertEquals(HubException.Reason.CORRUPTED, e.reason());
         String sha = FakeHub.sha256(files.get("model.safetensors"));
-        assertTrue(e.getMessage().contains("corrupted download of model.safetensors") && e.getMessage().contains(sha),
+        assertTrue(
+                e.getMessage().contains("corrupted download of model.safetensors")
+                        && e.getMessage().contains(sha),
                 e.getMessage());
         Path repo = hfHome.resolve("hub/models--acme--tiny-bert");
         assertFalse(Files.exists(repo.resolve("snapshots")), "no snapshot may point at a bad blob");
@@ -272,8 +299,10 @@ class HubClientTest {
 
         HubException e = assertThrows(HubException.class, () -> offline.snapshot("acme/other", "main"));
         assertEquals(HubException.Reason.NOT_CACHED, e.reason());
-        assertTrue(e.getMessage().contains("acme/other@main is not in the Hugging Face cache")
-                && e.getMessage().contains("HF_HUB_OFFLINE"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("acme/other@main is not in the Hugging Face cache")
+                        && e.getMessage().contains("HF_HUB_OFFLINE"),
+                e.getMessage());
         HubException rev = assertThrows(HubException.class, () -> offline.snapshot("acme/tiny-bert", "v2"));
         assertTrue(rev.getMessage().contains("acme/tiny-bert@v2 is not in the Hugging Face cache"), rev.getMessage());
         assertEquals(requests, server.seen.size());
@@ -286,12 +315,17 @@ class HubClientTest {
         files.put("pytorch_model.bin", new byte[] {(byte) 0x80, 2, 'c'});
         server.commit("acme/pickled", "main", files);
 
-        UnsafeCheckpointException e = assertThrows(UnsafeCheckpointException.class,
-                () -> client().snapshot("acme/pickled", "main"));
+        UnsafeCheckpointException e =
+                assertThrows(UnsafeCheckpointException.class, () -> client().snapshot("acme/pickled", "main"));
 
-        assertTrue(e.getMessage().contains("acme/pickled@main") && e.getMessage().contains("pytorch_model.bin")
-                && e.getMessage().contains("safe_serialization=True"), e.getMessage());
-        assertTrue(server.seen("GET").stream().noneMatch(s -> s.path().endsWith(".bin")), "the pickle is never downloaded");
+        assertTrue(
+                e.getMessage().contains("acme/pickled@main")
+                        && e.getMessage().contains("pytorch_model.bin")
+                        && e.getMessage().contains("safe_serialization=True"),
+                e.getMessage());
+        assertTrue(
+                server.seen("GET").stream().noneMatch(s -> s.path().endsWith(".bin")),
+                "the pickle is never downloaded");
     }
 
     @Test
@@ -303,7 +337,8 @@ class HubClientTest {
         HubClient hub = client("HF_ENDPOINT", "http://127.0.0.1:" + port);
         HubException e = assertThrows(HubException.class, () -> hub.snapshot("acme/tiny-bert", "main"));
         assertEquals(HubException.Reason.UNREACHABLE, e.reason());
-        assertTrue(e.getMessage().contains("cannot reach") && e.getMessage().contains("HF_HUB_OFFLINE=1"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("cannot reach") && e.getMessage().contains("HF_HUB_OFFLINE=1"), e.getMessage());
     }
 
     @Test

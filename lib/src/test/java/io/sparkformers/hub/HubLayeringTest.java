@@ -1,14 +1,13 @@
 package io.sparkformers.hub;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /**
  * {@code hub} is usable from plain Java without Hadoop or Spark: only {@link HadoopSource} (loaded for URIs alone)
@@ -20,13 +19,18 @@ class HubLayeringTest {
         Path src = Path.of("src/main/java/io/sparkformers/hub");
         try (Stream<Path> files = Files.list(src)) {
             return files.filter(f -> {
-                try {
-                    return Files.readAllLines(f).stream().anyMatch(l -> l.startsWith("import " + prefix)
-                            || l.contains(" " + prefix) && !l.strip().startsWith("*"));
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }).map(f -> f.getFileName().toString()).sorted().toList();
+                        try {
+                            return Files.readAllLines(f).stream()
+                                    .anyMatch(l -> l.startsWith("import " + prefix)
+                                            || l.contains(" " + prefix)
+                                                    && !l.strip().startsWith("*"));
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    })
+                    .map(f -> f.getFileName().toString())
+                    .sorted()
+                    .toList();
         }
     }
 

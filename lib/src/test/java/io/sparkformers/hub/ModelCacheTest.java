@@ -1,7 +1,6 @@
 package io.sparkformers.hub;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.File;
 import java.io.IOException;
@@ -13,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Hadoop FileSystem sources and the per-host executor cache. */
 class ModelCacheTest {
@@ -52,7 +51,9 @@ class ModelCacheTest {
         assertTrue(first.startsWith(tmp.resolve("cache")));
         assertEquals(3f, firstWeight(first));
         assertTrue(Files.isRegularFile(first.resolve("1_Pooling/config.json")), "nested folders are copied");
-        assertEquals(List.of(src.toUri().toString()), cache.entries().stream().map(ModelCache.Entry::source).toList());
+        assertEquals(
+                List.of(src.toUri().toString()),
+                cache.entries().stream().map(ModelCache.Entry::source).toList());
     }
 
     @Test
@@ -64,7 +65,8 @@ class ModelCacheTest {
 
         Files.write(src.resolve("model.safetensors"), Fixtures.safetensors(4f, 64));
         Path weights = src.resolve("model.safetensors");
-        Files.setLastModifiedTime(weights, FileTime.fromMillis(Files.getLastModifiedTime(weights).toMillis() + 60_000));
+        Files.setLastModifiedTime(
+                weights, FileTime.fromMillis(Files.getLastModifiedTime(weights).toMillis() + 60_000));
         Path second = cache.copyOf(src.toUri().toString(), Map.of());
 
         assertNotEquals(first, second);
@@ -81,21 +83,28 @@ class ModelCacheTest {
         Files.write(src.resolve("pytorch_model.bin"), new byte[] {(byte) 0x80, 2});
         ModelCache cache = new ModelCache(tmp.resolve("cache"));
         String uri = HdfsLikeFileSystem.SCHEME + "://" + src.toAbsolutePath();
-        Map<String, String> conf = Map.of("fs." + HdfsLikeFileSystem.SCHEME + ".impl", HdfsLikeFileSystem.class.getName());
+        Map<String, String> conf =
+                Map.of("fs." + HdfsLikeFileSystem.SCHEME + ".impl", HdfsLikeFileSystem.class.getName());
 
         Path copy = cache.copyOf(uri, conf);
 
         assertEquals(5f, firstWeight(copy));
         List<String> copied = names(copy);
-        assertFalse(copied.contains(".model.safetensors.crc") || copied.contains("_SUCCESS")
-                || copied.contains("pytorch_model.bin"), "hidden files and pickles beside safetensors are skipped: " + copied);
+        assertFalse(
+                copied.contains(".model.safetensors.crc")
+                        || copied.contains("_SUCCESS")
+                        || copied.contains("pytorch_model.bin"),
+                "hidden files and pickles beside safetensors are skipped: " + copied);
     }
 
     @Test
     void resolverLoadsFileUrisThroughTheCache() throws IOException {
         Path src = source("model", 6f, 64);
-        ModelResolver resolver = new ModelResolver(Map.of("HF_HOME", tmp.resolve("hf").toString()), Map.of(),
-                new ModelCache(tmp.resolve("cache")), List.of());
+        ModelResolver resolver = new ModelResolver(
+                Map.of("HF_HOME", tmp.resolve("hf").toString()),
+                Map.of(),
+                new ModelCache(tmp.resolve("cache")),
+                List.of());
 
         Path dir = resolver.resolve(src.toUri().toString());
 
@@ -106,22 +115,29 @@ class ModelCacheTest {
     @Test
     void badHadoopSourcesFailBeforeAnyCopy() throws IOException {
         ModelCache cache = new ModelCache(tmp.resolve("cache"));
-        IOException missing = assertThrows(IOException.class,
+        IOException missing = assertThrows(
+                IOException.class,
                 () -> cache.copyOf(tmp.resolve("nope").toUri().toString(), Map.of()));
-        assertTrue(missing.getMessage().contains("nope") && missing.getMessage().contains("does not exist"),
+        assertTrue(
+                missing.getMessage().contains("nope") && missing.getMessage().contains("does not exist"),
                 missing.getMessage());
 
         Path noConfig = source("no-config", 1f, 64);
         Files.delete(noConfig.resolve("config.json"));
-        IOException e = assertThrows(IOException.class, () -> cache.copyOf(noConfig.toUri().toString(), Map.of()));
-        assertTrue(e.getMessage().contains("no-config") && e.getMessage().contains("has no config.json"), e.getMessage());
+        IOException e = assertThrows(
+                IOException.class, () -> cache.copyOf(noConfig.toUri().toString(), Map.of()));
+        assertTrue(
+                e.getMessage().contains("no-config") && e.getMessage().contains("has no config.json"), e.getMessage());
 
         Path pickled = source("pickled", 1f, 64);
         Files.delete(pickled.resolve("model.safetensors"));
         Files.write(pickled.resolve("pytorch_model.bin"), new byte[] {(byte) 0x80, 2});
-        UnsafeCheckpointException u = assertThrows(UnsafeCheckpointException.class,
+        UnsafeCheckpointException u = assertThrows(
+                UnsafeCheckpointException.class,
                 () -> cache.copyOf(pickled.toUri().toString(), Map.of()));
-        assertTrue(u.getMessage().contains("pickled/pytorch_model.bin") && u.getMessage().contains("safe_serialization=True"),
+        assertTrue(
+                u.getMessage().contains("pickled/pytorch_model.bin")
+                        && u.getMessage().contains("safe_serialization=True"),
                 u.getMessage());
         assertFalse(Files.exists(cache.root()) && !names(cache.root()).isEmpty(), "nothing copied");
     }
@@ -152,7 +168,7 @@ class ModelCacheTest {
 
     @Test
     void twoJvmsRacingFillOneCompleteCopy() throws Exception {
-        Path src = source("model", 8f, 2 * 1024 * 1024);       // 8 MB of weights: the copies overlap in time
+        Path src = source("model", 8f, 2 * 1024 * 1024); // 8 MB of weights: the copies overlap in time
         Path root = tmp.resolve("cache");
         Path go = tmp.resolve("go");
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -161,9 +177,18 @@ class ModelCacheTest {
         for (int i = 0; i < 2; i++) {
             Path out = tmp.resolve("jvm" + i + ".out");
             outs.add(out);
-            procs.add(new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                    ModelCacheRace.class.getName(), root.toString(), src.toUri().toString(), go.toString())
-                    .redirectErrorStream(true).redirectOutput(out.toFile()).start());
+            procs.add(new ProcessBuilder(
+                            javaBin,
+                            "-Xmx256m",
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            ModelCacheRace.class.getName(),
+                            root.toString(),
+                            src.toUri().toString(),
+                            go.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(out.toFile())
+                    .start());
         }
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -187,7 +212,8 @@ class ModelCacheTest {
         assertEquals(1, copies, "exactly one JVM copies:\n" + read(outs.get(0)) + read(outs.get(1)));
         assertEquals(dirs.get(0), dirs.get(1), "both JVMs use the same folder");
         Path dir = Path.of(dirs.get(0));
-        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "1_Pooling" + File.separator + "config.json")) {
+        for (String f : List.of(
+                "config.json", "model.safetensors", "tokenizer.json", "1_Pooling" + File.separator + "config.json")) {
             assertEquals(Files.size(src.resolve(f)), Files.size(dir.resolve(f)), f);
         }
         assertEquals(8f, firstWeight(dir));

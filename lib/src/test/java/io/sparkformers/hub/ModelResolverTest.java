@@ -1,9 +1,6 @@
 package io.sparkformers.hub;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,8 +9,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Reference parsing, every source through one resolver, and the library side of {@code models download|inspect|list}. */
 class ModelResolverTest {
@@ -47,8 +46,15 @@ class ModelResolverTest {
     void start() throws IOException {
         server = new FakeHub();
         aliasDir = Fixtures.write(tmp.resolve("alias"), Fixtures.model(9f, 64));
-        resolver = new ModelResolver(Map.of("HF_ENDPOINT", server.endpoint(), "HF_HOME", tmp.resolve("hf").toString()),
-                Map.of(), new ModelCache(tmp.resolve("cache")), List.of(new TinyAliases()));
+        resolver = new ModelResolver(
+                Map.of(
+                        "HF_ENDPOINT",
+                        server.endpoint(),
+                        "HF_HOME",
+                        tmp.resolve("hf").toString()),
+                Map.of(),
+                new ModelCache(tmp.resolve("cache")),
+                List.of(new TinyAliases()));
     }
 
     @AfterEach
@@ -66,9 +72,11 @@ class ModelResolverTest {
     void referencesParseByForm() {
         assertEquals(new ModelRef.HubId("acme/tiny-bert", "main"), resolver.parse("acme/tiny-bert"));
         assertEquals(new ModelRef.HubId("acme/tiny-bert", "refs/pr/1"), resolver.parse("acme/tiny-bert@refs/pr/1"));
-        assertEquals(new ModelRef.HubId("BAAI/bge-small-en-v1.5", "v1.0"), resolver.parse("BAAI/bge-small-en-v1.5@v1.0"));
+        assertEquals(
+                new ModelRef.HubId("BAAI/bge-small-en-v1.5", "v1.0"), resolver.parse("BAAI/bge-small-en-v1.5@v1.0"));
         assertEquals(new ModelRef.HadoopUri("s3a://bucket/models/bert"), resolver.parse("s3a://bucket/models/bert"));
-        assertEquals(new ModelRef.HadoopUri("abfs://c@acct.dfs.core.windows.net/m"),
+        assertEquals(
+                new ModelRef.HadoopUri("abfs://c@acct.dfs.core.windows.net/m"),
                 resolver.parse("abfs://c@acct.dfs.core.windows.net/m"));
         assertEquals(new ModelRef.HadoopUri("file:/data/m"), resolver.parse("file:/data/m"));
         assertEquals(new ModelRef.LocalFolder(Path.of("/no/such/model")), resolver.parse("/no/such/model"));
@@ -91,29 +99,43 @@ class ModelResolverTest {
 
     @Test
     void malformedReferencesNameTheRefAndTheAcceptedForms() {
-        for (String ref : new String[] {"a/b/c@", "@x", "", "   ", "a/b/c", "acme/tiny--bert", "acme/tiny-bert@",
-                "-acme/x", "acme/x@../main"}) {
+        for (String ref : new String[] {
+            "a/b/c@", "@x", "", "   ", "a/b/c", "acme/tiny--bert", "acme/tiny-bert@", "-acme/x", "acme/x@../main"
+        }) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resolver.parse(ref), ref);
-            assertTrue(e.getMessage().startsWith("malformed model reference '" + ref.strip()) || ref.isBlank(),
+            assertTrue(
+                    e.getMessage().startsWith("malformed model reference '" + ref.strip()) || ref.isBlank(),
                     e.getMessage());
-            assertTrue(e.getMessage().contains("org/name[@revision]") && e.getMessage().contains("s3a://"),
+            assertTrue(
+                    e.getMessage().contains("org/name[@revision]")
+                            && e.getMessage().contains("s3a://"),
                     e.getMessage());
         }
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> resolver.parse("a/b/c@")).getMessage()
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> resolver.parse("a/b/c@"))
+                .getMessage()
                 .contains("nothing after '@'"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> resolver.parse("@x")).getMessage()
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> resolver.parse("@x"))
+                .getMessage()
                 .contains("nothing before '@'"));
     }
 
     @Test
     void unknownAliasListsTheBuiltInAliases() {
-        ModelResolver installed = new ModelResolver(Map.of("HF_HOME", tmp.resolve("hf").toString()), Map.of(),
-                new ModelCache(tmp.resolve("cache")), ModelAliases.installed());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> installed.resolve("bert-large"));
-        assertTrue(e.getMessage().contains("unknown model 'bert-large'")
-                && e.getMessage().contains("all-MiniLM-L6-v2") && e.getMessage().contains("bge-small-en-v1.5")
-                && e.getMessage().contains("org/name"), e.getMessage());
-        assertTrue(installed.parse("all-minilm-l6-v2") instanceof ModelRef.Alias,
+        ModelResolver installed = new ModelResolver(
+                Map.of("HF_HOME", tmp.resolve("hf").toString()),
+                Map.of(),
+                new ModelCache(tmp.resolve("cache")),
+                ModelAliases.installed());
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> installed.resolve("bert-large"));
+        assertTrue(
+                e.getMessage().contains("unknown model 'bert-large'")
+                        && e.getMessage().contains("all-MiniLM-L6-v2")
+                        && e.getMessage().contains("bge-small-en-v1.5")
+                        && e.getMessage().contains("org/name"),
+                e.getMessage());
+        assertTrue(
+                installed.parse("all-minilm-l6-v2") instanceof ModelRef.Alias,
                 "convert's built-in aliases are found through ServiceLoader");
     }
 
@@ -130,8 +152,10 @@ class ModelResolverTest {
 
     @Test
     void badLocalFoldersGiveClearErrors() throws IOException {
-        IOException missing = assertThrows(IOException.class, () -> resolver.resolve(tmp.resolve("absent").toString()));
-        assertTrue(missing.getMessage().contains("absent") && missing.getMessage().contains("does not exist"),
+        IOException missing = assertThrows(
+                IOException.class, () -> resolver.resolve(tmp.resolve("absent").toString()));
+        assertTrue(
+                missing.getMessage().contains("absent") && missing.getMessage().contains("does not exist"),
                 missing.getMessage());
 
         Path file = Files.writeString(tmp.resolve("config.json"), "{}");
@@ -146,8 +170,10 @@ class ModelResolverTest {
         Path pickled = Fixtures.write(tmp.resolve("pickled"), Fixtures.model(1f, 64));
         Files.delete(pickled.resolve("model.safetensors"));
         Files.write(pickled.resolve("pytorch_model.bin"), new byte[] {(byte) 0x80, 2});
-        UnsafeCheckpointException u = assertThrows(UnsafeCheckpointException.class, () -> resolver.resolve(pickled.toString()));
-        assertTrue(u.getMessage().contains("pytorch_model.bin") && u.getMessage().contains("safe_serialization=True"),
+        UnsafeCheckpointException u =
+                assertThrows(UnsafeCheckpointException.class, () -> resolver.resolve(pickled.toString()));
+        assertTrue(
+                u.getMessage().contains("pytorch_model.bin") && u.getMessage().contains("safe_serialization=True"),
                 u.getMessage());
     }
 
@@ -161,7 +187,8 @@ class ModelResolverTest {
                 assertEquals(1f, firstWeight(resolver.resolve(dir.toString())));
             } else {
                 IOException e = assertThrows(IOException.class, () -> resolver.resolve(dir.toString()));
-                assertTrue(e.getMessage().contains("locked") && e.getMessage().contains("not readable"), e.getMessage());
+                assertTrue(
+                        e.getMessage().contains("locked") && e.getMessage().contains("not readable"), e.getMessage());
             }
         } finally {
             dir.toFile().setReadable(true, false);
@@ -172,8 +199,10 @@ class ModelResolverTest {
     @Test
     void hubIdThatIsNoRepoMentionsTheMissingLocalFolderToo() {
         HubException e = assertThrows(HubException.class, () -> resolver.resolve("models/bert"));
-        assertTrue(e.getMessage().contains("repository models/bert not found")
-                && e.getMessage().contains("no local folder 'models/bert' either"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("repository models/bert not found")
+                        && e.getMessage().contains("no local folder 'models/bert' either"),
+                e.getMessage());
     }
 
     @Test
@@ -191,7 +220,8 @@ class ModelResolverTest {
         }
         IOException e = assertThrows(IOException.class, () -> resolver.download("acme/tiny-bert", Optional.of(out)));
         assertTrue(e.getMessage().contains("is not empty"), e.getMessage());
-        assertEquals(resolver.hub().repoDir("acme/tiny-bert").resolve("snapshots"),
+        assertEquals(
+                resolver.hub().repoDir("acme/tiny-bert").resolve("snapshots"),
                 resolver.download("acme/tiny-bert", Optional.empty()).getParent());
     }
 
@@ -206,7 +236,8 @@ class ModelResolverTest {
         assertEquals(64 + 2, info.parameterCount());
         assertEquals(Map.of("F32", 66L), info.parametersByDtype());
         assertEquals(Map.of(0, "neg", 1, "pos"), info.labels());
-        assertTrue(info.files().containsKey("model.safetensors") && info.files().containsKey("1_Pooling/config.json"),
+        assertTrue(
+                info.files().containsKey("model.safetensors") && info.files().containsKey("1_Pooling/config.json"),
                 info.files().toString());
         assertEquals(info.files().values().stream().mapToLong(Long::longValue).sum(), info.totalBytes());
         assertTrue(info.files().get("model.safetensors") > 66 * 4, "sizes follow the snapshot links to the blobs");
@@ -221,9 +252,11 @@ class ModelResolverTest {
 
         List<CachedModel> cached = resolver.listCached();
 
-        assertEquals(List.of(CachedModel.Kind.ALIAS, CachedModel.Kind.HUB, CachedModel.Kind.EXECUTOR_CACHE),
+        assertEquals(
+                List.of(CachedModel.Kind.ALIAS, CachedModel.Kind.HUB, CachedModel.Kind.EXECUTOR_CACHE),
                 cached.stream().map(CachedModel::kind).toList());
-        assertEquals(List.of("tiny", "acme/tiny-bert", local.toUri().toString()),
+        assertEquals(
+                List.of("tiny", "acme/tiny-bert", local.toUri().toString()),
                 cached.stream().map(CachedModel::name).toList());
         assertEquals("commit " + commit + " (main)", cached.get(1).detail());
         assertTrue(cached.stream().allMatch(c -> c.bytes() > 0), cached.toString());

@@ -1,14 +1,13 @@
 package io.sparkformers.hub;
 
-import io.sparkformers.pipeline.TinyCheckpoints;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.sparkformers.pipeline.TinyCheckpoints;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A damaged {@code tokenizer.json} fails naming the file, the parser's reason and the fix. */
 class TextTokenizerTest {
@@ -19,10 +18,11 @@ class TextTokenizerTest {
     void truncatedTokenizerJsonNamesTheFileAndTheFix() throws Exception {
         Path file = tmp.resolve("tokenizer.json");
         Files.writeString(file, "{\n");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TextTokenizer.load(file, TokenizerConfig.bertUncased(512), 128));
-        assertEquals(file + " is not valid JSON (EOF while parsing an object at line 2 column 0): the file is "
-                + "truncated or corrupt; download it again or save it again with tokenizer.save_pretrained",
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> TextTokenizer.load(file, TokenizerConfig.bertUncased(512), 128));
+        assertEquals(
+                file + " is not valid JSON (EOF while parsing an object at line 2 column 0): the file is "
+                        + "truncated or corrupt; download it again or save it again with tokenizer.save_pretrained",
                 e.getMessage());
     }
 
@@ -31,15 +31,17 @@ class TextTokenizerTest {
         byte[] real = Files.readAllBytes(TinyCheckpoints.miniLm().resolve("tokenizer.json"));
         Path cut = tmp.resolve("cut.json");
         Files.write(cut, java.util.Arrays.copyOf(real, real.length / 2));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TextTokenizer.load(cut, TokenizerConfig.bertUncased(512), 128));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> TextTokenizer.load(cut, TokenizerConfig.bertUncased(512), 128));
         assertEquals(true, e.getMessage().startsWith(cut + " is not valid JSON (EOF while parsing"), e.getMessage());
 
         Path other = tmp.resolve("other.json");
         Files.writeString(other, "{\"model\": 3}");
-        e = assertThrows(IllegalArgumentException.class,
-                () -> TextTokenizer.load(other, TokenizerConfig.bertUncased(512), 128));
-        assertEquals(true, e.getMessage().startsWith(other + " is not a tokenizer the HF tokenizers library can "
-                + "read ("), e.getMessage());
+        e = assertThrows(
+                IllegalArgumentException.class, () -> TextTokenizer.load(other, TokenizerConfig.bertUncased(512), 128));
+        assertEquals(
+                true,
+                e.getMessage().startsWith(other + " is not a tokenizer the HF tokenizers library can " + "read ("),
+                e.getMessage());
     }
 }

@@ -51,7 +51,8 @@ class ClassificationStateTest {
 
     @Test
     void multiclassMatthewsCorrelationFollowsCovarianceFormula() {
-        ClassificationState s = new ClassificationState(3).addAll(new int[] {0, 0, 1, 1, 2, 2}, new int[] {0, 0, 1, 2, 2, 2});
+        ClassificationState s =
+                new ClassificationState(3).addAll(new int[] {0, 0, 1, 1, 2, 2}, new int[] {0, 0, 1, 2, 2, 2});
         // t = [2,2,2], p = [2,1,3], correct 5, n 6: (5*6 - 12) / sqrt((36 - 12) * (36 - 14))
         assertEquals(18.0 / Math.sqrt(24.0 * 22.0), s.matthewsCorrelation(), EPS);
     }
@@ -90,7 +91,8 @@ class ClassificationStateTest {
 
     @Test
     void binaryAverageRejectsMoreThanTwoLabels() {
-        var e = assertThrows(IllegalStateException.class, () -> sklearnDocExample().f1(Average.BINARY));
+        var e = assertThrows(
+                IllegalStateException.class, () -> sklearnDocExample().f1(Average.BINARY));
         assertTrue(e.getMessage().contains("needs 2 labels but this state has 3"), e.getMessage());
     }
 
@@ -102,8 +104,8 @@ class ClassificationStateTest {
 
     @Test
     void logitsArePredictedByArgmaxFirstIndexOnTies() {
-        ClassificationState s = new ClassificationState(3)
-                .addLogits(new float[] {0.1f, 2f, -1f, 5f, 5f, 0f}, new int[] {1, 0});
+        ClassificationState s =
+                new ClassificationState(3).addLogits(new float[] {0.1f, 2f, -1f, 5f, 5f, 0f}, new int[] {1, 0});
         assertEquals(1, s.count(1, 1));
         assertEquals(1, s.count(0, 0));
     }
@@ -111,7 +113,7 @@ class ClassificationStateTest {
     @Test
     void computeUsesHfKeys() {
         Map<String, Double> m = sklearnDocExample().compute();
-        assertEquals(0.26666666666666666, m.get("f1"), EPS);        // macro for more than two labels
+        assertEquals(0.26666666666666666, m.get("f1"), EPS); // macro for more than two labels
         assertEquals(0.3333333333333333, m.get("f1_micro"), EPS);
         assertEquals(0.26666666666666666, m.get("f1_weighted"), EPS);
         assertEquals(1.0 / 3.0, m.get("accuracy"), EPS);

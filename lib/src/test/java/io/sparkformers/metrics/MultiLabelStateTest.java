@@ -24,8 +24,8 @@ class MultiLabelStateTest {
                 .add(b(0, 1, 1), b(1, 1, 0));
         Map<String, Double> m = s.compute();
         assertEquals((2.0 / 3 + 1 + 2.0 / 3) / 3, m.get("f1_macro"), EPS);
-        assertEquals(8.0 / 10.0, m.get("f1_micro"), EPS);     // tp 4, fp 1, fn 1
-        assertEquals(2.0 / 3.0, m.get("accuracy"), EPS);      // subset accuracy: 2 of 3 rows exact
+        assertEquals(8.0 / 10.0, m.get("f1_micro"), EPS); // tp 4, fp 1, fn 1
+        assertEquals(2.0 / 3.0, m.get("accuracy"), EPS); // subset accuracy: 2 of 3 rows exact
         assertEquals(4.0 / 5.0, m.get("precision_micro"), EPS);
         assertEquals(4.0 / 5.0, m.get("recall_micro"), EPS);
     }
@@ -41,11 +41,11 @@ class MultiLabelStateTest {
     @Test
     void logitsAreThresholdedOnTheSigmoid() {
         // sigmoid(0) = 0.5 >= 0.5 predicts the label; sigmoid(-0.1) < 0.5 does not
-        MultiLabelState s = new MultiLabelState(3)
-                .addLogits(new float[] {0f, -0.1f, 3f}, new float[] {1f, 0f, 1f}, 0.5);
+        MultiLabelState s =
+                new MultiLabelState(3).addLogits(new float[] {0f, -0.1f, 3f}, new float[] {1f, 0f, 1f}, 0.5);
         assertEquals(1.0, s.subsetAccuracy());
-        MultiLabelState strict = new MultiLabelState(3)
-                .addLogits(new float[] {0f, -0.1f, 3f}, new float[] {1f, 0f, 1f}, 0.9);
+        MultiLabelState strict =
+                new MultiLabelState(3).addLogits(new float[] {0f, -0.1f, 3f}, new float[] {1f, 0f, 1f}, 0.9);
         assertEquals(0.0, strict.subsetAccuracy());
     }
 

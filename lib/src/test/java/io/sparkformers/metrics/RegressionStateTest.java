@@ -13,8 +13,8 @@ class RegressionStateTest {
     @Test
     void mseAndMaeMatchScikitLearnDocExamples() {
         // mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]) = 0.375; mean_absolute_error(...) = 0.5
-        RegressionState s = new RegressionState()
-                .addAll(new float[] {2.5f, 0.0f, 2f, 8f}, new float[] {3f, -0.5f, 2f, 7f});
+        RegressionState s =
+                new RegressionState().addAll(new float[] {2.5f, 0.0f, 2f, 8f}, new float[] {3f, -0.5f, 2f, 7f});
         Map<String, Double> m = s.compute();
         assertEquals(0.375, m.get("mse"), EPS);
         assertEquals(0.5, m.get("mae"), EPS);
@@ -24,8 +24,7 @@ class RegressionStateTest {
     @Test
     void pearsonMatchesHandComputedCorrelation() {
         // x = [1,2,3,4,5], y = [2,4,5,4,5]: cov 6, var x 10, var y 6 (sums of squared deviations)
-        RegressionState s = new RegressionState()
-                .addAll(new float[] {1, 2, 3, 4, 5}, new float[] {2, 4, 5, 4, 5});
+        RegressionState s = new RegressionState().addAll(new float[] {1, 2, 3, 4, 5}, new float[] {2, 4, 5, 4, 5});
         assertEquals(6.0 / Math.sqrt(10.0 * 6.0), s.pearson(), EPS);
     }
 

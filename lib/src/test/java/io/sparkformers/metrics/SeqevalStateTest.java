@@ -11,10 +11,10 @@ import org.junit.jupiter.api.Test;
 class SeqevalStateTest {
     private static final double EPS = 1e-12;
 
-    private static final List<List<String>> README_TRUE = List.of(
-            List.of("O", "O", "O", "B-MISC", "I-MISC", "I-MISC", "O"), List.of("B-PER", "I-PER", "O"));
-    private static final List<List<String>> README_PRED = List.of(
-            List.of("O", "O", "B-MISC", "I-MISC", "I-MISC", "I-MISC", "O"), List.of("B-PER", "I-PER", "O"));
+    private static final List<List<String>> README_TRUE =
+            List.of(List.of("O", "O", "O", "B-MISC", "I-MISC", "I-MISC", "O"), List.of("B-PER", "I-PER", "O"));
+    private static final List<List<String>> README_PRED =
+            List.of(List.of("O", "O", "B-MISC", "I-MISC", "I-MISC", "I-MISC", "O"), List.of("B-PER", "I-PER", "O"));
 
     @Test
     void matchesSeqevalReadmeAndHfEvaluateExample() {
@@ -35,21 +35,25 @@ class SeqevalStateTest {
     @Test
     void extractsChunksLikeSeqevalGetEntities() {
         // seqeval docstring: get_entities(['B-PER', 'I-PER', 'O', 'B-LOC']) == [('PER', 0, 1), ('LOC', 3, 3)]
-        assertEquals(List.of(new Chunk("PER", 0, 1), new Chunk("LOC", 3, 3)),
+        assertEquals(
+                List.of(new Chunk("PER", 0, 1), new Chunk("LOC", 3, 3)),
                 SeqevalState.chunks(List.of("B-PER", "I-PER", "O", "B-LOC")));
     }
 
     @Test
     void insideTagAfterOutsideOrAnotherTypeStartsANewChunk() {
-        assertEquals(List.of(new Chunk("PER", 1, 2), new Chunk("LOC", 3, 3), new Chunk("ORG", 4, 4)),
+        assertEquals(
+                List.of(new Chunk("PER", 1, 2), new Chunk("LOC", 3, 3), new Chunk("ORG", 4, 4)),
                 SeqevalState.chunks(List.of("O", "I-PER", "I-PER", "B-LOC", "I-ORG")));
-        assertEquals(List.of(new Chunk("PER", 0, 0), new Chunk("LOC", 1, 1)),
+        assertEquals(
+                List.of(new Chunk("PER", 0, 0), new Chunk("LOC", 1, 1)),
                 SeqevalState.chunks(List.of("B-PER", "I-LOC")));
     }
 
     @Test
     void beginTagEndsTheRunningChunkOfTheSameType() {
-        assertEquals(List.of(new Chunk("PER", 0, 1), new Chunk("PER", 2, 2)),
+        assertEquals(
+                List.of(new Chunk("PER", 0, 1), new Chunk("PER", 2, 2)),
                 SeqevalState.chunks(List.of("B-PER", "I-PER", "B-PER")));
     }
 
@@ -65,10 +69,16 @@ class SeqevalStateTest {
 
     @Test
     void mergingSentencesSplitAcrossWorkersEqualsOneState() {
-        List<List<String>> truth = List.of(List.of("B-PER", "I-PER", "O"), List.of("O", "B-LOC"),
-                List.of("B-ORG", "O", "B-PER"), List.of("I-LOC", "I-LOC"));
-        List<List<String>> pred = List.of(List.of("B-PER", "O", "O"), List.of("O", "B-LOC"),
-                List.of("B-ORG", "B-ORG", "B-LOC"), List.of("B-LOC", "I-LOC"));
+        List<List<String>> truth = List.of(
+                List.of("B-PER", "I-PER", "O"),
+                List.of("O", "B-LOC"),
+                List.of("B-ORG", "O", "B-PER"),
+                List.of("I-LOC", "I-LOC"));
+        List<List<String>> pred = List.of(
+                List.of("B-PER", "O", "O"),
+                List.of("O", "B-LOC"),
+                List.of("B-ORG", "B-ORG", "B-LOC"),
+                List.of("B-LOC", "I-LOC"));
         SeqevalState all = new SeqevalState();
         SeqevalState a = new SeqevalState();
         SeqevalState b = new SeqevalState();

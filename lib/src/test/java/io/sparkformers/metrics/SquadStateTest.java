@@ -14,9 +14,9 @@ class SquadStateTest {
     @Test
     void normalisationLowercasesDropsPunctuationArticlesAndExtraSpaces() {
         assertEquals("eiffel tower", SquadState.normalize("  The Eiffel   Tower!"));
-        assertEquals("eiffeltower", SquadState.normalize("Eiffel-Tower"));   // punctuation is deleted, not spaced
+        assertEquals("eiffeltower", SquadState.normalize("Eiffel-Tower")); // punctuation is deleted, not spaced
         assertEquals("apple", SquadState.normalize("an\tapple."));
-        assertEquals("theory", SquadState.normalize("Theory"));        // articles only as whole words
+        assertEquals("theory", SquadState.normalize("Theory")); // articles only as whole words
     }
 
     @Test
@@ -38,7 +38,7 @@ class SquadStateTest {
     void scoresTakeTheBestGoldAnswerAndArePercentages() {
         SquadState s = new SquadState()
                 .add("1976", List.of("1976"))
-                .add("in Paris France", List.of("Paris", "Paris, France"));   // best F1 0.8, no exact match
+                .add("in Paris France", List.of("Paris", "Paris, France")); // best F1 0.8, no exact match
         Map<String, Double> m = s.compute();
         assertEquals(50.0, m.get("exact_match"), EPS);
         assertEquals(100.0 * (1.0 + 0.8) / 2, m.get("f1"), EPS);
@@ -47,8 +47,12 @@ class SquadStateTest {
     @Test
     void mergingSplitsEqualsOneState() {
         String[] preds = {"a cat", "the dog barked", "blue", "red green", "x"};
-        List<List<String>> golds = List.of(List.of("cat"), List.of("dog", "a dog barked loudly"), List.of("Blue."),
-                List.of("green"), List.of("y"));
+        List<List<String>> golds = List.of(
+                List.of("cat"),
+                List.of("dog", "a dog barked loudly"),
+                List.of("Blue."),
+                List.of("green"),
+                List.of("y"));
         SquadState all = new SquadState();
         SquadState a = new SquadState();
         SquadState b = new SquadState();

@@ -1,5 +1,9 @@
 package io.sparkformers.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
@@ -15,10 +19,6 @@ import io.sparkformers.nn.bert.BertModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Masking, RoBERTa positions, inference mode. */
 class BertBehaviourTest {
@@ -44,7 +44,8 @@ class BertBehaviourTest {
         BertModel m = new BertModel(BertConfig.tiny());
         m.initialize(manager);
         StateDict.load(m, TestWeights.deterministic(m, 0.5), StateDict.Options.STRICT);
-        NDList alone = m.predict(new NDList(manager.create(new long[] {2, 17, 33, 5}, new Shape(1, 4)),
+        NDList alone = m.predict(new NDList(
+                manager.create(new long[] {2, 17, 33, 5}, new Shape(1, 4)),
                 manager.create(new long[] {1, 1, 1, 1}, new Shape(1, 4))));
         NDList batch = m.predict(new NDList(
                 manager.create(new long[] {2, 17, 33, 5, 0, 0, 8, 9, 0, 0, 0, 0}, new Shape(2, 6)),
@@ -59,11 +60,32 @@ class BertBehaviourTest {
 
     @Test
     void robertaPositionIdsStartAfterPaddingIdx() {
-        BertConfig c = new BertConfig(100, 32, 2, 4, 37, "gelu", 0.1, 0.1, 64, 1, 0.02, 1e-5, 1, "absolute",
-                "roberta", null, ConfigJson.defaultLabels(2), null, null, null);
+        BertConfig c = new BertConfig(
+                100,
+                32,
+                2,
+                4,
+                37,
+                "gelu",
+                0.1,
+                0.1,
+                64,
+                1,
+                0.02,
+                1e-5,
+                1,
+                "absolute",
+                "roberta",
+                null,
+                ConfigJson.defaultLabels(2),
+                null,
+                null,
+                null);
         BertEmbeddings e = new BertEmbeddings(c);
         NDArray ids = manager.create(new long[] {0, 31, 47, 2, 1, 1, 0, 5, 2, 9, 11, 2}, new Shape(2, 6));
-        assertArrayEquals(new long[] {2, 3, 4, 5, 1, 1, 2, 3, 4, 5, 6, 7}, e.positionIds(ids).toLongArray());
+        assertArrayEquals(
+                new long[] {2, 3, 4, 5, 1, 1, 2, 3, 4, 5, 6, 7},
+                e.positionIds(ids).toLongArray());
         BertEmbeddings bert = new BertEmbeddings(BertConfig.tiny());
         assertArrayEquals(new long[] {0, 1, 2, 3, 4, 5}, bert.positionIds(ids).toLongArray());
         assertTrue(new BertModel(c).baseModelPrefix().equals("roberta"));
@@ -88,17 +110,19 @@ class BertBehaviourTest {
         var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
         try {
             pool.submit(() -> {
-                assertTrue(NoGrad.isGradMode(), "new threads start with grad mode on");
-                NDArray a = m.predict(in).head();
-                NDArray b = m.predict(in).head();
-                assertArrayEquals(a.toFloatArray(), b.toFloatArray());
-                assertFalse(recorded(a), "inference output must not be part of an autograd graph");
-                assertTrue(NoGrad.isGradMode(), "predict restores the thread's grad mode");
-                NDArray train = m.forward(new ParameterStore(manager, false), in, true).head();
-                assertTrue(recorded(train.sum()), "a training forward records the graph");
-                assertTrue(maxAbsDiff(train, a) > 0, "dropout is active in training");
-                return null;
-            }).get();
+                        assertTrue(NoGrad.isGradMode(), "new threads start with grad mode on");
+                        NDArray a = m.predict(in).head();
+                        NDArray b = m.predict(in).head();
+                        assertArrayEquals(a.toFloatArray(), b.toFloatArray());
+                        assertFalse(recorded(a), "inference output must not be part of an autograd graph");
+                        assertTrue(NoGrad.isGradMode(), "predict restores the thread's grad mode");
+                        NDArray train = m.forward(new ParameterStore(manager, false), in, true)
+                                .head();
+                        assertTrue(recorded(train.sum()), "a training forward records the graph");
+                        assertTrue(maxAbsDiff(train, a) > 0, "dropout is active in training");
+                        return null;
+                    })
+                    .get();
         } finally {
             pool.shutdown();
         }

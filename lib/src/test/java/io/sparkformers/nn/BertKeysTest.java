@@ -1,5 +1,8 @@
 package io.sparkformers.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -10,17 +13,13 @@ import io.sparkformers.nn.bert.BertForQuestionAnswering;
 import io.sparkformers.nn.bert.BertForSequenceClassification;
 import io.sparkformers.nn.bert.BertForTokenClassification;
 import io.sparkformers.nn.bert.BertModel;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** Parameter names equal HF modeling_bert's state_dict keys; output shapes equal a real forward pass. */
 class BertKeysTest {
@@ -47,8 +46,14 @@ class BertKeysTest {
         k.add(p + "embeddings.LayerNorm.bias");
         for (int i = 0; i < layers; i++) {
             String l = p + "encoder.layer." + i + ".";
-            for (String m : List.of("attention.self.query", "attention.self.key", "attention.self.value",
-                    "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense",
+            for (String m : List.of(
+                    "attention.self.query",
+                    "attention.self.key",
+                    "attention.self.value",
+                    "attention.output.dense",
+                    "attention.output.LayerNorm",
+                    "intermediate.dense",
+                    "output.dense",
                     "output.LayerNorm")) {
                 k.add(l + m + ".weight");
                 k.add(l + m + ".bias");
@@ -93,8 +98,11 @@ class BertKeysTest {
     void maskedLmKeysEqualHfWithoutTiedDecoder() {
         var m = new BertForMaskedLM(BertConfig.tiny());
         List<String> want = hfBertKeys("bert.", 2, false);
-        want.addAll(List.of("cls.predictions.bias", "cls.predictions.transform.dense.weight",
-                "cls.predictions.transform.dense.bias", "cls.predictions.transform.LayerNorm.weight",
+        want.addAll(List.of(
+                "cls.predictions.bias",
+                "cls.predictions.transform.dense.weight",
+                "cls.predictions.transform.dense.bias",
+                "cls.predictions.transform.LayerNorm.weight",
                 "cls.predictions.transform.LayerNorm.bias"));
         assertEquals(new TreeSet<>(want), keys(m));
     }
@@ -110,11 +118,18 @@ class BertKeysTest {
         var m = new BertForSequenceClassification(BertConfig.tiny());
         m.initialize(manager);
         var sd = StateDict.of(m);
-        assertArrayEquals(new long[] {100, 32}, sd.get("bert.embeddings.word_embeddings.weight").shape());
-        assertArrayEquals(new long[] {37, 32}, sd.get("bert.encoder.layer.1.intermediate.dense.weight").shape());
-        assertArrayEquals(new long[] {32, 37}, sd.get("bert.encoder.layer.1.output.dense.weight").shape());
+        assertArrayEquals(
+                new long[] {100, 32},
+                sd.get("bert.embeddings.word_embeddings.weight").shape());
+        assertArrayEquals(
+                new long[] {37, 32},
+                sd.get("bert.encoder.layer.1.intermediate.dense.weight").shape());
+        assertArrayEquals(
+                new long[] {32, 37},
+                sd.get("bert.encoder.layer.1.output.dense.weight").shape());
         assertArrayEquals(new long[] {2, 32}, sd.get("classifier.weight").shape());
-        assertArrayEquals(new long[] {32}, sd.get("bert.embeddings.LayerNorm.bias").shape());
+        assertArrayEquals(
+                new long[] {32}, sd.get("bert.embeddings.LayerNorm.bias").shape());
     }
 
     @Test
@@ -122,8 +137,12 @@ class BertKeysTest {
         BertConfig c = BertConfig.tiny();
         NDArray ids = manager.randomInteger(1, 100, new Shape(3, 7), ai.djl.ndarray.types.DataType.INT64);
         NDArray mask = manager.ones(new Shape(3, 7), ai.djl.ndarray.types.DataType.INT64);
-        for (PretrainedModel m : List.of(new BertModel(c), new BertForSequenceClassification(c),
-                new BertForTokenClassification(c), new BertForQuestionAnswering(c), new BertForMaskedLM(c))) {
+        for (PretrainedModel m : List.of(
+                new BertModel(c),
+                new BertForSequenceClassification(c),
+                new BertForTokenClassification(c),
+                new BertForQuestionAnswering(c),
+                new BertForMaskedLM(c))) {
             m.initialize(manager);
             NDList out = m.predict(new NDList(ids, mask));
             Shape[] declared = m.getOutputShapes(new Shape[] {ids.getShape(), mask.getShape()});

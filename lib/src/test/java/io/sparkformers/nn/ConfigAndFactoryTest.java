@@ -1,5 +1,10 @@
 package io.sparkformers.nn;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -13,17 +18,11 @@ import io.sparkformers.nn.distilbert.DistilBertConfig;
 import io.sparkformers.nn.distilbert.DistilBertForMaskedLM;
 import io.sparkformers.nn.distilbert.DistilBertForSequenceClassification;
 import io.sparkformers.nn.distilbert.DistilBertModel;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** config.json handling, AutoModels, DistilBERT names, sentence embeddings, losses. */
 class ConfigAndFactoryTest {
@@ -56,66 +55,100 @@ class ConfigAndFactoryTest {
     @Test
     void numLabelsWithoutNamesGivesHfDefaultLabels() throws Exception {
         BertConfig c = BertConfig.fromJson(json("{\"num_labels\":3}"));
-        assertEquals(List.of("LABEL_0", "LABEL_1", "LABEL_2"), new ArrayList<>(c.id2label().values()));
+        assertEquals(
+                List.of("LABEL_0", "LABEL_1", "LABEL_2"),
+                new ArrayList<>(c.id2label().values()));
         assertEquals(2, BertConfig.fromJson(json("{}")).numLabels());
     }
 
     @Test
     void rejectsHiddenSizeNotDivisibleByHeads() throws Exception {
-        var e = assertThrows(IllegalArgumentException.class,
+        var e = assertThrows(
+                IllegalArgumentException.class,
                 () -> BertConfig.fromJson(json("{\"hidden_size\":30,\"num_attention_heads\":4}")));
         assertEquals("hiddenSize (30) is not a multiple of numAttentionHeads (4)", e.getMessage());
-        var d = assertThrows(IllegalArgumentException.class,
-                () -> DistilBertConfig.fromJson(json("{\"dim\":30,\"n_heads\":4}")));
+        var d = assertThrows(
+                IllegalArgumentException.class, () -> DistilBertConfig.fromJson(json("{\"dim\":30,\"n_heads\":4}")));
         assertEquals("dim (30) is not a multiple of n_heads (4)", d.getMessage());
     }
 
     @Test
     void rejectsUnsupportedPositionEmbeddingTypeAndActivation() throws Exception {
-        var e = assertThrows(IllegalArgumentException.class,
+        var e = assertThrows(
+                IllegalArgumentException.class,
                 () -> BertConfig.fromJson(json("{\"position_embedding_type\":\"relative_key\"}")));
         assertEquals("position_embedding_type 'relative_key' is not supported (supported: [absolute])", e.getMessage());
-        var a = assertThrows(IllegalArgumentException.class,
-                () -> BertConfig.fromJson(json("{\"hidden_act\":\"quick_gelu\"}")));
+        var a = assertThrows(
+                IllegalArgumentException.class, () -> BertConfig.fromJson(json("{\"hidden_act\":\"quick_gelu\"}")));
         assertEquals("unsupported activation 'quick_gelu' (supported: [gelu, gelu_new, relu, silu])", a.getMessage());
     }
 
     @Test
     void autoModelsPicksArchitectureAndRejectsUnknownTypes() throws Exception {
-        assertInstanceOf(BertForSequenceClassification.class,
+        assertInstanceOf(
+                BertForSequenceClassification.class,
                 AutoModels.fromConfig(BertConfig.tiny().toJson(), Task.SEQUENCE_CLASSIFICATION));
-        PretrainedModel roberta = AutoModels.fromConfig(BertConfig.tiny().withModelType("roberta").toJson(), Task.BASE);
+        PretrainedModel roberta =
+                AutoModels.fromConfig(BertConfig.tiny().withModelType("roberta").toJson(), Task.BASE);
         assertEquals("roberta", roberta.baseModelPrefix());
-        assertInstanceOf(DistilBertForMaskedLM.class, AutoModels.fromConfig(DistilBertConfig.tiny().toJson(), Task.MASKED_LM));
-        var e = assertThrows(IllegalArgumentException.class,
+        assertInstanceOf(
+                DistilBertForMaskedLM.class,
+                AutoModels.fromConfig(DistilBertConfig.tiny().toJson(), Task.MASKED_LM));
+        var e = assertThrows(
+                IllegalArgumentException.class,
                 () -> AutoModels.fromConfig(json("{\"model_type\":\"gpt2\"}"), Task.BASE));
-        assertEquals("unsupported model_type 'gpt2' (supported: [bert, roberta, xlm-roberta, distilbert])", e.getMessage());
-        var r = assertThrows(IllegalArgumentException.class, () -> AutoModels.fromConfig(
-                BertConfig.tiny().withModelType("roberta").toJson(), Task.SEQUENCE_CLASSIFICATION));
+        assertEquals(
+                "unsupported model_type 'gpt2' (supported: [bert, roberta, xlm-roberta, distilbert])", e.getMessage());
+        var r = assertThrows(
+                IllegalArgumentException.class,
+                () -> AutoModels.fromConfig(
+                        BertConfig.tiny().withModelType("roberta").toJson(), Task.SEQUENCE_CLASSIFICATION));
         assertTrue(r.getMessage().contains("classifier.out_proj"), r.getMessage());
     }
 
     @Test
     void distilBertKeysEqualHf() {
-        List<String> base = new ArrayList<>(List.of("embeddings.word_embeddings.weight",
-                "embeddings.position_embeddings.weight", "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"));
+        List<String> base = new ArrayList<>(List.of(
+                "embeddings.word_embeddings.weight",
+                "embeddings.position_embeddings.weight",
+                "embeddings.LayerNorm.weight",
+                "embeddings.LayerNorm.bias"));
         for (int i = 0; i < 2; i++) {
-            for (String m : List.of("attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin",
-                    "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm")) {
+            for (String m : List.of(
+                    "attention.q_lin",
+                    "attention.k_lin",
+                    "attention.v_lin",
+                    "attention.out_lin",
+                    "sa_layer_norm",
+                    "ffn.lin1",
+                    "ffn.lin2",
+                    "output_layer_norm")) {
                 base.add("transformer.layer." + i + "." + m + ".weight");
                 base.add("transformer.layer." + i + "." + m + ".bias");
             }
         }
         DistilBertConfig c = DistilBertConfig.tiny();
-        assertEquals(new TreeSet<>(base), new TreeSet<>(ParameterNames.of(new DistilBertModel(c)).keySet()));
-        List<String> seq = new ArrayList<>(base.stream().map(k -> "distilbert." + k).toList());
+        assertEquals(
+                new TreeSet<>(base),
+                new TreeSet<>(ParameterNames.of(new DistilBertModel(c)).keySet()));
+        List<String> seq =
+                new ArrayList<>(base.stream().map(k -> "distilbert." + k).toList());
         seq.addAll(List.of("pre_classifier.weight", "pre_classifier.bias", "classifier.weight", "classifier.bias"));
-        assertEquals(new TreeSet<>(seq),
-                new TreeSet<>(ParameterNames.of(new DistilBertForSequenceClassification(c)).keySet()));
-        List<String> mlm = new ArrayList<>(base.stream().map(k -> "distilbert." + k).toList());
-        mlm.addAll(List.of("vocab_transform.weight", "vocab_transform.bias", "vocab_layer_norm.weight",
-                "vocab_layer_norm.bias", "vocab_projector.bias"));
-        assertEquals(new TreeSet<>(mlm), new TreeSet<>(ParameterNames.of(new DistilBertForMaskedLM(c)).keySet()));
+        assertEquals(
+                new TreeSet<>(seq),
+                new TreeSet<>(ParameterNames.of(new DistilBertForSequenceClassification(c))
+                        .keySet()));
+        List<String> mlm =
+                new ArrayList<>(base.stream().map(k -> "distilbert." + k).toList());
+        mlm.addAll(List.of(
+                "vocab_transform.weight",
+                "vocab_transform.bias",
+                "vocab_layer_norm.weight",
+                "vocab_layer_norm.bias",
+                "vocab_projector.bias"));
+        assertEquals(
+                new TreeSet<>(mlm),
+                new TreeSet<>(ParameterNames.of(new DistilBertForMaskedLM(c)).keySet()));
     }
 
     @Test
@@ -124,15 +157,22 @@ class ConfigAndFactoryTest {
             var model = new DistilBertForSequenceClassification(DistilBertConfig.tiny());
             model.initialize(m);
             StateDict.load(model, TestWeights.deterministic(model, 0.5), StateDict.Options.STRICT);
-            NDArray alone = model.predict(new NDList(m.create(new long[] {2, 17, 33}, new Shape(1, 3)))).head();
-            NDArray batch = model.predict(new NDList(m.create(new long[] {2, 17, 33, 0, 5, 6, 0, 0}, new Shape(2, 4)),
-                    m.create(new long[] {1, 1, 1, 0, 1, 1, 0, 0}, new Shape(2, 4)))).head();
+            NDArray alone = model.predict(new NDList(m.create(new long[] {2, 17, 33}, new Shape(1, 3))))
+                    .head();
+            NDArray batch = model.predict(new NDList(
+                            m.create(new long[] {2, 17, 33, 0, 5, 6, 0, 0}, new Shape(2, 4)),
+                            m.create(new long[] {1, 1, 1, 0, 1, 1, 0, 0}, new Shape(2, 4))))
+                    .head();
             assertEquals(new Shape(2, 2), batch.getShape());
             double d = alone.get("0").sub(batch.get("0")).abs().max().getFloat();
             assertTrue(d <= 1e-5, "logits max |diff| = " + d);
             var mlm = new DistilBertForMaskedLM(DistilBertConfig.tiny());
             mlm.initialize(m);
-            assertEquals(new Shape(1, 3, 100), mlm.predict(new NDList(m.create(new long[] {2, 17, 33}, new Shape(1, 3)))).head().getShape());
+            assertEquals(
+                    new Shape(1, 3, 100),
+                    mlm.predict(new NDList(m.create(new long[] {2, 17, 33}, new Shape(1, 3))))
+                            .head()
+                            .getShape());
         }
     }
 
@@ -141,7 +181,8 @@ class ConfigAndFactoryTest {
         try (NDManager m = NDManager.newBaseManager()) {
             var se = (SentenceEmbedding) AutoModels.forBert(BertConfig.tiny(), Task.SENTENCE_EMBEDDING);
             se.initialize(m);
-            NDList in = new NDList(m.create(new long[] {2, 17, 33, 0}, new Shape(1, 4)),
+            NDList in = new NDList(
+                    m.create(new long[] {2, 17, 33, 0}, new Shape(1, 4)),
                     m.create(new long[] {1, 1, 1, 0}, new Shape(1, 4)));
             NDArray e = se.predict(in).head();
             NDArray hidden = se.encoder().predict(in).head().get("0, 0:3");
@@ -149,7 +190,8 @@ class ConfigAndFactoryTest {
             NDArray expected = mean.div(mean.norm());
             double d = e.get("0").sub(expected).abs().max().getFloat();
             assertTrue(d <= 1e-6, "max |diff| = " + d);
-            assertEquals(List.of("bert.embeddings.word_embeddings.weight"),
+            assertEquals(
+                    List.of("bert.embeddings.word_embeddings.weight"),
                     ParameterNames.of(se).keySet().stream().limit(1).toList());
             // a sentence-transformers checkpoint (bare BertModel keys, with pooler) loads with the prefix added
             LoadReport r = StateDict.load(se, StateDict.of(initBase(m)), StateDict.Options.STRICT);
@@ -179,7 +221,11 @@ class ConfigAndFactoryTest {
                 bce -= (t[i] * Math.log(p) + (1 - t[i]) * Math.log(1 - p)) / 6;
             }
             assertEquals(bce, Losses.bceWithLogits(logits, y).getFloat(), 1e-6);
-            assertEquals(0.25, Losses.mse(m.create(new float[] {1, 2}), m.create(new float[] {1.5f, 1.5f})).getFloat(), 1e-7);
+            assertEquals(
+                    0.25,
+                    Losses.mse(m.create(new float[] {1, 2}), m.create(new float[] {1.5f, 1.5f}))
+                            .getFloat(),
+                    1e-7);
         }
     }
 }

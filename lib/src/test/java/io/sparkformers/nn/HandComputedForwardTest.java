@@ -1,17 +1,16 @@
 package io.sparkformers.nn;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.sparkformers.nn.bert.BertConfig;
 import io.sparkformers.nn.bert.BertModel;
 import io.sparkformers.safetensors.Tensor;
-import org.junit.jupiter.api.Test;
-
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * A 1-layer, hidden-4, 2-head BERT with hand-set weights, checked against an independent plain-Java double
@@ -26,8 +25,27 @@ class HandComputedForwardTest {
     static final double EPS = 1e-12;
 
     private static BertConfig config() {
-        return new BertConfig(7, H, 1, NH, I, "gelu", 0.3, 0.3, 8, 2, 0.02, EPS, 0, "absolute", "bert", null,
-                ConfigJson.defaultLabels(2), null, null, null);
+        return new BertConfig(
+                7,
+                H,
+                1,
+                NH,
+                I,
+                "gelu",
+                0.3,
+                0.3,
+                8,
+                2,
+                0.02,
+                EPS,
+                0,
+                "absolute",
+                "bert",
+                null,
+                ConfigJson.defaultLabels(2),
+                null,
+                null,
+                null);
     }
 
     @Test
@@ -41,13 +59,14 @@ class HandComputedForwardTest {
             model.initialize(m);
             Map<String, Tensor> w = TestWeights.deterministic(model, 0.8);
             // identity-like attention projections for the first layer's query, so the case is partly hand-checkable
-            w.put("encoder.layer.0.attention.self.query.weight", Tensor.ofFloats(new float[] {
-                1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1}, H, H));
+            w.put(
+                    "encoder.layer.0.attention.self.query.weight",
+                    Tensor.ofFloats(new float[] {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1}, H, H));
             LoadReport r = StateDict.load(model, w, StateDict.Options.STRICT);
             assertTrue(r.isExact(), r.describe());
 
-            NDList out = model.predict(new NDList(m.create(ids, new Shape(1, 5)), m.create(mask, new Shape(1, 5)),
-                    m.create(types, new Shape(1, 5))));
+            NDList out = model.predict(new NDList(
+                    m.create(ids, new Shape(1, 5)), m.create(mask, new Shape(1, 5)), m.create(types, new Shape(1, 5))));
             double[][] ref = new double[5][];
             double[] pooled = reference(w, ids, types, mask, ref);
             float[] got = out.get(0).toFloatArray();
@@ -112,8 +131,8 @@ class HandComputedForwardTest {
         double[][] a = linear(ctx, w, l + "attention.output.dense");
         for (int i = 0; i < t; i++) {
             for (int h = 0; h < H; h++) a[i][h] += x[i][h];
-            a[i] = layerNorm(a[i], d(w, l + "attention.output.LayerNorm.weight"),
-                    d(w, l + "attention.output.LayerNorm.bias"));
+            a[i] = layerNorm(
+                    a[i], d(w, l + "attention.output.LayerNorm.weight"), d(w, l + "attention.output.LayerNorm.bias"));
         }
         double[][] inter = linear(a, w, l + "intermediate.dense");
         for (double[] row : inter) for (int j = 0; j < row.length; j++) row[j] = gelu(row[j]);

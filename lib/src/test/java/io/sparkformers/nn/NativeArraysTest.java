@@ -1,5 +1,8 @@
 package io.sparkformers.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -8,19 +11,15 @@ import io.sparkformers.nn.vision.VisionModel;
 import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.nn.vision.cnn.CnnConfig;
 import io.sparkformers.safetensors.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.lang.reflect.Field;
 import java.nio.Buffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Arrays made from Java values live where libtorch allocates (64-byte aligned), never in the JVM buffer DJL stages
@@ -76,10 +75,12 @@ public class NativeArraysTest {
 
     @Test
     void loadingACheckpointWritesIntoTheStorageTheParametersAlreadyHave() {
-        VisionModel source = VisionModels.fromConfig(CnnConfig.tiny("resnet18-torchvision", 3).toJson(), true);
+        VisionModel source = VisionModels.fromConfig(
+                CnnConfig.tiny("resnet18-torchvision", 3).toJson(), true);
         source.initialize(manager);
         Map<String, Tensor> weights = StateDict.of(source);
-        VisionModel target = VisionModels.fromConfig(CnnConfig.tiny("resnet18-torchvision", 3).toJson(), true);
+        VisionModel target = VisionModels.fromConfig(
+                CnnConfig.tiny("resnet18-torchvision", 3).toJson(), true);
         target.initialize(manager);
         Map<String, NDArray> arrays = new LinkedHashMap<>();
         Map<String, Long> before = new LinkedHashMap<>();

@@ -1,14 +1,13 @@
 package io.sparkformers.nn;
 
 import io.sparkformers.safetensors.Tensor;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Deterministic checkpoints for tests: every value a fixed function of key and index. */
 final class TestWeights {
 
-    private TestWeights() { }
+    private TestWeights() {}
 
     /** A checkpoint with the model's own names and shapes, values from sines (LayerNorm weights near 1). */
     static Map<String, Tensor> deterministic(PretrainedModel model, double scale) {

@@ -1,13 +1,12 @@
 package io.sparkformers.pipeline;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** feature-extraction, sentence-embeddings and zero-shot similarity on the real all-MiniLM-L6-v2 weights. */
 class MiniLmPipelinesTest {
@@ -18,7 +17,8 @@ class MiniLmPipelinesTest {
     @BeforeAll
     static void load() throws Exception {
         dir = TinyCheckpoints.miniLm();
-        embeddings = (SentenceEmbeddingPipeline) Pipelines.create("sentence-embeddings", dir, PipelineOptions.defaults());
+        embeddings =
+                (SentenceEmbeddingPipeline) Pipelines.create("sentence-embeddings", dir, PipelineOptions.defaults());
         features = (FeatureExtractionPipeline) Pipelines.create("feature-extraction", dir, PipelineOptions.defaults());
     }
 
@@ -57,12 +57,14 @@ class MiniLmPipelinesTest {
 
     @Test
     void batchedAndPaddedRowsEqualSingleRows() {
-        List<String> texts = List.of("short", "a much longer sentence that needs plenty of padding in its batch", "mid size");
+        List<String> texts =
+                List.of("short", "a much longer sentence that needs plenty of padding in its batch", "mid size");
         List<float[]> batched = embeddings.embed(texts);
         double maxDiff = 0;
         for (int i = 0; i < texts.size(); i++) {
             float[] single = embeddings.embed(List.of(texts.get(i))).get(0);
-            for (int k = 0; k < single.length; k++) maxDiff = Math.max(maxDiff, Math.abs(single[k] - batched.get(i)[k]));
+            for (int k = 0; k < single.length; k++)
+                maxDiff = Math.max(maxDiff, Math.abs(single[k] - batched.get(i)[k]));
         }
         assertTrue(maxDiff < 1e-5, "max |diff| = " + maxDiff);
     }
@@ -78,22 +80,37 @@ class MiniLmPipelinesTest {
 
     @Test
     void maxLengthOptionTruncatesTokens() throws Exception {
-        try (var p = (FeatureExtractionPipeline) Pipelines.create("feature-extraction", dir,
+        try (var p = (FeatureExtractionPipeline) Pipelines.create(
+                "feature-extraction",
+                dir,
                 PipelineOptions.builder().maxLength(8).build())) {
-            assertEquals(8, p.extract(List.of("one two three four five six seven eight nine ten")).get(0).length);
+            assertEquals(
+                    8,
+                    p.extract(List.of("one two three four five six seven eight nine ten"))
+                            .get(0)
+                            .length);
         }
     }
 
     @Test
     void zeroShotOnASentenceEmbeddingCheckpointRanksByCosine() throws Exception {
-        var o = PipelineOptions.builder().candidateLabels(List.of("cooking", "football", "elections")).build();
+        var o = PipelineOptions.builder()
+                .candidateLabels(List.of("cooking", "football", "elections"))
+                .build();
         try (var p = (ZeroShotClassificationPipeline) Pipelines.create("zero-shot-classification", dir, o)) {
             assertEquals(ZeroShotClassificationPipeline.Method.SIMILARITY, p.method());
-            var r = p.classify(List.of("The striker scored twice in the second half.",
-                    "Simmer the onions in butter until golden.")).stream().toList();
+            var r = p
+                    .classify(List.of(
+                            "The striker scored twice in the second half.",
+                            "Simmer the onions in butter until golden."))
+                    .stream()
+                    .toList();
             assertEquals("football", r.get(0).labels().get(0), r.get(0).toString());
             assertEquals("cooking", r.get(1).labels().get(0), r.get(1).toString());
-            assertEquals(1.0, r.get(0).scores().stream().mapToDouble(Double::doubleValue).sum(), 1e-9);
+            assertEquals(
+                    1.0,
+                    r.get(0).scores().stream().mapToDouble(Double::doubleValue).sum(),
+                    1e-9);
         }
     }
 }

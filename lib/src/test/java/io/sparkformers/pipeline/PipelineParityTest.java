@@ -1,5 +1,10 @@
 package io.sparkformers.pipeline;
 
+import static io.sparkformers.pipeline.QaReferences.codePoints;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.convert.BuiltinModels;
@@ -7,10 +12,6 @@ import io.sparkformers.hub.Json;
 import io.sparkformers.safetensors.SafetensorsFile;
 import io.sparkformers.safetensors.SafetensorsWriter;
 import io.sparkformers.safetensors.Tensor;
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -23,11 +24,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-
-import static io.sparkformers.pipeline.QaReferences.codePoints;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Parity of the encoder pipelines with Python transformers 4.57.6 pipelines on the same checkpoint folders
@@ -50,6 +49,7 @@ class PipelineParityTest {
 
     @TempDir
     static Path tmp;
+
     private static final Map<String, Path> CHECKPOINTS = new HashMap<>();
 
     @TestFactory
@@ -67,18 +67,24 @@ class PipelineParityTest {
         String task = c.get("task").asText();
         List<PipelineInput> inputs = new ArrayList<>();
         for (JsonNode in : c.get("inputs")) {
-            inputs.add(in.isTextual() ? PipelineInput.of(in.asText())
-                    : PipelineInput.pair(in.get("text").asText(), in.get("text_pair").asText()));
+            inputs.add(
+                    in.isTextual()
+                            ? PipelineInput.of(in.asText())
+                            : PipelineInput.pair(
+                                    in.get("text").asText(), in.get("text_pair").asText()));
         }
-        Path checkpoint = checkpoint(c.get("checkpoint").asText(), checkpoints.get(c.get("checkpoint").asText()));
+        Path checkpoint = checkpoint(
+                c.get("checkpoint").asText(),
+                checkpoints.get(c.get("checkpoint").asText()));
         try (Pipeline<?> p = Pipelines.create(task, checkpoint, options(c.get("options")))) {
             List<Integer> rows = new ArrayList<>();
             for (int i = 0; i < inputs.size(); i++) if (p.invalidReason(inputs.get(i), i) == null) rows.add(i);
             if (c.has("differs")) {
                 String error = c.get("differs").get("error").asText();
                 var e = assertThrows(IllegalArgumentException.class, () -> p.predict(inputs), name);
-                assertTrue(e.getMessage().contains(error), name + ": expected the refusal '" + error + "', got "
-                        + e.getMessage());
+                assertTrue(
+                        e.getMessage().contains(error),
+                        name + ": expected the refusal '" + error + "', got " + e.getMessage());
             } else {
                 assertEquals(inputs.size(), rows.size(), name + ": every input is valid");
             }
@@ -86,9 +92,14 @@ class PipelineParityTest {
         }
     }
 
-    private static <O> void compare(String name, String task, Pipeline<O> p, List<PipelineInput> inputs,
-                                    List<Integer> rows, JsonNode expected) {
-        List<O> results = p.predict(inputs);     // one batch: inputs of mixed lengths padded together
+    private static <O> void compare(
+            String name,
+            String task,
+            Pipeline<O> p,
+            List<PipelineInput> inputs,
+            List<Integer> rows,
+            JsonNode expected) {
+        List<O> results = p.predict(inputs); // one batch: inputs of mixed lengths padded together
         Comparison cmp = new Comparison(name);
         for (int k = 0; k < rows.size(); k++) {
             int i = rows.get(k);
@@ -98,7 +109,8 @@ class PipelineParityTest {
                 cmp.features(where, want, (float[][]) results.get(k));
             } else {
                 JsonNode got = p.hfJson(results.get(k));
-                if (task.equals("token-classification")) got = toCodePoints(got, inputs.get(k).text());
+                if (task.equals("token-classification"))
+                    got = toCodePoints(got, inputs.get(k).text());
                 cmp.json(where, want, got);
             }
         }
@@ -128,7 +140,9 @@ class PipelineParityTest {
         void json(String path, JsonNode want, JsonNode got) {
             if (want.isObject()) {
                 assertTrue(got != null && got.isObject(), at(path, want, got));
-                assertEquals(new TreeSet<>(fieldNames(want)), new TreeSet<>(fieldNames(got)),
+                assertEquals(
+                        new TreeSet<>(fieldNames(want)),
+                        new TreeSet<>(fieldNames(got)),
                         "fields; " + at(path, want, got));
                 for (String f : fieldNames(want)) json(path + "." + f, want.get(f), got.get(f));
             } else if (want.isArray()) {
@@ -179,8 +193,9 @@ class PipelineParityTest {
         }
 
         void assertClose() {
-            assertTrue(worstExcess <= 0, name + ": " + worst + " (|diff| " + worstDiff + ", the case's largest "
-                    + "beyond tolerance)");
+            assertTrue(
+                    worstExcess <= 0,
+                    name + ": " + worst + " (|diff| " + worstDiff + ", the case's largest " + "beyond tolerance)");
         }
 
         private String at(String path, JsonNode want, JsonNode got) {
@@ -197,12 +212,19 @@ class PipelineParityTest {
     /** HF's keyword arguments as ours; {@code truncation} is left out (the project always truncates). */
     private static PipelineOptions options(JsonNode o) {
         PipelineOptions.Builder b = PipelineOptions.builder();
-        if (o.has("top_k")) b.topK(o.get("top_k").isNull() ? PipelineOptions.ALL : o.get("top_k").asInt());
-        if (o.has("function_to_apply")) b.functionToApply(o.get("function_to_apply").asText());
-        if (o.has("aggregation_strategy")) b.aggregationStrategy(o.get("aggregation_strategy").asText());
+        if (o.has("top_k"))
+            b.topK(
+                    o.get("top_k").isNull()
+                            ? PipelineOptions.ALL
+                            : o.get("top_k").asInt());
+        if (o.has("function_to_apply"))
+            b.functionToApply(o.get("function_to_apply").asText());
+        if (o.has("aggregation_strategy"))
+            b.aggregationStrategy(o.get("aggregation_strategy").asText());
         if (o.has("ignore_labels")) b.ignoreLabels(strings(o.get("ignore_labels")));
         if (o.has("candidate_labels")) b.candidateLabels(strings(o.get("candidate_labels")));
-        if (o.has("hypothesis_template")) b.hypothesisTemplate(o.get("hypothesis_template").asText());
+        if (o.has("hypothesis_template"))
+            b.hypothesisTemplate(o.get("hypothesis_template").asText());
         if (o.has("multi_label")) b.multiLabel(o.get("multi_label").asBoolean());
         if (o.has("targets")) b.targets(strings(o.get("targets")));
         return b.build();
@@ -235,7 +257,8 @@ class PipelineParityTest {
                     weights.putAll(f.readAll());
                 }
             }
-            ObjectNode config = (ObjectNode) Json.MAPPER.readTree(base.resolve("config.json").toFile());
+            ObjectNode config = (ObjectNode)
+                    Json.MAPPER.readTree(base.resolve("config.json").toFile());
             config.putArray("architectures").add(spec.get("architecture").asText());
             config.setAll((ObjectNode) spec.get("config"));
             Json.write(dir.resolve("config.json"), config);
@@ -250,7 +273,8 @@ class PipelineParityTest {
 
     private static Path resource(String name) {
         try {
-            return Path.of(PipelineParityTest.class.getResource("/parity/" + name).toURI());
+            return Path.of(
+                    PipelineParityTest.class.getResource("/parity/" + name).toURI());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }

@@ -1,5 +1,7 @@
 package io.sparkformers.pipeline;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import io.sparkformers.pipeline.QuestionAnsweringPipeline.Answer;
 import io.sparkformers.pipeline.QuestionAnsweringPipeline.Span;
 import io.sparkformers.pipeline.QuestionAnsweringPipeline.WindowSpans;
@@ -8,14 +10,11 @@ import io.sparkformers.pipeline.TextClassificationPipeline.LabelScore;
 import io.sparkformers.pipeline.TokenClassificationPipeline.AggregationStrategy;
 import io.sparkformers.pipeline.TokenClassificationPipeline.Entity;
 import io.sparkformers.pipeline.TokenClassificationPipeline.PreEntity;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /**
  * The post-processing of every head, checked on hand-written logits, offsets and scores against outputs worked out
@@ -31,10 +30,16 @@ class PostprocessingTest {
     void defaultFunctionFollowsHfRuleInHfOrder() {
         assertEquals(ClassificationFunction.NONE, TextClassificationPipeline.defaultFunction("regression", 1));
         assertEquals(ClassificationFunction.NONE, TextClassificationPipeline.defaultFunction("regression", 3));
-        assertEquals(ClassificationFunction.SIGMOID, TextClassificationPipeline.defaultFunction("multi_label_classification", 3));
+        assertEquals(
+                ClassificationFunction.SIGMOID,
+                TextClassificationPipeline.defaultFunction("multi_label_classification", 3));
         assertEquals(ClassificationFunction.SIGMOID, TextClassificationPipeline.defaultFunction(null, 1));
-        assertEquals(ClassificationFunction.SIGMOID, TextClassificationPipeline.defaultFunction("single_label_classification", 1));
-        assertEquals(ClassificationFunction.SOFTMAX, TextClassificationPipeline.defaultFunction("single_label_classification", 2));
+        assertEquals(
+                ClassificationFunction.SIGMOID,
+                TextClassificationPipeline.defaultFunction("single_label_classification", 1));
+        assertEquals(
+                ClassificationFunction.SOFTMAX,
+                TextClassificationPipeline.defaultFunction("single_label_classification", 2));
         assertEquals(ClassificationFunction.SOFTMAX, TextClassificationPipeline.defaultFunction(null, 2));
     }
 
@@ -43,13 +48,14 @@ class PostprocessingTest {
         float[] logits = {1f, 3f, 2f};
         List<String> labels = List.of("a", "b", "c");
         double z = Math.exp(1) + Math.exp(3) + Math.exp(2);
-        List<LabelScore> all = TextClassificationPipeline.postprocess(logits, labels, ClassificationFunction.SOFTMAX,
-                PipelineOptions.ALL);
+        List<LabelScore> all = TextClassificationPipeline.postprocess(
+                logits, labels, ClassificationFunction.SOFTMAX, PipelineOptions.ALL);
         assertEquals(List.of("b", "c", "a"), all.stream().map(LabelScore::label).toList());
         assertEquals(Math.exp(3) / z, all.get(0).score(), EPS);
         assertEquals(Math.exp(1) / z, all.get(2).score(), EPS);
 
-        List<LabelScore> legacy = TextClassificationPipeline.postprocess(logits, labels, ClassificationFunction.SIGMOID, null);
+        List<LabelScore> legacy =
+                TextClassificationPipeline.postprocess(logits, labels, ClassificationFunction.SIGMOID, null);
         assertEquals(1, legacy.size());
         assertEquals(new LabelScore("b", 1 / (1 + Math.exp(-3))), legacy.get(0));
 
@@ -80,40 +86,48 @@ class PostprocessingTest {
     }
 
     private static List<Entity> run(AggregationStrategy strategy) {
-        return TokenClassificationPipeline.postprocess(pre(), NER, strategy, List.of("O"),
-                TokenClassificationPipeline::wordPieceDecode);
+        return TokenClassificationPipeline.postprocess(
+                pre(), NER, strategy, List.of("O"), TokenClassificationPipeline::wordPieceDecode);
     }
 
     @Test
     void aggregationNoneLabelsEveryTokenAndDropsO() {
-        assertEquals(List.of(
-                new Entity("B-ORG", 0.7, 1, "hugging", 0, 7),
-                new Entity("I-ORG", 0.6, 2, "face", 8, 12),
-                new Entity("B-ORG", 0.5, 5, "ny", 22, 24),
-                new Entity("B-LOC", 0.95, 6, "##c", 24, 25)), run(AggregationStrategy.NONE));
+        assertEquals(
+                List.of(
+                        new Entity("B-ORG", 0.7, 1, "hugging", 0, 7),
+                        new Entity("I-ORG", 0.6, 2, "face", 8, 12),
+                        new Entity("B-ORG", 0.5, 5, "ny", 22, 24),
+                        new Entity("B-LOC", 0.95, 6, "##c", 24, 25)),
+                run(AggregationStrategy.NONE));
     }
 
     @Test
     void aggregationSimpleGroupsAdjacentTagsButStartsAgainAtB() {
         // hugging(B-ORG) face(I-ORG) → ORG, mean 0.65; ny(B-ORG) and ##c(B-LOC) differ → two groups
-        assertEquals(List.of(
-                new Entity("ORG", (0.7 + 0.6) / 2, -1, "hugging face", 0, 12),
-                new Entity("ORG", 0.5, -1, "ny", 22, 24),
-                new Entity("LOC", 0.95, -1, "##c", 24, 25)), run(AggregationStrategy.SIMPLE));
+        assertEquals(
+                List.of(
+                        new Entity("ORG", (0.7 + 0.6) / 2, -1, "hugging face", 0, 12),
+                        new Entity("ORG", 0.5, -1, "ny", 22, 24),
+                        new Entity("LOC", 0.95, -1, "##c", 24, 25)),
+                run(AggregationStrategy.SIMPLE));
     }
 
     @Test
     void aggregationFirstTakesTheFirstTokensLabelForTheWholeWord() {
-        assertEquals(List.of(
-                new Entity("ORG", (0.7 + 0.6) / 2, -1, "hugging face", 0, 12),
-                new Entity("ORG", 0.5, -1, "nyc", 22, 25)), run(AggregationStrategy.FIRST));
+        assertEquals(
+                List.of(
+                        new Entity("ORG", (0.7 + 0.6) / 2, -1, "hugging face", 0, 12),
+                        new Entity("ORG", 0.5, -1, "nyc", 22, 25)),
+                run(AggregationStrategy.FIRST));
     }
 
     @Test
     void aggregationMaxTakesTheMostConfidentTokensLabel() {
-        assertEquals(List.of(
-                new Entity("ORG", (0.7 + 0.6) / 2, -1, "hugging face", 0, 12),
-                new Entity("LOC", 0.95, -1, "nyc", 22, 25)), run(AggregationStrategy.MAX));
+        assertEquals(
+                List.of(
+                        new Entity("ORG", (0.7 + 0.6) / 2, -1, "hugging face", 0, 12),
+                        new Entity("LOC", 0.95, -1, "nyc", 22, 25)),
+                run(AggregationStrategy.MAX));
     }
 
     @Test
@@ -131,22 +145,31 @@ class PostprocessingTest {
 
     @Test
     void ignoreLabelsFiltersGroupsByTheirTag() {
-        List<Entity> out = TokenClassificationPipeline.postprocess(pre(), NER, AggregationStrategy.SIMPLE,
-                List.of("O", "ORG"), TokenClassificationPipeline::wordPieceDecode);
+        List<Entity> out = TokenClassificationPipeline.postprocess(
+                pre(),
+                NER,
+                AggregationStrategy.SIMPLE,
+                List.of("O", "ORG"),
+                TokenClassificationPipeline::wordPieceDecode);
         assertEquals(List.of("LOC"), out.stream().map(Entity::entity).toList());
-        List<Entity> withO = TokenClassificationPipeline.postprocess(pre(), NER, AggregationStrategy.SIMPLE,
-                List.of(), TokenClassificationPipeline::wordPieceDecode);
-        assertEquals(List.of("ORG", "O", "ORG", "LOC"), withO.stream().map(Entity::entity).toList());
+        List<Entity> withO = TokenClassificationPipeline.postprocess(
+                pre(), NER, AggregationStrategy.SIMPLE, List.of(), TokenClassificationPipeline::wordPieceDecode);
+        assertEquals(
+                List.of("ORG", "O", "ORG", "LOC"),
+                withO.stream().map(Entity::entity).toList());
         assertEquals("moved to", withO.get(1).word());
     }
 
     @Test
     void labelsWithoutBioPrefixGroupLikeIAndKeepTheirName() {
-        List<Entity> ents = List.of(new Entity("PER", 0.5, 1, "ann", 0, 3), new Entity("PER", 0.7, 2, "##e", 3, 4),
+        List<Entity> ents = List.of(
+                new Entity("PER", 0.5, 1, "ann", 0, 3),
+                new Entity("PER", 0.7, 2, "##e", 3, 4),
                 new Entity("LOC", 0.9, 3, "paris", 5, 10));
-        List<Entity> groups = TokenClassificationPipeline.groupEntities(ents, TokenClassificationPipeline::wordPieceDecode);
-        assertEquals(List.of(new Entity("PER", 0.6, -1, "anne", 0, 4), new Entity("LOC", 0.9, -1, "paris", 5, 10)),
-                groups);
+        List<Entity> groups =
+                TokenClassificationPipeline.groupEntities(ents, TokenClassificationPipeline::wordPieceDecode);
+        assertEquals(
+                List.of(new Entity("PER", 0.6, -1, "anne", 0, 4), new Entity("LOC", 0.9, -1, "paris", 5, 10)), groups);
     }
 
     @Test
@@ -158,22 +181,29 @@ class PostprocessingTest {
         long[] special = {1, 0, 0, 0, 0, 0, 0, 1};
         double[][] scores = new double[8][];
         for (int i = 0; i < 8; i++) scores[i] = s(1);
-        List<PreEntity> pre = TokenClassificationPipeline.gatherPreEntities(text, tokens, ids, offsets, special, scores,
-                100, true);
-        assertEquals(List.of("zurich", "☃", "##x", "un", "##bel", "##ievable"), pre.stream().map(PreEntity::word).toList());
-        assertEquals(List.of(false, false, true, false, true, true), pre.stream().map(PreEntity::isSubword).toList());
-        assertEquals(List.of(1, 2, 3, 4, 5, 6), pre.stream().map(PreEntity::index).toList());
+        List<PreEntity> pre =
+                TokenClassificationPipeline.gatherPreEntities(text, tokens, ids, offsets, special, scores, 100, true);
+        assertEquals(
+                List.of("zurich", "☃", "##x", "un", "##bel", "##ievable"),
+                pre.stream().map(PreEntity::word).toList());
+        assertEquals(
+                List.of(false, false, true, false, true, true),
+                pre.stream().map(PreEntity::isSubword).toList());
+        assertEquals(
+                List.of(1, 2, 3, 4, 5, 6), pre.stream().map(PreEntity::index).toList());
         // HF's fallback for tokenizers without a continuation marker: a sub-word has no space before it
-        List<PreEntity> fallback = TokenClassificationPipeline.gatherPreEntities(text, tokens, ids, offsets, special,
-                scores, 100, false);
-        assertEquals(List.of(false, false, true, false, true, true),
+        List<PreEntity> fallback =
+                TokenClassificationPipeline.gatherPreEntities(text, tokens, ids, offsets, special, scores, 100, false);
+        assertEquals(
+                List.of(false, false, true, false, true, true),
                 fallback.stream().map(PreEntity::isSubword).toList());
     }
 
     @Test
     void wordPieceDecodeGluesPiecesAndCleansPunctuation() {
-        assertEquals("new yorker, really?", TokenClassificationPipeline.wordPieceDecode(
-                List.of("new", "york", "##er", ",", "really", "?")));
+        assertEquals(
+                "new yorker, really?",
+                TokenClassificationPipeline.wordPieceDecode(List.of("new", "york", "##er", ",", "really", "?")));
         assertEquals("##er x", TokenClassificationPipeline.wordPieceDecode(List.of("##er", "x")));
         assertEquals(" New York", TokenClassificationPipeline.byteLevelDecode(List.of("ĠNew", "ĠYork")));
     }
@@ -212,10 +242,14 @@ class PostprocessingTest {
         // best unconstrained span is ann..today (5..8, 4 tokens)
         float[] start = {0, 0, 0, 0, 0, 5, 0, 0, 0, 0};
         float[] end = {0, 0, 0, 0, 0, 0, 0, 1, 5, 0};
-        Span unconstrained = QuestionAnsweringPipeline.selectSpans(start, end, P_MASK, 1, 15).spans().get(0);
+        Span unconstrained = QuestionAnsweringPipeline.selectSpans(start, end, P_MASK, 1, 15)
+                .spans()
+                .get(0);
         assertEquals(List.of(5, 8), List.of(unconstrained.start(), unconstrained.end()));
         // max_answer_len 3 allows ann..bob (end 7) at most
-        Span s = QuestionAnsweringPipeline.selectSpans(start, end, P_MASK, 1, 3).spans().get(0);
+        Span s = QuestionAnsweringPipeline.selectSpans(start, end, P_MASK, 1, 3)
+                .spans()
+                .get(0);
         assertEquals(5, s.start());
         assertEquals(7, s.end());
         double[] ps = softmax(0, 5, 0, 0, 0);
@@ -227,7 +261,8 @@ class PostprocessingTest {
     void topKSpansComeBestFirstAndNeverEndBeforeTheyStart() {
         float[] start = {0, 0, 0, 0, 0, 2, 1, 0, 0, 0};
         float[] end = {0, 0, 0, 0, 0, 1, 2, 0, 0, 0};
-        List<Span> spans = QuestionAnsweringPipeline.selectSpans(start, end, P_MASK, 3, 15).spans();
+        List<Span> spans =
+                QuestionAnsweringPipeline.selectSpans(start, end, P_MASK, 3, 15).spans();
         double[] ps = softmax(0, 2, 1, 0, 0);
         double[] pe = softmax(0, 1, 2, 0, 0);
         // candidates: (5,6) ps1*pe2, (5,5) ps1*pe1, (6,6) ps2*pe2; (6,5) would end before its start
@@ -257,9 +292,9 @@ class PostprocessingTest {
         List<Answer> answers = new ArrayList<>();
         Map<String, Integer> byText = new HashMap<>();
         QuestionAnsweringPipeline.merge(answers, byText, 0.25, 0, 6, context);
-        QuestionAnsweringPipeline.merge(answers, byText, 0.125, 18, 24, context);   // "calder", elsewhere
-        QuestionAnsweringPipeline.merge(answers, byText, 0.5, 7, 12, context);      // "flows"
-        QuestionAnsweringPipeline.merge(answers, byText, 0.0625, 33, 39, context);  // "Calder" again
+        QuestionAnsweringPipeline.merge(answers, byText, 0.125, 18, 24, context); // "calder", elsewhere
+        QuestionAnsweringPipeline.merge(answers, byText, 0.5, 7, 12, context); // "flows"
+        QuestionAnsweringPipeline.merge(answers, byText, 0.0625, 33, 39, context); // "Calder" again
         assertEquals(List.of(new Answer(0.4375, 0, 6, "Calder"), new Answer(0.5, 7, 12, "flows")), answers);
     }
 
@@ -297,8 +332,11 @@ class PostprocessingTest {
         assertEquals(Math.exp(-1.0) / (Math.exp(1.0) + Math.exp(-1.0)), scores[1], 1e-9);
         // entailment at 0: HF takes the last id as contradiction
         float[][] flipped = {{2.0f, 0.1f, 0.5f}};
-        assertEquals(Math.exp(2.0) / (Math.exp(0.5) + Math.exp(2.0)),
-                ZeroShotClassificationPipeline.nliScores(flipped, 0, false)[0], 1e-9, "one label behaves as multi-label");
+        assertEquals(
+                Math.exp(2.0) / (Math.exp(0.5) + Math.exp(2.0)),
+                ZeroShotClassificationPipeline.nliScores(flipped, 0, false)[0],
+                1e-9,
+                "one label behaves as multi-label");
     }
 
     @Test
@@ -310,9 +348,11 @@ class PostprocessingTest {
 
     @Test
     void hypothesisTemplateWithoutPlaceholderIsRefused() {
-        assertEquals(List.of("This example is sports."),
+        assertEquals(
+                List.of("This example is sports."),
                 ZeroShotClassificationPipeline.hypotheses("This example is {}.", List.of("sports")));
-        var e = assertThrows(IllegalArgumentException.class,
+        var e = assertThrows(
+                IllegalArgumentException.class,
                 () -> ZeroShotClassificationPipeline.hypotheses("This example is sports.", List.of("x")));
         assertTrue(e.getMessage().contains("{}"), e.getMessage());
     }

@@ -6,7 +6,6 @@ import io.sparkformers.hub.Json;
 import io.sparkformers.safetensors.SafetensorsFile;
 import io.sparkformers.safetensors.SafetensorsWriter;
 import io.sparkformers.safetensors.Tensor;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -22,7 +21,7 @@ import java.util.Map;
  * under a seeded qa_outputs head. Public for the Spark stage tests.
  */
 public final class QaReferences {
-    private QaReferences() { }
+    private QaReferences() {}
 
     /** The reference cases: {@code name}, {@code options} (HF's keyword arguments), {@code inputs}, {@code expected}. */
     public static JsonNode cases() {
@@ -47,7 +46,8 @@ public final class QaReferences {
         try (SafetensorsFile f = SafetensorsFile.open(resource("qa_outputs.safetensors"))) {
             weights.putAll(f.readAll());
         }
-        ObjectNode config = (ObjectNode) Json.MAPPER.readTree(base.resolve("config.json").toFile());
+        ObjectNode config =
+                (ObjectNode) Json.MAPPER.readTree(base.resolve("config.json").toFile());
         config.putArray("architectures").add("BertForQuestionAnswering");
         Json.write(dir.resolve("config.json"), config);
         SafetensorsWriter.write(dir.resolve("model.safetensors"), weights, Map.of("format", "pt"));
@@ -65,8 +65,10 @@ public final class QaReferences {
         if (o.has("max_seq_len")) b.maxSeqLen(o.get("max_seq_len").asInt());
         if (o.has("doc_stride")) b.docStride(o.get("doc_stride").asInt());
         if (o.has("max_answer_len")) b.maxAnswerLen(o.get("max_answer_len").asInt());
-        if (o.has("max_question_len")) b.maxQuestionLen(o.get("max_question_len").asInt());
-        if (o.has("handle_impossible_answer")) b.handleImpossibleAnswer(o.get("handle_impossible_answer").asBoolean());
+        if (o.has("max_question_len"))
+            b.maxQuestionLen(o.get("max_question_len").asInt());
+        if (o.has("handle_impossible_answer"))
+            b.handleImpossibleAnswer(o.get("handle_impossible_answer").asBoolean());
         return b.build();
     }
 

@@ -1,21 +1,20 @@
 package io.sparkformers.pipeline;
 
+import static io.sparkformers.pipeline.QaReferences.codePoints;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.sparkformers.pipeline.QuestionAnsweringPipeline.Answer;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-
-import static io.sparkformers.pipeline.QaReferences.codePoints;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code pipeline("question-answering")} parity with Python transformers 4.57.6 on the same checkpoint folder
@@ -29,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class QuestionAnsweringParityTest {
     @TempDir
     static Path tmp;
+
     static Path checkpoint;
 
     @BeforeAll
@@ -49,11 +49,12 @@ class QuestionAnsweringParityTest {
         String name = c.get("name").asText();
         List<PipelineInput> inputs = new ArrayList<>();
         for (JsonNode in : c.get("inputs")) {
-            inputs.add(PipelineInput.qa(in.get("question").asText(), in.get("context").asText()));
+            inputs.add(PipelineInput.qa(
+                    in.get("question").asText(), in.get("context").asText()));
         }
         List<List<Answer>> actual;
-        try (var p = (QuestionAnsweringPipeline) Pipelines.create("question-answering", checkpoint,
-                QaReferences.options(c))) {
+        try (var p = (QuestionAnsweringPipeline)
+                Pipelines.create("question-answering", checkpoint, QaReferences.options(c))) {
             actual = p.predict(inputs);
         }
         for (int i = 0; i < inputs.size(); i++) {

@@ -11,7 +11,6 @@ import io.sparkformers.nn.PretrainedModel;
 import io.sparkformers.nn.Task;
 import io.sparkformers.nn.bert.BertConfig;
 import io.sparkformers.safetensors.Tensor;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,11 +26,30 @@ import java.util.Optional;
  * Public for the Spark stage tests.
  */
 public final class TinyCheckpoints {
-    private TinyCheckpoints() { }
+    private TinyCheckpoints() {}
 
     public static BertConfig config(Map<Integer, String> id2label, String problemType) {
-        return new BertConfig(30522, 32, 2, 4, 37, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12, 0, "absolute", "bert",
-                null, id2label, problemType, null, null);
+        return new BertConfig(
+                30522,
+                32,
+                2,
+                4,
+                37,
+                "gelu",
+                0.1,
+                0.1,
+                512,
+                2,
+                0.02,
+                1e-12,
+                0,
+                "absolute",
+                "bert",
+                null,
+                id2label,
+                problemType,
+                null,
+                null);
     }
 
     /**
@@ -40,17 +58,31 @@ public final class TinyCheckpoints {
      * @param headPrefix the head's Linear ({@code classifier} or {@code qa_outputs}), null for none
      * @param headBias   that Linear's bias: the logits of every row / token
      */
-    public static Path write(Path dir, Task task, BertConfig config, String headPrefix, float[] headBias,
-                             Optional<SentencePooling> pooling) throws IOException {
+    public static Path write(
+            Path dir,
+            Task task,
+            BertConfig config,
+            String headPrefix,
+            float[] headBias,
+            Optional<SentencePooling> pooling)
+            throws IOException {
         return write(dir, task, config, headPrefix, headBias, pooling, 0f);
     }
 
     /** As {@link #write(Path, Task, BertConfig, String, float[], Optional)}, the head's weight scaled sines. */
-    public static Path write(Path dir, Task task, BertConfig config, String headPrefix, float[] headBias,
-                             Optional<SentencePooling> pooling, float headWeightScale) throws IOException {
+    public static Path write(
+            Path dir,
+            Task task,
+            BertConfig config,
+            String headPrefix,
+            float[] headBias,
+            Optional<SentencePooling> pooling,
+            float headWeightScale)
+            throws IOException {
         ObjectNode json = config.toJson();
         PretrainedModel block = task == Task.SENTENCE_EMBEDDING
-                ? AutoModels.sentenceEmbedding(json, pooling.orElseThrow()) : AutoModels.fromConfig(json, task);
+                ? AutoModels.sentenceEmbedding(json, pooling.orElseThrow())
+                : AutoModels.fromConfig(json, task);
         Map<String, Tensor> weights = new LinkedHashMap<>();
         try (NDManager m = NDManager.newBaseManager()) {
             block.initialize(m);
@@ -77,8 +109,13 @@ public final class TinyCheckpoints {
             weights.forEach((name, t) -> bare.put(name.startsWith("bert.") ? name.substring(5) : name, t));
             weights = bare;
         }
-        HfCheckpointWriter.write(dir, json, weights, Files.readAllBytes(miniLm().resolve("tokenizer.json")),
-                TokenizerConfig.bertUncased(512), pooling);
+        HfCheckpointWriter.write(
+                dir,
+                json,
+                weights,
+                Files.readAllBytes(miniLm().resolve("tokenizer.json")),
+                TokenizerConfig.bertUncased(512),
+                pooling);
         return dir;
     }
 

@@ -79,8 +79,10 @@ class LargeOffsetsTest {
     void refusesToMapATensorLargerThanTwoGiBInOneBuffer() throws IOException {
         try (SafetensorsFile st = SafetensorsFile.open(file)) {
             SafetensorsException e = assertThrows(SafetensorsException.class, () -> st.tensor("big"));
-            assertEquals(file + ": tensor 'big' is 3221225472 bytes, more than a single buffer holds (2147483647);"
-                    + " read it in parts with slice(name, offset, length)", e.getMessage());
+            assertEquals(
+                    file + ": tensor 'big' is 3221225472 bytes, more than a single buffer holds (2147483647);"
+                            + " read it in parts with slice(name, offset, length)",
+                    e.getMessage());
             assertThrows(SafetensorsException.class, st::readAll);
         }
     }
@@ -88,7 +90,8 @@ class LargeOffsetsTest {
     @Test
     void checkpointReadsTheLargeFileToo() throws IOException {
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(file)) {
-            assertArrayEquals(new float[] {1f, -2f, 0.5f, 1e30f}, ckpt.tensor("tail").toFloatArray());
+            assertArrayEquals(
+                    new float[] {1f, -2f, 0.5f, 1e30f}, ckpt.tensor("tail").toFloatArray());
             assertEquals(BIG, ckpt.info("big").byteLength());
         }
     }

@@ -31,7 +31,8 @@ class SafetensorsFileTest {
     /** Opening must fail with a SafetensorsException whose message names the file and contains {@code expected}. */
     private SafetensorsException rejects(byte[] content, String expected) throws IOException {
         Path f = write(content);
-        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(f).close());
+        SafetensorsException e = assertThrows(
+                SafetensorsException.class, () -> SafetensorsFile.open(f).close());
         assertTrue(e.getMessage().startsWith(f.toString() + ": "), e.getMessage());
         assertTrue(e.getMessage().contains(expected), "expected '" + expected + "' in: " + e.getMessage());
         assertEquals(f, e.file());
@@ -45,12 +46,12 @@ class SafetensorsFileTest {
     @Test
     void readsHandBuiltFileWrittenPerSpec() throws IOException {
         // data order w, b; names() must still come back sorted
-        String header = "{\"__metadata__\":{\"format\":\"pt\"},"
-                + entry("w", "F32", "[2]", 0, 8) + "," + entry("b", "I64", "[]", 8, 16) + "}";
+        String header = "{\"__metadata__\":{\"format\":\"pt\"}," + entry("w", "F32", "[2]", 0, 8) + ","
+                + entry("b", "I64", "[]", 8, 16) + "}";
         byte[] data = bytes(
-                0x00, 0x00, 0xC0, 0x3F,                          // 1.5f  = 0x3FC00000
-                0x00, 0x00, 0x00, 0xC0,                          // -2.0f = 0xC0000000
-                0x07, 0, 0, 0, 0, 0, 0, 0);                      // 7L
+                0x00, 0x00, 0xC0, 0x3F, // 1.5f  = 0x3FC00000
+                0x00, 0x00, 0x00, 0xC0, // -2.0f = 0xC0000000
+                0x07, 0, 0, 0, 0, 0, 0, 0); // 7L
         Path f = write(SpecBytes.paddedFile(header, data));
         try (SafetensorsFile st = SafetensorsFile.open(f)) {
             assertEquals(List.of("b", "w"), List.copyOf(st.names()));
@@ -120,19 +121,22 @@ class SafetensorsFileTest {
 
     @Test
     void rejectsHeaderLengthOfTwoToThe62() throws IOException {
-        rejects(SpecBytes.file(1L << 62, "{}".getBytes(StandardCharsets.UTF_8), new byte[0]),
+        rejects(
+                SpecBytes.file(1L << 62, "{}".getBytes(StandardCharsets.UTF_8), new byte[0]),
                 "header length 4611686018427387904 exceeds the 100000000-byte cap");
     }
 
     @Test
     void rejectsHeaderLengthWithTheTopBitSetAsUnsigned() throws IOException {
-        rejects(SpecBytes.file(-1L, "{}".getBytes(StandardCharsets.UTF_8), new byte[0]),
+        rejects(
+                SpecBytes.file(-1L, "{}".getBytes(StandardCharsets.UTF_8), new byte[0]),
                 "header length 18446744073709551615 exceeds");
     }
 
     @Test
     void rejectsHeaderLengthBeyondFileSize() throws IOException {
-        rejects(SpecBytes.file(1000, "{}".getBytes(StandardCharsets.UTF_8), new byte[0]),
+        rejects(
+                SpecBytes.file(1000, "{}".getBytes(StandardCharsets.UTF_8), new byte[0]),
                 "header length 1000 exceeds the 2 bytes that follow it");
     }
 
@@ -166,7 +170,8 @@ class SafetensorsFileTest {
     @Test
     void rejectsGapBetweenOffsets() throws IOException {
         String header = "{" + entry("a", "U8", "[4]", 0, 4) + "," + entry("b", "U8", "[4]", 6, 10) + "}";
-        rejects(SpecBytes.paddedFile(header, zeros(10)),
+        rejects(
+                SpecBytes.paddedFile(header, zeros(10)),
                 "gap in the data buffer: bytes [4, 6) before tensor 'b' belong to no tensor");
     }
 
@@ -179,21 +184,25 @@ class SafetensorsFileTest {
     @Test
     void rejectsOffsetsBeyondTheDataBuffer() throws IOException {
         String header = "{" + entry("a", "U8", "[4]", 0, 4) + "," + entry("b", "F32", "[1024]", 4, 4100) + "}";
-        rejects(SpecBytes.paddedFile(header, zeros(8)),
+        rejects(
+                SpecBytes.paddedFile(header, zeros(8)),
                 "tensor 'b' data_offsets [4, 4100] extend past the end of the data buffer (8 bytes)");
     }
 
     @Test
     void rejectsByteSizeNotEqualToNumelTimesDtypeSize() throws IOException {
         String header = "{" + entry("w", "F32", "[2,3]", 0, 20) + "}";
-        rejects(SpecBytes.paddedFile(header, zeros(20)),
+        rejects(
+                SpecBytes.paddedFile(header, zeros(20)),
                 "tensor 'w': data_offsets [0, 20] span 20 bytes but F32[2, 3] needs 24 (numel * dtype size)");
     }
 
     @Test
     void rejectsEndBeforeBegin() throws IOException {
         String header = "{" + entry("w", "U8", "[0]", 4, 2) + "}";
-        rejects(SpecBytes.paddedFile(header, zeros(4)), "tensor 'w': data_offsets [4, 2] must satisfy 0 <= begin <= end");
+        rejects(
+                SpecBytes.paddedFile(header, zeros(4)),
+                "tensor 'w': data_offsets [4, 2] must satisfy 0 <= begin <= end");
     }
 
     @Test
@@ -201,14 +210,17 @@ class SafetensorsFileTest {
         String header = "{" + entry("a", "F32", "[2]", 0, 8) + "," + entry("b", "F32", "[2]", 8, 16) + "}";
         byte[] whole = SpecBytes.paddedFile(header, zeros(16));
         byte[] truncated = java.util.Arrays.copyOf(whole, whole.length - 3);
-        rejects(truncated, "tensor 'b' data_offsets [8, 16] extend past the end of the data buffer (13 bytes): "
-                + "file truncated or offsets wrong");
+        rejects(
+                truncated,
+                "tensor 'b' data_offsets [8, 16] extend past the end of the data buffer (13 bytes): "
+                        + "file truncated or offsets wrong");
     }
 
     @Test
     void rejectsTrailingBytesAfterTheLastTensor() throws IOException {
         String header = "{" + entry("a", "U8", "[2]", 0, 2) + "}";
-        rejects(SpecBytes.paddedFile(header, zeros(5)),
+        rejects(
+                SpecBytes.paddedFile(header, zeros(5)),
                 "data buffer holds 5 bytes but the tensors cover 2: 3 trailing bytes belong to no tensor");
     }
 
@@ -239,25 +251,30 @@ class SafetensorsFileTest {
     @Test
     void rejectsShapeWhoseByteSizeOverflows() throws IOException {
         String header = "{" + entry("o", "F64", "[4294967296,4294967296]", 0, 8) + "}";
-        rejects(SpecBytes.paddedFile(header, zeros(8)),
+        rejects(
+                SpecBytes.paddedFile(header, zeros(8)),
                 "tensor 'o': shape [4294967296, 4294967296] of F64 overflows a 64-bit byte count");
     }
 
     @Test
     void rejectsShapeElementBeyondSixtyFourBits() throws IOException {
         String header = "{" + entry("o", "U8", "[99999999999999999999]", 0, 8) + "}";
-        rejects(SpecBytes.paddedFile(header, zeros(8)), "\"shape\" element 99999999999999999999 is not a 64-bit integer");
+        rejects(
+                SpecBytes.paddedFile(header, zeros(8)),
+                "\"shape\" element 99999999999999999999 is not a 64-bit integer");
     }
 
     @Test
     void rejectsMissingDataOffsets() throws IOException {
-        rejects(SpecBytes.paddedFile("{\"a\":{\"dtype\":\"U8\",\"shape\":[1]}}", zeros(1)),
+        rejects(
+                SpecBytes.paddedFile("{\"a\":{\"dtype\":\"U8\",\"shape\":[1]}}", zeros(1)),
                 "tensor 'a': \"data_offsets\" must be an array of 2 integers, found null");
     }
 
     @Test
     void rejectsNonStringMetadataValue() throws IOException {
-        rejects(SpecBytes.paddedFile("{\"__metadata__\":{\"epoch\":3}}", zeros(0)),
+        rejects(
+                SpecBytes.paddedFile("{\"__metadata__\":{\"epoch\":3}}", zeros(0)),
                 "__metadata__ value of 'epoch' must be a string, found 3");
     }
 }

@@ -40,7 +40,8 @@ class SafetensorsWriterTest {
         return new Tensor(dtype, new long[] {bits.length}, b.flip());
     }
 
-    private Map<String, Tensor> roundTrip(Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+    private Map<String, Tensor> roundTrip(Map<String, Tensor> tensors, Map<String, String> metadata)
+            throws IOException {
         Path f = dir.resolve("rt.safetensors");
         SafetensorsWriter.write(f, tensors, metadata);
         try (SafetensorsFile st = SafetensorsFile.open(f)) {
@@ -65,38 +66,66 @@ class SafetensorsWriterTest {
 
     @Test
     void f16BitPatternsDecodeToHandComputedFloats() throws IOException {
-        Tensor t = shorts(DType.F16, 0x3C00, 0xC000, 0x0001, 0x8001, 0x03FF, 0x0400, 0x7BFF, 0x7C00, 0xFC00,
-                0x7E00, 0x8000, 0x3555);
-        float[] expected = {1.0f, -2.0f, 0x1p-24f, -0x1p-24f, 1023 * 0x1p-24f, 0x1p-14f, 65504f,
-                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, -0.0f, 0x1.554p-2f};
+        Tensor t = shorts(
+                DType.F16, 0x3C00, 0xC000, 0x0001, 0x8001, 0x03FF, 0x0400, 0x7BFF, 0x7C00, 0xFC00, 0x7E00, 0x8000,
+                0x3555);
+        float[] expected = {
+            1.0f,
+            -2.0f,
+            0x1p-24f,
+            -0x1p-24f,
+            1023 * 0x1p-24f,
+            0x1p-14f,
+            65504f,
+            Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            Float.NaN,
+            -0.0f,
+            0x1.554p-2f
+        };
         assertArrayEquals(expected, roundTrip(Map.of("h", t), null).get("h").toFloatArray());
     }
 
     @Test
     void bf16BitPatternsDecodeToHandComputedFloats() throws IOException {
         Tensor t = shorts(DType.BF16, 0x3F80, 0xC000, 0x4049, 0x0001, 0x7F7F, 0x7F80, 0xFF80, 0x7FC0, 0x8000);
-        float[] expected = {1.0f, -2.0f, 3.140625f, 0x1p-133f, 0x1.fep127f, Float.POSITIVE_INFINITY,
-                Float.NEGATIVE_INFINITY, Float.NaN, -0.0f};
+        float[] expected = {
+            1.0f,
+            -2.0f,
+            3.140625f,
+            0x1p-133f,
+            0x1.fep127f,
+            Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            Float.NaN,
+            -0.0f
+        };
         assertArrayEquals(expected, roundTrip(Map.of("b", t), null).get("b").toFloatArray());
     }
 
     @Test
     void f64ValuesAreRoundedToFloat() throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putDouble(0.1).putDouble(-1e300);
+        ByteBuffer b = ByteBuffer.allocate(16)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putDouble(0.1)
+                .putDouble(-1e300);
         Tensor t = new Tensor(DType.F64, new long[] {2}, b.flip());
-        assertArrayEquals(new float[] {0.1f, Float.NEGATIVE_INFINITY},
+        assertArrayEquals(
+                new float[] {0.1f, Float.NEGATIVE_INFINITY},
                 roundTrip(Map.of("d", t), null).get("d").toFloatArray());
     }
 
     @Test
     void toLongArrayWidensIntegerTypes() throws IOException {
-        Map<String, Tensor> back = roundTrip(Map.of(
-                "i8", tensor(DType.I8, bytes(0xFF, 0x7F), 2),
-                "u8", tensor(DType.U8, bytes(0xFF, 0x7F), 2),
-                "bool", tensor(DType.BOOL, bytes(1, 0), 2),
-                "i16", tensor(DType.I16, bytes(0xFE, 0xFF), 1),
-                "i32", tensor(DType.I32, bytes(0x00, 0x00, 0x00, 0x80), 1),
-                "i64", Tensor.ofLongs(new long[] {Long.MIN_VALUE, 42}, 2)), null);
+        Map<String, Tensor> back = roundTrip(
+                Map.of(
+                        "i8", tensor(DType.I8, bytes(0xFF, 0x7F), 2),
+                        "u8", tensor(DType.U8, bytes(0xFF, 0x7F), 2),
+                        "bool", tensor(DType.BOOL, bytes(1, 0), 2),
+                        "i16", tensor(DType.I16, bytes(0xFE, 0xFF), 1),
+                        "i32", tensor(DType.I32, bytes(0x00, 0x00, 0x00, 0x80), 1),
+                        "i64", Tensor.ofLongs(new long[] {Long.MIN_VALUE, 42}, 2)),
+                null);
         assertArrayEquals(new long[] {-1, 127}, back.get("i8").toLongArray());
         assertArrayEquals(new long[] {255, 127}, back.get("u8").toLongArray());
         assertArrayEquals(new long[] {1, 0}, back.get("bool").toLongArray());
@@ -137,7 +166,8 @@ class SafetensorsWriterTest {
     void omitsMetadataKeyWhenThereIsNoMetadata() throws IOException {
         Path f = dir.resolve("n.safetensors");
         SafetensorsWriter.write(f, Map.of("x", Tensor.ofFloats(new float[] {1}, 1)), Map.of());
-        assertFalse(new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.UTF_8).contains("__metadata__"));
+        assertFalse(
+                new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.UTF_8).contains("__metadata__"));
     }
 
     @Test
@@ -146,7 +176,8 @@ class SafetensorsWriterTest {
             Path f = dir.resolve("p" + len + ".safetensors");
             SafetensorsWriter.write(f, Map.of("n".repeat(len), Tensor.ofFloats(new float[] {1}, 1)), null);
             byte[] all = Files.readAllBytes(f);
-            long headerLen = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            long headerLen =
+                    ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
             assertEquals(0, headerLen % 8, "header length " + headerLen + " for a name of " + len);
             assertEquals(8 + headerLen + 4, all.length);
             String header = new String(all, 8, (int) headerLen, java.nio.charset.StandardCharsets.UTF_8);
@@ -165,8 +196,9 @@ class SafetensorsWriterTest {
         Path f = dir.resolve("exact.safetensors");
         SafetensorsWriter.write(f, in, Map.of("format", "pt"));
         // names sorted: b first in the data buffer
-        byte[] expected = SpecBytes.paddedFile("{\"__metadata__\":{\"format\":\"pt\"},"
-                + entry("b", "I64", "[]", 0, 8) + "," + entry("w", "F32", "[2]", 8, 16) + "}",
+        byte[] expected = SpecBytes.paddedFile(
+                "{\"__metadata__\":{\"format\":\"pt\"}," + entry("b", "I64", "[]", 0, 8) + ","
+                        + entry("w", "F32", "[2]", 8, 16) + "}",
                 bytes(0x07, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0xC0, 0x3F, 0x00, 0x00, 0x00, 0xC0));
         assertArrayEquals(expected, Files.readAllBytes(f));
     }
@@ -195,8 +227,12 @@ class SafetensorsWriterTest {
 
     @Test
     void rejectsTensorNamedLikeTheMetadataKey() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SafetensorsWriter.write(
-                dir.resolve("x.safetensors"), Map.of("__metadata__", Tensor.ofFloats(new float[] {1}, 1)), null));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> SafetensorsWriter.write(
+                        dir.resolve("x.safetensors"),
+                        Map.of("__metadata__", Tensor.ofFloats(new float[] {1}, 1)),
+                        null));
         assertEquals("'__metadata__' is reserved by the safetensors header and cannot name a tensor", e.getMessage());
     }
 

@@ -39,7 +39,9 @@ class ShardedCheckpointTest {
     }
 
     private SafetensorsException rejects(Path open, String expected) {
-        SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(open).close());
+        SafetensorsException e = assertThrows(
+                SafetensorsException.class,
+                () -> SafetensorsCheckpoint.open(open).close());
         assertTrue(e.getMessage().contains(expected), "expected '" + expected + "' in: " + e.getMessage());
         return e;
     }
@@ -47,10 +49,16 @@ class ShardedCheckpointTest {
     @Test
     void writesShardsAndAnIndexExactlyAsTransformersDoes() throws IOException {
         List<Path> written = SafetensorsWriter.writeSharded(dir, "model", fiveTensors(), META, 40);
-        assertEquals(List.of("model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
-                "model-00003-of-00003.safetensors", "model.safetensors.index.json"),
+        assertEquals(
+                List.of(
+                        "model-00001-of-00003.safetensors",
+                        "model-00002-of-00003.safetensors",
+                        "model-00003-of-00003.safetensors",
+                        "model.safetensors.index.json"),
                 written.stream().map(p -> p.getFileName().toString()).toList());
-        assertEquals(listDir(), written.stream().map(p -> p.getFileName().toString()).sorted().toList());
+        assertEquals(
+                listDir(),
+                written.stream().map(p -> p.getFileName().toString()).sorted().toList());
         String index = Files.readString(dir.resolve("model.safetensors.index.json"), StandardCharsets.UTF_8);
         assertEquals("""
                 {
@@ -84,7 +92,9 @@ class ShardedCheckpointTest {
                 assertEquals(new TreeMap<>(in), ckpt.readAll());
                 assertEquals(in.get("d"), ckpt.tensor("d"));
                 assertEquals(new TensorInfo("d", DType.F32, new long[] {2, 2}, 16, 32), ckpt.info("d"));
-                assertEquals("model-00002-of-00003.safetensors", ckpt.fileOf("d").getFileName().toString());
+                assertEquals(
+                        "model-00002-of-00003.safetensors",
+                        ckpt.fileOf("d").getFileName().toString());
                 assertEquals(3, ckpt.files().size());
                 assertEquals(META, ckpt.metadata());
                 assertEquals(Map.of("total_size", "80"), ckpt.indexMetadata());
@@ -114,9 +124,15 @@ class ShardedCheckpointTest {
         SafetensorsWriter.writeSharded(dir, "model", in, META, 40);
         // huggingface_hub emits the oversized tensor's shard at once and keeps filling the current one
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
-            assertEquals("model-00001-of-00002.safetensors", ckpt.fileOf("big").getFileName().toString());
-            assertEquals("model-00002-of-00002.safetensors", ckpt.fileOf("a").getFileName().toString());
-            assertEquals("model-00002-of-00002.safetensors", ckpt.fileOf("c").getFileName().toString());
+            assertEquals(
+                    "model-00001-of-00002.safetensors",
+                    ckpt.fileOf("big").getFileName().toString());
+            assertEquals(
+                    "model-00002-of-00002.safetensors",
+                    ckpt.fileOf("a").getFileName().toString());
+            assertEquals(
+                    "model-00002-of-00002.safetensors",
+                    ckpt.fileOf("c").getFileName().toString());
             assertEquals("132", ckpt.indexMetadata().get("total_size"));
         }
     }
@@ -128,16 +144,23 @@ class ShardedCheckpointTest {
         SafetensorsWriter.writeSharded(dir, "model", fiveTensors(), META, 1000);
         assertEquals(List.of("config.json", "model.safetensors"), listDir());
         SafetensorsWriter.writeSharded(dir, "model", fiveTensors(), META, 48);
-        assertEquals(List.of("config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
-                "model.safetensors.index.json"), listDir());
+        assertEquals(
+                List.of(
+                        "config.json",
+                        "model-00001-of-00002.safetensors",
+                        "model-00002-of-00002.safetensors",
+                        "model.safetensors.index.json"),
+                listDir());
     }
 
     @Test
     void rejectsAnIndexNamingAMissingShard() throws IOException {
         SafetensorsWriter.writeSharded(dir, "model", fiveTensors(), META, 40);
         Files.delete(dir.resolve("model-00002-of-00003.safetensors"));
-        SafetensorsException e = rejects(dir, "shard 'model-00002-of-00003.safetensors' does not exist, "
-                + "but the index maps 2 tensors to it (e.g. 'c')");
+        SafetensorsException e = rejects(
+                dir,
+                "shard 'model-00002-of-00003.safetensors' does not exist, "
+                        + "but the index maps 2 tensors to it (e.g. 'c')");
         assertEquals(dir.resolve("model.safetensors.index.json"), e.file());
     }
 
@@ -145,8 +168,14 @@ class ShardedCheckpointTest {
     void rejectsAShardHoldingATensorTheIndexDoesNotMapToIt() throws IOException {
         SafetensorsWriter.writeSharded(dir, "model", fiveTensors(), META, 40);
         Map<String, String> weightMap = new TreeMap<>(Map.of(
-                "a", "model-00001-of-00003.safetensors", "b", "model-00001-of-00003.safetensors",
-                "c", "model-00002-of-00003.safetensors", "e", "model-00003-of-00003.safetensors"));
+                "a",
+                "model-00001-of-00003.safetensors",
+                "b",
+                "model-00001-of-00003.safetensors",
+                "c",
+                "model-00002-of-00003.safetensors",
+                "e",
+                "model-00003-of-00003.safetensors"));
         Files.writeString(dir.resolve("model.safetensors.index.json"), SafetensorsWriter.indexJson(80, weightMap));
         rejects(dir, "shard 'model-00002-of-00003.safetensors' holds 1 tensors the index does not map to it: 'd'");
     }
@@ -155,23 +184,32 @@ class ShardedCheckpointTest {
     void rejectsAShardLackingATensorTheIndexMapsToIt() throws IOException {
         SafetensorsWriter.writeSharded(dir, "model", fiveTensors(), META, 40);
         Map<String, String> weightMap = new TreeMap<>(Map.of(
-                "a", "model-00001-of-00003.safetensors", "b", "model-00001-of-00003.safetensors",
-                "c", "model-00002-of-00003.safetensors", "d", "model-00002-of-00003.safetensors",
-                "e", "model-00001-of-00003.safetensors"));
+                "a",
+                "model-00001-of-00003.safetensors",
+                "b",
+                "model-00001-of-00003.safetensors",
+                "c",
+                "model-00002-of-00003.safetensors",
+                "d",
+                "model-00002-of-00003.safetensors",
+                "e",
+                "model-00001-of-00003.safetensors"));
         Files.writeString(dir.resolve("model.safetensors.index.json"), SafetensorsWriter.indexJson(80, weightMap));
         rejects(dir, "shard 'model-00001-of-00003.safetensors' lacks 1 tensors the index maps to it: 'e'");
     }
 
     @Test
     void rejectsAShardPathOutsideTheIndexDirectory() throws IOException {
-        Files.writeString(dir.resolve("model.safetensors.index.json"),
+        Files.writeString(
+                dir.resolve("model.safetensors.index.json"),
                 SafetensorsWriter.indexJson(4, Map.of("a", "../elsewhere.safetensors")));
         rejects(dir, "shard '../elsewhere.safetensors' is not a file name in the index's directory");
     }
 
     @Test
     void rejectsAnIndexWithDuplicateTensorNames() throws IOException {
-        Files.writeString(dir.resolve("model.safetensors.index.json"),
+        Files.writeString(
+                dir.resolve("model.safetensors.index.json"),
                 "{\"weight_map\": {\"a\": \"x.safetensors\", \"a\": \"y.safetensors\"}}");
         rejects(dir, "index is not valid JSON: Duplicate field 'a'");
     }
@@ -208,8 +246,10 @@ class ShardedCheckpointTest {
         SafetensorsWriter.writeSharded(dir, "model", fiveTensors(), META, 40);
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
             SafetensorsException e = assertThrows(SafetensorsException.class, () -> ckpt.tensor("zz"));
-            assertEquals(dir.resolve("model.safetensors.index.json") + ": no tensor named 'zz' in this checkpoint "
-                    + "(5 tensors)", e.getMessage());
+            assertEquals(
+                    dir.resolve("model.safetensors.index.json") + ": no tensor named 'zz' in this checkpoint "
+                            + "(5 tensors)",
+                    e.getMessage());
         }
     }
 }

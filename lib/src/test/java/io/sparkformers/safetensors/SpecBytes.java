@@ -42,7 +42,7 @@ final class SpecBytes {
     }
 
     static String entry(String name, String dtype, String shape, long begin, long end) {
-        return "\"" + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape + ",\"data_offsets\":[" + begin
-                + "," + end + "]}";
+        return "\"" + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape + ",\"data_offsets\":[" + begin + ","
+                + end + "]}";
     }
 }

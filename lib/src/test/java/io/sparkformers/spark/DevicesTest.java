@@ -1,12 +1,11 @@
 package io.sparkformers.spark;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import ai.djl.Device;
+import java.util.Map;
 import org.apache.spark.resource.ResourceInformation;
 import org.junit.jupiter.api.Test;
-
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /** The device choice from simulated Spark task resources (no GPU needed). */
 class DevicesTest {

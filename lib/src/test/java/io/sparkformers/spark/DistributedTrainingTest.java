@@ -1,6 +1,11 @@
 package io.sparkformers.spark;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import io.sparkformers.safetensors.Tensor;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -10,12 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The data-parallel fit in local mode ({@code local[2]}: two replicas in one JVM, taking turns on the training lock):
@@ -34,9 +33,13 @@ class DistributedTrainingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder().master("local[2]").appName("DistributedTrainingTest")
-                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1").getOrCreate();
+        spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("DistributedTrainingTest")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
+                .getOrCreate();
         tiny = TrainingFixtures.tinyBertWithoutDropout(shared.resolve("tiny"));
     }
 
@@ -46,9 +49,18 @@ class DistributedTrainingTest {
     }
 
     private TextClassifier classifier(String out, String mode, int workers, int batch) {
-        return new TextClassifier().setModel(tiny.toString()).setOutputDir(out).setMode(mode).setNumWorkers(workers)
-                .setPerDeviceTrainBatchSize(batch).setMaxSteps(4).setLearningRate(1e-3).setMaxLength(32)
-                .setSaveStrategy("no").setLoggingSteps(1).setValidationIndicatorCol("isEval")
+        return new TextClassifier()
+                .setModel(tiny.toString())
+                .setOutputDir(out)
+                .setMode(mode)
+                .setNumWorkers(workers)
+                .setPerDeviceTrainBatchSize(batch)
+                .setMaxSteps(4)
+                .setLearningRate(1e-3)
+                .setMaxLength(32)
+                .setSaveStrategy("no")
+                .setLoggingSteps(1)
+                .setValidationIndicatorCol("isEval")
                 .setCheckConsistencyEverySteps(1);
     }
 
@@ -56,8 +68,10 @@ class DistributedTrainingTest {
     @ValueSource(strings = {"fine_tune", "feature_extraction"})
     void twoWorkersWithBatchBEqualOneWorkerWithBatch2B(String mode) throws Exception {
         Dataset<Row> df = TrainingFixtures.sentiment(spark, 40, 8, 3);
-        TextClassifier.FitResult one = classifier(tmp.resolve("one").toString(), mode, 1, 8).fitWithSummary(df);
-        TextClassifier.FitResult two = classifier(tmp.resolve("two").toString(), mode, 2, 4).fitWithSummary(df);
+        TextClassifier.FitResult one =
+                classifier(tmp.resolve("one").toString(), mode, 1, 8).fitWithSummary(df);
+        TextClassifier.FitResult two =
+                classifier(tmp.resolve("two").toString(), mode, 2, 4).fitWithSummary(df);
         Map<String, Tensor> w1 = TrainingFixtures.weights(one.summary().outputDir());
         Map<String, Tensor> w2 = TrainingFixtures.weights(two.summary().outputDir());
         Map<String, Tensor> start = TrainingFixtures.weights(tiny.toString());
@@ -65,26 +79,33 @@ class DistributedTrainingTest {
         assertTrue(diff <= 1e-5, mode + ": max |diff| between 1 worker (batch 8) and 2 workers (batch 4) = " + diff);
         assertEquals(2, ((Number) two.summary().trainMetrics().get("train_world_size")).intValue());
         assertEquals(2, two.summary().workers().size());
-        assertEquals(one.summary().evalMetrics().get("eval_accuracy"), two.summary().evalMetrics().get("eval_accuracy"));
+        assertEquals(
+                one.summary().evalMetrics().get("eval_accuracy"),
+                two.summary().evalMetrics().get("eval_accuracy"));
         assertEquals(8.0, two.summary().evalMetrics().get("eval_samples"), "eval rows merged from both ranks");
         if (mode.equals("fine_tune")) {
             String enc = "bert.encoder.layer.0.attention.self.query.weight";
             Tensor before = start.getOrDefault(enc, start.get(enc.substring("bert.".length())));
-            assertTrue(TrainingFixtures.maxAbsDiff(Map.of(enc, before), Map.of(enc, w2.get(enc))) > 1e-4,
+            assertTrue(
+                    TrainingFixtures.maxAbsDiff(Map.of(enc, before), Map.of(enc, w2.get(enc))) > 1e-4,
                     "fine_tune moved the encoder");
         }
-        System.out.printf("equivalence %s: max |diff| %.3g, eval %s%n", mode, diff, two.summary().evalMetrics());
+        System.out.printf(
+                "equivalence %s: max |diff| %.3g, eval %s%n",
+                mode, diff, two.summary().evalMetrics());
     }
 
     @Test
     void eachFitHasItsOwnSecretAndTheEstimatorIsUnchanged() throws Exception {
         Dataset<Row> df = TrainingFixtures.sentiment(spark, 24, 0, 2);
-        TextClassifier est = classifier(tmp.resolve("a").toString(), "feature_extraction", 2, 4).setMaxSteps(1)
+        TextClassifier est = classifier(tmp.resolve("a").toString(), "feature_extraction", 2, 4)
+                .setMaxSteps(1)
                 .setValidationIndicatorCol("");
         String before = est.explainParams();
         TextClassifier.FitResult a = est.fitWithSummary(df);
         TextClassifier.FitResult b = est.copy(new org.apache.spark.ml.param.ParamMap())
-                .setOutputDir(tmp.resolve("b").toString()).fitWithSummary(df);
+                .setOutputDir(tmp.resolve("b").toString())
+                .fitWithSummary(df);
         assertNotEquals(a.summary().secretFingerprint(), b.summary().secretFingerprint());
         assertEquals(before, est.explainParams(), "fit does not change the estimator");
         assertSame(est, a.model().parent());
@@ -95,17 +116,24 @@ class DistributedTrainingTest {
     void nonEmptyOutputDirFailsBeforeAnyJob() throws Exception {
         java.nio.file.Files.writeString(tmp.resolve("x.txt"), "x");
         Dataset<Row> df = TrainingFixtures.sentiment(spark, 24, 0, 2);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> classifier(tmp.toString(), "fine_tune", 2, 4).setValidationIndicatorCol("").fit(df));
-        assertTrue(e.getMessage().contains("already exists and is not empty: set overwriteOutputDir true"),
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> classifier(tmp.toString(), "fine_tune", 2, 4)
+                        .setValidationIndicatorCol("")
+                        .fit(df));
+        assertTrue(
+                e.getMessage().contains("already exists and is not empty: set overwriteOutputDir true"),
                 e.getMessage());
     }
 
     @Test
     void wrongLabelTypeNamesTheColumn() {
         Dataset<Row> df = TrainingFixtures.sentiment(spark, 24, 0, 2);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> classifier(tmp.toString(), "fine_tune", 2, 4).setProblemType(TextClassifier.REGRESSION).fit(df));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> classifier(tmp.toString(), "fine_tune", 2, 4)
+                        .setProblemType(TextClassifier.REGRESSION)
+                        .fit(df));
         assertEquals("TextClassifier: labelCol 'label' must be numeric but got string", e.getMessage());
         assertTrue(List.of(df.columns()).contains("label"));
     }
@@ -114,11 +142,17 @@ class DistributedTrainingTest {
     void aLabelColumnWithASingleValueIsRefusedBeforeTraining() {
         Dataset<Row> df = TrainingFixtures.sentiment(spark, 24, 0, 2).filter("label = 'pos'");
         long n = df.count();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> classifier(tmp.resolve("one").toString(), "fine_tune", 2, 4).setValidationIndicatorCol("").fit(df));
-        assertEquals("single-label classification needs at least 2 classes, but the label column 'label' holds a "
-                + "single value (value counts: {pos=" + n + "}): add training rows of the other classes (check the "
-                + "data's path, filter and limit, and the label column)", e.getMessage());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> classifier(tmp.resolve("one").toString(), "fine_tune", 2, 4)
+                        .setValidationIndicatorCol("")
+                        .fit(df));
+        assertEquals(
+                "single-label classification needs at least 2 classes, but the label column 'label' holds a "
+                        + "single value (value counts: {pos=" + n
+                        + "}): add training rows of the other classes (check the "
+                        + "data's path, filter and limit, and the label column)",
+                e.getMessage());
         assertFalse(java.nio.file.Files.exists(tmp.resolve("one").resolve("config.json")), "nothing written");
     }
 }

@@ -1,14 +1,27 @@
 package io.sparkformers.spark;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.sparkformers.hub.Json;
 import io.sparkformers.nn.vision.cnn.CnnConfig;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.Tensor;
 import io.sparkformers.train.ImageDataset;
-import io.sparkformers.train.Trainer;
 import io.sparkformers.train.TinyImages;
+import io.sparkformers.train.Trainer;
 import io.sparkformers.vision.ImageProcessor;
 import io.sparkformers.vision.RgbImage;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -19,20 +32,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The image Estimator's data-parallel fit in local[2] (two replicas in one JVM) on seeded tiny ResNet-18s and PNG
@@ -53,13 +52,21 @@ class ImageClassifierDistributedTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder().master("local[2]").appName("ImageClassifierDistributedTest")
-                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1").getOrCreate();
+        spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("ImageClassifierDistributedTest")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
+                .getOrCreate();
         pretrained = TinyImages.checkpoint(shared.resolve("pretrained"), "resnet18-torchvision", List.of("a", "b"), 5);
         scratchConfig = Files.createDirectories(shared.resolve("scratch-config"));
-        Json.write(scratchConfig.resolve("config.json"), CnnConfig.tiny("resnet18-torchvision", 3).toJson());
-        Json.write(scratchConfig.resolve(ImageProcessor.CONFIG_FILE), TinyImages.processor().toJson());
+        Json.write(
+                scratchConfig.resolve("config.json"),
+                CnnConfig.tiny("resnet18-torchvision", 3).toJson());
+        Json.write(
+                scratchConfig.resolve(ImageProcessor.CONFIG_FILE),
+                TinyImages.processor().toJson());
     }
 
     @AfterAll
@@ -71,8 +78,10 @@ class ImageClassifierDistributedTest {
     /** {@code data} as rows (content: PNG bytes, label: class name), in 3 partitions. */
     static Dataset<Row> rows(ImageDataset data) throws IOException {
         List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < data.size(); i++) rows.add(RowFactory.create(png(data.image(i)), data.labels().get(data.label(i))));
-        StructType schema = new StructType().add("content", DataTypes.BinaryType).add("label", DataTypes.StringType);
+        for (int i = 0; i < data.size(); i++)
+            rows.add(RowFactory.create(png(data.image(i)), data.labels().get(data.label(i))));
+        StructType schema =
+                new StructType().add("content", DataTypes.BinaryType).add("label", DataTypes.StringType);
         return spark.createDataFrame(rows, schema).repartition(3);
     }
 
@@ -120,16 +129,25 @@ class ImageClassifierDistributedTest {
     }
 
     private ImageClassifier classifier(String out, int workers, int batch) {
-        return new ImageClassifier().setModel(pretrained.toString()).setInputCol("content").setOutputDir(out)
-                .setMode("feature_extraction").setNumWorkers(workers).setTrainBatchSize(batch).setMaxSteps(4)
-                .setLearningRate(1e-2).setCheckConsistencyEverySteps(1);
+        return new ImageClassifier()
+                .setModel(pretrained.toString())
+                .setInputCol("content")
+                .setOutputDir(out)
+                .setMode("feature_extraction")
+                .setNumWorkers(workers)
+                .setTrainBatchSize(batch)
+                .setMaxSteps(4)
+                .setLearningRate(1e-2)
+                .setCheckConsistencyEverySteps(1);
     }
 
     @Test
     void twoWorkersWithBatchBEqualOneWorkerWithBatch2BUnderFeatureExtraction() throws Exception {
         Dataset<Row> df = rows(TinyImages.dataset(8, 3, 11));
-        ImageClassifier.FitResult one = classifier(tmp.resolve("one").toString(), 1, 8).fitWithSummary(df);
-        ImageClassifier.FitResult two = classifier(tmp.resolve("two").toString(), 2, 4).fitWithSummary(df);
+        ImageClassifier.FitResult one =
+                classifier(tmp.resolve("one").toString(), 1, 8).fitWithSummary(df);
+        ImageClassifier.FitResult two =
+                classifier(tmp.resolve("two").toString(), 2, 4).fitWithSummary(df);
         Map<String, Tensor> w1 = weights(one.summary().outputDir());
         Map<String, Tensor> w2 = weights(two.summary().outputDir());
         double diff = maxAbsDiff(w1, w2);
@@ -137,10 +155,13 @@ class ImageClassifierDistributedTest {
         assertEquals(3, w2.get("fc.bias").shape()[0], "a new head for the data's 3 classes");
         assertEquals(2, ((Number) two.summary().trainMetrics().get("train_world_size")).intValue());
         assertEquals(2, two.summary().workers().size());
-        assertEquals(List.of("checker", "horizontal", "vertical"),
-                new ArrayList<>(new java.util.TreeMap<>(io.sparkformers.nn.vision.VisionModels
-                        .fromPretrained(Path.of(two.summary().outputDir().replaceFirst("^file:", "")), true)
-                        .model().id2label()).values()));
+        assertEquals(
+                List.of("checker", "horizontal", "vertical"),
+                new ArrayList<>(new java.util.TreeMap<>(io.sparkformers.nn.vision.VisionModels.fromPretrained(
+                                        Path.of(two.summary().outputDir().replaceFirst("^file:", "")), true)
+                                .model()
+                                .id2label())
+                        .values()));
         System.out.printf("image equivalence (feature_extraction): max |diff| %.3g%n", diff);
     }
 
@@ -149,33 +170,54 @@ class ImageClassifierDistributedTest {
         ImageDataset train = TinyImages.dataset(16, 3, 21);
         Dataset<Row> df = rows(train);
         String out = tmp.resolve("scratch").toString();
-        ImageClassifier.FitResult r = new ImageClassifier().setModel(scratchConfig.toString()).setFromScratch(true)
-                .setMode("fine_tune").setInputCol("content").setOutputDir(out).setNumWorkers(2).setTrainBatchSize(6)
-                .setNumTrainEpochs(4).setLearningRate(3e-3).setCheckConsistencyEverySteps(1).fitWithSummary(df);
+        ImageClassifier.FitResult r = new ImageClassifier()
+                .setModel(scratchConfig.toString())
+                .setFromScratch(true)
+                .setMode("fine_tune")
+                .setInputCol("content")
+                .setOutputDir(out)
+                .setNumWorkers(2)
+                .setTrainBatchSize(6)
+                .setNumTrainEpochs(4)
+                .setLearningRate(3e-3)
+                .setCheckConsistencyEverySteps(1)
+                .fitWithSummary(df);
         assertEquals(2, ((Number) r.summary().trainMetrics().get("train_world_size")).intValue());
         // the saved classes are the data's, sorted; the from-scratch config's own labels are replaced
-        ImageDataset sorted = train.relabel("sorted", id -> List.of(1, 2, 0).get(id),
-                List.of("checker", "horizontal", "vertical"));
+        ImageDataset sorted =
+                train.relabel("sorted", id -> List.of(1, 2, 0).get(id), List.of("checker", "horizontal", "vertical"));
         Map<String, Tensor> w = weights(out);
-        assertEquals(Map.of(), nonFinite(w), "saved tensors holding NaN or Inf (count by name); training loss "
-                + r.summary().trainMetrics().get("train_loss"));
+        assertEquals(
+                Map.of(),
+                nonFinite(w),
+                "saved tensors holding NaN or Inf (count by name); training loss "
+                        + r.summary().trainMetrics().get("train_loss"));
         Map<String, Double> metrics = Trainer.evaluate(Path.of(out), sorted, 16);
         assertTrue(metrics.get("eval_accuracy") >= 0.9, "training accuracy after 4 epochs: " + metrics);
         assertTrue(w.containsKey("layer4.1.bn2.running_mean") && w.containsKey("bn1.num_batches_tracked"));
-        assertThrows(IllegalArgumentException.class, () -> new ImageClassifier().setModel(scratchConfig.toString())
-                .setFromScratch(true).setMode("feature_extraction").setInputCol("content").fit(df));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new ImageClassifier()
+                        .setModel(scratchConfig.toString())
+                        .setFromScratch(true)
+                        .setMode("feature_extraction")
+                        .setInputCol("content")
+                        .fit(df));
         System.out.printf("image from scratch, 2 workers: %s%n", metrics);
     }
 
     @Test
     void aCorruptRowFailsTheFitNamingItBeforeAnyReplicaStarts() throws Exception {
         Dataset<Row> good = rows(TinyImages.dataset(2, 2, 31));
-        Dataset<Row> bad = good.union(spark.createDataFrame(List.of(RowFactory.create(new byte[] {1, 2, 3}, "horizontal")),
-                good.schema()));
+        Dataset<Row> bad = good.union(spark.createDataFrame(
+                List.of(RowFactory.create(new byte[] {1, 2, 3}, "horizontal")), good.schema()));
         ImageClassifier c = classifier(tmp.resolve("bad").toString(), 2, 2);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.fit(bad));
-        assertTrue(e.getMessage().contains("cannot train on") && e.getMessage().contains("row 0")
-                && e.getMessage().contains("handleInvalid"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("cannot train on")
+                        && e.getMessage().contains("row 0")
+                        && e.getMessage().contains("handleInvalid"),
+                e.getMessage());
         assertTrue(!Files.exists(tmp.resolve("bad").resolve("model.safetensors")));
     }
 }

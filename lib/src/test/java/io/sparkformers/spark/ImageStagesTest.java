@@ -1,8 +1,25 @@
 package io.sparkformers.spark;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.split;
+import static org.apache.spark.sql.functions.when;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.sparkformers.pipeline.ImageClassificationPipeline;
 import io.sparkformers.train.TinyImages;
 import io.sparkformers.vision.RgbImage;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
 import org.apache.spark.SparkException;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
@@ -18,24 +35,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.element_at;
-import static org.apache.spark.sql.functions.split;
-import static org.apache.spark.sql.functions.when;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The image stages in local[2] on a seeded tiny ResNet-18 and PNGs written here: binaryFile and image sources, parity
@@ -56,7 +55,9 @@ class ImageStagesTest {
         images = Files.createDirectories(tmp.resolve("images"));
         for (int i = 0; i < 6; i++) {
             int c = i % 2;
-            writePng(tinted(TinyImages.pattern(c, 32, i)), images.resolve((c == 0 ? "horizontal" : "vertical") + "-" + i + ".png"));
+            writePng(
+                    tinted(TinyImages.pattern(c, 32, i)),
+                    images.resolve((c == 0 ? "horizontal" : "vertical") + "-" + i + ".png"));
         }
         Files.write(images.resolve("corrupt-bytes.png"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
         byte[] good = Files.readAllBytes(images.resolve("horizontal-0.png"));
@@ -98,20 +99,28 @@ class ImageStagesTest {
 
     @Test
     void classifiesBinaryFilesLikeThePlainJavaPipelineAndFlagsCorruptAndTruncatedFiles() throws Exception {
-        ImageClassificationModel stage = new ImageClassificationModel().setModel(model).setInputCol("content")
-                .setProbabilityCol("probs").setHandleInvalid("keep").setBatchSize(3);
-        List<Row> rows = stage.transform(binaryFiles()).select("path", "prediction", "score", "probs", "prediction_error")
+        ImageClassificationModel stage = new ImageClassificationModel()
+                .setModel(model)
+                .setInputCol("content")
+                .setProbabilityCol("probs")
+                .setHandleInvalid("keep")
+                .setBatchSize(3);
+        List<Row> rows = stage.transform(binaryFiles())
+                .select("path", "prediction", "score", "probs", "prediction_error")
                 .collectAsList();
         assertEquals(8, rows.size());
         assertEquals(8, stage.lastMetrics().rows());
         assertEquals(2, stage.lastMetrics().invalidRows());
         Map<String, Row> byFile = new HashMap<>();
-        for (Row r : rows) byFile.put(Path.of(java.net.URI.create(r.getString(0))).getFileName().toString(), r);
+        for (Row r : rows)
+            byFile.put(
+                    Path.of(java.net.URI.create(r.getString(0))).getFileName().toString(), r);
         try (ImageClassificationPipeline p = ImageClassificationPipeline.fromPretrained(Path.of(model))) {
             for (int i = 0; i < 6; i++) {
                 String name = (i % 2 == 0 ? "horizontal" : "vertical") + "-" + i + ".png";
                 Row r = byFile.get(name);
-                var expected = p.classifyFiles(List.of(images.resolve(name)), 1).get(0).get(0);
+                var expected =
+                        p.classifyFiles(List.of(images.resolve(name)), 1).get(0).get(0);
                 assertEquals(expected.label(), r.getString(1), name);
                 // batched convolutions (3 images) differ from single-image ones in the last float bits
                 assertEquals(expected.score(), r.getDouble(2), 1e-5, name);
@@ -121,27 +130,44 @@ class ImageStagesTest {
         }
         Row corrupt = byFile.get("corrupt-bytes.png");
         assertNull(corrupt.get(1));
-        assertTrue(corrupt.getString(4).contains("corrupt-bytes.png") && corrupt.getString(4).contains("not a JPEG, PNG"),
+        assertTrue(
+                corrupt.getString(4).contains("corrupt-bytes.png")
+                        && corrupt.getString(4).contains("not a JPEG, PNG"),
                 corrupt.getString(4));
         Row truncated = byFile.get("truncated.png");
         assertNull(truncated.get(1));
         assertTrue(truncated.getString(4).contains("truncated.png"), truncated.getString(4));
 
-        assertEquals(6, stage.copy(new org.apache.spark.ml.param.ParamMap()).setHandleInvalid("skip")
-                .setProbabilityCol("").transform(binaryFiles()).count());
-        SparkException e = assertThrows(SparkException.class,
-                () -> stage.copy(new org.apache.spark.ml.param.ParamMap()).setHandleInvalid("error")
-                        .transform(binaryFiles()).collectAsList());
-        String msg = String.valueOf(e.getMessage()) + (e.getCause() == null ? "" : e.getCause().getMessage());
-        assertTrue(msg.contains("invalid image in column 'content'") && msg.contains("handleInvalid")
-                && msg.matches("(?s).*row \\d+ of partition \\d+ \\(0-based, in partition order\\).*"), msg);
+        assertEquals(
+                6,
+                stage.copy(new org.apache.spark.ml.param.ParamMap())
+                        .setHandleInvalid("skip")
+                        .setProbabilityCol("")
+                        .transform(binaryFiles())
+                        .count());
+        SparkException e = assertThrows(
+                SparkException.class,
+                () -> stage.copy(new org.apache.spark.ml.param.ParamMap())
+                        .setHandleInvalid("error")
+                        .transform(binaryFiles())
+                        .collectAsList());
+        String msg = String.valueOf(e.getMessage())
+                + (e.getCause() == null ? "" : e.getCause().getMessage());
+        assertTrue(
+                msg.contains("invalid image in column 'content'")
+                        && msg.contains("handleInvalid")
+                        && msg.matches("(?s).*row \\d+ of partition \\d+ \\(0-based, in partition order\\).*"),
+                msg);
     }
 
     @Test
     void readsSparkImageRowsInBgrOrderAndRejectsUnexpectedChannelCounts() throws Exception {
-        Dataset<Row> df = spark.read().format("image").option("dropInvalid", true).load(images.toString());
+        Dataset<Row> df =
+                spark.read().format("image").option("dropInvalid", true).load(images.toString());
         ImageClassificationModel stage = new ImageClassificationModel().setModel(model);
-        List<Row> rows = stage.transform(df).select("image.origin", "prediction", "score").collectAsList();
+        List<Row> rows = stage.transform(df)
+                .select("image.origin", "prediction", "score")
+                .collectAsList();
         assertEquals(6, rows.size());
         try (ImageClassificationPipeline p = ImageClassificationPipeline.fromPretrained(Path.of(model))) {
             for (Row r : rows) {
@@ -154,71 +180,115 @@ class ImageStagesTest {
         StructType imageType = (StructType) df.schema().apply("image").dataType();
         Row twoChannels = RowFactory.create(RowFactory.create("mem://two-channels", 2, 2, 2, 0, new byte[8]));
         Dataset<Row> odd = spark.createDataFrame(List.of(twoChannels), new StructType().add("image", imageType));
-        Row out = stage.copy(new org.apache.spark.ml.param.ParamMap()).setHandleInvalid("keep").transform(odd)
-                .select("prediction", "prediction_error").first();
+        Row out = stage.copy(new org.apache.spark.ml.param.ParamMap())
+                .setHandleInvalid("keep")
+                .transform(odd)
+                .select("prediction", "prediction_error")
+                .first();
         assertNull(out.get(0));
-        assertTrue(out.getString(1).contains("mem://two-channels") && out.getString(1).contains("unexpected channel count 2"),
+        assertTrue(
+                out.getString(1).contains("mem://two-channels")
+                        && out.getString(1).contains("unexpected channel count 2"),
                 out.getString(1));
     }
 
     @Test
     void nonImageColumnsAndExistingOutputsFailBeforeAnyJob() {
         Dataset<Row> df = binaryFiles();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new ImageClassificationModel().setModel(model).setInputCol("path").transformSchema(df.schema()));
-        assertTrue(e.getMessage().contains("Input column 'path' must be an image struct")
-                && e.getMessage().contains("but got string"), e.getMessage());
-        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new ImageClassificationModel()
+                        .setModel(model)
+                        .setInputCol("path")
+                        .transformSchema(df.schema()));
+        assertTrue(
+                e.getMessage().contains("Input column 'path' must be an image struct")
+                        && e.getMessage().contains("but got string"),
+                e.getMessage());
+        IllegalArgumentException missing = assertThrows(
+                IllegalArgumentException.class,
                 () -> new ImageFeatureExtractor().setModel(model).transformSchema(df.schema()));
         assertTrue(missing.getMessage().contains("Input column 'image' does not exist"), missing.getMessage());
-        IllegalArgumentException exists = assertThrows(IllegalArgumentException.class,
-                () -> new ImageFeatureExtractor().setModel(model).setInputCol("content").setOutputCol("path")
+        IllegalArgumentException exists = assertThrows(
+                IllegalArgumentException.class,
+                () -> new ImageFeatureExtractor()
+                        .setModel(model)
+                        .setInputCol("content")
+                        .setOutputCol("path")
                         .transformSchema(df.schema()));
         assertTrue(exists.getMessage().contains("Output column 'path' already exists"), exists.getMessage());
     }
 
     @Test
     void featureExtractorGivesOneVectorOrArrayPerImage() {
-        ImageFeatureExtractor fx = new ImageFeatureExtractor().setModel(model).setInputCol("content")
+        ImageFeatureExtractor fx = new ImageFeatureExtractor()
+                .setModel(model)
+                .setInputCol("content")
                 .setHandleInvalid("skip");
         List<Row> vectors = fx.transform(binaryFiles()).select("features").collectAsList();
         assertEquals(6, vectors.size());
         assertEquals(64, ((Vector) vectors.get(0).get(0)).size(), "penultimate width of a width-8 ResNet-18");
-        Row arr = fx.copy(new org.apache.spark.ml.param.ParamMap()).setOutputType("array").transform(binaryFiles())
-                .select("features").first();
+        Row arr = fx.copy(new org.apache.spark.ml.param.ParamMap())
+                .setOutputType("array")
+                .transform(binaryFiles())
+                .select("features")
+                .first();
         assertEquals(64, arr.getList(0).size());
-        assertEquals(DataTypes.createArrayType(DataTypes.FloatType, false),
-                fx.copy(new org.apache.spark.ml.param.ParamMap()).setOutputType("array")
-                        .transformSchema(binaryFiles().schema()).apply("features").dataType());
+        assertEquals(
+                DataTypes.createArrayType(DataTypes.FloatType, false),
+                fx.copy(new org.apache.spark.ml.param.ParamMap())
+                        .setOutputType("array")
+                        .transformSchema(binaryFiles().schema())
+                        .apply("features")
+                        .dataType());
     }
 
     @Test
     void imageClassifierFitsANewHeadAndSurvivesPipelineModelSaveAndLoad() throws Exception {
-        Dataset<Row> df = binaryFiles().withColumn("label",
-                when(element_at(split(col("path"), "/"), -1).startsWith("horizontal"), "horizontal")
-                        .when(element_at(split(col("path"), "/"), -1).startsWith("vertical"), "vertical")
-                        .otherwise("unknown"));
-        ImageClassifier classifier = new ImageClassifier().setModel(model).setInputCol("content")
-                .setHandleInvalid("skip").setMaxSteps(3).setTrainBatchSize(4).setOutputDir(tmp.resolve("fitted").toString());
-        IllegalArgumentException notImage = assertThrows(IllegalArgumentException.class,
-                () -> classifier.copy(new org.apache.spark.ml.param.ParamMap()).setInputCol("label").fit(df));
-        assertTrue(notImage.getMessage().contains("Input column 'label' must be an image struct"), notImage.getMessage());
+        Dataset<Row> df = binaryFiles()
+                .withColumn(
+                        "label",
+                        when(element_at(split(col("path"), "/"), -1).startsWith("horizontal"), "horizontal")
+                                .when(element_at(split(col("path"), "/"), -1).startsWith("vertical"), "vertical")
+                                .otherwise("unknown"));
+        ImageClassifier classifier = new ImageClassifier()
+                .setModel(model)
+                .setInputCol("content")
+                .setHandleInvalid("skip")
+                .setMaxSteps(3)
+                .setTrainBatchSize(4)
+                .setOutputDir(tmp.resolve("fitted").toString());
+        IllegalArgumentException notImage = assertThrows(
+                IllegalArgumentException.class,
+                () -> classifier
+                        .copy(new org.apache.spark.ml.param.ParamMap())
+                        .setInputCol("label")
+                        .fit(df));
+        assertTrue(
+                notImage.getMessage().contains("Input column 'label' must be an image struct"), notImage.getMessage());
 
-        PipelineModel fitted = new Pipeline().setStages(new PipelineStage[] {classifier}).fit(df);
+        PipelineModel fitted =
+                new Pipeline().setStages(new PipelineStage[] {classifier}).fit(df);
         ImageClassificationModel m = (ImageClassificationModel) fitted.stages()[0];
         assertEquals(classifier, m.parent());
         assertTrue(Files.isRegularFile(Path.of(m.getModel()).resolve("preprocessor_config.json")));
-        List<Row> before = fitted.transform(df.where("label != 'unknown'")).orderBy("path")
-                .select("prediction", "score").collectAsList();
-        assertTrue(before.stream().allMatch(r -> r.getString(0).equals("horizontal") || r.getString(0).equals("vertical")));
+        List<Row> before = fitted.transform(df.where("label != 'unknown'"))
+                .orderBy("path")
+                .select("prediction", "score")
+                .collectAsList();
+        assertTrue(before.stream()
+                .allMatch(r ->
+                        r.getString(0).equals("horizontal") || r.getString(0).equals("vertical")));
 
         String saved = tmp.resolve("pipeline").toString();
         fitted.write().overwrite().save(saved);
-        assertTrue(Files.isRegularFile(Path.of(saved, "stages").toFile().listFiles()[0].toPath()
-                .resolve("data/model.safetensors")));
+        assertTrue(Files.isRegularFile(
+                Path.of(saved, "stages").toFile().listFiles()[0].toPath().resolve("data/model.safetensors")));
         PipelineModel loaded = PipelineModel.load(saved);
-        List<Row> after = loaded.transform(df.where("label != 'unknown'")).orderBy("path")
-                .select("prediction", "score").collectAsList();
+        List<Row> after = loaded.transform(df.where("label != 'unknown'"))
+                .orderBy("path")
+                .select("prediction", "score")
+                .collectAsList();
         assertEquals(before, after);
     }
 }

@@ -4,7 +4,6 @@ import io.sparkformers.train.TrainerCallback;
 import io.sparkformers.train.TrainerControl;
 import io.sparkformers.train.TrainerState;
 import io.sparkformers.train.TrainingArguments;
-
 import java.io.IOException;
 
 /**

@@ -1,19 +1,13 @@
 package io.sparkformers.spark;
 
+import static io.sparkformers.spark.SparkTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.ModelCache;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,9 +17,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
-
-import static io.sparkformers.spark.SparkTestSupport.*;
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The embedder on two executor JVMs ({@code local-cluster[2,1,1024]}): one model load per executor JVM, read back
@@ -43,24 +42,31 @@ class LocalClusterInferenceTest {
         model = miniLm();
         Path home = Path.of("target", "spark-home").toAbsolutePath();
         Files.createDirectories(home.resolve("jars"));
-        System.setProperty("spark.testing", "true");          // the in-process Worker then reads spark.test.home
+        System.setProperty("spark.testing", "true"); // the in-process Worker then reads spark.test.home
         System.setProperty("spark.test.home", home.toString());
         String jvmOpts = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens") || a.startsWith("-Dai.djl") || a.startsWith("-Djdk.reflect")
+                .filter(a -> a.startsWith("--add-opens")
+                        || a.startsWith("-Dai.djl")
+                        || a.startsWith("-Djdk.reflect")
                         || a.startsWith("-Dio.netty"))
                 .collect(Collectors.joining(" "));
-        spark = SparkSession.builder().master("local-cluster[2,1,1024]").appName("LocalClusterInferenceTest")
+        spark = SparkSession.builder()
+                .master("local-cluster[2,1,1024]")
+                .appName("LocalClusterInferenceTest")
                 .config("spark.ui.enabled", "false")
                 .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
                 .config("spark.executorEnv.TORCH_CPP_LOG_LEVEL", "ERROR")
                 .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
                 // Spark refuses executor options containing "-Dspark", so -Dsparkformers.home travels as the env var
                 .config("spark.executor.extraJavaOptions", jvmOpts)
-                .config("spark.executorEnv.SPARKFORMERS_HOME",
-                        Path.of(System.getProperty("sparkformers.home")).toAbsolutePath().toString())
+                .config(
+                        "spark.executorEnv.SPARKFORMERS_HOME",
+                        Path.of(System.getProperty("sparkformers.home"))
+                                .toAbsolutePath()
+                                .toString())
                 .getOrCreate();
         long deadline = System.currentTimeMillis() + 120_000;
-        while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) {   // driver + 2 executors
+        while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) { // driver + 2 executors
             if (System.currentTimeMillis() > deadline) fail("the 2 executors did not register within 2 minutes");
             Thread.sleep(200);
         }
@@ -82,9 +88,11 @@ class LocalClusterInferenceTest {
     private static Map<String, Integer> perJvm(int partitions, boolean copies) {
         List<Integer> seeds = new ArrayList<>();
         for (int i = 0; i < partitions; i++) seeds.add(i);
-        List<String> reports = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(seeds, partitions)
-                .mapPartitions(it -> List.of(ManagementFactory.getRuntimeMXBean().getName() + "="
-                        + (copies ? ModelCache.copiesMade() : ExecutorModels.loads())).iterator())
+        List<String> reports = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(seeds, partitions)
+                .mapPartitions(it -> List.of(ManagementFactory.getRuntimeMXBean()
+                                        .getName() + "=" + (copies ? ModelCache.copiesMade() : ExecutorModels.loads()))
+                        .iterator())
                 .collect();
         Map<String, Integer> out = new HashMap<>();
         for (String r : reports) {
@@ -97,25 +105,29 @@ class LocalClusterInferenceTest {
     @Test
     void eachExecutorJvmLoadsTheModelOnceAndScoresMatchThePlainJavaPath() throws Exception {
         List<String> texts = mixedTexts(32);
-        JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.of(1, 2, 3, 4, 5, 6, 7, 8), 8)
-                .foreachPartition(it -> ExecutorModels.clear());   // other tests of this class may have loaded it
+        JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(List.of(1, 2, 3, 4, 5, 6, 7, 8), 8)
+                .foreachPartition(it -> ExecutorModels.clear()); // other tests of this class may have loaded it
         Map<String, Integer> before = loadsPerJvm(16);
         SentenceEmbedder embedder = new SentenceEmbedder().setModel(model).setBatchSize(8);
         List<Row> first = embedder.transform(frame(spark, texts, 8)).collectAsList();
-        List<Row> second = embedder.transform(frame(spark, texts, 8)).collectAsList();   // a second job, same cache
+        List<Row> second = embedder.transform(frame(spark, texts, 8)).collectAsList(); // a second job, same cache
 
         Map<String, Integer> loads = loadsPerJvm(16);
         String driver = ManagementFactory.getRuntimeMXBean().getName();
         assertFalse(loads.containsKey(driver), "tasks ran in executor JVMs, not the driver");
         assertEquals(2, loads.size(), "both executor JVMs answered: " + loads);
         for (var e : loads.entrySet()) {
-            assertEquals(1, e.getValue() - before.getOrDefault(e.getKey(), 0),
+            assertEquals(
+                    1,
+                    e.getValue() - before.getOrDefault(e.getKey(), 0),
                     "loads in executor " + e.getKey() + ": " + before + " -> " + loads);
         }
 
         assertEquals(texts.size(), first.size());
-        try (HfModel m = HfModel.fromPretrained(HfCheckpoint.open(Path.of(model)), Task.SENTENCE_EMBEDDING,
-                ai.djl.Device.cpu()); TextTokenizer tok = m.tokenizer(512)) {
+        try (HfModel m = HfModel.fromPretrained(
+                        HfCheckpoint.open(Path.of(model)), Task.SENTENCE_EMBEDDING, ai.djl.Device.cpu());
+                TextTokenizer tok = m.tokenizer(512)) {
             float[][] ref = direct(m, tok, texts);
             double worst = 0;
             for (int i = 0; i < texts.size(); i++) {
@@ -135,11 +147,18 @@ class LocalClusterInferenceTest {
         String uri = folder.toUri().toString();
         assertTrue(uri.startsWith("file:/"), uri);
         List<String> texts = mixedTexts(16);
-        List<Row> viaFolder = new SentenceEmbedder().setModel(model).setBatchSize(4).transform(frame(spark, texts, 4))
-                .collectAsList();                        // shipped by the driver (see the next test): not counted
-        int copiesBefore = perJvm(16, true).values().stream().mapToInt(Integer::intValue).sum();
+        List<Row> viaFolder = new SentenceEmbedder()
+                .setModel(model)
+                .setBatchSize(4)
+                .transform(frame(spark, texts, 4))
+                .collectAsList(); // shipped by the driver (see the next test): not counted
+        int copiesBefore =
+                perJvm(16, true).values().stream().mapToInt(Integer::intValue).sum();
         int driverCopies = ModelCache.copiesMade();
-        List<Row> viaUri = new SentenceEmbedder().setModel(uri).setBatchSize(4).transform(frame(spark, texts, 4))
+        List<Row> viaUri = new SentenceEmbedder()
+                .setModel(uri)
+                .setBatchSize(4)
+                .transform(frame(spark, texts, 4))
                 .collectAsList();
 
         Map<String, Integer> copies = perJvm(16, true);
@@ -148,18 +167,22 @@ class LocalClusterInferenceTest {
         assertEquals(1, made, "copies made by the 2 executors of this host: " + copies);
         assertEquals(driverCopies, ModelCache.copiesMade(), "the driver only lists the source, it copies nothing");
         List<ModelCache.Entry> entries = ModelCache.defaultCache().entries().stream()
-                .filter(e -> e.source().equals(uri)).toList();
+                .filter(e -> e.source().equals(uri))
+                .toList();
         assertEquals(1, entries.size(), "cache entries for " + uri + ": " + entries);
         assertTrue(Files.isRegularFile(entries.get(0).dir().resolve("model.safetensors")));
 
         assertEquals(texts.size(), viaUri.size());
         for (int i = 0; i < texts.size(); i++) {
             assertEquals(i, viaUri.get(i).getInt(0), "row order");
-            assertArrayEquals(((Vector) viaFolder.get(i).getAs("embedding")).toArray(),
-                    ((Vector) viaUri.get(i).getAs("embedding")).toArray(), 1e-6, "row " + i);
+            assertArrayEquals(
+                    ((Vector) viaFolder.get(i).getAs("embedding")).toArray(),
+                    ((Vector) viaUri.get(i).getAs("embedding")).toArray(),
+                    1e-6,
+                    "row " + i);
         }
         Path copy = entries.get(0).dir();
-        ModelRefs.deleteTree(copy);                              // each run copies a new folder: keep the cache small
+        ModelRefs.deleteTree(copy); // each run copies a new folder: keep the cache small
         Files.deleteIfExists(copy.resolveSibling(copy.getFileName() + ".json"));
         Files.deleteIfExists(copy.resolveSibling(copy.getFileName() + ".lock"));
     }
@@ -170,20 +193,24 @@ class LocalClusterInferenceTest {
         // neither executor can have it cached yet
         Path folder = copyTree(Path.of(model), tmp.resolve("driver-only"));
         Files.writeString(folder.resolve("README.md"), "shipped " + UUID.randomUUID());
-        Files.createDirectories(folder.resolve("checkpoint-5"));                 // training leftovers stay behind
+        Files.createDirectories(folder.resolve("checkpoint-5")); // training leftovers stay behind
         Files.writeString(folder.resolve("checkpoint-5").resolve("optimizer.pt"), "not part of the model");
         String key = ModelCache.contentKey(folder, HfCheckpoint.modelFiles(folder));
-        int copiesBefore = perJvm(16, true).values().stream().mapToInt(Integer::intValue).sum();
+        int copiesBefore =
+                perJvm(16, true).values().stream().mapToInt(Integer::intValue).sum();
         int driverCopies = ModelCache.copiesMade();
 
         List<String> texts = mixedTexts(16);
-        SentenceEmbedder embedder = new SentenceEmbedder().setModel(folder.toString()).setBatchSize(4);
+        SentenceEmbedder embedder =
+                new SentenceEmbedder().setModel(folder.toString()).setBatchSize(4);
         List<Row> shipped = embedder.transform(frame(spark, texts, 4)).collectAsList();
-        List<Row> again = embedder.transform(frame(spark, texts, 4)).collectAsList();   // the same shipment
+        List<Row> again = embedder.transform(frame(spark, texts, 4)).collectAsList(); // the same shipment
 
         Map<String, Integer> copies = perJvm(16, true);
         assertEquals(2, copies.size(), "both executor JVMs answered: " + copies);
-        assertEquals(1, copies.values().stream().mapToInt(Integer::intValue).sum() - copiesBefore,
+        assertEquals(
+                1,
+                copies.values().stream().mapToInt(Integer::intValue).sum() - copiesBefore,
                 "one copy for the 2 executors of this host: " + copies);
         assertEquals(driverCopies, ModelCache.copiesMade(), "the driver copies nothing into its cache");
         Path cached = ModelCache.defaultCache().root().resolve(key);
@@ -192,8 +219,11 @@ class LocalClusterInferenceTest {
         assertFalse(Files.exists(cached.resolve("checkpoint-5")), "training leftovers do not travel");
         assertEquals(Files.mismatch(folder.resolve("model.safetensors"), cached.resolve("model.safetensors")), -1L);
         for (int i = 0; i < texts.size(); i++) {
-            assertArrayEquals(((Vector) again.get(i).getAs("embedding")).toArray(),
-                    ((Vector) shipped.get(i).getAs("embedding")).toArray(), 0.0, "row " + i);
+            assertArrayEquals(
+                    ((Vector) again.get(i).getAs("embedding")).toArray(),
+                    ((Vector) shipped.get(i).getAs("embedding")).toArray(),
+                    0.0,
+                    "row " + i);
         }
         ModelRefs.deleteTree(cached);
         Files.deleteIfExists(cached.resolveSibling(key + ".json"));

@@ -1,17 +1,25 @@
 package io.sparkformers.spark;
 
+import static io.sparkformers.spark.SparkTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.nn.Task;
 import io.sparkformers.pipeline.Pipeline;
 import io.sparkformers.pipeline.PipelineInput;
 import io.sparkformers.pipeline.PipelineOptions;
-import io.sparkformers.pipeline.QaReferences;
 import io.sparkformers.pipeline.Pipelines;
+import io.sparkformers.pipeline.QaReferences;
 import io.sparkformers.pipeline.QuestionAnsweringPipeline.Answer;
 import io.sparkformers.pipeline.TextClassificationPipeline.LabelScore;
 import io.sparkformers.pipeline.TinyCheckpoints;
 import io.sparkformers.pipeline.TokenClassificationPipeline.Entity;
 import io.sparkformers.pipeline.ZeroShotClassificationPipeline.Result;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
@@ -28,15 +36,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-
-import static io.sparkformers.spark.SparkTestSupport.*;
-import static org.junit.jupiter.api.Assertions.*;
-
 /**
  * The pipeline-task stages in local[2] on tiny fixed-weight checkpoints: each stage's rows equal the plain-Java
  * pipeline's on the same inputs, in order over several partitions, with the Spark types the stages promise; bad rows
@@ -45,29 +44,54 @@ import static org.junit.jupiter.api.Assertions.*;
 class PipelineStagesTest {
     @TempDir
     static Path tmp;
+
     static SparkSession spark;
     static Path sentiment, ner, qa, nli;
 
-    static final StructType PAIRS = new StructType().add("id", DataTypes.IntegerType, false)
-            .add("text", DataTypes.StringType, true).add("pair", DataTypes.StringType, true);
-    static final StructType QA = new StructType().add("id", DataTypes.IntegerType, false)
-            .add("question", DataTypes.StringType, true).add("context", DataTypes.StringType, true);
+    static final StructType PAIRS = new StructType()
+            .add("id", DataTypes.IntegerType, false)
+            .add("text", DataTypes.StringType, true)
+            .add("pair", DataTypes.StringType, true);
+    static final StructType QA = new StructType()
+            .add("id", DataTypes.IntegerType, false)
+            .add("question", DataTypes.StringType, true)
+            .add("context", DataTypes.StringType, true);
 
     @BeforeAll
     static void start() throws Exception {
         spark = local("PipelineStagesTest");
-        sentiment = TinyCheckpoints.write(tmp.resolve("sentiment"), Task.SEQUENCE_CLASSIFICATION,
-                TinyCheckpoints.config(Map.of(0, "NEGATIVE", 1, "NEUTRAL", 2, "POSITIVE"), null), "classifier",
-                new float[] {0.3f, -0.2f, 0.1f}, Optional.empty(), 1f);
-        ner = TinyCheckpoints.write(tmp.resolve("ner"), Task.TOKEN_CLASSIFICATION,
-                TinyCheckpoints.config(Map.of(0, "O", 1, "B-PER", 2, "I-PER"), null), "classifier",
-                new float[] {0f, 0.1f, 0.05f}, Optional.empty(), 1f);
-        qa = TinyCheckpoints.write(tmp.resolve("qa"), Task.QUESTION_ANSWERING,
-                TinyCheckpoints.config(Map.of(0, "LABEL_0", 1, "LABEL_1"), null), "qa_outputs",
-                new float[] {0.5f, -0.5f}, Optional.empty(), 1f);
-        nli = TinyCheckpoints.write(tmp.resolve("nli"), Task.SEQUENCE_CLASSIFICATION,
+        sentiment = TinyCheckpoints.write(
+                tmp.resolve("sentiment"),
+                Task.SEQUENCE_CLASSIFICATION,
+                TinyCheckpoints.config(Map.of(0, "NEGATIVE", 1, "NEUTRAL", 2, "POSITIVE"), null),
+                "classifier",
+                new float[] {0.3f, -0.2f, 0.1f},
+                Optional.empty(),
+                1f);
+        ner = TinyCheckpoints.write(
+                tmp.resolve("ner"),
+                Task.TOKEN_CLASSIFICATION,
+                TinyCheckpoints.config(Map.of(0, "O", 1, "B-PER", 2, "I-PER"), null),
+                "classifier",
+                new float[] {0f, 0.1f, 0.05f},
+                Optional.empty(),
+                1f);
+        qa = TinyCheckpoints.write(
+                tmp.resolve("qa"),
+                Task.QUESTION_ANSWERING,
+                TinyCheckpoints.config(Map.of(0, "LABEL_0", 1, "LABEL_1"), null),
+                "qa_outputs",
+                new float[] {0.5f, -0.5f},
+                Optional.empty(),
+                1f);
+        nli = TinyCheckpoints.write(
+                tmp.resolve("nli"),
+                Task.SEQUENCE_CLASSIFICATION,
                 TinyCheckpoints.config(Map.of(0, "contradiction", 1, "neutral", 2, "entailment"), null),
-                "classifier", new float[] {0.1f, 0.2f, 0.5f}, Optional.empty(), 1f);
+                "classifier",
+                new float[] {0.1f, 0.2f, 0.5f},
+                Optional.empty(),
+                1f);
     }
 
     @AfterAll
@@ -98,20 +122,27 @@ class PipelineStagesTest {
     void textClassificationEqualsThePipelineWithProbabilitiesTopKAndPairs() throws Exception {
         List<String> texts = mixedTexts(24);
         int loads = ExecutorModels.loads();
-        TextClassificationModel stage = new TextClassificationModel().setModel(sentiment.toString())
-                .setProbabilitiesCol("probs").setTopK(2).setBatchSize(4);
+        TextClassificationModel stage = new TextClassificationModel()
+                .setModel(sentiment.toString())
+                .setProbabilitiesCol("probs")
+                .setTopK(2)
+                .setBatchSize(4);
         Dataset<Row> out = stage.transform(frame(spark, texts, 4));
         assertEquals(DataTypes.StringType, out.schema().apply("label").dataType());
         assertEquals(DataTypes.DoubleType, out.schema().apply("score").dataType());
         assertEquals(SQLDataTypes.VectorType(), out.schema().apply("probs").dataType());
-        assertEquals(DataTypes.createArrayType(TextClassificationModel.LABEL_SCORE, false),
+        assertEquals(
+                DataTypes.createArrayType(TextClassificationModel.LABEL_SCORE, false),
                 out.schema().apply("top_labels").dataType());
         List<Row> got = out.collectAsList();
         assertOrdered(got, texts.size());
         assertEquals(1, ExecutorModels.loads() - loads, "one load for 4 partitions on 2 task threads");
 
-        List<List<LabelScore>> ref = reference("text-classification", sentiment,
-                PipelineOptions.builder().topK(PipelineOptions.ALL).build(), PipelineInput.texts(texts));
+        List<List<LabelScore>> ref = reference(
+                "text-classification",
+                sentiment,
+                PipelineOptions.builder().topK(PipelineOptions.ALL).build(),
+                PipelineInput.texts(texts));
         List<String> labels = List.of("NEGATIVE", "NEUTRAL", "POSITIVE");
         double worst = 0;
         java.util.Set<Double> seen = new java.util.HashSet<>();
@@ -121,7 +152,8 @@ class PipelineStagesTest {
             seen.add(Math.rint((double) r.getAs("score") * 1e4));
             worst = Math.max(worst, Math.abs(ref.get(i).get(0).score() - (double) r.getAs("score")));
             double[] probs = ((Vector) r.getAs("probs")).toArray();
-            for (LabelScore l : ref.get(i)) worst = Math.max(worst, Math.abs(l.score() - probs[labels.indexOf(l.label())]));
+            for (LabelScore l : ref.get(i))
+                worst = Math.max(worst, Math.abs(l.score() - probs[labels.indexOf(l.label())]));
             List<Row> top = r.getList(r.fieldIndex("top_labels"));
             assertEquals(2, top.size());
             assertEquals(ref.get(i).get(1).label(), top.get(1).getString(0));
@@ -131,17 +163,23 @@ class PipelineStagesTest {
 
         List<Row> pairRows = new ArrayList<>();
         for (int i = 0; i < 6; i++) pairRows.add(RowFactory.create(i, texts.get(i), texts.get(i + 6)));
-        List<Row> pairs = new TextClassificationModel().setModel(sentiment.toString()).setInputPairCol("pair")
-                .setProbabilitiesCol("probs").setProbabilitiesType("array").transform(rows(PAIRS, pairRows, 2))
+        List<Row> pairs = new TextClassificationModel()
+                .setModel(sentiment.toString())
+                .setInputPairCol("pair")
+                .setProbabilitiesCol("probs")
+                .setProbabilitiesType("array")
+                .transform(rows(PAIRS, pairRows, 2))
                 .collectAsList();
         List<PipelineInput> pairInputs = new ArrayList<>();
         for (int i = 0; i < 6; i++) pairInputs.add(PipelineInput.pair(texts.get(i), texts.get(i + 6)));
-        List<List<LabelScore>> pairRef = reference("text-classification", sentiment, PipelineOptions.defaults(), pairInputs);
+        List<List<LabelScore>> pairRef =
+                reference("text-classification", sentiment, PipelineOptions.defaults(), pairInputs);
         assertOrdered(pairs, 6);
         for (int i = 0; i < 6; i++) {
             assertEquals(pairRef.get(i).get(0).label(), pairs.get(i).getAs("label"), "pair row " + i);
             assertEquals(pairRef.get(i).get(0).score(), (double) pairs.get(i).getAs("score"), 1e-5);
-            assertEquals(3, pairs.get(i).getList(pairs.get(i).fieldIndex("probs")).size(), "array<float> of 3 labels");
+            assertEquals(
+                    3, pairs.get(i).getList(pairs.get(i).fieldIndex("probs")).size(), "array<float> of 3 labels");
         }
     }
 
@@ -151,10 +189,17 @@ class PipelineStagesTest {
         texts.add("Johnny Appleseed visited 😀 Sparkville");
         assertEquals("none", new TokenClassificationModel().getAggregationStrategy(), "HF pipeline()'s default");
         for (String strategy : List.of("simple", "none")) {
-            List<Row> got = new TokenClassificationModel().setModel(ner.toString()).setAggregationStrategy(strategy)
-                    .setBatchSize(3).transform(frame(spark, texts, 3)).collectAsList();
-            List<List<Entity>> ref = reference("ner", ner, PipelineOptions.builder().aggregationStrategy(strategy)
-                    .build(), PipelineInput.texts(texts));
+            List<Row> got = new TokenClassificationModel()
+                    .setModel(ner.toString())
+                    .setAggregationStrategy(strategy)
+                    .setBatchSize(3)
+                    .transform(frame(spark, texts, 3))
+                    .collectAsList();
+            List<List<Entity>> ref = reference(
+                    "ner",
+                    ner,
+                    PipelineOptions.builder().aggregationStrategy(strategy).build(),
+                    PipelineInput.texts(texts));
             assertOrdered(got, texts.size());
             int entities = 0;
             for (int i = 0; i < texts.size(); i++) {
@@ -163,8 +208,10 @@ class PipelineStagesTest {
                 for (int k = 0; k < e.size(); k++) {
                     Entity x = ref.get(i).get(k);
                     Row y = e.get(k);
-                    assertEquals(List.of(x.entity(), x.start(), x.end(), x.word()),
-                            List.of(y.getString(0), y.getInt(2), y.getInt(3), y.getString(4)), strategy + " row " + i);
+                    assertEquals(
+                            List.of(x.entity(), x.start(), x.end(), x.word()),
+                            List.of(y.getString(0), y.getInt(2), y.getInt(3), y.getString(4)),
+                            strategy + " row " + i);
                     assertEquals(x.score(), y.getDouble(1), 1e-5);
                 }
                 entities += e.size();
@@ -185,19 +232,33 @@ class PipelineStagesTest {
     @Test
     void questionAnsweringEqualsThePipelineOverLongContextWindows() throws Exception {
         List<Row> in = qaRows(mixedTexts(20));
-        QuestionAnsweringModel stage = new QuestionAnsweringModel().setModel(qa.toString()).setMaxLength(48)
-                .setDocStride(16).setMaxAnswerLen(5);
+        QuestionAnsweringModel stage = new QuestionAnsweringModel()
+                .setModel(qa.toString())
+                .setMaxLength(48)
+                .setDocStride(16)
+                .setMaxAnswerLen(5);
         Dataset<Row> out = stage.transform(rows(QA, in, 3));
         assertEquals(QuestionAnsweringModel.ANSWER, out.schema().apply("answer").dataType());
         List<Row> got = out.collectAsList();
-        List<PipelineInput> inputs = in.stream().map(r -> PipelineInput.qa(r.getString(1), r.getString(2))).toList();
-        List<List<Answer>> ref = reference("question-answering", qa, PipelineOptions.builder().maxLength(48)
-                .docStride(16).maxAnswerLen(5).build(), inputs);
+        List<PipelineInput> inputs = in.stream()
+                .map(r -> PipelineInput.qa(r.getString(1), r.getString(2)))
+                .toList();
+        List<List<Answer>> ref = reference(
+                "question-answering",
+                qa,
+                PipelineOptions.builder()
+                        .maxLength(48)
+                        .docStride(16)
+                        .maxAnswerLen(5)
+                        .build(),
+                inputs);
         assertOrdered(got, in.size());
         for (int i = 0; i < in.size(); i++) {
             Answer a = ref.get(i).get(0);
             Row b = got.get(i).getStruct(got.get(i).fieldIndex("answer"));
-            assertEquals(List.of(a.start(), a.end(), a.answer()), List.of(b.getInt(1), b.getInt(2), b.getString(3)),
+            assertEquals(
+                    List.of(a.start(), a.end(), a.answer()),
+                    List.of(b.getInt(1), b.getInt(2), b.getString(3)),
                     "row " + i);
             assertEquals(a.score(), b.getDouble(0), 1e-5);
         }
@@ -214,13 +275,16 @@ class PipelineStagesTest {
             QuestionAnsweringModel stage = new QuestionAnsweringModel().setModel(checkpoint.toString());
             if (o.has("max_seq_len")) stage.setMaxLength(o.get("max_seq_len").asInt());
             if (o.has("doc_stride")) stage.setDocStride(o.get("doc_stride").asInt());
-            if (o.has("max_answer_len")) stage.setMaxAnswerLen(o.get("max_answer_len").asInt());
+            if (o.has("max_answer_len"))
+                stage.setMaxAnswerLen(o.get("max_answer_len").asInt());
             if (o.has("handle_impossible_answer")) {
-                stage.setHandleImpossibleAnswer(o.get("handle_impossible_answer").asBoolean());
+                stage.setHandleImpossibleAnswer(
+                        o.get("handle_impossible_answer").asBoolean());
             }
             List<Row> in = new ArrayList<>();
             for (JsonNode x : c.get("inputs")) {
-                in.add(RowFactory.create(in.size(), x.get("question").asText(), x.get("context").asText()));
+                in.add(RowFactory.create(
+                        in.size(), x.get("question").asText(), x.get("context").asText()));
             }
             List<Row> got = stage.transform(rows(QA, in, 2)).collectAsList();
             assertOrdered(got, in.size());
@@ -229,9 +293,16 @@ class PipelineStagesTest {
                 Row b = got.get(i).getStruct(got.get(i).fieldIndex("answer"));
                 String context = in.get(i).getString(2);
                 String where = c.get("name").asText() + " row " + i + ": expected " + e + ", got " + b;
-                assertEquals(List.of(e.get("answer").asText(), e.get("start").asInt(), e.get("end").asInt()),
-                        List.of(b.getString(3), QaReferences.codePoints(context, b.getInt(1)),
-                                QaReferences.codePoints(context, b.getInt(2))), where);
+                assertEquals(
+                        List.of(
+                                e.get("answer").asText(),
+                                e.get("start").asInt(),
+                                e.get("end").asInt()),
+                        List.of(
+                                b.getString(3),
+                                QaReferences.codePoints(context, b.getInt(1)),
+                                QaReferences.codePoints(context, b.getInt(2))),
+                        where);
                 double want = e.get("score").asDouble();
                 assertTrue(Math.abs(b.getDouble(0) - want) <= 1e-4 * want, where);
             }
@@ -244,53 +315,83 @@ class PipelineStagesTest {
     void zeroShotEqualsTheNliPipeline() throws Exception {
         List<String> texts = mixedTexts(9);
         String[] labels = {"sports", "politics", "spark"};
-        ZeroShotClassificationModel stage = new ZeroShotClassificationModel().setModel(nli.toString())
-                .setCandidateLabels(labels).setHypothesisTemplate("This text is about {}.");
+        ZeroShotClassificationModel stage = new ZeroShotClassificationModel()
+                .setModel(nli.toString())
+                .setCandidateLabels(labels)
+                .setHypothesisTemplate("This text is about {}.");
         for (boolean multi : List.of(false, true)) {
             Dataset<Row> out = stage.setMultiLabel(multi).transform(frame(spark, texts, 3));
-            assertEquals(DataTypes.createArrayType(DataTypes.StringType, false), out.schema().apply("labels").dataType());
-            assertEquals(DataTypes.createArrayType(DataTypes.DoubleType, false), out.schema().apply("scores").dataType());
+            assertEquals(
+                    DataTypes.createArrayType(DataTypes.StringType, false),
+                    out.schema().apply("labels").dataType());
+            assertEquals(
+                    DataTypes.createArrayType(DataTypes.DoubleType, false),
+                    out.schema().apply("scores").dataType());
             List<Row> got = out.collectAsList();
-            List<Result> ref = reference("zero-shot-classification", nli, PipelineOptions.builder()
-                    .candidateLabels(List.of(labels)).hypothesisTemplate("This text is about {}.").multiLabel(multi)
-                    .build(), PipelineInput.texts(texts));
+            List<Result> ref = reference(
+                    "zero-shot-classification",
+                    nli,
+                    PipelineOptions.builder()
+                            .candidateLabels(List.of(labels))
+                            .hypothesisTemplate("This text is about {}.")
+                            .multiLabel(multi)
+                            .build(),
+                    PipelineInput.texts(texts));
             assertOrdered(got, texts.size());
             for (int i = 0; i < texts.size(); i++) {
                 assertEquals(ref.get(i).labels(), got.get(i).getList(2), "multiLabel " + multi + " row " + i);
                 List<Double> scores = got.get(i).getList(3);
-                for (int k = 0; k < labels.length; k++) assertEquals(ref.get(i).scores().get(k), scores.get(k), 1e-5);
+                for (int k = 0; k < labels.length; k++)
+                    assertEquals(ref.get(i).scores().get(k), scores.get(k), 1e-5);
             }
         }
     }
 
     private static String rootMessage(Throwable e) {
         StringBuilder sb = new StringBuilder();
-        for (Throwable t = e; t != null; t = t.getCause()) sb.append(t.getMessage()).append(" | ");
+        for (Throwable t = e; t != null; t = t.getCause())
+            sb.append(t.getMessage()).append(" | ");
         return sb.toString();
     }
 
     @Test
     void handleInvalidModesOnMissingContextsAndEmptyTexts() {
-        List<Row> bad = List.of(RowFactory.create(0, "who?", "Sparky scores rows."), RowFactory.create(1, "who?", null),
-                RowFactory.create(2, "  ", "Sparky scores rows."), RowFactory.create(3, "who?", "Rows by Sparky."));
+        List<Row> bad = List.of(
+                RowFactory.create(0, "who?", "Sparky scores rows."),
+                RowFactory.create(1, "who?", null),
+                RowFactory.create(2, "  ", "Sparky scores rows."),
+                RowFactory.create(3, "who?", "Rows by Sparky."));
         QuestionAnsweringModel stage = new QuestionAnsweringModel().setModel(qa.toString());
-        List<Row> kept = stage.setHandleInvalid("keep").transform(rows(QA, bad, 1)).collectAsList();
+        List<Row> kept =
+                stage.setHandleInvalid("keep").transform(rows(QA, bad, 1)).collectAsList();
         assertEquals(4, kept.size());
         assertNotNull(kept.get(0).getAs("answer"));
         assertNull(kept.get(1).getAs("answer"));
         assertEquals("context is null (column 'context')", kept.get(1).getAs("answer_error"));
         assertEquals("question is whitespace only", kept.get(2).getAs("answer_error"));
-        List<Row> skipped = stage.setHandleInvalid("skip").transform(rows(QA, bad, 2)).collectAsList();
+        List<Row> skipped =
+                stage.setHandleInvalid("skip").transform(rows(QA, bad, 2)).collectAsList();
         assertEquals(List.of(0, 3), skipped.stream().map(r -> r.getInt(0)).toList());
-        Exception e = assertThrows(Exception.class,
-                () -> stage.setHandleInvalid("error").transform(rows(QA, bad, 1)).count());
+        Exception e = assertThrows(
+                Exception.class,
+                () -> stage.setHandleInvalid("error")
+                        .transform(rows(QA, bad, 1))
+                        .count());
         String msg = rootMessage(e);
-        assertTrue(msg.contains("row 1 of partition 0") && msg.contains("context is null") && msg.contains("handleInvalid"),
+        assertTrue(
+                msg.contains("row 1 of partition 0")
+                        && msg.contains("context is null")
+                        && msg.contains("handleInvalid"),
                 msg);
 
         List<Row> texts = List.of(RowFactory.create(0, "fine text"), RowFactory.create(1, ""));
-        List<Row> zs = new ZeroShotClassificationModel().setModel(nli.toString()).setCandidateLabels("a", "b")
-                .setHandleInvalid("keep").transform(spark.createDataFrame(texts, TEXTS)).orderBy("id").collectAsList();
+        List<Row> zs = new ZeroShotClassificationModel()
+                .setModel(nli.toString())
+                .setCandidateLabels("a", "b")
+                .setHandleInvalid("keep")
+                .transform(spark.createDataFrame(texts, TEXTS))
+                .orderBy("id")
+                .collectAsList();
         assertEquals(2, zs.get(0).getList(2).size());
         assertNull(zs.get(1).getAs("labels"));
         assertNull(zs.get(1).getAs("scores"));
@@ -299,23 +400,43 @@ class PipelineStagesTest {
 
     @Test
     void schemaErrorsNameTheColumnOrParamBeforeAnyJob() {
-        var q = assertThrows(IllegalArgumentException.class, () -> new QuestionAnsweringModel().setModel(qa.toString())
-                .setQuestionCol("query").transformSchema(QA));
+        var q = assertThrows(
+                IllegalArgumentException.class,
+                () -> new QuestionAnsweringModel()
+                        .setModel(qa.toString())
+                        .setQuestionCol("query")
+                        .transformSchema(QA));
         assertTrue(q.getMessage().contains("Input column 'query' does not exist (questionCol)"), q.getMessage());
-        var c = assertThrows(IllegalArgumentException.class, () -> new QuestionAnsweringModel().setModel(qa.toString())
-                .transformSchema(TEXTS.add("question", DataTypes.StringType)));
+        var c = assertThrows(
+                IllegalArgumentException.class,
+                () -> new QuestionAnsweringModel()
+                        .setModel(qa.toString())
+                        .transformSchema(TEXTS.add("question", DataTypes.StringType)));
         assertTrue(c.getMessage().contains("Input column 'context' does not exist (contextCol)"), c.getMessage());
-        var labels = assertThrows(IllegalArgumentException.class, () -> new ZeroShotClassificationModel()
-                .setModel(nli.toString()).transformSchema(TEXTS));
+        var labels = assertThrows(
+                IllegalArgumentException.class,
+                () -> new ZeroShotClassificationModel().setModel(nli.toString()).transformSchema(TEXTS));
         assertTrue(labels.getMessage().contains("candidateLabels must hold at least one label"), labels.getMessage());
-        var template = assertThrows(IllegalArgumentException.class, () -> new ZeroShotClassificationModel()
-                .setModel(nli.toString()).setCandidateLabels("a").setHypothesisTemplate("About it.").transformSchema(TEXTS));
+        var template = assertThrows(
+                IllegalArgumentException.class,
+                () -> new ZeroShotClassificationModel()
+                        .setModel(nli.toString())
+                        .setCandidateLabels("a")
+                        .setHypothesisTemplate("About it.")
+                        .transformSchema(TEXTS));
         assertTrue(template.getMessage().contains("has no {} for the label"), template.getMessage());
-        var score = assertThrows(IllegalArgumentException.class, () -> new TextClassificationModel()
-                .setModel(sentiment.toString()).transformSchema(TEXTS.add("score", DataTypes.DoubleType)));
+        var score = assertThrows(
+                IllegalArgumentException.class,
+                () -> new TextClassificationModel()
+                        .setModel(sentiment.toString())
+                        .transformSchema(TEXTS.add("score", DataTypes.DoubleType)));
         assertTrue(score.getMessage().contains("Output column 'score' already exists"), score.getMessage());
-        var type = assertThrows(IllegalArgumentException.class, () -> new TokenClassificationModel()
-                .setModel(ner.toString()).setInputCol("id").transformSchema(TEXTS));
+        var type = assertThrows(
+                IllegalArgumentException.class,
+                () -> new TokenClassificationModel()
+                        .setModel(ner.toString())
+                        .setInputCol("id")
+                        .transformSchema(TEXTS));
         assertTrue(type.getMessage().contains("'id' must be string type but got int"), type.getMessage());
     }
 
@@ -323,11 +444,20 @@ class PipelineStagesTest {
     void pipelineModelWithTheStagesSavesAndLoadsWithWeights() throws Exception {
         List<String> texts = mixedTexts(6);
         Dataset<Row> df = frame(spark, texts, 2);
-        PipelineModel model = new org.apache.spark.ml.Pipeline().setStages(new PipelineStage[] {
-                new TokenClassificationModel().setModel(ner.toString()).setAggregationStrategy("first"),
-                new TextClassificationModel().setModel(sentiment.toString()).setTopK(3).setFunctionToApply("sigmoid"),
-                new ZeroShotClassificationModel().setModel(nli.toString()).setCandidateLabels("x", "y")
-                        .setOutputCol("zs_labels").setScoresCol("zs_scores")}).fit(df);
+        PipelineModel model = new org.apache.spark.ml.Pipeline()
+                .setStages(new PipelineStage[] {
+                    new TokenClassificationModel().setModel(ner.toString()).setAggregationStrategy("first"),
+                    new TextClassificationModel()
+                            .setModel(sentiment.toString())
+                            .setTopK(3)
+                            .setFunctionToApply("sigmoid"),
+                    new ZeroShotClassificationModel()
+                            .setModel(nli.toString())
+                            .setCandidateLabels("x", "y")
+                            .setOutputCol("zs_labels")
+                            .setScoresCol("zs_scores")
+                })
+                .fit(df);
         String path = tmp.resolve("saved").toString();
         model.write().overwrite().save(path);
         PipelineModel loaded = PipelineModel.load(path);
@@ -336,7 +466,8 @@ class PipelineStagesTest {
         assertEquals("sigmoid", cls.getFunctionToApply());
         assertTrue(cls.getModel().endsWith("data"), cls.getModel());
         assertEquals("first", ((TokenClassificationModel) loaded.stages()[0]).getAggregationStrategy());
-        assertArrayEquals(new String[] {"x", "y"}, ((ZeroShotClassificationModel) loaded.stages()[2]).getCandidateLabels());
+        assertArrayEquals(
+                new String[] {"x", "y"}, ((ZeroShotClassificationModel) loaded.stages()[2]).getCandidateLabels());
         List<Row> before = model.transform(df).collectAsList();
         List<Row> after = loaded.transform(df).collectAsList();
         assertEquals(before.size(), after.size());
@@ -350,16 +481,30 @@ class PipelineStagesTest {
         rows(QA, in, 2).write().parquet(input);
         String output = tmp.resolve("qa-out").toString();
         var o = BatchScoring.Options.of("question-answering", qa.toString(), input, output)
-                .withTaskOptions(new BatchScoring.TaskOptions(null, null, null, null, null, "question", "context", 16, 5,
-                        false, null, PipelineOptions.DEFAULT_HYPOTHESIS_TEMPLATE, false));
+                .withTaskOptions(new BatchScoring.TaskOptions(
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        "question",
+                        "context",
+                        16,
+                        5,
+                        false,
+                        null,
+                        PipelineOptions.DEFAULT_HYPOTHESIS_TEMPLATE,
+                        false));
         BatchScoring.Result r = BatchScoring.run(spark, o);
         assertEquals(8, r.rows());
         Dataset<Row> scored = spark.read().parquet(output).orderBy("id");
         assertEquals(List.of("id", "question", "context", "answer"), List.of(scored.columns()));
         assertEquals(0, scored.filter("answer.answer is null").count());
 
-        var noLabels = assertThrows(IllegalArgumentException.class, () -> BatchScoring.stageFor(
-                BatchScoring.Options.of("zero-shot-classification", nli.toString(), input, output)));
+        var noLabels = assertThrows(
+                IllegalArgumentException.class,
+                () -> BatchScoring.stageFor(
+                        BatchScoring.Options.of("zero-shot-classification", nli.toString(), input, output)));
         assertTrue(noLabels.getMessage().contains("--candidate-labels"), noLabels.getMessage());
     }
 }

@@ -7,6 +7,9 @@ import io.sparkformers.convert.BuiltinModels;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -15,20 +18,20 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
-
 /** Shared set-up of the Spark tests: sessions, the real model, texts, the plain-Java reference. */
 final class SparkTestSupport {
     private SparkTestSupport() {}
 
-    static final StructType TEXTS = new StructType().add("id", DataTypes.IntegerType, false)
-            .add("text", DataTypes.StringType, true);
+    static final StructType TEXTS =
+            new StructType().add("id", DataTypes.IntegerType, false).add("text", DataTypes.StringType, true);
 
     static SparkSession local(String app) {
-        return SparkSession.builder().master("local[2]").appName(app).config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+        return SparkSession.builder()
+                .master("local[2]")
+                .appName(app)
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate();
     }
 
     /** all-MiniLM-L6-v2's checkpoint folder (imported into the test home on first use). */
@@ -38,8 +41,8 @@ final class SparkTestSupport {
 
     /** Texts of mixed length, from 2 to ~200 words. */
     static List<String> mixedTexts(int n) {
-        String[] words = "the quick brown fox jumps over a lazy dog while spark executors score sentences in batches"
-                .split(" ");
+        String[] words =
+                "the quick brown fox jumps over a lazy dog while spark executors score sentences in batches".split(" ");
         java.util.Random rnd = new java.util.Random(42);
         List<String> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -64,8 +67,12 @@ final class SparkTestSupport {
         TokenBatch b = tokenizer.encodeBatch(texts, null);
         try (NDManager scope = model.manager().newSubManager()) {
             Shape s = new Shape(b.batchSize(), b.seqLength());
-            float[] flat = model.predict(new NDList(scope.create(b.inputIds(), s), scope.create(b.attentionMask(), s),
-                    scope.create(b.tokenTypeIds(), s))).head().toFloatArray();
+            float[] flat = model.predict(new NDList(
+                            scope.create(b.inputIds(), s),
+                            scope.create(b.attentionMask(), s),
+                            scope.create(b.tokenTypeIds(), s)))
+                    .head()
+                    .toFloatArray();
             int h = flat.length / texts.size();
             float[][] out = new float[texts.size()][];
             for (int i = 0; i < out.length; i++) out[i] = java.util.Arrays.copyOfRange(flat, i * h, (i + 1) * h);

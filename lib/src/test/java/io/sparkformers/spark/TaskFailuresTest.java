@@ -1,10 +1,9 @@
 package io.sparkformers.spark;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Optional;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /** Reading a task's bad-input reason back out of the text of Spark's job failure. */
 class TaskFailuresTest {
@@ -22,11 +21,13 @@ class TaskFailuresTest {
 
     @Test
     void userMessageDropsStackTracesSparkEmbedsAsText() {
-        assertEquals("row 1 has a null text. Set handleInvalid to 'skip'",
+        assertEquals(
+                "row 1 has a null text. Set handleInvalid to 'skip'",
                 TaskFailures.userMessage(new RuntimeException(SPARK)));
         String oom = "Job aborted due to stage failure: Lost task 0.0: java.lang.OutOfMemoryError: Java heap space\n"
                 + "\tat a.b(C.java:1)\n\nDriver stacktrace:\n\tat d.e(F.java:2)";
-        assertEquals("Job aborted due to stage failure: Lost task 0.0: java.lang.OutOfMemoryError: Java heap space",
+        assertEquals(
+                "Job aborted due to stage failure: Lost task 0.0: java.lang.OutOfMemoryError: Java heap space",
                 TaskFailures.userMessage(new RuntimeException(oom)));
         assertEquals("NullPointerException", TaskFailures.userMessage(new NullPointerException()));
     }

@@ -1,15 +1,14 @@
 package io.sparkformers.spark;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import io.sparkformers.spark.TokenBudgetBatcher.Batch;
 import io.sparkformers.spark.TokenBudgetBatcher.Encoded;
 import io.sparkformers.spark.TokenBudgetBatcher.Scored;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** Token-budget batching: budget and row caps, order restored, padding counted, invalid rows bypass the model. */
 class TokenBudgetBatcherTest {
@@ -33,11 +32,12 @@ class TokenBudgetBatcherTest {
         TokenBudgetBatcher b = new TokenBudgetBatcher(4, 40, 3, true, 0);
         List<Scored<Integer>> out = new ArrayList<>();
         b.run(rows.iterator(), i -> row(i, lengths[i]), batch -> {
-            seen.add(batch);
-            Object[] r = new Object[batch.size()];
-            for (int k = 0; k < r.length; k++) r[k] = batch.ids(k)[0];   // the row index
-            return r;
-        }).forEachRemaining(out::add);
+                    seen.add(batch);
+                    Object[] r = new Object[batch.size()];
+                    for (int k = 0; k < r.length; k++) r[k] = batch.ids(k)[0]; // the row index
+                    return r;
+                })
+                .forEachRemaining(out::add);
 
         assertEquals(lengths.length, out.size());
         for (int i = 0; i < out.size(); i++) {
@@ -52,8 +52,9 @@ class TokenBudgetBatcherTest {
         }
         for (Batch batch : seen) {
             assertTrue(batch.size() <= 3, "batchSize cap");
-            assertTrue(batch.size() == 1 || batch.size() * batch.seqLength() <= 40, "token budget: " + batch.size()
-                    + " x " + batch.seqLength());
+            assertTrue(
+                    batch.size() == 1 || batch.size() * batch.seqLength() <= 40,
+                    "token budget: " + batch.size() + " x " + batch.seqLength());
             for (int k = 1; k < batch.size(); k++) assertTrue(batch.lengths()[k - 1] <= batch.lengths()[k], "sorted");
         }
         assertEquals(1, b.stats().invalidRows);
@@ -64,13 +65,15 @@ class TokenBudgetBatcherTest {
     void sortingByLengthCutsPadding() {
         int[] lengths = new int[512];
         java.util.Random rnd = new java.util.Random(7);
-        for (int i = 0; i < lengths.length; i++) lengths[i] = 1 + (rnd.nextBoolean() ? rnd.nextInt(8) : rnd.nextInt(120));
+        for (int i = 0; i < lengths.length; i++)
+            lengths[i] = 1 + (rnd.nextBoolean() ? rnd.nextInt(8) : rnd.nextInt(120));
         double[] eff = new double[2];
         for (int s = 0; s < 2; s++) {
             TokenBudgetBatcher b = new TokenBudgetBatcher(256, 4096, 32, s == 1, 0);
             List<Integer> rows = new ArrayList<>();
             for (int i = 0; i < lengths.length; i++) rows.add(i);
-            b.run(rows.iterator(), i -> row(i, lengths[i]), batch -> new Object[batch.size()]).forEachRemaining(x -> { });
+            b.run(rows.iterator(), i -> row(i, lengths[i]), batch -> new Object[batch.size()])
+                    .forEachRemaining(x -> {});
             eff[s] = b.stats().paddingEfficiency();
         }
         assertTrue(eff[1] > 0.75 && eff[1] > eff[0] + 0.3, "sorted " + eff[1] + " vs unsorted " + eff[0]);
@@ -89,10 +92,12 @@ class TokenBudgetBatcherTest {
         for (int i = 0; i < lengths.length; i++) rows.add(i);
         List<Integer> sizes = new ArrayList<>();
         b.run(rows.iterator(), i -> row(i, lengths[i]), batch -> {
-            sizes.add(batch.size() * batch.seqLength());
-            return new Object[batch.size()];
-        }).forEachRemaining(x -> { });
-        assertTrue(b.stats().paddingEfficiency() >= TokenBudgetBatcher.TARGET_EFFICIENCY,
+                    sizes.add(batch.size() * batch.seqLength());
+                    return new Object[batch.size()];
+                })
+                .forEachRemaining(x -> {});
+        assertTrue(
+                b.stats().paddingEfficiency() >= TokenBudgetBatcher.TARGET_EFFICIENCY,
                 "efficiency " + b.stats().paddingEfficiency());
         assertTrue(b.stats().batches <= 20, b.stats().batches + " batches of padded sizes " + sizes);
     }
@@ -100,22 +105,24 @@ class TokenBudgetBatcherTest {
     @Test
     void aRowLongerThanTheBudgetRunsAlone() {
         List<Integer> sizes = new ArrayList<>();
-        new TokenBudgetBatcher(8, 10, 8, true, 0).run(List.of(0, 1, 2).iterator(), i -> row(i, i == 1 ? 50 : 3),
-                batch -> {
+        new TokenBudgetBatcher(8, 10, 8, true, 0)
+                .run(List.of(0, 1, 2).iterator(), i -> row(i, i == 1 ? 50 : 3), batch -> {
                     sizes.add(batch.size());
                     return new Object[batch.size()];
-                }).forEachRemaining(x -> { });
+                })
+                .forEachRemaining(x -> {});
         assertEquals(List.of(2, 1), sizes);
     }
 
     @Test
     void paddingUsesThePadIdAndZeroMask() {
-        new TokenBudgetBatcher(8, 100, 8, true, 99).run(List.of(0, 1).iterator(), i -> row(i + 1, i == 0 ? 2 : 4),
-                batch -> {
+        new TokenBudgetBatcher(8, 100, 8, true, 99)
+                .run(List.of(0, 1).iterator(), i -> row(i + 1, i == 0 ? 2 : 4), batch -> {
                     assertEquals(4, batch.seqLength());
                     assertArrayEquals(new long[] {1, 1, 99, 99, 2, 2, 2, 2}, batch.inputIds());
                     assertArrayEquals(new long[] {1, 1, 0, 0, 1, 1, 1, 1}, batch.attentionMask());
                     return new Object[batch.size()];
-                }).forEachRemaining(x -> { });
+                })
+                .forEachRemaining(x -> {});
     }
 }

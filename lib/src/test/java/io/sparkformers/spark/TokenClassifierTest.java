@@ -1,7 +1,14 @@
 package io.sparkformers.spark;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -12,14 +19,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /** {@link TokenClassifier} in local[2]: a 2-worker NER fit on the tiny BERT, the fitted model, and the row checks. */
 class TokenClassifierTest {
@@ -38,9 +37,13 @@ class TokenClassifierTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder().master("local[2]").appName("TokenClassifierTest")
-                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1").getOrCreate();
+        spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("TokenClassifierTest")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
+                .getOrCreate();
         tiny = TrainingFixtures.tinyBertWithoutDropout(shared.resolve("tiny"));
     }
 
@@ -64,9 +67,16 @@ class TokenClassifierTest {
     }
 
     private TokenClassifier classifier(String out) {
-        return new TokenClassifier().setModel(tiny.toString()).setOutputDir(out).setNumWorkers(2)
-                .setPerDeviceTrainBatchSize(2).setMaxSteps(3).setLearningRate(1e-3).setMaxLength(32)
-                .setSaveStrategy("no").setLoggingSteps(1);
+        return new TokenClassifier()
+                .setModel(tiny.toString())
+                .setOutputDir(out)
+                .setNumWorkers(2)
+                .setPerDeviceTrainBatchSize(2)
+                .setMaxSteps(3)
+                .setLearningRate(1e-3)
+                .setMaxLength(32)
+                .setSaveStrategy("no")
+                .setLoggingSteps(1);
     }
 
     @Test
@@ -76,7 +86,8 @@ class TokenClassifierTest {
         TokenClassifier.FitResult fit = est.fitWithSummary(ner());
         assertEquals(2, fit.summary().workers().size());
 
-        JsonNode config = new ObjectMapper().readTree(Path.of(out, "config.json").toFile());
+        JsonNode config =
+                new ObjectMapper().readTree(Path.of(out, "config.json").toFile());
         Set<String> tags = new TreeSet<>();
         config.get("id2label").elements().forEachRemaining(n -> tags.add(n.asText()));
         assertEquals(Set.of("B-PER", "I-PER", "O"), tags, "id2label is the tag set: " + config.get("id2label"));
@@ -85,10 +96,12 @@ class TokenClassifierTest {
         assertEquals("text", model.getInputCol());
         assertEquals(est.uid(), model.uid());
         assertSame(est, model.parent());
-        Dataset<Row> texts = spark.createDataFrame(List.of(RowFactory.create("John Smith went home"),
-                RowFactory.create("yesterday Mary called")), new StructType().add("text", DataTypes.StringType));
+        Dataset<Row> texts = spark.createDataFrame(
+                List.of(RowFactory.create("John Smith went home"), RowFactory.create("yesterday Mary called")),
+                new StructType().add("text", DataTypes.StringType));
         Dataset<Row> scored = model.transform(texts);
-        assertEquals(DataTypes.createArrayType(TokenClassificationModel.ENTITY, false),
+        assertEquals(
+                DataTypes.createArrayType(TokenClassificationModel.ENTITY, false),
                 scored.schema().apply("entities").dataType());
         List<Row> got = scored.collectAsList();
         assertEquals(2, got.size());
@@ -98,18 +111,23 @@ class TokenClassifierTest {
     @Test
     void schemaAndRowErrorsComeBeforeTraining() {
         TokenClassifier est = classifier(tmp.resolve("bad").toString());
-        Dataset<Row> strings = spark.createDataFrame(List.of(RowFactory.create("John Smith", "B-PER I-PER")),
+        Dataset<Row> strings = spark.createDataFrame(
+                List.of(RowFactory.create("John Smith", "B-PER I-PER")),
                 new StructType().add("tokens", DataTypes.StringType).add("tags", DataTypes.StringType));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> est.fit(strings));
         assertTrue(e.getMessage().contains("tokensCol 'tokens' must be array<string> but got string"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
-                () -> est.copy(org.apache.spark.ml.param.ParamMap.empty()).setTagsCol("labels").transformSchema(SCHEMA));
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> est.copy(org.apache.spark.ml.param.ParamMap.empty())
+                        .setTagsCol("labels")
+                        .transformSchema(SCHEMA));
         assertTrue(e.getMessage().contains("tagsCol 'labels' is not a column"), e.getMessage());
 
-        Dataset<Row> mismatched = spark.createDataFrame(List.of(row("John Smith went", "B-PER I-PER O"),
-                row("Mary Jones", "B-PER")), SCHEMA);
+        Dataset<Row> mismatched = spark.createDataFrame(
+                List.of(row("John Smith went", "B-PER I-PER O"), row("Mary Jones", "B-PER")), SCHEMA);
         e = assertThrows(IllegalArgumentException.class, () -> est.fit(mismatched));
-        assertTrue(e.getMessage().contains("[Mary, Jones]") && e.getMessage().contains("2 words but 1 tags"),
+        assertTrue(
+                e.getMessage().contains("[Mary, Jones]") && e.getMessage().contains("2 words but 1 tags"),
                 e.getMessage());
     }
 }

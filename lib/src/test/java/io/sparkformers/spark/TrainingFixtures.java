@@ -4,6 +4,11 @@ import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.Tensor;
 import io.sparkformers.train.TinyBert;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -12,18 +17,14 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
 /** Training fixtures for the Estimator tests: a tiny BERT without dropout, toy sentiment rows, weight comparison. */
 final class TrainingFixtures {
     private TrainingFixtures() {}
 
-    static final StructType LABELLED = new StructType().add("text", DataTypes.StringType, true)
-            .add("label", DataTypes.StringType, true).add("isEval", DataTypes.BooleanType, false);
+    static final StructType LABELLED = new StructType()
+            .add("text", DataTypes.StringType, true)
+            .add("label", DataTypes.StringType, true)
+            .add("isEval", DataTypes.BooleanType, false);
 
     /**
      * A seeded 2-layer BERT base checkpoint with MiniLM's tokenizer and every dropout rate 0, so a micro-batch's
@@ -44,15 +45,18 @@ final class TrainingFixtures {
             boolean pos = i % 2 == 0;
             String adj = (pos ? GOOD : BAD)[(i / 2) % GOOD.length];
             String noun = NOUN[(i / 3) % NOUN.length];
-            rows.add(RowFactory.create("the " + noun + " was " + adj + (i % 5 == 0 ? " and i saw it twice" : ""),
-                    pos ? "pos" : "neg", i >= n - eval));
+            rows.add(RowFactory.create(
+                    "the " + noun + " was " + adj + (i % 5 == 0 ? " and i saw it twice" : ""),
+                    pos ? "pos" : "neg",
+                    i >= n - eval));
         }
         var rdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, partitions);
         return spark.createDataFrame(rdd, LABELLED);
     }
 
     static Map<String, Tensor> weights(String dir) throws IOException {
-        try (SafetensorsCheckpoint w = HfCheckpoint.open(Path.of(dir.replaceFirst("^file:", ""))).openWeights()) {
+        try (SafetensorsCheckpoint w =
+                HfCheckpoint.open(Path.of(dir.replaceFirst("^file:", ""))).openWeights()) {
             return w.readAll();
         }
     }

@@ -1,18 +1,8 @@
 package io.sparkformers.spark;
 
-import io.sparkformers.train.ProgressEvent;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.scheduler.AccumulableInfo;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.*;
 
+import io.sparkformers.train.ProgressEvent;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -24,8 +14,17 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.AccumulableInfo;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Rank 0's training progress reaches the driver through Spark: the {@link TrainingProgress.Events} accumulator of a
@@ -44,10 +43,14 @@ class TrainingProgressTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder().master("local[2]").appName("TrainingProgressTest")
-                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+        spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("TrainingProgressTest")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.executor.heartbeatInterval", "100ms")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1").getOrCreate();
+                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
+                .getOrCreate();
         tiny = TrainingFixtures.tinyBertWithoutDropout(shared.resolve("tiny"));
     }
 
@@ -84,34 +87,49 @@ class TrainingProgressTest {
         List<String> shown = Collections.synchronizedList(new ArrayList<>());
         AtomicBoolean running = new AtomicBoolean(true);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        try (TrainingProgress.Relay relay = new TrainingProgress.Relay(spark.sparkContext(),
+        try (TrainingProgress.Relay relay = new TrainingProgress.Relay(
+                spark.sparkContext(),
                 e -> shown.add(e.kind() + " " + e.step() + (running.get() ? " while running" : " at the end")))) {
             TrainingProgress.Events events = relay.events();
-            jsc.parallelize(List.of(1), 1).map(x -> {
-                events.add(event(ProgressEvent.Kind.STEP, 1));
-                events.add(event(ProgressEvent.Kind.STEP, 2));           // replaces step 1
-                events.add(event(ProgressEvent.Kind.LOG, 2));
-                Thread.sleep(2000);                                      // ~20 heartbeats
-                events.add(event(ProgressEvent.Kind.STEP, 4));
-                events.add(event(ProgressEvent.Kind.END, 4));
-                return x;
-            }).collect();
+            jsc.parallelize(List.of(1), 1)
+                    .map(x -> {
+                        events.add(event(ProgressEvent.Kind.STEP, 1));
+                        events.add(event(ProgressEvent.Kind.STEP, 2)); // replaces step 1
+                        events.add(event(ProgressEvent.Kind.LOG, 2));
+                        Thread.sleep(2000); // ~20 heartbeats
+                        events.add(event(ProgressEvent.Kind.STEP, 4));
+                        events.add(event(ProgressEvent.Kind.END, 4));
+                        return x;
+                    })
+                    .collect();
             running.set(false);
         }
         assertTrue(shown.size() >= 3, shown.toString());
         assertTrue(shown.contains("LOG 2 while running"), "a heartbeat brought the log line: " + shown);
-        List<String> order = shown.stream().map(s -> s.substring(0, s.indexOf(' ', s.indexOf(' ') + 1))).toList();
+        List<String> order = shown.stream()
+                .map(s -> s.substring(0, s.indexOf(' ', s.indexOf(' ') + 1)))
+                .toList();
         assertEquals("END 4", order.get(order.size() - 1), shown.toString());
-        assertEquals(List.of("LOG 2", "END 4"), order.stream().filter(s -> !s.startsWith("STEP")).toList(),
+        assertEquals(
+                List.of("LOG 2", "END 4"),
+                order.stream().filter(s -> !s.startsWith("STEP")).toList(),
                 "each log and the end shown once, in order: " + shown);
     }
 
     @Test
     void aTwoWorkerFitPrintsRankZerosProgressOnTheDriverOncePerLog() throws Exception {
         Dataset<Row> df = TrainingFixtures.sentiment(spark, 40, 8, 3);
-        TextClassifier est = new TextClassifier().setModel(tiny.toString()).setOutputDir(tmp.resolve("fit").toString())
-                .setNumWorkers(2).setPerDeviceTrainBatchSize(4).setMaxSteps(6).setLearningRate(1e-3)
-                .setMaxLength(32).setSaveStrategy("no").setLoggingSteps(2).setValidationIndicatorCol("isEval");
+        TextClassifier est = new TextClassifier()
+                .setModel(tiny.toString())
+                .setOutputDir(tmp.resolve("fit").toString())
+                .setNumWorkers(2)
+                .setPerDeviceTrainBatchSize(4)
+                .setMaxSteps(6)
+                .setLearningRate(1e-3)
+                .setMaxLength(32)
+                .setSaveStrategy("no")
+                .setLoggingSteps(2)
+                .setValidationIndicatorCol("isEval");
         HeartbeatEntries heartbeats = new HeartbeatEntries();
         spark.sparkContext().addSparkListener(heartbeats);
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
@@ -125,8 +143,9 @@ class TrainingProgressTest {
         }
         String text = buf.toString(StandardCharsets.UTF_8);
         System.out.println("driver stderr during the fit:\n" + text);
-        List<String> lines = text.lines().filter(l -> l.startsWith("step ") || l.startsWith("training done")
-                || l.startsWith("eval @")).toList();
+        List<String> lines = text.lines()
+                .filter(l -> l.startsWith("step ") || l.startsWith("training done") || l.startsWith("eval @"))
+                .toList();
         assertEquals(5, lines.size(), "3 logs, the end, the final evaluation: " + text);
         Pattern log = Pattern.compile("step (\\d)/6 \\(\\d+%\\) \\| epoch [0-9.]+ \\| loss [0-9.]+ \\| lr [0-9.e+-]+ "
                 + "\\| ([0-9.]+) samples/s \\| elapsed \\d:\\d\\d:\\d\\d( \\| ETA \\d:\\d\\d:\\d\\d)?");
@@ -137,7 +156,8 @@ class TrainingProgressTest {
             assertTrue(Double.parseDouble(m.group(2)) > 0, lines.get(i));
             assertEquals(i < 2, m.group(3) != null, "an ETA until the last step: " + lines.get(i));
         }
-        assertTrue(lines.get(3).matches("training done: 6 steps in \\d:\\d\\d:\\d\\d \\([0-9.]+ samples/s\\)"),
+        assertTrue(
+                lines.get(3).matches("training done: 6 steps in \\d:\\d\\d:\\d\\d \\([0-9.]+ samples/s\\)"),
                 lines.get(3));
         assertTrue(lines.get(4).startsWith("eval @ step 6 | eval_loss "), lines.get(4));
         assertTrue(lines.get(4).contains("| eval_accuracy "), lines.get(4));

@@ -26,7 +26,7 @@ class AdamWTest {
         float[][] grads = {{0.1f, -0.2f, 0.3f, 0.0f}, {-0.05f, 0.4f, 0.3f, 1.0f}};
         double lr = 0.01;
         double wd = 0.1;
-        double[] multipliers = {1.0, 0.5};          // second step at half rate, as a schedule would set it
+        double[] multipliers = {1.0, 0.5}; // second step at half rate, as a schedule would set it
         double b1 = 0.9;
         double b2 = 0.999;
         double eps = 1e-8;
@@ -77,7 +77,7 @@ class AdamWTest {
                     new ParamRef("embeddings.LayerNorm.weight", params.create(new float[] {1f, 2f})));
             for (ParamRef r : refs) {
                 r.value().setRequiresGradient(true);
-                setGradient(r.value(), new float[] {0f, 0f});   // zero gradient: only the decay moves a weight
+                setGradient(r.value(), new float[] {0f, 0f}); // zero gradient: only the decay moves a weight
             }
             adam.step(refs);
             float keep = (float) (1 - lr * wd);
@@ -91,8 +91,12 @@ class AdamWTest {
     @Test
     void resumingFromExportedStateContinuesBitIdentically() {
         float[] w0 = {0.3f, -0.7f, 1.1f, 0.05f, -2f, 0.9f};
-        float[][] grads = {{0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.6f}, {0.7f, -0.1f, 0.2f, 0.0f, 0.3f, 0.1f},
-                {-0.2f, 0.2f, 0.9f, -0.4f, 0.1f, 0.3f}, {0.05f, -0.5f, 0.6f, 0.2f, -0.1f, 0.8f}};
+        float[][] grads = {
+            {0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.6f},
+            {0.7f, -0.1f, 0.2f, 0.0f, 0.3f, 0.1f},
+            {-0.2f, 0.2f, 0.9f, -0.4f, 0.1f, 0.3f},
+            {0.05f, -0.5f, 0.6f, 0.2f, -0.1f, 0.8f}
+        };
         try (NDManager params = NDManager.newBaseManager(Device.cpu())) {
             NDArray straight = params.create(w0, new Shape(2, 3));
             straight.setRequiresGradient(true);
@@ -123,7 +127,7 @@ class AdamWTest {
                     setGradient(resumed, grads[t]);
                     second.step(List.of(new ParamRef("w", resumed)));
                 }
-                assertArrayEquals(straight.toFloatArray(), resumed.toFloatArray());   // exact, not within tolerance
+                assertArrayEquals(straight.toFloatArray(), resumed.toFloatArray()); // exact, not within tolerance
                 assertEquals(finalState, second.stateDict());
             }
         }
@@ -143,9 +147,12 @@ class AdamWTest {
             adam.loadStateDict(saved, Device.cpu());
             Map<String, NDArray> state = new java.util.LinkedHashMap<>();
             for (int n = 1; n <= 12; n++) {
-                for (String slot : List.of("exp_avg", "exp_avg_sq")) state.put("p" + n + "." + slot, adam.stateArray("p" + n, slot));
+                for (String slot : List.of("exp_avg", "exp_avg_sq"))
+                    state.put("p" + n + "." + slot, adam.stateArray("p" + n, slot));
             }
-            assertEquals(Map.of(), io.sparkformers.nn.NativeArraysTest.misaligned(state),
+            assertEquals(
+                    Map.of(),
+                    io.sparkformers.nn.NativeArraysTest.misaligned(state),
                     "optimizer state off a 64-byte boundary (offset by name)");
             assertEquals(saved, adam.stateDict());
         }
@@ -181,7 +188,9 @@ class AdamWTest {
                 setGradient(w, new float[] {0.1f * t, -0.2f, 0.3f});
                 adam.step(List.of(new ParamRef("w", w)));
             }
-            assertEquals(1, ((ai.djl.ndarray.BaseNDManager) params).getManagedArrays().size(),
+            assertEquals(
+                    1,
+                    ((ai.djl.ndarray.BaseNDManager) params).getManagedArrays().size(),
                     "arrays left on the parameters' manager");
         }
     }
@@ -209,7 +218,7 @@ class AdamWTest {
             worker.join();
             assertNull(failure[0], () -> "step failed: " + failure[0]);
             assertTrue(modeAfter[0], "grad mode restored");
-            assertArrayEquals(new float[] {0.99f, 2.01f}, w.toFloatArray(), 1e-6f);   // first Adam step moves by lr
+            assertArrayEquals(new float[] {0.99f, 2.01f}, w.toFloatArray(), 1e-6f); // first Adam step moves by lr
         }
     }
 
@@ -218,7 +227,7 @@ class AdamWTest {
         try (NDManager params = NDManager.newBaseManager(Device.cpu());
                 AdamW adam = new AdamW(ParamGroup.single(1e-2, 0.1))) {
             NDArray frozen = params.create(new float[] {1f, 2f});
-            frozen.setRequiresGradient(true);          // requires grad but never took part in a backward pass
+            frozen.setRequiresGradient(true); // requires grad but never took part in a backward pass
             adam.step(List.of(new ParamRef("frozen", frozen)));
             assertArrayEquals(new float[] {1f, 2f}, frozen.toFloatArray());
             assertEquals(0, adam.stepCount("frozen"));
@@ -233,20 +242,24 @@ class AdamWTest {
             NDArray w = params.create(new float[] {1f});
             w.setRequiresGradient(true);
             setGradient(w, new float[] {1f});
-            var e = assertThrows(IllegalArgumentException.class,
-                    () -> adam.step(List.of(new ParamRef("classifier.weight", w))));
-            assertEquals("parameter classifier.weight belongs to no parameter group (groups: [encoder])",
-                    e.getMessage());
+            var e = assertThrows(
+                    IllegalArgumentException.class, () -> adam.step(List.of(new ParamRef("classifier.weight", w))));
+            assertEquals(
+                    "parameter classifier.weight belongs to no parameter group (groups: [encoder])", e.getMessage());
         }
     }
 
     @Test
     void loadingStateWithAnUnknownKeyFails() {
         try (AdamW adam = new AdamW(ParamGroup.single(1e-3, 0))) {
-            var e = assertThrows(IllegalArgumentException.class, () -> adam.loadStateDict(
-                    Map.of("w.momentum_buffer", Tensor.ofFloats(new float[] {1f}, 1)), Device.cpu()));
-            assertEquals("unexpected optimizer state key 'w.momentum_buffer' for AdamW (expected "
-                    + "<param>.exp_avg|exp_avg_sq|step)", e.getMessage());
+            var e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> adam.loadStateDict(
+                            Map.of("w.momentum_buffer", Tensor.ofFloats(new float[] {1f}, 1)), Device.cpu()));
+            assertEquals(
+                    "unexpected optimizer state key 'w.momentum_buffer' for AdamW (expected "
+                            + "<param>.exp_avg|exp_avg_sq|step)",
+                    e.getMessage());
         }
     }
 }

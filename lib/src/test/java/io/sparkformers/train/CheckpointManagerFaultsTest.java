@@ -49,7 +49,8 @@ class CheckpointManagerFaultsTest {
     }
 
     private static TrainingArguments resumeLatest(Path outputDir) {
-        return TrainingArguments.builder(outputDir.toString()).build()
+        return TrainingArguments.builder(outputDir.toString())
+                .build()
                 .withOverrides(Map.of("resume_from_checkpoint", "true"));
     }
 
@@ -58,18 +59,28 @@ class CheckpointManagerFaultsTest {
         CheckpointManager cm = new CheckpointManager(out);
         for (long s : new long[] {3, 6, 9}) cm.save(s, dir -> writeLoadable(dir, s));
         Path model9 = out.resolve("checkpoint-9/model.safetensors");
-        truncate(model9, Files.size(model9) - 4);                            // the disk lost the tail
-        Files.delete(out.resolve("checkpoint-6/trainer_state.json"));        // a hand edit, a half-copied folder
+        truncate(model9, Files.size(model9) - 4); // the disk lost the tail
+        Files.delete(out.resolve("checkpoint-6/trainer_state.json")); // a hand edit, a half-copied folder
 
         List<String> warnings = new ArrayList<>();
-        assertEquals(out.resolve("checkpoint-3"), CheckpointManager.latestUsableCheckpoint(out, warnings::add).orElseThrow());
+        assertEquals(
+                out.resolve("checkpoint-3"),
+                CheckpointManager.latestUsableCheckpoint(out, warnings::add).orElseThrow());
         assertEquals(2, warnings.size(), warnings.toString());
-        assertTrue(warnings.get(0).startsWith("skipping checkpoint " + out.resolve("checkpoint-9"))
-                && warnings.get(0).contains("model.safetensors"), warnings.get(0));
-        assertTrue(warnings.get(1).startsWith("skipping checkpoint " + out.resolve("checkpoint-6"))
-                && warnings.get(1).contains("no trainer_state.json"), warnings.get(1));
-        assertEquals(out.resolve("checkpoint-3"), CheckpointManager.resolveResume(resumeLatest(out)).orElseThrow());
-        assertEquals(out.resolve("checkpoint-9"), CheckpointManager.latestCheckpoint(out).orElseThrow(),
+        assertTrue(
+                warnings.get(0).startsWith("skipping checkpoint " + out.resolve("checkpoint-9"))
+                        && warnings.get(0).contains("model.safetensors"),
+                warnings.get(0));
+        assertTrue(
+                warnings.get(1).startsWith("skipping checkpoint " + out.resolve("checkpoint-6"))
+                        && warnings.get(1).contains("no trainer_state.json"),
+                warnings.get(1));
+        assertEquals(
+                out.resolve("checkpoint-3"),
+                CheckpointManager.resolveResume(resumeLatest(out)).orElseThrow());
+        assertEquals(
+                out.resolve("checkpoint-9"),
+                CheckpointManager.latestCheckpoint(out).orElseThrow(),
                 "HF's get_last_checkpoint still names the newest folder");
     }
 
@@ -77,12 +88,15 @@ class CheckpointManagerFaultsTest {
     void everyCheckpointDamagedFailsResumeNamingEach() throws IOException {
         CheckpointManager cm = new CheckpointManager(out);
         cm.save(4, dir -> writeLoadable(dir, 4));
-        Files.writeString(out.resolve("checkpoint-4/trainer_state.json"), "{\"global_step\": 4");   // cut short
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> CheckpointManager.resolveResume(resumeLatest(out)));
-        assertTrue(e.getMessage().startsWith("resume_from_checkpoint=true but no checkpoint-<step> folder in output_dir")
-                && e.getMessage().contains("checkpoint-4") && e.getMessage().contains("trainer_state.json is not valid JSON")
-                && e.getMessage().endsWith("unset resume_from_checkpoint to start fresh"), e.getMessage());
+        Files.writeString(out.resolve("checkpoint-4/trainer_state.json"), "{\"global_step\": 4"); // cut short
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> CheckpointManager.resolveResume(resumeLatest(out)));
+        assertTrue(
+                e.getMessage().startsWith("resume_from_checkpoint=true but no checkpoint-<step> folder in output_dir")
+                        && e.getMessage().contains("checkpoint-4")
+                        && e.getMessage().contains("trainer_state.json is not valid JSON")
+                        && e.getMessage().endsWith("unset resume_from_checkpoint to start fresh"),
+                e.getMessage());
     }
 
     @Test
@@ -90,12 +104,15 @@ class CheckpointManagerFaultsTest {
         CheckpointManager cm = new CheckpointManager(out);
         Path c = cm.save(5, dir -> writeLoadable(dir, 5));
         Files.delete(c.resolve(CheckpointManager.OPTIMIZER_NAME));
-        TrainingArguments args = TrainingArguments.builder(out.toString()).build()
+        TrainingArguments args = TrainingArguments.builder(out.toString())
+                .build()
                 .withOverrides(Map.of("resume_from_checkpoint", c.toString()));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> CheckpointManager.resolveResume(args));
-        assertEquals("resume_from_checkpoint " + c + " cannot be loaded (no optimizer.safetensors): name an earlier "
-                + "checkpoint-<step> folder or use true for the newest loadable one", e.getMessage());
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> CheckpointManager.resolveResume(args));
+        assertEquals(
+                "resume_from_checkpoint " + c + " cannot be loaded (no optimizer.safetensors): name an earlier "
+                        + "checkpoint-<step> folder or use true for the newest loadable one",
+                e.getMessage());
     }
 
     @Test
@@ -104,38 +121,52 @@ class CheckpointManagerFaultsTest {
         cm.save(3, dir -> writeLoadable(dir, 3));
         // /dev/full fails every write with ENOSPC, as a full disk does: trainer_state.json of checkpoint 6 goes there
         // (written in place as the Trainer writes it; the safetensors files are replaced by a rename, not followed)
-        IOException e = assertThrows(IOException.class, () -> cm.save(6, dir -> {
-            Files.createSymbolicLink(dir.resolve(CheckpointManager.TRAINER_STATE_NAME), Path.of("/dev/full"));
-            writeLoadable(dir, 6);
-        }));
+        IOException e = assertThrows(
+                IOException.class,
+                () -> cm.save(6, dir -> {
+                    Files.createSymbolicLink(dir.resolve(CheckpointManager.TRAINER_STATE_NAME), Path.of("/dev/full"));
+                    writeLoadable(dir, 6);
+                }));
         assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
         assertFalse(Files.exists(out.resolve("checkpoint-6")));
         assertFalse(Files.exists(out.resolve("tmp-checkpoint-6")));
         assertTrue(CheckpointManager.defect(out.resolve("checkpoint-3")).isEmpty());
-        assertEquals(out.resolve("checkpoint-3"), CheckpointManager.resolveResume(resumeLatest(out)).orElseThrow());
+        assertEquals(
+                out.resolve("checkpoint-3"),
+                CheckpointManager.resolveResume(resumeLatest(out)).orElseThrow());
     }
 
     @Test
     void aProcessKilledInsideACheckpointWriteLeavesThePreviousOneLoadable() throws Exception {
         new CheckpointManager(out).save(3, dir -> writeLoadable(dir, 3));
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), HalfWrittenCheckpoint.class.getName(), out.toString())
-                .redirectErrorStream(true).start();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            String line = r.readLine();                                      // the child is inside save(6, …)
+        Process child = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        HalfWrittenCheckpoint.class.getName(),
+                        out.toString())
+                .redirectErrorStream(true)
+                .start();
+        try (BufferedReader r =
+                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            String line = r.readLine(); // the child is inside save(6, …)
             assertEquals(HalfWrittenCheckpoint.WRITING, line);
-            child.destroyForcibly();                                         // SIGKILL
+            child.destroyForcibly(); // SIGKILL
             assertTrue(child.waitFor(30, TimeUnit.SECONDS));
         }
         assertEquals(137, child.exitValue(), "killed by SIGKILL");
         assertTrue(Files.isDirectory(out.resolve("tmp-checkpoint-6")), "the kill left the half-written folder");
         assertFalse(Files.exists(out.resolve("checkpoint-6")));
-        assertEquals(out.resolve("checkpoint-3"), CheckpointManager.resolveResume(resumeLatest(out)).orElseThrow());
+        assertEquals(
+                out.resolve("checkpoint-3"),
+                CheckpointManager.resolveResume(resumeLatest(out)).orElseThrow());
 
-        CheckpointManager cm = new CheckpointManager(out);                  // the resumed run reaches step 6 again
+        CheckpointManager cm = new CheckpointManager(out); // the resumed run reaches step 6 again
         cm.save(6, dir -> writeLoadable(dir, 6));
         assertFalse(Files.exists(out.resolve("tmp-checkpoint-6")));
-        assertEquals(out.resolve("checkpoint-6"), CheckpointManager.resolveResume(resumeLatest(out)).orElseThrow());
+        assertEquals(
+                out.resolve("checkpoint-6"),
+                CheckpointManager.resolveResume(resumeLatest(out)).orElseThrow());
     }
 
     /** A process that dies in the middle of writing checkpoint 6: it says so on stdout, then waits to be killed. */
@@ -163,19 +194,33 @@ class CheckpointManagerFaultsTest {
         Path tiny = TinyBert.create(tmp.resolve("tiny"));
         TextDataset train = TinyBert.sentiment(36, 0);
         Path full = tmp.resolve("full");
-        Trainer.builder(TrainerTest.args(full).maxSteps(7).build(), tiny).build().train(train, null);
+        Trainer.builder(TrainerTest.args(full).maxSteps(7).build(), tiny)
+                .build()
+                .train(train, null);
 
         Path cut = tmp.resolve("cut");
-        Trainer.builder(TrainerTest.args(cut).maxSteps(7).build(), tiny).callback(new TrainerTest.StopAt(6)).build()
+        Trainer.builder(TrainerTest.args(cut).maxSteps(7).build(), tiny)
+                .callback(new TrainerTest.StopAt(6))
+                .build()
                 .train(train, null);
         Path optimizer6 = cut.resolve("checkpoint-6").resolve(CheckpointManager.OPTIMIZER_NAME);
         truncate(optimizer6, Files.size(optimizer6) / 2);
-        Trainer.builder(TrainerTest.args(cut).maxSteps(7).set("resume_from_checkpoint", "true").build(), tiny).build()
+        Trainer.builder(
+                        TrainerTest.args(cut)
+                                .maxSteps(7)
+                                .set("resume_from_checkpoint", "true")
+                                .build(),
+                        tiny)
+                .build()
                 .train(train, null);
 
         ObjectNode provenance = Json.readObject(cut.resolve("provenance.json"));
-        assertEquals(cut.resolve("checkpoint-3").toString(), provenance.path("resumed_from").asText());
-        assertEquals(TrainerTest.weights(full), TrainerTest.weights(cut), "resumed from 3, the weights equal a run "
-                + "that never stopped");
+        assertEquals(
+                cut.resolve("checkpoint-3").toString(),
+                provenance.path("resumed_from").asText());
+        assertEquals(
+                TrainerTest.weights(full),
+                TrainerTest.weights(cut),
+                "resumed from 3, the weights equal a run " + "that never stopped");
     }
 }

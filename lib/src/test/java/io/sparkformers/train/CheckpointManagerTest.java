@@ -38,7 +38,9 @@ class CheckpointManagerTest {
         Files.createDirectory(out.resolve("tmp-checkpoint-400"));
         Files.createDirectory(out.resolve("runs"));
         assertEquals(List.of("checkpoint-3", "checkpoint-20", "checkpoint-100"), names(cm));
-        assertEquals(out.resolve("checkpoint-100"), CheckpointManager.latestCheckpoint(out).orElseThrow());
+        assertEquals(
+                out.resolve("checkpoint-100"),
+                CheckpointManager.latestCheckpoint(out).orElseThrow());
         assertEquals(List.of(out.resolve("tmp-checkpoint-400")), cm.removeIncomplete());
     }
 
@@ -53,7 +55,8 @@ class CheckpointManagerTest {
     void limitTwoWithBestOldestKeepsBestAndNewest() throws IOException {
         CheckpointManager cm = withCheckpoints(1, 2, 3);
         // sorted [1, 2, 3]; best 1 swaps up to the second-to-last place: [2, 1, 3]; the first one goes
-        assertEquals(List.of(out.resolve("checkpoint-2"), out.resolve("checkpoint-1"), out.resolve("checkpoint-3")),
+        assertEquals(
+                List.of(out.resolve("checkpoint-2"), out.resolve("checkpoint-1"), out.resolve("checkpoint-3")),
                 cm.sortedCheckpoints(best(1)));
         assertEquals(List.of(out.resolve("checkpoint-2")), cm.rotate(2, best(1)));
         assertEquals(List.of("checkpoint-1", "checkpoint-3"), names(cm));
@@ -83,8 +86,13 @@ class CheckpointManagerTest {
 
     @Test
     void greaterIsBetterFalsePicksTheLowestLossAndRotationKeepsIt() throws IOException {
-        TrainingArguments args = TrainingArguments.builder(out.toString()).evalStrategy("steps").evalSteps(10.0)
-                .saveSteps(10).loadBestModelAtEnd(true).saveTotalLimit(2).build();
+        TrainingArguments args = TrainingArguments.builder(out.toString())
+                .evalStrategy("steps")
+                .evalSteps(10.0)
+                .saveSteps(10)
+                .loadBestModelAtEnd(true)
+                .saveTotalLimit(2)
+                .build();
         TrainerState state = new TrainerState();
         CheckpointManager cm = new CheckpointManager(out);
         double[] losses = {0.9, 0.4, 0.6, 0.5};
@@ -102,20 +110,27 @@ class CheckpointManagerTest {
 
     @Test
     void missingBestMetricNamesTheAvailableOnes() {
-        TrainingArguments args = TrainingArguments.builder("o").metricForBestModel("f1").build();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        TrainingArguments args =
+                TrainingArguments.builder("o").metricForBestModel("f1").build();
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> new TrainerState().updateBestMetric(args, Map.of("eval_loss", 1.0), out));
-        assertTrue(e.getMessage().contains("set to 'eval_f1', which is not found in the evaluation metrics. The "
-                + "available evaluation metrics are: [eval_loss]"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .contains("set to 'eval_f1', which is not found in the evaluation metrics. The "
+                                + "available evaluation metrics are: [eval_loss]"),
+                e.getMessage());
     }
 
     @Test
     void aWriterThatThrowsLeavesNoCheckpointFolder() throws IOException {
         CheckpointManager cm = new CheckpointManager(out);
-        IOException e = assertThrows(IOException.class, () -> cm.save(7, dir -> {
-            Files.writeString(dir.resolve("model.safetensors"), "half");
-            throw new IOException("disk full");
-        }));
+        IOException e = assertThrows(
+                IOException.class,
+                () -> cm.save(7, dir -> {
+                    Files.writeString(dir.resolve("model.safetensors"), "half");
+                    throw new IOException("disk full");
+                }));
         assertEquals("disk full", e.getMessage());
         assertFalse(Files.exists(out.resolve("checkpoint-7")));
         assertFalse(Files.exists(out.resolve("tmp-checkpoint-7")));
@@ -132,13 +147,16 @@ class CheckpointManagerTest {
 
     @Test
     void resumeTrueFindsTheLatestAndFailsClearlyWhenThereIsNone() throws IOException {
-        TrainingArguments args = TrainingArguments.builder(out.toString()).build()
+        TrainingArguments args = TrainingArguments.builder(out.toString())
+                .build()
                 .withOverrides(Map.of("resume_from_checkpoint", "true"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> CheckpointManager.resolveResume(args));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> CheckpointManager.resolveResume(args));
         assertTrue(e.getMessage().contains("holds no checkpoint-<step> folder"), e.getMessage());
         CheckpointManager cm = new CheckpointManager(out);
         for (long s : new long[] {2, 11}) cm.save(s, dir -> CheckpointManagerFaultsTest.writeLoadable(dir, s));
-        assertEquals(out.resolve("checkpoint-11"), CheckpointManager.resolveResume(args).orElseThrow());
+        assertEquals(
+                out.resolve("checkpoint-11"),
+                CheckpointManager.resolveResume(args).orElseThrow());
     }
 }

@@ -41,8 +41,13 @@ class DataShardingTest {
         DataSharding d = new DataSharding(103, 4, 6, false, 42, null);
         // 26 micro-batches, 6 per step: floor(26 / 6) = 4 steps (HF num_update_steps_per_epoch); the rest joins step 4
         assertEquals(4, d.stepsPerEpoch());
-        assertEquals(TrainingArguments.builder("x").perDeviceTrainBatchSize(4)
-                .gradientAccumulationSteps(6).build().numUpdateStepsPerEpoch(103, 1), d.stepsPerEpoch());
+        assertEquals(
+                TrainingArguments.builder("x")
+                        .perDeviceTrainBatchSize(4)
+                        .gradientAccumulationSteps(6)
+                        .build()
+                        .numUpdateStepsPerEpoch(103, 1),
+                d.stepsPerEpoch());
         List<int[]> all = new ArrayList<>();
         for (DataSharding.Step s : d.steps(0)) all.addAll(s.microBatches());
         assertEquals(103, all.stream().mapToInt(b -> b.length).sum());
@@ -77,7 +82,7 @@ class DataShardingTest {
         assertEquals(n, new TreeSet<>(Arrays.stream(order).boxed().toList()).size());
         int mega = DataSharding.MEGA_BATCH_MULT * 2;
         for (int s = 0; s < n; s += mega) {
-            for (int i = s + 2; i < Math.min(n, s + mega); i++) {         // HF swaps one megabatch head to the front
+            for (int i = s + 2; i < Math.min(n, s + mega); i++) { // HF swaps one megabatch head to the front
                 assertTrue(lengths[order[i - 1]] >= lengths[order[i]], "megabatch at " + s + " sorted");
             }
         }

@@ -31,11 +31,11 @@ class GradientClippingTest {
     void gradientsAtOrBelowTheLimitKeepTheirValues() {
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
             NDArray a = m.create(new float[] {3f, 4f});
-            assertEquals(5.0, GradientClipping.clipGradNorm(List.of(a), 5.0), 1e-6);   // 5 / (5 + 1e-6) < 1: clips
+            assertEquals(5.0, GradientClipping.clipGradNorm(List.of(a), 5.0), 1e-6); // 5 / (5 + 1e-6) < 1: clips
             assertArrayEquals(new float[] {3f, 4f}, a.toFloatArray(), 1e-5f);
             NDArray c = m.create(new float[] {3f, 4f});
             GradientClipping.clipGradNorm(List.of(c), 20.0);
-            assertArrayEquals(new float[] {3f, 4f}, c.toFloatArray());                  // exactly unchanged
+            assertArrayEquals(new float[] {3f, 4f}, c.toFloatArray()); // exactly unchanged
         }
     }
 
@@ -46,7 +46,7 @@ class GradientClippingTest {
             w.setRequiresGradient(true);
             setGradient(w, new float[] {6f, 8f});
             NDArray unused = m.create(new float[] {1f});
-            unused.setRequiresGradient(true);        // no gradient yet: skipped, not counted as zeros
+            unused.setRequiresGradient(true); // no gradient yet: skipped, not counted as zeros
             double total = GradientClipping.clipGradNormOfParams(
                     List.of(new ParamRef("w", w), new ParamRef("unused", unused)), 1.0);
             assertEquals(10.0, total, 1e-6);

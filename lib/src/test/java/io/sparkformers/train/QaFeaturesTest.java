@@ -42,15 +42,15 @@ class QaFeaturesTest {
         assertArrayEquals(new int[] {-1, 0, -1, 1, 1, 1, -1}, f.sequenceIds());
         assertArrayEquals(new int[] {-1, -1, -1, 6, 9, 12, -1}, f.offsetStarts());
         assertEquals(2, f.contextStart());
-        assertEquals(0, f.startPosition());                 // no answer: CLS
+        assertEquals(0, f.startPosition()); // no answer: CLS
     }
 
     @Test
     void answerInsideWindowTwoOnlyIsLabelledThereAndClsElsewhere() {
-        List<QaFeatures.Feature> f = features(9, 11);       // "dd" = context token 3
+        List<QaFeatures.Feature> f = features(9, 11); // "dd" = context token 3
         assertEquals(0, f.get(0).startPosition());
         assertEquals(0, f.get(0).endPosition());
-        assertEquals(4, f.get(1).startPosition());          // [CLS] q [SEP] cc dd ee: dd at 4
+        assertEquals(4, f.get(1).startPosition()); // [CLS] q [SEP] cc dd ee: dd at 4
         assertEquals(4, f.get(1).endPosition());
         assertEquals(0, f.get(2).startPosition());
         assertEquals(0, f.get(2).endPosition());
@@ -58,7 +58,7 @@ class QaFeaturesTest {
 
     @Test
     void answerSpanningWindowsIsClsEverywhere() {
-        for (QaFeatures.Feature f : features(3, 14)) {      // "bb cc dd ee" fits in no window
+        for (QaFeatures.Feature f : features(3, 14)) { // "bb cc dd ee" fits in no window
             assertEquals(0, f.startPosition());
             assertEquals(0, f.endPosition());
         }
@@ -66,20 +66,22 @@ class QaFeaturesTest {
 
     @Test
     void partialTokenAnswerAndAnswerAtTheWindowEdgeMapToTheirTokens() {
-        QaFeatures.Feature w2 = features(9, 10).get(1);     // "d", inside token dd
+        QaFeatures.Feature w2 = features(9, 10).get(1); // "d", inside token dd
         assertEquals(4, w2.startPosition());
         assertEquals(4, w2.endPosition());
-        QaFeatures.Feature w3 = features(12, 17).get(2);    // "ee ff": the last window's whole context
+        QaFeatures.Feature w3 = features(12, 17).get(2); // "ee ff": the last window's whole context
         assertEquals(3, w3.startPosition());
         assertEquals(4, w3.endPosition());
     }
 
     @Test
     void strideNotSmallerThanTheWindowIsAClearError() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> QaFeatures.features(QUESTION, CONTEXT_IDS, STARTS, ENDS, CLS, SEP, 7, 3, -1, -1));
         assertTrue(e.getMessage().contains("doc_stride (3) must be in [0, 3)"), e.getMessage());
-        IllegalArgumentException noRoom = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException noRoom = assertThrows(
+                IllegalArgumentException.class,
                 () -> QaFeatures.features(QUESTION, CONTEXT_IDS, STARTS, ENDS, CLS, SEP, 4, 0, -1, -1));
         assertTrue(noRoom.getMessage().contains("leaves no room for the context"), noRoom.getMessage());
     }

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** ProgressReporter, JsonlReporter and TrainingCurves. */
 class ReportingTest {
-    private static final TrainingArguments ARGS = TrainingArguments.builder("out").build();
+    private static final TrainingArguments ARGS =
+            TrainingArguments.builder("out").build();
 
     private static TrainerState state(long step, long max) {
         TrainerState s = new TrainerState();
@@ -32,8 +33,8 @@ class ReportingTest {
     }
 
     /** Per-device batch 8, 2 replicas: 16 samples per step. */
-    private static final TrainingArguments BATCH_8 = TrainingArguments.builder("out").perDeviceTrainBatchSize(8)
-            .build();
+    private static final TrainingArguments BATCH_8 =
+            TrainingArguments.builder("out").perDeviceTrainBatchSize(8).build();
 
     private static PrintStream stream(ByteArrayOutputStream buf) {
         return new PrintStream(buf, true, StandardCharsets.UTF_8);
@@ -46,18 +47,18 @@ class ReportingTest {
         ProgressReporter p = new ProgressReporter(new ProgressPrinter(stream(buf), false), 2, clock::get);
         TrainerControl c = new TrainerControl();
         p.onTrainBegin(BATCH_8, state(0, 100), c);
-        clock.set(10_000_000_000L);                          // 20 steps in 10 s: 2 it/s = 32 samples/s, 80 left: 40 s
+        clock.set(10_000_000_000L); // 20 steps in 10 s: 2 it/s = 32 samples/s, 80 left: 40 s
         TrainerState s = state(20, 100);
         p.onStepEnd(BATCH_8, s, c);
         p.onLog(BATCH_8, s, c, Map.of("loss", 0.5, "learning_rate", 4e-5));
         clock.set(50_000_000_000L);
         TrainerState end = state(100, 100);
-        p.onLog(BATCH_8, end, c, Map.of("train_runtime", 50.0, "train_loss", 0.3));   // the summary: no line
+        p.onLog(BATCH_8, end, c, Map.of("train_runtime", 50.0, "train_loss", 0.3)); // the summary: no line
         p.onTrainEnd(BATCH_8, end, c);
         Map<String, Object> eval = new java.util.LinkedHashMap<>();
         eval.put("eval_loss", 0.25);
         eval.put("eval_f1", 0.5);
-        eval.put("eval_f1_macro", 0.4);                      // averages and throughputs stay in trainer_state.json
+        eval.put("eval_f1_macro", 0.4); // averages and throughputs stay in trainer_state.json
         eval.put("eval_samples_per_second", 80.0);
         eval.put("eval_runtime", 1.25);
         eval.put("epoch", 2.0);
@@ -86,13 +87,16 @@ class ReportingTest {
         }
         p.onTrainEnd(BATCH_8, state(4, 4), c);
         String text = buf.toString(StandardCharsets.UTF_8);
-        assertEquals(6, text.chars().filter(ch -> ch == '\r').count(), text);   // 4 steps, the log line, its redraw
+        assertEquals(6, text.chars().filter(ch -> ch == '\r').count(), text); // 4 steps, the log line, its redraw
         assertTrue(text.contains("\r 50% |##########          | 2/4 [0:00:01<0:00:01, 16.0 samples/s]"), text);
         assertTrue(text.contains("\rstep 2/4 (50%) | epoch 0.04 | loss 0.7000 | lr 1.000e-04 | 16.0 samples/s"), text);
-        assertTrue(text.contains("\r100% |####################| 4/4 [0:00:02, 16.0 samples/s, loss 0.7000, "
-                + "lr 1.00e-04]"), text);
-        assertTrue(text.matches("(?s).*lr 1\\.00e-04] *\ntraining done: 4 steps in 0:00:02 \\(16\\.0 samples/s\\)\n"),
-                text);                                       // the bar is padded over the longer one before it
+        assertTrue(
+                text.contains(
+                        "\r100% |####################| 4/4 [0:00:02, 16.0 samples/s, loss 0.7000, " + "lr 1.00e-04]"),
+                text);
+        assertTrue(
+                text.matches("(?s).*lr 1\\.00e-04] *\ntraining done: 4 steps in 0:00:02 \\(16\\.0 samples/s\\)\n"),
+                text); // the bar is padded over the longer one before it
     }
 
     @Test
@@ -124,7 +128,7 @@ class ReportingTest {
         assertEquals(s.logHistory.get(0).get("loss"), lines.get(0).get("loss"));
         assertEquals(5, lines.get(0).get("step"));
         assertEquals(0.8, lines.get(1).get("eval_accuracy"));
-        r.onTrainBegin(ARGS, state(0, 10), c);           // a fresh run starts a new file
+        r.onTrainBegin(ARGS, state(0, 10), c); // a fresh run starts a new file
         assertFalse(r.file().toFile().exists());
     }
 
@@ -134,8 +138,7 @@ class ReportingTest {
         for (int step = 10; step <= 200; step += 10) {
             history.add(Map.of("loss", 1.0 / Math.sqrt(step), "learning_rate", 5e-5, "step", step));
             if (step % 50 == 0) {
-                history.add(Map.of("eval_loss", 1.2 / Math.sqrt(step), "eval_accuracy", 1 - 1.0 / step,
-                        "step", step));
+                history.add(Map.of("eval_loss", 1.2 / Math.sqrt(step), "eval_accuracy", 1 - 1.0 / step, "step", step));
             }
         }
         Path png = dir.resolve("curves.png");
@@ -157,11 +160,13 @@ class ReportingTest {
 
     @Test
     void niceTicksAreRoundNumbersCoveringTheRange() {
-        assertArrayEquals(new double[] {0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0},
-                TrainingCurves.niceTicks(0.03, 0.97, 5), 1e-12);
+        assertArrayEquals(
+                new double[] {0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0},
+                TrainingCurves.niceTicks(0.03, 0.97, 5),
+                1e-12);
         double[] t = TrainingCurves.niceTicks(10, 200, 8);
         assertEquals(0, t[0]);
         assertEquals(200, t[t.length - 1]);
-        assertEquals(20, t[1] - t[0], 1e-9);               // 190 / 8 = 23.75 rounds to the 1-2-5 step 20
+        assertEquals(20, t[1] - t[0], 1e-9); // 190 / 8 = 23.75 rounds to the 1-2-5 step 20
     }
 }

@@ -31,8 +31,10 @@ class SgdTest {
             setGradient(w, new float[] {-1f, 0.5f});
             sgd.step(List.of(new ParamRef("w", w)));
             assertArrayEquals(new float[] {1.002151f, -2.091677f}, w.toFloatArray(), 1e-6f);
-            assertArrayEquals(new float[] {-0.53151f, 0.68677f},
-                    sgd.stateDict().get("w.momentum_buffer").toFloatArray(), 1e-6f);
+            assertArrayEquals(
+                    new float[] {-0.53151f, 0.68677f},
+                    sgd.stateDict().get("w.momentum_buffer").toFloatArray(),
+                    1e-6f);
         }
     }
 
@@ -77,7 +79,9 @@ class SgdTest {
                 }
             }
             assertArrayEquals(straight.toFloatArray(), resumed.toFloatArray());
-            assertEquals(2, ((ai.djl.ndarray.BaseNDManager) params).getManagedArrays().size(),
+            assertEquals(
+                    2,
+                    ((ai.djl.ndarray.BaseNDManager) params).getManagedArrays().size(),
                     "only the two parameters remain on their manager");
         }
     }

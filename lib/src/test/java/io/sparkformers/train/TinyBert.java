@@ -21,7 +21,7 @@ import java.util.Optional;
  * MiniLM's real tokenizer, and toy sentiment rows for it.
  */
 public final class TinyBert {
-    private TinyBert() { }
+    private TinyBert() {}
 
     static Path create(Path dir) throws IOException {
         return create(dir, true);
@@ -48,8 +48,13 @@ public final class TinyBert {
             JniUtils.setSeed(7);
             base.initialize(m);
             json.putArray("architectures").add("BertModel");
-            HfCheckpointWriter.write(dir, json, StateDict.of(base), Files.readAllBytes(src.tokenizerJson()),
-                    src.tokenizerConfig(), Optional.empty());
+            HfCheckpointWriter.write(
+                    dir,
+                    json,
+                    StateDict.of(base),
+                    Files.readAllBytes(src.tokenizerJson()),
+                    src.tokenizerConfig(),
+                    Optional.empty());
         }
         return dir;
     }

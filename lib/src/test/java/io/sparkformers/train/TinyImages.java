@@ -6,7 +6,6 @@ import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.nn.vision.cnn.CnnConfig;
 import io.sparkformers.vision.ImageProcessorConfig;
 import io.sparkformers.vision.RgbImage;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,14 +14,16 @@ import java.util.Random;
 
 /** Small learnable image sets and tiny seeded checkpoints for the vision training and Spark tests. */
 public final class TinyImages {
-    private TinyImages() { }
+    private TinyImages() {}
 
     public static final List<String> CLASSES = List.of("horizontal", "vertical", "checker");
 
     /** 32×32, rescale 1/255, mean = std = 0.5. */
     public static ImageProcessorConfig processor() {
-        return new ImageProcessorConfig(true, 32, 32, 0, 2, false, 0, 0, true, 1 / 255.0, true,
-                new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f});
+        return new ImageProcessorConfig(
+                true, 32, 32, 0, 2, false, 0, 0, true, 1 / 255.0, true, new float[] {0.5f, 0.5f, 0.5f}, new float[] {
+                    0.5f, 0.5f, 0.5f
+                });
     }
 
     /** Image of class {@code c} (0 horizontal stripes, 1 vertical stripes, 2 checker) with seeded noise. */

@@ -7,7 +7,7 @@ import ai.djl.training.GradientCollector;
 
 /** Gives parameters known gradients through real autograd, the way the trainer will produce them. */
 final class TrainTestSupport {
-    private TrainTestSupport() { }
+    private TrainTestSupport() {}
 
     /** Sets {@code w}'s gradient to exactly {@code grad} (backward of {@code sum(grad * w)}), replacing the old one. */
     static void setGradient(NDArray w, float[] grad) {

@@ -25,6 +25,7 @@ class TrainerInputsTest {
 
     @TempDir
     static Path shared;
+
     static Path tiny;
 
     @TempDir
@@ -37,8 +38,10 @@ class TrainerInputsTest {
 
     private IllegalArgumentException failsBeforeTraining(TextDataset train, TextDataset eval) {
         Path out = tmp.resolve("out");
-        TrainingArguments a = TrainingArguments.builder(out.toString()).maxSteps(2).build();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        TrainingArguments a =
+                TrainingArguments.builder(out.toString()).maxSteps(2).build();
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> Trainer.builder(a, tiny).labels(null).build().train(train, eval));
         assertFalse(Files.exists(out.resolve("checkpoint-1")), "nothing trained");
         return e;
@@ -60,25 +63,40 @@ class TrainerInputsTest {
 
     @Test
     void unseenEvalLabelNamesTheRowAndTheLabels() {
-        TrainingArguments a = TrainingArguments.builder(tmp.resolve("o").toString()).maxSteps(2).evalStrategy("steps")
-                .evalSteps(1.0).build();
-        var e = assertThrows(IllegalArgumentException.class, () -> Trainer.builder(a, tiny).build()
-                .train(rows("good", "pos", "bad", "neg"), rows("meh", "neutral")));
-        assertTrue(e.getMessage().contains("row r0: label 'neutral' is not one of the 2 labels [neg, pos]"),
+        TrainingArguments a = TrainingArguments.builder(tmp.resolve("o").toString())
+                .maxSteps(2)
+                .evalStrategy("steps")
+                .evalSteps(1.0)
+                .build();
+        var e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Trainer.builder(a, tiny)
+                        .build()
+                        .train(rows("good", "pos", "bad", "neg"), rows("meh", "neutral")));
+        assertTrue(
+                e.getMessage().contains("row r0: label 'neutral' is not one of the 2 labels [neg, pos]"),
                 e.getMessage());
     }
 
     @Test
     void aSingleLabelValueIsRefusedWithTheValueCounts() {
         var e = failsBeforeTraining(rows("good", "pos", "fine", "pos", "ok", null), null);
-        assertEquals("single-label classification needs at least 2 classes, but the label column of the training dataset "
-                + "(test rows) holds a single value (value counts: {pos=2}): add training rows of the other classes "
-                + "(check the data's path, filter and limit, and the label column)", e.getMessage());
-        TrainingArguments a = TrainingArguments.builder(tmp.resolve("given").toString()).maxSteps(2).build();
-        var given = assertThrows(IllegalArgumentException.class, () -> Trainer.builder(a, tiny).labels(List.of("pos"))
-                .build().train(rows("good", "pos"), null));
-        assertTrue(given.getMessage().startsWith("single-label classification needs at least 2 classes, but the "
-                + "labels given are only [pos]"), given.getMessage());
+        assertEquals(
+                "single-label classification needs at least 2 classes, but the label column of the training dataset "
+                        + "(test rows) holds a single value (value counts: {pos=2}): add training rows of the other classes "
+                        + "(check the data's path, filter and limit, and the label column)",
+                e.getMessage());
+        TrainingArguments a = TrainingArguments.builder(tmp.resolve("given").toString())
+                .maxSteps(2)
+                .build();
+        var given = assertThrows(
+                IllegalArgumentException.class,
+                () -> Trainer.builder(a, tiny).labels(List.of("pos")).build().train(rows("good", "pos"), null));
+        assertTrue(
+                given.getMessage()
+                        .startsWith("single-label classification needs at least 2 classes, but the "
+                                + "labels given are only [pos]"),
+                given.getMessage());
     }
 
     @Test
@@ -95,21 +113,28 @@ class TrainerInputsTest {
 
     @Test
     void badArgumentsFailAtConstruction() {
-        var lr = assertThrows(IllegalArgumentException.class,
+        var lr = assertThrows(
+                IllegalArgumentException.class,
                 () -> TrainingArguments.builder("o").learningRate(0).build());
         assertTrue(lr.getMessage().contains("learning_rate must be > 0 but was 0.0"), lr.getMessage());
-        var batch = assertThrows(IllegalArgumentException.class,
+        var batch = assertThrows(
+                IllegalArgumentException.class,
                 () -> TrainingArguments.builder("o").perDeviceTrainBatchSize(0).build());
-        assertTrue(batch.getMessage().contains("per_device_train_batch_size must be > 0 but was 0"), batch.getMessage());
-        var key = assertThrows(IllegalArgumentException.class,
+        assertTrue(
+                batch.getMessage().contains("per_device_train_batch_size must be > 0 but was 0"), batch.getMessage());
+        var key = assertThrows(
+                IllegalArgumentException.class,
                 () -> TrainingArguments.fromMap(Map.of("output_dir", "o", "learning_rte", 1e-4)));
         assertTrue(key.getMessage().contains("did you mean learning_rate?"), key.getMessage());
     }
 
     @Test
     void fp16OnCpuIsAClearError() {
-        TrainingArguments a = TrainingArguments.builder(tmp.resolve("o").toString()).fp16(true).build();
-        var e = assertThrows(IllegalArgumentException.class,
+        TrainingArguments a = TrainingArguments.builder(tmp.resolve("o").toString())
+                .fp16(true)
+                .build();
+        var e = assertThrows(
+                IllegalArgumentException.class,
                 () -> Trainer.builder(a, tiny).build().train(TinyBert.sentiment(8, 0), null));
         assertTrue(e.getMessage().contains("fp16 needs a GPU"), e.getMessage());
     }
@@ -118,8 +143,10 @@ class TrainerInputsTest {
     void nonEmptyOutputDirNeedsOverwriteOrResume() throws IOException {
         Path out = Files.createDirectories(tmp.resolve("used"));
         Files.writeString(out.resolve("x"), "x");
-        TrainingArguments a = TrainingArguments.builder(out.toString()).maxSteps(1).build();
-        var e = assertThrows(IllegalArgumentException.class,
+        TrainingArguments a =
+                TrainingArguments.builder(out.toString()).maxSteps(1).build();
+        var e = assertThrows(
+                IllegalArgumentException.class,
                 () -> Trainer.builder(a, tiny).build().train(TinyBert.sentiment(8, 0), null));
         assertTrue(e.getMessage().contains("set overwrite_output_dir true"), e.getMessage());
     }
@@ -133,8 +160,12 @@ class TrainerInputsTest {
     @Test
     void featureExtractionTrainsOnlyTheHeadAndNewWeights() throws IOException {
         Path out = tmp.resolve("fe");
-        TrainingArguments a = TrainingArguments.builder(out.toString()).maxSteps(3).perDeviceTrainBatchSize(4)
-                .learningRate(1e-2).saveSteps(3).build();
+        TrainingArguments a = TrainingArguments.builder(out.toString())
+                .maxSteps(3)
+                .perDeviceTrainBatchSize(4)
+                .learningRate(1e-2)
+                .saveSteps(3)
+                .build();
         Trainer.builder(a, tiny).mode(TransferMode.featureExtraction()).build().train(TinyBert.sentiment(12, 0), null);
         Map<String, Tensor> before = weights(tiny.resolve("model.safetensors"));
         Map<String, Tensor> after = weights(out.resolve("model.safetensors"));
@@ -142,22 +173,32 @@ class TrainerInputsTest {
             assertEquals(e.getValue(), after.get("bert." + e.getKey()), "frozen: " + e.getKey());
         }
         Map<String, Tensor> opt = weights(out.resolve("checkpoint-3/optimizer.safetensors"));
-        assertEquals(new java.util.TreeSet<>(List.of("bert.pooler.dense.bias", "bert.pooler.dense.weight",
-                "classifier.bias", "classifier.weight")), new java.util.TreeSet<>(opt.keySet().stream()
-                .map(k -> k.substring(0, k.lastIndexOf('.'))).toList()));
+        assertEquals(
+                new java.util.TreeSet<>(List.of(
+                        "bert.pooler.dense.bias", "bert.pooler.dense.weight", "classifier.bias", "classifier.weight")),
+                new java.util.TreeSet<>(opt.keySet().stream()
+                        .map(k -> k.substring(0, k.lastIndexOf('.')))
+                        .toList()));
     }
 
     @Test
     void partialTrainsTheLastLayerAndTheHead() throws IOException {
         Path out = tmp.resolve("partial");
-        TrainingArguments a = TrainingArguments.builder(out.toString()).maxSteps(2).perDeviceTrainBatchSize(4)
-                .learningRate(1e-2).saveSteps(2).build();
-        Trainer.builder(a, tiny).mode(TransferMode.partial(1, List.of("embeddings\\.LayerNorm"))
-                .withHeadLrMultiplier(10)).build().train(TinyBert.sentiment(12, 0), null);
+        TrainingArguments a = TrainingArguments.builder(out.toString())
+                .maxSteps(2)
+                .perDeviceTrainBatchSize(4)
+                .learningRate(1e-2)
+                .saveSteps(2)
+                .build();
+        Trainer.builder(a, tiny)
+                .mode(TransferMode.partial(1, List.of("embeddings\\.LayerNorm")).withHeadLrMultiplier(10))
+                .build()
+                .train(TinyBert.sentiment(12, 0), null);
         Map<String, Tensor> before = weights(tiny.resolve("model.safetensors"));
         Map<String, Tensor> after = weights(out.resolve("model.safetensors"));
         for (Map.Entry<String, Tensor> e : before.entrySet()) {
-            boolean trains = e.getKey().startsWith("encoder.layer.1.") || e.getKey().startsWith("embeddings.LayerNorm");
+            boolean trains =
+                    e.getKey().startsWith("encoder.layer.1.") || e.getKey().startsWith("embeddings.LayerNorm");
             assertEquals(!trains, e.getValue().equals(after.get("bert." + e.getKey())), e.getKey());
         }
     }

@@ -71,12 +71,15 @@ class TrainerStateTest {
         assertEquals(sorted, fieldNames(written));
         assertEquals(expected.get("log_history"), written.get("log_history"));
         assertEquals(expected.get("stateful_callbacks"), written.get("stateful_callbacks"));
-        assertEquals(Json.MAPPER.readTree(s.toJson()), Json.MAPPER.readTree(TrainerState.fromJson(s.toJson()).toJson()));
+        assertEquals(
+                Json.MAPPER.readTree(s.toJson()),
+                Json.MAPPER.readTree(TrainerState.fromJson(s.toJson()).toJson()));
     }
 
     @Test
     void fileRoundTripKeepsEveryField(@TempDir Path dir) throws Exception {
-        TrainingArguments args = TrainingArguments.builder("out").maxSteps(60).loggingSteps(10).build();
+        TrainingArguments args =
+                TrainingArguments.builder("out").maxSteps(60).loggingSteps(10).build();
         TrainerState s = TrainerState.start(args, args.plan(100, 1));
         s.globalStep = 10;
         s.epoch = 0.8;
@@ -89,10 +92,10 @@ class TrainerStateTest {
         assertEquals(Json.MAPPER.readTree(s.toJson()), Json.MAPPER.readTree(r.toJson()));
         assertEquals(60, r.maxSteps);
         assertEquals(10, r.loggingSteps);
-        assertEquals(5, r.numTrainEpochs);                 // 13 steps per epoch: ceil(60 / 13)
+        assertEquals(5, r.numTrainEpochs); // 13 steps per epoch: ceil(60 / 13)
         @SuppressWarnings("unchecked")
-        EarlyStoppingCallback es = EarlyStoppingCallback.fromState(
-                (Map<String, ?>) r.statefulCallbacks.get("EarlyStoppingCallback"));
+        EarlyStoppingCallback es =
+                EarlyStoppingCallback.fromState((Map<String, ?>) r.statefulCallbacks.get("EarlyStoppingCallback"));
         assertEquals(0, es.patienceCounter());
     }
 

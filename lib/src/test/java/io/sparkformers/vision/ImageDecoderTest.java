@@ -1,16 +1,15 @@
 package io.sparkformers.vision;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
 
 /** Decoding as PIL's convert("RGB"), and clear errors for bad input. */
 class ImageDecoderTest {
@@ -23,7 +22,8 @@ class ImageDecoderTest {
 
     static BufferedImage image(int type, int w, int h) {
         BufferedImage img = new BufferedImage(w, h, type);
-        for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) img.setRGB(x, y, 0x80000000 | (x * 20) << 16 | (y * 30) << 8 | 77);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) img.setRGB(x, y, 0x80000000 | (x * 20) << 16 | (y * 30) << 8 | 77);
         return img;
     }
 
@@ -64,8 +64,10 @@ class ImageDecoderTest {
 
     @Test
     void emptyBytesNameTheSource() {
-        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> ImageDecoder.decode(new byte[0], "row 17"));
-        assertEquals("cannot decode image row 17: the input is empty (0 bytes); expected JPEG or PNG bytes", e.getMessage());
+        ImageDecodeException e =
+                assertThrows(ImageDecodeException.class, () -> ImageDecoder.decode(new byte[0], "row 17"));
+        assertEquals(
+                "cannot decode image row 17: the input is empty (0 bytes); expected JPEG or PNG bytes", e.getMessage());
         assertEquals("row 17", e.source());
     }
 
@@ -73,7 +75,9 @@ class ImageDecoderTest {
     void corruptBytesAreReportedNotCrashed() {
         byte[] junk = "definitely not an image".getBytes();
         ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> ImageDecoder.decode(junk, "junk.bin"));
-        assertTrue(e.getMessage().startsWith("cannot decode image junk.bin: not a JPEG, PNG, BMP or GIF image"), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("cannot decode image junk.bin: not a JPEG, PNG, BMP or GIF image"),
+                e.getMessage());
     }
 
     @Test
@@ -81,15 +85,19 @@ class ImageDecoderTest {
         byte[] png = encode(image(BufferedImage.TYPE_INT_RGB, 64, 64), "png");
         byte[] cut = Arrays.copyOf(png, png.length / 2);
         ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> ImageDecoder.decode(cut, "cut.png"));
-        assertTrue(e.getMessage().startsWith("cannot decode image cut.png: corrupt or truncated image data"), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("cannot decode image cut.png: corrupt or truncated image data"),
+                e.getMessage());
     }
 
     @Test
     void unexpectedChannelCountIsReported() {
-        ImageDecodeException e = assertThrows(ImageDecodeException.class,
-                () -> RgbImage.fromInterleaved(2, 2, 2, new byte[8], true, "row 3"));
-        assertEquals("cannot decode image row 3: unexpected channel count 2 (expected 1 = gray, 3 = colour or 4 = "
-                + "colour + alpha)", e.getMessage());
+        ImageDecodeException e = assertThrows(
+                ImageDecodeException.class, () -> RgbImage.fromInterleaved(2, 2, 2, new byte[8], true, "row 3"));
+        assertEquals(
+                "cannot decode image row 3: unexpected channel count 2 (expected 1 = gray, 3 = colour or 4 = "
+                        + "colour + alpha)",
+                e.getMessage());
     }
 
     @Test

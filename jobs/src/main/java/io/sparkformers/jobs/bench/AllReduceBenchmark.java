@@ -4,7 +4,6 @@ import io.sparkformers.distributed.Collective;
 import io.sparkformers.distributed.CollectiveOptions;
 import io.sparkformers.distributed.GradientBuckets;
 import io.sparkformers.distributed.Secrets;
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -48,9 +47,18 @@ public final class AllReduceBenchmark {
      * One measured configuration; bandwidths in bytes/second and times in seconds, medians over the rounds; the two
      * ratios are medians of the per-round ratios.
      */
-    public record Result(int ranks, long floats, long bytes, double seconds, double algorithmBandwidth,
-            double busBandwidth, double loopbackBandwidth, double busOverLoopback, double modelSeconds,
-            double rawRingBandwidth, double busOverRawRing) {}
+    public record Result(
+            int ranks,
+            long floats,
+            long bytes,
+            double seconds,
+            double algorithmBandwidth,
+            double busBandwidth,
+            double loopbackBandwidth,
+            double busOverLoopback,
+            double modelSeconds,
+            double rawRingBandwidth,
+            double busOverRawRing) {}
 
     /** Floats in one gradient bucket of the data-parallel trainer (PyTorch DDP's 25 MiB): the size it all-reduces. */
     public static final long BUCKET_FLOATS = GradientBuckets.DEFAULT_BUCKET_CAP_BYTES / 4;
@@ -62,16 +70,37 @@ public final class AllReduceBenchmark {
         long[] ranks = args.length > 1 ? parse(args[1]) : new long[] {2, 4};
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 9;
         List<Result> results = new ArrayList<>();
-        System.out.printf("%-6s %12s %12s %9s %11s %11s %11s %9s %9s %11s %9s%n", "ranks", "floats", "bytes",
-                "seconds", "algBW MB/s", "busBW MB/s", "loopback", "bus/loop", "model s", "raw ring", "bus/raw");
+        System.out.printf(
+                "%-6s %12s %12s %9s %11s %11s %11s %9s %9s %11s %9s%n",
+                "ranks",
+                "floats",
+                "bytes",
+                "seconds",
+                "algBW MB/s",
+                "busBW MB/s",
+                "loopback",
+                "bus/loop",
+                "model s",
+                "raw ring",
+                "bus/raw");
         for (long floats : sizes) {
             for (long n : ranks) {
                 Result r = run((int) n, floats, rounds);
                 results.add(r);
-                System.out.printf(Locale.ROOT, "%-6d %12d %12d %9.3f %11.0f %11.0f %11.0f %9.2f %9.3f %11.0f %9.2f%n",
-                        r.ranks(), r.floats(), r.bytes(), r.seconds(), r.algorithmBandwidth() / 1e6,
-                        r.busBandwidth() / 1e6, r.loopbackBandwidth() / 1e6, r.busOverLoopback(), r.modelSeconds(),
-                        r.rawRingBandwidth() / 1e6, r.busOverRawRing());
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-6d %12d %12d %9.3f %11.0f %11.0f %11.0f %9.2f %9.3f %11.0f %9.2f%n",
+                        r.ranks(),
+                        r.floats(),
+                        r.bytes(),
+                        r.seconds(),
+                        r.algorithmBandwidth() / 1e6,
+                        r.busBandwidth() / 1e6,
+                        r.loopbackBandwidth() / 1e6,
+                        r.busOverLoopback(),
+                        r.modelSeconds(),
+                        r.rawRingBandwidth() / 1e6,
+                        r.busOverRawRing());
             }
         }
     }
@@ -121,8 +150,18 @@ public final class AllReduceBenchmark {
             }
             double t = median(seconds);
             double loop = median(loopback);
-            return new Result(ranks, floats, bytes, t, bytes / t, factor * bytes / t, loop, median(overLoopback),
-                    factor * bytes / loop, median(rawRing), median(overRawRing));
+            return new Result(
+                    ranks,
+                    floats,
+                    bytes,
+                    t,
+                    bytes / t,
+                    factor * bytes / t,
+                    loop,
+                    median(overLoopback),
+                    factor * bytes / loop,
+                    median(rawRing),
+                    median(overRawRing));
         } finally {
             pool.shutdownNow();
             ring.forEach(Collective::close);
@@ -165,7 +204,8 @@ public final class AllReduceBenchmark {
         for (int r = 0; r < n; r++) {
             listeners.add(Collective.listen(host, options));
         }
-        List<InetSocketAddress> peers = listeners.stream().map(Collective.Listener::address).toList();
+        List<InetSocketAddress> peers =
+                listeners.stream().map(Collective.Listener::address).toList();
         byte[] secret = Secrets.newJobSecret();
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
@@ -255,14 +295,14 @@ public final class AllReduceBenchmark {
                 server.bind(new InetSocketAddress(host, 0));
                 servers.add(server);
             }
-            for (int r = 0; r < ranks; r++) {                   // rank r sends to r + 1, receives from r - 1
+            for (int r = 0; r < ranks; r++) { // rank r sends to r + 1, receives from r - 1
                 SocketChannel out = SocketChannel.open();
                 sockets.configure(out);
                 out.connect(servers.get((r + 1) % ranks).getLocalAddress());
                 tx.add(out);
                 SocketChannel in = servers.get((r + 1) % ranks).accept();
                 sockets.configure(in);
-                rx.add(in);                                      // rx.get(r) is what rank r + 1 reads
+                rx.add(in); // rx.get(r) is what rank r + 1 reads
             }
             double best = Double.MAX_VALUE;
             for (int it = 0; it <= iterations; it++) {
@@ -270,7 +310,7 @@ public final class AllReduceBenchmark {
                 List<Future<Long>> done = new ArrayList<>();
                 for (int r = 0; r < ranks; r++) {
                     SocketChannel out = tx.get(r);
-                    SocketChannel in = rx.get((r + ranks - 1) % ranks);  // what rank r reads: sent by rank r − 1
+                    SocketChannel in = rx.get((r + ranks - 1) % ranks); // what rank r reads: sent by rank r − 1
                     ByteBuffer source = sources.get(r);
                     ByteBuffer sink = sinks.get(r);
                     done.add(pool.submit(() -> {

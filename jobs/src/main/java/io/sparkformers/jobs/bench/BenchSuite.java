@@ -3,7 +3,6 @@ package io.sparkformers.jobs.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -50,15 +49,26 @@ public final class BenchSuite {
         s.add(new Step("training", List.of("training", "--steps", quick ? "60" : "600")));
         if (withDistributed) {
             // 1 vs 2 executor JVMs of a Standalone cluster, one core each: replicas talk over real sockets
-            s.add(new Step("training_distributed", List.of(),
-                    List.of("training-distributed", "--workers", Integer.toString(CLUSTER_WORKERS),
-                            "--dist-steps", quick ? "10" : "20"), true));
+            s.add(new Step(
+                    "training_distributed",
+                    List.of(),
+                    List.of(
+                            "training-distributed",
+                            "--workers",
+                            Integer.toString(CLUSTER_WORKERS),
+                            "--dist-steps",
+                            quick ? "10" : "20"),
+                    true));
         }
         s.add(new Step("allreduce", List.of("allreduce")));
         // one task slot against the one-thread bare loop: the ratio is Spark's overhead, not its parallelism
-        s.add(new Step("inference_spark", List.of("--master", "local[1]"), quick
-                ? List.of("inference-spark", "--rows", "600", "--rss-rows", "256", "--rounds", "3")
-                : List.of("inference-spark", "--rows", "2000", "--rss-rows", "512", "--rounds", "5"), false));
+        s.add(new Step(
+                "inference_spark",
+                List.of("--master", "local[1]"),
+                quick
+                        ? List.of("inference-spark", "--rows", "600", "--rss-rows", "256", "--rounds", "3")
+                        : List.of("inference-spark", "--rows", "2000", "--rss-rows", "512", "--rounds", "5"),
+                false));
         return s;
     }
 
@@ -100,13 +110,15 @@ public final class BenchSuite {
         cmd.addAll(step.args());
         cmd.add("--json");
         System.err.println("bench suite: " + String.join(" ", cmd.subList(1, cmd.size())));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         String stdout;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             stdout = "\n" + String.join("\n", r.lines().toList());
         }
         int rc = p.waitFor();
-        int start = stdout.indexOf("\n{");                     // the report, one line or pretty-printed, ends stdout
+        int start = stdout.indexOf("\n{"); // the report, one line or pretty-printed, ends stdout
         String json = start < 0 ? null : stdout.substring(start + 1);
         ObjectNode out = json == null ? Json.MAPPER.createObjectNode() : (ObjectNode) Json.MAPPER.readTree(json);
         if (rc != 0 || json == null) out.put("error", "exit code " + rc + (json == null ? ", no JSON" : ""));
@@ -115,8 +127,9 @@ public final class BenchSuite {
 
     private static Path launcher() {
         String root = System.getenv("SPARKFORMERS_ROOT");
-        if (root == null) throw new IllegalStateException("bench suite runs its benchmarks through bin/sparkformers: "
-                + "start it with bin/sparkformers (SPARKFORMERS_ROOT is not set)");
+        if (root == null)
+            throw new IllegalStateException("bench suite runs its benchmarks through bin/sparkformers: "
+                    + "start it with bin/sparkformers (SPARKFORMERS_ROOT is not set)");
         return Path.of(root, "bin", "sparkformers");
     }
 
@@ -137,7 +150,8 @@ public final class BenchSuite {
         Path p = Path.of(file);
         if (!Files.isReadable(p)) return "";
         for (String line : Files.readAllLines(p)) {
-            if (line.startsWith(key)) return line.substring(line.indexOf(':') + 1).trim();
+            if (line.startsWith(key))
+                return line.substring(line.indexOf(':') + 1).trim();
         }
         return "";
     }
@@ -153,25 +167,52 @@ public final class BenchSuite {
     public static String markdown(JsonNode r) {
         StringBuilder sb = new StringBuilder();
         JsonNode m = r.path("machine");
-        sb.append(String.format(Locale.ROOT, "Machine: %d cores, %s, %d GiB, %s, Java %s; load average %s at the start, "
+        sb.append(String.format(
+                Locale.ROOT,
+                "Machine: %d cores, %s, %d GiB, %s, Java %s; load average %s at the start, "
                         + "%s at the end (a shared machine: compare ratios, not absolute times).%n%n",
-                m.path("cores").asInt(), m.path("cpu").asText(), m.path("memory_gib").asInt(), m.path("os").asText(),
-                m.path("java").asText(), m.path("load_average_start").asText(), m.path("load_average_end").asText()));
+                m.path("cores").asInt(),
+                m.path("cpu").asText(),
+                m.path("memory_gib").asInt(),
+                m.path("os").asText(),
+                m.path("java").asText(),
+                m.path("load_average_start").asText(),
+                m.path("load_average_end").asText()));
         JsonNode inf = r.path("inference");
         if (inf.has("rows")) {
-            sb.append(String.format(Locale.ROOT, "Encoder inference, %d threads for both engines, median of %d "
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "Encoder inference, %d threads for both engines, median of %d "
                             + "interleaved rounds; GEMM peak = a %d² FP32 matmul on libtorch in the same rounds.%n%n",
-                    inf.path("threads").asInt(), inf.path("iterations").asInt(), InferenceGrid.GEMM_SIZE));
-            sb.append("| model | batch × seq | ours ms | ours tokens/s | ONNX Runtime ms | ours / ORT speed | ours GFLOP/s "
-                    + "| GEMM peak GFLOP/s | of peak |\n|---|---|---|---|---|---|---|---|---|\n");
+                    inf.path("threads").asInt(),
+                    inf.path("iterations").asInt(),
+                    InferenceGrid.GEMM_SIZE));
+            sb.append(
+                    "| model | batch × seq | ours ms | ours tokens/s | ONNX Runtime ms | ours / ORT speed | ours GFLOP/s "
+                            + "| GEMM peak GFLOP/s | of peak |\n|---|---|---|---|---|---|---|---|---|\n");
             for (JsonNode x : inf.path("rows")) {
-                boolean ort = x.path("onnxMs").isNumber() && !Double.isNaN(x.path("onnxMs").asDouble());
-                sb.append(String.format(Locale.ROOT, "| %s | %d × %d | %.1f | %,.0f | %s | %s | %.0f | %.0f | %.0f%% |%n",
-                        x.path("model").asText(), x.path("batch").asInt(), x.path("seqLength").asInt(),
-                        x.path("oursMs").asDouble(), x.path("oursTokensPerSecond").asDouble(),
-                        ort ? String.format(Locale.ROOT, "%.1f", x.path("onnxMs").asDouble()) : "—",
-                        ort ? String.format(Locale.ROOT, "**%.2f×**", x.path("ratioToOnnxRuntime").asDouble()) : "—",
-                        x.path("oursGflops").asDouble(), x.path("gemmGflops").asDouble(),
+                boolean ort = x.path("onnxMs").isNumber()
+                        && !Double.isNaN(x.path("onnxMs").asDouble());
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %d × %d | %.1f | %,.0f | %s | %s | %.0f | %.0f | %.0f%% |%n",
+                        x.path("model").asText(),
+                        x.path("batch").asInt(),
+                        x.path("seqLength").asInt(),
+                        x.path("oursMs").asDouble(),
+                        x.path("oursTokensPerSecond").asDouble(),
+                        ort
+                                ? String.format(
+                                        Locale.ROOT, "%.1f", x.path("onnxMs").asDouble())
+                                : "—",
+                        ort
+                                ? String.format(
+                                        Locale.ROOT,
+                                        "**%.2f×**",
+                                        x.path("ratioToOnnxRuntime").asDouble())
+                                : "—",
+                        x.path("oursGflops").asDouble(),
+                        x.path("gemmGflops").asDouble(),
                         100 * x.path("fractionOfPeak").asDouble()));
             }
             sb.append('\n');
@@ -179,66 +220,110 @@ public final class BenchSuite {
         sb.append("| benchmark | ours | peer / reference | ratio |\n|---|---|---|---|\n");
         JsonNode load = r.path("load").path("load");
         if (load.has("loadMillis")) {
-            sb.append(String.format(Locale.ROOT, "| load bert-base-uncased (%,d params) from its checkpoint folder | %.1f s "
-                    + "| — | — |%n", load.path("parameters").asLong(), load.path("loadMillis").asDouble() / 1000));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| load bert-base-uncased (%,d params) from its checkpoint folder | %.1f s " + "| — | — |%n",
+                    load.path("parameters").asLong(),
+                    load.path("loadMillis").asDouble() / 1000));
         }
         JsonNode sp = r.path("inference_spark");
         if (sp.has("spark_seconds")) {
-            sb.append(String.format(Locale.ROOT, "| Spark `SentenceEmbedder` vs bare loop, %d mixed-length rows (%s) | %.1f "
-                            + "rows/s | bare loop %.1f rows/s | **%.2f×** |%n", sp.path("rows").asInt(),
-                    sp.path("master").asText(), sp.path("rows").asInt() / sp.path("spark_seconds").asDouble(),
-                    sp.path("rows").asInt() / sp.path("bare_seconds").asDouble(), 1 / sp.path("spark_over_bare").asDouble()));
-            sb.append(String.format(Locale.ROOT, "| bare loop vs ONNX Runtime on the same batches (%d thread) | %.1f rows/s "
-                            + "| %.1f rows/s | **%.2f×** |%n", sp.path("onnx_threads").asInt(),
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| Spark `SentenceEmbedder` vs bare loop, %d mixed-length rows (%s) | %.1f "
+                            + "rows/s | bare loop %.1f rows/s | **%.2f×** |%n",
+                    sp.path("rows").asInt(),
+                    sp.path("master").asText(),
+                    sp.path("rows").asInt() / sp.path("spark_seconds").asDouble(),
                     sp.path("rows").asInt() / sp.path("bare_seconds").asDouble(),
-                    sp.path("rows").asInt() / sp.path("onnx_seconds").asDouble(), 1 / sp.path("bare_over_onnx").asDouble()));
-            sb.append(String.format(Locale.ROOT, "| padding efficiency (real / processed tokens), length-sorted | %.3f "
-                            + "| in row order %.3f | — |%n", sp.path("padding_efficiency_sorted").asDouble(),
+                    1 / sp.path("spark_over_bare").asDouble()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| bare loop vs ONNX Runtime on the same batches (%d thread) | %.1f rows/s "
+                            + "| %.1f rows/s | **%.2f×** |%n",
+                    sp.path("onnx_threads").asInt(),
+                    sp.path("rows").asInt() / sp.path("bare_seconds").asDouble(),
+                    sp.path("rows").asInt() / sp.path("onnx_seconds").asDouble(),
+                    1 / sp.path("bare_over_onnx").asDouble()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| padding efficiency (real / processed tokens), length-sorted | %.3f "
+                            + "| in row order %.3f | — |%n",
+                    sp.path("padding_efficiency_sorted").asDouble(),
                     sp.path("padding_efficiency_unsorted").asDouble()));
             JsonNode rss = sp.path("executor_peak_rss");
             if (rss.size() == 2) {
-                sb.append(String.format(Locale.ROOT, "| executor peak RSS (VmHWM), 2 task slots vs 1 | %,.0f MiB | %,.0f MiB "
-                                + "| **%.2f×** |%n", rss.get(1).path("vm_hwm_kb").asDouble() / 1024,
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "| executor peak RSS (VmHWM), 2 task slots vs 1 | %,.0f MiB | %,.0f MiB " + "| **%.2f×** |%n",
+                        rss.get(1).path("vm_hwm_kb").asDouble() / 1024,
                         rss.get(0).path("vm_hwm_kb").asDouble() / 1024,
-                        rss.get(1).path("vm_hwm_kb").asDouble() / rss.get(0).path("vm_hwm_kb").asDouble()));
+                        rss.get(1).path("vm_hwm_kb").asDouble()
+                                / rss.get(0).path("vm_hwm_kb").asDouble()));
             }
         }
         JsonNode tr = r.path("training").path("training");
         if (tr.has("samplesPerSecond")) {
-            sb.append(String.format(Locale.ROOT, "| training %s %d × %d, single process, %d steps | %.1f samples/s | — "
-                            + "| — |%n", tr.path("model").asText(), tr.path("batch").asInt(), tr.path("seqLength").asInt(),
-                    tr.path("steps").asInt(), tr.path("samplesPerSecond").asDouble()));
-            sb.append(String.format(Locale.ROOT, "| native memory over those steps (VmRSS after warm-up → end) | %,.0f → "
-                            + "%,.0f MiB | — | %+.1f MiB |%n", tr.path("rssAfterWarmupKb").asDouble() / 1024,
-                    tr.path("rssEndKb").asDouble() / 1024, tr.path("rssGrowthMib").asDouble()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| training %s %d × %d, single process, %d steps | %.1f samples/s | — " + "| — |%n",
+                    tr.path("model").asText(),
+                    tr.path("batch").asInt(),
+                    tr.path("seqLength").asInt(),
+                    tr.path("steps").asInt(),
+                    tr.path("samplesPerSecond").asDouble()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| native memory over those steps (VmRSS after warm-up → end) | %,.0f → "
+                            + "%,.0f MiB | — | %+.1f MiB |%n",
+                    tr.path("rssAfterWarmupKb").asDouble() / 1024,
+                    tr.path("rssEndKb").asDouble() / 1024,
+                    tr.path("rssGrowthMib").asDouble()));
         }
         JsonNode td = r.path("training_distributed");
         if (td.path("runs").size() == 2) {
             JsonNode one = td.path("runs").get(0);
             JsonNode two = td.path("runs").get(1);
-            sb.append(String.format(Locale.ROOT, "| data-parallel training, %d vs 1 workers (%s), communication %.0f%% of a "
-                            + "step | %.1f samples/s | %.1f samples/s | **%.2f×** |%n", two.path("workers").asInt(),
-                    td.path("master").asText(), 100 * two.path("commFraction").asDouble(),
-                    two.path("loopSamplesPerSecond").asDouble(), one.path("loopSamplesPerSecond").asDouble(),
-                    two.path("loopSamplesPerSecond").asDouble() / one.path("loopSamplesPerSecond").asDouble()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| data-parallel training, %d vs 1 workers (%s), communication %.0f%% of a "
+                            + "step | %.1f samples/s | %.1f samples/s | **%.2f×** |%n",
+                    two.path("workers").asInt(),
+                    td.path("master").asText(),
+                    100 * two.path("commFraction").asDouble(),
+                    two.path("loopSamplesPerSecond").asDouble(),
+                    one.path("loopSamplesPerSecond").asDouble(),
+                    two.path("loopSamplesPerSecond").asDouble()
+                            / one.path("loopSamplesPerSecond").asDouble()));
         }
         JsonNode ar = r.path("allreduce");
         if (ar.has("busBandwidth")) {
-            sb.append(String.format(Locale.ROOT, "| ring all-reduce, %d ranks, %,d MB (bus bandwidth) | %,.0f MB/s | loopback "
-                            + "TCP %,.0f MB/s | **%.2f×** |%n", ar.path("ranks").asInt(), ar.path("bytes").asLong() / 1_000_000,
-                    ar.path("busBandwidth").asDouble() / 1e6, ar.path("loopbackBandwidth").asDouble() / 1e6,
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| ring all-reduce, %d ranks, %,d MB (bus bandwidth) | %,.0f MB/s | loopback "
+                            + "TCP %,.0f MB/s | **%.2f×** |%n",
+                    ar.path("ranks").asInt(),
+                    ar.path("bytes").asLong() / 1_000_000,
+                    ar.path("busBandwidth").asDouble() / 1e6,
+                    ar.path("loopbackBandwidth").asDouble() / 1e6,
                     ar.path("busOverLoopback").asDouble()));
             if (ar.has("rawRingBandwidth")) {
-                sb.append(String.format(Locale.ROOT, "| the same all-reduce vs raw TCP in the ring's pattern (both ranks "
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "| the same all-reduce vs raw TCP in the ring's pattern (both ranks "
                                 + "sending and receiving at once, no framing or additions) | %,.0f MB/s | raw ring %,.0f "
-                                + "MB/s | **%.2f×** |%n", ar.path("busBandwidth").asDouble() / 1e6,
-                        ar.path("rawRingBandwidth").asDouble() / 1e6, ar.path("busOverRawRing").asDouble()));
+                                + "MB/s | **%.2f×** |%n",
+                        ar.path("busBandwidth").asDouble() / 1e6,
+                        ar.path("rawRingBandwidth").asDouble() / 1e6,
+                        ar.path("busOverRawRing").asDouble()));
             }
         }
         for (var it = r.fields(); it.hasNext(); ) {
             var e = it.next();
             if (e.getValue().has("error")) {
-                sb.append(String.format("%n%s failed: %s%n", e.getKey(), e.getValue().path("error").asText()));
+                sb.append(String.format(
+                        "%n%s failed: %s%n",
+                        e.getKey(), e.getValue().path("error").asText()));
             }
         }
         return sb.toString();

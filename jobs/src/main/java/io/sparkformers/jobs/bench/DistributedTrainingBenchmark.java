@@ -25,7 +25,7 @@ import org.apache.spark.sql.types.StructType;
  * replica checks).
  */
 public final class DistributedTrainingBenchmark {
-    private DistributedTrainingBenchmark() { }
+    private DistributedTrainingBenchmark() {}
 
     /**
      * One configuration's figures (rank 0's loop; {@code commMsPerStep} is the slowest rank's).
@@ -33,30 +33,48 @@ public final class DistributedTrainingBenchmark {
      * @param fitSeconds      wall time of {@code fit}, job start-up and model loads included
      * @param loopSamplesPerSecond global samples per second of the training loop (HF train_samples_per_second)
      */
-    public record Result(int workers, int globalBatch, int seqLength, long steps, double fitSeconds,
-                         double loopSamplesPerSecond, double computeMsPerStep, double commMsPerStep,
-                         double commFraction) { }
+    public record Result(
+            int workers,
+            int globalBatch,
+            int seqLength,
+            long steps,
+            double fitSeconds,
+            double loopSamplesPerSecond,
+            double computeMsPerStep,
+            double commMsPerStep,
+            double commFraction) {}
 
-    static final StructType SCHEMA = new StructType().add("text", DataTypes.StringType, true)
-            .add("label", DataTypes.StringType, true);
+    static final StructType SCHEMA =
+            new StructType().add("text", DataTypes.StringType, true).add("label", DataTypes.StringType, true);
 
-    public static List<Result> run(SparkSession spark, List<Integer> workerCounts, int batch, int seqLength,
-            long steps) throws Exception {
-        String model = BuiltinModels.resolve(BuiltinModels.get("all-MiniLM-L6-v2")).toString();
+    public static List<Result> run(SparkSession spark, List<Integer> workerCounts, int batch, int seqLength, long steps)
+            throws Exception {
+        String model =
+                BuiltinModels.resolve(BuiltinModels.get("all-MiniLM-L6-v2")).toString();
         int maxWorkers = workerCounts.stream().mapToInt(Integer::intValue).max().orElse(1);
         TextDataset train = SpamAssassin.split(false, (int) Math.min(4000, steps * batch * maxWorkers));
         List<Row> rows = new ArrayList<>();
         for (TextDataset.Row r : train.rows()) rows.add(RowFactory.create(r.text(), r.label()));
-        Dataset<Row> df = spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
-                .parallelize(rows, maxWorkers), SCHEMA).cache();
+        Dataset<Row> df = spark.createDataFrame(
+                        JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, maxWorkers), SCHEMA)
+                .cache();
         df.count();
         List<Result> out = new ArrayList<>();
         for (int w : workerCounts) {
             Path dir = Files.createTempDirectory("sparkformers-bench-dist-");
-            TextClassifier est = new TextClassifier().setModel(model).setNumWorkers(w).setOutputDir(dir.toString())
-                    .setOverwriteOutputDir(true).setPerDeviceTrainBatchSize(batch).setMaxSteps(steps)
-                    .setMaxLength(seqLength).setLearningRate(5e-5).setSaveStrategy("no").setLoggingSteps(steps)
-                    .setCheckConsistencyEverySteps(0).setMaxAttempts(1);
+            TextClassifier est = new TextClassifier()
+                    .setModel(model)
+                    .setNumWorkers(w)
+                    .setOutputDir(dir.toString())
+                    .setOverwriteOutputDir(true)
+                    .setPerDeviceTrainBatchSize(batch)
+                    .setMaxSteps(steps)
+                    .setMaxLength(seqLength)
+                    .setLearningRate(5e-5)
+                    .setSaveStrategy("no")
+                    .setLoggingSteps(steps)
+                    .setCheckConsistencyEverySteps(0)
+                    .setMaxAttempts(1);
             long t0 = System.nanoTime();
             TextClassifier.FitSummary s = est.fitWithSummary(df).summary();
             double fit = (System.nanoTime() - t0) / 1e9;
@@ -68,8 +86,16 @@ public final class DistributedTrainingBenchmark {
                 Object c = r.get("train_communication_seconds");
                 if (c != null) comm = Math.max(comm, ((Number) c).doubleValue());
             }
-            out.add(new Result(w, batch * w, seqLength, steps, fit, steps * batch * w / loop, compute / steps * 1000,
-                    comm / steps * 1000, comm / loop));
+            out.add(new Result(
+                    w,
+                    batch * w,
+                    seqLength,
+                    steps,
+                    fit,
+                    steps * batch * w / loop,
+                    compute / steps * 1000,
+                    comm / steps * 1000,
+                    comm / loop));
             deleteTree(dir);
         }
         df.unpersist();

@@ -3,14 +3,6 @@ package io.sparkformers.jobs.bench;
 import io.sparkformers.hub.SparkformersHome;
 import io.sparkformers.spark.ExecutorModels;
 import io.sparkformers.spark.SentenceEmbedder;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
-
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -18,6 +10,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Peak resident memory of one executor JVM scoring sentence embeddings with 1 and with 2 task slots: a
@@ -40,11 +39,12 @@ public final class ExecutorMemoryBenchmark {
     public record Case(int slots, long peakRssKb, int modelLoads, double seconds) {}
 
     /** Runs the cases in turn; no other SparkContext may be active in this JVM. */
-    public static List<Case> run(String model, int rows, int maxLength, int maxTokensPerBatch, int batchSize,
-                                 int... slots) throws IOException {
+    public static List<Case> run(
+            String model, int rows, int maxLength, int maxTokensPerBatch, int batchSize, int... slots)
+            throws IOException {
         Path home = Files.createTempDirectory("spark-home");
         Files.createDirectories(home.resolve("jars"));
-        System.setProperty("spark.testing", "true");            // the in-process Worker then reads spark.test.home
+        System.setProperty("spark.testing", "true"); // the in-process Worker then reads spark.test.home
         System.setProperty("spark.test.home", home.toString());
         List<Case> out = new ArrayList<>();
         try {
@@ -58,19 +58,29 @@ public final class ExecutorMemoryBenchmark {
 
     private static Case runCase(String model, int n, int maxLength, int maxTokensPerBatch, int batchSize, int slots) {
         String jvmOpts = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens") || a.startsWith("-Dai.djl") || a.startsWith("-Djdk.reflect")
+                .filter(a -> a.startsWith("--add-opens")
+                        || a.startsWith("-Dai.djl")
+                        || a.startsWith("-Djdk.reflect")
                         || a.startsWith("-Dio.netty"))
                 .collect(Collectors.joining(" "));
-        String classPath = System.getProperty("java.class.path") + java.io.File.pathSeparator
-                + ExecutorMemoryBenchmark.class.getProtectionDomain().getCodeSource().getLocation().getPath();
-        SparkSession spark = SparkSession.builder().master("local-cluster[1," + slots + ",2048]")
+        String classPath = System.getProperty("java.class.path")
+                + java.io.File.pathSeparator
+                + ExecutorMemoryBenchmark.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation()
+                        .getPath();
+        SparkSession spark = SparkSession.builder()
+                .master("local-cluster[1," + slots + ",2048]")
                 .appName("sparkformers bench executor-rss " + slots + " slots")
                 .config("spark.ui.enabled", "false")
                 .config("spark.executor.cores", Integer.toString(slots))
                 .config("spark.task.cpus", "1")
                 .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
                 .config("spark.executorEnv.TORCH_CPP_LOG_LEVEL", "ERROR")
-                .config("spark.executorEnv.SPARKFORMERS_HOME", SparkformersHome.get().toAbsolutePath().toString())
+                .config(
+                        "spark.executorEnv.SPARKFORMERS_HOME",
+                        SparkformersHome.get().toAbsolutePath().toString())
                 .config("spark.executor.extraClassPath", classPath)
                 .config("spark.executor.extraJavaOptions", jvmOpts)
                 .getOrCreate();
@@ -78,17 +88,28 @@ public final class ExecutorMemoryBenchmark {
             List<String> texts = InferenceBenchmark.texts(n, 17);
             List<Row> rows = new ArrayList<>(n);
             for (int i = 0; i < n; i++) rows.add(RowFactory.create(i, texts.get(i)));
-            StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType);
+            StructType schema =
+                    new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType);
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows, 4 * slots), schema);
             long t0 = System.nanoTime();
-            new SentenceEmbedder().setModel(model).setMaxLength(maxLength).setMaxTokensPerBatch(maxTokensPerBatch)
-                    .setBatchSize(batchSize).transform(df).write().format("noop").mode("overwrite").save();
+            new SentenceEmbedder()
+                    .setModel(model)
+                    .setMaxLength(maxLength)
+                    .setMaxTokensPerBatch(maxTokensPerBatch)
+                    .setBatchSize(batchSize)
+                    .transform(df)
+                    .write()
+                    .format("noop")
+                    .mode("overwrite")
+                    .save();
             double seconds = (System.nanoTime() - t0) / 1e9;
             List<Integer> seeds = new ArrayList<>();
             for (int i = 0; i < 2 * slots; i++) seeds.add(i);
             List<long[]> probes = jsc.parallelize(seeds, seeds.size())
-                    .mapPartitions(it -> List.of(new long[] {vmHwmKb(), ExecutorModels.loads()}).iterator()).collect();
+                    .mapPartitions(it -> List.of(new long[] {vmHwmKb(), ExecutorModels.loads()})
+                            .iterator())
+                    .collect();
             long peak = probes.stream().mapToLong(p -> p[0]).max().orElse(-1);
             int loads = (int) probes.stream().mapToLong(p -> p[1]).max().orElse(-1);
             return new Case(slots, peak, loads, seconds);

@@ -12,7 +12,6 @@ import io.sparkformers.convert.ModelJar;
 import io.sparkformers.hub.MavenArtifacts;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
-
 import java.io.IOException;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
@@ -28,8 +27,8 @@ import java.util.SplittableRandom;
 public final class ForwardBenchmark {
 
     /** One measured configuration. */
-    public record Result(String model, int batch, int seqLength, int threads, double oursMsPerBatch,
-                         double onnxMsPerBatch) {
+    public record Result(
+            String model, int batch, int seqLength, int threads, double oursMsPerBatch, double onnxMsPerBatch) {
         public double oursSequencesPerSecond() {
             return batch * 1000.0 / oursMsPerBatch;
         }
@@ -68,9 +67,9 @@ public final class ForwardBenchmark {
         try (HfModel model = HfModel.fromPretrained(dir, Task.BASE)) {
             ours = medianMillis(warmup, iterations, () -> {
                 try (NDManager scope = model.manager().newSubManager()) {
-                    NDList out = model.predict(new NDList(scope.create(ids, shape), scope.create(mask, shape),
-                            scope.create(types, shape)));
-                    out.head().toFloatArray();      // include the copy out, as a real caller pays it
+                    NDList out = model.predict(new NDList(
+                            scope.create(ids, shape), scope.create(mask, shape), scope.create(types, shape)));
+                    out.head().toFloatArray(); // include the copy out, as a real caller pays it
                 }
             });
         }
@@ -87,9 +86,10 @@ public final class ForwardBenchmark {
                 try (OrtSession session = env.createSession(onnxFile.toString(), opts)) {
                     onnx = medianMillis(warmup, iterations, () -> {
                         try (OnnxTensor i = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape.getShape());
-                             OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape.getShape());
-                             OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape.getShape());
-                             OrtSession.Result r = session.run(Map.of("input_ids", i, "attention_mask", m, "token_type_ids", t))) {
+                                OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape.getShape());
+                                OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape.getShape());
+                                OrtSession.Result r =
+                                        session.run(Map.of("input_ids", i, "attention_mask", m, "token_type_ids", t))) {
                             ((OnnxTensor) r.get(0)).getFloatBuffer();
                         } catch (OrtException e) {
                             throw new IllegalStateException(e);

@@ -13,6 +13,10 @@ import io.sparkformers.spark.SentenceEmbedder;
 import io.sparkformers.spark.TokenBudgetBatcher;
 import io.sparkformers.spark.TokenBudgetBatcher.Batch;
 import io.sparkformers.spark.TokenBudgetBatcher.Encoded;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -20,11 +24,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
 
 /**
  * The {@code bench inference-spark} measurement: sentence embeddings over generated rows of mixed length, through
@@ -46,8 +45,14 @@ public final class InferenceBenchmark {
      * @param torchThreads            PyTorch intra-op threads ({@code ai.djl.pytorch.num_threads}, "default" if unset)
      * @param master                  the Spark master
      */
-    public record Result(int rows, double sparkSeconds, double bareSeconds, double paddingEfficiencySorted,
-                         double paddingEfficiencyUnsorted, String torchThreads, String master) {
+    public record Result(
+            int rows,
+            double sparkSeconds,
+            double bareSeconds,
+            double paddingEfficiencySorted,
+            double paddingEfficiencyUnsorted,
+            String torchThreads,
+            String master) {
         /** Spark time over bare time: below 1 means Spark's task slots beat one in-process thread. */
         public double ratio() {
             return sparkSeconds / bareSeconds;
@@ -57,7 +62,8 @@ public final class InferenceBenchmark {
     /** Rows of 3 to ~250 words, most short, some long (seeded). */
     public static List<String> texts(int n, long seed) {
         String[] words = ("the a of to and in is was for on that with as by at from his her spark model token batch "
-                + "executor partition sentence embedding transformer attention layer vector data lake score").split(" ");
+                        + "executor partition sentence embedding transformer attention layer vector data lake score")
+                .split(" ");
         Random rnd = new Random(seed);
         List<String> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -69,9 +75,11 @@ public final class InferenceBenchmark {
         return out;
     }
 
-    public static Result run(SparkSession spark, String model, int n, int maxLength, int maxTokensPerBatch, int batchSize)
+    public static Result run(
+            SparkSession spark, String model, int n, int maxLength, int maxTokensPerBatch, int batchSize)
             throws Exception {
-        return run(spark, model, n, maxLength, maxTokensPerBatch, batchSize, 1, null).result();
+        return run(spark, model, n, maxLength, maxTokensPerBatch, batchSize, 1, null)
+                .result();
     }
 
     /**
@@ -83,18 +91,30 @@ public final class InferenceBenchmark {
      */
     public record Rounds(Result result, double peerSeconds) {}
 
-    public static Rounds run(SparkSession spark, String model, int n, int maxLength, int maxTokensPerBatch,
-                             int batchSize, int rounds, java.util.concurrent.Callable<Double> peer) throws Exception {
+    public static Rounds run(
+            SparkSession spark,
+            String model,
+            int n,
+            int maxLength,
+            int maxTokensPerBatch,
+            int batchSize,
+            int rounds,
+            java.util.concurrent.Callable<Double> peer)
+            throws Exception {
         List<String> texts = texts(n, 17);
         StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType);
         List<Row> rows = new ArrayList<>(n);
         for (int i = 0; i < n; i++) rows.add(RowFactory.create(i, texts.get(i)));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows, Math.max(2, jsc.defaultParallelism())), schema).cache();
+        Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows, Math.max(2, jsc.defaultParallelism())), schema)
+                .cache();
         df.count();
-        SentenceEmbedder embedder = new SentenceEmbedder().setModel(model).setMaxLength(maxLength)
-                .setMaxTokensPerBatch(maxTokensPerBatch).setBatchSize(batchSize);
-        embedder.transform(df.limit(4)).write().format("noop").mode("overwrite").save();     // warm-up: load the model
+        SentenceEmbedder embedder = new SentenceEmbedder()
+                .setModel(model)
+                .setMaxLength(maxLength)
+                .setMaxTokensPerBatch(maxTokensPerBatch)
+                .setBatchSize(batchSize);
+        embedder.transform(df.limit(4)).write().format("noop").mode("overwrite").save(); // warm-up: load the model
 
         Path dir = ModelRefs.localFolder(model);
         double[] sparkSeconds = new double[rounds];
@@ -102,11 +122,12 @@ public final class InferenceBenchmark {
         double[] peerSeconds = new double[rounds];
         double[] efficiency = new double[2];
         try (HfModel m = HfModel.fromPretrained(HfCheckpoint.open(dir), Task.SENTENCE_EMBEDDING, Device.cpu());
-             TextTokenizer tok = m.tokenizer(maxLength)) {
+                TextTokenizer tok = m.tokenizer(maxLength)) {
             for (int sorted = 0; sorted < 2; sorted++) {
-                TokenBudgetBatcher b = new TokenBudgetBatcher(1024, maxTokensPerBatch, batchSize, sorted == 1,
-                        tok.padTokenId());
-                b.run(texts.iterator(), t -> encode(tok, t), batch -> new Object[batch.size()]).forEachRemaining(x -> { });
+                TokenBudgetBatcher b =
+                        new TokenBudgetBatcher(1024, maxTokensPerBatch, batchSize, sorted == 1, tok.padTokenId());
+                b.run(texts.iterator(), t -> encode(tok, t), batch -> new Object[batch.size()])
+                        .forEachRemaining(x -> {});
                 efficiency[sorted] = b.stats().paddingEfficiency();
             }
             for (int round = 0; round < rounds; round++) {
@@ -120,28 +141,40 @@ public final class InferenceBenchmark {
             }
         }
         df.unpersist();
-        return new Rounds(new Result(n, median(sparkSeconds), median(bareSeconds), efficiency[1], efficiency[0],
-                System.getProperty("ai.djl.pytorch.num_threads", "default"), spark.sparkContext().master()),
+        return new Rounds(
+                new Result(
+                        n,
+                        median(sparkSeconds),
+                        median(bareSeconds),
+                        efficiency[1],
+                        efficiency[0],
+                        System.getProperty("ai.djl.pytorch.num_threads", "default"),
+                        spark.sparkContext().master()),
                 median(peerSeconds));
     }
 
-    private static void bareLoop(HfModel m, TextTokenizer tok, List<String> texts, int maxTokensPerBatch, int batchSize) {
+    private static void bareLoop(
+            HfModel m, TextTokenizer tok, List<String> texts, int maxTokensPerBatch, int batchSize) {
         TokenBudgetBatcher b = new TokenBudgetBatcher(1024, maxTokensPerBatch, batchSize, true, tok.padTokenId());
         b.run(texts.iterator(), t -> encode(tok, t), batch -> {
-            try (NDManager scope = m.manager().newSubManager()) {
-                float[] flat = m.predict(inputs(scope, batch)).head().toFloatArray();   // (B, H)
-                int h = flat.length / batch.size();
-                Object[] out = new Object[batch.size()];
-                for (int r = 0; r < out.length; r++) out[r] = java.util.Arrays.copyOfRange(flat, r * h, (r + 1) * h);
-                return out;
-            }
-        }).forEachRemaining(x -> { });
+                    try (NDManager scope = m.manager().newSubManager()) {
+                        float[] flat = m.predict(inputs(scope, batch)).head().toFloatArray(); // (B, H)
+                        int h = flat.length / batch.size();
+                        Object[] out = new Object[batch.size()];
+                        for (int r = 0; r < out.length; r++)
+                            out[r] = java.util.Arrays.copyOfRange(flat, r * h, (r + 1) * h);
+                        return out;
+                    }
+                })
+                .forEachRemaining(x -> {});
     }
 
     /** (B, T) input_ids, attention_mask, token_type_ids of a batch: what the stages feed the model. */
     private static NDList inputs(NDManager scope, Batch b) {
         Shape shape = new Shape(b.size(), b.seqLength());
-        return new NDList(scope.create(b.inputIds(), shape), scope.create(b.attentionMask(), shape),
+        return new NDList(
+                scope.create(b.inputIds(), shape),
+                scope.create(b.attentionMask(), shape),
                 scope.create(b.tokenTypeIds(), shape));
     }
 

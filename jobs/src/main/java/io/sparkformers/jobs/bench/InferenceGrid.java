@@ -16,7 +16,6 @@ import io.sparkformers.hub.MavenArtifacts;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.Task;
-
 import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +49,7 @@ public final class InferenceGrid {
      * per call after 3 warm-up calls, 8.3 ms after a few hundred).
      */
     static final double WARMUP_MS = 2000;
+
     static final int MAX_CALLS = 200;
 
     /**
@@ -60,8 +60,8 @@ public final class InferenceGrid {
      * @param onnxMs    median ms per batch, ONNX Runtime (NaN when there is no ONNX export)
      * @param gemmGflops median GFLOP/s of the 2048² matmul in the same rounds
      */
-    public record Row(String model, int batch, int seqLength, double gflop, double oursMs, double onnxMs,
-                      double gemmGflops) {
+    public record Row(
+            String model, int batch, int seqLength, double gflop, double oursMs, double onnxMs, double gemmGflops) {
         public double oursGflops() {
             return gflop / (oursMs / 1000);
         }
@@ -100,8 +100,9 @@ public final class InferenceGrid {
      * Runs every (batch, seq) of the grid for one alias; shapes over {@code maxGflop} per forward are left out
      * (--quick). {@code threads} intra-op threads for both engines (ours: set by the caller before the engine starts).
      */
-    public static List<Row> run(String alias, int[] batches, int[] seqs, int threads, int warmup, int iterations,
-                                double maxGflop) throws Exception {
+    public static List<Row> run(
+            String alias, int[] batches, int[] seqs, int threads, int warmup, int iterations, double maxGflop)
+            throws Exception {
         BuiltinModels.Builtin builtin = BuiltinModels.get(alias);
         Path dir = BuiltinModels.resolve(builtin);
         JsonNode cfg = HfCheckpoint.open(dir).config();
@@ -113,8 +114,8 @@ public final class InferenceGrid {
         Path onnxFile = Files.createTempFile("bench-grid", ".onnx");
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (HfModel model = HfModel.fromPretrained(dir, Task.BASE);
-             NDManager gemmScope = NDManager.newBaseManager();
-             OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+                NDManager gemmScope = NDManager.newBaseManager();
+                OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             OrtSession session = null;
             if (withOnnx) {
                 try (ModelJar jar = ModelJar.open(MavenArtifacts.resolve(builtin.coordinates()))) {
@@ -128,8 +129,9 @@ public final class InferenceGrid {
             NDArray a = gemmScope.randomUniform(-1, 1, new Shape(GEMM_SIZE, GEMM_SIZE));
             NDArray b = gemmScope.randomUniform(-1, 1, new Shape(GEMM_SIZE, GEMM_SIZE));
             Runnable gemm = () -> {
-                try (NoGrad g = NoGrad.enter(); NDArray c = a.matMul(b)) {
-                    c.getFloat(0, 0);                          // forces the product to be computed
+                try (NoGrad g = NoGrad.enter();
+                        NDArray c = a.matMul(b)) {
+                    c.getFloat(0, 0); // forces the product to be computed
                 }
             };
             try {
@@ -149,8 +151,17 @@ public final class InferenceGrid {
         return rows;
     }
 
-    private static Row measure(String alias, HfModel model, OrtSession session, OrtEnvironment env, Runnable gemm,
-                               int batch, int seq, double flops, int warmup, int iterations) {
+    private static Row measure(
+            String alias,
+            HfModel model,
+            OrtSession session,
+            OrtEnvironment env,
+            Runnable gemm,
+            int batch,
+            int seq,
+            double flops,
+            int warmup,
+            int iterations) {
         long[] ids = ForwardBenchmark.randomIds(batch, seq);
         long[] mask = new long[ids.length];
         Arrays.fill(mask, 1);
@@ -158,21 +169,24 @@ public final class InferenceGrid {
         Shape shape = new Shape(batch, seq);
         Runnable ours = () -> {
             try (NDManager scope = model.manager().newSubManager()) {
-                NDList out = model.predict(new NDList(scope.create(ids, shape), scope.create(mask, shape),
-                        scope.create(types, shape)));
-                out.head().toFloatArray();                  // include the copy out, as a real caller pays it
+                NDList out = model.predict(
+                        new NDList(scope.create(ids, shape), scope.create(mask, shape), scope.create(types, shape)));
+                out.head().toFloatArray(); // include the copy out, as a real caller pays it
             }
         };
-        Runnable onnx = session == null ? null : () -> {
-            try (OnnxTensor i = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape.getShape());
-                 OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape.getShape());
-                 OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape.getShape());
-                 OrtSession.Result r = session.run(Map.of("input_ids", i, "attention_mask", m, "token_type_ids", t))) {
-                ((OnnxTensor) r.get(0)).getFloatBuffer();
-            } catch (OrtException e) {
-                throw new IllegalStateException(e);
-            }
-        };
+        Runnable onnx = session == null
+                ? null
+                : () -> {
+                    try (OnnxTensor i = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape.getShape());
+                            OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape.getShape());
+                            OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape.getShape());
+                            OrtSession.Result r =
+                                    session.run(Map.of("input_ids", i, "attention_mask", m, "token_type_ids", t))) {
+                        ((OnnxTensor) r.get(0)).getFloatBuffer();
+                    } catch (OrtException e) {
+                        throw new IllegalStateException(e);
+                    }
+                };
         long warmEnd = System.nanoTime() + (long) (WARMUP_MS * 1e6);
         for (int w = 0; w < warmup || System.nanoTime() < warmEnd; w++) {
             ours.run();

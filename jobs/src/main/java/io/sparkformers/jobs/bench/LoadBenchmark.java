@@ -3,7 +3,6 @@ package io.sparkformers.jobs.bench;
 import io.sparkformers.convert.BuiltinModels;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
-
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -24,7 +23,9 @@ public final class LoadBenchmark {
         long[] params = new long[1];
         double ms = ForwardBenchmark.medianMillis(1, repetitions, () -> {
             try (HfModel m = HfModel.fromPretrained(dir, task)) {
-                params[0] = m.block().getParameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+                params[0] = m.block().getParameters().values().stream()
+                        .mapToLong(p -> p.getArray().size())
+                        .sum();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }

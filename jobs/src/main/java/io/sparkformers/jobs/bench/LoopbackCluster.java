@@ -28,13 +28,22 @@ final class LoopbackCluster implements AutoCloseable {
     }
 
     /** Starts a master and {@code workers} workers of {@code cores} cores each; fails with the script's output. */
-    static LoopbackCluster start(Path root, int workers, int cores, String memory) throws IOException, InterruptedException {
+    static LoopbackCluster start(Path root, int workers, int cores, String memory)
+            throws IOException, InterruptedException {
         Path script = root.resolve("bin").resolve("spark-cluster");
         Path runDir = Files.createTempDirectory("sparkformers-bench-cluster");
         int port = freePort();
         LoopbackCluster cluster = new LoopbackCluster(script, runDir, "spark://127.0.0.1:" + port);
-        String out = cluster.call("start", "--workers", Integer.toString(workers), "--cores", Integer.toString(cores),
-                "--memory", memory, "--port", Integer.toString(port));
+        String out = cluster.call(
+                "start",
+                "--workers",
+                Integer.toString(workers),
+                "--cores",
+                Integer.toString(cores),
+                "--memory",
+                memory,
+                "--port",
+                Integer.toString(port));
         if (!out.contains(cluster.master)) {
             cluster.close();
             throw new IOException("bin/spark-cluster did not start a cluster at " + cluster.master + " (logs in "
@@ -59,7 +68,7 @@ final class LoopbackCluster implements AutoCloseable {
         Path log = runDir.resolve("spark-cluster-" + args[0] + ".out");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("SPARKFORMERS_CLUSTER_DIR", runDir.toString());
-        Process p = pb.start();                                 // the script exits once its JVMs are up
+        Process p = pb.start(); // the script exits once its JVMs are up
         if (!p.waitFor(START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new IOException("bin/spark-cluster " + args[0] + " did not finish within " + START_TIMEOUT_SECONDS

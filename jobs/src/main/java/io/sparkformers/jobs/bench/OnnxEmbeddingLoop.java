@@ -11,7 +11,6 @@ import io.sparkformers.hub.MavenArtifacts;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.spark.TokenBudgetBatcher;
 import io.sparkformers.spark.TokenBudgetBatcher.Encoded;
-
 import java.io.IOException;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
@@ -30,13 +29,20 @@ public final class OnnxEmbeddingLoop {
     private OnnxEmbeddingLoop() {}
 
     /** Wall seconds to embed {@code texts}, session creation excluded (one warm-up batch first). */
-    public static double seconds(String alias, List<String> texts, int maxLength, int window, int maxTokensPerBatch,
-                                 int batchSize, int threads) throws IOException, OrtException {
+    public static double seconds(
+            String alias,
+            List<String> texts,
+            int maxLength,
+            int window,
+            int maxTokensPerBatch,
+            int batchSize,
+            int threads)
+            throws IOException, OrtException {
         BuiltinModels.Builtin builtin = BuiltinModels.get(alias);
         Path dir = BuiltinModels.resolve(builtin);
         Path onnxFile = Files.createTempFile("bench-inference", ".onnx");
         try (ModelJar jar = ModelJar.open(MavenArtifacts.resolve(builtin.coordinates()));
-             TextTokenizer tok = TextTokenizer.load(HfCheckpoint.open(dir), maxLength)) {
+                TextTokenizer tok = TextTokenizer.load(HfCheckpoint.open(dir), maxLength)) {
             jar.extractOnnx(onnxFile);
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
@@ -44,7 +50,13 @@ public final class OnnxEmbeddingLoop {
                 opts.setInterOpNumThreads(1);
                 opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
                 try (OrtSession session = env.createSession(onnxFile.toString(), opts)) {
-                    run(env, session, tok, texts.subList(0, Math.min(8, texts.size())), window, maxTokensPerBatch,
+                    run(
+                            env,
+                            session,
+                            tok,
+                            texts.subList(0, Math.min(8, texts.size())),
+                            window,
+                            maxTokensPerBatch,
                             batchSize);
                     long t0 = System.nanoTime();
                     run(env, session, tok, texts, window, maxTokensPerBatch, batchSize);
@@ -56,32 +68,52 @@ public final class OnnxEmbeddingLoop {
         }
     }
 
-    private static void run(OrtEnvironment env, OrtSession session, TextTokenizer tok, List<String> texts, int window,
-                            int maxTokensPerBatch, int batchSize) {
+    private static void run(
+            OrtEnvironment env,
+            OrtSession session,
+            TextTokenizer tok,
+            List<String> texts,
+            int window,
+            int maxTokensPerBatch,
+            int batchSize) {
         TokenBudgetBatcher b = new TokenBudgetBatcher(window, maxTokensPerBatch, batchSize, true, tok.padTokenId());
-        b.run(texts.iterator(), t -> {
-            var e = tok.encode(t);
-            return new Encoded(e.getIds(), e.getAttentionMask(), e.getTypeIds(), null);
-        }, batch -> {
-            long[] shape = {batch.size(), batch.seqLength()};
-            Map<String, OnnxTensor> in = new HashMap<>();
-            try {
-                in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(batch.inputIds()), shape));
-                in.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(batch.attentionMask()), shape));
-                if (session.getInputNames().contains("token_type_ids")) {
-                    in.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(batch.tokenTypeIds()), shape));
-                }
-                try (OrtSession.Result r = session.run(in)) {
-                    float[] hidden = ((OnnxTensor) r.get(0)).getFloatBuffer().array();   // (B, T, H)
-                    return meanPoolNormalized(hidden, batch.size(), batch.seqLength(), batch.lengths());
-                }
-            } catch (OrtException e) {
-                throw new IllegalStateException("ONNX Runtime failed on a batch of " + batch.size() + " rows × "
-                        + batch.seqLength() + " tokens: " + e.getMessage(), e);
-            } finally {
-                in.values().forEach(OnnxTensor::close);
-            }
-        }).forEachRemaining(x -> { });
+        b.run(
+                        texts.iterator(),
+                        t -> {
+                            var e = tok.encode(t);
+                            return new Encoded(e.getIds(), e.getAttentionMask(), e.getTypeIds(), null);
+                        },
+                        batch -> {
+                            long[] shape = {batch.size(), batch.seqLength()};
+                            Map<String, OnnxTensor> in = new HashMap<>();
+                            try {
+                                in.put(
+                                        "input_ids",
+                                        OnnxTensor.createTensor(env, LongBuffer.wrap(batch.inputIds()), shape));
+                                in.put(
+                                        "attention_mask",
+                                        OnnxTensor.createTensor(env, LongBuffer.wrap(batch.attentionMask()), shape));
+                                if (session.getInputNames().contains("token_type_ids")) {
+                                    in.put(
+                                            "token_type_ids",
+                                            OnnxTensor.createTensor(env, LongBuffer.wrap(batch.tokenTypeIds()), shape));
+                                }
+                                try (OrtSession.Result r = session.run(in)) {
+                                    float[] hidden = ((OnnxTensor) r.get(0))
+                                            .getFloatBuffer()
+                                            .array(); // (B, T, H)
+                                    return meanPoolNormalized(hidden, batch.size(), batch.seqLength(), batch.lengths());
+                                }
+                            } catch (OrtException e) {
+                                throw new IllegalStateException(
+                                        "ONNX Runtime failed on a batch of " + batch.size() + " rows × "
+                                                + batch.seqLength() + " tokens: " + e.getMessage(),
+                                        e);
+                            } finally {
+                                in.values().forEach(OnnxTensor::close);
+                            }
+                        })
+                .forEachRemaining(x -> {});
     }
 
     /** Mean of each row's first {@code lengths[r]} token vectors, L2-normalised: one float[H] per row. */

@@ -26,8 +26,18 @@ import java.util.List;
 public final class TrainingBenchmark {
 
     /** One measured run; times are means over the timed steps. */
-    public record Result(String model, int batch, int seqLength, int threads, int steps, double forwardMs,
-                         double backwardMs, double optimizerMs, long rssAfterWarmupKb, long rssMidKb, long rssEndKb) {
+    public record Result(
+            String model,
+            int batch,
+            int seqLength,
+            int threads,
+            int steps,
+            double forwardMs,
+            double backwardMs,
+            double optimizerMs,
+            long rssAfterWarmupKb,
+            long rssMidKb,
+            long rssEndKb) {
         public double stepMs() {
             return forwardMs + backwardMs + optimizerMs;
         }
@@ -46,7 +56,7 @@ public final class TrainingBenchmark {
         }
     }
 
-    private TrainingBenchmark() { }
+    private TrainingBenchmark() {}
 
     public static Result run(String alias, int batch, int seqLength, int threads, int warmup, int steps)
             throws IOException {
@@ -58,18 +68,29 @@ public final class TrainingBenchmark {
         Arrays.fill(lengths, seqLength);
         long[] labels = new long[batch];
         for (int i = 0; i < batch; i++) labels[i] = i % 2;
-        DataCollatorWithPadding.Batch b = new DataCollatorWithPadding.Batch(batch, seqLength, ids, mask,
-                new long[ids.length], lengths, DataCollatorWithPadding.LabelKind.SINGLE_LABEL, labels, new float[0],
+        DataCollatorWithPadding.Batch b = new DataCollatorWithPadding.Batch(
+                batch,
+                seqLength,
+                ids,
+                mask,
+                new long[ids.length],
+                lengths,
+                DataCollatorWithPadding.LabelKind.SINGLE_LABEL,
+                labels,
+                new float[0],
                 new long[] {batch});
-        try (HfModel model = HfModel.fromPretrained(HfCheckpoint.open(dir), Task.SEQUENCE_CLASSIFICATION, Device.cpu(),
-                c -> c.put("problem_type", "single_label_classification"));
-             AdamW adamw = new AdamW(ParamGroup.hfDefaults(5e-5, 0.01))) {
+        try (HfModel model = HfModel.fromPretrained(
+                        HfCheckpoint.open(dir),
+                        Task.SEQUENCE_CLASSIFICATION,
+                        Device.cpu(),
+                        c -> c.put("problem_type", "single_label_classification"));
+                AdamW adamw = new AdamW(ParamGroup.hfDefaults(5e-5, 0.01))) {
             List<ParamRef> params = new ArrayList<>();
             for (ParameterNames.Entry e : ParameterNames.of(model.block()).values()) {
                 params.add(new ParamRef(e.name(), e.parameter().getArray()));
             }
-            TrainStep step = new TrainStep(model.block(), model.manager(), DataCollatorWithPadding.LabelKind.SINGLE_LABEL,
-                    0.0, false, params);
+            TrainStep step = new TrainStep(
+                    model.block(), model.manager(), DataCollatorWithPadding.LabelKind.SINGLE_LABEL, 0.0, false, params);
             for (int i = 0; i < warmup; i++) {
                 step.forwardBackward(b, 1.0, i);
                 step.applyUpdate(adamw, 1.0, 1.0);
@@ -89,8 +110,18 @@ public final class TrainingBenchmark {
                 if (i == steps / 2) rssMid = vmRssKb();
             }
             long rssEnd = vmRssKb();
-            return new Result(alias, batch, seqLength, threads, steps, fwd / 1e6 / steps, bwd / 1e6 / steps,
-                    opt / 1e6 / steps, rss0, rssMid, rssEnd);
+            return new Result(
+                    alias,
+                    batch,
+                    seqLength,
+                    threads,
+                    steps,
+                    fwd / 1e6 / steps,
+                    bwd / 1e6 / steps,
+                    opt / 1e6 / steps,
+                    rss0,
+                    rssMid,
+                    rssEnd);
         }
     }
 

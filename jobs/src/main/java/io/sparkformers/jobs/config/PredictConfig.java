@@ -20,9 +20,10 @@ import picocli.CommandLine.ParseResult;
  */
 public final class PredictConfig {
     /** Options that are not job keys. */
-    private static final Set<String> NOT_KEYS = Set.of("--config", "--set", "--help", "--version", "--verbose", "--json");
+    private static final Set<String> NOT_KEYS =
+            Set.of("--config", "--set", "--help", "--version", "--verbose", "--json");
 
-    private PredictConfig() { }
+    private PredictConfig() {}
 
     /** Sets every option the command line left out from the file and the {@code --set} overrides. */
     public static void apply(CommandSpec spec, Path file, Map<String, String> overrides) {
@@ -41,8 +42,10 @@ public final class PredictConfig {
     public static void requireSet(CommandSpec spec, Path file, String... names) {
         for (String name : names) {
             if (spec.findOption(name).getValue() == null) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing " + name + ": pass " + name + " or set " + key(name)
-                        + (file == null ? " in a --config file" : " in " + file));
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "missing " + name + ": pass " + name + " or set " + key(name)
+                                + (file == null ? " in a --config file" : " in " + file));
             }
         }
     }
@@ -54,8 +57,10 @@ public final class PredictConfig {
         try {
             return YamlMappings.read(Files.readString(file));
         } catch (IOException e) {
-            throw new IllegalArgumentException("config " + file + " is not a YAML mapping of predict options: "
-                    + e.getMessage().lines().findFirst().orElse(""), e);
+            throw new IllegalArgumentException(
+                    "config " + file + " is not a YAML mapping of predict options: "
+                            + e.getMessage().lines().findFirst().orElse(""),
+                    e);
         }
     }
 
@@ -78,7 +83,8 @@ public final class PredictConfig {
 
     private static Object convert(OptionSpec option, String key, Object value, String where) {
         Class<?> type = option.type();
-        String text = value instanceof List<?> l ? String.join(",", l.stream().map(String::valueOf).toList())
+        String text = value instanceof List<?> l
+                ? String.join(",", l.stream().map(String::valueOf).toList())
                 : String.valueOf(value);
         try {
             if (type == int.class || type == Integer.class) return Integer.parseInt(text.trim());

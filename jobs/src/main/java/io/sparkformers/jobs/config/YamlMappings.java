@@ -10,11 +10,11 @@ import java.util.Map;
 public final class YamlMappings {
     private static final YAMLMapper YAML = new YAMLMapper();
 
-    private YamlMappings() { }
+    private YamlMappings() {}
 
     /** The mapping in {@code text}, keys in file order; an empty document is an empty mapping. */
     public static Map<String, Object> read(String text) throws IOException {
-        Map<String, Object> m = YAML.readValue(text, new TypeReference<LinkedHashMap<String, Object>>() { });
+        Map<String, Object> m = YAML.readValue(text, new TypeReference<LinkedHashMap<String, Object>>() {});
         return m == null ? Map.of() : m;
     }
 }

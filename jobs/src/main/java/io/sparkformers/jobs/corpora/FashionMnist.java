@@ -3,7 +3,6 @@ package io.sparkformers.jobs.corpora;
 import io.sparkformers.train.ImageDataset;
 import io.sparkformers.vision.Idx;
 import io.sparkformers.vision.RgbImage;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +20,9 @@ public final class FashionMnist {
     public static final String PACKAGE = "dataset-fashion-mnist";
     /** Where the package puts the IDX files, relative to the unpack root. */
     public static final String DATA_DIR = "usr/share/datasets/fashion-mnist";
-    public static final List<String> LABELS = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+
+    public static final List<String> LABELS = List.of(
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
 
     /** One split: images (n, 28, 28) and labels (n). */
     public record Split(Idx.UByteArray images, Idx.UByteArray labels) {
@@ -51,7 +51,7 @@ public final class FashionMnist {
         }
     }
 
-    private FashionMnist() { }
+    private FashionMnist() {}
 
     /**
      * The folder holding the four {@code *-idx?-ubyte.gz} files under {@code dir}: an installed package
@@ -68,7 +68,8 @@ public final class FashionMnist {
         Path deb;
         try (Stream<Path> files = Files.list(dir)) {
             deb = files.filter(p -> p.getFileName().toString().startsWith(PACKAGE + "_")
-                    && p.getFileName().toString().endsWith(".deb")).findFirst()
+                            && p.getFileName().toString().endsWith(".deb"))
+                    .findFirst()
                     .orElseThrow(() -> new IOException("apt-get download " + PACKAGE + " left no .deb in " + dir));
         }
         run(dir, "dpkg", "-x", deb.getFileName().toString(), ".");
@@ -88,24 +89,34 @@ public final class FashionMnist {
         Idx.UByteArray images = Idx.readImages(dataDir.resolve(prefix + "-images-idx3-ubyte.gz"));
         Idx.UByteArray labels = Idx.readLabels(dataDir.resolve(prefix + "-labels-idx1-ubyte.gz"));
         if (images.count() != labels.count()) {
-            throw new IOException(dataDir + ": " + images.count() + " " + prefix + " images but " + labels.count() + " labels");
+            throw new IOException(
+                    dataDir + ": " + images.count() + " " + prefix + " images but " + labels.count() + " labels");
         }
         return new Split(images, labels);
     }
 
     private static boolean complete(Path d) {
-        return Stream.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-                "t10k-labels-idx1-ubyte.gz").allMatch(f -> Files.isRegularFile(d.resolve(f)));
+        return Stream.of(
+                        "train-images-idx3-ubyte.gz",
+                        "train-labels-idx1-ubyte.gz",
+                        "t10k-images-idx3-ubyte.gz",
+                        "t10k-labels-idx1-ubyte.gz")
+                .allMatch(f -> Files.isRegularFile(d.resolve(f)));
     }
 
     private static void run(Path dir, String... command) throws IOException {
         Process p;
         try {
-            p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+            p = new ProcessBuilder(command)
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .start();
         } catch (IOException e) {
-            throw new IOException("'" + command[0] + "' is not available (" + e.getMessage() + "): Fashion-MNIST comes from "
-                    + "the Debian package " + PACKAGE + "; on a machine without apt-get, unpack that package's "
-                    + DATA_DIR + " into " + dir, e);
+            throw new IOException(
+                    "'" + command[0] + "' is not available (" + e.getMessage() + "): Fashion-MNIST comes from "
+                            + "the Debian package " + PACKAGE + "; on a machine without apt-get, unpack that package's "
+                            + DATA_DIR + " into " + dir,
+                    e);
         }
         try {
             String out = new String(p.getInputStream().readAllBytes());

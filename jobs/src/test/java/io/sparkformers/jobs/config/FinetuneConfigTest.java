@@ -15,19 +15,32 @@ class FinetuneConfigTest {
 
     @Test
     void finetuneConfigRejectsUnknownKeysWithDidYouMean() {
-        var e = assertThrows(IllegalArgumentException.class, () -> FinetuneConfig.fromMap(Map.of("model", "m",
-                "mdoe", "fine_tune", "data", Map.of("train", "x.csv", "text_coll", "t"),
-                "training", Map.of("output_dir", "o", "learnig_rate", 1e-4)), Map.of()));
+        var e = assertThrows(
+                IllegalArgumentException.class,
+                () -> FinetuneConfig.fromMap(
+                        Map.of(
+                                "model",
+                                "m",
+                                "mdoe",
+                                "fine_tune",
+                                "data",
+                                Map.of("train", "x.csv", "text_coll", "t"),
+                                "training",
+                                Map.of("output_dir", "o", "learnig_rate", 1e-4)),
+                        Map.of()));
         String msg = e.getMessage();
         assertTrue(msg.contains("unknown key 'mdoe': did you mean mode?"), msg);
         assertTrue(msg.contains("unknown key 'data.text_coll': did you mean data.text_col?"), msg);
         assertTrue(msg.contains("did you mean learning_rate?"), msg);
-        var set = assertThrows(IllegalArgumentException.class, () -> FinetuneConfig.fromMap(Map.of("model", "m",
-                "data", Map.of("train", "x.csv"), "training", Map.of("output_dir", "o")), Map.of("data.limt", "5")));
+        var set = assertThrows(
+                IllegalArgumentException.class,
+                () -> FinetuneConfig.fromMap(
+                        Map.of("model", "m", "data", Map.of("train", "x.csv"), "training", Map.of("output_dir", "o")),
+                        Map.of("data.limt", "5")));
         assertTrue(set.getMessage().contains("did you mean data.limit?"), set.getMessage());
-        FinetuneConfig ok = FinetuneConfig.fromMap(Map.of("model", "m", "data", Map.of("train", "spam-assassin"),
-                "training", Map.of("output_dir", "o")), Map.of("training.learning_rate", "1e-4", "mode",
-                "feature_extraction"));
+        FinetuneConfig ok = FinetuneConfig.fromMap(
+                Map.of("model", "m", "data", Map.of("train", "spam-assassin"), "training", Map.of("output_dir", "o")),
+                Map.of("training.learning_rate", "1e-4", "mode", "feature_extraction"));
         assertEquals(1e-4, ok.training().learningRate());
         assertEquals(TransferMode.Kind.FEATURE_EXTRACTION, ok.mode().kind());
         assertEquals("spam-assassin", ok.data().eval());
@@ -49,7 +62,7 @@ class FinetuneConfigTest {
                 resume_from_checkpoint: true
                 """;
         TrainingArguments a = TrainingArguments.fromMap(YamlMappings.read(yaml));
-        assertEquals(3e-5, a.learningRate());               // YAML 1.1 reads 3e-5 as a string; we parse it
+        assertEquals(3e-5, a.learningRate()); // YAML 1.1 reads 3e-5 as a string; we parse it
         assertEquals(2.0, a.numTrainEpochs());
         assertEquals(100.0, a.evalSteps());
         assertEquals(1, a.saveTotalLimit());

@@ -1,14 +1,12 @@
 package io.sparkformers.jobs.corpora;
 
-import io.sparkformers.vision.RgbImage;
-import org.junit.jupiter.api.Test;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.sparkformers.vision.RgbImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 
 /** The real Fashion-MNIST files, fetched from the Debian package as the library does. */
 class FashionMnistTest {

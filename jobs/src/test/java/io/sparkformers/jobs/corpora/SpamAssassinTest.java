@@ -17,10 +17,15 @@ class SpamAssassinTest {
     void loadsEveryEmailWithCleanTextAndHamSpamLabels() throws Exception {
         List<SpamAssassin.Email> all = SpamAssassin.load();
         assertEquals(6046, all.size());
-        assertEquals(1896, all.stream().filter(e -> e.label().equals("spam")).count());   // spam-1 500 + spam-2 1,396
-        SpamAssassin.Email first = all.stream().filter(e -> e.id().equals("spam-1/00001")).findFirst().orElseThrow();
+        assertEquals(1896, all.stream().filter(e -> e.label().equals("spam")).count()); // spam-1 500 + spam-2 1,396
+        SpamAssassin.Email first = all.stream()
+                .filter(e -> e.id().equals("spam-1/00001"))
+                .findFirst()
+                .orElseThrow();
         assertTrue(first.text().startsWith("Life Insurance - Why Pay More?"), first.text());
-        long withHeaders = all.stream().filter(e -> e.text().contains("Return-Path:") || e.text().contains("Received: from")).count();
+        long withHeaders = all.stream()
+                .filter(e -> e.text().contains("Return-Path:") || e.text().contains("Received: from"))
+                .count();
         assertTrue(withHeaders < 60, withHeaders + " emails still show headers");
         long withQp = all.stream().filter(e -> e.text().contains("=3D")).count();
         assertTrue(withQp < 30, withQp + " emails still hold quoted-printable escapes");
@@ -40,7 +45,9 @@ class SpamAssassinTest {
         train.rows().forEach(r -> ids.add(r.id()));
         assertFalse(eval.rows().stream().anyMatch(r -> ids.contains(r.id())));
         // the first rows are a fair sample of both classes
-        long spam = SpamAssassin.split(false, 400).rows().stream().filter(r -> r.label().equals("spam")).count();
+        long spam = SpamAssassin.split(false, 400).rows().stream()
+                .filter(r -> r.label().equals("spam"))
+                .count();
         assertTrue(spam > 80 && spam < 180, spam + " spam in the first 400");
     }
 }

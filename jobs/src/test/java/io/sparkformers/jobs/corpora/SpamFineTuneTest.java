@@ -44,24 +44,51 @@ class SpamFineTuneTest {
     record Result(String mode, double accBefore, double f1Before, double acc, double f1, double seconds, long steps) {
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%-18s before acc %.4f f1 %.4f | after acc %.4f f1 %.4f | %d steps, "
-                    + "%.0f s", mode, accBefore, f1Before, acc, f1, steps, seconds);
+            return String.format(
+                    Locale.ROOT,
+                    "%-18s before acc %.4f f1 %.4f | after acc %.4f f1 %.4f | %d steps, " + "%.0f s",
+                    mode,
+                    accBefore,
+                    f1Before,
+                    acc,
+                    f1,
+                    steps,
+                    seconds);
         }
     }
 
     private Result run(Path model, TextDataset train, TextDataset eval, TransferMode mode, double lr, String name)
             throws Exception {
         TrainingArguments args = TrainingArguments.builder(tmp.resolve(name).toString())
-                .perDeviceTrainBatchSize(16).perDeviceEvalBatchSize(32).numTrainEpochs(1).learningRate(lr)
-                .warmupRatio(0.1).weightDecay(0.01).loggingSteps(10).evalStrategy("epoch").saveStrategy("no")
-                .seed(42).build();
+                .perDeviceTrainBatchSize(16)
+                .perDeviceEvalBatchSize(32)
+                .numTrainEpochs(1)
+                .learningRate(lr)
+                .warmupRatio(0.1)
+                .weightDecay(0.01)
+                .loggingSteps(10)
+                .evalStrategy("epoch")
+                .saveStrategy("no")
+                .seed(42)
+                .build();
         long t0 = System.nanoTime();
-        Trainer.TrainOutput out = Trainer.builder(args, model).mode(mode).maxLength(128).evalBeforeTraining(true)
-                .progress(true).build().train(train, eval);
+        Trainer.TrainOutput out = Trainer.builder(args, model)
+                .mode(mode)
+                .maxLength(128)
+                .evalBeforeTraining(true)
+                .progress(true)
+                .build()
+                .train(train, eval);
         double secs = (System.nanoTime() - t0) / 1e9;
         Map<String, Double> b = out.initialEval();
         Map<String, Double> a = out.evalMetrics();
-        return new Result(mode.kind().configName() + " lr " + lr, b.get("eval_accuracy"), b.get("eval_f1"),
-                a.get("eval_accuracy"), a.get("eval_f1"), secs, out.globalStep());
+        return new Result(
+                mode.kind().configName() + " lr " + lr,
+                b.get("eval_accuracy"),
+                b.get("eval_f1"),
+                a.get("eval_accuracy"),
+                a.get("eval_f1"),
+                secs,
+                out.globalStep());
     }
 }

@@ -1,16 +1,15 @@
 package io.sparkformers.jobs.demo;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import io.sparkformers.hub.HfCheckpoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The demo's whole path on a small subset in local[2] (the full-size run, F1 ≥ 0.9 in under 15 minutes, is
@@ -25,8 +24,12 @@ class SpamDemoTest {
 
     @BeforeAll
     static void start() {
-        spark = SparkSession.builder().master("local[2]").appName("SpamDemoTest").config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+        spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("SpamDemoTest")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate();
     }
 
     @AfterAll
@@ -43,8 +46,11 @@ class SpamDemoTest {
         assertEquals(32, (int) s.scoredRows());
         assertEquals(32, spark.read().parquet(s.scored().toString()).count(), "every held-out row is scored");
         assertTrue(spark.read().parquet(s.scored().toString()).columns().length >= 4, "input columns pass through");
-        assertTrue(s.before().containsKey("eval_f1") && s.after().containsKey("eval_f1"), s.after().toString());
-        assertTrue(s.after().get("eval_loss") < s.before().get("eval_loss"),
+        assertTrue(
+                s.before().containsKey("eval_f1") && s.after().containsKey("eval_f1"),
+                s.after().toString());
+        assertTrue(
+                s.after().get("eval_loss") < s.before().get("eval_loss"),
                 "training lowers the held-out loss: " + s.before() + " -> " + s.after());
         HfCheckpoint model = HfCheckpoint.open(s.modelDir());
         assertEquals("spam", model.config().get("id2label").get("1").asText());

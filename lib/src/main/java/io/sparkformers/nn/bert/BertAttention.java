@@ -24,9 +24,10 @@ public final class BertAttention extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.get(0);                                          // (B, T, H)
-        NDArray context = self.forward(ps, inputs, training).head();        // (B, T, H)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0); // (B, T, H)
+        NDArray context = self.forward(ps, inputs, training).head(); // (B, T, H)
         return output.forward(ps, new NDList(context, x), training);
     }
 

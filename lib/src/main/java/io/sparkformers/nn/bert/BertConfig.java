@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.Activations;
 import io.sparkformers.nn.ConfigJson;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,12 +38,27 @@ import java.util.Map;
  *                                  {@code classifier_dropout})
  * @param extra                     every other key of config.json, written back unchanged
  */
-public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int numAttentionHeads,
-                         int intermediateSize, String hiddenAct, double hiddenDropoutProb,
-                         double attentionProbsDropoutProb, int maxPositionEmbeddings, int typeVocabSize,
-                         double initializerRange, double layerNormEps, int padTokenId, String positionEmbeddingType,
-                         String modelType, List<String> architectures, Map<Integer, String> id2label,
-                         String problemType, Double classifierDropout, ObjectNode extra) {
+public record BertConfig(
+        int vocabSize,
+        int hiddenSize,
+        int numHiddenLayers,
+        int numAttentionHeads,
+        int intermediateSize,
+        String hiddenAct,
+        double hiddenDropoutProb,
+        double attentionProbsDropoutProb,
+        int maxPositionEmbeddings,
+        int typeVocabSize,
+        double initializerRange,
+        double layerNormEps,
+        int padTokenId,
+        String positionEmbeddingType,
+        String modelType,
+        List<String> architectures,
+        Map<Integer, String> id2label,
+        String problemType,
+        Double classifierDropout,
+        ObjectNode extra) {
 
     /** {@code model_type} values this encoder implements. */
     public static final List<String> MODEL_TYPES = List.of("bert", "roberta", "xlm-roberta");
@@ -71,12 +85,12 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
             throw new IllegalArgumentException("pad_token_id " + padTokenId + " outside [0, " + vocabSize + ")");
         }
         if (!"absolute".equals(positionEmbeddingType)) {
-            throw new IllegalArgumentException("position_embedding_type '" + positionEmbeddingType
-                    + "' is not supported (supported: [absolute])");
+            throw new IllegalArgumentException(
+                    "position_embedding_type '" + positionEmbeddingType + "' is not supported (supported: [absolute])");
         }
         if (!MODEL_TYPES.contains(modelType)) {
-            throw new IllegalArgumentException("model_type '" + modelType + "' is not a BERT-family type (supported: "
-                    + MODEL_TYPES + ")");
+            throw new IllegalArgumentException(
+                    "model_type '" + modelType + "' is not a BERT-family type (supported: " + MODEL_TYPES + ")");
         }
         if (problemType != null && !ConfigJson.PROBLEM_TYPES.contains(problemType)) {
             throw new IllegalArgumentException("problem_type '" + problemType + "' is not supported (supported: "
@@ -89,8 +103,27 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
 
     /** A 2-layer, 32-wide model for tests: vocab 100, 4 heads, intermediate 37, 64 positions. */
     public static BertConfig tiny() {
-        return new BertConfig(100, 32, 2, 4, 37, "gelu", 0.1, 0.1, 64, 2, 0.02, 1e-12, 0, "absolute", "bert",
-                null, ConfigJson.defaultLabels(2), null, null, null);
+        return new BertConfig(
+                100,
+                32,
+                2,
+                4,
+                37,
+                "gelu",
+                0.1,
+                0.1,
+                64,
+                2,
+                0.02,
+                1e-12,
+                0,
+                "absolute",
+                "bert",
+                null,
+                ConfigJson.defaultLabels(2),
+                null,
+                null,
+                null);
     }
 
     /** Parses an HF config.json object; absent keys take HF's defaults (RoBERTa's for the RoBERTa types). */
@@ -179,26 +212,77 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
 
     /** A copy with new labels (e.g. before fine-tuning a classifier head). */
     public BertConfig withId2label(Map<Integer, String> labels) {
-        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
-                hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange,
-                layerNormEps, padTokenId, positionEmbeddingType, modelType, architectures, labels, problemType,
-                classifierDropout, extra);
+        return new BertConfig(
+                vocabSize,
+                hiddenSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                intermediateSize,
+                hiddenAct,
+                hiddenDropoutProb,
+                attentionProbsDropoutProb,
+                maxPositionEmbeddings,
+                typeVocabSize,
+                initializerRange,
+                layerNormEps,
+                padTokenId,
+                positionEmbeddingType,
+                modelType,
+                architectures,
+                labels,
+                problemType,
+                classifierDropout,
+                extra);
     }
 
     /** A copy with another problem_type (null: inferred from labels, as HF). */
     public BertConfig withProblemType(String type) {
-        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
-                hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange,
-                layerNormEps, padTokenId, positionEmbeddingType, modelType, architectures, id2label, type,
-                classifierDropout, extra);
+        return new BertConfig(
+                vocabSize,
+                hiddenSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                intermediateSize,
+                hiddenAct,
+                hiddenDropoutProb,
+                attentionProbsDropoutProb,
+                maxPositionEmbeddings,
+                typeVocabSize,
+                initializerRange,
+                layerNormEps,
+                padTokenId,
+                positionEmbeddingType,
+                modelType,
+                architectures,
+                id2label,
+                type,
+                classifierDropout,
+                extra);
     }
 
     /** A copy with another model_type (RoBERTa position ids, "roberta" prefix). */
     public BertConfig withModelType(String type) {
-        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct,
-                hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange,
-                layerNormEps, padTokenId, positionEmbeddingType, type, architectures, id2label, problemType,
-                classifierDropout, extra);
+        return new BertConfig(
+                vocabSize,
+                hiddenSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                intermediateSize,
+                hiddenAct,
+                hiddenDropoutProb,
+                attentionProbsDropoutProb,
+                maxPositionEmbeddings,
+                typeVocabSize,
+                initializerRange,
+                layerNormEps,
+                padTokenId,
+                positionEmbeddingType,
+                type,
+                architectures,
+                id2label,
+                problemType,
+                classifierDropout,
+                extra);
     }
 
     private static void positive(String key, int v) {

@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import ai.djl.nn.norm.Dropout;
 import io.sparkformers.nn.Embedding;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.LayerNorm;
@@ -32,12 +32,15 @@ public final class BertEmbeddings extends HfBlock {
         robertaPositions = c.robertaPositions();
         hiddenSize = c.hiddenSize();
         wordEmbeddings = addChildBlock("word_embeddings", new Embedding(c.vocabSize(), c.hiddenSize(), c.padTokenId()));
-        positionEmbeddings = addChildBlock("position_embeddings", new Embedding(c.maxPositionEmbeddings(),
-                c.hiddenSize(), robertaPositions ? c.padTokenId() : null));
-        tokenTypeEmbeddings = addChildBlock("token_type_embeddings",
-                new Embedding(c.typeVocabSize(), c.hiddenSize(), null));
+        positionEmbeddings = addChildBlock(
+                "position_embeddings",
+                new Embedding(c.maxPositionEmbeddings(), c.hiddenSize(), robertaPositions ? c.padTokenId() : null));
+        tokenTypeEmbeddings =
+                addChildBlock("token_type_embeddings", new Embedding(c.typeVocabSize(), c.hiddenSize(), null));
         layerNorm = addChildBlock("LayerNorm", new LayerNorm(c.hiddenSize(), c.layerNormEps()));
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
+        dropout = addChildBlock(
+                "dropout",
+                Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
     }
 
     /** The word table, which BertForMaskedLM's decoder shares. */
@@ -46,11 +49,12 @@ public final class BertEmbeddings extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray inputIds = inputs.get(0);                                   // (B, T)
-        NDArray tokenTypeIds = inputs.get(1);                               // (B, T)
-        NDArray positionIds = positionIds(inputIds);                        // (1, T) or (B, T)
-        NDArray x = call(wordEmbeddings, ps, training, inputIds)            // (B, T, H)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray inputIds = inputs.get(0); // (B, T)
+        NDArray tokenTypeIds = inputs.get(1); // (B, T)
+        NDArray positionIds = positionIds(inputIds); // (1, T) or (B, T)
+        NDArray x = call(wordEmbeddings, ps, training, inputIds) // (B, T, H)
                 .add(call(tokenTypeEmbeddings, ps, training, tokenTypeIds))
                 .add(call(positionEmbeddings, ps, training, positionIds));
         x = call(layerNorm, ps, training, x);
@@ -64,9 +68,9 @@ public final class BertEmbeddings extends HfBlock {
     public NDArray positionIds(NDArray inputIds) {
         int seqLen = (int) inputIds.getShape().get(1);
         if (!robertaPositions) {
-            return inputIds.getManager().arange(0, seqLen, 1, DataType.INT64).expandDims(0);   // (T) -> (1, T)
+            return inputIds.getManager().arange(0, seqLen, 1, DataType.INT64).expandDims(0); // (T) -> (1, T)
         }
-        NDArray mask = inputIds.neq(padTokenId).toType(DataType.INT64, false);             // (B, T)
+        NDArray mask = inputIds.neq(padTokenId).toType(DataType.INT64, false); // (B, T)
         return mask.cumSum(1).mul(mask).add(padTokenId);
     }
 

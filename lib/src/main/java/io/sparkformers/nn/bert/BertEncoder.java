@@ -9,7 +9,6 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.LayerScope;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,13 +28,19 @@ public final class BertEncoder extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
         NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;
         for (int i = 0; i < layers.size(); i++) {
             BertLayer layer = layers.get(i);
-            x = LayerScope.apply(x, i > 0, training, h ->                   // (B, T, H)
-                    layer.forward(ps, mask == null ? new NDList(h) : new NDList(h, mask), training).head());
+            x = LayerScope.apply(
+                    x,
+                    i > 0,
+                    training,
+                    h -> // (B, T, H)
+                    layer.forward(ps, mask == null ? new NDList(h) : new NDList(h, mask), training)
+                            .head());
         }
         return new NDList(x);
     }

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.Losses;
-
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -34,10 +33,11 @@ public final class BertForMaskedLM extends BertPreTrainedModel {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray hidden = bert.forward(ps, inputs, training).head();         // (B, T, H)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray hidden = bert.forward(ps, inputs, training).head(); // (B, T, H)
         NDArray words = ps.getValue(bert.embeddings().wordEmbeddings().weight(), hidden.getDevice(), training);
-        return cls.forward(ps, new NDList(hidden, words), training);        // (B, T, V)
+        return cls.forward(ps, new NDList(hidden, words), training); // (B, T, V)
     }
 
     /** HF's loss: cross-entropy over tokens, labels (B, T) int64 with -100 for unmasked tokens. */

@@ -5,11 +5,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import ai.djl.nn.core.Linear;
 import io.sparkformers.nn.Losses;
-
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -25,8 +24,8 @@ public final class BertForQuestionAnswering extends BertPreTrainedModel {
     public BertForQuestionAnswering(BertConfig c) {
         super(c);
         if (c.numLabels() != 2) {
-            throw new IllegalArgumentException("question answering needs num_labels 2 (start, end) but config has "
-                    + c.numLabels());
+            throw new IllegalArgumentException(
+                    "question answering needs num_labels 2 (start, end) but config has " + c.numLabels());
         }
         bert = addChildBlock(c.baseModelPrefix(), new BertModel(c, /* withPooler= */ false));
         qaOutputs = addChildBlock("qa_outputs", Linear.builder().setUnits(2).build());
@@ -37,9 +36,10 @@ public final class BertForQuestionAnswering extends BertPreTrainedModel {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray hidden = bert.forward(ps, inputs, training).head();         // (B, T, H)
-        NDList startEnd = call(qaOutputs, ps, training, hidden).split(2, 2);    // (B, T, 2) -> 2 x (B, T, 1)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray hidden = bert.forward(ps, inputs, training).head(); // (B, T, H)
+        NDList startEnd = call(qaOutputs, ps, training, hidden).split(2, 2); // (B, T, 2) -> 2 x (B, T, 1)
         return new NDList(startEnd.get(0).squeeze(2), startEnd.get(1).squeeze(2));
     }
 
@@ -50,13 +50,14 @@ public final class BertForQuestionAnswering extends BertPreTrainedModel {
     public NDArray loss(NDArray startLogits, NDArray endLogits, NDArray startPositions, NDArray endPositions) {
         long t = startLogits.getShape().get(1);
         return Losses.crossEntropy(startLogits, clamped(startPositions, t))
-                .add(Losses.crossEntropy(endLogits, clamped(endPositions, t))).div(2);
+                .add(Losses.crossEntropy(endLogits, clamped(endPositions, t)))
+                .div(2);
     }
 
     private static NDArray clamped(NDArray positions, long t) {
         NDArray p = positions.toType(DataType.INT64, false).clip(0, t);
         NDArray ignored = p.eq(t).toType(DataType.INT64, false);
-        return p.sub(ignored.mul(t - Losses.IGNORE_INDEX));                 // T -> -100
+        return p.sub(ignored.mul(t - Losses.IGNORE_INDEX)); // T -> -100
     }
 
     @Override

@@ -5,13 +5,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import io.sparkformers.nn.HeadSplit;
 import io.sparkformers.nn.Losses;
-
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -29,8 +28,11 @@ public final class BertForSequenceClassification extends BertPreTrainedModel imp
     public BertForSequenceClassification(BertConfig c) {
         super(requireBert(c, "BertForSequenceClassification", "classifier.dense, classifier.out_proj"));
         bert = addChildBlock(c.baseModelPrefix(), new BertModel(c, /* withPooler= */ true));
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.classifierDropoutOrHidden()).build());
-        classifier = addChildBlock("classifier", Linear.builder().setUnits(c.numLabels()).build());
+        dropout = addChildBlock(
+                "dropout",
+                Dropout.builder().optRate((float) c.classifierDropoutOrHidden()).build());
+        classifier = addChildBlock(
+                "classifier", Linear.builder().setUnits(c.numLabels()).build());
     }
 
     public BertModel bert() {
@@ -38,9 +40,10 @@ public final class BertForSequenceClassification extends BertPreTrainedModel imp
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray pooled = bert.forward(ps, inputs, training).get(1);        // (B, H)
-        return new NDList(call(classifier, ps, training, call(dropout, ps, training, pooled)));   // (B, C)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray pooled = bert.forward(ps, inputs, training).get(1); // (B, H)
+        return new NDList(call(classifier, ps, training, call(dropout, ps, training, pooled))); // (B, C)
     }
 
     /**
@@ -51,12 +54,15 @@ public final class BertForSequenceClassification extends BertPreTrainedModel imp
     public NDArray loss(NDArray logits, NDArray labels) {
         String type = config.problemType();
         if (type == null) {
-            type = config.numLabels() == 1 ? "regression"
+            type = config.numLabels() == 1
+                    ? "regression"
                     : labels.getDataType().isInteger() ? "single_label_classification" : "multi_label_classification";
         }
         return switch (type) {
-            case "regression" -> config.numLabels() == 1
-                    ? Losses.mse(logits.reshape(-1), labels.reshape(-1)) : Losses.mse(logits, labels);
+            case "regression" ->
+                config.numLabels() == 1
+                        ? Losses.mse(logits.reshape(-1), labels.reshape(-1))
+                        : Losses.mse(logits, labels);
             case "single_label_classification" -> Losses.crossEntropy(logits, labels);
             case "multi_label_classification" -> Losses.bceWithLogits(logits, labels);
             default -> throw new AssertionError(type);
@@ -65,13 +71,13 @@ public final class BertForSequenceClassification extends BertPreTrainedModel imp
 
     @Override
     public NDArray encode(ParameterStore ps, NDList inputs, boolean training) {
-        return bert.lastHiddenState(ps, inputs, training);                  // (B, T, H)
+        return bert.lastHiddenState(ps, inputs, training); // (B, T, H)
     }
 
     @Override
     public NDList head(ParameterStore ps, NDArray lastHiddenState, boolean training) {
-        NDArray pooled = bert.pool(ps, lastHiddenState, training);          // (B, H)
-        return new NDList(call(classifier, ps, training, call(dropout, ps, training, pooled)));   // (B, C)
+        NDArray pooled = bert.pool(ps, lastHiddenState, training); // (B, H)
+        return new NDList(call(classifier, ps, training, call(dropout, ps, training, pooled))); // (B, C)
     }
 
     @Override

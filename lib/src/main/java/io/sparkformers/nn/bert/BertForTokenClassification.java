@@ -5,13 +5,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import io.sparkformers.nn.HeadSplit;
 import io.sparkformers.nn.Losses;
-
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -28,8 +27,11 @@ public final class BertForTokenClassification extends BertPreTrainedModel implem
     public BertForTokenClassification(BertConfig c) {
         super(c);
         bert = addChildBlock(c.baseModelPrefix(), new BertModel(c, /* withPooler= */ false));
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.classifierDropoutOrHidden()).build());
-        classifier = addChildBlock("classifier", Linear.builder().setUnits(c.numLabels()).build());
+        dropout = addChildBlock(
+                "dropout",
+                Dropout.builder().optRate((float) c.classifierDropoutOrHidden()).build());
+        classifier = addChildBlock(
+                "classifier", Linear.builder().setUnits(c.numLabels()).build());
     }
 
     public BertModel bert() {
@@ -37,9 +39,10 @@ public final class BertForTokenClassification extends BertPreTrainedModel implem
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray hidden = bert.forward(ps, inputs, training).head();         // (B, T, H)
-        return new NDList(call(classifier, ps, training, call(dropout, ps, training, hidden)));   // (B, T, C)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray hidden = bert.forward(ps, inputs, training).head(); // (B, T, H)
+        return new NDList(call(classifier, ps, training, call(dropout, ps, training, hidden))); // (B, T, C)
     }
 
     /** HF's loss: cross-entropy over all tokens, labels (B, T) int64 with -100 for tokens that do not count. */
@@ -49,12 +52,12 @@ public final class BertForTokenClassification extends BertPreTrainedModel implem
 
     @Override
     public NDArray encode(ParameterStore ps, NDList inputs, boolean training) {
-        return bert.lastHiddenState(ps, inputs, training);                  // (B, T, H)
+        return bert.lastHiddenState(ps, inputs, training); // (B, T, H)
     }
 
     @Override
     public NDList head(ParameterStore ps, NDArray lastHiddenState, boolean training) {
-        return new NDList(call(classifier, ps, training, call(dropout, ps, training, lastHiddenState)));   // (B, T, C)
+        return new NDList(call(classifier, ps, training, call(dropout, ps, training, lastHiddenState))); // (B, T, C)
     }
 
     @Override

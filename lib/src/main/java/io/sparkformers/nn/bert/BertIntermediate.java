@@ -5,14 +5,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import ai.djl.nn.core.Linear;
 import io.sparkformers.nn.Activations;
 import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.InferenceLinear;
-
 import java.util.function.UnaryOperator;
 
 /** Port of HF {@code BertIntermediate}: act(dense(x)), (B, T, H) -> (B, T, I). */
@@ -26,12 +25,14 @@ public final class BertIntermediate extends HfBlock implements DerivedWeights {
     public BertIntermediate(BertConfig c) {
         intermediateSize = c.intermediateSize();
         act = Activations.of(c.hiddenAct());
-        dense = addChildBlock("dense", Linear.builder().setUnits(c.intermediateSize()).build());
+        dense = addChildBlock(
+                "dense", Linear.builder().setUnits(c.intermediateSize()).build());
         denseInference = new InferenceLinear(dense);
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         return new NDList(act.apply(denseInference.forward(ps, inputs.head(), training)));
     }
 

@@ -5,9 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import ai.djl.nn.Parameter;
 import io.sparkformers.nn.HfBlock;
 
 /**
@@ -24,16 +24,20 @@ public final class BertLMPredictionHead extends HfBlock {
     public BertLMPredictionHead(BertConfig c) {
         vocabSize = c.vocabSize();
         transform = addChildBlock("transform", new BertPredictionHeadTransform(c));
-        bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
-                .optShape(new Shape(c.vocabSize())).build());
+        bias = addParameter(Parameter.builder()
+                .setName("bias")
+                .setType(Parameter.Type.BIAS)
+                .optShape(new Shape(c.vocabSize()))
+                .build());
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray h = call(transform, ps, training, inputs.get(0));          // (B, T, H)
-        NDArray decoder = inputs.get(1);                                    // (V, H)
-        NDArray b = ps.getValue(bias, h.getDevice(), training);            // (V)
-        return h.getNDArrayInternal().linear(h, decoder, b);               // (B, T, V)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray h = call(transform, ps, training, inputs.get(0)); // (B, T, H)
+        NDArray decoder = inputs.get(1); // (V, H)
+        NDArray b = ps.getValue(bias, h.getDevice(), training); // (V)
+        return h.getNDArrayInternal().linear(h, decoder, b); // (B, T, V)
     }
 
     @Override

@@ -26,9 +26,10 @@ public final class BertLayer extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray a = attention.forward(ps, inputs, training).head();         // (B, T, H)
-        NDArray i = call(intermediate, ps, training, a);                   // (B, T, I)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray a = attention.forward(ps, inputs, training).head(); // (B, T, H)
+        NDArray i = call(intermediate, ps, training, a); // (B, T, I)
         return output.forward(ps, new NDList(i, a), training);
     }
 

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.AttentionMasks;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -67,24 +66,27 @@ public final class BertModel extends BertPreTrainedModel {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray last = lastHiddenState(ps, inputs, training);                // (B, T, H)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray last = lastHiddenState(ps, inputs, training); // (B, T, H)
         if (pooler == null) return new NDList(last);
         return new NDList(last, pool(ps, last, training));
     }
 
     /** Embeddings and encoder only: last_hidden_state (B, T, H) for the inputs of {@link #forward}. */
     public NDArray lastHiddenState(ParameterStore ps, NDList inputs, boolean training) {
-        NDArray inputIds = inputs.get(0);                                   // (B, T)
+        NDArray inputIds = inputs.get(0); // (B, T)
         NDManager m = inputIds.getManager();
         Shape bt = inputIds.getShape();
         checkLength(bt.get(1));
         NDArray tokenTypeIds = inputs.size() > 2 ? inputs.get(2) : m.zeros(bt, DataType.INT64);
-        NDArray x = embeddings.forward(ps, new NDList(inputIds, tokenTypeIds), training).head();   // (B, T, H)
+        NDArray x = embeddings
+                .forward(ps, new NDList(inputIds, tokenTypeIds), training)
+                .head(); // (B, T, H)
         if (inputs.size() < 2 || !AttentionMasks.hasPadding(inputs.get(1))) {
-            return encoder.forward(ps, new NDList(x), training).head();    // no padding: nothing to mask
+            return encoder.forward(ps, new NDList(x), training).head(); // no padding: nothing to mask
         }
-        NDArray mask = AttentionMasks.extended(inputs.get(1), x.getDataType());       // (B, 1, 1, T)
+        NDArray mask = AttentionMasks.extended(inputs.get(1), x.getDataType()); // (B, 1, 1, T)
         return encoder.forward(ps, new NDList(x, mask), training).head();
     }
 
@@ -98,8 +100,10 @@ public final class BertModel extends BertPreTrainedModel {
         long needed = config.robertaPositions() ? seqLen + config.padTokenId() + 1 : seqLen;
         if (needed > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("sequence length " + seqLen + " exceeds max_position_embeddings "
-                    + config.maxPositionEmbeddings() + (config.robertaPositions() ? " (RoBERTa positions start at "
-                    + (config.padTokenId() + 1) + ")" : ""));
+                    + config.maxPositionEmbeddings()
+                    + (config.robertaPositions()
+                            ? " (RoBERTa positions start at " + (config.padTokenId() + 1) + ")"
+                            : ""));
         }
     }
 

@@ -18,7 +18,8 @@ public final class BertOnlyMLMHead extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         return predictions.forward(ps, inputs, training);
     }
 

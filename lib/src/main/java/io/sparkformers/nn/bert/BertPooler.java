@@ -3,12 +3,12 @@ package io.sparkformers.nn.bert;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.nn.core.Linear;
 import io.sparkformers.nn.HfBlock;
 
 /** Port of HF {@code BertPooler}: tanh(dense(hidden[:, 0])), (B, T, H) -> (B, H). */
@@ -21,8 +21,9 @@ public final class BertPooler extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray first = inputs.head().get(new NDIndex(":, 0"));             // (B, T, H) -> (B, H)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray first = inputs.head().get(new NDIndex(":, 0")); // (B, T, H) -> (B, H)
         return new NDList(call(dense, ps, training, first).tanh());
     }
 

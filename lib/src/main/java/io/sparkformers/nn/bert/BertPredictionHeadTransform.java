@@ -5,13 +5,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import ai.djl.nn.core.Linear;
 import io.sparkformers.nn.Activations;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.LayerNorm;
-
 import java.util.function.UnaryOperator;
 
 /** Port of HF {@code BertPredictionHeadTransform}: LayerNorm(act(dense(x))), (B, T, H) -> (B, T, H). */
@@ -28,7 +27,8 @@ public final class BertPredictionHeadTransform extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         return new NDList(call(layerNorm, ps, training, act.apply(call(dense, ps, training, inputs.head()))));
     }
 

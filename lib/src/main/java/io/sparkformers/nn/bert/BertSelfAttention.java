@@ -1,20 +1,20 @@
 package io.sparkformers.nn.bert;
 
 import ai.djl.ndarray.NDArray;
-import io.sparkformers.nn.ScaledDotProductAttention;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
-import ai.djl.ndarray.NDArrays;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.InferenceLinear;
 import io.sparkformers.nn.NoGrad;
+import io.sparkformers.nn.ScaledDotProductAttention;
 
 /**
  * Port of HF {@code BertSelfAttention} (eager path, absolute positions only): softmax(Q K^T / sqrt(hs) + mask) V.
@@ -40,24 +40,32 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
         query = addChildBlock("query", Linear.builder().setUnits(c.hiddenSize()).build());
         key = addChildBlock("key", Linear.builder().setUnits(c.hiddenSize()).build());
         value = addChildBlock("value", Linear.builder().setUnits(c.hiddenSize()).build());
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.attentionProbsDropoutProb()).build());
+        dropout = addChildBlock(
+                "dropout",
+                Dropout.builder().optRate((float) c.attentionProbsDropoutProb()).build());
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.get(0);                                          // (B, T, H)
-        NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;           // (B, 1, 1, T), null: no padding
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0); // (B, T, H)
+        NDArray mask = inputs.size() > 1 ? inputs.get(1) : null; // (B, 1, 1, T), null: no padding
         if (training) {
             weightsChanged();
         } else if (!NoGrad.isGradMode()) {
             NDArray[] f = fused(ps, x);
-            NDList qkv = InferenceLinear.apply(x, f[0], f[1])              // (B, T, 3H)
-                    .split(3, 2);                                           // 3 × (B, T, H), strided views
-            return new NDList(ScaledDotProductAttention.attendScaled(qkv.get(0), qkv.get(1), qkv.get(2), mask,
-                    numHeads, p -> p));
+            NDList qkv = InferenceLinear.apply(x, f[0], f[1]) // (B, T, 3H)
+                    .split(3, 2); // 3 × (B, T, H), strided views
+            return new NDList(
+                    ScaledDotProductAttention.attendScaled(qkv.get(0), qkv.get(1), qkv.get(2), mask, numHeads, p -> p));
         }
-        NDArray context = ScaledDotProductAttention.attend(call(query, ps, training, x), call(key, ps, training, x),
-                call(value, ps, training, x), mask, numHeads, p -> call(dropout, ps, training, p));   // (B, T, H)
+        NDArray context = ScaledDotProductAttention.attend(
+                call(query, ps, training, x),
+                call(key, ps, training, x),
+                call(value, ps, training, x),
+                mask,
+                numHeads,
+                p -> call(dropout, ps, training, p)); // (B, T, H)
         return new NDList(context);
     }
 
@@ -68,7 +76,8 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
             if (fused == null) {
                 NDArray wq = ps.getValue(query.getParameters().get("weight"), x.getDevice(), false);
                 NDManager owner = wq.getManager();
-                try (NDManager scratch = owner.newSubManager(); NoGrad g = NoGrad.enter()) {
+                try (NDManager scratch = owner.newSubManager();
+                        NoGrad g = NoGrad.enter()) {
                     float scale = ScaledDotProductAttention.scale(wq.getShape().get(0) / numHeads);
                     NDList w = new NDList();
                     NDList b = new NDList();
@@ -78,16 +87,16 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
                         if (l == query) {
                             lw = lw.mul(scale);
                             lb = lb.mul(scale);
-                            lw.attach(scratch);                             // temporaries, freed with scratch
+                            lw.attach(scratch); // temporaries, freed with scratch
                             lb.attach(scratch);
                         }
                         w.add(lw);
                         b.add(lb);
                     }
-                    NDArray cat = NDArrays.concat(w, 0);                    // 3 × (H, H) -> (3H, H)
+                    NDArray cat = NDArrays.concat(w, 0); // 3 × (H, H) -> (3H, H)
                     cat.attach(scratch);
-                    NDArray fw = InferenceLinear.transposedCopy(cat);       // (3H, H), stored (H, 3H)
-                    NDArray fb = NDArrays.concat(b, 0);                     // 3 × (H) -> (3H)
+                    NDArray fw = InferenceLinear.transposedCopy(cat); // (3H, H), stored (H, 3H)
+                    NDArray fb = NDArrays.concat(b, 0); // 3 × (H) -> (3H)
                     fw.attach(owner);
                     fb.attach(owner);
                     fused = new NDArray[] {fw, fb};

@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.InferenceLinear;
@@ -28,16 +28,19 @@ public final class BertSelfOutput extends HfBlock implements DerivedWeights {
     public BertSelfOutput(BertConfig c) {
         dense = addChildBlock("dense", Linear.builder().setUnits(c.hiddenSize()).build());
         layerNorm = addChildBlock("LayerNorm", new LayerNorm(c.hiddenSize(), c.layerNormEps()));
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
+        dropout = addChildBlock(
+                "dropout",
+                Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
         denseInference = new InferenceLinear(dense);
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray h = inputs.get(0);
-        NDArray residual = inputs.get(1);                                   // (B, T, H)
-        h = denseInference.forward(ps, h, training);                        // (B, T, H)
-        h = training ? call(dropout, ps, true, h).add(residual) : h.addi(residual);   // eval: dropout is identity
+        NDArray residual = inputs.get(1); // (B, T, H)
+        h = denseInference.forward(ps, h, training); // (B, T, H)
+        h = training ? call(dropout, ps, true, h).add(residual) : h.addi(residual); // eval: dropout is identity
         return new NDList(call(layerNorm, ps, training, h));
     }
 

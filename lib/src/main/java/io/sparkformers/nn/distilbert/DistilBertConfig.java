@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.Activations;
 import io.sparkformers.nn.ConfigJson;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,26 +33,61 @@ import java.util.Map;
  * @param problemType           null, single_label_classification, multi_label_classification or regression
  * @param extra                 every other key of config.json, written back unchanged
  */
-public record DistilBertConfig(int vocabSize, int maxPositionEmbeddings, boolean sinusoidalPosEmbds, int nLayers,
-                               int nHeads, int dim, int hiddenDim, double dropout, double attentionDropout,
-                               String activation, double initializerRange, double qaDropout,
-                               double seqClassifDropout, int padTokenId, List<String> architectures,
-                               Map<Integer, String> id2label, String problemType, ObjectNode extra) {
+public record DistilBertConfig(
+        int vocabSize,
+        int maxPositionEmbeddings,
+        boolean sinusoidalPosEmbds,
+        int nLayers,
+        int nHeads,
+        int dim,
+        int hiddenDim,
+        double dropout,
+        double attentionDropout,
+        String activation,
+        double initializerRange,
+        double qaDropout,
+        double seqClassifDropout,
+        int padTokenId,
+        List<String> architectures,
+        Map<Integer, String> id2label,
+        String problemType,
+        ObjectNode extra) {
 
     /** DistilBERT's LayerNorm epsilon, a literal in HF's modeling_distilbert. */
     public static final double LAYER_NORM_EPS = 1e-12;
 
     public DistilBertConfig {
-        for (var e : Map.of("vocab_size", vocabSize, "max_position_embeddings", maxPositionEmbeddings,
-                "n_layers", nLayers, "n_heads", nHeads, "dim", dim, "hidden_dim", hiddenDim).entrySet()) {
-            if (e.getValue() <= 0) throw new IllegalArgumentException(e.getKey() + " must be > 0 but was " + e.getValue());
+        for (var e : Map.of(
+                        "vocab_size",
+                        vocabSize,
+                        "max_position_embeddings",
+                        maxPositionEmbeddings,
+                        "n_layers",
+                        nLayers,
+                        "n_heads",
+                        nHeads,
+                        "dim",
+                        dim,
+                        "hidden_dim",
+                        hiddenDim)
+                .entrySet()) {
+            if (e.getValue() <= 0)
+                throw new IllegalArgumentException(e.getKey() + " must be > 0 but was " + e.getValue());
         }
         if (dim % nHeads != 0) {
             throw new IllegalArgumentException("dim (" + dim + ") is not a multiple of n_heads (" + nHeads + ")");
         }
         Activations.check(activation);
-        for (var e : Map.of("dropout", dropout, "attention_dropout", attentionDropout, "qa_dropout", qaDropout,
-                "seq_classif_dropout", seqClassifDropout).entrySet()) {
+        for (var e : Map.of(
+                        "dropout",
+                        dropout,
+                        "attention_dropout",
+                        attentionDropout,
+                        "qa_dropout",
+                        qaDropout,
+                        "seq_classif_dropout",
+                        seqClassifDropout)
+                .entrySet()) {
             if (!(e.getValue() >= 0 && e.getValue() < 1)) {
                 throw new IllegalArgumentException(e.getKey() + " must be in [0, 1) but was " + e.getValue());
             }
@@ -73,8 +107,25 @@ public record DistilBertConfig(int vocabSize, int maxPositionEmbeddings, boolean
 
     /** A 2-layer, 32-wide model for tests: vocab 100, 4 heads, hidden_dim 37, 64 positions. */
     public static DistilBertConfig tiny() {
-        return new DistilBertConfig(100, 64, false, 2, 4, 32, 37, 0.1, 0.1, "gelu", 0.02, 0.1, 0.2, 0, null,
-                ConfigJson.defaultLabels(2), null, null);
+        return new DistilBertConfig(
+                100,
+                64,
+                false,
+                2,
+                4,
+                32,
+                37,
+                0.1,
+                0.1,
+                "gelu",
+                0.02,
+                0.1,
+                0.2,
+                0,
+                null,
+                ConfigJson.defaultLabels(2),
+                null,
+                null);
     }
 
     /** Parses an HF config.json object; absent keys take HF's defaults. */
@@ -140,8 +191,24 @@ public record DistilBertConfig(int vocabSize, int maxPositionEmbeddings, boolean
 
     /** A copy with new labels. */
     public DistilBertConfig withId2label(Map<Integer, String> labels) {
-        return new DistilBertConfig(vocabSize, maxPositionEmbeddings, sinusoidalPosEmbds, nLayers, nHeads, dim,
-                hiddenDim, dropout, attentionDropout, activation, initializerRange, qaDropout, seqClassifDropout,
-                padTokenId, architectures, labels, problemType, extra);
+        return new DistilBertConfig(
+                vocabSize,
+                maxPositionEmbeddings,
+                sinusoidalPosEmbds,
+                nLayers,
+                nHeads,
+                dim,
+                hiddenDim,
+                dropout,
+                attentionDropout,
+                activation,
+                initializerRange,
+                qaDropout,
+                seqClassifDropout,
+                padTokenId,
+                architectures,
+                labels,
+                problemType,
+                extra);
     }
 }

@@ -5,13 +5,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import ai.djl.nn.core.Linear;
 import io.sparkformers.nn.Activations;
 import io.sparkformers.nn.LayerNorm;
 import io.sparkformers.nn.Losses;
-
 import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
@@ -32,17 +31,19 @@ public final class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
         super(c);
         act = Activations.of(c.activation());
         distilbert = addChildBlock("distilbert", new DistilBertModel(c));
-        vocabTransform = addChildBlock("vocab_transform", Linear.builder().setUnits(c.dim()).build());
+        vocabTransform = addChildBlock(
+                "vocab_transform", Linear.builder().setUnits(c.dim()).build());
         vocabLayerNorm = addChildBlock("vocab_layer_norm", new LayerNorm(c.dim(), DistilBertConfig.LAYER_NORM_EPS));
         vocabProjector = addChildBlock("vocab_projector", new VocabProjector(c));
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray hidden = distilbert.forward(ps, inputs, training).head();   // (B, T, dim)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray hidden = distilbert.forward(ps, inputs, training).head(); // (B, T, dim)
         NDArray h = call(vocabLayerNorm, ps, training, act.apply(call(vocabTransform, ps, training, hidden)));
         NDArray words = ps.getValue(distilbert.embeddings().wordEmbeddings().weight(), h.getDevice(), training);
-        return vocabProjector.forward(ps, new NDList(h, words), training);  // (B, T, V)
+        return vocabProjector.forward(ps, new NDList(h, words), training); // (B, T, V)
     }
 
     /** HF's loss: cross-entropy over tokens, labels (B, T) int64 with -100 for unmasked tokens. */

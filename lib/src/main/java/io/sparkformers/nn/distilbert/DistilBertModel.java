@@ -34,16 +34,18 @@ public final class DistilBertModel extends DistilBertPreTrainedModel {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray inputIds = inputs.get(0);                                   // (B, T)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray inputIds = inputs.get(0); // (B, T)
         if (inputIds.getShape().get(1) > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("sequence length " + inputIds.getShape().get(1)
-                    + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
+            throw new IllegalArgumentException(
+                    "sequence length " + inputIds.getShape().get(1) + " exceeds max_position_embeddings "
+                            + config.maxPositionEmbeddings());
         }
-        NDArray attentionMask = inputs.size() > 1 ? inputs.get(1)
-                : inputIds.getManager().ones(inputIds.getShape(), DataType.INT64);
-        NDArray x = call(embeddings, ps, training, inputIds);               // (B, T, dim)
-        NDArray mask = AttentionMasks.extended(attentionMask, x.getDataType());   // (B, 1, 1, T)
+        NDArray attentionMask =
+                inputs.size() > 1 ? inputs.get(1) : inputIds.getManager().ones(inputIds.getShape(), DataType.INT64);
+        NDArray x = call(embeddings, ps, training, inputIds); // (B, T, dim)
+        NDArray mask = AttentionMasks.extended(attentionMask, x.getDataType()); // (B, 1, 1, T)
         return transformer.forward(ps, new NDList(x, mask), training);
     }
 

@@ -1,7 +1,6 @@
 package io.sparkformers.nn.distilbert;
 
 import io.sparkformers.nn.PretrainedModel;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;

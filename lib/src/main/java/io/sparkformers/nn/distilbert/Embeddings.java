@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
+import ai.djl.util.PairList;
 import io.sparkformers.nn.Embedding;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.LayerNorm;
@@ -32,7 +32,8 @@ public final class Embeddings extends HfBlock {
         if (c.sinusoidalPosEmbds()) positions.withFixedInitializer(sinusoids());
         positionEmbeddings = addChildBlock("position_embeddings", positions);
         layerNorm = addChildBlock("LayerNorm", new LayerNorm(c.dim(), DistilBertConfig.LAYER_NORM_EPS));
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.dropout()).build());
+        dropout = addChildBlock(
+                "dropout", Dropout.builder().optRate((float) c.dropout()).build());
     }
 
     public Embedding wordEmbeddings() {
@@ -40,11 +41,13 @@ public final class Embeddings extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray inputIds = inputs.head();                                   // (B, T)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray inputIds = inputs.head(); // (B, T)
         int seqLen = (int) inputIds.getShape().get(1);
-        NDArray positionIds = inputIds.getManager().arange(0, seqLen, 1, DataType.INT64).expandDims(0);  // (1, T)
-        NDArray x = call(wordEmbeddings, ps, training, inputIds)           // (B, T, dim)
+        NDArray positionIds =
+                inputIds.getManager().arange(0, seqLen, 1, DataType.INT64).expandDims(0); // (1, T)
+        NDArray x = call(wordEmbeddings, ps, training, inputIds) // (B, T, dim)
                 .add(call(positionEmbeddings, ps, training, positionIds));
         return new NDList(call(dropout, ps, training, call(layerNorm, ps, training, x)));
     }

@@ -5,13 +5,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import io.sparkformers.nn.Activations;
 import io.sparkformers.nn.HfBlock;
-
 import java.util.function.UnaryOperator;
 
 /** Port of HF DistilBERT {@code FFN}: dropout(lin2(act(lin1(x)))), (B, T, dim) -> (B, T, dim). */
@@ -26,14 +25,16 @@ public final class FFN extends HfBlock {
     public FFN(DistilBertConfig c) {
         hiddenDim = c.hiddenDim();
         act = Activations.of(c.activation());
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.dropout()).build());
+        dropout = addChildBlock(
+                "dropout", Dropout.builder().optRate((float) c.dropout()).build());
         lin1 = addChildBlock("lin1", Linear.builder().setUnits(c.hiddenDim()).build());
         lin2 = addChildBlock("lin2", Linear.builder().setUnits(c.dim()).build());
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray h = act.apply(call(lin1, ps, training, inputs.head()));    // (B, T, hidden_dim)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray h = act.apply(call(lin1, ps, training, inputs.head())); // (B, T, hidden_dim)
         return new NDList(call(dropout, ps, training, call(lin2, ps, training, h)));
     }
 

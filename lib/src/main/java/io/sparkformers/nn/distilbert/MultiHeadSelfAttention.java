@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
 
 /**
@@ -30,7 +30,9 @@ public final class MultiHeadSelfAttention extends HfBlock {
     public MultiHeadSelfAttention(DistilBertConfig c) {
         nHeads = c.nHeads();
         dimPerHead = c.dim() / c.nHeads();
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.attentionDropout()).build());
+        dropout = addChildBlock(
+                "dropout",
+                Dropout.builder().optRate((float) c.attentionDropout()).build());
         qLin = addChildBlock("q_lin", Linear.builder().setUnits(c.dim()).build());
         kLin = addChildBlock("k_lin", Linear.builder().setUnits(c.dim()).build());
         vLin = addChildBlock("v_lin", Linear.builder().setUnits(c.dim()).build());
@@ -38,21 +40,27 @@ public final class MultiHeadSelfAttention extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.get(0);                                          // (B, T, dim)
-        NDArray mask = inputs.get(1);                                       // (B, 1, 1, T)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0); // (B, T, dim)
+        NDArray mask = inputs.get(1); // (B, 1, 1, T)
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
-        NDArray q = call(qLin, ps, training, x).reshape(b, t, nHeads, dimPerHead)
-                .transpose(0, 2, 1, 3).div(Math.sqrt(dimPerHead));          // (B, T, dim) -> (B, nh, T, dph)
-        NDArray k = call(kLin, ps, training, x).reshape(b, t, nHeads, dimPerHead)
-                .transpose(0, 2, 3, 1);                                     // (B, T, dim) -> (B, nh, dph, T)
-        NDArray v = call(vLin, ps, training, x).reshape(b, t, nHeads, dimPerHead)
-                .transpose(0, 2, 1, 3);                                     // (B, T, dim) -> (B, nh, T, dph)
-        NDArray weights = q.matMul(k).add(mask).softmax(-1);               // (B, nh, T, T)
-        NDArray context = call(dropout, ps, training, weights).matMul(v)   // (B, nh, T, dph)
-                .transpose(0, 2, 1, 3)                                      // (B, nh, T, dph) -> (B, T, nh, dph)
-                .reshape(b, t, (long) nHeads * dimPerHead);                 // (B, T, nh, dph) -> (B, T, dim)
+        NDArray q = call(qLin, ps, training, x)
+                .reshape(b, t, nHeads, dimPerHead)
+                .transpose(0, 2, 1, 3)
+                .div(Math.sqrt(dimPerHead)); // (B, T, dim) -> (B, nh, T, dph)
+        NDArray k = call(kLin, ps, training, x)
+                .reshape(b, t, nHeads, dimPerHead)
+                .transpose(0, 2, 3, 1); // (B, T, dim) -> (B, nh, dph, T)
+        NDArray v = call(vLin, ps, training, x)
+                .reshape(b, t, nHeads, dimPerHead)
+                .transpose(0, 2, 1, 3); // (B, T, dim) -> (B, nh, T, dph)
+        NDArray weights = q.matMul(k).add(mask).softmax(-1); // (B, nh, T, T)
+        NDArray context = call(dropout, ps, training, weights)
+                .matMul(v) // (B, nh, T, dph)
+                .transpose(0, 2, 1, 3) // (B, nh, T, dph) -> (B, T, nh, dph)
+                .reshape(b, t, (long) nHeads * dimPerHead); // (B, T, nh, dph) -> (B, T, dim)
         return new NDList(call(outLin, ps, training, context));
     }
 

@@ -9,7 +9,6 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.LayerScope;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,12 +22,17 @@ public final class Transformer extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
         NDArray mask = inputs.get(1);
         for (int i = 0; i < layers.size(); i++) {
             TransformerBlock layer = layers.get(i);
-            x = LayerScope.apply(x, i > 0, training, h -> layer.forward(ps, new NDList(h, mask), training).head());
+            x = LayerScope.apply(
+                    x,
+                    i > 0,
+                    training,
+                    h -> layer.forward(ps, new NDList(h, mask), training).head());
         }
         return new NDList(x);
     }

@@ -29,10 +29,16 @@ public final class TransformerBlock extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.get(0);                                          // (B, T, dim)
-        NDArray a = call(saLayerNorm, ps, training, attention.forward(ps, inputs, training).head().add(x));
-        return new NDList(call(outputLayerNorm, ps, training, call(ffn, ps, training, a).add(a)));
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0); // (B, T, dim)
+        NDArray a = call(
+                saLayerNorm,
+                ps,
+                training,
+                attention.forward(ps, inputs, training).head().add(x));
+        return new NDList(
+                call(outputLayerNorm, ps, training, call(ffn, ps, training, a).add(a)));
     }
 
     @Override

@@ -2,12 +2,10 @@ package io.sparkformers.nn.distilbert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import ai.djl.nn.Parameter;
 import io.sparkformers.nn.HfBlock;
 
 /**
@@ -21,12 +19,16 @@ public final class VocabProjector extends HfBlock {
 
     public VocabProjector(DistilBertConfig c) {
         vocabSize = c.vocabSize();
-        bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BIAS)
-                .optShape(new Shape(c.vocabSize())).build());
+        bias = addParameter(Parameter.builder()
+                .setName("bias")
+                .setType(Parameter.Type.BIAS)
+                .optShape(new Shape(c.vocabSize()))
+                .build());
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
         NDArray b = ps.getValue(bias, x.getDevice(), training);
         return x.getNDArrayInternal().linear(x, inputs.get(1), b);
@@ -39,5 +41,5 @@ public final class VocabProjector extends HfBlock {
     }
 
     @Override
-    public void prepare(Shape[] inputShapes) { }
+    public void prepare(Shape[] inputShapes) {}
 }

@@ -14,14 +14,16 @@ public final class AdaptiveAvgPool2d extends HfBlock {
 
     public AdaptiveAvgPool2d(long height, long width) {
         if (height <= 0 || width <= 0) {
-            throw new IllegalArgumentException("AdaptiveAvgPool2d output size must be > 0 but was " + height + "x" + width);
+            throw new IllegalArgumentException(
+                    "AdaptiveAvgPool2d output size must be > 0 but was " + height + "x" + width);
         }
         this.height = height;
         this.width = width;
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         return new NDList(VisionOps.adaptiveAvgPool2d(inputs.singletonOrThrow(), height, width));
     }
 

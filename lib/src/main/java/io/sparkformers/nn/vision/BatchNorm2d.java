@@ -29,7 +29,8 @@ public final class BatchNorm2d extends AbstractBlock {
     private static final byte VERSION = 1;
 
     /** Names of the buffers: state, not trained. */
-    public static final java.util.Set<String> BUFFERS = java.util.Set.of("running_mean", "running_var", "num_batches_tracked");
+    public static final java.util.Set<String> BUFFERS =
+            java.util.Set.of("running_mean", "running_var", "num_batches_tracked");
 
     private final int numFeatures;
     private final double eps;
@@ -52,7 +53,8 @@ public final class BatchNorm2d extends AbstractBlock {
      */
     public BatchNorm2d(int numFeatures, double eps, double momentum) {
         super(VERSION);
-        if (numFeatures <= 0) throw new IllegalArgumentException("BatchNorm2d num_features must be > 0 but was " + numFeatures);
+        if (numFeatures <= 0)
+            throw new IllegalArgumentException("BatchNorm2d num_features must be > 0 but was " + numFeatures);
         if (!(eps > 0)) throw new IllegalArgumentException("BatchNorm2d eps must be > 0 but was " + eps);
         if (!(momentum >= 0 && momentum <= 1)) {
             throw new IllegalArgumentException("BatchNorm2d momentum must be in [0, 1] but was " + momentum);
@@ -61,34 +63,63 @@ public final class BatchNorm2d extends AbstractBlock {
         this.eps = eps;
         this.momentum = momentum;
         Shape c = new Shape(numFeatures);
-        weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.GAMMA).optShape(c).build());
-        bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BETA).optShape(c).build());
-        runningMean = addParameter(Parameter.builder().setName("running_mean").setType(Parameter.Type.RUNNING_MEAN)
-                .optShape(c).optRequiresGrad(false).build());
-        runningVar = addParameter(Parameter.builder().setName("running_var").setType(Parameter.Type.RUNNING_VAR)
-                .optShape(c).optRequiresGrad(false).build());
-        numBatchesTracked = addParameter(Parameter.builder().setName("num_batches_tracked")
-                .setType(Parameter.Type.OTHER).optShape(new Shape()).optRequiresGrad(false)
-                .optInitializer(INT64_ZERO).build());
+        weight = addParameter(Parameter.builder()
+                .setName("weight")
+                .setType(Parameter.Type.GAMMA)
+                .optShape(c)
+                .build());
+        bias = addParameter(Parameter.builder()
+                .setName("bias")
+                .setType(Parameter.Type.BETA)
+                .optShape(c)
+                .build());
+        runningMean = addParameter(Parameter.builder()
+                .setName("running_mean")
+                .setType(Parameter.Type.RUNNING_MEAN)
+                .optShape(c)
+                .optRequiresGrad(false)
+                .build());
+        runningVar = addParameter(Parameter.builder()
+                .setName("running_var")
+                .setType(Parameter.Type.RUNNING_VAR)
+                .optShape(c)
+                .optRequiresGrad(false)
+                .build());
+        numBatchesTracked = addParameter(Parameter.builder()
+                .setName("num_batches_tracked")
+                .setType(Parameter.Type.OTHER)
+                .optShape(new Shape())
+                .optRequiresGrad(false)
+                .optInitializer(INT64_ZERO)
+                .build());
     }
 
     /** torchvision stores num_batches_tracked as an int64 scalar, whatever the model's float type. */
-    private static final Initializer INT64_ZERO = (NDManager m, Shape s, DataType ignored) -> m.zeros(s, DataType.INT64);
+    private static final Initializer INT64_ZERO =
+            (NDManager m, Shape s, DataType ignored) -> m.zeros(s, DataType.INT64);
 
     public int numFeatures() {
         return numFeatures;
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();                                         // (B, C, H, W)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow(); // (B, C, H, W)
         NDArray w = ps.getValue(weight, x.getDevice(), training);
         NDArray b = ps.getValue(bias, x.getDevice(), training);
         NDArray mean = ps.getValue(runningMean, x.getDevice(), training);
         NDArray var = ps.getValue(runningVar, x.getDevice(), training);
         // torch::batch_norm updates mean/var in place when training, with PyTorch's momentum convention
-        NDArray y = JniUtils.batchNorm((PtNDArray) x, (PtNDArray) mean, (PtNDArray) var, (PtNDArray) w,
-                (PtNDArray) b, training, momentum, eps);
+        NDArray y = JniUtils.batchNorm(
+                (PtNDArray) x,
+                (PtNDArray) mean,
+                (PtNDArray) var,
+                (PtNDArray) w,
+                (PtNDArray) b,
+                training,
+                momentum,
+                eps);
         if (training) {
             try (NoGrad g = NoGrad.enter()) {
                 ps.getValue(numBatchesTracked, x.getDevice(), false).addi(1);
@@ -112,7 +143,7 @@ public final class BatchNorm2d extends AbstractBlock {
     }
 
     @Override
-    public void prepare(Shape[] inputShapes) { }
+    public void prepare(Shape[] inputShapes) {}
 
     @Override
     public String toString() {

@@ -11,7 +11,6 @@ import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.LayerScope;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,7 +33,8 @@ public final class Sequential extends HfBlock {
 
     /** Steps run one after another; in inference each step's intermediates are freed when it ends ({@link LayerScope}). */
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         if (inputs.size() != 1) {
             NDList x = inputs;
             for (Block b : steps) x = b.forward(ps, x, training);
@@ -43,7 +43,11 @@ public final class Sequential extends HfBlock {
         NDArray x = inputs.head();
         for (int i = 0; i < steps.size(); i++) {
             Block b = steps.get(i);
-            x = LayerScope.apply(x, i > 0, training, h -> b.forward(ps, new NDList(h), training).singletonOrThrow());
+            x = LayerScope.apply(
+                    x,
+                    i > 0,
+                    training,
+                    h -> b.forward(ps, new NDList(h), training).singletonOrThrow());
         }
         return new NDList(x);
     }

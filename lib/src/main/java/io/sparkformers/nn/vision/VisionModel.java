@@ -10,7 +10,6 @@ import io.sparkformers.nn.Losses;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.ParameterNames;
 import io.sparkformers.nn.PretrainedModel;
-
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -119,7 +118,8 @@ public abstract class VisionModel extends PretrainedModel {
         if (lastK < 0) throw new IllegalArgumentException("lastK must be >= 0 but was " + lastK);
         List<List<String>> blocks = featureBlocks();
         List<String> open = blocks.subList(Math.max(0, blocks.size() - lastK), blocks.size()).stream()
-                .flatMap(List::stream).toList();
+                .flatMap(List::stream)
+                .toList();
         Set<String> out = new LinkedHashSet<>();
         for (String n : trainableParameterNames()) {
             if (headParameterNames().contains(n) || open.stream().anyMatch(n::startsWith)) out.add(n);
@@ -141,7 +141,8 @@ public abstract class VisionModel extends PretrainedModel {
 
     /** Buffers: BatchNorm running statistics and counters, never trained. */
     public static boolean isBuffer(ParameterNames.Entry e) {
-        return e.owner() instanceof BatchNorm2d && BatchNorm2d.BUFFERS.contains(e.parameter().getName());
+        return e.owner() instanceof BatchNorm2d
+                && BatchNorm2d.BUFFERS.contains(e.parameter().getName());
     }
 
     /** PyTorch {@code torch.flatten(x, 1)}: (B, ...) -> (B, prod(...)). */

@@ -16,7 +16,6 @@ import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.SafetensorsWriter;
 import io.sparkformers.vision.ImageProcessor;
 import io.sparkformers.vision.ImageProcessorConfig;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +46,7 @@ public final class VisionModels {
         SUPPORTED_MODEL_TYPES = List.copyOf(all);
     }
 
-    private VisionModels() { }
+    private VisionModels() {}
 
     /**
      * The (uninitialised) model a config describes: with a classification head, or the bare feature extractor
@@ -60,8 +59,8 @@ public final class VisionModels {
             return classification ? new ViTForImageClassification(c) : new ViTModel(c, true);
         }
         if (CnnConfig.SUPPORTED.contains(type)) return CnnModel.of(CnnConfig.fromJson(config));
-        throw new IllegalArgumentException("unsupported image model_type '" + type + "' (supported: "
-                + SUPPORTED_MODEL_TYPES + ")");
+        throw new IllegalArgumentException(
+                "unsupported image model_type '" + type + "' (supported: " + SUPPORTED_MODEL_TYPES + ")");
     }
 
     /** The processor a model type expects when a checkpoint has no preprocessor_config.json. */
@@ -69,13 +68,14 @@ public final class VisionModels {
         if (model instanceof CnnModel) return ImageProcessorConfig.imagenet();
         int s = model.imageSize();
         ImageProcessorConfig v = ImageProcessorConfig.vitDefaults();
-        return new ImageProcessorConfig(true, s, s, 0, v.resample(), false, 0, 0, true, v.rescaleFactor(), true,
-                v.imageMean(), v.imageStd());
+        return new ImageProcessorConfig(
+                true, s, s, 0, v.resample(), false, 0, 0, true, v.rescaleFactor(), true, v.imageMean(), v.imageStd());
     }
 
     /** A loaded model, its processor, what the load did, and the manager owning the weights. */
-    public record Loaded(VisionModel model, ImageProcessor processor, LoadReport loadReport, NDManager manager,
-                         ObjectNode config) implements AutoCloseable {
+    public record Loaded(
+            VisionModel model, ImageProcessor processor, LoadReport loadReport, NDManager manager, ObjectNode config)
+            implements AutoCloseable {
         @Override
         public void close() {
             manager.close();

@@ -20,7 +20,7 @@ public final class VisionOps {
     /** PyTorch's cubic convolution coefficient ({@code upsample_bicubic2d}). */
     private static final double A = -0.75;
 
-    private VisionOps() { }
+    private VisionOps() {}
 
     /** {@code F.adaptive_avg_pool2d(x, (h, w))}: (B, C, H, W) -> (B, C, h, w). */
     public static NDArray adaptiveAvgPool2d(NDArray x, long h, long w) {
@@ -41,7 +41,7 @@ public final class VisionOps {
                 .toType(x.getDataType(), false);
         NDArray ww = NativeArrays.copyOf(m, cubicMatrix(inW, Math.toIntExact(w)), new Shape(w, inW))
                 .toType(x.getDataType(), false);
-        return wh.matMul(x).matMul(ww.transpose());                 // (h, H) · (B, C, H, W) · (W, w) -> (B, C, h, w)
+        return wh.matMul(x).matMul(ww.transpose()); // (h, H) · (B, C, H, W) · (W, w) -> (B, C, h, w)
     }
 
     /** Row i holds the weights of the source pixels for output pixel i: (out, in) row-major. */
@@ -73,6 +73,7 @@ public final class VisionOps {
 
     private static PtNDArray pt(NDArray x) {
         if (x instanceof PtNDArray p) return p;
-        throw new IllegalStateException("vision ops need the PyTorch engine but got a " + x.getClass().getName());
+        throw new IllegalStateException(
+                "vision ops need the PyTorch engine but got a " + x.getClass().getName());
     }
 }

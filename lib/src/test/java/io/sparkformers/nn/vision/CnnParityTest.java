@@ -1,5 +1,10 @@
 package io.sparkformers.nn.vision;
 
+import static io.sparkformers.nn.vision.VisionReferences.array;
+import static io.sparkformers.nn.vision.VisionReferences.maxAbsDiff;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -9,18 +14,12 @@ import io.sparkformers.nn.StateDict;
 import io.sparkformers.nn.vision.cnn.CnnConfig;
 import io.sparkformers.nn.vision.cnn.CnnModel;
 import io.sparkformers.safetensors.Tensor;
+import java.io.IOException;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import java.io.IOException;
-import java.util.Map;
-
-import static io.sparkformers.nn.vision.VisionReferences.array;
-import static io.sparkformers.nn.vision.VisionReferences.maxAbsDiff;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Logit parity with torchvision (reduced-width VGG16, VGG16-BN, ResNet-18, ResNet-50; seeded weights, eval mode),

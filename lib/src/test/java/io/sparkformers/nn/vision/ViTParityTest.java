@@ -1,5 +1,10 @@
 package io.sparkformers.nn.vision;
 
+import static io.sparkformers.nn.vision.VisionReferences.array;
+import static io.sparkformers.nn.vision.VisionReferences.maxAbsDiff;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -10,17 +15,11 @@ import io.sparkformers.nn.vision.vit.ViTConfig;
 import io.sparkformers.nn.vision.vit.ViTForImageClassification;
 import io.sparkformers.nn.vision.vit.ViTModel;
 import io.sparkformers.safetensors.Tensor;
+import java.io.IOException;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import java.io.IOException;
-import java.util.Map;
-
-import static io.sparkformers.nn.vision.VisionReferences.array;
-import static io.sparkformers.nn.vision.VisionReferences.maxAbsDiff;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * HF ViT against torchvision's VisionTransformer (tiny: 32×32, patch 8, width 32, 2 layers), its state dict mapped
@@ -57,7 +56,10 @@ class ViTParityTest {
 
     @Test
     void logitsMatchTorchvisionVisionTransformer() {
-        assertClose(model.predict(new NDList(array(manager, ref.get("pixel_values")))).head(), "logits");
+        assertClose(
+                model.predict(new NDList(array(manager, ref.get("pixel_values"))))
+                        .head(),
+                "logits");
     }
 
     @Test
@@ -67,7 +69,10 @@ class ViTParityTest {
         LoadReport r = StateDict.load(base, VisionReferences.weights("vit"));
         assertEquals(java.util.Set.of("classifier.weight", "classifier.bias"), java.util.Set.copyOf(r.unexpected()));
         assertTrue(r.missing().isEmpty(), r.describe());
-        assertClose(base.predict(new NDList(array(manager, ref.get("pixel_values")))).head(), "last_hidden_state");
+        assertClose(
+                base.predict(new NDList(array(manager, ref.get("pixel_values"))))
+                        .head(),
+                "last_hidden_state");
     }
 
     @Test

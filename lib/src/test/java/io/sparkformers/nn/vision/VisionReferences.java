@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
 import io.sparkformers.safetensors.SafetensorsFile;
 import io.sparkformers.safetensors.Tensor;
-
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -19,14 +18,19 @@ import java.util.Map;
  */
 public final class VisionReferences {
 
-    private VisionReferences() { }
+    private VisionReferences() {}
 
     public static Path dir(String name) {
         try {
-            return Path.of(VisionReferences.class.getResource("/vision/" + name + "/config.json").toURI()).getParent();
+            return Path.of(VisionReferences.class
+                            .getResource("/vision/" + name + "/config.json")
+                            .toURI())
+                    .getParent();
         } catch (URISyntaxException | NullPointerException e) {
-            throw new IllegalStateException("reference folder vision/" + name + " is missing from the test resources; "
-                    + "regenerate with lib/src/test/python/make_vision_references.py", e);
+            throw new IllegalStateException(
+                    "reference folder vision/" + name + " is missing from the test resources; "
+                            + "regenerate with lib/src/test/python/make_vision_references.py",
+                    e);
         }
     }
 

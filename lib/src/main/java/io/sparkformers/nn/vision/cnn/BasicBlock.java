@@ -11,7 +11,6 @@ import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.vision.BatchNorm2d;
 import io.sparkformers.nn.vision.Sequential;
-
 import java.util.List;
 
 /**
@@ -36,16 +35,22 @@ public final class BasicBlock extends HfBlock {
         conv2 = addChildBlock("conv2", CnnModel.conv(planes, 3, 1, 1, false));
         bn2 = addChildBlock("bn2", new BatchNorm2d(planes));
         downsample = stride != 1 || inplanes != planes * EXPANSION
-                ? addChildBlock("downsample", new Sequential(List.of(CnnModel.conv(planes * EXPANSION, 1, stride, 0, false),
-                        new BatchNorm2d(planes * EXPANSION))))
+                ? addChildBlock(
+                        "downsample",
+                        new Sequential(List.of(
+                                CnnModel.conv(planes * EXPANSION, 1, stride, 0, false),
+                                new BatchNorm2d(planes * EXPANSION))))
                 : null;
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.head();                                                  // (B, Cin, H, W)
-        NDArray out = call(bn1, ps, training, call(conv1, ps, training, x)).getNDArrayInternal().relu();
-        out = call(bn2, ps, training, call(conv2, ps, training, out));              // (B, planes, H/s, W/s)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.head(); // (B, Cin, H, W)
+        NDArray out = call(bn1, ps, training, call(conv1, ps, training, x))
+                .getNDArrayInternal()
+                .relu();
+        out = call(bn2, ps, training, call(conv2, ps, training, out)); // (B, planes, H/s, W/s)
         NDArray identity = downsample == null ? x : call(downsample, ps, training, x);
         return new NDList(out.add(identity).getNDArrayInternal().relu());
     }

@@ -11,7 +11,6 @@ import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.vision.BatchNorm2d;
 import io.sparkformers.nn.vision.Sequential;
-
 import java.util.List;
 
 /**
@@ -41,17 +40,25 @@ public final class Bottleneck extends HfBlock {
         conv3 = addChildBlock("conv3", CnnModel.conv(planes * EXPANSION, 1, 1, 0, false));
         bn3 = addChildBlock("bn3", new BatchNorm2d(planes * EXPANSION));
         downsample = stride != 1 || inplanes != planes * EXPANSION
-                ? addChildBlock("downsample", new Sequential(List.of(CnnModel.conv(planes * EXPANSION, 1, stride, 0, false),
-                        new BatchNorm2d(planes * EXPANSION))))
+                ? addChildBlock(
+                        "downsample",
+                        new Sequential(List.of(
+                                CnnModel.conv(planes * EXPANSION, 1, stride, 0, false),
+                                new BatchNorm2d(planes * EXPANSION))))
                 : null;
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.head();                                                  // (B, Cin, H, W)
-        NDArray out = call(bn1, ps, training, call(conv1, ps, training, x)).getNDArrayInternal().relu();
-        out = call(bn2, ps, training, call(conv2, ps, training, out)).getNDArrayInternal().relu();
-        out = call(bn3, ps, training, call(conv3, ps, training, out));              // (B, 4·planes, H/s, W/s)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.head(); // (B, Cin, H, W)
+        NDArray out = call(bn1, ps, training, call(conv1, ps, training, x))
+                .getNDArrayInternal()
+                .relu();
+        out = call(bn2, ps, training, call(conv2, ps, training, out))
+                .getNDArrayInternal()
+                .relu();
+        out = call(bn3, ps, training, call(conv3, ps, training, out)); // (B, 4·planes, H/s, W/s)
         NDArray identity = downsample == null ? x : call(downsample, ps, training, x);
         return new NDList(out.add(identity).getNDArrayInternal().relu());
     }

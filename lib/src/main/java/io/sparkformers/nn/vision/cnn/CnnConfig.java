@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.ConfigJson;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,23 +25,31 @@ import java.util.Map;
  * @param id2label             {@code id2label}, or {@code num_classes} (default 1000) unnamed labels
  * @param extra                keys not read here, kept for the round trip
  */
-public record CnnConfig(String modelType, int baseWidth, int classifierHiddenSize, double dropout, int numChannels,
-                        int imageSize, Map<Integer, String> id2label, ObjectNode extra) {
+public record CnnConfig(
+        String modelType,
+        int baseWidth,
+        int classifierHiddenSize,
+        double dropout,
+        int numChannels,
+        int imageSize,
+        Map<Integer, String> id2label,
+        ObjectNode extra) {
 
     /** {@code model_type} values: torchvision's VGG16, VGG16-BN, ResNet-18 and ResNet-50. */
-    public static final List<String> SUPPORTED = List.of("vgg16-torchvision", "vgg16_bn-torchvision",
-            "resnet18-torchvision", "resnet50-torchvision");
+    public static final List<String> SUPPORTED =
+            List.of("vgg16-torchvision", "vgg16_bn-torchvision", "resnet18-torchvision", "resnet50-torchvision");
 
     public CnnConfig {
-        if (modelType == null || !SUPPORTED.contains(modelType)) {         // List.of(...).contains(null) throws
-            throw new IllegalArgumentException("unsupported CNN model_type '" + modelType + "' (supported: "
-                    + SUPPORTED + ")");
+        if (modelType == null || !SUPPORTED.contains(modelType)) { // List.of(...).contains(null) throws
+            throw new IllegalArgumentException(
+                    "unsupported CNN model_type '" + modelType + "' (supported: " + SUPPORTED + ")");
         }
         if (baseWidth <= 0) throw new IllegalArgumentException("base_width must be > 0 but was " + baseWidth);
         if (classifierHiddenSize <= 0) {
             throw new IllegalArgumentException("classifier_hidden_size must be > 0 but was " + classifierHiddenSize);
         }
-        if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1) but was " + dropout);
+        if (!(dropout >= 0 && dropout < 1))
+            throw new IllegalArgumentException("dropout must be in [0, 1) but was " + dropout);
         if (numChannels <= 0) throw new IllegalArgumentException("num_channels must be > 0 but was " + numChannels);
         if (imageSize < 32) throw new IllegalArgumentException("image_size must be >= 32 but was " + imageSize);
         id2label = ConfigJson.labels(id2label);
@@ -63,11 +70,17 @@ public record CnnConfig(String modelType, int baseWidth, int classifierHiddenSiz
         Map<Integer, String> labels = r.id2label();
         if (!named) labels = ConfigJson.defaultLabels(numClasses == null ? 1000 : numClasses);
         if (numClasses != null && labels.size() != numClasses) {
-            throw new IllegalArgumentException("num_classes (" + numClasses + ") disagrees with id2label ("
-                    + labels.size() + " labels)");
+            throw new IllegalArgumentException(
+                    "num_classes (" + numClasses + ") disagrees with id2label (" + labels.size() + " labels)");
         }
-        return new CnnConfig(type, r.intOr("base_width", 64), r.intOr("classifier_hidden_size", 4096),
-                r.doubleOr("dropout", 0.5), r.intOr("num_channels", 3), r.intOr("image_size", 224), labels,
+        return new CnnConfig(
+                type,
+                r.intOr("base_width", 64),
+                r.intOr("classifier_hidden_size", 4096),
+                r.doubleOr("dropout", 0.5),
+                r.intOr("num_channels", 3),
+                r.intOr("image_size", 224),
+                labels,
                 r.remaining());
     }
 
@@ -94,7 +107,8 @@ public record CnnConfig(String modelType, int baseWidth, int classifierHiddenSiz
 
     /** The same model with a new head: transfer learning to other labels. */
     public CnnConfig withLabels(Map<Integer, String> labels) {
-        return new CnnConfig(modelType, baseWidth, classifierHiddenSize, dropout, numChannels, imageSize, labels, extra);
+        return new CnnConfig(
+                modelType, baseWidth, classifierHiddenSize, dropout, numChannels, imageSize, labels, extra);
     }
 
     /** A reduced-width model for tests: base_width 8, classifier hidden 32, 32×32 images. */

@@ -8,12 +8,10 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.initializer.Initializer;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.ParameterNames;
 import io.sparkformers.nn.vision.BatchNorm2d;
 import io.sparkformers.nn.vision.VisionModel;
-
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.Map;
 
 /**
@@ -110,7 +108,12 @@ public abstract class CnnModel extends VisionModel {
 
     /** torchvision's {@code nn.Conv2d(in, out, k, stride, padding, bias)}; in is inferred at initialisation. */
     protected static Conv2d conv(int out, int kernel, int stride, int padding, boolean bias) {
-        return Conv2d.builder().setFilters(out).setKernelShape(new Shape(kernel, kernel))
-                .optStride(new Shape(stride, stride)).optPadding(new Shape(padding, padding)).optBias(bias).build();
+        return Conv2d.builder()
+                .setFilters(out)
+                .setKernelShape(new Shape(kernel, kernel))
+                .optStride(new Shape(stride, stride))
+                .optPadding(new Shape(padding, padding))
+                .optBias(bias)
+                .build();
     }
 }

@@ -16,7 +16,6 @@ import io.sparkformers.nn.LayerScope;
 import io.sparkformers.nn.vision.BatchNorm2d;
 import io.sparkformers.nn.vision.Sequential;
 import io.sparkformers.nn.vision.VisionOps;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -52,7 +51,10 @@ public final class ResNet extends CnnModel {
             List<Block> stageBlocks = new ArrayList<>();
             for (int i = 0; i < depths[stage]; i++) {
                 int stride = i == 0 && stage > 0 ? 2 : 1;
-                stageBlocks.add(bottleneck ? new Bottleneck(inplanes, planes, stride) : new BasicBlock(inplanes, planes, stride));
+                stageBlocks.add(
+                        bottleneck
+                                ? new Bottleneck(inplanes, planes, stride)
+                                : new BasicBlock(inplanes, planes, stride));
                 inplanes = planes * expansion;
                 blocks.add(List.of("layer" + (stage + 1) + "." + i + "."));
             }
@@ -63,8 +65,9 @@ public final class ResNet extends CnnModel {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(head(ps, features(ps, inputs.head(), training), training));   // (B, num_classes)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(head(ps, features(ps, inputs.head(), training), training)); // (B, num_classes)
     }
 
     /** fc: (B, 8 · base_width · expansion) -> (B, num_classes). */
@@ -76,12 +79,14 @@ public final class ResNet extends CnnModel {
     /** The pooled output of layer4, the input of fc: (B, 8 · base_width · expansion). */
     @Override
     protected NDArray features(ParameterStore ps, NDArray pixelValues, boolean training) {
-        NDArray x = call(bn1, ps, training, call(conv1, ps, training, pixelValues)).getNDArrayInternal().relu();
-        x = Pool.maxPool2d(x, new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false);   // (B, w, H/4, W/4)
-        for (Sequential layer : layers) {                                                  // (B, 8w·e, H/32, W/32)
+        NDArray x = call(bn1, ps, training, call(conv1, ps, training, pixelValues))
+                .getNDArrayInternal()
+                .relu();
+        x = Pool.maxPool2d(x, new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false); // (B, w, H/4, W/4)
+        for (Sequential layer : layers) { // (B, 8w·e, H/32, W/32)
             x = LayerScope.apply(x, true, training, h -> call(layer, ps, training, h));
         }
-        return flatten(VisionOps.adaptiveAvgPool2d(x, 1, 1));                               // (B, 8w·e)
+        return flatten(VisionOps.adaptiveAvgPool2d(x, 1, 1)); // (B, 8w·e)
     }
 
     @Override
@@ -116,7 +121,7 @@ public final class ResNet extends CnnModel {
         conv1.initialize(manager, dataType, x);
         Shape h = conv1.getOutputShapes(new Shape[] {x})[0];
         bn1.initialize(manager, dataType, h);
-        h = new Shape(h.get(0), h.get(1), (h.get(2) - 1) / 2 + 1, (h.get(3) - 1) / 2 + 1);   // maxpool 3×3/2 pad 1
+        h = new Shape(h.get(0), h.get(1), (h.get(2) - 1) / 2 + 1, (h.get(3) - 1) / 2 + 1); // maxpool 3×3/2 pad 1
         for (Sequential layer : layers) {
             layer.initialize(manager, dataType, h);
             h = layer.getOutputShapes(new Shape[] {h})[0];

@@ -18,7 +18,6 @@ import io.sparkformers.nn.LayerScope;
 import io.sparkformers.nn.vision.AdaptiveAvgPool2d;
 import io.sparkformers.nn.vision.BatchNorm2d;
 import io.sparkformers.nn.vision.Sequential;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -64,10 +63,16 @@ public final class Vgg extends CnnModel {
         features = addChildBlock("features", new Sequential(layers));
         avgpool = addChildBlock("avgpool", new AdaptiveAvgPool2d(7, 7));
         int hidden = c.classifierHiddenSize();
-        classifier = addChildBlock("classifier", new Sequential(List.of(
-                Linear.builder().setUnits(hidden).build(), Activation.reluBlock(), dropout(c),
-                Linear.builder().setUnits(hidden).build(), Activation.reluBlock(), dropout(c),
-                Linear.builder().setUnits(c.numClasses()).build())));
+        classifier = addChildBlock(
+                "classifier",
+                new Sequential(List.of(
+                        Linear.builder().setUnits(hidden).build(),
+                        Activation.reluBlock(),
+                        dropout(c),
+                        Linear.builder().setUnits(hidden).build(),
+                        Activation.reluBlock(),
+                        dropout(c),
+                        Linear.builder().setUnits(c.numClasses()).build())));
         blocks.add(List.of("classifier.0."));
         blocks.add(List.of("classifier.3."));
     }
@@ -77,8 +82,9 @@ public final class Vgg extends CnnModel {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(head(ps, features(ps, inputs.head(), training), training));   // (B, num_classes)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(head(ps, features(ps, inputs.head(), training), training)); // (B, num_classes)
     }
 
     /** classifier[6]: (B, hidden) -> (B, num_classes). */
@@ -90,8 +96,8 @@ public final class Vgg extends CnnModel {
     /** Output of classifier[5], the input of the last Linear: (B, classifier_hidden_size). */
     @Override
     protected NDArray features(ParameterStore ps, NDArray pixelValues, boolean training) {
-        NDArray x = call(features, ps, training, pixelValues);                      // (B, C, H/32, W/32)
-        x = flatten(call(avgpool, ps, training, x));                                // (B, C, 7, 7) -> (B, C·49)
+        NDArray x = call(features, ps, training, pixelValues); // (B, C, H/32, W/32)
+        x = flatten(call(avgpool, ps, training, x)); // (B, C, 7, 7) -> (B, C·49)
         List<Block> steps = classifier.steps();
         for (int i = 0; i < 6; i++) {
             Block step = steps.get(i);

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.Activations;
 import io.sparkformers.nn.ConfigJson;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -29,10 +28,22 @@ import java.util.Map;
  * @param id2label                  class id → name (HF {@code id2label}; default LABEL_0, LABEL_1)
  * @param extra                     every other key of config.json, written back unchanged
  */
-public record ViTConfig(int imageSize, int patchSize, int numChannels, int hiddenSize, int numHiddenLayers,
-                        int numAttentionHeads, int intermediateSize, String hiddenAct, double hiddenDropoutProb,
-                        double attentionProbsDropoutProb, double initializerRange, double layerNormEps,
-                        boolean qkvBias, Map<Integer, String> id2label, ObjectNode extra) {
+public record ViTConfig(
+        int imageSize,
+        int patchSize,
+        int numChannels,
+        int hiddenSize,
+        int numHiddenLayers,
+        int numAttentionHeads,
+        int intermediateSize,
+        String hiddenAct,
+        double hiddenDropoutProb,
+        double attentionProbsDropoutProb,
+        double initializerRange,
+        double layerNormEps,
+        boolean qkvBias,
+        Map<Integer, String> id2label,
+        ObjectNode extra) {
 
     public ViTConfig {
         positive("image_size", imageSize);
@@ -43,8 +54,8 @@ public record ViTConfig(int imageSize, int patchSize, int numChannels, int hidde
         positive("num_attention_heads", numAttentionHeads);
         positive("intermediate_size", intermediateSize);
         if (imageSize % patchSize != 0) {
-            throw new IllegalArgumentException("image_size (" + imageSize + ") is not a multiple of patch_size ("
-                    + patchSize + ")");
+            throw new IllegalArgumentException(
+                    "image_size (" + imageSize + ") is not a multiple of patch_size (" + patchSize + ")");
         }
         if (hiddenSize % numAttentionHeads != 0) {
             throw new IllegalArgumentException("hidden_size (" + hiddenSize + ") is not a multiple of "
@@ -53,7 +64,8 @@ public record ViTConfig(int imageSize, int patchSize, int numChannels, int hidde
         Activations.check(hiddenAct);
         probability("hidden_dropout_prob", hiddenDropoutProb);
         probability("attention_probs_dropout_prob", attentionProbsDropoutProb);
-        if (!(layerNormEps > 0)) throw new IllegalArgumentException("layer_norm_eps must be > 0 but was " + layerNormEps);
+        if (!(layerNormEps > 0))
+            throw new IllegalArgumentException("layer_norm_eps must be > 0 but was " + layerNormEps);
         if (!(initializerRange > 0)) {
             throw new IllegalArgumentException("initializer_range must be > 0 but was " + initializerRange);
         }
@@ -63,14 +75,14 @@ public record ViTConfig(int imageSize, int patchSize, int numChannels, int hidde
 
     /** HF {@code ViTConfig()} defaults: ViT-Base/16 at 224, two labels. */
     public static ViTConfig base() {
-        return new ViTConfig(224, 16, 3, 768, 12, 12, 3072, "gelu", 0.0, 0.0, 0.02, 1e-12, true,
-                ConfigJson.defaultLabels(2), null);
+        return new ViTConfig(
+                224, 16, 3, 768, 12, 12, 3072, "gelu", 0.0, 0.0, 0.02, 1e-12, true, ConfigJson.defaultLabels(2), null);
     }
 
     /** A tiny model for tests: 32×32 images, 8×8 patches, width 32, 2 layers, 2 heads. */
     public static ViTConfig tiny(int numLabels) {
-        return new ViTConfig(32, 8, 3, 32, 2, 2, 64, "gelu", 0.0, 0.0, 0.02, 1e-12, true,
-                ConfigJson.defaultLabels(numLabels), null);
+        return new ViTConfig(
+                32, 8, 3, 32, 2, 2, 64, "gelu", 0.0, 0.0, 0.02, 1e-12, true, ConfigJson.defaultLabels(numLabels), null);
     }
 
     /** Reads an HF config.json ({@code model_type} must be "vit"); unsupported values are errors. */
@@ -85,18 +97,41 @@ public record ViTConfig(int imageSize, int patchSize, int numChannels, int hidde
         Integer poolerSize = r.intOrNull("pooler_output_size");
         int hidden = r.intOr("hidden_size", 768);
         if (poolerSize != null && poolerSize != hidden) {
-            throw new IllegalArgumentException("pooler_output_size (" + poolerSize + ") other than hidden_size ("
-                    + hidden + ") is not supported");
+            throw new IllegalArgumentException(
+                    "pooler_output_size (" + poolerSize + ") other than hidden_size (" + hidden + ") is not supported");
         }
-        ViTConfig c = new ViTConfig(r.intOr("image_size", 224), r.intOr("patch_size", 16), r.intOr("num_channels", 3),
-                hidden, r.intOr("num_hidden_layers", 12), r.intOr("num_attention_heads", 12),
-                r.intOr("intermediate_size", 3072), r.stringOr("hidden_act", "gelu"),
-                r.doubleOr("hidden_dropout_prob", 0.0), r.doubleOr("attention_probs_dropout_prob", 0.0),
-                r.doubleOr("initializer_range", 0.02), r.doubleOr("layer_norm_eps", 1e-12), r.boolOr("qkv_bias", true),
-                r.id2label(), null);
-        return new ViTConfig(c.imageSize, c.patchSize, c.numChannels, c.hiddenSize, c.numHiddenLayers,
-                c.numAttentionHeads, c.intermediateSize, c.hiddenAct, c.hiddenDropoutProb,
-                c.attentionProbsDropoutProb, c.initializerRange, c.layerNormEps, c.qkvBias, c.id2label, r.remaining());
+        ViTConfig c = new ViTConfig(
+                r.intOr("image_size", 224),
+                r.intOr("patch_size", 16),
+                r.intOr("num_channels", 3),
+                hidden,
+                r.intOr("num_hidden_layers", 12),
+                r.intOr("num_attention_heads", 12),
+                r.intOr("intermediate_size", 3072),
+                r.stringOr("hidden_act", "gelu"),
+                r.doubleOr("hidden_dropout_prob", 0.0),
+                r.doubleOr("attention_probs_dropout_prob", 0.0),
+                r.doubleOr("initializer_range", 0.02),
+                r.doubleOr("layer_norm_eps", 1e-12),
+                r.boolOr("qkv_bias", true),
+                r.id2label(),
+                null);
+        return new ViTConfig(
+                c.imageSize,
+                c.patchSize,
+                c.numChannels,
+                c.hiddenSize,
+                c.numHiddenLayers,
+                c.numAttentionHeads,
+                c.intermediateSize,
+                c.hiddenAct,
+                c.hiddenDropoutProb,
+                c.attentionProbsDropoutProb,
+                c.initializerRange,
+                c.layerNormEps,
+                c.qkvBias,
+                c.id2label,
+                r.remaining());
     }
 
     /** config.json as {@code save_pretrained} writes it (sorted keys, model_type "vit"). */
@@ -135,9 +170,22 @@ public record ViTConfig(int imageSize, int patchSize, int numChannels, int hidde
 
     /** The same model with another head: transfer learning to new labels. */
     public ViTConfig withLabels(Map<Integer, String> labels) {
-        return new ViTConfig(imageSize, patchSize, numChannels, hiddenSize, numHiddenLayers, numAttentionHeads,
-                intermediateSize, hiddenAct, hiddenDropoutProb, attentionProbsDropoutProb, initializerRange,
-                layerNormEps, qkvBias, labels, extra);
+        return new ViTConfig(
+                imageSize,
+                patchSize,
+                numChannels,
+                hiddenSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                intermediateSize,
+                hiddenAct,
+                hiddenDropoutProb,
+                attentionProbsDropoutProb,
+                initializerRange,
+                layerNormEps,
+                qkvBias,
+                labels,
+                extra);
     }
 
     private static void positive(String key, int v) {

@@ -36,12 +36,20 @@ public final class ViTEmbeddings extends HfBlock {
         hiddenSize = c.hiddenSize();
         gridSize = c.gridSize();
         patchSize = c.patchSize();
-        clsToken = addParameter(Parameter.builder().setName("cls_token").setType(Parameter.Type.OTHER)
-                .optShape(new Shape(1, 1, hiddenSize)).build());
-        positionEmbeddings = addParameter(Parameter.builder().setName("position_embeddings")
-                .setType(Parameter.Type.OTHER).optShape(new Shape(1, (long) gridSize * gridSize + 1, hiddenSize)).build());
+        clsToken = addParameter(Parameter.builder()
+                .setName("cls_token")
+                .setType(Parameter.Type.OTHER)
+                .optShape(new Shape(1, 1, hiddenSize))
+                .build());
+        positionEmbeddings = addParameter(Parameter.builder()
+                .setName("position_embeddings")
+                .setType(Parameter.Type.OTHER)
+                .optShape(new Shape(1, (long) gridSize * gridSize + 1, hiddenSize))
+                .build());
         patchEmbeddings = addChildBlock("patch_embeddings", new ViTPatchEmbeddings(c));
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
+        dropout = addChildBlock(
+                "dropout",
+                Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
     }
 
     /** The raw position-table parameters, for initialisation. */
@@ -54,15 +62,17 @@ public final class ViTEmbeddings extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray pixels = inputs.head();                                             // (B, C, H, W)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray pixels = inputs.head(); // (B, C, H, W)
         long b = pixels.getShape().get(0);
-        NDArray patches = call(patchEmbeddings, ps, training, pixels);              // (B, N, D)
+        NDArray patches = call(patchEmbeddings, ps, training, pixels); // (B, N, D)
         NDArray cls = local(pixels, ps.getValue(clsToken, pixels.getDevice(), training))
-                .broadcast(b, 1, hiddenSize);                                       // (1, 1, D) -> (B, 1, D)
-        NDArray x = cls.concat(patches, 1);                                         // (B, 1 + N, D)
-        NDArray pos = local(pixels, ps.getValue(positionEmbeddings, pixels.getDevice(), training));   // (1, 1 + G², D)
-        x = x.add(interpolate(pos, pixels.getShape().get(2) / patchSize, pixels.getShape().get(3) / patchSize));
+                .broadcast(b, 1, hiddenSize); // (1, 1, D) -> (B, 1, D)
+        NDArray x = cls.concat(patches, 1); // (B, 1 + N, D)
+        NDArray pos = local(pixels, ps.getValue(positionEmbeddings, pixels.getDevice(), training)); // (1, 1 + G², D)
+        x = x.add(interpolate(
+                pos, pixels.getShape().get(2) / patchSize, pixels.getShape().get(3) / patchSize));
         return new NDList(call(dropout, ps, training, x));
     }
 
@@ -72,7 +82,9 @@ public final class ViTEmbeddings extends HfBlock {
      * would keep every batch's intermediates alive.
      */
     private static NDArray local(NDArray batch, NDArray p) {
-        return batch.getManager().zeros(p.getShape(), p.getDataType(), p.getDevice()).add(p);
+        return batch.getManager()
+                .zeros(p.getShape(), p.getDataType(), p.getDevice())
+                .add(p);
     }
 
     /** HF {@code interpolate_pos_encoding}: (1, 1 + G², D) -> (1, 1 + h·w, D); unchanged when h = w = G. */
@@ -81,11 +93,13 @@ public final class ViTEmbeddings extends HfBlock {
         long side = Math.round(Math.sqrt(n));
         if (h == side && w == side) return pos;
         long dim = pos.getShape().get(2);
-        NDArray cls = pos.get(new NDIndex(":, :1"));                                // (1, 1, D)
+        NDArray cls = pos.get(new NDIndex(":, :1")); // (1, 1, D)
         NDArray grid = pos.get(new NDIndex(":, 1:"))
-                .reshape(1, side, side, dim).transpose(0, 3, 1, 2);                 // (1, N, D) -> (1, D, G, G)
-        NDArray resized = VisionOps.bicubic(grid, h, w)                             // (1, D, h, w)
-                .transpose(0, 2, 3, 1).reshape(1, h * w, dim);                      // (1, h, w, D) -> (1, h·w, D)
+                .reshape(1, side, side, dim)
+                .transpose(0, 3, 1, 2); // (1, N, D) -> (1, D, G, G)
+        NDArray resized = VisionOps.bicubic(grid, h, w) // (1, D, h, w)
+                .transpose(0, 2, 3, 1)
+                .reshape(1, h * w, dim); // (1, h, w, D) -> (1, h·w, D)
         return cls.concat(resized, 1);
     }
 

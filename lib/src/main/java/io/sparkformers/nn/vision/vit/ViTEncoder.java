@@ -9,7 +9,6 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.LayerScope;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,11 +22,12 @@ public final class ViTEncoder extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.head();
         for (int i = 0; i < layers.size(); i++) {
             ViTLayer layer = layers.get(i);
-            x = LayerScope.apply(x, i > 0, training, h -> call(layer, ps, training, h));   // (B, T, D)
+            x = LayerScope.apply(x, i > 0, training, h -> call(layer, ps, training, h)); // (B, T, D)
         }
         return new NDList(x);
     }

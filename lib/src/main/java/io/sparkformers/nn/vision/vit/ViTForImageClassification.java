@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -26,7 +25,8 @@ public final class ViTForImageClassification extends ViTPreTrainedModel {
     public ViTForImageClassification(ViTConfig c) {
         super(c);
         vit = addChildBlock("vit", new ViTModel(c, /* withPooler= */ false));
-        classifier = addChildBlock("classifier", Linear.builder().setUnits(c.numLabels()).build());
+        classifier = addChildBlock(
+                "classifier", Linear.builder().setUnits(c.numLabels()).build());
     }
 
     @Override
@@ -41,8 +41,9 @@ public final class ViTForImageClassification extends ViTPreTrainedModel {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(head(ps, features(ps, inputs.head(), training), training));   // (B, num_labels)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(head(ps, features(ps, inputs.head(), training), training)); // (B, num_labels)
     }
 
     /** classifier: (B, D) -> (B, num_labels). */

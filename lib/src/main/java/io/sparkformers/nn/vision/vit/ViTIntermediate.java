@@ -6,12 +6,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.Activations;
-
+import io.sparkformers.nn.HfBlock;
 import java.util.function.UnaryOperator;
 
 /** Port of HF {@code ViTIntermediate}: act(dense(x)), (B, T, D) -> (B, T, I). */
@@ -24,11 +22,13 @@ public final class ViTIntermediate extends HfBlock {
     public ViTIntermediate(ViTConfig c) {
         intermediateSize = c.intermediateSize();
         act = Activations.of(c.hiddenAct());
-        dense = addChildBlock("dense", Linear.builder().setUnits(c.intermediateSize()).build());
+        dense = addChildBlock(
+                "dense", Linear.builder().setUnits(c.intermediateSize()).build());
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         return new NDList(act.apply(call(dense, ps, training, inputs.head())));
     }
 

@@ -32,11 +32,12 @@ public final class ViTLayer extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.head();                                                       // (B, T, D)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.head(); // (B, T, D)
         x = x.add(call(attention, ps, training, call(layernormBefore, ps, training, x)));
-        NDArray h = call(intermediate, ps, training, call(layernormAfter, ps, training, x));   // (B, T, I)
-        return output.forward(ps, new NDList(h, x), training);                           // (B, T, D)
+        NDArray h = call(intermediate, ps, training, call(layernormAfter, ps, training, x)); // (B, T, I)
+        return output.forward(ps, new NDList(h, x), training); // (B, T, D)
     }
 
     @Override

@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.LayerNorm;
-
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -66,11 +65,12 @@ public final class ViTModel extends ViTPreTrainedModel {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = call(embeddings, ps, training, inputs.head());                   // (B, 1 + N, D)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = call(embeddings, ps, training, inputs.head()); // (B, 1 + N, D)
         NDArray last = call(layernorm, ps, training, call(encoder, ps, training, x));
         if (pooler == null) return new NDList(last);
-        return new NDList(last, call(pooler, ps, training, last));                  // (B, 1 + N, D), (B, D)
+        return new NDList(last, call(pooler, ps, training, last)); // (B, 1 + N, D), (B, D)
     }
 
     /** pooler_output with the pooler, else the [CLS] row of last_hidden_state: (B, D). */

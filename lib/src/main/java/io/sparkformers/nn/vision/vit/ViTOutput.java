@@ -22,14 +22,18 @@ public final class ViTOutput extends HfBlock {
 
     public ViTOutput(ViTConfig c) {
         dense = addChildBlock("dense", Linear.builder().setUnits(c.hiddenSize()).build());
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
+        dropout = addChildBlock(
+                "dropout",
+                Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray h = inputs.get(0);                                          // (B, T, I)
-        NDArray residual = inputs.get(1);                                   // (B, T, D)
-        return new NDList(call(dropout, ps, training, call(dense, ps, training, h)).add(residual));
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray h = inputs.get(0); // (B, T, I)
+        NDArray residual = inputs.get(1); // (B, T, D)
+        return new NDList(
+                call(dropout, ps, training, call(dense, ps, training, h)).add(residual));
     }
 
     @Override

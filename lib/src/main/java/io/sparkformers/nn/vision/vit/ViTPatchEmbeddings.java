@@ -25,17 +25,23 @@ public final class ViTPatchEmbeddings extends HfBlock {
         numChannels = c.numChannels();
         patchSize = c.patchSize();
         hiddenSize = c.hiddenSize();
-        projection = addChildBlock("projection", Conv2d.builder().setFilters(c.hiddenSize())
-                .setKernelShape(new Shape(patchSize, patchSize)).optStride(new Shape(patchSize, patchSize)).build());
+        projection = addChildBlock(
+                "projection",
+                Conv2d.builder()
+                        .setFilters(c.hiddenSize())
+                        .setKernelShape(new Shape(patchSize, patchSize))
+                        .optStride(new Shape(patchSize, patchSize))
+                        .build());
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.head();                                                  // (B, C, H, W)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.head(); // (B, C, H, W)
         check(x.getShape());
-        NDArray p = call(projection, ps, training, x);                              // (B, D, H/p, W/p)
+        NDArray p = call(projection, ps, training, x); // (B, D, H/p, W/p)
         long b = p.getShape().get(0);
-        return new NDList(p.reshape(b, hiddenSize, -1).transpose(0, 2, 1));         // (B, D, N) -> (B, N, D)
+        return new NDList(p.reshape(b, hiddenSize, -1).transpose(0, 2, 1)); // (B, D, N) -> (B, N, D)
     }
 
     private void check(Shape s) {
@@ -44,8 +50,8 @@ public final class ViTPatchEmbeddings extends HfBlock {
                     + ": make sure the channel dimension matches num_channels in the configuration");
         }
         if (s.get(2) % patchSize != 0 || s.get(3) % patchSize != 0) {
-            throw new IllegalArgumentException("image size " + s.get(2) + "x" + s.get(3)
-                    + " is not a multiple of patch_size " + patchSize);
+            throw new IllegalArgumentException(
+                    "image size " + s.get(2) + "x" + s.get(3) + " is not a multiple of patch_size " + patchSize);
         }
     }
 

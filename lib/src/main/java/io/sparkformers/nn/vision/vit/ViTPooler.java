@@ -22,8 +22,10 @@ public final class ViTPooler extends HfBlock {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(call(dense, ps, training, inputs.head().get(new NDIndex(":, 0"))).tanh());   // (B, D)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(call(dense, ps, training, inputs.head().get(new NDIndex(":, 0")))
+                .tanh()); // (B, D)
     }
 
     @Override

@@ -1,13 +1,11 @@
 package io.sparkformers.nn.vision.vit;
 
 import ai.djl.training.initializer.NormalInitializer;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.HfInit;
 import io.sparkformers.nn.vision.VisionModel;
-
 import java.util.ArrayList;
 import java.util.List;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.Map;
 
 /**

@@ -1,7 +1,6 @@
 package io.sparkformers.nn.vision.vit;
 
 import ai.djl.ndarray.NDArray;
-import io.sparkformers.nn.ScaledDotProductAttention;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -11,6 +10,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.ScaledDotProductAttention;
 
 /**
  * Port of HF {@code ViTSelfAttention} (eager path): softmax(Q K^T / sqrt(hs)) V over all tokens, no mask.
@@ -26,17 +26,31 @@ public final class ViTSelfAttention extends HfBlock {
 
     public ViTSelfAttention(ViTConfig c) {
         numHeads = c.numAttentionHeads();
-        query = addChildBlock("query", Linear.builder().setUnits(c.hiddenSize()).optBias(c.qkvBias()).build());
-        key = addChildBlock("key", Linear.builder().setUnits(c.hiddenSize()).optBias(c.qkvBias()).build());
-        value = addChildBlock("value", Linear.builder().setUnits(c.hiddenSize()).optBias(c.qkvBias()).build());
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.attentionProbsDropoutProb()).build());
+        query = addChildBlock(
+                "query",
+                Linear.builder().setUnits(c.hiddenSize()).optBias(c.qkvBias()).build());
+        key = addChildBlock(
+                "key",
+                Linear.builder().setUnits(c.hiddenSize()).optBias(c.qkvBias()).build());
+        value = addChildBlock(
+                "value",
+                Linear.builder().setUnits(c.hiddenSize()).optBias(c.qkvBias()).build());
+        dropout = addChildBlock(
+                "dropout",
+                Dropout.builder().optRate((float) c.attentionProbsDropoutProb()).build());
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.head();                                          // (B, T, D)
-        NDArray context = ScaledDotProductAttention.attend(call(query, ps, training, x), call(key, ps, training, x),
-                call(value, ps, training, x), null, numHeads, p -> call(dropout, ps, training, p));   // (B, T, H)
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.head(); // (B, T, D)
+        NDArray context = ScaledDotProductAttention.attend(
+                call(query, ps, training, x),
+                call(key, ps, training, x),
+                call(value, ps, training, x),
+                null,
+                numHeads,
+                p -> call(dropout, ps, training, p)); // (B, T, H)
         return new NDList(context);
     }
 

@@ -1,6 +1,5 @@
 package io.sparkformers.nn.vision.vit;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -22,11 +21,14 @@ public final class ViTSelfOutput extends HfBlock {
 
     public ViTSelfOutput(ViTConfig c) {
         dense = addChildBlock("dense", Linear.builder().setUnits(c.hiddenSize()).build());
-        dropout = addChildBlock("dropout", Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
+        dropout = addChildBlock(
+                "dropout",
+                Dropout.builder().optRate((float) c.hiddenDropoutProb()).build());
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         return new NDList(call(dropout, ps, training, call(dense, ps, training, inputs.head())));
     }
 
