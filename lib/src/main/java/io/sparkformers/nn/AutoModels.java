@@ -59,6 +59,9 @@ public final class AutoModels {
             case MASKED_LM -> new BertForMaskedLM(c);
             case SENTENCE_EMBEDDING ->
                 new SentenceEmbedding(new BertModel(c, false), c.hiddenSize(), SentencePooling.DEFAULT);
+            case CAUSAL_LM ->
+                throw new IllegalArgumentException(
+                        "task CAUSAL_LM is not supported for " + c.modelType() + ": it is an encoder, not a decoder");
         };
     }
 

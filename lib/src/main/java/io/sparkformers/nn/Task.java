@@ -13,5 +13,7 @@ public enum Task {
     /** {@code AutoModelForMaskedLM}: logits (B, T, vocab). */
     MASKED_LM,
     /** sentence-transformers: mean-pooled, L2-normalised embeddings (B, H). */
-    SENTENCE_EMBEDDING
+    SENTENCE_EMBEDDING,
+    /** {@code AutoModelForCausalLM}: next-token logits (B, T, vocab), a {@link CausalLanguageModel}. */
+    CAUSAL_LM
 }
