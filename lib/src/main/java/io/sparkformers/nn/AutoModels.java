@@ -12,6 +12,8 @@ import io.sparkformers.nn.distilbert.DistilBertConfig;
 import io.sparkformers.nn.distilbert.DistilBertForMaskedLM;
 import io.sparkformers.nn.distilbert.DistilBertForSequenceClassification;
 import io.sparkformers.nn.distilbert.DistilBertModel;
+import io.sparkformers.nn.llama.LlamaConfig;
+import io.sparkformers.nn.llama.LlamaForCausalLM;
 import java.util.List;
 
 /**
@@ -22,7 +24,8 @@ import java.util.List;
 public final class AutoModels {
 
     /** {@code model_type} values with at least one task. */
-    public static final List<String> SUPPORTED_MODEL_TYPES = List.of("bert", "roberta", "xlm-roberta", "distilbert");
+    public static final List<String> SUPPORTED_MODEL_TYPES =
+            List.of("bert", "roberta", "xlm-roberta", "distilbert", "llama", "mistral", "qwen2");
 
     private AutoModels() {}
 
@@ -34,6 +37,7 @@ public final class AutoModels {
             throw new IllegalArgumentException(
                     "unsupported model_type '" + modelType + "' (supported: " + SUPPORTED_MODEL_TYPES + ")");
         }
+        if (LlamaConfig.MODEL_TYPES.contains(modelType)) return forLlama(LlamaConfig.fromJson(config), task);
         return "distilbert".equals(modelType)
                 ? forDistilBert(DistilBertConfig.fromJson(config), task)
                 : forBert(BertConfig.fromJson(config), task);
@@ -63,6 +67,15 @@ public final class AutoModels {
                 throw new IllegalArgumentException(
                         "task CAUSAL_LM is not supported for " + c.modelType() + ": it is an encoder, not a decoder");
         };
+    }
+
+    /** Llama, Mistral, Qwen2: decoders, causal language modelling only. */
+    public static PretrainedModel forLlama(LlamaConfig c, Task task) {
+        if (task != Task.CAUSAL_LM) {
+            throw new IllegalArgumentException(
+                    "task " + task + " is not supported for " + c.modelType() + " (supported: [CAUSAL_LM])");
+        }
+        return new LlamaForCausalLM(c);
     }
 
     /** DistilBERT: base, sequence classification, masked LM and sentence embeddings. */

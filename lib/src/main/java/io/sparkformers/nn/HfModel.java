@@ -6,12 +6,15 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.HfCheckpointWriter;
+import io.sparkformers.hub.Json;
 import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
+import io.sparkformers.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 
@@ -64,7 +67,9 @@ public final class HfModel implements AutoCloseable {
                     manager,
                     StateDict.shapeCheck(block, weights, configFile)
                             .andThen(StateDict.sizeLimit(configFile, StateDict.physicalMemory())));
-            LoadReport report = StateDict.load(block, weights.readAll());
+            // a decoder has no task head to initialise: every weight must come from the checkpoint
+            StateDict.Options options = task == Task.CAUSAL_LM ? StateDict.Options.STRICT : StateDict.Options.HF;
+            LoadReport report = StateDict.load(block, weights.readAll(), options);
             return new HfModel(checkpoint, task, block, manager, report);
         } catch (IOException | RuntimeException e) {
             manager.close();
@@ -106,15 +111,23 @@ public final class HfModel implements AutoCloseable {
      * Writes the model as an HF checkpoint folder: config.json (architectures set to this block's class), weights,
      * the source's tokenizer files, and sentence-transformers pooling for the models that embed sentences (a sentence
      * embedding, or a bare encoder from a sentence-transformers folder); a classifier or other head drops it, as
-     * HF's {@code save_pretrained} writes none.
+     * HF's {@code save_pretrained} writes none. A source folder without tokenizer.json gives config.json and weights
+     * only.
      */
     public void savePretrained(Path dir) throws IOException {
         ObjectNode config = block.configJson();
         PretrainedModel named = block instanceof SentenceEmbedding se ? se.encoder() : block;
-        config.putArray("architectures").add(named.getClass().getSimpleName());
+        config.putArray("architectures").add(named.architecture());
         Optional<SentencePooling> pooling = block instanceof SentenceEmbedding se
                 ? Optional.of(se.pooling())
                 : task == Task.BASE ? checkpoint.pooling() : Optional.empty();
+        if (!Files.isRegularFile(checkpoint.dir().resolve(HfCheckpoint.TOKENIZER))) {
+            // a model fed token ids (decoder tests, checkpoints without a tokenizer): config and weights only
+            Files.createDirectories(dir);
+            Json.write(dir.resolve(HfCheckpoint.CONFIG), config);
+            SafetensorsWriter.write(dir.resolve(HfCheckpoint.WEIGHTS), StateDict.of(block), Map.of("format", "pt"));
+            return;
+        }
         HfCheckpointWriter.write(
                 dir,
                 config,

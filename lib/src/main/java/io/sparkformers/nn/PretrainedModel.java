@@ -31,6 +31,11 @@ public abstract class PretrainedModel extends HfBlock {
     /** The HF {@code config.json} this model was built from (labels included), as save_pretrained writes it. */
     public abstract com.fasterxml.jackson.databind.node.ObjectNode configJson();
 
+    /** HF's class name written to config.json {@code architectures} by save_pretrained (the block's class name). */
+    public String architecture() {
+        return getClass().getSimpleName();
+    }
+
     /** True for the bare encoder (its keys carry no prefix); false for models with a head around it. */
     public boolean isBaseModel() {
         return false;

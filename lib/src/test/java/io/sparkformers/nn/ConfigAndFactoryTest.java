@@ -98,7 +98,8 @@ class ConfigAndFactoryTest {
                 IllegalArgumentException.class,
                 () -> AutoModels.fromConfig(json("{\"model_type\":\"gpt2\"}"), Task.BASE));
         assertEquals(
-                "unsupported model_type 'gpt2' (supported: [bert, roberta, xlm-roberta, distilbert])", e.getMessage());
+                "unsupported model_type 'gpt2' (supported: [bert, roberta, xlm-roberta, distilbert, llama, mistral, qwen2])",
+                e.getMessage());
         var r = assertThrows(
                 IllegalArgumentException.class,
                 () -> AutoModels.fromConfig(

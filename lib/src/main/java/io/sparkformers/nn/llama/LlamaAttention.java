@@ -1,0 +1,101 @@
+package io.sparkformers.nn.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.sparkformers.nn.HfBlock;
+
+/**
+ * Port of HF {@code LlamaAttention} (also Mistral's and Qwen2's, which differ only in biases and the window their
+ * mask carries), eager path: rotary q and k, grouped-query attention over the cached and new keys, softmax(q k^T /
+ * sqrt(hd) + mask) v, o_proj. HF's {@code repeat_kv} copies every key/value head {@code nh / nkv} times; here the
+ * {@code nh / nkv} query heads of a group are stacked along the time axis instead and share one key/value head in a
+ * single product — the same sums, without the copy.
+ */
+public final class LlamaAttention extends HfBlock {
+
+    private final LlamaConfig config;
+    private final Linear qProj;
+    private final Linear kProj;
+    private final Linear vProj;
+    private final Linear oProj;
+
+    public LlamaAttention(LlamaConfig c) {
+        config = c;
+        qProj = addChildBlock("q_proj", LlamaMLP.linear((long) c.numAttentionHeads() * c.headDim(), c.qkvBias()));
+        kProj = addChildBlock("k_proj", LlamaMLP.linear((long) c.numKeyValueHeads() * c.headDim(), c.qkvBias()));
+        vProj = addChildBlock("v_proj", LlamaMLP.linear((long) c.numKeyValueHeads() * c.headDim(), c.qkvBias()));
+        oProj = addChildBlock("o_proj", LlamaMLP.linear(c.hiddenSize(), c.outputBias()));
+    }
+
+    /**
+     * @param x    (B, T, H)
+     * @param cos  (B, 1, T, hd) from {@link LlamaRotaryEmbedding#cosSin}
+     * @param sin  (B, 1, T, hd)
+     * @param mask additive (B, 1, T, P + T): 0 where a query may attend, the float minimum elsewhere; or null
+     * @param kv   in: this layer's cached keys and values (B, nkv, P, hd), or nulls on prefill; out: the grown
+     *             ones (B, nkv, P + T, hd), in the manager of the keys computed here
+     * @return (B, T, H)
+     */
+    NDArray forward(
+            ParameterStore ps, NDArray x, NDArray cos, NDArray sin, NDArray mask, NDArray[] kv, boolean training) {
+        long b = x.getShape().get(0);
+        long t = x.getShape().get(1);
+        int nh = config.numAttentionHeads();
+        int nkv = config.numKeyValueHeads();
+        int hd = config.headDim();
+        NDArray q = call(qProj, ps, training, x).reshape(b, t, nh, hd).transpose(0, 2, 1, 3); // -> (B, nh, T, hd)
+        NDArray k = call(kProj, ps, training, x).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3); // -> (B, nkv, T, hd)
+        NDArray v = call(vProj, ps, training, x).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3); // -> (B, nkv, T, hd)
+        q = LlamaRotaryEmbedding.apply(q, cos, sin);
+        k = LlamaRotaryEmbedding.apply(k, cos, sin);
+        if (kv[0] != null) {
+            k = NDArrays.concat(new NDList(kv[0], k), 2); // (B, nkv, P + T, hd)
+            v = NDArrays.concat(new NDList(kv[1], v), 2);
+        }
+        kv[0] = k;
+        kv[1] = v;
+        long s = k.getShape().get(2);
+        long rep = nh / nkv;
+        NDArray qg = q.reshape(b, nkv, rep * t, hd); // (B, nh, T, hd) -> (B, nkv, rep·T, hd): heads of a group stacked
+        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)) // (B, nkv, rep·T, S)
+                .mul((float) (1.0 / Math.sqrt(hd)))
+                .reshape(b, nh, t, s); // -> (B, nh, T, S)
+        if (mask != null) scores = scores.add(mask);
+        NDArray probs = scores.softmax(-1).reshape(b, nkv, rep * t, s); // -> (B, nkv, rep·T, S)
+        NDArray context = probs.matMul(v) // (B, nkv, rep·T, hd)
+                .reshape(b, nh, t, hd) // -> (B, nh, T, hd)
+                .transpose(0, 2, 1, 3) // -> (B, T, nh, hd)
+                .reshape(b, t, (long) nh * hd); // -> (B, T, nh·hd)
+        return call(oProj, ps, training, context); // (B, T, H)
+    }
+
+    /** Inputs: x (B, T, H), cos, sin, mask as {@link #forward}; no cache. */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray mask = inputs.size() > 3 ? inputs.get(3) : null;
+        return new NDList(forward(ps, inputs.get(0), inputs.get(1), inputs.get(2), mask, new NDArray[2], training));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape x = inputShapes[0];
+        Shape lead = x.slice(0, x.dimension() - 1);
+        qProj.initialize(manager, dataType, x);
+        kProj.initialize(manager, dataType, x);
+        vProj.initialize(manager, dataType, x);
+        oProj.initialize(manager, dataType, lead.add((long) config.numAttentionHeads() * config.headDim()));
+    }
+}
