@@ -139,15 +139,30 @@ public record GenerationConfig(
 
     /** A checkpoint's generation_config.json (HF defaults when the folder has none), with {@code options} on top. */
     public static GenerationConfig forCheckpoint(Path dir, JsonNode options) throws IOException {
+        return forCheckpoint(dir, null, options);
+    }
+
+    /**
+     * As {@link #forCheckpoint(Path, JsonNode)} over a caller's defaults, which the checkpoint's values replace (HF
+     * pipelines' {@code _default_generation_config}, e.g. max_new_tokens 256 for text-generation).
+     */
+    public static GenerationConfig forCheckpoint(Path dir, JsonNode defaults, JsonNode options) throws IOException {
         Path file = dir.resolve("generation_config.json");
         ObjectMapper mapper = new ObjectMapper();
-        ObjectNode merged =
-                Files.exists(file) ? (ObjectNode) mapper.readTree(file.toFile()) : mapper.createObjectNode();
+        ObjectNode merged = defaults == null ? mapper.createObjectNode() : ((ObjectNode) defaults).deepCopy();
+        if (Files.exists(file)) {
+            ObjectNode fromFile = (ObjectNode) mapper.readTree(file.toFile());
+            if (fromFile.has("max_length")) merged.remove("max_new_tokens");
+            merged.setAll(fromFile);
+        }
         if (!merged.has("eos_token_id") || merged.get("eos_token_id").isNull()) {
             JsonNode config = mapper.readTree(dir.resolve("config.json").toFile());
             if (config.hasNonNull("eos_token_id")) merged.set("eos_token_id", config.get("eos_token_id"));
         }
-        if (options != null) options.fields().forEachRemaining(e -> merged.set(e.getKey(), e.getValue()));
+        if (options != null) {
+            if (options.has("max_length") && !options.has("max_new_tokens")) merged.remove("max_new_tokens");
+            options.fields().forEachRemaining(e -> merged.set(e.getKey(), e.getValue()));
+        }
         return fromJson(merged);
     }
 
