@@ -40,6 +40,20 @@ class LayeringTest {
             .should()
             .dependOnClassesThat()
             .resideInAnyPackage(
+                    "io.sparkformers.generation..",
+                    "io.sparkformers.pipeline..",
+                    "io.sparkformers.train..",
+                    "io.sparkformers.spark..",
+                    "io.sparkformers.distributed..");
+
+    /** Generation sits above the models and below the pipelines: it knows models, not tasks, training or Spark. */
+    @ArchTest
+    static final ArchRule generationKnowsNoPipelinesOrTraining = noClasses()
+            .that()
+            .resideInAPackage("io.sparkformers.generation..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
                     "io.sparkformers.pipeline..",
                     "io.sparkformers.train..",
                     "io.sparkformers.spark..",

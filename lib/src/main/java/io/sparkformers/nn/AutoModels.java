@@ -12,6 +12,9 @@ import io.sparkformers.nn.distilbert.DistilBertConfig;
 import io.sparkformers.nn.distilbert.DistilBertForMaskedLM;
 import io.sparkformers.nn.distilbert.DistilBertForSequenceClassification;
 import io.sparkformers.nn.distilbert.DistilBertModel;
+import io.sparkformers.nn.gpt2.GPT2Config;
+import io.sparkformers.nn.gpt2.GPT2LMHeadModel;
+import io.sparkformers.nn.gpt2.GPT2Model;
 import io.sparkformers.nn.llama.LlamaConfig;
 import io.sparkformers.nn.llama.LlamaForCausalLM;
 import java.util.List;
@@ -25,7 +28,7 @@ public final class AutoModels {
 
     /** {@code model_type} values with at least one task. */
     public static final List<String> SUPPORTED_MODEL_TYPES =
-            List.of("bert", "roberta", "xlm-roberta", "distilbert", "llama", "mistral", "qwen2");
+            List.of("bert", "roberta", "xlm-roberta", "distilbert", "gpt2", "llama", "mistral", "qwen2");
 
     private AutoModels() {}
 
@@ -38,9 +41,11 @@ public final class AutoModels {
                     "unsupported model_type '" + modelType + "' (supported: " + SUPPORTED_MODEL_TYPES + ")");
         }
         if (LlamaConfig.MODEL_TYPES.contains(modelType)) return forLlama(LlamaConfig.fromJson(config), task);
-        return "distilbert".equals(modelType)
-                ? forDistilBert(DistilBertConfig.fromJson(config), task)
-                : forBert(BertConfig.fromJson(config), task);
+        return switch (modelType) {
+            case "distilbert" -> forDistilBert(DistilBertConfig.fromJson(config), task);
+            case "gpt2" -> forGpt2(GPT2Config.fromJson(config), task);
+            default -> forBert(BertConfig.fromJson(config), task);
+        };
     }
 
     /** A sentence-embedding model: the config's base model, then the given pooling. */
@@ -88,6 +93,17 @@ public final class AutoModels {
             default ->
                 throw new IllegalArgumentException("task " + task + " is not supported for distilbert "
                         + "(supported: [BASE, SEQUENCE_CLASSIFICATION, MASKED_LM, SENTENCE_EMBEDDING])");
+        };
+    }
+
+    /** GPT-2: the bare decoder and the causal LM (tied head). */
+    public static PretrainedModel forGpt2(GPT2Config c, Task task) {
+        return switch (task) {
+            case BASE -> new GPT2Model(c);
+            case CAUSAL_LM -> new GPT2LMHeadModel(c);
+            default ->
+                throw new IllegalArgumentException(
+                        "task " + task + " is not supported for gpt2 (supported: [BASE, CAUSAL_LM])");
         };
     }
 }

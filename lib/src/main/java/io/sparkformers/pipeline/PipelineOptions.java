@@ -1,6 +1,7 @@
 package io.sparkformers.pipeline;
 
 import ai.djl.Device;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 
 /**
@@ -29,6 +30,10 @@ import java.util.List;
  *                               "This example is {}.")
  * @param multiLabel             zero-shot-classification: labels scored independently (default false)
  * @param targets                fill-mask: score only these words (null: the whole vocabulary)
+ * @param generateKwargs         text-generation: HF's generate() keyword arguments by HF name ({@code max_new_tokens},
+ *                               {@code do_sample}, {@code num_beams}, {@code num_return_sequences}, ...) and the
+ *                               pipeline's {@code return_full_text} (default true); they win over the checkpoint's
+ *                               generation_config.json (null: none)
  */
 public record PipelineOptions(
         int batchSize,
@@ -46,7 +51,8 @@ public record PipelineOptions(
         List<String> candidateLabels,
         String hypothesisTemplate,
         boolean multiLabel,
-        List<String> targets) {
+        List<String> targets,
+        ObjectNode generateKwargs) {
 
     /** {@code topK} for "every label / candidate" (HF {@code top_k=None}). */
     public static final int ALL = Integer.MAX_VALUE;
@@ -68,6 +74,7 @@ public record PipelineOptions(
         ignoreLabels = ignoreLabels == null ? List.of("O") : List.copyOf(ignoreLabels);
         candidateLabels = candidateLabels == null ? null : List.copyOf(candidateLabels);
         targets = targets == null ? null : List.copyOf(targets);
+        generateKwargs = generateKwargs == null ? null : generateKwargs.deepCopy();
         if (hypothesisTemplate == null) hypothesisTemplate = DEFAULT_HYPOTHESIS_TEMPLATE;
     }
 
@@ -98,6 +105,7 @@ public record PipelineOptions(
         b.hypothesisTemplate = hypothesisTemplate;
         b.multiLabel = multiLabel;
         b.targets = targets;
+        b.generateKwargs = generateKwargs;
         return b;
     }
 
@@ -119,6 +127,7 @@ public record PipelineOptions(
         private String hypothesisTemplate;
         private boolean multiLabel;
         private List<String> targets;
+        private ObjectNode generateKwargs;
 
         private Builder() {}
 
@@ -202,6 +211,11 @@ public record PipelineOptions(
             return this;
         }
 
+        public Builder generateKwargs(ObjectNode v) {
+            generateKwargs = v;
+            return this;
+        }
+
         public PipelineOptions build() {
             return new PipelineOptions(
                     batchSize,
@@ -219,7 +233,8 @@ public record PipelineOptions(
                     candidateLabels,
                     hypothesisTemplate,
                     multiLabel,
-                    targets);
+                    targets,
+                    generateKwargs);
         }
     }
 }

@@ -27,7 +27,8 @@ public final class Pipelines {
             "ner",
             "question-answering",
             "fill-mask",
-            "zero-shot-classification");
+            "zero-shot-classification",
+            "text-generation");
 
     /** Image tasks: {@link ImageClassificationPipeline}, {@link ImageFeatureExtractionPipeline} (images, not texts). */
     public static final List<String> IMAGE_TASKS = List.of("image-classification", "image-feature-extraction");
@@ -49,6 +50,7 @@ public final class Pipelines {
                 new QuestionAnsweringPipeline(load(checkpoint, Task.QUESTION_ANSWERING, options), options);
             case "fill-mask" -> new FillMaskPipeline(load(checkpoint, Task.MASKED_LM, options), options);
             case "zero-shot-classification" -> ZeroShotClassificationPipeline.create(checkpoint, options);
+            case "text-generation" -> new TextGenerationPipeline(load(checkpoint, Task.CAUSAL_LM, options), options);
             case "image-classification", "image-feature-extraction" ->
                 throw new IllegalArgumentException(task
                         + " takes images, not texts: use ImageClassificationPipeline / ImageFeatureExtractionPipeline "

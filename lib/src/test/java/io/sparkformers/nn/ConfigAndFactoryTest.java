@@ -96,9 +96,9 @@ class ConfigAndFactoryTest {
                 AutoModels.fromConfig(DistilBertConfig.tiny().toJson(), Task.MASKED_LM));
         var e = assertThrows(
                 IllegalArgumentException.class,
-                () -> AutoModels.fromConfig(json("{\"model_type\":\"gpt2\"}"), Task.BASE));
+                () -> AutoModels.fromConfig(json("{\"model_type\":\"t5\"}"), Task.BASE));
         assertEquals(
-                "unsupported model_type 'gpt2' (supported: [bert, roberta, xlm-roberta, distilbert, llama, mistral, qwen2])",
+                "unsupported model_type 't5' (supported: [bert, roberta, xlm-roberta, distilbert, gpt2, llama, mistral, qwen2])",
                 e.getMessage());
         var r = assertThrows(
                 IllegalArgumentException.class,
