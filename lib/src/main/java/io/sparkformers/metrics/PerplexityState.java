@@ -46,8 +46,7 @@ public final class PerplexityState implements MetricState<PerplexityState> {
 
     @Override
     public PerplexityState merge(PerplexityState o) {
-        return new PerplexityState(
-                examples + o.examples, predictedTokens + o.predictedTokens, lossSum.plus(o.lossSum));
+        return new PerplexityState(examples + o.examples, predictedTokens + o.predictedTokens, lossSum.plus(o.lossSum));
     }
 
     @Override

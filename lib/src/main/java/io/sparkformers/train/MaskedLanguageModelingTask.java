@@ -231,8 +231,7 @@ final class MaskedLanguageModelingTask extends TrainingTask {
                     examples = train;
                 } else {
                     examples = new ArrayList<>(Collections.nCopies(shard.numExamples(), (Example) null));
-                    for (int k = 0; k < shard.indices().length; k++)
-                        examples.set(shard.indices()[k], train.get(k));
+                    for (int k = 0; k < shard.indices().length; k++) examples.set(shard.indices()[k], train.get(k));
                 }
                 if (evalRows != null) {
                     evalData = evalRows.isEmpty() && run.world > 1
@@ -290,7 +289,8 @@ final class MaskedLanguageModelingTask extends TrainingTask {
                 List<Example> rows = evalData.subList(from, Math.min(evalData.size(), from + batchSize));
                 long[] seeds = new long[rows.size()];
                 for (int k = 0; k < seeds.length; k++) {
-                    seeds[k] = DataSharding.mix(evalSeed, Arrays.hashCode(rows.get(k).inputIds()));
+                    seeds[k] = DataSharding.mix(
+                            evalSeed, Arrays.hashCode(rows.get(k).inputIds()));
                 }
                 Batch b = collator.collate(rows, seeds);
                 long predicted = 0;

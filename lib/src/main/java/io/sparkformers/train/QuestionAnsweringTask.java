@@ -319,8 +319,7 @@ final class QuestionAnsweringTask extends TrainingTask {
                         Span span = spans.get(0);
                         if (span.score() > bestScore && f.offsetStarts()[span.start()] >= 0) {
                             bestScore = span.score();
-                            best = q.context()
-                                    .substring(f.offsetStarts()[span.start()], f.offsetEnds()[span.end()]);
+                            best = q.context().substring(f.offsetStarts()[span.start()], f.offsetEnds()[span.end()]);
                         }
                     }
                     squad.add(best, List.of(q.answer()));
