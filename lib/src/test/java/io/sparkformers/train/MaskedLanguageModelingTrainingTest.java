@@ -31,12 +31,12 @@ class MaskedLanguageModelingTrainingTest {
     /** Set to a folder to keep the trained checkpoint there, for make_mlm_references.py. */
     static final String KEEP = "sparkformers.mlm.keep";
 
-    static TrainingArguments args(Path out) {
+    static TrainingArguments args(Path out, int steps) {
         return TrainingArguments.builder(out.toString())
                 .perDeviceTrainBatchSize(8)
                 .learningRate(2e-3)
                 .warmupSteps(5)
-                .maxSteps(60)
+                .maxSteps(steps)
                 .loggingSteps(20)
                 .evalStrategy("no")
                 .saveStrategy("no")
@@ -57,9 +57,9 @@ class MaskedLanguageModelingTrainingTest {
         };
     }
 
-    static Trainer.TrainOutput train(Path tiny, Path out, boolean wholeWord) throws IOException {
+    static Trainer.TrainOutput train(Path tiny, Path out, boolean wholeWord, int steps) throws IOException {
         TextDataset[] data = licenseSplit();
-        return Trainer.builder(args(out), TrainingTask.maskedLanguageModeling(tiny, 32, true, 0.15, wholeWord))
+        return Trainer.builder(args(out, steps), TrainingTask.maskedLanguageModeling(tiny, 32, true, 0.15, wholeWord))
                 .evalBeforeTraining(true)
                 .build()
                 .train(data[0], data[1]);
@@ -68,7 +68,7 @@ class MaskedLanguageModelingTrainingTest {
     @Test
     void trainingOnRealTextLowersEvalLossAndSavesABertForMaskedLM(@TempDir Path tmp) throws IOException {
         Path tiny = TinyBert.create(tmp.resolve("tiny"), false);
-        Trainer.TrainOutput r = train(tiny, tmp.resolve("out"), false);
+        Trainer.TrainOutput r = train(tiny, tmp.resolve("out"), false, 60);
         double before = r.initialEval().get("eval_loss");
         double after = r.evalMetrics().get("eval_loss");
         System.out.printf(
@@ -95,8 +95,8 @@ class MaskedLanguageModelingTrainingTest {
     @Test
     void sameSeedGivesTheSameLosses(@TempDir Path tmp) throws IOException {
         Path tiny = TinyBert.create(tmp.resolve("tiny"), false);
-        Trainer.TrainOutput a = train(tiny, tmp.resolve("a"), true);
-        Trainer.TrainOutput b = train(tiny, tmp.resolve("b"), true);
+        Trainer.TrainOutput a = train(tiny, tmp.resolve("a"), true, 6);
+        Trainer.TrainOutput b = train(tiny, tmp.resolve("b"), true, 6);
         assertEquals(a.trainingLoss(), b.trainingLoss());
         assertEquals(a.evalMetrics().get("eval_loss"), b.evalMetrics().get("eval_loss"));
         assertTrue(a.evalMetrics().get("eval_loss") < a.initialEval().get("eval_loss"));
@@ -109,7 +109,7 @@ class MaskedLanguageModelingTrainingTest {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
                 IllegalArgumentException.class,
                 () -> Trainer.builder(
-                                args(tmp.resolve("o")),
+                                args(tmp.resolve("o"), 1),
                                 TrainingTask.maskedLanguageModeling(tiny, 32, true, 0.15, false))
                         .build()
                         .train(few, null));
