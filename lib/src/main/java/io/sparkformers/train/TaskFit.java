@@ -23,6 +23,14 @@ abstract class TaskFit implements AutoCloseable {
     /** The data collator: training examples {@code examples} (global indices) → model inputs and labels in {@code scope}. */
     abstract ModelBatch collate(NDManager scope, int[] examples);
 
+    /**
+     * {@link #collate(NDManager, int[])} in optimizer step {@code globalStep}: a random collator (masked LM) seeds its
+     * draws from the step, so they do not depend on the replica count and repeat on resume.
+     */
+    ModelBatch collate(NDManager scope, int[] examples, long globalStep) {
+        return collate(scope, examples);
+    }
+
     /** The model's outputs in training mode (a frozen encoder runs in eval mode without a graph). */
     abstract NDArray forward(ParameterStore ps, NDList inputs);
 

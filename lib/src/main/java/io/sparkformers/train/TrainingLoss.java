@@ -1,6 +1,7 @@
 package io.sparkformers.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import io.sparkformers.nn.Losses;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 
@@ -32,5 +33,36 @@ public interface TrainingLoss {
             case REGRESSION -> (logits, labels) -> Losses.mse(logits.reshape(-1), labels.reshape(-1));
             case NONE -> throw new IllegalArgumentException("a training batch needs labels");
         };
+    }
+
+    /**
+     * HF {@code BertForMaskedLM}'s loss: cross-entropy over the vocabulary at the chosen tokens, mean over the tokens
+     * whose label is not -100 (outputs (B, T, V), labels (B, T)).
+     */
+    static TrainingLoss maskedLanguageModeling() {
+        return Losses::crossEntropy;
+    }
+
+    /**
+     * HF {@code BertForQuestionAnswering}'s loss: (CE(start_logits, start_positions) + CE(end_logits, end_positions))
+     * / 2, over outputs (B, T, 2) (start, end stacked on the last axis) and labels (B, 2). Positions outside
+     * [0, T) are clamped to T and ignored, as HF does.
+     */
+    static TrainingLoss questionAnswering() {
+        return (outputs, labels) -> {
+            long t = outputs.getShape().get(1);
+            NDArray start = outputs.get(":, :, 0"); // (B, T)
+            NDArray end = outputs.get(":, :, 1");
+            return Losses.crossEntropy(start, ignoredOutside(labels.get(":, 0"), t))
+                    .add(Losses.crossEntropy(end, ignoredOutside(labels.get(":, 1"), t)))
+                    .div(2);
+        };
+    }
+
+    /** HF's {@code clamp(0, ignored_index)} with {@code ignore_index=T}: positions past the window are not counted. */
+    private static NDArray ignoredOutside(NDArray positions, long t) {
+        NDArray p = positions.toType(DataType.INT64, false).clip(0, t);
+        NDArray outside = p.eq(t).toType(DataType.INT64, false);
+        return p.sub(outside.mul(t - Losses.IGNORE_INDEX)); // T -> -100
     }
 }

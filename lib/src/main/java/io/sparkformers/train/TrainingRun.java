@@ -107,7 +107,7 @@ final class TrainingRun implements AutoCloseable {
     private Micro forwardBackward(int[] examples, double scale, long dropoutSeed) {
         try (TrainingLock.Held lock = TrainingLock.acquire();
                 NDManager scope = fit.manager().newSubManager()) {
-            ModelBatch batch = fit.collate(scope, examples);
+            ModelBatch batch = fit.collate(scope, examples, state.globalStep);
             TrainStep.seedTorch(dropoutSeed);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray outputs = fit.forward(new ParameterStore(scope, false), batch.inputs());

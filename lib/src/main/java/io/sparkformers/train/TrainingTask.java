@@ -54,6 +54,39 @@ public abstract class TrainingTask {
                 null, java.util.Objects.requireNonNull(config, "config").deepCopy(), processor);
     }
 
+    /**
+     * Masked-language-model training of a pretrained text checkpoint ({@code run_mlm.py}) with HF's
+     * {@code DataCollatorForLanguageModeling}: {@code mlm_probability} of the non-special tokens chosen, 80% of them
+     * [MASK], 10% random, 10% unchanged; the saved model is an {@code …ForMaskedLM}. Rows are {@link TextDataset}
+     * texts (labels ignored).
+     *
+     * @param model          a checkpoint folder in HF layout (a base checkpoint gets a new MLM head)
+     * @param maxSeqLength   block size with {@code groupTexts}, else tokens kept per row (capped by the model)
+     * @param groupTexts     HF {@code group_texts}: concatenate all texts and cut blocks of maxSeqLength (one
+     *                       process only); false: one example per row, padded per batch (HF {@code line_by_line})
+     * @param mlmProbability HF {@code mlm_probability} (0.15)
+     * @param wholeWordMask  HF {@code whole_word_mask}: all pieces of a word are chosen together
+     */
+    public static TrainingTask maskedLanguageModeling(
+            Path model, int maxSeqLength, boolean groupTexts, double mlmProbability, boolean wholeWordMask) {
+        return new MaskedLanguageModelingTask(model, maxSeqLength, groupTexts, mlmProbability, wholeWordMask);
+    }
+
+    /**
+     * Extractive question answering ({@code run_qa.py}): rows are {@link TextDataset} rows with the question as
+     * {@code text}, the context as {@code textPair} and the answer text as {@code label} (found at its first
+     * occurrence in the context); features as HF's {@code prepare_train_features} ({@link QaFeatures}), start/end
+     * cross-entropy, and SQuAD exact match / F1 of the QA pipeline's best span at evaluation.
+     *
+     * @param model        a checkpoint folder in HF layout (a base checkpoint gets a new {@code qa_outputs} head)
+     * @param maxSeqLength tokens per window, question and specials included (HF {@code max_seq_length}, 384)
+     * @param docStride    context tokens shared by consecutive windows (HF {@code doc_stride}, 128)
+     * @param maxAnswerLength most tokens in a predicted answer (HF {@code max_answer_length}, 30)
+     */
+    public static TrainingTask questionAnswering(Path model, int maxSeqLength, int docStride, int maxAnswerLength) {
+        return new QuestionAnsweringTask(model, maxSeqLength, docStride, maxAnswerLength);
+    }
+
     /** Refuses a transfer mode this task cannot train with (checked when the Trainer is built). */
     void checkMode(TransferMode mode) {}
 

@@ -1,0 +1,345 @@
+package io.sparkformers.train;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.TextTokenizer;
+import io.sparkformers.hub.TokenizerConfig;
+import io.sparkformers.metrics.PerplexityState;
+import io.sparkformers.nn.NoGrad;
+import io.sparkformers.nn.Task;
+import io.sparkformers.train.DataCollatorForLanguageModeling.Example;
+import io.sparkformers.train.DataCollatorWithPadding.Batch;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Masked-language-model training for the {@link Trainer}, as HF's {@code run_mlm.py}: a pretrained text checkpoint
+ * loaded as {@code AutoModelForMaskedLM} (a base checkpoint gets a new, seeded MLM head), texts tokenized with their
+ * special tokens, then either concatenated and cut into blocks of {@code max_seq_length} tokens (HF's
+ * {@code group_texts}; the remainder is dropped) or kept one per row, truncated and padded per batch
+ * ({@code line_by_line}). Batches come from {@link DataCollatorForLanguageModeling}, seeded per (seed, step, example);
+ * the loss is cross-entropy over the chosen tokens ({@link TrainingLoss#maskedLanguageModeling}); evaluation reports
+ * {@code eval_loss} and {@code eval_perplexity} = exp(eval_loss) ({@link PerplexityState}), with evaluation masks
+ * seeded by (seed, the example's tokens), so every evaluation of a run masks the same tokens.
+ *
+ * <p>Data parallel: an example is a row, except with {@code group_texts}, whose blocks exist only once every row is
+ * tokenized; a grouped fit therefore runs in one process (group the texts before a data-parallel fit).
+ */
+final class MaskedLanguageModelingTask extends TrainingTask {
+
+    /** Stream salts of the masking seeds, apart from the dropout seeds (seed, step, micro-batch). */
+    private static final long TRAIN_MASKS = 0x4D4C4D5452L;
+
+    private static final long EVAL_MASKS = 0x4D4C4D4556L;
+
+    private final Path model;
+    private final int maxSeqLength;
+    private final boolean groupTexts;
+    private final double mlmProbability;
+    private final boolean wholeWordMask;
+
+    MaskedLanguageModelingTask(
+            Path model, int maxSeqLength, boolean groupTexts, double mlmProbability, boolean wholeWordMask) {
+        this.model = Objects.requireNonNull(model, "model");
+        if (maxSeqLength <= 0) {
+            throw new IllegalArgumentException("max_seq_length must be > 0 but was " + maxSeqLength);
+        }
+        if (!(mlmProbability > 0 && mlmProbability <= 1)) {
+            throw new IllegalArgumentException("mlm_probability must be in (0, 1] but was " + mlmProbability);
+        }
+        this.maxSeqLength = maxSeqLength;
+        this.groupTexts = groupTexts;
+        this.mlmProbability = mlmProbability;
+        this.wholeWordMask = wholeWordMask;
+    }
+
+    @Override
+    void checkMode(TransferMode mode) {
+        if (mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION) {
+            throw new IllegalArgumentException("masked-LM training needs the encoder trainable: use fine_tune or "
+                    + "partial, not feature_extraction");
+        }
+    }
+
+    @Override
+    TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
+        Fit fit = new Fit(
+                run,
+                train,
+                require(train.rows(), TextDataset.class, "masked-LM training"),
+                require(eval, TextDataset.class, "masked-LM training"));
+        try {
+            fit.prepare();
+            return fit;
+        } catch (IOException | RuntimeException e) {
+            fit.close();
+            throw e;
+        }
+    }
+
+    /** Texts → examples: blocks of {@code blockSize} tokens (group_texts) or one truncated row each. */
+    static List<Example> featurize(
+            TextDataset data,
+            HuggingFaceTokenizer tokenizer,
+            DataCollatorForLanguageModeling collator,
+            int maxSeqLength,
+            boolean groupTexts,
+            String what) {
+        if (data.isEmpty()) {
+            throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") is empty: "
+                    + "check the path, the filter and data.limit");
+        }
+        List<Example> out = new ArrayList<>();
+        long[] ids = new long[0];
+        boolean[] starts = new boolean[0];
+        int total = 0;
+        for (TextDataset.Row row : data.rows()) {
+            if (row.text() == null) {
+                throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") row "
+                        + row.id() + ": the text is null (is the text column right?)");
+            }
+            Encoding e = tokenizer.encode(row.text());
+            long[] rowIds = e.getIds();
+            boolean[] rowStarts = wordStarts(collator, rowIds, e.getCharTokenSpans());
+            if (!groupTexts) {
+                int n = Math.min(rowIds.length, maxSeqLength);
+                out.add(new Example(Arrays.copyOf(rowIds, n), Arrays.copyOf(rowStarts, n)));
+                continue;
+            }
+            if (total + rowIds.length > ids.length) {
+                int cap = Math.max(2 * ids.length, total + rowIds.length);
+                ids = Arrays.copyOf(ids, cap);
+                starts = Arrays.copyOf(starts, cap);
+            }
+            System.arraycopy(rowIds, 0, ids, total, rowIds.length);
+            System.arraycopy(rowStarts, 0, starts, total, rowStarts.length);
+            total += rowIds.length;
+        }
+        if (!groupTexts) return out;
+        if (total < maxSeqLength) {
+            throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") has " + total
+                    + " tokens, fewer than one block of max_seq_length " + maxSeqLength
+                    + ": add text, lower max_seq_length or turn group_texts off");
+        }
+        for (int from = 0; from + maxSeqLength <= total; from += maxSeqLength) { // HF drops the remainder
+            long[] block = Arrays.copyOfRange(ids, from, from + maxSeqLength);
+            boolean[] blockStarts = Arrays.copyOfRange(starts, from, from + maxSeqLength);
+            blockStarts[0] = !collator.isSpecial(block[0]); // a block's first piece starts its (cut) word
+            out.add(new Example(block, blockStarts));
+        }
+        return out;
+    }
+
+    private static boolean[] wordStarts(DataCollatorForLanguageModeling collator, long[] ids, CharSpan[] spans) {
+        long[] begin = new long[ids.length];
+        long[] end = new long[ids.length];
+        for (int j = 0; j < ids.length; j++) {
+            begin[j] = spans[j] == null ? 0 : spans[j].getStart();
+            end[j] = spans[j] == null ? 0 : spans[j].getEnd();
+        }
+        return collator.wordStarts(ids, begin, end);
+    }
+
+    /** The tokenizer of {@code checkpoint} as run_mlm uses it: special tokens, truncation only line by line. */
+    static HuggingFaceTokenizer tokenizer(HfCheckpoint checkpoint, int maxSeqLength, boolean groupTexts)
+            throws IOException {
+        return HuggingFaceTokenizer.builder()
+                .optTokenizerPath(checkpoint.tokenizerJson())
+                .optAddSpecialTokens(true)
+                .optTruncation(!groupTexts)
+                .optMaxLength(maxSeqLength)
+                .optPadding(false)
+                .build();
+    }
+
+    /** The collator for {@code checkpoint}'s tokenizer: its special tokens, [MASK] and the model's vocabulary. */
+    static DataCollatorForLanguageModeling collator(
+            HfCheckpoint checkpoint, TextTokenizer tok, double mlmProbability, boolean wholeWordMask)
+            throws IOException {
+        TokenizerConfig c = tok.config();
+        List<Long> specials = new ArrayList<>();
+        for (String s : new String[] {c.clsToken(), c.sepToken(), c.padToken(), c.maskToken(), c.unkToken()}) {
+            if (s != null) specials.add(tok.singleTokenId(s));
+        }
+        if (c.maskToken() == null) {
+            throw new IllegalArgumentException("the tokenizer has no mask token, which masked-LM training needs");
+        }
+        int vocab = checkpoint.config().path("vocab_size").asInt(0);
+        return new DataCollatorForLanguageModeling(
+                tok.padTokenId(),
+                tok.singleTokenId(c.maskToken()),
+                vocab,
+                specials.stream().mapToLong(Long::longValue).toArray(),
+                mlmProbability,
+                0.8,
+                0.1,
+                wholeWordMask);
+    }
+
+    static NDList inputs(NDManager scope, Batch b) {
+        Shape s = new Shape(b.batchSize(), b.seqLength());
+        return new NDList(
+                scope.create(b.inputIds(), s), scope.create(b.attentionMask(), s), scope.create(b.tokenTypeIds(), s));
+    }
+
+    private final class Fit extends PretrainedTextFit {
+        private final Trainer.Shard shard;
+        private final TextDataset trainRows;
+        private final TextDataset evalRows;
+        private List<Example> examples; // by global example index, null where not this rank's
+        private List<Example> evalData;
+        private DataCollatorForLanguageModeling collator;
+        private int maxLength;
+
+        Fit(TrainingRun run, Trainer.Shard shard, TextDataset train, TextDataset eval) {
+            super(run, model);
+            this.shard = shard;
+            this.trainRows = train;
+            this.evalRows = eval;
+        }
+
+        void prepare() throws IOException {
+            run.checkArguments(evalRows != null);
+            if (groupTexts && run.world > 1) {
+                throw new IllegalArgumentException("group_texts makes its blocks from every row and runs in one "
+                        + "process, not with " + run.world + " workers: group the texts first, or set group_texts "
+                        + "false (one example per row)");
+            }
+            HfCheckpoint ckpt = HfCheckpoint.open(model);
+            int limit = Math.min(
+                    ckpt.tokenizerConfig().modelMaxLength(),
+                    ckpt.config().path("max_position_embeddings").asInt(Integer.MAX_VALUE));
+            maxLength = Math.min(maxSeqLength, limit); // run_mlm: min(max_seq_length, model_max_length)
+            try (TextTokenizer tok = TextTokenizer.load(ckpt, maxLength);
+                    HuggingFaceTokenizer hfTok = tokenizer(ckpt, maxLength, groupTexts)) {
+                collator = collator(ckpt, tok, mlmProbability, wholeWordMask);
+                List<Example> train = featurize(trainRows, hfTok, collator, maxLength, groupTexts, "training");
+                if (groupTexts) {
+                    examples = train;
+                } else {
+                    examples = new ArrayList<>(Collections.nCopies(shard.numExamples(), (Example) null));
+                    for (int k = 0; k < shard.indices().length; k++) examples.set(shard.indices()[k], train.get(k));
+                }
+                if (evalRows != null) {
+                    evalData = evalRows.isEmpty() && run.world > 1
+                            ? List.of()
+                            : featurize(evalRows, hfTok, collator, maxLength, groupTexts, "evaluation");
+                }
+            }
+            run.planSteps(groupTexts ? examples.size() : shard.numExamples(), null);
+            loadModel(Task.MASKED_LM, c -> c);
+        }
+
+        @Override
+        ModelBatch collate(NDManager scope, int[] micro) {
+            throw new IllegalStateException("masked-LM batches are seeded by their step");
+        }
+
+        @Override
+        ModelBatch collate(NDManager scope, int[] micro, long globalStep) {
+            List<Example> rows = new ArrayList<>(micro.length);
+            long[] seeds = new long[micro.length];
+            long stepSeed = DataSharding.mix(DataSharding.mix(run.args.seed(), TRAIN_MASKS), globalStep);
+            for (int k = 0; k < micro.length; k++) {
+                Example e = examples.get(micro[k]);
+                if (e == null) {
+                    throw new IllegalStateException("rank " + run.dp.rank() + " was not given training example "
+                            + micro[k] + " that its micro-batches need");
+                }
+                rows.add(e);
+                seeds[k] = DataSharding.mix(stepSeed, micro[k]);
+            }
+            Batch b = collator.collate(rows, seeds);
+            return new ModelBatch(
+                    inputs(scope, b), scope.create(b.labelIds(), new Shape(b.labelShape())), b.realTokens());
+        }
+
+        @Override
+        TrainingLoss loss() {
+            return TrainingLoss.maskedLanguageModeling();
+        }
+
+        @Override
+        boolean hasEvalData() {
+            return evalData != null;
+        }
+
+        @Override
+        Evaluation.Partial evaluatePartial(int batchSize) {
+            long t0 = System.nanoTime();
+            PerplexityState state = new PerplexityState();
+            double lossSum = 0;
+            long n = 0;
+            int steps = 0;
+            long evalSeed = DataSharding.mix(run.args.seed(), EVAL_MASKS);
+            for (int from = 0; from < evalData.size(); from += batchSize) {
+                List<Example> rows = evalData.subList(from, Math.min(evalData.size(), from + batchSize));
+                long[] seeds = new long[rows.size()];
+                for (int k = 0; k < seeds.length; k++) {
+                    seeds[k] = DataSharding.mix(
+                            evalSeed, Arrays.hashCode(rows.get(k).inputIds()));
+                }
+                Batch b = collator.collate(rows, seeds);
+                long predicted = 0;
+                for (long l : b.labelIds()) if (l != DataCollatorWithPadding.IGNORE_INDEX) predicted++;
+                steps++;
+                if (predicted == 0) continue; // HF's loss would be NaN: a batch without a chosen token says nothing
+                double loss;
+                try (TrainingLock.Held lock = TrainingLock.acquire();
+                        NDManager scope = hf.manager().newSubManager();
+                        NoGrad g = NoGrad.enter()) {
+                    NDArray logits = hf.block()
+                            .forward(new ParameterStore(scope, false), inputs(scope, b), false)
+                            .head();
+                    NDArray labels = scope.create(b.labelIds(), new Shape(b.labelShape()));
+                    loss = loss().compute(logits, labels).getFloat();
+                }
+                lossSum += loss * b.batchSize();
+                n += b.batchSize();
+                state.addBatch(loss, b.batchSize(), predicted);
+            }
+            return new Evaluation.Partial(lossSum, n, steps, state, (System.nanoTime() - t0) / 1e9);
+        }
+
+        @Override
+        String curveMetric() {
+            return "perplexity";
+        }
+
+        @Override
+        Map<String, Object> provenance(Map<String, Double> initial, long evalExamples) {
+            Map<String, Object> p = baseProvenance("masked_lm", initial);
+            p.put("max_seq_length", maxLength);
+            p.put("group_texts", groupTexts);
+            p.put("mlm_probability", mlmProbability);
+            p.put("whole_word_mask", wholeWordMask);
+            p.put(
+                    "data",
+                    Map.of(
+                            "train",
+                            Map.of(
+                                    "description",
+                                    trainRows.description(),
+                                    "examples",
+                                    groupTexts ? examples.size() : shard.numExamples()),
+                            "eval",
+                            evalRows == null
+                                    ? Map.of()
+                                    : Map.of("description", evalRows.description(), "examples", evalExamples)));
+            return p;
+        }
+    }
+}
