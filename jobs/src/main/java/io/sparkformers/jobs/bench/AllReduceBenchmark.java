@@ -70,6 +70,12 @@ public final class AllReduceBenchmark {
     /** Floats in one gradient bucket of the data-parallel trainer (PyTorch DDP's 25 MiB): the size it all-reduces. */
     public static final long BUCKET_FLOATS = GradientBuckets.DEFAULT_BUCKET_CAP_BYTES / 4;
 
+    /**
+     * Untimed all-reduces per ring before the rounds: the JDK runs AES-GCM at about 25 MB/s until the JIT has compiled
+     * its AES-NI / carry-less-multiply intrinsics, after some 50 MB of 4 MiB frames on this host (3–3.7 GB/s after).
+     */
+    static final int WARM_UP_ROUNDS = 5;
+
     private AllReduceBenchmark() {}
 
     public static void main(String[] args) throws Exception {
@@ -122,7 +128,7 @@ public final class AllReduceBenchmark {
      * moment of the shared host falls on all alike. Bandwidths are
      * medians over the rounds and each ratio is the median of the per-round ratios. Connections are set up again
      * for every round of the peers (one untimed warm-up transfer each, so the kernel's buffer autotuning has grown);
-     * each ring forms once and runs one untimed all-reduce first.
+     * each ring forms once and runs {@link #WARM_UP_ROUNDS} untimed all-reduces first.
      */
     public static Result run(int ranks, long floats, int rounds) throws Exception {
         if (ranks < 2) {
@@ -149,8 +155,10 @@ public final class AllReduceBenchmark {
                 formRing(ranks, CollectiveOptions.defaults().withEncryption(true));
         ExecutorService pool = Executors.newFixedThreadPool(ranks);
         try {
-            allReduceSeconds(ring, buffers, pool);
-            allReduceSeconds(encryptedRing, buffers, pool);
+            for (int i = 0; i < WARM_UP_ROUNDS; i++) {
+                allReduceSeconds(ring, buffers, pool);
+                allReduceSeconds(encryptedRing, buffers, pool);
+            }
             double[] loopback = new double[rounds];
             double[] rawRing = new double[rounds];
             double[] seconds = new double[rounds];
