@@ -21,13 +21,17 @@ import java.util.Objects;
  *     turns autotuning off and is capped at {@code net.core.[rw]mem_max}
  * @param segmentBytes pipelining unit: chunks travel in frames of at most this many bytes, so forwarding segment
  *     j overlaps receiving segment j + 1 (default 4 MiB, a multiple of 4, at least 4 KiB)
+ * @param encrypt seal every frame with AES-256-GCM under keys from the connection's handshake ({@link FrameCipher}):
+ *     confidentiality on top of the authentication every connection has; every rank must set it alike (default off;
+ *     the Spark layer turns it on with Spark's own network encryption or SSL)
  */
 public record CollectiveOptions(
         Duration connectTimeout,
         Duration opTimeout,
         Duration handshakeTimeout,
         int socketBufferBytes,
-        int segmentBytes) {
+        int segmentBytes,
+        boolean encrypt) {
 
     public CollectiveOptions {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -55,25 +59,30 @@ public record CollectiveOptions(
      */
     public static CollectiveOptions defaults() {
         return new CollectiveOptions(
-                Duration.ofSeconds(60), Duration.ofSeconds(300), Duration.ofSeconds(10), 0, 4 << 20);
+                Duration.ofSeconds(60), Duration.ofSeconds(300), Duration.ofSeconds(10), 0, 4 << 20, false);
     }
 
     /** These options with other connect and operation timeouts (the handshake timeout is capped by connect). */
     public CollectiveOptions withTimeouts(Duration connect, Duration op) {
         Duration handshake = handshakeTimeout.compareTo(connect) > 0 ? connect : handshakeTimeout;
-        return new CollectiveOptions(connect, op, handshake, socketBufferBytes, segmentBytes);
+        return new CollectiveOptions(connect, op, handshake, socketBufferBytes, segmentBytes, encrypt);
     }
 
     public CollectiveOptions withHandshakeTimeout(Duration handshake) {
-        return new CollectiveOptions(connectTimeout, opTimeout, handshake, socketBufferBytes, segmentBytes);
+        return new CollectiveOptions(connectTimeout, opTimeout, handshake, socketBufferBytes, segmentBytes, encrypt);
     }
 
     public CollectiveOptions withSocketBufferBytes(int bytes) {
-        return new CollectiveOptions(connectTimeout, opTimeout, handshakeTimeout, bytes, segmentBytes);
+        return new CollectiveOptions(connectTimeout, opTimeout, handshakeTimeout, bytes, segmentBytes, encrypt);
     }
 
     public CollectiveOptions withSegmentBytes(int bytes) {
-        return new CollectiveOptions(connectTimeout, opTimeout, handshakeTimeout, socketBufferBytes, bytes);
+        return new CollectiveOptions(connectTimeout, opTimeout, handshakeTimeout, socketBufferBytes, bytes, encrypt);
+    }
+
+    /** These options with frame encryption on or off ({@link #encrypt()}). */
+    public CollectiveOptions withEncryption(boolean on) {
+        return new CollectiveOptions(connectTimeout, opTimeout, handshakeTimeout, socketBufferBytes, segmentBytes, on);
     }
 
     /**

@@ -28,6 +28,7 @@ final class Link implements AutoCloseable {
     private final SocketChannel channel;
     private final Selector selector;
     private final SelectionKey key;
+    private volatile FrameCipher cipher;
 
     Link(SocketChannel channel, int peerRank, InetSocketAddress peerAddress) throws IOException {
         this.channel = channel;
@@ -42,6 +43,16 @@ final class Link implements AutoCloseable {
     void identify(int rank, InetSocketAddress listeningAddress) {
         this.peerAddress = listeningAddress;
         this.peerRank = rank;
+    }
+
+    /** After a handshake that agreed on encryption: every frame on this link is sealed with {@code frameCipher}. */
+    void encryptWith(FrameCipher frameCipher) {
+        this.cipher = frameCipher;
+    }
+
+    /** This link's frame cipher, or null when its frames travel in clear. */
+    FrameCipher cipher() {
+        return cipher;
     }
 
     /** "rank 2 (127.0.0.1:41234)", or "unauthenticated peer 127.0.0.1:53122" before {@link #identify}. */

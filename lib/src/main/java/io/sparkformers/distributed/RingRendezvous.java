@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
  * any data, all within {@link CollectiveOptions#connectTimeout()}. Connections that fail authentication are refused,
  * logged and counted while the listener keeps waiting for the real neighbour; at most 16 authenticate at once, each
  * within {@link CollectiveOptions#handshakeTimeout()}. The listener closes once the ring is formed or joining gave up.
+ * With {@link CollectiveOptions#encrypt()} each link's frames are then sealed with keys from its handshake
+ * ({@link FrameCipher}).
  */
 final class RingRendezvous implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Collective.class); // the category users configure
@@ -174,7 +176,7 @@ final class RingRendezvous implements AutoCloseable {
                         Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
                 Link link = new Link(ch, right, target);
                 try {
-                    Handshake.connect(link, secret, rank, right, n, deadline);
+                    link.encryptWith(Handshake.connect(link, secret, rank, right, n, options.encrypt(), deadline));
                 } catch (IOException e) {
                     link.close();
                     throw e;
@@ -265,7 +267,7 @@ final class RingRendezvous implements AutoCloseable {
             link = new Link(ch, -1, from);
             long handshakeDeadline = Math.min(
                     deadline, System.nanoTime() + options.handshakeTimeout().toNanos());
-            Handshake.accept(link, secret, rank, left, n, handshakeDeadline);
+            link.encryptWith(Handshake.accept(link, secret, rank, left, n, options.encrypt(), handshakeDeadline));
             link.identify(left, leftAddress);
             if (!result.complete(link)) {
                 link.close();

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * are caught. A failed operation tells the right neighbour why (an abort frame), closes both links and leaves the
  * transport closed, so the failure travels round the ring and every rank fails naming the rank that failed first.
  *
- * <p>Frame layout and abort notices: see {@link Sender}. A ring of one rank has no links; its algorithms never send.
+ * <p>Frame layout and abort notices: see {@link Sender}; on encrypted links every payload is opened (its tag checked
+ * against the header and the frame counter) before any of its bytes reach the caller ({@link FrameCipher}). A ring of one rank has no links; its algorithms never send.
  */
 final class RingTransport implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Collective.class); // the category users configure
@@ -39,6 +40,8 @@ final class RingTransport implements AutoCloseable {
     private final Link out;
     private final Sender sender;
     private final ByteBuffer header = ByteBuffer.allocateDirect(Sender.HEADER_BYTES);
+    private final FrameCipher opener;
+    private final ByteBuffer sealedIn;
     private final ReentrantLock opLock = new ReentrantLock();
     private final Link.Guard guard;
     private long seq;
@@ -55,7 +58,18 @@ final class RingTransport implements AutoCloseable {
         this.out = out;
         this.sender = out == null
                 ? null
-                : new Sender(out, options.opTimeout().toNanos(), "sparkformers-collective-send-r" + rank, in::wakeup);
+                : new Sender(
+                        out,
+                        options.opTimeout().toNanos(),
+                        options.segmentBytes(),
+                        "sparkformers-collective-send-r" + rank,
+                        in::wakeup);
+        FrameCipher inCipher = in == null ? null : in.cipher();
+        this.opener = inCipher;
+        this.sealedIn = inCipher == null
+                ? null
+                : ByteBuffer.allocateDirect(
+                        Math.max(options.segmentBytes(), Sender.MAX_ABORT_BYTES) + FrameCipher.TAG_BYTES);
         this.guard = () -> {
             if (closed) {
                 throw new ClosedChannelException();
@@ -138,7 +152,7 @@ final class RingTransport implements AutoCloseable {
                 throw new IOException("protocol error: " + in.peer() + " sent an abort notice of " + length + " bytes");
             }
             ByteBuffer message = ByteBuffer.allocate(length);
-            in.readFully(message, deadline, "an abort notice", guard);
+            readPayload(message, deadline, "an abort notice");
             throw new IOException(in.peer() + " aborted: " + new String(message.array(), StandardCharsets.UTF_8));
         }
         if (type != Sender.DATA) {
@@ -147,9 +161,23 @@ final class RingTransport implements AutoCloseable {
         if (frameSeq != seq || length != dst.remaining()) {
             throw new IOException(in.peer() + " is out of step: expected a frame of op #" + seq + " with "
                     + dst.remaining() + " bytes (" + what + "), got op #" + frameSeq + " with " + length
-                    + " bytes; every rank must run the same collectives on buffers of the same size");
+                    + " bytes; every rank must run the same collectives on buffers of the same size"
+                    + (opener == null ? "" : " (or the frame header was altered in transit)"));
         }
-        in.readFully(dst, deadline, what, guard);
+        readPayload(dst, deadline, what);
+    }
+
+    /** Reads the payload of the frame whose header is in {@link #header} into {@code dst}, opening it if sealed. */
+    private void readPayload(ByteBuffer dst, long deadline, String what) throws IOException {
+        if (opener == null) {
+            in.readFully(dst, deadline, what, guard);
+            return;
+        }
+        sealedIn.clear().limit(dst.remaining() + FrameCipher.TAG_BYTES);
+        in.readFully(sealedIn, deadline, what, guard);
+        sealedIn.flip();
+        header.rewind();
+        opener.open(header, sealedIn, dst, in.peer());
     }
 
     /** Closes the links; peers then fail their next (or current) operation promptly, naming this rank. */

@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
  * type:int ("SFDT" data | "SFAB" abort) | payloadBytes:int | opSeq:long      (big-endian)
  * </pre>
  * A data payload is the raw bytes of one segment (little-endian float32 for reductions); an abort payload is a
- * UTF-8 message of at most {@link #MAX_ABORT_BYTES} bytes saying which rank failed and why.
+ * UTF-8 message of at most {@link #MAX_ABORT_BYTES} bytes saying which rank failed and why. On an encrypted link
+ * ({@link Link#cipher()}) the header stays as it is (payloadBytes counts the plaintext) and the payload travels
+ * sealed, followed by its {@link FrameCipher#TAG_BYTES}-byte tag, from one reused buffer.
  */
 final class Sender implements AutoCloseable {
     static final int DATA = 0x53464454;
@@ -32,6 +34,8 @@ final class Sender implements AutoCloseable {
     private final Runnable onFailure;
     private final LinkedBlockingQueue<Frame> queue = new LinkedBlockingQueue<>();
     private final ByteBuffer header = ByteBuffer.allocateDirect(HEADER_BYTES);
+    private final FrameCipher cipher;
+    private final ByteBuffer sealed;
     private final Object lock = new Object();
     private final Thread thread;
     private long submitted;
@@ -39,8 +43,13 @@ final class Sender implements AutoCloseable {
     private volatile IOException failure;
     private volatile boolean stopping;
 
-    Sender(Link out, long frameTimeoutNanos, String threadName, Runnable onFailure) {
+    /** {@code maxDataBytes}: the largest data payload that will be sent (the sealing buffer's size). */
+    Sender(Link out, long frameTimeoutNanos, int maxDataBytes, String threadName, Runnable onFailure) {
         this.out = out;
+        this.cipher = out.cipher();
+        this.sealed = cipher == null
+                ? null
+                : ByteBuffer.allocateDirect(Math.max(maxDataBytes, MAX_ABORT_BYTES) + FrameCipher.TAG_BYTES);
         this.frameTimeoutNanos = frameTimeoutNanos;
         this.onFailure = onFailure;
         this.thread = new Thread(this::loop, threadName);
@@ -141,6 +150,10 @@ final class Sender implements AutoCloseable {
                         .putLong(f.seq)
                         .flip();
                 ByteBuffer payload = f.payload.duplicate();
+                if (cipher != null) {
+                    cipher.seal(header, payload, sealed);
+                    payload = sealed;
+                }
                 String what = f.type == ABORT ? "an abort notice" : "a frame of op #" + f.seq;
                 out.writeFully(new ByteBuffer[] {header, payload}, System.nanoTime() + frameTimeoutNanos, what, guard);
                 synchronized (lock) {

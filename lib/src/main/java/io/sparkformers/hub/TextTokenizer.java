@@ -105,8 +105,55 @@ public final class TextTokenizer implements AutoCloseable {
         return tokenizer.encode(text);
     }
 
+    /**
+     * A text pair, truncated longest-first to {@link #maxLength} as HF does. The tokenizers library builds the
+     * overflow of a truncated pair for every combination of both segments' windows, so its memory grows with the
+     * product of their lengths (two 64 KB texts: 700 MB; two 1 MB texts got a JVM killed at 20 GB). When both
+     * segments exceed 2 × maxLength tokens, each is therefore first cut after 2 × maxLength of its own tokens (one more
+     * for the strictly longer one): longest-first keeps at most maxLength tokens of each and decides only by which
+     * segment is longer, so the result is that of the whole texts (only a single word longer than maxLength tokens,
+     * straddling a cut, could tokenize otherwise). Costs one linear single-segment encode per long segment.
+     */
     public Encoding encode(String text, String pair) {
-        return tokenizer.encode(text, pair);
+        if (text == null || pair == null || text.length() <= maxLength || pair.length() <= maxLength) {
+            return tokenizer.encode(text, pair);
+        }
+        Encoding a = tokenizer.encode(text, false, true);
+        Encoding b = tokenizer.encode(pair, false, true);
+        long na = tokenCount(a);
+        long nb = tokenCount(b);
+        int keep = 2 * maxLength;
+        if (na <= keep || nb <= keep) {
+            return tokenizer.encode(text, pair); // one segment has at most 2 windows: linear already
+        }
+        return tokenizer.encode(cut(text, a, na > nb ? keep + 1 : keep), cut(pair, b, nb > na ? keep + 1 : keep));
+    }
+
+    /** Tokens of a truncated single-segment encoding, its overflowing windows included. */
+    private static long tokenCount(Encoding e) {
+        long n = e.getIds().length;
+        Encoding[] windows = e.getOverflowing();
+        if (windows != null) {
+            for (Encoding w : windows) n += w.getIds().length;
+        }
+        return n;
+    }
+
+    /** {@code text} up to the end of its first {@code tokens} tokens ({@code e}: its windows of maxLength tokens). */
+    private String cut(String text, Encoding e, int tokens) {
+        int last = tokens - 1;
+        Encoding window = e;
+        if (last >= e.getIds().length) {
+            last -= e.getIds().length;
+            for (Encoding w : e.getOverflowing()) {
+                window = w;
+                if (last < w.getIds().length) break;
+                last -= w.getIds().length;
+            }
+        }
+        var span = window.getCharTokenSpans()[last];
+        int endCodePoint = span.getEnd(); // the tokenizers library counts code points
+        return text.substring(0, text.offsetByCodePoints(0, endCodePoint));
     }
 
     /**
@@ -157,7 +204,7 @@ public final class TextTokenizer implements AutoCloseable {
         }
         Encoding[] enc = new Encoding[texts.size()];
         for (int i = 0; i < enc.length; i++) {
-            enc[i] = pairs == null ? tokenizer.encode(texts.get(i)) : tokenizer.encode(texts.get(i), pairs.get(i));
+            enc[i] = pairs == null ? tokenizer.encode(texts.get(i)) : encode(texts.get(i), pairs.get(i));
         }
         return TokenBatch.pad(enc, padId);
     }

@@ -39,7 +39,9 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.HashPartitioner;
+import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -73,6 +75,9 @@ import scala.runtime.AbstractFunction1;
  * master) and publishes {@code host:port} through {@code BarrierTaskContext.allGather}. A fresh secret per fit
  * ({@link Secrets#newJobSecret()}) authenticates every ring connection; it travels to the tasks inside Spark's task
  * serialization, which {@code spark.authenticate} and {@code spark.network.crypto.enabled} protect when enabled.
+ * Gradients and weights travel AES-GCM encrypted whenever Spark encrypts its own traffic
+ * ({@code spark.network.crypto.enabled}, {@code spark.ssl.enabled}, {@code spark.ssl.rpc.enabled}) or when
+ * {@code spark.sparkformers.collective.encrypt} is true (read from each executor's Spark conf).
  *
  * <p><b>Locks.</b> Replicas sharing a JVM (local mode) take turns on {@code TrainingLock} per micro-batch; every
  * collective runs outside it. On clusters, run one training task per executor ({@code spark.task.cpus} = executor
@@ -495,6 +500,18 @@ final class DistributedTraining {
                 last);
     }
 
+    /** Conf key: encrypt the replicas' ring traffic even where Spark's own network encryption and SSL are off. */
+    static final String ENCRYPT_COLLECTIVE = "spark.sparkformers.collective.encrypt";
+
+    /** Ring settings: frames encrypted whenever Spark encrypts its own traffic (RPC crypto or SSL) or on request. */
+    static CollectiveOptions collectiveOptions(SparkConf conf) {
+        boolean encrypt = conf.getBoolean(ENCRYPT_COLLECTIVE, false)
+                || conf.getBoolean("spark.network.crypto.enabled", false)
+                || conf.getBoolean("spark.ssl.enabled", false)
+                || conf.getBoolean("spark.ssl.rpc.enabled", false);
+        return CollectiveOptions.defaults().withEncryption(encrypt);
+    }
+
     static String fingerprint(byte[] secret) {
         try {
             byte[] d = MessageDigest.getInstance("SHA-256").digest(secret);
@@ -567,8 +584,9 @@ final class DistributedTraining {
 
             String host = localMaster ? "127.0.0.1" : hostOf(ctx.getTaskInfos()[rank].address());
             java.nio.file.Path scratch = Files.createTempDirectory("sparkformers-train-r" + rank + "-");
-            try (Collective.Listener listener =
-                    Collective.listen(InetAddress.getByName(host), CollectiveOptions.defaults())) {
+            try (Collective.Listener listener = Collective.listen(
+                    InetAddress.getByName(host),
+                    collectiveOptions(SparkEnv.get().conf()))) {
                 InetSocketAddress mine = listener.address();
                 String[] all = ctx.allGather(mine.getHostString() + ":" + mine.getPort());
                 List<InetSocketAddress> peers = new ArrayList<>();

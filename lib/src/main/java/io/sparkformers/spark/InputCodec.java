@@ -93,8 +93,8 @@ abstract class InputCodec implements Serializable {
 
             private void fill() {
                 long t0 = System.nanoTime();
-                List<R> in = new ArrayList<>(window);
-                List<X> enc = new ArrayList<>(window);
+                List<R> in = new ArrayList<>(Math.min(window, 1024)); // grows with the rows, not the Param
+                List<X> enc = new ArrayList<>(Math.min(window, 1024));
                 while (in.size() < window && rows.hasNext()) {
                     R r = rows.next();
                     in.add(r);

@@ -40,6 +40,7 @@ final class TextCodec extends InputCodec {
             int maxTokensPerBatch,
             int batchSize,
             boolean capAtMaxSeqLength) {
+        TokenBudgetBatcher.checkLimits(window, maxTokensPerBatch); // on the driver, before any job
         this.reader = reader;
         this.scorer = scorer;
         this.task = task;

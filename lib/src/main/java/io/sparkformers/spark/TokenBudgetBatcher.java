@@ -96,6 +96,33 @@ public final class TokenBudgetBatcher {
     /** Padded tokens a sorted batch holds before it may be cut for efficiency (fewer: per-batch costs dominate). */
     public static final int MIN_CUT_TOKENS = 512;
 
+    /**
+     * Most rows a window may hold: each holds its encoded tokens (3 × 8 bytes per token) until its batch runs, so
+     * 65,536 rows of 512 tokens already take 800 MB.
+     */
+    public static final int MAX_SORT_WINDOW = 1 << 16;
+
+    /**
+     * Most padded tokens a batch may hold: an encoder's attention scores alone take tokens × heads × longest row ×
+     * 4 bytes (2^20 tokens of 512-token rows with 12 heads: 25 GB).
+     */
+    public static final int MAX_TOKENS_PER_BATCH = 1 << 20;
+
+    /**
+     * Refuses a sort window or token budget whose batches could not fit in memory, naming the stage's Param and its
+     * limit; {@code batchSize} needs no cap here (a batch never holds more rows than one window).
+     */
+    public static void checkLimits(int sortWindow, int maxTokensPerBatch) {
+        if (sortWindow > MAX_SORT_WINDOW) {
+            throw new IllegalArgumentException("sortWindow must be <= " + MAX_SORT_WINDOW + " rows (a window's "
+                    + "encoded rows are held in memory at once), got " + sortWindow);
+        }
+        if (maxTokensPerBatch > MAX_TOKENS_PER_BATCH) {
+            throw new IllegalArgumentException("maxTokensPerBatch must be <= " + MAX_TOKENS_PER_BATCH + " padded "
+                    + "tokens (a batch's activations grow with it), got " + maxTokensPerBatch);
+        }
+    }
+
     private final int window;
     private final int maxTokensPerBatch;
     private final int batchSize;

@@ -14,11 +14,16 @@ import java.util.concurrent.TimeUnit;
 /** Test helper: N ranks as threads of this JVM on 127.0.0.1, rendezvous exactly as Spark tasks will do it. */
 final class Rings {
     static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-    /** Short timeouts so a broken test fails in seconds. */
+    /**
+     * Short timeouts so a broken test fails in seconds; encrypted when the system property
+     * {@code sparkformers.collective.encrypt} is true, so the whole suite runs either way
+     * ({@code -Dsparkformers.collective.encrypt=true}).
+     */
     static final CollectiveOptions FAST = CollectiveOptions.defaults()
             .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(10))
             .withHandshakeTimeout(Duration.ofSeconds(2))
-            .withSegmentBytes(4096);
+            .withSegmentBytes(4096)
+            .withEncryption(Boolean.getBoolean("sparkformers.collective.encrypt"));
 
     private Rings() {}
 

@@ -125,4 +125,28 @@ class TokenBudgetBatcherTest {
                 })
                 .forEachRemaining(x -> {});
     }
+
+    @Test
+    void aHugeSortWindowOrTokenBudgetIsRefusedNamingTheParamAndItsLimit() {
+        IllegalArgumentException w = assertThrows(
+                IllegalArgumentException.class, () -> TokenBudgetBatcher.checkLimits(1_000_000_000, 16384));
+        assertEquals(
+                "sortWindow must be <= 65536 rows (a window's encoded rows are held in memory at once), got 1000000000",
+                w.getMessage());
+        IllegalArgumentException t = assertThrows(
+                IllegalArgumentException.class, () -> TokenBudgetBatcher.checkLimits(1024, Integer.MAX_VALUE));
+        assertTrue(t.getMessage().startsWith("maxTokensPerBatch must be <= 1048576 padded tokens"), t.getMessage());
+        TokenBudgetBatcher.checkLimits(TokenBudgetBatcher.MAX_SORT_WINDOW, TokenBudgetBatcher.MAX_TOKENS_PER_BATCH);
+    }
+
+    @Test
+    void hugeWindowAndBatchSizeAllocateForTheRowsPresentNotForTheParam() {
+        // before: new ArrayList<>(window) asked for a 2^31-element array ("Requested array size exceeds VM limit")
+        TokenBudgetBatcher b = new TokenBudgetBatcher(Integer.MAX_VALUE, Integer.MAX_VALUE, 1_000_000_000, true, 0);
+        List<Scored<Integer>> out = new ArrayList<>();
+        b.run(List.of(0, 1, 2).iterator(), i -> row(i, 3 + i), batch -> new Object[batch.size()])
+                .forEachRemaining(out::add);
+        assertEquals(3, out.size());
+        assertEquals(1, b.stats().batches);
+    }
 }

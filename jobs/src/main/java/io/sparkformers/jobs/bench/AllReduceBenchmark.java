@@ -38,14 +38,18 @@ import java.util.concurrent.Future;
  * all-reduce of a real bucket cannot have (raw ring on loopback 2.3–3.0 GB/s from a 4 MiB buffer, 1.8–2.2 GB/s
  * from 25 MiB ones, same host and minute).
  *
+ * <p>Encryption's cost ({@link CollectiveOptions#encrypt()}, AES-256-GCM frames) is measured in the same run: a
+ * second ring of the same ranks with encryption on all-reduces the same buffers in every round, alternating which
+ * ring goes first, and the encrypted over clear bus bandwidth is the median of the per-round ratios.
+ *
  * <p>Usage: {@code java -cp … io.sparkformers.jobs.bench.AllReduceBenchmark [floats,…] [ranks,…] [rounds]}
  * (defaults 6553600,26214400 · 2,4 · 9: one and four DDP buckets of 25 MiB).
  */
 public final class AllReduceBenchmark {
 
     /**
-     * One measured configuration; bandwidths in bytes/second and times in seconds, medians over the rounds; the two
-     * ratios are medians of the per-round ratios.
+     * One measured configuration; bandwidths in bytes/second and times in seconds, medians over the rounds; the
+     * ratios are medians of the per-round ratios. {@code encrypted…}: the same all-reduce on an encrypted ring.
      */
     public record Result(
             int ranks,
@@ -58,10 +62,19 @@ public final class AllReduceBenchmark {
             double busOverLoopback,
             double modelSeconds,
             double rawRingBandwidth,
-            double busOverRawRing) {}
+            double busOverRawRing,
+            double encryptedSeconds,
+            double encryptedBusBandwidth,
+            double encryptedOverClear) {}
 
     /** Floats in one gradient bucket of the data-parallel trainer (PyTorch DDP's 25 MiB): the size it all-reduces. */
     public static final long BUCKET_FLOATS = GradientBuckets.DEFAULT_BUCKET_CAP_BYTES / 4;
+
+    /**
+     * Untimed all-reduces per ring before the rounds: the JDK runs AES-GCM at about 25 MB/s until the JIT has compiled
+     * its AES-NI / carry-less-multiply intrinsics, after some 50 MB of 4 MiB frames on this host (3–3.7 GB/s after).
+     */
+    static final int WARM_UP_ROUNDS = 5;
 
     private AllReduceBenchmark() {}
 
@@ -71,7 +84,7 @@ public final class AllReduceBenchmark {
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 9;
         List<Result> results = new ArrayList<>();
         System.out.printf(
-                "%-6s %12s %12s %9s %11s %11s %11s %9s %9s %11s %9s%n",
+                "%-6s %12s %12s %9s %11s %11s %11s %9s %9s %11s %9s %11s %9s%n",
                 "ranks",
                 "floats",
                 "bytes",
@@ -82,14 +95,16 @@ public final class AllReduceBenchmark {
                 "bus/loop",
                 "model s",
                 "raw ring",
-                "bus/raw");
+                "bus/raw",
+                "enc busBW",
+                "enc/clear");
         for (long floats : sizes) {
             for (long n : ranks) {
                 Result r = run((int) n, floats, rounds);
                 results.add(r);
                 System.out.printf(
                         Locale.ROOT,
-                        "%-6d %12d %12d %9.3f %11.0f %11.0f %11.0f %9.2f %9.3f %11.0f %9.2f%n",
+                        "%-6d %12d %12d %9.3f %11.0f %11.0f %11.0f %9.2f %9.3f %11.0f %9.2f %11.0f %9.2f%n",
                         r.ranks(),
                         r.floats(),
                         r.bytes(),
@@ -100,17 +115,20 @@ public final class AllReduceBenchmark {
                         r.busOverLoopback(),
                         r.modelSeconds(),
                         r.rawRingBandwidth() / 1e6,
-                        r.busOverRawRing());
+                        r.busOverRawRing(),
+                        r.encryptedBusBandwidth() / 1e6,
+                        r.encryptedOverClear());
             }
         }
     }
 
     /**
      * Interleaved rounds on the same buffers: each round times one loopback stream, one raw ring and one all-reduce
-     * of the same bytes back to back, so a busy moment of the shared host falls on all three alike. Bandwidths are
+     * of the same bytes on a clear and on an encrypted ring (which goes first alternates), back to back, so a busy
+     * moment of the shared host falls on all alike. Bandwidths are
      * medians over the rounds and each ratio is the median of the per-round ratios. Connections are set up again
      * for every round of the peers (one untimed warm-up transfer each, so the kernel's buffer autotuning has grown);
-     * the ring forms once and runs one untimed all-reduce first.
+     * each ring forms once and runs {@link #WARM_UP_ROUNDS} untimed all-reduces first.
      */
     public static Result run(int ranks, long floats, int rounds) throws Exception {
         if (ranks < 2) {
@@ -132,19 +150,33 @@ public final class AllReduceBenchmark {
             buffers.add(b);
             sinks.add(ByteBuffer.allocateDirect(Math.toIntExact(bytes)));
         }
-        List<Collective> ring = formRing(ranks);
+        List<Collective> ring = formRing(ranks, CollectiveOptions.defaults());
+        List<Collective> encryptedRing =
+                formRing(ranks, CollectiveOptions.defaults().withEncryption(true));
         ExecutorService pool = Executors.newFixedThreadPool(ranks);
         try {
-            allReduceSeconds(ring, buffers, pool);
+            for (int i = 0; i < WARM_UP_ROUNDS; i++) {
+                allReduceSeconds(ring, buffers, pool);
+                allReduceSeconds(encryptedRing, buffers, pool);
+            }
             double[] loopback = new double[rounds];
             double[] rawRing = new double[rounds];
             double[] seconds = new double[rounds];
             double[] overLoopback = new double[rounds];
             double[] overRawRing = new double[rounds];
+            double[] encrypted = new double[rounds];
+            double[] encryptedOverClear = new double[rounds];
             for (int i = 0; i < rounds; i++) {
                 loopback[i] = loopbackBandwidth(buffers.get(0), sinks.get(0), 1);
                 rawRing[i] = perRank / rawRingSeconds(buffers, sinks, perRank, 1);
-                seconds[i] = allReduceSeconds(ring, buffers, pool);
+                if (i % 2 == 0) {
+                    seconds[i] = allReduceSeconds(ring, buffers, pool);
+                    encrypted[i] = allReduceSeconds(encryptedRing, buffers, pool);
+                } else {
+                    encrypted[i] = allReduceSeconds(encryptedRing, buffers, pool);
+                    seconds[i] = allReduceSeconds(ring, buffers, pool);
+                }
+                encryptedOverClear[i] = seconds[i] / encrypted[i];
                 overLoopback[i] = factor * bytes / seconds[i] / loopback[i];
                 overRawRing[i] = factor * bytes / seconds[i] / rawRing[i];
             }
@@ -161,10 +193,14 @@ public final class AllReduceBenchmark {
                     median(overLoopback),
                     factor * bytes / loop,
                     median(rawRing),
-                    median(overRawRing));
+                    median(overRawRing),
+                    median(encrypted),
+                    factor * bytes / median(encrypted),
+                    median(encryptedOverClear));
         } finally {
             pool.shutdownNow();
             ring.forEach(Collective::close);
+            encryptedRing.forEach(Collective::close);
         }
     }
 
@@ -197,9 +233,8 @@ public final class AllReduceBenchmark {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static List<Collective> formRing(int n) throws Exception {
+    private static List<Collective> formRing(int n, CollectiveOptions options) throws Exception {
         InetAddress host = InetAddress.getLoopbackAddress();
-        CollectiveOptions options = CollectiveOptions.defaults();
         List<Collective.Listener> listeners = new ArrayList<>();
         for (int r = 0; r < n; r++) {
             listeners.add(Collective.listen(host, options));

@@ -21,6 +21,8 @@ class AllReduceBenchmarkTest {
         assertEquals(4.0 / 3 * r.bytes() / r.seconds(), r.busBandwidth(), 1e-6 * r.busBandwidth());
         assertEquals(r.busBandwidth() / r.rawRingBandwidth(), r.busOverRawRing(), 1e-9);
         assertEquals(r.busBandwidth() / r.loopbackBandwidth(), r.busOverLoopback(), 1e-9);
+        assertEquals(4.0 / 3 * r.bytes() / r.encryptedSeconds(), r.encryptedBusBandwidth(), 1e-6 * r.bytes());
+        assertEquals(r.encryptedBusBandwidth() / r.busBandwidth(), r.encryptedOverClear(), 1e-9);
     }
 
     @Test
