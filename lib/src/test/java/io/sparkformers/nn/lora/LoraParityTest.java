@@ -1,0 +1,126 @@
+package io.sparkformers.nn.lora;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkformers.convert.BuiltinModels;
+import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.Json;
+import io.sparkformers.hub.TextTokenizer;
+import io.sparkformers.hub.TokenBatch;
+import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.PretrainedModel;
+import io.sparkformers.nn.Task;
+import io.sparkformers.safetensors.SafetensorsCheckpoint;
+import io.sparkformers.safetensors.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A LoRA adapter written by Python peft ({@code make_lora_references.py}: the real all-MiniLM-L6-v2 under a seeded
+ * classification head, every encoder Linear adapted with non-zero lora_B) loads onto our base with peft's logits,
+ * merges into it with peft's merged logits, and saves back under peft's keys with the same bytes.
+ */
+class LoraParityTest {
+
+    private static final Path DIR = Path.of("src/test/resources/lora");
+    private static final Path ADAPTER = DIR.resolve("adapter");
+    private static Path base;
+    private static JsonNode refs;
+
+    @BeforeAll
+    static void resolve() throws IOException {
+        System.setProperty("ai.djl.offline", "true");
+        base = BuiltinModels.resolve(BuiltinModels.get("all-MiniLM-L6-v2"));
+        refs = Json.MAPPER.readTree(DIR.resolve("references.json").toFile());
+    }
+
+    @Test
+    void peftAdapterLoadsWithPeftLogits() throws IOException {
+        try (HfModel hf = HfModel.fromPretrained(base, Task.SEQUENCE_CLASSIFICATION)) {
+            LoraModel lora = LoraModel.load(hf.block(), ADAPTER);
+            assertEquals(36, lora.adapted().size(), "6 Linear layers adapted in each of 6 encoder layers");
+            assertClose(refs.get("adapter_logits"), logits(hf, lora), "base + adapter");
+        }
+    }
+
+    @Test
+    void mergeAndUnloadGivesPeftMergedLogits(@TempDir Path tmp) throws IOException {
+        try (HfModel hf = HfModel.fromPretrained(base, Task.SEQUENCE_CLASSIFICATION)) {
+            PretrainedModel merged = LoraModel.load(hf.block(), ADAPTER).mergeAndUnload();
+            assertClose(refs.get("merged_logits"), logits(hf, merged), "merged");
+            hf.savePretrained(tmp.resolve("merged"));
+        }
+        try (HfModel reloaded = HfModel.fromPretrained(
+                HfCheckpoint.open(tmp.resolve("merged")), Task.SEQUENCE_CLASSIFICATION, ai.djl.Device.cpu())) {
+            assertTrue(reloaded.loadReport().missing().isEmpty(), "the plain checkpoint holds the head too");
+            assertClose(refs.get("merged_logits"), logits(reloaded, reloaded.block()), "merged, saved, reloaded");
+        }
+    }
+
+    @Test
+    void savingTheLoadedAdapterWritesPeftsKeysShapesAndBytes(@TempDir Path tmp) throws IOException {
+        try (HfModel hf = HfModel.fromPretrained(base, Task.SEQUENCE_CLASSIFICATION)) {
+            LoraModel.load(hf.block(), ADAPTER).saveAdapter(tmp);
+        }
+        try (SafetensorsCheckpoint theirs = SafetensorsCheckpoint.open(ADAPTER.resolve(LoraModel.WEIGHTS_FILE));
+                SafetensorsCheckpoint ours = SafetensorsCheckpoint.open(tmp.resolve(LoraModel.WEIGHTS_FILE))) {
+            assertEquals(theirs.names(), ours.names());
+            Map<String, Tensor> a = theirs.readAll();
+            Map<String, Tensor> b = ours.readAll();
+            for (String k : a.keySet()) {
+                assertArrayEquals(a.get(k).shape(), b.get(k).shape(), k);
+                assertEquals(a.get(k).dtype(), b.get(k).dtype(), k);
+                assertEquals(a.get(k).data(), b.get(k).data(), k + ": bytes differ");
+            }
+        }
+        LoraConfig theirs = LoraConfig.read(ADAPTER);
+        LoraConfig ours = LoraConfig.read(tmp);
+        assertEquals(theirs, ours);
+    }
+
+    private static float[][] logits(HfModel hf, PretrainedModel model) throws IOException {
+        List<String> texts = new ArrayList<>();
+        refs.get("texts").forEach(t -> texts.add(t.asText()));
+        try (TextTokenizer tok = hf.tokenizer(128);
+                NDManager scope = NDManager.newBaseManager()) {
+            TokenBatch b = tok.encodeBatch(texts, null);
+            Shape shape = new Shape(b.batchSize(), b.seqLength());
+            NDArray out = model.predict(new NDList(
+                            scope.create(b.inputIds(), shape),
+                            scope.create(b.attentionMask(), shape),
+                            scope.create(b.tokenTypeIds(), shape)))
+                    .head();
+            float[] flat = out.toFloatArray();
+            int n = (int) out.getShape().get(1);
+            float[][] rows = new float[texts.size()][n];
+            for (int i = 0; i < rows.length; i++) System.arraycopy(flat, i * n, rows[i], 0, n);
+            return rows;
+        }
+    }
+
+    private static void assertClose(JsonNode expected, float[][] actual, String what) {
+        double maxRel = 0;
+        for (int i = 0; i < actual.length; i++) {
+            for (int j = 0; j < actual[i].length; j++) {
+                double e = expected.get(i).get(j).asDouble();
+                double rel = Math.abs(actual[i][j] - e) / Math.max(Math.abs(e), 1e-3);
+                maxRel = Math.max(maxRel, rel);
+            }
+        }
+        assertTrue(maxRel <= 1e-4, what + ": max relative |diff| = " + maxRel);
+        System.out.printf("LoRA parity (%s): max relative |diff| = %.3g%n", what, maxRel);
+    }
+}
