@@ -109,6 +109,12 @@ public final class HfModel implements AutoCloseable {
      * HF's {@code save_pretrained} writes none.
      */
     public void savePretrained(Path dir) throws IOException {
+        savePretrained(dir, StateDict.of(block));
+    }
+
+    /** {@link #savePretrained(Path)} with these weights instead of the block's own (a LoRA model's merged state). */
+    public void savePretrained(Path dir, java.util.Map<String, io.sparkformers.safetensors.Tensor> weights)
+            throws IOException {
         ObjectNode config = block.configJson();
         PretrainedModel named = block instanceof SentenceEmbedding se ? se.encoder() : block;
         config.putArray("architectures").add(named.getClass().getSimpleName());
@@ -118,7 +124,7 @@ public final class HfModel implements AutoCloseable {
         HfCheckpointWriter.write(
                 dir,
                 config,
-                StateDict.of(block),
+                weights,
                 Files.readAllBytes(checkpoint.tokenizerJson()),
                 checkpoint.tokenizerConfig(),
                 pooling);

@@ -13,6 +13,7 @@ import ai.djl.util.PairList;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
 import io.sparkformers.nn.DerivedWeights;
+import io.sparkformers.nn.NativeArrays;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.ParameterNames;
 import io.sparkformers.nn.PretrainedModel;
@@ -21,9 +22,12 @@ import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.SafetensorsWriter;
 import io.sparkformers.safetensors.Tensor;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -170,41 +174,53 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
             own.put(l.loraA().getName(), l.loraA());
             own.put(l.loraB().getName(), l.loraB());
         }
-        Map<String, Tensor> toBase = new LinkedHashMap<>();
-        Map<Parameter, Tensor> toAdapter = new IdentityHashMap<>();
+        for (Map.Entry<String, Parameter> e : savedInFull.entrySet()) own.put(KEY_PREFIX + e.getKey(), e.getValue());
+        Map<Parameter, Tensor> toCopy = new IdentityHashMap<>();
         List<String> problems = new ArrayList<>();
-        try (SafetensorsCheckpoint w = SafetensorsCheckpoint.open(file)) {
+        try (SafetensorsCheckpoint w = SafetensorsCheckpoint.open(file)) { // tensors may map the file: copy inside
             for (Map.Entry<String, Tensor> e : w.readAll().entrySet()) {
-                String key = e.getKey();
-                Parameter p = own.get(key);
-                if (p != null) {
-                    toAdapter.put(p, e.getValue());
-                } else if (key.startsWith(KEY_PREFIX) && savedInFull.containsKey(key.substring(KEY_PREFIX.length()))) {
-                    toBase.put(key.substring(KEY_PREFIX.length()), e.getValue());
+                Parameter p = own.get(e.getKey());
+                if (p == null) {
+                    problems.add("unexpected key " + e.getKey());
                 } else {
-                    problems.add("unexpected key " + key);
+                    toCopy.put(p, e.getValue());
                 }
             }
+            check(file, own, toCopy, problems);
+            copy(toCopy);
         }
+        weightsChanged();
+    }
+
+    private static void check(
+            Path file, Map<String, Parameter> own, Map<Parameter, Tensor> toCopy, List<String> problems) {
         for (Map.Entry<String, Parameter> e : own.entrySet()) {
             Parameter p = e.getValue();
-            Tensor t = toAdapter.get(p);
+            Tensor t = toCopy.get(p);
+            boolean adapterKey =
+                    e.getKey().endsWith(".lora_A.weight") || e.getKey().endsWith(".lora_B.weight");
             if (t == null) {
-                problems.add("missing key " + e.getKey());
-            } else if (!java.util.Arrays.equals(t.shape(), p.getShape().getShape())) {
-                problems.add(e.getKey() + ": file " + java.util.Arrays.toString(t.shape()) + " vs model "
-                        + java.util.Arrays.toString(p.getShape().getShape()) + " (r or the base differs)");
+                if (adapterKey) problems.add("missing key " + e.getKey()); // a saved module may be absent: kept
+            } else if (!Arrays.equals(t.shape(), p.getShape().getShape())) {
+                problems.add(e.getKey() + ": file " + Arrays.toString(t.shape()) + " vs model "
+                        + Arrays.toString(p.getShape().getShape()) + " (r or the base differs)");
             }
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(
                     file + " does not fit this base and config: " + String.join("; ", problems));
         }
+    }
+
+    private static void copy(Map<Parameter, Tensor> toCopy) {
         try (NoGrad g = NoGrad.enter()) {
-            toAdapter.forEach((p, t) -> p.getArray().set(java.nio.FloatBuffer.wrap(t.toFloatArray())));
+            toCopy.forEach((p, t) -> {
+                ByteBuffer direct = ByteBuffer.allocateDirect(Math.toIntExact(t.numel() * 4))
+                        .order(ByteOrder.nativeOrder());
+                direct.asFloatBuffer().put(t.toFloatArray());
+                NativeArrays.copyInto(p.getArray(), direct);
+            });
         }
-        if (!toBase.isEmpty()) StateDict.load(base, toBase, StateDict.Options.HF); // shapes checked there
-        weightsChanged();
     }
 
     /**
@@ -225,6 +241,27 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
         }
         Map<String, Tensor> baseState = StateDict.of(base);
         for (String name : savedInFull.keySet()) out.put(KEY_PREFIX + name, baseState.get(name));
+        return out;
+    }
+
+    /**
+     * The base's state dict with every adapted weight replaced by W + B·A·scaling: what {@link #mergeAndUnload}
+     * would leave, without changing this model (a checkpoint written mid-training).
+     */
+    public Map<String, Tensor> mergedState() {
+        Map<Parameter, String> names = new IdentityHashMap<>();
+        ParameterNames.of(base).forEach((name, e) -> names.put(e.parameter(), name));
+        Map<String, Tensor> out = StateDict.of(base);
+        try (NoGrad g = NoGrad.enter()) {
+            for (Adapted l : adapted) {
+                NDArray w = l.weight().getArray();
+                try (NDManager scratch = w.getManager().newSubManager()) {
+                    NDArray m = w.add(delta(l, scratch));
+                    m.attach(scratch);
+                    out.put(names.get(l.weight()), tensor(m));
+                }
+            }
+        }
         return out;
     }
 
