@@ -43,7 +43,7 @@ import java.util.stream.Collectors;
 final class TextClassificationTask extends TrainingTask {
 
     /** Where a LoRA fit's checkpoints hold the PEFT adapter, beside the merged plain checkpoint. */
-    static final String ADAPTER_DIR = "adapter";
+    static final String ADAPTER_DIR = LoraModel.FIT_FOLDER;
 
     private final Path model;
     private final Task task;
@@ -76,6 +76,11 @@ final class TextClassificationTask extends TrainingTask {
         }
         if (this.labelKind == LabelKind.NONE) throw new IllegalArgumentException("training needs labels");
         if (maxLength <= 0) throw new IllegalArgumentException("max_length must be > 0 but was " + maxLength);
+        if (lora != null && lora.loraDropout() > 0) {
+            throw new IllegalArgumentException("lora_dropout " + lora.loraDropout() + " is not supported in "
+                    + "training yet (the adapter is applied through the weight, where dropout on its input cannot "
+                    + "act): set lora_dropout 0");
+        }
     }
 
     @Override

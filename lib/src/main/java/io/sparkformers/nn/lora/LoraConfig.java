@@ -39,7 +39,8 @@ public record LoraConfig(
         Bias bias,
         List<String> modulesToSave,
         String taskType,
-        String baseModelNameOrPath) {
+        String baseModelNameOrPath)
+        implements java.io.Serializable {
 
     /** PEFT {@code bias}: none trains no bias, all trains every bias, lora_only the biases of adapted layers. */
     public enum Bias {

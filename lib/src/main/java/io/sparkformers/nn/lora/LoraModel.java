@@ -54,6 +54,8 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
 
     public static final String CONFIG_FILE = "adapter_config.json";
     public static final String WEIGHTS_FILE = "adapter_model.safetensors";
+    /** The folder a LoRA fit writes the adapter into, beside the merged plain checkpoint it also writes. */
+    public static final String FIT_FOLDER = "adapter";
     /** PEFT's prefix of every saved key: {@code PeftModel.base_model} (the LoraModel) {@code .model} (the HF model). */
     public static final String KEY_PREFIX = "base_model.model.";
 
