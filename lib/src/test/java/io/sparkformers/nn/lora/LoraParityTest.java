@@ -71,6 +71,36 @@ class LoraParityTest {
     }
 
     @Test
+    void anAdapterFolderLoadsMergedOntoItsBaseForPipelines() throws IOException {
+        try (HfModel hf = HfModel.fromAdapter(
+                ADAPTER, HfCheckpoint.open(base), Task.SEQUENCE_CLASSIFICATION, ai.djl.Device.cpu())) {
+            assertClose(refs.get("merged_logits"), logits(hf, hf.block()), "HfModel.fromAdapter");
+        }
+    }
+
+    @Test
+    void targetsThatMatchNoLinearAreRefusedAsPeftDoes() throws IOException {
+        try (HfModel hf = HfModel.fromPretrained(base, Task.SEQUENCE_CLASSIFICATION)) {
+            IllegalArgumentException none = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class,
+                    () -> LoraModel.wrap(hf.block(), LoraConfig.of(4, 8, List.of("q_proj"))));
+            assertTrue(
+                    none.getMessage().contains("Target modules [q_proj] not found in the base model"),
+                    none.getMessage());
+            IllegalArgumentException notLinear = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class,
+                    () -> LoraModel.wrap(hf.block(), LoraConfig.of(4, 8, List.of("attention"))));
+            assertTrue(notLinear.getMessage().contains("is not a Linear layer"), notLinear.getMessage());
+            LoraModel fresh = LoraModel.wrap(hf.block(), LoraConfig.of(4, 8, List.of("query", "value")));
+            assertEquals(12, fresh.adapted().size(), "query and value of 6 layers");
+            long adapter = fresh.adapterParameters().values().stream()
+                    .mapToLong(p -> p.getArray().size())
+                    .sum();
+            assertEquals(12 * (4 * 384 + 384 * 4), adapter);
+        }
+    }
+
+    @Test
     void savingTheLoadedAdapterWritesPeftsKeysShapesAndBytes(@TempDir Path tmp) throws IOException {
         try (HfModel hf = HfModel.fromPretrained(base, Task.SEQUENCE_CLASSIFICATION)) {
             LoraModel.load(hf.block(), ADAPTER).saveAdapter(tmp);
