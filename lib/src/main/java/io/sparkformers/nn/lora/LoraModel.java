@@ -48,7 +48,8 @@ import java.util.Set;
  * predict exactly, as dropout is off at inference).
  *
  * <p>Names are PEFT's saved names: {@code base_model.model.<module>.lora_A.weight}; the modules_to_save and biases
- * the config trains are saved under {@code base_model.model.<parameter>}, as PEFT 0.21 writes them.
+ * the config trains are saved under {@code base_model.model.<parameter>} ({@code <module>.base_layer.bias} for the
+ * bias of an adapted layer), as PEFT 0.21 writes them.
  */
 public final class LoraModel extends PretrainedModel implements DerivedWeights {
 
@@ -176,12 +177,14 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
             own.put(l.loraA().getName(), l.loraA());
             own.put(l.loraB().getName(), l.loraB());
         }
-        for (Map.Entry<String, Parameter> e : savedInFull.entrySet()) own.put(KEY_PREFIX + e.getKey(), e.getValue());
+        for (Map.Entry<String, Parameter> e : savedInFull.entrySet()) own.put(savedKey(e.getKey()), e.getValue());
         Map<Parameter, Tensor> toCopy = new IdentityHashMap<>();
         List<String> problems = new ArrayList<>();
         try (SafetensorsCheckpoint w = SafetensorsCheckpoint.open(file)) { // tensors may map the file: copy inside
             for (Map.Entry<String, Tensor> e : w.readAll().entrySet()) {
-                Parameter p = own.get(e.getKey());
+                // PEFT with bias "all" also writes a saved module's wrapper copies: the trained one is the module's
+                if (e.getKey().contains(".original_module.")) continue;
+                Parameter p = own.get(e.getKey().replace(".modules_to_save.", "."));
                 if (p == null) {
                     problems.add("unexpected key " + e.getKey());
                 } else {
@@ -242,7 +245,7 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
             out.put(e.getKey(), tensor(e.getValue().parameter().getArray()));
         }
         Map<String, Tensor> baseState = StateDict.of(base);
-        for (String name : savedInFull.keySet()) out.put(KEY_PREFIX + name, baseState.get(name));
+        for (String name : savedInFull.keySet()) out.put(savedKey(name), baseState.get(name));
         return out;
     }
 
@@ -265,6 +268,17 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
             }
         }
         return out;
+    }
+
+    /**
+     * The adapter-file key of a base parameter trained in full: {@code base_model.model.<name>}, where PEFT names a
+     * bias of an adapted layer after the wrapped layer it sits in ({@code query.base_layer.bias}).
+     */
+    private String savedKey(String baseName) {
+        int dot = baseName.lastIndexOf('.');
+        String module = dot < 0 ? "" : baseName.substring(0, dot);
+        boolean adaptedModule = adapted.stream().anyMatch(l -> l.module().equals(module));
+        return KEY_PREFIX + (adaptedModule ? module + ".base_layer" + baseName.substring(dot) : baseName);
     }
 
     private static Tensor tensor(NDArray a) {

@@ -101,6 +101,22 @@ class LoraParityTest {
     }
 
     @Test
+    void loraOnlyBiasesAreSavedUnderPeftsBaseLayerNames(@TempDir Path tmp) throws IOException {
+        LoraConfig config = new LoraConfig(
+                4, 8, 0, List.of("query", "value"), null, LoraConfig.Bias.LORA_ONLY, List.of("classifier"), null, null);
+        try (HfModel hf = HfModel.fromPretrained(base, Task.SEQUENCE_CLASSIFICATION)) {
+            LoraModel lora = LoraModel.wrap(hf.block(), config);
+            Map<String, Tensor> state = lora.adapterState();
+            // peft 0.21, same config: 12 × (lora_A, lora_B, base_layer.bias) + classifier weight and bias
+            assertEquals(38, state.size(), state.keySet().toString());
+            assertTrue(state.containsKey("base_model.model.bert.encoder.layer.0.attention.self.query.base_layer.bias"));
+            assertTrue(state.containsKey("base_model.model.classifier.weight"));
+            lora.saveAdapter(tmp);
+            LoraModel.load(hf.block(), tmp); // our own keys load back
+        }
+    }
+
+    @Test
     void savingTheLoadedAdapterWritesPeftsKeysShapesAndBytes(@TempDir Path tmp) throws IOException {
         try (HfModel hf = HfModel.fromPretrained(base, Task.SEQUENCE_CLASSIFICATION)) {
             LoraModel.load(hf.block(), ADAPTER).saveAdapter(tmp);
