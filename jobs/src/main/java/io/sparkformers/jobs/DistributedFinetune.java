@@ -50,6 +50,15 @@ final class DistributedFinetune {
                 .setValidationIndicatorCol("is_eval");
         if (c.data().textPairCol() != null) est.setInputPairCol("text_pair");
         if (c.labels() != null) est.setLabels(c.labels().toArray(new String[0]));
+        if (c.lora() != null) {
+            est.setLoraR(c.lora().r())
+                    .setLoraAlpha(c.lora().loraAlpha())
+                    .setLoraDropout(c.lora().loraDropout())
+                    .setLoraBias(c.lora().bias().peftName())
+                    .setLoraModulesToSave(c.lora().modulesToSave().toArray(new String[0]));
+            if (c.lora().targetRegex() != null) est.setLoraTargetRegex(c.lora().targetRegex());
+            else est.setLoraTargetModules(c.lora().targetModules().toArray(new String[0]));
+        }
         List<String> supported = new ArrayList<>();
         for (var p : est.params()) supported.add(p.name());
         Map<String, Object> defaults =

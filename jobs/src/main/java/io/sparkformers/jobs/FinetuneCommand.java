@@ -5,6 +5,7 @@ import io.sparkformers.jobs.config.FinetuneConfig;
 import io.sparkformers.spark.TextClassifier;
 import io.sparkformers.train.TextDataset;
 import io.sparkformers.train.Trainer;
+import io.sparkformers.train.TrainingTask;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -66,11 +67,22 @@ public final class FinetuneCommand implements Callable<Integer> {
                 : DataSources.read(c.data().eval(), true, c.data(), c.data().evalLimit());
         if (workers > 1) return distributed(c, model, train, eval);
         if (workers < 1) throw new IllegalArgumentException("--workers must be >= 1 but was " + workers);
-        Trainer trainer = Trainer.builder(c.training(), model)
-                .task(c.task())
-                .labelKind(c.labelKind())
-                .labels(c.labels())
-                .mode(c.mode())
+        Trainer.Builder builder = c.lora() == null
+                ? Trainer.builder(c.training(), model)
+                        .task(c.task())
+                        .labelKind(c.labelKind())
+                        .labels(c.labels())
+                        .maxLength(c.data().maxLength())
+                : Trainer.builder(
+                        c.training(),
+                        TrainingTask.textClassification(
+                                model,
+                                c.task(),
+                                c.labelKind(),
+                                c.labels(),
+                                c.data().maxLength(),
+                                c.lora()));
+        Trainer trainer = builder.mode(c.mode())
                 .maxLength(c.data().maxLength())
                 .evalBeforeTraining(eval != null)
                 .progress(true)

@@ -77,6 +77,39 @@ public final class HfModel implements AutoCloseable {
         }
     }
 
+    /**
+     * PEFT's {@code PeftModel.from_pretrained(base, adapter).merge_and_unload()}: a LoRA adapter folder
+     * ({@code adapter_config.json}, {@code adapter_model.safetensors}) loaded onto its base and merged into the
+     * weights, giving a plain model every pipeline and stage runs (and {@link #savePretrained} writes as a plain
+     * checkpoint).
+     *
+     * @param base the base checkpoint; null: the adapter config's {@code base_model_name_or_path}, a local folder
+     *             (relative paths resolve against the adapter folder's parent)
+     */
+    public static HfModel fromAdapter(Path adapterDir, HfCheckpoint base, Task task, Device device) throws IOException {
+        if (base == null) {
+            String named = io.sparkformers.nn.lora.LoraConfig.read(adapterDir).baseModelNameOrPath();
+            if (named == null) {
+                throw new IOException(adapterDir + "/adapter_config.json names no base_model_name_or_path: pass the "
+                        + "base checkpoint");
+            }
+            Path dir = Path.of(named);
+            if (!dir.isAbsolute() && adapterDir.toAbsolutePath().getParent() != null) {
+                Path sibling = adapterDir.toAbsolutePath().getParent().resolve(named);
+                if (Files.isDirectory(sibling)) dir = sibling;
+            }
+            base = HfCheckpoint.open(dir);
+        }
+        HfModel m = fromPretrained(base, task, device);
+        try {
+            io.sparkformers.nn.lora.LoraModel.load(m.block, adapterDir).mergeAndUnload();
+            return m;
+        } catch (IOException | RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
     public PretrainedModel block() {
         return block;
     }
@@ -115,6 +148,12 @@ public final class HfModel implements AutoCloseable {
      * only.
      */
     public void savePretrained(Path dir) throws IOException {
+        savePretrained(dir, StateDict.of(block));
+    }
+
+    /** {@link #savePretrained(Path)} with these weights instead of the block's own (a LoRA model's merged state). */
+    public void savePretrained(Path dir, java.util.Map<String, io.sparkformers.safetensors.Tensor> weights)
+            throws IOException {
         ObjectNode config = block.configJson();
         PretrainedModel named = block instanceof SentenceEmbedding se ? se.encoder() : block;
         config.putArray("architectures").add(named.architecture());
@@ -131,7 +170,7 @@ public final class HfModel implements AutoCloseable {
         HfCheckpointWriter.write(
                 dir,
                 config,
-                StateDict.of(block),
+                weights,
                 Files.readAllBytes(checkpoint.tokenizerJson()),
                 checkpoint.tokenizerConfig(),
                 pooling);

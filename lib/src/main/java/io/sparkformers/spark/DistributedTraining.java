@@ -6,6 +6,8 @@ import io.sparkformers.distributed.CollectiveOptions;
 import io.sparkformers.distributed.Secrets;
 import io.sparkformers.hub.Json;
 import io.sparkformers.nn.Task;
+import io.sparkformers.nn.lora.LoraConfig;
+import io.sparkformers.nn.lora.LoraModel;
 import io.sparkformers.train.CheckpointManager;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.DataSharding;
@@ -123,9 +125,67 @@ final class DistributedTraining {
             String device,
             boolean images,
             boolean fromScratch,
-            List<TrainerCallbackFactory> callbacks)
+            List<TrainerCallbackFactory> callbacks,
+            LoraConfig lora)
             implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** A spec without a LoRA adapter: the whole model (or the transfer mode's part of it) trains. */
+        Spec(
+                Map<String, Object> args,
+                String model,
+                Task task,
+                LabelKind labelKind,
+                List<String> labels,
+                String mode,
+                int unfreezeLastLayers,
+                int maxLength,
+                int numWorkers,
+                int maxAttempts,
+                int checkConsistencyEverySteps,
+                String device,
+                boolean images,
+                boolean fromScratch,
+                List<TrainerCallbackFactory> callbacks) {
+            this(
+                    args,
+                    model,
+                    task,
+                    labelKind,
+                    labels,
+                    mode,
+                    unfreezeLastLayers,
+                    maxLength,
+                    numWorkers,
+                    maxAttempts,
+                    checkConsistencyEverySteps,
+                    device,
+                    images,
+                    fromScratch,
+                    callbacks,
+                    null);
+        }
+
+        /** This spec training a LoRA adapter ({@code null}: none). */
+        Spec withLora(LoraConfig adapter) {
+            return new Spec(
+                    args,
+                    model,
+                    task,
+                    labelKind,
+                    labels,
+                    mode,
+                    unfreezeLastLayers,
+                    maxLength,
+                    numWorkers,
+                    maxAttempts,
+                    checkConsistencyEverySteps,
+                    device,
+                    images,
+                    fromScratch,
+                    callbacks,
+                    adapter);
+        }
 
         TrainingArguments trainingArguments() {
             return TrainingArguments.fromMap(args);
@@ -148,14 +208,15 @@ final class DistributedTraining {
                     device,
                     images,
                     fromScratch,
-                    callbacks);
+                    callbacks,
+                    lora);
         }
 
         /** The task each replica trains, its model read from the local {@code folder}. */
         TrainingTask trainingTask(java.nio.file.Path folder) throws IOException {
             if (!images) {
                 return TrainingTask.textClassification(
-                        folder, task, labelKind, labelKind == LabelKind.REGRESSION ? null : labels, maxLength);
+                        folder, task, labelKind, labelKind == LabelKind.REGRESSION ? null : labels, maxLength, lora);
             }
             if (!fromScratch) return TrainingTask.imageClassification(folder, null);
             java.nio.file.Path pre = folder.resolve(ImageProcessor.CONFIG_FILE);
@@ -698,11 +759,12 @@ final class DistributedTraining {
             return c > 0 && address.indexOf(':') == c ? address.substring(0, c) : address;
         }
 
-        /** Uploads the top-level files of the staging folder (the final model and reports). */
+        /** Uploads the top-level files of the staging folder (the final model and reports) and a LoRA adapter. */
         private static void uploadFinal(OutputStore store, java.nio.file.Path outDir) throws IOException {
             try (var files = Files.list(outDir)) {
                 for (java.nio.file.Path f : files.toList()) {
-                    if (Files.isRegularFile(f)) store.upload(f, f.getFileName().toString());
+                    String name = f.getFileName().toString();
+                    if (Files.isRegularFile(f) || name.equals(LoraModel.FIT_FOLDER)) store.upload(f, name);
                 }
             }
         }

@@ -1,6 +1,7 @@
 package io.sparkformers.spark;
 
 import io.sparkformers.nn.Task;
+import io.sparkformers.nn.lora.LoraConfig;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.TrainingArguments;
 import java.util.ArrayList;
@@ -74,6 +75,15 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
     private final BooleanParam dataloaderDropLast;
     private final DoubleParam labelSmoothingFactor;
     private final Param<String> resumeFromCheckpoint;
+
+    // LoRA (PEFT LoraConfig); off while loraR is 0
+    private final IntParam loraR;
+    private final DoubleParam loraAlpha;
+    private final DoubleParam loraDropout;
+    private final StringArrayParam loraTargetModules;
+    private final Param<String> loraTargetRegex;
+    private final Param<String> loraBias;
+    private final StringArrayParam loraModulesToSave;
 
     /** @param labelsDoc the labels Param's doc (class names or tags) */
     TextFineTuningEstimator(String uid, String labelsDoc) {
@@ -218,7 +228,52 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
                 "HF resume_from_checkpoint: a "
                         + "checkpoint folder (Hadoop path), true for the latest in outputDir, \"\" for none"));
 
+        loraR = new IntParam(
+                this,
+                "loraR",
+                "rank of a LoRA adapter trained instead of the model's weights (PEFT r; >= 0, 0 = no adapter: the "
+                        + "mode decides what trains)",
+                ParamValidators.gtEq(0));
+        loraAlpha = new DoubleParam(
+                this,
+                "loraAlpha",
+                "LoRA scale numerator: the update is scaled by loraAlpha / loraR (PEFT lora_alpha; > 0)",
+                ParamValidators.gt(0));
+        loraDropout = new DoubleParam(
+                this,
+                "loraDropout",
+                "dropout on the LoRA adapter's input (PEFT lora_dropout; only 0 trains yet: the adapter is applied "
+                        + "through the weight)",
+                ParamValidators.inRange(0, 0));
+        loraTargetModules = new StringArrayParam(
+                this,
+                "loraTargetModules",
+                "Linear modules the adapter wraps, matched as PEFT does: a module path equal to a name or ending "
+                        + "with '.' + name (PEFT target_modules as a list; ignored when loraTargetRegex is set)");
+        loraTargetRegex = new Param<>(
+                this,
+                "loraTargetRegex",
+                "a regex every adapted module path matches in full (PEFT target_modules as a string); \"\" uses "
+                        + "loraTargetModules");
+        loraBias = new Param<>(
+                this,
+                "loraBias",
+                "biases trained with the adapter: none, all, or lora_only (those of adapted layers; PEFT bias)",
+                ParamValidators.inArray(new String[] {"none", "all", "lora_only"}));
+        loraModulesToSave = new StringArrayParam(
+                this,
+                "loraModulesToSave",
+                "modules trained in full beside the adapter and saved with it (PEFT modules_to_save; the "
+                        + "classifier is always among them, as PEFT adds it for classification)");
+
         setDefault(maxLength, 128);
+        setDefault(loraR, 0);
+        setDefault(loraAlpha, 8.0);
+        setDefault(loraDropout, 0.0);
+        setDefault(loraTargetModules, LoraConfig.BERT_TARGETS.toArray(new String[0]));
+        setDefault(loraTargetRegex, "");
+        setDefault(loraBias, "none");
+        setDefault(loraModulesToSave, new String[0]);
         setDefault(validationIndicatorCol, "");
         setDefault(labels, new String[0]);
         setDefault(mode, "fine_tune");
@@ -260,6 +315,91 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
     }
 
     // ------------------------------------------------------------------------------------------ Params
+
+    public IntParam loraR() {
+        return loraR;
+    }
+
+    public DoubleParam loraAlpha() {
+        return loraAlpha;
+    }
+
+    public DoubleParam loraDropout() {
+        return loraDropout;
+    }
+
+    public StringArrayParam loraTargetModules() {
+        return loraTargetModules;
+    }
+
+    public Param<String> loraTargetRegex() {
+        return loraTargetRegex;
+    }
+
+    public Param<String> loraBias() {
+        return loraBias;
+    }
+
+    public StringArrayParam loraModulesToSave() {
+        return loraModulesToSave;
+    }
+
+    public S setLoraR(int v) {
+        set(loraR, v);
+        return self();
+    }
+
+    public S setLoraAlpha(double v) {
+        set(loraAlpha, v);
+        return self();
+    }
+
+    public S setLoraDropout(double v) {
+        set(loraDropout, v);
+        return self();
+    }
+
+    public S setLoraTargetModules(String[] v) {
+        set(loraTargetModules, v);
+        return self();
+    }
+
+    public S setLoraTargetRegex(String v) {
+        set(loraTargetRegex, v);
+        return self();
+    }
+
+    public S setLoraBias(String v) {
+        set(loraBias, v);
+        return self();
+    }
+
+    public S setLoraModulesToSave(String[] v) {
+        set(loraModulesToSave, v);
+        return self();
+    }
+
+    /** The LoRA adapter these Params ask for, or null when {@code loraR} is 0 (validated: fails before any job). */
+    public LoraConfig loraConfig() {
+        int r = (Integer) getOrDefault(loraR);
+        if (r == 0) return null;
+        if (!"fine_tune".equals(getOrDefault(mode))) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": a LoRA fit (loraR " + r + ") keeps "
+                    + "the base frozen and trains the adapter and head: leave mode fine_tune, not "
+                    + getOrDefault(mode));
+        }
+        String regex = getOrDefault(loraTargetRegex);
+        return new LoraConfig(
+                r,
+                (Double) getOrDefault(loraAlpha),
+                (Double) getOrDefault(loraDropout),
+                regex.isEmpty() ? Arrays.asList(getOrDefault(loraTargetModules)) : null,
+                regex.isEmpty() ? null : regex,
+                LoraConfig.Bias.of(getOrDefault(loraBias)),
+                Arrays.asList(getOrDefault(loraModulesToSave)),
+                null,
+                null);
+    }
 
     public Param<String> model() {
         return model;
@@ -654,21 +794,22 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
     /** The distributed run these Params give: the shared Params copied into plain values, for {@code task}. */
     final DistributedTraining.Spec spec(String ref, Task task, LabelKind kind, List<String> names) {
         return new DistributedTraining.Spec(
-                hfArgs(),
-                ref,
-                task,
-                kind,
-                names,
-                getOrDefault(mode),
-                (Integer) getOrDefault(unfreezeLastLayers),
-                getMaxLength(),
-                (Integer) getOrDefault(numWorkers),
-                (Integer) getOrDefault(maxAttempts),
-                (Integer) getOrDefault(checkConsistencyEverySteps),
-                getOrDefault(device),
-                false,
-                false,
-                callbacks());
+                        hfArgs(),
+                        ref,
+                        task,
+                        kind,
+                        names,
+                        getOrDefault(mode),
+                        (Integer) getOrDefault(unfreezeLastLayers),
+                        getMaxLength(),
+                        (Integer) getOrDefault(numWorkers),
+                        (Integer) getOrDefault(maxAttempts),
+                        (Integer) getOrDefault(checkConsistencyEverySteps),
+                        getOrDefault(device),
+                        false,
+                        false,
+                        callbacks())
+                .withLora(loraConfig());
     }
 
     // ------------------------------------------------------------------------------------------ schema checks
@@ -686,6 +827,7 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
         String v = getOrDefault(validationIndicatorCol);
         if (!v.isEmpty()) requireType(schema, v, "validationIndicatorCol", "boolean", t -> t instanceof BooleanType);
         trainingArguments();
+        loraConfig();
     }
 
     final void requireType(

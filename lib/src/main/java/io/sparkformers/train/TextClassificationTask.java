@@ -12,6 +12,8 @@ import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.ParameterNames;
 import io.sparkformers.nn.StateDict;
 import io.sparkformers.nn.Task;
+import io.sparkformers.nn.lora.LoraConfig;
+import io.sparkformers.nn.lora.LoraModel;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.train.DataCollatorWithPadding.Batch;
 import io.sparkformers.train.DataCollatorWithPadding.Example;
@@ -40,13 +42,24 @@ import java.util.stream.Collectors;
  */
 final class TextClassificationTask extends TrainingTask {
 
+    /** Where a LoRA fit's checkpoints hold the PEFT adapter, beside the merged plain checkpoint. */
+    static final String ADAPTER_DIR = LoraModel.FIT_FOLDER;
+
     private final Path model;
     private final Task task;
     private final LabelKind labelKind;
     private final List<String> labels;
     private final int maxLength;
+    /** Train a LoRA adapter instead of the model's weights, or null. */
+    private final LoraConfig lora;
 
     TextClassificationTask(Path model, Task task, LabelKind labelKind, List<String> labels, int maxLength) {
+        this(model, task, labelKind, labels, maxLength, null);
+    }
+
+    TextClassificationTask(
+            Path model, Task task, LabelKind labelKind, List<String> labels, int maxLength, LoraConfig lora) {
+        this.lora = lora;
         this.model = Objects.requireNonNull(model, "model");
         this.task = Objects.requireNonNull(task, "task");
         this.labelKind = labelKind != null
@@ -63,6 +76,11 @@ final class TextClassificationTask extends TrainingTask {
         }
         if (this.labelKind == LabelKind.NONE) throw new IllegalArgumentException("training needs labels");
         if (maxLength <= 0) throw new IllegalArgumentException("max_length must be > 0 but was " + maxLength);
+        if (lora != null && lora.loraDropout() > 0) {
+            throw new IllegalArgumentException("lora_dropout " + lora.loraDropout() + " is not supported in "
+                    + "training yet (the adapter is applied through the weight, where dropout on its input cannot "
+                    + "act): set lora_dropout 0");
+        }
     }
 
     @Override
@@ -130,6 +148,9 @@ final class TextClassificationTask extends TrainingTask {
         private List<Example> examples; // by global example index, null where not this rank's
         private TextTokenizer tokenizer;
         private HfModel hf;
+        /** The LoRA-wrapped model when training an adapter, else null. */
+        private LoraModel adapter;
+
         private TrainStep step;
         private TrainingLoss loss;
         private LabelSpace labelSpace;
@@ -199,7 +220,10 @@ final class TextClassificationTask extends TrainingTask {
                 // resumed checkpoint may be rotated away), then takes the checkpoint's weights
                 if (resumeFrom != null) checkResumedLabels(resumeFrom);
                 hf = HfModel.fromPretrained(source, task, run.device(), this::withLabels);
-                if (resumeFrom != null) {
+                if (lora != null) {
+                    adapter = LoraModel.wrap(hf.block(), loraForTask());
+                    if (resumeFrom != null) adapter.loadAdapterWeights(resumeFrom.resolve(ADAPTER_DIR));
+                } else if (resumeFrom != null) {
                     try (SafetensorsCheckpoint w = HfCheckpoint.open(resumeFrom).openWeights()) {
                         StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
                     }
@@ -210,8 +234,20 @@ final class TextClassificationTask extends TrainingTask {
             Set<String> fresh = new HashSet<>(hf.loadReport().newlyInitialized());
             if (resumeFrom != null) fresh.addAll(newlyInitializedAtStart(params.keySet(), prefix));
             TransferMode mode = run.mode();
-            Set<String> trainable = mode.trainable(new ArrayList<>(params.keySet()), prefix, fresh);
+            if (adapter != null && mode.kind() != TransferMode.Kind.FINE_TUNE) {
+                throw new IllegalArgumentException("LoRA trains the adapter and modules_to_save with the base frozen: "
+                        + "use mode fine_tune, not " + mode.kind().configName());
+            }
+            Set<String> trainable = adapter != null
+                    ? adapter.savedInFull().keySet()
+                    : mode.trainable(new ArrayList<>(params.keySet()), prefix, fresh);
             List<ParamRef> refs = new ArrayList<>();
+            if (adapter != null) {
+                adapter.adapterParameters().forEach((name, p) -> {
+                    p.freeze(false);
+                    refs.add(new ParamRef(name, p.getArray()));
+                });
+            }
             for (ParameterNames.Entry e : params.values()) {
                 Parameter p = e.parameter();
                 boolean train = trainable.contains(e.name());
@@ -219,13 +255,37 @@ final class TextClassificationTask extends TrainingTask {
                 if (train) refs.add(new ParamRef(e.name(), p.getArray()));
             }
             step = new TrainStep(
-                    hf.block(),
+                    model(),
                     hf.manager(),
                     labelKind,
                     args.labelSmoothingFactor(),
                     mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION,
                     refs);
             loss = TrainingLoss.forLabelKind(labelKind, args.labelSmoothingFactor());
+        }
+
+        /**
+         * The user's LoRA config for this task as PEFT's get_peft_model sees it: task_type set, and for a
+         * classification task the head ({@code classifier}, and {@code score} as PEFT adds it) among modules_to_save.
+         */
+        private LoraConfig loraForTask() {
+            List<String> save = new ArrayList<>(lora.modulesToSave());
+            for (String head : List.of("classifier", "score")) if (!save.contains(head)) save.add(head);
+            return new LoraConfig(
+                    lora.r(),
+                    lora.loraAlpha(),
+                    lora.loraDropout(),
+                    lora.targetModules(),
+                    lora.targetRegex(),
+                    lora.bias(),
+                    save,
+                    task == Task.SEQUENCE_CLASSIFICATION ? "SEQ_CLS" : "TOKEN_CLS",
+                    model.toAbsolutePath().normalize().toString());
+        }
+
+        /** The model the steps and evaluations run: the LoRA wrapper when training an adapter. */
+        private io.sparkformers.nn.PretrainedModel model() {
+            return adapter != null ? adapter : hf.block();
         }
 
         /** On resume, the base parameters the source checkpoint lacked (they trained from the start). */
@@ -312,13 +372,13 @@ final class TextClassificationTask extends TrainingTask {
         @Override
         Predicate<String> isHead() {
             String prefix = hf.block().baseModelPrefix();
-            return n -> TransferMode.isHead(n, prefix);
+            return n -> !n.startsWith(LoraModel.KEY_PREFIX) && TransferMode.isHead(n, prefix);
         }
 
         @Override
         Evaluation.Partial evaluatePartial(int batchSize) {
             return Evaluation.partial(
-                    hf.block(),
+                    model(),
                     hf.manager(),
                     evalData.examples(),
                     batchSize,
@@ -339,11 +399,22 @@ final class TextClassificationTask extends TrainingTask {
 
         @Override
         void saveModel(Path dir) throws IOException {
-            hf.savePretrained(dir);
+            if (adapter == null) {
+                hf.savePretrained(dir);
+                return;
+            }
+            hf.savePretrained(dir, adapter.mergedState()); // a plain checkpoint every stage and pipeline loads
+            adapter.saveAdapter(dir.resolve(ADAPTER_DIR)); // what PeftModel.from_pretrained(base, dir) loads
         }
 
         @Override
         void loadWeights(Path checkpoint) throws IOException {
+            if (adapter != null) {
+                try (TrainingLock.Held lock = TrainingLock.acquire()) {
+                    adapter.loadAdapterWeights(checkpoint.resolve(ADAPTER_DIR));
+                }
+                return;
+            }
             try (TrainingLock.Held lock = TrainingLock.acquire();
                     SafetensorsCheckpoint w = HfCheckpoint.open(checkpoint).openWeights()) {
                 StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
@@ -384,6 +455,7 @@ final class TextClassificationTask extends TrainingTask {
             p.put("unfreeze_patterns", mode.unfreezePatterns());
             p.put("head_lr_multiplier", mode.headLrMultiplier());
             p.put("trainable_parameters", step.trainableParams().size());
+            if (adapter != null) p.put("lora", adapter.config().toJson());
             p.put("max_length", tokenizer.maxLength());
             Map<String, Object> data = new LinkedHashMap<>();
             data.put("train", Map.of("description", trainData.description(), "examples", shard.numExamples()));

@@ -34,6 +34,23 @@ public abstract class TrainingTask {
     }
 
     /**
+     * {@link #textClassification} training a LoRA adapter (PEFT's get_peft_model) with the base frozen: only the
+     * adapter, the head and {@code lora.modulesToSave()} train and cross the all-reduce. Checkpoints and the output
+     * hold the merged plain model (what stages load) and the PEFT adapter in its {@code adapter/} folder.
+     *
+     * @param lora the adapter; null trains the model as {@link #textClassification} does
+     */
+    public static TrainingTask textClassification(
+            Path model,
+            Task task,
+            LabelKind labelKind,
+            List<String> labels,
+            int maxLength,
+            io.sparkformers.nn.lora.LoraConfig lora) {
+        return new TextClassificationTask(model, task, labelKind, labels, maxLength, lora);
+    }
+
+    /**
      * Image classification from a checkpoint folder (config.json, model.safetensors, optional
      * preprocessor_config.json); a head whose id2label differs from the data's classes is replaced by a fresh one.
      *

