@@ -2,6 +2,9 @@ package io.sparkformers.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.Json;
 import io.sparkformers.pipeline.ImageClassificationPipeline;
 import io.sparkformers.pipeline.ImageFeatureExtractionPipeline;
@@ -9,6 +12,7 @@ import io.sparkformers.pipeline.Pipeline;
 import io.sparkformers.pipeline.PipelineInput;
 import io.sparkformers.pipeline.PipelineOptions;
 import io.sparkformers.pipeline.Pipelines;
+import io.sparkformers.pipeline.TextGenerationPipeline;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,8 +86,8 @@ public final class PipelineCommand implements Callable<Integer> {
             names = "--input",
             paramLabel = "FILE.jsonl",
             description =
-                    "One JSON object per line with \"text\" (and \"text_pair\"), or \"question\" and \"context\"; "
-                            + "or one JSON string per line.")
+                    "One JSON object per line with \"text\" (and \"text_pair\"), or \"question\" and \"context\", or "
+                            + "(text-generation) \"messages\": [{\"role\", \"content\"}, …]; or one JSON string per line.")
     Path input;
 
     @Mixin
@@ -158,6 +162,41 @@ public final class PipelineCommand implements Callable<Integer> {
     List<String> targets;
 
     @Option(
+            names = "--max-new-tokens",
+            description = "text-generation: tokens to generate (default 256 or the checkpoint's).")
+    Integer maxNewTokens;
+
+    @Option(names = "--do-sample", description = "text-generation: sample instead of greedy decoding.")
+    Boolean doSample;
+
+    @Option(names = "--temperature", description = "text-generation: sampling temperature (> 0).")
+    Double temperature;
+
+    @Option(names = "--top-p", description = "text-generation: nucleus sampling mass in (0, 1].")
+    Double topP;
+
+    @Option(names = "--num-beams", description = "text-generation: beams of beam search.")
+    Integer numBeams;
+
+    @Option(names = "--num-return-sequences", description = "text-generation: texts per prompt.")
+    Integer numReturnSequences;
+
+    @Option(names = "--repetition-penalty", description = "text-generation: penalty on repeated tokens (> 0).")
+    Double repetitionPenalty;
+
+    @Option(names = "--stop", paramLabel = "TEXT", description = "text-generation: a stop string; repeat for several.")
+    List<String> stopStrings;
+
+    @Option(names = "--seed", description = "text-generation: sampling seed (default 0).")
+    Long seed;
+
+    @Option(
+            names = "--return-full-text",
+            negatable = true,
+            description = "text-generation: the output starts with the prompt (default true, HF's).")
+    Boolean returnFullText;
+
+    @Option(
             names = "--batch-size",
             description =
                     "Inputs per forward pass (default ${DEFAULT-VALUE}, HF pipeline's "
@@ -186,7 +225,7 @@ public final class PipelineCommand implements Callable<Integer> {
         PipelineOptions options = PipelineOptions.builder()
                 .batchSize(batchSize)
                 .maxLength(maxLength)
-                .topK(topK.value())
+                .topK(task.equals("text-generation") ? null : topK.value())
                 .functionToApply(functionToApply)
                 .aggregationStrategy(aggregationStrategy)
                 .ignoreLabels(ignoreLabels)
@@ -199,11 +238,50 @@ public final class PipelineCommand implements Callable<Integer> {
                 .hypothesisTemplate(hypothesisTemplate)
                 .multiLabel(multiLabel)
                 .targets(targets)
+                .generateKwargs(task.equals("text-generation") ? generateKwargs() : null)
                 .build();
         try (Pipeline<?> pipeline = Pipelines.create(task, resolveModel(model), options)) {
-            print(pipeline, inputs);
+            if (!chats.isEmpty()) {
+                chat((TextGenerationPipeline) pipeline);
+            } else {
+                print(pipeline, inputs);
+            }
         }
         return 0;
+    }
+
+    /** HF generate() keyword arguments of the text-generation flags given. */
+    private ObjectNode generateKwargs() {
+        ObjectNode k = Json.MAPPER.createObjectNode();
+        if (maxNewTokens != null) k.put("max_new_tokens", maxNewTokens);
+        if (doSample != null) k.put("do_sample", doSample);
+        if (temperature != null) k.put("temperature", temperature);
+        if (topK.value() != null) k.put("top_k", topK.value());
+        if (topP != null) k.put("top_p", topP);
+        if (numBeams != null) k.put("num_beams", numBeams);
+        if (numReturnSequences != null) k.put("num_return_sequences", numReturnSequences);
+        if (repetitionPenalty != null) k.put("repetition_penalty", repetitionPenalty);
+        if (stopStrings != null) stopStrings.forEach(k.withArray("stop_strings")::add);
+        if (seed != null) k.put("seed", seed);
+        if (returnFullText != null) k.put("return_full_text", returnFullText);
+        return k;
+    }
+
+    /** text-generation on the --input lines holding "messages": HF's output per conversation. */
+    private void chat(TextGenerationPipeline pipeline) throws IOException {
+        List<List<String>> replies = pipeline.chat(chats);
+        var compact = Json.MAPPER.writer().withoutFeatures(SerializationFeature.INDENT_OUTPUT);
+        ArrayNode all = Json.MAPPER.createArrayNode();
+        for (int i = 0; i < chats.size(); i++) all.add(pipeline.chatJson(chats.get(i), replies.get(i)));
+        if (common.json) {
+            System.out.println(compact.writeValueAsString(all.size() == 1 ? all.get(0) : all));
+            return;
+        }
+        for (int i = 0; i < chats.size(); i++) {
+            List<ChatTemplate.Message> c = chats.get(i);
+            System.out.println(c.get(c.size() - 1).content());
+            System.out.println("  " + abbreviate(compact.writeValueAsString(all.get(i))));
+        }
     }
 
     /** image-classification (HF top_k default 5) and image-feature-extraction on the --image files. */
@@ -255,6 +333,9 @@ public final class PipelineCommand implements Callable<Integer> {
         return s == null || s.length() <= 2000 ? s : s.substring(0, 1997) + "...";
     }
 
+    /** text-generation: the conversations of --input lines holding "messages". */
+    private final List<List<ChatTemplate.Message>> chats = new ArrayList<>();
+
     private List<PipelineInput> readInputs() throws IOException {
         List<PipelineInput> all = new ArrayList<>();
         if (!textPairs.isEmpty() && textPairs.size() != texts.size()) {
@@ -278,6 +359,13 @@ public final class PipelineCommand implements Callable<Integer> {
                 JsonNode n = Json.MAPPER.readTree(l);
                 if (n.isTextual()) {
                     all.add(PipelineInput.of(n.asText()));
+                } else if (n.has("messages")) {
+                    List<ChatTemplate.Message> messages = new ArrayList<>();
+                    for (JsonNode m : n.get("messages")) {
+                        messages.add(new ChatTemplate.Message(
+                                m.path("role").asText(), m.path("content").asText()));
+                    }
+                    chats.add(messages);
                 } else if (n.has("text") || n.has("question") || n.has("context")) {
                     all.add(new PipelineInput(
                             text(n, "text"), text(n, "text_pair"), text(n, "question"), text(n, "context")));
@@ -287,7 +375,11 @@ public final class PipelineCommand implements Callable<Integer> {
                 }
             }
         }
-        if (all.isEmpty()) {
+        if (!chats.isEmpty() && (!all.isEmpty() || !task.equals("text-generation"))) {
+            throw new IllegalArgumentException(
+                    "\"messages\" lines are text-generation input, and cannot be mixed with texts in one run");
+        }
+        if (all.isEmpty() && chats.isEmpty()) {
             throw new IllegalArgumentException(
                     "give at least one --text (or --question with --context) or an --input file");
         }

@@ -50,8 +50,8 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(
             names = "--task",
             description = "sentence-embeddings, feature-extraction, fill-mask, "
-                    + "text-classification (sentiment-analysis), token-classification (ner), question-answering or "
-                    + "zero-shot-classification.")
+                    + "text-classification (sentiment-analysis), token-classification (ner), question-answering, "
+                    + "zero-shot-classification or text-generation.")
     String task;
 
     @Option(

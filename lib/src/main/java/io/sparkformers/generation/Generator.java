@@ -31,6 +31,24 @@ public final class Generator {
             long[][] attentionMask,
             GenerationConfig config,
             Function<long[], String> decoder) {
+        return generate(scorerFactory, inputIds, attentionMask, config, decoder, null);
+    }
+
+    /**
+     * As {@link #generate(ScorerFactory, long[][], long[][], GenerationConfig, Function)} with one sampling seed per
+     * prompt: each prompt draws from its own RNG (its return sequences in turn), so its samples do not depend on the
+     * other prompts of the batch. Null: one RNG seeded with the config's seed for the whole batch.
+     */
+    public static GenerationOutput generate(
+            ScorerFactory scorerFactory,
+            long[][] inputIds,
+            long[][] attentionMask,
+            GenerationConfig config,
+            Function<long[], String> decoder,
+            long[] promptSeeds) {
+        if (promptSeeds != null && promptSeeds.length != inputIds.length) {
+            throw new IllegalArgumentException(promptSeeds.length + " seeds for " + inputIds.length + " prompts");
+        }
         if (config.numBeams() > 1 && config.doSample()) {
             throw new IllegalArgumentException("beam sampling (num_beams > 1 with do_sample=true) is not supported");
         }
@@ -48,7 +66,7 @@ public final class Generator {
         try (TokenScorer scorer = scorerFactory.create(ids, mask)) {
             return config.numBeams() > 1
                     ? beamSearch(scorer, ids, inputIds.length, config, stopping, processors, promptLength)
-                    : sample(scorer, ids, config, stopping, processors, promptLength);
+                    : sample(scorer, ids, config, stopping, processors, promptLength, rngs(expand, promptSeeds));
         }
     }
 
@@ -58,14 +76,29 @@ public final class Generator {
         TokenScorer create(long[][] inputIds, long[][] attentionMask);
     }
 
-    /** HF {@code _sample}: greedy (argmax) or multinomial sampling; finished rows continue with pad_token_id. */
+    /** The sampling RNG of each expanded row: one shared, or one per prompt shared by its {@code expand} rows. */
+    private static SplittableRandom[] rngs(int expand, long[] promptSeeds) {
+        if (promptSeeds == null) return null;
+        SplittableRandom[] out = new SplittableRandom[promptSeeds.length * expand];
+        for (int p = 0; p < promptSeeds.length; p++) {
+            SplittableRandom rng = new SplittableRandom(promptSeeds[p]);
+            for (int j = 0; j < expand; j++) out[p * expand + j] = rng;
+        }
+        return out;
+    }
+
+    /**
+     * HF {@code _sample}: greedy (argmax) or multinomial sampling; finished rows continue with pad_token_id. Row
+     * {@code i} draws from {@code rngs[i]} (null: one RNG seeded with the config's seed, drawn in row order).
+     */
     static GenerationOutput sample(
             TokenScorer scorer,
             long[][] prompts,
             GenerationConfig config,
             StoppingCriteria stopping,
             List<LogitsProcessor> processors,
-            int promptLength) {
+            int promptLength,
+            SplittableRandom[] rngs) {
         int n = prompts.length;
         int maxLength = stopping.maxLength();
         long[][] seqs = new long[n][];
@@ -75,7 +108,10 @@ public final class Generator {
         long pad = config.effectivePadTokenId();
         boolean padsFinished =
                 config.eosTokenIds().length > 0 || !config.stopStrings().isEmpty();
-        SplittableRandom rng = new SplittableRandom(config.seed());
+        if (rngs == null) {
+            rngs = new SplittableRandom[n];
+            Arrays.fill(rngs, new SplittableRandom(config.seed()));
+        }
         int length = promptLength;
         float[][] logits = scorer.next(null);
         long[] next = new long[n];
@@ -83,7 +119,7 @@ public final class Generator {
             LogitsProcessors.apply(processors, seqs, length, logits);
             int open = 0;
             for (int i = 0; i < n; i++) {
-                long token = config.doSample() ? draw(rng, logits[i]) : argmax(logits[i]);
+                long token = config.doSample() ? draw(rngs[i], logits[i]) : argmax(logits[i]);
                 next[i] = unfinished[i] || !padsFinished ? token : pad;
                 seqs[i][length] = next[i];
             }

@@ -41,7 +41,8 @@ public final class BatchScoring {
             "token-classification",
             "ner",
             "question-answering",
-            "zero-shot-classification");
+            "zero-shot-classification",
+            "text-generation");
 
     /** The formats files may have. */
     public static final List<String> INPUT_FORMATS = List.of("parquet", "csv", "tsv", "json");
@@ -417,6 +418,7 @@ public final class BatchScoring {
                         .setHypothesisTemplate(t.hypothesisTemplate())
                         .setMultiLabel(t.multiLabel());
             }
+            case "text-generation" -> new TextGenerator();
             default ->
                 throw new IllegalArgumentException(
                         "unknown task '" + o.task() + "' (supported: " + String.join(", ", TASKS) + ")");
