@@ -127,7 +127,8 @@ class StreamingScoringTest {
         runAvailableNow(stage.transform(stream(in)), "parquet", out, checkpoint);
         Map<Integer, double[]> second = sink("parquet", out);
         assertEquals(13, second.size(), "the second run adds the new file's rows only");
-        for (int id : first.keySet()) assertArrayEquals(first.get(id), second.get(id), "row " + id + " kept as written");
+        for (int id : first.keySet())
+            assertArrayEquals(first.get(id), second.get(id), "row " + id + " kept as written");
 
         // the stream's vectors equal a batch transform of the same rows
         double worst = 0;
@@ -141,13 +142,13 @@ class StreamingScoringTest {
     }
 
     @Test
-    void aQueryKilledMidBatchRestartsFromItsCheckpointWithoutLossOrDuplicates(@TempDir Path tmp)
-            throws Exception {
+    void aQueryKilledMidBatchRestartsFromItsCheckpointWithoutLossOrDuplicates(@TempDir Path tmp) throws Exception {
         Path in = tmp.resolve("in");
         Path out = tmp.resolve("out");
         Path checkpoint = tmp.resolve("checkpoint");
         for (int f = 0; f < 3; f++) addFile(in, f * 5, f * 5 + 5);
-        UserDefinedFunction gate = functions.udf(
+        UserDefinedFunction gate = functions
+                .udf(
                         (UDF1<Integer, Boolean>) id -> {
                             if (id < gateFrom) return true;
                             gateReached.countDown();
