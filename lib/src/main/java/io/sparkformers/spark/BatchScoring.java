@@ -474,8 +474,16 @@ public final class BatchScoring {
         Path out = new Path(o.output());
         FileSystem outFs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
         if (inFormat.equals("delta")) DeltaLake.require(spark, "--input-format delta");
-        if (outFormat.equals("delta")) DeltaLake.require(spark, "--output-format delta");
-        else OutputStore.checkScoringOutput(outFs, out, o.output(), mode); // Delta's log commits whole or not at all
+        if (outFormat.equals("delta")) {
+            DeltaLake.require(spark, "--output-format delta");
+            // no _SUCCESS to check: Delta's log commits a write whole or not at all
+            if (mode == SaveMode.ErrorIfExists && outFs.exists(out)) {
+                throw new IOException("output '" + o.output() + "' already exists; pass --mode overwrite to replace "
+                        + "it or --mode append to add to it");
+            }
+        } else {
+            OutputStore.checkScoringOutput(outFs, out, o.output(), mode);
+        }
         Dataset<Row> df = reader(spark, inFormat).load(o.input());
         if (stage instanceof QuestionAnsweringModel qa) {
             for (String[] c :

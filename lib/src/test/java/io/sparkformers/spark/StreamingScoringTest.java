@@ -13,6 +13,9 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkConf;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -177,5 +180,35 @@ class StreamingScoringTest {
         assertEquals(15, rows.size(), "every row once after the restart (before it: " + beforeRestart + ")");
         System.out.println("streaming restart: " + beforeRestart + " rows before the kill, " + rows.size()
                 + " after the restart from the checkpoint, 0 duplicates");
+    }
+
+    @Test
+    void theTokenizerAndHandleInvalidWorkOnAStreamLikeOnABatch(@TempDir Path tmp) throws Exception {
+        Path in = tmp.resolve("in");
+        addFile(in, 0, 4);
+        spark.createDataFrame(List.of(RowFactory.create(4, "  ")), SparkTestSupport.TEXTS)
+                .write()
+                .mode("append")
+                .parquet(in.toString());
+        PipelineModel pipeline = new Pipeline()
+                .setStages(new PipelineStage[] {
+                    new HuggingFaceTokenizer().setModel(model).setMaxLength(64),
+                    embedder().setHandleInvalid(ModelStage.SKIP)
+                })
+                .fit(spark.read().parquet(in.toString()));
+        StreamingQuery q = pipeline.transform(stream(in))
+                .writeStream()
+                .format("memory")
+                .queryName("tokenized")
+                .option("checkpointLocation", tmp.resolve("checkpoint").toString())
+                .start();
+        q.processAllAvailable();
+        q.stop();
+        List<Row> streamed = spark.table("tokenized").orderBy("id").collectAsList();
+        List<Row> batch = pipeline.transform(spark.read().parquet(in.toString()))
+                .orderBy("id")
+                .collectAsList();
+        assertEquals(4, streamed.size(), "the blank text is skipped");
+        assertEquals(batch, streamed);
     }
 }
