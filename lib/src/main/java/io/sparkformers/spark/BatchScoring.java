@@ -9,6 +9,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.linalg.VectorUDT;
@@ -561,13 +564,30 @@ public final class BatchScoring {
         return result(stage, o, outFormat, seconds);
     }
 
-    /** {@code available-now}, or {@code processing-time=<interval>} / a bare interval such as {@code 10s}. */
+    /** An interval as {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}. */
+    private static final Pattern COMPACT_INTERVAL = Pattern.compile("(\\d+)\\s*(ms|s|m|min|h)");
+
+    /**
+     * {@code available-now}, or {@code processing-time=<interval>} / a bare interval: {@code 10s}, {@code 500ms},
+     * {@code 5m}, {@code 1h}, or Spark's {@code 10 seconds}.
+     */
     static Trigger trigger(String given) {
         String t = given.trim().toLowerCase(Locale.ROOT);
         if (t.equals(AVAILABLE_NOW)) return Trigger.AvailableNow();
         String interval = t.startsWith("processing-time=") ? t.substring("processing-time=".length()) : t;
+        Matcher compact = COMPACT_INTERVAL.matcher(interval);
+        if (compact.matches()) {
+            long n = Long.parseLong(compact.group(1));
+            TimeUnit unit = switch (compact.group(2)) {
+                case "ms" -> TimeUnit.MILLISECONDS;
+                case "s" -> TimeUnit.SECONDS;
+                case "m", "min" -> TimeUnit.MINUTES;
+                default -> TimeUnit.HOURS;
+            };
+            return Trigger.ProcessingTime(unit.toMillis(n));
+        }
         try {
-            return Trigger.ProcessingTime(interval);
+            return Trigger.ProcessingTime(interval); // Spark's own interval: "10 seconds", "1 minute"
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("unknown --trigger '" + given + "': " + AVAILABLE_NOW
                     + " (score what is there, then stop) or processing-time=<interval> such as processing-time=10s "

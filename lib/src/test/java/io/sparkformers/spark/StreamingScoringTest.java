@@ -211,4 +211,18 @@ class StreamingScoringTest {
         assertEquals(4, streamed.size(), "the blank text is skipped");
         assertEquals(batch, streamed);
     }
+
+    @Test
+    void triggersAreAvailableNowOrAnIntervalAndAnythingElseIsAClearError() {
+        assertEquals(Trigger.AvailableNow(), BatchScoring.trigger("available-now"));
+        assertEquals(Trigger.ProcessingTime(10_000), BatchScoring.trigger("processing-time=10s"));
+        assertEquals(Trigger.ProcessingTime(500), BatchScoring.trigger("500ms"));
+        assertEquals(Trigger.ProcessingTime(60_000), BatchScoring.trigger("1 minute"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> BatchScoring.trigger("sometimes"));
+        assertTrue(e.getMessage().startsWith("unknown --trigger 'sometimes': available-now"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> new BatchScoring.Streaming(" ", "available-now"));
+        assertTrue(e.getMessage().contains("needs --checkpoint-location"), e.getMessage());
+    }
 }
