@@ -1,6 +1,7 @@
 package io.sparkformers.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkformers.spark.DeltaLake;
 import java.io.ByteArrayOutputStream;
@@ -148,5 +149,21 @@ class PredictDeltaStreamingTest {
         predict(stream); // nothing new: nothing written
         assertEquals(9, distinctIds(table));
         System.out.println("predict --streaming into Delta: " + firstRun + " rows, then " + secondRun);
+    }
+
+    @Test
+    void finetuneAndEvaluateReadLabelledRowsFromADeltaTable(@TempDir Path tmp) throws Exception {
+        Path table = tmp.resolve("labelled");
+        StructType labelled = new StructType().add("text", DataTypes.StringType).add("label", DataTypes.StringType);
+        spark.createDataFrame(
+                        List.of(RowFactory.create("good film", "pos"), RowFactory.create("dull film", "neg")), labelled)
+                .write()
+                .format("delta")
+                .save(table.toString());
+        var data = new io.sparkformers.jobs.config.FinetuneConfig.Data(
+                table.toString(), null, "delta", "text", null, "label", 32, -1, -1);
+        var rows = DataSources.read(table.toString(), false, data, -1);
+        assertEquals(2, rows.rows().size());
+        assertTrue(rows.description().startsWith("delta "), rows.description());
     }
 }
