@@ -2,6 +2,7 @@ package io.sparkformers.jobs;
 
 import io.sparkformers.jobs.config.FinetuneConfig;
 import io.sparkformers.jobs.corpora.SpamAssassin;
+import io.sparkformers.spark.DeltaLake;
 import io.sparkformers.train.TextDataset;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -17,7 +19,7 @@ import org.apache.spark.sql.functions;
 
 /**
  * Labelled rows for the single-process Trainer, read with Spark: the job runs inside SparkSubmit, so a
- * {@link SparkSession} (the submit's master; {@code local[*]} by default) reads parquet, csv, tsv or JSON from any
+ * {@link SparkSession} (the submit's master; {@code local[*]} by default) reads parquet, csv, tsv, JSON or Delta from any
  * Hadoop file system, checks the columns, and the first {@code limit} rows are collected to the driver, where the
  * library Trainer (Spark-free) trains. Training on the executors is the distributed trainer's job; here the rows
  * must fit in the driver. The source {@value FinetuneConfig#SPAM_ASSASSIN} needs no Spark: the npm corpus.
@@ -37,8 +39,9 @@ final class DataSources {
             throw new IllegalArgumentException(
                     "data file " + source + " does not exist: check data." + (eval ? "eval" : "train"));
         }
-        SparkSession spark =
-                SparkSession.builder().appName("sparkformers-finetune").getOrCreate();
+        SparkSession spark = DeltaLake.configure(
+                        SparkSession.builder().appName("sparkformers-finetune"), new SparkConf())
+                .getOrCreate();
         Dataset<Row> df = switch (format) {
             case "parquet" -> spark.read().parquet(source);
             case "csv" ->
@@ -52,6 +55,10 @@ final class DataSources {
             case "json" ->
                 spark.read().option("multiLine", startsWithBracket(source)).json(source);
             case "jsonl" -> spark.read().json(source);
+            case "delta" -> {
+                DeltaLake.require(spark, "data.format delta");
+                yield spark.read().format("delta").load(source);
+            }
             default -> throw new IllegalArgumentException("data.format '" + format + "' is not supported");
         };
         List<String> columns = Arrays.asList(df.columns());

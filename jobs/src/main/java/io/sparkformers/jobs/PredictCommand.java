@@ -18,16 +18,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code sparkformers predict}: batch scoring of lake files through Spark; parses flags (or a YAML job config, see
+ * {@code sparkformers predict}: batch (or, with {@code --streaming}, incremental) scoring of lake files and Delta
+ * tables through Spark; parses flags (or a YAML job config, see
  * {@link PredictConfig}) and calls BatchScoring.
  */
 @Command(
         name = "predict",
         mixinStandardHelpOptions = true,
-        description = "Score a table (Parquet, CSV/TSV with header, JSON lines) with a model through Spark; every "
-                + "input column is kept and the task's output column appended. Options may come from a YAML job "
-                + "config (--config, keys are the option names in snake_case; see conf/predict-embeddings.yaml); "
-                + "flags on the command line win over the file.")
+        description =
+                "Score a table (Parquet, CSV/TSV with header, JSON lines, Delta) with a model through Spark; every "
+                        + "input column is kept and the task's output column appended. Options may come from a YAML job "
+                        + "config (--config, keys are the option names in snake_case; see conf/predict-embeddings.yaml); "
+                        + "flags on the command line win over the file.")
 public final class PredictCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -68,17 +70,36 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Option(
             names = "--input-format",
-            description =
-                    "parquet, csv, tsv or json (default: from the extension, else "
-                            + "parquet); delta is refused on Spark 4.2 (no compatible Delta release; the error says the workaround).")
+            description = "parquet, csv, tsv, json or delta (default: from the extension, else parquet); delta needs "
+                    + "Delta Lake on the classpath and in the session (the error says which --conf).")
     String inputFormat;
 
     @Option(
             names = "--output-format",
-            description =
-                    "parquet, csv, tsv or json (default: from the extension, else "
-                            + "parquet); CSV/TSV hold arrays, structs and vectors as JSON strings; delta is refused on Spark 4.2.")
+            description = "parquet, csv, tsv, json or delta (default: from the extension, else parquet); CSV/TSV "
+                    + "hold arrays, structs and vectors as JSON strings.")
     String outputFormat;
+
+    @Option(
+            names = "--streaming",
+            description = "Score incrementally with Structured Streaming: each run scores only the rows added to the "
+                    + "input folder (its schema from the files there) or Delta table since the last, and appends them "
+                    + "to the output; needs --checkpoint-location.")
+    boolean streaming;
+
+    @Option(
+            names = "--checkpoint-location",
+            paramLabel = "DIR",
+            description = "--streaming: the query's checkpoint folder (what was scored); a restart goes on from it.")
+    String checkpointLocation;
+
+    @Option(
+            names = "--trigger",
+            defaultValue = BatchScoring.AVAILABLE_NOW,
+            description = "--streaming: available-now (default: score what is there, then stop) or "
+                    + "processing-time=<interval> such as processing-time=10s (a micro-batch every interval until "
+                    + "stopped).")
+    String trigger;
 
     @Option(
             names = "--partition-by",
@@ -248,23 +269,29 @@ public final class PredictCommand implements Callable<Integer> {
                 taskOptions,
                 partitionBy);
         BatchScoring.stageFor(options); // an unknown task fails before Spark starts
+        BatchScoring.Streaming stream =
+                streaming ? new BatchScoring.Streaming(checkpointLocation, trigger) : null; // likewise its options
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers predict " + task)) {
-            BatchScoring.Result r = BatchScoring.run(s.spark(), options);
+            BatchScoring.Result r = stream == null
+                    ? BatchScoring.run(s.spark(), options)
+                    : BatchScoring.runStream(s.spark(), options, stream);
             if (common.json) {
                 System.out.println(Json.MAPPER
                         .createObjectNode()
                         .put("output", output)
                         .put("format", r.outputFormat())
+                        .put("streaming", streaming)
                         .put("rows", r.rows())
                         .put("seconds", r.seconds())
                         .put("padding_efficiency", r.metrics().paddingEfficiency())
                         .toString());
             } else {
                 System.out.printf(
-                        "%s -> %s (%s): %d rows in %.1f s; %s%n",
+                        "%s -> %s (%s%s): %d rows in %.1f s; %s%n",
                         input,
                         output,
                         r.outputFormat(),
+                        streaming ? ", streaming" : "",
                         r.rows(),
                         r.seconds(),
                         r.metrics().summary());

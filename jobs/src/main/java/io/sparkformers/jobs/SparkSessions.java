@@ -1,5 +1,6 @@
 package io.sparkformers.jobs;
 
+import io.sparkformers.spark.DeltaLake;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -21,6 +22,7 @@ final class SparkSessions {
         if (existing.isDefined()) return new Owned(existing.get(), false);
         SparkSession.Builder b = SparkSession.builder().appName(app);
         if (!new SparkConf().contains("spark.master")) b = b.master("local[2]");
+        b = DeltaLake.configure(b, new SparkConf()); // Delta's extension and catalog when Delta is on the classpath
         return new Owned(b.getOrCreate(), true);
     }
 }

@@ -360,7 +360,7 @@ class PredictCommandTest {
     }
 
     @Test
-    void deltaIsAClearErrorWithTheWorkaround() {
+    void deltaOnASessionWithoutDeltasExtensionIsAClearErrorNamingTheConf() {
         Object[] r = run(
                 "predict",
                 "--task",
@@ -374,8 +374,27 @@ class PredictCommandTest {
                 "--output-format",
                 "delta");
         assertEquals(1, r[0]);
-        assertTrue(((String) r[1]).contains("Delta Lake is not supported on Spark 4.2"), (String) r[1]);
-        assertTrue(((String) r[1]).contains("CONVERT TO DELTA"), (String) r[1]);
+        assertTrue(((String) r[1]).contains("the Spark session is not configured for Delta Lake"), (String) r[1]);
+        assertTrue(((String) r[1]).contains("spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension"), (String)
+                r[1]);
+        assertFalse(Files.exists(tmp.resolve("never-delta")));
+    }
+
+    @Test
+    void streamingWithoutACheckpointLocationIsAClearError() {
+        Object[] r = run(
+                "predict",
+                "--task",
+                "sentence-embeddings",
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                parquet.toString(),
+                "--output",
+                tmp.resolve("never-stream").toString(),
+                "--streaming");
+        assertEquals(1, r[0], (String) r[1]);
+        assertTrue(((String) r[1]).contains("a streaming predict needs --checkpoint-location"), (String) r[1]);
     }
 
     @Test

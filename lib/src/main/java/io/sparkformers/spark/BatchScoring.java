@@ -8,15 +8,25 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.DataStreamReader;
+import org.apache.spark.sql.streaming.DataStreamWriter;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryException;
+import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.MapType;
 import org.apache.spark.sql.types.StructField;
@@ -44,10 +54,33 @@ public final class BatchScoring {
             "zero-shot-classification",
             "text-generation");
 
-    /** The formats files may have. */
-    public static final List<String> INPUT_FORMATS = List.of("parquet", "csv", "tsv", "json");
+    /** The formats an input may have: files, or a Delta table ({@link DeltaLake}). */
+    public static final List<String> INPUT_FORMATS = List.of("parquet", "csv", "tsv", "json", "delta");
 
-    public static final List<String> OUTPUT_FORMATS = List.of("parquet", "csv", "tsv", "json");
+    public static final List<String> OUTPUT_FORMATS = List.of("parquet", "csv", "tsv", "json", "delta");
+
+    /** The {@code --trigger} of a streaming run that scores what is there and stops. */
+    public static final String AVAILABLE_NOW = "available-now";
+
+    /**
+     * How a streaming run ({@link #runStream}) goes.
+     *
+     * @param checkpointLocation the query's checkpoint folder: which files (or Delta versions) were scored; a restart
+     *                           goes on from it, and the sink's own log keeps each row written once
+     * @param trigger            {@value #AVAILABLE_NOW} (score every new row, then stop) or
+     *                           {@code processing-time=<interval>} / {@code <interval>} (e.g. {@code 10s}: a
+     *                           micro-batch per interval until the job is stopped)
+     */
+    public record Streaming(String checkpointLocation, String trigger) {
+        public Streaming {
+            if (checkpointLocation == null || checkpointLocation.isBlank()) {
+                throw new IllegalArgumentException("a streaming predict needs --checkpoint-location DIR: the folder "
+                        + "where the query records what it scored, so a restart neither loses nor repeats a row");
+            }
+            if (trigger == null) trigger = AVAILABLE_NOW;
+            BatchScoring.trigger(trigger); // fails now on an unknown trigger
+        }
+    }
 
     /**
      * What to score and where to write it.
@@ -445,7 +478,17 @@ public final class BatchScoring {
         if (!inFs.exists(in)) throw new IOException("input '" + o.input() + "' does not exist");
         Path out = new Path(o.output());
         FileSystem outFs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
-        OutputStore.checkScoringOutput(outFs, out, o.output(), mode);
+        if (inFormat.equals("delta")) DeltaLake.require(spark, "--input-format delta");
+        if (outFormat.equals("delta")) {
+            DeltaLake.require(spark, "--output-format delta");
+            // no _SUCCESS to check: Delta's log commits a write whole or not at all
+            if (mode == SaveMode.ErrorIfExists && outFs.exists(out)) {
+                throw new IOException("output '" + o.output() + "' already exists; pass --mode overwrite to replace "
+                        + "it or --mode append to add to it");
+            }
+        } else {
+            OutputStore.checkScoringOutput(outFs, out, o.output(), mode);
+        }
         Dataset<Row> df = reader(spark, inFormat).load(o.input());
         if (stage instanceof QuestionAnsweringModel qa) {
             for (String[] c :
@@ -459,6 +502,103 @@ public final class BatchScoring {
             throw new IllegalArgumentException("input '" + o.input() + "' has no column '" + o.textCol()
                     + "' (columns: " + String.join(", ", df.columns()) + "); choose the text column with --text-col");
         }
+        Dataset<Row> scored = scoreChecked(stage, df, o);
+        long t0 = System.nanoTime();
+        double seconds;
+        try (ScoringProgress progress = ScoringProgress.start(spark.sparkContext(), "predict")) {
+            writer(scored, o, outFormat).mode(mode).save(o.output()); // rows/s and ETA on stderr as partitions finish
+            seconds = (System.nanoTime() - t0) / 1e9;
+            progress.awaitReported(2000);
+        }
+        return result(stage, o, outFormat, seconds);
+    }
+
+    /**
+     * Incremental scoring of a folder of files (their schema taken from the files already there) or a Delta table:
+     * a Structured Streaming query from the input through the task's stage into the output folder or Delta table,
+     * recording its progress in {@link Streaming#checkpointLocation}. Each run scores only the rows added since the
+     * last; a run stopped midway is taken up from the checkpoint without a lost or repeated row. The output is
+     * appended to ({@code --mode overwrite} is refused).
+     */
+    public static Result runStream(SparkSession spark, Options o, Streaming streaming) throws IOException {
+        ModelStage<?> stage = stageFor(o);
+        if (saveMode(o.mode()) == SaveMode.Overwrite) {
+            throw new IllegalArgumentException("--mode overwrite does not apply to a streaming predict: the query "
+                    + "appends each new row once; delete the output and the checkpoint folder to start over");
+        }
+        String inFormat = format(o.inputFormat(), o.input(), INPUT_FORMATS, "--input-format");
+        String outFormat = format(o.outputFormat(), o.output(), OUTPUT_FORMATS, "--output-format");
+        Path in = new Path(o.input());
+        if (!in.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(in)) {
+            throw new IOException("input '" + o.input() + "' does not exist");
+        }
+        if (inFormat.equals("delta")) DeltaLake.require(spark, "--input-format delta");
+        if (outFormat.equals("delta")) DeltaLake.require(spark, "--output-format delta");
+        DataStreamReader reader = spark.readStream().format(inFormat.equals("tsv") ? "csv" : inFormat);
+        if (!inFormat.equals("delta")) {
+            // a file stream needs its schema up front: the one of the files already there
+            reader = reader.options(readOptions(inFormat))
+                    .schema(reader(spark, inFormat).load(o.input()).schema());
+        }
+        Dataset<Row> scored = scoreChecked(stage, reader.load(o.input()), o);
+        if (outFormat.equals("csv") || outFormat.equals("tsv")) scored = flatForCsv(scored);
+        DataStreamWriter<Row> writer = scored.writeStream()
+                .format(outFormat.equals("tsv") ? "csv" : outFormat)
+                .options(writeOptions(outFormat))
+                .option("checkpointLocation", streaming.checkpointLocation())
+                .trigger(trigger(streaming.trigger()))
+                .queryName("sparkformers predict " + o.task());
+        if (!o.partitionBy().isEmpty())
+            writer = writer.partitionBy(o.partitionBy().toArray(new String[0]));
+        long t0 = System.nanoTime();
+        double seconds;
+        try (ScoringProgress progress = ScoringProgress.start(spark.sparkContext(), "predict")) {
+            StreamingQuery query = writer.start(o.output());
+            try {
+                query.awaitTermination();
+            } catch (StreamingQueryException e) {
+                throw new IllegalStateException(
+                        "streaming predict " + o.input() + " -> " + o.output() + " failed: " + e.getMessage(), e);
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+            progress.awaitReported(2000);
+        }
+        return result(stage, o, outFormat, seconds);
+    }
+
+    /** An interval as {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}. */
+    private static final Pattern COMPACT_INTERVAL = Pattern.compile("(\\d+)\\s*(ms|s|m|min|h)");
+
+    /**
+     * {@code available-now}, or {@code processing-time=<interval>} / a bare interval: {@code 10s}, {@code 500ms},
+     * {@code 5m}, {@code 1h}, or Spark's {@code 10 seconds}.
+     */
+    static Trigger trigger(String given) {
+        String t = given.trim().toLowerCase(Locale.ROOT);
+        if (t.equals(AVAILABLE_NOW)) return Trigger.AvailableNow();
+        String interval = t.startsWith("processing-time=") ? t.substring("processing-time=".length()) : t;
+        Matcher compact = COMPACT_INTERVAL.matcher(interval);
+        if (compact.matches()) {
+            long n = Long.parseLong(compact.group(1));
+            TimeUnit unit = switch (compact.group(2)) {
+                case "ms" -> TimeUnit.MILLISECONDS;
+                case "s" -> TimeUnit.SECONDS;
+                case "m", "min" -> TimeUnit.MINUTES;
+                default -> TimeUnit.HOURS;
+            };
+            return Trigger.ProcessingTime(unit.toMillis(n));
+        }
+        try {
+            return Trigger.ProcessingTime(interval); // Spark's own interval: "10 seconds", "1 minute"
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown --trigger '" + given + "': " + AVAILABLE_NOW
+                    + " (score what is there, then stop) or processing-time=<interval> such as processing-time=10s "
+                    + "(a micro-batch every interval until stopped)");
+        }
+    }
+
+    /** The stage's output over {@code df} after the column checks that name the option to fix. */
+    private static Dataset<Row> scoreChecked(ModelStage<?> stage, Dataset<Row> df, Options o) {
         Dataset<Row> scored = stage.transform(df);
         for (String c : o.partitionBy()) {
             if (!Arrays.asList(scored.columns()).contains(c)) {
@@ -467,25 +607,29 @@ public final class BatchScoring {
                         + scored.columns()[0]);
             }
         }
+        return scored;
+    }
+
+    /** The batch writer of the scored rows in the output format (CSV/TSV: nested columns as JSON). */
+    private static DataFrameWriter<Row> writer(Dataset<Row> scored, Options o, String outFormat) {
         if (outFormat.equals("csv") || outFormat.equals("tsv")) scored = flatForCsv(scored);
-        long t0 = System.nanoTime();
-        var writer = scored.write().mode(mode);
+        DataFrameWriter<Row> writer = scored.write()
+                .format(outFormat.equals("tsv") ? "csv" : outFormat)
+                .options(writeOptions(outFormat));
         if (!o.partitionBy().isEmpty())
             writer = writer.partitionBy(o.partitionBy().toArray(new String[0]));
-        if (outFormat.equals("csv") || outFormat.equals("tsv")) {
-            writer = writer.option("header", "true")
-                    .option("escape", "\"")
-                    .option("sep", outFormat.equals("tsv") ? "\t" : ",")
-                    .format("csv");
-        } else {
-            writer = writer.format(outFormat);
-        }
-        double seconds;
-        try (ScoringProgress progress = ScoringProgress.start(spark.sparkContext(), "predict")) {
-            writer.save(o.output()); // partitions done, rows/s and ETA on stderr as they finish
-            seconds = (System.nanoTime() - t0) / 1e9;
-            progress.awaitReported(2000);
-        }
+        return writer;
+    }
+
+    private static Map<String, String> writeOptions(String format) {
+        return switch (format) {
+            case "csv" -> Map.of("header", "true", "escape", "\"", "sep", ",");
+            case "tsv" -> Map.of("header", "true", "escape", "\"", "sep", "\t");
+            default -> Map.of();
+        };
+    }
+
+    private static Result result(ModelStage<?> stage, Options o, String outFormat, double seconds) {
         InferenceMetrics metrics = stage.lastMetrics();
         metrics.log();
         return new Result(
@@ -496,20 +640,14 @@ public final class BatchScoring {
     }
 
     private static DataFrameReader reader(SparkSession spark, String format) {
+        return spark.read().format(format.equals("tsv") ? "csv" : format).options(readOptions(format));
+    }
+
+    private static Map<String, String> readOptions(String format) {
         return switch (format) {
-            case "csv" ->
-                spark.read()
-                        .format("csv")
-                        .option("header", "true")
-                        .option("multiLine", "true")
-                        .option("escape", "\"");
-            case "tsv" ->
-                spark.read()
-                        .format("csv")
-                        .option("header", "true")
-                        .option("sep", "\t")
-                        .option("escape", "\"");
-            default -> spark.read().format(format);
+            case "csv" -> Map.of("header", "true", "multiLine", "true", "escape", "\"");
+            case "tsv" -> Map.of("header", "true", "sep", "\t", "escape", "\"");
+            default -> Map.of();
         };
     }
 
@@ -542,23 +680,10 @@ public final class BatchScoring {
         };
     }
 
-    /** Why delta is refused: checked against the Delta release that resolves here. */
-    static final String DELTA_UNSUPPORTED = "Delta Lake is not supported on Spark 4.2: the only Spark 4 Delta release "
-            + "(io.delta:delta-spark_2.13:4.0.0) is built for Spark 4.0 and fails on 4.2 (NoSuchMethodError in "
-            + "org.apache.spark.internal.LogKey)";
-
-    static final String DELTA_OUTPUT_WORKAROUND = "write parquet instead (--output-format parquet) and turn it into a "
-            + "Delta table with CONVERT TO DELTA parquet.`<output>` in a Spark that matches your Delta release";
-    static final String DELTA_INPUT_WORKAROUND = "export the table to parquet with a Spark that matches your Delta "
-            + "release (spark.read.format(\"delta\").load(…).write.parquet(…)) and pass --input-format parquet";
-
     /** The given format, else the path's extension when it is a known one, else parquet. */
     static String format(String given, String path, List<String> known, String option) {
         if (given != null) {
             String f = given.toLowerCase(Locale.ROOT);
-            if (f.equals("delta"))
-                throw new IllegalArgumentException(DELTA_UNSUPPORTED + " (" + option + " delta); "
-                        + (option.startsWith("--input") ? DELTA_INPUT_WORKAROUND : DELTA_OUTPUT_WORKAROUND));
             if (!known.contains(f)) {
                 throw new IllegalArgumentException("unknown format '" + given + "' for " + option + " (supported: "
                         + String.join(", ", known) + ")");

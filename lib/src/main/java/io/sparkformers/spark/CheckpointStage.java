@@ -7,12 +7,14 @@ import java.util.Iterator;
 import java.util.function.Predicate;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
@@ -102,14 +104,17 @@ public abstract class CheckpointStage<S extends CheckpointStage<S>> extends Mode
         return getClass().getSimpleName() + "(" + uid + ", model " + getModel() + ")";
     }
 
-    /** Runs {@code fn} over the dataset's partitions into {@code out}, in jobs described and called by {@link #jobName()}. */
+    /**
+     * Runs {@code fn} over the dataset's partitions into {@code out}, in jobs described and called by
+     * {@link #jobName()}. A Dataset operation (not {@code javaRDD()}), so a streaming Dataset transforms too: each
+     * micro-batch's partitions run through {@code fn}, rows in input order.
+     */
     protected Dataset<Row> mapPartitions(Dataset<?> dataset, StructType out, FlatMapFunction<Iterator<Row>, Row> fn) {
         SparkContext sc = dataset.sparkSession().sparkContext();
         sc.setJobDescription("Sparkformers " + jobName());
         sc.setCallSite(jobName());
         try {
-            return dataset.sparkSession()
-                    .createDataFrame(dataset.toDF().javaRDD().mapPartitions(fn), out);
+            return dataset.toDF().mapPartitions((MapPartitionsFunction<Row, Row>) fn::call, Encoders.row(out));
         } finally {
             sc.clearCallSite();
         }

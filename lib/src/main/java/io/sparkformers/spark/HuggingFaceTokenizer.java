@@ -11,6 +11,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import scala.Predef$;
 
 /**
  * HF's tokenizer as a Spark stage: a text column (and an optional pair column) → {@code input_ids},
@@ -89,7 +90,7 @@ public final class HuggingFaceTokenizer extends TextStage<HuggingFaceTokenizer> 
                     String p = pair < 0 || in.isNullAt(pair) ? null : in.getString(pair);
                     if (InputReader.invalidText(t) == null && (pair < 0 || InputReader.invalidText(p) == null)) {
                         Encoding e = pair < 0 ? tokenizer.encode(t) : tokenizer.encode(t, p);
-                        v[n] = ints(e.getIds());
+                        v[n] = ints(e.getIds()); // as Spark's row decoder gives them, see PartitionScorer.external
                         v[n + 1] = ints(e.getAttentionMask());
                         v[n + 2] = ints(e.getTypeIds());
                     }
@@ -98,10 +99,10 @@ public final class HuggingFaceTokenizer extends TextStage<HuggingFaceTokenizer> 
             };
         }
 
-        private static int[] ints(long[] a) {
+        private static Object ints(long[] a) {
             int[] out = new int[a.length];
             for (int i = 0; i < a.length; i++) out[i] = Math.toIntExact(a[i]);
-            return out;
+            return Predef$.MODULE$.wrapIntArray(out);
         }
     }
 }

@@ -3,6 +3,7 @@ package io.sparkformers.spark;
 import io.sparkformers.spark.ScoringStage.Columns;
 import io.sparkformers.spark.ScoringStage.Invalid;
 import io.sparkformers.spark.TokenBudgetBatcher.Scored;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -10,7 +11,12 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.TaskCompletionListener;
+import scala.Predef$;
 
 /**
  * The per-partition function of every scoring stage: open the stage's {@link InputCodec} on the executor's cached
@@ -26,12 +32,13 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
     private final String handleInvalid;
     private final String errorCol;
     private final InputCodec codec;
+    private final DataType[] outputTypes;
     private final int outputs;
     private final InferenceMetrics metrics;
 
     /**
      * @param stage   the stage's name in messages and metrics
-     * @param outputs how many columns each row gains (besides the error column)
+     * @param outputTypes the types of the columns each row gains (besides the error column)
      */
     PartitionScorer(
             String stage,
@@ -40,7 +47,7 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
             String handleInvalid,
             String errorCol,
             InputCodec codec,
-            int outputs,
+            DataType[] outputTypes,
             InferenceMetrics metrics) {
         this.stage = stage;
         this.source = source;
@@ -48,7 +55,8 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
         this.handleInvalid = handleInvalid;
         this.errorCol = errorCol;
         this.codec = codec;
-        this.outputs = outputs;
+        this.outputTypes = outputTypes.clone();
+        this.outputs = outputTypes.length;
         this.metrics = metrics;
     }
 
@@ -114,11 +122,50 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
         Object[] values = new Object[n + outputs + (keep ? 1 : 0)];
         for (int i = 0; i < n; i++) values[i] = in.get(i);
         if (value instanceof Columns c) {
-            System.arraycopy(c.values(), 0, values, n, outputs);
+            for (int i = 0; i < outputs; i++) values[n + i] = external(c.values()[i], outputTypes[i]);
         } else {
-            values[n] = value;
+            values[n] = external(value, outputTypes[0]);
         }
         if (keep) values[n + outputs] = error;
         return RowFactory.create(values);
+    }
+
+    /**
+     * A value in the external type Spark's own row decoder gives for {@code type}: arrays (Java arrays or lists) as
+     * Scala {@code Seq}s, struct fields likewise. Chained stages hand rows to each other as objects (the optimizer
+     * drops the encode/decode between two {@code mapPartitions}), so the next stage, or a user's typed
+     * {@code map}, reads {@code Row.getList}/{@code getSeq} on exactly what it would read from a table.
+     */
+    static Object external(Object value, DataType type) {
+        if (value == null) return null;
+        if (type instanceof ArrayType array) {
+            if (value instanceof scala.collection.Seq<?>) return value;
+            if (value instanceof int[] a) return Predef$.MODULE$.wrapIntArray(a);
+            if (value instanceof long[] a) return Predef$.MODULE$.wrapLongArray(a);
+            if (value instanceof float[] a) return Predef$.MODULE$.wrapFloatArray(a);
+            if (value instanceof double[] a) return Predef$.MODULE$.wrapDoubleArray(a);
+            if (value instanceof boolean[] a) return Predef$.MODULE$.wrapBooleanArray(a);
+            Object[] items = value instanceof List<?> l ? l.toArray() : (Object[]) value;
+            DataType element = array.elementType();
+            if (element instanceof ArrayType || element instanceof StructType) {
+                items = Arrays.copyOf(items, items.length, Object[].class); // a float[][] holds no Seq
+                for (int i = 0; i < items.length; i++) items[i] = external(items[i], element);
+            }
+            return Predef$.MODULE$.wrapRefArray(items);
+        }
+        if (type instanceof StructType struct && value instanceof Row row) {
+            Object[] fields = null;
+            for (int i = 0; i < row.length(); i++) {
+                Object v = row.get(i);
+                Object e = external(v, struct.fields()[i].dataType());
+                if (e != v && fields == null) {
+                    fields = new Object[row.length()];
+                    for (int j = 0; j < i; j++) fields[j] = row.get(j);
+                }
+                if (fields != null) fields[i] = e;
+            }
+            return fields == null ? row : new GenericRowWithSchema(fields, struct);
+        }
+        return value;
     }
 }

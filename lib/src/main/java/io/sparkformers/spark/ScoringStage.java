@@ -9,6 +9,7 @@ import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -187,7 +188,7 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
                         getHandleInvalid(),
                         getErrorCol(),
                         codec(dataset.schema()),
-                        outputFields().length,
+                        Arrays.stream(outputFields()).map(StructField::dataType).toArray(DataType[]::new),
                         metrics));
     }
 

@@ -107,7 +107,7 @@ public record FinetuneConfig(
             .map(c -> PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(c.getName()))
             .toList();
 
-    static final List<String> FORMATS = List.of("parquet", "csv", "tsv", "json", "jsonl");
+    static final List<String> FORMATS = List.of("parquet", "csv", "tsv", "json", "jsonl", "delta");
     static final List<String> TASKS = List.of("text-classification", "token-classification", "question-answering");
 
     /**
