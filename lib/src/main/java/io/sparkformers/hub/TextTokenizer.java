@@ -32,6 +32,7 @@ public final class TextTokenizer implements AutoCloseable {
      */
     public static TextTokenizer load(Path tokenizerJson, TokenizerConfig config, int maxLength) throws IOException {
         if (maxLength <= 0) throw new IllegalArgumentException("maxLength must be > 0, got " + maxLength);
+        requireValidJson(tokenizerJson);
         HuggingFaceTokenizer tok;
         try {
             tok = HuggingFaceTokenizer.builder()
@@ -49,6 +50,22 @@ public final class TextTokenizer implements AutoCloseable {
         } catch (RuntimeException e) { // e.g. a pad token the vocabulary does not hold
             tok.close();
             throw new IllegalArgumentException(tokenizerJson + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Refuses a {@code tokenizer.json} that is not valid JSON before the native library reads it: the tokenizers
+     * library (0.21) panics on some syntax errors inside nested sections (a decoder's {@code "cleanup": tzue}, found
+     * by fuzzing), and a Rust panic across the JNI boundary aborts the JVM instead of throwing.
+     */
+    private static void requireValidJson(Path tokenizerJson) throws IOException {
+        try (var in = java.nio.file.Files.newInputStream(tokenizerJson)) {
+            Json.MAPPER.readTree(in);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IllegalArgumentException(
+                    tokenizerJson + " is not valid JSON (" + e.getOriginalMessage() + "): the file is truncated or "
+                            + "corrupt; download it again or save it again with tokenizer.save_pretrained",
+                    e);
         }
     }
 

@@ -2,6 +2,7 @@ package io.sparkformers.hub;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkformers.pipeline.TinyCheckpoints;
 import java.nio.file.Files;
@@ -20,10 +21,34 @@ class TextTokenizerTest {
         Files.writeString(file, "{\n");
         IllegalArgumentException e = assertThrows(
                 IllegalArgumentException.class, () -> TextTokenizer.load(file, TokenizerConfig.bertUncased(512), 128));
-        assertEquals(
-                file + " is not valid JSON (EOF while parsing an object at line 2 column 0): the file is "
-                        + "truncated or corrupt; download it again or save it again with tokenizer.save_pretrained",
+        assertTrue(e.getMessage().startsWith(file + " is not valid JSON (Unexpected end-of-input"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .endsWith("): the file is truncated or corrupt; download it again or save it again with "
+                                + "tokenizer.save_pretrained"),
                 e.getMessage());
+    }
+
+    /** Found by fuzzing: the native library panicked (aborting the JVM) on a syntax error inside the decoder. */
+    @Test
+    void aSyntaxErrorInsideTheDecoderIsRefusedBeforeTheNativeLibraryReadsIt() throws Exception {
+        String real = Files.readString(TinyCheckpoints.miniLm().resolve("tokenizer.json"));
+        Path file = tmp.resolve("decoder.json");
+        Files.writeString(file, real.replaceFirst("\"cleanup\"\\s*:\\s*true", "\"cleanup\":tzue"));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> TextTokenizer.load(file, TokenizerConfig.bertUncased(512), 128));
+        assertTrue(e.getMessage().startsWith(file + " is not valid JSON (Unrecognized token 'tzue'"), e.getMessage());
+    }
+
+    /** A well-formed decoder of the wrong type is the native library's to refuse: it must throw, not abort. */
+    @Test
+    void aDecoderFieldOfTheWrongTypeIsAClearError() throws Exception {
+        String real = Files.readString(TinyCheckpoints.miniLm().resolve("tokenizer.json"));
+        Path file = tmp.resolve("decoder-type.json");
+        Files.writeString(file, real.replaceFirst("\"cleanup\"\\s*:\\s*true", "\"cleanup\":\"yes\""));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> TextTokenizer.load(file, TokenizerConfig.bertUncased(512), 128));
+        assertTrue(e.getMessage().startsWith(file + " is not a tokenizer"), e.getMessage());
     }
 
     @Test
@@ -33,7 +58,8 @@ class TextTokenizerTest {
         Files.write(cut, java.util.Arrays.copyOf(real, real.length / 2));
         IllegalArgumentException e = assertThrows(
                 IllegalArgumentException.class, () -> TextTokenizer.load(cut, TokenizerConfig.bertUncased(512), 128));
-        assertEquals(true, e.getMessage().startsWith(cut + " is not valid JSON (EOF while parsing"), e.getMessage());
+        assertEquals(
+                true, e.getMessage().startsWith(cut + " is not valid JSON (Unexpected end-of-input"), e.getMessage());
 
         Path other = tmp.resolve("other.json");
         Files.writeString(other, "{\"model\": 3}");
