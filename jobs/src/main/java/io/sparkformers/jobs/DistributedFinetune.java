@@ -1,6 +1,7 @@
 package io.sparkformers.jobs;
 
 import io.sparkformers.jobs.config.FinetuneConfig;
+import io.sparkformers.spark.QuestionAnsweringTrainer;
 import io.sparkformers.spark.TextClassifier;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.TextDataset;
@@ -59,8 +60,39 @@ final class DistributedFinetune {
             if (c.lora().targetRegex() != null) est.setLoraTargetRegex(c.lora().targetRegex());
             else est.setLoraTargetModules(c.lora().targetModules().toArray(new String[0]));
         }
+        return est.setTrainingArguments(trainingArguments(c, est.params()));
+    }
+
+    /**
+     * The QA Estimator for a {@code task: question-answering} config: text_col is the question, text_pair_col the
+     * context, label_col the answer text; objective.doc_stride and max_answer_length; training arguments as
+     * {@link #classifier}.
+     */
+    static QuestionAnsweringTrainer questionAnswering(FinetuneConfig c, Path model, int workers) {
+        if (!c.mode().unfreezePatterns().isEmpty() || c.mode().headLrMultiplier() != 1.0) {
+            throw new IllegalArgumentException("unfreeze_patterns and head_lr_multiplier are not supported with "
+                    + "--workers > 1: use unfreeze_last_layers, or --workers 1");
+        }
+        QuestionAnsweringTrainer est = new QuestionAnsweringTrainer()
+                .setModel(model.toString())
+                .setNumWorkers(workers)
+                .setMode(c.mode().kind().configName())
+                .setUnfreezeLastLayers(c.mode().unfreezeLastLayers())
+                .setMaxLength(c.data().maxLength())
+                .setQuestionCol("text")
+                .setContextCol("text_pair")
+                .setAnswerCol("label")
+                .setDocStride(c.objective().docStride())
+                .setMaxAnswerLen(c.objective().maxAnswerLength())
+                .setValidationIndicatorCol("is_eval");
+        return est.setTrainingArguments(trainingArguments(c, est.params()));
+    }
+
+    /** The config's training arguments the Estimator has Params for; others must keep HF's default. */
+    private static Map<String, Object> trainingArguments(
+            FinetuneConfig c, org.apache.spark.ml.param.Param<?>[] params) {
         List<String> supported = new ArrayList<>();
-        for (var p : est.params()) supported.add(p.name());
+        for (var p : params) supported.add(p.name());
         Map<String, Object> defaults =
                 TrainingArguments.builder("unused").build().toMap();
         Map<String, Object> hf = new LinkedHashMap<>();
@@ -75,7 +107,7 @@ final class DistributedFinetune {
                                 + " (the distributed trainer has no such Param): remove it or use --workers 1");
             }
         }
-        return est.setTrainingArguments(hf);
+        return hf;
     }
 
     private static boolean ignorable(String key, Object v, Object dflt, FinetuneConfig c) {

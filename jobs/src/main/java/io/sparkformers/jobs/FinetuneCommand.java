@@ -67,23 +67,25 @@ public final class FinetuneCommand implements Callable<Integer> {
                 : DataSources.read(c.data().eval(), true, c.data(), c.data().evalLimit());
         if (workers > 1) return distributed(c, model, train, eval);
         if (workers < 1) throw new IllegalArgumentException("--workers must be >= 1 but was " + workers);
-        Trainer.Builder builder = c.lora() == null
-                ? Trainer.builder(c.training(), model)
-                        .task(c.task())
-                        .labelKind(c.labelKind())
-                        .labels(c.labels())
-                        .maxLength(c.data().maxLength())
-                : Trainer.builder(
-                        c.training(),
-                        TrainingTask.textClassification(
-                                model,
-                                c.task(),
-                                c.labelKind(),
-                                c.labels(),
-                                c.data().maxLength(),
-                                c.lora()));
+        TrainingTask objective = objectiveTask(c, model);
+        Trainer.Builder builder = objective != null
+                ? Trainer.builder(c.training(), objective)
+                : c.lora() != null
+                        ? Trainer.builder(
+                                c.training(),
+                                TrainingTask.textClassification(
+                                        model,
+                                        c.task(),
+                                        c.labelKind(),
+                                        c.labels(),
+                                        c.data().maxLength(),
+                                        c.lora()))
+                        : Trainer.builder(c.training(), model)
+                                .task(c.task())
+                                .labelKind(c.labelKind())
+                                .labels(c.labels())
+                                .maxLength(c.data().maxLength());
         Trainer trainer = builder.mode(c.mode())
-                .maxLength(c.data().maxLength())
                 .evalBeforeTraining(eval != null)
                 .progress(true)
                 .build();
@@ -112,17 +114,48 @@ public final class FinetuneCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The TrainingTask of a masked-lm, causal-lm or question-answering config (data.max_length is the block size or
+     * window), or null for the classification tasks, which the Trainer builder configures.
+     */
+    static TrainingTask objectiveTask(FinetuneConfig c, Path model) throws java.io.IOException {
+        FinetuneConfig.Objective o = c.objective();
+        int n = c.data().maxLength();
+        return switch (c.task()) {
+            case MASKED_LM ->
+                TrainingTask.maskedLanguageModeling(model, n, o.groupTexts(), o.mlmProbability(), o.wholeWordMask());
+            case CAUSAL_LM -> {
+                if (o.instruction()) yield TrainingTask.instructionTuning(model, n);
+                if (o.fromScratch()) {
+                    yield TrainingTask.causalLanguageModelingFromScratch(
+                            Json.readObject(model.resolve("config.json")), model, n, o.groupTexts());
+                }
+                yield TrainingTask.causalLanguageModeling(model, n, o.groupTexts());
+            }
+            case QUESTION_ANSWERING -> TrainingTask.questionAnswering(model, n, o.docStride(), o.maxAnswerLength());
+            default -> null;
+        };
+    }
+
     /** The same fit through the Estimator on the Spark executors. */
     private int distributed(FinetuneConfig c, Path model, TextDataset train, TextDataset eval) throws Exception {
-        if (c.task() != io.sparkformers.nn.Task.SEQUENCE_CLASSIFICATION) {
-            throw new IllegalArgumentException("--workers > 1 trains text-classification; task " + c.task()
-                    + " trains in the driver: use --workers 1");
+        io.sparkformers.nn.Task task = c.task();
+        if (task != io.sparkformers.nn.Task.SEQUENCE_CLASSIFICATION
+                && task != io.sparkformers.nn.Task.QUESTION_ANSWERING) {
+            throw new IllegalArgumentException("--workers > 1 trains text-classification and question-answering; "
+                    + "task " + task + " trains in the driver: use --workers 1");
         }
-        TextClassifier est = DistributedFinetune.classifier(c, model, workers).setMaxAttempts(maxAttempts);
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers-finetune")) {
             var df = DistributedFinetune.frame(s.spark(), train, eval, workers);
-            TextClassifier.FitResult r = est.fitWithSummary(df);
-            TextClassifier.FitSummary sum = r.summary();
+            TextClassifier.FitSummary sum = task == io.sparkformers.nn.Task.QUESTION_ANSWERING
+                    ? DistributedFinetune.questionAnswering(c, model, workers)
+                            .setMaxAttempts(maxAttempts)
+                            .fitWithSummary(df)
+                            .summary()
+                    : DistributedFinetune.classifier(c, model, workers)
+                            .setMaxAttempts(maxAttempts)
+                            .fitWithSummary(df)
+                            .summary();
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("output_dir", sum.outputDir());
             report.put("workers", workers);
@@ -153,7 +186,14 @@ public final class FinetuneCommand implements Callable<Integer> {
     static void printMetrics(String title, Map<String, Double> m) {
         if (m.isEmpty()) return;
         System.out.printf("%s: loss %.4f", title, m.get("eval_loss"));
-        for (String k : List.of("eval_accuracy", "eval_f1", "eval_f1_micro", "eval_overall_f1", "eval_mse")) {
+        for (String k : List.of(
+                "eval_accuracy",
+                "eval_f1",
+                "eval_f1_micro",
+                "eval_overall_f1",
+                "eval_mse",
+                "eval_exact_match",
+                "eval_perplexity")) {
             if (m.containsKey(k)) System.out.printf(", %s %.4f", k.substring(5), m.get(k));
         }
         System.out.println();

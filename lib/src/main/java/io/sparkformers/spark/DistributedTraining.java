@@ -109,6 +109,7 @@ final class DistributedTraining {
      * @param fromScratch images only: {@code model} is a folder whose config.json (and optional
      *                  preprocessor_config.json) define a model trained from its initialisation, not from weights
      * @param callbacks each replica's own extra callbacks ({@link TrainerCallbackFactory})
+     * @param options   the options of the language-model and question-answering tasks (text only)
      */
     record Spec(
             Map<String, Object> args,
@@ -126,11 +127,12 @@ final class DistributedTraining {
             boolean images,
             boolean fromScratch,
             List<TrainerCallbackFactory> callbacks,
-            LoraConfig lora)
+            LoraConfig lora,
+            TaskOptions options)
             implements Serializable {
         private static final long serialVersionUID = 1L;
 
-        /** A spec without a LoRA adapter: the whole model (or the transfer mode's part of it) trains. */
+        /** A spec without a LoRA adapter and with the default {@link TaskOptions} (classification and images need none). */
         Spec(
                 Map<String, Object> args,
                 String model,
@@ -163,7 +165,8 @@ final class DistributedTraining {
                     images,
                     fromScratch,
                     callbacks,
-                    null);
+                    null,
+                    TaskOptions.DEFAULTS);
         }
 
         /** This spec training a LoRA adapter ({@code null}: none). */
@@ -184,7 +187,30 @@ final class DistributedTraining {
                     images,
                     fromScratch,
                     callbacks,
-                    adapter);
+                    adapter,
+                    options);
+        }
+
+        /** This spec with the task options {@code o}. */
+        Spec withOptions(TaskOptions o) {
+            return new Spec(
+                    args,
+                    model,
+                    task,
+                    labelKind,
+                    labels,
+                    mode,
+                    unfreezeLastLayers,
+                    maxLength,
+                    numWorkers,
+                    maxAttempts,
+                    checkConsistencyEverySteps,
+                    device,
+                    images,
+                    fromScratch,
+                    callbacks,
+                    lora,
+                    o);
         }
 
         TrainingArguments trainingArguments() {
@@ -209,12 +235,29 @@ final class DistributedTraining {
                     images,
                     fromScratch,
                     callbacks,
-                    lora);
+                    lora,
+                    options);
         }
 
         /** The task each replica trains, its model read from the local {@code folder}. */
         TrainingTask trainingTask(java.nio.file.Path folder) throws IOException {
             if (!images) {
+                TaskOptions o = options == null ? TaskOptions.DEFAULTS : options;
+                switch (task) {
+                    case QUESTION_ANSWERING -> {
+                        return TrainingTask.questionAnswering(folder, maxLength, o.docStride(), o.maxAnswerLength());
+                    }
+                    case MASKED_LM -> {
+                        return TrainingTask.maskedLanguageModeling(
+                                folder, maxLength, o.groupTexts(), o.mlmProbability(), o.wholeWordMask());
+                    }
+                    case CAUSAL_LM -> {
+                        return o.instruction()
+                                ? TrainingTask.instructionTuning(folder, maxLength)
+                                : TrainingTask.causalLanguageModeling(folder, maxLength, o.groupTexts());
+                    }
+                    default -> {}
+                }
                 return TrainingTask.textClassification(
                         folder, task, labelKind, labelKind == LabelKind.REGRESSION ? null : labels, maxLength, lora);
             }
@@ -231,6 +274,36 @@ final class DistributedTraining {
                 case FEATURE_EXTRACTION -> TransferMode.featureExtraction();
                 case PARTIAL -> TransferMode.partial(unfreezeLastLayers, List.of());
             };
+        }
+    }
+
+    /**
+     * What the language-model and question-answering tasks take besides the shared Params (HF {@code run_mlm.py},
+     * {@code run_clm.py}, {@code run_qa.py} arguments).
+     *
+     * @param docStride       QA: context tokens shared by consecutive windows (HF {@code doc_stride})
+     * @param maxAnswerLength QA: most tokens in a predicted answer (HF {@code max_answer_length})
+     * @param groupTexts      LM: concatenate the texts and cut blocks of maxLength (HF {@code group_texts}; one worker)
+     * @param mlmProbability  masked LM: share of tokens chosen (HF {@code mlm_probability})
+     * @param wholeWordMask   masked LM: choose whole words (HF {@code whole_word_mask})
+     * @param instruction     causal LM: rows are prompt (text) / response (pair) pairs, the prompt masked out of the
+     *                        loss
+     */
+    record TaskOptions(
+            int docStride,
+            int maxAnswerLength,
+            boolean groupTexts,
+            double mlmProbability,
+            boolean wholeWordMask,
+            boolean instruction)
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        /** HF's script defaults: doc_stride 128, max_answer_length 30, line by line, 0.15, no whole words. */
+        static final TaskOptions DEFAULTS = new TaskOptions(128, 30, false, 0.15, false, false);
+
+        static TaskOptions questionAnswering(int docStride, int maxAnswerLength) {
+            return new TaskOptions(docStride, maxAnswerLength, false, 0.15, false, false);
         }
     }
 

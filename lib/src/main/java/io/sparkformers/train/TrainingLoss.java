@@ -44,6 +44,18 @@ public interface TrainingLoss {
     }
 
     /**
+     * HF's causal-LM loss ({@code ForCausalLMLoss}): labels are the input ids, shifted inside the loss — the logits at
+     * position t predict the label at t + 1 — cross-entropy mean over the shifted labels that are not -100 (outputs
+     * (B, T, V), labels (B, T)). HF pads the labels with one -100 and shifts; dropping the last logits is the same.
+     */
+    static TrainingLoss causalLanguageModeling() {
+        return (logits, labels) -> {
+            long t = logits.getShape().get(1);
+            return Losses.crossEntropy(logits.get(":, :{}", t - 1), labels.get(":, 1:")); // (B, T-1, V) vs (B, T-1)
+        };
+    }
+
+    /**
      * HF {@code BertForQuestionAnswering}'s loss: (CE(start_logits, start_positions) + CE(end_logits, end_positions))
      * / 2, over outputs (B, T, 2) (start, end stacked on the last axis) and labels (B, 2). Positions outside
      * [0, T) are clamped to T and ignored, as HF does.

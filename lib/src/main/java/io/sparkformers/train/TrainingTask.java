@@ -90,6 +90,45 @@ public abstract class TrainingTask {
     }
 
     /**
+     * Causal-language-model training of a decoder checkpoint ({@code run_clm.py}; GPT-2, Llama, Mistral, Qwen2):
+     * labels are the input ids, shifted inside the loss ({@link TrainingLoss#causalLanguageModeling}); evaluation
+     * reports eval_loss and eval_perplexity. Rows are {@link TextDataset} texts (labels ignored).
+     *
+     * @param model      a checkpoint folder in HF layout with a tokenizer
+     * @param blockSize  block size with {@code groupTexts}, else tokens kept per row (HF {@code block_size}; capped by
+     *                   the model's positions and the tokenizer's model_max_length)
+     * @param groupTexts HF {@code group_texts}: concatenate all texts and cut blocks of blockSize (one process only);
+     *                   false: one example per row, right-padded per batch with padding ignored by the loss
+     */
+    public static TrainingTask causalLanguageModeling(Path model, int blockSize, boolean groupTexts) {
+        return new CausalLanguageModelingTask(model, null, blockSize, groupTexts, false);
+    }
+
+    /**
+     * Causal-language-model training of a decoder built from {@code config} at HF's initialisation (after
+     * {@code torch.manual_seed(seed)}), with the tokenizer of {@code tokenizer}; otherwise as
+     * {@link #causalLanguageModeling(Path, int, boolean)}. The saved folder is a complete checkpoint.
+     *
+     * @param config    a decoder config.json (model_type gpt2, llama, mistral, qwen2)
+     * @param tokenizer a folder holding tokenizer.json and tokenizer_config.json
+     */
+    public static TrainingTask causalLanguageModelingFromScratch(
+            ObjectNode config, Path tokenizer, int blockSize, boolean groupTexts) {
+        return new CausalLanguageModelingTask(
+                tokenizer, java.util.Objects.requireNonNull(config, "config"), blockSize, groupTexts, false);
+    }
+
+    /**
+     * Instruction tuning of a decoder checkpoint (supervised fine-tuning on prompt/response pairs): rows are
+     * {@link TextDataset} rows with the prompt as {@code text} and the response as {@code textPair}; each example is
+     * the prompt's tokens (with the tokenizer's specials) + the response's + eos, truncated to {@code maxSeqLength};
+     * the prompt's tokens are -100 in the labels, so only the response is learned.
+     */
+    public static TrainingTask instructionTuning(Path model, int maxSeqLength) {
+        return new CausalLanguageModelingTask(model, null, maxSeqLength, false, true);
+    }
+
+    /**
      * Extractive question answering ({@code run_qa.py}): rows are {@link TextDataset} rows with the question as
      * {@code text}, the context as {@code textPair} and the answer text as {@code label} (found at its first
      * occurrence in the context); features as HF's {@code prepare_train_features} ({@link QaFeatures}), start/end

@@ -15,10 +15,10 @@ import java.util.zip.ZipFile;
  * Real English text every build has: the Apache License 2.0 as shipped in commons-compress's jar
  * ({@code META-INF/LICENSE.txt}, a dependency of lib), about 1,600 words.
  */
-final class RealText {
+public final class RealText {
     private RealText() {}
 
-    static String apacheLicense() throws IOException {
+    public static String apacheLicense() throws IOException {
         try {
             Path jar = Path.of(org.apache.commons.compress.archivers.ArchiveEntry.class
                     .getProtectionDomain()
@@ -35,7 +35,7 @@ final class RealText {
     }
 
     /** The license's paragraphs (blank-line separated), whitespace collapsed, short lines (headings) dropped. */
-    static List<String> paragraphs() throws IOException {
+    public static List<String> paragraphs() throws IOException {
         List<String> out = new ArrayList<>();
         for (String p : apacheLicense().split("\\n\\s*\\n")) {
             String flat = p.strip().replaceAll("\\s+", " ");
@@ -49,7 +49,7 @@ final class RealText {
      * gives the question {@code What does "X" mean?}, the paragraph as context, and Y up to its first comma or period
      * as the answer. Returns rows {question, context, answer}.
      */
-    static List<String[]> definitionQuestions() throws IOException {
+    public static List<String[]> definitionQuestions() throws IOException {
         Pattern def = Pattern.compile("^\"([^\"]+)\"( form)?( \\(or \"[^\"]+\"\\))? shall mean ([^,.;]+)");
         List<String[]> out = new ArrayList<>();
         for (String p : paragraphs()) {

