@@ -68,7 +68,8 @@ public final class HfModel implements AutoCloseable {
                     StateDict.shapeCheck(block, weights, configFile)
                             .andThen(StateDict.sizeLimit(configFile, StateDict.physicalMemory())));
             // a decoder has no task head to initialise: every weight must come from the checkpoint
-            StateDict.Options options = task == Task.CAUSAL_LM ? StateDict.Options.STRICT : StateDict.Options.HF;
+            StateDict.Options options =
+                    task == Task.CAUSAL_LM || task == Task.SEQ2SEQ_LM ? StateDict.Options.STRICT : StateDict.Options.HF;
             LoadReport report = StateDict.load(block, weights.readAll(), options);
             return new HfModel(checkpoint, task, block, manager, report);
         } catch (IOException | RuntimeException e) {
