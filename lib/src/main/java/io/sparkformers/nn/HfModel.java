@@ -14,6 +14,7 @@ import io.sparkformers.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
@@ -127,6 +128,7 @@ public final class HfModel implements AutoCloseable {
             Files.createDirectories(dir);
             Json.write(dir.resolve(HfCheckpoint.CONFIG), config);
             SafetensorsWriter.write(dir.resolve(HfCheckpoint.WEIGHTS), StateDict.of(block), Map.of("format", "pt"));
+            copyGenerationConfig(dir);
             return;
         }
         HfCheckpointWriter.write(
@@ -136,6 +138,15 @@ public final class HfModel implements AutoCloseable {
                 Files.readAllBytes(checkpoint.tokenizerJson()),
                 checkpoint.tokenizerConfig(),
                 pooling);
+        copyGenerationConfig(dir);
+    }
+
+    /** The source's generation_config.json (decoding defaults such as BART's forced_bos_token_id), when it has one. */
+    private void copyGenerationConfig(Path dir) throws IOException {
+        Path generation = checkpoint.dir().resolve("generation_config.json");
+        if (Files.isRegularFile(generation)) {
+            Files.copy(generation, dir.resolve("generation_config.json"), StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     @Override

@@ -92,6 +92,38 @@ class Seq2SeqParityTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"bart", "t5v11"})
+    void samplingIsReproducibleFromItsSeedAndStartsFromTheDecoderStart(String arch) throws Exception {
+        JsonNode ref = refs.get(arch);
+        Path folder = dir(FOLDERS.get(arch));
+        try (HfModel model = HfModel.fromPretrained(folder, Task.SEQ2SEQ_LM)) {
+            var options = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance
+                    .objectNode()
+                    .put("do_sample", true)
+                    .put("top_k", 20)
+                    .put("temperature", 0.9)
+                    .put("num_return_sequences", 2)
+                    .put("max_new_tokens", 8)
+                    .put("seed", 11);
+            GenerationConfig config = GenerationConfig.forCheckpoint(folder, options);
+            long[][] ids = longRows(ref.get("input_ids"));
+            long[][] mask = longRows(ref.get("attention_mask"));
+            long[][][] prompt = Seq2SeqScorer.decoderPrompt(ids.length, config.decoderStartTokenId());
+            Seq2SeqLanguageModel lm = (Seq2SeqLanguageModel) model.block();
+            GenerationOutput a = Generator.generate(
+                    Seq2SeqScorer.factory(lm, ids, mask, Device.cpu()), prompt[0], prompt[1], config, null);
+            GenerationOutput b = Generator.generate(
+                    Seq2SeqScorer.factory(lm, ids, mask, Device.cpu()), prompt[0], prompt[1], config, null);
+            assertEquals(4, a.sequences().length);
+            for (int i = 0; i < 4; i++) {
+                assertArrayEquals(a.sequences()[i], b.sequences()[i]);
+                assertEquals(config.decoderStartTokenId(), a.sequences()[i][0]);
+                assertTrue(a.sequences()[i].length <= 9);
+            }
+        }
+    }
+
     /**
      * Largest |a - b| relative to the largest |b| (at least 1). The random tiny T5 v1.1 has logits up to ~200 and
      * amplifies float rounding: transformers' own teacher-forced and cached logits differ by 0.011 there (5e-5 of

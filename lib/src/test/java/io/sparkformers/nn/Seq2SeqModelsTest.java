@@ -47,6 +47,9 @@ class Seq2SeqModelsTest {
                     a.loadReport().newlyInitialized().isEmpty(), a.loadReport().describe());
             a.savePretrained(saved);
             assertEquals(keys(source), keys(saved));
+            assertEquals(
+                    Json.readObject(source.resolve("generation_config.json")),
+                    Json.readObject(saved.resolve("generation_config.json")));
             var config = Json.readObject(saved.resolve("config.json"));
             var original = Json.readObject(source.resolve("config.json"));
             for (String k : new String[] {"model_type", "vocab_size", "d_model", "decoder_start_token_id"}) {
