@@ -11,6 +11,9 @@ tokenizer trained here with the tokenizers library on the license texts of /usr/
     t5-tiny/       T5ForConditionalGeneration v1.0 (relu, tied head: the d_model**-0.5 rescale), a Unigram tokenizer
                    (T5TokenizerFast layout: X </s>), task_specific_params with prefixes
     t5-v11-tiny/   T5 v1.1 (gated-gelu, untied lm_head), the same tokenizer
+    marian-tiny/   MarianMTModel (sinusoidal positions, swish, scale_embedding, shared embeddings) over the same
+                   Unigram ids (Marian's own two-vocabulary SentencePiece tokenizer has no tokenizer.json: model
+                   parity only, no pipeline)
 and references.json: per model the encoder states and teacher-forced decoder logits of a right-padded batch of two
 texts, generate() outputs (greedy, beam search with length_penalty / no_repeat_ngram_size / min_length /
 num_return_sequences, early stopping) with sequences and beam scores, and pipeline outputs (summarization,
@@ -26,8 +29,8 @@ import sys
 import torch
 from tokenizers import ByteLevelBPETokenizer, SentencePieceUnigramTokenizer
 from tokenizers.processors import RobertaProcessing, TemplateProcessing
-from transformers import (BartConfig, BartForConditionalGeneration, BartTokenizerFast, GenerationConfig, T5Config,
-                          T5ForConditionalGeneration, T5TokenizerFast, pipeline)
+from transformers import (BartConfig, BartForConditionalGeneration, BartTokenizerFast, GenerationConfig, MarianConfig,
+                          MarianMTModel, T5Config, T5ForConditionalGeneration, T5TokenizerFast, pipeline)
 
 torch.set_num_threads(1)
 OUT = sys.argv[1] if len(sys.argv) > 1 else "lib/src/test/resources/seq2seq"
@@ -150,6 +153,20 @@ def main():
                                                    max_length=24)
         save(model, tok, name)
         refs["t5" if tied else "t5v11"] = model_refs(model, tok, {})
+
+    torch.manual_seed(5)
+    config = MarianConfig(vocab_size=len(tok), decoder_vocab_size=len(tok), d_model=32, encoder_layers=2,
+                          decoder_layers=2, encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64,
+                          decoder_ffn_dim=64, max_position_embeddings=64, init_std=0.2, scale_embedding=True,
+                          activation_function="swish", pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
+                          forced_eos_token_id=1, attn_implementation="eager")
+    model = MarianMTModel(config).eval()
+    with torch.no_grad():
+        model.final_logits_bias.normal_(0, 0.5)
+    model.generation_config = GenerationConfig(eos_token_id=1, pad_token_id=0, decoder_start_token_id=0,
+                                               forced_eos_token_id=1, max_length=24)
+    save(model, tok, "marian-tiny")
+    refs["marian"] = model_refs(model, tok, {})
 
     t5_dir = os.path.join(OUT, "t5-tiny")
     v11_dir = os.path.join(OUT, "t5-v11-tiny")

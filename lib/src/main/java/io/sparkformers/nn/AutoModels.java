@@ -19,6 +19,8 @@ import io.sparkformers.nn.gpt2.GPT2LMHeadModel;
 import io.sparkformers.nn.gpt2.GPT2Model;
 import io.sparkformers.nn.llama.LlamaConfig;
 import io.sparkformers.nn.llama.LlamaForCausalLM;
+import io.sparkformers.nn.marian.MarianConfig;
+import io.sparkformers.nn.marian.MarianMTModel;
 import io.sparkformers.nn.t5.T5Config;
 import io.sparkformers.nn.t5.T5ForConditionalGeneration;
 import java.util.List;
@@ -31,8 +33,18 @@ import java.util.List;
 public final class AutoModels {
 
     /** {@code model_type} values with at least one task. */
-    public static final List<String> SUPPORTED_MODEL_TYPES =
-            List.of("bert", "roberta", "xlm-roberta", "distilbert", "gpt2", "llama", "mistral", "qwen2", "bart", "t5");
+    public static final List<String> SUPPORTED_MODEL_TYPES = List.of(
+            "bert",
+            "roberta",
+            "xlm-roberta",
+            "distilbert",
+            "gpt2",
+            "llama",
+            "mistral",
+            "qwen2",
+            "bart",
+            "t5",
+            "marian");
 
     private AutoModels() {}
 
@@ -50,6 +62,7 @@ public final class AutoModels {
             case "gpt2" -> forGpt2(GPT2Config.fromJson(config), task);
             case "bart" -> forBart(BartConfig.fromJson(config), task);
             case "t5" -> forT5(T5Config.fromJson(config), task);
+            case "marian" -> forMarian(MarianConfig.fromJson(config), task);
             default -> forBert(BertConfig.fromJson(config), task);
         };
     }
@@ -111,6 +124,15 @@ public final class AutoModels {
             throw new IllegalArgumentException("task " + task + " is not supported for bart (supported: [SEQ2SEQ_LM])");
         }
         return new BartForConditionalGeneration(c);
+    }
+
+    /** Marian: the encoder-decoder with its LM head ({@code AutoModelForSeq2SeqLM}) only. */
+    public static PretrainedModel forMarian(MarianConfig c, Task task) {
+        if (task != Task.SEQ2SEQ_LM) {
+            throw new IllegalArgumentException(
+                    "task " + task + " is not supported for marian (supported: [SEQ2SEQ_LM])");
+        }
+        return new MarianMTModel(c);
     }
 
     /** T5 (v1.0 and v1.1): the encoder-decoder with its LM head ({@code AutoModelForSeq2SeqLM}) only. */

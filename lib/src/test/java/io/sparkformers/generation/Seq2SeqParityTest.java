@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * BART, T5 v1.0 and T5 v1.1 against transformers 4.57.6 on seeded tiny checkpoints (resources/seq2seq, made by
+ * BART, T5 v1.0, T5 v1.1 and Marian against transformers 4.57.6 on seeded tiny checkpoints (resources/seq2seq, made by
  * lib/src/test/python/make_seq2seq_references.py): encoder states and teacher-forced logits within 1e-4 (relative to
  * max(1, |x|)) on a right-padded batch of two, and generate() token ids identical for greedy and beam search through
  * the one {@link Generator} (min_length, no_repeat_ngram_size, length_penalty, num_return_sequences, early stopping,
@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class Seq2SeqParityTest {
 
     private static final Map<String, String> FOLDERS =
-            Map.of("bart", "bart-tiny", "t5", "t5-tiny", "t5v11", "t5-v11-tiny");
+            Map.of("bart", "bart-tiny", "t5", "t5-tiny", "t5v11", "t5-v11-tiny", "marian", "marian-tiny");
     private static JsonNode refs;
 
     @BeforeAll
@@ -55,7 +55,7 @@ class Seq2SeqParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bart", "t5", "t5v11"})
+    @ValueSource(strings = {"bart", "t5", "t5v11", "marian"})
     void encoderStatesAndTeacherForcedLogitsMatchTransformers(String arch) throws Exception {
         JsonNode ref = refs.get(arch);
         try (HfModel model = HfModel.fromPretrained(dir(FOLDERS.get(arch)), Task.SEQ2SEQ_LM);
@@ -144,7 +144,8 @@ class Seq2SeqParityTest {
     @CsvSource({
         "bart, greedy", "bart, greedy_min_length", "bart, beam", "bart, beam_early_stopping",
         "t5, greedy", "t5, greedy_min_length", "t5, beam", "t5, beam_early_stopping",
-        "t5v11, greedy", "t5v11, greedy_min_length", "t5v11, beam", "t5v11, beam_early_stopping"
+        "t5v11, greedy", "t5v11, greedy_min_length", "t5v11, beam", "t5v11, beam_early_stopping",
+        "marian, greedy", "marian, greedy_min_length", "marian, beam", "marian, beam_early_stopping"
     })
     void generateMatchesTransformers(String arch, String name) throws Exception {
         JsonNode ref = refs.get(arch);

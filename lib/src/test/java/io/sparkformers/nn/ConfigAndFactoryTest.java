@@ -99,7 +99,7 @@ class ConfigAndFactoryTest {
                 () -> AutoModels.fromConfig(json("{\"model_type\":\"whisper\"}"), Task.BASE));
         assertEquals(
                 "unsupported model_type 'whisper' (supported: [bert, roberta, xlm-roberta, distilbert, gpt2, llama, "
-                        + "mistral, qwen2, bart, t5])",
+                        + "mistral, qwen2, bart, t5, marian])",
                 e.getMessage());
         var t5 = assertThrows(
                 IllegalArgumentException.class,

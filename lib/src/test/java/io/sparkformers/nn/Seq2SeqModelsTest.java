@@ -37,7 +37,7 @@ class Seq2SeqModelsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bart-tiny", "t5-tiny", "t5-v11-tiny"})
+    @ValueSource(strings = {"bart-tiny", "t5-tiny", "t5-v11-tiny", "marian-tiny"})
     void savedCheckpointHasTransformersKeysAndReloadsToTheSameLogits(String name) throws Exception {
         Path source = dir(name);
         Path saved = tmp.resolve(name);

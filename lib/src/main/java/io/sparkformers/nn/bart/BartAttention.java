@@ -16,7 +16,7 @@ import io.sparkformers.nn.HfBlock;
  * values projected from x (self) or from the encoder states (cross, once per input: see {@link #keysValues}),
  * softmax(q k^T + mask) v, out_proj. Every projection has a bias.
  */
-final class BartAttention extends HfBlock {
+public final class BartAttention extends HfBlock {
 
     private final int dModel;
     private final int heads;
@@ -47,7 +47,7 @@ final class BartAttention extends HfBlock {
     }
 
     /** Keys and values of {@code states} (B, L, D): {k, v} each (B, nh, L, hd). */
-    NDArray[] keysValues(ParameterStore ps, NDArray states, boolean training) {
+    public NDArray[] keysValues(ParameterStore ps, NDArray states, boolean training) {
         return new NDArray[] {heads(call(kProj, ps, training, states)), heads(call(vProj, ps, training, states))};
     }
 

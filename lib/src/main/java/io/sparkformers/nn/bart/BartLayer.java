@@ -21,7 +21,7 @@ import java.util.function.UnaryOperator;
  * self_attn, self_attn_layer_norm, [encoder_attn, encoder_attn_layer_norm], fc1, fc2, final_layer_norm, as HF names
  * them.
  */
-final class BartLayer extends HfBlock {
+public final class BartLayer extends HfBlock {
 
     private final int dModel;
     private final int ffnDim;
@@ -36,7 +36,7 @@ final class BartLayer extends HfBlock {
     private final Dropout dropout;
     private final Dropout activationDropout;
 
-    BartLayer(BartConfig c, boolean decoder) {
+    public BartLayer(BartConfig c, boolean decoder) {
         dModel = c.dModel();
         ffnDim = decoder ? c.decoderFfnDim() : c.encoderFfnDim();
         int heads = decoder ? c.decoderAttentionHeads() : c.encoderAttentionHeads();
@@ -60,7 +60,7 @@ final class BartLayer extends HfBlock {
         return selfAttn;
     }
 
-    BartAttention encoderAttn() {
+    public BartAttention encoderAttn() {
         return encoderAttn;
     }
 
@@ -72,7 +72,7 @@ final class BartLayer extends HfBlock {
      * @param crossMask additive encoder mask (B, 1, 1, S), or null
      * @return (B, T, D)
      */
-    NDArray forward(
+    public NDArray forward(
             ParameterStore ps,
             NDArray x,
             NDArray selfMask,
