@@ -19,7 +19,9 @@ texts, generate() outputs (greedy, beam search with length_penalty / no_repeat_n
 num_return_sequences, early stopping) with sequences and beam scores, and pipeline outputs (summarization,
 translation_en_to_de, text2text-generation). Attention is eager so the references do not depend on SDPA kernels;
 init ranges are wide so the random models' next-token distributions are peaked and argmax / beam orders do not
-hinge on 1e-7 differences between libtorch builds.
+hinge on 1e-7 differences between libtorch builds. Unigram training is not bit-reproducible (scores differ in the
+last digit between runs, which can change the pipeline outputs): rerunning rewrites the tokenizers and every
+reference together, so commit them together.
 """
 import json
 import math
