@@ -40,6 +40,11 @@ import java.util.Map;
  * @param padTokenId         filler after a sequence ends (HF {@code pad_token_id}; null: the first eos, as HF)
  * @param stopStrings        texts that end a sequence when the output ends with them (HF {@code stop_strings})
  * @param seed               seed of the sampling RNG (ours: HF uses torch's global RNG), default 0
+ * @param forcedBosTokenId   the token forced as the first generated one (HF {@code forced_bos_token_id}, null = off)
+ * @param forcedEosTokenIds  the tokens forced when max_length is one step away (HF {@code forced_eos_token_id},
+ *                           empty = off)
+ * @param decoderStartTokenId encoder-decoders: the token every decoder sequence starts with (HF
+ *                           {@code decoder_start_token_id}; from config.json when the generation config has none)
  */
 public record GenerationConfig(
         Integer maxNewTokens,
@@ -62,7 +67,10 @@ public record GenerationConfig(
         long[] eosTokenIds,
         Long padTokenId,
         List<String> stopStrings,
-        long seed) {
+        long seed,
+        Long forcedBosTokenId,
+        long[] forcedEosTokenIds,
+        Long decoderStartTokenId) {
 
     /**
      * HF GenerationConfig keys that select features we do not implement, with the value that means "off" (null: any
@@ -84,8 +92,6 @@ public record GenerationConfig(
                 "constraints",
                 "force_words_ids",
                 "sequence_bias",
-                "forced_bos_token_id",
-                "forced_eos_token_id",
                 "suppress_tokens",
                 "begin_suppress_tokens",
                 "exponential_decay_length_penalty",
@@ -130,6 +136,7 @@ public record GenerationConfig(
         badWordsIds = badWordsIds == null ? List.of() : List.copyOf(badWordsIds);
         eosTokenIds = eosTokenIds == null ? new long[0] : eosTokenIds.clone();
         stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
+        forcedEosTokenIds = forcedEosTokenIds == null ? new long[0] : forcedEosTokenIds.clone();
     }
 
     /** HF's defaults (max_length 20, greedy). */
@@ -158,6 +165,11 @@ public record GenerationConfig(
         if (!merged.has("eos_token_id") || merged.get("eos_token_id").isNull()) {
             JsonNode config = mapper.readTree(dir.resolve("config.json").toFile());
             if (config.hasNonNull("eos_token_id")) merged.set("eos_token_id", config.get("eos_token_id"));
+        }
+        if (!merged.hasNonNull("decoder_start_token_id")) {
+            JsonNode config = mapper.readTree(dir.resolve("config.json").toFile());
+            if (config.hasNonNull("decoder_start_token_id"))
+                merged.set("decoder_start_token_id", config.get("decoder_start_token_id"));
         }
         if (options != null) {
             if (options.has("max_length") && !options.has("max_new_tokens")) merged.remove("max_new_tokens");
@@ -196,7 +208,14 @@ public record GenerationConfig(
                 ids(j.get("eos_token_id")),
                 j.hasNonNull("pad_token_id") ? j.get("pad_token_id").asLong() : null,
                 strings(j.get("stop_strings")),
-                j.path("seed").asLong(0));
+                j.path("seed").asLong(0),
+                j.hasNonNull("forced_bos_token_id")
+                        ? j.get("forced_bos_token_id").asLong()
+                        : null,
+                ids(j.get("forced_eos_token_id")),
+                j.hasNonNull("decoder_start_token_id")
+                        ? j.get("decoder_start_token_id").asLong()
+                        : null);
     }
 
     /** The length at which generation stops for a prompt of {@code promptLength} tokens (padding included). */

@@ -8,7 +8,8 @@ import java.util.stream.IntStream;
 
 /**
  * Ports of HF's logits processors and warpers, and the list {@code GenerationMixin._get_logits_processor} builds from
- * a config, in its order: repetition penalty, no-repeat n-grams, bad words, min length, min new tokens; then, when
+ * a config, in its order: repetition penalty, no-repeat n-grams, bad words, min length, min new tokens, forced BOS,
+ * forced EOS; then, when
  * sampling, temperature, top-k, top-p, min-p, typical-p. Scores are float32 as in HF; filtered tokens get -inf.
  */
 public final class LogitsProcessors {
@@ -29,6 +30,8 @@ public final class LogitsProcessors {
         if (!c.badWordsIds().isEmpty()) list.add(noBadWords(c.badWordsIds(), eos));
         if (c.minLength() > 0 && eos.length > 0) list.add(minLength(c.minLength(), eos));
         if (c.minNewTokens() > 0 && eos.length > 0) list.add(minNewTokens(promptLength, c.minNewTokens(), eos));
+        if (c.forcedBosTokenId() != null) list.add(forcedBos(c.forcedBosTokenId()));
+        if (c.forcedEosTokenIds().length > 0) list.add(forcedEos(c.maxLengthFor(promptLength), c.forcedEosTokenIds()));
         if (c.doSample()) {
             int minKeep = c.numBeams() > 1 ? Math.max(2, eos.length + 1) : 1;
             if (c.temperature() != 1.0) list.add(temperature((float) c.temperature()));
@@ -114,6 +117,28 @@ public final class LogitsProcessors {
         return named("MinNewTokensLengthLogitsProcessor", (seqs, len, scores) -> {
             if (len - promptLength < min) banEos(scores, eos);
         });
+    }
+
+    /** HF {@code ForcedBOSTokenLogitsProcessor}: after the first token (length 1) only {@code bos} may follow. */
+    public static LogitsProcessor forcedBos(long bos) {
+        return named("ForcedBOSTokenLogitsProcessor", (seqs, len, scores) -> {
+            if (len == 1) forceOnly(scores, new long[] {bos});
+        });
+    }
+
+    /** HF {@code ForcedEOSTokenLogitsProcessor}: one step before {@code maxLength} only the eos tokens may follow. */
+    public static LogitsProcessor forcedEos(int maxLength, long[] eos) {
+        long[] forced = eos.clone();
+        return named("ForcedEOSTokenLogitsProcessor", (seqs, len, scores) -> {
+            if (len == maxLength - 1) forceOnly(scores, forced);
+        });
+    }
+
+    private static void forceOnly(float[][] scores, long[] tokens) {
+        for (float[] row : scores) {
+            Arrays.fill(row, NEG_INF);
+            for (long t : tokens) row[(int) t] = 0f;
+        }
     }
 
     /** HF {@code TopKLogitsWarper}: scores below the k-th largest get -inf (ties with it stay). */

@@ -2,6 +2,8 @@ package io.sparkformers.nn;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.SentencePooling;
+import io.sparkformers.nn.bart.BartConfig;
+import io.sparkformers.nn.bart.BartForConditionalGeneration;
 import io.sparkformers.nn.bert.BertConfig;
 import io.sparkformers.nn.bert.BertForMaskedLM;
 import io.sparkformers.nn.bert.BertForQuestionAnswering;
@@ -17,6 +19,10 @@ import io.sparkformers.nn.gpt2.GPT2LMHeadModel;
 import io.sparkformers.nn.gpt2.GPT2Model;
 import io.sparkformers.nn.llama.LlamaConfig;
 import io.sparkformers.nn.llama.LlamaForCausalLM;
+import io.sparkformers.nn.marian.MarianConfig;
+import io.sparkformers.nn.marian.MarianMTModel;
+import io.sparkformers.nn.t5.T5Config;
+import io.sparkformers.nn.t5.T5ForConditionalGeneration;
 import java.util.List;
 
 /**
@@ -27,8 +33,18 @@ import java.util.List;
 public final class AutoModels {
 
     /** {@code model_type} values with at least one task. */
-    public static final List<String> SUPPORTED_MODEL_TYPES =
-            List.of("bert", "roberta", "xlm-roberta", "distilbert", "gpt2", "llama", "mistral", "qwen2");
+    public static final List<String> SUPPORTED_MODEL_TYPES = List.of(
+            "bert",
+            "roberta",
+            "xlm-roberta",
+            "distilbert",
+            "gpt2",
+            "llama",
+            "mistral",
+            "qwen2",
+            "bart",
+            "t5",
+            "marian");
 
     private AutoModels() {}
 
@@ -44,6 +60,9 @@ public final class AutoModels {
         return switch (modelType) {
             case "distilbert" -> forDistilBert(DistilBertConfig.fromJson(config), task);
             case "gpt2" -> forGpt2(GPT2Config.fromJson(config), task);
+            case "bart" -> forBart(BartConfig.fromJson(config), task);
+            case "t5" -> forT5(T5Config.fromJson(config), task);
+            case "marian" -> forMarian(MarianConfig.fromJson(config), task);
             default -> forBert(BertConfig.fromJson(config), task);
         };
     }
@@ -71,6 +90,9 @@ public final class AutoModels {
             case CAUSAL_LM ->
                 throw new IllegalArgumentException(
                         "task CAUSAL_LM is not supported for " + c.modelType() + ": it is an encoder, not a decoder");
+            case SEQ2SEQ_LM ->
+                throw new IllegalArgumentException("task SEQ2SEQ_LM is not supported for " + c.modelType()
+                        + ": it is an encoder, not an encoder-decoder");
         };
     }
 
@@ -94,6 +116,31 @@ public final class AutoModels {
                 throw new IllegalArgumentException("task " + task + " is not supported for distilbert "
                         + "(supported: [BASE, SEQUENCE_CLASSIFICATION, MASKED_LM, SENTENCE_EMBEDDING])");
         };
+    }
+
+    /** BART: the encoder-decoder with its LM head ({@code AutoModelForSeq2SeqLM}) only. */
+    public static PretrainedModel forBart(BartConfig c, Task task) {
+        if (task != Task.SEQ2SEQ_LM) {
+            throw new IllegalArgumentException("task " + task + " is not supported for bart (supported: [SEQ2SEQ_LM])");
+        }
+        return new BartForConditionalGeneration(c);
+    }
+
+    /** Marian: the encoder-decoder with its LM head ({@code AutoModelForSeq2SeqLM}) only. */
+    public static PretrainedModel forMarian(MarianConfig c, Task task) {
+        if (task != Task.SEQ2SEQ_LM) {
+            throw new IllegalArgumentException(
+                    "task " + task + " is not supported for marian (supported: [SEQ2SEQ_LM])");
+        }
+        return new MarianMTModel(c);
+    }
+
+    /** T5 (v1.0 and v1.1): the encoder-decoder with its LM head ({@code AutoModelForSeq2SeqLM}) only. */
+    public static PretrainedModel forT5(T5Config c, Task task) {
+        if (task != Task.SEQ2SEQ_LM) {
+            throw new IllegalArgumentException("task " + task + " is not supported for t5 (supported: [SEQ2SEQ_LM])");
+        }
+        return new T5ForConditionalGeneration(c);
     }
 
     /** GPT-2: the bare decoder and the causal LM (tied head). */

@@ -14,6 +14,7 @@ import io.sparkformers.safetensors.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
@@ -68,7 +69,8 @@ public final class HfModel implements AutoCloseable {
                     StateDict.shapeCheck(block, weights, configFile)
                             .andThen(StateDict.sizeLimit(configFile, StateDict.physicalMemory())));
             // a decoder has no task head to initialise: every weight must come from the checkpoint
-            StateDict.Options options = task == Task.CAUSAL_LM ? StateDict.Options.STRICT : StateDict.Options.HF;
+            StateDict.Options options =
+                    task == Task.CAUSAL_LM || task == Task.SEQ2SEQ_LM ? StateDict.Options.STRICT : StateDict.Options.HF;
             LoadReport report = StateDict.load(block, weights.readAll(), options);
             return new HfModel(checkpoint, task, block, manager, report);
         } catch (IOException | RuntimeException e) {
@@ -165,6 +167,7 @@ public final class HfModel implements AutoCloseable {
             Files.createDirectories(dir);
             Json.write(dir.resolve(HfCheckpoint.CONFIG), config);
             SafetensorsWriter.write(dir.resolve(HfCheckpoint.WEIGHTS), StateDict.of(block), Map.of("format", "pt"));
+            copyGenerationConfig(dir);
             return;
         }
         HfCheckpointWriter.write(
@@ -174,6 +177,15 @@ public final class HfModel implements AutoCloseable {
                 Files.readAllBytes(checkpoint.tokenizerJson()),
                 checkpoint.tokenizerConfig(),
                 pooling);
+        copyGenerationConfig(dir);
+    }
+
+    /** The source's generation_config.json (decoding defaults such as BART's forced_bos_token_id), when it has one. */
+    private void copyGenerationConfig(Path dir) throws IOException {
+        Path generation = checkpoint.dir().resolve("generation_config.json");
+        if (Files.isRegularFile(generation)) {
+            Files.copy(generation, dir.resolve("generation_config.json"), StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     @Override

@@ -15,5 +15,10 @@ public enum Task {
     /** sentence-transformers: mean-pooled, L2-normalised embeddings (B, H). */
     SENTENCE_EMBEDDING,
     /** {@code AutoModelForCausalLM}: next-token logits (B, T, vocab), a {@link CausalLanguageModel}. */
-    CAUSAL_LM
+    CAUSAL_LM,
+    /**
+     * {@code AutoModelForSeq2SeqLM}: an encoder-decoder, decoder logits (B, T, vocab), a
+     * {@link Seq2SeqLanguageModel}.
+     */
+    SEQ2SEQ_LM
 }

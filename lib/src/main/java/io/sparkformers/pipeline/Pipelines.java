@@ -28,7 +28,11 @@ public final class Pipelines {
             "question-answering",
             "fill-mask",
             "zero-shot-classification",
-            "text-generation");
+            "text-generation",
+            "text2text-generation",
+            "summarization",
+            "translation",
+            "translation_xx_to_yy");
 
     /** Image tasks: {@link ImageClassificationPipeline}, {@link ImageFeatureExtractionPipeline} (images, not texts). */
     public static final List<String> IMAGE_TASKS = List.of("image-classification", "image-feature-extraction");
@@ -51,13 +55,19 @@ public final class Pipelines {
             case "fill-mask" -> new FillMaskPipeline(load(checkpoint, Task.MASKED_LM, options), options);
             case "zero-shot-classification" -> ZeroShotClassificationPipeline.create(checkpoint, options);
             case "text-generation" -> new TextGenerationPipeline(load(checkpoint, Task.CAUSAL_LM, options), options);
+            case "text2text-generation", "summarization", "translation" ->
+                new Text2TextGenerationPipeline(task, load(checkpoint, Task.SEQ2SEQ_LM, options), options);
             case "image-classification", "image-feature-extraction" ->
                 throw new IllegalArgumentException(task
                         + " takes images, not texts: use ImageClassificationPipeline / ImageFeatureExtractionPipeline "
                         + "(CLI: pipeline " + task + " --image FILE)");
-            default ->
-                throw new IllegalArgumentException(
-                        "unknown task '" + task + "' (supported: " + TASKS + ", " + IMAGE_TASKS + ")");
+            default -> {
+                if (!Text2TextGenerationPipeline.TRANSLATION_PAIR.matcher(task).matches()) {
+                    throw new IllegalArgumentException(
+                            "unknown task '" + task + "' (supported: " + TASKS + ", " + IMAGE_TASKS + ")");
+                }
+                yield new Text2TextGenerationPipeline(task, load(checkpoint, Task.SEQ2SEQ_LM, options), options);
+            }
         };
     }
 

@@ -96,10 +96,19 @@ class ConfigAndFactoryTest {
                 AutoModels.fromConfig(DistilBertConfig.tiny().toJson(), Task.MASKED_LM));
         var e = assertThrows(
                 IllegalArgumentException.class,
-                () -> AutoModels.fromConfig(json("{\"model_type\":\"t5\"}"), Task.BASE));
+                () -> AutoModels.fromConfig(json("{\"model_type\":\"whisper\"}"), Task.BASE));
         assertEquals(
-                "unsupported model_type 't5' (supported: [bert, roberta, xlm-roberta, distilbert, gpt2, llama, mistral, qwen2])",
+                "unsupported model_type 'whisper' (supported: [bert, roberta, xlm-roberta, distilbert, gpt2, llama, "
+                        + "mistral, qwen2, bart, t5, marian])",
                 e.getMessage());
+        var t5 = assertThrows(
+                IllegalArgumentException.class,
+                () -> AutoModels.fromConfig(json("{\"model_type\":\"t5\"}"), Task.BASE));
+        assertEquals("task BASE is not supported for t5 (supported: [SEQ2SEQ_LM])", t5.getMessage());
+        var bert = assertThrows(
+                IllegalArgumentException.class,
+                () -> AutoModels.fromConfig(BertConfig.tiny().toJson(), Task.SEQ2SEQ_LM));
+        assertTrue(bert.getMessage().contains("not an encoder-decoder"), bert.getMessage());
         var r = assertThrows(
                 IllegalArgumentException.class,
                 () -> AutoModels.fromConfig(

@@ -1,0 +1,175 @@
+package io.sparkformers.pipeline;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.generation.GenerationConfig;
+import io.sparkformers.generation.GenerationOutput;
+import io.sparkformers.generation.Generator;
+import io.sparkformers.generation.Seq2SeqScorer;
+import io.sparkformers.hub.Json;
+import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.Seq2SeqLanguageModel;
+import io.sparkformers.nn.Task;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * HF {@code pipeline("text2text-generation")} and its two subclasses {@code summarization} and {@code translation}
+ * ({@code translation_xx_to_yy}) for encoder-decoder models: each text (with the task's prefix, e.g. T5's
+ * "summarize: ") → {@code num_return_sequences} outputs, {@code [{"generated_text" | "summary_text" |
+ * "translation_text": …}]}, decoded without special tokens and without clean-up, as HF.
+ *
+ * <p>Generation settings follow HF's order: the pipeline defaults (max_new_tokens 256, num_beams 4), the
+ * checkpoint's generation_config.json values for every other key, max_new_tokens dropped when the checkpoint sets a
+ * max_length other than 20; then the config's {@code task_specific_params[task]} (its {@code prefix} goes to the
+ * input); then the call's {@link PipelineOptions#generateKwargs()}. Sources of a batch are right-padded, as HF pads
+ * encoder inputs.
+ */
+public final class Text2TextGenerationPipeline implements Pipeline<List<String>> {
+
+    /** {@code translation_xx_to_yy}: translation with a language pair in the task name. */
+    public static final Pattern TRANSLATION_PAIR = Pattern.compile("translation_[A-Za-z-]+_to_[A-Za-z-]+");
+
+    private final String task;
+    private final String returnName;
+    private final HfModel model;
+    private final Seq2SeqLanguageModel lm;
+    private final HuggingFaceTokenizer tokenizer;
+    private final PipelineOptions options;
+    private final GenerationConfig config;
+    private final String prefix;
+    private final long padId;
+
+    /** @param task text2text-generation, summarization, translation or translation_xx_to_yy */
+    public Text2TextGenerationPipeline(String task, HfModel model, PipelineOptions options) throws IOException {
+        if (model.task() != Task.SEQ2SEQ_LM || !(model.block() instanceof Seq2SeqLanguageModel seq2seq)) {
+            throw new IllegalArgumentException(
+                    task + " needs an encoder-decoder (seq2seq LM) model, got one loaded for " + model.task());
+        }
+        this.task = task;
+        this.returnName =
+                task.equals("summarization") ? "summary" : task.startsWith("translation") ? "translation" : "generated";
+        this.model = model;
+        this.lm = seq2seq;
+        this.options = options;
+        Path dir = model.checkpoint().dir();
+        JsonNode modelConfig = model.checkpoint().config();
+        ObjectNode merged =
+                Json.MAPPER.createObjectNode().put("max_new_tokens", 256).put("num_beams", 4);
+        Path file = dir.resolve("generation_config.json");
+        if (Files.exists(file)) {
+            new ObjectMapper().readTree(file.toFile()).fields().forEachRemaining(e -> {
+                if (!merged.has(e.getKey()) && !e.getKey().equals("transformers_version"))
+                    merged.set(e.getKey(), e.getValue());
+            });
+        }
+        for (String key : List.of("eos_token_id", "decoder_start_token_id", "pad_token_id")) {
+            if (!merged.hasNonNull(key) && modelConfig.hasNonNull(key)) merged.set(key, modelConfig.get(key));
+        }
+        if (merged.path("max_length").asInt(20) != 20) merged.remove("max_new_tokens");
+        JsonNode specific = modelConfig.path("task_specific_params").path(task);
+        String taskPrefix = modelConfig.path("prefix").asText("");
+        if (specific.isObject()) {
+            ObjectNode params = specific.deepCopy();
+            if (params.has("prefix")) taskPrefix = params.remove("prefix").asText();
+            merged.setAll(params);
+        }
+        if (options.generateKwargs() != null)
+            merged.setAll(options.generateKwargs().deepCopy());
+        this.prefix = taskPrefix;
+        this.config = GenerationConfig.fromJson(merged);
+        if (config.decoderStartTokenId() == null) {
+            throw new IllegalArgumentException(dir + " sets no decoder_start_token_id (config.json or "
+                    + "generation_config.json): the decoder has no first token");
+        }
+        this.tokenizer = HuggingFaceTokenizer.builder()
+                .optTokenizerPath(model.checkpoint().tokenizerJson())
+                .optAddSpecialTokens(true)
+                .optPadding(false)
+                .optTruncation(false)
+                .build();
+        this.padId = config.padTokenId() != null
+                ? config.padTokenId()
+                : modelConfig.path("pad_token_id").asLong(0);
+    }
+
+    @Override
+    public String task() {
+        return task;
+    }
+
+    @Override
+    public PipelineOptions options() {
+        return options;
+    }
+
+    /** The generation settings every call uses. */
+    public GenerationConfig generationConfig() {
+        return config;
+    }
+
+    /** The text put before every input (the task's {@code prefix}, e.g. "summarize: "), or "". */
+    public String prefix() {
+        return prefix;
+    }
+
+    @Override
+    public String invalidReason(PipelineInput input, int row) {
+        return PipelineSupport.textProblem(input.text(), "text", row);
+    }
+
+    @Override
+    public List<List<String>> predictBatch(List<PipelineInput> inputs, int firstRow) {
+        PipelineSupport.requireValid(this, inputs, firstRow);
+        int b = inputs.size();
+        long[][] sources = new long[b][];
+        int width = 0;
+        for (int i = 0; i < b; i++) {
+            sources[i] = tokenizer.encode(prefix + inputs.get(i).text()).getIds();
+            width = Math.max(width, sources[i].length);
+        }
+        long[][] ids = new long[b][width];
+        long[][] mask = new long[b][width];
+        for (int i = 0; i < b; i++) {
+            Arrays.fill(ids[i], padId); // right padding
+            System.arraycopy(sources[i], 0, ids[i], 0, sources[i].length);
+            Arrays.fill(mask[i], 0, sources[i].length, 1L);
+        }
+        long[][][] prompt = Seq2SeqScorer.decoderPrompt(b, config.decoderStartTokenId());
+        GenerationOutput out = Generator.generate(
+                Seq2SeqScorer.factory(lm, ids, mask, model.manager().getDevice()),
+                prompt[0],
+                prompt[1],
+                config,
+                t -> tokenizer.decode(t, false));
+        int perInput = out.sequences().length / b;
+        List<List<String>> results = new ArrayList<>(b);
+        for (int i = 0; i < b; i++) {
+            List<String> texts = new ArrayList<>(perInput);
+            for (int j = 0; j < perInput; j++) texts.add(tokenizer.decode(out.sequences()[i * perInput + j], true));
+            results.add(texts);
+        }
+        return results;
+    }
+
+    @Override
+    public JsonNode hfJson(List<String> result) {
+        ArrayNode arr = Json.MAPPER.createArrayNode();
+        for (String t : result) arr.addObject().put(returnName + "_text", t);
+        return arr;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        model.close();
+    }
+}
