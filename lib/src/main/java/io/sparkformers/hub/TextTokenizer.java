@@ -62,11 +62,17 @@ public final class TextTokenizer implements AutoCloseable {
         try (var in = java.nio.file.Files.newInputStream(tokenizerJson)) {
             Json.MAPPER.readTree(in);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new IllegalArgumentException(
-                    tokenizerJson + " is not valid JSON (" + e.getOriginalMessage() + "): the file is truncated or "
-                            + "corrupt; download it again or save it again with tokenizer.save_pretrained",
-                    e);
+            throw notJson(tokenizerJson, e.getOriginalMessage(), e);
+        } catch (java.io.CharConversionException e) { // bytes in no JSON encoding (also found by fuzzing)
+            throw notJson(tokenizerJson, e.getMessage(), e);
         }
+    }
+
+    private static IllegalArgumentException notJson(Path tokenizerJson, String why, Exception e) {
+        return new IllegalArgumentException(
+                tokenizerJson + " is not valid JSON (" + why + "): the file is truncated or corrupt; download it "
+                        + "again or save it again with tokenizer.save_pretrained",
+                e);
     }
 
     /** Why the tokenizers library refused a {@code tokenizer.json}, with the file and the fix. */

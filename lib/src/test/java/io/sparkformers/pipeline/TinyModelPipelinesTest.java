@@ -320,7 +320,11 @@ class TinyModelPipelinesTest {
         var e2 = assertThrows(
                 IllegalArgumentException.class,
                 () -> Pipelines.create("summarization", base, PipelineOptions.defaults()));
-        assertTrue(e2.getMessage().contains("unknown task 'summarization'"), e2.getMessage());
+        assertTrue(e2.getMessage().contains("SEQ2SEQ_LM is not supported for bert"), e2.getMessage());
+        var e3 = assertThrows(
+                IllegalArgumentException.class,
+                () -> Pipelines.create("speech-recognition", base, PipelineOptions.defaults()));
+        assertTrue(e3.getMessage().contains("unknown task 'speech-recognition'"), e3.getMessage());
     }
 
     @Test
