@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
@@ -170,28 +171,6 @@ public final class BatchScoring {
                     List.of());
         }
 
-        public Options withPartitionBy(List<String> cols) {
-            return new Options(
-                    task,
-                    model,
-                    input,
-                    output,
-                    inputFormat,
-                    outputFormat,
-                    textCol,
-                    outputCol,
-                    mode,
-                    maxLength,
-                    batchSize,
-                    maxTokensPerBatch,
-                    device,
-                    handleInvalid,
-                    outputType,
-                    topK,
-                    taskOptions,
-                    cols);
-        }
-
         /** Defaults for everything but the four required values. */
         public static Options of(String task, String model, String input, String output) {
             return new Options(
@@ -214,136 +193,107 @@ public final class BatchScoring {
                     TaskOptions.defaults());
         }
 
+        public Options withPartitionBy(List<String> cols) {
+            return with(c -> c.partitionBy = cols);
+        }
+
         public Options withTaskOptions(TaskOptions t) {
-            return new Options(
-                    task,
-                    model,
-                    input,
-                    output,
-                    inputFormat,
-                    outputFormat,
-                    textCol,
-                    outputCol,
-                    mode,
-                    maxLength,
-                    batchSize,
-                    maxTokensPerBatch,
-                    device,
-                    handleInvalid,
-                    outputType,
-                    topK,
-                    t,
-                    partitionBy);
+            return with(c -> c.taskOptions = t);
         }
 
         public Options withTopK(Integer k) {
-            return new Options(
-                    task,
-                    model,
-                    input,
-                    output,
-                    inputFormat,
-                    outputFormat,
-                    textCol,
-                    outputCol,
-                    mode,
-                    maxLength,
-                    batchSize,
-                    maxTokensPerBatch,
-                    device,
-                    handleInvalid,
-                    outputType,
-                    k,
-                    taskOptions,
-                    partitionBy);
+            return with(c -> c.topK = k);
         }
 
         public Options withFormats(String in, String out) {
-            return new Options(
-                    task,
-                    model,
-                    input,
-                    output,
-                    in,
-                    out,
-                    textCol,
-                    outputCol,
-                    mode,
-                    maxLength,
-                    batchSize,
-                    maxTokensPerBatch,
-                    device,
-                    handleInvalid,
-                    outputType,
-                    topK,
-                    taskOptions,
-                    partitionBy);
+            return with(c -> {
+                c.inputFormat = in;
+                c.outputFormat = out;
+            });
         }
 
         public Options withMode(String m) {
-            return new Options(
-                    task,
-                    model,
-                    input,
-                    output,
-                    inputFormat,
-                    outputFormat,
-                    textCol,
-                    outputCol,
-                    m,
-                    maxLength,
-                    batchSize,
-                    maxTokensPerBatch,
-                    device,
-                    handleInvalid,
-                    outputType,
-                    topK,
-                    taskOptions,
-                    partitionBy);
+            return with(c -> c.mode = m);
         }
 
-        public Options withTextCol(String c) {
-            return new Options(
-                    task,
-                    model,
-                    input,
-                    output,
-                    inputFormat,
-                    outputFormat,
-                    c,
-                    outputCol,
-                    mode,
-                    maxLength,
-                    batchSize,
-                    maxTokensPerBatch,
-                    device,
-                    handleInvalid,
-                    outputType,
-                    topK,
-                    taskOptions,
-                    partitionBy);
+        public Options withTextCol(String col) {
+            return with(c -> c.textCol = col);
         }
 
         public Options withHandleInvalid(String h) {
-            return new Options(
-                    task,
-                    model,
-                    input,
-                    output,
-                    inputFormat,
-                    outputFormat,
-                    textCol,
-                    outputCol,
-                    mode,
-                    maxLength,
-                    batchSize,
-                    maxTokensPerBatch,
-                    device,
-                    h,
-                    outputType,
-                    topK,
-                    taskOptions,
-                    partitionBy);
+            return with(c -> c.handleInvalid = h);
+        }
+
+        /** A copy with {@code change} applied: the one copy path of the with-ers. */
+        private Options with(Consumer<Fields> change) {
+            Fields f = new Fields(this);
+            change.accept(f);
+            return f.toOptions();
+        }
+
+        /** The components as mutable fields, for {@link #with}. */
+        private static final class Fields {
+            String task;
+            String model;
+            String input;
+            String output;
+            String inputFormat;
+            String outputFormat;
+            String textCol;
+            String outputCol;
+            String mode;
+            int maxLength;
+            int batchSize;
+            int maxTokensPerBatch;
+            String device;
+            String handleInvalid;
+            String outputType;
+            Integer topK;
+            TaskOptions taskOptions;
+            List<String> partitionBy;
+
+            Fields(Options o) {
+                task = o.task;
+                model = o.model;
+                input = o.input;
+                output = o.output;
+                inputFormat = o.inputFormat;
+                outputFormat = o.outputFormat;
+                textCol = o.textCol;
+                outputCol = o.outputCol;
+                mode = o.mode;
+                maxLength = o.maxLength;
+                batchSize = o.batchSize;
+                maxTokensPerBatch = o.maxTokensPerBatch;
+                device = o.device;
+                handleInvalid = o.handleInvalid;
+                outputType = o.outputType;
+                topK = o.topK;
+                taskOptions = o.taskOptions;
+                partitionBy = o.partitionBy;
+            }
+
+            Options toOptions() {
+                return new Options(
+                        task,
+                        model,
+                        input,
+                        output,
+                        inputFormat,
+                        outputFormat,
+                        textCol,
+                        outputCol,
+                        mode,
+                        maxLength,
+                        batchSize,
+                        maxTokensPerBatch,
+                        device,
+                        handleInvalid,
+                        outputType,
+                        topK,
+                        taskOptions,
+                        partitionBy);
+            }
         }
     }
 

@@ -171,9 +171,28 @@ final class DistributedTraining {
 
         /** This spec training a LoRA adapter ({@code null}: none). */
         Spec withLora(LoraConfig adapter) {
+            return with(model, adapter, options);
+        }
+
+        /** This spec with the task options {@code o}. */
+        Spec withOptions(TaskOptions o) {
+            return with(model, lora, o);
+        }
+
+        TrainingArguments trainingArguments() {
+            return TrainingArguments.fromMap(args);
+        }
+
+        /** This spec with the model reference the executors load (see {@link ModelRefs#forExecutors}). */
+        Spec withModel(String executorRef) {
+            return with(executorRef, lora, options);
+        }
+
+        /** This spec with the components the with-ers change: their one copy path. */
+        private Spec with(String modelRef, LoraConfig adapter, TaskOptions o) {
             return new Spec(
                     args,
-                    model,
+                    modelRef,
                     task,
                     labelKind,
                     labels,
@@ -188,55 +207,7 @@ final class DistributedTraining {
                     fromScratch,
                     callbacks,
                     adapter,
-                    options);
-        }
-
-        /** This spec with the task options {@code o}. */
-        Spec withOptions(TaskOptions o) {
-            return new Spec(
-                    args,
-                    model,
-                    task,
-                    labelKind,
-                    labels,
-                    mode,
-                    unfreezeLastLayers,
-                    maxLength,
-                    numWorkers,
-                    maxAttempts,
-                    checkConsistencyEverySteps,
-                    device,
-                    images,
-                    fromScratch,
-                    callbacks,
-                    lora,
                     o);
-        }
-
-        TrainingArguments trainingArguments() {
-            return TrainingArguments.fromMap(args);
-        }
-
-        /** This spec with the model reference the executors load (see {@link ModelRefs#forExecutors}). */
-        Spec withModel(String executorRef) {
-            return new Spec(
-                    args,
-                    executorRef,
-                    task,
-                    labelKind,
-                    labels,
-                    mode,
-                    unfreezeLastLayers,
-                    maxLength,
-                    numWorkers,
-                    maxAttempts,
-                    checkConsistencyEverySteps,
-                    device,
-                    images,
-                    fromScratch,
-                    callbacks,
-                    lora,
-                    options);
         }
 
         /** The task each replica trains, its model read from the local {@code folder}. */

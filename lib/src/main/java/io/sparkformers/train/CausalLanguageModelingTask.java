@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -75,27 +74,17 @@ final class CausalLanguageModelingTask extends TrainingTask {
 
     @Override
     void checkMode(TransferMode mode) {
-        if (mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION) {
-            throw new IllegalArgumentException("causal-LM training has no new head to train alone: use fine_tune or "
-                    + "partial, not feature_extraction");
-        }
+        refuseFeatureExtraction(mode, "causal-LM training has no new head to train alone");
     }
 
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
-        Fit fit = new Fit(
+        return TaskFit.started(new Fit(
                 run,
                 train,
                 require(train.rows(), TextDataset.class, "causal-LM training"),
                 require(eval, TextDataset.class, "causal-LM training"),
-                scratchConfig == null ? null : Files.createTempDirectory("sparkformers-clm-init"));
-        try {
-            fit.prepare();
-            return fit;
-        } catch (IOException | RuntimeException e) {
-            fit.close();
-            throw e;
-        }
+                scratchConfig == null ? null : Files.createTempDirectory("sparkformers-clm-init")));
     }
 
     /**
@@ -291,6 +280,7 @@ final class CausalLanguageModelingTask extends TrainingTask {
             this.evalRows = eval;
         }
 
+        @Override
         void prepare() throws IOException {
             run.checkArguments(evalRows != null);
             if (groupTexts && run.world > 1) {
@@ -402,20 +392,8 @@ final class CausalLanguageModelingTask extends TrainingTask {
             }
             p.put("block_size", maxLength);
             p.put("group_texts", groupTexts);
-            Map<String, Object> data = new LinkedHashMap<>();
-            data.put(
-                    "train",
-                    Map.of(
-                            "description",
-                            trainRows.description(),
-                            "examples",
-                            groupTexts ? examples.size() : shard.numExamples()));
-            data.put(
-                    "eval",
-                    evalRows == null
-                            ? Map.of()
-                            : Map.of("description", evalRows.description(), "examples", evalExamples));
-            p.put("data", data);
+            long trainExamples = groupTexts ? examples.size() : shard.numExamples();
+            p.put("data", dataProvenance(trainRows, trainExamples, evalRows, "examples", evalExamples));
             return p;
         }
 

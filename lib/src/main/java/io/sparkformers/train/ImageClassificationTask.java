@@ -76,18 +76,11 @@ final class ImageClassificationTask extends TrainingTask {
 
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
-        Fit fit = new Fit(
+        return TaskFit.started(new Fit(
                 run,
                 train,
                 require(train.rows(), ImageDataset.class, "image classification"),
-                require(eval, ImageDataset.class, "image classification"));
-        try {
-            fit.prepare();
-            return fit;
-        } catch (IOException | RuntimeException e) {
-            fit.close();
-            throw e;
-        }
+                require(eval, ImageDataset.class, "image classification")));
     }
 
     /**
@@ -203,6 +196,7 @@ final class ImageClassificationTask extends TrainingTask {
             this.evalData = eval;
         }
 
+        @Override
         void prepare() throws IOException {
             if (shard.numExamples() == 0) {
                 throw new IllegalArgumentException("the training dataset is empty: give labelled images");

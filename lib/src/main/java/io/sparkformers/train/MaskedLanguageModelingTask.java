@@ -68,26 +68,16 @@ final class MaskedLanguageModelingTask extends TrainingTask {
 
     @Override
     void checkMode(TransferMode mode) {
-        if (mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION) {
-            throw new IllegalArgumentException("masked-LM training needs the encoder trainable: use fine_tune or "
-                    + "partial, not feature_extraction");
-        }
+        refuseFeatureExtraction(mode, "masked-LM training needs the encoder trainable");
     }
 
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
-        Fit fit = new Fit(
+        return TaskFit.started(new Fit(
                 run,
                 train,
                 require(train.rows(), TextDataset.class, "masked-LM training"),
-                require(eval, TextDataset.class, "masked-LM training"));
-        try {
-            fit.prepare();
-            return fit;
-        } catch (IOException | RuntimeException e) {
-            fit.close();
-            throw e;
-        }
+                require(eval, TextDataset.class, "masked-LM training")));
     }
 
     /** Texts → examples: blocks of {@code blockSize} tokens (group_texts) or one truncated row each. */
@@ -211,6 +201,7 @@ final class MaskedLanguageModelingTask extends TrainingTask {
             this.evalRows = eval;
         }
 
+        @Override
         void prepare() throws IOException {
             run.checkArguments(evalRows != null);
             if (groupTexts && run.world > 1) {
@@ -326,19 +317,8 @@ final class MaskedLanguageModelingTask extends TrainingTask {
             p.put("group_texts", groupTexts);
             p.put("mlm_probability", mlmProbability);
             p.put("whole_word_mask", wholeWordMask);
-            p.put(
-                    "data",
-                    Map.of(
-                            "train",
-                            Map.of(
-                                    "description",
-                                    trainRows.description(),
-                                    "examples",
-                                    groupTexts ? examples.size() : shard.numExamples()),
-                            "eval",
-                            evalRows == null
-                                    ? Map.of()
-                                    : Map.of("description", evalRows.description(), "examples", evalExamples)));
+            long trainExamples = groupTexts ? examples.size() : shard.numExamples();
+            p.put("data", dataProvenance(trainRows, trainExamples, evalRows, "examples", evalExamples));
             return p;
         }
     }

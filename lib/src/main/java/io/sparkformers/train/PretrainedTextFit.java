@@ -111,6 +111,18 @@ abstract class PretrainedTextFit extends TaskFit {
         return p;
     }
 
+    /**
+     * The provenance "data" entry: the training rows' description and example count, and the evaluation rows' (their
+     * count named {@code evalUnit}) or nothing without evaluation rows.
+     */
+    static Map<String, Object> dataProvenance(
+            TrainingDataset train, long trainExamples, TrainingDataset eval, String evalUnit, long evalExamples) {
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("train", Map.of("description", train.description(), "examples", trainExamples));
+        data.put("eval", eval == null ? Map.of() : Map.of("description", eval.description(), evalUnit, evalExamples));
+        return data;
+    }
+
     @Override
     public void close() {
         if (hf != null) hf.close();

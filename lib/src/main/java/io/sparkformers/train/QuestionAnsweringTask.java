@@ -70,26 +70,16 @@ final class QuestionAnsweringTask extends TrainingTask {
 
     @Override
     void checkMode(TransferMode mode) {
-        if (mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION) {
-            throw new IllegalArgumentException(
-                    "question answering trains the encoder: use fine_tune or partial, not feature_extraction");
-        }
+        refuseFeatureExtraction(mode, "question answering trains the encoder");
     }
 
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
-        Fit fit = new Fit(
+        return TaskFit.started(new Fit(
                 run,
                 train,
                 require(train.rows(), TextDataset.class, "question answering"),
-                require(eval, TextDataset.class, "question answering"));
-        try {
-            fit.prepare();
-            return fit;
-        } catch (IOException | RuntimeException e) {
-            fit.close();
-            throw e;
-        }
+                require(eval, TextDataset.class, "question answering")));
     }
 
     /**
@@ -195,6 +185,7 @@ final class QuestionAnsweringTask extends TrainingTask {
             this.evalRows = eval;
         }
 
+        @Override
         void prepare() throws IOException {
             run.checkArguments(evalRows != null);
             HfCheckpoint ckpt = HfCheckpoint.open(model);
@@ -339,15 +330,7 @@ final class QuestionAnsweringTask extends TrainingTask {
             p.put("max_seq_length", maxSeqLength);
             p.put("doc_stride", docStride);
             p.put("max_answer_length", maxAnswerLength);
-            p.put(
-                    "data",
-                    Map.of(
-                            "train",
-                            Map.of("description", trainRows.description(), "examples", shard.numExamples()),
-                            "eval",
-                            evalRows == null
-                                    ? Map.of()
-                                    : Map.of("description", evalRows.description(), "windows", evalExamples)));
+            p.put("data", dataProvenance(trainRows, shard.numExamples(), evalRows, "windows", evalExamples));
             return p;
         }
     }

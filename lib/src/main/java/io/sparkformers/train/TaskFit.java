@@ -17,6 +17,20 @@ import java.util.function.Predicate;
  */
 abstract class TaskFit implements AutoCloseable {
 
+    /** Checks the task's input and loads its data and model ({@link TrainingTask#start} through {@link #started}). */
+    abstract void prepare() throws IOException;
+
+    /** {@code fit} prepared, or closed and the failure rethrown. */
+    static TaskFit started(TaskFit fit) throws IOException {
+        try {
+            fit.prepare();
+            return fit;
+        } catch (IOException | RuntimeException e) {
+            fit.close();
+            throw e;
+        }
+    }
+
     /** The manager the model lives in; each micro-batch's tensors go into a sub-manager of it. */
     abstract NDManager manager();
 

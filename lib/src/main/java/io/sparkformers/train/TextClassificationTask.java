@@ -85,18 +85,11 @@ final class TextClassificationTask extends TrainingTask {
 
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
-        Fit fit = new Fit(
+        return TaskFit.started(new Fit(
                 run,
                 train,
                 require(train.rows(), TextDataset.class, "text classification"),
-                require(eval, TextDataset.class, "text classification"));
-        try {
-            fit.prepare();
-            return fit;
-        } catch (IOException | RuntimeException e) {
-            fit.close();
-            throw e;
-        }
+                require(eval, TextDataset.class, "text classification")));
     }
 
     /**
@@ -165,6 +158,7 @@ final class TextClassificationTask extends TrainingTask {
             this.evalRows = eval;
         }
 
+        @Override
         void prepare() throws IOException {
             TrainingArguments args = run.args;
             int world = run.world;

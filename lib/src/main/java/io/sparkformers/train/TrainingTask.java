@@ -163,4 +163,11 @@ public abstract class TrainingTask {
         }
         return type.cast(data);
     }
+
+    /** Refuses the feature_extraction mode for a task whose {@code reason} it is (the task's check). */
+    static void refuseFeatureExtraction(TransferMode mode, String reason) {
+        if (mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION) {
+            throw new IllegalArgumentException(reason + ": use fine_tune or partial, not feature_extraction");
+        }
+    }
 }

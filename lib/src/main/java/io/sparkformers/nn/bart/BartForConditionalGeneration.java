@@ -23,15 +23,20 @@ import java.util.regex.Pattern;
  * (B, T, V), the decoder causal and unpadded as in HF's generate. As a {@link Seq2SeqLanguageModel} it encodes once
  * and decodes with self- and cross-attention caches.
  */
-public final class BartForConditionalGeneration extends PretrainedModel implements Seq2SeqLanguageModel {
+public class BartForConditionalGeneration extends PretrainedModel implements Seq2SeqLanguageModel {
 
     private final BartConfig config;
     private final BartModel model;
     private final Parameter finalLogitsBias;
 
     public BartForConditionalGeneration(BartConfig c) {
+        this(c, BartPositions.LEARNED);
+    }
+
+    /** The same layout with other positions: {@code MarianMTModel} passes {@link BartPositions#SINUSOIDAL}. */
+    protected BartForConditionalGeneration(BartConfig c, BartPositions positions) {
         config = c;
-        model = addChildBlock("model", new BartModel(c));
+        model = addChildBlock("model", new BartModel(c, positions));
         finalLogitsBias = addParameter(Parameter.builder()
                 .setName("final_logits_bias")
                 .setType(Parameter.Type.BIAS)

@@ -13,7 +13,7 @@ import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.Seq2SeqLanguageModel;
 
 /**
- * Port of HF {@code BartModel}: {@code shared} (the token table of encoder, decoder and LM head), {@code encoder},
+ * Port of HF {@code BartModel} (and of {@code MarianModel} with {@link BartPositions#SINUSOIDAL}): {@code shared} (the token table of encoder, decoder and LM head), {@code encoder},
  * {@code decoder}. Block inputs: input_ids (B, S), attention_mask (B, S), decoder_input_ids (B, T); output: the
  * decoder's last hidden state (B, T, D).
  */
@@ -25,10 +25,14 @@ public final class BartModel extends HfBlock {
     private final BartStack decoder;
 
     public BartModel(BartConfig c) {
+        this(c, BartPositions.LEARNED);
+    }
+
+    public BartModel(BartConfig c, BartPositions positions) {
         config = c;
         shared = addChildBlock("shared", new Embedding(c.vocabSize(), c.dModel(), c.padTokenId()));
-        encoder = addChildBlock("encoder", new BartStack(c, false));
-        decoder = addChildBlock("decoder", new BartStack(c, true));
+        encoder = addChildBlock("encoder", new BartStack(c, false, positions));
+        decoder = addChildBlock("decoder", new BartStack(c, true, positions));
     }
 
     Embedding shared() {
