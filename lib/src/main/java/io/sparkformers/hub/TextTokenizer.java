@@ -60,11 +60,40 @@ public final class TextTokenizer implements AutoCloseable {
      */
     private static void requireValidJson(Path tokenizerJson) throws IOException {
         try (var in = java.nio.file.Files.newInputStream(tokenizerJson)) {
-            Json.MAPPER.readTree(in);
+            requireTemplatesResolve(tokenizerJson, Json.MAPPER.readTree(in).path("post_processor"));
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw notJson(tokenizerJson, e.getOriginalMessage(), e);
         } catch (java.io.CharConversionException e) { // bytes in no JSON encoding (also found by fuzzing)
             throw notJson(tokenizerJson, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Every special token a {@code TemplateProcessing} post-processor (alone or inside a {@code Sequence}) places in
+     * its templates must be in its {@code special_tokens}: the tokenizers library looks them up with an unchecked
+     * {@code expect} when it encodes, a panic that aborts the JVM (found by fuzzing).
+     */
+    private static void requireTemplatesResolve(Path tokenizerJson, com.fasterxml.jackson.databind.JsonNode processor) {
+        if (processor.path("type").asText().equals("Sequence")) {
+            for (var p : processor.path("processors")) requireTemplatesResolve(tokenizerJson, p);
+            return;
+        }
+        if (!processor.path("type").asText().equals("TemplateProcessing")) return;
+        var specials = processor.path("special_tokens");
+        for (String template : new String[] {"single", "pair"}) {
+            for (var piece : processor.path(template)) {
+                var special = piece.path("SpecialToken");
+                if (special.isMissingNode()) continue;
+                String id = special.path("id").asText(null);
+                if (id == null || !specials.has(id)) {
+                    throw new IllegalArgumentException(tokenizerJson + ": post_processor." + template
+                            + " places special token '" + id + "' that post_processor.special_tokens does not define "
+                            + specials.propertyStream()
+                                    .map(java.util.Map.Entry::getKey)
+                                    .toList()
+                            + ": the file is corrupt or hand-edited; save it again with tokenizer.save_pretrained");
+                }
+            }
         }
     }
 
