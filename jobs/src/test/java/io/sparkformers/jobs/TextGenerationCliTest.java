@@ -92,8 +92,15 @@ class TextGenerationCliTest {
                 "--output",
                 output);
         assertEquals(0, r.exitCode(), r.err());
-        SparkSession spark = SparkSession.builder().master("local[1]").getOrCreate();
-        List<Row> rows = spark.read().parquet(output).orderBy("id").collectAsList();
+        // the command stopped its own session; this one must not outlive the test (a later getOrCreate in this JVM,
+        // e.g. SpamDemoTest's local[2] 2-replica fit, would get its single slot and wait for a second one)
+        SparkSession spark = SparkSession.builder().master("local[2]").getOrCreate();
+        List<Row> rows;
+        try {
+            rows = spark.read().parquet(output).orderBy("id").collectAsList();
+        } finally {
+            spark.stop();
+        }
         assertEquals(prompts.size(), rows.size());
         for (int i = 0; i < rows.size(); i++) {
             assertEquals(greedyBatch.get("texts").get(i).asText(), rows.get(i).getAs("generated_text"), "row " + i);
