@@ -145,7 +145,9 @@ class CheckpointManagerFaultsTest {
                         System.getProperty("java.class.path"),
                         HalfWrittenCheckpoint.class.getName(),
                         out.toString())
-                .redirectErrorStream(true)
+                // stdout carries only the child's signal line; stderr (JVM notices such as "Picked up
+                // JAVA_TOOL_OPTIONS", logs) goes to the test's own stderr
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         try (BufferedReader r =
                 new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
