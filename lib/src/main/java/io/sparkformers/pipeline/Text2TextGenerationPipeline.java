@@ -129,19 +129,34 @@ public final class Text2TextGenerationPipeline implements Pipeline<List<String>>
     @Override
     public List<List<String>> predictBatch(List<PipelineInput> inputs, int firstRow) {
         PipelineSupport.requireValid(this, inputs, firstRow);
-        int b = inputs.size();
-        long[][] sources = new long[b][];
+        List<long[]> sources = new ArrayList<>(inputs.size());
+        for (PipelineInput in : inputs) sources.add(sourceIds(in.text()));
+        return generate(sources, null);
+    }
+
+    /** A text's encoder input: the task prefix and the text, tokenized with the tokenizer's special tokens. */
+    public long[] sourceIds(String text) {
+        return tokenizer.encode(prefix + text).getIds();
+    }
+
+    /**
+     * Generates for tokenized sources ({@link #sourceIds}), right-padded into one batch as HF pads encoder inputs.
+     *
+     * @param seeds per source, the seed of its own sampling RNG (its samples then do not depend on the batch); null:
+     *              one RNG seeded with the generation config's seed
+     * @return per source, its num_return_sequences texts
+     */
+    public List<List<String>> generate(List<long[]> sources, long[] seeds) {
+        int b = sources.size();
         int width = 0;
-        for (int i = 0; i < b; i++) {
-            sources[i] = tokenizer.encode(prefix + inputs.get(i).text()).getIds();
-            width = Math.max(width, sources[i].length);
-        }
+        for (long[] s : sources) width = Math.max(width, s.length);
         long[][] ids = new long[b][width];
         long[][] mask = new long[b][width];
         for (int i = 0; i < b; i++) {
+            long[] s = sources.get(i);
             Arrays.fill(ids[i], padId); // right padding
-            System.arraycopy(sources[i], 0, ids[i], 0, sources[i].length);
-            Arrays.fill(mask[i], 0, sources[i].length, 1L);
+            System.arraycopy(s, 0, ids[i], 0, s.length);
+            Arrays.fill(mask[i], 0, s.length, 1L);
         }
         long[][][] prompt = Seq2SeqScorer.decoderPrompt(b, config.decoderStartTokenId());
         GenerationOutput out = Generator.generate(
@@ -149,7 +164,8 @@ public final class Text2TextGenerationPipeline implements Pipeline<List<String>>
                 prompt[0],
                 prompt[1],
                 config,
-                t -> tokenizer.decode(t, false));
+                t -> tokenizer.decode(t, false),
+                seeds);
         int perInput = out.sequences().length / b;
         List<List<String>> results = new ArrayList<>(b);
         for (int i = 0; i < b; i++) {
