@@ -3,7 +3,6 @@ package io.sparkformers.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.Json;
 import io.sparkformers.pipeline.ImageClassificationPipeline;
@@ -161,40 +160,8 @@ public final class PipelineCommand implements Callable<Integer> {
             description = "fill-mask: score only these words (comma-separated).")
     List<String> targets;
 
-    @Option(
-            names = "--max-new-tokens",
-            description = "text-generation: tokens to generate (default 256 or the checkpoint's).")
-    Integer maxNewTokens;
-
-    @Option(names = "--do-sample", description = "text-generation: sample instead of greedy decoding.")
-    Boolean doSample;
-
-    @Option(names = "--temperature", description = "text-generation: sampling temperature (> 0).")
-    Double temperature;
-
-    @Option(names = "--top-p", description = "text-generation: nucleus sampling mass in (0, 1].")
-    Double topP;
-
-    @Option(names = "--num-beams", description = "text-generation: beams of beam search.")
-    Integer numBeams;
-
-    @Option(names = "--num-return-sequences", description = "text-generation: texts per prompt.")
-    Integer numReturnSequences;
-
-    @Option(names = "--repetition-penalty", description = "text-generation: penalty on repeated tokens (> 0).")
-    Double repetitionPenalty;
-
-    @Option(names = "--stop", paramLabel = "TEXT", description = "text-generation: a stop string; repeat for several.")
-    List<String> stopStrings;
-
-    @Option(names = "--seed", description = "text-generation: sampling seed (default 0).")
-    Long seed;
-
-    @Option(
-            names = "--return-full-text",
-            negatable = true,
-            description = "text-generation: the output starts with the prompt (default true, HF's).")
-    Boolean returnFullText;
+    @Mixin
+    GenerationOptions generation;
 
     @Option(
             names = "--batch-size",
@@ -222,10 +189,11 @@ public final class PipelineCommand implements Callable<Integer> {
                     "--image applies to " + Pipelines.IMAGE_TASKS + ", not " + task + "; give --text inputs");
         }
         List<PipelineInput> inputs = readInputs();
+        boolean generates = GenerationOptions.appliesTo(task);
         PipelineOptions options = PipelineOptions.builder()
                 .batchSize(batchSize)
                 .maxLength(maxLength)
-                .topK(task.equals("text-generation") ? null : topK.value())
+                .topK(generates ? null : topK.value())
                 .functionToApply(functionToApply)
                 .aggregationStrategy(aggregationStrategy)
                 .ignoreLabels(ignoreLabels)
@@ -238,7 +206,7 @@ public final class PipelineCommand implements Callable<Integer> {
                 .hypothesisTemplate(hypothesisTemplate)
                 .multiLabel(multiLabel)
                 .targets(targets)
-                .generateKwargs(task.equals("text-generation") ? generateKwargs() : null)
+                .generateKwargs(generates ? generation.kwargs(topK.value()) : null)
                 .build();
         try (Pipeline<?> pipeline = Pipelines.create(task, resolveModel(model), options)) {
             if (!chats.isEmpty()) {
@@ -248,23 +216,6 @@ public final class PipelineCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** HF generate() keyword arguments of the text-generation flags given. */
-    private ObjectNode generateKwargs() {
-        ObjectNode k = Json.MAPPER.createObjectNode();
-        if (maxNewTokens != null) k.put("max_new_tokens", maxNewTokens);
-        if (doSample != null) k.put("do_sample", doSample);
-        if (temperature != null) k.put("temperature", temperature);
-        if (topK.value() != null) k.put("top_k", topK.value());
-        if (topP != null) k.put("top_p", topP);
-        if (numBeams != null) k.put("num_beams", numBeams);
-        if (numReturnSequences != null) k.put("num_return_sequences", numReturnSequences);
-        if (repetitionPenalty != null) k.put("repetition_penalty", repetitionPenalty);
-        if (stopStrings != null) stopStrings.forEach(k.withArray("stop_strings")::add);
-        if (seed != null) k.put("seed", seed);
-        if (returnFullText != null) k.put("return_full_text", returnFullText);
-        return k;
     }
 
     /** text-generation on the --input lines holding "messages": HF's output per conversation. */

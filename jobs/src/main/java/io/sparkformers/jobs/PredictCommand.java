@@ -53,7 +53,8 @@ public final class PredictCommand implements Callable<Integer> {
             names = "--task",
             description = "sentence-embeddings, feature-extraction, fill-mask, "
                     + "text-classification (sentiment-analysis), token-classification (ner), question-answering, "
-                    + "zero-shot-classification or text-generation.")
+                    + "zero-shot-classification, text-generation, summarization, translation (translation_xx_to_yy, "
+                    + "e.g. translation_en_to_de) or text2text-generation.")
     String task;
 
     @Option(
@@ -158,6 +159,9 @@ public final class PredictCommand implements Callable<Integer> {
     @Mixin
     TopKOption topK;
 
+    @Mixin
+    GenerationOptions generation;
+
     @Option(names = "--text-pair-col", description = "text-classification: column of the second segment of text pairs.")
     String textPairCol;
 
@@ -248,7 +252,8 @@ public final class PredictCommand implements Callable<Integer> {
                 handleImpossibleAnswer,
                 candidateLabels,
                 hypothesisTemplate,
-                multiLabel);
+                multiLabel,
+                GenerationOptions.appliesTo(task) ? generation.kwargs(topK.value()) : null);
         var options = new BatchScoring.Options(
                 task,
                 model,

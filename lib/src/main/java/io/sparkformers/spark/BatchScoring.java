@@ -3,6 +3,7 @@ package io.sparkformers.spark;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.to_json;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,7 +54,14 @@ public final class BatchScoring {
             "ner",
             "question-answering",
             "zero-shot-classification",
-            "text-generation");
+            "text-generation",
+            "summarization",
+            "translation",
+            "translation_xx_to_yy",
+            "text2text-generation");
+
+    /** {@code translation_<src>_to_<tgt>}: a {@link Translator} of that language pair. */
+    private static final Pattern LANGUAGE_PAIR = Pattern.compile("translation_([A-Za-z-]+)_to_([A-Za-z-]+)");
 
     /** The formats an input may have: files, or a Delta table ({@link DeltaLake}). */
     public static final List<String> INPUT_FORMATS = List.of("parquet", "csv", "tsv", "json", "delta");
@@ -313,6 +321,9 @@ public final class BatchScoring {
      * @param candidateLabels        zero-shot-classification: the labels (required there)
      * @param hypothesisTemplate     zero-shot-classification: the hypothesis, {} is the label
      * @param multiLabel             zero-shot-classification: labels scored independently
+     * @param generateKwargs         generation tasks: HF generate() keyword arguments set on the stage (null: none,
+     *                               the checkpoint's generation_config.json decides), see
+     *                               {@link GenerationStage#setGenerateKwargs}
      */
     public record TaskOptions(
             String textPairCol,
@@ -327,7 +338,40 @@ public final class BatchScoring {
             boolean handleImpossibleAnswer,
             List<String> candidateLabels,
             String hypothesisTemplate,
-            boolean multiLabel) {
+            boolean multiLabel,
+            ObjectNode generateKwargs) {
+        /** Without generate() keyword arguments. */
+        public TaskOptions(
+                String textPairCol,
+                String functionToApply,
+                String probabilitiesCol,
+                String aggregationStrategy,
+                List<String> ignoreLabels,
+                String questionCol,
+                String contextCol,
+                Integer docStride,
+                int maxAnswerLen,
+                boolean handleImpossibleAnswer,
+                List<String> candidateLabels,
+                String hypothesisTemplate,
+                boolean multiLabel) {
+            this(
+                    textPairCol,
+                    functionToApply,
+                    probabilitiesCol,
+                    aggregationStrategy,
+                    ignoreLabels,
+                    questionCol,
+                    contextCol,
+                    docStride,
+                    maxAnswerLen,
+                    handleImpossibleAnswer,
+                    candidateLabels,
+                    hypothesisTemplate,
+                    multiLabel,
+                    null);
+        }
+
         public static TaskOptions defaults() {
             return new TaskOptions(
                     null,
@@ -401,10 +445,21 @@ public final class BatchScoring {
                         .setHypothesisTemplate(t.hypothesisTemplate())
                         .setMultiLabel(t.multiLabel());
             }
-            case "text-generation" -> new TextGenerator();
-            default ->
-                throw new IllegalArgumentException(
-                        "unknown task '" + o.task() + "' (supported: " + String.join(", ", TASKS) + ")");
+            case "text-generation" -> new TextGenerator().setGenerateKwargs(t.generateKwargs());
+            case "summarization" -> new Summarizer().setGenerateKwargs(t.generateKwargs());
+            case "text2text-generation" -> new Text2TextGenerator().setGenerateKwargs(t.generateKwargs());
+            case "translation" -> new Translator().setGenerateKwargs(t.generateKwargs());
+            default -> {
+                Matcher pair = LANGUAGE_PAIR.matcher(o.task());
+                if (!pair.matches()) {
+                    throw new IllegalArgumentException(
+                            "unknown task '" + o.task() + "' (supported: " + String.join(", ", TASKS) + ")");
+                }
+                yield new Translator()
+                        .setSrcLang(pair.group(1))
+                        .setTgtLang(pair.group(2))
+                        .setGenerateKwargs(t.generateKwargs());
+            }
         };
         stage.setModel(o.model())
                 .setInputCol(o.textCol())

@@ -1,5 +1,6 @@
 package io.sparkformers.spark;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
 import java.util.Arrays;
@@ -209,6 +210,67 @@ public abstract class GenerationStage<S extends GenerationStage<S>> extends Mode
         }
         k.put("seed", getSeed());
         return k;
+    }
+
+    /**
+     * Sets the Params of HF generate() keyword arguments, the inverse of {@link #generateKwargs()}: max_new_tokens,
+     * do_sample, temperature, top_k, top_p, num_beams, repetition_penalty, num_return_sequences, stop_strings, seed
+     * (TextGenerator: and return_full_text). Null sets nothing; another key, or a value of the wrong JSON type, fails
+     * naming it.
+     */
+    public S setGenerateKwargs(JsonNode kwargs) {
+        if (kwargs == null) return self();
+        kwargs.fields().forEachRemaining(e -> setKwarg(e.getKey(), e.getValue()));
+        return self();
+    }
+
+    /** Sets the Param of one generate() keyword argument; a stage with more extends this. */
+    protected void setKwarg(String key, JsonNode v) {
+        switch (key) {
+            case "max_new_tokens" -> setMaxNewTokens(integer(key, v));
+            case "do_sample" -> setDoSample(bool(key, v));
+            case "temperature" -> setTemperature(number(key, v));
+            case "top_k" -> setTopK(integer(key, v));
+            case "top_p" -> setTopP(number(key, v));
+            case "num_beams" -> setNumBeams(integer(key, v));
+            case "repetition_penalty" -> setRepetitionPenalty(number(key, v));
+            case "num_return_sequences" -> setNumReturnSequences(integer(key, v));
+            case "seed" -> {
+                if (!v.canConvertToLong() || !v.isIntegralNumber()) throw wrongType(key, v, "an integer");
+                setSeed(v.asLong());
+            }
+            case "stop_strings" -> {
+                if (!v.isArray()) throw wrongType(key, v, "a list of texts");
+                String[] stops = new String[v.size()];
+                for (int i = 0; i < stops.length; i++) stops[i] = v.get(i).asText();
+                setStopStrings(stops);
+            }
+            default ->
+                throw new IllegalArgumentException("generate() option '" + key + "' is not supported by "
+                        + getClass().getSimpleName() + " (supported: max_new_tokens, do_sample, temperature, top_k, "
+                        + "top_p, num_beams, repetition_penalty, num_return_sequences, stop_strings, seed"
+                        + (this instanceof TextGenerator ? ", return_full_text)" : ")"));
+        }
+    }
+
+    private static int integer(String key, JsonNode v) {
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) throw wrongType(key, v, "an integer");
+        return v.asInt();
+    }
+
+    private static double number(String key, JsonNode v) {
+        if (!v.isNumber()) throw wrongType(key, v, "a number");
+        return v.asDouble();
+    }
+
+    /** A JSON boolean. */
+    protected static boolean bool(String key, JsonNode v) {
+        if (!v.isBoolean()) throw wrongType(key, v, "true or false");
+        return v.asBoolean();
+    }
+
+    private static IllegalArgumentException wrongType(String key, JsonNode v, String expected) {
+        return new IllegalArgumentException("generate() option " + key + " must be " + expected + " but was " + v);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.sparkformers.spark;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.Task;
 import java.util.Arrays;
@@ -86,6 +87,13 @@ public final class TextGenerator extends GenerationStage<TextGenerator> {
     @Override
     public ObjectNode generateKwargs() {
         return super.generateKwargs().put("return_full_text", getReturnFullText());
+    }
+
+    /** {@link GenerationStage#setKwarg}, and return_full_text. */
+    @Override
+    protected void setKwarg(String key, JsonNode v) {
+        if (key.equals("return_full_text")) setReturnFullText(bool(key, v));
+        else super.setKwarg(key, v);
     }
 
     @Override

@@ -88,6 +88,8 @@ public final class PredictConfig {
                 : String.valueOf(value);
         try {
             if (type == int.class || type == Integer.class) return Integer.parseInt(text.trim());
+            if (type == long.class || type == Long.class) return Long.parseLong(text.trim());
+            if (type == double.class || type == Double.class) return Double.parseDouble(text.trim());
             if (type == boolean.class || type == Boolean.class) {
                 if (!text.equalsIgnoreCase("true") && !text.equalsIgnoreCase("false")) {
                     throw new NumberFormatException(text);
@@ -96,7 +98,9 @@ public final class PredictConfig {
             }
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("config key " + key + " in " + where + " is '" + text + "' but must be "
-                    + (type == int.class || type == Integer.class ? "an integer" : "true or false"));
+                    + (type == int.class || type == Integer.class || type == long.class || type == Long.class
+                            ? "an integer"
+                            : type == double.class || type == Double.class ? "a number" : "true or false"));
         }
         if (List.class.isAssignableFrom(type)) {
             List<String> out = new ArrayList<>();
