@@ -22,6 +22,13 @@ init ranges are wide so the random models' next-token distributions are peaked a
 hinge on 1e-7 differences between libtorch builds. Unigram training is not bit-reproducible (scores differ in the
 last digit between runs, which can change the pipeline outputs): rerunning rewrites the tokenizers and every
 reference together, so commit them together.
+
+With a second argument, bart-nli, it writes only bart-nli-tiny/ (BartForSequenceClassification, the layout of the
+zero-shot NLI checkpoints: eos pooling, classification_head.dense/out_proj; id2label contradiction / neutral /
+entailment) over bart-tiny's saved tokenizer, and bart_nli_references.json (logits of a right-padded batch of text
+pairs, zero-shot-classification and text-classification pipeline outputs), leaving every other file as it is:
+
+    /tmp/qa-venv/bin/python lib/src/test/python/make_seq2seq_references.py lib/src/test/resources/seq2seq bart-nli
 """
 import json
 import math
@@ -31,7 +38,7 @@ import sys
 import torch
 from tokenizers import ByteLevelBPETokenizer, SentencePieceUnigramTokenizer
 from tokenizers.processors import RobertaProcessing, TemplateProcessing
-from transformers import (BartConfig, BartForConditionalGeneration, BartTokenizerFast, GenerationConfig, MarianConfig,
+from transformers import (BartConfig, BartForConditionalGeneration, BartForSequenceClassification, BartTokenizerFast, GenerationConfig, MarianConfig,
                           MarianMTModel, T5Config, T5ForConditionalGeneration, T5TokenizerFast, pipeline)
 
 torch.set_num_threads(1)
@@ -183,5 +190,37 @@ def main():
         json.dump(refs, f, separators=(",", ":"))
 
 
+def bart_nli():
+    tok = BartTokenizerFast.from_pretrained(os.path.join(OUT, "bart-tiny"))
+    torch.manual_seed(4321)
+    labels = ["contradiction", "neutral", "entailment"]
+    config = BartConfig(vocab_size=len(tok), d_model=32, encoder_layers=2, decoder_layers=2,
+                        encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
+                        max_position_embeddings=64, init_std=0.2, scale_embedding=True, pad_token_id=1,
+                        bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, attn_implementation="eager",
+                        id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+    model = BartForSequenceClassification(config).eval()
+    d = save(model, tok, "bart-nli-tiny")
+    premises = PIPELINE_TEXTS + ["Copyright notice."]
+    hypotheses = ["This example is about licenses.", "This example is about trade names.", "This example is short."]
+    batch = tok(premises, hypotheses, return_tensors="pt", padding=True)
+    with torch.no_grad():
+        logits = model(**batch).logits
+    refs = {"premises": premises, "hypotheses": hypotheses, "input_ids": batch["input_ids"].tolist(),
+            "logits": floats(logits)}
+    zs = pipeline("zero-shot-classification", model=d, tokenizer=d, device="cpu")
+    candidates = ["licenses", "trade names", "weather"]
+    refs["zero_shot"] = {"candidate_labels": candidates,
+                         "single": [zs(t, candidate_labels=candidates) for t in premises],
+                         "multi": [zs(t, candidate_labels=candidates, multi_label=True) for t in premises]}
+    tc = pipeline("text-classification", model=d, tokenizer=d, device="cpu")
+    refs["text_classification"] = [tc(t, top_k=None) for t in premises]
+    with open(os.path.join(OUT, "bart_nli_references.json"), "w") as f:
+        json.dump(refs, f, indent=1)
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 2 and sys.argv[2] == "bart-nli":
+        bart_nli()
+    else:
+        main()

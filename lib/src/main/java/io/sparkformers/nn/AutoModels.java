@@ -118,12 +118,15 @@ public final class AutoModels {
         };
     }
 
-    /** BART: the encoder-decoder with its LM head ({@code AutoModelForSeq2SeqLM}) only. */
+    /** BART: the encoder-decoder with its LM head, or with the classification head of the NLI checkpoints. */
     public static PretrainedModel forBart(BartConfig c, Task task) {
-        if (task != Task.SEQ2SEQ_LM) {
-            throw new IllegalArgumentException("task " + task + " is not supported for bart (supported: [SEQ2SEQ_LM])");
-        }
-        return new BartForConditionalGeneration(c);
+        return switch (task) {
+            case SEQ2SEQ_LM -> new BartForConditionalGeneration(c);
+            case SEQUENCE_CLASSIFICATION -> new io.sparkformers.nn.bart.BartForSequenceClassification(c);
+            default ->
+                throw new IllegalArgumentException("task " + task
+                        + " is not supported for bart (supported: [SEQ2SEQ_LM, SEQUENCE_CLASSIFICATION])");
+        };
     }
 
     /** Marian: the encoder-decoder with its LM head ({@code AutoModelForSeq2SeqLM}) only. */
