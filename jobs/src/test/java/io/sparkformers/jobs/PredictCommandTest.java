@@ -224,7 +224,7 @@ class PredictCommandTest {
         Object[] task = run(
                 "predict",
                 "--task",
-                "translation",
+                "speech-recognition",
                 "--model",
                 "all-MiniLM-L6-v2",
                 "--input",
@@ -232,7 +232,7 @@ class PredictCommandTest {
                 "--output",
                 out);
         assertEquals(1, task[0]);
-        assertTrue(((String) task[1]).contains("unknown task 'translation'"), (String) task[1]);
+        assertTrue(((String) task[1]).contains("unknown task 'speech-recognition'"), (String) task[1]);
     }
 
     @Test
