@@ -134,6 +134,15 @@ public final class Text2TextGenerationPipeline implements Pipeline<List<String>>
         return generate(sources, null);
     }
 
+    /**
+     * Whether the tokenizer holds {@code token} as one token of its own (e.g. a multilingual Marian checkpoint's
+     * {@code >>de<<} target-language code).
+     */
+    public boolean hasToken(String token) {
+        var e = tokenizer.encode(token, false, false);
+        return e.getIds().length == 1 && e.getTokens()[0].equals(token);
+    }
+
     /** A text's encoder input: the task prefix and the text, tokenized with the tokenizer's special tokens. */
     public long[] sourceIds(String text) {
         return tokenizer.encode(prefix + text).getIds();

@@ -22,6 +22,11 @@ public abstract class EncoderDecoderStage<S extends EncoderDecoderStage<S>> exte
     /** The HF pipeline task the stage runs: summarization, translation[_xx_to_yy] or text2text-generation. */
     public abstract String pipelineTask();
 
+    /** The target language whose ">>xx<<" code goes before each source where the vocabulary has it, or null. */
+    protected String targetLanguage() {
+        return null;
+    }
+
     @Override
     protected Task task() {
         return Task.SEQ2SEQ_LM;
@@ -34,6 +39,7 @@ public abstract class EncoderDecoderStage<S extends EncoderDecoderStage<S>> exte
                 schema.fieldIndex(getInputCol()),
                 false,
                 pipelineTask(),
+                targetLanguage(),
                 generateKwargs().toString(),
                 getSeed(),
                 getNumReturnSequences() > 1,

@@ -37,6 +37,7 @@ final class GenerationCodec extends InputCodec {
     private final int promptIndex;
     private final boolean chat;
     private final String seq2seqTask;
+    private final String targetLanguage;
     private final String generateKwargs;
     private final long seed;
     private final boolean arrays;
@@ -50,6 +51,8 @@ final class GenerationCodec extends InputCodec {
      * @param chat           the column holds {@code array<struct<role, content>>} rendered by the chat template
      * @param seq2seqTask    an encoder-decoder's pipeline task (summarization, translation[_xx_to_yy],
      *                       text2text-generation), or null for a decoder's text-generation
+     * @param targetLanguage translation: the target language, put before each source as ">>xx<<" where the
+     *                       checkpoint's vocabulary has that code (multilingual Marian) and the text has none; or null
      * @param generateKwargs HF generate() keyword arguments as JSON ({@code return_full_text} included)
      * @param seed           the stage's seed, mixed into each row's
      * @param arrays         each row's output is its array of num_return_sequences texts (else the one text)
@@ -59,6 +62,7 @@ final class GenerationCodec extends InputCodec {
             int promptIndex,
             boolean chat,
             String seq2seqTask,
+            String targetLanguage,
             String generateKwargs,
             long seed,
             boolean arrays,
@@ -69,6 +73,7 @@ final class GenerationCodec extends InputCodec {
         this.promptIndex = promptIndex;
         this.chat = chat;
         this.seq2seqTask = seq2seqTask;
+        this.targetLanguage = targetLanguage;
         this.generateKwargs = generateKwargs;
         this.seed = seed;
         this.arrays = arrays;
@@ -160,13 +165,16 @@ final class GenerationCodec extends InputCodec {
         // one pipeline per task and options: a checkpoint summarizes and translates with different prefixes
         Text2TextGenerationPipeline pipeline = ExecutorModels.pipeline(
                 model, List.of(seq2seqTask, options), m -> new Text2TextGenerationPipeline(seq2seqTask, m, options));
+        // multilingual Marian: the target language as the ">>xx<<" code its vocabulary holds, before each source
+        String code = targetLanguage == null ? null : ">>" + targetLanguage + "<<";
+        String lead = code != null && pipeline.hasToken(code) ? code + " " : "";
         return new Generating() {
             @Override
             public Encoded encode(Row row) {
                 String text = row.isNullAt(promptIndex) ? null : row.getString(promptIndex);
                 String why = InputReader.invalidText(text);
                 if (why != null) return Encoded.invalid(why);
-                long[] ids = pipeline.sourceIds(text);
+                long[] ids = pipeline.sourceIds(text.startsWith(">>") ? text : lead + text);
                 long[] ones = new long[ids.length];
                 java.util.Arrays.fill(ones, 1L);
                 return new Encoded(ids, ones, new long[ids.length], null, new Prompt(null, rowSeed(seed, text)));

@@ -137,6 +137,7 @@ public final class TextGenerator extends GenerationStage<TextGenerator> {
                 schema.fieldIndex(col),
                 chat,
                 null,
+                null,
                 generateKwargs().toString(),
                 getSeed(),
                 getNumReturnSequences() > 1,

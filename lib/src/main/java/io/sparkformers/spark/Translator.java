@@ -11,7 +11,10 @@ import org.apache.spark.sql.types.StructType;
  * {@code array<string>} with {@code numReturnSequences > 1}). With {@code srcLang} and {@code tgtLang} the stage runs
  * HF's {@code translation_<srcLang>_to_<tgtLang>} task, so T5 checkpoints get that task's prefix ("translate English
  * to German: ") and settings from the config's {@code task_specific_params}; without them it runs
- * {@code translation}, as a single-pair Marian checkpoint needs. Generation Params: {@link GenerationStage}.
+ * {@code translation}, as a single-pair Marian checkpoint needs. On a multilingual Marian checkpoint (a vocabulary
+ * holding {@code >>xx<<} target codes) {@code tgtLang} also puts its code before each text that does not start with
+ * one (Spark NLP's MarianTransformer {@code langId}); HF's pipeline leaves that to the text. Generation Params:
+ * {@link GenerationStage}.
  */
 public final class Translator extends EncoderDecoderStage<Translator> {
     private static final long serialVersionUID = 1L;
@@ -83,6 +86,11 @@ public final class Translator extends EncoderDecoderStage<Translator> {
     @Override
     public String pipelineTask() {
         return getSrcLang().isEmpty() ? "translation" : "translation_" + getSrcLang() + "_to_" + getTgtLang();
+    }
+
+    @Override
+    protected String targetLanguage() {
+        return getTgtLang().isEmpty() ? null : getTgtLang();
     }
 
     @Override

@@ -107,6 +107,32 @@ class EncoderDecoderStagesTest {
     }
 
     @Test
+    void translatorPutsTheTargetCodeOfAMultilingualMarianBeforeEachText() throws Exception {
+        // marian_spm_references.json: transformers' translations of ">>de<< …" and ">>fr<< …" (codes in the text)
+        JsonNode ref = Json.MAPPER.readTree(dir("marian_spm_references.json").toFile());
+        List<String> texts = List.of(
+                ref.get("texts").get(1).asText().substring(">>de<< ".length()),
+                ref.get("texts").get(2).asText()); // a code already in the text is kept
+        List<Row> out = new Translator()
+                .setModel(dir("marian-spm-tiny").toString())
+                .setSrcLang("en")
+                .setTgtLang("de")
+                .transform(frame(spark, texts, 1))
+                .orderBy("id")
+                .collectAsList();
+        for (int i = 0; i < 2; i++) {
+            assertEquals(
+                    ref.get("translation")
+                            .get(i + 1)
+                            .get(0)
+                            .get("translation_text")
+                            .asText(),
+                    out.get(i).getString(2),
+                    "row " + i);
+        }
+    }
+
+    @Test
     void seededSamplingGivesEachRowTheSameTextsWhateverThePartitioning() throws Exception {
         List<String> texts = texts(refs.get(2));
         Summarizer s = new Summarizer()
