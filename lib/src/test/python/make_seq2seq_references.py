@@ -13,7 +13,7 @@ tokenizer trained here with the tokenizers library on the license texts of /usr/
     t5-v11-tiny/   T5 v1.1 (gated-gelu, untied lm_head), the same tokenizer
     marian-tiny/   MarianMTModel (sinusoidal positions, swish, scale_embedding, shared embeddings) over the same
                    Unigram ids (Marian's own two-vocabulary SentencePiece tokenizer has no tokenizer.json: model
-                   parity only, no pipeline)
+                   parity only, no pipeline; make_marian_tokenizer_references.py builds one with the spm files)
 and references.json: per model the encoder states and teacher-forced decoder logits of a right-padded batch of two
 texts, generate() outputs (greedy, beam search with length_penalty / no_repeat_ngram_size / min_length /
 num_return_sequences, early stopping) with sequences and beam scores, and pipeline outputs (summarization,
