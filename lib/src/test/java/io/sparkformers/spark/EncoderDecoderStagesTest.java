@@ -210,6 +210,48 @@ class EncoderDecoderStagesTest {
     }
 
     @Test
+    void generationParamsAreDeclaredOnceDocumentedAndCopied() {
+        for (GenerationStage<?> s : List.<GenerationStage<?>>of(
+                new Summarizer(), new Translator(), new Text2TextGenerator(), new TextGenerator())) {
+            List<String> names = new ArrayList<>();
+            for (org.apache.spark.ml.param.Param<?> p : s.params()) {
+                assertEquals(s.uid(), p.parent(), p.name());
+                assertTrue(!p.doc().isBlank(), p.name());
+                names.add(p.name());
+            }
+            assertTrue(
+                    names.containsAll(List.of("maxNewTokens", "numBeams", "doSample", "seed", "stopStrings")),
+                    s + " " + names);
+            s.setModel("m")
+                    .setGenerateKwargs(
+                            Json.MAPPER.createObjectNode().put("num_beams", 3).put("top_p", 0.5));
+            GenerationStage<?> c = (GenerationStage<?>) s.copy(new org.apache.spark.ml.param.ParamMap());
+            assertEquals(s.uid(), c.uid());
+            assertEquals(s.generateKwargs(), c.generateKwargs());
+            assertEquals(3, c.generateKwargs().get("num_beams").asInt());
+        }
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new Summarizer()
+                        .setGenerateKwargs(Json.MAPPER.createObjectNode().put("return_full_text", false)));
+        assertTrue(
+                e.getMessage().startsWith("generate() option 'return_full_text' is not supported by Summarizer"),
+                e.getMessage());
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new Translator()
+                        .setGenerateKwargs(Json.MAPPER.createObjectNode().put("num_beams", "two")));
+        assertEquals("generate() option num_beams must be an integer but was \"two\"", e.getMessage());
+        assertEquals(
+                "translation_en_to_de",
+                ((Translator) new Translator()
+                                .setSrcLang("en")
+                                .setTgtLang("de")
+                                .copy(new org.apache.spark.ml.param.ParamMap()))
+                        .pipelineTask());
+    }
+
+    @Test
     void schemaErrorsNameTheParamBeforeAnyJob() throws Exception {
         String model = dir("t5-tiny").toString();
         IllegalArgumentException e = assertThrows(
