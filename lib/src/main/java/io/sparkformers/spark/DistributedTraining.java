@@ -445,6 +445,7 @@ final class DistributedTraining {
 
     /** Runs a fit on labelled examples (text or images, as {@code spec} says), training and evaluation rows mixed. */
     static Summary run(SparkContext sc, JavaRDD<Example> rows, Spec given) throws IOException {
+        requireTaskSlots(sc, given.numWorkers());
         ModelSource source = ModelRefs.forExecutors(sc, given.model(), ModelRefs.Needs.FOLDER);
         Spec spec = given.withModel(source.ref());
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
@@ -603,6 +604,43 @@ final class DistributedTraining {
                         + ". Checkpoints so far are in " + out
                         + "; fix the cause and fit again with resumeFromCheckpoint true",
                 last);
+    }
+
+    /**
+     * Fails before any job when the session cannot run {@code workers} tasks at once. Spark's own check runs when the
+     * barrier stage is submitted and retries for {@code maxConcurrentTasksCheck.interval} × {@code .maxFailures}
+     * (15 s × 40: ten minutes) before it gives up with a message that names neither the Param nor the fix. A
+     * {@code local[N]} master's slots are fixed, so its answer is immediate; a cluster's executors may still be
+     * registering, so it is asked again for up to {@code spark.scheduler.maxRegisteredResourcesWaitingTime} (the
+     * time Spark itself waits for executors, default 30 s). Slots are what Spark's barrier check counts:
+     * executor cores / {@code spark.task.cpus} of the default resource profile.
+     */
+    static void requireTaskSlots(SparkContext sc, int workers) {
+        boolean local = sc.master().startsWith("local[") || sc.master().equals("local"); // not local-cluster
+        long waitMs = local ? 0 : sc.getConf().getTimeAsMs("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s");
+        long deadline = System.currentTimeMillis() + waitMs;
+        int slots = taskSlots(sc);
+        while (slots < workers && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            slots = taskSlots(sc);
+        }
+        if (slots < workers) {
+            throw new IllegalArgumentException("numWorkers " + workers + " asks for " + workers + " concurrent "
+                    + "tasks but the Spark session has " + slots + " task slot" + (slots == 1 ? "" : "s")
+                    + " (master " + sc.master() + ", spark.task.cpus "
+                    + sc.getConf().get("spark.task.cpus", "1")
+                    + "): set numWorkers to at most " + slots + ", or give the session more executor cores");
+        }
+    }
+
+    /** The tasks the session can run at once: what Spark's barrier stage check compares the partition count with. */
+    static int taskSlots(SparkContext sc) {
+        return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
     }
 
     /** Conf key: encrypt the replicas' ring traffic even where Spark's own network encryption and SSL are off. */
