@@ -331,6 +331,7 @@ final class DistributedTraining {
         private final LinkedHashMap<String, Object> trainMetrics;
         private final LinkedHashMap<String, Double> evalMetrics;
         private final String resumedFrom;
+        private boolean ringEncrypted;
 
         WorkerResult(
                 int rank,
@@ -353,6 +354,16 @@ final class DistributedTraining {
 
         int rank() {
             return rank;
+        }
+
+        /** Whether this replica's ring traffic was encrypted (AES-GCM frames). */
+        boolean ringEncrypted() {
+            return ringEncrypted;
+        }
+
+        WorkerResult withRingEncrypted(boolean encrypted) {
+            this.ringEncrypted = encrypted;
+            return this;
         }
 
         String host() {
@@ -703,9 +714,8 @@ final class DistributedTraining {
 
             String host = localMaster ? "127.0.0.1" : hostOf(ctx.getTaskInfos()[rank].address());
             java.nio.file.Path scratch = Files.createTempDirectory("sparkformers-train-r" + rank + "-");
-            try (Collective.Listener listener = Collective.listen(
-                    InetAddress.getByName(host),
-                    collectiveOptions(SparkEnv.get().conf()))) {
+            CollectiveOptions ring = collectiveOptions(SparkEnv.get().conf());
+            try (Collective.Listener listener = Collective.listen(InetAddress.getByName(host), ring)) {
                 InetSocketAddress mine = listener.address();
                 String[] all = ctx.allGather(mine.getHostString() + ":" + mine.getPort());
                 List<InetSocketAddress> peers = new ArrayList<>();
@@ -715,7 +725,8 @@ final class DistributedTraining {
                 }
                 try (Collective collective = listener.join(rank, w, peers, secret);
                         CollectiveDataParallel dp = new CollectiveDataParallel(collective)) {
-                    return run(ctx, rank, host, dp, trainRows, evalRows, scratch);
+                    return run(ctx, rank, host, dp, trainRows, evalRows, scratch)
+                            .withRingEncrypted(ring.encrypt());
                 }
             } finally {
                 ModelRefs.deleteTree(scratch);
