@@ -4,7 +4,6 @@ import io.sparkformers.hub.Json;
 import io.sparkformers.jobs.config.PredictConfig;
 import io.sparkformers.spark.BatchScoring;
 import io.sparkformers.spark.Devices;
-import io.sparkformers.spark.FeatureExtractor;
 import io.sparkformers.spark.ModelStage;
 import io.sparkformers.spark.TokenClassificationModel;
 import java.nio.file.Path;
@@ -133,7 +132,7 @@ public final class PredictCommand implements Callable<Integer> {
             description = "Rows per batch at most (default ${DEFAULT-VALUE}, the stages' "
                     + "batchSize): a Spark task streams a whole partition, so batches are large and --max-tokens-per-batch "
                     + "bounds their memory; pipeline's batches are one JVM's forward passes.")
-    int batchSize = new FeatureExtractor().getBatchSize();
+    int batchSize = ModelStage.DEFAULT_BATCH_SIZE;
 
     @Option(
             names = "--max-tokens-per-batch",
@@ -181,7 +180,7 @@ public final class PredictCommand implements Callable<Integer> {
             names = "--aggregation-strategy",
             description = "token-classification: none, simple, first, average or "
                     + "max (default ${DEFAULT-VALUE}, the stage's).")
-    String aggregationStrategy = new TokenClassificationModel().getAggregationStrategy();
+    String aggregationStrategy = TokenClassificationModel.DEFAULT_AGGREGATION_STRATEGY;
 
     @Option(
             names = "--ignore-labels",

@@ -102,10 +102,34 @@ public record GenerationConfig(
         return Collections.unmodifiableMap(m);
     }
 
+    /**
+     * Most sequences one prompt may expand to ({@code num_beams}, {@code num_return_sequences}): every one holds its
+     * own key/value cache, so a prompt asking for 10^6 would allocate 10^6 caches before the first token.
+     */
+    public static final int MAX_SEQUENCES_PER_PROMPT = 256;
+
+    /**
+     * Most tokens {@code max_new_tokens} and {@code max_length} may ask for: above every model's position table (the
+     * model's own limit still applies), and far from int overflow of prompt + new tokens.
+     */
+    public static final int MAX_TOKENS = 1 << 20;
+
     public GenerationConfig {
         if (maxNewTokens != null && maxNewTokens <= 0)
             throw new IllegalArgumentException("max_new_tokens must be > 0 but was " + maxNewTokens);
         if (maxLength <= 0) throw new IllegalArgumentException("max_length must be > 0 but was " + maxLength);
+        if (maxNewTokens != null && maxNewTokens > MAX_TOKENS)
+            throw new IllegalArgumentException("max_new_tokens must be <= " + MAX_TOKENS + " but was " + maxNewTokens);
+        if (maxLength > MAX_TOKENS)
+            throw new IllegalArgumentException("max_length must be <= " + MAX_TOKENS + " but was " + maxLength);
+        if (numBeams > MAX_SEQUENCES_PER_PROMPT) {
+            throw new IllegalArgumentException("num_beams must be <= " + MAX_SEQUENCES_PER_PROMPT + " (each beam holds "
+                    + "its own key/value cache) but was " + numBeams);
+        }
+        if (numReturnSequences > MAX_SEQUENCES_PER_PROMPT) {
+            throw new IllegalArgumentException("num_return_sequences must be <= " + MAX_SEQUENCES_PER_PROMPT + " (each "
+                    + "sequence holds its own key/value cache) but was " + numReturnSequences);
+        }
         if (!(temperature > 0)) {
             throw new IllegalArgumentException(
                     "temperature must be > 0 but was " + temperature + " (for greedy decoding set do_sample=false)");

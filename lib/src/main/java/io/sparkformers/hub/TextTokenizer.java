@@ -2,9 +2,11 @@ package io.sparkformers.hub;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A checkpoint's fast tokenizer ({@code tokenizer.json} through DJL's binding of the HF tokenizers library), set up as
@@ -32,16 +34,17 @@ public final class TextTokenizer implements AutoCloseable {
      */
     public static TextTokenizer load(Path tokenizerJson, TokenizerConfig config, int maxLength) throws IOException {
         if (maxLength <= 0) throw new IllegalArgumentException("maxLength must be > 0, got " + maxLength);
-        requireValidJson(tokenizerJson);
+        byte[] bytes = readCapped(tokenizerJson);
+        requireValidJson(tokenizerJson, bytes);
         HuggingFaceTokenizer tok;
-        try {
-            tok = HuggingFaceTokenizer.builder()
-                    .optTokenizerPath(tokenizerJson)
-                    .optAddSpecialTokens(true)
-                    .optTruncation(true)
-                    .optMaxLength(maxLength)
-                    .optPadding(false)
-                    .build();
+        try { // the bytes already read and checked: the native library parses them, not the file again
+            tok = HuggingFaceTokenizer.newInstance(
+                    new ByteArrayInputStream(bytes),
+                    Map.of(
+                            "addSpecialTokens", "true",
+                            "truncation", "true",
+                            "maxLength", String.valueOf(maxLength),
+                            "padding", "false"));
         } catch (RuntimeException e) { // the native library names no file: say which and why
             throw unreadable(tokenizerJson, e);
         }
@@ -54,13 +57,28 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     /**
+     * Most bytes a {@code tokenizer.json} may hold: the largest published ones (256k-token vocabularies with their
+     * merges) are under 40 MB; the file is held in memory twice while the native library builds the tokenizer.
+     */
+    static final long MAX_TOKENIZER_JSON_BYTES = 1L << 30;
+
+    private static byte[] readCapped(Path tokenizerJson) throws IOException {
+        long size = java.nio.file.Files.isRegularFile(tokenizerJson) ? java.nio.file.Files.size(tokenizerJson) : 0;
+        if (size > MAX_TOKENIZER_JSON_BYTES) {
+            throw new IllegalArgumentException(tokenizerJson + " holds " + size + " bytes, more than a tokenizer.json "
+                    + "may (" + MAX_TOKENIZER_JSON_BYTES + "): the path names the wrong file");
+        }
+        return java.nio.file.Files.readAllBytes(tokenizerJson);
+    }
+
+    /**
      * Refuses a {@code tokenizer.json} that is not valid JSON before the native library reads it: the tokenizers
      * library (0.21) panics on some syntax errors inside nested sections (a decoder's {@code "cleanup": tzue}, found
      * by fuzzing), and a Rust panic across the JNI boundary aborts the JVM instead of throwing.
      */
-    private static void requireValidJson(Path tokenizerJson) throws IOException {
-        try (var in = java.nio.file.Files.newInputStream(tokenizerJson)) {
-            requireTemplatesResolve(tokenizerJson, Json.MAPPER.readTree(in).path("post_processor"));
+    private static void requireValidJson(Path tokenizerJson, byte[] bytes) throws IOException {
+        try {
+            requireTemplatesResolve(tokenizerJson, Json.MAPPER.readTree(bytes).path("post_processor"));
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw notJson(tokenizerJson, e.getOriginalMessage(), e);
         } catch (java.io.CharConversionException e) { // bytes in no JSON encoding (also found by fuzzing)
@@ -104,23 +122,17 @@ public final class TextTokenizer implements AutoCloseable {
                 e);
     }
 
-    /** Why the tokenizers library refused a {@code tokenizer.json}, with the file and the fix. */
+    /**
+     * Why the tokenizers library refused a {@code tokenizer.json}, with the file and the fix. It is valid JSON by then
+     * ({@link #requireValidJson} parsed the same bytes), so it is a file the library cannot read.
+     */
     static IllegalArgumentException unreadable(Path tokenizerJson, RuntimeException e) {
         String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        boolean json;
-        try (var in = java.nio.file.Files.newInputStream(tokenizerJson)) {
-            new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
-            json = true;
-        } catch (IOException notJson) {
-            json = false;
-        }
-        String what = json ? " is not a tokenizer the HF tokenizers library can read (" : " is not valid JSON (";
-        String fix = json
-                ? "it may come from a newer tokenizers version or another library; save it again with "
-                        + "a fast tokenizer's save_pretrained"
-                : "the file is truncated or corrupt; download it again or save it "
-                        + "again with tokenizer.save_pretrained";
-        return new IllegalArgumentException(tokenizerJson + what + why + "): " + fix, e);
+        return new IllegalArgumentException(
+                tokenizerJson + " is not a tokenizer the HF tokenizers library can read (" + why + "): it may come "
+                        + "from a newer tokenizers version or another library; save it again with a fast tokenizer's "
+                        + "save_pretrained",
+                e);
     }
 
     /** Loads a checkpoint's tokenizer with the smaller of its {@code model_max_length} and {@code limit}. */

@@ -59,8 +59,24 @@ public record PipelineOptions(
 
     public static final String DEFAULT_HYPOTHESIS_TEMPLATE = "This example is {}.";
 
+    /**
+     * Most inputs one forward pass may take: as the Spark stages' token budget (2^20 padded tokens), 4096 rows of 256
+     * tokens; a larger {@code batch_size} over a large input file would build one batch of all of it.
+     */
+    public static final int MAX_BATCH_SIZE = 4096;
+
+    /*
+     * Limits, decided per option: batch_size is capped (above); max_length and max_seq_len by the model's limit
+     * (Pipelines.maxLength, QuestionAnsweringPipeline); top_k needs no cap (every use takes min(top_k, what exists):
+     * labels, vocabulary, spans); max_question_len and max_answer_len only bound loops over a window's tokens;
+     * generate_kwargs are bounded by GenerationConfig (num_beams, num_return_sequences, max_new_tokens, max_length).
+     */
     public PipelineOptions {
         if (batchSize <= 0) throw new IllegalArgumentException("batch_size must be > 0, got " + batchSize);
+        if (batchSize > MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("batch_size must be <= " + MAX_BATCH_SIZE + " (inputs per forward pass; "
+                    + "a batch's activations grow with it), got " + batchSize);
+        }
         if (maxLength != null && maxLength <= 0)
             throw new IllegalArgumentException("max_length must be > 0, got " + maxLength);
         if (topK != null && topK <= 0) throw new IllegalArgumentException("top_k must be > 0, got " + topK);

@@ -109,7 +109,8 @@ final class DistributedTraining {
      * @param fromScratch images only: {@code model} is a folder whose config.json (and optional
      *                  preprocessor_config.json) define a model trained from its initialisation, not from weights
      * @param callbacks each replica's own extra callbacks ({@link TrainerCallbackFactory})
-     * @param options   the options of the language-model and question-answering tasks (text only)
+     * @param options   the task's own options: LoRA, language modelling, question answering (text only; null:
+     *                  {@link TaskOptions#DEFAULTS})
      */
     record Spec(
             Map<String, Object> args,
@@ -127,56 +128,17 @@ final class DistributedTraining {
             boolean images,
             boolean fromScratch,
             List<TrainerCallbackFactory> callbacks,
-            LoraConfig lora,
             TaskOptions options)
             implements Serializable {
         private static final long serialVersionUID = 1L;
 
-        /** A spec without a LoRA adapter and with the default {@link TaskOptions} (classification and images need none). */
-        Spec(
-                Map<String, Object> args,
-                String model,
-                Task task,
-                LabelKind labelKind,
-                List<String> labels,
-                String mode,
-                int unfreezeLastLayers,
-                int maxLength,
-                int numWorkers,
-                int maxAttempts,
-                int checkConsistencyEverySteps,
-                String device,
-                boolean images,
-                boolean fromScratch,
-                List<TrainerCallbackFactory> callbacks) {
-            this(
-                    args,
-                    model,
-                    task,
-                    labelKind,
-                    labels,
-                    mode,
-                    unfreezeLastLayers,
-                    maxLength,
-                    numWorkers,
-                    maxAttempts,
-                    checkConsistencyEverySteps,
-                    device,
-                    images,
-                    fromScratch,
-                    callbacks,
-                    null,
-                    TaskOptions.DEFAULTS);
-        }
-
-        /** This spec training a LoRA adapter ({@code null}: none). */
-        Spec withLora(LoraConfig adapter) {
-            return with(model, adapter, options);
+        Spec {
+            options = options == null ? TaskOptions.DEFAULTS : options;
         }
 
         /** This spec with the task options {@code o}. */
         Spec withOptions(TaskOptions o) {
-            return with(model, lora, o);
+            return with(model, o);
         }
 
         TrainingArguments trainingArguments() {
@@ -185,11 +147,11 @@ final class DistributedTraining {
 
         /** This spec with the model reference the executors load (see {@link ModelRefs#forExecutors}). */
         Spec withModel(String executorRef) {
-            return with(executorRef, lora, options);
+            return with(executorRef, options);
         }
 
         /** This spec with the components the with-ers change: their one copy path. */
-        private Spec with(String modelRef, LoraConfig adapter, TaskOptions o) {
+        private Spec with(String modelRef, TaskOptions o) {
             return new Spec(
                     args,
                     modelRef,
@@ -206,14 +168,13 @@ final class DistributedTraining {
                     images,
                     fromScratch,
                     callbacks,
-                    adapter,
                     o);
         }
 
         /** The task each replica trains, its model read from the local {@code folder}. */
         TrainingTask trainingTask(java.nio.file.Path folder) throws IOException {
             if (!images) {
-                TaskOptions o = options == null ? TaskOptions.DEFAULTS : options;
+                TaskOptions o = options;
                 switch (task) {
                     case QUESTION_ANSWERING -> {
                         return TrainingTask.questionAnswering(folder, maxLength, o.docStride(), o.maxAnswerLength());
@@ -230,7 +191,12 @@ final class DistributedTraining {
                     default -> {}
                 }
                 return TrainingTask.textClassification(
-                        folder, task, labelKind, labelKind == LabelKind.REGRESSION ? null : labels, maxLength, lora);
+                        folder,
+                        task,
+                        labelKind,
+                        labelKind == LabelKind.REGRESSION ? null : labels,
+                        maxLength,
+                        options.lora());
             }
             if (!fromScratch) return TrainingTask.imageClassification(folder, null);
             java.nio.file.Path pre = folder.resolve(ImageProcessor.CONFIG_FILE);
@@ -249,9 +215,11 @@ final class DistributedTraining {
     }
 
     /**
-     * What the language-model and question-answering tasks take besides the shared Params (HF {@code run_mlm.py},
-     * {@code run_clm.py}, {@code run_qa.py} arguments).
+     * What a text task takes besides the shared Params: a LoRA adapter, and the options of HF {@code run_mlm.py},
+     * {@code run_clm.py}, {@code run_qa.py}.
      *
+     * @param lora            the LoRA adapter to train instead of the model's weights (null: none; text
+     *                        classification)
      * @param docStride       QA: context tokens shared by consecutive windows (HF {@code doc_stride})
      * @param maxAnswerLength QA: most tokens in a predicted answer (HF {@code max_answer_length})
      * @param groupTexts      LM: concatenate the texts and cut blocks of maxLength (HF {@code group_texts}; one worker)
@@ -261,6 +229,7 @@ final class DistributedTraining {
      *                        loss
      */
     record TaskOptions(
+            LoraConfig lora,
             int docStride,
             int maxAnswerLength,
             boolean groupTexts,
@@ -270,11 +239,18 @@ final class DistributedTraining {
             implements Serializable {
         private static final long serialVersionUID = 1L;
 
-        /** HF's script defaults: doc_stride 128, max_answer_length 30, line by line, 0.15, no whole words. */
-        static final TaskOptions DEFAULTS = new TaskOptions(128, 30, false, 0.15, false, false);
+        /** No adapter; HF's script defaults: doc_stride 128, max_answer_length 30, line by line, 0.15, no whole words. */
+        static final TaskOptions DEFAULTS = new TaskOptions(null, 128, 30, false, 0.15, false, false);
 
-        static TaskOptions questionAnswering(int docStride, int maxAnswerLength) {
-            return new TaskOptions(docStride, maxAnswerLength, false, 0.15, false, false);
+        /** These options training the LoRA adapter {@code adapter} (null: none). */
+        TaskOptions withLora(LoraConfig adapter) {
+            return new TaskOptions(
+                    adapter, docStride, maxAnswerLength, groupTexts, mlmProbability, wholeWordMask, instruction);
+        }
+
+        /** These options with question answering's windows and answer length. */
+        TaskOptions withQuestionAnswering(int stride, int answerLength) {
+            return new TaskOptions(lora, stride, answerLength, groupTexts, mlmProbability, wholeWordMask, instruction);
         }
     }
 
@@ -355,6 +331,7 @@ final class DistributedTraining {
         private final LinkedHashMap<String, Object> trainMetrics;
         private final LinkedHashMap<String, Double> evalMetrics;
         private final String resumedFrom;
+        private boolean ringEncrypted;
 
         WorkerResult(
                 int rank,
@@ -377,6 +354,16 @@ final class DistributedTraining {
 
         int rank() {
             return rank;
+        }
+
+        /** Whether this replica's ring traffic was encrypted (AES-GCM frames). */
+        boolean ringEncrypted() {
+            return ringEncrypted;
+        }
+
+        WorkerResult withRingEncrypted(boolean encrypted) {
+            this.ringEncrypted = encrypted;
+            return this;
         }
 
         String host() {
@@ -445,6 +432,7 @@ final class DistributedTraining {
 
     /** Runs a fit on labelled examples (text or images, as {@code spec} says), training and evaluation rows mixed. */
     static Summary run(SparkContext sc, JavaRDD<Example> rows, Spec given) throws IOException {
+        requireTaskSlots(sc, given.numWorkers());
         ModelSource source = ModelRefs.forExecutors(sc, given.model(), ModelRefs.Needs.FOLDER);
         Spec spec = given.withModel(source.ref());
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
@@ -605,6 +593,43 @@ final class DistributedTraining {
                 last);
     }
 
+    /**
+     * Fails before any job when the session cannot run {@code workers} tasks at once. Spark's own check runs when the
+     * barrier stage is submitted and retries for {@code maxConcurrentTasksCheck.interval} × {@code .maxFailures}
+     * (15 s × 40: ten minutes) before it gives up with a message that names neither the Param nor the fix. A
+     * {@code local[N]} master's slots are fixed, so its answer is immediate; a cluster's executors may still be
+     * registering, so it is asked again for up to {@code spark.scheduler.maxRegisteredResourcesWaitingTime} (the
+     * time Spark itself waits for executors, default 30 s). Slots are what Spark's barrier check counts:
+     * executor cores / {@code spark.task.cpus} of the default resource profile.
+     */
+    static void requireTaskSlots(SparkContext sc, int workers) {
+        boolean local = sc.master().startsWith("local[") || sc.master().equals("local"); // not local-cluster
+        long waitMs = local ? 0 : sc.getConf().getTimeAsMs("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s");
+        long deadline = System.currentTimeMillis() + waitMs;
+        int slots = taskSlots(sc);
+        while (slots < workers && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            slots = taskSlots(sc);
+        }
+        if (slots < workers) {
+            throw new IllegalArgumentException("numWorkers " + workers + " asks for " + workers + " concurrent "
+                    + "tasks but the Spark session has " + slots + " task slot" + (slots == 1 ? "" : "s")
+                    + " (master " + sc.master() + ", spark.task.cpus "
+                    + sc.getConf().get("spark.task.cpus", "1")
+                    + "): set numWorkers to at most " + slots + ", or give the session more executor cores");
+        }
+    }
+
+    /** The tasks the session can run at once: what Spark's barrier stage check compares the partition count with. */
+    static int taskSlots(SparkContext sc) {
+        return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
+    }
+
     /** Conf key: encrypt the replicas' ring traffic even where Spark's own network encryption and SSL are off. */
     static final String ENCRYPT_COLLECTIVE = "spark.sparkformers.collective.encrypt";
 
@@ -689,9 +714,8 @@ final class DistributedTraining {
 
             String host = localMaster ? "127.0.0.1" : hostOf(ctx.getTaskInfos()[rank].address());
             java.nio.file.Path scratch = Files.createTempDirectory("sparkformers-train-r" + rank + "-");
-            try (Collective.Listener listener = Collective.listen(
-                    InetAddress.getByName(host),
-                    collectiveOptions(SparkEnv.get().conf()))) {
+            CollectiveOptions ring = collectiveOptions(SparkEnv.get().conf());
+            try (Collective.Listener listener = Collective.listen(InetAddress.getByName(host), ring)) {
                 InetSocketAddress mine = listener.address();
                 String[] all = ctx.allGather(mine.getHostString() + ":" + mine.getPort());
                 List<InetSocketAddress> peers = new ArrayList<>();
@@ -701,7 +725,8 @@ final class DistributedTraining {
                 }
                 try (Collective collective = listener.join(rank, w, peers, secret);
                         CollectiveDataParallel dp = new CollectiveDataParallel(collective)) {
-                    return run(ctx, rank, host, dp, trainRows, evalRows, scratch);
+                    return run(ctx, rank, host, dp, trainRows, evalRows, scratch)
+                            .withRingEncrypted(ring.encrypt());
                 }
             } finally {
                 ModelRefs.deleteTree(scratch);

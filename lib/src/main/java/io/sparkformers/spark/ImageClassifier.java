@@ -550,7 +550,8 @@ public final class ImageClassifier extends FineTuningEstimator<ImageClassifier, 
                         getOrDefault(device),
                         true,
                         scratch,
-                        callbacks());
+                        callbacks(),
+                        DistributedTraining.TaskOptions.DEFAULTS);
                 DistributedTraining.Summary s = DistributedTraining.run(sc, examples, spec);
                 ImageClassificationModel fitted = model(dataset.schema());
                 fitted.setModel(out); // as given: a local path stays a path

@@ -29,7 +29,18 @@ final class ImageCodec extends InputCodec {
     private final int batchSize;
 
     /** @param classification whether the model needs its classification head */
+    /**
+     * Most images a batch may hold, capped like text's token budget ({@link TokenBudgetBatcher#MAX_TOKENS_PER_BATCH},
+     * 2^20 tokens): 4096 images of a ViT-B/16's 197 tokens; its 224² pixel input alone is then 2.4 GB of floats, and
+     * every decoded image of the batch is held until it runs.
+     */
+    static final int MAX_BATCH_SIZE = 4096;
+
     ImageCodec(ImageInput input, ImageScorer scorer, boolean classification, int batchSize) {
+        if (batchSize > MAX_BATCH_SIZE) { // on the driver, before any job
+            throw new IllegalArgumentException("batchSize must be <= " + MAX_BATCH_SIZE + " images per forward pass "
+                    + "(a batch's decoded images and activations are held at once), got " + batchSize);
+        }
         this.input = input;
         this.scorer = scorer;
         this.classification = classification;

@@ -25,12 +25,15 @@ import org.apache.spark.sql.types.StructType;
 public abstract class ModelStage<S extends ModelStage<S>> extends ScoringStage<S> implements TextInputParams {
     private static final long serialVersionUID = 1L;
 
+    /** Default of {@code batchSize} for text (a compile-time constant: the CLI reads it without loading a stage). */
+    public static final int DEFAULT_BATCH_SIZE = 256;
+
     /** The shared Params' wording and defaults for text. */
     static final InputKind TEXT = new InputKind(
             TextInputs.MODEL_DOC,
             "a checkpoint folder, a Hadoop URI or a built-in alias",
             "rows per batch at most (> 0)",
-            256,
+            DEFAULT_BATCH_SIZE,
             "where the model runs: auto (the task's Spark GPU if it holds one, else CPU), cpu, or gpu (the task must "
                     + "hold a Spark GPU resource)",
             "rows with null, empty or whitespace-only text (or unusable token columns): error (fail, naming the row), "

@@ -1,20 +1,30 @@
 package io.sparkformers.spark;
 
+import io.sparkformers.safetensors.SafetensorsFile;
 import io.sparkformers.train.CheckpointManager;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SaveMode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Output folders on any Hadoop file system: a scoring job's output ({@link #checkScoringOutput}) and a training
@@ -26,6 +36,7 @@ import org.apache.spark.sql.SaveMode;
  * {@code checkpoint-<step>} folder is complete whenever it is visible; final files likewise.
  */
 final class OutputStore {
+    private static final Logger LOG = LoggerFactory.getLogger(OutputStore.class);
     private static final Pattern CHECKPOINT = Pattern.compile("^" + CheckpointManager.PREFIX + "-(\\d+)$");
 
     /** What Spark's file commit protocol writes into an output folder last, once every part file is in place. */
@@ -61,30 +72,101 @@ final class OutputStore {
     }
 
     /**
-     * The complete checkpoint with the largest step ({@code tmp-checkpoint-*} folders are ignored). On the local file
-     * system it is the newest one a resume can load: damaged newer ones are skipped with a warning naming them
-     * ({@link CheckpointManager#latestUsableCheckpoint}); elsewhere the newest with a trainer_state.json, as uploads
-     * are renamed into place whole.
+     * The newest checkpoint a resume can load ({@code tmp-checkpoint-*} folders are ignored): damaged newer ones are
+     * skipped with a warning naming them and why. On the local file system that is
+     * {@link CheckpointManager#latestUsableCheckpoint}; elsewhere {@link #latestUsableThroughFileSystem} applies the
+     * same check through the Hadoop file system.
      */
     Optional<String> latestCheckpoint() throws IOException {
         if (isLocal()) {
             return CheckpointManager.latestUsableCheckpoint(localPath())
                     .map(p -> p.getFileName().toString());
         }
+        return latestUsableThroughFileSystem(w -> LOG.warn(w));
+    }
+
+    /**
+     * {@link CheckpointManager#defect}, the one usable-checkpoint check, for checkpoints on any Hadoop file system,
+     * newest first. Each candidate is mirrored into a local skeleton holding what the check reads — its JSON files
+     * whole (trainer_state.json, config.json, a weights index) and of each {@code .safetensors} file the length
+     * prefix and header, in a sparse file of the remote length (so a truncated upload still fails the size check) —
+     * without fetching tensor data.
+     */
+    Optional<String> latestUsableThroughFileSystem(Consumer<String> warn) throws IOException {
         if (!fs.exists(root)) return Optional.empty();
-        long best = -1;
-        String name = null;
+        List<FileStatus> candidates = new ArrayList<>();
         for (FileStatus s : fs.listStatus(root)) {
-            Matcher m = CHECKPOINT.matcher(s.getPath().getName());
-            if (s.isDirectory()
-                    && m.matches()
-                    && Long.parseLong(m.group(1)) > best
-                    && fs.exists(new Path(s.getPath(), CheckpointManager.TRAINER_STATE_NAME))) {
-                best = Long.parseLong(m.group(1));
-                name = s.getPath().getName();
+            if (s.isDirectory() && CHECKPOINT.matcher(s.getPath().getName()).matches()) candidates.add(s);
+        }
+        candidates.sort(
+                Comparator.comparingLong((FileStatus s) -> step(s.getPath().getName()))
+                        .reversed());
+        for (FileStatus c : candidates) {
+            java.nio.file.Path skeleton = Files.createTempDirectory("sparkformers-checkpoint-check");
+            try {
+                mirrorForCheck(c.getPath(), skeleton);
+                Optional<String> defect = CheckpointManager.defect(skeleton);
+                if (defect.isEmpty()) return Optional.of(c.getPath().getName());
+                warn.accept("skipping checkpoint " + c.getPath() + " ("
+                        + defect.get().replace(skeleton.toString(), c.getPath().toString())
+                        + "); trying the one before it");
+            } finally {
+                deleteRecursively(skeleton);
             }
         }
-        return Optional.ofNullable(name);
+        return Optional.empty();
+    }
+
+    private static long step(String name) {
+        Matcher m = CHECKPOINT.matcher(name);
+        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /** The files {@link CheckpointManager#defect} reads, as they are remotely, minus tensor data. */
+    private void mirrorForCheck(Path remote, java.nio.file.Path local) throws IOException {
+        for (FileStatus f : fs.listStatus(remote)) {
+            if (!f.isFile()) continue;
+            String name = f.getPath().getName();
+            java.nio.file.Path target = local.resolve(name);
+            long len = f.getLen();
+            if (name.endsWith(".json")) {
+                // a checkpoint's JSON files are small; an index is capped like a header (SafetensorsCheckpoint)
+                copyPrefix(f.getPath(), target, Math.min(len, SafetensorsFile.MAX_HEADER_BYTES + 1), len);
+            } else if (name.endsWith(".safetensors")) {
+                long prefix = Math.min(len, 8);
+                if (len >= 8) {
+                    try (FSDataInputStream in = fs.open(f.getPath())) {
+                        byte[] b = new byte[8];
+                        in.readFully(0, b);
+                        long headerLen = ByteBuffer.wrap(b)
+                                .order(ByteOrder.LITTLE_ENDIAN)
+                                .getLong();
+                        if (Long.compareUnsigned(headerLen, SafetensorsFile.MAX_HEADER_BYTES) <= 0) {
+                            prefix = Math.min(len, 8 + headerLen);
+                        }
+                    }
+                }
+                copyPrefix(f.getPath(), target, prefix, len);
+            }
+        }
+    }
+
+    /** Copies the first {@code prefix} bytes of {@code remote} into {@code target}, then extends it to {@code length}. */
+    private void copyPrefix(Path remote, java.nio.file.Path target, long prefix, long length) throws IOException {
+        byte[] b = new byte[(int) prefix];
+        try (FSDataInputStream in = fs.open(remote)) {
+            in.readFully(0, b);
+        }
+        try (RandomAccessFile f = new RandomAccessFile(target.toFile(), "rw")) {
+            f.write(b);
+            f.setLength(length); // sparse: the tensor data is never fetched nor stored
+        }
+    }
+
+    private static void deleteRecursively(java.nio.file.Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (java.nio.file.Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     /** Copies {@code local} to {@code <dir>/<name>} through {@code <dir>/tmp-<name>} and a rename. */

@@ -166,9 +166,9 @@ public final class QuestionAnsweringTrainer
                         validation.isEmpty()
                                 ? lit(false).as("isEval")
                                 : col(validation).equalTo(true).as("isEval"));
-        DistributedTraining.Spec spec = spec(ref, Task.QUESTION_ANSWERING, LabelKind.NONE, List.of())
-                .withOptions(DistributedTraining.TaskOptions.questionAnswering(
-                        (Integer) getOrDefault(docStride), (Integer) getOrDefault(maxAnswerLen)));
+        DistributedTraining.Spec base = spec(ref, Task.QUESTION_ANSWERING, LabelKind.NONE, List.of());
+        DistributedTraining.Spec spec = base.withOptions(base.options()
+                .withQuestionAnswering((Integer) getOrDefault(docStride), (Integer) getOrDefault(maxAnswerLen)));
         DistributedTraining.Summary s;
         try {
             s = DistributedTraining.run(rows, spec);

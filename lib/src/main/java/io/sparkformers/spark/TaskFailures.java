@@ -1,5 +1,7 @@
 package io.sparkformers.spark;
 
+import io.sparkformers.train.NonFiniteLossException;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -8,7 +10,12 @@ import java.util.Optional;
  * &lt;reason&gt;\n\tat …\n\nDriver stacktrace:"); this reads the reason back out of it, in one place.
  */
 public final class TaskFailures {
-    private static final String BAD_INPUT = IllegalArgumentException.class.getName() + ": ";
+    /**
+     * Failures a retry would only repeat: bad input, and a non-finite training loss (the retry would resume from the
+     * last checkpoint and diverge at the same step).
+     */
+    private static final List<String> BAD_INPUT =
+            List.of(IllegalArgumentException.class.getName() + ": ", NonFiniteLossException.class.getName() + ": ");
 
     private TaskFailures() {}
 
@@ -19,8 +26,11 @@ public final class TaskFailures {
     public static Optional<String> badInput(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             String m = t.getMessage();
-            int at = m == null ? -1 : m.indexOf(BAD_INPUT);
-            if (at >= 0) return Optional.of(firstLine(m.substring(at + BAD_INPUT.length())));
+            if (t instanceof NonFiniteLossException) return Optional.of(firstLine(m));
+            for (String marker : BAD_INPUT) {
+                int at = m == null ? -1 : m.indexOf(marker);
+                if (at >= 0) return Optional.of(firstLine(m.substring(at + marker.length())));
+            }
         }
         return Optional.empty();
     }

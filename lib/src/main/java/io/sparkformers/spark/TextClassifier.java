@@ -273,6 +273,7 @@ public final class TextClassifier extends TextFineTuningEstimator<TextClassifier
             m.put("host", w.host());
             m.put("pid", w.pid());
             m.put("seconds", w.seconds());
+            m.put("ring_encrypted", w.ringEncrypted());
             m.putAll(w.trainMetrics());
             workers.add(m);
         }

@@ -794,22 +794,22 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
     /** The distributed run these Params give: the shared Params copied into plain values, for {@code task}. */
     final DistributedTraining.Spec spec(String ref, Task task, LabelKind kind, List<String> names) {
         return new DistributedTraining.Spec(
-                        hfArgs(),
-                        ref,
-                        task,
-                        kind,
-                        names,
-                        getOrDefault(mode),
-                        (Integer) getOrDefault(unfreezeLastLayers),
-                        getMaxLength(),
-                        (Integer) getOrDefault(numWorkers),
-                        (Integer) getOrDefault(maxAttempts),
-                        (Integer) getOrDefault(checkConsistencyEverySteps),
-                        getOrDefault(device),
-                        false,
-                        false,
-                        callbacks())
-                .withLora(loraConfig());
+                hfArgs(),
+                ref,
+                task,
+                kind,
+                names,
+                getOrDefault(mode),
+                (Integer) getOrDefault(unfreezeLastLayers),
+                getMaxLength(),
+                (Integer) getOrDefault(numWorkers),
+                (Integer) getOrDefault(maxAttempts),
+                (Integer) getOrDefault(checkConsistencyEverySteps),
+                getOrDefault(device),
+                false,
+                false,
+                callbacks(),
+                DistributedTraining.TaskOptions.DEFAULTS.withLora(loraConfig()));
     }
 
     // ------------------------------------------------------------------------------------------ schema checks

@@ -37,6 +37,9 @@ public final class TokenClassificationModel extends ModelStage<TokenClassificati
             .add("end", DataTypes.IntegerType, false)
             .add("word", DataTypes.StringType, false);
 
+    /** Default of {@code aggregationStrategy} (a compile-time constant: the CLI reads it without loading a stage). */
+    public static final String DEFAULT_AGGREGATION_STRATEGY = "none";
+
     private final Param<String> aggregationStrategy;
     private final StringArrayParam ignoreLabels;
 
@@ -49,7 +52,7 @@ public final class TokenClassificationModel extends ModelStage<TokenClassificati
                         + "per token), simple, first, average or max (tokens merged into words and entities)",
                 ParamValidators.inArray(new String[] {"none", "simple", "first", "average", "max"}));
         ignoreLabels = new StringArrayParam(this, "ignoreLabels", "labels left out of the output (HF's ignore_labels)");
-        setDefault(aggregationStrategy, "none");
+        setDefault(aggregationStrategy, DEFAULT_AGGREGATION_STRATEGY);
         setDefault(ignoreLabels, new String[] {"O"});
     }
 

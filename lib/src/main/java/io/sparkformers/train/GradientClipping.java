@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Global L2-norm gradient clipping as torch.nn.utils.clip_grad_norm_ (HF Trainer's {@code max_grad_norm}): the
@@ -24,14 +25,7 @@ public final class GradientClipping {
     public static double clipGradNorm(List<NDArray> grads, double maxNorm) {
         if (!(maxNorm > 0)) throw new IllegalArgumentException("maxNorm must be > 0 but was " + maxNorm);
         try (Autograd.AutoCloseableNoThrow noGrad = Autograd.noGrad()) {
-            double sumSquares = 0;
-            for (NDArray g : grads) {
-                try (NDArray n = g.norm()) {
-                    double v = n.getDataType() == DataType.FLOAT64 ? n.getDouble() : n.getFloat();
-                    sumSquares += v * v;
-                }
-            }
-            double totalNorm = Math.sqrt(sumSquares);
+            double totalNorm = globalNorm(grads);
             double clipCoef = maxNorm / (totalNorm + 1e-6);
             // torch multiplies by the clamped coefficient unconditionally; x * 1 == x, so skipping it changes nothing
             if (!(clipCoef >= 1.0)) {
@@ -41,15 +35,38 @@ public final class GradientClipping {
         }
     }
 
+    /** The global L2 norm of {@code grads} (float32 per-tensor norms combined in double), nothing scaled. */
+    public static double globalNorm(List<NDArray> grads) {
+        try (Autograd.AutoCloseableNoThrow noGrad = Autograd.noGrad()) {
+            double sumSquares = 0;
+            for (NDArray g : grads) {
+                try (NDArray n = g.norm()) {
+                    double v = n.getDataType() == DataType.FLOAT64 ? n.getDouble() : n.getFloat();
+                    sumSquares += v * v;
+                }
+            }
+            return Math.sqrt(sumSquares);
+        }
+    }
+
     /** {@link #clipGradNorm(List, double)} over the gradients of {@code params}; those without one are skipped. */
     public static double clipGradNormOfParams(Collection<ParamRef> params, double maxNorm) {
+        return withGradientsOf(params, grads -> clipGradNorm(grads, maxNorm));
+    }
+
+    /** {@link #globalNorm(List)} over the gradients of {@code params}; those without one are skipped. */
+    public static double globalNormOfParams(Collection<ParamRef> params) {
+        return withGradientsOf(params, GradientClipping::globalNorm);
+    }
+
+    private static double withGradientsOf(Collection<ParamRef> params, ToDoubleFunction<List<NDArray>> body) {
         List<NDArray> grads = new ArrayList<>();
         try {
             for (ParamRef p : params) {
                 NDArray g = Autograd.gradientOf(p.value());
                 if (g != null) grads.add(g);
             }
-            return clipGradNorm(grads, maxNorm);
+            return body.applyAsDouble(grads);
         } finally {
             grads.forEach(NDArray::close);
         }

@@ -16,6 +16,7 @@ import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.DoubleConsumer;
 
 /**
  * One replica's share of an optimizer step, split where data parallelism needs the seams:
@@ -40,6 +41,7 @@ public final class TrainStep {
     private final TrainingLoss loss;
     private final boolean frozenEncoder;
     private final List<ParamRef> trainable;
+    private long updates;
 
     /**
      * @param model          the model; its trainable parameters require gradients, the frozen ones do not
@@ -149,17 +151,34 @@ public final class TrainStep {
      * @return the gradient norm before clipping, or NaN when clipping is off (HF then logs none)
      */
     public double applyUpdate(Optimizer optimizer, double lrMultiplier, double maxGradNorm) {
-        return applyUpdate(trainable, optimizer, lrMultiplier, maxGradNorm);
+        updates++;
+        return applyUpdate(trainable, optimizer, lrMultiplier, maxGradNorm, norm -> {
+            if (!Double.isFinite(norm)) {
+                throw new NonFiniteLossException(updates, "gradient norm", norm, Double.NaN, null);
+            }
+        });
     }
 
-    /** {@link #applyUpdate(Optimizer, double, double)} for any parameter list. */
-    static double applyUpdate(List<ParamRef> params, Optimizer optimizer, double lrMultiplier, double maxGradNorm) {
+    /**
+     * {@link #applyUpdate(Optimizer, double, double)} for any parameter list; {@code checkNorm} sees the global
+     * gradient norm before clipping and before the optimizer step (measured even with clipping off) and may throw to
+     * leave the weights as they are ({@link NonFiniteLossException}).
+     */
+    static double applyUpdate(
+            List<ParamRef> params,
+            Optimizer optimizer,
+            double lrMultiplier,
+            double maxGradNorm,
+            DoubleConsumer checkNorm) {
         try (TrainingLock.Held lock = TrainingLock.acquire()) {
-            double norm = maxGradNorm > 0 ? GradientClipping.clipGradNormOfParams(params, maxGradNorm) : Double.NaN;
+            double norm = maxGradNorm > 0
+                    ? GradientClipping.clipGradNormOfParams(params, maxGradNorm)
+                    : GradientClipping.globalNormOfParams(params);
+            checkNorm.accept(norm);
             optimizer.setLrMultiplier(lrMultiplier);
             optimizer.step(params);
             Optimizer.zeroGrad(params);
-            return norm;
+            return maxGradNorm > 0 ? norm : Double.NaN;
         }
     }
 

@@ -272,9 +272,13 @@ final class TrainingRun implements AutoCloseable {
                     tokens = (long) sums[1];
                 }
                 long t2 = System.nanoTime();
+                // the summed loss and the all-reduced gradients are equal on every rank: all ranks stop together
+                if (!Double.isFinite(stepLoss)) throw nonFinite("loss", stepLoss);
                 state.numInputTokensSeen += tokens;
                 lastGradNorm = TrainStep.applyUpdate(
-                        trainable(), optimizer, schedule.multiplier(state.globalStep), args.maxGradNorm());
+                        trainable(), optimizer, schedule.multiplier(state.globalStep), args.maxGradNorm(), norm -> {
+                            if (!Double.isFinite(norm)) throw nonFinite("gradient norm", norm);
+                        });
                 computeNanos += (t1 - t0) + (System.nanoTime() - t2);
                 commNanos += (t2 - t1) + (t0 - c0);
                 trLoss += stepLoss;
@@ -294,6 +298,21 @@ final class TrainingRun implements AutoCloseable {
             maybeLogSaveEvaluate(epoch + 1, 0);
             if (control.shouldTrainingStop) break;
         }
+    }
+
+    /** The stop at a non-finite loss or gradient norm of the coming step (see {@link NonFiniteLossException}). */
+    private NonFiniteLossException nonFinite(String what, double value) {
+        String last = "rank 0's checkpoints stay loadable"; // rank 0 alone writes them
+        if (main) {
+            try {
+                last = CheckpointManager.latestCheckpoint(outputDir)
+                        .map(c -> "the last checkpoint " + c + " stays loadable")
+                        .orElse("no checkpoint was written before it");
+            } catch (IOException e) {
+                last = null; // the stop itself must not fail
+            }
+        }
+        return new NonFiniteLossException(state.globalStep + 1, what, value, args.learningRate(), last);
     }
 
     private void allReduceSum(List<NDArray> grads) {

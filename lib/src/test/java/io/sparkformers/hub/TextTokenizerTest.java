@@ -70,4 +70,42 @@ class TextTokenizerTest {
                 e.getMessage().startsWith(other + " is not a tokenizer the HF tokenizers library can " + "read ("),
                 e.getMessage());
     }
+
+    /**
+     * The file is read once: the JSON checks and the native library share its bytes. A FIFO yields its content to
+     * one reader only, so a second read of the path would block for a writer that never comes.
+     */
+    @Test
+    void tokenizerJsonIsReadOnceSoAPipeWorks() throws Exception {
+        Path real = TinyCheckpoints.miniLm().resolve("tokenizer.json");
+        Path fifo = tmp.resolve("tokenizer.json");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mk.waitFor() == 0, "mkfifo is not available");
+        Thread writer = new Thread(() -> {
+            try (var out = Files.newOutputStream(fifo)) {
+                Files.copy(real, out);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        writer.setDaemon(true);
+        writer.start();
+        java.util.concurrent.ExecutorService loader = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r);
+            t.setDaemon(true); // a second open of the FIFO would block it for good
+            return t;
+        });
+        try {
+            var loaded = loader.submit(() -> TextTokenizer.load(fifo, TokenizerConfig.bertUncased(512), 16));
+            try (TextTokenizer tok = loaded.get(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                try (TextTokenizer direct = TextTokenizer.load(real, TokenizerConfig.bertUncased(512), 16)) {
+                    String text = "the tokenizer file was read once from a pipe";
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(
+                            direct.encode(text).getIds(), tok.encode(text).getIds());
+                }
+            }
+        } finally {
+            loader.shutdownNow();
+        }
+    }
 }

@@ -155,4 +155,22 @@ class DistributedTrainingTest {
                 e.getMessage());
         assertFalse(java.nio.file.Files.exists(tmp.resolve("one").resolve("config.json")), "nothing written");
     }
+
+    @Test
+    void moreWorkersThanTaskSlotsFailAtOnceNamingBoth() {
+        Dataset<Row> df = TrainingFixtures.sentiment(spark, 24, 0, 2);
+        long t0 = System.nanoTime();
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> classifier(tmp.resolve("three").toString(), "fine_tune", 3, 4)
+                        .setValidationIndicatorCol("")
+                        .fit(df));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(
+                "numWorkers 3 asks for 3 concurrent tasks but the Spark session has 2 task slots (master local[2], "
+                        + "spark.task.cpus 1): set numWorkers to at most 2, or give the session more executor cores",
+                e.getMessage());
+        assertTrue(seconds < 5, "refused before any job, not by Spark's barrier check: " + seconds + " s");
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("three")), "nothing written");
+    }
 }

@@ -291,4 +291,20 @@ class ImageStagesTest {
                 .collectAsList();
         assertEquals(before, after);
     }
+
+    @Test
+    void aGiganticImageBatchSizeIsRefusedBeforeAnyJobNamingTheParam() {
+        Dataset<Row> df = binaryFiles();
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> new ImageClassificationModel()
+                        .setModel(model)
+                        .setInputCol("content")
+                        .setBatchSize(1 << 30)
+                        .transform(df));
+        assertEquals(
+                "batchSize must be <= 4096 images per forward pass (a batch's decoded images and activations are held "
+                        + "at once), got 1073741824",
+                e.getMessage());
+    }
 }

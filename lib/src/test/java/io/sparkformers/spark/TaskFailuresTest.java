@@ -31,4 +31,14 @@ class TaskFailuresTest {
                 TaskFailures.userMessage(new RuntimeException(oom)));
         assertEquals("NullPointerException", TaskFailures.userMessage(new NullPointerException()));
     }
+
+    @Test
+    void aNonFiniteLossIsNotRetriedButReportedAsTheTasksSentence() {
+        String nan = SPARK.replace(
+                "java.lang.IllegalArgumentException: row 1 has a null text. Set handleInvalid to 'skip'",
+                "io.sparkformers.train.NonFiniteLossException: training stopped at step 3: the loss is NaN");
+        assertEquals(
+                Optional.of("training stopped at step 3: the loss is NaN"),
+                TaskFailures.badInput(new RuntimeException(nan)));
+    }
 }

@@ -1,7 +1,9 @@
 package io.sparkformers.jobs.config;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.DidYouMean;
+import io.sparkformers.hub.Json;
 import io.sparkformers.nn.Task;
 import io.sparkformers.nn.lora.LoraConfig;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
@@ -331,25 +333,20 @@ public record FinetuneConfig(
             return null;
         }
         Map<String, Object> m = (Map<String, Object>) raw;
-        for (String k : m.keySet()) if (!LORA_KEYS.contains(k)) errors.add(unknown(k, LORA_KEYS, "lora."));
+        for (String k : m.keySet()) {
+            if (!LoraConfig.PEFT_KEYS.contains(k)) errors.add(unknown(k, LORA_KEYS, "lora."));
+        }
         if (mode != null && mode.kind() != TransferMode.Kind.FINE_TUNE) {
             errors.add("lora keeps the base frozen and trains the adapter and head: leave mode fine_tune, not "
                     + mode.kind().configName());
         }
-        Object targets = m.get("target_modules");
+        ObjectNode json =
+                Json.MAPPER.valueToTree(m); // PEFT's keys, read (and unsupported ones refused) by PEFT's reader
+        if (!json.has("target_modules")) json.set("target_modules", Json.MAPPER.valueToTree(LoraConfig.BERT_TARGETS));
         try {
-            return new LoraConfig(
-                    intOr(m.get("r"), 8, "lora.r", errors),
-                    dblOr(m.get("lora_alpha"), 8.0, "lora.lora_alpha", errors),
-                    dblOr(m.get("lora_dropout"), 0.0, "lora.lora_dropout", errors),
-                    targets instanceof String ? null : targets == null ? LoraConfig.BERT_TARGETS : strings(targets),
-                    targets instanceof String regex ? regex : null,
-                    LoraConfig.Bias.of(m.get("bias") == null ? "none" : str(m.get("bias"))),
-                    m.get("modules_to_save") == null ? List.of() : strings(m.get("modules_to_save")),
-                    null,
-                    null);
+            return LoraConfig.fromJson(json, "lora");
         } catch (IllegalArgumentException e) {
-            errors.add("lora: " + e.getMessage());
+            errors.add(e.getMessage().startsWith("lora") ? e.getMessage() : "lora: " + e.getMessage());
             return null;
         }
     }

@@ -71,4 +71,27 @@ class FinetuneLoraConfigTest {
         assertTrue(e.getMessage().contains("leave mode fine_tune, not feature_extraction"), e.getMessage());
         assertTrue(e.getMessage().contains("LoRA bias must be one of none, all, lora_only"), e.getMessage());
     }
+
+    /** The section is read by PEFT's own reader: its other keys pass, its unsupported variants are refused by name. */
+    @Test
+    void peftKeysAreReadByPeftsReaderAndUnsupportedOnesRefused() {
+        LoraConfig l = FinetuneConfig.fromMap(
+                        config(
+                                Map.of("peft_type", "LORA", "task_type", "SEQ_CLS", "use_dora", false, "r", 4),
+                                "fine_tune"),
+                        Map.of())
+                .lora();
+        assertEquals(4, l.r());
+        assertEquals(LoraConfig.BERT_TARGETS, l.targetModules());
+        IllegalArgumentException dora = assertThrows(
+                IllegalArgumentException.class,
+                () -> FinetuneConfig.fromMap(config(Map.of("use_dora", true), "fine_tune"), Map.of()));
+        assertTrue(
+                dora.getMessage().contains("lora sets use_dora, which is not supported (plain LoRA only)"),
+                dora.getMessage());
+        IllegalArgumentException text = assertThrows(
+                IllegalArgumentException.class,
+                () -> FinetuneConfig.fromMap(config(Map.of("r", "sixteen"), "fine_tune"), Map.of()));
+        assertTrue(text.getMessage().contains("lora: r must be an integer but was \"sixteen\""), text.getMessage());
+    }
 }

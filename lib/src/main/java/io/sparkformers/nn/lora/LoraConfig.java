@@ -133,24 +133,51 @@ public record LoraConfig(
         return fromJson(Json.readObject(file), file.toString());
     }
 
+    /** PEFT keys {@link #fromJson} refuses when true: the variants not supported (plain LoRA only). */
+    private static final List<String> REFUSED_IF_SET =
+            List.of("use_dora", "use_rslora", "fan_in_fan_out", "use_qalora", "lora_bias");
+
+    /** PEFT keys {@link #fromJson} refuses when non-empty. */
+    private static final List<String> REFUSED_IF_PRESENT = List.of(
+            "rank_pattern",
+            "alpha_pattern",
+            "layers_to_transform",
+            "layers_pattern",
+            "exclude_modules",
+            "target_parameters",
+            "layer_replication",
+            "trainable_token_indices");
+
+    /**
+     * Every PEFT LoraConfig key {@link #fromJson} reads or refuses by name; a key outside it is one it would pass over
+     * (a hand-written config can refuse those as unknown).
+     */
+    public static final List<String> PEFT_KEYS = java.util.stream.Stream.of(
+                    List.of(
+                            "peft_type",
+                            "task_type",
+                            "base_model_name_or_path",
+                            "inference_mode",
+                            "r",
+                            "lora_alpha",
+                            "lora_dropout",
+                            "target_modules",
+                            "bias",
+                            "modules_to_save"),
+                    REFUSED_IF_SET,
+                    REFUSED_IF_PRESENT)
+            .flatMap(List::stream)
+            .toList();
+
     /** Parses PEFT's JSON; {@code source} names it in errors. */
     public static LoraConfig fromJson(ObjectNode json, String source) {
         String type = json.path("peft_type").asText("LORA");
         if (!"LORA".equals(type)) {
             throw new IllegalArgumentException(source + " is a " + type + " adapter; only LORA adapters load");
         }
-        refuseIfSet(json, source, "use_dora", "use_rslora", "fan_in_fan_out", "use_qalora", "lora_bias");
-        refuseIfPresent(
-                json,
-                source,
-                "rank_pattern",
-                "alpha_pattern",
-                "layers_to_transform",
-                "layers_pattern",
-                "exclude_modules",
-                "target_parameters",
-                "layer_replication",
-                "trainable_token_indices");
+        refuseIfSet(json, source, REFUSED_IF_SET);
+        refuseIfPresent(json, source, REFUSED_IF_PRESENT);
+        requireNumbers(json, source, "r", "lora_alpha", "lora_dropout");
         JsonNode targets = json.path("target_modules");
         List<String> names = null;
         String regex = null;
@@ -207,7 +234,19 @@ public record LoraConfig(
         return o;
     }
 
-    private static void refuseIfSet(ObjectNode json, String source, String... keys) {
+    /** A number given as text or of the wrong kind would otherwise read as the default (Jackson's asInt). */
+    private static void requireNumbers(ObjectNode json, String source, String... keys) {
+        for (String k : keys) {
+            JsonNode v = json.path(k);
+            if (v.isMissingNode() || v.isNull()) continue;
+            if (!v.isNumber() || (k.equals("r") && !v.canConvertToExactIntegral())) {
+                throw new IllegalArgumentException(
+                        source + ": " + k + " must be a" + (k.equals("r") ? "n integer" : " number") + " but was " + v);
+            }
+        }
+    }
+
+    private static void refuseIfSet(ObjectNode json, String source, List<String> keys) {
         for (String k : keys) {
             if (json.path(k).asBoolean(false)) {
                 throw new IllegalArgumentException(
@@ -216,7 +255,7 @@ public record LoraConfig(
         }
     }
 
-    private static void refuseIfPresent(ObjectNode json, String source, String... keys) {
+    private static void refuseIfPresent(ObjectNode json, String source, List<String> keys) {
         for (String k : keys) {
             JsonNode v = json.path(k);
             boolean empty = v.isMissingNode() || v.isNull() || (v.isContainerNode() && v.isEmpty());
