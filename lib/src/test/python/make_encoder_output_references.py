@@ -12,6 +12,8 @@ Per text: the token count, then
     hidden_states  per layer (the embeddings' output first, then every layer's): per token row
                    [first, second, last, sum, L2 norm]
     attentions     per layer, per head: the full (T, T) matrix, query row by key column (6 significant digits)
+It also records, under "loading", what transformers reports when it loads the converted built-in aliases (keys
+missing from or unexpected in the folder the project's importers wrote), for docs/parity.md.
 Writes encoder_outputs.json.
 """
 import json
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 
 import transformers
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
 
 BANK = ["I sat on the river bank.", "I deposited money at the bank.", "bank"]
 MIXED = ["Zoë Müller flew from Zürich to São Paulo 🎉", "Great!", "東京 is the capital of Japan."]
@@ -61,8 +63,15 @@ def main(models_dir, out_dir):
                              "hidden_states": hidden, "attentions": attentions})
         cases.append({"name": name, "checkpoint": ckpt, "inputs": texts, "expected": expected})
         print(name, [e["tokens"] for e in expected])
+    loading = {}
+    for alias, cls in (("bert-base-uncased", AutoModelForMaskedLM), ("all-MiniLM-L6-v2", AutoModel),
+                       ("bge-small-en-v1.5", AutoModel)):
+        _, info = cls.from_pretrained(os.path.join(models_dir, alias), output_loading_info=True)
+        loading[alias + " as " + cls.__name__] = {k: sorted(v) for k, v in info.items() if v}
+        print(alias, loading[alias + " as " + cls.__name__])
     with open(os.path.join(out_dir, "encoder_outputs.json"), "w", encoding="utf-8") as f:
-        json.dump({"transformers": transformers.__version__, "torch": torch.__version__, "cases": cases}, f,
+        json.dump({"transformers": transformers.__version__, "torch": torch.__version__, "loading": loading,
+                   "cases": cases}, f,
                   ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
 

@@ -22,7 +22,7 @@ public record EncoderOutputs(NDArray lastHiddenState, NDList hiddenStates, NDLis
     }
 
     /**
-     * Runs a stack of {@code layers} layers on the embeddings' output {@code x}, HF's encoder loop: with
+     * Inference: runs a stack of {@code layers} layers on the embeddings' output {@code x}, HF's encoder loop: with
      * {@code attentions}, layer i's probabilities ({@code probabilities.apply(i, input)}, computed beside the layer:
      * one more Q/K projection per layer, paid only when asked) before {@code layer.apply(i, input)}.
      */
@@ -38,7 +38,11 @@ public record EncoderOutputs(NDArray lastHiddenState, NDList hiddenStates, NDLis
         if (hiddenStates) hidden.add(x);
         for (int i = 0; i < layers; i++) {
             int index = i;
-            if (attentions) probs.add(probabilities.apply(i, x)); // (B, nh, T, T)
+            if (attentions) {
+                NDArray input = x; // Q, K and the scores are freed at once; the probabilities move up
+                probs.add(LayerScope.scoped(
+                        x.getManager(), new NDList(), new NDList(x), () -> probabilities.apply(index, input)));
+            } // (B, nh, T, T)
             // a kept hidden state is not freed; otherwise the previous layer's output goes as in the plain forward
             x = LayerScope.apply(x, !hiddenStates && i > 0, false, h -> layer.apply(index, h)); // (B, T, H)
             if (hiddenStates) hidden.add(x);

@@ -24,7 +24,8 @@ import org.apache.spark.sql.types.StructType;
  * {@code hiddenStatesCol} set, HF's {@code output_hidden_states} too: the embeddings' and every layer's output,
  * {@code array<array<array<float>>>} (layers + 1, tokens, hidden); with {@code attentionsCol}, HF's
  * {@code output_attentions}: every layer's attention probabilities per head, {@code array<array<array<array<float>>>>}
- * (layers, heads, tokens, tokens), query row by key column. BERT, RoBERTa, XLM-RoBERTa and DistilBERT checkpoints.
+ * (layers, heads, tokens, tokens), query row by key column — it grows with the square of the row's length (BERT-Base,
+ * 512 tokens: 151 MB a row). BERT, RoBERTa, XLM-RoBERTa and DistilBERT checkpoints.
  */
 public final class FeatureExtractor extends ModelStage<FeatureExtractor> {
     private static final long serialVersionUID = 1L;

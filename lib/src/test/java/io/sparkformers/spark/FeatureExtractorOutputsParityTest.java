@@ -61,7 +61,10 @@ class FeatureExtractorOutputsParityTest {
 
     @Test
     void outputColumnsAreOnlyThoseAskedFor() {
-        var schema = new FeatureExtractor().setAttentionsCol("att").transformSchema(SparkTestSupport.TEXTS);
+        var schema = new FeatureExtractor()
+                .setModel("all-MiniLM-L6-v2")
+                .setAttentionsCol("att")
+                .transformSchema(SparkTestSupport.TEXTS);
         assertTrue(List.of(schema.fieldNames()).containsAll(List.of("features", "att")));
         assertThrows(IllegalArgumentException.class, () -> schema.fieldIndex("hidden_states"));
         assertEquals(
