@@ -69,7 +69,18 @@ CHECKPOINTS = {
     "bert-base-uncased": ("bert-base-uncased", None, [], {}),
     "all-MiniLM-L6-v2": ("all-MiniLM-L6-v2", None, [], {}),
     "bge-small-en-v1.5": ("bge-small-en-v1.5", None, [], {}),
+    # seeded random tiny checkpoints of the other encoder families, committed whole under tiny/ (see make_tiny)
+    "tiny-distilbert-mlm": ("tiny/distilbert-mlm", None, [], {}),
+    "tiny-distilbert-sentiment": ("tiny/distilbert-sentiment", None, [], {}),
+    "tiny-distilbert-ner": ("tiny/distilbert-ner", None, [], {}),
+    "tiny-roberta-ner": ("tiny/roberta-ner", None, [], {}),
 }
+
+# Tiny random checkpoints (seeded): DistilBERT with a WordPiece vocabulary and RoBERTa with a byte-level BPE one,
+# both trained here by the tokenizers library on the case texts below plus a small corpus (400 entries: the committed
+# folders stay ~100 KB each). Weights are HF's own random init with initializer_range 0.5 so that scores are spread.
+TINY_VOCAB = 400
+TINY = {"dim": 32, "layers": 2, "heads": 4, "ffn": 64, "positions": 258, "init": 0.5}
 
 
 def random_heads(hidden):
@@ -90,6 +101,78 @@ def random_heads(hidden):
         "ner_bioes": linear("classifier", len(BIOES), 12.0),
         "nli": linear("classifier", 3, 8.0),
     }
+
+
+def tiny_corpus():
+    extra = ["the capital of france is paris and the capital of japan is tokyo.",
+             "a man is playing a guitar while someone is making music in the park.",
+             "stock markets fell sharply on tuesday after the announcement of the bank.",
+             "hello i'm a fashion model, said the supermodel in london and berlin."]
+    return VARIED + [p["text"] + " " + p["text_pair"] for p in PAIRS] + MASKED + extra * 3
+
+
+def tiny_wordpiece():
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers, decoders
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok.train_from_iterator(tiny_corpus(), trainers.WordPieceTrainer(vocab_size=TINY_VOCAB, special_tokens=specials))
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+    from transformers import DistilBertTokenizerFast
+    return DistilBertTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
+                                   cls_token="[CLS]", mask_token="[MASK]", do_lower_case=True,
+                                   model_max_length=TINY["positions"])
+
+
+def tiny_byte_level_bpe():
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers, decoders
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    tok.train_from_iterator(tiny_corpus(), trainers.BpeTrainer(
+        vocab_size=TINY_VOCAB, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), trim_offsets=True,
+                                                      add_prefix_space=False)
+    from transformers import RobertaTokenizerFast
+    return RobertaTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", sep_token="</s>",
+                                cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
+                                add_prefix_space=False, trim_offsets=True, model_max_length=TINY["positions"] - 2)
+
+
+def make_tiny(out_dir):
+    """The committed tiny checkpoints (seeded): written into out_dir/tiny/<name>."""
+    from transformers import (DistilBertConfig, DistilBertForMaskedLM, DistilBertForSequenceClassification,
+                              DistilBertForTokenClassification, RobertaConfig, RobertaForTokenClassification)
+    t = TINY
+    wordpiece = tiny_wordpiece()
+    bpe = tiny_byte_level_bpe()
+    distil = dict(vocab_size=len(wordpiece), dim=t["dim"], n_layers=t["layers"], n_heads=t["heads"],
+                  hidden_dim=t["ffn"], max_position_embeddings=t["positions"], initializer_range=t["init"],
+                  pad_token_id=wordpiece.pad_token_id)
+    roberta = dict(vocab_size=len(bpe), hidden_size=t["dim"], num_hidden_layers=t["layers"],
+                   num_attention_heads=t["heads"], intermediate_size=t["ffn"], max_position_embeddings=t["positions"],
+                   initializer_range=t["init"], pad_token_id=1, bos_token_id=0, eos_token_id=2, type_vocab_size=1)
+    made = [
+        ("distilbert-mlm", DistilBertForMaskedLM(DistilBertConfig(**distil)), wordpiece),
+        ("distilbert-sentiment", DistilBertForSequenceClassification(DistilBertConfig(
+            **distil, **labels_config(["negative", "neutral", "positive"]))), wordpiece),
+        ("distilbert-ner", DistilBertForTokenClassification(DistilBertConfig(**distil, **labels_config(BIOES))),
+         wordpiece),
+        ("roberta-ner", RobertaForTokenClassification(RobertaConfig(**roberta, **labels_config(IOB))), bpe),
+    ]
+    for name, model, tokenizer in made:
+        folder = os.path.join(out_dir, "tiny", name)
+        shutil.rmtree(folder, ignore_errors=True)
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        for extra in ("vocab.txt", "vocab.json", "merges.txt", "special_tokens_map.json"):
+            if os.path.exists(os.path.join(folder, extra)):
+                os.remove(os.path.join(folder, extra))      # tokenizer.json holds them all
 
 
 def build_checkpoint(base_dir, out_dir, architecture, heads, overrides):
@@ -211,12 +294,34 @@ CASES += [
      {"targets": ["Paris", "fashion", "supermodel", "café"]}, MASKED[:3]),
     ("fm_targets_duplicate", "fill-mask", "bert-base-uncased", {"targets": ["paris", "Paris", "london"]},
      MASKED[:1]),
+    ("fm_targets_vocabulary_entries", "fill-mask", "bert-base-uncased",
+     {"targets": ["##s", "##ing", "[UNK]", "fashion", "Super"]}, MASKED[:3]),
     ("fe_minilm", "feature-extraction", "all-MiniLM-L6-v2", {}, FEATURE_TEXTS),
     ("fe_bge_small", "feature-extraction", "bge-small-en-v1.5", {}, FEATURE_TEXTS),
     ("fe_minilm_long_text", "feature-extraction", "all-MiniLM-L6-v2", {"truncation": True}, [LONG_TEXT],
      {"note": NO_TRUNCATION_HF}),
     ("fe_empty_text", "feature-extraction", "all-MiniLM-L6-v2", {}, [""], {"reason": EMPTY,
                                                                           "error": "row 0: text is empty"}),
+]
+
+TINY_MASKED = [m.replace("[MASK]", "<mask>") for m in MASKED]
+for strategy in ("none", "simple", "first", "average", "max"):
+    CASES.append((f"tiny_roberta_ner_{strategy}", "token-classification", "tiny-roberta-ner",
+                  {"aggregation_strategy": strategy, "ignore_labels": []}, VARIED))
+    CASES.append((f"tiny_distilbert_ner_{strategy}", "token-classification", "tiny-distilbert-ner",
+                  {"aggregation_strategy": strategy, "ignore_labels": []}, VARIED))
+CASES += [
+    ("tiny_roberta_ner_default", "token-classification", "tiny-roberta-ner", {}, VARIED),
+    ("tiny_roberta_features", "feature-extraction", "tiny-roberta-ner", {}, FEATURE_TEXTS),
+    ("tiny_distilbert_tc_default", "text-classification", "tiny-distilbert-sentiment", {}, VARIED),
+    ("tiny_distilbert_tc_top_k_all", "text-classification", "tiny-distilbert-sentiment", {"top_k": None}, VARIED),
+    ("tiny_distilbert_tc_sigmoid", "text-classification", "tiny-distilbert-sentiment",
+     {"top_k": 2, "function_to_apply": "sigmoid"}, VARIED),
+    ("tiny_distilbert_tc_text_pair", "text-classification", "tiny-distilbert-sentiment", {"top_k": None}, PAIRS),
+    ("tiny_distilbert_fm_default", "fill-mask", "tiny-distilbert-mlm", {}, MASKED),
+    ("tiny_distilbert_fm_targets", "fill-mask", "tiny-distilbert-mlm", {"targets": ["paris", "tokyo", "music"]},
+     MASKED[:3]),
+    ("tiny_distilbert_features", "feature-extraction", "tiny-distilbert-mlm", {}, FEATURE_TEXTS),
 ]
 
 MODEL_CLASSES = {"text-classification": AutoModelForSequenceClassification,
@@ -271,6 +376,8 @@ def main(models_dir, out_dir):
     os.makedirs(os.path.join(out_dir, "heads"), exist_ok=True)
     for name, tensors in heads.items():
         save_file(tensors, os.path.join(out_dir, "heads", name + ".safetensors"))
+    torch.manual_seed(SEED)
+    make_tiny(out_dir)
     pipes = {}
     cases = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -280,7 +387,7 @@ def main(models_dir, out_dir):
             base, architecture, head_names, overrides = CHECKPOINTS[ckpt]
             key = (ckpt, task)
             if key not in pipes:
-                folder = os.path.join(models_dir, base)
+                folder = os.path.join(out_dir if base.startswith("tiny/") else models_dir, base)
                 if architecture:
                     folder = os.path.join(tmp, ckpt)
                     if not os.path.isdir(folder):

@@ -75,18 +75,33 @@ public final class ScaledDotProductAttention {
     /** Score elements per chunk (16 MiB of floats; 64 MiB chunks ran 3.6 s at 32 × 512, as unchunked). */
     static final long CHUNK_SCORES = 4L << 20;
 
+    /**
+     * The attention probabilities, HF's {@code attentions} (output_attentions): softmax(Q K^T + mask) per head.
+     *
+     * @param q queries (B, T, D), already scaled by {@link #scale}
+     * @param k keys (B, T, D)
+     * @param mask additive mask broadcastable to (B, nh, T, T), or null
+     * @return (B, nh, T, T), each row summing to 1
+     */
+    public static NDArray probabilities(NDArray q, NDArray k, NDArray mask, int numHeads) {
+        long b = q.getShape().get(0);
+        long t = q.getShape().get(1);
+        long hs = q.getShape().get(2) / numHeads;
+        NDArray qh = q.reshape(b, t, numHeads, hs).transpose(0, 2, 1, 3); // (B, T, D) -> (B, nh, T, hs)
+        NDArray kt = k.reshape(b, t, numHeads, hs).transpose(0, 2, 3, 1); // (B, T, D) -> (B, nh, hs, T)
+        NDArray scores = qh.matMul(kt); // (B, nh, T, T)
+        if (mask != null) scores.addi(mask);
+        return scores.softmax(-1);
+    }
+
     private static NDArray attendAll(
             NDArray q, NDArray k, NDArray v, NDArray mask, int numHeads, UnaryOperator<NDArray> dropout) {
         long b = q.getShape().get(0);
         long t = q.getShape().get(1);
         long d = q.getShape().get(2);
         long hs = d / numHeads;
-        NDArray qh = q.reshape(b, t, numHeads, hs).transpose(0, 2, 1, 3); // (B, T, D) -> (B, nh, T, hs)
-        NDArray kt = k.reshape(b, t, numHeads, hs).transpose(0, 2, 3, 1); // (B, T, D) -> (B, nh, hs, T)
         NDArray vh = v.reshape(b, t, numHeads, hs).transpose(0, 2, 1, 3); // (B, T, D) -> (B, nh, T, hs)
-        NDArray scores = qh.matMul(kt); // (B, nh, T, T)
-        if (mask != null) scores.addi(mask);
-        NDArray probs = dropout.apply(scores.softmax(-1));
+        NDArray probs = dropout.apply(probabilities(q, k, mask, numHeads));
         return probs.matMul(vh) // (B, nh, T, hs)
                 .transpose(0, 2, 1, 3) // (B, nh, T, hs) -> (B, T, nh, hs)
                 .reshape(b, t, d); // (B, T, nh, hs) -> (B, T, D)

@@ -12,16 +12,19 @@ import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 
 /**
  * HF {@code pipeline("fill-mask")}: for every mask token in a text, the {@code top_k} most likely tokens with their
  * probability and the text with the mask filled in. Options and output follow {@code FillMaskPipeline}: {@code top_k}
- * (default 5) and {@code targets} (score only these words; a word that is not one vocabulary entry is scored by its
- * first sub-token, and words that come to the same token count once, as HF does). As HF, a candidate's
+ * (default 5) and {@code targets} (score only these words; a vocabulary entry such as {@code ##s} is that entry, any
+ * other word is scored by its first sub-token, and words that come to the same token count once, as HF does). As HF, a candidate's
  * {@code sequence} is the text with that mask filled, special tokens dropped; in a text with several masks it keeps
  * them ([CLS], [SEP] and the other masks), HF's {@code skip_special_tokens=single_mask}.
  */
@@ -34,6 +37,8 @@ public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeli
     private final TextTokenizer tokenizer;
     private final long maskId;
     private final PipelineOptions options;
+    /** token -> id, read on the first use of targets. */
+    private volatile Map<String, Long> vocabulary;
 
     /** The options' {@code top_k} (default 5) and {@code targets} apply to {@link #predictBatch}. */
     public FillMaskPipeline(HfModel model, PipelineOptions options) throws IOException {
@@ -158,16 +163,54 @@ public final class FillMaskPipeline implements Pipeline<List<List<FillMaskPipeli
         return out;
     }
 
-    /** The targets' token ids, each once, ascending (HF's {@code np.unique}). */
+    /**
+     * The targets' token ids, each once, ascending (HF's {@code np.unique}). As HF's {@code get_target_ids}, a target
+     * that is itself a vocabulary entry (added tokens included: {@code ##s}, {@code [UNK]}) is that entry; any other
+     * word is its first sub-token.
+     */
     private long[] targetIds(List<String> targets) {
         TreeSet<Long> ids = new TreeSet<>();
+        Map<String, Long> vocabulary = vocabulary();
         for (String target : targets) {
+            Long entry = vocabulary.get(target);
+            if (entry != null) {
+                ids.add(entry);
+                continue;
+            }
             long[] pieces = tokenizer.encode(target).getIds();
             // pieces[0] is [CLS]; the word's first sub-token follows
             if (pieces.length < 3) throw new IllegalArgumentException("target '" + target + "' has no tokens");
             ids.add(pieces[1]);
         }
         return ids.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** HF's {@code tokenizer.get_vocab()}: tokenizer.json's model vocabulary and added tokens, read once. */
+    private Map<String, Long> vocabulary() {
+        Map<String, Long> v = vocabulary;
+        if (v != null) return v;
+        v = new HashMap<>();
+        try {
+            JsonNode root =
+                    Json.MAPPER.readTree(model.checkpoint().tokenizerJson().toFile());
+            JsonNode entries = root.path("model").path("vocab");
+            if (entries.isObject()) { // WordPiece, BPE, WordLevel: token -> id
+                for (var it = entries.fields(); it.hasNext(); ) {
+                    var e = it.next();
+                    v.put(e.getKey(), e.getValue().asLong());
+                }
+            } else if (entries.isArray()) { // Unigram: [token, score] at its id
+                for (int i = 0; i < entries.size(); i++)
+                    v.put(entries.get(i).get(0).asText(), (long) i);
+            }
+            for (JsonNode added : root.path("added_tokens")) {
+                v.put(added.get("content").asText(), added.get("id").asLong());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("fill-mask targets: cannot read the vocabulary: " + e.getMessage(), e);
+        }
+        vocabulary = Map.copyOf(v);
+        return vocabulary;
     }
 
     private static String abbreviate(String s) {

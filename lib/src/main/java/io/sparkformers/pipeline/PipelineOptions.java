@@ -34,6 +34,11 @@ import java.util.List;
  *                               {@code do_sample}, {@code num_beams}, {@code num_return_sequences}, ...) and the
  *                               pipeline's {@code return_full_text} (default true); they win over the checkpoint's
  *                               generation_config.json (null: none)
+ * @param outputHiddenStates     feature-extraction: also return the embeddings' and every layer's hidden states
+ *                               (HF {@code output_hidden_states}; default false), see
+ *                               {@link FeatureExtractionPipeline#outputs}
+ * @param outputAttentions       feature-extraction: also return every layer's attention probabilities per head (HF
+ *                               {@code output_attentions}; default false)
  */
 public record PipelineOptions(
         int batchSize,
@@ -52,7 +57,9 @@ public record PipelineOptions(
         String hypothesisTemplate,
         boolean multiLabel,
         List<String> targets,
-        ObjectNode generateKwargs) {
+        ObjectNode generateKwargs,
+        boolean outputHiddenStates,
+        boolean outputAttentions) {
 
     /** {@code topK} for "every label / candidate" (HF {@code top_k=None}). */
     public static final int ALL = Integer.MAX_VALUE;
@@ -122,6 +129,8 @@ public record PipelineOptions(
         b.multiLabel = multiLabel;
         b.targets = targets;
         b.generateKwargs = generateKwargs;
+        b.outputHiddenStates = outputHiddenStates;
+        b.outputAttentions = outputAttentions;
         return b;
     }
 
@@ -144,6 +153,8 @@ public record PipelineOptions(
         private boolean multiLabel;
         private List<String> targets;
         private ObjectNode generateKwargs;
+        private boolean outputHiddenStates;
+        private boolean outputAttentions;
 
         private Builder() {}
 
@@ -232,6 +243,16 @@ public record PipelineOptions(
             return this;
         }
 
+        public Builder outputHiddenStates(boolean v) {
+            outputHiddenStates = v;
+            return this;
+        }
+
+        public Builder outputAttentions(boolean v) {
+            outputAttentions = v;
+            return this;
+        }
+
         public PipelineOptions build() {
             return new PipelineOptions(
                     batchSize,
@@ -250,7 +271,9 @@ public record PipelineOptions(
                     hypothesisTemplate,
                     multiLabel,
                     targets,
-                    generateKwargs);
+                    generateKwargs,
+                    outputHiddenStates,
+                    outputAttentions);
         }
     }
 }

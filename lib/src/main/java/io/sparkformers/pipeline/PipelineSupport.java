@@ -37,11 +37,16 @@ final class PipelineSupport {
 
     /** Forward pass of a padded batch; outputs belong to {@code scope}. */
     static NDList forward(HfModel model, NDManager scope, TokenBatch batch) {
+        return model.predict(inputs(scope, batch));
+    }
+
+    /** input_ids, attention_mask, token_type_ids (B, T) of a tokenized batch, in {@code scope}. */
+    static NDList inputs(NDManager scope, TokenBatch batch) {
         Shape shape = new Shape(batch.batchSize(), batch.seqLength());
-        return model.predict(new NDList(
+        return new NDList(
                 scope.create(batch.inputIds(), shape),
                 scope.create(batch.attentionMask(), shape),
-                scope.create(batch.tokenTypeIds(), shape)));
+                scope.create(batch.tokenTypeIds(), shape));
     }
 
     /** Forward pass of encodings padded here to the longest (dynamic padding); outputs belong to {@code scope}. */

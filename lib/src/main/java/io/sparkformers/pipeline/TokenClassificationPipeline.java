@@ -173,7 +173,12 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
         };
     }
 
-    /** GPT-2's byte-level alphabet read back: each character stands for one byte of UTF-8. */
+    /**
+     * GPT-2's byte-level alphabet read back: each character stands for one byte of UTF-8. As the tokenizers library's
+     * ByteLevel decoder, a token holding any character outside that alphabet (a word HF already decoded, such as
+     * {@code " Müller"}, passed through again by {@code group_entities}) is taken as its own UTF-8 bytes, whole; the
+     * bytes are then read leniently (an invalid sequence becomes U+FFFD, as HF's {@code "Zo�"}).
+     */
     static String byteLevelDecode(List<String> tokens) {
         int[] charToByte = new int[512];
         Arrays.fill(charToByte, -1);
@@ -184,13 +189,18 @@ public final class TokenClassificationPipeline implements Pipeline<List<TokenCla
             else charToByte[256 + n++] = b;
         }
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        byte[] mapped = new byte[0];
         for (String t : tokens) {
-            for (int i = 0; i < t.length(); i++) {
+            if (mapped.length < t.length()) mapped = new byte[t.length()];
+            boolean inAlphabet = true;
+            for (int i = 0; i < t.length() && inAlphabet; i++) {
                 char ch = t.charAt(i);
                 int b = ch < charToByte.length ? charToByte[ch] : -1;
-                if (b >= 0) bytes.write(b);
-                else bytes.writeBytes(String.valueOf(ch).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                inAlphabet = b >= 0;
+                mapped[i] = (byte) b;
             }
+            if (inAlphabet) bytes.write(mapped, 0, t.length());
+            else bytes.writeBytes(t.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
     }

@@ -241,10 +241,13 @@ class PipelineParityTest {
      * build_checkpoint does: the base's weights under "bert.", the head files, config.json with the architecture and
      * the overrides, the base's tokenizer files.
      */
-    private static synchronized Path checkpoint(String name, JsonNode spec) throws IOException {
+    static synchronized Path checkpoint(String name, JsonNode spec) throws IOException {
         Path done = CHECKPOINTS.get(name);
         if (done != null) return done;
-        Path base = BuiltinModels.resolve(BuiltinModels.get(spec.get("base").asText()));
+        String baseName = spec.get("base").asText();
+        // tiny/…: a seeded checkpoint committed whole beside the references
+        Path base =
+                baseName.startsWith("tiny/") ? resource(baseName) : BuiltinModels.resolve(BuiltinModels.get(baseName));
         Path dir = base;
         if (!spec.get("architecture").isNull()) {
             dir = Files.createDirectories(tmp.resolve(name));
@@ -271,7 +274,7 @@ class PipelineParityTest {
         return dir;
     }
 
-    private static Path resource(String name) {
+    static Path resource(String name) {
         try {
             return Path.of(
                     PipelineParityTest.class.getResource("/parity/" + name).toURI());

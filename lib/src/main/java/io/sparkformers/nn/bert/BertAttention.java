@@ -23,6 +23,10 @@ public final class BertAttention extends HfBlock {
         output = addChildBlock("output", new BertSelfOutput(c));
     }
 
+    public BertSelfAttention self() {
+        return self;
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.sparkformers.nn.EncoderOutputs;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.LayerScope;
 import java.util.ArrayList;
@@ -43,6 +44,25 @@ public final class BertEncoder extends HfBlock {
                             .head());
         }
         return new NDList(x);
+    }
+
+    /**
+     * {@link #forward} keeping HF's {@code hidden_states} and/or {@code attentions} (inference only).
+     *
+     * @param x    the embeddings' output (B, T, H)
+     * @param mask the extended mask (B, 1, 1, T), or null when nothing is padding
+     */
+    public EncoderOutputs forwardOutputs(
+            ParameterStore ps, NDArray x, NDArray mask, boolean hiddenStates, boolean attentions) {
+        return EncoderOutputs.run(
+                x,
+                layers.size(),
+                hiddenStates,
+                attentions,
+                (i, h) -> layers.get(i)
+                        .forward(ps, mask == null ? new NDList(h) : new NDList(h, mask), false)
+                        .head(),
+                (i, h) -> layers.get(i).attention().self().probabilities(ps, h, mask));
     }
 
     @Override

@@ -25,6 +25,10 @@ public final class BertLayer extends HfBlock {
         output = addChildBlock("output", new BertOutput(c));
     }
 
+    public BertAttention attention() {
+        return attention;
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {

@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.AttentionMasks;
+import io.sparkformers.nn.EncoderOutputs;
+import io.sparkformers.nn.NoGrad;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -18,7 +20,7 @@ import java.util.regex.Pattern;
  * ones) and token_type_ids (B, T) int64 (default zeros). Outputs: last_hidden_state (B, T, H) and, with the
  * pooler, pooler_output (B, H).
  */
-public final class BertModel extends BertPreTrainedModel {
+public final class BertModel extends BertPreTrainedModel implements EncoderOutputs.Source {
 
     private final BertEmbeddings embeddings;
     private final BertEncoder encoder;
@@ -75,6 +77,26 @@ public final class BertModel extends BertPreTrainedModel {
 
     /** Embeddings and encoder only: last_hidden_state (B, T, H) for the inputs of {@link #forward}. */
     public NDArray lastHiddenState(ParameterStore ps, NDList inputs, boolean training) {
+        NDList xMask = embedded(ps, inputs, training); // (B, T, H), then the mask unless nothing is padding
+        return encoder.forward(ps, xMask, training).head();
+    }
+
+    /**
+     * HF {@code BertModel(..., output_hidden_states, output_attentions)} in inference: the encoder's outputs (the
+     * pooler is not run).
+     */
+    @Override
+    public EncoderOutputs predictOutputs(NDList inputs, boolean outputHiddenStates, boolean outputAttentions) {
+        try (NoGrad g = NoGrad.enter()) {
+            ParameterStore ps = new ParameterStore(inputs.head().getManager(), false);
+            NDList xMask = embedded(ps, inputs, false);
+            NDArray mask = xMask.size() > 1 ? xMask.get(1) : null;
+            return encoder.forwardOutputs(ps, xMask.get(0), mask, outputHiddenStates, outputAttentions);
+        }
+    }
+
+    /** The embeddings' output (B, T, H), then the extended mask (B, 1, 1, T) unless nothing is padding. */
+    private NDList embedded(ParameterStore ps, NDList inputs, boolean training) {
         NDArray inputIds = inputs.get(0); // (B, T)
         NDManager m = inputIds.getManager();
         Shape bt = inputIds.getShape();
@@ -84,10 +106,9 @@ public final class BertModel extends BertPreTrainedModel {
                 .forward(ps, new NDList(inputIds, tokenTypeIds), training)
                 .head(); // (B, T, H)
         if (inputs.size() < 2 || !AttentionMasks.hasPadding(inputs.get(1))) {
-            return encoder.forward(ps, new NDList(x), training).head(); // no padding: nothing to mask
+            return new NDList(x); // no padding: nothing to mask
         }
-        NDArray mask = AttentionMasks.extended(inputs.get(1), x.getDataType()); // (B, 1, 1, T)
-        return encoder.forward(ps, new NDList(x, mask), training).head();
+        return new NDList(x, AttentionMasks.extended(inputs.get(1), x.getDataType())); // mask (B, 1, 1, T)
     }
 
     /** The pooler on a last hidden state: pooler_output (B, H); an error for a model built without one. */

@@ -69,6 +69,16 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
         return new NDList(context);
     }
 
+    /**
+     * HF's {@code attentions} of this layer (output_attentions): softmax(Q K^T / sqrt(hs) + mask), (B, nh, T, T), for
+     * hidden_states (B, T, H) and the mask as {@link #forward} takes them (null: no padding).
+     */
+    public NDArray probabilities(ParameterStore ps, NDArray x, NDArray mask) {
+        long hs = x.getShape().get(2) / numHeads;
+        NDArray q = call(query, ps, false, x).mul(ScaledDotProductAttention.scale(hs)); // (B, T, H)
+        return ScaledDotProductAttention.probabilities(q, call(key, ps, false, x), mask, numHeads);
+    }
+
     private NDArray[] fused(ParameterStore ps, NDArray x) {
         NDArray[] f = fused;
         if (f != null) return f;

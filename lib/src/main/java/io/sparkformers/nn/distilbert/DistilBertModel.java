@@ -8,12 +8,14 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.AttentionMasks;
+import io.sparkformers.nn.EncoderOutputs;
+import io.sparkformers.nn.NoGrad;
 
 /**
  * Port of HF {@code DistilBertModel}: embeddings then transformer. Inputs: input_ids (B, T) int64, optionally
  * attention_mask (B, T) int64 (default all ones). Output: last_hidden_state (B, T, dim).
  */
-public final class DistilBertModel extends DistilBertPreTrainedModel {
+public final class DistilBertModel extends DistilBertPreTrainedModel implements EncoderOutputs.Source {
 
     private final Embeddings embeddings;
     private final Transformer transformer;
@@ -36,6 +38,21 @@ public final class DistilBertModel extends DistilBertPreTrainedModel {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return transformer.forward(ps, embedded(ps, inputs, training), training);
+    }
+
+    /** HF {@code DistilBertModel(..., output_hidden_states, output_attentions)} in inference. */
+    @Override
+    public EncoderOutputs predictOutputs(NDList inputs, boolean outputHiddenStates, boolean outputAttentions) {
+        try (NoGrad g = NoGrad.enter()) {
+            ParameterStore ps = new ParameterStore(inputs.head().getManager(), false);
+            NDList xMask = embedded(ps, inputs, false);
+            return transformer.forwardOutputs(ps, xMask.get(0), xMask.get(1), outputHiddenStates, outputAttentions);
+        }
+    }
+
+    /** The embeddings' output (B, T, dim) and the additive mask (B, 1, 1, T). */
+    private NDList embedded(ParameterStore ps, NDList inputs, boolean training) {
         NDArray inputIds = inputs.get(0); // (B, T)
         if (inputIds.getShape().get(1) > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException(
@@ -46,7 +63,7 @@ public final class DistilBertModel extends DistilBertPreTrainedModel {
                 inputs.size() > 1 ? inputs.get(1) : inputIds.getManager().ones(inputIds.getShape(), DataType.INT64);
         NDArray x = call(embeddings, ps, training, inputIds); // (B, T, dim)
         NDArray mask = AttentionMasks.extended(attentionMask, x.getDataType()); // (B, 1, 1, T)
-        return transformer.forward(ps, new NDList(x, mask), training);
+        return new NDList(x, mask);
     }
 
     @Override

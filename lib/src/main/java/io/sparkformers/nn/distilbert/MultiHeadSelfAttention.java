@@ -10,6 +10,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.ScaledDotProductAttention;
 
 /**
  * Port of HF DistilBERT {@code MultiHeadSelfAttention} (eager path): q is scaled by 1/sqrt(dph) before the
@@ -62,6 +63,15 @@ public final class MultiHeadSelfAttention extends HfBlock {
                 .transpose(0, 2, 1, 3) // (B, nh, T, dph) -> (B, T, nh, dph)
                 .reshape(b, t, (long) nHeads * dimPerHead); // (B, T, nh, dph) -> (B, T, dim)
         return new NDList(call(outLin, ps, training, context));
+    }
+
+    /**
+     * HF's {@code attentions} of this layer (output_attentions): the softmax weights (B, nh, T, T) for x (B, T, dim)
+     * and the additive mask (B, 1, 1, T).
+     */
+    public NDArray probabilities(ParameterStore ps, NDArray x, NDArray mask) {
+        NDArray q = call(qLin, ps, false, x).div(Math.sqrt(dimPerHead)); // (B, T, dim)
+        return ScaledDotProductAttention.probabilities(q, call(kLin, ps, false, x), mask, nHeads);
     }
 
     @Override

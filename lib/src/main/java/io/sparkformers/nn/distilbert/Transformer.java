@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.sparkformers.nn.EncoderOutputs;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.LayerScope;
 import java.util.ArrayList;
@@ -35,6 +36,18 @@ public final class Transformer extends HfBlock {
                     h -> layer.forward(ps, new NDList(h, mask), training).head());
         }
         return new NDList(x);
+    }
+
+    /** {@link #forward} keeping HF's {@code hidden_states} and/or {@code attentions} (inference only). */
+    public EncoderOutputs forwardOutputs(
+            ParameterStore ps, NDArray x, NDArray mask, boolean hiddenStates, boolean attentions) {
+        return EncoderOutputs.run(
+                x,
+                layers.size(),
+                hiddenStates,
+                attentions,
+                (i, h) -> layers.get(i).forward(ps, new NDList(h, mask), false).head(),
+                (i, h) -> layers.get(i).attention().probabilities(ps, h, mask));
     }
 
     @Override

@@ -28,6 +28,10 @@ public final class TransformerBlock extends HfBlock {
         outputLayerNorm = addChildBlock("output_layer_norm", new LayerNorm(c.dim(), DistilBertConfig.LAYER_NORM_EPS));
     }
 
+    public MultiHeadSelfAttention attention() {
+        return attention;
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
