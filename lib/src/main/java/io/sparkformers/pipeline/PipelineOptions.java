@@ -2,6 +2,7 @@ package io.sparkformers.pipeline;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.nn.ComputeDtype;
 import java.util.List;
 
 /**
@@ -34,6 +35,8 @@ import java.util.List;
  *                               {@code do_sample}, {@code num_beams}, {@code num_return_sequences}, ...) and the
  *                               pipeline's {@code return_full_text} (default true); they win over the checkpoint's
  *                               generation_config.json (null: none)
+ * @param dtype                  the precision inference runs in: bf16, fp32 or auto ({@link ComputeDtype}; default
+ *                               fp32)
  */
 public record PipelineOptions(
         int batchSize,
@@ -52,7 +55,8 @@ public record PipelineOptions(
         String hypothesisTemplate,
         boolean multiLabel,
         List<String> targets,
-        ObjectNode generateKwargs) {
+        ObjectNode generateKwargs,
+        ComputeDtype dtype) {
 
     /** {@code topK} for "every label / candidate" (HF {@code top_k=None}). */
     public static final int ALL = Integer.MAX_VALUE;
@@ -76,6 +80,7 @@ public record PipelineOptions(
         targets = targets == null ? null : List.copyOf(targets);
         generateKwargs = generateKwargs == null ? null : generateKwargs.deepCopy();
         if (hypothesisTemplate == null) hypothesisTemplate = DEFAULT_HYPOTHESIS_TEMPLATE;
+        if (dtype == null) dtype = ComputeDtype.FP32;
     }
 
     /** Every option at its HF default. */
@@ -106,6 +111,7 @@ public record PipelineOptions(
         b.multiLabel = multiLabel;
         b.targets = targets;
         b.generateKwargs = generateKwargs;
+        b.dtype = dtype;
         return b;
     }
 
@@ -128,6 +134,7 @@ public record PipelineOptions(
         private boolean multiLabel;
         private List<String> targets;
         private ObjectNode generateKwargs;
+        private ComputeDtype dtype;
 
         private Builder() {}
 
@@ -216,6 +223,11 @@ public record PipelineOptions(
             return this;
         }
 
+        public Builder dtype(ComputeDtype v) {
+            dtype = v;
+            return this;
+        }
+
         public PipelineOptions build() {
             return new PipelineOptions(
                     batchSize,
@@ -234,7 +246,8 @@ public record PipelineOptions(
                     hypothesisTemplate,
                     multiLabel,
                     targets,
-                    generateKwargs);
+                    generateKwargs,
+                    dtype);
         }
     }
 }
