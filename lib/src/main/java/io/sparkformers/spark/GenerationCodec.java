@@ -4,6 +4,7 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.Json;
+import io.sparkformers.nn.ComputeDtype;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import io.sparkformers.pipeline.PipelineOptions;
@@ -82,8 +83,8 @@ final class GenerationCodec extends InputCodec {
     private record Prompt(String fullText, long seed) {}
 
     @Override
-    Partition open(String model, Device device, int partition) throws IOException {
-        ExecutorModels.Lease<HfModel> lease = ExecutorModels.model(model, Task.CAUSAL_LM, device);
+    Partition open(String model, Device device, ComputeDtype dtype, int partition) throws IOException {
+        ExecutorModels.Lease<HfModel> lease = ExecutorModels.model(model, Task.CAUSAL_LM, device, dtype);
         PipelineOptions options = PipelineOptions.builder()
                 .batchSize(batchSize)
                 .generateKwargs((ObjectNode) Json.MAPPER.readTree(generateKwargs))
