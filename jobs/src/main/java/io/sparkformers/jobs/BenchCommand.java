@@ -196,12 +196,14 @@ public final class BenchCommand implements Callable<Integer> {
                             .put("fractionOfPeak", r.fractionOfPeak())
                             .put("oursTokensPerSecond", r.oursTokensPerSecond())
                             .put("oursSequencesPerSecond", r.oursSequencesPerSecond())
-                            .put("ratioToOnnxRuntime", r.ratioToOnnxRuntime());
+                            .put("ratioToOnnxRuntime", r.ratioToOnnxRuntime())
+                            .put("bf16RatioToOnnxRuntime", r.bf16RatioToOnnxRuntime())
+                            .put("bf16Speedup", r.bf16Speedup());
                     rows.add(row);
                     if (!common.json) {
                         System.out.printf(
                                 "%-18s %3d x %3d  ours %9.1f ms  ORT %9.1f ms  ours/ORT speed %5.2fx  %6.0f GFLOP/s"
-                                        + " (%3.0f%% of GEMM %4.0f)%n",
+                                        + " (%3.0f%% of GEMM %4.0f)%s%n",
                                 r.model(),
                                 r.batch(),
                                 r.seqLength(),
@@ -210,7 +212,15 @@ public final class BenchCommand implements Callable<Integer> {
                                 r.ratioToOnnxRuntime(),
                                 r.oursGflops(),
                                 100 * r.fractionOfPeak(),
-                                r.gemmGflops());
+                                r.gemmGflops(),
+                                Double.isNaN(r.bf16Ms())
+                                        ? "  bf16: not run (no avx512_bf16/amx_bf16)"
+                                        : String.format(
+                                                java.util.Locale.ROOT,
+                                                "  ours-bf16 %9.1f ms  bf16/ORT-fp32 speed %5.2fx  bf16/fp32 %5.2fx",
+                                                r.bf16Ms(),
+                                                r.bf16RatioToOnnxRuntime(),
+                                                r.bf16Speedup()));
                     }
                 }
             }

@@ -173,6 +173,13 @@ public final class PipelineCommand implements Callable<Integer> {
     @Option(names = "--max-length", description = "Tokens kept per input (default: the checkpoint's limit).")
     Integer maxLength;
 
+    @Option(
+            names = "--dtype",
+            defaultValue = "fp32",
+            description = "Inference precision: fp32 (default), bf16 (BERT-family models) or auto (bf16 where the CPU "
+                    + "has AVX512-BF16/AMX or the GPU compute capability >= 8).")
+    String dtype;
+
     /** Task names for the help text. */
     static final class Tasks extends ArrayList<String> {
         Tasks() {
@@ -207,6 +214,7 @@ public final class PipelineCommand implements Callable<Integer> {
                 .multiLabel(multiLabel)
                 .targets(targets)
                 .generateKwargs(generates ? generation.kwargs(topK.value()) : null)
+                .dtype(io.sparkformers.nn.ComputeDtype.parse(dtype))
                 .build();
         try (Pipeline<?> pipeline = Pipelines.create(task, resolveModel(model), options)) {
             if (!chats.isEmpty()) {

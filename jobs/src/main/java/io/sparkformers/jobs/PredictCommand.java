@@ -144,6 +144,14 @@ public final class PredictCommand implements Callable<Integer> {
     String device;
 
     @Option(
+            names = "--dtype",
+            defaultValue = "fp32",
+            description = "Inference precision: fp32 (default), bf16 (BERT-family models: projections in BF16, "
+                    + "embedding cosine >= 0.999 against fp32) or auto (bf16 where the CPU has AVX512-BF16/AMX or the "
+                    + "GPU compute capability >= 8).")
+    String dtype;
+
+    @Option(
             names = "--handle-invalid",
             defaultValue = ModelStage.ERROR,
             description = "Null/empty/blank texts: error (default), skip or keep (reason in <output-col>_error).")
@@ -271,7 +279,8 @@ public final class PredictCommand implements Callable<Integer> {
                 outputType,
                 topK.value(),
                 taskOptions,
-                partitionBy);
+                partitionBy,
+                dtype);
         BatchScoring.stageFor(options); // an unknown task fails before Spark starts
         BatchScoring.Streaming stream =
                 streaming ? new BatchScoring.Streaming(checkpointLocation, trigger) : null; // likewise its options

@@ -51,6 +51,22 @@ public final class HfModel implements AutoCloseable {
     }
 
     /**
+     * Loads a checkpoint for inference in {@code dtype} ({@link ComputeDtype}: bf16, fp32, or auto for BF16 where
+     * the device and the model family support it); {@link #dtype()} tells what was chosen.
+     */
+    public static HfModel fromPretrained(HfCheckpoint checkpoint, Task task, Device device, ComputeDtype dtype)
+            throws IOException {
+        HfModel m = fromPretrained(checkpoint, task, device, c -> c);
+        try {
+            m.block.setComputeDtype(dtype.resolve(m.block, device));
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /**
      * Loads with the checkpoint's config.json changed by {@code editConfig} first, as HF's {@code from_pretrained(dir,
      * num_labels=…, id2label=…)} does: a new classification head gets the labels of the data it is trained on.
      */
@@ -110,6 +126,11 @@ public final class HfModel implements AutoCloseable {
             m.close();
             throw e;
         }
+    }
+
+    /** The precision inference runs in: FP32 or BF16 (see {@link ComputeDtype}). */
+    public ComputeDtype dtype() {
+        return block.inferenceType() == ai.djl.ndarray.types.DataType.BFLOAT16 ? ComputeDtype.BF16 : ComputeDtype.FP32;
     }
 
     public PretrainedModel block() {

@@ -12,13 +12,18 @@ import ai.djl.training.ParameterStore;
  * much as the multiplication (measured at 32 × 384 · 384 × 1536 on one thread: 380 µs → 280-310 µs). The copy
  * doubles the memory of the weights it covers. The parameters keep their HF names and layout; the copy is derived at
  * the first inference forward and dropped by a training forward or by {@link #weightsChanged()} (a checkpoint load).
- * Blocks that use it implement {@link DerivedWeights} and pass the call on.
+ * Blocks that use it implement {@link DerivedWeights} and pass the calls on. In BF16 inference ({@link ComputeDtype})
+ * the derived copies are the weight and bias in bfloat16 and the product runs in {@link Bf16Linear}.
  */
 public final class InferenceLinear implements DerivedWeights {
 
     private final Linear linear;
     /** W as an (out, in) view of an (in, out) row-major copy; null until derived. */
     private volatile NDArray weightT;
+    /** Whether inference runs the BF16 GEMM ({@link #computeIn}). */
+    private volatile boolean bf16;
+    /** {weight (out, in), bias} in bfloat16 for {@link Bf16Linear}; null until derived. */
+    private volatile NDArray[] bf16Weights;
 
     public InferenceLinear(Linear linear) {
         this.linear = linear;
@@ -35,8 +40,20 @@ public final class InferenceLinear implements DerivedWeights {
             if (training) weightsChanged();
             return linear.forward(ps, new ai.djl.ndarray.NDList(x), training).head();
         }
+        if (bf16) {
+            NDArray[] w = bf16Weights(ps, x);
+            return Bf16Linear.apply(x, w[0], w[1]);
+        }
         NDArray b = ps.getValue(linear.getParameters().get("bias"), x.getDevice(), false);
         return apply(x, weight(ps, x), b);
+    }
+
+    /**
+     * Whether inference runs in BF16: the output is then an inference tensor of {@link Bf16Linear}, which libtorch
+     * does not let be updated in place (add to it out of place).
+     */
+    public boolean bf16() {
+        return bf16;
     }
 
     /** x W^T + b for a weight given as the transposed view {@link #transposedCopy} returns. */
@@ -77,10 +94,35 @@ public final class InferenceLinear implements DerivedWeights {
         }
     }
 
+    private NDArray[] bf16Weights(ParameterStore ps, NDArray x) {
+        NDArray[] w = bf16Weights;
+        if (w != null) return w;
+        synchronized (this) {
+            if (bf16Weights == null) {
+                NDArray weight = ps.getValue(linear.getParameters().get("weight"), x.getDevice(), false);
+                NDArray bias = ps.getValue(linear.getParameters().get("bias"), x.getDevice(), false);
+                bf16Weights = new NDArray[] {Bf16Linear.toBf16(weight), Bf16Linear.toBf16(bias)};
+            }
+            return bf16Weights;
+        }
+    }
+
+    @Override
+    public synchronized void computeIn(ComputeDtype dtype) {
+        weightsChanged();
+        bf16 = dtype == ComputeDtype.BF16;
+    }
+
     @Override
     public synchronized void weightsChanged() {
         NDArray w = weightT;
+        NDArray[] b = bf16Weights;
         weightT = null;
+        bf16Weights = null;
         if (w != null) w.close();
+        if (b != null) {
+            b[0].close();
+            b[1].close();
+        }
     }
 }

@@ -21,8 +21,39 @@ import java.util.regex.Pattern;
  */
 public abstract class PretrainedModel extends HfBlock {
 
+    /** The type the projections multiply in for inference (see {@link ComputeDtype}). */
+    private DataType inferenceType = DataType.FLOAT32;
+
     protected PretrainedModel() {
         super();
+    }
+
+    /** Whether this model runs BF16 inference ({@link ComputeDtype}); false unless its family was converted. */
+    public boolean supportsBf16() {
+        return false;
+    }
+
+    /**
+     * The type the model's projections multiply in for inference without autograd: FLOAT32, or BFLOAT16 once
+     * {@link #setComputeDtype} chose BF16. Training and autograd forwards always run float32.
+     */
+    public DataType inferenceType() {
+        return inferenceType;
+    }
+
+    /**
+     * Runs inference in {@code dtype} (FP32 or BF16, resolved) from now on, here and in every model nested in this
+     * one (a head's base model); BF16 for a model without {@link #supportsBf16()} fails naming it.
+     */
+    public void setComputeDtype(ComputeDtype dtype) {
+        if (dtype == ComputeDtype.BF16 && !supportsBf16()) dtype.resolve(this, ai.djl.Device.cpu()); // throws
+        setInferenceType(this, dtype.dataType());
+        DerivedWeights.computeIn(this, dtype);
+    }
+
+    private static void setInferenceType(ai.djl.nn.Block block, DataType type) {
+        if (block instanceof PretrainedModel m) m.inferenceType = type;
+        for (ai.djl.nn.Block child : block.getChildren().values()) setInferenceType(child, type);
     }
 
     /** HF {@code base_model_prefix}: the child holding the encoder in heads ("bert", "roberta", "distilbert"). */

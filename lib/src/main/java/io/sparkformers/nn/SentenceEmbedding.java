@@ -54,6 +54,11 @@ public final class SentenceEmbedding extends PretrainedModel {
     }
 
     @Override
+    public boolean supportsBf16() {
+        return encoder.supportsBf16();
+    }
+
+    @Override
     public String baseModelPrefix() {
         return encoder.baseModelPrefix();
     }

@@ -2,6 +2,7 @@ package io.sparkformers.pipeline;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.nn.ComputeDtype;
 import java.util.List;
 
 /**
@@ -39,6 +40,8 @@ import java.util.List;
  *                               {@link FeatureExtractionPipeline#outputs}
  * @param outputAttentions       feature-extraction: also return every layer's attention probabilities per head (HF
  *                               {@code output_attentions}; default false)
+ * @param dtype                  the precision inference runs in: bf16, fp32 or auto ({@link ComputeDtype}; default
+ *                               fp32)
  */
 public record PipelineOptions(
         int batchSize,
@@ -59,7 +62,8 @@ public record PipelineOptions(
         List<String> targets,
         ObjectNode generateKwargs,
         boolean outputHiddenStates,
-        boolean outputAttentions) {
+        boolean outputAttentions,
+        ComputeDtype dtype) {
 
     /** {@code topK} for "every label / candidate" (HF {@code top_k=None}). */
     public static final int ALL = Integer.MAX_VALUE;
@@ -99,6 +103,7 @@ public record PipelineOptions(
         targets = targets == null ? null : List.copyOf(targets);
         generateKwargs = generateKwargs == null ? null : generateKwargs.deepCopy();
         if (hypothesisTemplate == null) hypothesisTemplate = DEFAULT_HYPOTHESIS_TEMPLATE;
+        if (dtype == null) dtype = ComputeDtype.FP32;
     }
 
     /** Every option at its HF default. */
@@ -131,6 +136,7 @@ public record PipelineOptions(
         b.generateKwargs = generateKwargs;
         b.outputHiddenStates = outputHiddenStates;
         b.outputAttentions = outputAttentions;
+        b.dtype = dtype;
         return b;
     }
 
@@ -155,6 +161,7 @@ public record PipelineOptions(
         private ObjectNode generateKwargs;
         private boolean outputHiddenStates;
         private boolean outputAttentions;
+        private ComputeDtype dtype;
 
         private Builder() {}
 
@@ -253,6 +260,11 @@ public record PipelineOptions(
             return this;
         }
 
+        public Builder dtype(ComputeDtype v) {
+            dtype = v;
+            return this;
+        }
+
         public PipelineOptions build() {
             return new PipelineOptions(
                     batchSize,
@@ -273,7 +285,8 @@ public record PipelineOptions(
                     targets,
                     generateKwargs,
                     outputHiddenStates,
-                    outputAttentions);
+                    outputAttentions,
+                    dtype);
         }
     }
 }

@@ -77,7 +77,7 @@ public final class Pipelines {
      */
     static HfModel load(HfCheckpoint checkpoint, Task task, PipelineOptions options) throws IOException {
         Device device = options.device() == null ? Device.cpu() : options.device();
-        HfModel model = HfModel.fromPretrained(checkpoint, task, device);
+        HfModel model = HfModel.fromPretrained(checkpoint, task, device, options.dtype());
         boolean headTask = task != Task.BASE && task != Task.SENTENCE_EMBEDDING;
         if (headTask && !model.loadReport().newlyInitialized().isEmpty()) {
             List<String> fresh = model.loadReport().newlyInitialized();

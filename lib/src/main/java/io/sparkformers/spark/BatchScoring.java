@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.to_json;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.nn.ComputeDtype;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -114,6 +115,7 @@ public final class BatchScoring {
      *                          top_labels column (null: 1, no such column)
      * @param taskOptions       the options of the pipeline tasks
      * @param partitionBy       output columns to partition the written folders by (null or empty: none)
+     * @param dtype             inference precision: bf16, fp32 or auto (null: fp32; see the stages' dtype Param)
      */
     public record Options(
             String task,
@@ -133,10 +135,12 @@ public final class BatchScoring {
             String outputType,
             Integer topK,
             TaskOptions taskOptions,
-            List<String> partitionBy) {
+            List<String> partitionBy,
+            String dtype) {
         public Options {
             if (taskOptions == null) taskOptions = TaskOptions.defaults();
             partitionBy = partitionBy == null ? List.of() : List.copyOf(partitionBy);
+            dtype = ComputeDtype.parse(dtype == null ? "fp32" : dtype).id();
         }
 
         /** Without partitioning. */
@@ -176,7 +180,8 @@ public final class BatchScoring {
                     outputType,
                     topK,
                     taskOptions,
-                    List.of());
+                    List.of(),
+                    null);
         }
 
         /** Defaults for everything but the four required values. */
@@ -199,6 +204,10 @@ public final class BatchScoring {
                     SentenceEmbedder.VECTOR,
                     null,
                     TaskOptions.defaults());
+        }
+
+        public Options withDtype(String dtype) {
+            return with(c -> c.dtype = dtype);
         }
 
         public Options withPartitionBy(List<String> cols) {
@@ -259,6 +268,7 @@ public final class BatchScoring {
             Integer topK;
             TaskOptions taskOptions;
             List<String> partitionBy;
+            String dtype;
 
             Fields(Options o) {
                 task = o.task;
@@ -279,6 +289,7 @@ public final class BatchScoring {
                 topK = o.topK;
                 taskOptions = o.taskOptions;
                 partitionBy = o.partitionBy;
+                dtype = o.dtype;
             }
 
             Options toOptions() {
@@ -300,7 +311,8 @@ public final class BatchScoring {
                         outputType,
                         topK,
                         taskOptions,
-                        partitionBy);
+                        partitionBy,
+                        dtype);
             }
         }
     }
@@ -466,6 +478,7 @@ public final class BatchScoring {
                 .setBatchSize(o.batchSize())
                 .setMaxTokensPerBatch(o.maxTokensPerBatch())
                 .setDevice(o.device())
+                .setDtype(o.dtype())
                 .setHandleInvalid(o.handleInvalid());
         if (o.maxLength() > 0) stage.setMaxLength(o.maxLength()); // 0: the stage's default (embeddings: max_seq_length)
         if (o.outputCol() != null) stage.setOutputCol(o.outputCol());

@@ -9,6 +9,7 @@ import io.sparkformers.hub.Json;
 import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenizerConfig;
+import io.sparkformers.nn.ComputeDtype;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.StateDict;
 import io.sparkformers.nn.Task;
@@ -51,7 +52,10 @@ public final class ExecutorModels {
     private static final ExecutorModels INSTANCE = new ExecutorModels();
     private static final long DEFAULT_BUDGET = 8L << 30;
 
-    /** @param head the text {@link Task}, or {@link #IMAGE_CLASSIFICATION} / {@link #IMAGE_FEATURES} */
+    /**
+     * @param head the text {@link Task} (with "@bf16"/"@auto" when not float32), or {@link #IMAGE_CLASSIFICATION} /
+     *             {@link #IMAGE_FEATURES}
+     */
     private record Key(String ref, String head, String device) {}
 
     private static final String IMAGE_CLASSIFICATION = "image-classification";
@@ -114,10 +118,16 @@ public final class ExecutorModels {
      * lease when its partition is done).
      */
     public static Lease<HfModel> model(String ref, Task task, Device device) throws IOException {
+        return model(ref, task, device, ComputeDtype.FP32);
+    }
+
+    /** {@link #model(String, Task, Device)} for inference in {@code dtype} (auto resolved for this executor's device). */
+    public static Lease<HfModel> model(String ref, Task task, Device device, ComputeDtype dtype) throws IOException {
+        String head = dtype == ComputeDtype.FP32 ? task.name() : task.name() + "@" + dtype.id();
         return INSTANCE.lease(
-                new Key(ref, task.name(), device.toString()),
+                new Key(ref, head, device.toString()),
                 device,
-                (dir, d) -> HfModel.fromPretrained(HfCheckpoint.open(dir), task, d),
+                (dir, d) -> HfModel.fromPretrained(HfCheckpoint.open(dir), task, d, dtype),
                 HfModel::block);
     }
 

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.Json;
+import io.sparkformers.nn.ComputeDtype;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import io.sparkformers.pipeline.PipelineOptions;
@@ -103,9 +104,9 @@ final class GenerationCodec extends InputCodec {
     }
 
     @Override
-    Partition open(String model, Device device, int partition) throws IOException {
+    Partition open(String model, Device device, ComputeDtype dtype, int partition) throws IOException {
         ExecutorModels.Lease<HfModel> lease =
-                ExecutorModels.model(model, seq2seqTask == null ? Task.CAUSAL_LM : Task.SEQ2SEQ_LM, device);
+                ExecutorModels.model(model, seq2seqTask == null ? Task.CAUSAL_LM : Task.SEQ2SEQ_LM, device, dtype);
         PipelineOptions options = PipelineOptions.builder()
                 .batchSize(batchSize)
                 .generateKwargs((ObjectNode) Json.MAPPER.readTree(generateKwargs))

@@ -2,6 +2,7 @@ package io.sparkformers.spark;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import io.sparkformers.nn.ComputeDtype;
 import io.sparkformers.nn.vision.VisionModels;
 import io.sparkformers.spark.ImageStage.ImageScorer;
 import io.sparkformers.spark.TokenBudgetBatcher.Scored;
@@ -61,7 +62,11 @@ final class ImageCodec extends InputCodec {
     }
 
     @Override
-    Partition open(String model, Device device, int partition) throws IOException {
+    Partition open(String model, Device device, ComputeDtype dtype, int partition) throws IOException {
+        if (dtype == ComputeDtype.BF16) { // auto: float32
+            throw new IllegalArgumentException("dtype bf16 is not supported for image models (BF16 inference covers "
+                    + "the BERT family): use dtype fp32 or auto");
+        }
         ExecutorModels.Lease<VisionModels.Loaded> lease = ExecutorModels.vision(model, classification, device);
         VisionModels.Loaded m = lease.model();
         Stats stats = new Stats();

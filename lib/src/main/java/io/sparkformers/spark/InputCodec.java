@@ -1,6 +1,7 @@
 package io.sparkformers.spark;
 
 import ai.djl.Device;
+import io.sparkformers.nn.ComputeDtype;
 import io.sparkformers.spark.TokenBudgetBatcher.Scored;
 import io.sparkformers.spark.TokenBudgetBatcher.Stats;
 import java.io.IOException;
@@ -33,9 +34,10 @@ abstract class InputCodec implements Serializable {
     /**
      * Opens one partition on this executor: leases the model and loads what encoding needs.
      *
+     * @param dtype     the precision of inference (the stage's {@code dtype} Param)
      * @param partition the partition id, for messages (-1 outside a Spark task)
      */
-    abstract Partition open(String model, Device device, int partition) throws IOException;
+    abstract Partition open(String model, Device device, ComputeDtype dtype, int partition) throws IOException;
 
     /** One partition's scoring on a leased model; closing releases the lease. */
     abstract static class Partition implements AutoCloseable {

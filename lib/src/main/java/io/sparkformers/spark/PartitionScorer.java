@@ -1,5 +1,6 @@
 package io.sparkformers.spark;
 
+import io.sparkformers.nn.ComputeDtype;
 import io.sparkformers.spark.ScoringStage.Columns;
 import io.sparkformers.spark.ScoringStage.Invalid;
 import io.sparkformers.spark.TokenBudgetBatcher.Scored;
@@ -29,6 +30,7 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
     private final String stage;
     private final ModelSource source;
     private final String device;
+    private final ComputeDtype dtype;
     private final String handleInvalid;
     private final String errorCol;
     private final InputCodec codec;
@@ -44,6 +46,7 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
             String stage,
             ModelSource source,
             String device,
+            ComputeDtype dtype,
             String handleInvalid,
             String errorCol,
             InputCodec codec,
@@ -52,6 +55,7 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
         this.stage = stage;
         this.source = source;
         this.device = device;
+        this.dtype = dtype;
         this.handleInvalid = handleInvalid;
         this.errorCol = errorCol;
         this.codec = codec;
@@ -65,7 +69,7 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
         if (!rows.hasNext()) return List.<Row>of().iterator();
         TaskContext tc = TaskContext.get();
         int partition = tc == null ? -1 : tc.partitionId();
-        InputCodec.Partition scoring = codec.open(source.use(), Devices.forTask(tc, device), partition);
+        InputCodec.Partition scoring = codec.open(source.use(), Devices.forTask(tc, device), dtype, partition);
         Runnable finish = new Runnable() {
             private boolean done;
 

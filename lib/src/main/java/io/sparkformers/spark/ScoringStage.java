@@ -1,5 +1,6 @@
 package io.sparkformers.spark;
 
+import io.sparkformers.nn.ComputeDtype;
 import java.io.Serializable;
 import java.util.Arrays;
 import org.apache.spark.SparkContext;
@@ -19,7 +20,7 @@ import org.apache.spark.sql.types.StructType;
  * plumbing once): a Transformer that reads an input column through its kind's {@link InputCodec}, scores it in
  * batches with a checkpoint held once per executor JVM ({@link ExecutorModels}), and appends its output columns —
  * plus {@code <outputCol>_error} under {@code handleInvalid=keep}. Declares the Params every scoring stage shares
- * (outputCol, batchSize, device, handleInvalid; their wording and defaults per input kind, see {@link InputKind}),
+ * (outputCol, batchSize, device, dtype, handleInvalid; their wording and defaults per input kind, see {@link InputKind}),
  * the output-column checks, and the {@code transform} wiring (model shipped to executors, job description, call site,
  * {@link InferenceMetrics}). A concrete stage declares its Params, its output columns and its scorer.
  */
@@ -56,6 +57,7 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
     private final Param<String> outputCol;
     private final IntParam batchSize;
     private final Param<String> device;
+    private final Param<String> dtype;
     private final Param<String> handleInvalid;
     private transient InferenceMetrics lastMetrics;
 
@@ -67,12 +69,21 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
         device = new Param<>(this, "device", kind.deviceDoc(), ParamValidators.inArray(new String[] {
             Devices.AUTO, Devices.CPU, Devices.GPU
         }));
+        dtype = new Param<>(
+                this,
+                "dtype",
+                "inference precision: bf16, fp32 or auto (bf16 where the executor's CPU has AVX512-BF16 or AMX, or its "
+                        + "GPU compute capability >= 8, and the model is BERT-family; else fp32). bf16 multiplies the "
+                        + "encoder's projections in BF16 (embedding cosine >= 0.999 against fp32); other model "
+                        + "families refuse it",
+                ParamValidators.inArray(ComputeDtype.NAMES.toArray(new String[0])));
         handleInvalid = new Param<>(
                 this, "handleInvalid", kind.handleInvalidDoc(), ParamValidators.inArray(new String[] {ERROR, SKIP, KEEP
                 }));
         setDefault(outputCol, defaultOutputCol);
         setDefault(batchSize, kind.batchSize());
         setDefault(device, Devices.AUTO);
+        setDefault(dtype, ComputeDtype.FP32.id());
         setDefault(handleInvalid, ERROR);
     }
 
@@ -86,6 +97,10 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
 
     public Param<String> device() {
         return device;
+    }
+
+    public Param<String> dtype() {
+        return dtype;
     }
 
     public Param<String> handleInvalid() {
@@ -104,6 +119,10 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
         return getOrDefault(device);
     }
 
+    public String getDtype() {
+        return getOrDefault(dtype);
+    }
+
     public String getHandleInvalid() {
         return getOrDefault(handleInvalid);
     }
@@ -120,6 +139,11 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
 
     public S setDevice(String v) {
         set(device, v);
+        return self();
+    }
+
+    public S setDtype(String v) {
+        set(dtype, v);
         return self();
     }
 
@@ -185,6 +209,7 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
                         jobName(),
                         executorRef,
                         getDevice(),
+                        ComputeDtype.parse(getDtype()),
                         getHandleInvalid(),
                         getErrorCol(),
                         codec(dataset.schema()),

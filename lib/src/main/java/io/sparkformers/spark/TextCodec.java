@@ -3,6 +3,7 @@ package io.sparkformers.spark;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.sparkformers.hub.TextTokenizer;
+import io.sparkformers.nn.ComputeDtype;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import io.sparkformers.spark.ModelStage.RowScorer;
@@ -61,9 +62,9 @@ final class TextCodec extends InputCodec {
     }
 
     @Override
-    Partition open(String model, Device device, int partition) throws IOException {
+    Partition open(String model, Device device, ComputeDtype dtype, int partition) throws IOException {
         TextTokenizer tokenizer = ExecutorModels.tokenizer(model, reader.maxLength, capAtMaxSeqLength);
-        ExecutorModels.Lease<HfModel> lease = ExecutorModels.model(model, scorer.task(model, task), device);
+        ExecutorModels.Lease<HfModel> lease = ExecutorModels.model(model, scorer.task(model, task), device, dtype);
         TokenBudgetBatcher batcher =
                 new TokenBudgetBatcher(window, maxTokensPerBatch, batchSize, true, tokenizer.padTokenId());
         HfModel m = lease.model();

@@ -1,5 +1,6 @@
 package io.sparkformers.jobs.bench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -13,6 +14,7 @@ import io.sparkformers.convert.BuiltinModels;
 import io.sparkformers.convert.ModelJar;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.MavenArtifacts;
+import io.sparkformers.nn.ComputeDtype;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.Task;
@@ -31,7 +33,9 @@ import java.util.Map;
  * round times ours, the peer and one 2048² GEMM back to back (the order alternating per round) and medians are taken
  * per engine: the ratios then compare the engines under the same load. Within a round each engine runs a block of
  * calls ({@link #BLOCK_MS}), so that neither is timed while the other's thread pool is still spinning, after a warm-up
- * long enough for the JIT ({@link #WARMUP_MS}).
+ * long enough for the JIT ({@link #WARMUP_MS}). Where the CPU multiplies BF16 natively ({@link ComputeDtype#fastBf16})
+ * the same model also runs with {@code dtype=bf16} in the same rounds, so its ratio to ONNX Runtime FP32 is measured
+ * under the same load.
  */
 public final class InferenceGrid {
 
@@ -58,10 +62,18 @@ public final class InferenceGrid {
      * @param gflop     encoder FLOPs of one forward, in 10^9 (see {@link #encoderFlops})
      * @param oursMs    median ms per batch, ours
      * @param onnxMs    median ms per batch, ONNX Runtime (NaN when there is no ONNX export)
+     * @param bf16Ms    median ms per batch, ours with dtype bf16 (NaN where the CPU lacks native BF16)
      * @param gemmGflops median GFLOP/s of the 2048² matmul in the same rounds
      */
     public record Row(
-            String model, int batch, int seqLength, double gflop, double oursMs, double onnxMs, double gemmGflops) {
+            String model,
+            int batch,
+            int seqLength,
+            double gflop,
+            double oursMs,
+            double onnxMs,
+            double bf16Ms,
+            double gemmGflops) {
         public double oursGflops() {
             return gflop / (oursMs / 1000);
         }
@@ -82,6 +94,16 @@ public final class InferenceGrid {
         /** ONNX Runtime time over ours: above 1 means we are faster. */
         public double ratioToOnnxRuntime() {
             return onnxMs / oursMs;
+        }
+
+        /** ONNX Runtime (FP32) time over ours in BF16. */
+        public double bf16RatioToOnnxRuntime() {
+            return onnxMs / bf16Ms;
+        }
+
+        /** Ours FP32 time over ours BF16. */
+        public double bf16Speedup() {
+            return oursMs / bf16Ms;
         }
     }
 
@@ -113,7 +135,11 @@ public final class InferenceGrid {
         List<Row> rows = new ArrayList<>();
         Path onnxFile = Files.createTempFile("bench-grid", ".onnx");
         OrtEnvironment env = OrtEnvironment.getEnvironment();
+        boolean withBf16 = ComputeDtype.fastBf16(Device.cpu());
         try (HfModel model = HfModel.fromPretrained(dir, Task.BASE);
+                HfModel bf16 = withBf16
+                        ? HfModel.fromPretrained(HfCheckpoint.open(dir), Task.BASE, Device.cpu(), ComputeDtype.BF16)
+                        : null;
                 NDManager gemmScope = NDManager.newBaseManager();
                 OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             OrtSession session = null;
@@ -139,7 +165,8 @@ public final class InferenceGrid {
                     for (int seq : seqs) {
                         double flops = encoderFlops(layers, hidden, intermediate, batch, seq);
                         if (flops / 1e9 > maxGflop) continue;
-                        rows.add(measure(alias, model, session, env, gemm, batch, seq, flops, warmup, iterations));
+                        rows.add(
+                                measure(alias, model, bf16, session, env, gemm, batch, seq, flops, warmup, iterations));
                     }
                 }
             } finally {
@@ -154,6 +181,7 @@ public final class InferenceGrid {
     private static Row measure(
             String alias,
             HfModel model,
+            HfModel bf16Model,
             OrtSession session,
             OrtEnvironment env,
             Runnable gemm,
@@ -167,13 +195,15 @@ public final class InferenceGrid {
         Arrays.fill(mask, 1);
         long[] types = new long[ids.length];
         Shape shape = new Shape(batch, seq);
-        Runnable ours = () -> {
-            try (NDManager scope = model.manager().newSubManager()) {
-                NDList out = model.predict(
+        java.util.function.Function<HfModel, Runnable> forward = hf -> () -> {
+            try (NDManager scope = hf.manager().newSubManager()) {
+                NDList out = hf.predict(
                         new NDList(scope.create(ids, shape), scope.create(mask, shape), scope.create(types, shape)));
                 out.head().toFloatArray(); // include the copy out, as a real caller pays it
             }
         };
+        Runnable ours = forward.apply(model);
+        Runnable bf16 = bf16Model == null ? null : forward.apply(bf16Model);
         Runnable onnx = session == null
                 ? null
                 : () -> {
@@ -190,6 +220,7 @@ public final class InferenceGrid {
         long warmEnd = System.nanoTime() + (long) (WARMUP_MS * 1e6);
         for (int w = 0; w < warmup || System.nanoTime() < warmEnd; w++) {
             ours.run();
+            if (bf16 != null) bf16.run();
             if (onnx != null) onnx.run();
         }
         double slowest = Math.max(millis(ours), onnx == null ? 0 : millis(onnx));
@@ -197,15 +228,25 @@ public final class InferenceGrid {
         gemm.run();
         double[] o = new double[iterations];
         double[] x = new double[iterations];
+        double[] h = new double[iterations];
         double[] g = new double[iterations];
         for (int it = 0; it < iterations; it++) {
             boolean oursFirst = it % 2 == 0;
             if (oursFirst) o[it] = millis(ours, calls);
+            if (bf16 != null) h[it] = millis(bf16, calls);
             if (onnx != null) x[it] = millis(onnx, calls);
             if (!oursFirst) o[it] = millis(ours, calls);
             g[it] = 2.0 * GEMM_SIZE * GEMM_SIZE * GEMM_SIZE / 1e9 / (millis(gemm, 1) / 1000);
         }
-        return new Row(alias, batch, seq, flops / 1e9, median(o), onnx == null ? Double.NaN : median(x), median(g));
+        return new Row(
+                alias,
+                batch,
+                seq,
+                flops / 1e9,
+                median(o),
+                onnx == null ? Double.NaN : median(x),
+                bf16 == null ? Double.NaN : median(h),
+                median(g));
     }
 
     /** Mean ms of {@code calls} back-to-back runs. */

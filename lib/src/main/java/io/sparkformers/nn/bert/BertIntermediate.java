@@ -42,6 +42,11 @@ public final class BertIntermediate extends HfBlock implements DerivedWeights {
     }
 
     @Override
+    public void computeIn(io.sparkformers.nn.ComputeDtype dtype) {
+        denseInference.computeIn(dtype);
+    }
+
+    @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape s = inputShapes[0];
         return new Shape[] {s.slice(0, s.dimension() - 1).add(intermediateSize)};

@@ -40,13 +40,20 @@ public final class BertOutput extends HfBlock implements DerivedWeights {
         NDArray h = inputs.get(0);
         NDArray residual = inputs.get(1); // (B, T, H)
         h = denseInference.forward(ps, h, training); // (B, T, H)
-        h = training ? call(dropout, ps, true, h).add(residual) : h.addi(residual); // eval: dropout is identity
+        h = training
+                ? call(dropout, ps, true, h).add(residual)
+                : (denseInference.bf16() ? h.add(residual) : h.addi(residual)); // eval: dropout is identity
         return new NDList(call(layerNorm, ps, training, h));
     }
 
     @Override
     public void weightsChanged() {
         denseInference.weightsChanged();
+    }
+
+    @Override
+    public void computeIn(io.sparkformers.nn.ComputeDtype dtype) {
+        denseInference.computeIn(dtype);
     }
 
     @Override

@@ -20,6 +20,12 @@ public abstract class BertPreTrainedModel extends PretrainedModel {
         return config.toJson();
     }
 
+    /** BF16 inference: the encoder's six projections per layer multiply in BF16 (pooler and heads in float32). */
+    @Override
+    public boolean supportsBf16() {
+        return true;
+    }
+
     @Override
     public String baseModelPrefix() {
         return config.baseModelPrefix();

@@ -10,6 +10,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.sparkformers.nn.Bf16Linear;
 import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.InferenceLinear;
@@ -34,6 +35,8 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
     private final Dropout dropout;
     /** {weight (3H, H), bias (3H)}: query rows pre-scaled, then key, then value; null until derived. */
     private volatile NDArray[] fused;
+    /** Whether the fused projection runs in BF16 ({@link io.sparkformers.nn.Bf16Linear}, {@link #computeIn}). */
+    private volatile boolean bf16;
 
     public BertSelfAttention(BertConfig c) {
         numHeads = c.numAttentionHeads();
@@ -54,7 +57,7 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
             weightsChanged();
         } else if (!NoGrad.isGradMode()) {
             NDArray[] f = fused(ps, x);
-            NDList qkv = InferenceLinear.apply(x, f[0], f[1]) // (B, T, 3H)
+            NDList qkv = (bf16 ? Bf16Linear.apply(x, f[0], f[1]) : InferenceLinear.apply(x, f[0], f[1])) // (B, T, 3H)
                     .split(3, 2); // 3 × (B, T, H), strided views
             return new NDList(
                     ScaledDotProductAttention.attendScaled(qkv.get(0), qkv.get(1), qkv.get(2), mask, numHeads, p -> p));
@@ -105,8 +108,14 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
                     }
                     NDArray cat = NDArrays.concat(w, 0); // 3 × (H, H) -> (3H, H)
                     cat.attach(scratch);
-                    NDArray fw = InferenceLinear.transposedCopy(cat); // (3H, H), stored (H, 3H)
                     NDArray fb = NDArrays.concat(b, 0); // 3 × (H) -> (3H)
+                    if (bf16) {
+                        fb.attach(scratch);
+                        fb = Bf16Linear.toBf16(fb);
+                    }
+                    NDArray fw = bf16
+                            ? Bf16Linear.toBf16(cat) // (3H, H) in bfloat16
+                            : InferenceLinear.transposedCopy(cat); // (3H, H), stored (H, 3H)
                     fw.attach(owner);
                     fb.attach(owner);
                     fused = new NDArray[] {fw, fb};
@@ -114,6 +123,12 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
             }
             return fused;
         }
+    }
+
+    @Override
+    public synchronized void computeIn(io.sparkformers.nn.ComputeDtype dtype) {
+        weightsChanged();
+        bf16 = dtype == io.sparkformers.nn.ComputeDtype.BF16;
     }
 
     @Override
