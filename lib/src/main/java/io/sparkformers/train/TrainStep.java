@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import io.sparkformers.nn.GradientCheckpointing;
 import io.sparkformers.nn.HeadSplit;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.PretrainedModel;
@@ -40,6 +41,7 @@ public final class TrainStep {
     private final TrainingLoss loss;
     private final boolean frozenEncoder;
     private final List<ParamRef> trainable;
+    private boolean gradientCheckpointing;
 
     /**
      * @param model          the model; its trainable parameters require gradients, the frozen ones do not
@@ -67,6 +69,15 @@ public final class TrainStep {
         this.trainable = List.copyOf(trainable);
     }
 
+    /**
+     * HF {@code gradient_checkpointing}: each layer of the model's stacks is recomputed in backward instead of keeping
+     * its activations ({@link GradientCheckpointing}). Off by default.
+     */
+    public TrainStep gradientCheckpointing(boolean on) {
+        this.gradientCheckpointing = on;
+        return this;
+    }
+
     public List<ParamRef> trainableParams() {
         return trainable;
     }
@@ -84,13 +95,16 @@ public final class TrainStep {
             long t0 = System.nanoTime();
             long t1;
             double lossValue;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                    GradientCheckpointing tape =
+                            gradientCheckpointing ? GradientCheckpointing.begin(scope, dropoutSeed) : null) {
                 NDList inputs = inputs(scope, batch);
                 NDArray logits = logits(new ParameterStore(scope, false), inputs, true);
                 NDArray loss = this.loss.compute(logits, labels(scope, batch));
                 lossValue = loss.getFloat();
                 t1 = System.nanoTime();
                 gc.backward(lossScale == 1.0 ? loss : loss.mul(lossScale));
+                if (tape != null) tape.backward();
             }
             return new MicroResult(lossValue, batch.batchSize(), t1 - t0, System.nanoTime() - t1);
         }
