@@ -57,11 +57,21 @@ public final class TrainStep {
             double labelSmoothing,
             boolean frozenEncoder,
             List<ParamRef> trainable) {
+        this(model, manager, TrainingLoss.forLabelKind(labelKind, labelSmoothing), frozenEncoder, trainable);
+    }
+
+    /** As above with any objective's loss (masked LM, causal LM: labels of kind TOKEN in the batch). */
+    public TrainStep(
+            PretrainedModel model,
+            NDManager manager,
+            TrainingLoss loss,
+            boolean frozenEncoder,
+            List<ParamRef> trainable) {
         if (frozenEncoder && !(model instanceof HeadSplit)) {
             throw new IllegalArgumentException("feature_extraction needs a model whose head can run apart from its "
                     + "encoder; " + model.getClass().getSimpleName() + " cannot: use fine_tune or partial");
         }
-        this.loss = TrainingLoss.forLabelKind(labelKind, labelSmoothing);
+        this.loss = loss;
         if (trainable.isEmpty()) throw new IllegalArgumentException("no parameter is trainable");
         this.model = model;
         this.manager = manager;
