@@ -13,7 +13,8 @@ import java.util.function.UnaryOperator;
  * an L-layer encoder peaks at about L times one layer's working set (PyTorch frees each by reference count as soon
  * as it is dead). Here each layer runs in a sub-manager that closes when it returns; only its output moves up.
  * In training, or with grad mode on, the layer runs as is: the autograd graph keeps what backward needs anyway, and
- * the arrays stay with the step's manager.
+ * the arrays stay with the step's manager, unless {@link GradientCheckpointing} is recording on this thread: then the
+ * layer runs without a graph here and again, recording, in backward.
  */
 public final class LayerScope {
     private LayerScope() {}
@@ -24,6 +25,9 @@ public final class LayerScope {
      * manager {@code x} had.
      */
     public static NDArray apply(NDArray x, boolean freeInput, boolean training, UnaryOperator<NDArray> layer) {
+        if (training && GradientCheckpointing.active()) {
+            return GradientCheckpointing.forward(x, layer);
+        }
         if (training || NoGrad.isGradMode()) {
             return layer.apply(x);
         }

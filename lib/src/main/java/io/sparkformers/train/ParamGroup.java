@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * A torch-style parameter group: the parameters a predicate selects share a base learning rate and a weight
@@ -41,12 +42,22 @@ public record ParamGroup(String name, Predicate<String> selects, double lr, doub
     }
 
     /**
-     * True for names HF Trainer exempts from weight decay: biases ({@code …bias}) and layer-norm parameters
-     * ({@code …LayerNorm…} or {@code …layer_norm…}, any case). HF finds layer norms by module type; our blocks
-     * keep HF's child names, so the name says the same.
+     * True for names HF Trainer exempts from weight decay ({@code get_decay_parameter_names}, transformers 4.57): names
+     * containing {@code bias}, {@code layernorm} or {@code rmsnorm} (any case), a module named {@code norm} or ending
+     * in {@code _norm}, and the parameters of {@code nn.LayerNorm} modules, which HF finds by type: our blocks keep
+     * HF's child names, so the name says the same ({@code LayerNorm}, {@code layer_norm}, GPT-2's {@code ln_1},
+     * {@code ln_2}, {@code ln_f}).
      */
     public static boolean isNoDecay(String paramName) {
         String lower = paramName.toLowerCase(Locale.ROOT);
-        return paramName.endsWith("bias") || lower.contains("layernorm") || lower.contains("layer_norm");
+        return lower.contains("bias")
+                || lower.contains("layernorm")
+                || lower.contains("layer_norm")
+                || lower.contains("rmsnorm")
+                || NORM_MODULE.matcher(lower).find();
     }
+
+    /** HF's {@code (?:^|\.)norm(?:$|\.)} and {@code _norm(?:$|\.)}, and GPT-2's layer-norm modules {@code ln_…}. */
+    private static final Pattern NORM_MODULE =
+            Pattern.compile("(?:^|\\.)norm(?:$|\\.)|_norm(?:$|\\.)|(?:^|\\.)ln_\\w+\\.");
 }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import io.sparkformers.nn.GradientCheckpointing;
 import io.sparkformers.nn.HeadSplit;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.PretrainedModel;
@@ -42,6 +43,7 @@ public final class TrainStep {
     private final boolean frozenEncoder;
     private final List<ParamRef> trainable;
     private long updates;
+    private boolean gradientCheckpointing;
 
     /**
      * @param model          the model; its trainable parameters require gradients, the frozen ones do not
@@ -57,16 +59,35 @@ public final class TrainStep {
             double labelSmoothing,
             boolean frozenEncoder,
             List<ParamRef> trainable) {
+        this(model, manager, TrainingLoss.forLabelKind(labelKind, labelSmoothing), frozenEncoder, trainable);
+    }
+
+    /** As above with any objective's loss (masked LM, causal LM: labels of kind TOKEN in the batch). */
+    public TrainStep(
+            PretrainedModel model,
+            NDManager manager,
+            TrainingLoss loss,
+            boolean frozenEncoder,
+            List<ParamRef> trainable) {
         if (frozenEncoder && !(model instanceof HeadSplit)) {
             throw new IllegalArgumentException("feature_extraction needs a model whose head can run apart from its "
                     + "encoder; " + model.getClass().getSimpleName() + " cannot: use fine_tune or partial");
         }
-        this.loss = TrainingLoss.forLabelKind(labelKind, labelSmoothing);
+        this.loss = loss;
         if (trainable.isEmpty()) throw new IllegalArgumentException("no parameter is trainable");
         this.model = model;
         this.manager = manager;
         this.frozenEncoder = frozenEncoder;
         this.trainable = List.copyOf(trainable);
+    }
+
+    /**
+     * HF {@code gradient_checkpointing}: each layer of the model's stacks is recomputed in backward instead of keeping
+     * its activations ({@link GradientCheckpointing}). Off by default.
+     */
+    public TrainStep gradientCheckpointing(boolean on) {
+        this.gradientCheckpointing = on;
+        return this;
     }
 
     public List<ParamRef> trainableParams() {
@@ -86,13 +107,16 @@ public final class TrainStep {
             long t0 = System.nanoTime();
             long t1;
             double lossValue;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                    GradientCheckpointing tape =
+                            gradientCheckpointing ? GradientCheckpointing.begin(scope, dropoutSeed) : null) {
                 NDList inputs = inputs(scope, batch);
                 NDArray logits = logits(new ParameterStore(scope, false), inputs, true);
                 NDArray loss = this.loss.compute(logits, labels(scope, batch));
                 lossValue = loss.getFloat();
                 t1 = System.nanoTime();
                 gc.backward(lossScale == 1.0 ? loss : loss.mul(lossScale));
+                if (tape != null) tape.backward();
             }
             return new MicroResult(lossValue, batch.batchSize(), t1 - t0, System.nanoTime() - t1);
         }

@@ -73,6 +73,9 @@ import java.util.Map;
  * @param reportTo                  ["jsonl"] or [] (HF {@code report_to}; "none" reads as [])
  * @param resumeFromCheckpoint      a checkpoint folder, "true" for the latest one, or null (HF {@code
  *                                  resume_from_checkpoint})
+ * @param gradientCheckpointing     recompute each encoder/decoder layer's activations in backward instead of keeping
+ *                                  them: less memory, about one more forward pass of time (HF {@code
+ *                                  gradient_checkpointing}; see {@link io.sparkformers.nn.GradientCheckpointing})
  */
 public record TrainingArguments(
         String outputDir,
@@ -110,7 +113,8 @@ public record TrainingArguments(
         @Default("adamw_torch") String optim,
         @Default("false") boolean groupByLength,
         @Default("jsonl") List<String> reportTo,
-        String resumeFromCheckpoint) {
+        String resumeFromCheckpoint,
+        @Default("false") boolean gradientCheckpointing) {
 
     private static final System.Logger LOG = System.getLogger(TrainingArguments.class.getName());
 
@@ -469,6 +473,10 @@ public record TrainingArguments(
 
         public Builder seed(long v) {
             return set("seed", v);
+        }
+
+        public Builder gradientCheckpointing(boolean v) {
+            return set("gradient_checkpointing", v);
         }
 
         public Builder fp16(boolean v) {

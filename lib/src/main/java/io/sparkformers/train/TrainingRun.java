@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.sparkformers.hub.Json;
+import io.sparkformers.nn.GradientCheckpointing;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -109,11 +110,14 @@ final class TrainingRun implements AutoCloseable {
                 NDManager scope = fit.manager().newSubManager()) {
             ModelBatch batch = fit.collate(scope, examples, state.globalStep);
             TrainStep.seedTorch(dropoutSeed);
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                    GradientCheckpointing tape =
+                            args.gradientCheckpointing() ? GradientCheckpointing.begin(scope, dropoutSeed) : null) {
                 NDArray outputs = fit.forward(new ParameterStore(scope, false), batch.inputs());
                 NDArray loss = fit.loss().compute(outputs, batch.labels());
                 double value = loss.getFloat();
                 gc.backward(scale == 1.0 ? loss : loss.mul(scale));
+                if (tape != null) tape.backward(); // the layers' recompute, from the top down
                 return new Micro(value, batch.count());
             }
         }

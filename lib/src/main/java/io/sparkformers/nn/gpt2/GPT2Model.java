@@ -10,6 +10,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.Embedding;
 import io.sparkformers.nn.LayerNorm;
+import io.sparkformers.nn.LayerScope;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -73,7 +74,13 @@ public final class GPT2Model extends GPT2PreTrainedModel {
         NDArray x = call(wte, ps, training, ids).add(call(wpe, ps, training, positions)); // (B, T, D)
         x = call(drop, ps, training, x);
         NDArray additive = causalMask(mask, t);
-        for (int i = 0; i < h.size(); i++) x = h.get(i).forward(ps, x, additive, cache, i, training);
+        for (int i = 0; i < h.size(); i++) {
+            GPT2Block block = h.get(i);
+            int layer = i;
+            x = cache == null && training // training: gradient checkpointing may recompute the block
+                    ? LayerScope.apply(x, i > 0, true, y -> block.forward(ps, y, additive, null, layer, true))
+                    : block.forward(ps, x, additive, cache, i, training);
+        }
         return call(lnF, ps, training, x);
     }
 

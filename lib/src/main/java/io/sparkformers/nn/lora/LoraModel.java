@@ -360,6 +360,7 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
         private final ParameterStore inner;
         private final boolean training;
         private final Map<Parameter, NDArray> thisForward = new IdentityHashMap<>();
+        private final Map<Parameter, NDArray> thisForwardNoGraph = new IdentityHashMap<>();
 
         AdaptedStore(ParameterStore inner, boolean training) {
             super(inner.getManager(), false);
@@ -371,10 +372,13 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
         public NDArray getValue(Parameter parameter, Device device, boolean train) {
             Adapted l = byWeight.get(parameter);
             if (l == null) return inner.getValue(parameter, device, train);
-            return training ? thisForward.computeIfAbsent(parameter, p -> withGraph(l)) : mergedWeight(l);
+            if (!training) return mergedWeight(l);
+            // gradient checkpointing runs a layer once without a graph, then again with one: one weight for each
+            return (NoGrad.isGradMode() ? thisForward : thisForwardNoGraph)
+                    .computeIfAbsent(parameter, p -> withGraph(l));
         }
 
-        /** W + B·A·scaling recorded by autograd, living as long as this forward's scope. */
+        /** W + B·A·scaling, recorded by autograd in grad mode, living as long as this forward's scope. */
         private NDArray withGraph(Adapted l) {
             NDManager scope = getManager();
             NDArray w = l.weight().getArray().add(delta(l, scope)); // (out, in)
