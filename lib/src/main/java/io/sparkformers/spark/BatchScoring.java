@@ -452,7 +452,7 @@ public final class BatchScoring {
             throw new IllegalArgumentException("input '" + o.input() + "' has no column '" + o.textCol()
                     + "' (columns: " + String.join(", ", df.columns()) + "); choose the text column with --text-col");
         }
-        Dataset<Row> scored = scoreChecked(stage, TaskSlots.spread(df, TaskSlots.of(spark)), o);
+        Dataset<Row> scored = scoreChecked(stage, df, o);
         long t0 = System.nanoTime();
         double seconds;
         try (ScoringProgress progress = ScoringProgress.start(spark.sparkContext(), "predict")) {
