@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
 import io.sparkformers.jobs.bench.AllReduceBenchmark;
+import io.sparkformers.jobs.bench.BenchHeader;
 import io.sparkformers.jobs.bench.BenchSuite;
 import io.sparkformers.jobs.bench.DistributedTrainingBenchmark;
 import io.sparkformers.jobs.bench.ExecutorMemoryBenchmark;
@@ -135,6 +136,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         ObjectNode report = Json.MAPPER.createObjectNode();
         report.put("cores", Runtime.getRuntime().availableProcessors()).put("threads", threads);
+        BenchHeader.put(report);
         if (name.equals("all") || name.equals("load")) {
             LoadBenchmark.Result r = LoadBenchmark.run("bert-base-uncased", Task.MASKED_LM, 3);
             report.putPOJO("load", r);

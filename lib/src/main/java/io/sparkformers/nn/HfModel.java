@@ -9,6 +9,7 @@ import io.sparkformers.hub.HfCheckpointWriter;
 import io.sparkformers.hub.Json;
 import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.TextTokenizer;
+import io.sparkformers.runtime.GemmPath;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.SafetensorsWriter;
 import java.io.IOException;
@@ -77,6 +78,7 @@ public final class HfModel implements AutoCloseable {
         PretrainedModel block = task == Task.SENTENCE_EMBEDDING
                 ? AutoModels.sentenceEmbedding(config, checkpoint.pooling().orElse(SentencePooling.DEFAULT))
                 : AutoModels.fromConfig(config, task);
+        GemmPath.apply(); // before the first GEMM: MKL's fast path on AMD
         NDManager manager = NDManager.newBaseManager(device);
         try (SafetensorsCheckpoint weights = checkpoint.openWeights()) {
             Path configFile = checkpoint.dir().resolve("config.json");

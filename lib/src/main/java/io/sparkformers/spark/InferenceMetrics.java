@@ -64,6 +64,11 @@ public final class InferenceMetrics implements Serializable {
                 : String.format(", %.0f tokens/%s, padding efficiency %.3f", real / seconds, per, paddingEfficiency);
     }
 
+    /** Partitions scored (one per task). */
+    public long partitions() {
+        return partitions.sum();
+    }
+
     public long rows() {
         return rows.sum();
     }

@@ -12,6 +12,7 @@ import io.sparkformers.nn.GradientCheckpointing;
 import io.sparkformers.nn.HeadSplit;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.PretrainedModel;
+import io.sparkformers.runtime.GemmPath;
 import io.sparkformers.train.DataCollatorWithPadding.Batch;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import java.util.ArrayList;
@@ -127,7 +128,7 @@ public final class TrainStep {
      * engine first: its native library is loaded only then.
      */
     public static void seedTorch(long seed) {
-        Engine.getEngine("PyTorch");
+        GemmPath.apply(); // starts the engine; before the first GEMM: MKL's fast path on AMD
         JniUtils.setSeed(seed);
     }
 

@@ -3,6 +3,7 @@ package io.sparkformers.jobs.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
+import io.sparkformers.runtime.CpuInfo;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -138,6 +139,9 @@ public final class BenchSuite {
         ObjectNode m = Json.MAPPER.createObjectNode();
         m.put("cores", Runtime.getRuntime().availableProcessors());
         m.put("cpu", procField("/proc/cpuinfo", "model name"));
+        CpuInfo cpu = CpuInfo.current();
+        m.put("cpu_vendor", cpu.vendor());
+        m.put("isa", cpu.isa());
         String mem = procField("/proc/meminfo", "MemTotal");
         m.put("memory_gib", mem.isEmpty() ? -1 : Math.round(Long.parseLong(mem.replaceAll("[^0-9]", "")) / 1048576.0));
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
@@ -163,19 +167,30 @@ public final class BenchSuite {
         return f[0] + " " + f[1] + " " + f[2];
     }
 
+    /** The GEMM path the benchmark children ran (each reports its own), "unknown" when none did. */
+    static String gemmPath(JsonNode report) {
+        for (JsonNode child : report) {
+            if (child.path("gemm").isTextual()) return child.path("gemm").asText();
+        }
+        return "unknown";
+    }
+
     /** The report as Markdown: the machine line, then one table per benchmark family (the README's tables). */
     public static String markdown(JsonNode r) {
         StringBuilder sb = new StringBuilder();
         JsonNode m = r.path("machine");
         sb.append(String.format(
                 Locale.ROOT,
-                "Machine: %d cores, %s, %d GiB, %s, Java %s; load average %s at the start, "
+                "Machine: %d cores, %s %s [%s], %d GiB, %s, Java %s; GEMM: %s; load average %s at the start, "
                         + "%s at the end (a shared machine: compare ratios, not absolute times).%n%n",
                 m.path("cores").asInt(),
+                m.path("cpu_vendor").asText(),
                 m.path("cpu").asText(),
+                m.path("isa").asText(),
                 m.path("memory_gib").asInt(),
                 m.path("os").asText(),
                 m.path("java").asText(),
+                gemmPath(r),
                 m.path("load_average_start").asText(),
                 m.path("load_average_end").asText()));
         JsonNode inf = r.path("inference");

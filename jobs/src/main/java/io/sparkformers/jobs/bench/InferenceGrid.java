@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -165,8 +166,20 @@ public final class InferenceGrid {
                     for (int seq : seqs) {
                         double flops = encoderFlops(layers, hidden, intermediate, batch, seq);
                         if (flops / 1e9 > maxGflop) continue;
-                        rows.add(
-                                measure(alias, model, bf16, session, env, gemm, batch, seq, flops, warmup, iterations));
+                        long t0 = System.nanoTime();
+                        Row r = measure(alias, model, bf16, session, env, gemm, batch, seq, flops, warmup, iterations);
+                        rows.add(r);
+                        // progress on stderr: the full grid runs for half an hour
+                        System.err.printf(
+                                Locale.ROOT,
+                                "bench inference: %s %d × %d: ours %.1f ms, ONNX Runtime %.1f ms, %.2f× (%.0f s)%n",
+                                alias,
+                                batch,
+                                seq,
+                                r.oursMs(),
+                                r.onnxMs(),
+                                r.ratioToOnnxRuntime(),
+                                (System.nanoTime() - t0) / 1e9);
                     }
                 }
             } finally {

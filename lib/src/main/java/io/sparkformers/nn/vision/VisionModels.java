@@ -12,6 +12,7 @@ import io.sparkformers.nn.vision.cnn.CnnModel;
 import io.sparkformers.nn.vision.vit.ViTConfig;
 import io.sparkformers.nn.vision.vit.ViTForImageClassification;
 import io.sparkformers.nn.vision.vit.ViTModel;
+import io.sparkformers.runtime.GemmPath;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.SafetensorsWriter;
 import io.sparkformers.vision.ImageProcessor;
@@ -102,6 +103,7 @@ public final class VisionModels {
         ObjectNode config = Json.readObject(configFile);
         VisionModel model = fromConfig(config, classification);
         ImageProcessor processor = ImageProcessor.fromDir(dir, defaultProcessor(model));
+        GemmPath.apply(); // before the first GEMM: MKL's fast path on AMD
         NDManager manager = NDManager.newBaseManager(device);
         try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(dir)) {
             model.initialize(manager);
