@@ -75,7 +75,7 @@ public final class TrainingBenchmark {
         }
     }
 
-    /** Timed steps per round; ours and the peer's rounds alternate. */
+    /** Timed steps per round at most; ours and the peer's rounds alternate, at least 5 rounds when steps allow. */
     static final int STEPS_PER_ROUND = 10;
 
     private TrainingBenchmark() {}
@@ -124,12 +124,13 @@ public final class TrainingBenchmark {
                 if (peer != null) peer.request(stepsRequest(warmup));
                 long rss0 = vmRssKb();
                 long rssMid = rss0;
-                int rounds = Math.max(1, (steps + STEPS_PER_ROUND - 1) / STEPS_PER_ROUND);
+                int perRound = Math.max(1, Math.min(STEPS_PER_ROUND, steps / 5));
+                int rounds = (steps + perRound - 1) / perRound;
                 double[][] ours = new double[3][rounds];
                 double[][] theirs = new double[3][rounds];
                 int done = 0;
                 for (int round = 0; round < rounds; round++) {
-                    int n = Math.min(STEPS_PER_ROUND, steps - done);
+                    int n = Math.min(perRound, steps - done);
                     long fwd = 0;
                     long bwd = 0;
                     long opt = 0;
