@@ -349,8 +349,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--ddp-peer",
-            description = "training-distributed: also run the PyTorch DDP (gloo) peer on this host (not yet verified:"
-                    + " its first smoke run did not finish).")
+            description = "training-distributed: also run the PyTorch DDP (gloo) peer on this host (opt-in until it"
+                    + " has run end to end beside a Spark cluster).")
     boolean ddpPeer;
 
     /** 1 vs {@code --workers} replicas on the executors of the launcher's master (bin/spark-cluster for real JVMs). */
