@@ -85,6 +85,17 @@ public final class BenchCommand implements Callable<Integer> {
     int batch;
 
     @Option(
+            names = "--train-model",
+            defaultValue = "all-MiniLM-L6-v2",
+            description = "training: the built-in model fine-tuned (default ${DEFAULT-VALUE}).")
+    String trainModel;
+
+    @Option(
+            names = "--unfused-optimizer",
+            description = "training: AdamW op by op (the form before the fused update), for before/after figures.")
+    boolean unfusedOptimizer;
+
+    @Option(
             names = "--rss-rows",
             defaultValue = "512",
             description = "inference-spark: rows scored by each executor "
@@ -229,12 +240,18 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (name.equals("all") || name.equals("training")) {
             if (steps <= 0) throw new IllegalArgumentException("--steps must be > 0 but was " + steps);
-            TrainingBenchmark.Result r = TrainingBenchmark.run("all-MiniLM-L6-v2", batch, 128, threads, 3, steps);
+            TrainingBenchmark.Result r =
+                    TrainingBenchmark.run(trainModel, batch, 128, threads, 3, steps, !unfusedOptimizer);
             ObjectNode row = Json.MAPPER.valueToTree(r);
             row.put("stepMs", r.stepMs())
                     .put("samplesPerSecond", r.samplesPerSecond())
                     .put("tokensPerSecond", r.tokensPerSecond())
                     .put("rssGrowthMib", r.rssGrowthMib());
+            if (r.peer() != null) {
+                row.put("peerStepMs", r.peer().stepMs())
+                        .put("peerSamplesPerSecond", batch * 1000.0 / r.peer().stepMs())
+                        .put("ratioToPeer", r.ratioToPeer());
+            }
             report.set("training", row);
             if (!common.json) {
                 System.out.printf(
@@ -251,6 +268,19 @@ public final class BenchCommand implements Callable<Integer> {
                         r.forwardMs(),
                         r.backwardMs(),
                         r.optimizerMs());
+                if (r.peer() != null) {
+                    System.out.printf(
+                            "  peer %s: %.1f samples/s; per step %.0f ms = forward %.0f + backward %.0f + optimizer"
+                                    + " %.0f ms; ours/peer speed %.2fx (goal >= 1.0: %s)%n",
+                            r.peerEngine(),
+                            batch * 1000.0 / r.peer().stepMs(),
+                            r.peer().stepMs(),
+                            r.peer().forwardMs(),
+                            r.peer().backwardMs(),
+                            r.peer().optimizerMs(),
+                            r.ratioToPeer(),
+                            r.ratioToPeer() >= 1.0 ? "held" : "not held");
+                }
                 System.out.printf(
                         "native memory (VmRSS): %.0f MiB after warm-up, %.0f MiB half-way, %.0f MiB at the "
                                 + "end (%+.1f MiB over %d steps)%n",
@@ -281,24 +311,38 @@ public final class BenchCommand implements Callable<Integer> {
      * frames) with its bandwidth over the clear ring's; medians of 9 interleaved rounds (21 without --quick).
      */
     private int allReduce() throws Exception {
-        AllReduceBenchmark.Result r = AllReduceBenchmark.run(2, AllReduceBenchmark.BUCKET_FLOATS, quick ? 9 : 21);
-        ObjectNode o = Json.MAPPER.valueToTree(r);
-        System.out.println(
-                common.json
-                        ? o.toString()
-                        : String.format(
-                                "all-reduce %d ranks, %d bytes: bus bandwidth "
-                                        + "%.0f MB/s, loopback TCP %.0f MB/s, ratio %.2f; raw TCP ring %.0f MB/s, ratio %.2f;"
-                                        + " encrypted %.0f MB/s, encrypted/clear %.2f",
-                                r.ranks(),
-                                r.bytes(),
-                                r.busBandwidth() / 1e6,
-                                r.loopbackBandwidth() / 1e6,
-                                r.busOverLoopback(),
-                                r.rawRingBandwidth() / 1e6,
-                                r.busOverRawRing(),
-                                r.encryptedBusBandwidth() / 1e6,
-                                r.encryptedOverClear()));
+        ObjectNode report = Json.MAPPER.createObjectNode();
+        for (int ranks : quick ? new int[] {2} : new int[] {2, 4}) {
+            AllReduceBenchmark.Result r =
+                    AllReduceBenchmark.run(ranks, AllReduceBenchmark.BUCKET_FLOATS, quick ? 9 : 21, true);
+            ObjectNode o = Json.MAPPER.valueToTree(r);
+            if (ranks == 2) report.setAll(o); // the 2-rank figures stay at the top level, as before
+            report.set("ranks_" + ranks, o);
+            if (common.json) continue;
+            System.out.println(String.format(
+                    "all-reduce %d ranks, %d bytes: bus bandwidth "
+                            + "%.0f MB/s, loopback TCP %.0f MB/s, ratio %.2f; raw TCP ring %.0f MB/s, ratio %.2f;"
+                            + " encrypted %.0f MB/s, encrypted/clear %.2f",
+                    r.ranks(),
+                    r.bytes(),
+                    r.busBandwidth() / 1e6,
+                    r.loopbackBandwidth() / 1e6,
+                    r.busOverLoopback(),
+                    r.rawRingBandwidth() / 1e6,
+                    r.busOverRawRing(),
+                    r.encryptedBusBandwidth() / 1e6,
+                    r.encryptedOverClear()));
+            if (!Double.isNaN(r.busOverGloo())) {
+                System.out.printf(
+                        "  peer torch.distributed gloo, %d processes: %.0f MB/s bus bandwidth; ours/gloo speed %.2fx"
+                                + " (goal >= 1.0: %s)%n",
+                        r.ranks(),
+                        r.glooBusBandwidth() / 1e6,
+                        r.busOverGloo(),
+                        r.busOverGloo() >= 1.0 ? "held" : "not held");
+            }
+        }
+        if (common.json) System.out.println(report.toString());
         return 0;
     }
 
@@ -315,16 +359,31 @@ public final class BenchCommand implements Callable<Integer> {
             description = "training-distributed: optimizer steps per run (default ${DEFAULT-VALUE}).")
     int distSteps;
 
+    @Option(
+            names = "--ddp-peer",
+            description = "training-distributed: also run the PyTorch DDP (gloo) peer on this host (opt-in until it"
+                    + " has run end to end beside a Spark cluster).")
+    boolean ddpPeer;
+
     /** 1 vs {@code --workers} replicas on the executors of the launcher's master (bin/spark-cluster for real JVMs). */
     private int trainingDistributed() throws Exception {
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers bench training-distributed")) {
             var results = DistributedTrainingBenchmark.run(s.spark(), List.of(1, workers), 8, 128, distSteps);
+            var peer = ddpPeer
+                    ? DistributedTrainingBenchmark.runPeer(List.of(1, workers), 8, 128, distSteps)
+                    : List.<DistributedTrainingBenchmark.PeerResult>of();
             if (common.json) {
                 ObjectNode report = Json.MAPPER
                         .createObjectNode()
                         .put("benchmark", "training-distributed")
                         .put("master", s.spark().sparkContext().master());
                 report.set("runs", Json.MAPPER.valueToTree(results));
+                if (!peer.isEmpty()) {
+                    report.set("peer_ddp_runs", Json.MAPPER.valueToTree(peer));
+                    report.put(
+                            "peer_ddp_speedup",
+                            peer.get(1).loopSamplesPerSecond() / peer.get(0).loopSamplesPerSecond());
+                }
                 System.out.println(Json.MAPPER.writeValueAsString(report));
             } else {
                 System.out.printf(
@@ -349,6 +408,20 @@ public final class BenchCommand implements Callable<Integer> {
                         "speed-up %d vs 1 worker: %.2fx samples/s%n",
                         workers,
                         results.get(1).loopSamplesPerSecond() / results.get(0).loopSamplesPerSecond());
+                if (!peer.isEmpty()) {
+                    double ours = results.get(1).loopSamplesPerSecond()
+                            / results.get(0).loopSamplesPerSecond();
+                    double ddp =
+                            peer.get(1).loopSamplesPerSecond() / peer.get(0).loopSamplesPerSecond();
+                    System.out.printf(
+                            "  peer PyTorch DDP (gloo, this host, 1 thread per process): %.2f vs %.2f samples/s,"
+                                    + " speed-up %.2fx; ours/DDP scaling %.2f (goal >= 1.0: %s)%n",
+                            peer.get(1).loopSamplesPerSecond(),
+                            peer.get(0).loopSamplesPerSecond(),
+                            ddp,
+                            ours / ddp,
+                            ours >= ddp ? "held" : "not held");
+                }
             }
         }
         return 0;

@@ -14,12 +14,16 @@ import java.util.List;
  * </pre>
  * Scalars are computed in double and applied to float32 tensors, as torch does with Python floats; the operation
  * order follows torch's so results agree to float32 rounding. State: {@code exp_avg}, {@code exp_avg_sq}, {@code step}.
+ *
+ * <p>On CPU each parameter is updated in one fused pass over its memory ({@link AdamWKernel}, the same float32
+ * operations element by element); elsewhere, op by op with tensor operations.
  */
 public final class AdamW extends Optimizer {
 
     private final double beta1;
     private final double beta2;
     private final double eps;
+    private boolean fused = true;
 
     /**
      * @param groups parameter groups with their lr and weight decay (see {@link ParamGroup#hfDefaults})
@@ -42,6 +46,15 @@ public final class AdamW extends Optimizer {
         this(groups, 0.9, 0.999, 1e-8);
     }
 
+    /**
+     * Chooses the fused one-pass update ({@link AdamWKernel}, the default, taken for contiguous float32 CPU tensors)
+     * or the op-by-op tensor form; both give the same bits.
+     */
+    public AdamW setFused(boolean fused) {
+        this.fused = fused;
+        return this;
+    }
+
     @Override
     protected List<String> slotNames() {
         return List.of("exp_avg", "exp_avg_sq");
@@ -57,6 +70,11 @@ public final class AdamW extends Optimizer {
         NDArray m = slot(name, "exp_avg", p);
         NDArray v = slot(name, "exp_avg_sq", p);
         long t = nextStep(name);
+        if (fused
+                && AdamWKernel.applicable(p, g, m, v)
+                && AdamWKernel.step(p, g, m, v, lr, weightDecay, beta1, beta2, eps, t)) {
+            return;
+        }
         if (weightDecay != 0) p.muli(1 - lr * weightDecay);
         try (NDArray diff = g.sub(m)) {
             m.addi(diff.muli(1 - beta1));

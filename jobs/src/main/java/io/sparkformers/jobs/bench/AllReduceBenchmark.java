@@ -4,6 +4,7 @@ import io.sparkformers.distributed.Collective;
 import io.sparkformers.distributed.CollectiveOptions;
 import io.sparkformers.distributed.GradientBuckets;
 import io.sparkformers.distributed.Secrets;
+import io.sparkformers.hub.Json;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -42,6 +43,11 @@ import java.util.concurrent.Future;
  * second ring of the same ranks with encryption on all-reduces the same buffers in every round, alternating which
  * ring goes first, and the encrypted over clear bus bandwidth is the median of the per-round ratios.
  *
+ * <p>With the reference Python at hand ({@link PythonPeer}, {@code run(…, true)}) torch.distributed's gloo backend
+ * all-reduces the same bucket in as many processes on this host ({@code peers/torch_allreduce.py}), one timed
+ * all-reduce per round interleaved with ours; {@code busOverGloo} is the median of the per-round ratios (gloo's
+ * time over ours: above 1 we are faster). NaN without the peer.
+ *
  * <p>Usage: {@code java -cp … io.sparkformers.jobs.bench.AllReduceBenchmark [floats,…] [ranks,…] [rounds]}
  * (defaults 6553600,26214400 · 2,4 · 9: one and four DDP buckets of 25 MiB).
  */
@@ -65,7 +71,10 @@ public final class AllReduceBenchmark {
             double busOverRawRing,
             double encryptedSeconds,
             double encryptedBusBandwidth,
-            double encryptedOverClear) {}
+            double encryptedOverClear,
+            double glooSeconds,
+            double glooBusBandwidth,
+            double busOverGloo) {}
 
     /** Floats in one gradient bucket of the data-parallel trainer (PyTorch DDP's 25 MiB): the size it all-reduces. */
     public static final long BUCKET_FLOATS = GradientBuckets.DEFAULT_BUCKET_CAP_BYTES / 4;
@@ -131,6 +140,11 @@ public final class AllReduceBenchmark {
      * each ring forms once and runs {@link #WARM_UP_ROUNDS} untimed all-reduces first.
      */
     public static Result run(int ranks, long floats, int rounds) throws Exception {
+        return run(ranks, floats, rounds, false);
+    }
+
+    /** {@link #run(int, long, int)}, with the gloo peer interleaved when {@code withPeer} and a reference Python. */
+    public static Result run(int ranks, long floats, int rounds, boolean withPeer) throws Exception {
         if (ranks < 2) {
             throw new IllegalArgumentException("an all-reduce benchmark needs at least 2 ranks, got " + ranks);
         }
@@ -154,6 +168,7 @@ public final class AllReduceBenchmark {
         List<Collective> encryptedRing =
                 formRing(ranks, CollectiveOptions.defaults().withEncryption(true));
         ExecutorService pool = Executors.newFixedThreadPool(ranks);
+        PythonPeer gloo = withPeer ? startGloo(ranks, floats) : null;
         try {
             for (int i = 0; i < WARM_UP_ROUNDS; i++) {
                 allReduceSeconds(ring, buffers, pool);
@@ -166,6 +181,8 @@ public final class AllReduceBenchmark {
             double[] overRawRing = new double[rounds];
             double[] encrypted = new double[rounds];
             double[] encryptedOverClear = new double[rounds];
+            double[] glooSeconds = new double[rounds];
+            double[] overGloo = new double[rounds];
             for (int i = 0; i < rounds; i++) {
                 loopback[i] = loopbackBandwidth(buffers.get(0), sinks.get(0), 1);
                 rawRing[i] = perRank / rawRingSeconds(buffers, sinks, perRank, 1);
@@ -179,7 +196,14 @@ public final class AllReduceBenchmark {
                 encryptedOverClear[i] = seconds[i] / encrypted[i];
                 overLoopback[i] = factor * bytes / seconds[i] / loopback[i];
                 overRawRing[i] = factor * bytes / seconds[i] / rawRing[i];
+                if (gloo != null) {
+                    glooSeconds[i] = gloo.request(Json.MAPPER.createObjectNode().put("iterations", 1))
+                            .get("seconds")
+                            .asDouble();
+                    overGloo[i] = glooSeconds[i] / seconds[i];
+                }
             }
+            double tg = gloo == null ? Double.NaN : median(glooSeconds);
             double t = median(seconds);
             double loop = median(loopback);
             return new Result(
@@ -196,12 +220,36 @@ public final class AllReduceBenchmark {
                     median(overRawRing),
                     median(encrypted),
                     factor * bytes / median(encrypted),
-                    median(encryptedOverClear));
+                    median(encryptedOverClear),
+                    tg,
+                    factor * bytes / tg,
+                    gloo == null ? Double.NaN : median(overGloo));
         } finally {
+            if (gloo != null) gloo.close();
             pool.shutdownNow();
             ring.forEach(Collective::close);
             encryptedRing.forEach(Collective::close);
         }
+    }
+
+    /** The gloo peer of {@code ranks} processes, formed and warmed up, or null (with the skip line) without Python. */
+    private static PythonPeer startGloo(int ranks, long floats) throws IOException {
+        var python = PythonPeer.referencePython();
+        if (python.isEmpty()) {
+            System.err.println(PythonPeer.skipLine("allreduce: torch.distributed gloo"));
+            return null;
+        }
+        int port;
+        try (ServerSocketChannel probe = ServerSocketChannel.open()) {
+            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
+        }
+        PythonPeer peer = PythonPeer.start(
+                python.get(),
+                "torch_allreduce.py",
+                List.of(Integer.toString(ranks), Long.toString(floats), Integer.toString(port)));
+        peer.answer(); // {"ready": true}: the group formed and warmed up
+        return peer;
     }
 
     /** Seconds of one all-reduce (average) on every rank at once, until the slowest rank is done. */

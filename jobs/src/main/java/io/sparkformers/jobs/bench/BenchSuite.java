@@ -294,6 +294,24 @@ public final class BenchSuite {
                     tr.path("rssAfterWarmupKb").asDouble() / 1024,
                     tr.path("rssEndKb").asDouble() / 1024,
                     tr.path("rssGrowthMib").asDouble()));
+            if (tr.has("ratioToPeer")) {
+                JsonNode p = tr.path("peer");
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "| training vs PyTorch eager + transformers (same weights, batch, threads; forward / backward /"
+                                + " optimizer ms: ours %.0f / %.0f / %.0f, peer %.0f / %.0f / %.0f) | %.1f samples/s"
+                                + " | %.1f samples/s | **%.2f×** (goal ≥ 1.0: %s) |%n",
+                        tr.path("forwardMs").asDouble(),
+                        tr.path("backwardMs").asDouble(),
+                        tr.path("optimizerMs").asDouble(),
+                        p.path("forwardMs").asDouble(),
+                        p.path("backwardMs").asDouble(),
+                        p.path("optimizerMs").asDouble(),
+                        tr.path("samplesPerSecond").asDouble(),
+                        tr.path("peerSamplesPerSecond").asDouble(),
+                        tr.path("ratioToPeer").asDouble(),
+                        tr.path("ratioToPeer").asDouble() >= 1.0 ? "held" : "not held"));
+            }
         }
         JsonNode td = r.path("training_distributed");
         if (td.path("runs").size() == 2) {
@@ -310,6 +328,20 @@ public final class BenchSuite {
                     one.path("loopSamplesPerSecond").asDouble(),
                     two.path("loopSamplesPerSecond").asDouble()
                             / one.path("loopSamplesPerSecond").asDouble()));
+            if (td.has("peer_ddp_speedup")) {
+                double ours = two.path("loopSamplesPerSecond").asDouble()
+                        / one.path("loopSamplesPerSecond").asDouble();
+                double ddp = td.path("peer_ddp_speedup").asDouble();
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "| the same %d vs 1 scaling vs PyTorch DDP (gloo, same host, rows, batch) | %.2f× | %.2f× "
+                                + "| **%.2f×** (goal ≥ 1.0: %s) |%n",
+                        two.path("workers").asInt(),
+                        ours,
+                        ddp,
+                        ours / ddp,
+                        ours >= ddp ? "held" : "not held"));
+            }
         }
         JsonNode ar = r.path("allreduce");
         if (ar.has("busBandwidth")) {
@@ -331,6 +363,20 @@ public final class BenchSuite {
                         ar.path("busBandwidth").asDouble() / 1e6,
                         ar.path("rawRingBandwidth").asDouble() / 1e6,
                         ar.path("busOverRawRing").asDouble()));
+            }
+            for (String k : List.of("ranks_2", "ranks_4")) {
+                JsonNode g = ar.path(k);
+                if (!g.has("busOverGloo") || !g.path("busOverGloo").isNumber()) continue;
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "| all-reduce, %d ranks, one 25 MiB bucket, vs torch.distributed gloo (%d processes) | %,.0f "
+                                + "MB/s | %,.0f MB/s | **%.2f×** (goal ≥ 1.0: %s) |%n",
+                        g.path("ranks").asInt(),
+                        g.path("ranks").asInt(),
+                        g.path("busBandwidth").asDouble() / 1e6,
+                        g.path("glooBusBandwidth").asDouble() / 1e6,
+                        g.path("busOverGloo").asDouble(),
+                        g.path("busOverGloo").asDouble() >= 1.0 ? "held" : "not held"));
             }
         }
         for (var it = r.fields(); it.hasNext(); ) {

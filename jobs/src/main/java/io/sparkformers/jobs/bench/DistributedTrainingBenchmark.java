@@ -44,6 +44,68 @@ public final class DistributedTrainingBenchmark {
             double commMsPerStep,
             double commFraction) {}
 
+    /** The PyTorch DDP peer's figures for one world size (HF train_samples_per_second of its loop). */
+    public record PeerResult(int workers, double loopSeconds, double loopSamplesPerSecond) {}
+
+    /**
+     * PyTorch DDP (gloo) on this host with the same rows, per-device batch, max length and steps
+     * ({@code peers/torch_ddp.py}, one process per worker, one thread each), for each worker count in turn; empty,
+     * with the one skip line, without a reference Python.
+     */
+    public static List<PeerResult> runPeer(List<Integer> workerCounts, int batch, int seqLength, long steps)
+            throws Exception {
+        var python = PythonPeer.referencePython();
+        if (python.isEmpty()) {
+            System.err.println(PythonPeer.skipLine("training-distributed: PyTorch DDP gloo"));
+            return List.of();
+        }
+        String model =
+                BuiltinModels.resolve(BuiltinModels.get("all-MiniLM-L6-v2")).toString();
+        int maxWorkers = workerCounts.stream().mapToInt(Integer::intValue).max().orElse(1);
+        TextDataset train = SpamAssassin.split(false, (int) Math.min(4000, steps * batch * maxWorkers));
+        Path rows = Files.createTempFile("sparkformers-ddp-rows-", ".jsonl");
+        try {
+            StringBuilder sb = new StringBuilder();
+            for (TextDataset.Row r : train.rows()) {
+                sb.append(io.sparkformers.hub.Json.MAPPER
+                                .createObjectNode()
+                                .put("text", r.text())
+                                .put("label", r.label())
+                                .toString())
+                        .append('\n');
+            }
+            Files.writeString(rows, sb);
+            List<PeerResult> out = new ArrayList<>();
+            for (int w : workerCounts) {
+                int port;
+                try (var probe = java.nio.channels.ServerSocketChannel.open()) {
+                    probe.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+                    port = ((java.net.InetSocketAddress) probe.getLocalAddress()).getPort();
+                }
+                try (PythonPeer p = PythonPeer.start(
+                        python.get(),
+                        "torch_ddp.py",
+                        List.of(
+                                model,
+                                rows.toString(),
+                                Integer.toString(w),
+                                Integer.toString(batch),
+                                Integer.toString(seqLength),
+                                Long.toString(steps),
+                                Integer.toString(port)))) {
+                    var a = p.answer();
+                    out.add(new PeerResult(
+                            w,
+                            a.get("loop_seconds").asDouble(),
+                            a.get("samples_per_second").asDouble()));
+                }
+            }
+            return out;
+        } finally {
+            Files.deleteIfExists(rows);
+        }
+    }
+
     static final StructType SCHEMA =
             new StructType().add("text", DataTypes.StringType, true).add("label", DataTypes.StringType, true);
 

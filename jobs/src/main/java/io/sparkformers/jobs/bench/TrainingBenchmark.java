@@ -22,10 +22,15 @@ import java.util.List;
  * Fine-tuning throughput of a sequence classifier (every parameter trains, AdamW, clipping at 1.0): the time of one
  * optimizer step split into forward (with loss), backward and optimizer (clip + AdamW + zero grads), and the process's
  * resident memory ({@code VmRSS}) after warm-up, half-way and at the end, to show native memory does not grow.
+ *
+ * <p>With the reference Python at hand ({@link PythonPeer}) the same step runs in PyTorch eager with
+ * {@code transformers} ({@code peers/torch_training.py}: the same checkpoint folder, batch, token ids, labels and
+ * thread count, torch.optim.AdamW over HF's groups, clip_grad_norm_ 1.0), in rounds interleaved with ours; the
+ * figures of both are medians over the rounds.
  */
 public final class TrainingBenchmark {
 
-    /** One measured run; times are means over the timed steps. */
+    /** One measured run; times are medians over rounds of the per-step means. */
     public record Result(
             String model,
             int batch,
@@ -37,7 +42,9 @@ public final class TrainingBenchmark {
             double optimizerMs,
             long rssAfterWarmupKb,
             long rssMidKb,
-            long rssEndKb) {
+            long rssEndKb,
+            Split peer,
+            String peerEngine) {
         public double stepMs() {
             return forwardMs + backwardMs + optimizerMs;
         }
@@ -50,15 +57,32 @@ public final class TrainingBenchmark {
             return samplesPerSecond() * seqLength;
         }
 
+        /** Our samples/s over the peer's, or NaN without a peer. */
+        public double ratioToPeer() {
+            return peer == null ? Double.NaN : peer.stepMs() / stepMs();
+        }
+
         /** RSS growth over the timed steps, in MiB. */
         public double rssGrowthMib() {
             return (rssEndKb - rssAfterWarmupKb) / 1024.0;
         }
     }
 
+    /** Median per-step times (ms) of the PyTorch peer over the rounds. */
+    public record Split(double forwardMs, double backwardMs, double optimizerMs) {
+        public double stepMs() {
+            return forwardMs + backwardMs + optimizerMs;
+        }
+    }
+
+    /** Timed steps per round at most; ours and the peer's rounds alternate, at least 5 rounds when steps allow. */
+    static final int STEPS_PER_ROUND = 10;
+
     private TrainingBenchmark() {}
 
-    public static Result run(String alias, int batch, int seqLength, int threads, int warmup, int steps)
+    /** @param fusedOptimizer AdamW's fused one-pass update (the default) or its op-by-op form */
+    public static Result run(
+            String alias, int batch, int seqLength, int threads, int warmup, int steps, boolean fusedOptimizer)
             throws IOException {
         Path dir = BuiltinModels.resolve(BuiltinModels.get(alias));
         long[] ids = ForwardBenchmark.randomIds(batch, seqLength);
@@ -84,7 +108,7 @@ public final class TrainingBenchmark {
                         Task.SEQUENCE_CLASSIFICATION,
                         Device.cpu(),
                         c -> c.put("problem_type", "single_label_classification"));
-                AdamW adamw = new AdamW(ParamGroup.hfDefaults(5e-5, 0.01))) {
+                AdamW adamw = new AdamW(ParamGroup.hfDefaults(5e-5, 0.01)).setFused(fusedOptimizer)) {
             List<ParamRef> params = new ArrayList<>();
             for (ParameterNames.Entry e : ParameterNames.of(model.block()).values()) {
                 params.add(new ParamRef(e.name(), e.parameter().getArray()));
@@ -95,34 +119,94 @@ public final class TrainingBenchmark {
                 step.forwardBackward(b, 1.0, i);
                 step.applyUpdate(adamw, 1.0, 1.0);
             }
-            long rss0 = vmRssKb();
-            long rssMid = rss0;
-            long fwd = 0;
-            long bwd = 0;
-            long opt = 0;
-            for (int i = 0; i < steps; i++) {
-                TrainStep.MicroResult r = step.forwardBackward(b, 1.0, warmup + i);
-                fwd += r.forwardNanos();
-                bwd += r.backwardNanos();
-                long t0 = System.nanoTime();
-                step.applyUpdate(adamw, 1.0, 1.0);
-                opt += System.nanoTime() - t0;
-                if (i == steps / 2) rssMid = vmRssKb();
+            PythonPeer peer = startPeer(dir, threads, ids, batch, seqLength, labels);
+            try {
+                if (peer != null) peer.request(stepsRequest(warmup));
+                long rss0 = vmRssKb();
+                long rssMid = rss0;
+                int perRound = Math.max(1, Math.min(STEPS_PER_ROUND, steps / 5));
+                int rounds = (steps + perRound - 1) / perRound;
+                double[][] ours = new double[3][rounds];
+                double[][] theirs = new double[3][rounds];
+                int done = 0;
+                for (int round = 0; round < rounds; round++) {
+                    int n = Math.min(perRound, steps - done);
+                    long fwd = 0;
+                    long bwd = 0;
+                    long opt = 0;
+                    for (int i = 0; i < n; i++) {
+                        TrainStep.MicroResult r = step.forwardBackward(b, 1.0, warmup + done + i);
+                        fwd += r.forwardNanos();
+                        bwd += r.backwardNanos();
+                        long t0 = System.nanoTime();
+                        step.applyUpdate(adamw, 1.0, 1.0);
+                        opt += System.nanoTime() - t0;
+                        if (done + i == steps / 2) rssMid = vmRssKb();
+                    }
+                    ours[0][round] = fwd / 1e6 / n;
+                    ours[1][round] = bwd / 1e6 / n;
+                    ours[2][round] = opt / 1e6 / n;
+                    if (peer != null) {
+                        var p = peer.request(stepsRequest(n));
+                        theirs[0][round] = p.get("forward_ms").asDouble();
+                        theirs[1][round] = p.get("backward_ms").asDouble();
+                        theirs[2][round] = p.get("optimizer_ms").asDouble();
+                    }
+                    done += n;
+                    System.err.printf("training %s: round %d/%d done%n", alias, round + 1, rounds);
+                }
+                long rssEnd = vmRssKb();
+                return new Result(
+                        alias,
+                        batch,
+                        seqLength,
+                        threads,
+                        steps,
+                        median(ours[0]),
+                        median(ours[1]),
+                        median(ours[2]),
+                        rss0,
+                        rssMid,
+                        rssEnd,
+                        peer == null ? null : new Split(median(theirs[0]), median(theirs[1]), median(theirs[2])),
+                        peer == null ? null : "PyTorch eager + transformers (torch.optim.AdamW)");
+            } finally {
+                if (peer != null) peer.close();
             }
-            long rssEnd = vmRssKb();
-            return new Result(
-                    alias,
-                    batch,
-                    seqLength,
-                    threads,
-                    steps,
-                    fwd / 1e6 / steps,
-                    bwd / 1e6 / steps,
-                    opt / 1e6 / steps,
-                    rss0,
-                    rssMid,
-                    rssEnd);
         }
+    }
+
+    /** The PyTorch peer holding the same batch, or null (with the one skip line) without a reference Python. */
+    private static PythonPeer startPeer(Path dir, int threads, long[] ids, int batch, int seqLength, long[] labels)
+            throws IOException {
+        var python = PythonPeer.referencePython();
+        if (python.isEmpty()) {
+            System.err.println(PythonPeer.skipLine("training: PyTorch eager"));
+            return null;
+        }
+        PythonPeer peer =
+                PythonPeer.start(python.get(), "torch_training.py", List.of(dir.toString(), Integer.toString(threads)));
+        var req = io.sparkformers.hub.Json.MAPPER.createObjectNode();
+        var rows = req.putArray("ids");
+        for (int i = 0; i < batch; i++) {
+            var row = rows.addArray();
+            for (int j = 0; j < seqLength; j++) row.add(ids[i * seqLength + j]);
+        }
+        var ls = req.putArray("labels");
+        for (long l : labels) ls.add(l);
+        peer.request(req);
+        return peer;
+    }
+
+    private static com.fasterxml.jackson.databind.node.ObjectNode stepsRequest(int n) {
+        return io.sparkformers.hub.Json.MAPPER.createObjectNode().put("steps", n);
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     /** This process's resident set size from /proc/self/status (kB), or -1 where there is no /proc. */
