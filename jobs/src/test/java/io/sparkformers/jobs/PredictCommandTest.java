@@ -16,6 +16,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -129,6 +130,7 @@ class PredictCommandTest {
         assertEquals(1.0, scores.stream().mapToDouble(Double::doubleValue).sum(), 1e-6, "softmax across labels");
     }
 
+    @Tag("smoke") // the smoke suite of every Spark line (.ci/run)
     @Test
     void scoresACsvFileWritingArraysAsJson() throws Exception {
         Path out = tmp.resolve("out.csv");

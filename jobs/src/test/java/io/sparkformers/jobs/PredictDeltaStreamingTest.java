@@ -18,6 +18,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,6 +78,7 @@ class PredictDeltaStreamingTest {
         return rows;
     }
 
+    @Tag("smoke") // the smoke suite of every Spark line (.ci/run)
     @Test
     void writesADeltaTableReadsItBackAndAppends(@TempDir Path tmp) {
         Path in = tmp.resolve("in");
@@ -118,6 +120,7 @@ class PredictDeltaStreamingTest {
         assertEquals(5, spark.read().parquet(back.toString()).count());
     }
 
+    @Tag("smoke") // the smoke suite of every Spark line (.ci/run)
     @Test
     void streamingPredictScoresOnlyTheNewFilesEachRun(@TempDir Path tmp) {
         Path in = tmp.resolve("landing");

@@ -106,7 +106,7 @@ public final class TextTokenizer implements AutoCloseable {
                 if (id == null || !specials.has(id)) {
                     throw new IllegalArgumentException(tokenizerJson + ": post_processor." + template
                             + " places special token '" + id + "' that post_processor.special_tokens does not define "
-                            + specials.propertyStream()
+                            + specials.properties().stream() // Jackson 2.15 (Spark 3.5) has no propertyStream
                                     .map(java.util.Map.Entry::getKey)
                                     .toList()
                             + ": the file is corrupt or hand-edited; save it again with tokenizer.save_pretrained");

@@ -691,8 +691,8 @@ final class DistributedTraining {
         @Override
         public scala.collection.Iterator<WorkerResult> apply(scala.collection.Iterator<Example> rows) {
             try {
-                return scala.jdk.javaapi.CollectionConverters.asScala(
-                        List.of(train(rows)).iterator());
+                // Iterator.single: the same in Scala 2.12 and 2.13 (no collection converters)
+                return scala.collection.Iterator$.MODULE$.single(train(rows));
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }

@@ -6,8 +6,6 @@ import java.io.UncheckedIOException;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.util.DefaultParamsReader;
-import org.apache.spark.ml.util.DefaultParamsReader$;
-import org.apache.spark.ml.util.DefaultParamsWriter$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
 
@@ -61,7 +59,7 @@ public final class StagePersistence {
             String path,
             String requiredFile,
             java.util.function.BiConsumer<T, String> setModel) {
-        DefaultParamsReader.Metadata md = DefaultParamsReader$.MODULE$.loadMetadata(path, spark, type.getName());
+        DefaultParamsReader.Metadata md = SparkLine.loadMetadata(path, spark, type.getName());
         T stage;
         try {
             stage = type.getConstructor(String.class).newInstance(md.uid());
@@ -97,7 +95,7 @@ public final class StagePersistence {
         @Override
         public void saveImpl(String path) {
             stage.requireModel();
-            DefaultParamsWriter$.MODULE$.saveMetadata(stage, path, sparkSession());
+            SparkLine.saveMetadata(stage, path, sparkSession());
             try {
                 copyCheckpoint(sc(), ModelRefs.localFolder(stage.getModel()), path, keep);
             } catch (IOException e) {

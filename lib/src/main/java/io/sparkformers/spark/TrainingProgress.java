@@ -14,7 +14,6 @@ import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
 import org.apache.spark.util.AccumulatorV2;
-import scala.Tuple4;
 
 /**
  * Rank 0's training progress shown on the Spark driver, carried by Spark itself. Rank 0's {@link ProgressReporter}
@@ -134,7 +133,8 @@ final class TrainingProgress {
         public void onExecutorMetricsUpdate(SparkListenerExecutorMetricsUpdate update) {
             var tasks = update.accumUpdates().iterator();
             while (tasks.hasNext()) {
-                Tuple4<Object, Object, Object, scala.collection.immutable.Seq<AccumulableInfo>> t = tasks.next();
+                // (taskId, stageId, stageAttempt, updates): Seq is immutable.Seq in Scala 2.13, collection.Seq in 2.12
+                var t = tasks.next();
                 var it = t._4().iterator();
                 while (it.hasNext()) {
                     AccumulableInfo info = it.next();

@@ -11,6 +11,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -64,6 +65,7 @@ class DistributedTrainingTest {
                 .setCheckConsistencyEverySteps(1);
     }
 
+    @Tag("smoke") // the smoke suite of every Spark line (.ci/run)
     @ParameterizedTest
     @ValueSource(strings = {"fine_tune", "feature_extraction"})
     void twoWorkersWithBatchBEqualOneWorkerWithBatch2B(String mode) throws Exception {

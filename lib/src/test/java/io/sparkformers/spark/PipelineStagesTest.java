@@ -33,6 +33,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -440,6 +441,7 @@ class PipelineStagesTest {
         assertTrue(type.getMessage().contains("'id' must be string type but got int"), type.getMessage());
     }
 
+    @Tag("smoke") // the smoke suite of every Spark line (.ci/run)
     @Test
     void pipelineModelWithTheStagesSavesAndLoadsWithWeights() throws Exception {
         List<String> texts = mixedTexts(6);
@@ -474,6 +476,7 @@ class PipelineStagesTest {
         for (int i = 0; i < before.size(); i++) assertEquals(before.get(i), after.get(i), "row " + i);
     }
 
+    @Tag("smoke") // the smoke suite of every Spark line (.ci/run)
     @Test
     void predictScoresAParquetFileWithATaskAndItsOptions() throws Exception {
         List<Row> in = qaRows(mixedTexts(20));
