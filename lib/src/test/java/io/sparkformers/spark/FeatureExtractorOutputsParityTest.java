@@ -92,10 +92,13 @@ class FeatureExtractorOutputsParityTest {
         return out;
     }
 
+    /** A Spark array value as a Java list (length/apply exist on Scala 2.12 and 2.13 alike). */
     @SuppressWarnings("unchecked")
     private static List<Object> seq(Object o) {
-        return o instanceof List<?> l
-                ? (List<Object>) l
-                : scala.jdk.javaapi.CollectionConverters.asJava((scala.collection.Seq<Object>) o);
+        if (o instanceof List<?> l) return (List<Object>) l;
+        scala.collection.Seq<Object> s = (scala.collection.Seq<Object>) o;
+        List<Object> out = new java.util.ArrayList<>(s.length());
+        for (int i = 0; i < s.length(); i++) out.add(s.apply(i));
+        return out;
     }
 }
