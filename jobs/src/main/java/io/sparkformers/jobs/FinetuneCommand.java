@@ -133,6 +133,15 @@ public final class FinetuneCommand implements Callable<Integer> {
                 yield TrainingTask.causalLanguageModeling(model, n, o.groupTexts());
             }
             case QUESTION_ANSWERING -> TrainingTask.questionAnswering(model, n, o.docStride(), o.maxAnswerLength());
+            case SEQ2SEQ_LM ->
+                TrainingTask.seq2seqLanguageModeling(
+                        model,
+                        n,
+                        o.maxTargetLength(),
+                        o.sourcePrefix(),
+                        o.predictWithGenerate(),
+                        o.generationMaxLength(),
+                        o.generationNumBeams());
             default -> null;
         };
     }

