@@ -32,7 +32,7 @@ import org.apache.spark.sql.types.StructType;
  * @param <S> the concrete estimator
  * @param <M> the fitted stage over the saved checkpoint
  */
-abstract class LanguageModelingEstimator<S extends LanguageModelingEstimator<S, M>, M extends Model<M>>
+public abstract class LanguageModelingEstimator<S extends LanguageModelingEstimator<S, M>, M extends Model<M>>
         extends TextFineTuningEstimator<S, M> {
     private static final long serialVersionUID = 1L;
     private static final String LABELS_DOC = "not used by language modelling (the labels are the text's own tokens)";

@@ -107,11 +107,9 @@ class LanguageModelTrainerTest {
         Map<String, Tensor> w0 = new java.util.HashMap<>(TrainingFixtures.weights(start.toString()));
         w0.keySet().retainAll(w1.keySet()); // a base checkpoint gets a new LM head
         assertTrue(w0.size() > 10, what + ": the fitted checkpoint shares no weights with the start");
-        double moved = TrainingFixtures.maxAbsDiff(w0, new java.util.HashMap<>(w1) {
-            {
-                keySet().retainAll(w0.keySet());
-            }
-        });
+        Map<String, Tensor> shared1 = new java.util.HashMap<>(w1);
+        shared1.keySet().retainAll(w0.keySet());
+        double moved = TrainingFixtures.maxAbsDiff(w0, shared1);
         System.out.printf("%s: max |1 replica - 2 replicas| = %.3g, max |moved| = %.3g%n", what, diff, moved);
         assertTrue(diff <= 1e-5, what + ": 1 replica (batch 4) vs 2 replicas (batch 2): max |diff| " + diff);
         assertTrue(moved > 1e-4, what + ": training did not move the weights: " + moved);
