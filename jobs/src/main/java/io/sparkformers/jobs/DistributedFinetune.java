@@ -1,6 +1,9 @@
 package io.sparkformers.jobs;
 
 import io.sparkformers.jobs.config.FinetuneConfig;
+import io.sparkformers.spark.CausalLanguageModelTrainer;
+import io.sparkformers.spark.LanguageModelingEstimator;
+import io.sparkformers.spark.MaskedLanguageModelTrainer;
 import io.sparkformers.spark.QuestionAnsweringTrainer;
 import io.sparkformers.spark.TextClassifier;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
@@ -86,6 +89,39 @@ final class DistributedFinetune {
                 .setMaxAnswerLen(c.objective().maxAnswerLength())
                 .setValidationIndicatorCol("is_eval");
         return est.setTrainingArguments(trainingArguments(c, est.params()));
+    }
+
+    /**
+     * The LM Estimator for a {@code task: masked-lm} or {@code causal-lm} config: text_col is the text;
+     * objective.group_texts (numWorkers 1 only, refused by the Estimator otherwise), mlm_probability and
+     * whole_word_mask; training arguments as {@link #classifier}. Instruction tuning and from_scratch stay on
+     * {@code --workers 1}.
+     */
+    static LanguageModelingEstimator<?, ?> languageModel(FinetuneConfig c, Path model, int workers) {
+        FinetuneConfig.Objective o = c.objective();
+        if (o.instruction() || o.fromScratch()) {
+            throw new IllegalArgumentException("objective." + (o.instruction() ? "instruction" : "from_scratch")
+                    + " is not supported with --workers > 1: use --workers 1");
+        }
+        if (!c.mode().unfreezePatterns().isEmpty() || c.mode().headLrMultiplier() != 1.0) {
+            throw new IllegalArgumentException("unfreeze_patterns and head_lr_multiplier are not supported with "
+                    + "--workers > 1: use unfreeze_last_layers, or --workers 1");
+        }
+        LanguageModelingEstimator<?, ?> est = c.task() == io.sparkformers.nn.Task.MASKED_LM
+                ? new MaskedLanguageModelTrainer()
+                        .setMlmProbability(o.mlmProbability())
+                        .setWholeWordMask(o.wholeWordMask())
+                : new CausalLanguageModelTrainer();
+        est.setModel(model.toString())
+                .setNumWorkers(workers)
+                .setMode(c.mode().kind().configName())
+                .setUnfreezeLastLayers(c.mode().unfreezeLastLayers())
+                .setMaxLength(c.data().maxLength())
+                .setInputCol("text")
+                .setGroupTexts(o.groupTexts())
+                .setValidationIndicatorCol("is_eval");
+        est.setTrainingArguments(trainingArguments(c, est.params()));
+        return est;
     }
 
     /** The config's training arguments the Estimator has Params for; others must keep HF's default. */

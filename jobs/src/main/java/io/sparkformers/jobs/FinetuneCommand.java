@@ -149,22 +149,29 @@ public final class FinetuneCommand implements Callable<Integer> {
     /** The same fit through the Estimator on the Spark executors. */
     private int distributed(FinetuneConfig c, Path model, TextDataset train, TextDataset eval) throws Exception {
         io.sparkformers.nn.Task task = c.task();
+        boolean lm = task == io.sparkformers.nn.Task.MASKED_LM || task == io.sparkformers.nn.Task.CAUSAL_LM;
         if (task != io.sparkformers.nn.Task.SEQUENCE_CLASSIFICATION
-                && task != io.sparkformers.nn.Task.QUESTION_ANSWERING) {
-            throw new IllegalArgumentException("--workers > 1 trains text-classification and question-answering; "
-                    + "task " + task + " trains in the driver: use --workers 1");
+                && task != io.sparkformers.nn.Task.QUESTION_ANSWERING
+                && !lm) {
+            throw new IllegalArgumentException("--workers > 1 trains text-classification, question-answering, "
+                    + "masked-lm and causal-lm; task " + task + " trains in the driver: use --workers 1");
         }
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers-finetune")) {
             var df = DistributedFinetune.frame(s.spark(), train, eval, workers);
-            TextClassifier.FitSummary sum = task == io.sparkformers.nn.Task.QUESTION_ANSWERING
-                    ? DistributedFinetune.questionAnswering(c, model, workers)
+            TextClassifier.FitSummary sum = lm
+                    ? DistributedFinetune.languageModel(c, model, workers)
                             .setMaxAttempts(maxAttempts)
                             .fitWithSummary(df)
                             .summary()
-                    : DistributedFinetune.classifier(c, model, workers)
-                            .setMaxAttempts(maxAttempts)
-                            .fitWithSummary(df)
-                            .summary();
+                    : task == io.sparkformers.nn.Task.QUESTION_ANSWERING
+                            ? DistributedFinetune.questionAnswering(c, model, workers)
+                                    .setMaxAttempts(maxAttempts)
+                                    .fitWithSummary(df)
+                                    .summary()
+                            : DistributedFinetune.classifier(c, model, workers)
+                                    .setMaxAttempts(maxAttempts)
+                                    .fitWithSummary(df)
+                                    .summary();
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("output_dir", sum.outputDir());
             report.put("workers", workers);
