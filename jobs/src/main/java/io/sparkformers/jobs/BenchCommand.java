@@ -9,6 +9,7 @@ import io.sparkformers.jobs.bench.BenchSuite;
 import io.sparkformers.jobs.bench.DistributedTrainingBenchmark;
 import io.sparkformers.jobs.bench.ExecutorMemoryBenchmark;
 import io.sparkformers.jobs.bench.ForwardBenchmark;
+import io.sparkformers.jobs.bench.GenerationBenchmark;
 import io.sparkformers.jobs.bench.InferenceBenchmark;
 import io.sparkformers.jobs.bench.InferenceGrid;
 import io.sparkformers.jobs.bench.LoadBenchmark;
@@ -49,6 +50,7 @@ public final class BenchCommand implements Callable<Integer> {
             "training-distributed",
             "inference",
             "allreduce",
+            "generation",
             "suite");
 
     @Mixin
@@ -132,6 +134,31 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", description = "suite: also write the JSON report to this file.")
     Path out;
 
+    @Option(
+            names = "--python",
+            description = "generation: the Python with torch and transformers that runs the peer (default: "
+                    + "$SPARKFORMERS_REFERENCE_PYTHON; without either, transformers is skipped).")
+    String python;
+
+    @Option(
+            names = "--gen-models",
+            split = ",",
+            description = "generation: checkpoints (default gpt2-small-random,llama-small-random; seeded random "
+                    + "weights written once under --gen-dir).")
+    List<String> genModels = List.of("gpt2-small-random", "llama-small-random");
+
+    @Option(
+            names = "--gen-dir",
+            description =
+                    "generation: folder of the benchmark checkpoints (default: <tmp>/sparkformers-bench-generation).")
+    Path genDir = Path.of(System.getProperty("java.io.tmpdir"), "sparkformers-bench-generation");
+
+    @Option(names = "--gen-batches", split = ",", description = "generation: batch sizes (default 1,8).")
+    int[] genBatches = {1, 8};
+
+    @Option(names = "--new-tokens", description = "generation: greedy tokens per row (default 64; prompt 32).")
+    int newTokens = 64;
+
     @Override
     public Integer call() throws Exception {
         if (!name.equals("all") && !NAMES.contains(name)) {
@@ -142,6 +169,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (name.equals("suite")) return suite();
         if (name.equals("allreduce")) return allReduce();
         if (name.equals("training-distributed")) return trainingDistributed();
+        if (name.equals("generation")) return generation();
         // process-wide and read once when the engine starts: set before any DJL use
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -292,6 +320,42 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         if (common.json) System.out.println(Json.MAPPER.writeValueAsString(report));
+        return 0;
+    }
+
+    /** Greedy generation tokens/s, ours vs transformers' generate() (see GenerationBenchmark). */
+    private int generation() throws Exception {
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        String py = GenerationBenchmark.peerPython(python);
+        if (py == null) {
+            System.err.println("bench generation: no reference Python (--python or SPARKFORMERS_REFERENCE_PYTHON): "
+                    + "transformers is skipped, ours only");
+        }
+        var rows = GenerationBenchmark.run(genDir, genModels, genBatches, 32, newTokens, threads, rounds, py);
+        ObjectNode report =
+                Json.MAPPER.createObjectNode().put("benchmark", "generation").put("threads", threads);
+        report.putPOJO("rows", rows);
+        if (common.json) {
+            System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(report));
+            return 0;
+        }
+        System.out.printf(
+                "%-20s %5s %6s %4s %8s %12s %12s %8s%n",
+                "model", "batch", "prompt", "new", "threads", "ours tok/s", "HF tok/s", "ratio");
+        for (var r : rows) {
+            System.out.printf(
+                    "%-20s %5d %6d %4d %8d %12.1f %12.1f %8.2f%n",
+                    r.model(),
+                    r.batch(),
+                    r.prompt(),
+                    r.newTokens(),
+                    r.threads(),
+                    r.oursTokensPerSecond(),
+                    r.peerTokensPerSecond(),
+                    r.ratio());
+        }
+        System.out.println("ratio: our tokens/s over transformers' (medians of " + rounds + " interleaved rounds)");
         return 0;
     }
 

@@ -11,7 +11,8 @@ import io.sparkformers.nn.CausalLanguageModel;
  * A decoder-only model as a {@link TokenScorer}: the left-padded prompt once (prefill), then one token per row with
  * the KV cache, the attention mask grown by one column and positions as HF's generate computes them
  * ({@code cumsum(mask) - 1}, padding at 1). Each step's arrays live in a sub-manager closed before it returns; the
- * cache lives across steps in its own memory.
+ * cache lives across steps in its own memory. Per token nothing grows by copying: the mask is one flat (B, capacity)
+ * array written one column a step (capacity doubling), and the logits rows handed out are the same arrays each step.
  */
 public final class CausalLmScorer implements TokenScorer {
 
@@ -19,10 +20,14 @@ public final class CausalLmScorer implements TokenScorer {
     private final Device device;
     private final NDManager root;
     private long[][] prompt;
-    private long[][] mask;
+    /** Row-major (B, capacity) attention mask; the first {@code length} columns are live. */
+    private long[] mask;
+
+    private int capacity;
     private long[] nextPosition;
     private int length;
     private CausalLanguageModel.KvCache cache;
+    private float[][] rows;
 
     /**
      * @param inputIds      (B, T) the left-padded prompts
@@ -34,19 +39,20 @@ public final class CausalLmScorer implements TokenScorer {
         this.root = NDManager.newBaseManager(device);
         this.prompt = inputIds;
         this.length = inputIds[0].length;
-        this.mask = new long[inputIds.length][];
+        this.capacity = Math.max(64, 2 * length);
+        this.mask = new long[inputIds.length * capacity];
         this.nextPosition = new long[inputIds.length];
         for (int i = 0; i < inputIds.length; i++) {
-            mask[i] = attentionMask[i].clone();
+            System.arraycopy(attentionMask[i], 0, mask, i * capacity, length);
             long sum = 0;
-            for (long m : mask[i]) sum += m;
+            for (long m : attentionMask[i]) sum += m;
             nextPosition[i] = sum;
         }
     }
 
     @Override
     public float[][] next(long[] tokens) {
-        int b = mask.length;
+        int b = nextPosition.length;
         try (NDManager step = root.newSubManager()) {
             NDArray ids;
             NDArray positions;
@@ -60,49 +66,55 @@ public final class CausalLmScorer implements TokenScorer {
                 positions = step.create(nextPosition.clone(), new Shape(b, 1));
                 for (int i = 0; i < b; i++) nextPosition[i]++;
             }
-            NDArray m = step.create(mask);
+            NDArray m = step.create(mask, new Shape(b, capacity)).get(":, :{}", length); // (B, P + T)
             CausalLanguageModel.Step out = model.forward(ids, m, positions, cache);
             cache = out.cache();
-            long v = out.logits().getShape().get(2);
+            int v = (int) out.logits().getShape().get(2);
             NDArray last = out.logits().get(":, -1, :"); // (B, T, V) -> (B, V)
-            float[] flat = last.toType(DataType.FLOAT32, false).toFloatArray();
-            float[][] rows = new float[b][];
-            for (int i = 0; i < b; i++) {
-                rows[i] = new float[(int) v];
-                System.arraycopy(flat, (int) (i * v), rows[i], 0, (int) v);
-            }
+            java.nio.FloatBuffer flat =
+                    last.toType(DataType.FLOAT32, false).toByteBuffer().asFloatBuffer();
+            if (rows == null || rows.length != b || rows[0].length != v) rows = new float[b][v];
+            for (int i = 0; i < b; i++) flat.get(rows[i]);
             return rows;
         }
     }
 
     /** Positions of the prompt: cumsum(mask) - 1, padding at 1. */
     private long[][] positions(int t) {
-        long[][] pos = new long[mask.length][t];
-        for (int i = 0; i < mask.length; i++) {
+        int b = nextPosition.length;
+        long[][] pos = new long[b][t];
+        for (int i = 0; i < b; i++) {
             long c = 0;
             for (int j = 0; j < t; j++) {
-                c += mask[i][j];
-                pos[i][j] = mask[i][j] == 0 ? 1 : c - 1;
+                long mij = mask[i * capacity + j];
+                c += mij;
+                pos[i][j] = mij == 0 ? 1 : c - 1;
             }
         }
         return pos;
     }
 
+    /** One more column of ones; the capacity doubles (one copy) when full. */
     private void grow(int columns) {
-        length += columns;
-        for (int i = 0; i < mask.length; i++) {
-            long[] m = java.util.Arrays.copyOf(mask[i], length);
-            for (int j = length - columns; j < length; j++) m[j] = 1;
-            mask[i] = m;
+        int b = nextPosition.length;
+        if (length + columns > capacity) {
+            int wider = 2 * (length + columns);
+            long[] m = new long[b * wider];
+            for (int i = 0; i < b; i++) System.arraycopy(mask, i * capacity, m, i * wider, length);
+            mask = m;
+            capacity = wider;
         }
+        for (int i = 0; i < b; i++)
+            java.util.Arrays.fill(mask, i * capacity + length, i * capacity + length + columns, 1L);
+        length += columns;
     }
 
     @Override
     public void reorder(int[] rows) {
-        long[][] m = new long[rows.length][];
+        long[] m = new long[rows.length * capacity];
         long[] p = new long[rows.length];
         for (int i = 0; i < rows.length; i++) {
-            m[i] = mask[rows[i]].clone();
+            System.arraycopy(mask, rows[i] * capacity, m, i * capacity, length);
             p[i] = nextPosition[rows[i]];
         }
         mask = m;

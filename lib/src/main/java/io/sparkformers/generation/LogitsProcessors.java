@@ -2,9 +2,7 @@ package io.sparkformers.generation;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
  * Ports of HF's logits processors and warpers, and the list {@code GenerationMixin._get_logits_processor} builds from
@@ -162,7 +160,7 @@ public final class LogitsProcessors {
         float cut = (float) (1 - p);
         return named("TopPLogitsWarper", (seqs, len, scores) -> {
             for (float[] row : scores) {
-                Integer[] order = ascending(row);
+                int[] order = ascending(row);
                 float[] probs = softmax(row);
                 float cum = 0;
                 int n = row.length;
@@ -185,7 +183,7 @@ public final class LogitsProcessors {
                 float top = 0;
                 for (float q : probs) top = Math.max(top, q);
                 float threshold = minP * top;
-                Integer[] order = ascending(row);
+                int[] order = ascending(row);
                 for (int i = 0; i < row.length - minKeep; i++) {
                     int t = order[i];
                     if (probs[t] < threshold) row[t] = NEG_INF;
@@ -209,7 +207,7 @@ public final class LogitsProcessors {
                 float entropy = (float) ent;
                 float[] shifted = new float[n];
                 for (int i = 0; i < n; i++) shifted[i] = Math.abs(-logp[i] - entropy);
-                Integer[] order = ascending(shifted);
+                int[] order = ascending(shifted);
                 float[] sortedLogits = new float[n];
                 for (int i = 0; i < n; i++) sortedLogits[i] = row[order[i]];
                 float[] probs = softmax(sortedLogits);
@@ -252,10 +250,20 @@ public final class LogitsProcessors {
         return out;
     }
 
-    /** Indices of {@code x} by ascending value, ties by index (a stable sort). */
-    private static Integer[] ascending(float[] x) {
-        Integer[] order = IntStream.range(0, x.length).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, Comparator.comparingDouble(i -> x[i]));
+    /**
+     * Indices of {@code x} by ascending value, ties by index (the order of a stable sort, as torch.sort(stable=True)):
+     * one primitive sort of (order-preserving value bits, index) keys, no boxing.
+     */
+    static int[] ascending(float[] x) {
+        long[] keys = new long[x.length];
+        for (int i = 0; i < x.length; i++) {
+            int b = Float.floatToIntBits(x[i]);
+            b ^= (b >> 31) & 0x7fffffff; // negative floats: flip magnitude bits so that int order = float order
+            keys[i] = ((long) b << 32) | i;
+        }
+        Arrays.sort(keys);
+        int[] order = new int[x.length];
+        for (int i = 0; i < x.length; i++) order[i] = (int) keys[i];
         return order;
     }
 

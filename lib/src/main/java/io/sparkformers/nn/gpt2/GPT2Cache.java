@@ -2,31 +2,24 @@ package io.sparkformers.nn.gpt2;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import io.sparkformers.nn.CausalLanguageModel;
+import io.sparkformers.nn.KvBuffer;
 
 /**
- * GPT-2's {@code past_key_values} (HF {@code DynamicCache}): per layer, keys and values (B, nh, P, hs). Each forward
- * appends the new positions (a concatenation, as HF's cache does) into a fresh sub-manager of the cache's own
- * manager and frees the previous one, so the cache holds exactly one copy of its positions between steps.
+ * GPT-2's {@code past_key_values}: per layer, keys and values (B, nh, P, hs) in a {@link KvBuffer} (written in
+ * place, capacity doubling) in the cache's own manager; the attention reads views of the held positions.
  */
 final class GPT2Cache implements CausalLanguageModel.KvCache {
 
     private final NDManager root;
-    private final NDArray[] keys;
-    private final NDArray[] values;
-    private NDManager current;
-    private NDManager next;
-    private int length;
+    private final KvBuffer buffer;
+    private boolean inForward;
 
     private GPT2Cache(Device device, int layers) {
         root = NDManager.newBaseManager(device);
-        current = root.newSubManager();
-        keys = new NDArray[layers];
-        values = new NDArray[layers];
+        buffer = new KvBuffer(root, layers);
     }
 
     /** An empty cache (P = 0) for {@code layers} layers. */
@@ -34,53 +27,37 @@ final class GPT2Cache implements CausalLanguageModel.KvCache {
         return new GPT2Cache(device, layers);
     }
 
-    /** Starts a forward pass: the grown arrays go to a new scope. */
+    /** Starts a forward pass. */
     void begin() {
-        if (root.isOpen() && next == null) next = root.newSubManager();
-        else throw new IllegalStateException("KV cache is closed or already in a forward pass");
+        if (!root.isOpen() || inForward)
+            throw new IllegalStateException("KV cache is closed or already in a forward pass");
+        inForward = true;
     }
 
     /**
-     * Appends one layer's new keys and values (B, nh, T, hs).
+     * Writes one layer's new keys and values (B, nh, T, hs).
      *
-     * @return the layer's keys and values over every position, (B, nh, P + T, hs)
+     * @return the layer's keys and values over every position, (B, nh, P + T, hs), views in {@code k}'s manager
      */
     NDList append(int layer, NDArray k, NDArray v) {
-        NDArray allK = keys[layer] == null ? k : NDArrays.concat(new NDList(keys[layer], k), 2);
-        NDArray allV = values[layer] == null ? v : NDArrays.concat(new NDList(values[layer], v), 2);
-        allK.attach(next);
-        allV.attach(next);
-        keys[layer] = allK;
-        values[layer] = allV;
-        return new NDList(allK, allV);
+        return buffer.append(layer, k, v);
     }
 
-    /** Ends a forward pass that added {@code t} positions: the previous arrays are freed. */
+    /** Ends a forward pass that added {@code t} positions. */
     GPT2Cache commit(int t) {
-        current.close();
-        current = next;
-        next = null;
-        length += t;
+        buffer.advance(t);
+        inForward = false;
         return this;
     }
 
     @Override
     public int length() {
-        return length;
+        return buffer.length();
     }
 
     @Override
     public CausalLanguageModel.KvCache select(NDArray rows) {
-        NDManager chosen = root.newSubManager();
-        for (int i = 0; i < keys.length; i++) {
-            if (keys[i] == null) continue;
-            keys[i] = keys[i].get(new NDIndex("{}", rows)); // (B, nh, P, hs) -> (B', nh, P, hs)
-            values[i] = values[i].get(new NDIndex("{}", rows));
-            keys[i].attach(chosen);
-            values[i].attach(chosen);
-        }
-        current.close();
-        current = chosen;
+        buffer.select(rows);
         return this;
     }
 

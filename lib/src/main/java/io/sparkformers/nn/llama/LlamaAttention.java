@@ -1,7 +1,6 @@
 package io.sparkformers.nn.llama;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -10,6 +9,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.KvBuffer;
 
 /**
  * Port of HF {@code LlamaAttention} (also Mistral's and Qwen2's, which differ only in biases and the window their
@@ -39,12 +39,20 @@ public final class LlamaAttention extends HfBlock {
      * @param cos  (B, 1, T, hd) from {@link LlamaRotaryEmbedding#cosSin}
      * @param sin  (B, 1, T, hd)
      * @param mask additive (B, 1, T, P + T): 0 where a query may attend, the float minimum elsewhere; or null
-     * @param kv   in: this layer's cached keys and values (B, nkv, P, hd), or nulls on prefill; out: the grown
-     *             ones (B, nkv, P + T, hd), in the manager of the keys computed here
+     * @param cache the keys and values of earlier positions, written with this layer's new ones; or null (none
+     *              kept)
+     * @param layer this layer's index in {@code cache}
      * @return (B, T, H)
      */
     NDArray forward(
-            ParameterStore ps, NDArray x, NDArray cos, NDArray sin, NDArray mask, NDArray[] kv, boolean training) {
+            ParameterStore ps,
+            NDArray x,
+            NDArray cos,
+            NDArray sin,
+            NDArray mask,
+            KvBuffer cache,
+            int layer,
+            boolean training) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
         int nh = config.numAttentionHeads();
@@ -55,12 +63,11 @@ public final class LlamaAttention extends HfBlock {
         NDArray v = call(vProj, ps, training, x).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3); // -> (B, nkv, T, hd)
         q = LlamaRotaryEmbedding.apply(q, cos, sin);
         k = LlamaRotaryEmbedding.apply(k, cos, sin);
-        if (kv[0] != null) {
-            k = NDArrays.concat(new NDList(kv[0], k), 2); // (B, nkv, P + T, hd)
-            v = NDArrays.concat(new NDList(kv[1], v), 2);
+        if (cache != null) {
+            NDList kv = cache.append(layer, k, v); // views (B, nkv, P + T, hd)
+            k = kv.get(0);
+            v = kv.get(1);
         }
-        kv[0] = k;
-        kv[1] = v;
         long s = k.getShape().get(2);
         long rep = nh / nkv;
         NDArray qg = q.reshape(b, nkv, rep * t, hd); // (B, nh, T, hd) -> (B, nkv, rep·T, hd): heads of a group stacked
@@ -81,7 +88,7 @@ public final class LlamaAttention extends HfBlock {
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray mask = inputs.size() > 3 ? inputs.get(3) : null;
-        return new NDList(forward(ps, inputs.get(0), inputs.get(1), inputs.get(2), mask, new NDArray[2], training));
+        return new NDList(forward(ps, inputs.get(0), inputs.get(1), inputs.get(2), mask, null, 0, training));
     }
 
     @Override

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.KvBuffer;
 
 /**
  * Port of HF {@code LlamaDecoderLayer}, pre-norm: {@code x = x + self_attn(input_layernorm(x)); x = x +
@@ -28,10 +29,18 @@ public final class LlamaDecoderLayer extends HfBlock {
                 addChildBlock("post_attention_layernorm", new LlamaRMSNorm(c.hiddenSize(), c.rmsNormEps()));
     }
 
-    /** (B, T, H) -> (B, T, H); {@code kv} as {@link LlamaAttention#forward}. */
+    /** (B, T, H) -> (B, T, H); {@code cache} and {@code layer} as {@link LlamaAttention#forward}. */
     NDArray forward(
-            ParameterStore ps, NDArray x, NDArray cos, NDArray sin, NDArray mask, NDArray[] kv, boolean training) {
-        NDArray h = x.add(selfAttn.forward(ps, call(inputLayernorm, ps, training, x), cos, sin, mask, kv, training));
+            ParameterStore ps,
+            NDArray x,
+            NDArray cos,
+            NDArray sin,
+            NDArray mask,
+            KvBuffer cache,
+            int layer,
+            boolean training) {
+        NDArray h = x.add(
+                selfAttn.forward(ps, call(inputLayernorm, ps, training, x), cos, sin, mask, cache, layer, training));
         return h.add(call(mlp, ps, training, call(postAttentionLayernorm, ps, training, h)));
     }
 
@@ -39,7 +48,7 @@ public final class LlamaDecoderLayer extends HfBlock {
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray mask = inputs.size() > 3 ? inputs.get(3) : null;
-        return new NDList(forward(ps, inputs.get(0), inputs.get(1), inputs.get(2), mask, new NDArray[2], training));
+        return new NDList(forward(ps, inputs.get(0), inputs.get(1), inputs.get(2), mask, null, 0, training));
     }
 
     @Override

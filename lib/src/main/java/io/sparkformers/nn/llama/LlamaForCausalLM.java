@@ -10,6 +10,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.CausalLanguageModel;
+import io.sparkformers.nn.KvBuffer;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.PretrainedModel;
 import java.util.Arrays;
@@ -87,25 +88,20 @@ public final class LlamaForCausalLM extends PretrainedModel implements CausalLan
                     + ", got " + positionIds.getShape());
         }
         NDManager caller = inputIds.getManager();
-        NDManager cacheManager = past == null
-                ? model.embedTokens().weight().getArray().getManager().newSubManager()
-                : past.manager();
-        NDArray[][] kv = past == null ? new NDArray[config.numHiddenLayers()][2] : past.take();
-        NDArray[][] old = new NDArray[kv.length][];
-        for (int i = 0; i < kv.length; i++) old[i] = kv[i].clone();
+        KvBuffer buffer = past == null
+                ? new KvBuffer(model.embedTokens().weight().getArray().getManager(), config.numHiddenLayers())
+                : past.take();
         try (NoGrad g = NoGrad.enter();
                 NDManager scope = caller.newSubManager()) {
             for (NDArray a : List.of(inputIds, attentionMask, positionIds)) a.tempAttach(scope);
             ParameterStore ps = new ParameterStore(scope, false);
-            NDArray hidden = model.forward(ps, inputIds, attentionMask, positionIds, kv, cacheManager, false);
+            NDArray hidden = model.forward(ps, inputIds, attentionMask, positionIds, buffer, false);
             NDArray logits = head(ps, hidden, false); // (B, T, V)
             logits.attach(caller);
-            for (NDArray[] layer : old) {
-                for (NDArray a : layer) if (a != null) a.close();
-            }
-            return new Step(logits, new LlamaKvCache(cacheManager, kv, p + (int) ids[1]));
+            buffer.advance((int) ids[1]);
+            return new Step(logits, new LlamaKvCache(buffer));
         } catch (RuntimeException e) {
-            cacheManager.close();
+            buffer.close();
             throw e;
         }
     }

@@ -1,71 +1,47 @@
 package io.sparkformers.nn.llama;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import io.sparkformers.nn.CausalLanguageModel;
+import io.sparkformers.nn.KvBuffer;
 
 /**
- * HF's {@code DynamicCache} for the Llama family: per layer the rotated keys and the values of every position seen,
- * (B, nkv, P, hd) each, in a manager of the cache's own. A cache is consumed by the call that grows or reorders it;
- * the result takes over its manager.
+ * HF's {@code past_key_values} for the Llama family: per layer the rotated keys and the values of every position
+ * seen, (B, nkv, P, hd) each, in a {@link KvBuffer} (written in place, capacity doubling). A cache is consumed by the
+ * call that grows or reorders it; the result takes over its buffer.
  */
 final class LlamaKvCache implements CausalLanguageModel.KvCache {
 
-    private final NDManager manager;
-    private final NDArray[][] kv;
-    private final int length;
+    private final KvBuffer buffer;
     private boolean consumed;
 
-    /** @param kv per layer {keys, values}, attached to {@code manager} */
-    LlamaKvCache(NDManager manager, NDArray[][] kv, int length) {
-        this.manager = manager;
-        this.kv = kv;
-        this.length = length;
+    LlamaKvCache(KvBuffer buffer) {
+        this.buffer = buffer;
     }
 
     @Override
     public int length() {
-        return length;
+        return buffer.length();
     }
 
-    /** The manager the arrays live in, handed on to the next cache. */
-    NDManager manager() {
-        return manager;
-    }
-
-    /** Per layer {keys, values}, a fresh outer array over the same arrays; this cache is consumed. */
-    NDArray[][] take() {
-        checkLive();
+    /** The buffer, handed on to the next cache; this cache is consumed. */
+    KvBuffer take() {
+        if (consumed) throw new IllegalStateException("this KvCache was consumed by an earlier forward or select");
         consumed = true;
-        NDArray[][] out = new NDArray[kv.length][];
-        for (int i = 0; i < kv.length; i++) out[i] = kv[i].clone();
-        return out;
+        return buffer;
     }
 
     @Override
     public CausalLanguageModel.KvCache select(NDArray rows) {
-        NDArray[][] old = take();
-        NDArray[][] picked = new NDArray[old.length][2];
-        for (int i = 0; i < old.length; i++) {
-            for (int j = 0; j < 2; j++) {
-                picked[i][j] = old[i][j].get(new NDIndex("{}", rows)); // (B, …) -> (B', …)
-                picked[i][j].attach(manager);
-                old[i][j].close();
-            }
-        }
-        return new LlamaKvCache(manager, picked, length);
-    }
-
-    private void checkLive() {
-        if (consumed) throw new IllegalStateException("this KvCache was consumed by an earlier forward or select");
+        KvBuffer b = take();
+        b.select(rows);
+        return new LlamaKvCache(b);
     }
 
     @Override
     public void close() {
         if (!consumed) {
             consumed = true;
-            manager.close();
+            buffer.close();
         }
     }
 }

@@ -9,6 +9,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.Embedding;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.KvBuffer;
 import io.sparkformers.nn.LayerScope;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,8 +50,8 @@ public final class LlamaModel extends HfBlock {
      * @param inputIds      (B, T) int64
      * @param attentionMask (B, P + T) of 1 (token) / 0 (padding)
      * @param positionIds   (B, T) int64
-     * @param kv            per layer {keys, values} (B, nkv, P, hd), nulls on prefill; replaced by the grown
-     *                      arrays (B, nkv, P + T, hd), attached to {@code cacheManager} (when not null)
+     * @param cache         the keys and values of the P earlier positions, to which the T new ones are written;
+     *                      or null (nothing kept)
      * @return last_hidden_state (B, T, H) after the final norm, in inputIds' manager
      */
     NDArray forward(
@@ -58,8 +59,7 @@ public final class LlamaModel extends HfBlock {
             NDArray inputIds,
             NDArray attentionMask,
             NDArray positionIds,
-            NDArray[][] kv,
-            NDManager cacheManager,
+            KvBuffer cache,
             boolean training) {
         long t = inputIds.getShape().get(1);
         long s = attentionMask.getShape().get(1);
@@ -75,16 +75,13 @@ public final class LlamaModel extends HfBlock {
         NDArray h = call(embedTokens, ps, training, inputIds); // (B, T, H)
         for (int i = 0; i < layers.size(); i++) {
             LlamaDecoderLayer layer = layers.get(i);
-            NDArray[] layerKv = kv[i];
             NDArray mask = masks[i];
-            h = LayerScope.apply(h, i > 0, training, x -> {
-                NDArray y = layer.forward(ps, x, cosSin.get(0), cosSin.get(1), mask, layerKv, training);
-                if (cacheManager != null) {
-                    layerKv[0].attach(cacheManager);
-                    layerKv[1].attach(cacheManager);
-                }
-                return y;
-            });
+            int index = i;
+            h = LayerScope.apply(
+                    h,
+                    i > 0,
+                    training,
+                    x -> layer.forward(ps, x, cosSin.get(0), cosSin.get(1), mask, cache, index, training));
         }
         return call(norm, ps, training, h);
     }
@@ -119,8 +116,7 @@ public final class LlamaModel extends HfBlock {
         NDArray positions = inputs.size() > 2
                 ? inputs.get(2)
                 : m.arange(0, t, 1, DataType.INT64).reshape(1, t).repeat(0, b);
-        NDArray[][] kv = new NDArray[layers.size()][2];
-        return new NDList(forward(ps, ids, mask, positions, kv, null, training));
+        return new NDList(forward(ps, ids, mask, positions, null, training));
     }
 
     @Override

@@ -1,0 +1,354 @@
+package io.sparkformers.jobs.bench;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.generation.CausalLmScorer;
+import io.sparkformers.generation.GenerationConfig;
+import io.sparkformers.generation.GenerationOutput;
+import io.sparkformers.generation.Generator;
+import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.Json;
+import io.sparkformers.nn.CausalLanguageModel;
+import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.Task;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The {@code bench generation} measurement: greedy decoding tokens/s of {@link Generator} over
+ * {@link CausalLmScorer} against transformers' {@code generate()} (the peer, in a Python process of its own that
+ * stays up across rounds) on the same checkpoint folders, the same prompts, the same thread count. The checkpoints
+ * are written here from a config with seeded random weights (N(0, 0.02), as HF initialises them; speed does not
+ * depend on the values): a GPT-2-small-shaped one and a small Llama-shaped one with grouped-query attention. Rounds
+ * alternate ours and the peer so that both see the same machine load; medians of each. Not a test: numbers depend
+ * on the machine.
+ */
+public final class GenerationBenchmark {
+    private GenerationBenchmark() {}
+
+    /** One measured shape: medians of seconds per generate() call and tokens/s (batch × new tokens / seconds). */
+    public record Row(
+            String model, int batch, int prompt, int newTokens, int threads, double oursSeconds, double peerSeconds) {
+        public double oursTokensPerSecond() {
+            return batch * newTokens / oursSeconds;
+        }
+
+        public double peerTokensPerSecond() {
+            return batch * newTokens / peerSeconds;
+        }
+
+        /** Our tokens/s over the peer's: above 1, ours is faster. */
+        public double ratio() {
+            return peerSeconds / oursSeconds;
+        }
+    }
+
+    /** The benchmark models: name → config.json. */
+    static Map<String, ObjectNode> configs() {
+        Map<String, ObjectNode> out = new LinkedHashMap<>();
+        out.put(
+                "gpt2-small-random",
+                Json.MAPPER
+                        .createObjectNode()
+                        .put("model_type", "gpt2")
+                        .put("architectures", "GPT2LMHeadModel")
+                        .put("vocab_size", 50257)
+                        .put("n_positions", 1024)
+                        .put("n_embd", 768)
+                        .put("n_layer", 12)
+                        .put("n_head", 12)
+                        .put("activation_function", "gelu_new")
+                        .put("layer_norm_epsilon", 1e-5)
+                        .put("bos_token_id", 50256)
+                        .put("eos_token_id", 50256)
+                        .put("tie_word_embeddings", true));
+        out.put(
+                "llama-small-random",
+                Json.MAPPER
+                        .createObjectNode()
+                        .put("model_type", "llama")
+                        .put("vocab_size", 32000)
+                        .put("hidden_size", 512)
+                        .put("intermediate_size", 1376)
+                        .put("num_hidden_layers", 8)
+                        .put("num_attention_heads", 8)
+                        .put("num_key_value_heads", 4)
+                        .put("max_position_embeddings", 2048)
+                        .put("rms_norm_eps", 1e-6)
+                        .put("rope_theta", 10000.0)
+                        .put("hidden_act", "silu")
+                        .put("bos_token_id", 1)
+                        .put("eos_token_id", 2)
+                        .put("tie_word_embeddings", false));
+        // transformers reads "architectures" as a list
+        out.values().forEach(c -> {
+            if (c.has("architectures")) c.putArray("architectures").add("GPT2LMHeadModel");
+            else c.putArray("architectures").add("LlamaForCausalLM");
+        });
+        return out;
+    }
+
+    /** The tensors of a config: name → shape, in HF's names. */
+    static Map<String, long[]> tensors(ObjectNode c) {
+        Map<String, long[]> t = new LinkedHashMap<>();
+        long v = c.get("vocab_size").asLong();
+        if (c.get("model_type").asText().equals("gpt2")) {
+            long h = c.get("n_embd").asLong();
+            t.put("transformer.wte.weight", new long[] {v, h});
+            t.put("transformer.wpe.weight", new long[] {c.get("n_positions").asLong(), h});
+            for (int i = 0; i < c.get("n_layer").asInt(); i++) {
+                String p = "transformer.h." + i + ".";
+                t.put(p + "ln_1.weight", new long[] {h});
+                t.put(p + "ln_1.bias", new long[] {h});
+                t.put(p + "attn.c_attn.weight", new long[] {h, 3 * h});
+                t.put(p + "attn.c_attn.bias", new long[] {3 * h});
+                t.put(p + "attn.c_proj.weight", new long[] {h, h});
+                t.put(p + "attn.c_proj.bias", new long[] {h});
+                t.put(p + "ln_2.weight", new long[] {h});
+                t.put(p + "ln_2.bias", new long[] {h});
+                t.put(p + "mlp.c_fc.weight", new long[] {h, 4 * h});
+                t.put(p + "mlp.c_fc.bias", new long[] {4 * h});
+                t.put(p + "mlp.c_proj.weight", new long[] {4 * h, h});
+                t.put(p + "mlp.c_proj.bias", new long[] {h});
+            }
+            t.put("transformer.ln_f.weight", new long[] {h});
+            t.put("transformer.ln_f.bias", new long[] {h});
+        } else {
+            long h = c.get("hidden_size").asLong();
+            long hd = h / c.get("num_attention_heads").asLong();
+            long kv = c.get("num_key_value_heads").asLong() * hd;
+            long f = c.get("intermediate_size").asLong();
+            t.put("model.embed_tokens.weight", new long[] {v, h});
+            for (int i = 0; i < c.get("num_hidden_layers").asInt(); i++) {
+                String p = "model.layers." + i + ".";
+                t.put(p + "self_attn.q_proj.weight", new long[] {h, h});
+                t.put(p + "self_attn.k_proj.weight", new long[] {kv, h});
+                t.put(p + "self_attn.v_proj.weight", new long[] {kv, h});
+                t.put(p + "self_attn.o_proj.weight", new long[] {h, h});
+                t.put(p + "mlp.gate_proj.weight", new long[] {f, h});
+                t.put(p + "mlp.up_proj.weight", new long[] {f, h});
+                t.put(p + "mlp.down_proj.weight", new long[] {h, f});
+                t.put(p + "input_layernorm.weight", new long[] {h});
+                t.put(p + "post_attention_layernorm.weight", new long[] {h});
+            }
+            t.put("model.norm.weight", new long[] {h});
+            t.put("lm_head.weight", new long[] {v, h});
+        }
+        return t;
+    }
+
+    /**
+     * Writes the checkpoint folder {@code dir} (config.json, model.safetensors) unless it is there already: norms'
+     * weights 1 and biases 0, everything else seeded N(0, 0.02).
+     */
+    public static Path ensureCheckpoint(Path dir, ObjectNode config) throws IOException {
+        Path weights = dir.resolve("model.safetensors");
+        if (Files.isRegularFile(weights) && Files.isRegularFile(dir.resolve("config.json"))) return dir;
+        Files.createDirectories(dir);
+        Map<String, long[]> tensors = tensors(config);
+        ObjectNode header = Json.MAPPER.createObjectNode();
+        long offset = 0;
+        for (var e : tensors.entrySet()) {
+            long n = Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
+            ObjectNode t = header.putObject(e.getKey()).put("dtype", "F32");
+            var shape = t.putArray("shape");
+            for (long d : e.getValue()) shape.add(d);
+            t.putArray("data_offsets").add(offset).add(offset + 4 * n);
+            offset += 4 * n;
+        }
+        byte[] json = Json.MAPPER.writeValueAsBytes(header);
+        Path tmp = dir.resolve("model.safetensors.tmp");
+        SplittableRandom rnd = new SplittableRandom(17);
+        try (FileChannel ch = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            ByteBuffer head = ByteBuffer.allocate(8 + json.length).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(json.length).put(json).flip();
+            while (head.hasRemaining()) ch.write(head);
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            for (var e : tensors.entrySet()) {
+                long n = Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
+                String name = e.getKey();
+                boolean norm = name.contains("ln_") || name.contains("norm");
+                float constant = name.endsWith(".bias") ? 0f : 1f;
+                for (long i = 0; i < n; i++) {
+                    if (!buf.hasRemaining()) {
+                        buf.flip();
+                        while (buf.hasRemaining()) ch.write(buf);
+                        buf.clear();
+                    }
+                    buf.putFloat(norm || name.endsWith(".bias") ? constant : (float) (0.02 * gaussian(rnd)));
+                }
+            }
+            buf.flip();
+            while (buf.hasRemaining()) ch.write(buf);
+        }
+        Files.writeString(
+                dir.resolve("config.json"),
+                Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(config));
+        Files.move(tmp, weights, StandardCopyOption.REPLACE_EXISTING);
+        return dir;
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        // Box-Muller, one value per pair of draws: fast enough for 10^8 weights
+        return Math.sqrt(-2 * Math.log(1 - r.nextDouble())) * Math.cos(2 * Math.PI * r.nextDouble());
+    }
+
+    /** The prompt ids of row i: the formula the peer script uses too. */
+    static long[][] promptIds(int batch, int prompt, int vocab) {
+        long[][] ids = new long[batch][prompt];
+        for (int i = 0; i < batch; i++) for (int j = 0; j < prompt; j++) ids[i][j] = (31L * i + 17L * j + 5) % vocab;
+        return ids;
+    }
+
+    /** The peer: transformers in a long-lived Python process, or null when none was given. */
+    static final class Peer implements AutoCloseable {
+        private final Process process;
+        private final BufferedWriter in;
+        private final BufferedReader out;
+
+        Peer(String python) throws IOException {
+            Path script = Files.createTempFile("sparkformers-generation-peer", ".py");
+            script.toFile().deleteOnExit();
+            try (InputStream s = GenerationBenchmark.class.getResourceAsStream("generation_peer.py")) {
+                Files.copy(s, script, StandardCopyOption.REPLACE_EXISTING);
+            }
+            process = new ProcessBuilder(python, script.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
+            OutputStream o = process.getOutputStream();
+            in = new BufferedWriter(new OutputStreamWriter(o, StandardCharsets.UTF_8));
+            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        }
+
+        /** Seconds of one generate() call; checks that it made {@code newTokens} tokens. */
+        double run(int threads, Path dir, int batch, int prompt, int newTokens) throws IOException {
+            in.write(threads + " " + dir + " " + batch + " " + prompt + " " + newTokens + "\n");
+            in.flush();
+            String line = out.readLine();
+            if (line == null) throw new IOException("the transformers peer exited (its error is above)");
+            String[] parts = line.trim().split(" ");
+            if (Integer.parseInt(parts[1]) != newTokens) {
+                throw new IOException("the peer generated " + parts[1] + " tokens, not " + newTokens);
+            }
+            return Double.parseDouble(parts[0]);
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+            try {
+                if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) process.destroy();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroy();
+            }
+        }
+    }
+
+    /**
+     * The peer Python: {@code option}, else {@code $SPARKFORMERS_REFERENCE_PYTHON}, else null (no peer). A given one
+     * must exist.
+     */
+    public static String peerPython(String option) {
+        String p = option != null ? option : System.getenv("SPARKFORMERS_REFERENCE_PYTHON");
+        if (p == null || p.isBlank()) return null;
+        if (!Files.isExecutable(Path.of(p))) {
+            throw new IllegalArgumentException(
+                    "reference Python " + p + " is not an executable file: pass --python with the path of a Python"
+                            + " that has torch and transformers, or unset SPARKFORMERS_REFERENCE_PYTHON");
+        }
+        return p;
+    }
+
+    /**
+     * Measures every model × batch: a warm-up call of each side, then {@code rounds} rounds of ours and the peer back
+     * to back. Progress goes to stderr.
+     *
+     * @param python the peer's Python, or null to measure ours only (peer seconds NaN)
+     */
+    public static List<Row> run(
+            Path root,
+            List<String> models,
+            int[] batches,
+            int prompt,
+            int newTokens,
+            int threads,
+            int rounds,
+            String python)
+            throws Exception {
+        Map<String, ObjectNode> configs = configs();
+        List<Row> rows = new ArrayList<>();
+        GenerationConfig config = GenerationConfig.fromJson(
+                Json.MAPPER.createObjectNode().put("max_new_tokens", newTokens).put("do_sample", false));
+        try (Peer peer = python == null ? null : new Peer(python)) {
+            for (String name : models) {
+                ObjectNode c = configs.get(name);
+                if (c == null) {
+                    throw new IllegalArgumentException(
+                            "unknown generation benchmark model '" + name + "' (models: " + configs.keySet() + ")");
+                }
+                System.err.println("bench generation: " + name + " checkpoint in " + root.resolve(name));
+                Path dir = ensureCheckpoint(root.resolve(name), c);
+                try (HfModel m = HfModel.fromPretrained(HfCheckpoint.open(dir), Task.CAUSAL_LM, Device.cpu())) {
+                    CausalLanguageModel lm = (CausalLanguageModel) m.block();
+                    int vocab = lm.vocabSize();
+                    for (int batch : batches) {
+                        long[][] ids = promptIds(batch, prompt, vocab);
+                        long[][] mask = new long[batch][prompt];
+                        for (long[] r : mask) Arrays.fill(r, 1L);
+                        double[] ours = new double[rounds];
+                        double[] theirs = new double[rounds];
+                        ours(lm, ids, mask, config, newTokens); // warm-up
+                        if (peer != null) peer.run(threads, dir, batch, prompt, newTokens);
+                        for (int r = 0; r < rounds; r++) {
+                            ours[r] = ours(lm, ids, mask, config, newTokens);
+                            theirs[r] = peer == null ? Double.NaN : peer.run(threads, dir, batch, prompt, newTokens);
+                            System.err.printf(
+                                    "bench generation: %s batch %d round %d/%d: ours %.2f s, transformers %.2f s%n",
+                                    name, batch, r + 1, rounds, ours[r], theirs[r]);
+                        }
+                        rows.add(new Row(name, batch, prompt, newTokens, threads, median(ours), median(theirs)));
+                    }
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static double ours(
+            CausalLanguageModel lm, long[][] ids, long[][] mask, GenerationConfig config, int newTokens) {
+        long t0 = System.nanoTime();
+        GenerationOutput out =
+                Generator.generate((x, m) -> new CausalLmScorer(lm, x, m, Device.cpu()), ids, mask, config, null);
+        double s = (System.nanoTime() - t0) / 1e9;
+        int made = out.sequences()[0].length - ids[0].length;
+        if (made != newTokens) throw new IllegalStateException("generated " + made + " tokens, not " + newTokens);
+        return s;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}
