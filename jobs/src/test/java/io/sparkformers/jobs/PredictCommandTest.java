@@ -267,6 +267,7 @@ class PredictCommandTest {
                                 ": row 1 of partition 0 (0-based, in "
                                         + "partition order) has invalid input in column 'text': text is null. Set handleInvalid to 'skip'"),
                 err);
+        assertTrue(err.contains("input in 1 partition(s), 2 task slots: spread"), "the input was spread: " + err);
         assertFalse(
                 err.contains("\tat ") || err.contains("Driver stacktrace") || err.contains("Job aborted"),
                 "no Spark stack trace without --verbose: " + err);

@@ -520,7 +520,8 @@ public final class BatchScoring {
             throw new IllegalArgumentException("input '" + o.input() + "' has no column '" + o.textCol()
                     + "' (columns: " + String.join(", ", df.columns()) + "); choose the text column with --text-col");
         }
-        Dataset<Row> scored = scoreChecked(stage, df, o);
+        // every task slot scores (a multi-line CSV is one partition); messages still name the input's rows
+        Dataset<Row> scored = scoreChecked(stage, TaskSlots.spread(df, TaskSlots.of(spark)), o);
         long t0 = System.nanoTime();
         double seconds;
         try (ScoringProgress progress = ScoringProgress.start(spark.sparkContext(), "predict")) {
@@ -617,7 +618,7 @@ public final class BatchScoring {
 
     /** The stage's output over {@code df} after the column checks that name the option to fix. */
     private static Dataset<Row> scoreChecked(ModelStage<?> stage, Dataset<Row> df, Options o) {
-        Dataset<Row> scored = stage.transform(df);
+        Dataset<Row> scored = TaskSlots.withoutRowId(stage.transform(df));
         for (String c : o.partitionBy()) {
             if (!Arrays.asList(scored.columns()).contains(c)) {
                 throw new IllegalArgumentException("--partition-by column '" + c + "' is not in the output (columns: "

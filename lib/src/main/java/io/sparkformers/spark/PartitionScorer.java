@@ -37,10 +37,13 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
     private final DataType[] outputTypes;
     private final int outputs;
     private final InferenceMetrics metrics;
+    private final int rowId;
 
     /**
      * @param stage   the stage's name in messages and metrics
      * @param outputTypes the types of the columns each row gains (besides the error column)
+     * @param rowId   the index of the input's {@link TaskSlots#ROW_ID} column, or -1: a bad row is named by its place
+     *                in the input from it, not by its place in a partition {@link TaskSlots#spread} made
      */
     PartitionScorer(
             String stage,
@@ -51,7 +54,8 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
             String errorCol,
             InputCodec codec,
             DataType[] outputTypes,
-            InferenceMetrics metrics) {
+            InferenceMetrics metrics,
+            int rowId) {
         this.stage = stage;
         this.source = source;
         this.device = device;
@@ -62,6 +66,7 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
         this.outputTypes = outputTypes.clone();
         this.outputs = outputTypes.length;
         this.metrics = metrics;
+        this.rowId = rowId;
     }
 
     @Override
@@ -115,7 +120,10 @@ final class PartitionScorer implements FlatMapFunction<Iterator<Row>, Row> {
         if (error != null) {
             if (handleInvalid.equals(ScoringStage.SKIP)) return null;
             if (!keep) {
-                throw new IllegalArgumentException(stage + ": row " + s.position() + " of partition " + partition
+                String where = rowId >= 0
+                        ? TaskSlots.inputRow(s.row().getLong(rowId))
+                        : "row " + s.position() + " of partition " + partition;
+                throw new IllegalArgumentException(stage + ": " + where
                         + " (0-based, in partition order) has invalid " + codec.noun() + " in column '"
                         + codec.column() + "': " + error + ". Set handleInvalid to 'skip' to drop such rows or 'keep' "
                         + "to flag them in '" + errorCol + "'");

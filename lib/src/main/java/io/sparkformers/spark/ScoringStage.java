@@ -214,7 +214,8 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
                         getErrorCol(),
                         codec(dataset.schema()),
                         Arrays.stream(outputFields()).map(StructField::dataType).toArray(DataType[]::new),
-                        metrics));
+                        metrics,
+                        TaskSlots.rowIdIndex(dataset.schema())));
     }
 
     /** See {@link BatchScorer#invalid}. */
