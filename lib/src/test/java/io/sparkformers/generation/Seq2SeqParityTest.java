@@ -72,7 +72,11 @@ class Seq2SeqParityTest {
             assertTrue(ds < 1e-4, arch + ": encoder states max rel diff " + ds);
             float[] logits = model.predict(new NDList(ids, mask, dec)).head().toFloatArray();
             double dl = scaledDiff(logits, floats(ref.get("logits")));
-            assertTrue(dl < 1e-4, arch + ": teacher-forced logits max |diff| / max |logit| " + dl);
+            // T5 v1.1's seeded weights give logits up to 208, at the edge of float32: its logits differ from
+            // transformers' by 8.6e-5 of the scale with MKL's generic sgemm and by 1.9e-4 with the AVX-512 kernels
+            // (the Intel path runtime.GemmPath enables on AMD) — summation order, as the cached path's bound below
+            double bound = arch.equals("t5v11") ? 5e-4 : 1e-4;
+            assertTrue(dl < bound, arch + ": teacher-forced logits max |diff| / max |logit| " + dl);
             // the cached path, one decoder token at a time, gives the teacher-forced logits (to 5e-4 of the scale:
             // transformers' own two paths differ by 5e-5 on t5v11, and the order of the sums differs more here)
             try (Seq2SeqLanguageModel.Cache cache = lm.startDecoding(lm.encode(ids, mask), mask)) {
