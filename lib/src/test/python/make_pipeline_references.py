@@ -22,6 +22,11 @@ Writes into the output folder:
 A case with "note" matches with an HF option the project applies by default. A case with "differs" is one where
 Sparkformers deliberately answers otherwise: "reason" says why, "error" is a piece of the error message the project
 gives instead (HF's output is kept for the record; {"hf_error": message} where HF refuses the input too).
+
+RoBERTa's own heads (RobertaForSequenceClassification, RobertaForMaskedLM) are written by a separate mode that
+touches nothing else (see ROBERTA_HEADS_CASES):
+
+    /tmp/qa-venv/bin/python lib/src/test/python/make_pipeline_references.py --roberta-heads lib/src/test/resources/parity
 """
 import json
 import os
@@ -414,5 +419,73 @@ def main(models_dir, out_dir):
         f.write("\n")
 
 
+# --roberta-heads: RoBERTa's own sequence-classification and masked-LM heads, written on their own so that the
+# fixtures above stay byte-identical: tiny/roberta-sentiment, tiny/roberta-mlm (the committed tiny/roberta-ner's
+# tokenizer, seeded weights) and references_roberta_heads.json, in the layout of references.json.
+ROBERTA_HEADS_CHECKPOINTS = {
+    "tiny-roberta-sentiment": ("tiny/roberta-sentiment", None, [], {}),
+    "tiny-roberta-mlm": ("tiny/roberta-mlm", None, [], {}),
+}
+ROBERTA_HEADS_CASES = [
+    ("tiny_roberta_tc_default", "text-classification", "tiny-roberta-sentiment", {}, VARIED),
+    ("tiny_roberta_tc_top_k_all", "text-classification", "tiny-roberta-sentiment", {"top_k": None}, VARIED),
+    ("tiny_roberta_tc_text_pair", "text-classification", "tiny-roberta-sentiment", {"top_k": None}, PAIRS),
+    ("tiny_roberta_fm_default", "fill-mask", "tiny-roberta-mlm", {}, TINY_MASKED),
+    ("tiny_roberta_fm_targets", "fill-mask", "tiny-roberta-mlm", {"targets": ["Ġcapital", "Ġmodel", "the", "music"]},
+     TINY_MASKED[:3]),
+]
+
+
+def make_tiny_roberta_heads(out_dir):
+    """tiny/roberta-sentiment and tiny/roberta-mlm: the architecture of tiny/roberta-ner, seeded new weights."""
+    from transformers import RobertaConfig, RobertaForMaskedLM, RobertaForSequenceClassification
+    t = TINY
+    source = os.path.join(out_dir, "tiny", "roberta-ner")
+    bpe = AutoTokenizer.from_pretrained(source)
+    roberta = dict(vocab_size=len(bpe), hidden_size=t["dim"], num_hidden_layers=t["layers"],
+                   num_attention_heads=t["heads"], intermediate_size=t["ffn"], max_position_embeddings=t["positions"],
+                   initializer_range=t["init"], pad_token_id=1, bos_token_id=0, eos_token_id=2, type_vocab_size=1)
+    torch.manual_seed(SEED)
+    made = [
+        ("roberta-sentiment", RobertaForSequenceClassification(RobertaConfig(
+            **roberta, **labels_config(["negative", "neutral", "positive"])))),
+        ("roberta-mlm", RobertaForMaskedLM(RobertaConfig(**roberta))),
+    ]
+    for name, model in made:
+        folder = os.path.join(out_dir, "tiny", name)
+        shutil.rmtree(folder, ignore_errors=True)
+        model.save_pretrained(folder)
+        for f in ("tokenizer.json", "tokenizer_config.json"):
+            shutil.copy(os.path.join(source, f), folder)
+
+
+def main_roberta_heads(out_dir):
+    assert transformers.__version__ == "4.57.6", transformers.__version__
+    torch.set_num_threads(1)
+    make_tiny_roberta_heads(out_dir)
+    cases = []
+    pipes = {}
+    for name, task, ckpt, options, inputs in ROBERTA_HEADS_CASES:
+        if (ckpt, task) not in pipes:
+            folder = os.path.join(out_dir, ROBERTA_HEADS_CHECKPOINTS[ckpt][0])
+            model = MODEL_CLASSES[task].from_pretrained(folder).eval()
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            assert tokenizer.is_fast
+            pipes[(ckpt, task)] = pipeline(task, model=model, tokenizer=tokenizer, device="cpu")
+        expected = run_case(pipes[(ckpt, task)], task, options, inputs)
+        cases.append({"name": name, "task": task, "checkpoint": ckpt, "options": options, "inputs": inputs,
+                      "expected": expected})
+        print(name, json.dumps(expected, ensure_ascii=False)[:300])
+    checkpoints = {k: {"base": b, "architecture": a, "heads": h, "config": c}
+                   for k, (b, a, h, c) in ROBERTA_HEADS_CHECKPOINTS.items()}
+    with open(os.path.join(out_dir, "references_roberta_heads.json"), "w", encoding="utf-8") as f:
+        json.dump({"transformers": transformers.__version__, "torch": torch.__version__, "seed": SEED,
+                   "checkpoints": checkpoints, "cases": cases}, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if sys.argv[1] == "--roberta-heads":
+        main_roberta_heads(sys.argv[2])
+    else:
+        main(sys.argv[1], sys.argv[2])

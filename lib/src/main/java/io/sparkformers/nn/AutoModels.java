@@ -10,6 +10,8 @@ import io.sparkformers.nn.bert.BertForQuestionAnswering;
 import io.sparkformers.nn.bert.BertForSequenceClassification;
 import io.sparkformers.nn.bert.BertForTokenClassification;
 import io.sparkformers.nn.bert.BertModel;
+import io.sparkformers.nn.bert.RobertaForMaskedLM;
+import io.sparkformers.nn.bert.RobertaForSequenceClassification;
 import io.sparkformers.nn.distilbert.DistilBertConfig;
 import io.sparkformers.nn.distilbert.DistilBertForMaskedLM;
 import io.sparkformers.nn.distilbert.DistilBertForSequenceClassification;
@@ -78,14 +80,16 @@ public final class AutoModels {
         return new SentenceEmbedding(encoder, hidden, pooling);
     }
 
-    /** BERT, RoBERTa, XLM-RoBERTa. RoBERTa sequence classification and masked LM have other head layouts: refused. */
+    /** BERT, RoBERTa, XLM-RoBERTa; RoBERTa's sequence-classification and masked-LM heads have their own layouts. */
     public static PretrainedModel forBert(BertConfig c, Task task) {
+        boolean bert = "bert".equals(c.modelType());
         return switch (task) {
             case BASE -> new BertModel(c, true);
-            case SEQUENCE_CLASSIFICATION -> new BertForSequenceClassification(c);
+            case SEQUENCE_CLASSIFICATION ->
+                bert ? new BertForSequenceClassification(c) : new RobertaForSequenceClassification(c);
             case TOKEN_CLASSIFICATION -> new BertForTokenClassification(c);
             case QUESTION_ANSWERING -> new BertForQuestionAnswering(c);
-            case MASKED_LM -> new BertForMaskedLM(c);
+            case MASKED_LM -> bert ? new BertForMaskedLM(c) : new RobertaForMaskedLM(c);
             case SENTENCE_EMBEDDING ->
                 new SentenceEmbedding(new BertModel(c, false), c.hiddenSize(), SentencePooling.DEFAULT);
             case CAUSAL_LM ->

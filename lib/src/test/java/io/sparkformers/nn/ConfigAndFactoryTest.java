@@ -109,11 +109,23 @@ class ConfigAndFactoryTest {
                 IllegalArgumentException.class,
                 () -> AutoModels.fromConfig(BertConfig.tiny().toJson(), Task.SEQ2SEQ_LM));
         assertTrue(bert.getMessage().contains("not an encoder-decoder"), bert.getMessage());
+        for (String type : List.of("roberta", "xlm-roberta")) {
+            var json = BertConfig.tiny().withModelType(type).toJson();
+            assertInstanceOf(
+                    io.sparkformers.nn.bert.RobertaForSequenceClassification.class,
+                    AutoModels.fromConfig(json, Task.SEQUENCE_CLASSIFICATION));
+            assertInstanceOf(
+                    io.sparkformers.nn.bert.RobertaForMaskedLM.class, AutoModels.fromConfig(json, Task.MASKED_LM));
+        }
         var r = assertThrows(
                 IllegalArgumentException.class,
-                () -> AutoModels.fromConfig(
-                        BertConfig.tiny().withModelType("roberta").toJson(), Task.SEQUENCE_CLASSIFICATION));
+                () -> new io.sparkformers.nn.bert.BertForSequenceClassification(
+                        BertConfig.tiny().withModelType("roberta")));
         assertTrue(r.getMessage().contains("classifier.out_proj"), r.getMessage());
+        var b = assertThrows(
+                IllegalArgumentException.class,
+                () -> new io.sparkformers.nn.bert.RobertaForMaskedLM(BertConfig.tiny()));
+        assertTrue(b.getMessage().contains("use BertForMaskedLM"), b.getMessage());
     }
 
     @Test

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 /**
  * Port of HF {@code BertForMaskedLM}: {@code cls.predictions} over last_hidden_state, decoder tied to
  * {@code bert.embeddings.word_embeddings.weight}. Inputs as {@link BertModel}; output: logits (B, T, V).
- * BERT only (RoBERTa's head is {@code lm_head.*}).
+ * BERT only (RoBERTa's head is {@code lm_head.*}: {@link RobertaForMaskedLM}).
  */
 public final class BertForMaskedLM extends BertPreTrainedModel {
 

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 /**
  * Port of HF {@code BertForSequenceClassification}: classifier(dropout(pooler_output)).
  * Inputs as {@link BertModel}; output: logits (B, num_labels). BERT only (RoBERTa's head is
- * {@code classifier.dense}/{@code classifier.out_proj}).
+ * {@code classifier.dense}/{@code classifier.out_proj}: {@link RobertaForSequenceClassification}).
  */
 public final class BertForSequenceClassification extends BertPreTrainedModel implements HeadSplit {
 

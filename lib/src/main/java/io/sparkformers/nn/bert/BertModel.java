@@ -63,7 +63,8 @@ public final class BertModel extends BertPreTrainedModel implements EncoderOutpu
                 Pattern.compile("(.*\\.)?embeddings\\.(position_ids|token_type_ids)"),
                 Pattern.compile("cls\\.seq_relationship\\..*")));
         if (!withPooler) p.add(Pattern.compile("(.*\\.)?pooler\\..*"));
-        p.add(Pattern.compile(maskedLm ? "cls\\.predictions\\.decoder\\.weight" : "(cls\\.predictions|lm_head)\\..*"));
+        p.add(Pattern.compile(
+                maskedLm ? "(cls\\.predictions|lm_head)\\.decoder\\.weight" : "(cls\\.predictions|lm_head)\\..*"));
         return List.copyOf(p);
     }
 
