@@ -1,18 +1,15 @@
 package io.sparkformers.train;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
 import io.sparkformers.metrics.PerplexityState;
 import io.sparkformers.nn.AutoModels;
-import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.PretrainedModel;
 import io.sparkformers.nn.StateDict;
 import io.sparkformers.nn.Task;
@@ -360,16 +357,8 @@ final class CausalLanguageModelingTask extends TrainingTask {
                 long predicted = predicted(rows);
                 steps++;
                 if (predicted == 0) continue; // HF's loss would be NaN: nothing to predict says nothing
-                double loss;
-                try (TrainingLock.Held lock = TrainingLock.acquire();
-                        NDManager scope = hf.manager().newSubManager();
-                        NoGrad g = NoGrad.enter()) {
-                    ModelBatch b = CausalLanguageModelingTask.collate(scope, rows, specials.padId());
-                    NDArray logits = hf.block()
-                            .forward(new ParameterStore(scope, false), b.inputs(), false)
-                            .head();
-                    loss = loss().compute(logits, b.labels()).getFloat();
-                }
+                double loss =
+                        evaluationLoss(scope -> CausalLanguageModelingTask.collate(scope, rows, specials.padId()));
                 lossSum += loss * rows.size();
                 n += rows.size();
                 state.addBatch(loss, rows.size(), predicted);

@@ -3,16 +3,13 @@ package io.sparkformers.train;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenizerConfig;
 import io.sparkformers.metrics.PerplexityState;
-import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorForLanguageModeling.Example;
 import io.sparkformers.train.DataCollatorWithPadding.Batch;
@@ -288,16 +285,8 @@ final class MaskedLanguageModelingTask extends TrainingTask {
                 for (long l : b.labelIds()) if (l != DataCollatorWithPadding.IGNORE_INDEX) predicted++;
                 steps++;
                 if (predicted == 0) continue; // HF's loss would be NaN: a batch without a chosen token says nothing
-                double loss;
-                try (TrainingLock.Held lock = TrainingLock.acquire();
-                        NDManager scope = hf.manager().newSubManager();
-                        NoGrad g = NoGrad.enter()) {
-                    NDArray logits = hf.block()
-                            .forward(new ParameterStore(scope, false), inputs(scope, b), false)
-                            .head();
-                    NDArray labels = scope.create(b.labelIds(), new Shape(b.labelShape()));
-                    loss = loss().compute(logits, labels).getFloat();
-                }
+                double loss = evaluationLoss(scope -> new ModelBatch(
+                        inputs(scope, b), scope.create(b.labelIds(), new Shape(b.labelShape())), b.realTokens()));
                 lossSum += loss * b.batchSize();
                 n += b.batchSize();
                 state.addBatch(loss, b.batchSize(), predicted);

@@ -8,6 +8,7 @@ import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.ParameterNames;
 import io.sparkformers.nn.StateDict;
 import io.sparkformers.nn.Task;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
@@ -34,6 +36,22 @@ abstract class PretrainedTextFit extends TaskFit {
     final Path source;
     HfModel hf;
     private List<ParamRef> trainable;
+
+    /**
+     * The loss of one evaluation batch: {@code batch} built in a scope of its own, the forward pass without gradients
+     * under the training lock (one evaluation step of every pretrained-text task).
+     */
+    final double evaluationLoss(Function<NDManager, ModelBatch> batch) {
+        try (TrainingLock.Held lock = TrainingLock.acquire();
+                NDManager scope = hf.manager().newSubManager();
+                NoGrad g = NoGrad.enter()) {
+            ModelBatch b = batch.apply(scope);
+            NDArray logits = hf.block()
+                    .forward(new ParameterStore(scope, false), b.inputs(), false)
+                    .head();
+            return loss().compute(logits, b.labels()).getFloat();
+        }
+    }
 
     PretrainedTextFit(TrainingRun run, Path source) {
         this.run = run;

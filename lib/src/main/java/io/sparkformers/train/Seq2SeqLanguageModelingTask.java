@@ -1,11 +1,9 @@
 package io.sparkformers.train;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.generation.GenerationConfig;
@@ -269,16 +267,13 @@ final class Seq2SeqLanguageModelingTask extends TrainingTask {
             for (int from = 0; from < evalData.size(); from += batchSize) {
                 List<Example> rows = evalData.subList(from, Math.min(evalData.size(), from + batchSize));
                 steps++;
-                double loss;
-                try (TrainingLock.Held lock = TrainingLock.acquire();
-                        NDManager scope = hf.manager().newSubManager();
-                        NoGrad g = NoGrad.enter()) {
-                    ModelBatch b = Seq2SeqLanguageModelingTask.collate(scope, rows, padId, decoderStartId);
-                    NDArray logits = hf.block()
-                            .forward(new ParameterStore(scope, false), b.inputs(), false)
-                            .head();
-                    loss = loss().compute(logits, b.labels()).getFloat();
-                    if (predictWithGenerate) generate(rows, state);
+                double loss = evaluationLoss(
+                        scope -> Seq2SeqLanguageModelingTask.collate(scope, rows, padId, decoderStartId));
+                if (predictWithGenerate) {
+                    try (TrainingLock.Held lock = TrainingLock.acquire();
+                            NoGrad g = NoGrad.enter()) {
+                        generate(rows, state);
+                    }
                 }
                 lossSum += loss * rows.size();
                 n += rows.size();
