@@ -46,27 +46,9 @@ public final class BertForSequenceClassification extends BertPreTrainedModel imp
         return new NDList(call(classifier, ps, training, call(dropout, ps, training, pooled))); // (B, C)
     }
 
-    /**
-     * HF's loss for these logits: problem_type from the config, else inferred as HF does (one label: regression;
-     * integer labels: single-label; otherwise multi-label). Regression: MSE; single-label: cross-entropy over
-     * labels (B) int64; multi-label: BCE-with-logits over labels (B, C) float.
-     */
+    /** HF's loss for these logits (B, C): {@link Losses#sequenceClassification} with the config's problem_type. */
     public NDArray loss(NDArray logits, NDArray labels) {
-        String type = config.problemType();
-        if (type == null) {
-            type = config.numLabels() == 1
-                    ? "regression"
-                    : labels.getDataType().isInteger() ? "single_label_classification" : "multi_label_classification";
-        }
-        return switch (type) {
-            case "regression" ->
-                config.numLabels() == 1
-                        ? Losses.mse(logits.reshape(-1), labels.reshape(-1))
-                        : Losses.mse(logits, labels);
-            case "single_label_classification" -> Losses.crossEntropy(logits, labels);
-            case "multi_label_classification" -> Losses.bceWithLogits(logits, labels);
-            default -> throw new AssertionError(type);
-        };
+        return Losses.sequenceClassification(config.problemType(), config.numLabels(), logits, labels);
     }
 
     @Override
