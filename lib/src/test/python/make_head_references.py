@@ -6,7 +6,8 @@
 1. DistilBertForQuestionAnswering (issue #19): a seeded tiny DistilBERT (the committed parity/tiny/distilbert-sentiment
    config: 2 layers, dim 32, vocab 400) under a seeded random qa_outputs, saved as a checkpoint folder
    distilbert-qa/ (config.json, model.safetensors); on a fixed padded batch in eval mode (dropout off): start_logits,
-   end_logits and HF's loss for given start/end positions (one position past the window: ignored, as HF clamps).
+   end_logits and HF's loss for given start/end positions (one position past the window: ignored, as HF clamps);
+   with the fixture's tokenizer files copied in, HF's question-answering pipeline answers (top_k 3, small windows).
 2. RobertaForSequenceClassification's loss: the committed parity/tiny/roberta-sentiment checkpoint in eval mode on a
    fixed padded batch, HF's loss for integer labels (single_label_classification, inferred) and for float multi-hot
    labels (multi_label_classification, inferred), with the logits.
@@ -15,15 +16,20 @@ Writes references.json: {"distilbert_qa": {...}, "roberta_sequence_classificatio
 """
 import json
 import os
+import shutil
 import sys
 
 import torch
 from safetensors.torch import save_file
 
 import transformers
-from transformers import DistilBertConfig, DistilBertForQuestionAnswering, RobertaForSequenceClassification
+from transformers import (AutoTokenizer, DistilBertConfig, DistilBertForQuestionAnswering,
+                          RobertaForSequenceClassification, pipeline)
 
 SEED = 19
+PAIRS = [("Where did Ann meet Bob?", "Ann met Bob in Paris on Tuesday. They ate croissants near the Louvre."),
+         ("What does the museum house?", "The mill closed in 1979, and the building now houses a museum, a library "
+          "and forty small workshops; the museum's steam engine still runs on the first Sunday of every month.")]
 B, T = 3, 11
 
 
@@ -45,14 +51,25 @@ def distilbert_qa(tiny_dir, out_dir):
     config.save_pretrained(out_dir)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()},
               os.path.join(out_dir, "model.safetensors"), metadata={"format": "pt"})
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(tiny_dir, "distilbert-sentiment", name), out_dir)
     ids, mask = fixed_batch(config.vocab_size, 1)
     start, end = [1, 4, T], [3, 6, 2]  # row 2's start is past the window: HF ignores it
     with torch.no_grad():
         out = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
                     start_positions=torch.tensor(start), end_positions=torch.tensor(end))
+    qa = pipeline("question-answering", model=model, tokenizer=AutoTokenizer.from_pretrained(out_dir), device="cpu")
+    options = {"top_k": 3, "max_seq_len": 32, "doc_stride": 8}
+    answers = []
+    for question, context in PAIRS:
+        got = qa(question=question, context=context, **options)
+        answers.append([{"score": float(a["score"]), "start": int(a["start"]), "end": int(a["end"]),
+                         "answer": a["answer"]} for a in got])
     return {"input_ids": ids, "attention_mask": mask, "start_positions": start, "end_positions": end,
             "start_logits": out.start_logits.tolist(), "end_logits": out.end_logits.tolist(),
-            "loss": out.loss.item()}
+            "loss": out.loss.item(),
+            "pipeline": {"options": options, "inputs": [{"question": q, "context": c} for q, c in PAIRS],
+                         "expected": answers}}
 
 
 def roberta_sequence_classification(tiny_dir):

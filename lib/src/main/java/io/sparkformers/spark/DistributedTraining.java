@@ -248,6 +248,14 @@ final class DistributedTraining {
                     adapter, docStride, maxAnswerLength, groupTexts, mlmProbability, wholeWordMask, instruction);
         }
 
+        /**
+         * These options for language modelling (LoRA and the QA options kept; no instruction masking): HF's
+         * {@code group_texts}, and the masking of {@code run_mlm.py}.
+         */
+        TaskOptions withLanguageModeling(boolean group, double mlm, boolean wholeWords) {
+            return new TaskOptions(lora, docStride, maxAnswerLength, group, mlm, wholeWords, false);
+        }
+
         /** These options with question answering's windows and answer length. */
         TaskOptions withQuestionAnswering(int stride, int answerLength) {
             return new TaskOptions(lora, stride, answerLength, groupTexts, mlmProbability, wholeWordMask, instruction);

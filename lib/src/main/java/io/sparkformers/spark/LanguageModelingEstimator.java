@@ -5,8 +5,6 @@ import static org.apache.spark.sql.functions.lit;
 
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.BooleanParam;
@@ -109,32 +107,18 @@ public abstract class LanguageModelingEstimator<S extends LanguageModelingEstima
     /** {@link #fit} that also returns the {@link TextClassifier.FitSummary} (eval metrics: loss, perplexity). */
     public FitResult<M> fitWithSummary(Dataset<?> dataset) {
         transformSchema(dataset.schema(), true);
-        String name = getClass().getSimpleName();
-        String ref = getModel();
-        try {
-            ModelRefs.check(ref, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(name + ": cannot load model '" + ref + "': " + e.getMessage(), e);
-        }
+        String ref = checkedModel();
         String text = getOrDefault(inputCol);
-        String validation = getOrDefault(validationIndicatorCol());
         Dataset<Row> rows = dataset.toDF()
                 .filter(col(text).isNotNull())
                 .select(
                         col(text).as("text"),
                         lit(null).cast("string").as("pair"),
                         lit(null).cast("string").as("label"),
-                        validation.isEmpty()
-                                ? lit(false).as("isEval")
-                                : col(validation).equalTo(true).as("isEval"));
+                        isEvalColumn());
         DistributedTraining.Spec base = spec(ref, task(), LabelKind.NONE, List.of());
         DistributedTraining.Spec spec = base.withOptions(options(base.options(), (Boolean) getOrDefault(groupTexts)));
-        DistributedTraining.Summary s;
-        try {
-            s = DistributedTraining.run(rows, spec);
-        } catch (IOException e) {
-            throw new UncheckedIOException(name + ": " + e.getMessage(), e);
-        }
+        DistributedTraining.Summary s = train(rows, spec);
         M stage = fitted(s.outputDir(), text);
         stage.setParent(this);
         return new FitResult<>(stage, TextClassifier.summaryOf(s));

@@ -14,13 +14,20 @@ import io.sparkformers.hub.Json;
 import io.sparkformers.nn.AutoModels;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
+import io.sparkformers.pipeline.PipelineInput;
+import io.sparkformers.pipeline.PipelineOptions;
+import io.sparkformers.pipeline.Pipelines;
+import io.sparkformers.pipeline.QuestionAnsweringPipeline;
+import io.sparkformers.pipeline.QuestionAnsweringPipeline.Answer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * DistilBertForQuestionAnswering (issue #19) against transformers 4.57.6 on a seeded tiny DistilBERT
  * (lib/src/test/python/make_head_references.py): start/end logits on a padded batch and HF's loss, weights loaded
- * strictly from HF's key names.
+ * strictly from HF's key names, and the question-answering pipeline's answers on it.
  */
 class DistilBertForQuestionAnsweringTest {
 
@@ -89,6 +96,45 @@ class DistilBertForQuestionAnsweringTest {
         long[] out = new long[a.size()];
         for (int i = 0; i < out.length; i++) out[i] = a.get(i).asLong();
         return out;
+    }
+
+    @Test
+    void theQuestionAnsweringPipelineAnswersAsTransformersOnDistilBert() throws Exception {
+        JsonNode ref = Json.MAPPER
+                .readTree(resource("references.json").toFile())
+                .get("distilbert_qa")
+                .get("pipeline");
+        List<PipelineInput> inputs = new ArrayList<>();
+        for (JsonNode in : ref.get("inputs")) {
+            inputs.add(PipelineInput.qa(
+                    in.get("question").asText(), in.get("context").asText()));
+        }
+        JsonNode o = ref.get("options");
+        PipelineOptions options = PipelineOptions.builder()
+                .topK(o.get("top_k").asInt())
+                .maxSeqLen(o.get("max_seq_len").asInt())
+                .docStride(o.get("doc_stride").asInt())
+                .build();
+        List<List<Answer>> actual;
+        try (var p = (QuestionAnsweringPipeline)
+                Pipelines.create("question-answering", resource("distilbert-qa"), options)) {
+            actual = p.predict(inputs);
+        }
+        for (int i = 0; i < inputs.size(); i++) {
+            JsonNode expected = ref.get("expected").get(i);
+            String where = "input " + i + ": expected " + expected + "\n but got " + actual.get(i);
+            assertEquals(expected.size(), actual.get(i).size(), where);
+            for (int k = 0; k < expected.size(); k++) {
+                JsonNode e = expected.get(k);
+                Answer a = actual.get(i).get(k);
+                assertEquals(e.get("answer").asText(), a.answer(), where);
+                // the contexts are ASCII: Python's code-point offsets are Java's UTF-16 ones
+                assertEquals(e.get("start").asInt(), a.start(), where);
+                assertEquals(e.get("end").asInt(), a.end(), where);
+                double want = e.get("score").asDouble();
+                assertEquals(want, a.score(), 1e-4 * want, "score; " + where);
+            }
+        }
     }
 
     @Test
