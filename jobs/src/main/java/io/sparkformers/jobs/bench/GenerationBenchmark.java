@@ -356,8 +356,10 @@ public final class GenerationBenchmark {
      * @param weightBytes parameters × 4 (F32)
      * @param kvBytes     keys and values of every layer for prompt + new tokens: 2 × layers × batch × kv heads ×
      *                    head size × positions × 4
-     * @param peakBytes   the process's peak resident memory during load and generation (VmHWM, reset before the
-     *                    load) minus its resident memory before the load; -1 where /proc cannot reset the peak
+     * @param peakBytes   the process's peak resident memory during generation (VmHWM, reset after the load) minus
+     *                    its resident memory before the load; -1 where /proc cannot reset the peak
+     * @param loadPeakBytes the same during the load (VmHWM reset before it); -1 likewise
+     * @param loadedBytes resident memory after the load minus before it
      */
     public record Scaling(
             String model,
@@ -369,7 +371,9 @@ public final class GenerationBenchmark {
             double lateMs,
             long weightBytes,
             long kvBytes,
-            long peakBytes) {
+            long peakBytes,
+            long loadPeakBytes,
+            long loadedBytes) {
         /** Token {@code late}'s cost over token {@code early}'s (goal <= 1.5: flat in the prefix length). */
         public double latencyRatio() {
             return lateMs / earlyMs;
@@ -384,7 +388,8 @@ public final class GenerationBenchmark {
     /**
      * Loads {@code name} afresh and generates {@code late + 10} tokens greedily after a prompt of {@code prompt}
      * tokens, timing every decode step (a {@link TokenScorer} wrapper around {@link CausalLmScorer}); the peak
-     * resident memory is reset (/proc/self/clear_refs) before the load. Run it first in a fresh JVM for a clean peak.
+     * resident memory is reset (/proc/self/clear_refs) before the load and again before generating. Run it first in a
+     * fresh JVM for a clean baseline.
      */
     public static Scaling scaling(Path root, String name, int prompt, int early, int late) throws Exception {
         ObjectNode c = configs().get(name);
@@ -404,7 +409,13 @@ public final class GenerationBenchmark {
         for (long[] shape : tensors(c).values())
             weights += 4 * Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         long[] stepNanos = new long[newTokens];
+        long loadPeak;
+        long loaded;
         try (HfModel m = HfModel.fromPretrained(HfCheckpoint.open(dir), Task.CAUSAL_LM, Device.cpu())) {
+            loadPeak = reset ? (procStatusKb("VmHWM") - before) * 1024 : -1;
+            System.gc();
+            loaded = (procStatusKb("VmRSS") - before) * 1024;
+            reset = reset && resetPeak();
             CausalLanguageModel lm = (CausalLanguageModel) m.block();
             long[][] ids = promptIds(1, prompt, lm.vocabSize());
             long[][] mask = new long[1][prompt];
@@ -442,7 +453,9 @@ public final class GenerationBenchmark {
                 stepMs(stepNanos, late),
                 weights,
                 kv,
-                peak);
+                peak,
+                loadPeak,
+                loaded);
     }
 
     /**
