@@ -19,6 +19,9 @@ Each case holds input_ids, attention_mask, the options passed to generate() (do_
 sequences_scores for beams, and min_margin: the smallest gap between the best and second-best processed score over
 every greedy step and row (it shows how far argmax is from a tie that a 1e-6 logit difference could flip).
 
+"beam_sampling" (llama only): do_sample with num_beams 2, temperature 1.5, top_k 0 and 2 new tokens on one prompt,
+generated for 2,048 rows; counts (2, V) of each token at each new position of the returned sequences.
+
 Sampling cannot be compared draw for draw (torch's RNG is not Java's), so the file also holds, per checkpoint, the
 distribution sampling draws the first new token from: "sampling" has a prompt batch, options (temperature 0.8,
 top_k 20, top_p 0.9) and first_token_probs (B, V), the softmax of generate()'s processed first-step scores
@@ -90,6 +93,22 @@ def frequent_token(model, ids, mask):
     return max(counts, key=lambda t: (counts[t], -tokens.index(t)))
 
 
+def beam_sampling(model, ids, mask, draws=2048, per_call=256):
+    """Beam sampling (do_sample with num_beams 2, 2 new tokens): how often each token comes out at each new position
+    of the returned sequence over `draws` generate() calls' worth of rows (one prompt repeated)."""
+    options = dict(do_sample=True, num_beams=2, top_k=0, temperature=1.5, max_new_tokens=2)
+    counts = [[0] * model.config.vocab_size for _ in range(2)]
+    torch.manual_seed(1)
+    for _ in range(draws // per_call):
+        reset_rope(model)
+        out = model.generate(input_ids=ids.repeat(per_call, 1), attention_mask=mask.repeat(per_call, 1), **options)
+        for row in out[:, ids.shape[1]:].tolist():
+            for pos, t in enumerate(row):
+                counts[pos][t] += 1
+    return {"options": options, "input_ids": ids.tolist(), "attention_mask": mask.tolist(), "draws": draws,
+            "counts": counts}
+
+
 def main():
     refs = {}
     for seed, name in enumerate(CASES):
@@ -119,6 +138,8 @@ def main():
         refs[name] = {"generate": cases,
                       "sampling": {"options": sampling, "input_ids": pair.tolist(),
                                    "attention_mask": pair_mask.tolist(), "first_token_probs": probs.tolist()}}
+        if name == "llama":
+            refs[name]["beam_sampling"] = beam_sampling(model, pair[:1, -6:], pair_mask[:1, -6:])
         print(name, "eos", eos, "margins", [round(c.get("min_margin", float("nan")), 4) for c in cases])
     with open(os.path.join(ROOT, "generation.json"), "w") as f:
         json.dump(refs, f, separators=(",", ":"))

@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * sliding window and qwen2's biases, greedy and beam-search tokens identical on single and left-padded batched
  * prompts (with processors, several return sequences, early stopping), beam scores within 1e-4; and sampling's
  * first-token frequencies over 1,024 draws per prompt within 5 standard deviations of HF's processed distribution,
- * never a token HF's top-k / top-p filters removed.
+ * never a token HF's top-k / top-p filters removed; beam sampling's token counts at each new position within 5 sd of
+ * HF's over 2,048 rows.
  */
 class LlamaGenerationParityTest {
 
@@ -84,6 +85,50 @@ class LlamaGenerationParityTest {
                     assertTrue(d < 1e-4, name + ": sequences_scores max rel diff " + d);
                 }
             }
+        }
+    }
+
+    @Test
+    void beamSamplingDrawsAsTransformersDoes() throws Exception {
+        System.setProperty("ai.djl.offline", "true");
+        JsonNode ref = references().get("llama").get("beam_sampling");
+        long[] prompt = GenerationReferences.longs(ref.get("input_ids").get(0));
+        long[] ones = GenerationReferences.longs(ref.get("attention_mask").get(0));
+        int perRound = 256;
+        int draws = ref.get("draws").asInt();
+        int vocab = ref.get("counts").get(0).size();
+        long[][] ids = new long[perRound][];
+        long[][] mask = new long[perRound][];
+        java.util.Arrays.fill(ids, prompt);
+        java.util.Arrays.fill(mask, ones);
+        int[][] counts = new int[2][vocab];
+        try (HfModel model = HfModel.fromPretrained(dir("llama"), Task.CAUSAL_LM)) {
+            CausalLanguageModel lm = (CausalLanguageModel) model.block();
+            for (int round = 0; round < draws / perRound; round++) {
+                ObjectNode options = ((ObjectNode) ref.get("options").deepCopy()).put("seed", 31 + round);
+                GenerationConfig config = GenerationConfig.forCheckpoint(dir("llama"), options);
+                GenerationOutput out = Generator.generate(
+                        (i, m) -> new CausalLmScorer(lm, i, m, Device.cpu()), ids, mask, config, null);
+                assertEquals(perRound, out.sequences().length);
+                for (int row = 0; row < perRound; row++) {
+                    long[] made = out.newTokens(row);
+                    for (int pos = 0; pos < 2; pos++) counts[pos][(int) made[pos]]++;
+                }
+            }
+        }
+        for (int pos = 0; pos < 2; pos++) {
+            int distinct = 0;
+            for (int t = 0; t < vocab; t++) {
+                int hf = ref.get("counts").get(pos).get(t).asInt();
+                int ours = counts[pos][t];
+                if (ours > 0) distinct++;
+                // two independent counts of one binomial: var(ours - hf) <= ours + hf
+                assertTrue(
+                        Math.abs(ours - hf) <= 5 * Math.sqrt(ours + hf) + 3,
+                        "new token " + pos + ", id " + t + ": ours " + ours + " vs transformers " + hf + " in "
+                                + draws);
+            }
+            assertTrue(distinct > 10, "new token " + pos + ": only " + distinct + " ids drawn; not sampling");
         }
     }
 
