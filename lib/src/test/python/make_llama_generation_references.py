@@ -20,7 +20,7 @@ sequences_scores for beams, and min_margin: the smallest gap between the best an
 every greedy step and row (it shows how far argmax is from a tie that a 1e-6 logit difference could flip).
 
 "beam_sampling" (llama only): do_sample with num_beams 2, temperature 1.5, top_k 0 and 2 new tokens on one prompt,
-generated for 2,048 rows; counts (2, V) of each token at each new position of the returned sequences.
+generated for 1,024 rows; counts (2, V) of each token at each new position of the returned sequences.
 
 Sampling cannot be compared draw for draw (torch's RNG is not Java's), so the file also holds, per checkpoint, the
 distribution sampling draws the first new token from: "sampling" has a prompt batch, options (temperature 0.8,
@@ -93,7 +93,7 @@ def frequent_token(model, ids, mask):
     return max(counts, key=lambda t: (counts[t], -tokens.index(t)))
 
 
-def beam_sampling(model, ids, mask, draws=2048, per_call=256):
+def beam_sampling(model, ids, mask, draws=1024, per_call=256):
     """Beam sampling (do_sample with num_beams 2, 2 new tokens): how often each token comes out at each new position
     of the returned sequence over `draws` generate() calls' worth of rows (one prompt repeated)."""
     options = dict(do_sample=True, num_beams=2, top_k=0, temperature=1.5, max_new_tokens=2)

@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * prompts (with processors, several return sequences, early stopping), beam scores within 1e-4; and sampling's
  * first-token frequencies over 1,024 draws per prompt within 5 standard deviations of HF's processed distribution,
  * never a token HF's top-k / top-p filters removed; beam sampling's token counts at each new position within 5 sd of
- * HF's over 2,048 rows.
+ * HF's over 1,024 rows.
  */
 class LlamaGenerationParityTest {
 

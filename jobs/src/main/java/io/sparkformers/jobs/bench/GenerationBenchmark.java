@@ -360,6 +360,9 @@ public final class GenerationBenchmark {
      *                    its resident memory before the load; -1 where /proc cannot reset the peak
      * @param loadPeakBytes the same during the load (VmHWM reset before it); -1 likewise
      * @param loadedBytes resident memory after the load minus before it
+     * @param anonPeakBytes the largest anonymous resident memory (RssAnon: the heap, libtorch's tensors, the cache;
+     *                    not the checkpoint's file pages, which the kernel may drop) seen at any decode step, minus
+     *                    the anonymous memory before the load; -1 off Linux
      */
     public record Scaling(
             String model,
@@ -373,15 +376,16 @@ public final class GenerationBenchmark {
             long kvBytes,
             long peakBytes,
             long loadPeakBytes,
-            long loadedBytes) {
+            long loadedBytes,
+            long anonPeakBytes) {
         /** Token {@code late}'s cost over token {@code early}'s (goal <= 1.5: flat in the prefix length). */
         public double latencyRatio() {
             return lateMs / earlyMs;
         }
 
-        /** Peak over weights + KV cache (goal <= 1.2). */
+        /** Peak anonymous memory over weights + KV cache (goal <= 1.2). */
         public double memoryRatio() {
-            return peakBytes < 0 ? Double.NaN : (double) peakBytes / (weightBytes + kvBytes);
+            return anonPeakBytes < 0 ? Double.NaN : (double) anonPeakBytes / (weightBytes + kvBytes);
         }
     }
 
@@ -404,6 +408,8 @@ public final class GenerationBenchmark {
         }
         System.gc();
         long before = procStatusKb("VmRSS");
+        long anonBefore = procStatusKb("RssAnon");
+        long[] anonPeakKb = {-1};
         boolean reset = resetPeak();
         long weights = 0;
         for (long[] shape : tensors(c).values())
@@ -425,7 +431,7 @@ public final class GenerationBenchmark {
                     .put("max_new_tokens", newTokens)
                     .put("do_sample", false));
             GenerationOutput out = Generator.generate(
-                    (x, mk) -> new TimedScorer(new CausalLmScorer(lm, x, mk, Device.cpu()), stepNanos),
+                    (x, mk) -> new TimedScorer(new CausalLmScorer(lm, x, mk, Device.cpu()), stepNanos, anonPeakKb),
                     ids,
                     mask,
                     config,
@@ -455,7 +461,8 @@ public final class GenerationBenchmark {
                 kv,
                 peak,
                 loadPeak,
-                loaded);
+                loaded,
+                anonPeakKb[0] < 0 || anonBefore < 0 ? -1 : (anonPeakKb[0] - anonBefore) * 1024);
     }
 
     /**
@@ -474,9 +481,12 @@ public final class GenerationBenchmark {
         private final long[] stepNanos;
         private int step = -1;
 
-        TimedScorer(TokenScorer inner, long[] stepNanos) {
+        private final long[] anonPeakKb;
+
+        TimedScorer(TokenScorer inner, long[] stepNanos, long[] anonPeakKb) {
             this.inner = inner;
             this.stepNanos = stepNanos;
+            this.anonPeakKb = anonPeakKb;
         }
 
         @Override
@@ -485,6 +495,7 @@ public final class GenerationBenchmark {
             float[][] logits = inner.next(tokens);
             if (step >= 0 && step < stepNanos.length) stepNanos[step] = System.nanoTime() - t0;
             step++;
+            anonPeakKb[0] = Math.max(anonPeakKb[0], procStatusKb("RssAnon")); // outside the timed span
             return logits;
         }
 
