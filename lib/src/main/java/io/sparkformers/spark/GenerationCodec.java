@@ -2,6 +2,7 @@ package io.sparkformers.spark;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.generation.GenerationConfig;
 import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.Json;
 import io.sparkformers.nn.ComputeDtype;
@@ -26,8 +27,10 @@ import org.apache.spark.sql.Row;
  * {@link TextGenerationPipeline}. Encoder-decoders ({@link Summarizer}, {@link Translator},
  * {@link Text2TextGenerator}): each row's text, after the task's prefix, is the encoder input, generated right-padded
  * by the executor's cached {@link Text2TextGenerationPipeline} for the stage's task. Either way inputs are sorted by
- * length within a window and cut into batches ({@link TokenBudgetBatcher}: {@code maxTokensPerBatch} counts the padded
- * input tokens), so a row's text is the pipeline's. Sampling draws from one RNG per row, seeded from the stage's seed
+ * length within a window and cut into batches ({@link TokenBudgetBatcher}), so a row's text is the pipeline's. For
+ * decoders {@code maxTokensPerBatch} counts what the KV cache will hold: rows × (longest prompt + max_new_tokens, or
+ * max_length) × the sequences each prompt expands to (num_beams for beam search, else num_return_sequences), as
+ * {@link #decoderRowTokens}; for encoder-decoders the padded input tokens. Sampling draws from one RNG per row, seeded from the stage's seed
  * and the row's input text ({@link #rowSeed}): a row's samples do not depend on the partitioning or on the rows
  * batched with it.
  */
@@ -101,6 +104,9 @@ final class GenerationCodec extends InputCodec {
         Encoded encode(Row row);
 
         List<List<String>> generate(List<long[]> ids, List<String> fullTexts, long[] seeds);
+
+        /** Tokens one batch row holds against {@code maxTokensPerBatch}, for a batch whose longest input is given. */
+        int rowTokens(int longest);
     }
 
     @Override
@@ -118,7 +124,8 @@ final class GenerationCodec extends InputCodec {
             lease.close();
             throw e;
         }
-        TokenBudgetBatcher batcher = new TokenBudgetBatcher(window, maxTokensPerBatch, batchSize, true, 0);
+        TokenBudgetBatcher batcher =
+                new TokenBudgetBatcher(window, maxTokensPerBatch, batchSize, true, 0, pipeline::rowTokens);
         return new Partition(lease, batcher.stats()) {
             @Override
             Iterator<Scored<Row>> score(Iterator<Row> rows) {
@@ -159,6 +166,11 @@ final class GenerationCodec extends InputCodec {
             public List<List<String>> generate(List<long[]> ids, List<String> fullTexts, long[] seeds) {
                 return pipeline.generate(ids, fullTexts, seeds);
             }
+
+            @Override
+            public int rowTokens(int longest) {
+                return decoderRowTokens(pipeline.generationConfig(), longest);
+            }
         };
     }
 
@@ -184,6 +196,11 @@ final class GenerationCodec extends InputCodec {
             @Override
             public List<List<String>> generate(List<long[]> ids, List<String> fullTexts, long[] seeds) {
                 return pipeline.generate(ids, seeds);
+            }
+
+            @Override
+            public int rowTokens(int longest) {
+                return longest;
             }
         };
     }
@@ -217,6 +234,17 @@ final class GenerationCodec extends InputCodec {
         java.util.Arrays.fill(ones, 1L);
         String fullText = !chat && pipeline.returnFullText() ? prompt : null;
         return new Encoded(ids, ones, new long[ids.length], null, new Prompt(fullText, rowSeed(seed, prompt)));
+    }
+
+    /**
+     * The KV-cache positions one prompt of a decoder batch padded to {@code longest} tokens holds by the last step:
+     * (longest + max_new_tokens, or max_length) × the rows generate() expands it to (num_beams for beam search, else
+     * num_return_sequences). Saturates at {@link Integer#MAX_VALUE}.
+     */
+    static int decoderRowTokens(GenerationConfig config, int longest) {
+        int expand = config.numBeams() > 1 ? config.numBeams() : config.numReturnSequences();
+        long tokens = (long) Math.max(longest, config.maxLengthFor(longest)) * expand;
+        return (int) Math.min(Integer.MAX_VALUE, tokens);
     }
 
     /**
