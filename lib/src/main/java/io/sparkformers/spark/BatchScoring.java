@@ -116,6 +116,7 @@ public final class BatchScoring {
      * @param taskOptions       the options of the pipeline tasks
      * @param partitionBy       output columns to partition the written folders by (null or empty: none)
      * @param dtype             inference precision: bf16, fp32 or auto (null: fp32; see the stages' dtype Param)
+     * @param adapter           a PEFT LoRA adapter merged into the model at load (the stages' adapterPath), or null
      */
     public record Options(
             String task,
@@ -136,7 +137,8 @@ public final class BatchScoring {
             Integer topK,
             TaskOptions taskOptions,
             List<String> partitionBy,
-            String dtype) {
+            String dtype,
+            String adapter) {
         public Options {
             if (taskOptions == null) taskOptions = TaskOptions.defaults();
             partitionBy = partitionBy == null ? List.of() : List.copyOf(partitionBy);
@@ -181,6 +183,7 @@ public final class BatchScoring {
                     topK,
                     taskOptions,
                     List.of(),
+                    null,
                     null);
         }
 
@@ -204,6 +207,10 @@ public final class BatchScoring {
                     SentenceEmbedder.VECTOR,
                     null,
                     TaskOptions.defaults());
+        }
+
+        public Options withAdapter(String adapter) {
+            return with(c -> c.adapter = adapter);
         }
 
         public Options withDtype(String dtype) {
@@ -269,6 +276,7 @@ public final class BatchScoring {
             TaskOptions taskOptions;
             List<String> partitionBy;
             String dtype;
+            String adapter;
 
             Fields(Options o) {
                 task = o.task;
@@ -290,6 +298,7 @@ public final class BatchScoring {
                 taskOptions = o.taskOptions;
                 partitionBy = o.partitionBy;
                 dtype = o.dtype;
+                adapter = o.adapter;
             }
 
             Options toOptions() {
@@ -312,7 +321,8 @@ public final class BatchScoring {
                         topK,
                         taskOptions,
                         partitionBy,
-                        dtype);
+                        dtype,
+                        adapter);
             }
         }
     }
@@ -482,6 +492,7 @@ public final class BatchScoring {
                 .setHandleInvalid(o.handleInvalid());
         if (o.maxLength() > 0) stage.setMaxLength(o.maxLength()); // 0: the stage's default (embeddings: max_seq_length)
         if (o.outputCol() != null) stage.setOutputCol(o.outputCol());
+        if (o.adapter() != null) stage.setAdapterPath(o.adapter());
         return stage;
     }
 

@@ -133,6 +133,28 @@ public record LoraConfig(
         return fromJson(Json.readObject(file), file.toString());
     }
 
+    /**
+     * The base an adapter folder names (PEFT {@code base_model_name_or_path}), as AutoPeftModel reads it when no base
+     * is given: a name that is a folder beside the adapter folder becomes that folder's absolute path (PEFT writes
+     * whatever path the base was loaded from); anything else (an alias, a Hub id, an absolute folder) is returned
+     * as written, for the caller's model resolver.
+     *
+     * @throws IOException when the folder holds no adapter_config.json or it names no base
+     */
+    public static String baseReference(Path adapterDir) throws IOException {
+        String named = read(adapterDir).baseModelNameOrPath();
+        if (named == null || named.isBlank()) {
+            throw new IOException(adapterDir + "/" + LoraModel.CONFIG_FILE + " names no base_model_name_or_path: give "
+                    + "the base model as well (--model, the model Param)");
+        }
+        Path parent = adapterDir.toAbsolutePath().getParent();
+        if (parent != null && !Path.of(named).isAbsolute()) {
+            Path sibling = parent.resolve(named);
+            if (Files.isDirectory(sibling)) return sibling.toString();
+        }
+        return named;
+    }
+
     /** PEFT keys {@link #fromJson} refuses when true: the variants not supported (plain LoRA only). */
     private static final List<String> REFUSED_IF_SET =
             List.of("use_dora", "use_rslora", "fan_in_fan_out", "use_qalora", "lora_bias");
