@@ -39,6 +39,9 @@ public final class PipelineCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Parameters(
             index = "0",
             paramLabel = "TASK",
@@ -197,6 +200,11 @@ public final class PipelineCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (model == null && adapter == null) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "Missing required option: '--model=REF' (a checkpoint, or --adapter DIR naming its base)");
+        }
         if (Pipelines.IMAGE_TASKS.contains(task)) return images();
         if (!images.isEmpty()) {
             throw new IllegalArgumentException(
@@ -234,11 +242,9 @@ public final class PipelineCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** --model, else the base --adapter names (AutoPeftModel's base_model_name_or_path); one of them is required. */
+    /** --model, else the base --adapter names (AutoPeftModel's base_model_name_or_path). */
     private String baseModel() throws IOException {
         if (model != null) return model;
-        if (adapter == null)
-            throw new IllegalArgumentException("missing --model: give a checkpoint (or --adapter DIR)");
         return io.sparkformers.nn.lora.LoraConfig.baseReference(Path.of(adapter));
     }
 
@@ -268,7 +274,6 @@ public final class PipelineCommand implements Callable<Integer> {
         if (adapter != null) {
             throw new IllegalArgumentException("--adapter loads onto text models only; " + task + " takes none");
         }
-        if (model == null) throw new IllegalArgumentException("missing --model: give the image checkpoint");
         var compact = Json.MAPPER.writer().withoutFeatures(SerializationFeature.INDENT_OUTPUT);
         Path dir = resolveModel(model);
         List<Object> results = new ArrayList<>();
