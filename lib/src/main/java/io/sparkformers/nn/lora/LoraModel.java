@@ -38,7 +38,7 @@ import java.util.Set;
 
 /**
  * PEFT's {@code PeftModel} around a LoRA {@code LoraModel}: a pretrained model whose targeted Linear layers compute
- * {@code base(x) + (x A^T B^T) · lora_alpha / r}, A (r, in) kaiming-uniform as PEFT initialises it, B (out, r) zeros,
+ * {@code base(x) + (x A^T B^T) · lora_alpha / r} ({@code / sqrt(r)} with use_rslora), A (r, in) kaiming-uniform as PEFT initialises it, B (out, r) zeros,
  * the base weights frozen. The base blocks are not rewritten: they read each weight through the ParameterStore, and
  * this model's store hands a targeted layer {@code W + B·A·scaling} instead of W — the same product (matrix
  * multiplication distributes), the gradient of A and B flowing through it. Inference derives the merged weights

@@ -160,6 +160,28 @@ class LoraParityTest {
     }
 
     @Test
+    void anRsLoraAdapterScalesByAlphaOverSqrtRAsPeftDoes(@TempDir Path tmp) throws IOException {
+        Path rslora = DIR.resolve("rslora");
+        LoraConfig config = LoraConfig.read(rslora);
+        assertTrue(config.useRslora());
+        assertEquals(8 / Math.sqrt(16), config.scaling(), 1e-12, "lora_alpha / sqrt(r), not / r");
+        try (HfModel hf = HfModel.fromPretrained(base, Task.SEQUENCE_CLASSIFICATION)) {
+            LoraModel lora = LoraModel.load(hf.block(), rslora);
+            assertClose(refs.get("rslora_logits"), logits(hf, lora), "rsLoRA base + adapter");
+            lora.saveAdapter(tmp);
+        }
+        assertTrue(Json.readObject(tmp.resolve(LoraModel.CONFIG_FILE))
+                .get("use_rslora")
+                .asBoolean());
+        assertEquals(config, LoraConfig.read(tmp));
+        var bad = Json.readObject(rslora.resolve(LoraModel.CONFIG_FILE));
+        bad.put("use_rslora", "yes");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> LoraConfig.fromJson(bad, "cfg.json"));
+        assertEquals("cfg.json: use_rslora must be true or false but was \"yes\"", e.getMessage());
+    }
+
+    @Test
     void targetsThatMatchNoLinearAreRefusedAsPeftDoes() throws IOException {
         try (HfModel hf = HfModel.fromPretrained(base, Task.SEQUENCE_CLASSIFICATION)) {
             IllegalArgumentException none = org.junit.jupiter.api.Assertions.assertThrows(
