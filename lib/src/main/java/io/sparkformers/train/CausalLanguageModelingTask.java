@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
 import io.sparkformers.metrics.PerplexityState;
@@ -43,6 +44,9 @@ import java.util.Objects;
  *   <li>instruction pairs ({@link #instruction}): {@code text} the prompt, {@code textPair} the response; the example
  *       is prompt tokens (with the tokenizer's specials) + response tokens + eos, truncated to {@code block_size};
  *       the prompt's positions are -100 so only the response is learned.
+ *   <li>chat messages ({@link #chat}): {@code text} a JSON array of {@code {"role", "content"}} messages rendered
+ *       through the tokenizer's chat template, every token outside the assistant's turns -100
+ *       ({@link ChatExamples}), truncated to {@code block_size}.
  * </ul>
  */
 final class CausalLanguageModelingTask extends TrainingTask {
@@ -54,9 +58,21 @@ final class CausalLanguageModelingTask extends TrainingTask {
     private final int blockSize;
     private final boolean groupTexts;
     private final boolean instruction;
+    /** Instruction rows are chat messages in the text column (JSON), rendered through the chat template. */
+    private final boolean chat;
 
     CausalLanguageModelingTask(
             Path model, ObjectNode scratchConfig, int blockSize, boolean groupTexts, boolean instruction) {
+        this(model, scratchConfig, blockSize, groupTexts, instruction, false);
+    }
+
+    CausalLanguageModelingTask(
+            Path model,
+            ObjectNode scratchConfig,
+            int blockSize,
+            boolean groupTexts,
+            boolean instruction,
+            boolean chat) {
         this.model = Objects.requireNonNull(model, "model");
         if (blockSize <= 0) throw new IllegalArgumentException("block_size must be > 0 but was " + blockSize);
         if (groupTexts && instruction) {
@@ -66,7 +82,8 @@ final class CausalLanguageModelingTask extends TrainingTask {
         this.scratchConfig = scratchConfig == null ? null : scratchConfig.deepCopy();
         this.blockSize = blockSize;
         this.groupTexts = groupTexts;
-        this.instruction = instruction;
+        this.instruction = instruction || chat;
+        this.chat = chat;
     }
 
     @Override
@@ -123,7 +140,10 @@ final class CausalLanguageModelingTask extends TrainingTask {
         return ids[0];
     }
 
-    /** Rows → examples: group_texts blocks, one truncated row each, or masked instruction pairs. */
+    /**
+     * Rows → examples: group_texts blocks, one truncated row each, masked instruction pairs, or (with a chat
+     * template) masked conversations.
+     */
     static List<Example> featurize(
             TextDataset data,
             HuggingFaceTokenizer tok,
@@ -131,6 +151,7 @@ final class CausalLanguageModelingTask extends TrainingTask {
             int blockSize,
             boolean groupTexts,
             boolean instruction,
+            ChatTemplate chat,
             String what) {
         if (data.isEmpty()) {
             throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") is empty: "
@@ -143,6 +164,11 @@ final class CausalLanguageModelingTask extends TrainingTask {
             if (row.text() == null) {
                 throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") row "
                         + row.id() + ": the text is null (is the text column right?)");
+            }
+            if (chat != null) {
+                String where = "the " + what + " dataset (" + data.description() + ") row " + row.id();
+                out.add(ChatExamples.example(ChatExamples.parse(row.text(), where), chat, tok, blockSize, where));
+                continue;
             }
             long[] ids = tok.encode(row.text(), true, false).getIds();
             if (instruction) {
@@ -182,6 +208,18 @@ final class CausalLanguageModelingTask extends TrainingTask {
             out.add(new Example(block, block));
         }
         return out;
+    }
+
+    /** The checkpoint's chat template (tokenizer_config.json or chat_template.jinja); fails when it has none. */
+    static ChatTemplate chatTemplate(HfCheckpoint ckpt) throws IOException {
+        ChatTemplate t =
+                ChatTemplate.forCheckpoint(ckpt.dir(), ckpt.tokenizerConfig().raw());
+        if (t == null) {
+            throw new IllegalArgumentException(ckpt.dir() + " has no chat template (chat_template in "
+                    + "tokenizer_config.json or chat_template.jinja), so chat messages cannot be rendered: give the "
+                    + "checkpoint one, or train on prompt/response columns");
+        }
+        return t;
     }
 
     /** prompt + response + eos, truncated to {@code blockSize}; the prompt's labels -100. */
@@ -298,8 +336,9 @@ final class CausalLanguageModelingTask extends TrainingTask {
                     .optPadding(false)
                     .build()) {
                 specials = specials(ckpt, tok);
+                ChatTemplate template = chat ? chatTemplate(ckpt) : null;
                 List<Example> train =
-                        featurize(trainRows, tok, specials, maxLength, groupTexts, instruction, "training");
+                        featurize(trainRows, tok, specials, maxLength, groupTexts, instruction, template, "training");
                 if (groupTexts) {
                     examples = train;
                 } else {
@@ -314,7 +353,15 @@ final class CausalLanguageModelingTask extends TrainingTask {
                 if (evalRows != null) {
                     evalData = evalRows.isEmpty() && run.world > 1
                             ? List.of()
-                            : featurize(evalRows, tok, specials, maxLength, groupTexts, instruction, "evaluation");
+                            : featurize(
+                                    evalRows,
+                                    tok,
+                                    specials,
+                                    maxLength,
+                                    groupTexts,
+                                    instruction,
+                                    template,
+                                    "evaluation");
                 }
             }
             run.planSteps(groupTexts ? examples.size() : shard.numExamples(), null);
@@ -373,7 +420,8 @@ final class CausalLanguageModelingTask extends TrainingTask {
 
         @Override
         Map<String, Object> provenance(Map<String, Double> initial, long evalExamples) {
-            Map<String, Object> p = baseProvenance(instruction ? "causal_lm_instruction" : "causal_lm", initial);
+            Map<String, Object> p = baseProvenance(
+                    chat ? "causal_lm_chat" : instruction ? "causal_lm_instruction" : "causal_lm", initial);
             if (scratchConfig != null) {
                 p.put("source_checkpoint", null);
                 p.put("from_scratch", true);

@@ -129,6 +129,17 @@ public abstract class TrainingTask {
     }
 
     /**
+     * Instruction tuning on conversations, as TRL's SFT with {@code assistant_only_loss}: rows are {@link TextDataset}
+     * rows whose {@code text} is a JSON array of {@code {"role", "content"}} messages; each is rendered through the
+     * checkpoint's chat template, tokenized (the template writes the special tokens) and truncated to
+     * {@code maxSeqLength}; every token outside the assistant's turns is -100 in the labels (see
+     * {@link ChatExamples} for how the turns are found).
+     */
+    public static TrainingTask chatInstructionTuning(Path model, int maxSeqLength) {
+        return new CausalLanguageModelingTask(model, null, maxSeqLength, false, true, true);
+    }
+
+    /**
      * Extractive question answering ({@code run_qa.py}): rows are {@link TextDataset} rows with the question as
      * {@code text}, the context as {@code textPair} and the answer text as {@code label} (found at its first
      * occurrence in the context); features as HF's {@code prepare_train_features} ({@link QaFeatures}), start/end
