@@ -10,10 +10,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.Json;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Chat messages as instruction data: the rendered conversation's tokens and the assistant-only labels equal what HF
@@ -91,6 +93,39 @@ class ChatInstructionTest {
                                     + "concatenation of its prefixes (message 1)"),
                     e.getMessage());
         }
+    }
+
+    @Test
+    void trainingOnChatsLearnsTheAssistantsReplies(@TempDir Path tmp) throws IOException {
+        Path ckpt = Files.createDirectories(tmp.resolve("gpt2-chat"));
+        Path gpt2 = CausalLanguageModelingTrainingTest.TOKENIZER;
+        try (var files = Files.list(gpt2)) {
+            for (Path f : files.toList()) Files.copy(f, ckpt.resolve(f.getFileName()));
+        }
+        var config = Json.readObject(gpt2.resolve("tokenizer_config.json"));
+        config.put(
+                "chat_template",
+                "{% for m in messages %}{{ m.role }}: {{ m.content }}{{ eos_token }}\n{% endfor %}"
+                        + "{% if add_generation_prompt %}assistant: {% endif %}");
+        Json.write(ckpt.resolve("tokenizer_config.json"), config);
+        List<String> chats = new ArrayList<>();
+        for (String[] q : RealText.definitionQuestions()) {
+            var conv = Json.MAPPER.createArrayNode();
+            conv.addObject().put("role", "user").put("content", q[0]);
+            conv.addObject().put("role", "assistant").put("content", q[2]);
+            chats.add(conv.toString());
+        }
+        TextDataset data = TextDataset.of("license definitions as chats", chats, null, null);
+        Trainer.TrainOutput r = Trainer.builder(
+                        CausalLanguageModelingTrainingTest.args(tmp.resolve("out"), 12),
+                        TrainingTask.chatInstructionTuning(ckpt, 64))
+                .evalBeforeTraining(true)
+                .build()
+                .train(data, data);
+        double before = r.initialEval().get("eval_loss");
+        double after = r.evalMetrics().get("eval_loss");
+        System.out.printf("chat instruction tuning: assistant eval_loss %.4f -> %.4f%n", before, after);
+        assertTrue(after < before - 1.0, before + " -> " + after);
     }
 
     private static HuggingFaceTokenizer tokenizer(Path dir) throws IOException {
