@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -35,8 +34,8 @@ import java.util.Objects;
  * <p>Data ({@link TextDataset} rows):
  * <ul>
  *   <li>plain text, {@code group_texts}: every row tokenized (with the tokenizer's specials, as {@code run_clm}),
- *       concatenated and cut into blocks of {@code block_size} (the remainder dropped); one process only, as
- *       {@link MaskedLanguageModelingTask}.
+ *       concatenated and cut into blocks of {@code block_size} (the remainder dropped); data parallel, each replica
+ *       packs its own rows and the blocks are shared ({@link PretrainedTextFit#examplesByGlobalIndex}).
  *   <li>plain text, line by line: one example per row truncated to {@code block_size}, right-padded per batch (pad:
  *       the tokenizer's pad token, else its eos, as HF scripts set it); padded positions are -100. HF's
  *       {@code DataCollatorForLanguageModeling(mlm=False)} sets -100 wherever the id equals the pad id, which with
@@ -152,6 +151,7 @@ final class CausalLanguageModelingTask extends TrainingTask {
             boolean groupTexts,
             boolean instruction,
             ChatTemplate chat,
+            boolean perShard,
             String what) {
         if (data.isEmpty()) {
             throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") is empty: "
@@ -198,7 +198,7 @@ final class CausalLanguageModelingTask extends TrainingTask {
             }
             return out;
         }
-        if (total < blockSize) {
+        if (total < blockSize && !perShard) {
             throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") has " + total
                     + " tokens, fewer than one block of block_size " + blockSize
                     + ": add text, lower block_size or turn group_texts off");
@@ -318,11 +318,6 @@ final class CausalLanguageModelingTask extends TrainingTask {
         @Override
         void prepare() throws IOException {
             run.checkArguments(evalRows != null);
-            if (groupTexts && run.world > 1) {
-                throw new IllegalArgumentException("group_texts makes its blocks from every row and runs in one "
-                        + "process, not with " + run.world + " workers: group the texts first, or set group_texts "
-                        + "false (one example per row)");
-            }
             if (scratchDir != null) writeInitialCheckpoint(scratchConfig, model, run.args.seed(), scratchDir);
             HfCheckpoint ckpt = HfCheckpoint.open(source);
             JsonNode cfg = ckpt.config();
@@ -337,19 +332,25 @@ final class CausalLanguageModelingTask extends TrainingTask {
                     .build()) {
                 specials = specials(ckpt, tok);
                 ChatTemplate template = chat ? chatTemplate(ckpt) : null;
-                List<Example> train =
-                        featurize(trainRows, tok, specials, maxLength, groupTexts, instruction, template, "training");
-                if (groupTexts) {
-                    examples = train;
-                } else {
-                    if (train.size() != shard.indices().length) {
-                        throw new IllegalArgumentException(
-                                "causal-LM training: " + (shard.indices().length - train.size())
-                                        + " training rows tokenize to nothing: drop empty texts before a data-parallel fit");
-                    }
-                    examples = new ArrayList<>(Collections.nCopies(shard.numExamples(), (Example) null));
-                    for (int k = 0; k < shard.indices().length; k++) examples.set(shard.indices()[k], train.get(k));
-                }
+                List<Example> train = featurize(
+                        trainRows,
+                        tok,
+                        specials,
+                        maxLength,
+                        groupTexts,
+                        instruction,
+                        template,
+                        run.world > 1,
+                        "training");
+                examples = examplesByGlobalIndex(
+                        train,
+                        shard,
+                        groupTexts,
+                        maxLength,
+                        "block_size",
+                        Example::inputIds,
+                        ids -> new Example(ids, ids),
+                        "causal-LM");
                 if (evalRows != null) {
                     evalData = evalRows.isEmpty() && run.world > 1
                             ? List.of()
@@ -361,10 +362,11 @@ final class CausalLanguageModelingTask extends TrainingTask {
                                     groupTexts,
                                     instruction,
                                     template,
+                                    run.world > 1,
                                     "evaluation");
                 }
             }
-            run.planSteps(groupTexts ? examples.size() : shard.numExamples(), null);
+            run.planSteps(examples.size(), null);
             loadModel(Task.CAUSAL_LM, c -> c);
         }
 
@@ -429,7 +431,7 @@ final class CausalLanguageModelingTask extends TrainingTask {
             }
             p.put("block_size", maxLength);
             p.put("group_texts", groupTexts);
-            long trainExamples = groupTexts ? examples.size() : shard.numExamples();
+            long trainExamples = examples.size();
             p.put("data", dataProvenance(trainRows, trainExamples, evalRows, "examples", evalExamples));
             return p;
         }

@@ -97,7 +97,7 @@ public abstract class TrainingTask {
      * @param model      a checkpoint folder in HF layout with a tokenizer
      * @param blockSize  block size with {@code groupTexts}, else tokens kept per row (HF {@code block_size}; capped by
      *                   the model's positions and the tokenizer's model_max_length)
-     * @param groupTexts HF {@code group_texts}: concatenate all texts and cut blocks of blockSize (one process only);
+     * @param groupTexts HF {@code group_texts}: concatenate all texts and cut blocks of blockSize (data parallel: per replica);
      *                   false: one example per row, right-padded per batch with padding ignored by the loss
      */
     public static TrainingTask causalLanguageModeling(Path model, int blockSize, boolean groupTexts) {

@@ -66,7 +66,7 @@ class ChatInstructionTest {
             IllegalArgumentException noReply = assertThrows(
                     IllegalArgumentException.class,
                     () -> CausalLanguageModelingTask.featurize(
-                            rows, tok, specials, 64, false, true, template, "training"));
+                            rows, tok, specials, 64, false, true, template, false, "training"));
             assertEquals(
                     "the training dataset (chats) row 0: the conversation has no assistant message, so nothing would "
                             + "be learned; drop the row or add the assistant's reply",
