@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
-import io.sparkformers.metrics.PerplexityState;
 import io.sparkformers.nn.AutoModels;
 import io.sparkformers.nn.PretrainedModel;
 import io.sparkformers.nn.StateDict;
@@ -153,24 +152,18 @@ final class CausalLanguageModelingTask extends TrainingTask {
             ChatTemplate chat,
             boolean perShard,
             String what) {
-        if (data.isEmpty()) {
-            throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") is empty: "
-                    + "check the path, the filter and data.limit");
-        }
+        data.requireRows(what);
         List<Example> out = new ArrayList<>();
         long[] all = new long[0];
         int total = 0;
         for (TextDataset.Row row : data.rows()) {
-            if (row.text() == null) {
-                throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") row "
-                        + row.id() + ": the text is null (is the text column right?)");
-            }
+            String text = data.textOf(row, what);
             if (chat != null) {
                 String where = "the " + what + " dataset (" + data.description() + ") row " + row.id();
-                out.add(ChatExamples.example(ChatExamples.parse(row.text(), where), chat, tok, blockSize, where));
+                out.add(ChatExamples.example(ChatExamples.parse(text, where), chat, tok, blockSize, where));
                 continue;
             }
-            long[] ids = tok.encode(row.text(), true, false).getIds();
+            long[] ids = tok.encode(text, true, false).getIds();
             if (instruction) {
                 if (row.textPair() == null) {
                     throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") row "
@@ -332,16 +325,10 @@ final class CausalLanguageModelingTask extends TrainingTask {
                     .build()) {
                 specials = specials(ckpt, tok);
                 ChatTemplate template = chat ? chatTemplate(ckpt) : null;
-                List<Example> train = featurize(
-                        trainRows,
-                        tok,
-                        specials,
-                        maxLength,
-                        groupTexts,
-                        instruction,
-                        template,
-                        run.world > 1,
-                        "training");
+                java.util.function.BiFunction<TextDataset, String, List<Example>> featurizer =
+                        (rows, what) -> featurize(
+                                rows, tok, specials, maxLength, groupTexts, instruction, template, run.world > 1, what);
+                List<Example> train = featurizer.apply(trainRows, "training");
                 examples = examplesByGlobalIndex(
                         train,
                         shard,
@@ -352,18 +339,8 @@ final class CausalLanguageModelingTask extends TrainingTask {
                         ids -> new Example(ids, ids),
                         "causal-LM");
                 if (evalRows != null) {
-                    evalData = evalRows.isEmpty() && run.world > 1
-                            ? List.of()
-                            : featurize(
-                                    evalRows,
-                                    tok,
-                                    specials,
-                                    maxLength,
-                                    groupTexts,
-                                    instruction,
-                                    template,
-                                    run.world > 1,
-                                    "evaluation");
+                    evalData =
+                            evalRows.isEmpty() && run.world > 1 ? List.of() : featurizer.apply(evalRows, "evaluation");
                 }
             }
             run.planSteps(examples.size(), null);
@@ -396,23 +373,12 @@ final class CausalLanguageModelingTask extends TrainingTask {
 
         @Override
         Evaluation.Partial evaluatePartial(int batchSize) {
-            long t0 = System.nanoTime();
-            PerplexityState state = new PerplexityState();
-            double lossSum = 0;
-            long n = 0;
-            int steps = 0;
-            for (int from = 0; from < evalData.size(); from += batchSize) {
-                List<Example> rows = evalData.subList(from, Math.min(evalData.size(), from + batchSize));
-                long predicted = predicted(rows);
-                steps++;
-                if (predicted == 0) continue; // HF's loss would be NaN: nothing to predict says nothing
-                double loss =
-                        evaluationLoss(scope -> CausalLanguageModelingTask.collate(scope, rows, specials.padId()));
-                lossSum += loss * rows.size();
-                n += rows.size();
-                state.addBatch(loss, rows.size(), predicted);
-            }
-            return new Evaluation.Partial(lossSum, n, steps, state, (System.nanoTime() - t0) / 1e9);
+            return perplexityPartial(
+                    evalData,
+                    batchSize,
+                    rows -> new PerplexityBatch(
+                            predicted(rows),
+                            scope -> CausalLanguageModelingTask.collate(scope, rows, specials.padId())));
         }
 
         @Override

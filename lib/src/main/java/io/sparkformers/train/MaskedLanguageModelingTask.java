@@ -85,20 +85,13 @@ final class MaskedLanguageModelingTask extends TrainingTask {
             boolean groupTexts,
             boolean perShard,
             String what) {
-        if (data.isEmpty()) {
-            throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") is empty: "
-                    + "check the path, the filter and data.limit");
-        }
+        data.requireRows(what);
         List<Example> out = new ArrayList<>();
         long[] ids = new long[0];
         boolean[] starts = new boolean[0];
         int total = 0;
         for (TextDataset.Row row : data.rows()) {
-            if (row.text() == null) {
-                throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") row "
-                        + row.id() + ": the text is null (is the text column right?)");
-            }
-            Encoding e = tokenizer.encode(row.text());
+            Encoding e = tokenizer.encode(data.textOf(row, what));
             long[] rowIds = e.getIds();
             boolean[] rowStarts = wordStarts(collator, rowIds, e.getCharTokenSpans());
             if (!groupTexts) {
@@ -281,14 +274,8 @@ final class MaskedLanguageModelingTask extends TrainingTask {
 
         @Override
         Evaluation.Partial evaluatePartial(int batchSize) {
-            long t0 = System.nanoTime();
-            PerplexityState state = new PerplexityState();
-            double lossSum = 0;
-            long n = 0;
-            int steps = 0;
             long evalSeed = DataSharding.mix(run.args.seed(), EVAL_MASKS);
-            for (int from = 0; from < evalData.size(); from += batchSize) {
-                List<Example> rows = evalData.subList(from, Math.min(evalData.size(), from + batchSize));
+            return perplexityPartial(evalData, batchSize, rows -> {
                 long[] seeds = new long[rows.size()];
                 for (int k = 0; k < seeds.length; k++) {
                     seeds[k] = DataSharding.mix(
@@ -297,15 +284,13 @@ final class MaskedLanguageModelingTask extends TrainingTask {
                 Batch b = collator.collate(rows, seeds);
                 long predicted = 0;
                 for (long l : b.labelIds()) if (l != DataCollatorWithPadding.IGNORE_INDEX) predicted++;
-                steps++;
-                if (predicted == 0) continue; // HF's loss would be NaN: a batch without a chosen token says nothing
-                double loss = evaluationLoss(scope -> new ModelBatch(
-                        inputs(scope, b), scope.create(b.labelIds(), new Shape(b.labelShape())), b.realTokens()));
-                lossSum += loss * b.batchSize();
-                n += b.batchSize();
-                state.addBatch(loss, b.batchSize(), predicted);
-            }
-            return new Evaluation.Partial(lossSum, n, steps, state, (System.nanoTime() - t0) / 1e9);
+                return new PerplexityBatch(
+                        predicted,
+                        scope -> new ModelBatch(
+                                inputs(scope, b),
+                                scope.create(b.labelIds(), new Shape(b.labelShape())),
+                                b.realTokens()));
+            });
         }
 
         @Override

@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.metrics.PerplexityState;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.ParameterNames;
@@ -51,6 +52,38 @@ abstract class PretrainedTextFit extends TaskFit {
                     .head();
             return loss().compute(logits, b.labels()).getFloat();
         }
+    }
+
+    /**
+     * One evaluation batch of a language-modelling task: the tokens it predicts (label not -100, after any shift) and
+     * how to build its inputs and labels in a scope.
+     */
+    record PerplexityBatch(long predicted, Function<NDManager, ModelBatch> build) {}
+
+    /**
+     * This replica's evaluation partial of a language-modelling task (masked, causal, seq2seq): {@code data} in batches
+     * of {@code batchSize} examples, each made by {@code batch}; a batch predicting no token is counted as a step
+     * but skipped (HF's loss would be NaN); {@code eval_loss} is the example-weighted mean of the batch losses and
+     * {@link PerplexityState} holds the token-weighted one.
+     */
+    final <E> Evaluation.Partial perplexityPartial(
+            List<E> data, int batchSize, Function<List<E>, PerplexityBatch> batch) {
+        long t0 = System.nanoTime();
+        PerplexityState state = new PerplexityState();
+        double lossSum = 0;
+        long n = 0;
+        int steps = 0;
+        for (int from = 0; from < data.size(); from += batchSize) {
+            List<E> rows = data.subList(from, Math.min(data.size(), from + batchSize));
+            PerplexityBatch b = batch.apply(rows);
+            steps++;
+            if (b.predicted() == 0) continue; // HF's loss would be NaN: a batch predicting nothing says nothing
+            double loss = evaluationLoss(b.build());
+            lossSum += loss * rows.size();
+            n += rows.size();
+            state.addBatch(loss, rows.size(), b.predicted());
+        }
+        return new Evaluation.Partial(lossSum, n, steps, state, (System.nanoTime() - t0) / 1e9);
     }
 
     PretrainedTextFit(TrainingRun run, Path source) {
