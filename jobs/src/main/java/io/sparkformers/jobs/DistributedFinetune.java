@@ -93,7 +93,7 @@ final class DistributedFinetune {
 
     /**
      * The LM Estimator for a {@code task: masked-lm} or {@code causal-lm} config: text_col is the text;
-     * objective.group_texts (numWorkers 1 only, refused by the Estimator otherwise), mlm_probability and
+     * objective.group_texts (each worker packs its own rows), mlm_probability and
      * whole_word_mask; training arguments as {@link #classifier}. Instruction tuning and from_scratch stay on
      * {@code --workers 1}.
      */

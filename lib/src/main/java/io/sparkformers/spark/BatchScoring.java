@@ -115,6 +115,7 @@ public final class BatchScoring {
      * @param taskOptions       the options of the pipeline tasks
      * @param partitionBy       output columns to partition the written folders by (null or empty: none)
      * @param dtype             inference precision: bf16, fp32 or auto (null: fp32; see the stages' dtype Param)
+     * @param adapter           a PEFT LoRA adapter merged into the model at load (the stages' adapterPath), or null
      */
     public record Options(
             String task,
@@ -135,7 +136,8 @@ public final class BatchScoring {
             Integer topK,
             TaskOptions taskOptions,
             List<String> partitionBy,
-            String dtype) {
+            String dtype,
+            String adapter) {
         public Options {
             if (taskOptions == null) taskOptions = TaskOptions.defaults();
             partitionBy = partitionBy == null ? List.of() : List.copyOf(partitionBy);
@@ -160,6 +162,10 @@ public final class BatchScoring {
         /** A builder starting from these options. */
         public Builder toBuilder() {
             return new Builder(this);
+        }
+
+        public Options withAdapter(String adapter) {
+            return toBuilder().adapter(adapter).build();
         }
 
         public Options withDtype(String dtype) {
@@ -218,6 +224,7 @@ public final class BatchScoring {
             private TaskOptions taskOptions;
             private List<String> partitionBy;
             private String dtype;
+            private String adapter;
 
             private Builder() {}
 
@@ -241,6 +248,7 @@ public final class BatchScoring {
                 taskOptions = o.taskOptions;
                 partitionBy = o.partitionBy;
                 dtype = o.dtype;
+                adapter = o.adapter;
             }
 
             public Builder inputFormat(String v) {
@@ -313,6 +321,11 @@ public final class BatchScoring {
                 return this;
             }
 
+            public Builder adapter(String v) {
+                adapter = v;
+                return this;
+            }
+
             public Builder dtype(String v) {
                 dtype = v;
                 return this;
@@ -338,7 +351,8 @@ public final class BatchScoring {
                         topK,
                         taskOptions,
                         partitionBy,
-                        dtype);
+                        dtype,
+                        adapter);
             }
         }
     }
@@ -477,6 +491,7 @@ public final class BatchScoring {
                 .setHandleInvalid(o.handleInvalid());
         if (o.maxLength() > 0) stage.setMaxLength(o.maxLength()); // 0: the stage's default (embeddings: max_seq_length)
         if (o.outputCol() != null) stage.setOutputCol(o.outputCol());
+        if (o.adapter() != null) stage.setAdapterPath(o.adapter());
         return stage;
     }
 

@@ -222,7 +222,7 @@ final class DistributedTraining {
      *                        classification)
      * @param docStride       QA: context tokens shared by consecutive windows (HF {@code doc_stride})
      * @param maxAnswerLength QA: most tokens in a predicted answer (HF {@code max_answer_length})
-     * @param groupTexts      LM: concatenate the texts and cut blocks of maxLength (HF {@code group_texts}; one worker)
+     * @param groupTexts      LM: concatenate the texts and cut blocks of maxLength (HF {@code group_texts}; per replica)
      * @param mlmProbability  masked LM: share of tokens chosen (HF {@code mlm_probability})
      * @param wholeWordMask   masked LM: choose whole words (HF {@code whole_word_mask})
      * @param instruction     causal LM: rows are prompt (text) / response (pair) pairs, the prompt masked out of the

@@ -111,8 +111,8 @@ final class GenerationCodec extends InputCodec {
 
     @Override
     Partition open(String model, Device device, ComputeDtype dtype, int partition) throws IOException {
-        ExecutorModels.Lease<HfModel> lease =
-                ExecutorModels.model(model, seq2seqTask == null ? Task.CAUSAL_LM : Task.SEQ2SEQ_LM, device, dtype);
+        ExecutorModels.Lease<HfModel> lease = ExecutorModels.model(
+                model, adapter(), seq2seqTask == null ? Task.CAUSAL_LM : Task.SEQ2SEQ_LM, device, dtype);
         PipelineOptions options = PipelineOptions.builder()
                 .batchSize(batchSize)
                 .generateKwargs((ObjectNode) Json.MAPPER.readTree(generateKwargs))

@@ -97,7 +97,7 @@ public abstract class TrainingTask {
      * @param model      a checkpoint folder in HF layout with a tokenizer
      * @param blockSize  block size with {@code groupTexts}, else tokens kept per row (HF {@code block_size}; capped by
      *                   the model's positions and the tokenizer's model_max_length)
-     * @param groupTexts HF {@code group_texts}: concatenate all texts and cut blocks of blockSize (one process only);
+     * @param groupTexts HF {@code group_texts}: concatenate all texts and cut blocks of blockSize (data parallel: per replica);
      *                   false: one example per row, right-padded per batch with padding ignored by the loss
      */
     public static TrainingTask causalLanguageModeling(Path model, int blockSize, boolean groupTexts) {
@@ -126,6 +126,17 @@ public abstract class TrainingTask {
      */
     public static TrainingTask instructionTuning(Path model, int maxSeqLength) {
         return new CausalLanguageModelingTask(model, null, maxSeqLength, false, true);
+    }
+
+    /**
+     * Instruction tuning on conversations, as TRL's SFT with {@code assistant_only_loss}: rows are {@link TextDataset}
+     * rows whose {@code text} is a JSON array of {@code {"role", "content"}} messages; each is rendered through the
+     * checkpoint's chat template, tokenized (the template writes the special tokens) and truncated to
+     * {@code maxSeqLength}; every token outside the assistant's turns is -100 in the labels (see
+     * {@link ChatExamples} for how the turns are found).
+     */
+    public static TrainingTask chatInstructionTuning(Path model, int maxSeqLength) {
+        return new CausalLanguageModelingTask(model, null, maxSeqLength, false, true, true);
     }
 
     /**
