@@ -54,8 +54,12 @@ public final class TokenizerJsonCheck {
 
     public static final String ENV = "SPARKFORMERS_TOKENIZER_CHECK";
 
-    /** Longest a child may take (JVM start, native library load, parse, probe) before the file is refused. */
-    static final long TIMEOUT_SECONDS = 120;
+    /**
+     * Longest a child may take (JVM start, native library load, parse, probe) before the file is refused: about a
+     * second on a quiet machine, but a minute was seen on a 2-core box at load 27 with its disk busy (class loading
+     * stalled on file look-ups), so the bound only catches a hang.
+     */
+    static final long TIMEOUT_SECONDS = 300;
 
     /** Forgets what passed in this JVM (tests). */
     static void forgetInProcess() {
@@ -130,7 +134,7 @@ public final class TokenizerJsonCheck {
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             // heap for the file read once plus the JSON the binding builds; the tokenizer itself lives in native memory
-            cmd.add("-Xmx" + Math.max(64, 3 * (bytes.length >> 20) + 32) + "m");
+            cmd.add("-Xmx" + (64 + 4 * (bytes.length >> 20)) + "m");
             cmd.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-CreateCoredumpOnCrash"));
             cmd.add("-XX:ErrorFile=" + dir.resolve("hs_err.log"));
             for (String name : System.getProperties().stringPropertyNames()) {
@@ -143,10 +147,19 @@ public final class TokenizerJsonCheck {
             cmd.add(TokenizerJsonCheck.class.getName());
             cmd.add(copy.toString());
             options.forEach((k, v) -> cmd.add(k + "=" + v));
-            Process p = new ProcessBuilder(cmd)
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .start();
+            Process p;
+            try {
+                p = new ProcessBuilder(cmd)
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .start();
+            } catch (IOException e) {
+                throw new IllegalStateException(
+                        "cannot check " + file + " in a child JVM (" + e.getMessage()
+                                + "); fix the child's environment or, for a file you trust, set -D" + PROPERTY
+                                + "=false",
+                        e);
+            }
             boolean done;
             try {
                 done = p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -159,7 +172,10 @@ public final class TokenizerJsonCheck {
                 p.destroyForcibly();
                 throw refused(file, "did not finish in " + TIMEOUT_SECONDS + " s", log);
             }
-            if (p.exitValue() != 0) throw refused(file, "exited with status " + p.exitValue(), log);
+            if (p.exitValue() != 0) {
+                if (!startedProbe(log) || p.exitValue() == JAVA_ERROR) throw couldNotCheck(file, p.exitValue(), log);
+                throw refused(file, "exited with status " + p.exitValue(), log);
+            }
         } finally {
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path f : files.toList()) Files.deleteIfExists(f);
@@ -173,6 +189,34 @@ public final class TokenizerJsonCheck {
                 + "JVM " + how + panicLine(log) + "); loaded in this process it would abort the JVM: the file is "
                 + "corrupt, hand-edited or made for another tokenizers version; save it again with a fast tokenizer's "
                 + "save_pretrained (for a file you trust, -D" + PROPERTY + "=false skips this check)");
+    }
+
+    /** The child's exit status when a Java {@link Error} stopped it (not a native abort). */
+    private static final int JAVA_ERROR = 3;
+
+    /** The line the child prints before it hands the file to the native library. */
+    private static final String STARTED = "sparkformers tokenizer check: parsing";
+
+    private static boolean startedProbe(Path log) throws IOException {
+        return Files.isRegularFile(log)
+                && Files.readAllLines(log, StandardCharsets.ISO_8859_1).stream().anyMatch(l -> l.startsWith(STARTED));
+    }
+
+    /**
+     * The child failed before it reached the native library (no java binary, a class path it cannot use, too
+     * little memory): that says nothing about the file, so the message gives the child's first line and the opt-out.
+     */
+    private static IllegalStateException couldNotCheck(Path file, int status, Path log) throws IOException {
+        List<String> lines =
+                Files.isRegularFile(log) ? Files.readAllLines(log, StandardCharsets.ISO_8859_1) : List.of();
+        String first = lines.stream()
+                .filter(l -> !l.isBlank() && !l.startsWith(STARTED))
+                .findFirst()
+                .orElse("no output")
+                .trim();
+        return new IllegalStateException("cannot check " + file + " in a child JVM (it exited with status " + status
+                + ": " + (first.length() > 300 ? first.substring(0, 300) + "…" : first)
+                + "); fix the child's environment or, for a file you trust, set -D" + PROPERTY + "=false");
     }
 
     /** The Rust panic's location and message from the child's output, when there is one. */
@@ -190,18 +234,32 @@ public final class TokenizerJsonCheck {
     }
 
     /**
-     * The child's class path: this JVM's, plus the jars of the classes the child needs (under spark-submit the
-     * application jar is loaded by a child class loader and is not on {@code java.class.path}).
+     * The child's class path: the jars (or folders) of the classes it needs — this class, DJL's tokenizers binding and
+     * API, Gson, SLF4J's API — not this JVM's whole class path (a Spark class path has hundreds of jars, and a child
+     * looking classes up through them took a minute on a busy disk). Under spark-submit the application jar is
+     * loaded by a child class loader and is not on {@code java.class.path} at all; its code source is what counts.
+     * Only when a code source cannot be told does this JVM's class path follow as a fallback.
      */
     private static String classPath() {
         Set<String> entries = new LinkedHashSet<>();
-        String own = System.getProperty("java.class.path");
-        if (own != null && !own.isBlank()) entries.add(own);
-        for (Class<?> c :
-                List.of(TokenizerJsonCheck.class, HuggingFaceTokenizer.class, ai.djl.util.Utils.class, Logger.class)) {
-            String s = codeSource(c);
-            if (!s.isEmpty()) entries.add(s);
+        boolean complete = true;
+        for (String name : List.of(
+                TokenizerJsonCheck.class.getName(),
+                HuggingFaceTokenizer.class.getName(),
+                ai.djl.util.Utils.class.getName(),
+                "com.google.gson.Gson", // DJL's, not ours: named, not imported
+                Logger.class.getName())) {
+            String s;
+            try {
+                s = codeSource(Class.forName(name, false, TokenizerJsonCheck.class.getClassLoader()));
+            } catch (ClassNotFoundException e) {
+                s = "";
+            }
+            if (s.isEmpty()) complete = false;
+            else entries.add(s);
         }
+        String own = System.getProperty("java.class.path");
+        if (!complete && own != null && !own.isBlank()) entries.add(own);
         return String.join(java.io.File.pathSeparator, entries);
     }
 
@@ -226,11 +284,16 @@ public final class TokenizerJsonCheck {
             int eq = args[i].indexOf('=');
             options.put(args[i].substring(0, eq), args[i].substring(eq + 1));
         }
+        System.out.println(STARTED + " " + args[0]);
+        System.out.flush();
         try (InputStream in = new ByteArrayInputStream(bytes);
                 HuggingFaceTokenizer t = HuggingFaceTokenizer.newInstance(in, options)) {
             probe(t);
         } catch (RuntimeException e) {
             System.out.println("refused by the library (not a native abort): " + e);
+        } catch (Error e) { // e.g. the native library not loadable, or this tiny heap too small: no verdict on the file
+            System.out.println("the check could not run: " + e);
+            System.exit(JAVA_ERROR);
         }
         System.exit(0);
     }

@@ -64,6 +64,27 @@ class TokenizerJsonCheckTest {
         assertEquals(before + 2, TokenizerJsonCheck.CHILDREN.get(), "other load options are checked again");
     }
 
+    /** A child that cannot start says nothing about the file: the message says so and names the opt-out. */
+    @Test
+    void aChildThatCannotStartIsReportedAsSuchNotAsABadFile() throws Exception {
+        String real = Files.readString(TinyCheckpoints.miniLm().resolve("tokenizer.json"));
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(real);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) root.get("model"))
+                .put("max_input_chars_per_word", 100 + System.nanoTime() % 1_000_000_000);
+        Path file = tmp.resolve("tokenizer.json");
+        Files.writeString(file, Json.MAPPER.writeValueAsString(root));
+        String javaHome = System.getProperty("java.home");
+        System.setProperty("java.home", tmp.resolve("no-jdk").toString());
+        try {
+            IllegalStateException e = assertThrows(
+                    IllegalStateException.class, () -> TextTokenizer.load(file, TokenizerConfig.bertUncased(512), 128));
+            assertTrue(e.getMessage().startsWith("cannot check " + file + " in a child JVM ("), e.getMessage());
+            assertTrue(e.getMessage().endsWith("set -Dsparkformers.tokenizerCheck=false"), e.getMessage());
+        } finally {
+            System.setProperty("java.home", javaHome);
+        }
+    }
+
     @Test
     void theCheckIsOnUnlessTurnedOff() {
         String old = System.getProperty(TokenizerJsonCheck.PROPERTY);
