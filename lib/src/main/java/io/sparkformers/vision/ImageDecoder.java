@@ -111,7 +111,7 @@ public final class ImageDecoder {
      * Heap bytes decoding image 0 takes, from its header: the decoded raster (width × height × the bits per pixel of
      * the reader's raw image type, one data element per band as Java stores it: a 16-bit RGBA PNG takes 8 bytes a
      * pixel), the RGB copy made from it (3 bytes a pixel) and the in-memory cache of the encoded stream (its length).
-     * Only image 0 of a GIF is decoded; metadata (ICC profiles, text chunks) is skipped ({@code ignoreMetadata}).
+     * Only image 0 of a GIF is decoded; metadata (ICC profiles, text chunks) is not requested ({@code ignoreMetadata}).
      */
     static long decodeBytes(ImageReader reader, long encodedBytes) throws IOException {
         long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
