@@ -148,10 +148,8 @@ class Seq2SeqFineTunerTest {
 
     @Test
     void theTaskPicksTheFittedStage() {
-        assertEquals(
-                "translation",
-                Seq2SeqFineTuner.translation()
-                        .getOrDefault(Seq2SeqFineTuner.translation().task()));
+        Seq2SeqFineTuner<Translator> translation = Seq2SeqFineTuner.translation();
+        assertEquals("translation", translation.getOrDefault(translation.task()));
         Seq2SeqFineTuner<?> t = new Seq2SeqFineTuner<>();
         assertEquals("text2text-generation", t.getOrDefault(t.task()));
         assertThrows(IllegalArgumentException.class, () -> t.setTask("question-answering"));
