@@ -132,7 +132,7 @@ class Seq2SeqFineTunerTest {
         Map<String, Double> e1 = one.summary().evalMetrics();
         Map<String, Double> e2 = two.summary().evalMetrics();
         System.out.println("seq2seq BART eval, 1 replica: " + e1 + "\n2 replicas: " + e2);
-        for (String k : List.of("eval_rouge1", "eval_rouge2", "eval_rougeL", "eval_bleu")) {
+        for (String k : List.of("eval_rouge1", "eval_rouge2", "eval_rougeL", "eval_rougeLsum", "eval_bleu")) {
             assertTrue(e2.containsKey(k), k + " missing from " + e2);
             assertEquals(e1.get(k), e2.get(k), 1e-9, k + ": the replicas' generation states merge exactly");
         }
