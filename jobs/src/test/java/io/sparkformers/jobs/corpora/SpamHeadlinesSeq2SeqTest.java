@@ -107,7 +107,7 @@ class SpamHeadlinesSeq2SeqTest {
                     .setNumWorkers(2)
                     .setPerDeviceTrainBatchSize(8)
                     .setMaxSteps(STEPS)
-                    .setLearningRate(2e-3)
+                    .setLearningRate(1e-3)
                     .setWarmupSteps(STEPS / 20)
                     .setWeightDecay(0.01)
                     .setMaxLength(64)
@@ -123,7 +123,7 @@ class SpamHeadlinesSeq2SeqTest {
             String line = String.format(
                     Locale.ROOT,
                     "SpamAssassin headlines, BART from scratch (d_model 64, 2+2 layers, WordPiece 30522), %d train / "
-                            + "%d eval emails, 2 replicas x batch 8, %d steps, lr 2e-3, 64/16 tokens: rouge1 %.4f -> %.4f, rouge2 "
+                            + "%d eval emails, 2 replicas x batch 8, %d steps, lr 1e-3, 64/16 tokens: rouge1 %.4f -> %.4f, rouge2 "
                             + "%.4f -> %.4f, rougeL %.4f -> %.4f, rougeLsum %.4f -> %.4f, bleu %.2f -> %.2f "
                             + "(train loss %s, %.0f s)",
                     train.size(),
