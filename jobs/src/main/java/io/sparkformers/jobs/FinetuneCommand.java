@@ -60,11 +60,12 @@ public final class FinetuneCommand implements Callable<Integer> {
         Map<String, String> overrides = parseSets(sets);
         FinetuneConfig c = FinetuneConfig.load(config, overrides);
         Path model = PipelineCommand.resolveModel(c.model());
+        boolean labels = c.task() != io.sparkformers.nn.Task.SEQ2SEQ_LM; // seq2seq: the target is text_pair_col
         TextDataset train =
-                DataSources.read(c.data().train(), false, c.data(), c.data().limit());
+                DataSources.read(c.data().train(), false, c.data(), c.data().limit(), labels);
         TextDataset eval = c.data().eval() == null
                 ? null
-                : DataSources.read(c.data().eval(), true, c.data(), c.data().evalLimit());
+                : DataSources.read(c.data().eval(), true, c.data(), c.data().evalLimit(), labels);
         if (workers > 1) return distributed(c, model, train, eval);
         if (workers < 1) throw new IllegalArgumentException("--workers must be >= 1 but was " + workers);
         TrainingTask objective = objectiveTask(c, model);
