@@ -48,6 +48,8 @@ final class GenerationCodec extends InputCodec {
     private final int window;
     private final int maxTokensPerBatch;
     private final int batchSize;
+    private final boolean truncation;
+    private final int maxSourceLength;
 
     /**
      * @param column         the prompt (or messages) column, for messages
@@ -73,6 +75,44 @@ final class GenerationCodec extends InputCodec {
             int window,
             int maxTokensPerBatch,
             int batchSize) {
+        this(
+                column,
+                promptIndex,
+                chat,
+                seq2seqTask,
+                targetLanguage,
+                generateKwargs,
+                seed,
+                arrays,
+                window,
+                maxTokensPerBatch,
+                batchSize,
+                false,
+                0);
+    }
+
+    /**
+     * An encoder-decoder's codec with its source limit.
+     *
+     * @param truncation      cut a source longer than the limit (HF {@code truncation=True}); false: the row is
+     *                        invalid
+     * @param maxSourceLength the limit in tokens, special tokens included (0: the model's, {@link
+     *                        Text2TextGenerationPipeline#maxSourceTokens}; never above it)
+     */
+    GenerationCodec(
+            String column,
+            int promptIndex,
+            boolean chat,
+            String seq2seqTask,
+            String targetLanguage,
+            String generateKwargs,
+            long seed,
+            boolean arrays,
+            int window,
+            int maxTokensPerBatch,
+            int batchSize,
+            boolean truncation,
+            int maxSourceLength) {
         this.column = column;
         this.promptIndex = promptIndex;
         this.chat = chat;
@@ -84,6 +124,8 @@ final class GenerationCodec extends InputCodec {
         this.window = window;
         this.maxTokensPerBatch = maxTokensPerBatch;
         this.batchSize = batchSize;
+        this.truncation = truncation;
+        this.maxSourceLength = maxSourceLength;
     }
 
     @Override
@@ -181,13 +223,22 @@ final class GenerationCodec extends InputCodec {
         // multilingual Marian: the target language as the ">>xx<<" code its vocabulary holds, before each source
         String code = targetLanguage == null ? null : ">>" + targetLanguage + "<<";
         String lead = code != null && pipeline.hasToken(code) ? code + " " : "";
+        int limit = maxSourceLength > 0
+                ? Math.min(maxSourceLength, pipeline.maxSourceTokens())
+                : pipeline.maxSourceTokens();
         return new Generating() {
             @Override
             public Encoded encode(Row row) {
                 String text = row.isNullAt(promptIndex) ? null : row.getString(promptIndex);
                 String why = InputReader.invalidText(text);
                 if (why != null) return Encoded.invalid(why);
-                long[] ids = pipeline.sourceIds(text.startsWith(">>") ? text : lead + text);
+                String source = text.startsWith(">>") ? text : lead + text;
+                long[] ids = truncation ? pipeline.sourceIds(source, limit) : pipeline.sourceIds(source);
+                if (ids.length > limit) {
+                    return Encoded.invalid("its source has " + ids.length + " tokens, more than the " + limit
+                            + " the model takes (maxSourceLength, 0: the model's): set truncation true to cut it "
+                            + "as HF's truncation=True does, or shorten the text");
+                }
                 long[] ones = new long[ids.length];
                 java.util.Arrays.fill(ones, 1L);
                 return new Encoded(ids, ones, new long[ids.length], null, new Prompt(null, rowSeed(seed, text)));

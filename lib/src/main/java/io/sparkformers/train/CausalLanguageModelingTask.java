@@ -268,7 +268,13 @@ final class CausalLanguageModelingTask extends TrainingTask {
      * and the tokenizer files of {@code tokenizerDir}: the source a from-scratch fit loads.
      */
     static void writeInitialCheckpoint(ObjectNode config, Path tokenizerDir, long seed, Path dir) throws IOException {
-        PretrainedModel block = AutoModels.fromConfig(config, Task.CAUSAL_LM);
+        writeInitialCheckpoint(config, Task.CAUSAL_LM, tokenizerDir, seed, dir);
+    }
+
+    /** {@link #writeInitialCheckpoint(ObjectNode, Path, long, Path)} for any task's model (seq2seq too). */
+    static void writeInitialCheckpoint(ObjectNode config, Task task, Path tokenizerDir, long seed, Path dir)
+            throws IOException {
+        PretrainedModel block = AutoModels.fromConfig(config, task);
         try (TrainingLock.Held lock = TrainingLock.acquire();
                 NDManager m = NDManager.newBaseManager(ai.djl.Device.cpu())) {
             TrainStep.seedTorch(seed);
@@ -282,7 +288,7 @@ final class CausalLanguageModelingTask extends TrainingTask {
         for (String f : List.of(HfCheckpoint.TOKENIZER, HfCheckpoint.TOKENIZER_CONFIG)) {
             Path from = tokenizerDir.resolve(f);
             if (!Files.isRegularFile(from)) {
-                throw new IOException(tokenizerDir + " has no " + f + ": a from-scratch causal LM needs the tokenizer "
+                throw new IOException(tokenizerDir + " has no " + f + ": a from-scratch model needs the tokenizer "
                         + "files (tokenizer.json, tokenizer_config.json)");
             }
             Files.copy(from, dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);

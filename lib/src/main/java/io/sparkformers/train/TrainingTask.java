@@ -155,6 +155,21 @@ public abstract class TrainingTask {
     }
 
     /**
+     * Writes a checkpoint folder holding {@code config}'s model for {@code task} at HF's initialisation after
+     * {@code torch.manual_seed(seed)} and the tokenizer files of {@code tokenizerDir}: a from-scratch start that any
+     * task then fine-tunes (an encoder-decoder for {@link #seq2seqLanguageModeling}, e.g.).
+     */
+    public static void initialCheckpoint(
+            com.fasterxml.jackson.databind.node.ObjectNode config,
+            io.sparkformers.nn.Task task,
+            Path tokenizerDir,
+            long seed,
+            Path dir)
+            throws java.io.IOException {
+        CausalLanguageModelingTask.writeInitialCheckpoint(config, task, tokenizerDir, seed, dir);
+    }
+
+    /**
      * Sequence-to-sequence training of an encoder-decoder checkpoint (BART, T5, Marian; {@code run_summarization.py},
      * {@code run_translation.py}): rows are {@link TextDataset} rows with the source as {@code text} and the target as
      * {@code textPair}; HF's {@code DataCollatorForSeq2Seq} and {@code shift_tokens_right}; evaluation reports
