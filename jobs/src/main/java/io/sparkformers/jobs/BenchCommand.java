@@ -14,6 +14,7 @@ import io.sparkformers.jobs.bench.InferenceBenchmark;
 import io.sparkformers.jobs.bench.InferenceGrid;
 import io.sparkformers.jobs.bench.LoadBenchmark;
 import io.sparkformers.jobs.bench.OnnxEmbeddingLoop;
+import io.sparkformers.jobs.bench.OnnxRuntimePeer;
 import io.sparkformers.jobs.bench.TrainingBenchmark;
 import io.sparkformers.nn.Task;
 import java.nio.file.Files;
@@ -172,6 +173,8 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException(
                     "unknown benchmark '" + name + "' (names: " + String.join(", ", NAMES) + ", all)");
         }
+        // ONNX Runtime is the peer of these and not in the shipped jobs jar: say how to add it before any work
+        if (List.of("all", "forward", "inference", "inference-spark").contains(name)) OnnxRuntimePeer.require(name);
         if (name.equals("inference-spark")) return inferenceSpark();
         if (name.equals("suite")) return suite();
         if (name.equals("allreduce")) return allReduce();
