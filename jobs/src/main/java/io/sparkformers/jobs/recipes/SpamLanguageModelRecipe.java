@@ -121,7 +121,7 @@ public final class SpamLanguageModelRecipe {
 
     /**
      * Writes a checkpoint folder of {@code config}'s model at HF's initialisation after {@code torch.manual_seed(seed)}
-     * with GPT-2's tokenizer files: the starting point of a from-scratch fit. Returns the parameter count.
+     * with GPT-2's tokenizer files (none when {@code tokenizer} is null): the starting point of a from-scratch fit. Returns the parameter count.
      */
     public static long writeInitialCheckpoint(ObjectNode config, Path tokenizer, long seed, Path dir)
             throws IOException {
@@ -136,6 +136,7 @@ public final class SpamLanguageModelRecipe {
             for (var t : w.values()) params += Arrays.stream(t.shape()).reduce(1, (a, b) -> a * b);
             SafetensorsWriter.write(dir.resolve(HfCheckpoint.WEIGHTS), w, Map.of("format", "pt"));
         }
+        if (tokenizer == null) return params; // weights only (benchmarks feed token ids)
         for (String f : List.of(HfCheckpoint.TOKENIZER, HfCheckpoint.TOKENIZER_CONFIG))
             Files.copy(tokenizer.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         return params;
