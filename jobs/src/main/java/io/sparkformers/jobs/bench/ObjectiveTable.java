@@ -1,6 +1,7 @@
 package io.sparkformers.jobs.bench;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sparkformers.convert.BuiltinModels;
 import io.sparkformers.hub.Json;
 import io.sparkformers.jobs.corpora.Gpt2Tokenizer;
@@ -75,7 +76,11 @@ public final class ObjectiveTable {
                 r.put("refused", e.getMessage());
             }
             r.put("peak_rss_mib", vmHwmKb() / 1024);
-            System.out.println("ROW " + Json.MAPPER.writeValueAsString(r));
+            System.out.println("ROW "
+                    + Json.MAPPER
+                            .writer()
+                            .without(SerializationFeature.INDENT_OUTPUT)
+                            .writeValueAsString(r));
             return;
         }
         List<Map<String, Object>> rows = new ArrayList<>();
