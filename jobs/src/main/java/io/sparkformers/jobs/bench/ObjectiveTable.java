@@ -43,8 +43,8 @@ import org.apache.spark.sql.types.StructType;
  * training samples/s, final training loss and the evaluation loss/perplexity (or exact match/F1).
  *
  * <p>Causal LM and instruction tuning train the small GPT-2 of {@code lm-train} (GPT-2 tokenizer, 4 × 128, blocks of
- * 64); masked LM, QA and classification all-MiniLM-L6-v2 (128 tokens). Instruction pairs: "Write an email with the
- * subject: …" → the body. QA: "What is the subject of this email?" over the email, the subject as the answer. Rows the
+ * 64); masked LM, QA and classification all-MiniLM-L6-v2 (128 tokens). Instruction pairs: "Continue this email: " + its
+ * first 8 words → the rest. QA: "How does this email begin?" over the email, its first 3 words as the answer. Rows the
  * library refuses (LoRA for the language-model objectives, instruction pairs on 2 workers) are printed as refused with
  * the library's message.
  *
@@ -193,16 +193,15 @@ public final class ObjectiveTable {
                         List<TextDataset.Row> ev = new ArrayList<>();
                         for (SpamAssassin.Email e : emails) {
                             if (!e.label().equals("ham")) continue;
-                            int nl = e.text().indexOf('\n');
-                            if (nl <= 0) continue;
+                            int cut = opening(e.text(), 8);
+                            if (cut <= 0) continue;
                             boolean isEval = SpamAssassin.isEval(e.id());
                             List<TextDataset.Row> to = isEval ? ev : tr;
                             if (to.size() >= (isEval ? EVAL_ROWS : TRAIN_ROWS)) continue;
                             to.add(new TextDataset.Row(
                                     e.id(),
-                                    "Write an email with the subject: "
-                                            + e.text().substring(0, nl) + "\n",
-                                    e.text().substring(nl + 1),
+                                    "Continue this email: " + e.text().substring(0, cut) + "\n",
+                                    e.text().substring(cut).strip(),
                                     null));
                         }
                         TrainingArguments args = TrainingArguments.fromMap(Map.of(
@@ -248,13 +247,13 @@ public final class ObjectiveTable {
                 case "question-answering" -> {
                     List<Row> rows = new ArrayList<>();
                     for (Row x : emailRows(emails, e -> {
-                        int nl = e.text().indexOf('\n');
-                        return nl <= 0
+                        int cut = opening(e.text(), 3);
+                        return cut <= 0
                                 ? null
                                 : RowFactory.create(
-                                        "What is the subject of this email?",
+                                        "How does this email begin?",
                                         e.text(),
-                                        e.text().substring(0, nl).strip(),
+                                        e.text().substring(0, cut),
                                         SpamAssassin.isEval(e.id()));
                     })) rows.add(x);
                     QuestionAnsweringTrainer q = new QuestionAnsweringTrainer()
@@ -372,6 +371,16 @@ public final class ObjectiveTable {
             }
         }
         return n;
+    }
+
+    /** The end of the first {@code words} words of a cleaned email (whitespace is single spaces), or -1 if shorter. */
+    static int opening(String text, int words) {
+        int at = -1;
+        for (int w = 0; w < words; w++) {
+            at = text.indexOf(' ', at + 1);
+            if (at < 0) return -1;
+        }
+        return at;
     }
 
     static long vmHwmKb() throws IOException {
