@@ -46,7 +46,7 @@ public final class LanguageModelCommand implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "2", description = "Data-parallel replicas (default ${DEFAULT-VALUE}).")
     int workers;
 
-    @Option(names = "--block-size", defaultValue = "128", description = "Tokens per block (default ${DEFAULT-VALUE}).")
+    @Option(names = "--block-size", defaultValue = "64", description = "Tokens per block (default ${DEFAULT-VALUE}).")
     int blockSize;
 
     @Option(names = "--n-embd", defaultValue = "128", description = "Width (default ${DEFAULT-VALUE}).")
@@ -60,29 +60,29 @@ public final class LanguageModelCommand implements Callable<Integer> {
 
     @Option(
             names = "--train-blocks",
-            defaultValue = "2400",
+            defaultValue = "1200",
             description = "Ham training blocks (default ${DEFAULT-VALUE}).")
     int trainBlocks;
 
     @Option(
             names = "--tune-blocks",
-            defaultValue = "600",
+            defaultValue = "320",
             description = "Spam blocks for the second stage (default ${DEFAULT-VALUE}).")
     int tuneBlocks;
 
     @Option(
             names = "--eval-blocks",
-            defaultValue = "64",
+            defaultValue = "48",
             description = "Validation blocks per corpus (default ${DEFAULT-VALUE}).")
     int evalBlocks;
 
-    @Option(names = "--steps", defaultValue = "300", description = "From-scratch steps (default ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "150", description = "From-scratch steps (default ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--tune-steps", defaultValue = "60", description = "Second-stage steps (default ${DEFAULT-VALUE}).")
+    @Option(names = "--tune-steps", defaultValue = "40", description = "Second-stage steps (default ${DEFAULT-VALUE}).")
     int tuneSteps;
 
-    @Option(names = "--batch-size", defaultValue = "8", description = "Per-replica batch (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-size", defaultValue = "4", description = "Per-replica batch (default ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Option(names = "--lr", defaultValue = "2e-3", description = "From-scratch peak lr (default ${DEFAULT-VALUE}).")
@@ -100,6 +100,17 @@ public final class LanguageModelCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (workers < 1) throw new IllegalArgumentException("--workers must be >= 1 but was " + workers);
+        if (blockSize < 2 || blockSize > 1024) {
+            throw new IllegalArgumentException(
+                    "--block-size must be in 2..1024 (GPT-2's positions) but was " + blockSize);
+        }
+        if (batchSize < 1 || steps < 1 || tuneSteps < 0 || trainBlocks < 1 || tuneBlocks < 1 || evalBlocks < 1) {
+            throw new IllegalArgumentException("--batch-size, --steps, --train-blocks, --tune-blocks and --eval-blocks "
+                    + "must be >= 1 and --tune-steps >= 0");
+        }
+        if (nEmbd % nHead != 0) {
+            throw new IllegalArgumentException("--n-embd " + nEmbd + " is not a multiple of --n-head " + nHead);
+        }
         long t0 = System.nanoTime();
         Path tokenizer = Gpt2Tokenizer.ensure();
         List<SpamAssassin.Email> emails = SpamAssassin.load();
@@ -150,6 +161,12 @@ public final class LanguageModelCommand implements Callable<Integer> {
                     fit.summary().trainMetrics().get("train_runtime"));
             report.put("samples", samples(spark, fit.model()));
 
+            if (tuneSteps == 0) {
+                report.put("wall_seconds", Math.round((System.nanoTime() - t0) / 1e9));
+                Json.write(output.resolve("lm-train-report.json"), Json.MAPPER.valueToTree(report));
+                System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(report));
+                return 0;
+            }
             var tuned = trainer(ham, spam, tuneSteps, tuneLr, 0.0).fitWithSummary(rows(spark, spamRows));
             report.put("spam_fit", tuned.summary().trainMetrics());
             report.put("perplexity_after_spam", perplexities(spam, hamEval, spamEval));
