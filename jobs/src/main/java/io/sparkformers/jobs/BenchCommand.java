@@ -30,6 +30,7 @@ import picocli.CommandLine.Parameters;
  * {@code sparkformers bench <name|all>}: benchmarks that print ratios against a peer measured in the same run.
  * Names: {@code load} (bert-base-uncased load time), {@code forward} (encoder throughput vs ONNX Runtime),
  * {@code training} (fine-tuning samples/s with the forward/backward/optimizer split and native memory over the steps),
+ * {@code training-clm} (the same for causal-LM training of a random GPT-2 vs PyTorch eager; named explicitly),
  * {@code inference-spark} (sentence embeddings through Spark vs the bare in-process loop, and ONNX Runtime on the
  * same rows and batches, padding efficiency, executor peak RSS with 1 vs 2 task slots; named explicitly, not part of
  * {@code all}, as it starts Spark), {@code training-distributed} (data-parallel fine-tuning
@@ -47,6 +48,7 @@ public final class BenchCommand implements Callable<Integer> {
             "load",
             "forward",
             "training",
+            "training-clm",
             "inference-spark",
             "training-distributed",
             "inference",
@@ -60,7 +62,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Parameters(
             paramLabel = "NAME",
             defaultValue = "all",
-            description = "One of: load, forward, training, all (those three), inference-spark, training-distributed, "
+            description = "One of: load, forward, training, all (those three), training-clm, inference-spark, "
+                    + "training-distributed, "
                     + "inference, allreduce, "
                     + "suite (everything, one JVM each).")
     String name;
@@ -86,6 +89,14 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--batch", defaultValue = "16", description = "training: batch size (default ${DEFAULT-VALUE}).")
     int batch;
+
+    @Option(
+            names = "--clm-shape",
+            split = ",",
+            defaultValue = "128,4,4",
+            description = "training-clm: n_embd,n_layer,n_head of the random GPT-2 (GPT-2's vocabulary, 128 positions; "
+                    + "default ${DEFAULT-VALUE}).")
+    int[] clmShape;
 
     @Option(
             names = "--train-model",
@@ -276,10 +287,13 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        if (name.equals("all") || name.equals("training")) {
+        if (name.equals("all") || name.equals("training") || name.equals("training-clm")) {
             if (steps <= 0) throw new IllegalArgumentException("--steps must be > 0 but was " + steps);
-            TrainingBenchmark.Result r =
-                    TrainingBenchmark.run(trainModel, batch, 128, threads, 3, steps, !unfusedOptimizer);
+            boolean clm = name.equals("training-clm");
+            TrainingBenchmark.Result r = clm
+                    ? TrainingBenchmark.runCausalLm(
+                            clmShape[0], clmShape[1], clmShape[2], batch, 128, threads, 3, steps)
+                    : TrainingBenchmark.run(trainModel, batch, 128, threads, 3, steps, !unfusedOptimizer);
             ObjectNode row = Json.MAPPER.valueToTree(r);
             row.put("stepMs", r.stepMs())
                     .put("samplesPerSecond", r.samplesPerSecond())
@@ -290,7 +304,7 @@ public final class BenchCommand implements Callable<Integer> {
                         .put("peerSamplesPerSecond", batch * 1000.0 / r.peer().stepMs())
                         .put("ratioToPeer", r.ratioToPeer());
             }
-            report.set("training", row);
+            report.set(clm ? "training-clm" : "training", row);
             if (!common.json) {
                 System.out.printf(
                         "training %s %dx%d, %d threads, %d steps: %.1f samples/s, %.0f tokens/s; per step "

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             FinetuneCommand.class,
             EvaluateCommand.class,
             VisionTrainCommand.class,
+            LanguageModelCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -3,6 +3,7 @@ package io.sparkformers.jobs.bench;
 import ai.djl.Device;
 import io.sparkformers.convert.BuiltinModels;
 import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.jobs.recipes.SpamLanguageModelRecipe;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.ParameterNames;
 import io.sparkformers.nn.Task;
@@ -11,6 +12,7 @@ import io.sparkformers.train.DataCollatorWithPadding;
 import io.sparkformers.train.ParamGroup;
 import io.sparkformers.train.ParamRef;
 import io.sparkformers.train.TrainStep;
+import io.sparkformers.train.TrainingLoss;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,81 +121,154 @@ public final class TrainingBenchmark {
                 step.forwardBackward(b, 1.0, i);
                 step.applyUpdate(adamw, 1.0, 1.0);
             }
-            PythonPeer peer = startPeer(dir, threads, ids, batch, seqLength, labels);
-            try {
-                if (peer != null) peer.request(stepsRequest(warmup));
-                long rss0 = vmRssKb();
-                long rssMid = rss0;
-                int perRound = Math.max(1, Math.min(STEPS_PER_ROUND, steps / 5));
-                int rounds = (steps + perRound - 1) / perRound;
-                double[][] ours = new double[3][rounds];
-                double[][] theirs = new double[3][rounds];
-                int done = 0;
-                for (int round = 0; round < rounds; round++) {
-                    int n = Math.min(perRound, steps - done);
-                    long fwd = 0;
-                    long bwd = 0;
-                    long opt = 0;
-                    for (int i = 0; i < n; i++) {
-                        TrainStep.MicroResult r = step.forwardBackward(b, 1.0, warmup + done + i);
-                        fwd += r.forwardNanos();
-                        bwd += r.backwardNanos();
-                        long t0 = System.nanoTime();
-                        step.applyUpdate(adamw, 1.0, 1.0);
-                        opt += System.nanoTime() - t0;
-                        if (done + i == steps / 2) rssMid = vmRssKb();
-                    }
-                    ours[0][round] = fwd / 1e6 / n;
-                    ours[1][round] = bwd / 1e6 / n;
-                    ours[2][round] = opt / 1e6 / n;
-                    if (peer != null) {
-                        var p = peer.request(stepsRequest(n));
-                        theirs[0][round] = p.get("forward_ms").asDouble();
-                        theirs[1][round] = p.get("backward_ms").asDouble();
-                        theirs[2][round] = p.get("optimizer_ms").asDouble();
-                    }
-                    done += n;
-                    System.err.printf("training %s: round %d/%d done%n", alias, round + 1, rounds);
+            PythonPeer peer = startPeer(dir, threads, ids, batch, seqLength, labels, "sequence-classification");
+            return measure(alias, batch, seqLength, threads, warmup, steps, step, adamw, b, peer);
+        }
+    }
+
+    /**
+     * Causal-LM training throughput (HF {@code run_clm.py}'s step: labels = input ids, shifted in the loss, every
+     * parameter trains, AdamW over HF's decay groups, clipping at 1.0) of a GPT-2 built from its config at HF's
+     * initialisation (GPT-2's 50,257-token vocabulary, {@code seqLength} positions), against the same random checkpoint
+     * in PyTorch eager ({@code peers/torch_training.py causal-lm}) with the same token ids and threads.
+     */
+    public static Result runCausalLm(
+            int nEmbd, int nLayer, int nHead, int batch, int seqLength, int threads, int warmup, int steps)
+            throws IOException {
+        Path dir = Files.createTempDirectory("sparkformers-bench-clm");
+        try {
+            var config = SpamLanguageModelRecipe.gpt2Config(seqLength, nEmbd, nLayer, nHead);
+            SpamLanguageModelRecipe.writeInitialCheckpoint(config, null, 0, dir);
+            long[] ids = ForwardBenchmark.randomIds(batch, seqLength);
+            long[] mask = new long[ids.length];
+            Arrays.fill(mask, 1);
+            long[] positions = new long[ids.length]; // GPT-2 reads the third input as position ids
+            for (int i = 0; i < positions.length; i++) positions[i] = i % seqLength;
+            int[] lengths = new int[batch];
+            Arrays.fill(lengths, seqLength);
+            DataCollatorWithPadding.Batch b = new DataCollatorWithPadding.Batch(
+                    batch,
+                    seqLength,
+                    ids,
+                    mask,
+                    positions,
+                    lengths,
+                    DataCollatorWithPadding.LabelKind.TOKEN,
+                    ids,
+                    new float[0],
+                    new long[] {batch, seqLength});
+            String name = "gpt2 " + nLayer + "x" + nEmbd + " (random, vocab " + config.path("vocab_size") + ")";
+            try (HfModel model = HfModel.fromPretrained(HfCheckpoint.open(dir), Task.CAUSAL_LM, Device.cpu(), c -> c);
+                    AdamW adamw = new AdamW(ParamGroup.hfDefaults(5e-5, 0.01))) {
+                List<ParamRef> params = new ArrayList<>();
+                for (ParameterNames.Entry e : ParameterNames.of(model.block()).values()) {
+                    params.add(new ParamRef(e.name(), e.parameter().getArray()));
                 }
-                long rssEnd = vmRssKb();
-                return new Result(
-                        alias,
-                        batch,
-                        seqLength,
-                        threads,
-                        steps,
-                        median(ours[0]),
-                        median(ours[1]),
-                        median(ours[2]),
-                        rss0,
-                        rssMid,
-                        rssEnd,
-                        peer == null ? null : new Split(median(theirs[0]), median(theirs[1]), median(theirs[2])),
-                        peer == null ? null : "PyTorch eager + transformers (torch.optim.AdamW)");
-            } finally {
-                if (peer != null) peer.close();
+                TrainStep step = new TrainStep(
+                        model.block(), model.manager(), TrainingLoss.causalLanguageModeling(), false, params);
+                for (int i = 0; i < warmup; i++) {
+                    step.forwardBackward(b, 1.0, i);
+                    step.applyUpdate(adamw, 1.0, 1.0);
+                }
+                PythonPeer peer = startPeer(dir, threads, ids, batch, seqLength, ids, "causal-lm");
+                return measure(name, batch, seqLength, threads, warmup, steps, step, adamw, b, peer);
+            }
+        } finally {
+            try (var walk = Files.walk(dir)) {
+                for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
             }
         }
     }
 
+    /** Timed rounds of ours and the peer's steps, interleaved; medians over the rounds. Closes the peer. */
+    private static Result measure(
+            String alias,
+            int batch,
+            int seqLength,
+            int threads,
+            int warmup,
+            int steps,
+            TrainStep step,
+            AdamW adamw,
+            DataCollatorWithPadding.Batch b,
+            PythonPeer peer)
+            throws IOException {
+        try {
+            if (peer != null) peer.request(stepsRequest(warmup));
+            long rss0 = vmRssKb();
+            long rssMid = rss0;
+            int perRound = Math.max(1, Math.min(STEPS_PER_ROUND, steps / 5));
+            int rounds = (steps + perRound - 1) / perRound;
+            double[][] ours = new double[3][rounds];
+            double[][] theirs = new double[3][rounds];
+            int done = 0;
+            for (int round = 0; round < rounds; round++) {
+                int n = Math.min(perRound, steps - done);
+                long fwd = 0;
+                long bwd = 0;
+                long opt = 0;
+                for (int i = 0; i < n; i++) {
+                    TrainStep.MicroResult r = step.forwardBackward(b, 1.0, warmup + done + i);
+                    fwd += r.forwardNanos();
+                    bwd += r.backwardNanos();
+                    long t0 = System.nanoTime();
+                    step.applyUpdate(adamw, 1.0, 1.0);
+                    opt += System.nanoTime() - t0;
+                    if (done + i == steps / 2) rssMid = vmRssKb();
+                }
+                ours[0][round] = fwd / 1e6 / n;
+                ours[1][round] = bwd / 1e6 / n;
+                ours[2][round] = opt / 1e6 / n;
+                if (peer != null) {
+                    var p = peer.request(stepsRequest(n));
+                    theirs[0][round] = p.get("forward_ms").asDouble();
+                    theirs[1][round] = p.get("backward_ms").asDouble();
+                    theirs[2][round] = p.get("optimizer_ms").asDouble();
+                }
+                done += n;
+                System.err.printf("training %s: round %d/%d done%n", alias, round + 1, rounds);
+            }
+            long rssEnd = vmRssKb();
+            return new Result(
+                    alias,
+                    batch,
+                    seqLength,
+                    threads,
+                    steps,
+                    median(ours[0]),
+                    median(ours[1]),
+                    median(ours[2]),
+                    rss0,
+                    rssMid,
+                    rssEnd,
+                    peer == null ? null : new Split(median(theirs[0]), median(theirs[1]), median(theirs[2])),
+                    peer == null ? null : "PyTorch eager + transformers (torch.optim.AdamW)");
+        } finally {
+            if (peer != null) peer.close();
+        }
+    }
+
     /** The PyTorch peer holding the same batch, or null (with the one skip line) without a reference Python. */
-    private static PythonPeer startPeer(Path dir, int threads, long[] ids, int batch, int seqLength, long[] labels)
+    private static PythonPeer startPeer(
+            Path dir, int threads, long[] ids, int batch, int seqLength, long[] labels, String task)
             throws IOException {
         var python = PythonPeer.referencePython();
         if (python.isEmpty()) {
             System.err.println(PythonPeer.skipLine("training: PyTorch eager"));
             return null;
         }
-        PythonPeer peer =
-                PythonPeer.start(python.get(), "torch_training.py", List.of(dir.toString(), Integer.toString(threads)));
+        PythonPeer peer = PythonPeer.start(
+                python.get(), "torch_training.py", List.of(dir.toString(), Integer.toString(threads), task));
         var req = io.sparkformers.hub.Json.MAPPER.createObjectNode();
         var rows = req.putArray("ids");
         for (int i = 0; i < batch; i++) {
             var row = rows.addArray();
             for (int j = 0; j < seqLength; j++) row.add(ids[i * seqLength + j]);
         }
-        var ls = req.putArray("labels");
-        for (long l : labels) ls.add(l);
+        if (!task.equals("causal-lm")) { // causal LM: the labels are the ids
+            var ls = req.putArray("labels");
+            for (long l : labels) ls.add(l);
+        }
         peer.request(req);
         return peer;
     }

