@@ -155,8 +155,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--gen-models",
             split = ",",
-            description = "generation: checkpoints (default gpt2-small-random,llama-small-random; seeded random "
-                    + "weights written once under --gen-dir).")
+            description = "generation: checkpoints (default gpt2-small-random,llama-small-random; encoder-decoders:"
+                    + " bart-base-random, bart-tiny-random, t5-small-random; seeded random weights written once under"
+                    + " --gen-dir).")
     List<String> genModels = List.of("gpt2-small-random", "llama-small-random");
 
     @Option(
@@ -358,6 +359,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         List<GenerationBenchmark.Scaling> scaling = new java.util.ArrayList<>();
         for (String m : latencyToken > 0 ? genModels : List.<String>of()) {
+            if (GenerationBenchmark.encoderDecoder(m)) continue; // the latency/memory checks are decoders'
             var sc = GenerationBenchmark.scaling(genDir, m, 8, 10, latencyToken);
             scaling.add(sc);
             System.out.printf(

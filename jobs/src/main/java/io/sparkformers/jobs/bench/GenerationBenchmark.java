@@ -6,11 +6,13 @@ import io.sparkformers.generation.CausalLmScorer;
 import io.sparkformers.generation.GenerationConfig;
 import io.sparkformers.generation.GenerationOutput;
 import io.sparkformers.generation.Generator;
+import io.sparkformers.generation.Seq2SeqScorer;
 import io.sparkformers.generation.TokenScorer;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
 import io.sparkformers.nn.CausalLanguageModel;
 import io.sparkformers.nn.HfModel;
+import io.sparkformers.nn.Seq2SeqLanguageModel;
 import io.sparkformers.nn.Task;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -39,7 +41,10 @@ import java.util.SplittableRandom;
  * {@link CausalLmScorer} against transformers' {@code generate()} (the peer, in a Python process of its own that
  * stays up across rounds) on the same checkpoint folders, the same prompts, the same thread count. The checkpoints
  * are written here from a config with seeded random weights (N(0, 0.02), as HF initialises them; speed does not
- * depend on the values): a GPT-2-small-shaped one and a small Llama-shaped one with grouped-query attention. Rounds
+ * depend on the values): a GPT-2-small-shaped one and a small Llama-shaped one with grouped-query attention, and
+ * encoder-decoders (a bart-base-shaped one, a tiny BART, a t5-small-shaped one) run as HF runs
+ * {@code AutoModelForSeq2SeqLM.generate()}: the 32 prompt ids are the encoder's source row, the decoder starts from
+ * {@code decoder_start_token_id} ({@link Seq2SeqScorer}, what Text2TextGenerationPipeline runs). Rounds
  * alternate ours and the peer so that both see the same machine load; medians of each. Not a test: numbers depend
  * on the machine.
  */
@@ -105,11 +110,155 @@ public final class GenerationBenchmark {
             if (c.has("architectures")) c.putArray("architectures").add("GPT2LMHeadModel");
             else c.putArray("architectures").add("LlamaForCausalLM");
         });
+        out.putAll(encoderDecoderConfigs());
         return out;
+    }
+
+    /** The encoder-decoder benchmark models: bart-base's and t5-small's shapes, and tiny ones for tests. */
+    static Map<String, ObjectNode> encoderDecoderConfigs() {
+        Map<String, ObjectNode> out = new LinkedHashMap<>();
+        out.put("bart-base-random", bart(50265, 768, 6, 12, 3072));
+        out.put("bart-tiny-random", bart(1000, 32, 2, 4, 64));
+        out.put("t5-small-random", t5(32128, 512, 64, 2048, 6, 8));
+        out.put("t5-tiny-random", t5(1000, 32, 8, 64, 2, 4));
+        return out;
+    }
+
+    private static ObjectNode t5(int vocab, int d, int dKv, int ff, int layers, int heads) {
+        ObjectNode t5 = Json.MAPPER
+                .createObjectNode()
+                .put("model_type", "t5")
+                .put("vocab_size", vocab)
+                .put("d_model", d)
+                .put("d_kv", dKv)
+                .put("d_ff", ff)
+                .put("num_layers", layers)
+                .put("num_decoder_layers", layers)
+                .put("num_heads", heads)
+                .put("relative_attention_num_buckets", 32)
+                .put("relative_attention_max_distance", 128)
+                .put("feed_forward_proj", "relu")
+                .put("layer_norm_epsilon", 1e-6)
+                .put("is_encoder_decoder", true)
+                .put("tie_word_embeddings", true)
+                .put("pad_token_id", 0)
+                .put("eos_token_id", 1)
+                .put("decoder_start_token_id", 0);
+        t5.putArray("architectures").add("T5ForConditionalGeneration");
+        return t5;
+    }
+
+    private static ObjectNode bart(int vocab, int d, int layers, int heads, int ffn) {
+        ObjectNode c = Json.MAPPER
+                .createObjectNode()
+                .put("model_type", "bart")
+                .put("vocab_size", vocab)
+                .put("max_position_embeddings", 1024)
+                .put("d_model", d)
+                .put("encoder_layers", layers)
+                .put("decoder_layers", layers)
+                .put("encoder_attention_heads", heads)
+                .put("decoder_attention_heads", heads)
+                .put("encoder_ffn_dim", ffn)
+                .put("decoder_ffn_dim", ffn)
+                .put("activation_function", "gelu")
+                .put("scale_embedding", false)
+                .put("is_encoder_decoder", true)
+                .put("tie_word_embeddings", true)
+                .put("pad_token_id", 1)
+                .put("bos_token_id", 0)
+                .put("eos_token_id", 2)
+                .put("decoder_start_token_id", 2)
+                .putNull("forced_eos_token_id");
+        c.putArray("architectures").add("BartForConditionalGeneration");
+        return c;
+    }
+
+    /** Whether a benchmark config is an encoder-decoder (BART, T5). */
+    static boolean encoderDecoder(ObjectNode c) {
+        String type = c.get("model_type").asText();
+        return type.equals("bart") || type.equals("t5");
+    }
+
+    /** Whether the benchmark model {@code name} is an encoder-decoder (the latency/memory checks are decoders'). */
+    public static boolean encoderDecoder(String name) {
+        return encoderDecoderConfigs().containsKey(name);
+    }
+
+    /** The tensors of a BART or T5 config in HF's names, without the copies tied to the shared table. */
+    private static Map<String, long[]> encoderDecoderTensors(ObjectNode c) {
+        Map<String, long[]> t = new LinkedHashMap<>();
+        long v = c.get("vocab_size").asLong();
+        long h = c.get("d_model").asLong();
+        if (c.get("model_type").asText().equals("bart")) {
+            long f = c.get("encoder_ffn_dim").asLong();
+            t.put("model.shared.weight", new long[] {v, h});
+            t.put("final_logits_bias", new long[] {1, v});
+            for (String stack : new String[] {"encoder", "decoder"}) {
+                String s = "model." + stack + ".";
+                t.put(
+                        s + "embed_positions.weight",
+                        new long[] {c.get("max_position_embeddings").asLong() + 2, h});
+                t.put(s + "layernorm_embedding.weight", new long[] {h});
+                t.put(s + "layernorm_embedding.bias", new long[] {h});
+                for (int i = 0; i < c.get(stack + "_layers").asInt(); i++) {
+                    String p = s + "layers." + i + ".";
+                    List<String> attns =
+                            stack.equals("encoder") ? List.of("self_attn") : List.of("self_attn", "encoder_attn");
+                    for (String a : attns) {
+                        for (String proj : new String[] {"k_proj", "v_proj", "q_proj", "out_proj"}) {
+                            t.put(p + a + "." + proj + ".weight", new long[] {h, h});
+                            t.put(p + a + "." + proj + ".bias", new long[] {h});
+                        }
+                        t.put(p + a + "_layer_norm.weight", new long[] {h});
+                        t.put(p + a + "_layer_norm.bias", new long[] {h});
+                    }
+                    t.put(p + "fc1.weight", new long[] {f, h});
+                    t.put(p + "fc1.bias", new long[] {f});
+                    t.put(p + "fc2.weight", new long[] {h, f});
+                    t.put(p + "fc2.bias", new long[] {h});
+                    t.put(p + "final_layer_norm.weight", new long[] {h});
+                    t.put(p + "final_layer_norm.bias", new long[] {h});
+                }
+            }
+            return t;
+        }
+        long inner = c.get("num_heads").asLong() * c.get("d_kv").asLong();
+        long f = c.get("d_ff").asLong();
+        t.put("shared.weight", new long[] {v, h});
+        for (String stack : new String[] {"encoder", "decoder"}) {
+            boolean decoder = stack.equals("decoder");
+            int layers = c.get(decoder ? "num_decoder_layers" : "num_layers").asInt();
+            for (int i = 0; i < layers; i++) {
+                String p = stack + ".block." + i + ".layer.";
+                List<String> attns =
+                        decoder ? List.of("0.SelfAttention", "1.EncDecAttention") : List.of("0.SelfAttention");
+                for (String a : attns) {
+                    t.put(p + a + ".q.weight", new long[] {inner, h});
+                    t.put(p + a + ".k.weight", new long[] {inner, h});
+                    t.put(p + a + ".v.weight", new long[] {inner, h});
+                    t.put(p + a + ".o.weight", new long[] {h, inner});
+                    t.put(p + a.charAt(0) + ".layer_norm.weight", new long[] {h});
+                }
+                if (i == 0) {
+                    t.put(p + "0.SelfAttention.relative_attention_bias.weight", new long[] {
+                        c.get("relative_attention_num_buckets").asLong(),
+                        c.get("num_heads").asLong()
+                    });
+                }
+                String ff = p + (decoder ? "2" : "1") + ".";
+                t.put(ff + "DenseReluDense.wi.weight", new long[] {f, h});
+                t.put(ff + "DenseReluDense.wo.weight", new long[] {h, f});
+                t.put(ff + "layer_norm.weight", new long[] {h});
+            }
+            t.put(stack + ".final_layer_norm.weight", new long[] {h});
+        }
+        return t;
     }
 
     /** The tensors of a config: name → shape, in HF's names. */
     static Map<String, long[]> tensors(ObjectNode c) {
+        if (encoderDecoder(c)) return encoderDecoderTensors(c);
         Map<String, long[]> t = new LinkedHashMap<>();
         long v = c.get("vocab_size").asLong();
         if (c.get("model_type").asText().equals("gpt2")) {
@@ -189,14 +338,15 @@ public final class GenerationBenchmark {
                 long n = Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
                 String name = e.getKey();
                 boolean norm = name.contains("ln_") || name.contains("norm");
-                float constant = name.endsWith(".bias") ? 0f : 1f;
+                boolean zero = name.endsWith(".bias") || name.equals("final_logits_bias"); // HF: zeros
+                float constant = zero ? 0f : 1f;
                 for (long i = 0; i < n; i++) {
                     if (!buf.hasRemaining()) {
                         buf.flip();
                         while (buf.hasRemaining()) ch.write(buf);
                         buf.clear();
                     }
-                    buf.putFloat(norm || name.endsWith(".bias") ? constant : (float) (0.02 * gaussian(rnd)));
+                    buf.putFloat(norm || zero ? constant : (float) (0.02 * gaussian(rnd)));
                 }
             }
             buf.flip();
@@ -310,19 +460,31 @@ public final class GenerationBenchmark {
                 }
                 System.err.println("bench generation: " + name + " checkpoint in " + root.resolve(name));
                 Path dir = ensureCheckpoint(root.resolve(name), c);
-                try (HfModel m = HfModel.fromPretrained(HfCheckpoint.open(dir), Task.CAUSAL_LM, Device.cpu())) {
-                    CausalLanguageModel lm = (CausalLanguageModel) m.block();
-                    int vocab = lm.vocabSize();
+                boolean seq2seq = encoderDecoder(c);
+                Task task = seq2seq ? Task.SEQ2SEQ_LM : Task.CAUSAL_LM;
+                try (HfModel m = HfModel.fromPretrained(HfCheckpoint.open(dir), task, Device.cpu())) {
+                    int vocab = seq2seq
+                            ? ((Seq2SeqLanguageModel) m.block()).vocabSize()
+                            : ((CausalLanguageModel) m.block()).vocabSize();
                     for (int batch : batches) {
                         long[][] ids = promptIds(batch, prompt, vocab);
                         long[][] mask = new long[batch][prompt];
                         for (long[] r : mask) Arrays.fill(r, 1L);
+                        // decoders continue the prompt; encoder-decoders read it as the source and start the decoder
+                        // from decoder_start_token_id, as AutoModelForSeq2SeqLM.generate() does
+                        Generator.ScorerFactory scorers = seq2seq
+                                ? Seq2SeqScorer.factory((Seq2SeqLanguageModel) m.block(), ids, mask, Device.cpu())
+                                : (x, mk) -> new CausalLmScorer((CausalLanguageModel) m.block(), x, mk, Device.cpu());
+                        long[][][] start = seq2seq
+                                ? Seq2SeqScorer.decoderPrompt(
+                                        batch, c.get("decoder_start_token_id").asLong())
+                                : new long[][][] {ids, mask};
                         double[] ours = new double[rounds];
                         double[] theirs = new double[rounds];
-                        ours(lm, ids, mask, config, newTokens); // warm-up
+                        ours(scorers, start, config, newTokens); // warm-up
                         if (peer != null) peer.run(threads, dir, batch, prompt, newTokens);
                         for (int r = 0; r < rounds; r++) {
-                            ours[r] = ours(lm, ids, mask, config, newTokens);
+                            ours[r] = ours(scorers, start, config, newTokens);
                             theirs[r] = peer == null ? Double.NaN : peer.run(threads, dir, batch, prompt, newTokens);
                             System.err.printf(
                                     "bench generation: %s batch %d round %d/%d: ours %.2f s, transformers %.2f s%n",
@@ -336,13 +498,13 @@ public final class GenerationBenchmark {
         return rows;
     }
 
+    /** Seconds of one generate() call from {@code start} (ids, mask); checks that it made {@code newTokens}. */
     private static double ours(
-            CausalLanguageModel lm, long[][] ids, long[][] mask, GenerationConfig config, int newTokens) {
+            Generator.ScorerFactory scorers, long[][][] start, GenerationConfig config, int newTokens) {
         long t0 = System.nanoTime();
-        GenerationOutput out =
-                Generator.generate((x, m) -> new CausalLmScorer(lm, x, m, Device.cpu()), ids, mask, config, null);
+        GenerationOutput out = Generator.generate(scorers, start[0], start[1], config, null);
         double s = (System.nanoTime() - t0) / 1e9;
-        int made = out.sequences()[0].length - ids[0].length;
+        int made = out.sequences()[0].length - start[0][0].length;
         if (made != newTokens) throw new IllegalStateException("generated " + made + " tokens, not " + newTokens);
         return s;
     }
