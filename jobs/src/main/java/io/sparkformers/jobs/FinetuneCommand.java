@@ -223,7 +223,8 @@ public final class FinetuneCommand implements Callable<Integer> {
                 "eval_rouge2",
                 "eval_rougeL",
                 "eval_rougeLsum",
-                "eval_bleu")) {
+                "eval_bleu",
+                "eval_chrf")) {
             if (m.containsKey(k)) System.out.printf(", %s %.4f", k.substring(5), m.get(k));
         }
         System.out.println();

@@ -7,7 +7,8 @@ import java.util.Objects;
 /**
  * What HF's summarization and translation scripts compute from generated texts ({@code predict_with_generate}):
  * {@link RougeState} with the Porter stemmer as {@code run_summarization.py} asks ({@code use_stemmer=True}: rouge1,
- * rouge2, rougeL, rougeLsum) and {@link BleuState} (bleu) over the same predictions, plus
+ * rouge2, rougeL, rougeLsum), {@link BleuState} (bleu) and {@link ChrfState} (chrf, as {@code run_translation}'s
+ * users add it through {@code evaluate}) over the same predictions, plus
  * {@code gen_len}, the mean generated length in tokens. Empty (no generated text) it computes nothing, as a
  * Seq2SeqTrainer evaluating without generation reports only its loss.
  */
@@ -16,16 +17,18 @@ public final class Seq2SeqGenerationState implements MetricState<Seq2SeqGenerati
 
     private final RougeState rouge;
     private final BleuState bleu;
+    private final ChrfState chrf;
     private long texts;
     private long generatedTokens;
 
     public Seq2SeqGenerationState() {
-        this(new RougeState(true), new BleuState(), 0, 0);
+        this(new RougeState(true), new BleuState(), new ChrfState(), 0, 0);
     }
 
-    private Seq2SeqGenerationState(RougeState rouge, BleuState bleu, long texts, long generatedTokens) {
+    private Seq2SeqGenerationState(RougeState rouge, BleuState bleu, ChrfState chrf, long texts, long generatedTokens) {
         this.rouge = rouge;
         this.bleu = bleu;
+        this.chrf = chrf;
         this.texts = texts;
         this.generatedTokens = generatedTokens;
     }
@@ -34,6 +37,7 @@ public final class Seq2SeqGenerationState implements MetricState<Seq2SeqGenerati
     public Seq2SeqGenerationState add(String prediction, String reference, int tokens) {
         rouge.add(prediction, reference);
         bleu.add(prediction, reference);
+        chrf.add(prediction, reference);
         texts++;
         generatedTokens += tokens;
         return this;
@@ -45,6 +49,7 @@ public final class Seq2SeqGenerationState implements MetricState<Seq2SeqGenerati
         if (texts == 0) return out;
         out.putAll(rouge.compute());
         out.put("bleu", bleu.compute().get("bleu"));
+        out.put("chrf", chrf.compute().get("chrf"));
         out.put("gen_len", (double) generatedTokens / texts);
         return out;
     }
@@ -52,7 +57,11 @@ public final class Seq2SeqGenerationState implements MetricState<Seq2SeqGenerati
     @Override
     public Seq2SeqGenerationState merge(Seq2SeqGenerationState o) {
         return new Seq2SeqGenerationState(
-                rouge.merge(o.rouge), bleu.merge(o.bleu), texts + o.texts, generatedTokens + o.generatedTokens);
+                rouge.merge(o.rouge),
+                bleu.merge(o.bleu),
+                chrf.merge(o.chrf),
+                texts + o.texts,
+                generatedTokens + o.generatedTokens);
     }
 
     @Override
@@ -61,12 +70,13 @@ public final class Seq2SeqGenerationState implements MetricState<Seq2SeqGenerati
                 && s.texts == texts
                 && s.generatedTokens == generatedTokens
                 && s.rouge.equals(rouge)
-                && s.bleu.equals(bleu);
+                && s.bleu.equals(bleu)
+                && s.chrf.equals(chrf);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(rouge, bleu, texts, generatedTokens);
+        return Objects.hash(rouge, bleu, chrf, texts, generatedTokens);
     }
 
     @Override

@@ -37,7 +37,7 @@ import org.apache.spark.sql.types.StructType;
  * token mean of each micro-batch, so {@code numWorkers} replicas with per-device batch b reach the weights of one
  * replica with batch b and {@code numWorkers} gradient-accumulation steps. Evaluation rows
  * ({@code validationIndicatorCol}) report {@code eval_loss}, and with {@code predictWithGenerate} the generated texts'
- * {@code eval_rouge1/2/L/Lsum}, {@code eval_bleu} and {@code eval_gen_len}, merged exactly across replicas. The
+ * {@code eval_rouge1/2/L/Lsum}, {@code eval_bleu}, {@code eval_chrf} and {@code eval_gen_len}, merged exactly across replicas. The
  * training Params are {@link TextClassifier}'s (HF TrainingArguments).
  *
  * @param <M> the fitted stage: {@link Summarizer}, {@link Translator} or {@link Text2TextGenerator}, as {@code task}

@@ -41,7 +41,7 @@ import java.util.Objects;
  * <p>Evaluation reports {@code eval_loss}; with {@code predictWithGenerate} (HF {@code predict_with_generate}) it also
  * generates each evaluation source (the checkpoint's generation config, {@code max_new_tokens} =
  * {@code generationMaxLength}, {@code num_beams} = {@code generationNumBeams}) and scores the decoded texts against the
- * targets: {@code eval_rouge1/2/L/Lsum} (Porter-stemmed, as the HF script asks), {@code eval_bleu}, {@code eval_gen_len}
+ * targets: {@code eval_rouge1/2/L/Lsum} (Porter-stemmed, as the HF script asks), {@code eval_bleu}, {@code eval_chrf}, {@code eval_gen_len}
  * ({@link Seq2SeqGenerationState}).
  */
 final class Seq2SeqLanguageModelingTask extends TrainingTask {

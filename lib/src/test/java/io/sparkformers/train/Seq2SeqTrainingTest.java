@@ -112,7 +112,8 @@ class Seq2SeqTrainingTest {
             }
         }
         assertTrue(after.get("eval_loss") < before.get("eval_loss") - 0.5, before + " -> " + after);
-        for (String m : List.of("eval_rouge1", "eval_rouge2", "eval_rougeL", "eval_bleu", "eval_gen_len")) {
+        for (String m :
+                List.of("eval_rouge1", "eval_rouge2", "eval_rougeL", "eval_bleu", "eval_chrf", "eval_gen_len")) {
             assertTrue(Double.isFinite(after.get(m)) && after.get(m) >= 0, m + " " + after);
         }
         HfCheckpoint saved = HfCheckpoint.open(r.outputDir());
