@@ -60,7 +60,10 @@ public final class FinetuneCommand implements Callable<Integer> {
         Map<String, String> overrides = parseSets(sets);
         FinetuneConfig c = FinetuneConfig.load(config, overrides);
         Path model = PipelineCommand.resolveModel(c.model());
-        boolean labels = c.task() != io.sparkformers.nn.Task.SEQ2SEQ_LM; // seq2seq: the target is text_pair_col
+        // seq2seq: the target is text_pair_col; language modelling: the labels are the text's own tokens
+        boolean labels = c.task() != io.sparkformers.nn.Task.SEQ2SEQ_LM
+                && c.task() != io.sparkformers.nn.Task.MASKED_LM
+                && c.task() != io.sparkformers.nn.Task.CAUSAL_LM;
         TextDataset train =
                 DataSources.read(c.data().train(), false, c.data(), c.data().limit(), labels);
         TextDataset eval = c.data().eval() == null
