@@ -55,15 +55,7 @@ final class DistributedFinetune {
                 .setValidationIndicatorCol("is_eval");
         if (c.data().textPairCol() != null) est.setInputPairCol("text_pair");
         if (c.labels() != null) est.setLabels(c.labels().toArray(new String[0]));
-        if (c.lora() != null) {
-            est.setLoraR(c.lora().r())
-                    .setLoraAlpha(c.lora().loraAlpha())
-                    .setLoraDropout(c.lora().loraDropout())
-                    .setLoraBias(c.lora().bias().peftName())
-                    .setLoraModulesToSave(c.lora().modulesToSave().toArray(new String[0]));
-            if (c.lora().targetRegex() != null) est.setLoraTargetRegex(c.lora().targetRegex());
-            else est.setLoraTargetModules(c.lora().targetModules().toArray(new String[0]));
-        }
+        est.setLora(c.lora());
         return est.setTrainingArguments(trainingArguments(c, est.params()));
     }
 
@@ -95,7 +87,8 @@ final class DistributedFinetune {
     /**
      * The LM Estimator for a {@code task: masked-lm} or {@code causal-lm} config: text_col is the text;
      * objective.group_texts (each worker packs its own rows), mlm_probability and
-     * whole_word_mask; training arguments as {@link #classifier}. Instruction tuning and from_scratch stay on
+     * whole_word_mask; the lora section as {@link #classifier}; training arguments as {@link #classifier}.
+     * Instruction tuning and from_scratch stay on
      * {@code --workers 1}.
      */
     static LanguageModelingEstimator<?, ?> languageModel(FinetuneConfig c, Path model, int workers) {
@@ -121,6 +114,7 @@ final class DistributedFinetune {
                 .setInputCol("text")
                 .setGroupTexts(o.groupTexts())
                 .setValidationIndicatorCol("is_eval");
+        est.setLora(c.lora());
         est.setTrainingArguments(trainingArguments(c, est.params()));
         return est;
     }

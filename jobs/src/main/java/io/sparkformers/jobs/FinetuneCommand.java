@@ -60,7 +60,10 @@ public final class FinetuneCommand implements Callable<Integer> {
         Map<String, String> overrides = parseSets(sets);
         FinetuneConfig c = FinetuneConfig.load(config, overrides);
         Path model = PipelineCommand.resolveModel(c.model());
-        boolean labels = c.task() != io.sparkformers.nn.Task.SEQ2SEQ_LM; // seq2seq: the target is text_pair_col
+        // seq2seq: the target is text_pair_col; language modelling: the labels are the text's own tokens
+        boolean labels = c.task() != io.sparkformers.nn.Task.SEQ2SEQ_LM
+                && c.task() != io.sparkformers.nn.Task.MASKED_LM
+                && c.task() != io.sparkformers.nn.Task.CAUSAL_LM;
         TextDataset train =
                 DataSources.read(c.data().train(), false, c.data(), c.data().limit(), labels);
         TextDataset eval = c.data().eval() == null
@@ -122,10 +125,15 @@ public final class FinetuneCommand implements Callable<Integer> {
     static TrainingTask objectiveTask(FinetuneConfig c, Path model) throws java.io.IOException {
         FinetuneConfig.Objective o = c.objective();
         int n = c.data().maxLength();
+        checkLora(c);
         return switch (c.task()) {
             case MASKED_LM ->
-                TrainingTask.maskedLanguageModeling(model, n, o.groupTexts(), o.mlmProbability(), o.wholeWordMask());
+                TrainingTask.maskedLanguageModeling(
+                        model, n, o.groupTexts(), o.mlmProbability(), o.wholeWordMask(), c.lora());
             case CAUSAL_LM -> {
+                if (c.lora() != null) {
+                    yield TrainingTask.causalLanguageModeling(model, n, o.groupTexts(), o.instruction(), c.lora());
+                }
                 if (o.instruction()) yield TrainingTask.instructionTuning(model, n);
                 if (o.fromScratch()) {
                     yield TrainingTask.causalLanguageModelingFromScratch(
@@ -147,8 +155,23 @@ public final class FinetuneCommand implements Callable<Integer> {
         };
     }
 
+    /** A lora section only where an adapter trains (classification, masked-lm, causal-lm from a checkpoint). */
+    static void checkLora(FinetuneConfig c) {
+        if (c.lora() == null) return;
+        io.sparkformers.nn.Task t = c.task();
+        if (t == io.sparkformers.nn.Task.QUESTION_ANSWERING || t == io.sparkformers.nn.Task.SEQ2SEQ_LM) {
+            throw new IllegalArgumentException("lora trains classification, masked-lm and causal-lm; task " + t
+                    + " would train the model's weights: remove the lora section");
+        }
+        if (c.objective().fromScratch()) {
+            throw new IllegalArgumentException(
+                    "lora adapts a pretrained model: remove objective.from_scratch or the lora section");
+        }
+    }
+
     /** The same fit through the Estimator on the Spark executors. */
     private int distributed(FinetuneConfig c, Path model, TextDataset train, TextDataset eval) throws Exception {
+        checkLora(c);
         io.sparkformers.nn.Task task = c.task();
         boolean lm = task == io.sparkformers.nn.Task.MASKED_LM || task == io.sparkformers.nn.Task.CAUSAL_LM;
         boolean seq2seq = task == io.sparkformers.nn.Task.SEQ2SEQ_LM;

@@ -57,4 +57,27 @@ class DistributedFinetuneLanguageModelTest {
         assertTrue(
                 e.getMessage().contains("objective.instruction is not supported with --workers > 1"), e.getMessage());
     }
+
+    @Test
+    void theLoraSectionBecomesTheEstimatorsLoraParams() {
+        FinetuneConfig c = FinetuneConfig.fromMap(
+                Map.of(
+                        "model",
+                        "m",
+                        "task",
+                        "causal-lm",
+                        "lora",
+                        Map.of("r", 4, "lora_alpha", 16, "target_modules", java.util.List.of("c_attn")),
+                        "data",
+                        Map.of("train", "x.csv", "max_length", 64),
+                        "training",
+                        Map.of("output_dir", "o")),
+                Map.of());
+        var est = DistributedFinetune.languageModel(c, Path.of("m"), 2);
+        var lora = est.loraConfig();
+        assertEquals(4, lora.r());
+        assertEquals(16.0, lora.loraAlpha());
+        assertEquals(java.util.List.of("c_attn"), lora.targetModules());
+        assertEquals(c.lora().bias(), lora.bias());
+    }
 }

@@ -181,12 +181,11 @@ final class DistributedTraining {
                     }
                     case MASKED_LM -> {
                         return TrainingTask.maskedLanguageModeling(
-                                folder, maxLength, o.groupTexts(), o.mlmProbability(), o.wholeWordMask());
+                                folder, maxLength, o.groupTexts(), o.mlmProbability(), o.wholeWordMask(), o.lora());
                     }
                     case CAUSAL_LM -> {
-                        return o.instruction()
-                                ? TrainingTask.instructionTuning(folder, maxLength)
-                                : TrainingTask.causalLanguageModeling(folder, maxLength, o.groupTexts());
+                        return TrainingTask.causalLanguageModeling(
+                                folder, maxLength, o.groupTexts(), o.instruction(), o.lora());
                     }
                     case SEQ2SEQ_LM -> {
                         Seq2SeqOptions q = o.seq2seq() == null ? Seq2SeqOptions.DEFAULTS : o.seq2seq();

@@ -82,10 +82,7 @@ public abstract class LanguageModelingEstimator<S extends LanguageModelingEstima
     public StructType transformSchema(StructType schema) {
         requireModel();
         requireType(schema, getOrDefault(inputCol), "inputCol", "string", t -> t instanceof StringType);
-        if ((Integer) getOrDefault(loraR()) > 0) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": loraR " + getOrDefault(loraR())
-                    + " is not supported for language modelling yet (LoRA trains text classification): set loraR 0");
-        }
+        loraConfig(); // a LoRA fit's Params checked before any job
         requireValidationAndTrainingArguments(schema);
         return schema;
     }

@@ -388,6 +388,19 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
         return self();
     }
 
+    /** Sets the LoRA Params from PEFT's {@code LoraConfig} (the inverse of {@link #loraConfig}); null: nothing. */
+    public S setLora(LoraConfig l) {
+        if (l == null) return self();
+        setLoraR(l.r())
+                .setLoraAlpha(l.loraAlpha())
+                .setLoraDropout(l.loraDropout())
+                .setLoraBias(l.bias().peftName());
+        setLoraModulesToSave(l.modulesToSave().toArray(new String[0]));
+        return l.targetRegex() != null
+                ? setLoraTargetRegex(l.targetRegex())
+                : setLoraTargetModules(l.targetModules().toArray(new String[0]));
+    }
+
     /** The LoRA adapter these Params ask for, or null when {@code loraR} is 0 (validated: fails before any job). */
     public LoraConfig loraConfig() {
         int r = (Integer) getOrDefault(loraR);

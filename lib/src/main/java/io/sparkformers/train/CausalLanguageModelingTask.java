@@ -51,6 +51,8 @@ final class CausalLanguageModelingTask extends TrainingTask {
 
     /** Where the model comes from: a checkpoint folder, or a config.json + a tokenizer folder (from scratch). */
     private final Path model;
+    /** The LoRA adapter trained instead of the model's weights, or null ({@link #withLora}). */
+    private io.sparkformers.nn.lora.LoraConfig lora;
 
     private final ObjectNode scratchConfig;
     private final int blockSize;
@@ -295,6 +297,12 @@ final class CausalLanguageModelingTask extends TrainingTask {
         }
     }
 
+    /** This task training the LoRA adapter {@code adapter} (null: the model's weights) with the base frozen. */
+    CausalLanguageModelingTask withLora(io.sparkformers.nn.lora.LoraConfig adapter) {
+        this.lora = adapter;
+        return this;
+    }
+
     private final class Fit extends PretrainedTextFit {
         private final Trainer.Shard shard;
         private final TextDataset trainRows;
@@ -350,7 +358,7 @@ final class CausalLanguageModelingTask extends TrainingTask {
                 }
             }
             run.planSteps(examples.size(), null);
-            loadModel(Task.CAUSAL_LM, c -> c);
+            loadModel(Task.CAUSAL_LM, c -> c, lora, "CAUSAL_LM"); // PEFT task_type
         }
 
         @Override

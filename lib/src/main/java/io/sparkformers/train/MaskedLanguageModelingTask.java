@@ -42,6 +42,9 @@ final class MaskedLanguageModelingTask extends TrainingTask {
     private static final long EVAL_MASKS = 0x4D4C4D4556L;
 
     private final Path model;
+    /** The LoRA adapter trained instead of the model's weights, or null ({@link #withLora}). */
+    private io.sparkformers.nn.lora.LoraConfig lora;
+
     private final int maxSeqLength;
     private final boolean groupTexts;
     private final double mlmProbability;
@@ -190,6 +193,12 @@ final class MaskedLanguageModelingTask extends TrainingTask {
                 scope.create(b.inputIds(), s), scope.create(b.attentionMask(), s), scope.create(b.tokenTypeIds(), s));
     }
 
+    /** This task training the LoRA adapter {@code adapter} (null: the model's weights) with the base frozen. */
+    MaskedLanguageModelingTask withLora(io.sparkformers.nn.lora.LoraConfig adapter) {
+        this.lora = adapter;
+        return this;
+    }
+
     private final class Fit extends PretrainedTextFit {
         private final Trainer.Shard shard;
         private final TextDataset trainRows;
@@ -235,7 +244,7 @@ final class MaskedLanguageModelingTask extends TrainingTask {
                 }
             }
             run.planSteps(examples.size(), null);
-            loadModel(Task.MASKED_LM, c -> c);
+            loadModel(Task.MASKED_LM, c -> c, lora, null); // PEFT task_type (none for masked LM)
         }
 
         @Override

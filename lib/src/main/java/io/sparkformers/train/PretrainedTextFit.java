@@ -13,6 +13,8 @@ import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.ParameterNames;
 import io.sparkformers.nn.StateDict;
 import io.sparkformers.nn.Task;
+import io.sparkformers.nn.lora.LoraConfig;
+import io.sparkformers.nn.lora.LoraModel;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -36,6 +38,9 @@ abstract class PretrainedTextFit extends TaskFit {
     final TrainingRun run;
     final Path source;
     HfModel hf;
+    /** The LoRA-wrapped model when training an adapter (PEFT get_peft_model), else null. */
+    LoraModel adapter;
+
     private List<ParamRef> trainable;
 
     /**
@@ -47,8 +52,7 @@ abstract class PretrainedTextFit extends TaskFit {
                 NDManager scope = hf.manager().newSubManager();
                 NoGrad g = NoGrad.enter()) {
             ModelBatch b = batch.apply(scope);
-            NDArray logits = hf.block()
-                    .forward(new ParameterStore(scope, false), b.inputs(), false)
+            NDArray logits = model().forward(new ParameterStore(scope, false), b.inputs(), false)
                     .head();
             return loss().compute(logits, b.labels()).getFloat();
         }
@@ -93,11 +97,39 @@ abstract class PretrainedTextFit extends TaskFit {
 
     /** Loads {@code source} as {@code task} (config edited by {@code editConfig}), then the resumed weights if any. */
     void loadModel(Task task, UnaryOperator<ObjectNode> editConfig) throws IOException {
+        loadModel(task, editConfig, null, null);
+    }
+
+    /**
+     * {@link #loadModel(Task, UnaryOperator)} training the LoRA adapter {@code lora} (null: none) with the base frozen:
+     * only the adapter and {@code lora.modulesToSave()} train (and cross the all-reduce); saves write the merged plain
+     * checkpoint and the PEFT adapter in its {@link LoraModel#FIT_FOLDER} folder.
+     *
+     * @param peftTaskType PEFT {@code task_type} written to the adapter's config ({@code CAUSAL_LM}, …)
+     */
+    void loadModel(Task task, UnaryOperator<ObjectNode> editConfig, LoraConfig lora, String peftTaskType)
+            throws IOException {
         TrainingArguments args = run.args;
+        if (lora != null && run.mode().kind() != TransferMode.Kind.FINE_TUNE) {
+            throw new IllegalArgumentException("LoRA trains the adapter and modules_to_save with the base frozen: "
+                    + "use mode fine_tune, not " + run.mode().kind().configName());
+        }
+        if (lora != null && lora.loraDropout() > 0) {
+            throw new IllegalArgumentException("lora_dropout " + lora.loraDropout() + " is not supported in training "
+                    + "(the adapter is applied through the weight, where dropout on its input cannot act): set "
+                    + "lora_dropout 0");
+        }
         try (TrainingLock.Held lock = TrainingLock.acquire()) {
             TrainStep.seedTorch(args.seed()); // HF set_seed before the model (new head) is built
             hf = HfModel.fromPretrained(HfCheckpoint.open(source), task, run.device(), editConfig);
-            if (run.resumeFrom != null) {
+            if (lora != null) {
+                adapter = LoraModel.wrap(
+                        hf.block(),
+                        lora.withTaskType(peftTaskType)
+                                .withBaseModel(
+                                        source.toAbsolutePath().normalize().toString()));
+                if (run.resumeFrom != null) adapter.loadAdapterWeights(run.resumeFrom.resolve(LoraModel.FIT_FOLDER));
+            } else if (run.resumeFrom != null) {
                 try (SafetensorsCheckpoint w = HfCheckpoint.open(run.resumeFrom).openWeights()) {
                     StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
                 }
@@ -106,8 +138,16 @@ abstract class PretrainedTextFit extends TaskFit {
         String prefix = hf.block().baseModelPrefix();
         Map<String, ParameterNames.Entry> params = ParameterNames.of(hf.block());
         Set<String> fresh = new HashSet<>(hf.loadReport().newlyInitialized());
-        Set<String> names = run.mode().trainable(new ArrayList<>(params.keySet()), prefix, fresh);
+        Set<String> names = adapter != null
+                ? adapter.savedInFull().keySet()
+                : run.mode().trainable(new ArrayList<>(params.keySet()), prefix, fresh);
         trainable = new ArrayList<>();
+        if (adapter != null) {
+            adapter.adapterParameters().forEach((name, p) -> {
+                p.freeze(false);
+                trainable.add(new ParamRef(name, p.getArray()));
+            });
+        }
         for (ParameterNames.Entry e : params.values()) {
             Parameter p = e.parameter();
             boolean train = names.contains(e.name());
@@ -117,6 +157,11 @@ abstract class PretrainedTextFit extends TaskFit {
         if (trainable.isEmpty()) throw new IllegalArgumentException("no parameter is trainable");
     }
 
+    /** The model the steps and evaluations run: the LoRA wrapper when training an adapter. */
+    final io.sparkformers.nn.PretrainedModel model() {
+        return adapter != null ? adapter : hf.block();
+    }
+
     @Override
     NDManager manager() {
         return hf.manager();
@@ -124,7 +169,7 @@ abstract class PretrainedTextFit extends TaskFit {
 
     @Override
     NDArray forward(ParameterStore ps, NDList inputs) {
-        return hf.block().forward(ps, inputs, true).head();
+        return model().forward(ps, inputs, true).head();
     }
 
     @Override
@@ -135,16 +180,27 @@ abstract class PretrainedTextFit extends TaskFit {
     @Override
     Predicate<String> isHead() {
         String prefix = hf.block().baseModelPrefix();
-        return n -> TransferMode.isHead(n, prefix);
+        return n -> !n.startsWith(LoraModel.KEY_PREFIX) && TransferMode.isHead(n, prefix);
     }
 
     @Override
     void saveModel(Path dir) throws IOException {
-        hf.savePretrained(dir);
+        if (adapter == null) {
+            hf.savePretrained(dir);
+            return;
+        }
+        hf.savePretrained(dir, adapter.mergedState()); // a plain checkpoint every stage and pipeline loads
+        adapter.saveAdapter(dir.resolve(LoraModel.FIT_FOLDER)); // what PeftModel.from_pretrained(base, dir) loads
     }
 
     @Override
     void loadWeights(Path checkpoint) throws IOException {
+        if (adapter != null) {
+            try (TrainingLock.Held lock = TrainingLock.acquire()) {
+                adapter.loadAdapterWeights(checkpoint.resolve(LoraModel.FIT_FOLDER));
+            }
+            return;
+        }
         try (TrainingLock.Held lock = TrainingLock.acquire();
                 SafetensorsCheckpoint w = HfCheckpoint.open(checkpoint).openWeights()) {
             StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
@@ -214,6 +270,7 @@ abstract class PretrainedTextFit extends TaskFit {
         p.put("task", task);
         p.put("mode", run.mode().kind().configName());
         p.put("trainable_parameters", trainable.size());
+        if (adapter != null) p.put("lora", adapter.config().toJson());
         if (!initial.isEmpty()) p.put("eval_before_training", initial);
         return p;
     }

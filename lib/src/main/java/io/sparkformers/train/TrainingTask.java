@@ -90,6 +90,24 @@ public abstract class TrainingTask {
     }
 
     /**
+     * {@link #maskedLanguageModeling(Path, int, boolean, double, boolean)} training a LoRA adapter with the base frozen
+     * (as {@link #causalLanguageModeling(Path, int, boolean, boolean, io.sparkformers.nn.lora.LoraConfig)}; the
+     * adapter's task_type is unset: PEFT has none for masked LM).
+     *
+     * @param lora the adapter; null trains the model's weights
+     */
+    public static TrainingTask maskedLanguageModeling(
+            Path model,
+            int maxSeqLength,
+            boolean groupTexts,
+            double mlmProbability,
+            boolean wholeWordMask,
+            io.sparkformers.nn.lora.LoraConfig lora) {
+        return new MaskedLanguageModelingTask(model, maxSeqLength, groupTexts, mlmProbability, wholeWordMask)
+                .withLora(lora);
+    }
+
+    /**
      * Causal-language-model training of a decoder checkpoint ({@code run_clm.py}; GPT-2, Llama, Mistral, Qwen2):
      * labels are the input ids, shifted inside the loss ({@link TrainingLoss#causalLanguageModeling}); evaluation
      * reports eval_loss and eval_perplexity. Rows are {@link TextDataset} texts (labels ignored).
@@ -102,6 +120,23 @@ public abstract class TrainingTask {
      */
     public static TrainingTask causalLanguageModeling(Path model, int blockSize, boolean groupTexts) {
         return new CausalLanguageModelingTask(model, null, blockSize, groupTexts, false);
+    }
+
+    /**
+     * {@link #causalLanguageModeling(Path, int, boolean)} or, with {@code instruction}, {@link #instructionTuning}
+     * training a LoRA adapter (PEFT get_peft_model, task_type CAUSAL_LM) with the base frozen: only the adapter and
+     * {@code lora.modulesToSave()} train and cross the all-reduce; saves hold the merged plain model and the PEFT
+     * adapter in its {@code adapter/} folder.
+     *
+     * @param lora the adapter; null trains the model's weights
+     */
+    public static TrainingTask causalLanguageModeling(
+            Path model,
+            int blockSize,
+            boolean groupTexts,
+            boolean instruction,
+            io.sparkformers.nn.lora.LoraConfig lora) {
+        return new CausalLanguageModelingTask(model, null, blockSize, groupTexts, instruction).withLora(lora);
     }
 
     /**

@@ -61,6 +61,9 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
     public static final String KEY_PREFIX = "base_model.model.";
 
     /** One adapted Linear: its module path, its frozen weight, A (r, in) and B (out, r). */
+    /** Adapted weights stored (in, out) (GPT-2's Conv1D; PEFT's fan_in_fan_out): B·A is added transposed. */
+    private final Set<Parameter> fanInFanOut = Collections.newSetFromMap(new IdentityHashMap<>());
+
     public record Adapted(String module, Parameter weight, Parameter loraA, Parameter loraB) {}
 
     private final PretrainedModel base;
@@ -97,17 +100,23 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
                 modules.add(module.substring(0, i));
             modules.add(module);
             if (e.owner() instanceof Linear && name.endsWith(".weight")) linearWeights.put(module, e.parameter());
+            if (e.owner() instanceof io.sparkformers.nn.gpt2.Conv1D && name.endsWith(".weight")) {
+                linearWeights.put(module, e.parameter()); // GPT-2's Conv1D: weight (in, out), PEFT fan_in_fan_out
+                fanInFanOut.add(e.parameter());
+            }
         }
         List<Adapted> layers = new ArrayList<>();
         for (String module : modules) {
             if (module.isEmpty() || !config.targets(module) || config.insideSaved(module)) continue;
             Parameter w = linearWeights.get(module);
             if (w == null) {
-                throw new IllegalArgumentException("target module '" + module + "' (matched by target_modules "
-                        + config.targetsDescription() + ") is not a Linear layer: LoRA adapts Linear layers only");
+                throw new IllegalArgumentException(
+                        "target module '" + module + "' (matched by target_modules " + config.targetsDescription()
+                                + ") is not a Linear layer: LoRA adapts Linear (and GPT-2 Conv1D) layers only");
             }
-            long out = w.getShape().get(0);
-            long in = w.getShape().get(1);
+            boolean conv = fanInFanOut.contains(w);
+            long out = w.getShape().get(conv ? 1 : 0);
+            long in = w.getShape().get(conv ? 0 : 1);
             // PEFT: nn.init.kaiming_uniform_(lora_A, a=sqrt(5)), i.e. U(-1/sqrt(in), 1/sqrt(in)); lora_B zeros
             float bound = (float) (1.0 / Math.sqrt(in));
             Parameter a = newParameter(
@@ -316,6 +325,10 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
     private NDArray delta(Adapted l, NDManager scope) {
         NDArray ba = l.loraB().getArray().matMul(l.loraA().getArray()); // (out, r) · (r, in) -> (out, in)
         ba.attach(scope);
+        if (fanInFanOut.contains(l.weight())) {
+            ba = ba.transpose(); // a Conv1D weight is (in, out)
+            ba.attach(scope);
+        }
         NDArray scaled = ba.mul(scaling);
         scaled.attach(scope);
         return scaled;
