@@ -170,6 +170,13 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--new-tokens", description = "generation: greedy tokens per row (default 64; prompt 32).")
     int newTokens = 64;
 
+    @Option(
+            names = "--latency-token",
+            description = "generation: first, per model at batch 1, the cost of this new token against token 10 "
+                    + "(goal <= 1.5x) and peak memory against weights + KV cache (goal <= 1.2x); 0 skips "
+                    + "(default 500).")
+    int latencyToken = 500;
+
     @Override
     public Integer call() throws Exception {
         if (!name.equals("all") && !NAMES.contains(name)) {
@@ -346,10 +353,39 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("bench generation: no reference Python (--python or SPARKFORMERS_REFERENCE_PYTHON): "
                     + "transformers is skipped, ours only");
         }
+        List<GenerationBenchmark.Scaling> scaling = new java.util.ArrayList<>();
+        for (String m : latencyToken > 0 ? genModels : List.<String>of()) {
+            var sc = GenerationBenchmark.scaling(genDir, m, 8, 10, latencyToken);
+            scaling.add(sc);
+            System.out.printf(
+                    "%s batch 1, prompt %d: token %d %.2f ms, token %d %.2f ms: %.2fx (goal <= 1.5: %s)%n",
+                    m,
+                    sc.prompt(),
+                    sc.early(),
+                    sc.earlyMs(),
+                    sc.late(),
+                    sc.lateMs(),
+                    sc.latencyRatio(),
+                    sc.latencyRatio() <= 1.5 ? "held" : "not held");
+            System.out.printf(
+                    "%s peak anonymous memory while generating +%.1f MiB over weights %.1f MiB + KV cache %.1f MiB:"
+                            + " %.2fx (goal <= 1.2: %s); resident with the checkpoint's file pages: peak +%.1f MiB"
+                            + " while generating, +%.1f MiB while loading, +%.1f MiB after%n",
+                    m,
+                    sc.anonPeakBytes() / 1048576.0,
+                    sc.weightBytes() / 1048576.0,
+                    sc.kvBytes() / 1048576.0,
+                    sc.memoryRatio(),
+                    sc.memoryRatio() <= 1.2 ? "held" : "not held",
+                    sc.peakBytes() / 1048576.0,
+                    sc.loadPeakBytes() / 1048576.0,
+                    sc.loadedBytes() / 1048576.0);
+        }
         var rows = GenerationBenchmark.run(genDir, genModels, genBatches, 32, newTokens, threads, rounds, py);
         ObjectNode report =
                 Json.MAPPER.createObjectNode().put("benchmark", "generation").put("threads", threads);
         report.putPOJO("rows", rows);
+        report.putPOJO("scaling", scaling);
         if (common.json) {
             System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(report));
             return 0;

@@ -33,6 +33,15 @@ final class DataSources {
      * @param eval for {@value FinetuneConfig#SPAM_ASSASSIN}: its eval split instead of train
      */
     static TextDataset read(String source, boolean eval, FinetuneConfig.Data d, int limit) throws IOException {
+        return read(source, eval, d, limit, true);
+    }
+
+    /**
+     * Reads one source; without {@code labels} (seq2seq: the target is text_pair_col) label_col is not read and may
+     * be absent.
+     */
+    static TextDataset read(String source, boolean eval, FinetuneConfig.Data d, int limit, boolean labels)
+            throws IOException {
         if (FinetuneConfig.SPAM_ASSASSIN.equals(source)) return SpamAssassin.split(eval, limit);
         String format = d.formatOf(source);
         if (!source.contains("://") && !Files.exists(Path.of(source))) {
@@ -62,7 +71,8 @@ final class DataSources {
             default -> throw new IllegalArgumentException("data.format '" + format + "' is not supported");
         };
         List<String> columns = Arrays.asList(df.columns());
-        List<String> wanted = new ArrayList<>(List.of(d.textCol(), d.labelCol()));
+        List<String> wanted = new ArrayList<>(List.of(d.textCol()));
+        wanted.add(labels ? d.labelCol() : d.textCol()); // position 1: the label, or the text again (not used)
         if (d.textPairCol() != null) wanted.add(d.textPairCol());
         for (String c : wanted) {
             if (!columns.contains(c)) {
@@ -73,7 +83,9 @@ final class DataSources {
             }
         }
         List<Column> select = new ArrayList<>();
-        for (String c : wanted) select.add(functions.col(c).cast("string").alias(c));
+        for (int k = 0; k < wanted.size(); k++) {
+            select.add(functions.col(wanted.get(k)).cast("string").alias("c" + k));
+        }
         Dataset<Row> rows = df.select(select.toArray(new Column[0]));
         if (limit >= 0) rows = rows.limit(limit);
         List<TextDataset.Row> out = new ArrayList<>();
@@ -83,7 +95,7 @@ final class DataSources {
                     source + "#" + i++,
                     r.getString(0),
                     d.textPairCol() == null ? null : r.getString(2),
-                    r.getString(1)));
+                    labels ? r.getString(1) : null));
         }
         return new TextDataset(format + " " + source + (limit >= 0 ? " (first " + limit + " rows)" : ""), out);
     }

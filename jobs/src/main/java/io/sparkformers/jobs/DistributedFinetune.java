@@ -5,6 +5,7 @@ import io.sparkformers.spark.CausalLanguageModelTrainer;
 import io.sparkformers.spark.LanguageModelingEstimator;
 import io.sparkformers.spark.MaskedLanguageModelTrainer;
 import io.sparkformers.spark.QuestionAnsweringTrainer;
+import io.sparkformers.spark.Seq2SeqFineTuner;
 import io.sparkformers.spark.TextClassifier;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.TextDataset;
@@ -93,7 +94,7 @@ final class DistributedFinetune {
 
     /**
      * The LM Estimator for a {@code task: masked-lm} or {@code causal-lm} config: text_col is the text;
-     * objective.group_texts (numWorkers 1 only, refused by the Estimator otherwise), mlm_probability and
+     * objective.group_texts (each worker packs its own rows), mlm_probability and
      * whole_word_mask; training arguments as {@link #classifier}. Instruction tuning and from_scratch stay on
      * {@code --workers 1}.
      */
@@ -119,6 +120,36 @@ final class DistributedFinetune {
                 .setMaxLength(c.data().maxLength())
                 .setInputCol("text")
                 .setGroupTexts(o.groupTexts())
+                .setValidationIndicatorCol("is_eval");
+        est.setTrainingArguments(trainingArguments(c, est.params()));
+        return est;
+    }
+
+    /**
+     * The seq2seq Estimator for a {@code task: summarization | translation | text2text-generation} config: text_col is
+     * the source, text_pair_col the target, data.max_length HF's max_source_length; objective.max_target_length,
+     * source_prefix, predict_with_generate, generation_max_length and generation_num_beams; training arguments as
+     * {@link #classifier}. The fitted stage is not used here (the checkpoint in output_dir is the result).
+     */
+    static Seq2SeqFineTuner<?> seq2seq(FinetuneConfig c, Path model, int workers) {
+        FinetuneConfig.Objective o = c.objective();
+        if (!c.mode().unfreezePatterns().isEmpty() || c.mode().headLrMultiplier() != 1.0) {
+            throw new IllegalArgumentException("unfreeze_patterns and head_lr_multiplier are not supported with "
+                    + "--workers > 1: use unfreeze_last_layers, or --workers 1");
+        }
+        Seq2SeqFineTuner<?> est = Seq2SeqFineTuner.text2text()
+                .setModel(model.toString())
+                .setNumWorkers(workers)
+                .setMode(c.mode().kind().configName())
+                .setUnfreezeLastLayers(c.mode().unfreezeLastLayers())
+                .setMaxLength(c.data().maxLength())
+                .setSourceCol("text")
+                .setTargetCol("text_pair")
+                .setSourcePrefix(o.sourcePrefix() == null ? "" : o.sourcePrefix())
+                .setMaxTargetLength(o.maxTargetLength())
+                .setPredictWithGenerate(o.predictWithGenerate())
+                .setGenerationMaxLength(o.generationMaxLength())
+                .setGenerationNumBeams(o.generationNumBeams())
                 .setValidationIndicatorCol("is_eval");
         est.setTrainingArguments(trainingArguments(c, est.params()));
         return est;

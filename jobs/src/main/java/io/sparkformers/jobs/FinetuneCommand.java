@@ -60,11 +60,12 @@ public final class FinetuneCommand implements Callable<Integer> {
         Map<String, String> overrides = parseSets(sets);
         FinetuneConfig c = FinetuneConfig.load(config, overrides);
         Path model = PipelineCommand.resolveModel(c.model());
+        boolean labels = c.task() != io.sparkformers.nn.Task.SEQ2SEQ_LM; // seq2seq: the target is text_pair_col
         TextDataset train =
-                DataSources.read(c.data().train(), false, c.data(), c.data().limit());
+                DataSources.read(c.data().train(), false, c.data(), c.data().limit(), labels);
         TextDataset eval = c.data().eval() == null
                 ? null
-                : DataSources.read(c.data().eval(), true, c.data(), c.data().evalLimit());
+                : DataSources.read(c.data().eval(), true, c.data(), c.data().evalLimit(), labels);
         if (workers > 1) return distributed(c, model, train, eval);
         if (workers < 1) throw new IllegalArgumentException("--workers must be >= 1 but was " + workers);
         TrainingTask objective = objectiveTask(c, model);
@@ -150,11 +151,14 @@ public final class FinetuneCommand implements Callable<Integer> {
     private int distributed(FinetuneConfig c, Path model, TextDataset train, TextDataset eval) throws Exception {
         io.sparkformers.nn.Task task = c.task();
         boolean lm = task == io.sparkformers.nn.Task.MASKED_LM || task == io.sparkformers.nn.Task.CAUSAL_LM;
+        boolean seq2seq = task == io.sparkformers.nn.Task.SEQ2SEQ_LM;
         if (task != io.sparkformers.nn.Task.SEQUENCE_CLASSIFICATION
                 && task != io.sparkformers.nn.Task.QUESTION_ANSWERING
-                && !lm) {
+                && !lm
+                && !seq2seq) {
             throw new IllegalArgumentException("--workers > 1 trains text-classification, question-answering, "
-                    + "masked-lm and causal-lm; task " + task + " trains in the driver: use --workers 1");
+                    + "masked-lm, causal-lm and the seq2seq tasks; task " + task + " trains in the driver: use "
+                    + "--workers 1");
         }
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers-finetune")) {
             var df = DistributedFinetune.frame(s.spark(), train, eval, workers);
@@ -163,15 +167,20 @@ public final class FinetuneCommand implements Callable<Integer> {
                             .setMaxAttempts(maxAttempts)
                             .fitWithSummary(df)
                             .summary()
-                    : task == io.sparkformers.nn.Task.QUESTION_ANSWERING
-                            ? DistributedFinetune.questionAnswering(c, model, workers)
+                    : seq2seq
+                            ? DistributedFinetune.seq2seq(c, model, workers)
                                     .setMaxAttempts(maxAttempts)
                                     .fitWithSummary(df)
                                     .summary()
-                            : DistributedFinetune.classifier(c, model, workers)
-                                    .setMaxAttempts(maxAttempts)
-                                    .fitWithSummary(df)
-                                    .summary();
+                            : task == io.sparkformers.nn.Task.QUESTION_ANSWERING
+                                    ? DistributedFinetune.questionAnswering(c, model, workers)
+                                            .setMaxAttempts(maxAttempts)
+                                            .fitWithSummary(df)
+                                            .summary()
+                                    : DistributedFinetune.classifier(c, model, workers)
+                                            .setMaxAttempts(maxAttempts)
+                                            .fitWithSummary(df)
+                                            .summary();
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("output_dir", sum.outputDir());
             report.put("workers", workers);
@@ -209,7 +218,12 @@ public final class FinetuneCommand implements Callable<Integer> {
                 "eval_overall_f1",
                 "eval_mse",
                 "eval_exact_match",
-                "eval_perplexity")) {
+                "eval_perplexity",
+                "eval_rouge1",
+                "eval_rouge2",
+                "eval_rougeL",
+                "eval_rougeLsum",
+                "eval_bleu")) {
             if (m.containsKey(k)) System.out.printf(", %s %.4f", k.substring(5), m.get(k));
         }
         System.out.println();

@@ -39,6 +39,9 @@ public final class PipelineCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Parameters(
             index = "0",
             paramLabel = "TASK",
@@ -48,11 +51,18 @@ public final class PipelineCommand implements Callable<Integer> {
 
     @Option(
             names = "--model",
-            required = true,
             paramLabel = "REF",
-            description =
-                    "A checkpoint folder, Hadoop URI, built-in alias (see `models list`) or Hub id org/name[@revision].")
+            description = "A checkpoint folder, Hadoop URI, built-in alias (see `models list`) or Hub id "
+                    + "org/name[@revision]; required unless --adapter names its base.")
     String model;
+
+    @Option(
+            names = "--adapter",
+            paramLabel = "DIR",
+            description = "A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) loaded onto the "
+                    + "model and merged into it (scoring costs what the base does). --model is the base; without "
+                    + "--model, the adapter's base_model_name_or_path is.")
+    String adapter;
 
     @Option(names = "--text", paramLabel = "T", description = "A text to process; repeat for several.")
     List<String> texts = new ArrayList<>();
@@ -190,6 +200,11 @@ public final class PipelineCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (model == null && adapter == null) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "Missing required option: '--model=REF' (a checkpoint, or --adapter DIR naming its base)");
+        }
         if (Pipelines.IMAGE_TASKS.contains(task)) return images();
         if (!images.isEmpty()) {
             throw new IllegalArgumentException(
@@ -215,8 +230,9 @@ public final class PipelineCommand implements Callable<Integer> {
                 .targets(targets)
                 .generateKwargs(generates ? generation.kwargs(topK.value()) : null)
                 .dtype(io.sparkformers.nn.ComputeDtype.parse(dtype))
+                .adapter(adapter == null ? null : Path.of(adapter))
                 .build();
-        try (Pipeline<?> pipeline = Pipelines.create(task, resolveModel(model), options)) {
+        try (Pipeline<?> pipeline = Pipelines.create(task, resolveModel(baseModel()), options)) {
             if (!chats.isEmpty()) {
                 chat((TextGenerationPipeline) pipeline);
             } else {
@@ -224,6 +240,12 @@ public final class PipelineCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** --model, else the base --adapter names (AutoPeftModel's base_model_name_or_path). */
+    private String baseModel() throws IOException {
+        if (model != null) return model;
+        return io.sparkformers.nn.lora.LoraConfig.baseReference(Path.of(adapter));
     }
 
     /** text-generation on the --input lines holding "messages": HF's output per conversation. */
@@ -248,6 +270,9 @@ public final class PipelineCommand implements Callable<Integer> {
         if (images.isEmpty()) throw new IllegalArgumentException(task + " needs at least one --image file");
         for (Path f : images) {
             if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--image " + f + " does not exist");
+        }
+        if (adapter != null) {
+            throw new IllegalArgumentException("--adapter loads onto text models only; " + task + " takes none");
         }
         var compact = Json.MAPPER.writer().withoutFeatures(SerializationFeature.INDENT_OUTPUT);
         Path dir = resolveModel(model);

@@ -2,6 +2,7 @@ package io.sparkformers.jobs;
 
 import io.sparkformers.hub.Json;
 import io.sparkformers.jobs.config.PredictConfig;
+import io.sparkformers.nn.lora.LoraConfig;
 import io.sparkformers.spark.BatchScoring;
 import io.sparkformers.spark.Devices;
 import io.sparkformers.spark.ModelStage;
@@ -61,6 +62,14 @@ public final class PredictCommand implements Callable<Integer> {
             paramLabel = "REF",
             description = "A checkpoint folder, a Hadoop URI of one, or a built-in alias (see `models list`).")
     String model;
+
+    @Option(
+            names = "--adapter",
+            paramLabel = "DIR",
+            description = "A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) loaded onto the "
+                    + "model and merged into it (scoring costs what the base does). --model is the base; without "
+                    + "--model, the adapter's base_model_name_or_path is.")
+    String adapter;
 
     @Option(names = "--input", paramLabel = "PATH", description = "Input file or folder.")
     String input;
@@ -245,6 +254,9 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (config != null || !sets.isEmpty()) PredictConfig.apply(spec, config, FinetuneCommand.parseSets(sets));
+        if (model == null && adapter != null && !adapter.contains(":/")) {
+            model = LoraConfig.baseReference(Path.of(adapter)); // AutoPeftModel's base
+        }
         PredictConfig.requireSet(spec, config, "--task", "--model", "--input", "--output");
         var taskOptions = new BatchScoring.TaskOptions(
                 textPairCol,
@@ -280,7 +292,8 @@ public final class PredictCommand implements Callable<Integer> {
                 topK.value(),
                 taskOptions,
                 partitionBy,
-                dtype);
+                dtype,
+                adapter);
         BatchScoring.stageFor(options); // an unknown task fails before Spark starts
         BatchScoring.Streaming stream =
                 streaming ? new BatchScoring.Streaming(checkpointLocation, trigger) : null; // likewise its options

@@ -59,6 +59,25 @@ class PredictCommandTest {
         spark.stop();
     }
 
+    /**
+     * {@code sparkformers predict --task task --model all-MiniLM-L6-v2 --input input --output output} and then
+     * {@code more}: the shape of almost every call here.
+     */
+    private static Object[] predict(String task, Object input, Object output, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "predict",
+                "--task",
+                task,
+                "--model",
+                "all-MiniLM-L6-v2",
+                "--input",
+                input.toString(),
+                "--output",
+                output.toString()));
+        args.addAll(List.of(more));
+        return run(args.toArray(String[]::new));
+    }
+
     /** Exit code and stderr of a command line. */
     private static Object[] run(String... args) {
         PrintStream old = System.err;
@@ -75,16 +94,7 @@ class PredictCommandTest {
     @Test
     void scoresAParquetTableKeepingEveryColumn() {
         String out = tmp.resolve("out-parquet").toString();
-        Object[] r = run(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                parquet.toString(),
-                "--output",
-                out);
+        Object[] r = predict("sentence-embeddings", parquet, out);
         assertEquals(0, r[0], (String) r[1]);
         assertTrue(
                 ((String) r[1])
@@ -101,15 +111,9 @@ class PredictCommandTest {
     @Test
     void zeroShotClassificationWithItsTaskFlagsRanksTheLabels() {
         String out = tmp.resolve("out-zero-shot").toString();
-        Object[] r = run(
-                "predict",
-                "--task",
+        Object[] r = predict(
                 "zero-shot-classification",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                parquet.toString(),
-                "--output",
+                parquet,
                 out,
                 "--candidate-labels",
                 "food,software,weather",
@@ -134,18 +138,7 @@ class PredictCommandTest {
     @Test
     void scoresACsvFileWritingArraysAsJson() throws Exception {
         Path out = tmp.resolve("out.csv");
-        Object[] r = run(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                csv.toString(),
-                "--output",
-                out.toString(),
-                "--output-type",
-                "array");
+        Object[] r = predict("sentence-embeddings", csv, out, "--output-type", "array");
         assertEquals(0, r[0], (String) r[1]);
         Dataset<Row> scored = spark.read()
                 .option("header", "true")
@@ -164,75 +157,26 @@ class PredictCommandTest {
     @Test
     void errorsAreOneClearLineWithExitCode1() {
         String out = tmp.resolve("never").toString();
-        Object[] missing = run(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                tmp.resolve("nope.parquet").toString(),
-                "--output",
-                out);
+        Object[] missing = predict("sentence-embeddings", tmp.resolve("nope.parquet"), out);
         assertEquals(1, missing[0]);
         assertTrue(((String) missing[1]).contains("nope.parquet' does not exist"), (String) missing[1]);
         assertFalse(((String) missing[1]).contains("\tat "), "no stack trace without --verbose");
 
-        Object[] format = run(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                parquet.toString(),
-                "--output",
-                out,
-                "--input-format",
-                "xml");
+        Object[] format = predict("sentence-embeddings", parquet, out, "--input-format", "xml");
         assertEquals(1, format[0]);
         assertTrue(((String) format[1]).contains("unknown format 'xml' for --input-format"), (String) format[1]);
 
-        Object[] column = run(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                parquet.toString(),
-                "--output",
-                out,
-                "--text-col",
-                "body");
+        Object[] column = predict("sentence-embeddings", parquet, out, "--text-col", "body");
         assertEquals(1, column[0]);
         assertTrue(
                 ((String) column[1]).contains("no column 'body'") && ((String) column[1]).contains("--text-col"),
                 (String) column[1]);
 
-        Object[] exists = run(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                parquet.toString(),
-                "--output",
-                csv.toString());
+        Object[] exists = predict("sentence-embeddings", parquet, csv);
         assertEquals(1, exists[0]);
         assertTrue(((String) exists[1]).contains("already exists; pass --mode overwrite"), (String) exists[1]);
 
-        Object[] task = run(
-                "predict",
-                "--task",
-                "speech-recognition",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                parquet.toString(),
-                "--output",
-                out);
+        Object[] task = predict("speech-recognition", parquet, out);
         assertEquals(1, task[0]);
         assertTrue(((String) task[1]).contains("unknown task 'speech-recognition'"), (String) task[1]);
     }
@@ -330,52 +274,19 @@ class PredictCommandTest {
     @Test
     void partitionByWritesOneFolderPerValue() {
         Path out = tmp.resolve("out-partitioned");
-        Object[] r = run(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                parquet.toString(),
-                "--output",
-                out.toString(),
-                "--partition-by",
-                "lang");
+        Object[] r = predict("sentence-embeddings", parquet, out, "--partition-by", "lang");
         assertEquals(0, r[0], (String) r[1]);
         assertTrue(Files.isDirectory(out.resolve("lang=en")) && Files.isDirectory(out.resolve("lang=fr")));
         assertEquals(2, spark.read().parquet(out.resolve("lang=en").toString()).count());
 
-        Object[] bad = run(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                parquet.toString(),
-                "--output",
-                tmp.resolve("never-part").toString(),
-                "--partition-by",
-                "country");
+        Object[] bad = predict("sentence-embeddings", parquet, tmp.resolve("never-part"), "--partition-by", "country");
         assertEquals(1, bad[0]);
         assertTrue(((String) bad[1]).contains("--partition-by column 'country' is not in the output"), (String) bad[1]);
     }
 
     @Test
     void deltaOnASessionWithoutDeltasExtensionIsAClearErrorNamingTheConf() {
-        Object[] r = run(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                parquet.toString(),
-                "--output",
-                tmp.resolve("never-delta").toString(),
-                "--output-format",
-                "delta");
+        Object[] r = predict("sentence-embeddings", parquet, tmp.resolve("never-delta"), "--output-format", "delta");
         assertEquals(1, r[0]);
         assertTrue(((String) r[1]).contains("the Spark session is not configured for Delta Lake"), (String) r[1]);
         assertTrue(((String) r[1]).contains("spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension"), (String)
@@ -385,17 +296,7 @@ class PredictCommandTest {
 
     @Test
     void streamingWithoutACheckpointLocationIsAClearError() {
-        Object[] r = run(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                parquet.toString(),
-                "--output",
-                tmp.resolve("never-stream").toString(),
-                "--streaming");
+        Object[] r = predict("sentence-embeddings", parquet, tmp.resolve("never-stream"), "--streaming");
         assertEquals(1, r[0], (String) r[1]);
         assertTrue(((String) r[1]).contains("a streaming predict needs --checkpoint-location"), (String) r[1]);
     }

@@ -166,7 +166,7 @@ public final class OnnxBertImporter {
      */
     private static String biasAfter(OnnxModel model, Map<String, Tensor> values, OnnxModel.Node matmul) {
         Set<String> found = new TreeSet<>();
-        Deque<String> frontier = new ArrayDeque<>(List.of(matmul.outputs().get(0)));
+        Deque<String> frontier = new ArrayDeque<>(matmul.outputs());
         for (int hops = 0; hops < 4 && !frontier.isEmpty() && found.isEmpty(); hops++) {
             Deque<String> next = new ArrayDeque<>();
             for (String v : frontier) {
@@ -241,10 +241,10 @@ public final class OnnxBertImporter {
     }
 
     private static HfBert.Dims dims(Map<String, Tensor> w, String src) {
-        long[] word = shapeOf(w, "embeddings.word_embeddings.weight", src);
-        long[] pos = shapeOf(w, "embeddings.position_embeddings.weight", src);
-        long[] type = shapeOf(w, "embeddings.token_type_embeddings.weight", src);
-        long[] inter = shapeOf(w, "encoder.layer.0.intermediate.dense.bias", src);
+        long[] word = shapeOf(w, "embeddings.word_embeddings.weight", 2, src);
+        long[] pos = shapeOf(w, "embeddings.position_embeddings.weight", 2, src);
+        long[] type = shapeOf(w, "embeddings.token_type_embeddings.weight", 2, src);
+        long[] inter = shapeOf(w, "encoder.layer.0.intermediate.dense.bias", 1, src);
         int layers = 0;
         for (String k : w.keySet()) {
             Matcher m = LAYER.matcher(k);
@@ -253,11 +253,16 @@ public final class OnnxBertImporter {
         return new HfBert.Dims(word[0], word[1], layers, inter[0], pos[0], type[0]);
     }
 
-    private static long[] shapeOf(Map<String, Tensor> w, String name, String src) {
+    /** The shape of initializer {@code name}, which must have {@code rank} dimensions (the sizes are read from it). */
+    private static long[] shapeOf(Map<String, Tensor> w, String name, int rank, String src) {
         Tensor t = w.get(name);
         if (t == null)
             throw new IllegalArgumentException(
                     src + ": no initializer for '" + name + "' (nor 'bert." + name + "'); not a BERT encoder export?");
+        if (t.shape().length != rank) { // found by fuzzing: a scalar embedding table gave an index error
+            throw new IllegalArgumentException(src + ": initializer '" + name + "' " + t + " has " + t.shape().length
+                    + " dimensions, expected " + rank + "; not a BERT encoder export?");
+        }
         return t.shape();
     }
 
@@ -317,7 +322,7 @@ public final class OnnxBertImporter {
         for (OnnxModel.Node n : model.nodes()) {
             if (n.opType().equals("LayerNormalization")) {
                 found.add(n.attribute("epsilon").map(OnnxModel.Attribute::f).orElse(1e-5f));
-            } else if (n.opType().equals("Sqrt")) {
+            } else if (n.opType().equals("Sqrt") && !n.inputs().isEmpty()) {
                 Optional<OnnxModel.Node> add = model.producer(n.inputs().get(0));
                 if (add.isEmpty() || !add.get().opType().equals("Add")) continue;
                 boolean fromMean = add.get().inputs().stream()

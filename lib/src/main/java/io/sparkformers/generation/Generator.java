@@ -49,9 +49,6 @@ public final class Generator {
         if (promptSeeds != null && promptSeeds.length != inputIds.length) {
             throw new IllegalArgumentException(promptSeeds.length + " seeds for " + inputIds.length + " prompts");
         }
-        if (config.numBeams() > 1 && config.doSample()) {
-            throw new IllegalArgumentException("beam sampling (num_beams > 1 with do_sample=true) is not supported");
-        }
         int expand = config.numBeams() > 1 ? config.numBeams() : config.numReturnSequences();
         long[][] ids = repeatRows(inputIds, expand);
         long[][] mask = repeatRows(attentionMask, expand);
@@ -65,7 +62,15 @@ public final class Generator {
         List<LogitsProcessor> processors = LogitsProcessors.of(config, promptLength);
         try (TokenScorer scorer = scorerFactory.create(ids, mask)) {
             return config.numBeams() > 1
-                    ? beamSearch(scorer, ids, inputIds.length, config, stopping, processors, promptLength)
+                    ? beamSearch(
+                            scorer,
+                            ids,
+                            inputIds.length,
+                            config,
+                            stopping,
+                            processors,
+                            promptLength,
+                            rngs(expand, promptSeeds))
                     : sample(scorer, ids, config, stopping, processors, promptLength, rngs(expand, promptSeeds));
         }
     }
@@ -135,7 +140,12 @@ public final class Generator {
         return new GenerationOutput(seqs, null, promptLength);
     }
 
-    /** HF {@code _beam_search} (no sampling), ported step for step. */
+    /**
+     * HF {@code _beam_search}, ported step for step; with do_sample (HF's beam sampling) the (eos + 1) × beams
+     * candidates of a prompt are drawn without replacement from softmax of the accumulated log-probabilities of all
+     * its beams, in draw order, as HF's {@code torch.multinomial} gives them (Gumbel top-k: the same distribution).
+     * Prompt {@code b} draws from {@code rngs[b × num_beams]} (null: one RNG seeded with the config's seed).
+     */
     static GenerationOutput beamSearch(
             TokenScorer scorer,
             long[][] prompts,
@@ -143,8 +153,13 @@ public final class Generator {
             GenerationConfig config,
             StoppingCriteria stopping,
             List<LogitsProcessor> processors,
-            int promptLength) {
+            int promptLength,
+            SplittableRandom[] rngs) {
         int k = config.numBeams();
+        if (config.doSample() && rngs == null) {
+            rngs = new SplittableRandom[batch * k];
+            Arrays.fill(rngs, new SplittableRandom(config.seed()));
+        }
         int maxLength = stopping.maxLength();
         int keep = Math.max(2, 1 + config.eosTokenIds().length) * k;
         float lengthPenalty = (float) config.lengthPenalty();
@@ -190,7 +205,7 @@ public final class Generator {
                     float[] row = logits[b * k + j];
                     for (int t = 0; t < v; t++) acc[j * v + t] = row[t] + base;
                 }
-                int[] top = topIndices(acc, keep);
+                int[] top = config.doSample() ? drawWithoutReplacement(rngs[b * k], acc, keep) : topIndices(acc, keep);
                 long[][] candidates = new long[keep][];
                 float[] candScores = new float[keep];
                 boolean[] hits = new boolean[keep];
@@ -311,6 +326,22 @@ public final class Generator {
             idx[pos] = i;
         }
         return idx;
+    }
+
+    /**
+     * torch.multinomial(softmax(logProbs), n) without replacement, in draw order: the Gumbel top-k trick (the
+     * {@code n} largest logProb_i + Gumbel noise, largest first) draws the same way as successive sampling without
+     * replacement. -inf entries are never drawn.
+     */
+    static int[] drawWithoutReplacement(SplittableRandom rng, float[] logProbs, int n) {
+        float[] keys = new float[logProbs.length];
+        for (int i = 0; i < logProbs.length; i++) {
+            double u = rng.nextDouble();
+            keys[i] = logProbs[i] == Float.NEGATIVE_INFINITY
+                    ? Float.NEGATIVE_INFINITY
+                    : (float) (logProbs[i] - Math.log(-Math.log(u == 0 ? Double.MIN_VALUE : u)));
+        }
+        return topIndices(keys, n);
     }
 
     private static boolean allFinished(boolean[] finished, int from, int count) {

@@ -36,15 +36,19 @@ public final class TextTokenizer implements AutoCloseable {
         if (maxLength <= 0) throw new IllegalArgumentException("maxLength must be > 0, got " + maxLength);
         byte[] bytes = readCapped(tokenizerJson);
         requireValidJson(tokenizerJson, bytes);
+        Map<String, String> options = Map.of(
+                "addSpecialTokens",
+                "true",
+                "truncation",
+                "true",
+                "maxLength",
+                String.valueOf(maxLength),
+                "padding",
+                "false");
+        TokenizerJsonCheck.requireSafe(tokenizerJson, bytes, options); // a native panic would abort this JVM
         HuggingFaceTokenizer tok;
         try { // the bytes already read and checked: the native library parses them, not the file again
-            tok = HuggingFaceTokenizer.newInstance(
-                    new ByteArrayInputStream(bytes),
-                    Map.of(
-                            "addSpecialTokens", "true",
-                            "truncation", "true",
-                            "maxLength", String.valueOf(maxLength),
-                            "padding", "false"));
+            tok = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(bytes), options);
         } catch (RuntimeException e) { // the native library names no file: say which and why
             throw unreadable(tokenizerJson, e);
         }

@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /**
  * What HF's summarization and translation scripts compute from generated texts ({@code predict_with_generate}):
- * {@link RougeState} (rouge1, rouge2, rougeL) and {@link BleuState} (bleu) over the same predictions, plus
+ * {@link RougeState} with the Porter stemmer as {@code run_summarization.py} asks ({@code use_stemmer=True}: rouge1,
+ * rouge2, rougeL, rougeLsum) and {@link BleuState} (bleu) over the same predictions, plus
  * {@code gen_len}, the mean generated length in tokens. Empty (no generated text) it computes nothing, as a
  * Seq2SeqTrainer evaluating without generation reports only its loss.
  */
@@ -19,7 +20,7 @@ public final class Seq2SeqGenerationState implements MetricState<Seq2SeqGenerati
     private long generatedTokens;
 
     public Seq2SeqGenerationState() {
-        this(new RougeState(), new BleuState(), 0, 0);
+        this(new RougeState(true), new BleuState(), 0, 0);
     }
 
     private Seq2SeqGenerationState(RougeState rouge, BleuState bleu, long texts, long generatedTokens) {

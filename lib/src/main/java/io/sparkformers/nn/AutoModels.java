@@ -14,6 +14,7 @@ import io.sparkformers.nn.bert.RobertaForMaskedLM;
 import io.sparkformers.nn.bert.RobertaForSequenceClassification;
 import io.sparkformers.nn.distilbert.DistilBertConfig;
 import io.sparkformers.nn.distilbert.DistilBertForMaskedLM;
+import io.sparkformers.nn.distilbert.DistilBertForQuestionAnswering;
 import io.sparkformers.nn.distilbert.DistilBertForSequenceClassification;
 import io.sparkformers.nn.distilbert.DistilBertForTokenClassification;
 import io.sparkformers.nn.distilbert.DistilBertModel;
@@ -110,18 +111,19 @@ public final class AutoModels {
         return new LlamaForCausalLM(c);
     }
 
-    /** DistilBERT: base, sequence and token classification, masked LM and sentence embeddings. */
+    /** DistilBERT: base, sequence and token classification, question answering, masked LM, sentence embeddings. */
     public static PretrainedModel forDistilBert(DistilBertConfig c, Task task) {
         return switch (task) {
             case BASE -> new DistilBertModel(c);
             case SEQUENCE_CLASSIFICATION -> new DistilBertForSequenceClassification(c);
             case TOKEN_CLASSIFICATION -> new DistilBertForTokenClassification(c);
+            case QUESTION_ANSWERING -> new DistilBertForQuestionAnswering(c);
             case MASKED_LM -> new DistilBertForMaskedLM(c);
             case SENTENCE_EMBEDDING -> new SentenceEmbedding(new DistilBertModel(c), c.dim(), SentencePooling.DEFAULT);
             default ->
                 throw new IllegalArgumentException("task " + task + " is not supported for distilbert "
-                        + "(supported: [BASE, SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION, MASKED_LM, "
-                        + "SENTENCE_EMBEDDING])");
+                        + "(supported: [BASE, SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION, QUESTION_ANSWERING, "
+                        + "MASKED_LM, SENTENCE_EMBEDDING])");
         };
     }
 

@@ -2,9 +2,7 @@ package io.sparkformers.nn;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.sparkformers.runtime.CpuInfo;
 import java.util.List;
 import java.util.Locale;
 
@@ -19,7 +17,7 @@ import java.util.Locale;
  * the pooler and heads, and so the outputs.
  *
  * <p>{@code auto} is BF16 where the device multiplies BF16 natively and the model family is converted, else FP32: a
- * CPU whose {@code /proc/cpuinfo} flags hold {@code avx512_bf16} or {@code amx_bf16} (oneDNN's BF16 kernels; without
+ * CPU whose flags ({@link CpuInfo}) hold {@code avx512_bf16} or {@code amx_bf16} (oneDNN's BF16 kernels; without
  * them libtorch emulates BF16, slower than float32), or a CUDA GPU of compute capability 8.0 or more (Ampere and
  * later). BF16 asked for a model family that is not converted fails naming it; {@code auto} then runs float32.
  */
@@ -81,23 +79,7 @@ public enum ComputeDtype {
                 return false;
             }
         }
-        return CpuFlags.BF16;
-    }
-
-    /** The CPU's BF16 flags, read once (Linux; elsewhere none is assumed). */
-    private static final class CpuFlags {
-        static final boolean BF16 = read(Path.of("/proc/cpuinfo"));
-
-        static boolean read(Path cpuinfo) {
-            try (var lines = Files.lines(cpuinfo)) {
-                return lines.filter(l -> l.startsWith("flags"))
-                        .findFirst()
-                        .map(l -> List.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+")))
-                        .map(f -> f.contains("avx512_bf16") || f.contains("amx_bf16"))
-                        .orElse(false);
-            } catch (IOException | RuntimeException e) {
-                return false;
-            }
-        }
+        CpuInfo cpu = CpuInfo.current();
+        return cpu.has("avx512_bf16") || cpu.has("amx_bf16");
     }
 }

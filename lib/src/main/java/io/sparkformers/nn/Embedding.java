@@ -1,6 +1,7 @@
 package io.sparkformers.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -12,7 +13,8 @@ import ai.djl.util.PairList;
 
 /**
  * PyTorch {@code nn.Embedding(num, dim, padding_idx)}: a lookup table with its parameter named {@code weight}
- * (DJL's Embedding says "embedding" and maps unknown items). Input: int64 ids of any shape; output: that shape
+ * (DJL's Embedding says "embedding" and maps unknown items); in training the padding row gets no gradient from the
+ * lookup, as in torch. Input: int64 ids of any shape; output: that shape
  * plus {@code dim}.
  */
 public final class Embedding extends AbstractBlock {
@@ -71,7 +73,12 @@ public final class Embedding extends AbstractBlock {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.singletonOrThrow();
         NDArray w = ps.getValue(weight, ids.getDevice(), training);
-        return ids.getNDArrayInternal().embedding(ids, w, SparseFormat.DENSE);
+        NDList out = ids.getNDArrayInternal().embedding(ids, w, SparseFormat.DENSE);
+        if (!training || paddingIdx == null) return out;
+        // as torch's padding_idx: the lookup adds nothing to the padding row's gradient (it matters where the
+        // padding id is a real input, e.g. Marian's decoder start); a tied output projection still trains the row
+        NDArray pad = ids.eq(paddingIdx).expandDims(-1).broadcast(out.head().getShape()); // (..., 1) -> (..., dim)
+        return new NDList(NDArrays.where(pad, out.head().stopGradient(), out.head())); // (..., dim)
     }
 
     @Override

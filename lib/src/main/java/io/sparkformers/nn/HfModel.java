@@ -16,6 +16,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
@@ -100,30 +102,41 @@ public final class HfModel implements AutoCloseable {
     /**
      * PEFT's {@code PeftModel.from_pretrained(base, adapter).merge_and_unload()}: a LoRA adapter folder
      * ({@code adapter_config.json}, {@code adapter_model.safetensors}) loaded onto its base and merged into the
-     * weights, giving a plain model every pipeline and stage runs (and {@link #savePretrained} writes as a plain
-     * checkpoint).
+     * weights, giving a plain model every pipeline and stage runs at the base's cost (and {@link #savePretrained}
+     * writes as a plain checkpoint).
      *
-     * @param base the base checkpoint; null: the adapter config's {@code base_model_name_or_path}, a local folder
-     *             (relative paths resolve against the adapter folder's parent)
+     * <p>Which base: {@code base} when given, as {@code PeftModel.from_pretrained(base, dir)} takes it — the adapter's
+     * {@code base_model_name_or_path} is then not consulted (one base is often named by a Hub id in one place and by a
+     * folder in another), and a base of the wrong shape fails naming every tensor that does not fit; null: the
+     * adapter's {@code base_model_name_or_path} as {@code AutoPeftModel} reads it, which must be a folder here
+     * ({@link io.sparkformers.nn.lora.LoraConfig#baseReference}: relative names resolve beside the adapter folder).
      */
     public static HfModel fromAdapter(Path adapterDir, HfCheckpoint base, Task task, Device device) throws IOException {
-        if (base == null) {
-            String named = io.sparkformers.nn.lora.LoraConfig.read(adapterDir).baseModelNameOrPath();
-            if (named == null) {
-                throw new IOException(adapterDir + "/adapter_config.json names no base_model_name_or_path: pass the "
-                        + "base checkpoint");
-            }
-            Path dir = Path.of(named);
-            if (!dir.isAbsolute() && adapterDir.toAbsolutePath().getParent() != null) {
-                Path sibling = adapterDir.toAbsolutePath().getParent().resolve(named);
-                if (Files.isDirectory(sibling)) dir = sibling;
-            }
-            base = HfCheckpoint.open(dir);
-        }
-        HfModel m = fromPretrained(base, task, device);
+        return fromAdapter(adapterDir, base, task, device, ComputeDtype.FP32);
+    }
+
+    /**
+     * {@link #fromAdapter(Path, HfCheckpoint, Task, Device)} for inference in {@code dtype}: merged in FP32 first,
+     * then the BF16 copies (if any) are derived from the merged weights.
+     */
+    public static HfModel fromAdapter(Path adapterDir, HfCheckpoint base, Task task, Device device, ComputeDtype dtype)
+            throws IOException {
+        if (base == null)
+            base = HfCheckpoint.open(Path.of(io.sparkformers.nn.lora.LoraConfig.baseReference(adapterDir)));
+        HfModel m = fromPretrained(base, task, device, c -> c);
         try {
-            io.sparkformers.nn.lora.LoraModel.load(m.block, adapterDir).mergeAndUnload();
-            return m;
+            io.sparkformers.nn.lora.LoraModel lora = io.sparkformers.nn.lora.LoraModel.load(m.block, adapterDir);
+            lora.mergeAndUnload();
+            m.block.setComputeDtype(dtype.resolve(m.block, device));
+            LoadReport r = m.loadReport;
+            List<String> fresh = new ArrayList<>(r.newlyInitialized());
+            fresh.removeAll(lora.loadedInFull()); // a head the adapter carries (modules_to_save) is trained
+            return new HfModel(
+                    m.checkpoint,
+                    m.task,
+                    m.block,
+                    m.manager,
+                    new LoadReport(r.missing(), r.unexpected(), r.mismatched(), fresh, r.ignored()));
         } catch (IOException | RuntimeException e) {
             m.close();
             throw e;

@@ -41,4 +41,53 @@ public final class Losses {
         NDArray d = predictions.sub(targets.toType(predictions.getDataType(), false));
         return d.mul(d).mean();
     }
+
+    /**
+     * HF's sequence-classification loss ({@code BertForSequenceClassification.forward}, which the DistilBERT and
+     * RoBERTa heads copy): {@code problemType} from the config, else inferred as HF does (one label: regression;
+     * integer labels: single-label; otherwise multi-label). Regression: MSE; single-label: cross-entropy over labels
+     * (B) int64; multi-label: BCE-with-logits over labels (B, C) float.
+     *
+     * @param problemType the config's {@code problem_type}, null when unset
+     * @param numLabels the config's {@code num_labels} (C)
+     * @param logits (B, C)
+     */
+    public static NDArray sequenceClassification(String problemType, int numLabels, NDArray logits, NDArray labels) {
+        String type = problemType;
+        if (type == null) {
+            type = numLabels == 1
+                    ? "regression"
+                    : labels.getDataType().isInteger() ? "single_label_classification" : "multi_label_classification";
+        }
+        return switch (type) {
+            case "regression" -> numLabels == 1 ? mse(logits.reshape(-1), labels.reshape(-1)) : mse(logits, labels);
+            case "single_label_classification" -> crossEntropy(logits, labels);
+            case "multi_label_classification" -> bceWithLogits(logits, labels);
+            default ->
+                throw new IllegalArgumentException("unknown problem_type '" + type + "' (supported: "
+                        + "regression, single_label_classification, multi_label_classification)");
+        };
+    }
+
+    /**
+     * HF's extractive question-answering loss ({@code BertForQuestionAnswering.forward} and its copies): the mean of
+     * the start and end cross-entropies, positions (B) clamped to [0, T] with T (an answer truncated away) ignored.
+     *
+     * @param startLogits (B, T)
+     * @param endLogits (B, T)
+     */
+    public static NDArray spanExtraction(
+            NDArray startLogits, NDArray endLogits, NDArray startPositions, NDArray endPositions) {
+        long t = startLogits.getShape().get(1);
+        return crossEntropy(startLogits, ignoredPast(startPositions, t))
+                .add(crossEntropy(endLogits, ignoredPast(endPositions, t)))
+                .div(2);
+    }
+
+    /** HF's {@code clamp(0, ignored_index)} with {@code ignore_index=T}: T and beyond become {@link #IGNORE_INDEX}. */
+    private static NDArray ignoredPast(NDArray positions, long t) {
+        NDArray p = positions.toType(DataType.INT64, false).clip(0, t);
+        NDArray past = p.eq(t).toType(DataType.INT64, false);
+        return p.sub(past.mul(t - IGNORE_INDEX)); // T -> -100
+    }
 }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.sparkformers.hub.Json;
-import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.EncoderOutputs;
 import io.sparkformers.nn.HfModel;
@@ -22,39 +21,10 @@ import java.util.List;
  * {@link #outputs} also returns every layer's hidden states and attention probabilities, as HF's model returns them
  * with {@code output_hidden_states=True} / {@code output_attentions=True}, cut to the text's own tokens.
  */
-public final class FeatureExtractionPipeline implements Pipeline<float[][]> {
-
-    private final HfModel model;
-    private final TextTokenizer tokenizer;
-    private final PipelineOptions options;
+public final class FeatureExtractionPipeline extends EncoderPipeline<float[][]> {
 
     public FeatureExtractionPipeline(HfModel model, PipelineOptions options) throws IOException {
-        if (model.task() != Task.BASE) {
-            throw new IllegalArgumentException(
-                    "feature-extraction needs a base model (Task.BASE), got " + model.task());
-        }
-        this.model = model;
-        this.options = options;
-        this.tokenizer = Pipelines.tokenizer(model, options);
-    }
-
-    @Override
-    public String task() {
-        return "feature-extraction";
-    }
-
-    @Override
-    public PipelineOptions options() {
-        return options;
-    }
-
-    public TextTokenizer tokenizer() {
-        return tokenizer;
-    }
-
-    @Override
-    public String invalidReason(PipelineInput input, int row) {
-        return PipelineSupport.textProblem(input.text(), "text", row);
+        super(model, options, "feature-extraction", Task.BASE, "a base model (Task.BASE)");
     }
 
     /** Token vectors of each text: {@code result.get(i)[t]} is token t's H-vector. */
@@ -62,17 +32,10 @@ public final class FeatureExtractionPipeline implements Pipeline<float[][]> {
         return predict(PipelineInput.texts(texts));
     }
 
+    /** (B, T, H) last hidden state → per text its own tokens' vectors. */
     @Override
-    public List<float[][]> predictBatch(List<PipelineInput> inputs, int firstRow) {
-        PipelineSupport.requireValid(this, inputs, firstRow);
-        List<String> texts = inputs.stream().map(PipelineInput::text).toList();
-        TokenBatch batch = tokenizer.encodeBatch(texts, null);
-        List<float[][]> out = new ArrayList<>(texts.size());
-        try (NDManager scope = model.manager().newSubManager()) {
-            NDArray hidden = PipelineSupport.forward(model, scope, batch).head(); // (B, T, H)
-            out.addAll(List.of(tokenRows(hidden, batch)));
-        }
-        return out;
+    List<float[][]> rows(NDArray hidden, TokenBatch batch) {
+        return List.of(tokenRows(hidden, batch));
     }
 
     /**
@@ -160,11 +123,5 @@ public final class FeatureExtractionPipeline implements Pipeline<float[][]> {
             for (float x : v) a.add(x);
         }
         return outer;
-    }
-
-    @Override
-    public void close() {
-        tokenizer.close();
-        model.close();
     }
 }

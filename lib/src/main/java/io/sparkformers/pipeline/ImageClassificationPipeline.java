@@ -20,15 +20,10 @@ import java.util.Map;
  * with their scores (HF's {@code [{"label", "score"}]}, best first; {@code top_k} default 5, capped at the number of
  * labels, as HF). Undecodable input fails with an {@code ImageDecodeException} naming it.
  */
-public final class ImageClassificationPipeline implements AutoCloseable {
+public final class ImageClassificationPipeline extends VisionPipeline {
 
     /** One prediction: HF's {@code {"label": ..., "score": ...}}. */
     public record Prediction(String label, double score) {}
-
-    private final VisionModel model;
-    private final ImageProcessor processor;
-    private final NDManager manager;
-    private final AutoCloseable owner;
 
     /** Over a model and processor the caller owns (closing the pipeline does not close them). */
     public ImageClassificationPipeline(VisionModel model, ImageProcessor processor, NDManager manager) {
@@ -37,14 +32,15 @@ public final class ImageClassificationPipeline implements AutoCloseable {
 
     private ImageClassificationPipeline(
             VisionModel model, ImageProcessor processor, NDManager manager, AutoCloseable owner) {
+        super(withHead(model), processor, manager, owner);
+    }
+
+    private static VisionModel withHead(VisionModel model) {
         if (model.id2label().isEmpty() || model.headParameterNames().isEmpty()) {
             throw new IllegalArgumentException("image-classification needs a model with a classification head, got "
                     + model.getClass().getSimpleName());
         }
-        this.model = model;
-        this.processor = processor;
-        this.manager = manager;
-        this.owner = owner;
+        return model;
     }
 
     /** Loads a checkpoint folder (config.json, model.safetensors, optional preprocessor_config.json). */
@@ -85,10 +81,5 @@ public final class ImageClassificationPipeline implements AutoCloseable {
             }
         }
         return out;
-    }
-
-    @Override
-    public void close() throws Exception {
-        if (owner != null) owner.close();
     }
 }

@@ -19,12 +19,7 @@ import java.util.List;
  * output: (1 + N) rows of D) or one pooled vector ({@code pool=True}: ViT's pooler_output, or the [CLS] row
  * without a pooler; CNNs: the penultimate layer — VGG's classifier[5], ResNet's pooled layer4).
  */
-public final class ImageFeatureExtractionPipeline implements AutoCloseable {
-
-    private final VisionModel model;
-    private final ImageProcessor processor;
-    private final NDManager manager;
-    private final AutoCloseable owner;
+public final class ImageFeatureExtractionPipeline extends VisionPipeline {
 
     public ImageFeatureExtractionPipeline(VisionModel model, ImageProcessor processor, NDManager manager) {
         this(model, processor, manager, null);
@@ -32,10 +27,7 @@ public final class ImageFeatureExtractionPipeline implements AutoCloseable {
 
     private ImageFeatureExtractionPipeline(
             VisionModel model, ImageProcessor processor, NDManager manager, AutoCloseable owner) {
-        this.model = model;
-        this.processor = processor;
-        this.manager = manager;
-        this.owner = owner;
+        super(model, processor, manager, owner);
     }
 
     /** Loads a checkpoint folder as its base model (ViTModel with pooler; CNNs as they are). */
@@ -78,10 +70,5 @@ public final class ImageFeatureExtractionPipeline implements AutoCloseable {
     /** Pooled features of an image file. */
     public float[] pooled(Path file) {
         return pooled(List.of(ImageDecoder.decode(file))).get(0);
-    }
-
-    @Override
-    public void close() throws Exception {
-        if (owner != null) owner.close();
     }
 }

@@ -3,6 +3,8 @@ package io.sparkformers.pipeline;
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.ComputeDtype;
+import io.sparkformers.nn.HfModel;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -42,6 +44,10 @@ import java.util.List;
  *                               {@code output_attentions}; default false)
  * @param dtype                  the precision inference runs in: bf16, fp32 or auto ({@link ComputeDtype}; default
  *                               fp32)
+ * @param adapter                a PEFT LoRA adapter folder loaded onto the model and merged into its weights
+ *                               ({@code merge_and_unload}: inference then costs what the base does), or null; the
+ *                               model argument is the base, and without one the adapter's
+ *                               {@code base_model_name_or_path} is (see {@link HfModel#fromAdapter})
  */
 public record PipelineOptions(
         int batchSize,
@@ -63,7 +69,8 @@ public record PipelineOptions(
         ObjectNode generateKwargs,
         boolean outputHiddenStates,
         boolean outputAttentions,
-        ComputeDtype dtype) {
+        ComputeDtype dtype,
+        Path adapter) {
 
     /** {@code topK} for "every label / candidate" (HF {@code top_k=None}). */
     public static final int ALL = Integer.MAX_VALUE;
@@ -137,6 +144,7 @@ public record PipelineOptions(
         b.outputHiddenStates = outputHiddenStates;
         b.outputAttentions = outputAttentions;
         b.dtype = dtype;
+        b.adapter = adapter;
         return b;
     }
 
@@ -162,6 +170,7 @@ public record PipelineOptions(
         private boolean outputHiddenStates;
         private boolean outputAttentions;
         private ComputeDtype dtype;
+        private Path adapter;
 
         private Builder() {}
 
@@ -265,6 +274,11 @@ public record PipelineOptions(
             return this;
         }
 
+        public Builder adapter(Path v) {
+            adapter = v;
+            return this;
+        }
+
         public PipelineOptions build() {
             return new PipelineOptions(
                     batchSize,
@@ -286,7 +300,8 @@ public record PipelineOptions(
                     generateKwargs,
                     outputHiddenStates,
                     outputAttentions,
-                    dtype);
+                    dtype,
+                    adapter);
         }
     }
 }

@@ -6,6 +6,7 @@ import io.sparkformers.hub.SentencePooling;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
+import io.sparkformers.nn.lora.LoraConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,9 +40,18 @@ public final class Pipelines {
 
     private Pipelines() {}
 
-    /** The pipeline for {@code task} over the checkpoint folder {@code modelDir}. */
+    /**
+     * The pipeline for {@code task} over the checkpoint folder {@code modelDir}, with the options' LoRA adapter merged
+     * in if one is given; {@code modelDir} may then be null: the adapter's {@code base_model_name_or_path} (a folder)
+     * is the base.
+     */
     public static Pipeline<?> create(String task, Path modelDir, PipelineOptions options) throws IOException {
-        HfCheckpoint checkpoint = HfCheckpoint.open(modelDir);
+        if (modelDir == null && options.adapter() == null) {
+            throw new IllegalArgumentException(
+                    "no model: give a checkpoint folder (or a LoRA adapter naming its base)");
+        }
+        HfCheckpoint checkpoint =
+                HfCheckpoint.open(modelDir != null ? modelDir : Path.of(LoraConfig.baseReference(options.adapter())));
         return switch (task) {
             case "feature-extraction" -> new FeatureExtractionPipeline(load(checkpoint, Task.BASE, options), options);
             case "sentence-embeddings" ->
@@ -77,14 +87,17 @@ public final class Pipelines {
      */
     static HfModel load(HfCheckpoint checkpoint, Task task, PipelineOptions options) throws IOException {
         Device device = options.device() == null ? Device.cpu() : options.device();
-        HfModel model = HfModel.fromPretrained(checkpoint, task, device, options.dtype());
+        HfModel model = options.adapter() == null
+                ? HfModel.fromPretrained(checkpoint, task, device, options.dtype())
+                : HfModel.fromAdapter(options.adapter(), checkpoint, task, device, options.dtype());
         boolean headTask = task != Task.BASE && task != Task.SENTENCE_EMBEDDING;
         if (headTask && !model.loadReport().newlyInitialized().isEmpty()) {
             List<String> fresh = model.loadReport().newlyInitialized();
             model.close();
-            throw new IllegalArgumentException(checkpoint.dir() + " has no trained weights for " + fresh + " of the "
-                    + task + " head, so its outputs would be random; use a checkpoint fine-tuned for this task "
-                    + "(or fine-tune this one first)");
+            throw new IllegalArgumentException(checkpoint.dir()
+                    + (options.adapter() == null ? "" : " with adapter " + options.adapter())
+                    + " has no trained weights for " + fresh + " of the " + task + " head, so its outputs would be "
+                    + "random; use a checkpoint fine-tuned for this task (or fine-tune this one first)");
         }
         return model;
     }

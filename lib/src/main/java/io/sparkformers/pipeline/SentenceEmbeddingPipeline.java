@@ -1,11 +1,9 @@
 package io.sparkformers.pipeline;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.sparkformers.hub.Json;
-import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
@@ -18,39 +16,15 @@ import java.util.List;
  * per text, pooled and normalised as the checkpoint's {@code modules.json} says (mean + L2 when it has none).
  * Texts longer than max_length are truncated.
  */
-public final class SentenceEmbeddingPipeline implements Pipeline<float[]> {
-
-    private final HfModel model;
-    private final TextTokenizer tokenizer;
-    private final PipelineOptions options;
+public final class SentenceEmbeddingPipeline extends EncoderPipeline<float[]> {
 
     public SentenceEmbeddingPipeline(HfModel model, PipelineOptions options) throws IOException {
-        if (model.task() != Task.SENTENCE_EMBEDDING) {
-            throw new IllegalArgumentException(
-                    "sentence-embeddings needs a model loaded for Task.SENTENCE_EMBEDDING, got " + model.task());
-        }
-        this.model = model;
-        this.options = options;
-        this.tokenizer = Pipelines.tokenizer(model, options);
-    }
-
-    @Override
-    public String task() {
-        return "sentence-embeddings";
-    }
-
-    @Override
-    public PipelineOptions options() {
-        return options;
-    }
-
-    public TextTokenizer tokenizer() {
-        return tokenizer;
-    }
-
-    @Override
-    public String invalidReason(PipelineInput input, int row) {
-        return PipelineSupport.textProblem(input.text(), "text", row);
+        super(
+                model,
+                options,
+                "sentence-embeddings",
+                Task.SENTENCE_EMBEDDING,
+                "a model loaded for Task.SENTENCE_EMBEDDING");
     }
 
     /** One embedding per text. */
@@ -58,21 +32,16 @@ public final class SentenceEmbeddingPipeline implements Pipeline<float[]> {
         return predict(PipelineInput.texts(texts));
     }
 
+    /** (B, H) pooled embeddings → one vector per text. */
     @Override
-    public List<float[]> predictBatch(List<PipelineInput> inputs, int firstRow) {
-        PipelineSupport.requireValid(this, inputs, firstRow);
-        TokenBatch batch =
-                tokenizer.encodeBatch(inputs.stream().map(PipelineInput::text).toList(), null);
-        List<float[]> out = new ArrayList<>(inputs.size());
-        try (NDManager scope = model.manager().newSubManager()) {
-            NDArray emb = PipelineSupport.forward(model, scope, batch).head(); // (B, H)
-            int h = (int) emb.getShape().get(1);
-            float[] flat = emb.toFloatArray();
-            for (int row = 0; row < batch.batchSize(); row++) {
-                float[] v = new float[h];
-                System.arraycopy(flat, row * h, v, 0, h);
-                out.add(v);
-            }
+    List<float[]> rows(NDArray emb, TokenBatch batch) {
+        int h = (int) emb.getShape().get(1);
+        float[] flat = emb.toFloatArray();
+        List<float[]> out = new ArrayList<>(batch.batchSize());
+        for (int row = 0; row < batch.batchSize(); row++) {
+            float[] v = new float[h];
+            System.arraycopy(flat, row * h, v, 0, h);
+            out.add(v);
         }
         return out;
     }
@@ -94,11 +63,5 @@ public final class SentenceEmbeddingPipeline implements Pipeline<float[]> {
         ArrayNode a = Json.MAPPER.createArrayNode();
         for (float x : v) a.add(x);
         return a;
-    }
-
-    @Override
-    public void close() {
-        tokenizer.close();
-        model.close();
     }
 }

@@ -10,6 +10,7 @@ import io.sparkformers.generation.GenerationOutput;
 import io.sparkformers.generation.Generator;
 import io.sparkformers.generation.Seq2SeqScorer;
 import io.sparkformers.hub.Json;
+import io.sparkformers.hub.SpecialTokenTruncation;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Seq2SeqLanguageModel;
 import io.sparkformers.nn.Task;
@@ -47,6 +48,8 @@ public final class Text2TextGenerationPipeline implements Pipeline<List<String>>
     private final GenerationConfig config;
     private final String prefix;
     private final long padId;
+    private final SpecialTokenTruncation truncation;
+    private final int maxSourceTokens;
 
     /** @param task text2text-generation, summarization, translation or translation_xx_to_yy */
     public Text2TextGenerationPipeline(String task, HfModel model, PipelineOptions options) throws IOException {
@@ -99,6 +102,29 @@ public final class Text2TextGenerationPipeline implements Pipeline<List<String>>
         this.padId = config.padTokenId() != null
                 ? config.padTokenId()
                 : modelConfig.path("pad_token_id").asLong(0);
+        this.truncation = SpecialTokenTruncation.of(tokenizer);
+        int positions = modelConfig.path("max_position_embeddings").asInt(Integer.MAX_VALUE);
+        this.maxSourceTokens =
+                Math.min(positions, model.checkpoint().tokenizerConfig().modelMaxLength());
+    }
+
+    /**
+     * The longest source the model takes, in tokens: the tokenizer's {@code model_max_length} (what HF's
+     * {@code truncation=True} cuts to), capped by {@code max_position_embeddings} where the config has one (BART,
+     * Marian; T5's relative positions have none).
+     */
+    public int maxSourceTokens() {
+        return maxSourceTokens;
+    }
+
+    /**
+     * {@link #sourceIds} cut to at most {@code max} tokens as HF's tokenizer truncation cuts them: the text's tokens
+     * are shortened, the special tokens around them kept (BART {@code <s> … </s>}, T5 and Marian {@code … </s>}).
+     *
+     * @param max tokens kept, special tokens included (more than the specials)
+     */
+    public long[] sourceIds(String text, int max) {
+        return truncation.truncate(sourceIds(text), max);
     }
 
     @Override

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
@@ -116,6 +115,7 @@ public final class BatchScoring {
      * @param taskOptions       the options of the pipeline tasks
      * @param partitionBy       output columns to partition the written folders by (null or empty: none)
      * @param dtype             inference precision: bf16, fp32 or auto (null: fp32; see the stages' dtype Param)
+     * @param adapter           a PEFT LoRA adapter merged into the model at load (the stages' adapterPath), or null
      */
     public record Options(
             String task,
@@ -136,141 +136,99 @@ public final class BatchScoring {
             Integer topK,
             TaskOptions taskOptions,
             List<String> partitionBy,
-            String dtype) {
+            String dtype,
+            String adapter) {
         public Options {
             if (taskOptions == null) taskOptions = TaskOptions.defaults();
             partitionBy = partitionBy == null ? List.of() : List.copyOf(partitionBy);
             dtype = ComputeDtype.parse(dtype == null ? "fp32" : dtype).id();
         }
 
-        /** Without partitioning. */
-        public Options(
-                String task,
-                String model,
-                String input,
-                String output,
-                String inputFormat,
-                String outputFormat,
-                String textCol,
-                String outputCol,
-                String mode,
-                int maxLength,
-                int batchSize,
-                int maxTokensPerBatch,
-                String device,
-                String handleInvalid,
-                String outputType,
-                Integer topK,
-                TaskOptions taskOptions) {
-            this(
-                    task,
-                    model,
-                    input,
-                    output,
-                    inputFormat,
-                    outputFormat,
-                    textCol,
-                    outputCol,
-                    mode,
-                    maxLength,
-                    batchSize,
-                    maxTokensPerBatch,
-                    device,
-                    handleInvalid,
-                    outputType,
-                    topK,
-                    taskOptions,
-                    List.of(),
-                    null);
-        }
-
         /** Defaults for everything but the four required values. */
         public static Options of(String task, String model, String input, String output) {
-            return new Options(
-                    task,
-                    model,
-                    input,
-                    output,
-                    null,
-                    null,
-                    "text",
-                    null,
-                    "errorifexists",
-                    512,
-                    256,
-                    16384,
-                    Devices.AUTO,
-                    ModelStage.ERROR,
-                    SentenceEmbedder.VECTOR,
-                    null,
-                    TaskOptions.defaults());
+            return builder(task, model, input, output).build();
+        }
+
+        /** A builder holding the defaults for everything but the four required values. */
+        public static Builder builder(String task, String model, String input, String output) {
+            Builder b = new Builder();
+            b.task = task;
+            b.model = model;
+            b.input = input;
+            b.output = output;
+            return b;
+        }
+
+        /** A builder starting from these options. */
+        public Builder toBuilder() {
+            return new Builder(this);
+        }
+
+        public Options withAdapter(String adapter) {
+            return toBuilder().adapter(adapter).build();
         }
 
         public Options withDtype(String dtype) {
-            return with(c -> c.dtype = dtype);
+            return toBuilder().dtype(dtype).build();
         }
 
         public Options withPartitionBy(List<String> cols) {
-            return with(c -> c.partitionBy = cols);
+            return toBuilder().partitionBy(cols).build();
         }
 
         public Options withTaskOptions(TaskOptions t) {
-            return with(c -> c.taskOptions = t);
+            return toBuilder().taskOptions(t).build();
         }
 
         public Options withTopK(Integer k) {
-            return with(c -> c.topK = k);
+            return toBuilder().topK(k).build();
         }
 
         public Options withFormats(String in, String out) {
-            return with(c -> {
-                c.inputFormat = in;
-                c.outputFormat = out;
-            });
+            return toBuilder().inputFormat(in).outputFormat(out).build();
         }
 
         public Options withMode(String m) {
-            return with(c -> c.mode = m);
+            return toBuilder().mode(m).build();
         }
 
         public Options withTextCol(String col) {
-            return with(c -> c.textCol = col);
+            return toBuilder().textCol(col).build();
         }
 
         public Options withHandleInvalid(String h) {
-            return with(c -> c.handleInvalid = h);
+            return toBuilder().handleInvalid(h).build();
         }
 
-        /** A copy with {@code change} applied: the one copy path of the with-ers. */
-        private Options with(Consumer<Fields> change) {
-            Fields f = new Fields(this);
-            change.accept(f);
-            return f.toOptions();
-        }
+        /**
+         * The components as mutable fields, each with its default (the one place of the defaults; see the record's
+         * Javadoc for their meaning); {@link #build} validates as the record does.
+         */
+        public static final class Builder {
+            private String task;
+            private String model;
+            private String input;
+            private String output;
+            private String inputFormat;
+            private String outputFormat;
+            private String textCol = "text";
+            private String outputCol;
+            private String mode = "errorifexists";
+            private int maxLength = 512;
+            private int batchSize = ModelStage.DEFAULT_BATCH_SIZE;
+            private int maxTokensPerBatch = 16384;
+            private String device = Devices.AUTO;
+            private String handleInvalid = ModelStage.ERROR;
+            private String outputType = SentenceEmbedder.VECTOR;
+            private Integer topK;
+            private TaskOptions taskOptions;
+            private List<String> partitionBy;
+            private String dtype;
+            private String adapter;
 
-        /** The components as mutable fields, for {@link #with}. */
-        private static final class Fields {
-            String task;
-            String model;
-            String input;
-            String output;
-            String inputFormat;
-            String outputFormat;
-            String textCol;
-            String outputCol;
-            String mode;
-            int maxLength;
-            int batchSize;
-            int maxTokensPerBatch;
-            String device;
-            String handleInvalid;
-            String outputType;
-            Integer topK;
-            TaskOptions taskOptions;
-            List<String> partitionBy;
-            String dtype;
+            private Builder() {}
 
-            Fields(Options o) {
+            private Builder(Options o) {
                 task = o.task;
                 model = o.model;
                 input = o.input;
@@ -290,9 +248,90 @@ public final class BatchScoring {
                 taskOptions = o.taskOptions;
                 partitionBy = o.partitionBy;
                 dtype = o.dtype;
+                adapter = o.adapter;
             }
 
-            Options toOptions() {
+            public Builder inputFormat(String v) {
+                inputFormat = v;
+                return this;
+            }
+
+            public Builder outputFormat(String v) {
+                outputFormat = v;
+                return this;
+            }
+
+            public Builder textCol(String v) {
+                textCol = v;
+                return this;
+            }
+
+            public Builder outputCol(String v) {
+                outputCol = v;
+                return this;
+            }
+
+            public Builder mode(String v) {
+                mode = v;
+                return this;
+            }
+
+            public Builder maxLength(int v) {
+                maxLength = v;
+                return this;
+            }
+
+            public Builder batchSize(int v) {
+                batchSize = v;
+                return this;
+            }
+
+            public Builder maxTokensPerBatch(int v) {
+                maxTokensPerBatch = v;
+                return this;
+            }
+
+            public Builder device(String v) {
+                device = v;
+                return this;
+            }
+
+            public Builder handleInvalid(String v) {
+                handleInvalid = v;
+                return this;
+            }
+
+            public Builder outputType(String v) {
+                outputType = v;
+                return this;
+            }
+
+            public Builder topK(Integer v) {
+                topK = v;
+                return this;
+            }
+
+            public Builder taskOptions(TaskOptions v) {
+                taskOptions = v;
+                return this;
+            }
+
+            public Builder partitionBy(List<String> v) {
+                partitionBy = v;
+                return this;
+            }
+
+            public Builder adapter(String v) {
+                adapter = v;
+                return this;
+            }
+
+            public Builder dtype(String v) {
+                dtype = v;
+                return this;
+            }
+
+            public Options build() {
                 return new Options(
                         task,
                         model,
@@ -312,7 +351,8 @@ public final class BatchScoring {
                         topK,
                         taskOptions,
                         partitionBy,
-                        dtype);
+                        dtype,
+                        adapter);
             }
         }
     }
@@ -352,38 +392,6 @@ public final class BatchScoring {
             String hypothesisTemplate,
             boolean multiLabel,
             ObjectNode generateKwargs) {
-        /** Without generate() keyword arguments. */
-        public TaskOptions(
-                String textPairCol,
-                String functionToApply,
-                String probabilitiesCol,
-                String aggregationStrategy,
-                List<String> ignoreLabels,
-                String questionCol,
-                String contextCol,
-                Integer docStride,
-                int maxAnswerLen,
-                boolean handleImpossibleAnswer,
-                List<String> candidateLabels,
-                String hypothesisTemplate,
-                boolean multiLabel) {
-            this(
-                    textPairCol,
-                    functionToApply,
-                    probabilitiesCol,
-                    aggregationStrategy,
-                    ignoreLabels,
-                    questionCol,
-                    contextCol,
-                    docStride,
-                    maxAnswerLen,
-                    handleImpossibleAnswer,
-                    candidateLabels,
-                    hypothesisTemplate,
-                    multiLabel,
-                    null);
-        }
-
         public static TaskOptions defaults() {
             return new TaskOptions(
                     null,
@@ -398,7 +406,8 @@ public final class BatchScoring {
                     false,
                     null,
                     io.sparkformers.pipeline.PipelineOptions.DEFAULT_HYPOTHESIS_TEMPLATE,
-                    false);
+                    false,
+                    null);
         }
     }
 
@@ -482,6 +491,7 @@ public final class BatchScoring {
                 .setHandleInvalid(o.handleInvalid());
         if (o.maxLength() > 0) stage.setMaxLength(o.maxLength()); // 0: the stage's default (embeddings: max_seq_length)
         if (o.outputCol() != null) stage.setOutputCol(o.outputCol());
+        if (o.adapter() != null) stage.setAdapterPath(o.adapter());
         return stage;
     }
 

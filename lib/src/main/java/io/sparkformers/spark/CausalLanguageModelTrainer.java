@@ -41,8 +41,7 @@ public final class CausalLanguageModelTrainer
 
     @Override
     DistributedTraining.TaskOptions options(DistributedTraining.TaskOptions o, boolean group) {
-        return new DistributedTraining.TaskOptions(
-                o.lora(), o.docStride(), o.maxAnswerLength(), group, o.mlmProbability(), o.wholeWordMask(), false);
+        return o.withLanguageModeling(group, o.mlmProbability(), o.wholeWordMask());
     }
 
     @Override

@@ -188,6 +188,17 @@ final class DistributedTraining {
                                 ? TrainingTask.instructionTuning(folder, maxLength)
                                 : TrainingTask.causalLanguageModeling(folder, maxLength, o.groupTexts());
                     }
+                    case SEQ2SEQ_LM -> {
+                        Seq2SeqOptions q = o.seq2seq() == null ? Seq2SeqOptions.DEFAULTS : o.seq2seq();
+                        return TrainingTask.seq2seqLanguageModeling(
+                                folder,
+                                maxLength,
+                                q.maxTargetLength(),
+                                q.sourcePrefix(),
+                                q.predictWithGenerate(),
+                                q.generationMaxLength(),
+                                q.generationNumBeams());
+                    }
                     default -> {}
                 }
                 return TrainingTask.textClassification(
@@ -222,11 +233,12 @@ final class DistributedTraining {
      *                        classification)
      * @param docStride       QA: context tokens shared by consecutive windows (HF {@code doc_stride})
      * @param maxAnswerLength QA: most tokens in a predicted answer (HF {@code max_answer_length})
-     * @param groupTexts      LM: concatenate the texts and cut blocks of maxLength (HF {@code group_texts}; one worker)
+     * @param groupTexts      LM: concatenate the texts and cut blocks of maxLength (HF {@code group_texts}; per replica)
      * @param mlmProbability  masked LM: share of tokens chosen (HF {@code mlm_probability})
      * @param wholeWordMask   masked LM: choose whole words (HF {@code whole_word_mask})
      * @param instruction     causal LM: rows are prompt (text) / response (pair) pairs, the prompt masked out of the
      *                        loss
+     * @param seq2seq         seq2seq: HF {@code run_summarization.py}'s options (null: {@link Seq2SeqOptions#DEFAULTS})
      */
     record TaskOptions(
             LoraConfig lora,
@@ -235,9 +247,28 @@ final class DistributedTraining {
             boolean groupTexts,
             double mlmProbability,
             boolean wholeWordMask,
-            boolean instruction)
+            boolean instruction,
+            Seq2SeqOptions seq2seq)
             implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** Options without seq2seq ones. */
+        TaskOptions(
+                LoraConfig lora,
+                int docStride,
+                int maxAnswerLength,
+                boolean groupTexts,
+                double mlmProbability,
+                boolean wholeWordMask,
+                boolean instruction) {
+            this(lora, docStride, maxAnswerLength, groupTexts, mlmProbability, wholeWordMask, instruction, null);
+        }
+
+        /** These options with seq2seq training's. */
+        TaskOptions withSeq2Seq(Seq2SeqOptions q) {
+            return new TaskOptions(
+                    lora, docStride, maxAnswerLength, groupTexts, mlmProbability, wholeWordMask, instruction, q);
+        }
 
         /** No adapter; HF's script defaults: doc_stride 128, max_answer_length 30, line by line, 0.15, no whole words. */
         static final TaskOptions DEFAULTS = new TaskOptions(null, 128, 30, false, 0.15, false, false);
@@ -245,13 +276,52 @@ final class DistributedTraining {
         /** These options training the LoRA adapter {@code adapter} (null: none). */
         TaskOptions withLora(LoraConfig adapter) {
             return new TaskOptions(
-                    adapter, docStride, maxAnswerLength, groupTexts, mlmProbability, wholeWordMask, instruction);
+                    adapter,
+                    docStride,
+                    maxAnswerLength,
+                    groupTexts,
+                    mlmProbability,
+                    wholeWordMask,
+                    instruction,
+                    seq2seq);
+        }
+
+        /**
+         * These options for language modelling (LoRA and the QA options kept; no instruction masking): HF's
+         * {@code group_texts}, and the masking of {@code run_mlm.py}.
+         */
+        TaskOptions withLanguageModeling(boolean group, double mlm, boolean wholeWords) {
+            return new TaskOptions(lora, docStride, maxAnswerLength, group, mlm, wholeWords, false);
         }
 
         /** These options with question answering's windows and answer length. */
         TaskOptions withQuestionAnswering(int stride, int answerLength) {
-            return new TaskOptions(lora, stride, answerLength, groupTexts, mlmProbability, wholeWordMask, instruction);
+            return new TaskOptions(
+                    lora, stride, answerLength, groupTexts, mlmProbability, wholeWordMask, instruction, seq2seq);
         }
+    }
+
+    /**
+     * Seq2seq training's options (HF {@code run_summarization.py} / {@code Seq2SeqTrainingArguments}); the source
+     * length is the Spec's maxLength.
+     *
+     * @param maxTargetLength     target tokens kept (HF {@code max_target_length})
+     * @param sourcePrefix        text put before every source (HF {@code source_prefix})
+     * @param predictWithGenerate generate at evaluation and report ROUGE/BLEU (HF {@code predict_with_generate})
+     * @param generationMaxLength new tokens generated per source at evaluation (HF {@code generation_max_length})
+     * @param generationNumBeams  beams at evaluation (HF {@code generation_num_beams}; 1: greedy)
+     */
+    record Seq2SeqOptions(
+            int maxTargetLength,
+            String sourcePrefix,
+            boolean predictWithGenerate,
+            int generationMaxLength,
+            int generationNumBeams)
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        /** HF's script defaults: 128 target tokens, no prefix, no generation at evaluation, 128 new tokens, greedy. */
+        static final Seq2SeqOptions DEFAULTS = new Seq2SeqOptions(128, "", false, 128, 1);
     }
 
     /**

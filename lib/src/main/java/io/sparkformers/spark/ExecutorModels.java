@@ -123,11 +123,23 @@ public final class ExecutorModels {
 
     /** {@link #model(String, Task, Device)} for inference in {@code dtype} (auto resolved for this executor's device). */
     public static Lease<HfModel> model(String ref, Task task, Device device, ComputeDtype dtype) throws IOException {
-        String head = dtype == ComputeDtype.FP32 ? task.name() : task.name() + "@" + dtype.id();
+        return model(ref, null, task, device, dtype);
+    }
+
+    /**
+     * {@link #model(String, Task, Device, ComputeDtype)} with a LoRA adapter (a reference as {@code ref} is, or null)
+     * merged into the weights at load ({@link HfModel#fromAdapter}); cached apart from the plain model.
+     */
+    public static Lease<HfModel> model(String ref, String adapter, Task task, Device device, ComputeDtype dtype)
+            throws IOException {
+        String head = (dtype == ComputeDtype.FP32 ? task.name() : task.name() + "@" + dtype.id())
+                + (adapter == null ? "" : " with adapter " + adapter);
         return INSTANCE.lease(
                 new Key(ref, head, device.toString()),
                 device,
-                (dir, d) -> HfModel.fromPretrained(HfCheckpoint.open(dir), task, d, dtype),
+                (dir, d) -> adapter == null
+                        ? HfModel.fromPretrained(HfCheckpoint.open(dir), task, d, dtype)
+                        : HfModel.fromAdapter(ModelRefs.localFolder(adapter), HfCheckpoint.open(dir), task, d, dtype),
                 HfModel::block);
     }
 

@@ -2,6 +2,7 @@ package io.sparkformers.spark;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.generation.GenerationConfig;
 import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.Json;
 import io.sparkformers.nn.ComputeDtype;
@@ -26,8 +27,10 @@ import org.apache.spark.sql.Row;
  * {@link TextGenerationPipeline}. Encoder-decoders ({@link Summarizer}, {@link Translator},
  * {@link Text2TextGenerator}): each row's text, after the task's prefix, is the encoder input, generated right-padded
  * by the executor's cached {@link Text2TextGenerationPipeline} for the stage's task. Either way inputs are sorted by
- * length within a window and cut into batches ({@link TokenBudgetBatcher}: {@code maxTokensPerBatch} counts the padded
- * input tokens), so a row's text is the pipeline's. Sampling draws from one RNG per row, seeded from the stage's seed
+ * length within a window and cut into batches ({@link TokenBudgetBatcher}), so a row's text is the pipeline's. For
+ * decoders {@code maxTokensPerBatch} counts what the KV cache will hold: rows × (longest prompt + max_new_tokens, or
+ * max_length) × the sequences each prompt expands to (num_beams for beam search, else num_return_sequences), as
+ * {@link #decoderRowTokens}; for encoder-decoders the padded input tokens. Sampling draws from one RNG per row, seeded from the stage's seed
  * and the row's input text ({@link #rowSeed}): a row's samples do not depend on the partitioning or on the rows
  * batched with it.
  */
@@ -45,6 +48,8 @@ final class GenerationCodec extends InputCodec {
     private final int window;
     private final int maxTokensPerBatch;
     private final int batchSize;
+    private final boolean truncation;
+    private final int maxSourceLength;
 
     /**
      * @param column         the prompt (or messages) column, for messages
@@ -70,6 +75,44 @@ final class GenerationCodec extends InputCodec {
             int window,
             int maxTokensPerBatch,
             int batchSize) {
+        this(
+                column,
+                promptIndex,
+                chat,
+                seq2seqTask,
+                targetLanguage,
+                generateKwargs,
+                seed,
+                arrays,
+                window,
+                maxTokensPerBatch,
+                batchSize,
+                false,
+                0);
+    }
+
+    /**
+     * An encoder-decoder's codec with its source limit.
+     *
+     * @param truncation      cut a source longer than the limit (HF {@code truncation=True}); false: the row is
+     *                        invalid
+     * @param maxSourceLength the limit in tokens, special tokens included (0: the model's, {@link
+     *                        Text2TextGenerationPipeline#maxSourceTokens}; never above it)
+     */
+    GenerationCodec(
+            String column,
+            int promptIndex,
+            boolean chat,
+            String seq2seqTask,
+            String targetLanguage,
+            String generateKwargs,
+            long seed,
+            boolean arrays,
+            int window,
+            int maxTokensPerBatch,
+            int batchSize,
+            boolean truncation,
+            int maxSourceLength) {
         this.column = column;
         this.promptIndex = promptIndex;
         this.chat = chat;
@@ -81,6 +124,8 @@ final class GenerationCodec extends InputCodec {
         this.window = window;
         this.maxTokensPerBatch = maxTokensPerBatch;
         this.batchSize = batchSize;
+        this.truncation = truncation;
+        this.maxSourceLength = maxSourceLength;
     }
 
     @Override
@@ -101,12 +146,15 @@ final class GenerationCodec extends InputCodec {
         Encoded encode(Row row);
 
         List<List<String>> generate(List<long[]> ids, List<String> fullTexts, long[] seeds);
+
+        /** Tokens one batch row holds against {@code maxTokensPerBatch}, for a batch whose longest input is given. */
+        int rowTokens(int longest);
     }
 
     @Override
     Partition open(String model, Device device, ComputeDtype dtype, int partition) throws IOException {
-        ExecutorModels.Lease<HfModel> lease =
-                ExecutorModels.model(model, seq2seqTask == null ? Task.CAUSAL_LM : Task.SEQ2SEQ_LM, device, dtype);
+        ExecutorModels.Lease<HfModel> lease = ExecutorModels.model(
+                model, adapter(), seq2seqTask == null ? Task.CAUSAL_LM : Task.SEQ2SEQ_LM, device, dtype);
         PipelineOptions options = PipelineOptions.builder()
                 .batchSize(batchSize)
                 .generateKwargs((ObjectNode) Json.MAPPER.readTree(generateKwargs))
@@ -118,7 +166,8 @@ final class GenerationCodec extends InputCodec {
             lease.close();
             throw e;
         }
-        TokenBudgetBatcher batcher = new TokenBudgetBatcher(window, maxTokensPerBatch, batchSize, true, 0);
+        TokenBudgetBatcher batcher =
+                new TokenBudgetBatcher(window, maxTokensPerBatch, batchSize, true, 0, pipeline::rowTokens);
         return new Partition(lease, batcher.stats()) {
             @Override
             Iterator<Scored<Row>> score(Iterator<Row> rows) {
@@ -159,6 +208,11 @@ final class GenerationCodec extends InputCodec {
             public List<List<String>> generate(List<long[]> ids, List<String> fullTexts, long[] seeds) {
                 return pipeline.generate(ids, fullTexts, seeds);
             }
+
+            @Override
+            public int rowTokens(int longest) {
+                return decoderRowTokens(pipeline.generationConfig(), longest);
+            }
         };
     }
 
@@ -169,13 +223,22 @@ final class GenerationCodec extends InputCodec {
         // multilingual Marian: the target language as the ">>xx<<" code its vocabulary holds, before each source
         String code = targetLanguage == null ? null : ">>" + targetLanguage + "<<";
         String lead = code != null && pipeline.hasToken(code) ? code + " " : "";
+        int limit = maxSourceLength > 0
+                ? Math.min(maxSourceLength, pipeline.maxSourceTokens())
+                : pipeline.maxSourceTokens();
         return new Generating() {
             @Override
             public Encoded encode(Row row) {
                 String text = row.isNullAt(promptIndex) ? null : row.getString(promptIndex);
                 String why = InputReader.invalidText(text);
                 if (why != null) return Encoded.invalid(why);
-                long[] ids = pipeline.sourceIds(text.startsWith(">>") ? text : lead + text);
+                String source = text.startsWith(">>") ? text : lead + text;
+                long[] ids = truncation ? pipeline.sourceIds(source, limit) : pipeline.sourceIds(source);
+                if (ids.length > limit) {
+                    return Encoded.invalid("its source has " + ids.length + " tokens, more than the " + limit
+                            + " the model takes (maxSourceLength, 0: the model's): set truncation true to cut it "
+                            + "as HF's truncation=True does, or shorten the text");
+                }
                 long[] ones = new long[ids.length];
                 java.util.Arrays.fill(ones, 1L);
                 return new Encoded(ids, ones, new long[ids.length], null, new Prompt(null, rowSeed(seed, text)));
@@ -184,6 +247,11 @@ final class GenerationCodec extends InputCodec {
             @Override
             public List<List<String>> generate(List<long[]> ids, List<String> fullTexts, long[] seeds) {
                 return pipeline.generate(ids, seeds);
+            }
+
+            @Override
+            public int rowTokens(int longest) {
+                return longest;
             }
         };
     }
@@ -217,6 +285,17 @@ final class GenerationCodec extends InputCodec {
         java.util.Arrays.fill(ones, 1L);
         String fullText = !chat && pipeline.returnFullText() ? prompt : null;
         return new Encoded(ids, ones, new long[ids.length], null, new Prompt(fullText, rowSeed(seed, prompt)));
+    }
+
+    /**
+     * The KV-cache positions one prompt of a decoder batch padded to {@code longest} tokens holds by the last step:
+     * (longest + max_new_tokens, or max_length) × the rows generate() expands it to (num_beams for beam search, else
+     * num_return_sequences). Saturates at {@link Integer#MAX_VALUE}.
+     */
+    static int decoderRowTokens(GenerationConfig config, int longest) {
+        int expand = config.numBeams() > 1 ? config.numBeams() : config.numReturnSequences();
+        long tokens = (long) Math.max(longest, config.maxLengthFor(longest)) * expand;
+        return (int) Math.min(Integer.MAX_VALUE, tokens);
     }
 
     /**

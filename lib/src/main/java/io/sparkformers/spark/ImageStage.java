@@ -55,6 +55,11 @@ public abstract class ImageStage<S extends ImageStage<S>> extends ScoringStage<S
         return self();
     }
 
+    @Override
+    protected boolean takesAdapter() {
+        return false;
+    }
+
     /** Whether the model needs its classification head. */
     protected abstract boolean classification();
 

@@ -25,6 +25,20 @@ import org.apache.spark.sql.Row;
 abstract class InputCodec implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /** The stage's LoRA adapter as executors load it ({@link ScoringStage#adapterPath}), or null. */
+    private ModelSource adapter;
+
+    /** Sets the adapter executors merge into the model (null: none); returns this codec. */
+    InputCodec withAdapter(ModelSource a) {
+        adapter = a;
+        return this;
+    }
+
+    /** On an executor: the adapter reference to load (a shipped one made known to this JVM first), or null. */
+    String adapter() {
+        return adapter == null ? null : adapter.use();
+    }
+
     /** The column named when a row is invalid. */
     abstract String column();
 

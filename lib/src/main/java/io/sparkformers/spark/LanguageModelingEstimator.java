@@ -5,8 +5,6 @@ import static org.apache.spark.sql.functions.lit;
 
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.BooleanParam;
@@ -25,9 +23,9 @@ import org.apache.spark.sql.types.StructType;
  * <p><b>Examples and replicas.</b> Line by line (the default), each non-null text row is one example, truncated to
  * {@code maxLength} tokens; rows are spread over the replicas as for every other task, so {@code numWorkers} replicas
  * with per-device batch b reach the weights of one replica with batch {@code numWorkers × b} on the same data order.
- * {@code groupTexts} (concatenate every text, cut blocks of {@code maxLength} tokens) builds its blocks from all rows
- * in one process, so it needs {@code numWorkers} 1: blocks never cross replicas, and grouped texts are not packed per
- * partition. Group the texts before a data-parallel fit instead (one block per row).
+ * {@code groupTexts} (concatenate the texts, cut blocks of {@code maxLength} tokens): each replica packs its own rows
+ * and the replicas share the blocks, so one remainder per replica is dropped (HF's one packing over all rows drops
+ * one in all).
  *
  * @param <S> the concrete estimator
  * @param <M> the fitted stage over the saved checkpoint
@@ -47,7 +45,7 @@ public abstract class LanguageModelingEstimator<S extends LanguageModelingEstima
                 this,
                 "groupTexts",
                 "HF group_texts: concatenate every text and cut blocks of maxLength tokens, the remainder "
-                        + "dropped (numWorkers 1 only: blocks are made from all rows in one process); false trains "
+                        + "dropped (each replica packs its own rows: one remainder per replica); false trains "
                         + "line by line, one truncated example per row");
         setDefault(inputCol, "text");
         setDefault(groupTexts, false);
@@ -88,12 +86,6 @@ public abstract class LanguageModelingEstimator<S extends LanguageModelingEstima
             throw new IllegalArgumentException(getClass().getSimpleName() + ": loraR " + getOrDefault(loraR())
                     + " is not supported for language modelling yet (LoRA trains text classification): set loraR 0");
         }
-        int w = (Integer) getOrDefault(numWorkers());
-        if ((Boolean) getOrDefault(groupTexts) && w > 1) {
-            throw new IllegalArgumentException(getClass().getSimpleName() + ": groupTexts makes its blocks from every "
-                    + "row in one process, not with numWorkers " + w + ": set numWorkers 1, or group the texts "
-                    + "first (one block per row) and set groupTexts false");
-        }
         requireValidationAndTrainingArguments(schema);
         return schema;
     }
@@ -109,32 +101,18 @@ public abstract class LanguageModelingEstimator<S extends LanguageModelingEstima
     /** {@link #fit} that also returns the {@link TextClassifier.FitSummary} (eval metrics: loss, perplexity). */
     public FitResult<M> fitWithSummary(Dataset<?> dataset) {
         transformSchema(dataset.schema(), true);
-        String name = getClass().getSimpleName();
-        String ref = getModel();
-        try {
-            ModelRefs.check(ref, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(name + ": cannot load model '" + ref + "': " + e.getMessage(), e);
-        }
+        String ref = checkedModel();
         String text = getOrDefault(inputCol);
-        String validation = getOrDefault(validationIndicatorCol());
         Dataset<Row> rows = dataset.toDF()
                 .filter(col(text).isNotNull())
                 .select(
                         col(text).as("text"),
                         lit(null).cast("string").as("pair"),
                         lit(null).cast("string").as("label"),
-                        validation.isEmpty()
-                                ? lit(false).as("isEval")
-                                : col(validation).equalTo(true).as("isEval"));
+                        isEvalColumn());
         DistributedTraining.Spec base = spec(ref, task(), LabelKind.NONE, List.of());
         DistributedTraining.Spec spec = base.withOptions(options(base.options(), (Boolean) getOrDefault(groupTexts)));
-        DistributedTraining.Summary s;
-        try {
-            s = DistributedTraining.run(rows, spec);
-        } catch (IOException e) {
-            throw new UncheckedIOException(name + ": " + e.getMessage(), e);
-        }
+        DistributedTraining.Summary s = train(rows, spec);
         M stage = fitted(s.outputDir(), text);
         stage.setParent(this);
         return new FitResult<>(stage, TextClassifier.summaryOf(s));

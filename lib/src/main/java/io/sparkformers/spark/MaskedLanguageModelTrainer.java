@@ -75,14 +75,8 @@ public final class MaskedLanguageModelTrainer
 
     @Override
     DistributedTraining.TaskOptions options(DistributedTraining.TaskOptions o, boolean group) {
-        return new DistributedTraining.TaskOptions(
-                o.lora(),
-                o.docStride(),
-                o.maxAnswerLength(),
-                group,
-                (Double) getOrDefault(mlmProbability),
-                (Boolean) getOrDefault(wholeWordMask),
-                false);
+        return o.withLanguageModeling(
+                group, (Double) getOrDefault(mlmProbability), (Boolean) getOrDefault(wholeWordMask));
     }
 
     @Override

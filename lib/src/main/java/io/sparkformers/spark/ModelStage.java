@@ -9,7 +9,6 @@ import io.sparkformers.nn.Task;
 import io.sparkformers.spark.TokenBudgetBatcher.Batch;
 import java.io.IOException;
 import org.apache.spark.ml.param.IntParam;
-import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.Metadata;
@@ -18,11 +17,11 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Base of the text model stages: a {@link ScoringStage} that reads text (or token columns, see
- * {@link TextInputParams}) and scores it in token-budget batches ({@link TextCodec}, {@link TokenBudgetBatcher}).
+ * {@link TextInputStage}) and scores it in token-budget batches ({@link TextCodec}, {@link TokenBudgetBatcher}).
  * Subclasses give the task, the output type and a {@link RowScorer}: plain serializable values, so closures never
  * capture the stage.
  */
-public abstract class ModelStage<S extends ModelStage<S>> extends ScoringStage<S> implements TextInputParams {
+public abstract class ModelStage<S extends ModelStage<S>> extends ScoringStage<S> implements TextInputStage<S> {
     private static final long serialVersionUID = 1L;
 
     /** Default of {@code batchSize} for text (a compile-time constant: the CLI reads it without loading a stage). */
@@ -62,65 +61,9 @@ public abstract class ModelStage<S extends ModelStage<S>> extends ScoringStage<S
         setDefault(sortWindow, 1024);
     }
 
-    // Mirrors TextStage's text accessors; TextInputs declares the Params once for both
     @Override
-    public IntParam maxLength() {
-        return text.maxLength;
-    }
-
-    @Override
-    public Param<String> inputCol() {
-        return text.inputCol;
-    }
-
-    @Override
-    public Param<String> inputPairCol() {
-        return text.inputPairCol;
-    }
-
-    @Override
-    public Param<String> inputIdsCol() {
-        return text.inputIdsCol;
-    }
-
-    @Override
-    public Param<String> attentionMaskCol() {
-        return text.attentionMaskCol;
-    }
-
-    @Override
-    public Param<String> tokenTypeIdsCol() {
-        return text.tokenTypeIdsCol;
-    }
-
-    public S setMaxLength(int v) {
-        set(text.maxLength, v);
-        return self();
-    }
-
-    public S setInputCol(String v) {
-        set(text.inputCol, v);
-        return self();
-    }
-
-    public S setInputPairCol(String v) {
-        set(text.inputPairCol, v);
-        return self();
-    }
-
-    public S setInputIdsCol(String v) {
-        set(text.inputIdsCol, v);
-        return self();
-    }
-
-    public S setAttentionMaskCol(String v) {
-        set(text.attentionMaskCol, v);
-        return self();
-    }
-
-    public S setTokenTypeIdsCol(String v) {
-        set(text.tokenTypeIdsCol, v);
-        return self();
+    public TextInputs textInputs() {
+        return text;
     }
 
     public IntParam maxTokensPerBatch() {

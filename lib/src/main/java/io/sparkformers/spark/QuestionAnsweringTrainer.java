@@ -1,12 +1,9 @@
 package io.sparkformers.spark;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
@@ -149,35 +146,20 @@ public final class QuestionAnsweringTrainer
     /** {@link #fit} that also returns the {@link TextClassifier.FitSummary} (eval metrics: exact_match, f1). */
     public FitResult fitWithSummary(Dataset<?> dataset) {
         transformSchema(dataset.schema(), true);
-        String ref = getModel();
-        try {
-            ModelRefs.check(ref, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "QuestionAnsweringTrainer: cannot load model '" + ref + "': " + e.getMessage(), e);
-        }
-        String validation = getOrDefault(validationIndicatorCol());
+        String ref = checkedModel();
         // The Trainer's QA rows: the question as the text, the context as the pair, the answer text as the label.
         Dataset<Row> rows = dataset.toDF()
                 .select(
                         col(getOrDefault(questionCol)).as("text"),
                         col(getOrDefault(contextCol)).as("pair"),
                         col(getOrDefault(answerCol)).as("label"),
-                        validation.isEmpty()
-                                ? lit(false).as("isEval")
-                                : col(validation).equalTo(true).as("isEval"));
+                        isEvalColumn());
         DistributedTraining.Spec base = spec(ref, Task.QUESTION_ANSWERING, LabelKind.NONE, List.of());
         DistributedTraining.Spec spec = base.withOptions(base.options()
                 .withQuestionAnswering((Integer) getOrDefault(docStride), (Integer) getOrDefault(maxAnswerLen)));
-        DistributedTraining.Summary s;
-        try {
-            s = DistributedTraining.run(rows, spec);
-        } catch (IOException e) {
-            throw new UncheckedIOException("QuestionAnsweringTrainer: " + e.getMessage(), e);
-        }
+        DistributedTraining.Summary s = train(rows, spec);
         QuestionAnsweringModel fitted =
-                copyValues(new QuestionAnsweringModel(uid()), ParamMap.empty()).setModel(s.outputDir());
-        fitted.setParent(this);
+                asFitted(new QuestionAnsweringModel(uid())).setModel(s.outputDir());
         return new FitResult(fitted, TextClassifier.summaryOf(s));
     }
 

@@ -59,6 +59,7 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
     private final Param<String> device;
     private final Param<String> dtype;
     private final Param<String> handleInvalid;
+    private final Param<String> adapterPath;
     private transient InferenceMetrics lastMetrics;
 
     protected ScoringStage(String uid, InputKind kind, String defaultOutputCol) {
@@ -80,6 +81,14 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
         handleInvalid = new Param<>(
                 this, "handleInvalid", kind.handleInvalidDoc(), ParamValidators.inArray(new String[] {ERROR, SKIP, KEEP
                 }));
+        adapterPath = new Param<>(
+                this,
+                "adapterPath",
+                "a PEFT LoRA adapter (a folder or Hadoop URI holding adapter_config.json and "
+                        + "adapter_model.safetensors) that executors load onto the model and merge into its weights "
+                        + "(merge_and_unload: scoring costs what the base does); the model Param is the base, whatever "
+                        + "the adapter's base_model_name_or_path says. Unset: none. Text stages only; the stage saves "
+                        + "the reference, not the adapter's files");
         setDefault(outputCol, defaultOutputCol);
         setDefault(batchSize, kind.batchSize());
         setDefault(device, Devices.AUTO);
@@ -105,6 +114,20 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
 
     public Param<String> handleInvalid() {
         return handleInvalid;
+    }
+
+    public Param<String> adapterPath() {
+        return adapterPath;
+    }
+
+    /** The LoRA adapter reference, or null when unset. */
+    public String getAdapterPath() {
+        return isDefined(adapterPath) ? getOrDefault(adapterPath) : null;
+    }
+
+    public S setAdapterPath(String v) {
+        set(adapterPath, v);
+        return self();
     }
 
     public String getOutputCol() {
@@ -179,9 +202,19 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
         return kind.modelHint();
     }
 
+    /** Whether executors can merge a LoRA adapter into this stage's model ({@link #adapterPath}); image stages cannot. */
+    protected boolean takesAdapter() {
+        return true;
+    }
+
     @Override
     public StructType transformSchema(StructType schema) {
         requireModel();
+        if (getAdapterPath() != null && !takesAdapter()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " " + uid() + ": adapterPath is set, but "
+                    + "LoRA adapters load onto text models only; unset adapterPath or merge the adapter into the "
+                    + "checkpoint first");
+        }
         validateInput(schema);
         StructType out = schema;
         for (StructField f : outputFields()) {
@@ -212,10 +245,32 @@ public abstract class ScoringStage<S extends ScoringStage<S>> extends Checkpoint
                         ComputeDtype.parse(getDtype()),
                         getHandleInvalid(),
                         getErrorCol(),
-                        codec(dataset.schema()),
+                        codec(dataset.schema()).withAdapter(adapterRef(sc)),
                         Arrays.stream(outputFields()).map(StructField::dataType).toArray(DataType[]::new),
                         metrics,
                         TaskSlots.rowIdIndex(dataset.schema())));
+    }
+
+    /**
+     * The adapter as executors load it, checked here on the driver (its adapter_config.json read), or null when
+     * {@link #adapterPath} is unset.
+     */
+    private ModelSource adapterRef(SparkContext sc) {
+        String ref = getAdapterPath();
+        if (ref == null) return null;
+        String problem = null;
+        try {
+            if (!ref.contains(":/") && !java.nio.file.Files.isDirectory(java.nio.file.Path.of(ref))) {
+                problem = "is not a folder (give the folder PEFT's save_pretrained wrote, or a Hadoop URI of one)";
+            } else {
+                io.sparkformers.nn.lora.LoraConfig.read(ModelRefs.localFolder(ref));
+                return ModelRefs.forExecutors(sc, ref, ModelRefs.Needs.FOLDER);
+            }
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            problem = "cannot be loaded: " + e.getMessage();
+        }
+        throw new IllegalArgumentException(
+                getClass().getSimpleName() + " " + uid() + ": adapterPath '" + ref + "' " + problem);
     }
 
     /** See {@link BatchScorer#invalid}. */

@@ -8,8 +8,6 @@ import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.LabelSpace;
 import io.sparkformers.train.TrainingData;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -225,12 +223,7 @@ public final class TextClassifier extends TextFineTuningEstimator<TextClassifier
     /** {@link #fit} that also returns the {@link FitSummary}. */
     public FitResult fitWithSummary(Dataset<?> dataset) {
         transformSchema(dataset.schema(), true);
-        String ref = getModel();
-        try {
-            ModelRefs.check(ref, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("TextClassifier: cannot load model '" + ref + "': " + e.getMessage(), e);
-        }
+        String ref = checkedModel();
         String problem = getOrDefault(problemType);
         LabelKind kind = switch (problem) {
             case MULTI_LABEL -> LabelKind.MULTI_LABEL;
@@ -244,25 +237,14 @@ public final class TextClassifier extends TextFineTuningEstimator<TextClassifier
                                 ? lit(null).cast(DataTypes.StringType).as("pair")
                                 : col(getInputPairCol()).as("pair"),
                         labelAsText(dataset.schema(), kind).as("label"),
-                        getOrDefault(validationIndicatorCol()).isEmpty()
-                                ? lit(false).as("isEval")
-                                : col(getOrDefault(validationIndicatorCol()))
-                                        .equalTo(true)
-                                        .as("isEval"));
+                        isEvalColumn());
         List<String> names = kind == LabelKind.REGRESSION ? List.of() : labelNames(rows, kind);
         DistributedTraining.Spec spec = spec(ref, Task.SEQUENCE_CLASSIFICATION, kind, names);
-        DistributedTraining.Summary s;
-        try {
-            s = DistributedTraining.run(rows, spec);
-        } catch (IOException e) {
-            throw new UncheckedIOException("TextClassifier: " + e.getMessage(), e);
-        }
-        FitSummary summary = summaryOf(s);
-        TextClassificationModel fitted = copyValues(new TextClassificationModel(uid()), ParamMap.empty())
+        DistributedTraining.Summary s = train(rows, spec);
+        TextClassificationModel fitted = asFitted(new TextClassificationModel(uid()))
                 .setModel(s.outputDir())
                 .setOutputCol(getOrDefault(predictionCol));
-        fitted.setParent(this);
-        return new FitResult(fitted, summary);
+        return new FitResult(fitted, summaryOf(s));
     }
 
     static FitSummary summaryOf(DistributedTraining.Summary s) {

@@ -64,7 +64,8 @@ final class TextCodec extends InputCodec {
     @Override
     Partition open(String model, Device device, ComputeDtype dtype, int partition) throws IOException {
         TextTokenizer tokenizer = ExecutorModels.tokenizer(model, reader.maxLength, capAtMaxSeqLength);
-        ExecutorModels.Lease<HfModel> lease = ExecutorModels.model(model, scorer.task(model, task), device, dtype);
+        ExecutorModels.Lease<HfModel> lease =
+                ExecutorModels.model(model, adapter(), scorer.task(model, task), device, dtype);
         TokenBudgetBatcher batcher =
                 new TokenBudgetBatcher(window, maxTokensPerBatch, batchSize, true, tokenizer.padTokenId());
         HfModel m = lease.model();

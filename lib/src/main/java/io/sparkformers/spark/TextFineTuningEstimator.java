@@ -1,9 +1,14 @@
 package io.sparkformers.spark;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
 import io.sparkformers.nn.Task;
 import io.sparkformers.nn.lora.LoraConfig;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.TrainingArguments;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -15,9 +20,13 @@ import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.BooleanType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructType;
@@ -810,6 +819,45 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
                 false,
                 callbacks(),
                 DistributedTraining.TaskOptions.DEFAULTS.withLora(loraConfig()));
+    }
+
+    // ------------------------------------------------------------------------------------------ the fit's steps
+
+    /** The model Param, checked before any job: a checkpoint that cannot load fails naming this estimator and it. */
+    final String checkedModel() {
+        String ref = getModel();
+        try {
+            ModelRefs.check(ref, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    getClass().getSimpleName() + ": cannot load model '" + ref + "': " + e.getMessage(), e);
+        }
+        return ref;
+    }
+
+    /** The Trainer rows' {@code isEval} column: validationIndicatorCol is true (no such Param set: every row trains). */
+    final Column isEvalColumn() {
+        String validation = getOrDefault(validationIndicatorCol);
+        return (validation.isEmpty() ? lit(false) : col(validation).equalTo(true)).as("isEval");
+    }
+
+    /**
+     * Runs the distributed fit of the Trainer's rows (text, pair, label, isEval; {@link DistributedTraining#run}) as
+     * {@code spec}; an I/O failure names this estimator.
+     */
+    final DistributedTraining.Summary train(Dataset<Row> rows, DistributedTraining.Spec spec) {
+        try {
+            return DistributedTraining.run(rows, spec);
+        } catch (IOException e) {
+            throw new UncheckedIOException(getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** MLlib's end of a fit: {@code model} with this estimator's Params copied into it and this as its parent. */
+    final M asFitted(M model) {
+        copyValues(model, ParamMap.empty());
+        model.setParent(this);
+        return model;
     }
 
     // ------------------------------------------------------------------------------------------ schema checks

@@ -24,7 +24,9 @@ import org.apache.spark.sql.types.StructType;
  * encoder-decoder stages. Sampling ({@code doSample}) is reproducible per row: each row draws from its
  * own RNG, seeded from {@code seed} and the row's prompt text, whatever the partitioning and batching (equal prompts
  * draw equal samples; ask {@code numReturnSequences} for several). Prompts are batched by length within
- * {@code sortWindow} and left-padded, as HF batches them; token columns are not read by this stage.
+ * {@code sortWindow} and left-padded, as HF batches them, under {@code maxTokensPerBatch} counted as the KV cache
+ * will hold it: rows × (longest prompt + max_new_tokens) × (num_beams for beam search, else num_return_sequences); a
+ * single prompt over the budget runs alone. Token columns are not read by this stage.
  */
 public final class TextGenerator extends GenerationStage<TextGenerator> {
     private static final long serialVersionUID = 1L;

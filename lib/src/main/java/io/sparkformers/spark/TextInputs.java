@@ -10,9 +10,10 @@ import org.apache.spark.sql.types.StructType;
 /**
  * The {@link TextInputParams} of a stage, declared once (name, doc, default) for the two kinds of text stage: the
  * tokenizer ({@link TextStage}) and the model stages ({@link ModelStage}), which hold one each and expose its Params
- * through the interface's accessors. Also the checks of the text or token columns a model stage reads.
+ * through {@link TextInputStage}'s accessors (public only as that interface's return type: nothing of it is visible
+ * outside this package). Also the checks of the text or token columns a model stage reads.
  */
-final class TextInputs implements Serializable {
+public final class TextInputs implements Serializable {
     private static final long serialVersionUID = 1L;
 
     static final String MODEL_DOC = "the checkpoint: a Hugging Face checkpoint folder, a Hadoop URI of one "

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Batching inside one partition, by tokens rather than rows: rows are read in windows of {@code window}, encoded,
@@ -128,6 +129,7 @@ public final class TokenBudgetBatcher {
     private final int batchSize;
     private final boolean sortByLength;
     private final long padId;
+    private final IntUnaryOperator rowTokens;
     private final Stats stats = new Stats();
 
     /**
@@ -138,6 +140,22 @@ public final class TokenBudgetBatcher {
      * @param padId             the tokenizer's padding id
      */
     public TokenBudgetBatcher(int window, int maxTokensPerBatch, int batchSize, boolean sortByLength, long padId) {
+        this(window, maxTokensPerBatch, batchSize, sortByLength, padId, IntUnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #TokenBudgetBatcher(int, int, int, boolean, long)} with what one batch row costs against
+     * {@code maxTokensPerBatch}: {@code rowTokens} maps the batch's longest input to the tokens each of its rows
+     * holds while it runs (generation: prompt plus new tokens, times the sequences each prompt expands to, as its KV
+     * cache grows), instead of the padded input alone.
+     */
+    public TokenBudgetBatcher(
+            int window,
+            int maxTokensPerBatch,
+            int batchSize,
+            boolean sortByLength,
+            long padId,
+            IntUnaryOperator rowTokens) {
         if (window <= 0 || maxTokensPerBatch <= 0 || batchSize <= 0) {
             throw new IllegalArgumentException("window, maxTokensPerBatch and batchSize must be > 0, got " + window
                     + ", " + maxTokensPerBatch + ", " + batchSize);
@@ -147,6 +165,12 @@ public final class TokenBudgetBatcher {
         this.batchSize = batchSize;
         this.sortByLength = sortByLength;
         this.padId = padId;
+        this.rowTokens = rowTokens;
+    }
+
+    /** The tokens a batch of {@code rows} rows whose longest input is {@code longest} holds against the budget. */
+    long budgetTokens(int rows, int longest) {
+        return (long) rows * rowTokens.applyAsInt(longest);
     }
 
     public Stats stats() {
@@ -178,7 +202,8 @@ public final class TokenBudgetBatcher {
             boolean tooPadded = sortByLength
                     && (long) current.size() * longest >= MIN_CUT_TOKENS
                     && real + len < TARGET_EFFICIENCY * padded;
-            if (!current.isEmpty() && (padded > maxTokensPerBatch || current.size() + 1 > batchSize || tooPadded)) {
+            boolean overBudget = budgetTokens(current.size() + 1, newLongest) > maxTokensPerBatch;
+            if (!current.isEmpty() && (overBudget || current.size() + 1 > batchSize || tooPadded)) {
                 runBatch(current, enc, out, fn);
                 current.clear();
                 newLongest = len;

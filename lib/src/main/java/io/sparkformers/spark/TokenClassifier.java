@@ -11,8 +11,6 @@ import static org.apache.spark.sql.functions.size;
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import io.sparkformers.train.LabelSpace;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.ml.param.Param;
@@ -142,12 +140,7 @@ public final class TokenClassifier extends TextFineTuningEstimator<TokenClassifi
     /** {@link #fit} that also returns the {@link TextClassifier.FitSummary}. */
     public FitResult fitWithSummary(Dataset<?> dataset) {
         transformSchema(dataset.schema(), true);
-        String ref = getModel();
-        try {
-            ModelRefs.check(ref, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("TokenClassifier: cannot load model '" + ref + "': " + e.getMessage(), e);
-        }
+        String ref = checkedModel();
         String words = getOrDefault(tokensCol);
         String tags = getOrDefault(tagsCol);
         Dataset<Row> df = dataset.toDF();
@@ -157,22 +150,12 @@ public final class TokenClassifier extends TextFineTuningEstimator<TokenClassifi
                 concat_ws(" ", col(words)).as("text"),
                 lit(null).cast(DataTypes.StringType).as("pair"),
                 concat_ws(" ", col(tags)).as("label"),
-                getOrDefault(validationIndicatorCol()).isEmpty()
-                        ? lit(false).as("isEval")
-                        : col(getOrDefault(validationIndicatorCol()))
-                                .equalTo(true)
-                                .as("isEval"));
+                isEvalColumn());
         List<String> names = tagNames(df, tags);
         DistributedTraining.Spec spec = spec(ref, Task.TOKEN_CLASSIFICATION, LabelKind.TOKEN, names);
-        DistributedTraining.Summary s;
-        try {
-            s = DistributedTraining.run(rows, spec);
-        } catch (IOException e) {
-            throw new UncheckedIOException("TokenClassifier: " + e.getMessage(), e);
-        }
-        TokenClassificationModel fitted = copyValues(new TokenClassificationModel(uid()), ParamMap.empty())
-                .setModel(s.outputDir());
-        fitted.setParent(this);
+        DistributedTraining.Summary s = train(rows, spec);
+        TokenClassificationModel fitted =
+                asFitted(new TokenClassificationModel(uid())).setModel(s.outputDir());
         return new FitResult(fitted, TextClassifier.summaryOf(s));
     }
 

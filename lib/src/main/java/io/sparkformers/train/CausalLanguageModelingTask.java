@@ -6,9 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
-import io.sparkformers.metrics.PerplexityState;
 import io.sparkformers.nn.AutoModels;
 import io.sparkformers.nn.PretrainedModel;
 import io.sparkformers.nn.StateDict;
@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -34,8 +33,8 @@ import java.util.Objects;
  * <p>Data ({@link TextDataset} rows):
  * <ul>
  *   <li>plain text, {@code group_texts}: every row tokenized (with the tokenizer's specials, as {@code run_clm}),
- *       concatenated and cut into blocks of {@code block_size} (the remainder dropped); one process only, as
- *       {@link MaskedLanguageModelingTask}.
+ *       concatenated and cut into blocks of {@code block_size} (the remainder dropped); data parallel, each replica
+ *       packs its own rows and the blocks are shared ({@link PretrainedTextFit#examplesByGlobalIndex}).
  *   <li>plain text, line by line: one example per row truncated to {@code block_size}, right-padded per batch (pad:
  *       the tokenizer's pad token, else its eos, as HF scripts set it); padded positions are -100. HF's
  *       {@code DataCollatorForLanguageModeling(mlm=False)} sets -100 wherever the id equals the pad id, which with
@@ -43,6 +42,9 @@ import java.util.Objects;
  *   <li>instruction pairs ({@link #instruction}): {@code text} the prompt, {@code textPair} the response; the example
  *       is prompt tokens (with the tokenizer's specials) + response tokens + eos, truncated to {@code block_size};
  *       the prompt's positions are -100 so only the response is learned.
+ *   <li>chat messages ({@link #chat}): {@code text} a JSON array of {@code {"role", "content"}} messages rendered
+ *       through the tokenizer's chat template, every token outside the assistant's turns -100
+ *       ({@link ChatExamples}), truncated to {@code block_size}.
  * </ul>
  */
 final class CausalLanguageModelingTask extends TrainingTask {
@@ -54,9 +56,21 @@ final class CausalLanguageModelingTask extends TrainingTask {
     private final int blockSize;
     private final boolean groupTexts;
     private final boolean instruction;
+    /** Instruction rows are chat messages in the text column (JSON), rendered through the chat template. */
+    private final boolean chat;
 
     CausalLanguageModelingTask(
             Path model, ObjectNode scratchConfig, int blockSize, boolean groupTexts, boolean instruction) {
+        this(model, scratchConfig, blockSize, groupTexts, instruction, false);
+    }
+
+    CausalLanguageModelingTask(
+            Path model,
+            ObjectNode scratchConfig,
+            int blockSize,
+            boolean groupTexts,
+            boolean instruction,
+            boolean chat) {
         this.model = Objects.requireNonNull(model, "model");
         if (blockSize <= 0) throw new IllegalArgumentException("block_size must be > 0 but was " + blockSize);
         if (groupTexts && instruction) {
@@ -66,7 +80,8 @@ final class CausalLanguageModelingTask extends TrainingTask {
         this.scratchConfig = scratchConfig == null ? null : scratchConfig.deepCopy();
         this.blockSize = blockSize;
         this.groupTexts = groupTexts;
-        this.instruction = instruction;
+        this.instruction = instruction || chat;
+        this.chat = chat;
     }
 
     @Override
@@ -123,7 +138,10 @@ final class CausalLanguageModelingTask extends TrainingTask {
         return ids[0];
     }
 
-    /** Rows → examples: group_texts blocks, one truncated row each, or masked instruction pairs. */
+    /**
+     * Rows → examples: group_texts blocks, one truncated row each, masked instruction pairs, or (with a chat
+     * template) masked conversations.
+     */
     static List<Example> featurize(
             TextDataset data,
             HuggingFaceTokenizer tok,
@@ -131,20 +149,21 @@ final class CausalLanguageModelingTask extends TrainingTask {
             int blockSize,
             boolean groupTexts,
             boolean instruction,
+            ChatTemplate chat,
+            boolean perShard,
             String what) {
-        if (data.isEmpty()) {
-            throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") is empty: "
-                    + "check the path, the filter and data.limit");
-        }
+        data.requireRows(what);
         List<Example> out = new ArrayList<>();
         long[] all = new long[0];
         int total = 0;
         for (TextDataset.Row row : data.rows()) {
-            if (row.text() == null) {
-                throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") row "
-                        + row.id() + ": the text is null (is the text column right?)");
+            String text = data.textOf(row, what);
+            if (chat != null) {
+                String where = "the " + what + " dataset (" + data.description() + ") row " + row.id();
+                out.add(ChatExamples.example(ChatExamples.parse(text, where), chat, tok, blockSize, where));
+                continue;
             }
-            long[] ids = tok.encode(row.text(), true, false).getIds();
+            long[] ids = tok.encode(text, true, false).getIds();
             if (instruction) {
                 if (row.textPair() == null) {
                     throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") row "
@@ -172,7 +191,7 @@ final class CausalLanguageModelingTask extends TrainingTask {
             }
             return out;
         }
-        if (total < blockSize) {
+        if (total < blockSize && !perShard) {
             throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") has " + total
                     + " tokens, fewer than one block of block_size " + blockSize
                     + ": add text, lower block_size or turn group_texts off");
@@ -182,6 +201,18 @@ final class CausalLanguageModelingTask extends TrainingTask {
             out.add(new Example(block, block));
         }
         return out;
+    }
+
+    /** The checkpoint's chat template (tokenizer_config.json or chat_template.jinja); fails when it has none. */
+    static ChatTemplate chatTemplate(HfCheckpoint ckpt) throws IOException {
+        ChatTemplate t =
+                ChatTemplate.forCheckpoint(ckpt.dir(), ckpt.tokenizerConfig().raw());
+        if (t == null) {
+            throw new IllegalArgumentException(ckpt.dir() + " has no chat template (chat_template in "
+                    + "tokenizer_config.json or chat_template.jinja), so chat messages cannot be rendered: give the "
+                    + "checkpoint one, or train on prompt/response columns");
+        }
+        return t;
     }
 
     /** prompt + response + eos, truncated to {@code blockSize}; the prompt's labels -100. */
@@ -237,7 +268,13 @@ final class CausalLanguageModelingTask extends TrainingTask {
      * and the tokenizer files of {@code tokenizerDir}: the source a from-scratch fit loads.
      */
     static void writeInitialCheckpoint(ObjectNode config, Path tokenizerDir, long seed, Path dir) throws IOException {
-        PretrainedModel block = AutoModels.fromConfig(config, Task.CAUSAL_LM);
+        writeInitialCheckpoint(config, Task.CAUSAL_LM, tokenizerDir, seed, dir);
+    }
+
+    /** {@link #writeInitialCheckpoint(ObjectNode, Path, long, Path)} for any task's model (seq2seq too). */
+    static void writeInitialCheckpoint(ObjectNode config, Task task, Path tokenizerDir, long seed, Path dir)
+            throws IOException {
+        PretrainedModel block = AutoModels.fromConfig(config, task);
         try (TrainingLock.Held lock = TrainingLock.acquire();
                 NDManager m = NDManager.newBaseManager(ai.djl.Device.cpu())) {
             TrainStep.seedTorch(seed);
@@ -251,7 +288,7 @@ final class CausalLanguageModelingTask extends TrainingTask {
         for (String f : List.of(HfCheckpoint.TOKENIZER, HfCheckpoint.TOKENIZER_CONFIG)) {
             Path from = tokenizerDir.resolve(f);
             if (!Files.isRegularFile(from)) {
-                throw new IOException(tokenizerDir + " has no " + f + ": a from-scratch causal LM needs the tokenizer "
+                throw new IOException(tokenizerDir + " has no " + f + ": a from-scratch model needs the tokenizer "
                         + "files (tokenizer.json, tokenizer_config.json)");
             }
             Files.copy(from, dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -280,11 +317,6 @@ final class CausalLanguageModelingTask extends TrainingTask {
         @Override
         void prepare() throws IOException {
             run.checkArguments(evalRows != null);
-            if (groupTexts && run.world > 1) {
-                throw new IllegalArgumentException("group_texts makes its blocks from every row and runs in one "
-                        + "process, not with " + run.world + " workers: group the texts first, or set group_texts "
-                        + "false (one example per row)");
-            }
             if (scratchDir != null) writeInitialCheckpoint(scratchConfig, model, run.args.seed(), scratchDir);
             HfCheckpoint ckpt = HfCheckpoint.open(source);
             JsonNode cfg = ckpt.config();
@@ -298,26 +330,26 @@ final class CausalLanguageModelingTask extends TrainingTask {
                     .optPadding(false)
                     .build()) {
                 specials = specials(ckpt, tok);
-                List<Example> train =
-                        featurize(trainRows, tok, specials, maxLength, groupTexts, instruction, "training");
-                if (groupTexts) {
-                    examples = train;
-                } else {
-                    if (train.size() != shard.indices().length) {
-                        throw new IllegalArgumentException(
-                                "causal-LM training: " + (shard.indices().length - train.size())
-                                        + " training rows tokenize to nothing: drop empty texts before a data-parallel fit");
-                    }
-                    examples = new ArrayList<>(Collections.nCopies(shard.numExamples(), (Example) null));
-                    for (int k = 0; k < shard.indices().length; k++) examples.set(shard.indices()[k], train.get(k));
-                }
+                ChatTemplate template = chat ? chatTemplate(ckpt) : null;
+                java.util.function.BiFunction<TextDataset, String, List<Example>> featurizer =
+                        (rows, what) -> featurize(
+                                rows, tok, specials, maxLength, groupTexts, instruction, template, run.world > 1, what);
+                List<Example> train = featurizer.apply(trainRows, "training");
+                examples = examplesByGlobalIndex(
+                        train,
+                        shard,
+                        groupTexts,
+                        maxLength,
+                        "block_size",
+                        Example::inputIds,
+                        ids -> new Example(ids, ids),
+                        "causal-LM");
                 if (evalRows != null) {
-                    evalData = evalRows.isEmpty() && run.world > 1
-                            ? List.of()
-                            : featurize(evalRows, tok, specials, maxLength, groupTexts, instruction, "evaluation");
+                    evalData =
+                            evalRows.isEmpty() && run.world > 1 ? List.of() : featurizer.apply(evalRows, "evaluation");
                 }
             }
-            run.planSteps(groupTexts ? examples.size() : shard.numExamples(), null);
+            run.planSteps(examples.size(), null);
             loadModel(Task.CAUSAL_LM, c -> c);
         }
 
@@ -347,23 +379,12 @@ final class CausalLanguageModelingTask extends TrainingTask {
 
         @Override
         Evaluation.Partial evaluatePartial(int batchSize) {
-            long t0 = System.nanoTime();
-            PerplexityState state = new PerplexityState();
-            double lossSum = 0;
-            long n = 0;
-            int steps = 0;
-            for (int from = 0; from < evalData.size(); from += batchSize) {
-                List<Example> rows = evalData.subList(from, Math.min(evalData.size(), from + batchSize));
-                long predicted = predicted(rows);
-                steps++;
-                if (predicted == 0) continue; // HF's loss would be NaN: nothing to predict says nothing
-                double loss =
-                        evaluationLoss(scope -> CausalLanguageModelingTask.collate(scope, rows, specials.padId()));
-                lossSum += loss * rows.size();
-                n += rows.size();
-                state.addBatch(loss, rows.size(), predicted);
-            }
-            return new Evaluation.Partial(lossSum, n, steps, state, (System.nanoTime() - t0) / 1e9);
+            return perplexityPartial(
+                    evalData,
+                    batchSize,
+                    rows -> new PerplexityBatch(
+                            predicted(rows),
+                            scope -> CausalLanguageModelingTask.collate(scope, rows, specials.padId())));
         }
 
         @Override
@@ -373,7 +394,8 @@ final class CausalLanguageModelingTask extends TrainingTask {
 
         @Override
         Map<String, Object> provenance(Map<String, Double> initial, long evalExamples) {
-            Map<String, Object> p = baseProvenance(instruction ? "causal_lm_instruction" : "causal_lm", initial);
+            Map<String, Object> p = baseProvenance(
+                    chat ? "causal_lm_chat" : instruction ? "causal_lm_instruction" : "causal_lm", initial);
             if (scratchConfig != null) {
                 p.put("source_checkpoint", null);
                 p.put("from_scratch", true);
@@ -381,7 +403,7 @@ final class CausalLanguageModelingTask extends TrainingTask {
             }
             p.put("block_size", maxLength);
             p.put("group_texts", groupTexts);
-            long trainExamples = groupTexts ? examples.size() : shard.numExamples();
+            long trainExamples = examples.size();
             p.put("data", dataProvenance(trainRows, trainExamples, evalRows, "examples", evalExamples));
             return p;
         }

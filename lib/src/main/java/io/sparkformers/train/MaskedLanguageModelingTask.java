@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -32,8 +31,8 @@ import java.util.Objects;
  * {@code eval_loss} and {@code eval_perplexity} = exp(eval_loss) ({@link PerplexityState}), with evaluation masks
  * seeded by (seed, the example's tokens), so every evaluation of a run masks the same tokens.
  *
- * <p>Data parallel: an example is a row, except with {@code group_texts}, whose blocks exist only once every row is
- * tokenized; a grouped fit therefore runs in one process (group the texts before a data-parallel fit).
+ * <p>Data parallel: an example is a row, except with {@code group_texts}: each replica packs its own rows into blocks
+ * and the blocks are shared, so one remainder per shard is dropped ({@link PretrainedTextFit#examplesByGlobalIndex}).
  */
 final class MaskedLanguageModelingTask extends TrainingTask {
 
@@ -84,21 +83,15 @@ final class MaskedLanguageModelingTask extends TrainingTask {
             DataCollatorForLanguageModeling collator,
             int maxSeqLength,
             boolean groupTexts,
+            boolean perShard,
             String what) {
-        if (data.isEmpty()) {
-            throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") is empty: "
-                    + "check the path, the filter and data.limit");
-        }
+        data.requireRows(what);
         List<Example> out = new ArrayList<>();
         long[] ids = new long[0];
         boolean[] starts = new boolean[0];
         int total = 0;
         for (TextDataset.Row row : data.rows()) {
-            if (row.text() == null) {
-                throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") row "
-                        + row.id() + ": the text is null (is the text column right?)");
-            }
-            Encoding e = tokenizer.encode(row.text());
+            Encoding e = tokenizer.encode(data.textOf(row, what));
             long[] rowIds = e.getIds();
             boolean[] rowStarts = wordStarts(collator, rowIds, e.getCharTokenSpans());
             if (!groupTexts) {
@@ -116,7 +109,7 @@ final class MaskedLanguageModelingTask extends TrainingTask {
             total += rowIds.length;
         }
         if (!groupTexts) return out;
-        if (total < maxSeqLength) {
+        if (total < maxSeqLength && !perShard) {
             throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") has " + total
                     + " tokens, fewer than one block of max_seq_length " + maxSeqLength
                     + ": add text, lower max_seq_length or turn group_texts off");
@@ -128,6 +121,21 @@ final class MaskedLanguageModelingTask extends TrainingTask {
             out.add(new Example(block, blockStarts));
         }
         return out;
+    }
+
+    /** A block as one long row: its ids, then its word starts as 0/1 (for the exchange of blocks between replicas). */
+    private static long[] encode(Example e) {
+        int n = e.inputIds().length;
+        long[] row = Arrays.copyOf(e.inputIds(), 2 * n);
+        for (int j = 0; j < n; j++) row[n + j] = e.wordStarts()[j] ? 1 : 0;
+        return row;
+    }
+
+    private static Example decode(long[] row) {
+        int n = row.length / 2;
+        boolean[] starts = new boolean[n];
+        for (int j = 0; j < n; j++) starts[j] = row[n + j] != 0;
+        return new Example(Arrays.copyOf(row, n), starts);
     }
 
     private static boolean[] wordStarts(DataCollatorForLanguageModeling collator, long[] ids, CharSpan[] spans) {
@@ -201,11 +209,6 @@ final class MaskedLanguageModelingTask extends TrainingTask {
         @Override
         void prepare() throws IOException {
             run.checkArguments(evalRows != null);
-            if (groupTexts && run.world > 1) {
-                throw new IllegalArgumentException("group_texts makes its blocks from every row and runs in one "
-                        + "process, not with " + run.world + " workers: group the texts first, or set group_texts "
-                        + "false (one example per row)");
-            }
             HfCheckpoint ckpt = HfCheckpoint.open(model);
             int limit = Math.min(
                     ckpt.tokenizerConfig().modelMaxLength(),
@@ -214,20 +217,24 @@ final class MaskedLanguageModelingTask extends TrainingTask {
             try (TextTokenizer tok = TextTokenizer.load(ckpt, maxLength);
                     HuggingFaceTokenizer hfTok = tokenizer(ckpt, maxLength, groupTexts)) {
                 collator = collator(ckpt, tok, mlmProbability, wholeWordMask);
-                List<Example> train = featurize(trainRows, hfTok, collator, maxLength, groupTexts, "training");
-                if (groupTexts) {
-                    examples = train;
-                } else {
-                    examples = new ArrayList<>(Collections.nCopies(shard.numExamples(), (Example) null));
-                    for (int k = 0; k < shard.indices().length; k++) examples.set(shard.indices()[k], train.get(k));
-                }
+                List<Example> train =
+                        featurize(trainRows, hfTok, collator, maxLength, groupTexts, run.world > 1, "training");
+                examples = examplesByGlobalIndex(
+                        train,
+                        shard,
+                        groupTexts,
+                        maxLength,
+                        "max_seq_length",
+                        MaskedLanguageModelingTask::encode,
+                        MaskedLanguageModelingTask::decode,
+                        "masked-LM");
                 if (evalRows != null) {
                     evalData = evalRows.isEmpty() && run.world > 1
                             ? List.of()
-                            : featurize(evalRows, hfTok, collator, maxLength, groupTexts, "evaluation");
+                            : featurize(evalRows, hfTok, collator, maxLength, groupTexts, run.world > 1, "evaluation");
                 }
             }
-            run.planSteps(groupTexts ? examples.size() : shard.numExamples(), null);
+            run.planSteps(examples.size(), null);
             loadModel(Task.MASKED_LM, c -> c);
         }
 
@@ -267,14 +274,8 @@ final class MaskedLanguageModelingTask extends TrainingTask {
 
         @Override
         Evaluation.Partial evaluatePartial(int batchSize) {
-            long t0 = System.nanoTime();
-            PerplexityState state = new PerplexityState();
-            double lossSum = 0;
-            long n = 0;
-            int steps = 0;
             long evalSeed = DataSharding.mix(run.args.seed(), EVAL_MASKS);
-            for (int from = 0; from < evalData.size(); from += batchSize) {
-                List<Example> rows = evalData.subList(from, Math.min(evalData.size(), from + batchSize));
+            return perplexityPartial(evalData, batchSize, rows -> {
                 long[] seeds = new long[rows.size()];
                 for (int k = 0; k < seeds.length; k++) {
                     seeds[k] = DataSharding.mix(
@@ -283,15 +284,13 @@ final class MaskedLanguageModelingTask extends TrainingTask {
                 Batch b = collator.collate(rows, seeds);
                 long predicted = 0;
                 for (long l : b.labelIds()) if (l != DataCollatorWithPadding.IGNORE_INDEX) predicted++;
-                steps++;
-                if (predicted == 0) continue; // HF's loss would be NaN: a batch without a chosen token says nothing
-                double loss = evaluationLoss(scope -> new ModelBatch(
-                        inputs(scope, b), scope.create(b.labelIds(), new Shape(b.labelShape())), b.realTokens()));
-                lossSum += loss * b.batchSize();
-                n += b.batchSize();
-                state.addBatch(loss, b.batchSize(), predicted);
-            }
-            return new Evaluation.Partial(lossSum, n, steps, state, (System.nanoTime() - t0) / 1e9);
+                return new PerplexityBatch(
+                        predicted,
+                        scope -> new ModelBatch(
+                                inputs(scope, b),
+                                scope.create(b.labelIds(), new Shape(b.labelShape())),
+                                b.realTokens()));
+            });
         }
 
         @Override
@@ -306,7 +305,7 @@ final class MaskedLanguageModelingTask extends TrainingTask {
             p.put("group_texts", groupTexts);
             p.put("mlm_probability", mlmProbability);
             p.put("whole_word_mask", wholeWordMask);
-            long trainExamples = groupTexts ? examples.size() : shard.numExamples();
+            long trainExamples = examples.size();
             p.put("data", dataProvenance(trainRows, trainExamples, evalRows, "examples", evalExamples));
             return p;
         }

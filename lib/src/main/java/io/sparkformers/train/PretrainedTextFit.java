@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.metrics.PerplexityState;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.ParameterNames;
@@ -51,6 +52,38 @@ abstract class PretrainedTextFit extends TaskFit {
                     .head();
             return loss().compute(logits, b.labels()).getFloat();
         }
+    }
+
+    /**
+     * One evaluation batch of a language-modelling task: the tokens it predicts (label not -100, after any shift) and
+     * how to build its inputs and labels in a scope.
+     */
+    record PerplexityBatch(long predicted, Function<NDManager, ModelBatch> build) {}
+
+    /**
+     * This replica's evaluation partial of a language-modelling task (masked, causal, seq2seq): {@code data} in batches
+     * of {@code batchSize} examples, each made by {@code batch}; a batch predicting no token is counted as a step
+     * but skipped (HF's loss would be NaN); {@code eval_loss} is the example-weighted mean of the batch losses and
+     * {@link PerplexityState} holds the token-weighted one.
+     */
+    final <E> Evaluation.Partial perplexityPartial(
+            List<E> data, int batchSize, Function<List<E>, PerplexityBatch> batch) {
+        long t0 = System.nanoTime();
+        PerplexityState state = new PerplexityState();
+        double lossSum = 0;
+        long n = 0;
+        int steps = 0;
+        for (int from = 0; from < data.size(); from += batchSize) {
+            List<E> rows = data.subList(from, Math.min(data.size(), from + batchSize));
+            PerplexityBatch b = batch.apply(rows);
+            steps++;
+            if (b.predicted() == 0) continue; // HF's loss would be NaN: a batch predicting nothing says nothing
+            double loss = evaluationLoss(b.build());
+            lossSum += loss * rows.size();
+            n += rows.size();
+            state.addBatch(loss, rows.size(), b.predicted());
+        }
+        return new Evaluation.Partial(lossSum, n, steps, state, (System.nanoTime() - t0) / 1e9);
     }
 
     PretrainedTextFit(TrainingRun run, Path source) {
@@ -116,6 +149,62 @@ abstract class PretrainedTextFit extends TaskFit {
                 SafetensorsCheckpoint w = HfCheckpoint.open(checkpoint).openWeights()) {
             StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
         }
+    }
+
+    /**
+     * The training examples by global example index, as the one loop reads them. Row examples: this shard's
+     * ({@code mine}, in shard order) at their global indices, null where another replica holds the row. group_texts
+     * blocks: every replica's, in rank order, on every replica — each replica packed its own rows, so where HF's
+     * single packing over all rows drops one remainder, a data-parallel fit drops one per shard; the blocks are
+     * exchanged once ({@code encode}/{@code decode}: an example as a fixed-width long row) so the step plan covers
+     * them all as it covers rows. Fails when no replica has a whole block, or a row tokenized to nothing.
+     *
+     * @param what        "masked-LM" or "causal-LM", for messages
+     * @param sizeName    the block size's argument name (block_size, max_seq_length), for messages
+     */
+    final <E> List<E> examplesByGlobalIndex(
+            List<E> mine,
+            Trainer.Shard shard,
+            boolean groupTexts,
+            int blockSize,
+            String sizeName,
+            Function<E, long[]> encode,
+            Function<long[], E> decode,
+            String what)
+            throws IOException {
+        if (!groupTexts) {
+            if (mine.size() != shard.indices().length) {
+                throw new IllegalArgumentException(what + " training: " + (shard.indices().length - mine.size())
+                        + " training rows tokenize to nothing: drop empty texts before a data-parallel fit");
+            }
+            List<E> out = new ArrayList<>(java.util.Collections.nCopies(shard.numExamples(), (E) null));
+            for (int k = 0; k < shard.indices().length; k++) out.set(shard.indices()[k], mine.get(k));
+            return out;
+        }
+        if (run.world == 1) return mine;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            for (E e : mine) {
+                long[] row = encode.apply(e);
+                out.writeInt(row.length);
+                for (long v : row) out.writeInt(Math.toIntExact(v)); // token ids and flags fit in 32 bits
+            }
+        }
+        List<E> all = new ArrayList<>();
+        for (byte[] b : run.dp.allGather(bytes.toByteArray())) {
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(b);
+            while (in.hasRemaining()) {
+                long[] row = new long[in.getInt()];
+                for (int j = 0; j < row.length; j++) row[j] = in.getInt();
+                all.add(decode.apply(row));
+            }
+        }
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException("no replica's training rows hold one block of " + sizeName + " "
+                    + blockSize + " tokens (group_texts packs each replica's rows on their own): add text, lower "
+                    + sizeName + ", use fewer workers or turn group_texts off");
+        }
+        return all;
     }
 
     /** The provenance entries every such task writes; the task adds its own. */

@@ -12,6 +12,7 @@ import io.sparkformers.generation.Generator;
 import io.sparkformers.generation.Seq2SeqScorer;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
+import io.sparkformers.hub.SpecialTokenTruncation;
 import io.sparkformers.metrics.Seq2SeqGenerationState;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.Seq2SeqLanguageModel;
@@ -29,7 +30,9 @@ import java.util.Objects;
  * {@code run_translation.py} with {@code Seq2SeqTrainer}: an encoder-decoder ({@code AutoModelForSeq2SeqLM}: BART,
  * T5, Marian) from a checkpoint. Rows are {@link TextDataset} rows, {@code text} the source and {@code textPair} the
  * target. Each source is {@code source_prefix} + text tokenized with the tokenizer's specials and truncated to
- * {@code max_source_length}; the labels are the target's ids (with specials) truncated to {@code max_target_length}.
+ * {@code max_source_length}; the labels are the target's ids (with specials) truncated to {@code max_target_length};
+ * truncation keeps the special tokens, as HF's {@code tokenizer(…, max_length=n, truncation=True)} does
+ * ({@link SpecialTokenTruncation}).
  * Batches as HF's {@code DataCollatorForSeq2Seq}: input_ids right-padded with the pad id, attention_mask, labels padded
  * with -100, and {@code decoder_input_ids} = the labels shifted right with {@code decoder_start_token_id} first and
  * -100 replaced by the pad id (HF {@code shift_tokens_right}); the decoder is causal and its padding is only hidden
@@ -38,7 +41,8 @@ import java.util.Objects;
  * <p>Evaluation reports {@code eval_loss}; with {@code predictWithGenerate} (HF {@code predict_with_generate}) it also
  * generates each evaluation source (the checkpoint's generation config, {@code max_new_tokens} =
  * {@code generationMaxLength}, {@code num_beams} = {@code generationNumBeams}) and scores the decoded texts against the
- * targets: {@code eval_rouge1/2/L}, {@code eval_bleu}, {@code eval_gen_len} ({@link Seq2SeqGenerationState}).
+ * targets: {@code eval_rouge1/2/L/Lsum} (Porter-stemmed, as the HF script asks), {@code eval_bleu}, {@code eval_gen_len}
+ * ({@link Seq2SeqGenerationState}).
  */
 final class Seq2SeqLanguageModelingTask extends TrainingTask {
 
@@ -106,21 +110,19 @@ final class Seq2SeqLanguageModelingTask extends TrainingTask {
     static List<Example> featurize(
             TextDataset data, HuggingFaceTokenizer tok, String prefix, int maxSource, int maxTarget, String what) {
         List<Example> out = new ArrayList<>(data.size());
+        SpecialTokenTruncation cut = SpecialTokenTruncation.of(tok);
         for (TextDataset.Row r : data.rows()) {
             if (r.text() == null || r.textPair() == null) {
                 throw new IllegalArgumentException("seq2seq " + what + " row " + r.id() + " of " + data.description()
                         + " has no " + (r.text() == null ? "source" : "target") + " text: give every row both columns");
             }
-            long[] src = tok.encode(prefix + r.text()).getIds();
-            long[] tgt = tok.encode(r.textPair()).getIds();
+            long[] src = cut.truncate(tok.encode(prefix + r.text()).getIds(), maxSource);
+            long[] tgt = cut.truncate(tok.encode(r.textPair()).getIds(), maxTarget);
             if (tgt.length == 0) {
                 throw new IllegalArgumentException("seq2seq " + what + " row " + r.id() + " of " + data.description()
                         + " has a target with no tokens: drop empty targets");
             }
-            out.add(new Example(
-                    Arrays.copyOf(src, Math.min(src.length, maxSource)),
-                    Arrays.copyOf(tgt, Math.min(tgt.length, maxTarget)),
-                    r.textPair()));
+            out.add(new Example(src, tgt, r.textPair()));
         }
         return out;
     }

@@ -64,6 +64,27 @@ public record TextDataset(String description, List<Row> rows) implements Trainin
         return rows.isEmpty();
     }
 
+    /**
+     * This dataset, failing when it has no rows; {@code what} names its role in the message ("training",
+     * "evaluation").
+     */
+    public TextDataset requireRows(String what) {
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException("the " + what + " dataset (" + description + ") is empty: "
+                    + "check the path, the filter and data.limit");
+        }
+        return this;
+    }
+
+    /** A row's text, failing naming the dataset and the row when it is null. */
+    public String textOf(Row row, String what) {
+        if (row.text() == null) {
+            throw new IllegalArgumentException("the " + what + " dataset (" + description + ") row " + row.id()
+                    + ": the text is null (is the text column right?)");
+        }
+        return row.text();
+    }
+
     /** The first {@code n} rows (all when n is negative or at least the size). */
     public TextDataset limit(int n) {
         if (n < 0 || n >= rows.size()) return this;

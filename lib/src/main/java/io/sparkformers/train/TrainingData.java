@@ -47,10 +47,7 @@ public record TrainingData(String description, List<Example> examples) {
      */
     public static TrainingData featurize(
             TextDataset data, LabelKind kind, LabelSpace labels, TextTokenizer tokenizer, String what) {
-        if (data.isEmpty()) {
-            throw new IllegalArgumentException("the " + what + " dataset (" + data.description() + ") is empty: "
-                    + "check the path, the filter and data.limit");
-        }
+        data.requireRows(what);
         List<String> errors = new ArrayList<>();
         List<Example> out = new ArrayList<>(data.size());
         for (TextDataset.Row row : data.rows()) {

@@ -97,7 +97,7 @@ public abstract class TrainingTask {
      * @param model      a checkpoint folder in HF layout with a tokenizer
      * @param blockSize  block size with {@code groupTexts}, else tokens kept per row (HF {@code block_size}; capped by
      *                   the model's positions and the tokenizer's model_max_length)
-     * @param groupTexts HF {@code group_texts}: concatenate all texts and cut blocks of blockSize (one process only);
+     * @param groupTexts HF {@code group_texts}: concatenate all texts and cut blocks of blockSize (data parallel: per replica);
      *                   false: one example per row, right-padded per batch with padding ignored by the loss
      */
     public static TrainingTask causalLanguageModeling(Path model, int blockSize, boolean groupTexts) {
@@ -129,6 +129,17 @@ public abstract class TrainingTask {
     }
 
     /**
+     * Instruction tuning on conversations, as TRL's SFT with {@code assistant_only_loss}: rows are {@link TextDataset}
+     * rows whose {@code text} is a JSON array of {@code {"role", "content"}} messages; each is rendered through the
+     * checkpoint's chat template, tokenized (the template writes the special tokens) and truncated to
+     * {@code maxSeqLength}; every token outside the assistant's turns is -100 in the labels (see
+     * {@link ChatExamples} for how the turns are found).
+     */
+    public static TrainingTask chatInstructionTuning(Path model, int maxSeqLength) {
+        return new CausalLanguageModelingTask(model, null, maxSeqLength, false, true, true);
+    }
+
+    /**
      * Extractive question answering ({@code run_qa.py}): rows are {@link TextDataset} rows with the question as
      * {@code text}, the context as {@code textPair} and the answer text as {@code label} (found at its first
      * occurrence in the context); features as HF's {@code prepare_train_features} ({@link QaFeatures}), start/end
@@ -141,6 +152,21 @@ public abstract class TrainingTask {
      */
     public static TrainingTask questionAnswering(Path model, int maxSeqLength, int docStride, int maxAnswerLength) {
         return new QuestionAnsweringTask(model, maxSeqLength, docStride, maxAnswerLength);
+    }
+
+    /**
+     * Writes a checkpoint folder holding {@code config}'s model for {@code task} at HF's initialisation after
+     * {@code torch.manual_seed(seed)} and the tokenizer files of {@code tokenizerDir}: a from-scratch start that any
+     * task then fine-tunes (an encoder-decoder for {@link #seq2seqLanguageModeling}, e.g.).
+     */
+    public static void initialCheckpoint(
+            com.fasterxml.jackson.databind.node.ObjectNode config,
+            io.sparkformers.nn.Task task,
+            Path tokenizerDir,
+            long seed,
+            Path dir)
+            throws java.io.IOException {
+        CausalLanguageModelingTask.writeInitialCheckpoint(config, task, tokenizerDir, seed, dir);
     }
 
     /**

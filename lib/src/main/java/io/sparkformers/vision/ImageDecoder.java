@@ -18,7 +18,8 @@ import javax.imageio.stream.ImageInputStream;
  * CMYK JPEGs are not supported by the JDK's reader and are reported as such.
  *
  * <p>An image is refused before any pixel is decoded when its header claims more than {@link #MAX_PIXELS} pixels
- * (PIL's decompression-bomb limit), so a few bytes claiming 10^6 × 10^6 pixels never allocate a raster.
+ * (PIL's decompression-bomb limit), so a few bytes claiming 10^6 × 10^6 pixels never allocate a raster, or when its
+ * decode would take more heap than {@link #maxDecodeBytes()} (the bytes per pixel of its raw type counted).
  */
 public final class ImageDecoder {
 
@@ -63,6 +64,7 @@ public final class ImageDecoder {
             try {
                 reader.setInput(in, true, true);
                 checkSize(reader.getWidth(0), reader.getHeight(0), source);
+                checkMemory(reader, bytes.length, source);
                 img = reader.read(0);
             } finally {
                 reader.dispose();
@@ -88,6 +90,63 @@ public final class ImageDecoder {
                     "the header claims " + width + "x" + height + " = "
                             + (long) width * height + " pixels, more than the limit of " + MAX_PIXELS
                             + " (ImageDecoder.MAX_PIXELS, PIL's decompression-bomb limit); downscale the image first");
+        }
+    }
+
+    /** System property of the bound on one decode's heap bytes ({@link #maxDecodeBytes()}). */
+    public static final String DECODE_BYTES_PROPERTY = "sparkformers.imageDecodeBytes";
+
+    /**
+     * Most heap bytes one decode may take ({@link #decodeBytes}): {@code -Dsparkformers.imageDecodeBytes=N}, else a
+     * quarter of the JVM's maximum heap (1 GiB of a 4 GiB executor; a full-size 89.5 MP 8-bit RGB image needs 512
+     * MiB), so that a few task threads decoding at once still fit.
+     */
+    public static long maxDecodeBytes() {
+        String prop = System.getProperty(DECODE_BYTES_PROPERTY);
+        if (prop != null && !prop.isBlank()) return Long.parseLong(prop.trim());
+        return Runtime.getRuntime().maxMemory() / 4;
+    }
+
+    /**
+     * Heap bytes decoding image 0 takes, from its header: the decoded raster (width × height × the bits per pixel of
+     * the reader's raw image type, one data element per band as Java stores it: a 16-bit RGBA PNG takes 8 bytes a
+     * pixel), the RGB copy made from it (3 bytes a pixel) and the in-memory cache of the encoded stream (its length).
+     * Only image 0 of a GIF is decoded; metadata (ICC profiles, text chunks) is not requested ({@code ignoreMetadata}).
+     */
+    static long decodeBytes(ImageReader reader, long encodedBytes) throws IOException {
+        long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+        javax.imageio.ImageTypeSpecifier type = reader.getRawImageType(0);
+        if (type == null) {
+            Iterator<javax.imageio.ImageTypeSpecifier> types = reader.getImageTypes(0);
+            type = types.hasNext() ? types.next() : null;
+        }
+        long bitsPerPixel = 32; // unknown layout: an int per pixel (TYPE_INT_ARGB), as the decoder falls back to
+        if (type != null) {
+            java.awt.image.SampleModel sm = type.getSampleModel();
+            bitsPerPixel = (long) sm.getNumDataElements() * java.awt.image.DataBuffer.getDataTypeSize(sm.getDataType());
+        }
+        return pixels * bitsPerPixel / 8 + pixels * 3 + encodedBytes;
+    }
+
+    /**
+     * Refuses an image whose decode would take more than {@link #maxDecodeBytes()} of heap, before anything is
+     * decoded (found by fuzzing: an image under the pixel limit whose decode needed more than the fuzz JVM's 1 GiB
+     * heap; a 16-bit RGBA PNG at the limit, 9459x9459, takes 939 MiB).
+     */
+    private static void checkMemory(ImageReader reader, long encodedBytes, String source) throws IOException {
+        long need = decodeBytes(reader, encodedBytes);
+        long max = maxDecodeBytes();
+        if (need > max) {
+            throw new ImageDecodeException(
+                    source,
+                    "decoding the " + reader.getWidth(0) + "x" + reader.getHeight(0) + " " + reader.getFormatName()
+                            + " image needs about " + (need >> 20) + " MiB of heap, more than the bound of "
+                            + (max >> 20) + " MiB ("
+                            + (System.getProperty(DECODE_BYTES_PROPERTY) == null
+                                    ? "a quarter of the JVM's maximum heap"
+                                    : "-D" + DECODE_BYTES_PROPERTY)
+                            + "); downscale the image, or raise the bound with -D" + DECODE_BYTES_PROPERTY
+                            + "=<bytes> or a larger heap");
         }
     }
 

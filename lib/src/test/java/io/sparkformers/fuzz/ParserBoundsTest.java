@@ -85,6 +85,36 @@ class ParserBoundsTest {
                 e.getMessage());
     }
 
+    /**
+     * Found by fuzzing: an image under the pixel limit whose decode needed more than a 1 GiB heap. 9000x9000 16-bit
+     * RGBA is 81 M pixels (under 89.5 M) but 8 bytes a pixel as Java stores it, plus 3 for the RGB copy: 891 MB.
+     * The same size in 8-bit RGB (486 MB) passes the 512 MiB bound and only then fails on its missing pixel data.
+     */
+    @Test
+    void pngUnderThePixelLimitIsRefusedWhenItsDecodeWouldExceedTheMemoryBound() throws IOException {
+        String old = System.getProperty("sparkformers.imageDecodeBytes");
+        System.setProperty("sparkformers.imageDecodeBytes", Long.toString(512L << 20));
+        try {
+            byte[] deep = pngHeader(9000, 9000, 16, 6);
+            ImageDecodeException e =
+                    assertThrows(ImageDecodeException.class, () -> ImageDecoder.decode(deep, "deep.png"));
+            assertTrue(
+                    e.getMessage()
+                            .equals("cannot decode image deep.png: decoding the 9000x9000 png image needs about 849 "
+                                    + "MiB of heap, more than the bound of 512 MiB (-Dsparkformers.imageDecodeBytes); "
+                                    + "downscale the image, or raise the bound with "
+                                    + "-Dsparkformers.imageDecodeBytes=<bytes> or a larger heap"),
+                    e.getMessage());
+            byte[] flat = pngHeader(9000, 9000, 8, 2);
+            ImageDecodeException f =
+                    assertThrows(ImageDecodeException.class, () -> ImageDecoder.decode(flat, "flat.png"));
+            assertTrue(f.getMessage().startsWith("cannot decode image flat.png: corrupt or truncated"), f.getMessage());
+        } finally {
+            if (old == null) System.clearProperty("sparkformers.imageDecodeBytes");
+            else System.setProperty("sparkformers.imageDecodeBytes", old);
+        }
+    }
+
     @Test
     void preprocessorSizesBeyondTheLimitAreRefused() throws IOException {
         ObjectNode json = (ObjectNode) Json.MAPPER.readTree("{\"size\": {\"height\": 100000, \"width\": 100000}}");
@@ -124,14 +154,19 @@ class ParserBoundsTest {
 
     /** The signature and IHDR chunk of a PNG: all a reader needs to report the size. */
     private static byte[] pngHeader(int width, int height) throws IOException {
+        return pngHeader(width, height, 8, 2);
+    }
+
+    /** The same with a bit depth and PNG colour type (2: RGB, 6: RGBA). */
+    private static byte[] pngHeader(int width, int height, int bitDepth, int colorType) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
         ByteBuffer chunk = ByteBuffer.allocate(4 + 13)
                 .put(new byte[] {'I', 'H', 'D', 'R'})
                 .putInt(width)
                 .putInt(height)
-                .put((byte) 8)
-                .put((byte) 2)
+                .put((byte) bitDepth)
+                .put((byte) colorType)
                 .put((byte) 0)
                 .put((byte) 0)
                 .put((byte) 0);

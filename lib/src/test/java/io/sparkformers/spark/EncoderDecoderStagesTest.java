@@ -276,4 +276,50 @@ class EncoderDecoderStagesTest {
                         .apply("summary_text")
                         .dataType());
     }
+
+    /** make_seq2seq_training_references.py's long-source cases: HF's truncation=True ids and pipeline outputs. */
+    static JsonNode truncationRefs() throws Exception {
+        return Json.MAPPER
+                .readTree(Path.of("src/test/resources/seq2seq-training/references.json")
+                        .toFile())
+                .get("models");
+    }
+
+    @Test
+    void aSourceLongerThanTheModelIsCutAsTransformersTruncationTrueCutsIt() throws Exception {
+        for (String name : List.of("bart-tiny", "t5-tiny")) {
+            JsonNode ref = truncationRefs().get(name);
+            assertTrue(ref.get("long_ids").size() > 64, name + ": the long text must pass the 64 positions");
+            Summarizer s = new Summarizer()
+                    .setModel(dir(name).toString())
+                    .setMaxNewTokens(8)
+                    .setNumBeams(1);
+            assertTrue(s.getTruncation(), "truncation is on by default");
+            List<Row> out = s.transform(
+                            frame(spark, List.of(ref.get("long_text").asText()), 1))
+                    .collectAsList();
+            assertEquals(ref.get("summary_truncated").asText(), out.get(0).getString(2), name);
+        }
+    }
+
+    @Test
+    void withTruncationOffATooLongSourceFailsNamingItsLengthAndTheParam() throws Exception {
+        JsonNode ref = truncationRefs().get("bart-tiny");
+        Summarizer s = new Summarizer()
+                .setModel(dir("bart-tiny").toString())
+                .setTruncation(false)
+                .setMaxNewTokens(2);
+        Exception e = assertThrows(
+                Exception.class,
+                () -> s.transform(frame(spark, List.of(ref.get("long_text").asText()), 1))
+                        .collectAsList());
+        assertTrue(
+                e.getMessage().contains("its source has 185 tokens, more than the 64 the model takes")
+                        && e.getMessage().contains("set truncation true"),
+                e.getMessage());
+        List<Row> kept = s.setHandleInvalid("skip")
+                .transform(frame(spark, List.of(ref.get("long_text").asText(), "Copyright notice."), 1))
+                .collectAsList();
+        assertEquals(1, kept.size(), "handleInvalid skip drops the too-long row only");
+    }
 }

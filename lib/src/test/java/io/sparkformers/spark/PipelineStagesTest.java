@@ -497,7 +497,8 @@ class PipelineStagesTest {
                         false,
                         null,
                         PipelineOptions.DEFAULT_HYPOTHESIS_TEMPLATE,
-                        false));
+                        false,
+                        null));
         BatchScoring.Result r = BatchScoring.run(spark, o);
         assertEquals(8, r.rows());
         Dataset<Row> scored = spark.read().parquet(output).orderBy("id");

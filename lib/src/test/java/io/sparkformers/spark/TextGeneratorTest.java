@@ -82,6 +82,18 @@ class TextGeneratorTest {
     }
 
     @Test
+    void aTokenBudgetBelowOnePromptsKvCacheRunsEachRowAloneWithTheSameTexts() {
+        List<String> texts = new ArrayList<>(prompts);
+        // each prompt + 12 new tokens holds more than 12 cache positions: every batch is one row
+        TextGenerator g =
+                new TextGenerator().setModel(model).setMaxNewTokens(12).setMaxTokensPerBatch(12);
+        List<Row> out = g.transform(frame(spark, texts, 1)).orderBy("id").collectAsList();
+        for (int i = 0; i < out.size(); i++) {
+            assertEquals(greedyBatch.get("texts").get(i).asText(), out.get(i).getString(2), "row " + i);
+        }
+    }
+
+    @Test
     void seededSamplingGivesEachRowTheSameTextsWhateverThePartitioning() {
         List<String> texts = List.of(prompts.get(0), prompts.get(1), prompts.get(2), "Licensor", prompts.get(1));
         TextGenerator g = new TextGenerator()

@@ -103,7 +103,7 @@ class MaskedLanguageModelingTrainingTest {
     }
 
     @Test
-    void groupTextsRefusesADataParallelFitAndTooLittleText(@TempDir Path tmp) throws IOException {
+    void groupTextsRefusesTooLittleText(@TempDir Path tmp) throws IOException {
         Path tiny = TinyBert.create(tmp.resolve("tiny"), false);
         TextDataset few = TextDataset.of("two words", List.of("two words"), null, null);
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(

@@ -6,6 +6,7 @@ import io.sparkformers.generation.CausalLmScorer;
 import io.sparkformers.generation.GenerationConfig;
 import io.sparkformers.generation.GenerationOutput;
 import io.sparkformers.generation.Generator;
+import io.sparkformers.generation.TokenScorer;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
 import io.sparkformers.nn.CausalLanguageModel;
@@ -344,6 +345,191 @@ public final class GenerationBenchmark {
         int made = out.sequences()[0].length - ids[0].length;
         if (made != newTokens) throw new IllegalStateException("generated " + made + " tokens, not " + newTokens);
         return s;
+    }
+
+    /**
+     * The issue's scaling checks on one model at batch 1: per-token latency at two prefix lengths, and peak resident
+     * memory against weights + KV cache.
+     *
+     * @param earlyMs     median milliseconds of the decode steps that make new tokens {@code early - 5 .. early + 5}
+     * @param lateMs      the same around token {@code late}
+     * @param weightBytes parameters × 4 (F32)
+     * @param kvBytes     keys and values of every layer for prompt + new tokens: 2 × layers × batch × kv heads ×
+     *                    head size × positions × 4
+     * @param peakBytes   the process's peak resident memory during generation (VmHWM, reset after the load) minus
+     *                    its resident memory before the load; -1 where /proc cannot reset the peak
+     * @param loadPeakBytes the same during the load (VmHWM reset before it); -1 likewise
+     * @param loadedBytes resident memory after the load minus before it
+     * @param anonPeakBytes the largest anonymous resident memory (RssAnon: the heap, libtorch's tensors, the cache;
+     *                    not the checkpoint's file pages, which the kernel may drop) seen at any decode step, minus
+     *                    the anonymous memory before the load; -1 off Linux
+     */
+    public record Scaling(
+            String model,
+            int prompt,
+            int newTokens,
+            int early,
+            int late,
+            double earlyMs,
+            double lateMs,
+            long weightBytes,
+            long kvBytes,
+            long peakBytes,
+            long loadPeakBytes,
+            long loadedBytes,
+            long anonPeakBytes) {
+        /** Token {@code late}'s cost over token {@code early}'s (goal <= 1.5: flat in the prefix length). */
+        public double latencyRatio() {
+            return lateMs / earlyMs;
+        }
+
+        /** Peak anonymous memory over weights + KV cache (goal <= 1.2). */
+        public double memoryRatio() {
+            return anonPeakBytes < 0 ? Double.NaN : (double) anonPeakBytes / (weightBytes + kvBytes);
+        }
+    }
+
+    /**
+     * Loads {@code name} afresh and generates {@code late + 10} tokens greedily after a prompt of {@code prompt}
+     * tokens, timing every decode step (a {@link TokenScorer} wrapper around {@link CausalLmScorer}); the peak
+     * resident memory is reset (/proc/self/clear_refs) before the load and again before generating. Run it first in a
+     * fresh JVM for a clean baseline.
+     */
+    public static Scaling scaling(Path root, String name, int prompt, int early, int late) throws Exception {
+        ObjectNode c = configs().get(name);
+        if (c == null) {
+            throw new IllegalArgumentException("unknown generation benchmark model '" + name + "' (models: "
+                    + configs().keySet() + ")");
+        }
+        Path dir = ensureCheckpoint(root.resolve(name), c);
+        int newTokens = late + 10;
+        try (ai.djl.ndarray.NDManager warm = ai.djl.ndarray.NDManager.newBaseManager()) {
+            warm.zeros(new ai.djl.ndarray.types.Shape(1)); // libtorch loaded before the baseline
+        }
+        System.gc();
+        long before = procStatusKb("VmRSS");
+        long anonBefore = procStatusKb("RssAnon");
+        long[] anonPeakKb = {-1};
+        boolean reset = resetPeak();
+        long weights = 0;
+        for (long[] shape : tensors(c).values())
+            weights += 4 * Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        long[] stepNanos = new long[newTokens];
+        long loadPeak;
+        long loaded;
+        try (HfModel m = HfModel.fromPretrained(HfCheckpoint.open(dir), Task.CAUSAL_LM, Device.cpu())) {
+            loadPeak = reset ? (procStatusKb("VmHWM") - before) * 1024 : -1;
+            System.gc();
+            loaded = (procStatusKb("VmRSS") - before) * 1024;
+            reset = reset && resetPeak();
+            CausalLanguageModel lm = (CausalLanguageModel) m.block();
+            long[][] ids = promptIds(1, prompt, lm.vocabSize());
+            long[][] mask = new long[1][prompt];
+            Arrays.fill(mask[0], 1L);
+            GenerationConfig config = GenerationConfig.fromJson(Json.MAPPER
+                    .createObjectNode()
+                    .put("max_new_tokens", newTokens)
+                    .put("do_sample", false));
+            GenerationOutput out = Generator.generate(
+                    (x, mk) -> new TimedScorer(new CausalLmScorer(lm, x, mk, Device.cpu()), stepNanos, anonPeakKb),
+                    ids,
+                    mask,
+                    config,
+                    null);
+            int made = out.sequences()[0].length - prompt;
+            if (made != newTokens) throw new IllegalStateException("generated " + made + " tokens, not " + newTokens);
+        }
+        long peak = reset ? (procStatusKb("VmHWM") - before) * 1024 : -1;
+        boolean gpt2 = c.get("model_type").asText().equals("gpt2");
+        long layers =
+                gpt2 ? c.get("n_layer").asLong() : c.get("num_hidden_layers").asLong();
+        long kvWidth = gpt2
+                ? c.get("n_embd").asLong()
+                : c.get("num_key_value_heads").asLong()
+                        * (c.get("hidden_size").asLong()
+                                / c.get("num_attention_heads").asLong());
+        long kv = 2 * layers * kvWidth * (prompt + newTokens) * 4;
+        return new Scaling(
+                name,
+                prompt,
+                newTokens,
+                early,
+                late,
+                stepMs(stepNanos, early),
+                stepMs(stepNanos, late),
+                weights,
+                kv,
+                peak,
+                loadPeak,
+                loaded,
+                anonPeakKb[0] < 0 || anonBefore < 0 ? -1 : (anonPeakKb[0] - anonBefore) * 1024);
+    }
+
+    /**
+     * Median milliseconds of the steps making new tokens {@code token - 5 .. token + 5}: step {@code i} (0-based, the
+     * prefill excluded) reads a prefix of prompt + i tokens and makes token i + 1... so token t comes from step t - 1.
+     */
+    private static double stepMs(long[] stepNanos, int token) {
+        double[] w = new double[11];
+        for (int i = 0; i < w.length; i++) w[i] = stepNanos[token - 6 + i] / 1e6;
+        return median(w);
+    }
+
+    /** Records the wall time of every decode step (index = steps after the prefill, 0-based) of a scorer. */
+    private static final class TimedScorer implements TokenScorer {
+        private final TokenScorer inner;
+        private final long[] stepNanos;
+        private int step = -1;
+
+        private final long[] anonPeakKb;
+
+        TimedScorer(TokenScorer inner, long[] stepNanos, long[] anonPeakKb) {
+            this.inner = inner;
+            this.stepNanos = stepNanos;
+            this.anonPeakKb = anonPeakKb;
+        }
+
+        @Override
+        public float[][] next(long[] tokens) {
+            long t0 = System.nanoTime();
+            float[][] logits = inner.next(tokens);
+            if (step >= 0 && step < stepNanos.length) stepNanos[step] = System.nanoTime() - t0;
+            step++;
+            anonPeakKb[0] = Math.max(anonPeakKb[0], procStatusKb("RssAnon")); // outside the timed span
+            return logits;
+        }
+
+        @Override
+        public void reorder(int[] rows) {
+            inner.reorder(rows);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    /** A field of /proc/self/status in kB, or -1 off Linux. */
+    static long procStatusKb(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** Resets the process's peak resident memory (VmHWM) to the current one: "5" into /proc/self/clear_refs. */
+    private static boolean resetPeak() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
     }
 
     static double median(double[] v) {

@@ -34,7 +34,7 @@ import java.util.Map;
  * problem_type: single_label_classification   # or multi_label_classification, regression
  * labels: null                      # class names in id order; default: sorted labels of the training data
  * objective:                        # masked-lm, causal-lm and question-answering only (HF run_mlm/run_clm/run_qa)
- *   group_texts: false              # LM: concatenate texts into blocks of data.max_length (one worker)
+ *   group_texts: false              # LM: concatenate texts into blocks of data.max_length (per worker)
  *   mlm_probability: 0.15           # masked-lm: share of tokens chosen
  *   whole_word_mask: false          # masked-lm: choose whole words
  *   instruction: false              # causal-lm: text_col is the prompt, text_pair_col the response (prompt masked)

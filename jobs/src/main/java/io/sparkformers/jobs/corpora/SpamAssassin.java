@@ -177,6 +177,16 @@ public final class SpamAssassin {
         String subject = decodeHeader(msg.header("subject"));
         String body = msg.text();
         String text = (subject.isEmpty() ? "" : subject + "\n") + body;
+        return collapse(text);
+    }
+
+    /** The decoded Subject header and the readable body of a raw message, each as {@link #clean} makes the text. */
+    public static String[] subjectAndBody(String raw) {
+        Part msg = Part.parse(raw);
+        return new String[] {collapse(decodeHeader(msg.header("subject"))), collapse(msg.text())};
+    }
+
+    private static String collapse(String text) {
         text = text.replaceAll("[\\s\\u00a0]+", " ").strip();
         return text.length() > MAX_CHARS ? text.substring(0, MAX_CHARS) : text;
     }

@@ -41,6 +41,7 @@ public class BartForConditionalGeneration extends PretrainedModel implements Seq
                 .setName("final_logits_bias")
                 .setType(Parameter.Type.BIAS)
                 .optShape(new Shape(1, c.vocabSize()))
+                .optRequiresGrad(false) // HF registers it as a buffer: loaded and saved, never trained
                 .build());
     }
 

@@ -212,56 +212,21 @@ public record BertConfig(
 
     /** A copy with new labels (e.g. before fine-tuning a classifier head). */
     public BertConfig withId2label(Map<Integer, String> labels) {
-        return new BertConfig(
-                vocabSize,
-                hiddenSize,
-                numHiddenLayers,
-                numAttentionHeads,
-                intermediateSize,
-                hiddenAct,
-                hiddenDropoutProb,
-                attentionProbsDropoutProb,
-                maxPositionEmbeddings,
-                typeVocabSize,
-                initializerRange,
-                layerNormEps,
-                padTokenId,
-                positionEmbeddingType,
-                modelType,
-                architectures,
-                labels,
-                problemType,
-                classifierDropout,
-                extra);
+        return copy(modelType, labels, problemType);
     }
 
     /** A copy with another problem_type (null: inferred from labels, as HF). */
     public BertConfig withProblemType(String type) {
-        return new BertConfig(
-                vocabSize,
-                hiddenSize,
-                numHiddenLayers,
-                numAttentionHeads,
-                intermediateSize,
-                hiddenAct,
-                hiddenDropoutProb,
-                attentionProbsDropoutProb,
-                maxPositionEmbeddings,
-                typeVocabSize,
-                initializerRange,
-                layerNormEps,
-                padTokenId,
-                positionEmbeddingType,
-                modelType,
-                architectures,
-                id2label,
-                type,
-                classifierDropout,
-                extra);
+        return copy(modelType, id2label, type);
     }
 
     /** A copy with another model_type (RoBERTa position ids, "roberta" prefix). */
     public BertConfig withModelType(String type) {
+        return copy(type, id2label, problemType);
+    }
+
+    /** The one copy path of the withers: everything kept but model_type, the labels and problem_type. */
+    private BertConfig copy(String type, Map<Integer, String> labels, String problem) {
         return new BertConfig(
                 vocabSize,
                 hiddenSize,
@@ -279,8 +244,8 @@ public record BertConfig(
                 positionEmbeddingType,
                 type,
                 architectures,
-                id2label,
-                problemType,
+                labels,
+                problem,
                 classifierDropout,
                 extra);
     }

@@ -48,16 +48,7 @@ public final class BertForQuestionAnswering extends BertPreTrainedModel {
      * position T (an answer truncated away) is ignored.
      */
     public NDArray loss(NDArray startLogits, NDArray endLogits, NDArray startPositions, NDArray endPositions) {
-        long t = startLogits.getShape().get(1);
-        return Losses.crossEntropy(startLogits, clamped(startPositions, t))
-                .add(Losses.crossEntropy(endLogits, clamped(endPositions, t)))
-                .div(2);
-    }
-
-    private static NDArray clamped(NDArray positions, long t) {
-        NDArray p = positions.toType(DataType.INT64, false).clip(0, t);
-        NDArray ignored = p.eq(t).toType(DataType.INT64, false);
-        return p.sub(ignored.mul(t - Losses.IGNORE_INDEX)); // T -> -100
+        return Losses.spanExtraction(startLogits, endLogits, startPositions, endPositions);
     }
 
     @Override

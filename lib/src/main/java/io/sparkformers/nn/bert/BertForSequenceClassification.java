@@ -5,11 +5,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.sparkformers.nn.HeadSplit;
 import io.sparkformers.nn.Losses;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -19,65 +16,28 @@ import java.util.regex.Pattern;
  * Inputs as {@link BertModel}; output: logits (B, num_labels). BERT only (RoBERTa's head is
  * {@code classifier.dense}/{@code classifier.out_proj}: {@link RobertaForSequenceClassification}).
  */
-public final class BertForSequenceClassification extends BertPreTrainedModel implements HeadSplit {
-
-    private final BertModel bert;
-    private final Dropout dropout;
-    private final Linear classifier;
+public final class BertForSequenceClassification extends BertClassifierModel {
 
     public BertForSequenceClassification(BertConfig c) {
-        super(requireBert(c, "BertForSequenceClassification", "classifier.dense, classifier.out_proj"));
-        bert = addChildBlock(c.baseModelPrefix(), new BertModel(c, /* withPooler= */ true));
-        dropout = addChildBlock(
-                "dropout",
-                Dropout.builder().optRate((float) c.classifierDropoutOrHidden()).build());
-        classifier = addChildBlock(
-                "classifier", Linear.builder().setUnits(c.numLabels()).build());
-    }
-
-    public BertModel bert() {
-        return bert;
+        super(requireBert(c, "BertForSequenceClassification", "classifier.dense, classifier.out_proj"), true);
     }
 
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray pooled = bert.forward(ps, inputs, training).get(1); // (B, H)
-        return new NDList(call(classifier, ps, training, call(dropout, ps, training, pooled))); // (B, C)
+        return classify(ps, pooled, training); // (B, C)
     }
 
-    /**
-     * HF's loss for these logits: problem_type from the config, else inferred as HF does (one label: regression;
-     * integer labels: single-label; otherwise multi-label). Regression: MSE; single-label: cross-entropy over
-     * labels (B) int64; multi-label: BCE-with-logits over labels (B, C) float.
-     */
+    /** HF's loss for these logits (B, C): {@link Losses#sequenceClassification} with the config's problem_type. */
     public NDArray loss(NDArray logits, NDArray labels) {
-        String type = config.problemType();
-        if (type == null) {
-            type = config.numLabels() == 1
-                    ? "regression"
-                    : labels.getDataType().isInteger() ? "single_label_classification" : "multi_label_classification";
-        }
-        return switch (type) {
-            case "regression" ->
-                config.numLabels() == 1
-                        ? Losses.mse(logits.reshape(-1), labels.reshape(-1))
-                        : Losses.mse(logits, labels);
-            case "single_label_classification" -> Losses.crossEntropy(logits, labels);
-            case "multi_label_classification" -> Losses.bceWithLogits(logits, labels);
-            default -> throw new AssertionError(type);
-        };
-    }
-
-    @Override
-    public NDArray encode(ParameterStore ps, NDList inputs, boolean training) {
-        return bert.lastHiddenState(ps, inputs, training); // (B, T, H)
+        return Losses.sequenceClassification(config.problemType(), config.numLabels(), logits, labels);
     }
 
     @Override
     public NDList head(ParameterStore ps, NDArray lastHiddenState, boolean training) {
         NDArray pooled = bert.pool(ps, lastHiddenState, training); // (B, H)
-        return new NDList(call(classifier, ps, training, call(dropout, ps, training, pooled))); // (B, C)
+        return classify(ps, pooled, training); // (B, C)
     }
 
     @Override
@@ -92,9 +52,6 @@ public final class BertForSequenceClassification extends BertPreTrainedModel imp
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        bert.initialize(manager, dataType, inputShapes);
-        Shape pooled = new Shape(inputShapes[0].get(0), config.hiddenSize());
-        dropout.initialize(manager, dataType, pooled);
-        classifier.initialize(manager, dataType, pooled);
+        initialize(manager, dataType, new Shape(inputShapes[0].get(0), config.hiddenSize()), inputShapes);
     }
 }

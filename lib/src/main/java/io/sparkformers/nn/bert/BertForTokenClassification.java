@@ -5,11 +5,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.sparkformers.nn.HeadSplit;
 import io.sparkformers.nn.Losses;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -18,31 +15,17 @@ import java.util.regex.Pattern;
  * Port of HF {@code BertForTokenClassification} (and {@code RobertaForTokenClassification}, same layout):
  * classifier(dropout(last_hidden_state)). Inputs as {@link BertModel}; output: logits (B, T, num_labels).
  */
-public final class BertForTokenClassification extends BertPreTrainedModel implements HeadSplit {
-
-    private final BertModel bert;
-    private final Dropout dropout;
-    private final Linear classifier;
+public final class BertForTokenClassification extends BertClassifierModel {
 
     public BertForTokenClassification(BertConfig c) {
-        super(c);
-        bert = addChildBlock(c.baseModelPrefix(), new BertModel(c, /* withPooler= */ false));
-        dropout = addChildBlock(
-                "dropout",
-                Dropout.builder().optRate((float) c.classifierDropoutOrHidden()).build());
-        classifier = addChildBlock(
-                "classifier", Linear.builder().setUnits(c.numLabels()).build());
-    }
-
-    public BertModel bert() {
-        return bert;
+        super(c, /* withPooler= */ false);
     }
 
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray hidden = bert.forward(ps, inputs, training).head(); // (B, T, H)
-        return new NDList(call(classifier, ps, training, call(dropout, ps, training, hidden))); // (B, T, C)
+        return classify(ps, hidden, training); // (B, T, C)
     }
 
     /** HF's loss: cross-entropy over all tokens, labels (B, T) int64 with -100 for tokens that do not count. */
@@ -51,13 +34,8 @@ public final class BertForTokenClassification extends BertPreTrainedModel implem
     }
 
     @Override
-    public NDArray encode(ParameterStore ps, NDList inputs, boolean training) {
-        return bert.lastHiddenState(ps, inputs, training); // (B, T, H)
-    }
-
-    @Override
     public NDList head(ParameterStore ps, NDArray lastHiddenState, boolean training) {
-        return new NDList(call(classifier, ps, training, call(dropout, ps, training, lastHiddenState))); // (B, T, C)
+        return classify(ps, lastHiddenState, training); // (B, T, C)
     }
 
     @Override
@@ -72,9 +50,6 @@ public final class BertForTokenClassification extends BertPreTrainedModel implem
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        bert.initialize(manager, dataType, inputShapes);
-        Shape hidden = inputShapes[0].add(config.hiddenSize());
-        dropout.initialize(manager, dataType, hidden);
-        classifier.initialize(manager, dataType, hidden);
+        initialize(manager, dataType, inputShapes[0].add(config.hiddenSize()), inputShapes);
     }
 }

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HeadSplit;
+import io.sparkformers.nn.Losses;
 import io.sparkformers.nn.bart.BartClassificationHead;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -41,6 +42,14 @@ public final class RobertaForSequenceClassification extends BertPreTrainedModel 
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         return head(ps, encode(ps, inputs, training), training);
+    }
+
+    /**
+     * HF's loss for these logits (B, C), as {@code BertForSequenceClassification}'s: {@link
+     * Losses#sequenceClassification} with the config's problem_type.
+     */
+    public NDArray loss(NDArray logits, NDArray labels) {
+        return Losses.sequenceClassification(config.problemType(), config.numLabels(), logits, labels);
     }
 
     @Override

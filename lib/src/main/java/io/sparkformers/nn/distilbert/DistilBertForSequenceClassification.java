@@ -44,23 +44,9 @@ public final class DistilBertForSequenceClassification extends DistilBertPreTrai
         return new NDList(call(classifier, ps, training, call(dropout, ps, training, h))); // (B, C)
     }
 
-    /** HF's loss, chosen as in {@code BertForSequenceClassification.loss}. */
+    /** HF's loss for these logits (B, C): {@link Losses#sequenceClassification} with the config's problem_type. */
     public NDArray loss(NDArray logits, NDArray labels) {
-        String type = config.problemType();
-        if (type == null) {
-            type = config.numLabels() == 1
-                    ? "regression"
-                    : labels.getDataType().isInteger() ? "single_label_classification" : "multi_label_classification";
-        }
-        return switch (type) {
-            case "regression" ->
-                config.numLabels() == 1
-                        ? Losses.mse(logits.reshape(-1), labels.reshape(-1))
-                        : Losses.mse(logits, labels);
-            case "single_label_classification" -> Losses.crossEntropy(logits, labels);
-            case "multi_label_classification" -> Losses.bceWithLogits(logits, labels);
-            default -> throw new AssertionError(type);
-        };
+        return Losses.sequenceClassification(config.problemType(), config.numLabels(), logits, labels);
     }
 
     @Override

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 
 /**
  * PEFT's {@code LoraConfig} as {@code adapter_config.json} holds it (same keys on disk). What PEFT offers beyond
- * plain LoRA on Linear layers (DoRA, rsLoRA, rank/alpha patterns, layers_to_transform, exclude_modules,
+ * plain LoRA and rsLoRA on Linear layers (DoRA, rank/alpha patterns, layers_to_transform, exclude_modules,
  * fan_in_fan_out, target_parameters) is refused when a file asks for it, not ignored.
  *
  * @param r                 rank of the update (PEFT {@code r}, default 8; > 0)
@@ -29,6 +29,8 @@ import java.util.regex.Pattern;
  *                          {@code modules_to_save}; matched as names the module path ends with)
  * @param taskType          PEFT {@code task_type} ({@code SEQ_CLS}, {@code TOKEN_CLS}, …) or null
  * @param baseModelNameOrPath the base checkpoint the adapter belongs to (PEFT {@code base_model_name_or_path}), or null
+ * @param useRslora         rank-stabilised LoRA: the update is scaled by {@code lora_alpha / sqrt(r)} instead of
+ *                          {@code lora_alpha / r} (PEFT {@code use_rslora}, default false)
  */
 public record LoraConfig(
         int r,
@@ -39,7 +41,8 @@ public record LoraConfig(
         Bias bias,
         List<String> modulesToSave,
         String taskType,
-        String baseModelNameOrPath)
+        String baseModelNameOrPath,
+        boolean useRslora)
         implements java.io.Serializable {
 
     /** PEFT {@code bias}: none trains no bias, all trains every bias, lora_only the biases of adapted layers. */
@@ -80,14 +83,38 @@ public record LoraConfig(
         modulesToSave = modulesToSave == null ? List.of() : List.copyOf(modulesToSave);
     }
 
+    /** Plain LoRA ({@code use_rslora} false). */
+    public LoraConfig(
+            int r,
+            double loraAlpha,
+            double loraDropout,
+            List<String> targetModules,
+            String targetRegex,
+            Bias bias,
+            List<String> modulesToSave,
+            String taskType,
+            String baseModelNameOrPath) {
+        this(
+                r,
+                loraAlpha,
+                loraDropout,
+                targetModules,
+                targetRegex,
+                bias,
+                modulesToSave,
+                taskType,
+                baseModelNameOrPath,
+                false);
+    }
+
     /** A config with PEFT's defaults for the rest: dropout 0, bias none, no modules to save. */
     public static LoraConfig of(int r, double loraAlpha, List<String> targetModules) {
         return new LoraConfig(r, loraAlpha, 0.0, targetModules, null, Bias.NONE, List.of(), null, null);
     }
 
-    /** {@code lora_alpha / r}, the factor of B·A (rsLoRA's {@code / sqrt(r)} is not supported). */
+    /** The factor of B·A: {@code lora_alpha / r}, or {@code lora_alpha / sqrt(r)} with {@code use_rslora}. */
     public double scaling() {
-        return loraAlpha / r;
+        return useRslora ? loraAlpha / Math.sqrt(r) : loraAlpha / r;
     }
 
     /**
@@ -116,12 +143,30 @@ public record LoraConfig(
 
     public LoraConfig withBaseModel(String nameOrPath) {
         return new LoraConfig(
-                r, loraAlpha, loraDropout, targetModules, targetRegex, bias, modulesToSave, taskType, nameOrPath);
+                r,
+                loraAlpha,
+                loraDropout,
+                targetModules,
+                targetRegex,
+                bias,
+                modulesToSave,
+                taskType,
+                nameOrPath,
+                useRslora);
     }
 
     public LoraConfig withTaskType(String type) {
         return new LoraConfig(
-                r, loraAlpha, loraDropout, targetModules, targetRegex, bias, modulesToSave, type, baseModelNameOrPath);
+                r,
+                loraAlpha,
+                loraDropout,
+                targetModules,
+                targetRegex,
+                bias,
+                modulesToSave,
+                type,
+                baseModelNameOrPath,
+                useRslora);
     }
 
     /** Reads {@code adapter_config.json} from an adapter folder (or the file itself). */
@@ -133,9 +178,30 @@ public record LoraConfig(
         return fromJson(Json.readObject(file), file.toString());
     }
 
+    /**
+     * The base an adapter folder names (PEFT {@code base_model_name_or_path}), as AutoPeftModel reads it when no base
+     * is given: a name that is a folder beside the adapter folder becomes that folder's absolute path (PEFT writes
+     * whatever path the base was loaded from); anything else (an alias, a Hub id, an absolute folder) is returned
+     * as written, for the caller's model resolver.
+     *
+     * @throws IOException when the folder holds no adapter_config.json or it names no base
+     */
+    public static String baseReference(Path adapterDir) throws IOException {
+        String named = read(adapterDir).baseModelNameOrPath();
+        if (named == null || named.isBlank()) {
+            throw new IOException(adapterDir + "/" + LoraModel.CONFIG_FILE + " names no base_model_name_or_path: give "
+                    + "the base model as well (--model, the model Param)");
+        }
+        Path parent = adapterDir.toAbsolutePath().getParent();
+        if (parent != null && !Path.of(named).isAbsolute()) {
+            Path sibling = parent.resolve(named);
+            if (Files.isDirectory(sibling)) return sibling.toString();
+        }
+        return named;
+    }
+
     /** PEFT keys {@link #fromJson} refuses when true: the variants not supported (plain LoRA only). */
-    private static final List<String> REFUSED_IF_SET =
-            List.of("use_dora", "use_rslora", "fan_in_fan_out", "use_qalora", "lora_bias");
+    private static final List<String> REFUSED_IF_SET = List.of("use_dora", "fan_in_fan_out", "use_qalora", "lora_bias");
 
     /** PEFT keys {@link #fromJson} refuses when non-empty. */
     private static final List<String> REFUSED_IF_PRESENT = List.of(
@@ -163,7 +229,8 @@ public record LoraConfig(
                             "lora_dropout",
                             "target_modules",
                             "bias",
-                            "modules_to_save"),
+                            "modules_to_save",
+                            "use_rslora"),
                     REFUSED_IF_SET,
                     REFUSED_IF_PRESENT)
             .flatMap(List::stream)
@@ -178,6 +245,11 @@ public record LoraConfig(
         refuseIfSet(json, source, REFUSED_IF_SET);
         refuseIfPresent(json, source, REFUSED_IF_PRESENT);
         requireNumbers(json, source, "r", "lora_alpha", "lora_dropout");
+        JsonNode rslora = json.path("use_rslora");
+        if (!rslora.isMissingNode() && !rslora.isNull() && !rslora.isBoolean()) {
+            throw new IllegalArgumentException(source + ": use_rslora must be true or false but was " + rslora);
+        }
+        boolean useRslora = rslora.asBoolean(false);
         JsonNode targets = json.path("target_modules");
         List<String> names = null;
         String regex = null;
@@ -202,7 +274,8 @@ public record LoraConfig(
                 json.path("task_type").isTextual() ? json.path("task_type").asText() : null,
                 json.path("base_model_name_or_path").isTextual()
                         ? json.path("base_model_name_or_path").asText()
-                        : null);
+                        : null,
+                useRslora);
     }
 
     /** {@code adapter_config.json} as PEFT writes it (the keys this config has; PEFT fills the rest with defaults). */
@@ -230,7 +303,7 @@ public record LoraConfig(
         }
         o.put("task_type", taskType);
         o.put("use_dora", false);
-        o.put("use_rslora", false);
+        o.put("use_rslora", useRslora);
         return o;
     }
 

@@ -38,7 +38,7 @@ import java.util.Set;
 
 /**
  * PEFT's {@code PeftModel} around a LoRA {@code LoraModel}: a pretrained model whose targeted Linear layers compute
- * {@code base(x) + (x A^T B^T) · lora_alpha / r}, A (r, in) kaiming-uniform as PEFT initialises it, B (out, r) zeros,
+ * {@code base(x) + (x A^T B^T) · lora_alpha / r} ({@code / sqrt(r)} with use_rslora), A (r, in) kaiming-uniform as PEFT initialises it, B (out, r) zeros,
  * the base weights frozen. The base blocks are not rewritten: they read each weight through the ParameterStore, and
  * this model's store hands a targeted layer {@code W + B·A·scaling} instead of W — the same product (matrix
  * multiplication distributes), the gradient of A and B flowing through it. Inference derives the merged weights
@@ -69,6 +69,9 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
     private final Map<Parameter, Adapted> byWeight = new IdentityHashMap<>();
     /** Base parameters trained in full and saved with the adapter (modules_to_save, biases), by base name. */
     private final Map<String, Parameter> savedInFull;
+
+    /** Base parameters whose values the last {@link #loadAdapterWeights} copied from the file, by base name. */
+    private final Set<String> loadedInFull = new LinkedHashSet<>();
 
     private final float scaling;
     /** Inference cache: W + B·A·scaling per adapted weight, derived at the first inference forward. */
@@ -193,6 +196,10 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
             }
             check(file, own, toCopy, problems);
             copy(toCopy);
+            loadedInFull.clear();
+            savedInFull.forEach((name, p) -> {
+                if (toCopy.containsKey(p)) loadedInFull.add(name);
+            });
         }
         weightsChanged();
     }
@@ -334,6 +341,14 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
             out.put(l.loraB().getName(), l.loraB());
         }
         return out;
+    }
+
+    /**
+     * The base parameters the last {@link #load}/{@link #loadAdapterWeights} set from the adapter file (a head the base
+     * lacks, carried as modules_to_save, is no longer freshly initialised after it), by base name.
+     */
+    public Set<String> loadedInFull() {
+        return Collections.unmodifiableSet(loadedInFull);
     }
 
     /** The base's parameters trained in full with the adapter (modules_to_save, biases per config), by base name. */

@@ -17,9 +17,13 @@ import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.PretrainedModel;
 import io.sparkformers.nn.Task;
+import io.sparkformers.pipeline.PipelineOptions;
+import io.sparkformers.pipeline.Pipelines;
+import io.sparkformers.pipeline.TextClassificationPipeline;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.Tensor;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,6 +80,105 @@ class LoraParityTest {
                 ADAPTER, HfCheckpoint.open(base), Task.SEQUENCE_CLASSIFICATION, ai.djl.Device.cpu())) {
             assertClose(refs.get("merged_logits"), logits(hf, hf.block()), "HfModel.fromAdapter");
         }
+    }
+
+    @Test
+    void aPipelineWithAnAdapterGivesPeftsLogits() throws IOException {
+        PipelineOptions options = PipelineOptions.builder()
+                .topK(PipelineOptions.ALL)
+                .functionToApply("none")
+                .adapter(ADAPTER)
+                .build();
+        try (var p = (TextClassificationPipeline) Pipelines.create("text-classification", base, options)) {
+            assertClose(refs.get("adapter_logits"), scores(p.classify(texts())), "pipeline, base + adapter");
+        }
+    }
+
+    @Test
+    void withoutAModelTheAdapterNamesItsBaseBesideIt(@TempDir Path tmp) throws IOException {
+        // PEFT writes the path the base was loaded from: here the folder name, a sibling of the adapter folder
+        Files.createSymbolicLink(tmp.resolve(refs.get("base").asText()), base.toAbsolutePath());
+        Path adapter = Files.createDirectories(tmp.resolve("adapter"));
+        for (String f : List.of(LoraModel.CONFIG_FILE, LoraModel.WEIGHTS_FILE))
+            Files.copy(ADAPTER.resolve(f), adapter.resolve(f));
+        assertEquals(tmp.resolve(refs.get("base").asText()).toString(), LoraConfig.baseReference(adapter));
+        PipelineOptions options = PipelineOptions.builder()
+                .topK(PipelineOptions.ALL)
+                .functionToApply("none")
+                .adapter(adapter)
+                .build();
+        try (var p = (TextClassificationPipeline) Pipelines.create("text-classification", null, options)) {
+            assertClose(refs.get("adapter_logits"), scores(p.classify(texts())), "pipeline, adapter's own base");
+        }
+    }
+
+    @Test
+    void aHeadNeitherBaseNorAdapterHoldsIsRefused(@TempDir Path tmp) throws IOException {
+        Path adapter = Files.createDirectories(tmp.resolve("no-head"));
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode)
+                Json.readObject(ADAPTER.resolve(LoraModel.CONFIG_FILE));
+        config.putNull("modules_to_save");
+        Json.write(adapter.resolve(LoraModel.CONFIG_FILE), config);
+        Map<String, Tensor> onlyLora = new java.util.LinkedHashMap<>();
+        try (SafetensorsCheckpoint w = SafetensorsCheckpoint.open(ADAPTER.resolve(LoraModel.WEIGHTS_FILE))) {
+            w.readAll().forEach((k, v) -> {
+                if (k.contains(".lora_")) onlyLora.put(k, v);
+            });
+        }
+        io.sparkformers.safetensors.SafetensorsWriter.write(
+                adapter.resolve(LoraModel.WEIGHTS_FILE), onlyLora, Map.of("format", "pt"));
+        PipelineOptions options = PipelineOptions.builder().adapter(adapter).build();
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> Pipelines.create("text-classification", base, options));
+        assertTrue(e.getMessage().contains("with adapter " + adapter), e.getMessage());
+        assertTrue(e.getMessage().contains("classifier.weight"), e.getMessage());
+    }
+
+    @Test
+    void anAdapterForAnotherBaseFailsNamingTheTensors() throws IOException {
+        Path other = Path.of("src/test/resources/parity/tiny/roberta-sentiment"); // hidden size 32, not 384
+        PipelineOptions options = PipelineOptions.builder().adapter(ADAPTER).build();
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> Pipelines.create("text-classification", other, options));
+        assertTrue(e.getMessage().contains("does not fit this base and config"), e.getMessage());
+    }
+
+    private static List<String> texts() {
+        List<String> texts = new ArrayList<>();
+        refs.get("texts").forEach(t -> texts.add(t.asText()));
+        return texts;
+    }
+
+    /** Scores of LABEL_0, LABEL_1 per text (function_to_apply none: the logits). */
+    private static float[][] scores(List<List<TextClassificationPipeline.LabelScore>> results) {
+        float[][] out = new float[results.size()][2];
+        for (int i = 0; i < out.length; i++) {
+            for (var l : results.get(i))
+                out[i][Integer.parseInt(l.label().substring("LABEL_".length()))] = (float) l.score();
+        }
+        return out;
+    }
+
+    @Test
+    void anRsLoraAdapterScalesByAlphaOverSqrtRAsPeftDoes(@TempDir Path tmp) throws IOException {
+        Path rslora = DIR.resolve("rslora");
+        LoraConfig config = LoraConfig.read(rslora);
+        assertTrue(config.useRslora());
+        assertEquals(8 / Math.sqrt(16), config.scaling(), 1e-12, "lora_alpha / sqrt(r), not / r");
+        try (HfModel hf = HfModel.fromPretrained(base, Task.SEQUENCE_CLASSIFICATION)) {
+            LoraModel lora = LoraModel.load(hf.block(), rslora);
+            assertClose(refs.get("rslora_logits"), logits(hf, lora), "rsLoRA base + adapter");
+            lora.saveAdapter(tmp);
+        }
+        assertTrue(Json.readObject(tmp.resolve(LoraModel.CONFIG_FILE))
+                .get("use_rslora")
+                .asBoolean());
+        assertEquals(config, LoraConfig.read(tmp));
+        var bad = Json.readObject(rslora.resolve(LoraModel.CONFIG_FILE));
+        bad.put("use_rslora", "yes");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> LoraConfig.fromJson(bad, "cfg.json"));
+        assertEquals("cfg.json: use_rslora must be true or false but was \"yes\"", e.getMessage());
     }
 
     @Test
