@@ -316,7 +316,7 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
     private NDArray delta(Adapted l, NDManager scope) {
         NDArray ba = l.loraB().getArray().matMul(l.loraA().getArray()); // (out, r) · (r, in) -> (out, in)
         ba.attach(scope);
-        NDArray scaled = ba.mul(scaling);
+        NDArray scaled = NativeArrays.mul(ba, scaling);
         scaled.attach(scope);
         return scaled;
     }
