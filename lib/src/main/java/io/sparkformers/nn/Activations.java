@@ -43,7 +43,9 @@ public final class Activations {
 
     /** HF "gelu_new" (GPT-2/BERT-TF): {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. */
     public static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI).tanh();
-        return x.mul(0.5).mul(inner.add(1.0));
+        // scalars in libtorch memory: autograd keeps them for the backward (NativeArrays.scalar)
+        NDArray inner = NativeArrays.mul(x.add(NativeArrays.mul(NativeArrays.pow(x, 3), 0.044715)), SQRT_2_OVER_PI)
+                .tanh();
+        return NativeArrays.mul(x, 0.5).mul(inner.add(1.0));
     }
 }

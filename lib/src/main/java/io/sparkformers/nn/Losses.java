@@ -33,7 +33,10 @@ public final class Losses {
     public static NDArray bceWithLogits(NDArray logits, NDArray labels) {
         NDArray y = labels.toType(logits.getDataType(), false);
         NDArray x = logits;
-        return x.maximum(0).sub(x.mul(y)).add(x.abs().neg().exp().add(1f).log()).mean();
+        return NativeArrays.maximum(x, 0)
+                .sub(x.mul(y))
+                .add(x.abs().neg().exp().add(1f).log())
+                .mean();
     }
 
     /** {@code MSELoss()}: mean squared error over all elements. */
@@ -79,9 +82,10 @@ public final class Losses {
     public static NDArray spanExtraction(
             NDArray startLogits, NDArray endLogits, NDArray startPositions, NDArray endPositions) {
         long t = startLogits.getShape().get(1);
-        return crossEntropy(startLogits, ignoredPast(startPositions, t))
-                .add(crossEntropy(endLogits, ignoredPast(endPositions, t)))
-                .div(2);
+        return NativeArrays.div(
+                crossEntropy(startLogits, ignoredPast(startPositions, t))
+                        .add(crossEntropy(endLogits, ignoredPast(endPositions, t))),
+                2);
     }
 
     /** HF's {@code clamp(0, ignored_index)} with {@code ignore_index=T}: T and beyond become {@link #IGNORE_INDEX}. */

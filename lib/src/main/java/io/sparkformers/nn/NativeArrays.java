@@ -42,4 +42,50 @@ public final class NativeArrays {
             target.set(new NDIndex("..."), staged); // copy_, storage unchanged
         }
     }
+
+    /**
+     * {@code n} as a 0-dimensional array of the type {@code manager.create(n)} gives (Double: float64, Float:
+     * float32, ...) in memory libtorch allocated.
+     *
+     * <p>Why: DJL's {@code x.mul(Number)} (likewise div, pow, maximum) wraps the number in a tensor over a JVM direct
+     * buffer, multiplies, and closes that wrapper at once. Autograd keeps the scalar tensor for the backward pass
+     * ({@code mul} saves its other operand, {@code pow} its exponent, {@code maximum} both), but the closed wrapper was
+     * the only thing keeping its JVM buffer reachable: a garbage collection between the forward and the backward
+     * frees it, and the backward reads freed memory — NaN or wrong gradients while the loss stays finite, more often
+     * the more the JVM allocates (intermittent "gradient norm is NaN" of causal-LM training with GPT-2's vocabulary).
+     * On a training path use {@link #mul}, {@link #div}, {@link #pow} and {@link #maximum} here instead.
+     */
+    public static NDArray scalar(NDManager manager, Number n) {
+        try (NDArray staged = manager.create(n)) { // wraps a JVM direct buffer
+            return staged.duplicate(); // torch clone: libtorch's memory, kept alive by autograd's own reference
+        }
+    }
+
+    /** {@code x.mul(n)}, the same bits, with the scalar in libtorch's memory (safe under autograd: {@link #scalar}). */
+    public static NDArray mul(NDArray x, Number n) {
+        try (NDArray s = scalar(x.getManager(), n)) {
+            return x.mul(s);
+        }
+    }
+
+    /** {@code x.div(n)}, the same bits, with the scalar in libtorch's memory (safe under autograd: {@link #scalar}). */
+    public static NDArray div(NDArray x, Number n) {
+        try (NDArray s = scalar(x.getManager(), n)) {
+            return x.div(s);
+        }
+    }
+
+    /** {@code x.pow(n)}, the same bits, with the exponent in libtorch's memory (safe under autograd: {@link #scalar}). */
+    public static NDArray pow(NDArray x, Number n) {
+        try (NDArray s = scalar(x.getManager(), n)) {
+            return x.pow(s);
+        }
+    }
+
+    /** {@code x.maximum(n)}, the same bits, with the bound in libtorch's memory (safe under autograd: {@link #scalar}). */
+    public static NDArray maximum(NDArray x, Number n) {
+        try (NDArray s = scalar(x.getManager(), n)) {
+            return x.maximum(s);
+        }
+    }
 }

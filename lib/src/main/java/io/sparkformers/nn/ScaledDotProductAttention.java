@@ -25,7 +25,7 @@ public final class ScaledDotProductAttention {
     public static NDArray attend(
             NDArray q, NDArray k, NDArray v, NDArray mask, int numHeads, UnaryOperator<NDArray> dropout) {
         long hs = q.getShape().get(2) / numHeads;
-        return attendScaled(q.mul(scale(hs)), k, v, mask, numHeads, dropout);
+        return attendScaled(NativeArrays.mul(q, scale(hs)), k, v, mask, numHeads, dropout);
     }
 
     /** 1/sqrt(hs), the factor the queries are scaled by. */

@@ -3,6 +3,7 @@ package io.sparkformers.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import io.sparkformers.nn.Losses;
+import io.sparkformers.nn.NativeArrays;
 
 /**
  * HF's {@code trainer_pt_utils.LabelSmoother} ({@code label_smoothing_factor} ε): with log-probabilities lp over C
@@ -30,6 +31,6 @@ public final class LabelSmoother {
         NDArray numActive = mask.sum();
         NDArray nllLoss = nll.sum().div(numActive);
         NDArray smoothLoss = smoothed.sum().div(numActive.mul((float) c));
-        return nllLoss.mul((float) (1 - epsilon)).add(smoothLoss.mul((float) epsilon));
+        return NativeArrays.mul(nllLoss, (float) (1 - epsilon)).add(NativeArrays.mul(smoothLoss, (float) epsilon));
     }
 }

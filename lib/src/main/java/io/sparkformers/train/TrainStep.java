@@ -10,6 +10,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.sparkformers.nn.GradientCheckpointing;
 import io.sparkformers.nn.HeadSplit;
+import io.sparkformers.nn.NativeArrays;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.PretrainedModel;
 import io.sparkformers.runtime.GemmPath;
@@ -116,7 +117,7 @@ public final class TrainStep {
                 NDArray loss = this.loss.compute(logits, labels(scope, batch));
                 lossValue = loss.getFloat();
                 t1 = System.nanoTime();
-                gc.backward(lossScale == 1.0 ? loss : loss.mul(lossScale));
+                gc.backward(lossScale == 1.0 ? loss : NativeArrays.mul(loss, lossScale));
                 if (tape != null) tape.backward();
             }
             return new MicroResult(lossValue, batch.batchSize(), t1 - t0, System.nanoTime() - t1);

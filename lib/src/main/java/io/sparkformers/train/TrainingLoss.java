@@ -3,6 +3,7 @@ package io.sparkformers.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import io.sparkformers.nn.Losses;
+import io.sparkformers.nn.NativeArrays;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 
 /**
@@ -65,9 +66,10 @@ public interface TrainingLoss {
             long t = outputs.getShape().get(1);
             NDArray start = outputs.get(":, :, 0"); // (B, T)
             NDArray end = outputs.get(":, :, 1");
-            return Losses.crossEntropy(start, ignoredOutside(labels.get(":, 0"), t))
-                    .add(Losses.crossEntropy(end, ignoredOutside(labels.get(":, 1"), t)))
-                    .div(2);
+            return NativeArrays.div(
+                    Losses.crossEntropy(start, ignoredOutside(labels.get(":, 0"), t))
+                            .add(Losses.crossEntropy(end, ignoredOutside(labels.get(":, 1"), t))),
+                    2);
         };
     }
 

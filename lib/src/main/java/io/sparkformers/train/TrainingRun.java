@@ -8,6 +8,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.sparkformers.hub.Json;
 import io.sparkformers.nn.GradientCheckpointing;
+import io.sparkformers.nn.NativeArrays;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -116,7 +117,7 @@ final class TrainingRun implements AutoCloseable {
                 NDArray outputs = fit.forward(new ParameterStore(scope, false), batch.inputs());
                 NDArray loss = fit.loss().compute(outputs, batch.labels());
                 double value = loss.getFloat();
-                gc.backward(scale == 1.0 ? loss : loss.mul(scale));
+                gc.backward(scale == 1.0 ? loss : NativeArrays.mul(loss, scale));
                 if (tape != null) tape.backward(); // the layers' recompute, from the top down
                 return new Micro(value, batch.count());
             }

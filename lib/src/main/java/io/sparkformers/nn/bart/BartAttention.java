@@ -10,6 +10,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.NativeArrays;
 
 /**
  * Port of HF {@code BartAttention} (eager path), self- or cross-attention: q_proj(x) · head_dim^-0.5, keys and
@@ -61,7 +62,7 @@ public final class BartAttention extends HfBlock {
     NDArray attend(ParameterStore ps, NDArray x, NDArray k, NDArray v, NDArray mask, boolean training) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
-        NDArray q = heads(call(qProj, ps, training, x).mul(scaling)); // (B, nh, T, hd)
+        NDArray q = heads(NativeArrays.mul(call(qProj, ps, training, x), scaling)); // (B, nh, T, hd)
         NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)); // (B, nh, T, L)
         if (mask != null) scores = scores.add(mask);
         NDArray probs = call(dropout, ps, training, scores.softmax(-1));

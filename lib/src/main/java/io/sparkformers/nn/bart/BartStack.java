@@ -11,6 +11,7 @@ import ai.djl.util.PairList;
 import io.sparkformers.nn.Embedding;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.LayerNorm;
+import io.sparkformers.nn.NativeArrays;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -81,7 +82,7 @@ final class BartStack extends HfBlock {
             throw new IllegalArgumentException("sequence length " + (past + t) + " exceeds max_position_embeddings "
                     + config.maxPositionEmbeddings());
         }
-        NDArray x = tokens.mul(embedScale).add(positions(ps, tokens, past, training)); // (B, T, D)
+        NDArray x = NativeArrays.mul(tokens, embedScale).add(positions(ps, tokens, past, training)); // (B, T, D)
         if (layernormEmbedding != null) x = call(layernormEmbedding, ps, training, x);
         x = call(dropout, ps, training, x);
         for (int i = 0; i < layers.size(); i++) {

@@ -10,6 +10,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.NativeArrays;
 import io.sparkformers.nn.ScaledDotProductAttention;
 
 /**
@@ -47,10 +48,9 @@ public final class MultiHeadSelfAttention extends HfBlock {
         NDArray mask = inputs.get(1); // (B, 1, 1, T)
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
-        NDArray q = call(qLin, ps, training, x)
-                .reshape(b, t, nHeads, dimPerHead)
-                .transpose(0, 2, 1, 3)
-                .div(Math.sqrt(dimPerHead)); // (B, T, dim) -> (B, nh, T, dph)
+        NDArray q = NativeArrays.div(
+                call(qLin, ps, training, x).reshape(b, t, nHeads, dimPerHead).transpose(0, 2, 1, 3),
+                Math.sqrt(dimPerHead)); // (B, T, dim) -> (B, nh, T, dph)
         NDArray k = call(kLin, ps, training, x)
                 .reshape(b, t, nHeads, dimPerHead)
                 .transpose(0, 2, 3, 1); // (B, T, dim) -> (B, nh, dph, T)

@@ -9,6 +9,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.NativeArrays;
 
 /**
  * Port of HF {@code GPT2Attention} (self-attention, eager path): c_attn projects to q, k, v at once; the new keys and
@@ -55,7 +56,7 @@ public final class GPT2Attention extends HfBlock {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
         NDList qkv = call(cAttn, ps, training, x).split(3, 2); // (B, T, 3D) -> 3 × (B, T, D)
-        NDArray q = heads(qkv.get(0), b, t).mul(scale); // (B, nh, T, hs)
+        NDArray q = NativeArrays.mul(heads(qkv.get(0), b, t), scale); // (B, nh, T, hs)
         NDArray k = heads(qkv.get(1), b, t);
         NDArray v = heads(qkv.get(2), b, t);
         if (cache != null) {

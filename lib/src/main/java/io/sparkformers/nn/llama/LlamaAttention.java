@@ -10,6 +10,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.KvBuffer;
+import io.sparkformers.nn.NativeArrays;
 
 /**
  * Port of HF {@code LlamaAttention} (also Mistral's and Qwen2's, which differ only in biases and the window their
@@ -71,8 +72,8 @@ public final class LlamaAttention extends HfBlock {
         long s = k.getShape().get(2);
         long rep = nh / nkv;
         NDArray qg = q.reshape(b, nkv, rep * t, hd); // (B, nh, T, hd) -> (B, nkv, rep·T, hd): heads of a group stacked
-        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)) // (B, nkv, rep·T, S)
-                .mul((float) (1.0 / Math.sqrt(hd)))
+        NDArray scores = NativeArrays.mul(
+                        qg.matMul(k.transpose(0, 1, 3, 2)), (float) (1.0 / Math.sqrt(hd))) // (B, nkv, rep·T, S)
                 .reshape(b, nh, t, s); // -> (B, nh, T, S)
         if (mask != null) scores = scores.add(mask);
         NDArray probs = scores.softmax(-1).reshape(b, nkv, rep * t, s); // -> (B, nkv, rep·T, S)

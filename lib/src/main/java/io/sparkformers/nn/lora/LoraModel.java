@@ -329,7 +329,7 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
             ba = ba.transpose(); // a Conv1D weight is (in, out)
             ba.attach(scope);
         }
-        NDArray scaled = ba.mul(scaling);
+        NDArray scaled = NativeArrays.mul(ba, scaling);
         scaled.attach(scope);
         return scaled;
     }

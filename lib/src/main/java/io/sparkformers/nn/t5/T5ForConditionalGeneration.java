@@ -11,6 +11,7 @@ import ai.djl.util.PairList;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.AttentionMasks;
 import io.sparkformers.nn.Embedding;
+import io.sparkformers.nn.NativeArrays;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.PretrainedModel;
 import io.sparkformers.nn.Seq2SeqLanguageModel;
@@ -54,7 +55,7 @@ public final class T5ForConditionalGeneration extends PretrainedModel implements
     private NDArray head(ParameterStore ps, NDArray hidden, boolean training) {
         if (lmHead != null) return call(lmHead, ps, training, hidden);
         NDArray w = ps.getValue(shared.weight(), hidden.getDevice(), training); // (V, D)
-        NDArray scaled = hidden.mul(config.headScale());
+        NDArray scaled = NativeArrays.mul(hidden, config.headScale());
         return scaled.getNDArrayInternal().linear(scaled, w, null).head();
     }
 
