@@ -135,6 +135,16 @@ class QuestionAnsweringTrainerTest {
     }
 
     @Test
+    void aLoraRequestIsRefusedInsteadOfTrainingEveryWeight() {
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> trainer(tmp.resolve("lora").toString(), 1)
+                        .setLoraR(4)
+                        .transformSchema(definitions().schema()));
+        assertTrue(e.getMessage().contains("loraR 4 is not supported for question answering"), e.getMessage());
+    }
+
+    @Test
     void paramsAndRoundTrip() throws Exception {
         QuestionAnsweringTrainer t = trainer(tmp.resolve("p").toString(), 1);
         QuestionAnsweringTrainer back = (QuestionAnsweringTrainer) roundTrip(t);
