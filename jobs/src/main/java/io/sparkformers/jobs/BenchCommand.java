@@ -373,15 +373,19 @@ public final class BenchCommand implements Callable<Integer> {
                     sc.latencyRatio(),
                     sc.latencyRatio() <= 1.5 ? "held" : "not held");
             System.out.printf(
-                    "%s peak anonymous memory while generating +%.1f MiB over weights %.1f MiB + KV cache %.1f MiB:"
-                            + " %.2fx (goal <= 1.2: %s); resident with the checkpoint's file pages: peak +%.1f MiB"
+                    "%s peak anonymous memory outside the Java heap while generating +%.1f MiB over weights %.1f MiB"
+                            + " + KV cache %.1f MiB: %.2fx (goal <= 1.2: %s); with the Java heap's resident pages"
+                            + " (+%.1f MiB) +%.1f MiB: %.2fx; resident with the checkpoint's file pages: peak +%.1f MiB"
                             + " while generating, +%.1f MiB while loading, +%.1f MiB after%n",
                     m,
-                    sc.anonPeakBytes() / 1048576.0,
+                    sc.nativePeakBytes() / 1048576.0,
                     sc.weightBytes() / 1048576.0,
                     sc.kvBytes() / 1048576.0,
                     sc.memoryRatio(),
                     sc.memoryRatio() <= 1.2 ? "held" : "not held",
+                    sc.heapPeakBytes() / 1048576.0,
+                    sc.anonPeakBytes() / 1048576.0,
+                    sc.anonRatio(),
                     sc.peakBytes() / 1048576.0,
                     sc.loadPeakBytes() / 1048576.0,
                     sc.loadedBytes() / 1048576.0);

@@ -513,7 +513,8 @@ public final class GenerationBenchmark {
      * The issue's scaling checks on one model at batch 1: per-token latency at two prefix lengths, and peak resident
      * memory against weights + KV cache.
      *
-     * @param earlyMs     median milliseconds of the decode steps that make new tokens {@code early - 5 .. early + 5}
+     * @param earlyMs     median milliseconds of the decode steps that make new tokens {@code early - 5 .. early + 5},
+     *                    timed alternately with those of {@code lateMs} from a second cache (same background load)
      * @param lateMs      the same around token {@code late}
      * @param weightBytes parameters × 4 (F32)
      * @param kvBytes     keys and values of every layer for prompt + new tokens: 2 × layers × batch × kv heads ×
@@ -525,6 +526,12 @@ public final class GenerationBenchmark {
      * @param anonPeakBytes the largest anonymous resident memory (RssAnon: the heap, libtorch's tensors, the cache;
      *                    not the checkpoint's file pages, which the kernel may drop) seen at any decode step, minus
      *                    the anonymous memory before the load; -1 off Linux
+     * @param nativePeakBytes the same for the anonymous memory outside the Java heap (RssAnon minus the resident
+     *                    pages of the heap's address range in /proc/self/smaps): libtorch's tensors, the KV cache, MKL
+     *                    and OpenMP buffers; -1 where the heap's range or smaps cannot be read
+     * @param heapPeakBytes the Java heap's resident pages at the end of generation minus before the load: young
+     *                    generation pages the collector has touched (DJL allocates ~0.6 MiB of Java objects per decode
+     *                    step, so G1's eden fills and every page of it stays resident); -1 likewise
      */
     public record Scaling(
             String model,
@@ -539,14 +546,21 @@ public final class GenerationBenchmark {
             long peakBytes,
             long loadPeakBytes,
             long loadedBytes,
-            long anonPeakBytes) {
+            long anonPeakBytes,
+            long nativePeakBytes,
+            long heapPeakBytes) {
         /** Token {@code late}'s cost over token {@code early}'s (goal <= 1.5: flat in the prefix length). */
         public double latencyRatio() {
             return lateMs / earlyMs;
         }
 
-        /** Peak anonymous memory over weights + KV cache (goal <= 1.2). */
+        /** Peak anonymous memory outside the Java heap over weights + KV cache (goal <= 1.2). */
         public double memoryRatio() {
+            return nativePeakBytes < 0 ? Double.NaN : (double) nativePeakBytes / (weightBytes + kvBytes);
+        }
+
+        /** Peak anonymous memory with the Java heap over weights + KV cache. */
+        public double anonRatio() {
             return anonPeakBytes < 0 ? Double.NaN : (double) anonPeakBytes / (weightBytes + kvBytes);
         }
     }
@@ -571,7 +585,9 @@ public final class GenerationBenchmark {
         System.gc();
         long before = procStatusKb("VmRSS");
         long anonBefore = procStatusKb("RssAnon");
-        long[] anonPeakKb = {-1};
+        long[] heapRange = javaHeapRange();
+        long heapBefore = residentKb(heapRange);
+        long[] anonPeakKb = {-1, -1}; // RssAnon, RssAnon outside the Java heap
         boolean reset = resetPeak();
         long weights = 0;
         for (long[] shape : tensors(c).values())
@@ -593,14 +609,17 @@ public final class GenerationBenchmark {
                     .put("max_new_tokens", newTokens)
                     .put("do_sample", false));
             GenerationOutput out = Generator.generate(
-                    (x, mk) -> new TimedScorer(new CausalLmScorer(lm, x, mk, Device.cpu()), stepNanos, anonPeakKb),
+                    (x, mk) -> new TimedScorer(
+                            new CausalLmScorer(lm, x, mk, Device.cpu()), stepNanos, anonPeakKb, heapRange),
                     ids,
                     mask,
                     config,
                     null);
             int made = out.sequences()[0].length - prompt;
             if (made != newTokens) throw new IllegalStateException("generated " + made + " tokens, not " + newTokens);
+            interleaved(lm, ids, mask, early, late, stepNanos);
         }
+        long heapAfter = residentKb(heapRange);
         long peak = reset ? (procStatusKb("VmHWM") - before) * 1024 : -1;
         boolean gpt2 = c.get("model_type").asText().equals("gpt2");
         long layers =
@@ -624,7 +643,86 @@ public final class GenerationBenchmark {
                 peak,
                 loadPeak,
                 loaded,
-                anonPeakKb[0] < 0 || anonBefore < 0 ? -1 : (anonPeakKb[0] - anonBefore) * 1024);
+                anonPeakKb[0] < 0 || anonBefore < 0 ? -1 : (anonPeakKb[0] - anonBefore) * 1024,
+                anonPeakKb[1] < 0 || heapBefore < 0 ? -1 : (anonPeakKb[1] - (anonBefore - heapBefore)) * 1024,
+                heapAfter < 0 || heapBefore < 0 ? -1 : (heapAfter - heapBefore) * 1024);
+    }
+
+    /**
+     * The Java heap's reserved address range [from, to) as the collector prints it ({@code GC.heap_info}: "... used
+     * 24576K [0x0000000680000000, 0x0000000800000000)"), or null where it cannot be read.
+     */
+    static long[] javaHeapRange() {
+        try {
+            Object info = java.lang.management.ManagementFactory.getPlatformMBeanServer()
+                    .invoke(
+                            new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+                            "gcHeapInfo",
+                            new Object[] {new String[0]},
+                            new String[] {String[].class.getName()});
+            var m = java.util.regex.Pattern.compile("\\[0x([0-9a-f]+), 0x([0-9a-f]+)\\)")
+                    .matcher(String.valueOf(info));
+            return m.find()
+                    ? new long[] {Long.parseUnsignedLong(m.group(1), 16), Long.parseUnsignedLong(m.group(2), 16)}
+                    : null;
+        } catch (Exception | LinkageError e) {
+            return null;
+        }
+    }
+
+    /**
+     * Resident kB of the mappings inside {@code range} (/proc/self/smaps), or -1 where the range or smaps is missing.
+     */
+    static long residentKb(long[] range) {
+        if (range == null) return -1;
+        try (BufferedReader r = Files.newBufferedReader(Path.of("/proc/self/smaps"))) {
+            long kb = 0;
+            boolean inside = false;
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                int dash = line.indexOf('-');
+                int space = line.indexOf(' ');
+                if (dash > 0 && space > dash) {
+                    long from = Long.parseUnsignedLong(line, 0, dash, 16);
+                    long to = Long.parseUnsignedLong(line, dash + 1, space, 16);
+                    inside = from >= range[0] && to <= range[1];
+                } else if (inside && line.startsWith("Rss:")) {
+                    kb += Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+            return kb;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Per-token latency robust to a loaded machine: two greedy decodes of the same prompt, one advanced to token
+     * {@code late - 6}, the other to {@code early - 6} (untimed), then 11 steps of each, alternating, so both prefix
+     * lengths see the same background load; their step times replace {@code stepNanos} around the two tokens.
+     */
+    private static void interleaved(
+            CausalLanguageModel lm, long[][] ids, long[][] mask, int early, int late, long[] stepNanos) {
+        try (TokenScorer a = new CausalLmScorer(lm, ids, mask, Device.cpu());
+                TokenScorer b = new CausalLmScorer(lm, ids, mask, Device.cpu())) {
+            long[] ta = {argmax(a.next(null)[0])}; // the prefill makes token 1
+            long[] tb = {argmax(b.next(null)[0])};
+            for (int t = 1; t < late - 6; t++) tb[0] = argmax(b.next(tb)[0]); // step t - 1 makes token t + 1
+            for (int t = 1; t < early - 6; t++) ta[0] = argmax(a.next(ta)[0]);
+            for (int i = 0; i < 11; i++) {
+                long t0 = System.nanoTime();
+                ta[0] = argmax(a.next(ta)[0]);
+                long t1 = System.nanoTime();
+                tb[0] = argmax(b.next(tb)[0]);
+                stepNanos[early - 6 + i] = t1 - t0;
+                stepNanos[late - 6 + i] = System.nanoTime() - t1;
+            }
+        }
+    }
+
+    private static int argmax(float[] row) {
+        int best = 0;
+        for (int i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+        return best;
     }
 
     /**
@@ -644,11 +742,13 @@ public final class GenerationBenchmark {
         private int step = -1;
 
         private final long[] anonPeakKb;
+        private final long[] heapRange;
 
-        TimedScorer(TokenScorer inner, long[] stepNanos, long[] anonPeakKb) {
+        TimedScorer(TokenScorer inner, long[] stepNanos, long[] anonPeakKb, long[] heapRange) {
             this.inner = inner;
             this.stepNanos = stepNanos;
             this.anonPeakKb = anonPeakKb;
+            this.heapRange = heapRange;
         }
 
         @Override
@@ -657,7 +757,10 @@ public final class GenerationBenchmark {
             float[][] logits = inner.next(tokens);
             if (step >= 0 && step < stepNanos.length) stepNanos[step] = System.nanoTime() - t0;
             step++;
-            anonPeakKb[0] = Math.max(anonPeakKb[0], procStatusKb("RssAnon")); // outside the timed span
+            long anon = procStatusKb("RssAnon"); // outside the timed span
+            long heap = residentKb(heapRange);
+            anonPeakKb[0] = Math.max(anonPeakKb[0], anon);
+            if (anon >= 0 && heap >= 0) anonPeakKb[1] = Math.max(anonPeakKb[1], anon - heap);
             return logits;
         }
 
