@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.Json;
+import io.sparkformers.nn.lora.LoraConfig;
 import io.sparkformers.pipeline.ImageClassificationPipeline;
 import io.sparkformers.pipeline.ImageFeatureExtractionPipeline;
 import io.sparkformers.pipeline.Pipeline;
@@ -245,7 +246,7 @@ public final class PipelineCommand implements Callable<Integer> {
     /** --model, else the base --adapter names (AutoPeftModel's base_model_name_or_path). */
     private String baseModel() throws IOException {
         if (model != null) return model;
-        return io.sparkformers.nn.lora.LoraConfig.baseReference(Path.of(adapter));
+        return LoraConfig.baseReference(Path.of(adapter));
     }
 
     /** text-generation on the --input lines holding "messages": HF's output per conversation. */
