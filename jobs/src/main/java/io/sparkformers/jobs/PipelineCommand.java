@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.Json;
-import io.sparkformers.nn.lora.LoraConfig;
 import io.sparkformers.pipeline.ImageClassificationPipeline;
 import io.sparkformers.pipeline.ImageFeatureExtractionPipeline;
 import io.sparkformers.pipeline.Pipeline;
@@ -57,13 +56,8 @@ public final class PipelineCommand implements Callable<Integer> {
                     + "org/name[@revision]; required unless --adapter names its base.")
     String model;
 
-    @Option(
-            names = "--adapter",
-            paramLabel = "DIR",
-            description = "A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) loaded onto the "
-                    + "model and merged into it (scoring costs what the base does). --model is the base; without "
-                    + "--model, the adapter's base_model_name_or_path is.")
-    String adapter;
+    @Mixin
+    AdapterOption adapter;
 
     @Option(names = "--text", paramLabel = "T", description = "A text to process; repeat for several.")
     List<String> texts = new ArrayList<>();
@@ -201,7 +195,7 @@ public final class PipelineCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (model == null && adapter == null) {
+        if (model == null && adapter.value() == null) {
             throw new picocli.CommandLine.ParameterException(
                     spec.commandLine(),
                     "Missing required option: '--model=REF' (a checkpoint, or --adapter DIR naming its base)");
@@ -231,9 +225,15 @@ public final class PipelineCommand implements Callable<Integer> {
                 .targets(targets)
                 .generateKwargs(generates ? generation.kwargs(topK.value()) : null)
                 .dtype(io.sparkformers.nn.ComputeDtype.parse(dtype))
-                .adapter(adapter == null ? null : Path.of(adapter))
+                .adapter(adapter.path())
                 .build();
-        try (Pipeline<?> pipeline = Pipelines.create(task, resolveModel(baseModel()), options)) {
+        String base = adapter.baseOr(model);
+        if (base == null) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--adapter " + adapter.value() + " is not a local folder: pass --model REF too");
+        }
+        try (Pipeline<?> pipeline = Pipelines.create(task, resolveModel(base), options)) {
             if (!chats.isEmpty()) {
                 chat((TextGenerationPipeline) pipeline);
             } else {
@@ -241,12 +241,6 @@ public final class PipelineCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** --model, else the base --adapter names (AutoPeftModel's base_model_name_or_path). */
-    private String baseModel() throws IOException {
-        if (model != null) return model;
-        return LoraConfig.baseReference(Path.of(adapter));
     }
 
     /** text-generation on the --input lines holding "messages": HF's output per conversation. */
@@ -272,7 +266,7 @@ public final class PipelineCommand implements Callable<Integer> {
         for (Path f : images) {
             if (!Files.isRegularFile(f)) throw new IllegalArgumentException("--image " + f + " does not exist");
         }
-        if (adapter != null) {
+        if (adapter.value() != null) {
             throw new IllegalArgumentException("--adapter loads onto text models only; " + task + " takes none");
         }
         var compact = Json.MAPPER.writer().withoutFeatures(SerializationFeature.INDENT_OUTPUT);

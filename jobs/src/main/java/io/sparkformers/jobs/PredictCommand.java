@@ -2,7 +2,6 @@ package io.sparkformers.jobs;
 
 import io.sparkformers.hub.Json;
 import io.sparkformers.jobs.config.PredictConfig;
-import io.sparkformers.nn.lora.LoraConfig;
 import io.sparkformers.spark.BatchScoring;
 import io.sparkformers.spark.Devices;
 import io.sparkformers.spark.ModelStage;
@@ -63,13 +62,8 @@ public final class PredictCommand implements Callable<Integer> {
             description = "A checkpoint folder, a Hadoop URI of one, or a built-in alias (see `models list`).")
     String model;
 
-    @Option(
-            names = "--adapter",
-            paramLabel = "DIR",
-            description = "A PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors) loaded onto the "
-                    + "model and merged into it (scoring costs what the base does). --model is the base; without "
-                    + "--model, the adapter's base_model_name_or_path is.")
-    String adapter;
+    @Mixin
+    AdapterOption adapter;
 
     @Option(names = "--input", paramLabel = "PATH", description = "Input file or folder.")
     String input;
@@ -254,9 +248,7 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (config != null || !sets.isEmpty()) PredictConfig.apply(spec, config, FinetuneCommand.parseSets(sets));
-        if (model == null && adapter != null && !adapter.contains(":/")) {
-            model = LoraConfig.baseReference(Path.of(adapter)); // AutoPeftModel's base
-        }
+        model = adapter.baseOr(model);
         PredictConfig.requireSet(spec, config, "--task", "--model", "--input", "--output");
         var taskOptions = new BatchScoring.TaskOptions(
                 textPairCol,
@@ -293,7 +285,7 @@ public final class PredictCommand implements Callable<Integer> {
                 taskOptions,
                 partitionBy,
                 dtype,
-                adapter);
+                adapter.value());
         BatchScoring.stageFor(options); // an unknown task fails before Spark starts
         BatchScoring.Streaming stream =
                 streaming ? new BatchScoring.Streaming(checkpointLocation, trigger) : null; // likewise its options

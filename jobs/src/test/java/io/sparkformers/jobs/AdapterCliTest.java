@@ -54,17 +54,7 @@ class AdapterCliTest {
 
     @Test
     void predictWithAnAdapterWritesPeftsLogits(@TempDir Path tmp) throws Exception {
-        JsonNode refs = Json.MAPPER.readTree(LORA.resolve("references.json").toFile());
-        Path in = tmp.resolve("in.jsonl");
-        StringBuilder lines = new StringBuilder();
-        for (int i = 0; i < refs.get("texts").size(); i++) {
-            lines.append(Json.MAPPER
-                            .createObjectNode()
-                            .put("id", i)
-                            .put("text", refs.get("texts").get(i).asText()))
-                    .append('\n');
-        }
-        Files.writeString(in, lines);
+        Path in = writeInput(tmp);
         Path out = tmp.resolve("out");
         CliRun r = CliRun.of(
                 "predict",
@@ -85,6 +75,43 @@ class AdapterCliTest {
                 "--output",
                 out.toString());
         assertEquals(0, r.exitCode(), r.err());
+        assertPeftsLogits(out);
+    }
+
+    /** The {@code adapter:} key of a {@code --config} file, with no model key: the base comes from the adapter. */
+    @Test
+    void predictConfigWithOnlyAnAdapterKeyLoadsItsNamedBaseAndWritesPeftsLogits(@TempDir Path tmp) throws Exception {
+        Path in = writeInput(tmp);
+        Path out = tmp.resolve("out");
+        Path conf = tmp.resolve("predict.yaml");
+        Files.writeString(
+                conf,
+                "task: text-classification\nadapter: "
+                        + ADAPTER.toAbsolutePath().normalize() + "\ninput: " + in
+                        + "\noutput: " + out + "\nfunction_to_apply: none\nprobabilities_col: logits\n"
+                        + "output_type: array\n");
+        CliRun r = CliRun.of("predict", "--config", conf.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertPeftsLogits(out);
+    }
+
+    private static Path writeInput(Path tmp) throws Exception {
+        JsonNode refs = Json.MAPPER.readTree(LORA.resolve("references.json").toFile());
+        Path in = tmp.resolve("in.jsonl");
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < refs.get("texts").size(); i++) {
+            lines.append(Json.MAPPER
+                            .createObjectNode()
+                            .put("id", i)
+                            .put("text", refs.get("texts").get(i).asText()))
+                    .append('\n');
+        }
+        Files.writeString(in, lines);
+        return in;
+    }
+
+    private static void assertPeftsLogits(Path out) throws Exception {
+        JsonNode refs = Json.MAPPER.readTree(LORA.resolve("references.json").toFile());
         SparkSession spark = SparkSession.builder()
                 .master("local[1]")
                 .appName("AdapterCliTest")

@@ -93,7 +93,7 @@ public final class SentenceEmbedding extends PretrainedModel {
                                     hidden.getShape().get(0), hidden.getShape().get(1), 1));
             pooled = hidden.mul(mask)
                     .sum(new int[] {1}) // (B, H)
-                    .div(mask.sum(new int[] {1}).maximum(1e-9f)); // (B, 1)
+                    .div(NativeArrays.maximum(mask.sum(new int[] {1}), 1e-9f)); // (B, 1)
         }
         return new NDList(pooling.normalize() ? pooled.normalize(2, 1, 1e-12) : pooled);
     }

@@ -11,17 +11,14 @@ import java.util.List;
 
 /**
  * What the pipelines that return an encoder's output per text share ({@link FeatureExtractionPipeline},
- * {@link SentenceEmbeddingPipeline}): the model loaded for one task, its tokenizer, the text check, and one batch as
- * tokenize → forward in a sub-manager → {@link #rows} (native memory freed before the batch returns).
+ * {@link SentenceEmbeddingPipeline}): on {@link TextPipeline}'s, the model loaded for one task, its tokenizer, and one
+ * batch as tokenize → forward in a sub-manager → {@link #rows} (native memory freed before the batch returns).
  *
  * @param <O> the result per text
  */
-abstract class EncoderPipeline<O> implements Pipeline<O> {
+abstract class EncoderPipeline<O> extends TextPipeline<O> {
 
-    final HfModel model;
     final TextTokenizer tokenizer;
-    final PipelineOptions options;
-    private final String task;
 
     /**
      * @param task HF's task name
@@ -30,40 +27,22 @@ abstract class EncoderPipeline<O> implements Pipeline<O> {
      */
     EncoderPipeline(HfModel model, PipelineOptions options, String task, Task needs, String needsDoc)
             throws IOException {
-        if (model.task() != needs) {
-            throw new IllegalArgumentException(task + " needs " + needsDoc + ", got " + model.task());
-        }
-        this.model = model;
-        this.options = options;
-        this.task = task;
+        super(
+                requireModel(model, model.task() == needs, task + " needs " + needsDoc + ", got " + model.task()),
+                options,
+                task);
         this.tokenizer = Pipelines.tokenizer(model, options);
     }
 
     /** The model's first output (B, …) for a batch → one result per row. */
     abstract List<O> rows(NDArray output, TokenBatch batch);
 
-    @Override
-    public String task() {
-        return task;
-    }
-
-    @Override
-    public PipelineOptions options() {
-        return options;
-    }
-
     public TextTokenizer tokenizer() {
         return tokenizer;
     }
 
     @Override
-    public String invalidReason(PipelineInput input, int row) {
-        return PipelineSupport.textProblem(input.text(), "text", row);
-    }
-
-    @Override
-    public List<O> predictBatch(List<PipelineInput> inputs, int firstRow) {
-        PipelineSupport.requireValid(this, inputs, firstRow);
+    List<O> predictValid(List<PipelineInput> inputs, int firstRow) {
         TokenBatch batch =
                 tokenizer.encodeBatch(inputs.stream().map(PipelineInput::text).toList(), null);
         try (NDManager scope = model.manager().newSubManager()) {
@@ -74,6 +53,6 @@ abstract class EncoderPipeline<O> implements Pipeline<O> {
     @Override
     public void close() {
         tokenizer.close();
-        model.close();
+        super.close();
     }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.TokenBatch;
 import io.sparkformers.nn.HfModel;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -154,5 +155,44 @@ final class PipelineSupport {
 
     static String abbreviate(String s) {
         return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    }
+
+    /**
+     * Token rows padded to the longest ({@code width} T): ids (pad id where no token) and attention mask (1 on tokens),
+     * (B, T) each.
+     */
+    record Padded(long[][] ids, long[][] mask, int width) {}
+
+    /**
+     * Rows padded into one batch: on the right (encoder inputs, as HF pads them) or on the left (decoder prompts, as
+     * HF batches them for generation).
+     */
+    static Padded pad(List<long[]> rows, long padId, boolean left) {
+        int b = rows.size();
+        int width = 0;
+        for (long[] r : rows) width = Math.max(width, r.length);
+        long[][] ids = new long[b][width];
+        long[][] mask = new long[b][width];
+        for (int i = 0; i < b; i++) {
+            long[] r = rows.get(i);
+            int offset = left ? width - r.length : 0;
+            java.util.Arrays.fill(ids[i], padId);
+            System.arraycopy(r, 0, ids[i], offset, r.length);
+            java.util.Arrays.fill(mask[i], offset, offset + r.length, 1L);
+        }
+        return new Padded(ids, mask, width);
+    }
+
+    /**
+     * The checkpoint's tokenizer as the generation pipelines use it: special tokens added, no padding or truncation
+     * (they pad ids themselves, {@link #pad}).
+     */
+    static ai.djl.huggingface.tokenizers.HuggingFaceTokenizer generationTokenizer(HfModel model) throws IOException {
+        return ai.djl.huggingface.tokenizers.HuggingFaceTokenizer.builder()
+                .optTokenizerPath(model.checkpoint().tokenizerJson())
+                .optAddSpecialTokens(true)
+                .optPadding(false)
+                .optTruncation(false)
+                .build();
     }
 }

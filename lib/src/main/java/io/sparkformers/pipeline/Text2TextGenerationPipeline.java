@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -34,17 +33,14 @@ import java.util.regex.Pattern;
  * input); then the call's {@link PipelineOptions#generateKwargs()}. Sources of a batch are right-padded, as HF pads
  * encoder inputs.
  */
-public final class Text2TextGenerationPipeline implements Pipeline<List<String>> {
+public final class Text2TextGenerationPipeline extends TextPipeline<List<String>> {
 
     /** {@code translation_xx_to_yy}: translation with a language pair in the task name. */
     public static final Pattern TRANSLATION_PAIR = Pattern.compile("translation_[A-Za-z-]+_to_[A-Za-z-]+");
 
-    private final String task;
     private final String returnName;
-    private final HfModel model;
     private final Seq2SeqLanguageModel lm;
     private final HuggingFaceTokenizer tokenizer;
-    private final PipelineOptions options;
     private final GenerationConfig config;
     private final String prefix;
     private final long padId;
@@ -53,16 +49,16 @@ public final class Text2TextGenerationPipeline implements Pipeline<List<String>>
 
     /** @param task text2text-generation, summarization, translation or translation_xx_to_yy */
     public Text2TextGenerationPipeline(String task, HfModel model, PipelineOptions options) throws IOException {
-        if (model.task() != Task.SEQ2SEQ_LM || !(model.block() instanceof Seq2SeqLanguageModel seq2seq)) {
-            throw new IllegalArgumentException(
-                    task + " needs an encoder-decoder (seq2seq LM) model, got one loaded for " + model.task());
-        }
-        this.task = task;
+        super(
+                requireModel(
+                        model,
+                        model.task() == Task.SEQ2SEQ_LM && model.block() instanceof Seq2SeqLanguageModel,
+                        task + " needs an encoder-decoder (seq2seq LM) model, got one loaded for " + model.task()),
+                options,
+                task);
         this.returnName =
                 task.equals("summarization") ? "summary" : task.startsWith("translation") ? "translation" : "generated";
-        this.model = model;
-        this.lm = seq2seq;
-        this.options = options;
+        this.lm = (Seq2SeqLanguageModel) model.block();
         Path dir = model.checkpoint().dir();
         JsonNode modelConfig = model.checkpoint().config();
         ObjectNode merged =
@@ -93,12 +89,7 @@ public final class Text2TextGenerationPipeline implements Pipeline<List<String>>
             throw new IllegalArgumentException(dir + " sets no decoder_start_token_id (config.json or "
                     + "generation_config.json): the decoder has no first token");
         }
-        this.tokenizer = HuggingFaceTokenizer.builder()
-                .optTokenizerPath(model.checkpoint().tokenizerJson())
-                .optAddSpecialTokens(true)
-                .optPadding(false)
-                .optTruncation(false)
-                .build();
+        this.tokenizer = PipelineSupport.generationTokenizer(model);
         this.padId = config.padTokenId() != null
                 ? config.padTokenId()
                 : modelConfig.path("pad_token_id").asLong(0);
@@ -127,16 +118,6 @@ public final class Text2TextGenerationPipeline implements Pipeline<List<String>>
         return truncation.truncate(sourceIds(text), max);
     }
 
-    @Override
-    public String task() {
-        return task;
-    }
-
-    @Override
-    public PipelineOptions options() {
-        return options;
-    }
-
     /** The generation settings every call uses. */
     public GenerationConfig generationConfig() {
         return config;
@@ -148,13 +129,7 @@ public final class Text2TextGenerationPipeline implements Pipeline<List<String>>
     }
 
     @Override
-    public String invalidReason(PipelineInput input, int row) {
-        return PipelineSupport.textProblem(input.text(), "text", row);
-    }
-
-    @Override
-    public List<List<String>> predictBatch(List<PipelineInput> inputs, int firstRow) {
-        PipelineSupport.requireValid(this, inputs, firstRow);
+    List<List<String>> predictValid(List<PipelineInput> inputs, int firstRow) {
         List<long[]> sources = new ArrayList<>(inputs.size());
         for (PipelineInput in : inputs) sources.add(sourceIds(in.text()));
         return generate(sources, null);
@@ -183,19 +158,10 @@ public final class Text2TextGenerationPipeline implements Pipeline<List<String>>
      */
     public List<List<String>> generate(List<long[]> sources, long[] seeds) {
         int b = sources.size();
-        int width = 0;
-        for (long[] s : sources) width = Math.max(width, s.length);
-        long[][] ids = new long[b][width];
-        long[][] mask = new long[b][width];
-        for (int i = 0; i < b; i++) {
-            long[] s = sources.get(i);
-            Arrays.fill(ids[i], padId); // right padding
-            System.arraycopy(s, 0, ids[i], 0, s.length);
-            Arrays.fill(mask[i], 0, s.length, 1L);
-        }
+        PipelineSupport.Padded in = PipelineSupport.pad(sources, padId, false); // right, as HF pads encoder inputs
         long[][][] prompt = Seq2SeqScorer.decoderPrompt(b, config.decoderStartTokenId());
         GenerationOutput out = Generator.generate(
-                Seq2SeqScorer.factory(lm, ids, mask, model.manager().getDevice()),
+                Seq2SeqScorer.factory(lm, in.ids(), in.mask(), model.manager().getDevice()),
                 prompt[0],
                 prompt[1],
                 config,
@@ -221,6 +187,6 @@ public final class Text2TextGenerationPipeline implements Pipeline<List<String>>
     @Override
     public void close() {
         tokenizer.close();
-        model.close();
+        super.close();
     }
 }

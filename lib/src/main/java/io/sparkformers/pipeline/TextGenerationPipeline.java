@@ -28,25 +28,24 @@ import java.util.List;
  * {@code _default_generation_config}). Chat input ({@link #chat}): conversations rendered by the checkpoint's chat
  * template ({@link ChatTemplate}), as HF's pipeline accepts lists of {@code {"role", "content"}} messages.
  */
-public final class TextGenerationPipeline implements Pipeline<List<String>> {
+public final class TextGenerationPipeline extends TextPipeline<List<String>> {
 
-    private final HfModel model;
     private final CausalLanguageModel lm;
     private final HuggingFaceTokenizer tokenizer;
-    private final PipelineOptions options;
     private final GenerationConfig config;
     private final boolean returnFullText;
     private final long padId;
     private final ChatTemplate chatTemplate;
 
     public TextGenerationPipeline(HfModel model, PipelineOptions options) throws IOException {
-        if (model.task() != Task.CAUSAL_LM || !(model.block() instanceof CausalLanguageModel causal)) {
-            throw new IllegalArgumentException(
-                    "text-generation needs a causal-LM model, got one loaded for " + model.task());
-        }
-        this.model = model;
-        this.lm = causal;
-        this.options = options;
+        super(
+                requireModel(
+                        model,
+                        model.task() == Task.CAUSAL_LM && model.block() instanceof CausalLanguageModel,
+                        "text-generation needs a causal-LM model, got one loaded for " + model.task()),
+                options,
+                "text-generation");
+        this.lm = (CausalLanguageModel) model.block();
         ObjectNode kwargs = options.generateKwargs() == null
                 ? Json.MAPPER.createObjectNode()
                 : options.generateKwargs().deepCopy();
@@ -54,12 +53,7 @@ public final class TextGenerationPipeline implements Pipeline<List<String>> {
         kwargs.remove("return_full_text");
         ObjectNode defaults = Json.MAPPER.createObjectNode().put("max_new_tokens", 256);
         this.config = GenerationConfig.forCheckpoint(model.checkpoint().dir(), defaults, kwargs);
-        this.tokenizer = HuggingFaceTokenizer.builder()
-                .optTokenizerPath(model.checkpoint().tokenizerJson())
-                .optAddSpecialTokens(true)
-                .optPadding(false)
-                .optTruncation(false)
-                .build();
+        this.tokenizer = PipelineSupport.generationTokenizer(model);
         JsonNode pad = model.checkpoint().tokenizerConfig().raw().get("pad_token");
         String padToken = pad == null || pad.isNull()
                 ? null
@@ -72,29 +66,13 @@ public final class TextGenerationPipeline implements Pipeline<List<String>> {
                 model.checkpoint().dir(), model.checkpoint().tokenizerConfig().raw());
     }
 
-    @Override
-    public String task() {
-        return "text-generation";
-    }
-
-    @Override
-    public PipelineOptions options() {
-        return options;
-    }
-
     /** The generation settings every call uses. */
     public GenerationConfig generationConfig() {
         return config;
     }
 
     @Override
-    public String invalidReason(PipelineInput input, int row) {
-        return PipelineSupport.textProblem(input.text(), "text", row);
-    }
-
-    @Override
-    public List<List<String>> predictBatch(List<PipelineInput> inputs, int firstRow) {
-        PipelineSupport.requireValid(this, inputs, firstRow);
+    List<List<String>> predictValid(List<PipelineInput> inputs, int firstRow) {
         List<long[]> prompts = new ArrayList<>(inputs.size());
         List<String> texts = new ArrayList<>(inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
@@ -183,21 +161,12 @@ public final class TextGenerationPipeline implements Pipeline<List<String>> {
      */
     public List<List<String>> generate(List<long[]> prompts, List<String> fullTexts, long[] promptSeeds) {
         int b = prompts.size();
-        int width = 0;
-        for (long[] p : prompts) width = Math.max(width, p.length);
-        long[][] ids = new long[b][width];
-        long[][] mask = new long[b][width];
-        for (int i = 0; i < b; i++) {
-            long[] p = prompts.get(i);
-            int offset = width - p.length; // left padding
-            Arrays.fill(ids[i], 0, offset, padId);
-            System.arraycopy(p, 0, ids[i], offset, p.length);
-            Arrays.fill(mask[i], offset, width, 1L);
-        }
+        PipelineSupport.Padded in = PipelineSupport.pad(prompts, padId, true); // left, as HF batches prompts
+        int width = in.width();
         GenerationOutput out = Generator.generate(
                 (x, m) -> new CausalLmScorer(lm, x, m, model.manager().getDevice()),
-                ids,
-                mask,
+                in.ids(),
+                in.mask(),
                 config,
                 t -> tokenizer.decode(t, false),
                 promptSeeds);
@@ -229,6 +198,6 @@ public final class TextGenerationPipeline implements Pipeline<List<String>> {
     @Override
     public void close() {
         tokenizer.close();
-        model.close();
+        super.close();
     }
 }

@@ -251,26 +251,17 @@ final class DistributedTraining {
             implements Serializable {
         private static final long serialVersionUID = 1L;
 
-        /** Options without seq2seq ones. */
-        TaskOptions(
-                LoraConfig lora,
-                int docStride,
-                int maxAnswerLength,
-                boolean groupTexts,
-                double mlmProbability,
-                boolean wholeWordMask,
-                boolean instruction) {
-            this(lora, docStride, maxAnswerLength, groupTexts, mlmProbability, wholeWordMask, instruction, null);
-        }
-
         /** These options with seq2seq training's. */
         TaskOptions withSeq2Seq(Seq2SeqOptions q) {
             return new TaskOptions(
                     lora, docStride, maxAnswerLength, groupTexts, mlmProbability, wholeWordMask, instruction, q);
         }
 
-        /** No adapter; HF's script defaults: doc_stride 128, max_answer_length 30, line by line, 0.15, no whole words. */
-        static final TaskOptions DEFAULTS = new TaskOptions(null, 128, 30, false, 0.15, false, false);
+        /**
+         * No adapter; HF's script defaults: doc_stride 128, max_answer_length 30, line by line, 0.15, no whole words;
+         * no seq2seq options.
+         */
+        static final TaskOptions DEFAULTS = new TaskOptions(null, 128, 30, false, 0.15, false, false, null);
 
         /** These options training the LoRA adapter {@code adapter} (null: none). */
         TaskOptions withLora(LoraConfig adapter) {
@@ -286,11 +277,11 @@ final class DistributedTraining {
         }
 
         /**
-         * These options for language modelling (LoRA and the QA options kept; no instruction masking): HF's
+         * These options for language modelling (LoRA and the QA options kept; no instruction masking, no seq2seq options): HF's
          * {@code group_texts}, and the masking of {@code run_mlm.py}.
          */
         TaskOptions withLanguageModeling(boolean group, double mlm, boolean wholeWords) {
-            return new TaskOptions(lora, docStride, maxAnswerLength, group, mlm, wholeWords, false);
+            return new TaskOptions(lora, docStride, maxAnswerLength, group, mlm, wholeWords, false, null);
         }
 
         /** These options with question answering's windows and answer length. */

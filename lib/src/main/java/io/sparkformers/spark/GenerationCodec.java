@@ -62,42 +62,10 @@ final class GenerationCodec extends InputCodec {
      * @param generateKwargs HF generate() keyword arguments as JSON ({@code return_full_text} included)
      * @param seed           the stage's seed, mixed into each row's
      * @param arrays         each row's output is its array of num_return_sequences texts (else the one text)
-     */
-    GenerationCodec(
-            String column,
-            int promptIndex,
-            boolean chat,
-            String seq2seqTask,
-            String targetLanguage,
-            String generateKwargs,
-            long seed,
-            boolean arrays,
-            int window,
-            int maxTokensPerBatch,
-            int batchSize) {
-        this(
-                column,
-                promptIndex,
-                chat,
-                seq2seqTask,
-                targetLanguage,
-                generateKwargs,
-                seed,
-                arrays,
-                window,
-                maxTokensPerBatch,
-                batchSize,
-                false,
-                0);
-    }
-
-    /**
-     * An encoder-decoder's codec with its source limit.
-     *
-     * @param truncation      cut a source longer than the limit (HF {@code truncation=True}); false: the row is
-     *                        invalid
-     * @param maxSourceLength the limit in tokens, special tokens included (0: the model's, {@link
-     *                        Text2TextGenerationPipeline#maxSourceTokens}; never above it)
+     * @param truncation      encoder-decoders: cut a source longer than the limit (HF {@code truncation=True}); false:
+     *                        the row is invalid (decoders: false, unused)
+     * @param maxSourceLength encoder-decoders: the limit in tokens, special tokens included (0: the model's,
+     *                        {@link Text2TextGenerationPipeline#maxSourceTokens}; never above it; decoders: 0, unused)
      */
     GenerationCodec(
             String column,

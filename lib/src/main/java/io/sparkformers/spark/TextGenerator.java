@@ -145,6 +145,8 @@ public final class TextGenerator extends GenerationStage<TextGenerator> {
                 getNumReturnSequences() > 1,
                 getSortWindow(),
                 getMaxTokensPerBatch(),
-                getBatchSize());
+                getBatchSize(),
+                false, // truncation and maxSourceLength: an encoder-decoder's source limit
+                0);
     }
 }

@@ -30,7 +30,7 @@ public final class LabelSmoother {
         NDArray smoothed = negLogp.sum(new int[] {1}).mul(mask); // (N)
         NDArray numActive = mask.sum();
         NDArray nllLoss = nll.sum().div(numActive);
-        NDArray smoothLoss = smoothed.sum().div(numActive.mul((float) c));
+        NDArray smoothLoss = smoothed.sum().div(NativeArrays.mul(numActive, (float) c));
         return NativeArrays.mul(nllLoss, (float) (1 - epsilon)).add(NativeArrays.mul(smoothLoss, (float) epsilon));
     }
 }

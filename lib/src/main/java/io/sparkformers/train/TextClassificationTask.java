@@ -3,18 +3,13 @@ package io.sparkformers.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.TextTokenizer;
 import io.sparkformers.nn.HfModel;
-import io.sparkformers.nn.ParameterNames;
-import io.sparkformers.nn.StateDict;
 import io.sparkformers.nn.Task;
 import io.sparkformers.nn.lora.LoraConfig;
-import io.sparkformers.nn.lora.LoraModel;
-import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.train.DataCollatorWithPadding.Batch;
 import io.sparkformers.train.DataCollatorWithPadding.Example;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
@@ -23,15 +18,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -41,9 +33,6 @@ import java.util.stream.Collectors;
  * {@link Evaluation}'s; the saved model carries id2label, label2id and problem_type, and the tokenizer files.
  */
 final class TextClassificationTask extends TrainingTask {
-
-    /** Where a LoRA fit's checkpoints hold the PEFT adapter, beside the merged plain checkpoint. */
-    static final String ADAPTER_DIR = LoraModel.FIT_FOLDER;
 
     private final Path model;
     private final Task task;
@@ -132,17 +121,16 @@ final class TextClassificationTask extends TrainingTask {
         return new ArrayList<>(m.values());
     }
 
-    /** One fit: tokenizer, label space, features, the model and its trainable parameters. */
-    private final class Fit extends TaskFit {
-        private final TrainingRun run;
+    /**
+     * One fit: tokenizer, label space, features, and the model and its trainable parameters as every pretrained-text
+     * task loads them ({@link PretrainedTextFit#loadModel}), stepped through a {@link TrainStep} (feature extraction).
+     */
+    private final class Fit extends PretrainedTextFit {
         private final Trainer.Shard shard;
         private final TextDataset trainRows;
         private final TextDataset evalRows;
         private List<Example> examples; // by global example index, null where not this rank's
         private TextTokenizer tokenizer;
-        private HfModel hf;
-        /** The LoRA-wrapped model when training an adapter, else null. */
-        private LoraModel adapter;
 
         private TrainStep step;
         private TrainingLoss loss;
@@ -152,7 +140,7 @@ final class TextClassificationTask extends TrainingTask {
         private DataCollatorWithPadding collator;
 
         Fit(TrainingRun run, Trainer.Shard shard, TextDataset train, TextDataset eval) {
-            this.run = run;
+            super(run, model);
             this.shard = shard;
             this.trainRows = train;
             this.evalRows = eval;
@@ -202,67 +190,33 @@ final class TextClassificationTask extends TrainingTask {
                         : TrainingData.featurize(evalRows, labelKind, labelSpace, tokenizer, "evaluation");
             }
             run.planSteps(shard.numExamples(), args.groupByLength() ? trainData.lengths() : null);
-            loadModel(source);
+            loadModel();
         }
 
-        private void loadModel(HfCheckpoint source) throws IOException {
-            TrainingArguments args = run.args;
-            Path resumeFrom = run.resumeFrom;
-            try (TrainingLock.Held lock = TrainingLock.acquire()) {
-                TrainStep.seedTorch(args.seed()); // HF set_seed before the model (new head) is built
-                // on resume too the model is built from the source (whose tokenizer files later saves copy: the
-                // resumed checkpoint may be rotated away), then takes the checkpoint's weights
-                if (resumeFrom != null) checkResumedLabels(resumeFrom);
-                hf = HfModel.fromPretrained(source, task, run.device(), this::withLabels);
-                if (lora != null) {
-                    adapter = LoraModel.wrap(hf.block(), loraForTask());
-                    if (resumeFrom != null) adapter.loadAdapterWeights(resumeFrom.resolve(ADAPTER_DIR));
-                } else if (resumeFrom != null) {
-                    try (SafetensorsCheckpoint w = HfCheckpoint.open(resumeFrom).openWeights()) {
-                        StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
-                    }
-                }
-            }
-            String prefix = hf.block().baseModelPrefix();
-            Map<String, ParameterNames.Entry> params = ParameterNames.of(hf.block());
-            Set<String> fresh = new HashSet<>(hf.loadReport().newlyInitialized());
-            if (resumeFrom != null) fresh.addAll(newlyInitializedAtStart(params.keySet(), prefix));
-            TransferMode mode = run.mode();
-            if (adapter != null && mode.kind() != TransferMode.Kind.FINE_TUNE) {
-                throw new IllegalArgumentException("LoRA trains the adapter and modules_to_save with the base frozen: "
-                        + "use mode fine_tune, not " + mode.kind().configName());
-            }
-            Set<String> trainable = adapter != null
-                    ? adapter.savedInFull().keySet()
-                    : mode.trainable(new ArrayList<>(params.keySet()), prefix, fresh);
-            List<ParamRef> refs = new ArrayList<>();
-            if (adapter != null) {
-                adapter.adapterParameters().forEach((name, p) -> {
-                    p.freeze(false);
-                    refs.add(new ParamRef(name, p.getArray()));
-                });
-            }
-            for (ParameterNames.Entry e : params.values()) {
-                Parameter p = e.parameter();
-                boolean train = trainable.contains(e.name());
-                p.freeze(!train);
-                if (train) refs.add(new ParamRef(e.name(), p.getArray()));
-            }
+        private void loadModel() throws IOException {
+            // on resume too the model is built from the source (whose tokenizer files later saves copy: the resumed
+            // checkpoint may be rotated away), then takes the checkpoint's weights
+            if (run.resumeFrom != null) checkResumedLabels(run.resumeFrom);
+            loadModel(
+                    task,
+                    this::withLabels,
+                    lora == null ? null : loraWithHeads(),
+                    task == Task.SEQUENCE_CLASSIFICATION ? "SEQ_CLS" : "TOKEN_CLS"); // PEFT task_type
             step = new TrainStep(
                     model(),
                     hf.manager(),
                     labelKind,
-                    args.labelSmoothingFactor(),
-                    mode.kind() == TransferMode.Kind.FEATURE_EXTRACTION,
-                    refs);
-            loss = TrainingLoss.forLabelKind(labelKind, args.labelSmoothingFactor());
+                    run.args.labelSmoothingFactor(),
+                    run.mode().kind() == TransferMode.Kind.FEATURE_EXTRACTION,
+                    trainable());
+            loss = TrainingLoss.forLabelKind(labelKind, run.args.labelSmoothingFactor());
         }
 
         /**
-         * The user's LoRA config for this task as PEFT's get_peft_model sees it: task_type set, and for a
-         * classification task the head ({@code classifier}, and {@code score} as PEFT adds it) among modules_to_save.
+         * The user's LoRA config as PEFT's get_peft_model sees it for a classification task: the head
+         * ({@code classifier}, and {@code score} as PEFT adds it) among modules_to_save.
          */
-        private LoraConfig loraForTask() {
+        private LoraConfig loraWithHeads() {
             List<String> save = new ArrayList<>(lora.modulesToSave());
             for (String head : List.of("classifier", "score")) if (!save.contains(head)) save.add(head);
             return new LoraConfig(
@@ -273,26 +227,9 @@ final class TextClassificationTask extends TrainingTask {
                     lora.targetRegex(),
                     lora.bias(),
                     save,
-                    task == Task.SEQUENCE_CLASSIFICATION ? "SEQ_CLS" : "TOKEN_CLS",
-                    model.toAbsolutePath().normalize().toString());
-        }
-
-        /** The model the steps and evaluations run: the LoRA wrapper when training an adapter. */
-        private io.sparkformers.nn.PretrainedModel model() {
-            return adapter != null ? adapter : hf.block();
-        }
-
-        /** On resume, the base parameters the source checkpoint lacked (they trained from the start). */
-        private Set<String> newlyInitializedAtStart(Set<String> names, String prefix) throws IOException {
-            Set<String> out = new HashSet<>();
-            try (SafetensorsCheckpoint w = HfCheckpoint.open(model).openWeights()) {
-                Set<String> have = w.names();
-                for (String n : names) {
-                    String bare = n.startsWith(prefix + ".") ? n.substring(prefix.length() + 1) : n;
-                    if (!TransferMode.isHead(n, prefix) && !have.contains(n) && !have.contains(bare)) out.add(n);
-                }
-            }
-            return out;
+                    lora.taskType(),
+                    lora.baseModelNameOrPath(),
+                    lora.useRslora());
         }
 
         private ObjectNode withLabels(ObjectNode config) {
@@ -327,11 +264,6 @@ final class TextClassificationTask extends TrainingTask {
         }
 
         @Override
-        NDManager manager() {
-            return hf.manager();
-        }
-
-        @Override
         ModelBatch collate(NDManager scope, int[] micro) {
             List<Example> rows = new ArrayList<>(micro.length);
             for (int i : micro) rows.add(example(i));
@@ -359,17 +291,6 @@ final class TextClassificationTask extends TrainingTask {
         }
 
         @Override
-        List<ParamRef> trainable() {
-            return step.trainableParams();
-        }
-
-        @Override
-        Predicate<String> isHead() {
-            String prefix = hf.block().baseModelPrefix();
-            return n -> !n.startsWith(LoraModel.KEY_PREFIX) && TransferMode.isHead(n, prefix);
-        }
-
-        @Override
         Evaluation.Partial evaluatePartial(int batchSize) {
             return Evaluation.partial(
                     model(),
@@ -389,30 +310,6 @@ final class TextClassificationTask extends TrainingTask {
 
         private List<String> labelNames() {
             return labelSpace == null ? List.of("LABEL_0") : labelSpace.names();
-        }
-
-        @Override
-        void saveModel(Path dir) throws IOException {
-            if (adapter == null) {
-                hf.savePretrained(dir);
-                return;
-            }
-            hf.savePretrained(dir, adapter.mergedState()); // a plain checkpoint every stage and pipeline loads
-            adapter.saveAdapter(dir.resolve(ADAPTER_DIR)); // what PeftModel.from_pretrained(base, dir) loads
-        }
-
-        @Override
-        void loadWeights(Path checkpoint) throws IOException {
-            if (adapter != null) {
-                try (TrainingLock.Held lock = TrainingLock.acquire()) {
-                    adapter.loadAdapterWeights(checkpoint.resolve(ADAPTER_DIR));
-                }
-                return;
-            }
-            try (TrainingLock.Held lock = TrainingLock.acquire();
-                    SafetensorsCheckpoint w = HfCheckpoint.open(checkpoint).openWeights()) {
-                StateDict.load(hf.block(), w.readAll(), StateDict.Options.STRICT);
-            }
         }
 
         @Override
@@ -463,7 +360,7 @@ final class TextClassificationTask extends TrainingTask {
 
         @Override
         public void close() {
-            if (hf != null) hf.close();
+            super.close();
             if (tokenizer != null) tokenizer.close();
         }
     }

@@ -1,9 +1,7 @@
 package io.sparkformers.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import io.sparkformers.nn.Losses;
-import io.sparkformers.nn.NativeArrays;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 
 /**
@@ -58,25 +56,11 @@ public interface TrainingLoss {
 
     /**
      * HF {@code BertForQuestionAnswering}'s loss: (CE(start_logits, start_positions) + CE(end_logits, end_positions))
-     * / 2, over outputs (B, T, 2) (start, end stacked on the last axis) and labels (B, 2). Positions outside
-     * [0, T) are clamped to T and ignored, as HF does.
+     * / 2, over outputs (B, T, 2) (start, end stacked on the last axis) and labels (B, 2): the heads'
+     * {@link Losses#spanExtraction} (positions outside [0, T) are clamped to T and ignored, as HF does).
      */
     static TrainingLoss questionAnswering() {
-        return (outputs, labels) -> {
-            long t = outputs.getShape().get(1);
-            NDArray start = outputs.get(":, :, 0"); // (B, T)
-            NDArray end = outputs.get(":, :, 1");
-            return NativeArrays.div(
-                    Losses.crossEntropy(start, ignoredOutside(labels.get(":, 0"), t))
-                            .add(Losses.crossEntropy(end, ignoredOutside(labels.get(":, 1"), t))),
-                    2);
-        };
-    }
-
-    /** HF's {@code clamp(0, ignored_index)} with {@code ignore_index=T}: positions past the window are not counted. */
-    private static NDArray ignoredOutside(NDArray positions, long t) {
-        NDArray p = positions.toType(DataType.INT64, false).clip(0, t);
-        NDArray outside = p.eq(t).toType(DataType.INT64, false);
-        return p.sub(outside.mul(t - Losses.IGNORE_INDEX)); // T -> -100
+        return (outputs, labels) -> Losses.spanExtraction(
+                outputs.get(":, :, 0"), outputs.get(":, :, 1"), labels.get(":, 0"), labels.get(":, 1"));
     }
 }

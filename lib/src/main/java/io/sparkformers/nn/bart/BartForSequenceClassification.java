@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkformers.nn.NativeArrays;
 import io.sparkformers.nn.PretrainedModel;
 
 /**
@@ -75,7 +76,7 @@ public final class BartForSequenceClassification extends PretrainedModel {
         NDManager m = ids.getManager();
         NDArray positions = m.arange(0, s, 1, DataType.INT64).reshape(1, s); // (1, S)
         NDArray last = positions.mul(eos.toType(DataType.INT64, false)).max(new int[] {1}); // (B): last eos
-        NDArray rows = m.arange(0, b, 1, DataType.INT64).mul(s).add(last); // (B) into (B × S)
+        NDArray rows = NativeArrays.mul(m.arange(0, b, 1, DataType.INT64), s).add(last); // (B) into (B × S)
         NDArray sentence = hidden.reshape(b * s, d).get(new NDIndex("{}", rows)); // (B, D)
         return new NDList(call(classificationHead, ps, training, sentence)); // (B, C)
     }

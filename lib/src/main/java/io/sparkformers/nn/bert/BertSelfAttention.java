@@ -14,6 +14,7 @@ import io.sparkformers.nn.Bf16Linear;
 import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.InferenceLinear;
+import io.sparkformers.nn.NativeArrays;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.ScaledDotProductAttention;
 
@@ -78,7 +79,7 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
      */
     public NDArray probabilities(ParameterStore ps, NDArray x, NDArray mask) {
         long hs = x.getShape().get(2) / numHeads;
-        NDArray q = call(query, ps, false, x).mul(ScaledDotProductAttention.scale(hs)); // (B, T, H)
+        NDArray q = NativeArrays.mul(call(query, ps, false, x), ScaledDotProductAttention.scale(hs)); // (B, T, H)
         return ScaledDotProductAttention.probabilities(q, call(key, ps, false, x), mask, numHeads);
     }
 

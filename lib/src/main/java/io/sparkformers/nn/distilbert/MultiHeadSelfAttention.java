@@ -70,7 +70,7 @@ public final class MultiHeadSelfAttention extends HfBlock {
      * and the additive mask (B, 1, 1, T).
      */
     public NDArray probabilities(ParameterStore ps, NDArray x, NDArray mask) {
-        NDArray q = call(qLin, ps, false, x).div(Math.sqrt(dimPerHead)); // (B, T, dim)
+        NDArray q = NativeArrays.div(call(qLin, ps, false, x), Math.sqrt(dimPerHead)); // (B, T, dim)
         return ScaledDotProductAttention.probabilities(q, call(kLin, ps, false, x), mask, nHeads);
     }
 
