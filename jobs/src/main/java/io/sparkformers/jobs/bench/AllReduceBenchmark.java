@@ -319,10 +319,10 @@ public final class AllReduceBenchmark {
             sockets.configure(server);
             server.bind(new InetSocketAddress(host, 0));
             try (SocketChannel tx = SocketChannel.open()) {
-                sockets.configure(tx);
+                sockets.configure(tx, host);
                 tx.connect(server.getLocalAddress());
                 try (SocketChannel rx = server.accept()) {
-                    sockets.configure(rx);
+                    sockets.configure(rx, host);
                     ExecutorService sender = Executors.newSingleThreadExecutor();
                     try {
                         double best = Double.MAX_VALUE;
@@ -380,11 +380,11 @@ public final class AllReduceBenchmark {
             }
             for (int r = 0; r < ranks; r++) { // rank r sends to r + 1, receives from r - 1
                 SocketChannel out = SocketChannel.open();
-                sockets.configure(out);
+                sockets.configure(out, host);
                 out.connect(servers.get((r + 1) % ranks).getLocalAddress());
                 tx.add(out);
                 SocketChannel in = servers.get((r + 1) % ranks).accept();
-                sockets.configure(in);
+                sockets.configure(in, host);
                 rx.add(in); // rx.get(r) is what rank r + 1 reads
             }
             double best = Double.MAX_VALUE;
