@@ -21,7 +21,8 @@ import java.util.Objects;
  * @param socketBufferBytes SO_SNDBUF / SO_RCVBUF asked of the kernel; a fixed size turns autotuning off and is capped
  *     at {@code net.core.[rw]mem_max}. 0 (the default) chooses by where the neighbour is: on this host
  *     {@link #SAME_HOST_SOCKET_BUFFER_BYTES}, elsewhere the OS's autotuning, which on Linux grows the buffers up to the
- *     maxima of {@code net.ipv4.tcp_rmem} / {@code tcp_wmem} (a link's window must cover its bandwidth × round trip)
+ *     maxima of {@code net.ipv4.tcp_rmem} / {@code tcp_wmem} (a link's window must cover its bandwidth × round trip);
+ *     {@link #OS_SOCKET_BUFFERS} (−1) leaves every connection to the OS
  * @param segmentBytes pipelining unit: chunks travel in frames of at most this many bytes, so forwarding segment
  *     j overlaps receiving segment j + 1 (default 4 MiB, a multiple of 4, at least 4 KiB)
  * @param encrypt seal every frame with AES-256-GCM under keys from the connection's handshake ({@link FrameCipher}):
@@ -41,10 +42,14 @@ public record CollectiveOptions(
      * kernel doubles it: 512 KiB each way). Every byte of a loopback connection is copied in and out by the same
      * host's cores through the same caches, and its round trip is microseconds, so a small window costs no bandwidth;
      * autotuned buffers instead grow to many MiB while a rank adds a segment, and the bytes queued there leave the
-     * cache before they are read. 25 MiB all-reduce on a loaded 2-core host, same run, medians of 31 interleaved
-     * rounds, gloo's time over ours: 2 ranks 1.02 → 1.30×, 4 ranks 0.71 → 0.84× (autotuned → 256 KiB).
+     * cache before they are read. 25 MiB all-reduce on a loaded 2-core host, gloo's time over ours (medians of 31
+     * interleaved rounds, two {@code AllReduceSweep} runs), OS autotuning → 256 KiB: 2 ranks 1.04 → 1.28× and
+     * 0.98 → 1.12×, 4 ranks 0.88 → 0.98× and 0.87 → 1.01×.
      */
     public static final int SAME_HOST_SOCKET_BUFFER_BYTES = 256 << 10;
+
+    /** {@link #socketBufferBytes} value that leaves every connection's buffers to the OS, on this host too. */
+    public static final int OS_SOCKET_BUFFERS = -1;
 
     public CollectiveOptions {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -54,9 +59,9 @@ public record CollectiveOptions(
             throw new IllegalArgumentException("timeouts must be at least 1 ms, got connect " + connectTimeout + ", op "
                     + opTimeout + ", handshake " + handshakeTimeout);
         }
-        if (socketBufferBytes < 0) {
-            throw new IllegalArgumentException(
-                    "socketBufferBytes must be >= 0 (0 = OS default), got " + socketBufferBytes);
+        if (socketBufferBytes < OS_SOCKET_BUFFERS) {
+            throw new IllegalArgumentException("socketBufferBytes must be >= -1 (0 = by the neighbour's place,"
+                    + " -1 = the OS's autotuning everywhere), got " + socketBufferBytes);
         }
         if (segmentBytes < 4096 || segmentBytes % 4 != 0) {
             throw new IllegalArgumentException("segmentBytes must be a multiple of 4 and >= 4096, got " + segmentBytes);

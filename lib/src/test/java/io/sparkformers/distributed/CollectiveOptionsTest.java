@@ -2,6 +2,7 @@ package io.sparkformers.distributed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
@@ -40,6 +41,22 @@ class CollectiveOptionsTest {
             }
             assertEquals(untouched, bufferAfter(CollectiveOptions.defaults(), elsewhere, option), option.name());
         }
+    }
+
+    @Test
+    void osSocketBuffersLeaveASameHostConnectionAlone() throws Exception {
+        CollectiveOptions os = CollectiveOptions.defaults().withSocketBufferBytes(CollectiveOptions.OS_SOCKET_BUFFERS);
+        for (var option : List.of(StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.SO_RCVBUF)) {
+            int untouched;
+            try (SocketChannel ch = SocketChannel.open()) {
+                untouched = ch.getOption(option);
+            }
+            assertEquals(untouched, bufferAfter(os, InetAddress.getLoopbackAddress(), option), option.name());
+        }
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> CollectiveOptions.defaults().withSocketBufferBytes(-2));
+        assertTrue(e.getMessage().contains("socketBufferBytes must be >= -1"), e.getMessage());
     }
 
     @Test
