@@ -107,7 +107,7 @@ public record CollectiveOptions(
     /**
      * Applies the socket settings of a collective connection to {@code channel}, before it connects: TCP_NODELAY
      * (frames leave at once, no Nagle delay), SO_KEEPALIVE, and SO_SNDBUF / SO_RCVBUF when {@link #socketBufferBytes}
-     * is positive. A benchmark's peer connections use it to stream under the same settings as the ring.
+     * is positive; {@link #configure(SocketChannel, InetAddress)} adds the same-host buffers, as the ring uses them.
      */
     public void configure(SocketChannel channel) throws IOException {
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
