@@ -70,8 +70,8 @@ public record CollectiveOptions(
 
     /**
      * 60 s to connect, 300 s per frame, 10 s per handshake, socket buffers chosen by where the neighbour is (0: see
-     * {@link #socketBufferBytes}), and 4 MiB segments: fewer frames, wakeups and queue hand-offs per byte (2-rank bus bandwidth on loopback 880 → 1,180 MB/s,
-     * median of 3 runs each, against 1 MiB segments). Fixed 4 MiB buffers (this host's net.core.rmem_max) cut
+     * {@link #socketBufferBytes}), and 4 MiB segments: fewer frames, wakeups and queue hand-offs per byte (2-rank bus
+     * bandwidth on loopback 880 → 1,180 MB/s, median of 3 runs each, against 1 MiB segments). Fixed 4 MiB buffers (this host's net.core.rmem_max) cut
      * autotuning off: 25 MiB 2-rank all-reduce bus bandwidth median 1,725 MB/s with them, 2,081 MB/s without (6 and 9
      * runs); small ones ({@link #SAME_HOST_SOCKET_BUFFER_BYTES}) beat both on one host. 1 MiB segments, gloo's size,
      * were no faster than 4 MiB with either kind of buffer (2 and 4 ranks, 2026-12-06).
