@@ -484,8 +484,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--ddp-peer",
-            description = "training-distributed: also run the PyTorch DDP (gloo) peer on this host (opt-in until it"
-                    + " has run end to end beside a Spark cluster).")
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "training-distributed: also run PyTorch DDP (gloo) with 1 and --workers processes on this"
+                    + " host when a reference Python is at hand (default true; --no-ddp-peer skips it).")
     boolean ddpPeer;
 
     /** 1 vs {@code --workers} replicas on the executors of the launcher's master (bin/spark-cluster for real JVMs). */

@@ -171,7 +171,7 @@ final class RingRendezvous implements AutoCloseable {
             SocketChannel ch = null;
             try {
                 ch = SocketChannel.open();
-                options.configure(ch);
+                options.configure(ch, target.getAddress());
                 ch.socket().connect(target, (int)
                         Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
                 Link link = new Link(ch, right, target);
@@ -263,7 +263,7 @@ final class RingRendezvous implements AutoCloseable {
             CompletableFuture<Link> result) {
         Link link = null;
         try {
-            options.configure(ch);
+            options.configure(ch, from.getAddress());
             link = new Link(ch, -1, from);
             long handshakeDeadline = Math.min(
                     deadline, System.nanoTime() + options.handshakeTimeout().toNanos());

@@ -233,7 +233,7 @@ public final class AllReduceBenchmark {
     }
 
     /** The gloo peer of {@code ranks} processes, formed and warmed up, or null (with the skip line) without Python. */
-    private static PythonPeer startGloo(int ranks, long floats) throws IOException {
+    static PythonPeer startGloo(int ranks, long floats) throws IOException {
         var python = PythonPeer.referencePython();
         if (python.isEmpty()) {
             System.err.println(PythonPeer.skipLine("allreduce: torch.distributed gloo"));
@@ -253,7 +253,7 @@ public final class AllReduceBenchmark {
     }
 
     /** Seconds of one all-reduce (average) on every rank at once, until the slowest rank is done. */
-    private static double allReduceSeconds(List<Collective> ring, List<ByteBuffer> buffers, ExecutorService pool)
+    static double allReduceSeconds(List<Collective> ring, List<ByteBuffer> buffers, ExecutorService pool)
             throws Exception {
         int ranks = ring.size();
         CyclicBarrier start = new CyclicBarrier(ranks);
@@ -274,14 +274,14 @@ public final class AllReduceBenchmark {
         return slowest / 1e9;
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static List<Collective> formRing(int n, CollectiveOptions options) throws Exception {
+    static List<Collective> formRing(int n, CollectiveOptions options) throws Exception {
         InetAddress host = InetAddress.getLoopbackAddress();
         List<Collective.Listener> listeners = new ArrayList<>();
         for (int r = 0; r < n; r++) {
@@ -319,10 +319,10 @@ public final class AllReduceBenchmark {
             sockets.configure(server);
             server.bind(new InetSocketAddress(host, 0));
             try (SocketChannel tx = SocketChannel.open()) {
-                sockets.configure(tx);
+                sockets.configure(tx, host);
                 tx.connect(server.getLocalAddress());
                 try (SocketChannel rx = server.accept()) {
-                    sockets.configure(rx);
+                    sockets.configure(rx, host);
                     ExecutorService sender = Executors.newSingleThreadExecutor();
                     try {
                         double best = Double.MAX_VALUE;
@@ -380,11 +380,11 @@ public final class AllReduceBenchmark {
             }
             for (int r = 0; r < ranks; r++) { // rank r sends to r + 1, receives from r - 1
                 SocketChannel out = SocketChannel.open();
-                sockets.configure(out);
+                sockets.configure(out, host);
                 out.connect(servers.get((r + 1) % ranks).getLocalAddress());
                 tx.add(out);
                 SocketChannel in = servers.get((r + 1) % ranks).accept();
-                sockets.configure(in);
+                sockets.configure(in, host);
                 rx.add(in); // rx.get(r) is what rank r + 1 reads
             }
             double best = Double.MAX_VALUE;
