@@ -50,6 +50,8 @@ final class GenerationCodec extends InputCodec {
     private final int batchSize;
     private final boolean truncation;
     private final int maxSourceLength;
+    /** An encoder-decoder's prefix in place of the task's, or null. */
+    private final String sourcePrefix;
 
     /**
      * @param column         the prompt (or messages) column, for messages
@@ -88,7 +90,8 @@ final class GenerationCodec extends InputCodec {
                 maxTokensPerBatch,
                 batchSize,
                 false,
-                0);
+                0,
+                null);
     }
 
     /**
@@ -98,6 +101,7 @@ final class GenerationCodec extends InputCodec {
      *                        invalid
      * @param maxSourceLength the limit in tokens, special tokens included (0: the model's, {@link
      *                        Text2TextGenerationPipeline#maxSourceTokens}; never above it)
+     * @param sourcePrefix    text put before every source in place of the task's prefix, or null (the task's)
      */
     GenerationCodec(
             String column,
@@ -112,7 +116,8 @@ final class GenerationCodec extends InputCodec {
             int maxTokensPerBatch,
             int batchSize,
             boolean truncation,
-            int maxSourceLength) {
+            int maxSourceLength,
+            String sourcePrefix) {
         this.column = column;
         this.promptIndex = promptIndex;
         this.chat = chat;
@@ -126,6 +131,7 @@ final class GenerationCodec extends InputCodec {
         this.batchSize = batchSize;
         this.truncation = truncation;
         this.maxSourceLength = maxSourceLength;
+        this.sourcePrefix = sourcePrefix;
     }
 
     @Override
@@ -233,7 +239,9 @@ final class GenerationCodec extends InputCodec {
                 String why = InputReader.invalidText(text);
                 if (why != null) return Encoded.invalid(why);
                 String source = text.startsWith(">>") ? text : lead + text;
-                long[] ids = truncation ? pipeline.sourceIds(source, limit) : pipeline.sourceIds(source);
+                String prefix = sourcePrefix != null ? sourcePrefix : pipeline.prefix();
+                long[] ids =
+                        truncation ? pipeline.sourceIds(prefix, source, limit) : pipeline.sourceIds(prefix, source);
                 if (ids.length > limit) {
                     return Encoded.invalid("its source has " + ids.length + " tokens, more than the " + limit
                             + " the model takes (maxSourceLength, 0: the model's): set truncation true to cut it "
