@@ -115,7 +115,12 @@ public final class Text2TextGenerationPipeline extends TextPipeline<List<String>
      * @param max tokens kept, special tokens included (more than the specials)
      */
     public long[] sourceIds(String text, int max) {
-        return truncation.truncate(sourceIds(text), max);
+        return sourceIds(prefix, text, max);
+    }
+
+    /** {@link #sourceIds(String, int)} with {@code prefix} in place of the task's (a fine-tuned source_prefix). */
+    public long[] sourceIds(String prefix, String text, int max) {
+        return truncation.truncate(sourceIds(prefix, text), max);
     }
 
     /** The generation settings every call uses. */
@@ -146,6 +151,11 @@ public final class Text2TextGenerationPipeline extends TextPipeline<List<String>
 
     /** A text's encoder input: the task prefix and the text, tokenized with the tokenizer's special tokens. */
     public long[] sourceIds(String text) {
+        return sourceIds(prefix, text);
+    }
+
+    /** {@link #sourceIds(String)} with {@code prefix} in place of the task's. */
+    public long[] sourceIds(String prefix, String text) {
         return tokenizer.encode(prefix + text).getIds();
     }
 

@@ -3,6 +3,7 @@ package io.sparkformers.spark;
 import io.sparkformers.nn.Task;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.sql.types.StructType;
 
@@ -17,12 +18,16 @@ import org.apache.spark.sql.types.StructType;
  * {@code max_position_embeddings}) is cut to it with {@code truncation} (the default, HF's {@code truncation=True}:
  * the text's tokens shortened, the special tokens kept, as Spark NLP's seq2seq annotators cut at their maximum input
  * length); with {@code truncation} false such a row is invalid ({@code handleInvalid}), named with its length.
+ * {@code sourcePrefix}, where set, goes before every source in place of the task's prefix: the stage
+ * {@link Seq2SeqFineTuner} fits carries the prefix it trained with (HF {@code source_prefix}), so scoring sees the
+ * sources as training did.
  */
 public abstract class EncoderDecoderStage<S extends EncoderDecoderStage<S>> extends GenerationStage<S> {
     private static final long serialVersionUID = 1L;
 
     private final BooleanParam truncation;
     private final IntParam maxSourceLength;
+    private final Param<String> sourcePrefix;
 
     protected EncoderDecoderStage(String uid, String defaultOutputCol) {
         super(uid, defaultOutputCol, "256");
@@ -37,8 +42,28 @@ public abstract class EncoderDecoderStage<S extends EncoderDecoderStage<S>> exte
                 "most source tokens, special tokens included (>= 0; 0: the model's limit, its tokenizer's "
                         + "model_max_length capped by max_position_embeddings; never above that limit)",
                 ParamValidators.gtEq(0));
+        sourcePrefix = new Param<>(
+                this,
+                "sourcePrefix",
+                "text put before every source in place of the task's prefix (T5's task_specific_params prefix, e.g. "
+                        + "\"summarize: \"); unset: that prefix. A fitted Seq2SeqFineTuner stage carries the HF "
+                        + "source_prefix it trained with");
         setDefault(truncation, true);
         setDefault(maxSourceLength, 0);
+    }
+
+    public Param<String> sourcePrefix() {
+        return sourcePrefix;
+    }
+
+    /** The prefix put before every source in place of the task's, or null when unset (the task's prefix). */
+    public String getSourcePrefix() {
+        return isDefined(sourcePrefix) ? getOrDefault(sourcePrefix) : null;
+    }
+
+    public S setSourcePrefix(String v) {
+        set(sourcePrefix, v);
+        return self();
     }
 
     public BooleanParam truncation() {
@@ -95,6 +120,7 @@ public abstract class EncoderDecoderStage<S extends EncoderDecoderStage<S>> exte
                 getMaxTokensPerBatch(),
                 getBatchSize(),
                 getTruncation(),
-                getMaxSourceLength());
+                getMaxSourceLength(),
+                getSourcePrefix());
     }
 }

@@ -50,6 +50,8 @@ final class GenerationCodec extends InputCodec {
     private final int batchSize;
     private final boolean truncation;
     private final int maxSourceLength;
+    /** An encoder-decoder's prefix in place of the task's, or null. */
+    private final String sourcePrefix;
 
     /**
      * @param column         the prompt (or messages) column, for messages
@@ -66,6 +68,8 @@ final class GenerationCodec extends InputCodec {
      *                        the row is invalid (decoders: false, unused)
      * @param maxSourceLength encoder-decoders: the limit in tokens, special tokens included (0: the model's,
      *                        {@link Text2TextGenerationPipeline#maxSourceTokens}; never above it; decoders: 0, unused)
+     * @param sourcePrefix    encoder-decoders: text put before every source in place of the task's prefix, or null
+     *                        (the task's; decoders: null)
      */
     GenerationCodec(
             String column,
@@ -80,7 +84,8 @@ final class GenerationCodec extends InputCodec {
             int maxTokensPerBatch,
             int batchSize,
             boolean truncation,
-            int maxSourceLength) {
+            int maxSourceLength,
+            String sourcePrefix) {
         this.column = column;
         this.promptIndex = promptIndex;
         this.chat = chat;
@@ -94,6 +99,7 @@ final class GenerationCodec extends InputCodec {
         this.batchSize = batchSize;
         this.truncation = truncation;
         this.maxSourceLength = maxSourceLength;
+        this.sourcePrefix = sourcePrefix;
     }
 
     @Override
@@ -201,7 +207,9 @@ final class GenerationCodec extends InputCodec {
                 String why = InputReader.invalidText(text);
                 if (why != null) return Encoded.invalid(why);
                 String source = text.startsWith(">>") ? text : lead + text;
-                long[] ids = truncation ? pipeline.sourceIds(source, limit) : pipeline.sourceIds(source);
+                String prefix = sourcePrefix != null ? sourcePrefix : pipeline.prefix();
+                long[] ids =
+                        truncation ? pipeline.sourceIds(prefix, source, limit) : pipeline.sourceIds(prefix, source);
                 if (ids.length > limit) {
                     return Encoded.invalid("its source has " + ids.length + " tokens, more than the " + limit
                             + " the model takes (maxSourceLength, 0: the model's): set truncation true to cut it "

@@ -28,7 +28,7 @@ import org.apache.spark.sql.types.StructType;
  * {@code numWorkers} data-parallel Spark tasks ({@link DistributedTraining}, the one fit path of every training
  * Estimator) and returns the stage of its {@code task} over the fine-tuned checkpoint (HF layout, in
  * {@code outputDir}): a {@link Summarizer}, {@link Translator} or {@link Text2TextGenerator} reading
- * {@code sourceCol}. Use the typed factories ({@link #summarization()}, {@link #translation()},
+ * {@code sourceCol} and carrying {@code sourcePrefix}. Use the typed factories ({@link #summarization()}, {@link #translation()},
  * {@link #text2text()}): the type argument names the stage the task Param returns.
  *
  * <p>Examples as HF's script: {@code sourcePrefix} + source, truncated to {@code maxLength} tokens (HF
@@ -278,7 +278,11 @@ public final class Seq2SeqFineTuner<M extends EncoderDecoderStage<M>>
             case "translation" -> new Translator(uid());
             default -> new Text2TextGenerator(uid());
         };
-        return ((M) stage).setModel(outputDir).setInputCol(getOrDefault(sourceCol));
+        // the prefix training put before every source, in place of the checkpoint's task prefix when scoring
+        return ((M) stage)
+                .setModel(outputDir)
+                .setInputCol(getOrDefault(sourceCol))
+                .setSourcePrefix(getOrDefault(sourcePrefix));
     }
 
     @Override

@@ -146,7 +146,8 @@ public final class TextGenerator extends GenerationStage<TextGenerator> {
                 getSortWindow(),
                 getMaxTokensPerBatch(),
                 getBatchSize(),
-                false, // truncation and maxSourceLength: an encoder-decoder's source limit
-                0);
+                false, // truncation, maxSourceLength, sourcePrefix: an encoder-decoder's source
+                0,
+                null);
     }
 }

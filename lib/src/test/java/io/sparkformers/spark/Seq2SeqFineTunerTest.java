@@ -1,7 +1,12 @@
 package io.sparkformers.spark;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.lit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +21,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -144,6 +150,35 @@ class Seq2SeqFineTunerTest {
         assertEquals("document", stage.getInputCol());
         List<Row> out = stage.transform(data.limit(2)).select("summary").collectAsList();
         assertFalse(out.get(0).isNullAt(0), "the Summarizer generated from the fitted checkpoint");
+    }
+
+    @Test
+    void theFittedStageCarriesTheSourcePrefixItTrainedWith() throws Exception {
+        Dataset<Row> data = headlines();
+        Summarizer stage = tuner(tmp.resolve("prefix").toString(), 1)
+                .setSourcePrefix("summarize: ")
+                .setMaxSteps(1)
+                .setPredictWithGenerate(false)
+                .fit(data)
+                .setOutputCol("summary")
+                .setMaxNewTokens(6)
+                .setNumBeams(1);
+        assertEquals("summarize: ", stage.getSourcePrefix());
+
+        // the fitted stage reads "summarize: " + text, as training did: what the prefix-less stage makes of the
+        // prefixed texts, and not what it makes of the bare ones
+        Summarizer bare = stage.copy(new ParamMap());
+        bare.clear(bare.sourcePrefix());
+        assertNull(bare.getSourcePrefix());
+        Dataset<Row> rows = data.limit(4);
+        Dataset<Row> prefixed = rows.withColumn("document", concat(lit("summarize: "), col("document")));
+        List<Row> carried = stage.transform(rows).select("summary").collectAsList();
+        assertEquals(bare.transform(prefixed).select("summary").collectAsList(), carried);
+        assertNotEquals(bare.transform(rows).select("summary").collectAsList(), carried, "the prefix changed nothing");
+
+        stage.write().overwrite().save(tmp.resolve("stage").toString());
+        assertEquals(
+                "summarize: ", Summarizer.load(tmp.resolve("stage").toString()).getSourcePrefix());
     }
 
     @Test

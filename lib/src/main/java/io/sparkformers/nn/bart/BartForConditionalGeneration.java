@@ -10,6 +10,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.AttentionMasks;
+import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.PretrainedModel;
 import io.sparkformers.nn.Seq2SeqLanguageModel;
@@ -23,11 +24,13 @@ import java.util.regex.Pattern;
  * (B, T, V), the decoder causal and unpadded as in HF's generate. As a {@link Seq2SeqLanguageModel} it encodes once
  * and decodes with self- and cross-attention caches.
  */
-public class BartForConditionalGeneration extends PretrainedModel implements Seq2SeqLanguageModel {
+public class BartForConditionalGeneration extends PretrainedModel implements Seq2SeqLanguageModel, DerivedWeights {
 
     private final BartConfig config;
     private final BartModel model;
     private final Parameter finalLogitsBias;
+    /** Whether final_logits_bias is all zeros; null until looked at after the last load. */
+    private volatile Boolean zeroLogitsBias;
 
     public BartForConditionalGeneration(BartConfig c) {
         this(c, BartPositions.LEARNED);
@@ -54,12 +57,33 @@ public class BartForConditionalGeneration extends PretrainedModel implements Seq
         return config.vocabSize();
     }
 
-    /** (B, T, D) -> logits (B, T, V): the shared table as the output projection, plus final_logits_bias. */
+    /**
+     * (B, T, D) -> logits (B, T, V): the shared table as the output projection, plus final_logits_bias. Outside
+     * training a bias of zeros (BART's and Marian's usual buffer) is not added: a pass over B·T·V logits per decoded
+     * token saved, the same logits.
+     */
     private NDArray lmHead(ParameterStore ps, NDArray hidden, boolean training) {
         NDArray w = ps.getValue(model.shared().weight(), hidden.getDevice(), training); // (V, D)
         NDArray bias =
                 ps.getValue(finalLogitsBias, hidden.getDevice(), training).reshape(-1); // (V)
+        if (!training && zeroBias(bias)) return hidden.matMul(w.transpose()); // (B, T, D) · (D, V)
         return hidden.getNDArrayInternal().linear(hidden, w, bias).head();
+    }
+
+    private boolean zeroBias(NDArray bias) {
+        Boolean z = zeroLogitsBias;
+        if (z == null) {
+            try (NDArray nonZero = bias.countNonzero()) {
+                z = nonZero.getLong() == 0;
+            }
+            zeroLogitsBias = z;
+        }
+        return z;
+    }
+
+    @Override
+    public void weightsChanged() {
+        zeroLogitsBias = null;
     }
 
     @Override

@@ -80,14 +80,14 @@ public final class BartLayer extends HfBlock {
             NDArray[] crossKv,
             NDArray crossMask,
             boolean training) {
-        NDArray[] kv = selfAttn.keysValues(ps, x, training);
+        NDArray[] qkv = selfAttn.queryKeyValue(ps, x, training); // 3 × (B, nh, T, hd)
         if (selfKv[0] != null) {
-            kv[0] = selfKv[0].concat(kv[0], 2); // (B, nh, P + T, hd)
-            kv[1] = selfKv[1].concat(kv[1], 2);
+            qkv[1] = selfKv[0].concat(qkv[1], 2); // (B, nh, P + T, hd)
+            qkv[2] = selfKv[1].concat(qkv[2], 2);
         }
-        selfKv[0] = kv[0];
-        selfKv[1] = kv[1];
-        NDArray h = selfAttn.attend(ps, x, kv[0], kv[1], selfMask, training);
+        selfKv[0] = qkv[1];
+        selfKv[1] = qkv[2];
+        NDArray h = selfAttn.attendHeads(ps, qkv[0], qkv[1], qkv[2], selfMask, training);
         x = call(selfAttnLayerNorm, ps, training, x.add(call(dropout, ps, training, h)));
         if (encoderAttn != null) {
             h = encoderAttn.attend(ps, x, crossKv[0], crossKv[1], crossMask, training);

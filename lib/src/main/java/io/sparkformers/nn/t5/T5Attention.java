@@ -1,6 +1,7 @@
 package io.sparkformers.nn.t5;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -9,16 +10,22 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.Embedding;
 import io.sparkformers.nn.HfBlock;
+import io.sparkformers.nn.InferenceLinear;
+import io.sparkformers.nn.NoGrad;
 
 /**
  * Port of HF {@code T5Attention}: q, k, v, o without biases, no 1/sqrt(d) scaling (folded into T5's init),
  * softmax(q k^T + position_bias) v where position_bias carries the mask. The first block's self-attention owns
  * {@code relative_attention_bias} (buckets × heads), from which {@link #computeBias} builds the bias every block of
- * the stack reuses: bidirectional buckets in the encoder, causal ones in the decoder.
+ * the stack reuses: bidirectional buckets in the encoder, causal ones in the decoder. Self-attention inference without
+ * autograd runs one fused (3·inner, D) projection instead of q, k and v, as {@code BartAttention} does (one GEMM per
+ * layer and decoded token instead of three); the fused copy is derived at the first such forward and dropped by a
+ * training forward or a checkpoint load.
  */
-final class T5Attention extends HfBlock {
+final class T5Attention extends HfBlock implements DerivedWeights {
 
     private final T5Config config;
     private final boolean decoder;
@@ -30,6 +37,8 @@ final class T5Attention extends HfBlock {
     private final Linear o;
     private final Embedding relativeAttentionBias;
     private final Dropout dropout;
+    /** q, k and v weights stacked (3·inner, D), stored (D, 3·inner); null until derived. */
+    private volatile NDArray fused;
 
     T5Attention(T5Config c, boolean decoder, boolean hasRelativeAttentionBias) {
         config = c;
@@ -59,15 +68,40 @@ final class T5Attention extends HfBlock {
     }
 
     /**
+     * Self-attention's {q, k, v} of {@code x} (B, T, D), each (B, nh, T, d_kv); one fused projection in inference
+     * without autograd (strided views of its output).
+     */
+    NDArray[] queryKeyValue(ParameterStore ps, NDArray x, boolean training) {
+        if (training) {
+            weightsChanged();
+        } else if (!NoGrad.isGradMode()) {
+            NDList qkv = x.matMul(fused(ps, x).transpose()).split(3, 2); // (B, T, 3·inner) -> 3 × (B, T, inner)
+            return new NDArray[] {heads(qkv.get(0)), heads(qkv.get(1)), heads(qkv.get(2))};
+        }
+        NDArray[] kv = keysValues(ps, x, training);
+        return new NDArray[] {heads(call(q, ps, training, x)), kv[0], kv[1]};
+    }
+
+    /**
      * @param x    (B, T, D)
      * @param kv   keys and values (B, nh, L, d_kv)
      * @param bias position bias plus mask, broadcastable to (B, nh, T, L)
      * @return (B, T, D)
      */
     NDArray attend(ParameterStore ps, NDArray x, NDArray[] kv, NDArray bias, boolean training) {
-        long b = x.getShape().get(0);
-        long t = x.getShape().get(1);
-        NDArray scores = heads(call(q, ps, training, x)).matMul(kv[0].transpose(0, 1, 3, 2)); // (B, nh, T, L)
+        return attendHeads(ps, heads(call(q, ps, training, x)), kv, bias, training);
+    }
+
+    /**
+     * @param query queries (B, nh, T, d_kv), from {@link #queryKeyValue}
+     * @param kv    keys and values (B, nh, L, d_kv)
+     * @param bias  position bias plus mask, broadcastable to (B, nh, T, L)
+     * @return (B, T, D)
+     */
+    NDArray attendHeads(ParameterStore ps, NDArray query, NDArray[] kv, NDArray bias, boolean training) {
+        long b = query.getShape().get(0);
+        long t = query.getShape().get(2);
+        NDArray scores = query.matMul(kv[0].transpose(0, 1, 3, 2)); // (B, nh, T, L)
         if (bias != null) scores = scores.add(bias);
         NDArray probs = call(dropout, ps, training, scores.softmax(-1));
         NDArray context = probs.matMul(kv[1]) // (B, nh, T, d_kv)
@@ -125,9 +159,39 @@ final class T5Attention extends HfBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.get(0);
-        return new NDList(
-                attend(ps, x, keysValues(ps, x, training), inputs.size() > 1 ? inputs.get(1) : null, training));
+        NDArray[] qkv = queryKeyValue(ps, inputs.get(0), training);
+        NDArray[] kv = {qkv[1], qkv[2]};
+        return new NDList(attendHeads(ps, qkv[0], kv, inputs.size() > 1 ? inputs.get(1) : null, training));
+    }
+
+    private NDArray fused(ParameterStore ps, NDArray x) {
+        NDArray f = fused;
+        if (f != null) return f;
+        synchronized (this) {
+            if (fused == null) {
+                NDList w = new NDList();
+                for (Linear l : new Linear[] {q, k, v}) {
+                    w.add(ps.getValue(l.getParameters().get("weight"), x.getDevice(), false));
+                }
+                NDManager owner = w.get(0).getManager();
+                try (NDManager scratch = owner.newSubManager();
+                        NoGrad g = NoGrad.enter()) {
+                    NDArray cat = NDArrays.concat(w, 0); // 3 × (inner, D) -> (3·inner, D)
+                    cat.attach(scratch);
+                    NDArray fw = InferenceLinear.transposedCopy(cat); // (3·inner, D), stored (D, 3·inner)
+                    fw.attach(owner);
+                    fused = fw;
+                }
+            }
+            return fused;
+        }
+    }
+
+    @Override
+    public synchronized void weightsChanged() {
+        NDArray f = fused;
+        fused = null;
+        if (f != null) f.close();
     }
 
     @Override

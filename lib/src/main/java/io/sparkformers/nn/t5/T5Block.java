@@ -66,14 +66,15 @@ final class T5Block extends HfBlock {
             NDArray crossBias,
             boolean training) {
         NDArray normed = call(selfNorm, ps, training, x);
-        NDArray[] kv = selfAttention.keysValues(ps, normed, training);
+        NDArray[] qkv = selfAttention.queryKeyValue(ps, normed, training); // 3 × (B, nh, T, d_kv)
+        NDArray[] kv = {qkv[1], qkv[2]};
         if (selfKv[0] != null) {
             kv[0] = selfKv[0].concat(kv[0], 2); // (B, nh, P + T, d_kv)
             kv[1] = selfKv[1].concat(kv[1], 2);
         }
         selfKv[0] = kv[0];
         selfKv[1] = kv[1];
-        x = x.add(call(dropout, ps, training, selfAttention.attend(ps, normed, kv, selfBias, training)));
+        x = x.add(call(dropout, ps, training, selfAttention.attendHeads(ps, qkv[0], kv, selfBias, training)));
         if (encDecAttention != null) {
             NDArray h = encDecAttention.attend(ps, call(crossNorm, ps, training, x), crossKv, crossBias, training);
             x = x.add(call(dropout, ps, training, h));
