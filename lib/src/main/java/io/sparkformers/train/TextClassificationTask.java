@@ -76,11 +76,6 @@ final class TextClassificationTask extends TrainingTask {
         }
         if (this.labelKind == LabelKind.NONE) throw new IllegalArgumentException("training needs labels");
         if (maxLength <= 0) throw new IllegalArgumentException("max_length must be > 0 but was " + maxLength);
-        if (lora != null && lora.loraDropout() > 0) {
-            throw new IllegalArgumentException("lora_dropout " + lora.loraDropout() + " is not supported in "
-                    + "training yet (the adapter is applied through the weight, where dropout on its input cannot "
-                    + "act): set lora_dropout 0");
-        }
     }
 
     @Override
@@ -265,16 +260,9 @@ final class TextClassificationTask extends TrainingTask {
         private LoraConfig loraForTask() {
             List<String> save = new ArrayList<>(lora.modulesToSave());
             for (String head : List.of("classifier", "score")) if (!save.contains(head)) save.add(head);
-            return new LoraConfig(
-                    lora.r(),
-                    lora.loraAlpha(),
-                    lora.loraDropout(),
-                    lora.targetModules(),
-                    lora.targetRegex(),
-                    lora.bias(),
-                    save,
-                    task == Task.SEQUENCE_CLASSIFICATION ? "SEQ_CLS" : "TOKEN_CLS",
-                    model.toAbsolutePath().normalize().toString());
+            return lora.withModulesToSave(save)
+                    .withTaskType(task == Task.SEQUENCE_CLASSIFICATION ? "SEQ_CLS" : "TOKEN_CLS")
+                    .withBaseModel(model.toAbsolutePath().normalize().toString());
         }
 
         /** The model the steps and evaluations run: the LoRA wrapper when training an adapter. */

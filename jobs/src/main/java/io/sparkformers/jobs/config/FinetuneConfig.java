@@ -61,7 +61,7 @@ import java.util.Map;
  * lora: null                        # a LoRA adapter instead of the model's weights (PEFT LoraConfig keys), e.g.
  *   r: 8                            #   rank (> 0)
  *   lora_alpha: 16                  #   the update is scaled by lora_alpha / r (default 8)
- *   lora_dropout: 0.0               #   only 0 trains yet
+ *   lora_dropout: 0.0               #   on the adapter's input, as PEFT
  *   target_modules: [query, key, value, dense]   # names, or one regex string
  *   bias: none                      #   none | all | lora_only
  *   modules_to_save: []             #   modules trained in full (the classifier always is)
