@@ -59,6 +59,7 @@ def make_peft_adapter(base_dir, adapter_dir):
     with open(config_file) as f:
         saved = json.load(f)
     assert saved["fan_in_fan_out"] is True
+    saved["target_modules"] = sorted(saved["target_modules"])  # a set in peft: a stable file
     saved["base_model_name_or_path"] = os.path.basename(os.path.normpath(base_dir))  # not this machine's path
     with open(config_file, "w") as f:
         json.dump(saved, f, indent=2, sort_keys=True)

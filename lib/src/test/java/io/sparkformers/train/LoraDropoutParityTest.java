@@ -88,10 +88,12 @@ class LoraDropoutParityTest {
                             all.get("train_seed").asLong())
                     .loss();
             String what = "lora_dropout " + dropout;
+            System.out.println("LoRA training parity (" + what + "): loss " + loss + " vs peft " + ref.get("loss"));
             assertTrue(
                     Math.abs(loss - ref.get("loss").asDouble()) <= 1e-5,
                     what + ": loss " + loss + " vs peft " + ref.get("loss").asDouble());
             Map<String, Parameter> byName = lora.adapterParameters();
+            double worstAll = 0;
             assertEquals(ref.get("grads").size(), byName.size(), what + ": adapter tensors " + byName.keySet());
             for (var e : ref.get("grads").properties()) {
                 Parameter p = byName.get(e.getKey());
@@ -105,8 +107,10 @@ class LoraDropoutParityTest {
                                 worst, Math.abs(ours[i] - e.getValue().get(i).asDouble()));
                     }
                     assertTrue(worst <= 1e-5, what + ": gradient of " + e.getKey() + " max |diff| = " + worst);
+                    worstAll = Math.max(worstAll, worst);
                 }
             }
+            System.out.println("LoRA training parity (" + what + "): gradients max |diff| = " + worstAll);
             return loss;
         }
     }

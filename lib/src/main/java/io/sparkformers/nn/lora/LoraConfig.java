@@ -300,7 +300,11 @@ public record LoraConfig(
         o.put("fan_in_fan_out", false); // LoraModel.saveAdapter writes true when the adapted layers are Conv1D
         o.put("inference_mode", true);
         o.put("init_lora_weights", true);
-        o.put("lora_alpha", loraAlpha == Math.rint(loraAlpha) ? (int) loraAlpha : loraAlpha);
+        if (loraAlpha == Math.rint(loraAlpha)) {
+            o.put("lora_alpha", (int) loraAlpha); // as PEFT writes an int alpha (a ternary would promote it)
+        } else {
+            o.put("lora_alpha", loraAlpha);
+        }
         o.put("lora_dropout", loraDropout);
         if (modulesToSave.isEmpty()) {
             o.putNull("modules_to_save");
