@@ -4,11 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.hub.Json;
+import io.sparkformers.nn.GradientCheckpointing;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.ParameterNames;
 import io.sparkformers.nn.Task;
@@ -50,6 +55,48 @@ class LoraDropoutParityTest {
         check(reference(0.0));
     }
 
+    @Test
+    void gradientCheckpointingRecomputesTheAdaptersDropoutMasks() throws IOException {
+        JsonNode all = Json.readObject(DIR.resolve("references.json"));
+        try (HfModel m = load()) {
+            LoraModel lora = trainableLora(m, 0.3, new ArrayList<>());
+            DataCollatorWithPadding.Batch batch = batch(all.get("input_ids"));
+            try (NDManager scope = m.manager().newSubManager()) {
+                TrainStep.seedTorch(99);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                        GradientCheckpointing tape =
+                                GradientCheckpointing.begin(scope, 99).checkRecompute()) {
+                    NDArray logits = lora.forward(
+                                    new ParameterStore(scope, false), TrainStep.inputs(scope, batch), true)
+                            .head();
+                    gc.backward(TrainingLoss.causalLanguageModeling().compute(logits, TrainStep.labels(scope, batch)));
+                    assertEquals(2, tape.layers());
+                    tape.backward();
+                    assertEquals(0.0, tape.maxRecomputeDiff(), "recomputed layer outputs differ");
+                }
+            }
+            for (Parameter p : lora.adapterParameters().values()) {
+                try (NDArray g = Autograd.gradientOf(p.getArray())) {
+                    assertTrue(g.abs().max().getFloat() > 0, p.getName() + " has a gradient");
+                }
+            }
+        }
+    }
+
+    /** The PEFT adapter on the base with {@code lora_dropout}, the base frozen; its tensors added to {@code out}. */
+    private static LoraModel trainableLora(HfModel m, double dropout, List<ParamRef> out) throws IOException {
+        Path adapterDir = DIR.resolve("peft-adapter");
+        LoraModel lora = LoraModel.wrap(m.block(), LoraConfig.read(adapterDir).withLoraDropout(dropout));
+        lora.loadAdapterWeights(adapterDir);
+        for (ParameterNames.Entry e : ParameterNames.of(m.block()).values())
+            e.parameter().freeze(true);
+        lora.adapterParameters().forEach((name, p) -> {
+            p.freeze(false);
+            out.add(new ParamRef(name, p.getArray()));
+        });
+        return lora;
+    }
+
     private static JsonNode reference(double dropout) throws IOException {
         for (JsonNode t : Json.readObject(DIR.resolve("references.json")).get("train")) {
             if (t.get("lora_dropout").asDouble() == dropout) return t;
@@ -68,19 +115,10 @@ class LoraDropoutParityTest {
     /** Runs the reference's training forward/backward; returns our loss after comparing loss and gradients. */
     private static double check(JsonNode ref) throws IOException {
         JsonNode all = Json.readObject(DIR.resolve("references.json"));
-        Path adapterDir = DIR.resolve("peft-adapter");
         double dropout = ref.get("lora_dropout").asDouble();
         try (HfModel m = load()) {
-            LoraModel lora =
-                    LoraModel.wrap(m.block(), LoraConfig.read(adapterDir).withLoraDropout(dropout));
-            lora.loadAdapterWeights(adapterDir);
-            for (ParameterNames.Entry e : ParameterNames.of(m.block()).values())
-                e.parameter().freeze(true);
             List<ParamRef> trainable = new ArrayList<>();
-            lora.adapterParameters().forEach((name, p) -> {
-                p.freeze(false);
-                trainable.add(new ParamRef(name, p.getArray()));
-            });
+            LoraModel lora = trainableLora(m, dropout, trainable);
             TrainStep step = new TrainStep(lora, m.manager(), TrainingLoss.causalLanguageModeling(), false, trainable);
             double loss = step.forwardBackward(
                             batch(all.get("input_ids")),
