@@ -178,7 +178,10 @@ public final class ObjectiveTable {
                                 .setModel(init.toString())
                                 .setMaxLength(64)
                                 .setValidationIndicatorCol("isEval");
-                        if (lora) c.setLoraR(8).setLoraAlpha(16);
+                        if (lora) {
+                            c.setLoraR(8).setLoraAlpha(16).setLoraTargetModules(new String[] {"c_attn", "c_proj", "c_fc"
+                            });
+                        }
                         var fit = c.fitWithSummary(frame(spark, rows, TEXT_EVAL));
                         train = fit.summary().trainMetrics();
                         eval = fit.summary().evalMetrics();
