@@ -84,7 +84,14 @@ final class DataSources {
         }
         List<Column> select = new ArrayList<>();
         for (int k = 0; k < wanted.size(); k++) {
-            select.add(functions.col(wanted.get(k)).cast("string").alias("c" + k));
+            Column c = functions.col(wanted.get(k));
+            // an array, struct or map column (chat messages read from JSON lines) becomes its JSON text, not
+            // Spark's "[{hi, user}]" rendering
+            var type = df.schema().apply(wanted.get(k)).dataType();
+            boolean nested = type instanceof org.apache.spark.sql.types.ArrayType
+                    || type instanceof org.apache.spark.sql.types.StructType
+                    || type instanceof org.apache.spark.sql.types.MapType;
+            select.add((nested ? functions.to_json(c) : c.cast("string")).alias("c" + k));
         }
         Dataset<Row> rows = df.select(select.toArray(new Column[0]));
         if (limit >= 0) rows = rows.limit(limit);

@@ -88,14 +88,15 @@ final class DistributedFinetune {
      * The LM Estimator for a {@code task: masked-lm} or {@code causal-lm} config: text_col is the text;
      * objective.group_texts (each worker packs its own rows), mlm_probability and
      * whole_word_mask; the lora section as {@link #classifier}; training arguments as {@link #classifier}.
-     * Instruction tuning and from_scratch stay on
+     * Instruction tuning (pairs or chat) and from_scratch stay on
      * {@code --workers 1}.
      */
     static LanguageModelingEstimator<?, ?> languageModel(FinetuneConfig c, Path model, int workers) {
         FinetuneConfig.Objective o = c.objective();
-        if (o.instruction() || o.fromScratch()) {
-            throw new IllegalArgumentException("objective." + (o.instruction() ? "instruction" : "from_scratch")
-                    + " is not supported with --workers > 1: use --workers 1");
+        if (o.instruction() || o.chat() || o.fromScratch()) {
+            String key = o.instruction() ? "instruction" : o.chat() ? "chat" : "from_scratch";
+            throw new IllegalArgumentException(
+                    "objective." + key + " is not supported with --workers > 1: use --workers 1");
         }
         if (!c.mode().unfreezePatterns().isEmpty() || c.mode().headLrMultiplier() != 1.0) {
             throw new IllegalArgumentException("unfreeze_patterns and head_lr_multiplier are not supported with "

@@ -131,6 +131,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                 TrainingTask.maskedLanguageModeling(
                         model, n, o.groupTexts(), o.mlmProbability(), o.wholeWordMask(), c.lora());
             case CAUSAL_LM -> {
+                if (o.chat()) yield TrainingTask.chatInstructionTuning(model, n, c.lora());
                 if (c.lora() != null) {
                     yield TrainingTask.causalLanguageModeling(model, n, o.groupTexts(), o.instruction(), c.lora());
                 }

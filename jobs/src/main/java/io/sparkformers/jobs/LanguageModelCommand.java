@@ -94,6 +94,26 @@ public final class LanguageModelCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(
+            names = "--tune-lora-r",
+            defaultValue = "0",
+            description = "LoRA rank of the second stage on c_attn, c_proj and c_fc, lora_alpha 2r (0: full "
+                    + "fine-tuning; default ${DEFAULT-VALUE}).")
+    int tuneLoraR;
+
+    @Option(
+            names = "--tune-lora-dropout",
+            defaultValue = "0.0",
+            description = "lora_dropout of the second stage's adapter (default ${DEFAULT-VALUE}).")
+    double tuneLoraDropout;
+
+    @Option(
+            names = "--from-model",
+            paramLabel = "DIR",
+            description = "Skip the from-scratch stage: tune this GPT-2 checkpoint (an earlier run's ham/ folder; "
+                    + "its block size and tokenizer must be this run's).")
+    Path fromModel;
+
     static final List<String> PROMPTS =
             List.of("Subject: Re: ", "I have been using Linux for", "Dear Friend, you have been selected to");
 
@@ -107,6 +127,11 @@ public final class LanguageModelCommand implements Callable<Integer> {
         if (batchSize < 1 || steps < 1 || tuneSteps < 0 || trainBlocks < 1 || tuneBlocks < 1 || evalBlocks < 1) {
             throw new IllegalArgumentException("--batch-size, --steps, --train-blocks, --tune-blocks and --eval-blocks "
                     + "must be >= 1 and --tune-steps >= 0");
+        }
+        if (tuneLoraR < 0) throw new IllegalArgumentException("--tune-lora-r must be >= 0 but was " + tuneLoraR);
+        if (fromModel != null && !Files.isRegularFile(fromModel.resolve("config.json"))) {
+            throw new IllegalArgumentException("--from-model " + fromModel + " holds no config.json: give a checkpoint "
+                    + "folder such as an earlier run's ham/");
         }
         if (nEmbd % nHead != 0) {
             throw new IllegalArgumentException("--n-embd " + nEmbd + " is not a multiple of --n-head " + nHead);
@@ -140,26 +165,33 @@ public final class LanguageModelCommand implements Callable<Integer> {
                     Map.of("blocks", b.ids().size(), "emails", b.emails(), "tokens", b.tokens()));
         }
         Files.createDirectories(output);
-        Path init = output.resolve("init");
-        long params = SpamLanguageModelRecipe.writeInitialCheckpoint(
-                SpamLanguageModelRecipe.gpt2Config(blockSize, nEmbd, nLayer, nHead), tokenizer, seed, init);
-        report.put("parameters", params);
-        report.put("perplexity_init", perplexities(init, hamEval, spamEval));
-        say("init: %,d parameters; validation perplexity %s", params, report.get("perplexity_init"));
-
-        Path ham = output.resolve("ham");
+        Path ham = fromModel != null ? fromModel : output.resolve("ham");
         Path spam = output.resolve("spam");
+        if (fromModel == null) {
+            Path init = output.resolve("init");
+            long params = SpamLanguageModelRecipe.writeInitialCheckpoint(
+                    SpamLanguageModelRecipe.gpt2Config(blockSize, nEmbd, nLayer, nHead), tokenizer, seed, init);
+            report.put("parameters", params);
+            report.put("perplexity_init", perplexities(init, hamEval, spamEval));
+            say("init: %,d parameters; validation perplexity %s", params, report.get("perplexity_init"));
+        }
         try (SparkSessions.Owned session = SparkSessions.open("sparkformers-lm-train")) {
             SparkSession spark = session.spark();
-            var fit = trainer(init, ham, steps, lr, 0.05).fitWithSummary(rows(spark, hamRows));
-            report.put("ham_fit", fit.summary().trainMetrics());
-            report.put("perplexity_after_ham", perplexities(ham, hamEval, spamEval));
-            say(
-                    "after %d steps on ham: %s (%s s)",
-                    steps,
-                    report.get("perplexity_after_ham"),
-                    fit.summary().trainMetrics().get("train_runtime"));
-            report.put("samples", samples(spark, fit.model()));
+            if (fromModel == null) {
+                var fit = trainer(output.resolve("init"), ham, steps, lr, 0.05).fitWithSummary(rows(spark, hamRows));
+                report.put("ham_fit", fit.summary().trainMetrics());
+                report.put("perplexity_after_ham", perplexities(ham, hamEval, spamEval));
+                say(
+                        "after %d steps on ham: %s (%s s)",
+                        steps,
+                        report.get("perplexity_after_ham"),
+                        fit.summary().trainMetrics().get("train_runtime"));
+                report.put("samples", samples(spark, fit.model()));
+            } else {
+                report.put("from_model", fromModel.toString());
+                report.put("perplexity_after_ham", perplexities(ham, hamEval, spamEval));
+                say("from %s: validation perplexity %s", fromModel, report.get("perplexity_after_ham"));
+            }
 
             if (tuneSteps == 0) {
                 report.put("wall_seconds", Math.round((System.nanoTime() - t0) / 1e9));
@@ -167,7 +199,17 @@ public final class LanguageModelCommand implements Callable<Integer> {
                 System.out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(report));
                 return 0;
             }
-            var tuned = trainer(ham, spam, tuneSteps, tuneLr, 0.0).fitWithSummary(rows(spark, spamRows));
+            var tuner = trainer(ham, spam, tuneSteps, tuneLr, 0.0);
+            if (tuneLoraR > 0) {
+                tuner.setLoraR(tuneLoraR)
+                        .setLoraAlpha(2.0 * tuneLoraR)
+                        .setLoraDropout(tuneLoraDropout)
+                        .setLoraTargetModules(new String[] {"c_attn", "c_proj", "c_fc"});
+                report.put(
+                        "tune_lora",
+                        Map.of("r", tuneLoraR, "lora_alpha", 2 * tuneLoraR, "lora_dropout", tuneLoraDropout));
+            }
+            var tuned = tuner.fitWithSummary(rows(spark, spamRows));
             report.put("spam_fit", tuned.summary().trainMetrics());
             report.put("perplexity_after_spam", perplexities(spam, hamEval, spamEval));
             say("after %d more steps on spam: %s", tuneSteps, report.get("perplexity_after_spam"));

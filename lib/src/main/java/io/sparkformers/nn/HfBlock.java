@@ -15,8 +15,12 @@ public abstract class HfBlock extends AbstractBlock {
         super(VERSION);
     }
 
-    /** {@code child(xs...)} returning its first output, passing {@code training} down. */
+    /**
+     * {@code child(xs...)} returning its first output, passing {@code training} down; an {@link AdapterStore} adds its
+     * adapter's path to a one-input layer it adapts (LoRA with dropout on the adapter's input).
+     */
     protected static NDArray call(Block child, ParameterStore ps, boolean training, NDArray... xs) {
-        return child.forward(ps, new NDList(xs), training).head();
+        NDArray y = child.forward(ps, new NDList(xs), training).head();
+        return xs.length == 1 ? AdapterStore.afterLayer(ps, child, xs[0], y, training) : y;
     }
 }

@@ -38,7 +38,9 @@ public final class InferenceLinear implements DerivedWeights {
     public NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         if (training || NoGrad.isGradMode()) {
             if (training) weightsChanged();
-            return linear.forward(ps, new ai.djl.ndarray.NDList(x), training).head();
+            NDArray y =
+                    linear.forward(ps, new ai.djl.ndarray.NDList(x), training).head();
+            return AdapterStore.afterLayer(ps, linear, x, y, training);
         }
         if (bf16) {
             NDArray[] w = bf16Weights(ps, x);

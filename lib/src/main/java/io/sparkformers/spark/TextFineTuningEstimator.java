@@ -89,6 +89,7 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
     private final IntParam loraR;
     private final DoubleParam loraAlpha;
     private final DoubleParam loraDropout;
+    private final BooleanParam loraUseRslora;
     private final StringArrayParam loraTargetModules;
     private final Param<String> loraTargetRegex;
     private final Param<String> loraBias;
@@ -251,9 +252,12 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
         loraDropout = new DoubleParam(
                 this,
                 "loraDropout",
-                "dropout on the LoRA adapter's input (PEFT lora_dropout; only 0 trains yet: the adapter is applied "
-                        + "through the weight)",
-                ParamValidators.inRange(0, 0));
+                "dropout on the LoRA adapter's input in training (PEFT lora_dropout; in [0, 1))",
+                ParamValidators.inRange(0, 1, true, false));
+        loraUseRslora = new BooleanParam(
+                this,
+                "loraUseRslora",
+                "rank-stabilised LoRA: the update is scaled by loraAlpha / sqrt(loraR) (PEFT use_rslora)");
         loraTargetModules = new StringArrayParam(
                 this,
                 "loraTargetModules",
@@ -279,6 +283,7 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
         setDefault(loraR, 0);
         setDefault(loraAlpha, 8.0);
         setDefault(loraDropout, 0.0);
+        setDefault(loraUseRslora, false);
         setDefault(loraTargetModules, LoraConfig.BERT_TARGETS.toArray(new String[0]));
         setDefault(loraTargetRegex, "");
         setDefault(loraBias, "none");
@@ -335,6 +340,15 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
 
     public DoubleParam loraDropout() {
         return loraDropout;
+    }
+
+    public BooleanParam loraUseRslora() {
+        return loraUseRslora;
+    }
+
+    public S setLoraUseRslora(boolean v) {
+        set(loraUseRslora, v);
+        return self();
     }
 
     public StringArrayParam loraTargetModules() {
@@ -394,6 +408,7 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
         setLoraR(l.r())
                 .setLoraAlpha(l.loraAlpha())
                 .setLoraDropout(l.loraDropout())
+                .setLoraUseRslora(l.useRslora())
                 .setLoraBias(l.bias().peftName());
         setLoraModulesToSave(l.modulesToSave().toArray(new String[0]));
         return l.targetRegex() != null
@@ -420,7 +435,8 @@ abstract class TextFineTuningEstimator<S extends TextFineTuningEstimator<S, M>, 
                 LoraConfig.Bias.of(getOrDefault(loraBias)),
                 Arrays.asList(getOrDefault(loraModulesToSave)),
                 null,
-                null);
+                null,
+                (Boolean) getOrDefault(loraUseRslora));
     }
 
     public Param<String> model() {

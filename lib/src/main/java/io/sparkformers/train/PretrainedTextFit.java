@@ -114,11 +114,6 @@ abstract class PretrainedTextFit extends TaskFit {
             throw new IllegalArgumentException("LoRA trains the adapter and modules_to_save with the base frozen: "
                     + "use mode fine_tune, not " + run.mode().kind().configName());
         }
-        if (lora != null && lora.loraDropout() > 0) {
-            throw new IllegalArgumentException("lora_dropout " + lora.loraDropout() + " is not supported in training "
-                    + "(the adapter is applied through the weight, where dropout on its input cannot act): set "
-                    + "lora_dropout 0");
-        }
         try (TrainingLock.Held lock = TrainingLock.acquire()) {
             TrainStep.seedTorch(args.seed()); // HF set_seed before the model (new head) is built
             hf = HfModel.fromPretrained(HfCheckpoint.open(source), task, run.device(), editConfig);

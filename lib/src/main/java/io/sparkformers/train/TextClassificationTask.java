@@ -65,11 +65,6 @@ final class TextClassificationTask extends TrainingTask {
         }
         if (this.labelKind == LabelKind.NONE) throw new IllegalArgumentException("training needs labels");
         if (maxLength <= 0) throw new IllegalArgumentException("max_length must be > 0 but was " + maxLength);
-        if (lora != null && lora.loraDropout() > 0) {
-            throw new IllegalArgumentException("lora_dropout " + lora.loraDropout() + " is not supported in "
-                    + "training yet (the adapter is applied through the weight, where dropout on its input cannot "
-                    + "act): set lora_dropout 0");
-        }
     }
 
     @Override
@@ -219,17 +214,7 @@ final class TextClassificationTask extends TrainingTask {
         private LoraConfig loraWithHeads() {
             List<String> save = new ArrayList<>(lora.modulesToSave());
             for (String head : List.of("classifier", "score")) if (!save.contains(head)) save.add(head);
-            return new LoraConfig(
-                    lora.r(),
-                    lora.loraAlpha(),
-                    lora.loraDropout(),
-                    lora.targetModules(),
-                    lora.targetRegex(),
-                    lora.bias(),
-                    save,
-                    lora.taskType(),
-                    lora.baseModelNameOrPath(),
-                    lora.useRslora());
+            return lora.withModulesToSave(save);
         }
 
         private ObjectNode withLabels(ObjectNode config) {

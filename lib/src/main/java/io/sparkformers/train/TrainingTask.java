@@ -175,6 +175,17 @@ public abstract class TrainingTask {
     }
 
     /**
+     * {@link #chatInstructionTuning(Path, int)} training a LoRA adapter (task_type CAUSAL_LM) with the base frozen, as
+     * {@link #causalLanguageModeling(Path, int, boolean, boolean, io.sparkformers.nn.lora.LoraConfig)} does.
+     *
+     * @param lora the adapter; null trains the model's weights
+     */
+    public static TrainingTask chatInstructionTuning(
+            Path model, int maxSeqLength, io.sparkformers.nn.lora.LoraConfig lora) {
+        return new CausalLanguageModelingTask(model, null, maxSeqLength, false, true, true).withLora(lora);
+    }
+
+    /**
      * Extractive question answering ({@code run_qa.py}): rows are {@link TextDataset} rows with the question as
      * {@code text}, the context as {@code textPair} and the answer text as {@code label} (found at its first
      * occurrence in the context); features as HF's {@code prepare_train_features} ({@link QaFeatures}), start/end

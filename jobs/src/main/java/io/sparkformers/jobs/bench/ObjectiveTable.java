@@ -135,6 +135,9 @@ public final class ObjectiveTable {
     }
 
     /** One fit in this JVM. */
+    /** The GPT-2 modules the LoRA rows adapt: attention (c_attn, c_proj) and MLP (c_fc, c_proj). */
+    static final List<String> GPT2_LORA_TARGETS = List.of("c_attn", "c_proj", "c_fc");
+
     static Map<String, Object> one(Path out, int steps, String objective, boolean lora, int workers) throws Exception {
         Path dir = Files.createDirectories(out.resolve(objective + "-" + (lora ? "lora" : "full") + "-" + workers));
         List<SpamAssassin.Email> emails = SpamAssassin.load();
@@ -178,7 +181,10 @@ public final class ObjectiveTable {
                                 .setModel(init.toString())
                                 .setMaxLength(64)
                                 .setValidationIndicatorCol("isEval");
-                        if (lora) c.setLoraR(8).setLoraAlpha(16);
+                        if (lora) {
+                            c.setLoraR(8).setLoraAlpha(16).setLoraTargetModules(new String[] {"c_attn", "c_proj", "c_fc"
+                            });
+                        }
                         var fit = c.fitWithSummary(frame(spark, rows, TEXT_EVAL));
                         train = fit.summary().trainMetrics();
                         eval = fit.summary().evalMetrics();
@@ -188,7 +194,6 @@ public final class ObjectiveTable {
                             throw new IllegalArgumentException("instruction pairs train through the Trainer on one "
                                     + "worker (no Estimator takes prompt/response columns yet)");
                         }
-                        if (lora) throw new IllegalArgumentException("LoRA is not supported for causal-LM tasks");
                         List<TextDataset.Row> tr = new ArrayList<>();
                         List<TextDataset.Row> ev = new ArrayList<>();
                         for (SpamAssassin.Email e : emails) {
@@ -221,7 +226,15 @@ public final class ObjectiveTable {
                                 Math.max(1, steps / 4),
                                 "seed",
                                 42));
-                        Trainer.TrainOutput o = Trainer.builder(args, TrainingTask.instructionTuning(init, 64))
+                        TrainingTask task = lora
+                                ? TrainingTask.causalLanguageModeling(
+                                        init,
+                                        64,
+                                        false,
+                                        true,
+                                        io.sparkformers.nn.lora.LoraConfig.of(8, 16, GPT2_LORA_TARGETS))
+                                : TrainingTask.instructionTuning(init, 64);
+                        Trainer.TrainOutput o = Trainer.builder(args, task)
                                 .build()
                                 .train(new TextDataset("ham instructions", tr), new TextDataset("ham eval", ev));
                         train = o.trainMetrics();

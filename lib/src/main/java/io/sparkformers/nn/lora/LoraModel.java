@@ -4,14 +4,17 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.internal.NDArrayEx;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.Json;
+import io.sparkformers.nn.AdapterStore;
 import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.NativeArrays;
 import io.sparkformers.nn.NoGrad;
@@ -44,8 +47,11 @@ import java.util.Set;
  * multiplication distributes), the gradient of A and B flowing through it. Inference derives the merged weights
  * once (dropped when the adapter changes: a training forward or a load), so the blocks' own fused inference copies
  * are derived from them. PEFT's lora_dropout acts on the adapter's input only and cannot pass through a weight: a
- * training forward with lora_dropout &gt; 0 is refused (adapters trained elsewhere with dropout load, merge and
- * predict exactly, as dropout is off at inference).
+ * training forward with lora_dropout &gt; 0 hands the blocks the frozen W instead and adds the adapter's path
+ * {@code lora_B(lora_A(dropout(x))) · scaling} to each adapted layer's output, as PEFT's LoRA layer does, through the
+ * {@link AdapterStore} hook every one-input child call passes ({@code HfBlock.call}, {@code InferenceLinear}); an
+ * adapted layer whose weight was read but whose output did not pass that hook fails the forward, naming it.
+ * Inference (dropout off) keeps the merged weights.
  *
  * <p>Names are PEFT's saved names: {@code base_model.model.<module>.lora_A.weight}; the modules_to_save and biases
  * the config trains are saved under {@code base_model.model.<parameter>} ({@code <module>.base_layer.bias} for the
@@ -60,16 +66,18 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
     /** PEFT's prefix of every saved key: {@code PeftModel.base_model} (the LoraModel) {@code .model} (the HF model). */
     public static final String KEY_PREFIX = "base_model.model.";
 
-    /** One adapted Linear: its module path, its frozen weight, A (r, in) and B (out, r). */
     /** Adapted weights stored (in, out) (GPT-2's Conv1D; PEFT's fan_in_fan_out): B·A is added transposed. */
     private final Set<Parameter> fanInFanOut = Collections.newSetFromMap(new IdentityHashMap<>());
 
+    /** One adapted Linear: its module path, its frozen weight, A (r, in) and B (out, r). */
     public record Adapted(String module, Parameter weight, Parameter loraA, Parameter loraB) {}
 
     private final PretrainedModel base;
     private final LoraConfig config;
     private final List<Adapted> adapted;
     private final Map<Parameter, Adapted> byWeight = new IdentityHashMap<>();
+    /** The adapted layers by block (the Linear or Conv1D owning the weight), for the dropout path. */
+    private final Map<Block, Adapted> byLayer = new IdentityHashMap<>();
     /** Base parameters trained in full and saved with the adapter (modules_to_save, biases), by base name. */
     private final Map<String, Parameter> savedInFull;
 
@@ -91,6 +99,7 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
         NDManager manager =
                 params.values().iterator().next().parameter().getArray().getManager();
         Map<String, Parameter> linearWeights = new LinkedHashMap<>();
+        Map<String, Block> owners = new LinkedHashMap<>();
         Set<String> modules = new LinkedHashSet<>();
         for (ParameterNames.Entry e : params.values()) {
             String name = e.name();
@@ -99,9 +108,13 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
             for (int i = module.indexOf('.'); i >= 0; i = module.indexOf('.', i + 1))
                 modules.add(module.substring(0, i));
             modules.add(module);
-            if (e.owner() instanceof Linear && name.endsWith(".weight")) linearWeights.put(module, e.parameter());
+            if (e.owner() instanceof Linear && name.endsWith(".weight")) {
+                linearWeights.put(module, e.parameter());
+                owners.put(module, e.owner());
+            }
             if (e.owner() instanceof io.sparkformers.nn.gpt2.Conv1D && name.endsWith(".weight")) {
                 linearWeights.put(module, e.parameter()); // GPT-2's Conv1D: weight (in, out), PEFT fan_in_fan_out
+                owners.put(module, e.owner());
                 fanInFanOut.add(e.parameter());
             }
         }
@@ -128,6 +141,7 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
             Adapted l = new Adapted(module, w, a, b);
             layers.add(l);
             byWeight.put(w, l);
+            byLayer.put(owners.get(module), l);
         }
         if (layers.isEmpty()) {
             throw new IllegalArgumentException("Target modules " + config.targetsDescription() + " not found in the "
@@ -250,7 +264,9 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
      */
     public void saveAdapter(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Json.write(dir.resolve(CONFIG_FILE), config.toJson());
+        ObjectNode json = config.toJson();
+        json.put("fan_in_fan_out", !fanInFanOut.isEmpty()); // as PEFT sets it on meeting a Conv1D
+        Json.write(dir.resolve(CONFIG_FILE), json);
         SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), adapterState(), Map.of("format", "pt"));
     }
 
@@ -372,38 +388,70 @@ public final class LoraModel extends PretrainedModel implements DerivedWeights {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        if (training) {
-            if (config.loraDropout() > 0) {
-                throw new UnsupportedOperationException("training with lora_dropout " + config.loraDropout()
-                        + " is not supported (the adapter is applied through the weight, where dropout on its input "
-                        + "cannot act): set lora_dropout 0");
-            }
-            weightsChanged();
+        if (training) weightsChanged();
+        AdaptedStore store = new AdaptedStore(ps, training);
+        NDList out = base.forward(store, inputs, training, params);
+        if (!store.unadapted.isEmpty()) {
+            throw new IllegalStateException("lora_dropout " + config.loraDropout() + ": the layers "
+                    + store.unadapted.stream().map(Adapted::module).toList() + " of "
+                    + base.getClass().getSimpleName() + " were called without the adapter hook (AdapterStore), so "
+                    + "their adapter would be left out; train with lora_dropout 0 (the adapter then acts through "
+                    + "the weight)");
         }
-        return base.forward(new AdaptedStore(ps, training), inputs, training, params);
+        return out;
     }
 
-    /** Hands the base's blocks W + B·A·scaling for adapted weights and every other parameter unchanged. */
-    private final class AdaptedStore extends ParameterStore {
+    /**
+     * Hands the base's blocks W + B·A·scaling for adapted weights and every other parameter unchanged; in a training
+     * forward with lora_dropout &gt; 0, W itself, and adds the adapter's path on the dropped-out input to the adapted
+     * layers' outputs instead.
+     */
+    private final class AdaptedStore extends ParameterStore implements AdapterStore {
         private final ParameterStore inner;
         private final boolean training;
+        /** Whether the adapter runs beside the layer on dropout(x) rather than through the weight. */
+        private final boolean inputPath;
+
+        private final float dropout;
         private final Map<Parameter, NDArray> thisForward = new IdentityHashMap<>();
         private final Map<Parameter, NDArray> thisForwardNoGraph = new IdentityHashMap<>();
+        /** Adapted layers whose weight was read and whose output has not yet passed {@link #addAdapter}. */
+        private final Set<Adapted> unadapted = Collections.newSetFromMap(new IdentityHashMap<>());
 
         AdaptedStore(ParameterStore inner, boolean training) {
             super(inner.getManager(), false);
             this.inner = inner;
             this.training = training;
+            this.dropout = (float) config.loraDropout();
+            this.inputPath = training && dropout > 0;
         }
 
         @Override
         public NDArray getValue(Parameter parameter, Device device, boolean train) {
             Adapted l = byWeight.get(parameter);
             if (l == null) return inner.getValue(parameter, device, train);
+            if (inputPath) {
+                unadapted.add(l);
+                return inner.getValue(parameter, device, train);
+            }
             if (!training) return mergedWeight(l);
             // gradient checkpointing runs a layer once without a graph, then again with one: one weight for each
             return (NoGrad.isGradMode() ? thisForward : thisForwardNoGraph)
                     .computeIfAbsent(parameter, p -> withGraph(l));
+        }
+
+        /** PEFT's LoRA layer: {@code y + lora_B(lora_A(dropout(x))) · scaling}, autograd recording A and B. */
+        @Override
+        public NDArray addAdapter(Block layer, NDArray x, NDArray y, boolean train) {
+            if (!inputPath) return y;
+            Adapted l = byLayer.get(layer);
+            if (l == null) return y;
+            unadapted.remove(l);
+            NDArrayEx ex = x.getNDArrayInternal();
+            NDArray in = train ? ex.dropout(x, dropout, true).head() : x; // (..., in)
+            NDArray h = ex.linear(in, l.loraA().getArray(), null).head(); // (..., in) -> (..., r)
+            NDArray d = ex.linear(h, l.loraB().getArray(), null).head(); // (..., r) -> (..., out)
+            return y.add(NativeArrays.mul(d, scaling));
         }
 
         /** W + B·A·scaling, recorded by autograd in grad mode, living as long as this forward's scope. */

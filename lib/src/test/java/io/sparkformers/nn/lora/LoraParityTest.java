@@ -206,7 +206,16 @@ class LoraParityTest {
     @Test
     void loraOnlyBiasesAreSavedUnderPeftsBaseLayerNames(@TempDir Path tmp) throws IOException {
         LoraConfig config = new LoraConfig(
-                4, 8, 0, List.of("query", "value"), null, LoraConfig.Bias.LORA_ONLY, List.of("classifier"), null, null);
+                4,
+                8,
+                0,
+                List.of("query", "value"),
+                null,
+                LoraConfig.Bias.LORA_ONLY,
+                List.of("classifier"),
+                null,
+                null,
+                false);
         try (HfModel hf = HfModel.fromPretrained(base, Task.SEQUENCE_CLASSIFICATION)) {
             LoraModel lora = LoraModel.wrap(hf.block(), config);
             Map<String, Tensor> state = lora.adapterState();
