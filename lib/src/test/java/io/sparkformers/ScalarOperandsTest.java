@@ -41,6 +41,9 @@ class ScalarOperandsTest {
             Map.entry(
                     "io.sparkformers.nn.bert.BertSelfAttention.fused",
                     "the inference kernel's pre-scaled Q weights, built once under NoGrad"),
+            Map.entry(
+                    "io.sparkformers.nn.bart.BartAttention.fused",
+                    "the inference kernel's pre-scaled Q weights, built once without autograd"),
             Map.entry("io.sparkformers.nn.AttentionMasks.extended", "additive mask from the attention mask (no grad)"),
             Map.entry("io.sparkformers.nn.Seq2SeqLanguageModel.causalMask", "causal mask from positions (no grad)"),
             Map.entry("io.sparkformers.nn.gpt2.GPT2Model.causalMask", "causal mask from positions (no grad)"),
