@@ -24,6 +24,8 @@ public final class InferenceLinear implements DerivedWeights {
     private volatile boolean bf16;
     /** {weight (out, in), bias} in bfloat16 for {@link Bf16Linear}; null until derived. */
     private volatile NDArray[] bf16Weights;
+    /** W in oneDNN's layout for {@link LinearGelu}; null until derived. */
+    private volatile NDArray geluPacked;
 
     public InferenceLinear(Linear linear) {
         this.linear = linear;
@@ -48,6 +50,21 @@ public final class InferenceLinear implements DerivedWeights {
         }
         NDArray b = ps.getValue(linear.getParameters().get("bias"), x.getDevice(), false);
         return apply(x, weight(ps, x), b);
+    }
+
+    /**
+     * HF "gelu" of {@code linear(x)}: in FP32 inference on a CPU one oneDNN GEMM with the GELU as its post-op
+     * ({@link LinearGelu}, the weight reordered once), otherwise {@link #forward} then {@link Activations#gelu}.
+     *
+     * @param x (..., in)
+     * @return (..., out); in FP32 or BF16 inference an inference tensor (do not update it in place)
+     */
+    public NDArray forwardGelu(ParameterStore ps, NDArray x, boolean training) {
+        if (training || NoGrad.isGradMode() || bf16 || !LinearGelu.available(x.getDevice())) {
+            return Activations.gelu(forward(ps, x, training));
+        }
+        NDArray b = ps.getValue(linear.getParameters().get("bias"), x.getDevice(), false);
+        return LinearGelu.apply(x, geluPacked(ps, x), b);
     }
 
     /**
@@ -96,6 +113,17 @@ public final class InferenceLinear implements DerivedWeights {
         }
     }
 
+    private NDArray geluPacked(ParameterStore ps, NDArray x) {
+        NDArray w = geluPacked;
+        if (w != null) return w;
+        synchronized (this) {
+            if (geluPacked == null) {
+                geluPacked = LinearGelu.pack(ps.getValue(linear.getParameters().get("weight"), x.getDevice(), false));
+            }
+            return geluPacked;
+        }
+    }
+
     private NDArray[] bf16Weights(ParameterStore ps, NDArray x) {
         NDArray[] w = bf16Weights;
         if (w != null) return w;
@@ -119,9 +147,12 @@ public final class InferenceLinear implements DerivedWeights {
     public synchronized void weightsChanged() {
         NDArray w = weightT;
         NDArray[] b = bf16Weights;
+        NDArray p = geluPacked;
         weightT = null;
         bf16Weights = null;
+        geluPacked = null;
         if (w != null) w.close();
+        if (p != null) p.close();
         if (b != null) {
             b[0].close();
             b[1].close();

@@ -19,12 +19,16 @@ public final class BertIntermediate extends HfBlock implements DerivedWeights {
 
     private final int intermediateSize;
     private final UnaryOperator<NDArray> act;
+    /** HF "gelu": the product and the activation run as one kernel in FP32 inference. */
+    private final boolean gelu;
+
     private final Linear dense;
     private final InferenceLinear denseInference;
 
     public BertIntermediate(BertConfig c) {
         intermediateSize = c.intermediateSize();
         act = Activations.of(c.hiddenAct());
+        gelu = c.hiddenAct().equals("gelu");
         dense = addChildBlock(
                 "dense", Linear.builder().setUnits(c.intermediateSize()).build());
         denseInference = new InferenceLinear(dense);
@@ -33,7 +37,11 @@ public final class BertIntermediate extends HfBlock implements DerivedWeights {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        return new NDList(act.apply(denseInference.forward(ps, inputs.head(), training)));
+        NDArray x = inputs.head(); // (B, T, H)
+        return new NDList(
+                gelu
+                        ? denseInference.forwardGelu(ps, x, training)
+                        : act.apply(denseInference.forward(ps, x, training))); // (B, T, I)
     }
 
     @Override

@@ -17,6 +17,7 @@ import io.sparkformers.nn.InferenceLinear;
 import io.sparkformers.nn.NativeArrays;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.ScaledDotProductAttention;
+import io.sparkformers.nn.SdpaKernel;
 
 /**
  * Port of HF {@code BertSelfAttention} (eager path, absolute positions only): softmax(Q K^T / sqrt(hs) + mask) V.
@@ -25,7 +26,8 @@ import io.sparkformers.nn.ScaledDotProductAttention;
  * Output: context (B, T, H). Inference without autograd runs one fused (3H, H) projection instead of the three
  * (one larger GEMM, and the query scale folded into its weights), its weight stored (H, 3H) as {@link InferenceLinear}
  * explains; the parameters keep HF's names, and the fused copy is derived at the first such forward and dropped by a
- * training forward or a checkpoint load.
+ * training forward or a checkpoint load. On a CPU that inference forward attends by {@link SdpaKernel} (torch's
+ * scaled_dot_product_attention, HF's "sdpa"), elsewhere by the eager path.
  */
 public final class BertSelfAttention extends HfBlock implements DerivedWeights {
 
@@ -58,8 +60,12 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
             weightsChanged();
         } else if (!NoGrad.isGradMode()) {
             NDArray[] f = fused(ps, x);
-            NDList qkv = (bf16 ? Bf16Linear.apply(x, f[0], f[1]) : InferenceLinear.apply(x, f[0], f[1])) // (B, T, 3H)
-                    .split(3, 2); // 3 × (B, T, H), strided views
+            NDArray packed =
+                    bf16 ? Bf16Linear.apply(x, f[0], f[1]) : InferenceLinear.apply(x, f[0], f[1]); // (B, T, 3H)
+            if (SdpaKernel.available(x.getDevice())) {
+                return new NDList(SdpaKernel.attend(packed, mask, numHeads)); // (B, T, H)
+            }
+            NDList qkv = packed.split(3, 2); // 3 × (B, T, H), strided views
             return new NDList(
                     ScaledDotProductAttention.attendScaled(qkv.get(0), qkv.get(1), qkv.get(2), mask, numHeads, p -> p));
         }
