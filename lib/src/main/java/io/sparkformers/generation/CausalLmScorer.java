@@ -3,6 +3,7 @@ package io.sparkformers.generation;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.sparkformers.nn.CausalLanguageModel;
@@ -66,13 +67,15 @@ public final class CausalLmScorer implements TokenScorer {
                 positions = step.create(nextPosition.clone(), new Shape(b, 1));
                 for (int i = 0; i < b; i++) nextPosition[i]++;
             }
-            NDArray m = step.create(mask, new Shape(b, capacity)).get(":, :{}", length); // (B, P + T)
+            NDArray m = step.create(mask, new Shape(b, capacity)).get(NDIndex.sliceAxis(1, 0, length)); // (B, P + T)
             CausalLanguageModel.Step out = model.forward(ids, m, positions, cache);
             cache = out.cache();
             int v = (int) out.logits().getShape().get(2);
-            NDArray last = out.logits().get(":, -1, :"); // (B, T, V) -> (B, V)
+            long t = out.logits().getShape().get(1);
+            NDArray last = out.logits().get(NDIndex.sliceAxis(1, t - 1, t)); // (B, T, V) -> (B, 1, V)
+            // direct: a view of the tensor's memory (read before the step's manager closes), not a (B, V) byte[] copy
             java.nio.FloatBuffer flat =
-                    last.toType(DataType.FLOAT32, false).toByteBuffer().asFloatBuffer();
+                    last.toType(DataType.FLOAT32, false).toByteBuffer(true).asFloatBuffer();
             if (rows == null || rows.length != b || rows[0].length != v) rows = new float[b][v];
             for (int i = 0; i < b; i++) flat.get(rows[i]);
             return rows;

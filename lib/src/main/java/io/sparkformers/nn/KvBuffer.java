@@ -50,7 +50,7 @@ public final class KvBuffer implements AutoCloseable {
         int end = length + t;
         keys[layer] = write(keys[layer], k, end);
         values[layer] = write(values[layer], v, end);
-        NDIndex upToEnd = new NDIndex(":, :, :{}", end);
+        NDIndex upToEnd = NDIndex.sliceAxis(2, 0, end);
         NDArray kView = keys[layer].get(upToEnd);
         NDArray vView = values[layer].get(upToEnd);
         kView.attach(k.getManager());
@@ -65,7 +65,7 @@ public final class KvBuffer implements AutoCloseable {
             long capacity = Math.max(MIN_CAPACITY, 2L * end);
             NDArray grown = manager.zeros(new Shape(s.get(0), s.get(1), capacity, s.get(3)), x.getDataType());
             if (buffer != null) {
-                NDIndex held = new NDIndex(":, :, :{}", length);
+                NDIndex held = NDIndex.sliceAxis(2, 0, length);
                 try (NDArray prefix = buffer.get(held)) {
                     grown.set(held, prefix);
                 }
@@ -73,7 +73,7 @@ public final class KvBuffer implements AutoCloseable {
             }
             buffer = grown;
         }
-        buffer.set(new NDIndex(":, :, {}:{}", length, end), x);
+        buffer.set(NDIndex.sliceAxis(2, length, end), x); // built, not parsed: no regex per layer and step
         return buffer;
     }
 

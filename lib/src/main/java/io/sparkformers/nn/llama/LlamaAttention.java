@@ -54,8 +54,9 @@ public final class LlamaAttention extends HfBlock {
             KvBuffer cache,
             int layer,
             boolean training) {
-        long b = x.getShape().get(0);
-        long t = x.getShape().get(1);
+        Shape xs = x.getShape(); // each getShape() is a JNI call and a new Shape: read once
+        long b = xs.get(0);
+        long t = xs.get(1);
         int nh = config.numAttentionHeads();
         int nkv = config.numKeyValueHeads();
         int hd = config.headDim();
@@ -69,7 +70,7 @@ public final class LlamaAttention extends HfBlock {
             k = kv.get(0);
             v = kv.get(1);
         }
-        long s = k.getShape().get(2);
+        long s = cache == null ? t : cache.length() + t; // positions attended: P + T
         long rep = nh / nkv;
         NDArray qg = q.reshape(b, nkv, rep * t, hd); // (B, nh, T, hd) -> (B, nkv, rep·T, hd): heads of a group stacked
         NDArray scores = NativeArrays.mul(

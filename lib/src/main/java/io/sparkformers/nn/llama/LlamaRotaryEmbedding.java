@@ -3,6 +3,7 @@ package io.sparkformers.nn.llama;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -99,8 +100,8 @@ public final class LlamaRotaryEmbedding {
      */
     public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
         long half = x.getShape().get(3) / 2;
-        NDArray x1 = x.get("..., :" + half);
-        NDArray x2 = x.get("..., " + half + ":");
+        NDArray x1 = x.get(NDIndex.sliceAxis(3, 0, half)); // built, not parsed: this runs twice per layer and step
+        NDArray x2 = x.get(NDIndex.sliceAxis(3, half, 2 * half));
         NDArray rotated = NDArrays.concat(new NDList(x2.neg(), x1), -1); // rotate_half
         return x.mul(cos).add(rotated.mul(sin));
     }
