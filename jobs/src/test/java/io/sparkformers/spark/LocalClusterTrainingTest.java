@@ -6,14 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.Json;
 import io.sparkformers.jobs.corpora.SpamAssassin;
 import io.sparkformers.train.TextDataset;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
@@ -51,36 +48,7 @@ class LocalClusterTrainingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path home = Path.of("target", "spark-home").toAbsolutePath();
-        Files.createDirectories(home.resolve("jars"));
-        System.setProperty("spark.testing", "true");
-        System.setProperty("spark.test.home", home.toString());
-        String jvmOpts = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens")
-                        || a.startsWith("-Dai.djl")
-                        || a.startsWith("-Djdk.reflect")
-                        || a.startsWith("-Dio.netty"))
-                .collect(Collectors.joining(" "));
-        spark = SparkSession.builder()
-                .master("local-cluster[2,1,2048]")
-                .appName("LocalClusterTrainingTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
-                .config("spark.executorEnv.TORCH_CPP_LOG_LEVEL", "ERROR")
-                .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-                .config("spark.executor.extraJavaOptions", jvmOpts)
-                .config(
-                        "spark.executorEnv.SPARKFORMERS_HOME",
-                        Path.of(System.getProperty("sparkformers.home"))
-                                .toAbsolutePath()
-                                .toString())
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.interval", "2s")
-                .getOrCreate();
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) {
-            if (System.currentTimeMillis() > deadline) fail("the 2 executors did not register within 2 minutes");
-            Thread.sleep(200);
-        }
+        spark = LocalClusterSessions.start("LocalClusterTrainingTest", 2, 2048);
         TextDataset train = SpamAssassin.split(false, 160);
         TextDataset eval = SpamAssassin.split(true, 80);
         List<Row> rows = new ArrayList<>();

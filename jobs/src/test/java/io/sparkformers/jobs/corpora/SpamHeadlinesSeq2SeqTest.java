@@ -8,6 +8,7 @@ import io.sparkformers.hub.Json;
 import io.sparkformers.metrics.BleuState;
 import io.sparkformers.metrics.RougeState;
 import io.sparkformers.nn.Task;
+import io.sparkformers.spark.LocalClusterSessions;
 import io.sparkformers.spark.Seq2SeqFineTuner;
 import io.sparkformers.spark.Summarizer;
 import io.sparkformers.train.TextDataset;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The seq2seq end-to-end run (issue "No pretrained encoder-decoder weights"): a BART-shaped model initialised from
  * scratch (HF init, seed 42; d_model 64, 2+2 layers, 4 heads, FFN 256, 128 positions) over all-MiniLM-L6-v2's
  * WordPiece vocabulary ([CLS] = bos, [SEP] = eos and decoder start, [PAD] = pad), trained by {@link Seq2SeqFineTuner}
- * on 2 data-parallel replicas (Spark local[2], numWorkers 2) to write the Subject line of a SpamAssassin email from its
+ * on 2 data-parallel replicas (2 executor JVMs, local-cluster[2,1,3072], numWorkers 2) to write the Subject line of a SpamAssassin email from its
  * body ({@link SpamHeadlines}). ROUGE (rouge_score with the Porter stemmer) and BLEU (sacrebleu's) of greedy
  * headlines on held-out emails, before (the initial checkpoint) and after, through the {@link Summarizer} stage; after
  * must clearly beat before. Sizes from {@code -Dsparkformers.headlines.steps} (400), {@code .train} (3000),
@@ -83,12 +84,9 @@ class SpamHeadlinesSeq2SeqTest {
         TextDataset train = SpamHeadlines.split(false, TRAIN);
         TextDataset eval = SpamHeadlines.split(true, EVAL);
 
-        SparkSession spark = SparkSession.builder()
-                .master("local[2]")
-                .appName("SpamHeadlinesSeq2SeqTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .getOrCreate();
+        // two executor JVMs, one replica each: the replicas all-reduce over real sockets
+        SparkSession spark = LocalClusterSessions.start("SpamHeadlinesSeq2SeqTest", 2, 3072);
+        spark.conf().set("spark.sql.shuffle.partitions", "4");
         try {
             List<Row> rows = new ArrayList<>();
             for (TextDataset.Row r : train.rows()) rows.add(RowFactory.create(r.text(), r.textPair(), false));
