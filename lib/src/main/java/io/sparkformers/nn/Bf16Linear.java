@@ -6,10 +6,6 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.JniUtils;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /**
  * The BF16 GEMM of BF16 inference ({@link ComputeDtype}): y = x W^T + b with W and b held in bfloat16 and x, y in
@@ -24,16 +20,7 @@ public final class Bf16Linear {
 
     private static final class Kernel {
         static final NDManager MANAGER = NDManager.newBaseManager(ai.djl.Device.cpu());
-        static final PtSymbolBlock MODULE = load();
-
-        private static PtSymbolBlock load() {
-            try (InputStream in = Bf16Linear.class.getResourceAsStream("bf16_linear.pt")) {
-                if (in == null) throw new IllegalStateException("bf16_linear.pt is missing from the classpath");
-                return JniUtils.loadModule((PtNDManager) MANAGER, in, true, false);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
+        static final PtSymbolBlock MODULE = ScriptedKernels.load("bf16_linear.pt", MANAGER);
     }
 
     /**

@@ -7,9 +7,6 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.JniUtils;
-import java.io.IOException;
-import java.io.InputStream;
 
 /**
  * FP32 inference's GELU(x W^T + b) (HF "gelu", the erf form) as one oneDNN GEMM with the GELU applied as its post-op,
@@ -28,21 +25,11 @@ public final class LinearGelu {
 
     private static final class Kernel {
         static final NDManager MANAGER = NDManager.newBaseManager(Device.cpu());
-        static final PtSymbolBlock MODULE = load();
-
-        private static PtSymbolBlock load() {
-            try (InputStream in = LinearGelu.class.getResourceAsStream("linear_gelu.pt")) {
-                if (in == null) throw new IllegalStateException("linear_gelu.pt is missing from the classpath");
-                PtSymbolBlock m = JniUtils.loadModule((PtNDManager) MANAGER, in, true, false);
-                selfCheck(m);
-                return m;
-            } catch (IOException | RuntimeException e) {
-                LOG.log(
-                        System.Logger.Level.INFO,
-                        "FFN: oneDNN linear+GELU kernel unavailable, using linear then gelu (" + e + ")");
-                return null;
-            }
-        }
+        static final PtSymbolBlock MODULE = ScriptedKernels.loadOptional(
+                "linear_gelu.pt",
+                MANAGER,
+                Kernel::selfCheck,
+                "FFN: oneDNN linear+GELU kernel unavailable, using linear then gelu");
 
         /** One tiny product through both ops, so that a libtorch lacking the oneDNN ops fails here, not in a forward. */
         private static void selfCheck(PtSymbolBlock m) {

@@ -8,9 +8,6 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.JniUtils;
-import java.io.IOException;
-import java.io.InputStream;
 
 /**
  * Inference self-attention over one fused (B, T, 3D) projection by torch's {@code scaled_dot_product_attention} (HF's
@@ -29,21 +26,11 @@ public final class SdpaKernel {
     private static final class Kernel {
         static final NDManager MANAGER = NDManager.newBaseManager(Device.cpu());
         static final NDArray NO_MASK = MANAGER.create(new float[0]);
-        static final PtSymbolBlock MODULE = load();
-
-        private static PtSymbolBlock load() {
-            try (InputStream in = SdpaKernel.class.getResourceAsStream("sdpa.pt")) {
-                if (in == null) throw new IllegalStateException("sdpa.pt is missing from the classpath");
-                PtSymbolBlock m = JniUtils.loadModule((PtNDManager) MANAGER, in, true, false);
-                selfCheck(m);
-                return m;
-            } catch (IOException | RuntimeException e) {
-                LOG.log(
-                        System.Logger.Level.INFO,
-                        "attention: scaled_dot_product_attention kernel unavailable, using the eager path (" + e + ")");
-                return null;
-            }
-        }
+        static final PtSymbolBlock MODULE = ScriptedKernels.loadOptional(
+                "sdpa.pt",
+                MANAGER,
+                Kernel::selfCheck,
+                "attention: scaled_dot_product_attention kernel unavailable, using the eager path");
 
         /** One head over two positions whose values are 1 and 3 with equal scores: the context is their mean, 2. */
         private static void selfCheck(PtSymbolBlock m) {
