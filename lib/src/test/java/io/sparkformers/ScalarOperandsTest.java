@@ -39,11 +39,8 @@ class ScalarOperandsTest {
             Map.entry("io.sparkformers.train.Sgd.update", "Optimizer.step runs updates under Autograd.noGrad"),
             Map.entry("io.sparkformers.train.GradientClipping.clipGradNorm", "scales gradients under Autograd.noGrad"),
             Map.entry(
-                    "io.sparkformers.nn.bert.BertSelfAttention.fused",
-                    "the inference kernel's pre-scaled Q weights, built once under NoGrad"),
-            Map.entry(
-                    "io.sparkformers.nn.bart.BartAttention.fused",
-                    "the inference kernel's pre-scaled Q weights, built once without autograd"),
+                    "io.sparkformers.nn.FusedProjection.build",
+                    "the inference kernels' pre-scaled Q weights, built once under NoGrad"),
             Map.entry("io.sparkformers.nn.AttentionMasks.extended", "additive mask from the attention mask (no grad)"),
             Map.entry("io.sparkformers.nn.Seq2SeqLanguageModel.causalMask", "causal mask from positions (no grad)"),
             Map.entry("io.sparkformers.nn.gpt2.GPT2Model.causalMask", "causal mask from positions (no grad)"),

@@ -1,7 +1,6 @@
 package io.sparkformers.nn.bart;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -11,6 +10,7 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.DerivedWeights;
+import io.sparkformers.nn.FusedProjection;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.InferenceLinear;
 import io.sparkformers.nn.NativeArrays;
@@ -133,32 +133,8 @@ public final class BartAttention extends HfBlock implements DerivedWeights {
         if (f != null) return f;
         synchronized (this) {
             if (fused == null) {
-                NDArray wq = ps.getValue(qProj.getParameters().get("weight"), x.getDevice(), false);
-                NDManager owner = wq.getManager();
-                try (NDManager scratch = owner.newSubManager();
-                        NoGrad g = NoGrad.enter()) {
-                    NDList w = new NDList();
-                    NDList b = new NDList();
-                    for (Linear l : new Linear[] {qProj, kProj, vProj}) {
-                        NDArray lw = ps.getValue(l.getParameters().get("weight"), x.getDevice(), false);
-                        NDArray lb = ps.getValue(l.getParameters().get("bias"), x.getDevice(), false);
-                        if (l == qProj) {
-                            lw = lw.mul(scaling);
-                            lb = lb.mul(scaling);
-                            lw.attach(scratch); // temporaries, freed with scratch
-                            lb.attach(scratch);
-                        }
-                        w.add(lw);
-                        b.add(lb);
-                    }
-                    NDArray cat = NDArrays.concat(w, 0); // 3 × (D, D) -> (3D, D)
-                    cat.attach(scratch);
-                    NDArray fb = NDArrays.concat(b, 0); // 3 × (D) -> (3D)
-                    NDArray fw = InferenceLinear.transposedCopy(cat); // (3D, D), stored (D, 3D)
-                    fw.attach(owner);
-                    fb.attach(owner);
-                    fused = new NDArray[] {fw, fb};
-                }
+                fused = FusedProjection.build(
+                        ps, x.getDevice(), new Linear[] {qProj, kProj, vProj}, scaling, true, false); // (D, 3D)
             }
             return fused;
         }

@@ -1,7 +1,6 @@
 package io.sparkformers.nn.bert;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -12,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.Bf16Linear;
 import io.sparkformers.nn.DerivedWeights;
+import io.sparkformers.nn.FusedProjection;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.InferenceLinear;
 import io.sparkformers.nn.NativeArrays;
@@ -95,38 +95,9 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
         synchronized (this) {
             if (fused == null) {
                 NDArray wq = ps.getValue(query.getParameters().get("weight"), x.getDevice(), false);
-                NDManager owner = wq.getManager();
-                try (NDManager scratch = owner.newSubManager();
-                        NoGrad g = NoGrad.enter()) {
-                    float scale = ScaledDotProductAttention.scale(wq.getShape().get(0) / numHeads);
-                    NDList w = new NDList();
-                    NDList b = new NDList();
-                    for (Linear l : new Linear[] {query, key, value}) {
-                        NDArray lw = ps.getValue(l.getParameters().get("weight"), x.getDevice(), false);
-                        NDArray lb = ps.getValue(l.getParameters().get("bias"), x.getDevice(), false);
-                        if (l == query) {
-                            lw = lw.mul(scale);
-                            lb = lb.mul(scale);
-                            lw.attach(scratch); // temporaries, freed with scratch
-                            lb.attach(scratch);
-                        }
-                        w.add(lw);
-                        b.add(lb);
-                    }
-                    NDArray cat = NDArrays.concat(w, 0); // 3 × (H, H) -> (3H, H)
-                    cat.attach(scratch);
-                    NDArray fb = NDArrays.concat(b, 0); // 3 × (H) -> (3H)
-                    if (bf16) {
-                        fb.attach(scratch);
-                        fb = Bf16Linear.toBf16(fb);
-                    }
-                    NDArray fw = bf16
-                            ? Bf16Linear.toBf16(cat) // (3H, H) in bfloat16
-                            : InferenceLinear.transposedCopy(cat); // (3H, H), stored (H, 3H)
-                    fw.attach(owner);
-                    fb.attach(owner);
-                    fused = new NDArray[] {fw, fb};
-                }
+                float scale = ScaledDotProductAttention.scale(wq.getShape().get(0) / numHeads);
+                fused = FusedProjection.build(
+                        ps, x.getDevice(), new Linear[] {query, key, value}, scale, true, bf16); // (H, 3H)
             }
             return fused;
         }

@@ -1,7 +1,6 @@
 package io.sparkformers.nn.t5;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -12,8 +11,8 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.Embedding;
+import io.sparkformers.nn.FusedProjection;
 import io.sparkformers.nn.HfBlock;
-import io.sparkformers.nn.InferenceLinear;
 import io.sparkformers.nn.NoGrad;
 
 /**
@@ -169,19 +168,9 @@ final class T5Attention extends HfBlock implements DerivedWeights {
         if (f != null) return f;
         synchronized (this) {
             if (fused == null) {
-                NDList w = new NDList();
-                for (Linear l : new Linear[] {q, k, v}) {
-                    w.add(ps.getValue(l.getParameters().get("weight"), x.getDevice(), false));
-                }
-                NDManager owner = w.get(0).getManager();
-                try (NDManager scratch = owner.newSubManager();
-                        NoGrad g = NoGrad.enter()) {
-                    NDArray cat = NDArrays.concat(w, 0); // 3 × (inner, D) -> (3·inner, D)
-                    cat.attach(scratch);
-                    NDArray fw = InferenceLinear.transposedCopy(cat); // (3·inner, D), stored (D, 3·inner)
-                    fw.attach(owner);
-                    fused = fw;
-                }
+                // (D, 3·inner): T5 has no biases and no query scale
+                NDArray[] wb = FusedProjection.build(ps, x.getDevice(), new Linear[] {q, k, v}, 1f, false, false);
+                fused = wb[0];
             }
             return fused;
         }
