@@ -39,7 +39,7 @@ class ChatFinetuneCliTest {
         Path data = chats();
         Path out = tmp.resolve("out");
         Path config = config(model, data, out, "  chat: true");
-        CliRun r = run(config, 1);
+        CliRun r = FinetuneCliFixtures.finetune(config, 1);
         assertEquals(0, r.exitCode(), r.err());
         JsonNode adapter = Json.MAPPER.readTree(
                 out.resolve("adapter").resolve("adapter_config.json").toFile());
@@ -56,12 +56,13 @@ class ChatFinetuneCliTest {
     @Test
     void chatIsRefusedOnSeveralWorkersAndBesideInstructionPairs() throws Exception {
         Path data = chats();
-        CliRun workers = run(config(chatModel(), data, tmp.resolve("o2"), "  chat: true"), 2);
+        CliRun workers = FinetuneCliFixtures.finetune(config(chatModel(), data, tmp.resolve("o2"), "  chat: true"), 2);
         assertNotEquals(0, workers.exitCode());
         assertTrue(
                 workers.err().contains("objective.chat is not supported with --workers > 1: use --workers 1"),
                 workers.err());
-        CliRun both = run(config(chatModel(), data, tmp.resolve("o3"), "  chat: true\n  instruction: true"), 1);
+        CliRun both = FinetuneCliFixtures.finetune(
+                config(chatModel(), data, tmp.resolve("o3"), "  chat: true\n  instruction: true"), 1);
         assertNotEquals(0, both.exitCode());
         assertTrue(
                 both.err().contains("objective.chat reads messages from text_col: set objective.instruction false"),
@@ -77,25 +78,12 @@ class ChatFinetuneCliTest {
         throw new AssertionError("no '" + prefix + "' line in:\n" + out);
     }
 
-    private CliRun run(Path config, int workers) throws Exception {
-        System.setProperty("spark.master", "local[2]");
-        try {
-            return CliRun.of("finetune", "--config", config.toString(), "--workers", "" + workers);
-        } finally {
-            System.clearProperty("spark.master");
-            org.apache.spark.sql.SparkSession.getDefaultSession().foreach(s -> {
-                s.stop();
-                return null;
-            });
-        }
-    }
-
     /** lib's tiny GPT-2 with a chat template in its tokenizer_config.json (dropouts 0: the loss comparison is exact). */
     private Path chatModel() throws Exception {
         Path dir = tmp.resolve("gpt2-chat");
         if (Files.isDirectory(dir)) return dir;
         Files.createDirectories(dir);
-        try (var files = Files.list(LoraLanguageModelCliTest.GPT2)) {
+        try (var files = Files.list(FinetuneCliFixtures.GPT2)) {
             for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
         }
         var tok = Json.readObject(dir.resolve("tokenizer_config.json"));

@@ -17,64 +17,40 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoint and the PEFT adapter (task_type CAUSAL_LM, r 4).
  */
 class LoraLanguageModelCliTest {
-    static final Path GPT2 = Path.of("..", "lib", "src", "test", "resources", "generation", "gpt2-tiny");
-
     @TempDir
     Path tmp;
 
     @Test
     void causalLmWithLoraFinetunesOnTwoWorkersAndOne() throws Exception {
         System.setProperty("ai.djl.offline", "true");
-        String[] sentences = {
-            "You must give any other recipients of the Work a copy of this License.",
-            "You must cause any modified files to carry prominent notices stating that You changed the files.",
-            "Licensor provides the Work on an AS IS BASIS, without warranties or conditions of any kind.",
-            "This License does not grant permission to use the trade names of the Licensor.",
-            "Each Contributor hereby grants to You a perpetual, worldwide, no-charge copyright license.",
-            "The licensee may copy and distribute the Program in any medium.",
-        };
         StringBuilder train = new StringBuilder();
-        for (String s : sentences)
+        for (String s : FinetuneCliFixtures.LICENSE_SENTENCES)
             train.append(Json.MAPPER.createObjectNode().put("text", s)).append('\n');
         Path data = tmp.resolve("texts.jsonl");
         Files.writeString(data, train);
         for (int workers : new int[] {2, 1}) {
             Path out = tmp.resolve("out" + workers);
-            Path config = tmp.resolve("clm" + workers + ".yaml");
-            Files.writeString(
-                    config,
-                    String.join(
-                            "\n",
-                            "model: " + GPT2.toAbsolutePath(),
-                            "task: causal-lm",
-                            "lora:",
-                            "  r: 4",
-                            "  lora_alpha: 8",
-                            "  target_modules: [c_attn]",
-                            "data:",
-                            "  train: " + data,
-                            "  text_col: text",
-                            "  max_length: 32",
-                            "training:",
-                            "  output_dir: " + out,
-                            "  overwrite_output_dir: true",
-                            "  max_steps: 2",
-                            "  per_device_train_batch_size: 2",
-                            "  learning_rate: 1.0e-2",
-                            "  save_strategy: 'no'",
-                            "  logging_steps: 1",
-                            ""));
-            System.setProperty("spark.master", "local[2]");
-            CliRun r;
-            try {
-                r = CliRun.of("finetune", "--config", config.toString(), "--workers", "" + workers, "--json");
-            } finally {
-                System.clearProperty("spark.master");
-                org.apache.spark.sql.SparkSession.getDefaultSession().foreach(s -> {
-                    s.stop();
-                    return null;
-                });
-            }
+            Path config = FinetuneCliFixtures.yaml(
+                    tmp.resolve("clm" + workers + ".yaml"),
+                    "model: " + FinetuneCliFixtures.GPT2.toAbsolutePath(),
+                    "task: causal-lm",
+                    "lora:",
+                    "  r: 4",
+                    "  lora_alpha: 8",
+                    "  target_modules: [c_attn]",
+                    "data:",
+                    "  train: " + data,
+                    "  text_col: text",
+                    "  max_length: 32",
+                    "training:",
+                    "  output_dir: " + out,
+                    "  overwrite_output_dir: true",
+                    "  max_steps: 2",
+                    "  per_device_train_batch_size: 2",
+                    "  learning_rate: 1.0e-2",
+                    "  save_strategy: 'no'",
+                    "  logging_steps: 1");
+            CliRun r = FinetuneCliFixtures.finetune(config, workers, "--json");
             assertEquals(0, r.exitCode(), r.err());
             if (workers == 2) {
                 String last = r.out().strip().lines().reduce((a, b) -> b).orElse("");

@@ -17,24 +17,14 @@ import org.junit.jupiter.api.io.TempDir;
  * checkpoint.
  */
 class Seq2SeqFinetuneCliTest {
-    static final Path BART = Path.of("..", "lib", "src", "test", "resources", "seq2seq", "bart-tiny");
-
     @TempDir
     Path tmp;
 
     @Test
     void summarizationFinetunesOnTwoWorkersThroughTheEstimator() throws Exception {
         System.setProperty("ai.djl.offline", "true");
-        String[] sentences = {
-            "You must give any other recipients of the Work a copy of this License.",
-            "You must cause any modified files to carry prominent notices stating that You changed the files.",
-            "Licensor provides the Work on an AS IS BASIS, without warranties or conditions of any kind.",
-            "This License does not grant permission to use the trade names of the Licensor.",
-            "Each Contributor hereby grants to You a perpetual, worldwide, no-charge copyright license.",
-            "The licensee may copy and distribute the Program in any medium.",
-        };
         StringBuilder train = new StringBuilder();
-        for (String s : sentences) {
+        for (String s : FinetuneCliFixtures.LICENSE_SENTENCES) {
             String[] w = s.split(" ");
             train.append(Json.MAPPER.createObjectNode().put("source", s).put("target", w[0] + " " + w[1] + " " + w[2]))
                     .append('\n');
@@ -42,47 +32,32 @@ class Seq2SeqFinetuneCliTest {
         Path data = tmp.resolve("pairs.jsonl");
         Files.writeString(data, train);
         Path out = tmp.resolve("out");
-        Path config = tmp.resolve("s2s.yaml");
-        Files.writeString(
-                config,
-                String.join(
-                        "\n",
-                        "model: " + BART.toAbsolutePath(),
-                        "task: summarization",
-                        "objective:",
-                        "  max_target_length: 8",
-                        "  predict_with_generate: true",
-                        "  generation_max_length: 6",
-                        "data:",
-                        "  train: " + data,
-                        "  eval: " + data,
-                        "  text_col: source",
-                        "  text_pair_col: target",
-                        "  max_length: 32",
-                        "training:",
-                        "  output_dir: " + out,
-                        "  overwrite_output_dir: true",
-                        "  max_steps: 2",
-                        "  per_device_train_batch_size: 2",
-                        "  per_device_eval_batch_size: 2",
-                        "  learning_rate: 1.0e-3",
-                        "  eval_strategy: steps",
-                        "  eval_steps: 2",
-                        "  save_strategy: 'no'",
-                        "  logging_steps: 1",
-                        ""));
-        // as bin/sparkformers (spark-submit) sets it; the data files are read with the same session
-        System.setProperty("spark.master", "local[2]");
-        CliRun r;
-        try {
-            r = CliRun.of("finetune", "--config", config.toString(), "--workers", "2", "--json");
-        } finally {
-            System.clearProperty("spark.master");
-            org.apache.spark.sql.SparkSession.getDefaultSession().foreach(s -> {
-                s.stop();
-                return null;
-            });
-        }
+        Path config = FinetuneCliFixtures.yaml(
+                tmp.resolve("s2s.yaml"),
+                "model: " + FinetuneCliFixtures.BART.toAbsolutePath(),
+                "task: summarization",
+                "objective:",
+                "  max_target_length: 8",
+                "  predict_with_generate: true",
+                "  generation_max_length: 6",
+                "data:",
+                "  train: " + data,
+                "  eval: " + data,
+                "  text_col: source",
+                "  text_pair_col: target",
+                "  max_length: 32",
+                "training:",
+                "  output_dir: " + out,
+                "  overwrite_output_dir: true",
+                "  max_steps: 2",
+                "  per_device_train_batch_size: 2",
+                "  per_device_eval_batch_size: 2",
+                "  learning_rate: 1.0e-3",
+                "  eval_strategy: steps",
+                "  eval_steps: 2",
+                "  save_strategy: 'no'",
+                "  logging_steps: 1");
+        CliRun r = FinetuneCliFixtures.finetune(config, 2, "--json");
         assertEquals(0, r.exitCode(), r.err());
         String last = r.out().strip().lines().reduce((a, b) -> b).orElse("");
         JsonNode report = Json.MAPPER.readTree(last);

@@ -4,16 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparkformers.hub.Json;
 import io.sparkformers.safetensors.Tensor;
 import io.sparkformers.train.RealText;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -48,21 +44,8 @@ class CausalLmBatchEquivalenceTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder()
-                .master("local[2]")
-                .appName("CausalLmBatchEquivalenceTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
-                .getOrCreate();
-        gpt2 = shared.resolve("gpt2");
-        Files.createDirectories(gpt2);
-        try (var files = Files.list(Path.of("src/test/resources/generation/gpt2-tiny"))) {
-            for (Path f : files.toList()) Files.copy(f, gpt2.resolve(f.getFileName()));
-        }
-        ObjectNode config = Json.readObject(gpt2.resolve("config.json"));
-        for (String k : List.of("attn_pdrop", "embd_pdrop", "resid_pdrop")) config.put(k, 0.0);
-        Files.writeString(gpt2.resolve("config.json"), Json.MAPPER.writeValueAsString(config));
+        spark = TrainingFixtures.trainingSession("CausalLmBatchEquivalenceTest");
+        gpt2 = TrainingFixtures.tinyGpt2WithoutDropout(shared.resolve("gpt2"));
     }
 
     @AfterAll
@@ -108,8 +91,7 @@ class CausalLmBatchEquivalenceTest {
     private List<Map<String, Tensor>> fitBoth(String optim) throws Exception {
         List<Row> rows = new ArrayList<>();
         for (String c : chunks()) rows.add(RowFactory.create(c));
-        Dataset<Row> df = spark.createDataFrame(
-                JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 3), SCHEMA);
+        Dataset<Row> df = TrainingFixtures.frame(spark, rows, SCHEMA, 3);
         var one = trainer(tmp.resolve(optim + "-one").toString(), optim, 1, 4).fitWithSummary(df);
         var two = trainer(tmp.resolve(optim + "-two").toString(), optim, 2, 2).fitWithSummary(df);
         assertEquals(1, one.summary().workers().size());

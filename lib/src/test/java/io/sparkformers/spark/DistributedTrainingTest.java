@@ -34,13 +34,7 @@ class DistributedTrainingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder()
-                .master("local[2]")
-                .appName("DistributedTrainingTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
-                .getOrCreate();
+        spark = TrainingFixtures.trainingSession("DistributedTrainingTest");
         tiny = TrainingFixtures.tinyBertWithoutDropout(shared.resolve("tiny"));
     }
 

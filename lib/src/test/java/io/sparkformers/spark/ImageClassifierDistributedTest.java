@@ -52,13 +52,7 @@ class ImageClassifierDistributedTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder()
-                .master("local[2]")
-                .appName("ImageClassifierDistributedTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
-                .getOrCreate();
+        spark = TrainingFixtures.trainingSession("ImageClassifierDistributedTest");
         pretrained = TinyImages.checkpoint(shared.resolve("pretrained"), "resnet18-torchvision", List.of("a", "b"), 5);
         scratchConfig = Files.createDirectories(shared.resolve("scratch-config"));
         Json.write(

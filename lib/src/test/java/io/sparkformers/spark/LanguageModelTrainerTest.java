@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparkformers.hub.Json;
 import io.sparkformers.safetensors.Tensor;
 import io.sparkformers.train.RealText;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -50,23 +46,9 @@ class LanguageModelTrainerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder()
-                .master("local[2]")
-                .appName("LanguageModelTrainerTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
-                .getOrCreate();
+        spark = TrainingFixtures.trainingSession("LanguageModelTrainerTest");
         bert = TrainingFixtures.tinyBertWithoutDropout(shared.resolve("bert"));
-        gpt2 = shared.resolve("gpt2");
-        Path from = Path.of("src/test/resources/generation/gpt2-tiny");
-        Files.createDirectories(gpt2);
-        try (var files = Files.list(from)) {
-            for (Path f : files.toList()) Files.copy(f, gpt2.resolve(f.getFileName()));
-        }
-        ObjectNode config = Json.readObject(gpt2.resolve("config.json"));
-        for (String k : List.of("attn_pdrop", "embd_pdrop", "resid_pdrop")) config.put(k, 0.0);
-        Files.writeString(gpt2.resolve("config.json"), Json.MAPPER.writeValueAsString(config));
+        gpt2 = TrainingFixtures.tinyGpt2WithoutDropout(shared.resolve("gpt2"));
     }
 
     @AfterAll
@@ -81,22 +63,14 @@ class LanguageModelTrainerTest {
         for (String s : p) rows.add(RowFactory.create(s, false));
         rows.add(RowFactory.create(null, false));
         for (int i = 0; i < 4; i++) rows.add(RowFactory.create(p.get(i), true));
-        var rdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 3);
-        return spark.createDataFrame(rdd, SCHEMA);
+        return TrainingFixtures.frame(spark, rows, SCHEMA, 3);
     }
 
     private static <S extends LanguageModelingEstimator<S, ?>> S common(S t, Path model, String out, int workers) {
-        return t.setModel(model.toString())
-                .setOutputDir(out)
-                .setNumWorkers(workers)
-                .setPerDeviceTrainBatchSize(2)
-                .setGradientAccumulationSteps(2 / workers)
-                .setMaxSteps(3)
+        return TrainingFixtures.languageModel(t, model, out, workers)
                 .setLearningRate(1e-3)
                 .setMaxLength(48)
                 .setValidationIndicatorCol("isEval")
-                .setEvalStrategy("no")
-                .setSaveStrategy("no")
                 .setLoggingSteps(1);
     }
 

@@ -37,13 +37,7 @@ class LoraFitTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder()
-                .master("local[2]")
-                .appName("LoraFitTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
-                .getOrCreate();
+        spark = TrainingFixtures.trainingSession("LoraFitTest");
         tiny = TrainingFixtures.tinyBertWithoutDropout(shared.resolve("tiny"));
     }
 

@@ -43,13 +43,7 @@ class QuestionAnsweringTrainerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder()
-                .master("local[2]")
-                .appName("QuestionAnsweringTrainerTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
-                .getOrCreate();
+        spark = TrainingFixtures.trainingSession("QuestionAnsweringTrainerTest");
         tiny = TrainingFixtures.tinyBertWithoutDropout(shared.resolve("tiny"));
     }
 

@@ -10,17 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sparkformers.hub.Json;
 import io.sparkformers.safetensors.Tensor;
 import io.sparkformers.train.RealText;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -59,21 +55,8 @@ class Seq2SeqFineTunerTest {
     @BeforeAll
     static void start() throws Exception {
         System.setProperty("ai.djl.offline", "true");
-        spark = SparkSession.builder()
-                .master("local[2]")
-                .appName("Seq2SeqFineTunerTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
-                .getOrCreate();
-        bart = shared.resolve("bart");
-        Files.createDirectories(bart);
-        try (var files = Files.list(Path.of("src/test/resources/seq2seq/bart-tiny"))) {
-            for (Path f : files.toList()) Files.copy(f, bart.resolve(f.getFileName()));
-        }
-        ObjectNode config = Json.readObject(bart.resolve("config.json"));
-        for (String k : List.of("dropout", "attention_dropout", "activation_dropout")) config.put(k, 0.0);
-        Files.writeString(bart.resolve("config.json"), Json.MAPPER.writeValueAsString(config));
+        spark = TrainingFixtures.trainingSession("Seq2SeqFineTunerTest");
+        bart = TrainingFixtures.tinyBartWithoutDropout(shared.resolve("bart"));
     }
 
     @AfterAll
@@ -91,8 +74,7 @@ class Seq2SeqFineTunerTest {
             rows.add(RowFactory.create(p.get(i), headline, i >= p.size() - 4));
         }
         rows.add(RowFactory.create("a source without a target", null, false));
-        var rdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 3);
-        return spark.createDataFrame(rdd, SCHEMA);
+        return TrainingFixtures.frame(spark, rows, SCHEMA, 3);
     }
 
     private static Seq2SeqFineTuner<Summarizer> tuner(String out, int workers) {

@@ -37,13 +37,7 @@ class TokenClassifierTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder()
-                .master("local[2]")
-                .appName("TokenClassifierTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
-                .getOrCreate();
+        spark = TrainingFixtures.trainingSession("TokenClassifierTest");
         tiny = TrainingFixtures.tinyBertWithoutDropout(shared.resolve("tiny"));
     }
 

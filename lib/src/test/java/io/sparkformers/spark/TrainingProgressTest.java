@@ -43,13 +43,8 @@ class TrainingProgressTest {
 
     @BeforeAll
     static void start() throws Exception {
-        spark = SparkSession.builder()
-                .master("local[2]")
-                .appName("TrainingProgressTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "4")
+        spark = TrainingFixtures.trainingSessionBuilder("TrainingProgressTest")
                 .config("spark.executor.heartbeatInterval", "100ms")
-                .config("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "1")
                 .getOrCreate();
         tiny = TrainingFixtures.tinyBertWithoutDropout(shared.resolve("tiny"));
     }

@@ -1,22 +1,14 @@
 package io.sparkformers.jobs.bench;
 
-import ai.djl.Device;
 import io.sparkformers.convert.BuiltinModels;
-import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.nn.HfModel;
-import io.sparkformers.nn.ParameterNames;
-import io.sparkformers.nn.Task;
 import io.sparkformers.train.AdamW;
 import io.sparkformers.train.DataCollatorWithPadding;
 import io.sparkformers.train.ParamGroup;
-import io.sparkformers.train.ParamRef;
 import io.sparkformers.train.TrainStep;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Peak memory and step time of fine-tuning with and without {@code gradient_checkpointing}: one mode per JVM (the
@@ -34,44 +26,20 @@ public final class GradientCheckpointingBenchmark {
         int seq = Integer.parseInt(a[2]);
         int steps = Integer.parseInt(a[3]);
         boolean on = a[4].equals("on");
-        long[] ids = ForwardBenchmark.randomIds(batch, seq);
-        long[] mask = new long[ids.length];
-        Arrays.fill(mask, 1);
-        int[] lengths = new int[batch];
-        Arrays.fill(lengths, seq);
-        long[] labels = new long[batch];
-        for (int i = 0; i < batch; i++) labels[i] = i % 2;
-        DataCollatorWithPadding.Batch b = new DataCollatorWithPadding.Batch(
-                batch,
-                seq,
-                ids,
-                mask,
-                new long[ids.length],
-                lengths,
-                DataCollatorWithPadding.LabelKind.SINGLE_LABEL,
-                labels,
-                new float[0],
-                new long[] {batch});
+        DataCollatorWithPadding.Batch b =
+                TrainingBenchmark.classificationBatch(ForwardBenchmark.randomIds(batch, seq), batch, seq);
         Path dir = BuiltinModels.resolve(BuiltinModels.get(alias));
-        try (HfModel model = HfModel.fromPretrained(
-                        HfCheckpoint.open(dir),
-                        Task.SEQUENCE_CLASSIFICATION,
-                        Device.cpu(),
-                        c -> c.put("problem_type", "single_label_classification"));
+        try (HfModel model = TrainingBenchmark.sequenceClassifier(dir);
                 AdamW adamw = new AdamW(ParamGroup.hfDefaults(5e-5, 0.01))) {
-            List<ParamRef> params = new ArrayList<>();
-            for (ParameterNames.Entry e : ParameterNames.of(model.block()).values()) {
-                params.add(new ParamRef(e.name(), e.parameter().getArray()));
-            }
             TrainStep step = new TrainStep(
                             model.block(),
                             model.manager(),
                             DataCollatorWithPadding.LabelKind.SINGLE_LABEL,
                             0.0,
                             false,
-                            params)
+                            TrainingBenchmark.everyParameter(model))
                     .gradientCheckpointing(on);
-            long rss0 = status("VmRSS:");
+            long rss0 = TrainingBenchmark.vmRssKb();
             double[] ms = new double[steps];
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
@@ -89,15 +57,8 @@ public final class GradientCheckpointingBenchmark {
                     seq,
                     on ? "on " : "off",
                     timed[timed.length / 2],
-                    status("VmHWM:") / 1024,
+                    TrainingBenchmark.procStatusKb("VmHWM:") / 1024,
                     rss0 / 1024);
         }
-    }
-
-    private static long status(String key) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(key)) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        }
-        return -1;
     }
 }

@@ -88,40 +88,17 @@ public final class TrainingBenchmark {
             throws IOException {
         Path dir = BuiltinModels.resolve(BuiltinModels.get(alias));
         long[] ids = ForwardBenchmark.randomIds(batch, seqLength);
-        long[] mask = new long[ids.length];
-        Arrays.fill(mask, 1);
-        int[] lengths = new int[batch];
-        Arrays.fill(lengths, seqLength);
-        long[] labels = new long[batch];
-        for (int i = 0; i < batch; i++) labels[i] = i % 2;
-        DataCollatorWithPadding.Batch b = new DataCollatorWithPadding.Batch(
-                batch,
-                seqLength,
-                ids,
-                mask,
-                new long[ids.length],
-                lengths,
-                DataCollatorWithPadding.LabelKind.SINGLE_LABEL,
-                labels,
-                new float[0],
-                new long[] {batch});
-        try (HfModel model = HfModel.fromPretrained(
-                        HfCheckpoint.open(dir),
-                        Task.SEQUENCE_CLASSIFICATION,
-                        Device.cpu(),
-                        c -> c.put("problem_type", "single_label_classification"));
+        DataCollatorWithPadding.Batch b = classificationBatch(ids, batch, seqLength);
+        try (HfModel model = sequenceClassifier(dir);
                 AdamW adamw = new AdamW(ParamGroup.hfDefaults(5e-5, 0.01)).setFused(fusedOptimizer)) {
-            List<ParamRef> params = new ArrayList<>();
-            for (ParameterNames.Entry e : ParameterNames.of(model.block()).values()) {
-                params.add(new ParamRef(e.name(), e.parameter().getArray()));
-            }
+            List<ParamRef> params = everyParameter(model);
             TrainStep step = new TrainStep(
                     model.block(), model.manager(), DataCollatorWithPadding.LabelKind.SINGLE_LABEL, 0.0, false, params);
             for (int i = 0; i < warmup; i++) {
                 step.forwardBackward(b, 1.0, i);
                 step.applyUpdate(adamw, 1.0, 1.0);
             }
-            PythonPeer peer = startPeer(dir, threads, ids, batch, seqLength, labels, "sequence-classification");
+            PythonPeer peer = startPeer(dir, threads, ids, batch, seqLength, b.labelIds(), "sequence-classification");
             return measure(alias, batch, seqLength, threads, warmup, steps, step, adamw, b, peer);
         }
     }
@@ -140,32 +117,16 @@ public final class TrainingBenchmark {
             var config = SpamLanguageModelRecipe.gpt2Config(seqLength, nEmbd, nLayer, nHead);
             SpamLanguageModelRecipe.writeInitialCheckpoint(config, null, 0, dir);
             long[] ids = ForwardBenchmark.randomIds(batch, seqLength);
-            long[] mask = new long[ids.length];
-            Arrays.fill(mask, 1);
-            long[] positions = new long[ids.length]; // GPT-2 reads the third input as position ids
-            for (int i = 0; i < positions.length; i++) positions[i] = i % seqLength;
-            int[] lengths = new int[batch];
-            Arrays.fill(lengths, seqLength);
-            DataCollatorWithPadding.Batch b = new DataCollatorWithPadding.Batch(
-                    batch,
-                    seqLength,
-                    ids,
-                    mask,
-                    positions,
-                    lengths,
-                    DataCollatorWithPadding.LabelKind.TOKEN,
-                    ids,
-                    new float[0],
-                    new long[] {batch, seqLength});
+            DataCollatorWithPadding.Batch b = causalLmBatch(ids, batch, seqLength);
             String name = "gpt2 " + nLayer + "x" + nEmbd + " (random, vocab " + config.path("vocab_size") + ")";
             try (HfModel model = HfModel.fromPretrained(HfCheckpoint.open(dir), Task.CAUSAL_LM, Device.cpu(), c -> c);
                     AdamW adamw = new AdamW(ParamGroup.hfDefaults(5e-5, 0.01))) {
-                List<ParamRef> params = new ArrayList<>();
-                for (ParameterNames.Entry e : ParameterNames.of(model.block()).values()) {
-                    params.add(new ParamRef(e.name(), e.parameter().getArray()));
-                }
                 TrainStep step = new TrainStep(
-                        model.block(), model.manager(), TrainingLoss.causalLanguageModeling(), false, params);
+                        model.block(),
+                        model.manager(),
+                        TrainingLoss.causalLanguageModeling(),
+                        false,
+                        everyParameter(model));
                 for (int i = 0; i < warmup; i++) {
                     step.forwardBackward(b, 1.0, i);
                     step.applyUpdate(adamw, 1.0, 1.0);
@@ -178,6 +139,69 @@ public final class TrainingBenchmark {
                 for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(f);
             }
         }
+    }
+
+    /**
+     * A full-length sequence-classification batch of {@code batch} rows of {@code seqLength} tokens: no padding, token
+     * type 0, labels alternating 0, 1 (HF's single-label classification).
+     */
+    static DataCollatorWithPadding.Batch classificationBatch(long[] ids, int batch, int seqLength) {
+        long[] labels = new long[batch];
+        for (int i = 0; i < batch; i++) labels[i] = i % 2;
+        return unpadded(
+                ids,
+                batch,
+                seqLength,
+                new long[ids.length],
+                DataCollatorWithPadding.LabelKind.SINGLE_LABEL,
+                labels,
+                new long[] {batch});
+    }
+
+    /**
+     * A full-length causal-LM batch (HF {@code run_clm.py}): labels = input ids (shifted in the loss), no padding,
+     * the third input the position ids, which GPT-2 reads there.
+     */
+    static DataCollatorWithPadding.Batch causalLmBatch(long[] ids, int batch, int seqLength) {
+        long[] positions = new long[ids.length];
+        for (int i = 0; i < positions.length; i++) positions[i] = i % seqLength;
+        return unpadded(ids, batch, seqLength, positions, DataCollatorWithPadding.LabelKind.TOKEN, ids, new long[] {
+            batch, seqLength
+        });
+    }
+
+    private static DataCollatorWithPadding.Batch unpadded(
+            long[] ids,
+            int batch,
+            int seqLength,
+            long[] thirdInput,
+            DataCollatorWithPadding.LabelKind kind,
+            long[] labels,
+            long[] labelShape) {
+        long[] mask = new long[ids.length];
+        Arrays.fill(mask, 1);
+        int[] lengths = new int[batch];
+        Arrays.fill(lengths, seqLength);
+        return new DataCollatorWithPadding.Batch(
+                batch, seqLength, ids, mask, thirdInput, lengths, kind, labels, new float[0], labelShape);
+    }
+
+    /** The checkpoint in {@code dir} as a single-label sequence classifier on the CPU. */
+    static HfModel sequenceClassifier(Path dir) throws IOException {
+        return HfModel.fromPretrained(
+                HfCheckpoint.open(dir),
+                Task.SEQUENCE_CLASSIFICATION,
+                Device.cpu(),
+                c -> c.put("problem_type", "single_label_classification"));
+    }
+
+    /** Every parameter of the model, by its checkpoint name: full fine-tuning. */
+    static List<ParamRef> everyParameter(HfModel model) {
+        List<ParamRef> params = new ArrayList<>();
+        for (ParameterNames.Entry e : ParameterNames.of(model.block()).values()) {
+            params.add(new ParamRef(e.name(), e.parameter().getArray()));
+        }
+        return params;
     }
 
     /** Timed rounds of ours and the peer's steps, interleaved; medians over the rounds. Closes the peer. */
@@ -286,10 +310,15 @@ public final class TrainingBenchmark {
 
     /** This process's resident set size from /proc/self/status (kB), or -1 where there is no /proc. */
     static long vmRssKb() throws IOException {
+        return procStatusKb("VmRSS:");
+    }
+
+    /** A kB figure of /proc/self/status ({@code VmRSS:}, {@code VmHWM:}), or -1 where there is no /proc. */
+    static long procStatusKb(String key) throws IOException {
         Path status = Path.of("/proc/self/status");
         if (!Files.exists(status)) return -1;
         for (String line : Files.readAllLines(status)) {
-            if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            if (line.startsWith(key)) return Long.parseLong(line.replaceAll("[^0-9]", ""));
         }
         return -1;
     }

@@ -7,10 +7,8 @@ import ai.djl.ndarray.NDArray;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.jobs.recipes.SpamLanguageModelRecipe;
 import io.sparkformers.nn.HfModel;
-import io.sparkformers.nn.ParameterNames;
 import io.sparkformers.nn.Task;
 import io.sparkformers.train.AdamW;
-import io.sparkformers.train.DataCollatorWithPadding;
 import io.sparkformers.train.NonFiniteLossException;
 import io.sparkformers.train.ParamGroup;
 import io.sparkformers.train.ParamRef;
@@ -18,7 +16,6 @@ import io.sparkformers.train.TrainStep;
 import io.sparkformers.train.TrainingLoss;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -71,30 +68,11 @@ class ClmNonFiniteReproTest {
             Random r = new Random(trial);
             long[] ids = new long[batch * seq];
             for (int i = 0; i < ids.length; i++) ids[i] = r.nextInt(50257);
-            long[] mask = new long[ids.length];
-            Arrays.fill(mask, 1);
-            long[] positions = new long[ids.length];
-            for (int i = 0; i < positions.length; i++) positions[i] = i % seq;
-            int[] lengths = new int[batch];
-            Arrays.fill(lengths, seq);
-            var b = new DataCollatorWithPadding.Batch(
-                    batch,
-                    seq,
-                    ids,
-                    mask,
-                    positions,
-                    lengths,
-                    DataCollatorWithPadding.LabelKind.TOKEN,
-                    ids,
-                    new float[0],
-                    new long[] {batch, seq});
+            var b = TrainingBenchmark.causalLmBatch(ids, batch, seq);
             try (HfModel model = HfModel.fromPretrained(HfCheckpoint.open(dir), Task.CAUSAL_LM, Device.cpu(), c -> c);
                     AdamW adamw = new AdamW(ParamGroup.hfDefaults(5e-5, 0.01))) {
                 adamw.setFused(fused);
-                List<ParamRef> params = new ArrayList<>();
-                for (ParameterNames.Entry e : ParameterNames.of(model.block()).values()) {
-                    params.add(new ParamRef(e.name(), e.parameter().getArray()));
-                }
+                List<ParamRef> params = TrainingBenchmark.everyParameter(model);
                 TrainStep step = new TrainStep(
                         model.block(), model.manager(), TrainingLoss.causalLanguageModeling(), false, params);
                 for (int i = 0; i < steps; i++) {
