@@ -254,15 +254,7 @@ public final class BenchCommand implements Callable<Integer> {
             for (String model : gridModels) {
                 for (InferenceGrid.Row r :
                         InferenceGrid.run(model, gridBatches, gridSeqs, threads, warmup, rounds, maxGflop)) {
-                    ObjectNode row = Json.MAPPER.valueToTree(r);
-                    row.put("oursGflops", r.oursGflops())
-                            .put("fractionOfPeak", r.fractionOfPeak())
-                            .put("oursTokensPerSecond", r.oursTokensPerSecond())
-                            .put("oursSequencesPerSecond", r.oursSequencesPerSecond())
-                            .put("ratioToOnnxRuntime", r.ratioToOnnxRuntime())
-                            .put("bf16RatioToOnnxRuntime", r.bf16RatioToOnnxRuntime())
-                            .put("bf16Speedup", r.bf16Speedup());
-                    rows.add(row);
+                    rows.add(r.toJson());
                     if (!common.json) {
                         System.out.printf(
                                 "%-18s %3d x %3d  ours %9.1f ms  ORT %9.1f ms  ours/ORT speed %5.2fx  %6.0f GFLOP/s"

@@ -17,8 +17,8 @@ import java.util.regex.Pattern;
  * {@link Smoothing#NONE} gives 0 when any order has no match. The counts are sufficient statistics, so merged states
  * give the corpus score of all the data.
  */
-public final class BleuState implements MetricState<BleuState> {
-    private static final long serialVersionUID = 1L;
+public final class BleuState extends SacrebleuCounts<BleuState> {
+    private static final long serialVersionUID = 2L;
 
     /** The n-gram orders (sacrebleu's {@code MAX_NGRAM_ORDER}). */
     public static final int MAX_ORDER = 4;
@@ -29,47 +29,42 @@ public final class BleuState implements MetricState<BleuState> {
         EXP
     }
 
+    // the counts: the hypothesis length, the closest reference length, then per order n = 1..4 the clipped matches,
+    // then per order the hypothesis n-grams
+    private static final int SYS_LEN = 0;
+    private static final int REF_LEN = 1;
+    private static final int CORRECT = 2;
+    private static final int TOTAL = CORRECT + MAX_ORDER;
+
     private final Smoothing smoothing;
-    private long sysLen;
-    private long refLen;
-    private final long[] correct;
-    private final long[] total;
 
     public BleuState() {
         this(Smoothing.EXP);
     }
 
     public BleuState(Smoothing smoothing) {
-        this(Objects.requireNonNull(smoothing, "smoothing"), 0, 0, new long[MAX_ORDER], new long[MAX_ORDER]);
+        this(Objects.requireNonNull(smoothing, "smoothing"), new long[TOTAL + MAX_ORDER]);
     }
 
-    private BleuState(Smoothing smoothing, long sysLen, long refLen, long[] correct, long[] total) {
+    private BleuState(Smoothing smoothing, long[] counts) {
+        super(counts);
         this.smoothing = smoothing;
-        this.sysLen = sysLen;
-        this.refLen = refLen;
-        this.correct = correct;
-        this.total = total;
-    }
-
-    /** One hypothesis against its reference. */
-    public BleuState add(String hypothesis, String reference) {
-        return add(hypothesis, List.of(reference));
     }
 
     /** One hypothesis against one or more references (sacrebleu's reference streams, one text from each). */
+    @Override
     public BleuState add(String hypothesis, List<String> references) {
-        Objects.requireNonNull(hypothesis, "hypothesis");
-        if (references.isEmpty()) throw new IllegalArgumentException("BLEU needs at least one reference per text");
+        checkText(hypothesis, references);
         Map<List<String>, Integer> refNgrams = new HashMap<>();
         int[] refLens = new int[references.size()];
         for (int r = 0; r < refLens.length; r++) {
-            String[] toks = split(tokenize13a(Objects.requireNonNull(references.get(r), "reference")));
+            String[] toks = tokens(references.get(r));
             refLens[r] = toks.length;
             Map<List<String>, Integer> counts = ngrams(toks);
             for (Map.Entry<List<String>, Integer> e : counts.entrySet())
                 refNgrams.merge(e.getKey(), e.getValue(), Math::max);
         }
-        String[] hyp = split(tokenize13a(hypothesis));
+        String[] hyp = tokens(hypothesis);
         int closest = -1;
         int closestDiff = -1;
         for (int len : refLens) {
@@ -79,12 +74,12 @@ public final class BleuState implements MetricState<BleuState> {
                 closest = len;
             }
         }
-        sysLen += hyp.length;
-        refLen += closest;
+        counts[SYS_LEN] += hyp.length;
+        counts[REF_LEN] += closest;
         for (Map.Entry<List<String>, Integer> e : ngrams(hyp).entrySet()) {
             int n = e.getKey().size() - 1;
-            total[n] += e.getValue();
-            correct[n] += Math.min(e.getValue(), refNgrams.getOrDefault(e.getKey(), 0));
+            counts[TOTAL + n] += e.getValue();
+            counts[CORRECT + n] += Math.min(e.getValue(), refNgrams.getOrDefault(e.getKey(), 0));
         }
         return this;
     }
@@ -92,6 +87,10 @@ public final class BleuState implements MetricState<BleuState> {
     /** {@code bleu} (0..100), {@code precision_1..4} (0..100), {@code brevity_penalty}, {@code sys_len}, {@code ref_len}. */
     @Override
     public Map<String, Double> compute() {
+        long sysLen = counts[SYS_LEN];
+        long refLen = counts[REF_LEN];
+        long[] correct = Arrays.copyOfRange(counts, CORRECT, CORRECT + MAX_ORDER);
+        long[] total = Arrays.copyOfRange(counts, TOTAL, TOTAL + MAX_ORDER);
         double bp = 1.0;
         if (sysLen < refLen) bp = sysLen > 0 ? Math.exp(1 - (double) refLen / sysLen) : 0.0;
         double[] precisions = new double[MAX_ORDER];
@@ -124,18 +123,18 @@ public final class BleuState implements MetricState<BleuState> {
     }
 
     @Override
-    public BleuState merge(BleuState o) {
-        if (o.smoothing != smoothing) {
-            throw new IllegalArgumentException(
-                    "cannot merge BLEU states smoothed " + smoothing + " and " + o.smoothing);
-        }
-        long[] c = new long[MAX_ORDER];
-        long[] t = new long[MAX_ORDER];
-        for (int n = 0; n < MAX_ORDER; n++) {
-            c[n] = correct[n] + o.correct[n];
-            t[n] = total[n] + o.total[n];
-        }
-        return new BleuState(smoothing, sysLen + o.sysLen, refLen + o.refLen, c, t);
+    String metric() {
+        return "BLEU";
+    }
+
+    @Override
+    String settings() {
+        return "smoothed " + smoothing;
+    }
+
+    @Override
+    BleuState withCounts(long[] counts) {
+        return new BleuState(smoothing, counts);
     }
 
     // sacrebleu's TokenizerRegexp, applied in order
@@ -158,25 +157,12 @@ public final class BleuState implements MetricState<BleuState> {
         line = PERIOD_COMMA_AFTER.matcher(line).replaceAll("$1 $2 ");
         line = PERIOD_COMMA_BEFORE.matcher(line).replaceAll(" $1 $2");
         line = DIGIT_DASH.matcher(line).replaceAll("$1 $2 ");
-        return String.join(" ", split(line));
+        return String.join(" ", PythonStr.split(line));
     }
 
-    /** Python's {@code str.split()}: runs of whitespace separate, none at either end. */
-    static String[] split(String s) {
-        java.util.ArrayList<String> out = new java.util.ArrayList<>();
-        int i = 0;
-        int n = s.length();
-        while (i < n) {
-            while (i < n && isPySpace(s.charAt(i))) i++;
-            int start = i;
-            while (i < n && !isPySpace(s.charAt(i))) i++;
-            if (i > start) out.add(s.substring(start, i));
-        }
-        return out.toArray(new String[0]);
-    }
-
-    private static boolean isPySpace(char c) {
-        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
+    /** The 13a tokens of a text. */
+    private static String[] tokens(String text) {
+        return PythonStr.split(tokenize13a(text)).toArray(String[]::new);
     }
 
     private static Map<List<String>, Integer> ngrams(String[] toks) {
@@ -189,22 +175,7 @@ public final class BleuState implements MetricState<BleuState> {
     }
 
     @Override
-    public boolean equals(Object o) {
-        return o instanceof BleuState s
-                && s.smoothing == smoothing
-                && s.sysLen == sysLen
-                && s.refLen == refLen
-                && Arrays.equals(s.correct, correct)
-                && Arrays.equals(s.total, total);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(smoothing, sysLen, refLen, Arrays.hashCode(correct), Arrays.hashCode(total));
-    }
-
-    @Override
     public String toString() {
-        return "BleuState[sys_len=" + sysLen + ", ref_len=" + refLen + "]";
+        return "BleuState[sys_len=" + counts[SYS_LEN] + ", ref_len=" + counts[REF_LEN] + "]";
     }
 }

@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Corpus chrF as sacrebleu's {@code corpus_chrf} computes it with its defaults (what HF {@code evaluate}'s {@code chrf}
@@ -17,8 +16,8 @@ import java.util.Objects;
  * keeps the counts of the reference with the best sentence-level score, as sacrebleu does. The counts are sufficient
  * statistics, so merged states give the corpus score of all the data.
  */
-public final class ChrfState implements MetricState<ChrfState> {
-    private static final long serialVersionUID = 1L;
+public final class ChrfState extends SacrebleuCounts<ChrfState> {
+    private static final long serialVersionUID = 2L;
 
     /** sacrebleu's {@code CHRF.CHAR_ORDER}. */
     public static final int CHAR_ORDER = 6;
@@ -26,34 +25,25 @@ public final class ChrfState implements MetricState<ChrfState> {
     /** sacrebleu's {@code CHRF.BETA}. */
     public static final int BETA = 2;
 
-    private final long[] hyp;
-    private final long[] ref;
-    private final long[] match;
+    // the counts: a (hypothesis, reference, match) triple of n-gram counts per order n = 1..6, in order
 
     public ChrfState() {
-        this(new long[CHAR_ORDER], new long[CHAR_ORDER], new long[CHAR_ORDER]);
+        super(new long[3 * CHAR_ORDER]);
     }
 
-    private ChrfState(long[] hyp, long[] ref, long[] match) {
-        this.hyp = hyp;
-        this.ref = ref;
-        this.match = match;
-    }
-
-    /** One hypothesis against its reference. */
-    public ChrfState add(String hypothesis, String reference) {
-        return add(hypothesis, List.of(reference));
+    private ChrfState(long[] counts) {
+        super(counts);
     }
 
     /** One hypothesis against one or more references: the counts of the best-scoring reference are kept. */
+    @Override
     public ChrfState add(String hypothesis, List<String> references) {
-        Objects.requireNonNull(hypothesis, "hypothesis");
-        if (references.isEmpty()) throw new IllegalArgumentException("chrF needs at least one reference per text");
+        checkText(hypothesis, references);
         List<Map<String, Integer>> hypGrams = charNgrams(hypothesis);
         long[] best = null;
         double bestScore = -1;
         for (String r : references) {
-            List<Map<String, Integer>> refGrams = charNgrams(Objects.requireNonNull(r, "reference"));
+            List<Map<String, Integer>> refGrams = charNgrams(r);
             long[] stats = new long[3 * CHAR_ORDER];
             for (int n = 0; n < CHAR_ORDER; n++) {
                 Map<String, Integer> h = hypGrams.get(n);
@@ -78,52 +68,36 @@ public final class ChrfState implements MetricState<ChrfState> {
                 best = stats;
             }
         }
-        for (int n = 0; n < CHAR_ORDER; n++) {
-            hyp[n] += best[3 * n];
-            ref[n] += best[3 * n + 1];
-            match[n] += best[3 * n + 2];
-        }
+        for (int i = 0; i < counts.length; i++) counts[i] += best[i];
         return this;
     }
 
     /** {@code chrf} (0..100). */
     @Override
     public Map<String, Double> compute() {
-        long[] stats = new long[3 * CHAR_ORDER];
-        for (int n = 0; n < CHAR_ORDER; n++) {
-            stats[3 * n] = hyp[n];
-            stats[3 * n + 1] = ref[n];
-            stats[3 * n + 2] = match[n];
-        }
         Map<String, Double> out = new LinkedHashMap<>();
-        out.put("chrf", fScore(stats));
+        out.put("chrf", fScore(counts));
         return out;
     }
 
     @Override
-    public ChrfState merge(ChrfState o) {
-        long[] h = new long[CHAR_ORDER];
-        long[] r = new long[CHAR_ORDER];
-        long[] m = new long[CHAR_ORDER];
-        for (int n = 0; n < CHAR_ORDER; n++) {
-            h[n] = hyp[n] + o.hyp[n];
-            r[n] = ref[n] + o.ref[n];
-            m[n] = match[n] + o.match[n];
-        }
-        return new ChrfState(h, r, m);
+    String metric() {
+        return "chrF";
     }
 
     @Override
-    public boolean equals(Object o) {
-        return o instanceof ChrfState s
-                && Arrays.equals(s.hyp, hyp)
-                && Arrays.equals(s.ref, ref)
-                && Arrays.equals(s.match, match);
+    String settings() {
+        return "";
     }
 
     @Override
-    public int hashCode() {
-        return Objects.hash(Arrays.hashCode(hyp), Arrays.hashCode(ref), Arrays.hashCode(match));
+    ChrfState withCounts(long[] counts) {
+        return new ChrfState(counts);
+    }
+
+    @Override
+    public String toString() {
+        return "ChrfState" + Arrays.toString(counts);
     }
 
     /** sacrebleu's {@code CHRF._compute_f_score} without eps smoothing, over [hyp, ref, match] triples. */
@@ -151,7 +125,7 @@ public final class ChrfState implements MetricState<ChrfState> {
 
     /** Counts of the character n-grams of orders 1..6, whitespace removed as Python's {@code ''.join(s.split())}. */
     private static List<Map<String, Integer>> charNgrams(String text) {
-        int[] cps = text.codePoints().filter(c -> !isPythonSpace(c)).toArray();
+        int[] cps = text.codePoints().filter(c -> !PythonStr.isSpace(c)).toArray();
         String joined = new String(cps, 0, cps.length);
         int[] offsets = new int[cps.length + 1];
         for (int i = 0, off = 0; i < cps.length; i++) {
@@ -168,10 +142,5 @@ public final class ChrfState implements MetricState<ChrfState> {
             out.add(counts);
         }
         return out;
-    }
-
-    /** Python's {@code str.isspace} (what {@code str.split()} splits on): Unicode separators and the C0/C1 spaces. */
-    private static boolean isPythonSpace(int c) {
-        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == 0x85;
     }
 }

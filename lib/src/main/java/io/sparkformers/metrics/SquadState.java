@@ -1,6 +1,5 @@
 package io.sparkformers.metrics;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,7 +73,7 @@ public final class SquadState implements MetricState<SquadState> {
             if (PUNCTUATION.indexOf(c) < 0) noPunct.append(c);
         }
         String noArticles = ARTICLES.matcher(noPunct).replaceAll(" ");
-        return String.join(" ", splitWhitespace(noArticles));
+        return String.join(" ", PythonStr.split(noArticles));
     }
 
     /** True when the normalised texts are equal. */
@@ -84,8 +83,8 @@ public final class SquadState implements MetricState<SquadState> {
 
     /** Token-overlap F1 of the normalised texts (SQuAD v1.1 {@code f1_score}); 0 when nothing is shared. */
     public static double f1(String prediction, String gold) {
-        List<String> p = splitWhitespace(normalize(prediction));
-        List<String> g = splitWhitespace(normalize(gold));
+        List<String> p = PythonStr.split(normalize(prediction));
+        List<String> g = PythonStr.split(normalize(gold));
         Map<String, Integer> goldCounts = new HashMap<>();
         for (String t : g) goldCounts.merge(t, 1, Integer::sum);
         int same = 0;
@@ -100,27 +99,6 @@ public final class SquadState implements MetricState<SquadState> {
         double precision = 1.0 * same / p.size();
         double recall = 1.0 * same / g.size();
         return (2 * precision * recall) / (precision + recall);
-    }
-
-    /** Python's {@code str.split()}: runs of Unicode whitespace separate tokens, no empty tokens. */
-    static List<String> splitWhitespace(CharSequence s) {
-        List<String> out = new ArrayList<>();
-        int start = -1;
-        for (int i = 0; i < s.length(); i++) {
-            if (isPythonSpace(s.charAt(i))) {
-                if (start >= 0) out.add(s.subSequence(start, i).toString());
-                start = -1;
-            } else if (start < 0) {
-                start = i;
-            }
-        }
-        if (start >= 0) out.add(s.subSequence(start, s.length()).toString());
-        return out;
-    }
-
-    /** Python's {@code str.isspace}: Java whitespace plus the no-break spaces (category Zs) and NEL. */
-    private static boolean isPythonSpace(char c) {
-        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
     }
 
     @Override

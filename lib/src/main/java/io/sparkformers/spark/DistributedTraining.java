@@ -184,8 +184,8 @@ final class DistributedTraining {
                                 folder, maxLength, o.groupTexts(), o.mlmProbability(), o.wholeWordMask(), o.lora());
                     }
                     case CAUSAL_LM -> {
-                        return TrainingTask.causalLanguageModeling(
-                                folder, maxLength, o.groupTexts(), o.instruction(), o.lora());
+                        // run_clm.py's objective: no prompt masking (see TaskOptions on instruction tuning)
+                        return TrainingTask.causalLanguageModeling(folder, maxLength, o.groupTexts(), false, o.lora());
                     }
                     case SEQ2SEQ_LM -> {
                         Seq2SeqOptions q = o.seq2seq() == null ? Seq2SeqOptions.DEFAULTS : o.seq2seq();
@@ -226,7 +226,13 @@ final class DistributedTraining {
 
     /**
      * What a text task takes besides the shared Params: a LoRA adapter, and the options of HF {@code run_mlm.py},
-     * {@code run_clm.py}, {@code run_qa.py}.
+     * {@code run_clm.py}, {@code run_qa.py}, {@code run_summarization.py}.
+     *
+     * <p>No instruction-tuning option: the distributed causal LM is {@code run_clm.py}'s objective (every token a
+     * label), which has none. Masking the prompt out of the loss is supervised fine-tuning on prompt / response pairs
+     * ({@link TrainingTask#instructionTuning}, TRL's completion-only loss), which only the driver's Trainer runs
+     * ({@code finetune --workers 1} with {@code objective.instruction} or {@code objective.chat}; {@code --workers > 1}
+     * refuses both before any job), and no Estimator Param asks for it, so a field here was never set.
      *
      * @param lora            the LoRA adapter to train instead of the model's weights (null: none; text
      *                        classification)
@@ -235,8 +241,6 @@ final class DistributedTraining {
      * @param groupTexts      LM: concatenate the texts and cut blocks of maxLength (HF {@code group_texts}; per replica)
      * @param mlmProbability  masked LM: share of tokens chosen (HF {@code mlm_probability})
      * @param wholeWordMask   masked LM: choose whole words (HF {@code whole_word_mask})
-     * @param instruction     causal LM: rows are prompt (text) / response (pair) pairs, the prompt masked out of the
-     *                        loss
      * @param seq2seq         seq2seq: HF {@code run_summarization.py}'s options (null: {@link Seq2SeqOptions#DEFAULTS})
      */
     record TaskOptions(
@@ -246,48 +250,38 @@ final class DistributedTraining {
             boolean groupTexts,
             double mlmProbability,
             boolean wholeWordMask,
-            boolean instruction,
             Seq2SeqOptions seq2seq)
             implements Serializable {
         private static final long serialVersionUID = 1L;
 
         /** These options with seq2seq training's. */
         TaskOptions withSeq2Seq(Seq2SeqOptions q) {
-            return new TaskOptions(
-                    lora, docStride, maxAnswerLength, groupTexts, mlmProbability, wholeWordMask, instruction, q);
+            return new TaskOptions(lora, docStride, maxAnswerLength, groupTexts, mlmProbability, wholeWordMask, q);
         }
 
         /**
          * No adapter; HF's script defaults: doc_stride 128, max_answer_length 30, line by line, 0.15, no whole words;
          * no seq2seq options.
          */
-        static final TaskOptions DEFAULTS = new TaskOptions(null, 128, 30, false, 0.15, false, false, null);
+        static final TaskOptions DEFAULTS = new TaskOptions(null, 128, 30, false, 0.15, false, null);
 
         /** These options training the LoRA adapter {@code adapter} (null: none). */
         TaskOptions withLora(LoraConfig adapter) {
             return new TaskOptions(
-                    adapter,
-                    docStride,
-                    maxAnswerLength,
-                    groupTexts,
-                    mlmProbability,
-                    wholeWordMask,
-                    instruction,
-                    seq2seq);
+                    adapter, docStride, maxAnswerLength, groupTexts, mlmProbability, wholeWordMask, seq2seq);
         }
 
         /**
-         * These options for language modelling (LoRA and the QA options kept; no instruction masking, no seq2seq options): HF's
+         * These options for language modelling (LoRA and the QA options kept; no seq2seq options): HF's
          * {@code group_texts}, and the masking of {@code run_mlm.py}.
          */
         TaskOptions withLanguageModeling(boolean group, double mlm, boolean wholeWords) {
-            return new TaskOptions(lora, docStride, maxAnswerLength, group, mlm, wholeWords, false, null);
+            return new TaskOptions(lora, docStride, maxAnswerLength, group, mlm, wholeWords, null);
         }
 
         /** These options with question answering's windows and answer length. */
         TaskOptions withQuestionAnswering(int stride, int answerLength) {
-            return new TaskOptions(
-                    lora, stride, answerLength, groupTexts, mlmProbability, wholeWordMask, instruction, seq2seq);
+            return new TaskOptions(lora, stride, answerLength, groupTexts, mlmProbability, wholeWordMask, seq2seq);
         }
     }
 

@@ -4,38 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Corpus BLEU against sacrebleu's numbers (lib/src/test/python/make_seq2seq_metric_references.py). */
 class BleuStateTest {
-
-    private static JsonNode references() throws IOException {
-        try (InputStream in = BleuStateTest.class.getResourceAsStream("/metrics/bleu_references.json")) {
-            return new ObjectMapper().readTree(in);
-        }
-    }
-
-    private static List<String> strings(JsonNode n) {
-        List<String> out = new ArrayList<>();
-        n.forEach(x -> out.add(x.asText()));
-        return out;
-    }
+    static final String REFERENCES = "/metrics/bleu_references.json";
 
     @Test
-    void matchesSacrebleuOnEveryCaseWithBothSmoothings() throws IOException {
-        JsonNode refs = references();
-        int cases = 0;
-        for (var it = refs.fields(); it.hasNext(); ) {
-            var e = it.next();
-            if (e.getKey().startsWith("_")) continue;
+    void matchesSacrebleuOnEveryCaseWithBothSmoothings() {
+        Map<String, JsonNode> cases = SacrebleuCases.load(REFERENCES);
+        for (var e : cases.entrySet()) {
             JsonNode c = e.getValue();
-            List<String> hyps = strings(c.get("hypotheses"));
+            List<String> hyps = SacrebleuCases.strings(c.get("hypotheses"));
             for (int i = 0; i < hyps.size(); i++) {
                 assertEquals(
                         c.get("tokenized_hypotheses").get(i).asText(),
@@ -43,10 +25,8 @@ class BleuStateTest {
                         e.getKey() + " 13a tokens of hypothesis " + i);
             }
             for (BleuState.Smoothing sm : BleuState.Smoothing.values()) {
-                BleuState s = new BleuState(sm);
-                for (int i = 0; i < hyps.size(); i++)
-                    s.add(hyps.get(i), strings(c.get("references").get(i)));
-                Map<String, Double> m = s.compute();
+                Map<String, Double> m =
+                        SacrebleuCases.fill(new BleuState(sm), c).compute();
                 JsonNode want = c.get(sm.name().toLowerCase());
                 String what = e.getKey() + " smooth " + sm;
                 assertEquals(want.get("bleu").asDouble(), m.get("bleu"), 1e-9, what);
@@ -61,20 +41,21 @@ class BleuStateTest {
                             what + " precision " + (n + 1));
                 }
             }
-            cases++;
         }
-        assertEquals(7, cases);
+        assertEquals(7, cases.size(), "every committed case was checked");
     }
 
     @Test
-    void mergedShardsGiveTheCorpusScore() throws IOException {
-        JsonNode c = references().get("punctuation_numbers");
-        List<String> hyps = strings(c.get("hypotheses"));
-        BleuState a = new BleuState();
-        BleuState b = new BleuState();
-        for (int i = 0; i < hyps.size(); i++)
-            (i == 0 ? a : b).add(hyps.get(i), strings(c.get("references").get(i)));
-        assertEquals(c.get("exp").get("bleu").asDouble(), a.merge(b).compute().get("bleu"), 1e-9);
-        assertThrows(IllegalArgumentException.class, () -> a.merge(new BleuState(BleuState.Smoothing.NONE)));
+    void mergedShardsGiveTheCorpusScore() {
+        JsonNode c = SacrebleuCases.load(REFERENCES).get("punctuation_numbers");
+        BleuState merged = SacrebleuCases.assertMergeIsTheCorpus(BleuState::new, c);
+        assertEquals(c.get("exp").get("bleu").asDouble(), merged.compute().get("bleu"), 1e-9);
+    }
+
+    @Test
+    void statesOfDifferentSmoothingAreNotMerged() {
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> new BleuState().merge(new BleuState(BleuState.Smoothing.NONE)));
+        assertEquals("cannot merge BLEU states smoothed EXP and smoothed NONE", e.getMessage());
     }
 }

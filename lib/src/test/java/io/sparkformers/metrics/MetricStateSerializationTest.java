@@ -30,7 +30,9 @@ class MetricStateSerializationTest {
                 new MultiLabelState(2).add(new boolean[] {true, false}, new boolean[] {true, true}),
                 new RegressionState().add(0.1, 0.3),
                 new SeqevalState().add(List.of("B-PER", "O"), List.of("B-PER", "B-LOC")),
-                new SquadState().add("the cat", List.of("cat")));
+                new SquadState().add("the cat", List.of("cat")),
+                new BleuState(BleuState.Smoothing.NONE).add("the cat sat", "the cat sat down"),
+                new ChrfState().add("the cat sat", List.of("a cat sat", "the cat")));
         for (MetricState<?> s : states) {
             MetricState<?> back = roundTrip(s);
             assertEquals(s, back, s.toString());

@@ -175,6 +175,15 @@ public final class BenchSuite {
         return "unknown";
     }
 
+    /**
+     * A row's {@code field} in {@code format}, or "—" where it was not measured: absent, or NaN (a model without an
+     * ONNX export, a CPU without native BF16), which the JSON report holds as the string "NaN".
+     */
+    static String measured(JsonNode row, String field, String format) {
+        JsonNode v = row.path(field);
+        return v.isNumber() && !Double.isNaN(v.asDouble()) ? String.format(Locale.ROOT, format, v.asDouble()) : "—";
+    }
+
     /** The report as Markdown: the machine line, then one table per benchmark family (the README's tables). */
     public static String markdown(JsonNode r) {
         StringBuilder sb = new StringBuilder();
@@ -202,30 +211,22 @@ public final class BenchSuite {
                     inf.path("threads").asInt(),
                     inf.path("iterations").asInt(),
                     InferenceGrid.GEMM_SIZE));
-            sb.append(
-                    "| model | batch × seq | ours ms | ours tokens/s | ONNX Runtime ms | ours / ORT speed | ours GFLOP/s "
-                            + "| GEMM peak GFLOP/s | of peak |\n|---|---|---|---|---|---|---|---|---|\n");
+            sb.append("| model | batch × seq | ours ms | ours tokens/s | ONNX Runtime ms | ours / ORT speed "
+                    + "| ours BF16 ms | BF16 / ORT speed | ours GFLOP/s | GEMM peak GFLOP/s | of peak |\n"
+                    + "|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (JsonNode x : inf.path("rows")) {
-                boolean ort = x.path("onnxMs").isNumber()
-                        && !Double.isNaN(x.path("onnxMs").asDouble());
                 sb.append(String.format(
                         Locale.ROOT,
-                        "| %s | %d × %d | %.1f | %,.0f | %s | %s | %.0f | %.0f | %.0f%% |%n",
+                        "| %s | %d × %d | %.1f | %,.0f | %s | %s | %s | %s | %.0f | %.0f | %.0f%% |%n",
                         x.path("model").asText(),
                         x.path("batch").asInt(),
                         x.path("seqLength").asInt(),
                         x.path("oursMs").asDouble(),
                         x.path("oursTokensPerSecond").asDouble(),
-                        ort
-                                ? String.format(
-                                        Locale.ROOT, "%.1f", x.path("onnxMs").asDouble())
-                                : "—",
-                        ort
-                                ? String.format(
-                                        Locale.ROOT,
-                                        "**%.2f×**",
-                                        x.path("ratioToOnnxRuntime").asDouble())
-                                : "—",
+                        measured(x, "onnxMs", "%.1f"),
+                        measured(x, "ratioToOnnxRuntime", "**%.2f×**"),
+                        measured(x, "bf16Ms", "%.1f"),
+                        measured(x, "bf16RatioToOnnxRuntime", "**%.2f×**"),
                         x.path("oursGflops").asDouble(),
                         x.path("gemmGflops").asDouble(),
                         100 * x.path("fractionOfPeak").asDouble()));

@@ -10,9 +10,11 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.convert.BuiltinModels;
 import io.sparkformers.convert.ModelJar;
 import io.sparkformers.hub.HfCheckpoint;
+import io.sparkformers.hub.Json;
 import io.sparkformers.hub.MavenArtifacts;
 import io.sparkformers.nn.ComputeDtype;
 import io.sparkformers.nn.HfModel;
@@ -105,6 +107,18 @@ public final class InferenceGrid {
         /** Ours FP32 time over ours BF16. */
         public double bf16Speedup() {
             return oursMs / bf16Ms;
+        }
+
+        /** The report's row: the measured fields and the figures derived from them (NaN where not measured). */
+        public ObjectNode toJson() {
+            ObjectNode row = Json.MAPPER.valueToTree(this);
+            return row.put("oursGflops", oursGflops())
+                    .put("fractionOfPeak", fractionOfPeak())
+                    .put("oursTokensPerSecond", oursTokensPerSecond())
+                    .put("oursSequencesPerSecond", oursSequencesPerSecond())
+                    .put("ratioToOnnxRuntime", ratioToOnnxRuntime())
+                    .put("bf16RatioToOnnxRuntime", bf16RatioToOnnxRuntime())
+                    .put("bf16Speedup", bf16Speedup());
         }
     }
 
