@@ -94,11 +94,7 @@ final class CausalLanguageModelingTask extends TrainingTask {
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
         return TaskFit.started(new Fit(
-                run,
-                train,
-                require(train.rows(), TextDataset.class, "causal-LM training"),
-                require(eval, TextDataset.class, "causal-LM training"),
-                scratchConfig == null ? null : Files.createTempDirectory("sparkformers-clm-init")));
+                run, train, eval, scratchConfig == null ? null : Files.createTempDirectory("sparkformers-clm-init")));
     }
 
     /**
@@ -304,9 +300,6 @@ final class CausalLanguageModelingTask extends TrainingTask {
     }
 
     private final class Fit extends PretrainedTextFit {
-        private final Trainer.Shard shard;
-        private final TextDataset trainRows;
-        private final TextDataset evalRows;
         private List<Example> examples; // by global example index, null where not this rank's
         private List<Example> evalData;
         private Specials specials;
@@ -314,12 +307,9 @@ final class CausalLanguageModelingTask extends TrainingTask {
         /** From scratch: the folder of the initial checkpoint, made in prepare (the source loaded). */
         private final Path scratchDir;
 
-        Fit(TrainingRun run, Trainer.Shard shard, TextDataset train, TextDataset eval, Path scratchDir) {
-            super(run, scratchDir == null ? model : scratchDir);
+        Fit(TrainingRun run, Trainer.Shard shard, TrainingDataset eval, Path scratchDir) {
+            super(run, scratchDir == null ? model : scratchDir, shard, eval, "causal-LM training");
             this.scratchDir = scratchDir;
-            this.shard = shard;
-            this.trainRows = train;
-            this.evalRows = eval;
         }
 
         @Override

@@ -72,11 +72,7 @@ final class MaskedLanguageModelingTask extends TrainingTask {
 
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
-        return TaskFit.started(new Fit(
-                run,
-                train,
-                require(train.rows(), TextDataset.class, "masked-LM training"),
-                require(eval, TextDataset.class, "masked-LM training")));
+        return TaskFit.started(new Fit(run, train, eval));
     }
 
     /** Texts → examples: blocks of {@code blockSize} tokens (group_texts) or one truncated row each. */
@@ -200,19 +196,13 @@ final class MaskedLanguageModelingTask extends TrainingTask {
     }
 
     private final class Fit extends PretrainedTextFit {
-        private final Trainer.Shard shard;
-        private final TextDataset trainRows;
-        private final TextDataset evalRows;
         private List<Example> examples; // by global example index, null where not this rank's
         private List<Example> evalData;
         private DataCollatorForLanguageModeling collator;
         private int maxLength;
 
-        Fit(TrainingRun run, Trainer.Shard shard, TextDataset train, TextDataset eval) {
-            super(run, model);
-            this.shard = shard;
-            this.trainRows = train;
-            this.evalRows = eval;
+        Fit(TrainingRun run, Trainer.Shard shard, TrainingDataset eval) {
+            super(run, model, shard, eval, "masked-LM training");
         }
 
         @Override

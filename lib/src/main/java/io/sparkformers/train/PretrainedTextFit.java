@@ -29,14 +29,22 @@ import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
- * The model side every task that fine-tunes a pretrained text checkpoint with a head from {@code AutoModelFor…}
- * shares (masked LM, question answering): loading with HF's seeding of new heads, resuming weights, the transfer
- * mode's trainable parameters, saving in HF layout and reloading the best checkpoint. The task adds its data, collator,
- * loss and evaluation.
+ * What every task that fine-tunes a pretrained text checkpoint with a head from {@code AutoModelFor…} shares (text
+ * classification, masked and causal LM, seq2seq, question answering): this replica's text rows (other datasets refused
+ * with the task's name), loading with HF's seeding of new heads, resuming weights, the transfer mode's trainable
+ * parameters, saving in HF layout and reloading the best checkpoint. The task adds its features, collator, loss and
+ * evaluation.
  */
 abstract class PretrainedTextFit extends TaskFit {
     final TrainingRun run;
     final Path source;
+    /** This replica's training rows with their global example indices. */
+    final Trainer.Shard shard;
+    /** This replica's training rows, as text. */
+    final TextDataset trainRows;
+    /** This replica's evaluation rows, or null. */
+    final TextDataset evalRows;
+
     HfModel hf;
     /** The LoRA-wrapped model when training an adapter (PEFT get_peft_model), else null. */
     LoraModel adapter;
@@ -90,9 +98,15 @@ abstract class PretrainedTextFit extends TaskFit {
         return new Evaluation.Partial(lossSum, n, steps, state, (System.nanoTime() - t0) / 1e9);
     }
 
-    PretrainedTextFit(TrainingRun run, Path source) {
+    /**
+     * @param what the task, for the error on rows that are not text ({@code "masked-LM training"})
+     */
+    PretrainedTextFit(TrainingRun run, Path source, Trainer.Shard shard, TrainingDataset eval, String what) {
         this.run = run;
         this.source = source;
+        this.shard = shard;
+        this.trainRows = TrainingTask.require(shard.rows(), TextDataset.class, what);
+        this.evalRows = TrainingTask.require(eval, TextDataset.class, what);
     }
 
     /** Loads {@code source} as {@code task} (config edited by {@code editConfig}), then the resumed weights if any. */

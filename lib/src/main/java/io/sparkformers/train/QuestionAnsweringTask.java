@@ -75,11 +75,7 @@ final class QuestionAnsweringTask extends TrainingTask {
 
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
-        return TaskFit.started(new Fit(
-                run,
-                train,
-                require(train.rows(), TextDataset.class, "question answering"),
-                require(eval, TextDataset.class, "question answering")));
+        return TaskFit.started(new Fit(run, train, eval));
     }
 
     /**
@@ -171,18 +167,12 @@ final class QuestionAnsweringTask extends TrainingTask {
     }
 
     private final class Fit extends PretrainedTextFit {
-        private final Trainer.Shard shard;
-        private final TextDataset trainRows;
-        private final TextDataset evalRows;
         private List<Question> questions; // by global example index, null where not this rank's
         private List<Question> evalData;
         private DataCollatorWithPadding padding;
 
-        Fit(TrainingRun run, Trainer.Shard shard, TextDataset train, TextDataset eval) {
-            super(run, model);
-            this.shard = shard;
-            this.trainRows = train;
-            this.evalRows = eval;
+        Fit(TrainingRun run, Trainer.Shard shard, TrainingDataset eval) {
+            super(run, model, shard, eval, "question answering");
         }
 
         @Override

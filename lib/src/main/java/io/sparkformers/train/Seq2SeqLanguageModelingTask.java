@@ -90,11 +90,7 @@ final class Seq2SeqLanguageModelingTask extends TrainingTask {
 
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
-        return TaskFit.started(new Fit(
-                run,
-                train,
-                require(train.rows(), TextDataset.class, "seq2seq training"),
-                require(eval, TextDataset.class, "seq2seq training")));
+        return TaskFit.started(new Fit(run, train, eval));
     }
 
     /**
@@ -178,9 +174,6 @@ final class Seq2SeqLanguageModelingTask extends TrainingTask {
     }
 
     private final class Fit extends PretrainedTextFit {
-        private final Trainer.Shard shard;
-        private final TextDataset trainRows;
-        private final TextDataset evalRows;
         private List<Example> examples;
         private List<Example> evalData;
         private long padId;
@@ -188,11 +181,8 @@ final class Seq2SeqLanguageModelingTask extends TrainingTask {
         private HuggingFaceTokenizer tokenizer;
         private GenerationConfig generation;
 
-        Fit(TrainingRun run, Trainer.Shard shard, TextDataset train, TextDataset eval) {
-            super(run, model);
-            this.shard = shard;
-            this.trainRows = train;
-            this.evalRows = eval;
+        Fit(TrainingRun run, Trainer.Shard shard, TrainingDataset eval) {
+            super(run, model, shard, eval, "seq2seq training");
         }
 
         @Override

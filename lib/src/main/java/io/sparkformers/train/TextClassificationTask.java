@@ -69,11 +69,7 @@ final class TextClassificationTask extends TrainingTask {
 
     @Override
     TaskFit start(TrainingRun run, Trainer.Shard train, TrainingDataset eval) throws IOException {
-        return TaskFit.started(new Fit(
-                run,
-                train,
-                require(train.rows(), TextDataset.class, "text classification"),
-                require(eval, TextDataset.class, "text classification")));
+        return TaskFit.started(new Fit(run, train, eval));
     }
 
     /**
@@ -121,9 +117,6 @@ final class TextClassificationTask extends TrainingTask {
      * task loads them ({@link PretrainedTextFit#loadModel}), stepped through a {@link TrainStep} (feature extraction).
      */
     private final class Fit extends PretrainedTextFit {
-        private final Trainer.Shard shard;
-        private final TextDataset trainRows;
-        private final TextDataset evalRows;
         private List<Example> examples; // by global example index, null where not this rank's
         private TextTokenizer tokenizer;
 
@@ -134,11 +127,8 @@ final class TextClassificationTask extends TrainingTask {
         private TrainingData evalData;
         private DataCollatorWithPadding collator;
 
-        Fit(TrainingRun run, Trainer.Shard shard, TextDataset train, TextDataset eval) {
-            super(run, model);
-            this.shard = shard;
-            this.trainRows = train;
-            this.evalRows = eval;
+        Fit(TrainingRun run, Trainer.Shard shard, TrainingDataset eval) {
+            super(run, model, shard, eval, "text classification");
         }
 
         @Override

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.sparkformers.nn.Task;
 import io.sparkformers.safetensors.SafetensorsCheckpoint;
 import io.sparkformers.safetensors.Tensor;
 import java.io.IOException;
@@ -53,6 +54,31 @@ class TrainerInputsTest {
             r.add(new TextDataset.Row("r" + i / 2, textLabel[i], null, textLabel[i + 1]));
         }
         return new TextDataset("test rows", r);
+    }
+
+    @Test
+    void imageRowsForATextTaskAreRefusedNamingTheTask() {
+        ImageDataset images = TinyImages.dataset(2, 3, 1);
+        TrainingArguments a = TrainingArguments.builder(tmp.resolve("img").toString())
+                .maxSteps(2)
+                .build();
+        for (var task : List.of(
+                TrainingTask.textClassification(
+                        tiny,
+                        Task.SEQUENCE_CLASSIFICATION,
+                        DataCollatorWithPadding.LabelKind.SINGLE_LABEL,
+                        List.of("neg", "pos"),
+                        16),
+                TrainingTask.maskedLanguageModeling(tiny, 16, false, 0.15, false))) {
+            var e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> Trainer.builder(a, task).build().train(images, null));
+            assertTrue(
+                    e.getMessage()
+                            .matches("(text classification|masked-LM training) trains on a TextDataset, not on \\w+ "
+                                    + "\\(tiny patterns \\(seed 1\\)\\)"),
+                    e.getMessage());
+        }
     }
 
     @Test
