@@ -53,10 +53,7 @@ public final class DemoCommand implements Callable<Integer> {
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers demo")) {
             SpamDemo.Summary r = SpamDemo.run(s.spark(), o);
             if (common.json) {
-                System.out.println(Json.MAPPER
-                        .writer()
-                        .withoutFeatures(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                        .writeValueAsString(r));
+                System.out.println(Json.line(r));
             } else {
                 System.out.printf("%nspam detection on %d held-out emails (spam = positive)%n", (int) r.scoredRows());
                 System.out.printf("  %-10s %10s %10s%n", "", "accuracy", "F1");

@@ -67,10 +67,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         TextDataset rows = DataSources.read(data, true, d, limit);
         Map<String, Double> metrics = Trainer.evaluate(PipelineCommand.resolveModel(model), rows, maxLength, batchSize);
         if (common.json) {
-            System.out.println(Json.MAPPER
-                    .writer()
-                    .withoutFeatures(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(metrics));
+            System.out.println(Json.line(metrics));
         } else {
             metrics.forEach((k, v) -> System.out.printf("%-32s %s%n", k, v));
         }

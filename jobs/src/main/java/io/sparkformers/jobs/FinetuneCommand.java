@@ -102,10 +102,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         report.put("eval", out.evalMetrics());
         report.put("best_checkpoint", out.bestCheckpoint());
         if (common.json) {
-            System.out.println(Json.MAPPER
-                    .writer()
-                    .withoutFeatures(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(report));
+            System.out.println(Json.line(report));
         } else {
             System.out.printf(
                     "model written to %s (%d steps, %.1f s)%n",
@@ -214,10 +211,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             report.put("eval", sum.evalMetrics());
             report.put("ranks", sum.workers());
             if (common.json) {
-                System.out.println(Json.MAPPER
-                        .writer()
-                        .withoutFeatures(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                        .writeValueAsString(report));
+                System.out.println(Json.line(report));
             } else {
                 System.out.printf(
                         "model written to %s (%d workers, %s s, %d attempt(s)%s)%n",

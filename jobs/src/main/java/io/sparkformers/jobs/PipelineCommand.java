@@ -1,7 +1,6 @@
 package io.sparkformers.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.sparkformers.hub.ChatTemplate;
 import io.sparkformers.hub.Json;
@@ -246,17 +245,16 @@ public final class PipelineCommand implements Callable<Integer> {
     /** text-generation on the --input lines holding "messages": HF's output per conversation. */
     private void chat(TextGenerationPipeline pipeline) throws IOException {
         List<List<String>> replies = pipeline.chat(chats);
-        var compact = Json.MAPPER.writer().withoutFeatures(SerializationFeature.INDENT_OUTPUT);
         ArrayNode all = Json.MAPPER.createArrayNode();
         for (int i = 0; i < chats.size(); i++) all.add(pipeline.chatJson(chats.get(i), replies.get(i)));
         if (common.json) {
-            System.out.println(compact.writeValueAsString(all.size() == 1 ? all.get(0) : all));
+            System.out.println(Json.line(all.size() == 1 ? all.get(0) : all));
             return;
         }
         for (int i = 0; i < chats.size(); i++) {
             List<ChatTemplate.Message> c = chats.get(i);
             System.out.println(c.get(c.size() - 1).content());
-            System.out.println("  " + abbreviate(compact.writeValueAsString(all.get(i))));
+            System.out.println("  " + abbreviate(Json.line(all.get(i))));
         }
     }
 
@@ -269,7 +267,6 @@ public final class PipelineCommand implements Callable<Integer> {
         if (adapter.value() != null) {
             throw new IllegalArgumentException("--adapter loads onto text models only; " + task + " takes none");
         }
-        var compact = Json.MAPPER.writer().withoutFeatures(SerializationFeature.INDENT_OUTPUT);
         Path dir = resolveModel(model);
         List<Object> results = new ArrayList<>();
         if (task.equals("image-classification")) {
@@ -284,27 +281,26 @@ public final class PipelineCommand implements Callable<Integer> {
             }
         }
         if (common.json) {
-            System.out.println(compact.writeValueAsString(results.size() == 1 ? results.get(0) : results));
+            System.out.println(Json.line(results.size() == 1 ? results.get(0) : results));
             return 0;
         }
         for (int i = 0; i < images.size(); i++) {
             System.out.println(images.get(i));
-            System.out.println("  " + abbreviate(compact.writeValueAsString(results.get(i))));
+            System.out.println("  " + abbreviate(Json.line(results.get(i))));
         }
         return 0;
     }
 
     private <O> void print(Pipeline<O> pipeline, List<PipelineInput> inputs) throws IOException {
         List<O> results = pipeline.predict(inputs);
-        var compact = Json.MAPPER.writer().withoutFeatures(SerializationFeature.INDENT_OUTPUT);
         if (common.json) {
-            System.out.println(compact.writeValueAsString(pipeline.hfOutput(results)));
+            System.out.println(Json.line(pipeline.hfOutput(results)));
             return;
         }
         for (int i = 0; i < results.size(); i++) {
             PipelineInput in = inputs.get(i);
             System.out.println(in.question() != null ? in.question() + " | " + abbreviate(in.context()) : in.text());
-            System.out.println("  " + abbreviate(compact.writeValueAsString(pipeline.hfJson(results.get(i)))));
+            System.out.println("  " + abbreviate(Json.line(pipeline.hfJson(results.get(i)))));
         }
     }
 

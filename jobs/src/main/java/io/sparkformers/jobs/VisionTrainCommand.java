@@ -1,6 +1,5 @@
 package io.sparkformers.jobs;
 
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sparkformers.hub.Json;
 import io.sparkformers.hub.SparkformersHome;
 import io.sparkformers.jobs.corpora.FashionMnist;
@@ -167,10 +166,7 @@ public final class VisionTrainCommand implements Callable<Integer> {
         }
         if (!experiment.equals("scratch")) report.put("transfer", transfer(train, test));
         if (common.json) {
-            System.out.println(Json.MAPPER
-                    .writer()
-                    .withoutFeatures(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(report));
+            System.out.println(Json.line(report));
         }
         Json.write(output.resolve("vision_train_report.json"), Json.MAPPER.valueToTree(report));
         return 0;

@@ -19,6 +19,16 @@ public final class Json {
 
     private Json() {}
 
+    /**
+     * {@code value} as JSON on one line: the CLI's {@code --json} reports, one document a line for a program to read
+     * (the mapper itself pretty-prints, as HF writes its files).
+     */
+    public static String line(Object value) throws com.fasterxml.jackson.core.JsonProcessingException {
+        return MAPPER.writer()
+                .withoutFeatures(SerializationFeature.INDENT_OUTPUT)
+                .writeValueAsString(value);
+    }
+
     /** Reads a JSON object; the error names the file and what is wrong with it. */
     public static ObjectNode readObject(Path file) throws IOException {
         JsonNode node;
