@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.Json;
+import io.sparkformers.jobs.corpora.Gpt2Tokenizer;
+import io.sparkformers.jobs.recipes.SpamLanguageModelRecipe;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,6 +40,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * executor JVM killed with {@code kill -9} in the middle of {@code predict} (Spark retries its task elsewhere and the
  * output holds every input row exactly once), and a driver killed in the middle of the write (the output has no
  * {@code _SUCCESS}, and a rerun over it is refused in one line that names the fix).
+ *
+ * <p>Last, issue #17's batch-generation job at size: {@code predict --task text-generation} over a 10,000-row table of
+ * real prompts on both executors, every row answered exactly once, rows/s printed (docs/performance.md).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterIT {
@@ -472,6 +477,138 @@ class StandaloneClusterIT {
                 LongStream.rangeClosed(1, n).boxed().toList(),
                 ids.stream().sorted().toList(),
                 "the overwrite holds every row exactly once");
+    }
+
+    /**
+     * 10,000 prompts from real text: every line of the license texts in /usr/share/common-licenses (Debian's
+     * {@code base-files}) with 3 words or more, cut to its first 3–24 words, cycled (stride 7919) until {@code n}
+     * rows {"id": 0…n-1, "prompt": …}; the table of docs/performance.md's manual run ({@code make_generation_demo.py}).
+     */
+    static Path licensePrompts(int n) throws IOException {
+        Path licenses = Path.of("/usr/share/common-licenses");
+        assertTrue(
+                Files.isDirectory(licenses),
+                licenses + " is missing: install Debian's base-files (it holds the "
+                        + "license texts the prompts are cut from)");
+        List<String[]> lines = new ArrayList<>();
+        try (Stream<Path> files = Files.list(licenses)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                for (String line : new String(Files.readAllBytes(f), StandardCharsets.UTF_8).split("\n")) {
+                    String[] words = line.trim().split("\\s+");
+                    if (words.length >= 3) lines.add(words);
+                }
+            }
+        }
+        Path input = work.resolve("prompts.jsonl");
+        try (var w = Files.newBufferedWriter(input)) {
+            for (int i = 0; i < n; i++) {
+                String[] words = lines.get((int) ((i * 7919L) % lines.size()));
+                String prompt = String.join(" ", List.of(words).subList(0, Math.min(words.length, 3 + i % 22)));
+                w.write(Json.MAPPER
+                        .createObjectNode()
+                        .put("id", i)
+                        .put("prompt", prompt)
+                        .toString());
+                w.write('\n');
+            }
+        }
+        return input;
+    }
+
+    /** The executor stderr logs of the applications under the workers' work folders, by worker folder. */
+    static Map<String, List<Path>> executorLogs() throws IOException {
+        Map<String, List<Path>> byWorker = new java.util.TreeMap<>();
+        try (Stream<Path> files = Files.walk(clusterDir)) {
+            for (Path p : files.filter(p -> p.getFileName().toString().equals("stderr")
+                            && p.toString().contains("app-"))
+                    .toList()) {
+                Path worker = p.getParent().getParent().getParent(); // work-i/app-…/<executor id>/stderr
+                byWorker.computeIfAbsent(worker.getFileName().toString(), k -> new ArrayList<>())
+                        .add(p);
+            }
+        }
+        return byWorker;
+    }
+
+    /**
+     * Issue #17's batch-generation job: {@code predict --task text-generation} (a TextGenerator) over a 10,000-row
+     * JSON-lines table on the 2-worker cluster, greedy, 8 new tokens a row. The model is a seeded tiny GPT-2 built
+     * from its config at HF's initialisation in Java (as {@code lm-train} starts one) with the real GPT-2 tokenizer,
+     * in a folder only the driver has. Every input id comes back exactly once with non-empty generated text (the
+     * prompt left out), and both executors ran tasks; the job's own line and its rows/s are printed.
+     */
+    @Test
+    @Order(7)
+    void aTextGeneratorJobAnswersEveryRowOfATenThousandRowTableOnBothExecutors() throws Exception {
+        int n = 10_000;
+        Path input = licensePrompts(n);
+        System.setProperty(
+                "sparkformers.home",
+                ROOT.resolve("jobs/target/sparkformers-home").toString()); // as start()
+        System.setProperty("ai.djl.offline", "true");
+        Path model = work.resolve("driver-home/gpt2-tiny-real-tokenizer");
+        long params = SpamLanguageModelRecipe.writeInitialCheckpoint(
+                SpamLanguageModelRecipe.gpt2Config(128, 64, 2, 4), Gpt2Tokenizer.ensure(), 1234, model);
+        // 2 layers × 64, 4 heads, 128 positions: 3,324,736 parameters, 3,216,448 of them GPT-2's 50,257 embeddings
+        assertEquals(3_324_736, params, "parameters of " + model);
+        Map<String, List<Path>> logsBefore = executorLogs();
+        Path out = work.resolve("generated");
+        Result r = submit(
+                900,
+                "--conf",
+                "spark.sql.files.maxPartitionBytes=131072", // ~0.8 MB: 7 partitions, so both executors get tasks
+                "predict",
+                "--task",
+                "text-generation",
+                "--model",
+                model.toString(),
+                "--input",
+                input.toString(),
+                "--input-format",
+                "json",
+                "--text-col",
+                "prompt",
+                "--output",
+                out.toString(),
+                "--output-format",
+                "json",
+                "--max-new-tokens",
+                "8",
+                "--no-return-full-text");
+        assertEquals(0, r.code(), r.output());
+        var line = java.util.regex.Pattern.compile("-> .*: (\\d+) rows in ([0-9.]+) s; (.*)")
+                .matcher(r.output());
+        assertTrue(line.find(), "the job's summary line: " + r.output());
+        assertEquals(n, Integer.parseInt(line.group(1)), line.group());
+        System.out.printf(
+                "StandaloneClusterIT text-generation: %s%n  %.1f rows/s (%d rows / %s s of the job)%n",
+                line.group(), n / Double.parseDouble(line.group(2)), n, line.group(2));
+
+        long[] seen = new long[n];
+        for (String json : parts(out)) {
+            JsonNode row = Json.MAPPER.readTree(json);
+            int id = row.path("id").asInt(-1);
+            assertTrue(id >= 0 && id < n, "an id that is not an input's: " + json);
+            seen[id]++;
+            assertFalse(row.path("generated_text").asText().isEmpty(), "row " + id + " has no generated text: " + json);
+        }
+        for (int id = 0; id < n; id++) assertEquals(1, seen[id], "input id " + id + " in the output");
+
+        Map<String, List<Path>> logs = executorLogs();
+        Map<String, Long> tasks = new java.util.TreeMap<>();
+        for (var worker : logs.entrySet()) {
+            long launched = 0;
+            for (Path log : worker.getValue()) {
+                if (logsBefore.getOrDefault(worker.getKey(), List.of()).contains(log)) continue; // earlier apps
+                launched += Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                        .filter(l -> l.contains("Running task "))
+                        .count();
+            }
+            tasks.put(worker.getKey(), launched);
+        }
+        System.out.println("  tasks launched per worker: " + tasks);
+        assertEquals(2, tasks.size(), "executor logs of both workers: " + tasks);
+        assertTrue(tasks.values().stream().allMatch(t -> t > 0), "both executors ran tasks: " + tasks);
     }
 
     record Result(int code, String output) {}
