@@ -153,14 +153,38 @@ class StandaloneClusterIT {
 
     /** bin/sparkformers against the cluster, executors with the empty home as user.home. */
     static Result submit(int timeoutSeconds, String... command) throws IOException, InterruptedException {
-        List<String> full = new ArrayList<>(List.of(
+        List<String> full = onTheCluster();
+        full.addAll(List.of(command));
+        return run(timeoutSeconds, Map.of(), full.toArray(String[]::new));
+    }
+
+    /** {@code bin/sparkformers --master <the cluster>}, executors with the empty home as user.home; add to it. */
+    static List<String> onTheCluster() {
+        return new ArrayList<>(List.of(
                 "bin/sparkformers",
                 "--master",
                 MASTER,
                 "--conf",
                 "spark.executor.extraJavaOptions=-Dai.djl.offline=true -Duser.home=" + executorHome));
-        full.addAll(List.of(command));
-        return run(timeoutSeconds, Map.of(), full.toArray(String[]::new));
+    }
+
+    /** {@code predict --task sentence-embeddings} of {@code model} from a JSON-lines file to a JSON-lines folder. */
+    static String[] embed(String model, Path input, Path out) {
+        return new String[] {
+            "predict",
+            "--task",
+            "sentence-embeddings",
+            "--model",
+            model,
+            "--input",
+            input.toString(),
+            "--input-format",
+            "json",
+            "--output",
+            out.toString(),
+            "--output-format",
+            "json"
+        };
     }
 
     static Path emails() throws IOException {
@@ -188,21 +212,7 @@ class StandaloneClusterIT {
     @Order(1)
     void predictWithABuiltInAliasScoresAFileOnTheCluster() throws Exception {
         Path out = work.resolve("embeddings");
-        Result r = submit(
-                600,
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                emails().toString(),
-                "--input-format",
-                "json",
-                "--output",
-                out.toString(),
-                "--output-format",
-                "json");
+        Result r = submit(600, embed("all-MiniLM-L6-v2", emails(), out));
         assertEquals(0, r.code(), r.output());
         List<String> lines = parts(out);
         assertEquals(3, lines.size(), "one output row per input row");
@@ -224,21 +234,7 @@ class StandaloneClusterIT {
         }
         Files.writeString(driverOnly.resolve("README.md"), "a folder in the driver's home only"); // a new content key
         Path out = work.resolve("embeddings-driver-folder");
-        Result r = submit(
-                600,
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                driverOnly.toString(),
-                "--input",
-                emails().toString(),
-                "--input-format",
-                "json",
-                "--output",
-                out.toString(),
-                "--output-format",
-                "json");
+        Result r = submit(600, embed(driverOnly.toString(), emails(), out));
         assertEquals(0, r.code(), r.output());
         assertEquals(3, parts(out).size(), "one output row per input row");
     }
@@ -384,27 +380,9 @@ class StandaloneClusterIT {
         Path input = numberedRows("numbered.jsonl", n);
         Path faults = Files.createDirectories(work.resolve("faults-executor"));
         Path out = work.resolve("embeddings-executor-killed");
-        List<String> command = new ArrayList<>(List.of(
-                "bin/sparkformers",
-                "--master",
-                MASTER,
-                "--conf",
-                "spark.executor.extraJavaOptions=-Dai.djl.offline=true -Duser.home=" + executorHome));
+        List<String> command = onTheCluster();
         command.addAll(faultConf(faults));
-        command.addAll(List.of(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                input.toString(),
-                "--input-format",
-                "json",
-                "--output",
-                out.toString(),
-                "--output-format",
-                "json"));
+        command.addAll(List.of(embed("all-MiniLM-L6-v2", input, out)));
         Running predict = start(Map.of(), command.toArray(String[]::new));
         long victim = killVictim(predict, faults);
 
@@ -433,20 +411,7 @@ class StandaloneClusterIT {
         Path out = work.resolve("embeddings-driver-killed");
         List<String> command = new ArrayList<>(List.of("bin/sparkformers")); // local mode: the tasks run in the driver
         command.addAll(faultConf(faults));
-        List<String> predict = List.of(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                input.toString(),
-                "--input-format",
-                "json",
-                "--output",
-                out.toString(),
-                "--output-format",
-                "json");
+        List<String> predict = List.of(embed("all-MiniLM-L6-v2", input, out));
         command.addAll(predict);
         Running killed = start(Map.of(), command.toArray(String[]::new));
         long driver = killVictim(killed, faults);
