@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.Json;
+import io.sparkformers.jobs.corpora.Gpt2Tokenizer;
+import io.sparkformers.jobs.recipes.SpamLanguageModelRecipe;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,6 +40,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * executor JVM killed with {@code kill -9} in the middle of {@code predict} (Spark retries its task elsewhere and the
  * output holds every input row exactly once), and a driver killed in the middle of the write (the output has no
  * {@code _SUCCESS}, and a rerun over it is refused in one line that names the fix).
+ *
+ * <p>Last, issue #17's batch-generation job at size: {@code predict --task text-generation} over a 10,000-row table of
+ * real prompts on both executors, every row answered exactly once, rows/s printed (docs/performance.md).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterIT {
@@ -148,14 +153,38 @@ class StandaloneClusterIT {
 
     /** bin/sparkformers against the cluster, executors with the empty home as user.home. */
     static Result submit(int timeoutSeconds, String... command) throws IOException, InterruptedException {
-        List<String> full = new ArrayList<>(List.of(
+        List<String> full = onTheCluster();
+        full.addAll(List.of(command));
+        return run(timeoutSeconds, Map.of(), full.toArray(String[]::new));
+    }
+
+    /** {@code bin/sparkformers --master <the cluster>}, executors with the empty home as user.home; add to it. */
+    static List<String> onTheCluster() {
+        return new ArrayList<>(List.of(
                 "bin/sparkformers",
                 "--master",
                 MASTER,
                 "--conf",
                 "spark.executor.extraJavaOptions=-Dai.djl.offline=true -Duser.home=" + executorHome));
-        full.addAll(List.of(command));
-        return run(timeoutSeconds, Map.of(), full.toArray(String[]::new));
+    }
+
+    /** {@code predict --task sentence-embeddings} of {@code model} from a JSON-lines file to a JSON-lines folder. */
+    static String[] embed(String model, Path input, Path out) {
+        return new String[] {
+            "predict",
+            "--task",
+            "sentence-embeddings",
+            "--model",
+            model,
+            "--input",
+            input.toString(),
+            "--input-format",
+            "json",
+            "--output",
+            out.toString(),
+            "--output-format",
+            "json"
+        };
     }
 
     static Path emails() throws IOException {
@@ -183,21 +212,7 @@ class StandaloneClusterIT {
     @Order(1)
     void predictWithABuiltInAliasScoresAFileOnTheCluster() throws Exception {
         Path out = work.resolve("embeddings");
-        Result r = submit(
-                600,
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                emails().toString(),
-                "--input-format",
-                "json",
-                "--output",
-                out.toString(),
-                "--output-format",
-                "json");
+        Result r = submit(600, embed("all-MiniLM-L6-v2", emails(), out));
         assertEquals(0, r.code(), r.output());
         List<String> lines = parts(out);
         assertEquals(3, lines.size(), "one output row per input row");
@@ -219,21 +234,7 @@ class StandaloneClusterIT {
         }
         Files.writeString(driverOnly.resolve("README.md"), "a folder in the driver's home only"); // a new content key
         Path out = work.resolve("embeddings-driver-folder");
-        Result r = submit(
-                600,
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                driverOnly.toString(),
-                "--input",
-                emails().toString(),
-                "--input-format",
-                "json",
-                "--output",
-                out.toString(),
-                "--output-format",
-                "json");
+        Result r = submit(600, embed(driverOnly.toString(), emails(), out));
         assertEquals(0, r.code(), r.output());
         assertEquals(3, parts(out).size(), "one output row per input row");
     }
@@ -379,27 +380,9 @@ class StandaloneClusterIT {
         Path input = numberedRows("numbered.jsonl", n);
         Path faults = Files.createDirectories(work.resolve("faults-executor"));
         Path out = work.resolve("embeddings-executor-killed");
-        List<String> command = new ArrayList<>(List.of(
-                "bin/sparkformers",
-                "--master",
-                MASTER,
-                "--conf",
-                "spark.executor.extraJavaOptions=-Dai.djl.offline=true -Duser.home=" + executorHome));
+        List<String> command = onTheCluster();
         command.addAll(faultConf(faults));
-        command.addAll(List.of(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                input.toString(),
-                "--input-format",
-                "json",
-                "--output",
-                out.toString(),
-                "--output-format",
-                "json"));
+        command.addAll(List.of(embed("all-MiniLM-L6-v2", input, out)));
         Running predict = start(Map.of(), command.toArray(String[]::new));
         long victim = killVictim(predict, faults);
 
@@ -428,20 +411,7 @@ class StandaloneClusterIT {
         Path out = work.resolve("embeddings-driver-killed");
         List<String> command = new ArrayList<>(List.of("bin/sparkformers")); // local mode: the tasks run in the driver
         command.addAll(faultConf(faults));
-        List<String> predict = List.of(
-                "predict",
-                "--task",
-                "sentence-embeddings",
-                "--model",
-                "all-MiniLM-L6-v2",
-                "--input",
-                input.toString(),
-                "--input-format",
-                "json",
-                "--output",
-                out.toString(),
-                "--output-format",
-                "json");
+        List<String> predict = List.of(embed("all-MiniLM-L6-v2", input, out));
         command.addAll(predict);
         Running killed = start(Map.of(), command.toArray(String[]::new));
         long driver = killVictim(killed, faults);
@@ -472,6 +442,138 @@ class StandaloneClusterIT {
                 LongStream.rangeClosed(1, n).boxed().toList(),
                 ids.stream().sorted().toList(),
                 "the overwrite holds every row exactly once");
+    }
+
+    /**
+     * 10,000 prompts from real text: every line of the license texts in /usr/share/common-licenses (Debian's
+     * {@code base-files}) with 3 words or more, cut to its first 3–24 words, cycled (stride 7919) until {@code n}
+     * rows {"id": 0…n-1, "prompt": …}; the table of docs/performance.md's manual run ({@code make_generation_demo.py}).
+     */
+    static Path licensePrompts(int n) throws IOException {
+        Path licenses = Path.of("/usr/share/common-licenses");
+        assertTrue(
+                Files.isDirectory(licenses),
+                licenses + " is missing: install Debian's base-files (it holds the "
+                        + "license texts the prompts are cut from)");
+        List<String[]> lines = new ArrayList<>();
+        try (Stream<Path> files = Files.list(licenses)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                for (String line : new String(Files.readAllBytes(f), StandardCharsets.UTF_8).split("\n")) {
+                    String[] words = line.trim().split("\\s+");
+                    if (words.length >= 3) lines.add(words);
+                }
+            }
+        }
+        Path input = work.resolve("prompts.jsonl");
+        try (var w = Files.newBufferedWriter(input)) {
+            for (int i = 0; i < n; i++) {
+                String[] words = lines.get((int) ((i * 7919L) % lines.size()));
+                String prompt = String.join(" ", List.of(words).subList(0, Math.min(words.length, 3 + i % 22)));
+                w.write(Json.MAPPER
+                        .createObjectNode()
+                        .put("id", i)
+                        .put("prompt", prompt)
+                        .toString());
+                w.write('\n');
+            }
+        }
+        return input;
+    }
+
+    /** The executor stderr logs of the applications under the workers' work folders, by worker folder. */
+    static Map<String, List<Path>> executorLogs() throws IOException {
+        Map<String, List<Path>> byWorker = new java.util.TreeMap<>();
+        try (Stream<Path> files = Files.walk(clusterDir)) {
+            for (Path p : files.filter(p -> p.getFileName().toString().equals("stderr")
+                            && p.toString().contains("app-"))
+                    .toList()) {
+                Path worker = p.getParent().getParent().getParent(); // work-i/app-…/<executor id>/stderr
+                byWorker.computeIfAbsent(worker.getFileName().toString(), k -> new ArrayList<>())
+                        .add(p);
+            }
+        }
+        return byWorker;
+    }
+
+    /**
+     * Issue #17's batch-generation job: {@code predict --task text-generation} (a TextGenerator) over a 10,000-row
+     * JSON-lines table on the 2-worker cluster, greedy, 8 new tokens a row. The model is a seeded tiny GPT-2 built
+     * from its config at HF's initialisation in Java (as {@code lm-train} starts one) with the real GPT-2 tokenizer,
+     * in a folder only the driver has. Every input id comes back exactly once with non-empty generated text (the
+     * prompt left out), and both executors ran tasks; the job's own line and its rows/s are printed.
+     */
+    @Test
+    @Order(7)
+    void aTextGeneratorJobAnswersEveryRowOfATenThousandRowTableOnBothExecutors() throws Exception {
+        int n = 10_000;
+        Path input = licensePrompts(n);
+        System.setProperty(
+                "sparkformers.home",
+                ROOT.resolve("jobs/target/sparkformers-home").toString()); // as start()
+        System.setProperty("ai.djl.offline", "true");
+        Path model = work.resolve("driver-home/gpt2-tiny-real-tokenizer");
+        long params = SpamLanguageModelRecipe.writeInitialCheckpoint(
+                SpamLanguageModelRecipe.gpt2Config(128, 64, 2, 4), Gpt2Tokenizer.ensure(), 1234, model);
+        // 2 layers × 64, 4 heads, 128 positions: 3,324,736 parameters, 3,216,448 of them GPT-2's 50,257 embeddings
+        assertEquals(3_324_736, params, "parameters of " + model);
+        Map<String, List<Path>> logsBefore = executorLogs();
+        Path out = work.resolve("generated");
+        Result r = submit(
+                900,
+                "--conf",
+                "spark.sql.files.maxPartitionBytes=131072", // ~0.8 MB: 7 partitions, so both executors get tasks
+                "predict",
+                "--task",
+                "text-generation",
+                "--model",
+                model.toString(),
+                "--input",
+                input.toString(),
+                "--input-format",
+                "json",
+                "--text-col",
+                "prompt",
+                "--output",
+                out.toString(),
+                "--output-format",
+                "json",
+                "--max-new-tokens",
+                "8",
+                "--no-return-full-text");
+        assertEquals(0, r.code(), r.output());
+        var line = java.util.regex.Pattern.compile("-> .*: (\\d+) rows in ([0-9.]+) s; (.*)")
+                .matcher(r.output());
+        assertTrue(line.find(), "the job's summary line: " + r.output());
+        assertEquals(n, Integer.parseInt(line.group(1)), line.group());
+        System.out.printf(
+                "StandaloneClusterIT text-generation: %s%n  %.1f rows/s (%d rows / %s s of the job)%n",
+                line.group(), n / Double.parseDouble(line.group(2)), n, line.group(2));
+
+        long[] seen = new long[n];
+        for (String json : parts(out)) {
+            JsonNode row = Json.MAPPER.readTree(json);
+            int id = row.path("id").asInt(-1);
+            assertTrue(id >= 0 && id < n, "an id that is not an input's: " + json);
+            seen[id]++;
+            assertFalse(row.path("generated_text").asText().isEmpty(), "row " + id + " has no generated text: " + json);
+        }
+        for (int id = 0; id < n; id++) assertEquals(1, seen[id], "input id " + id + " in the output");
+
+        Map<String, List<Path>> logs = executorLogs();
+        Map<String, Long> tasks = new java.util.TreeMap<>();
+        for (var worker : logs.entrySet()) {
+            long launched = 0;
+            for (Path log : worker.getValue()) {
+                if (logsBefore.getOrDefault(worker.getKey(), List.of()).contains(log)) continue; // earlier apps
+                launched += Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                        .filter(l -> l.contains("Running task "))
+                        .count();
+            }
+            tasks.put(worker.getKey(), launched);
+        }
+        System.out.println("  tasks launched per worker: " + tasks);
+        assertEquals(2, tasks.size(), "executor logs of both workers: " + tasks);
+        assertTrue(tasks.values().stream().allMatch(t -> t > 0), "both executors ran tasks: " + tasks);
     }
 
     record Result(int code, String output) {}

@@ -61,9 +61,7 @@ class LocalClusterTrainingTest {
 
     @AfterAll
     static void stop() {
-        if (spark != null) spark.stop();
-        System.clearProperty("spark.testing");
-        System.clearProperty("spark.test.home");
+        LocalClusterSessions.stop(spark);
     }
 
     static TextClassifier classifier(String out) throws Exception {

@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.stream.Collectors;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Row;
@@ -30,8 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The embedder on two executor JVMs ({@code local-cluster[2,1,1024]}): one model load per executor JVM, read back
  * through a job; rows and order kept; scores equal to the plain-Java path. A model read from a Hadoop URI is copied
  * once per host: the two executors share this host's cache, and the driver only lists the source. A folder of the
- * driver's reaches the executors through Spark (broadcast pieces), once per host. The executors get this JVM's classpath and
- * --add-opens, and the Sparkformers home as {@code SPARKFORMERS_HOME}; the stand-in Spark home is an empty {@code target/spark-home/jars}.
+ * driver's reaches the executors through Spark (broadcast pieces), once per host. The session: {@link LocalClusterSessions}.
  */
 class LocalClusterInferenceTest {
     static SparkSession spark;
@@ -40,43 +38,12 @@ class LocalClusterInferenceTest {
     @BeforeAll
     static void start() throws Exception {
         model = miniLm();
-        Path home = Path.of("target", "spark-home").toAbsolutePath();
-        Files.createDirectories(home.resolve("jars"));
-        System.setProperty("spark.testing", "true"); // the in-process Worker then reads spark.test.home
-        System.setProperty("spark.test.home", home.toString());
-        String jvmOpts = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens")
-                        || a.startsWith("-Dai.djl")
-                        || a.startsWith("-Djdk.reflect")
-                        || a.startsWith("-Dio.netty"))
-                .collect(Collectors.joining(" "));
-        spark = SparkSession.builder()
-                .master("local-cluster[2,1,1024]")
-                .appName("LocalClusterInferenceTest")
-                .config("spark.ui.enabled", "false")
-                .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
-                .config("spark.executorEnv.TORCH_CPP_LOG_LEVEL", "ERROR")
-                .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
-                // Spark refuses executor options containing "-Dspark", so -Dsparkformers.home travels as the env var
-                .config("spark.executor.extraJavaOptions", jvmOpts)
-                .config(
-                        "spark.executorEnv.SPARKFORMERS_HOME",
-                        Path.of(System.getProperty("sparkformers.home"))
-                                .toAbsolutePath()
-                                .toString())
-                .getOrCreate();
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (spark.sparkContext().statusTracker().getExecutorInfos().length < 3) { // driver + 2 executors
-            if (System.currentTimeMillis() > deadline) fail("the 2 executors did not register within 2 minutes");
-            Thread.sleep(200);
-        }
+        spark = LocalClusterSessions.start("LocalClusterInferenceTest", 2, 1024);
     }
 
     @AfterAll
     static void stop() {
-        if (spark != null) spark.stop();
-        System.clearProperty("spark.testing");
-        System.clearProperty("spark.test.home");
+        LocalClusterSessions.stop(spark);
     }
 
     /** (JVM name, loads so far) from every partition of a probe job. */

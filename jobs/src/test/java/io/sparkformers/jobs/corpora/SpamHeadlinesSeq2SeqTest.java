@@ -143,7 +143,7 @@ class SpamHeadlinesSeq2SeqTest {
             assertTrue(after.get("rouge1") > before.get("rouge1") + 0.05, line);
             assertTrue(after.get("rougeL") > before.get("rougeL") + 0.05, line);
         } finally {
-            spark.stop();
+            LocalClusterSessions.stop(spark);
         }
     }
 
