@@ -18,14 +18,12 @@ import ai.djl.pytorch.jni.IValue;
  * {@link LinearGelu}, {@link InferenceLinear}), without the ~10 DJL operators per layer between them (a JNI call, an
  * NDArray wrapper and a native handle each). The layer's weights go in once per model as one list ({@link #prepare}),
  * so a call passes three arrays. CPU only; where the module cannot run, the first use says so in one log line and
- * {@link #available} answers false, so callers keep the block-by-block path. {@code -Dsparkformers.encoderLayerKernel=false}
- * turns it off (the block-by-block path, to compare the two).
+ * {@link #available} answers false, so callers keep the block-by-block path. The system property
+ * {@code sparkformers.encoderLayerKernel=false} turns it off (the block-by-block path), read at each call so that a
+ * benchmark can compare the two paths in one process.
  */
 public final class EncoderLayerKernel {
     private EncoderLayerKernel() {}
-
-    private static final boolean ENABLED =
-            !"false".equalsIgnoreCase(System.getProperty("sparkformers.encoderLayerKernel"));
 
     private static final class Kernel {
         static final NDManager MANAGER = NDManager.newBaseManager(Device.cpu());
@@ -75,7 +73,9 @@ public final class EncoderLayerKernel {
 
     /** Whether the kernel runs on {@code device} (CPU, and the module loaded and passed its self-check). */
     public static boolean available(Device device) {
-        return ENABLED && Device.Type.CPU.equals(device.getDeviceType()) && Kernel.MODULE != null;
+        return Device.Type.CPU.equals(device.getDeviceType())
+                && Kernel.MODULE != null
+                && !"false".equals(System.getProperty("sparkformers.encoderLayerKernel"));
     }
 
     /**
