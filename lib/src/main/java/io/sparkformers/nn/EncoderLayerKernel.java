@@ -60,7 +60,7 @@ public final class EncoderLayerKernel {
                     one,
                     z2
                 };
-                try (Weights ws = new Weights(1, 1e-12, w, new NDArray[0])) {
+                try (Weights ws = new Weights(1, 1e-12, false, w, new NDArray[0])) {
                     float[] y = run(m, s.create(new float[] {1, -1}, new Shape(1, 1, 2)), NO_MASK, ws, s)
                             .toFloatArray();
                     if (Math.abs(y[0] - 1) > 1e-5f || Math.abs(y[1] + 1) > 1e-5f) {
@@ -83,14 +83,16 @@ public final class EncoderLayerKernel {
      * derived arrays given as {@code owned} (never the parameters themselves).
      */
     public static final class Weights implements AutoCloseable {
+        private final IValue op;
         private final IValue list;
         private final IValue heads;
         private final IValue eps;
         private final NDArray[] owned;
 
-        private Weights(int numHeads, double layerNormEps, NDArray[] weights, NDArray[] owned) {
+        private Weights(int numHeads, double layerNormEps, boolean bf16, NDArray[] weights, NDArray[] owned) {
             PtNDArray[] w = new PtNDArray[weights.length];
             for (int i = 0; i < w.length; i++) w[i] = (PtNDArray) weights[i];
+            this.op = IValue.from(bf16 ? 1L : 0L);
             this.list = IValue.listFrom(w);
             this.heads = IValue.from((long) numHeads);
             this.eps = IValue.from(layerNormEps);
@@ -99,6 +101,7 @@ public final class EncoderLayerKernel {
 
         @Override
         public void close() {
+            op.close();
             list.close();
             heads.close();
             eps.close();
@@ -113,12 +116,82 @@ public final class EncoderLayerKernel {
      *                Wo (H, H) as {@link InferenceLinear#transposedCopy}, bo, LayerNorm 1 weight and bias, Wi from
      *                {@link LinearGelu#pack}, bi (I), Wd (H, I) as {@link InferenceLinear#transposedCopy}, bd,
      *                LayerNorm 2 weight and bias}, float32
+     *                In BF16 ({@code bf16}) the GEMM weights and biases are bfloat16: Wi from {@link #packBf16}, the
+     *                others from {@link Bf16Linear#toBf16} (Wqkv, bqkv from {@link FusedProjection#build} in BF16);
+     *                the LayerNorm parameters stay float32
      * @param owned   the derived ones among them, closed with the result
      */
-    public static Weights prepare(int numHeads, double layerNormEps, NDArray[] weights, NDArray... owned) {
+    public static Weights prepare(
+            int numHeads, double layerNormEps, boolean bf16, NDArray[] weights, NDArray... owned) {
         if (weights.length != 12)
             throw new IllegalArgumentException("an encoder layer has 12 weights, got " + weights.length);
-        return new Weights(numHeads, layerNormEps, weights, owned);
+        return new Weights(numHeads, layerNormEps, bf16, weights, owned);
+    }
+
+    /**
+     * {@code weight} (out, in) float32 converted to bfloat16 and reordered once into oneDNN's layout, attached to
+     * {@code weight}'s manager; opaque to DJL (pass it only to {@link #prepare}).
+     */
+    public static NDArray packBf16(NDArray weight) {
+        try (IValue op = IValue.from(2L);
+                IValue e = IValue.from((PtNDArray) Kernel.NO_MASK);
+                IValue heads = IValue.from(0L);
+                IValue eps = IValue.from(0.0);
+                IValue w = IValue.listFrom((PtNDArray) weight);
+                IValue out = Kernel.MODULE.forward(new IValue[] {op, e, e, heads, eps, w})) {
+            return out.toTensor((PtNDManager) weight.getManager());
+        }
+    }
+
+    /**
+     * Whether the BF16 layer ({@link #prepare} with bf16) runs on {@code device}: {@link #available}, and one BF16
+     * layer on the self-check's case gave its answer (a CPU whose oneDNN lacks BF16 kernels answers false).
+     */
+    public static boolean availableBf16(Device device) {
+        return available(device) && Bf16Check.OK;
+    }
+
+    private static final class Bf16Check {
+        static final boolean OK = check();
+
+        /** The FP32 self-check's case in BF16: (1, -1) is exact in bfloat16. */
+        private static boolean check() {
+            try (NDManager s = Kernel.MANAGER.newSubManager();
+                    NoGrad g = NoGrad.enter()) {
+                NDArray z22 = s.zeros(new Shape(2, 2));
+                NDArray one = s.ones(new Shape(2));
+                NDArray z2b = Bf16Linear.toBf16(s.zeros(new Shape(2)));
+                NDArray z22b = Bf16Linear.toBf16(z22);
+                NDArray[] w = {
+                    Bf16Linear.toBf16(s.zeros(new Shape(6, 2))),
+                    Bf16Linear.toBf16(s.zeros(new Shape(6))),
+                    z22b,
+                    z2b,
+                    one,
+                    one.mul(0.5f),
+                    packBf16(z22),
+                    z2b,
+                    z22b,
+                    z2b,
+                    one,
+                    s.zeros(new Shape(2))
+                };
+                try (Weights ws = new Weights(1, 1e-12, true, w, new NDArray[0])) {
+                    float[] y = forward(s.create(new float[] {1, -1}, new Shape(1, 1, 2)), null, ws)
+                            .toFloatArray();
+                    if (Math.abs(y[0] - 1) > 1e-3f || Math.abs(y[1] + 1) > 1e-3f) {
+                        throw new IllegalStateException("BF16 self-check gave " + java.util.Arrays.toString(y));
+                    }
+                }
+                return true;
+            } catch (RuntimeException e) {
+                System.getLogger(EncoderLayerKernel.class.getName())
+                        .log(
+                                System.Logger.Level.INFO,
+                                "encoder layer: BF16 kernel unavailable, running the layer block by block (" + e + ")");
+                return false;
+            }
+        }
     }
 
     /**
@@ -135,7 +208,7 @@ public final class EncoderLayerKernel {
     private static NDArray run(PtSymbolBlock module, NDArray x, NDArray mask, Weights w, NDManager owner) {
         IValue xi = IValue.from((PtNDArray) x);
         IValue mi = IValue.from((PtNDArray) mask);
-        try (IValue out = module.forward(new IValue[] {xi, mi, w.heads, w.eps, w.list})) {
+        try (IValue out = module.forward(new IValue[] {w.op, xi, mi, w.heads, w.eps, w.list})) {
             return out.toTensor((PtNDManager) owner);
         } finally {
             xi.close();

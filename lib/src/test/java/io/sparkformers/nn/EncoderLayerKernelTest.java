@@ -61,4 +61,51 @@ class EncoderLayerKernelTest {
             }
         }
     }
+
+    @Test
+    void bf16LayerKernelStaysWithinBf16AccuracyOfFp32() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                ComputeDtype.fastBf16(Device.cpu()), "this CPU has no fast BF16 (AVX512-BF16 or AMX)");
+        assertTrue(EncoderLayerKernel.availableBf16(Device.cpu()), "the BF16 layer should pass its self-check here");
+        BertConfig c = BertConfig.tiny();
+        long[] ids = {2, 5, 1, 6, 9, 11, 3, 4, 7, 8, 10, 12, 13, 14};
+        long[] mask = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0};
+        long[] types = new long[ids.length];
+        try (NDManager m = NDManager.newBaseManager()) {
+            BertModel model = new BertModel(c, false);
+            model.initialize(m);
+            assertTrue(StateDict.load(model, TestWeights.deterministic(model, 0.8), StateDict.Options.STRICT)
+                    .isExact());
+            NDList in = new NDList(
+                    m.create(ids, new Shape(2, 7)), m.create(mask, new Shape(2, 7)), m.create(types, new Shape(2, 7)));
+            float[] fp32 = model.predict(in).head().toFloatArray(); // (2, 7, H)
+            DerivedWeights.computeIn(model, ComputeDtype.BF16);
+            float[] kernel = model.predict(in).head().toFloatArray();
+            float[] blocks;
+            System.setProperty(SWITCH, "false");
+            try {
+                blocks = model.predict(in).head().toFloatArray();
+            } finally {
+                System.clearProperty(SWITCH);
+            }
+            int h = c.hiddenSize();
+            double minCos = 1;
+            double maxDiff = 0;
+            for (int t = 0; t < 14; t++) {
+                if (mask[t] == 0) continue;
+                double dot = 0, nf = 0, nk = 0;
+                for (int i = t * h; i < (t + 1) * h; i++) {
+                    dot += (double) fp32[i] * kernel[i];
+                    nf += (double) fp32[i] * fp32[i];
+                    nk += (double) kernel[i] * kernel[i];
+                    maxDiff = Math.max(maxDiff, Math.abs(kernel[i] - blocks[i]));
+                }
+                minCos = Math.min(minCos, dot / Math.sqrt(nf * nk));
+            }
+            assertTrue(minCos >= 0.999, "min per-token cosine BF16 kernel vs FP32 = " + minCos);
+            // the block path rounds the attention and GELU in float32, the kernel in bfloat16: BF16 rounding apart
+            assertTrue(maxDiff <= 0.05, "max |BF16 kernel - BF16 blocks| = " + maxDiff);
+            assertTrue(maxDiff > 0, "the BF16 kernel should have run (it differs from the block path in rounding)");
+        }
+    }
 }
