@@ -7,6 +7,7 @@ import io.sparkformers.jobs.bench.AllReduceBenchmark;
 import io.sparkformers.jobs.bench.BenchHeader;
 import io.sparkformers.jobs.bench.BenchSuite;
 import io.sparkformers.jobs.bench.DistributedTrainingBenchmark;
+import io.sparkformers.jobs.bench.EncoderLayerBenchmark;
 import io.sparkformers.jobs.bench.ExecutorMemoryBenchmark;
 import io.sparkformers.jobs.bench.ForwardBenchmark;
 import io.sparkformers.jobs.bench.GenerationBenchmark;
@@ -52,6 +53,7 @@ public final class BenchCommand implements Callable<Integer> {
             "inference-spark",
             "training-distributed",
             "inference",
+            "encoder-layer",
             "allreduce",
             "generation",
             "suite");
@@ -64,7 +66,7 @@ public final class BenchCommand implements Callable<Integer> {
             defaultValue = "all",
             description = "One of: load, forward, training, all (those three), training-clm, inference-spark, "
                     + "training-distributed, "
-                    + "inference, allreduce, "
+                    + "inference, encoder-layer, allreduce, "
                     + "suite (everything, one JVM each).")
     String name;
 
@@ -186,7 +188,8 @@ public final class BenchCommand implements Callable<Integer> {
                     "unknown benchmark '" + name + "' (names: " + String.join(", ", NAMES) + ", all)");
         }
         // ONNX Runtime is the peer of these and not in the shipped jobs jar: say how to add it before any work
-        if (List.of("all", "forward", "inference", "inference-spark").contains(name)) OnnxRuntimePeer.require(name);
+        if (List.of("all", "forward", "inference", "inference-spark", "encoder-layer")
+                .contains(name)) OnnxRuntimePeer.require(name);
         if (name.equals("inference-spark")) return inferenceSpark();
         if (name.equals("suite")) return suite();
         if (name.equals("allreduce")) return allReduce();
@@ -243,6 +246,36 @@ public final class BenchCommand implements Callable<Integer> {
                         r.onnxMsPerBatch(),
                         r.oursTokensPerSecond(),
                         r.ratioToOnnxRuntime());
+            }
+        }
+        if (name.equals("encoder-layer")) {
+            ArrayNode rows = report.putArray("encoderLayer");
+            for (String model : gridModels) {
+                for (EncoderLayerBenchmark.Row r :
+                        EncoderLayerBenchmark.run(model, gridBatches, gridSeqs, threads, iterations)) {
+                    rows.add(Json.MAPPER.valueToTree(r));
+                    if (!common.json) {
+                        System.out.printf(
+                                java.util.Locale.ROOT,
+                                "%-18s %3d x %3d  %s ms: FP32 kernel %8.2f  blocks %8.2f  ORT %8.2f  (ORT/kernel %.3f,"
+                                        + " ORT/blocks %.3f, blocks/kernel %.3f)  BF16 kernel %8.2f  blocks %8.2f"
+                                        + "  (ORT-fp32/kernel %.3f, blocks/kernel %.3f)%n",
+                                r.model(),
+                                r.batch(),
+                                r.seqLength(),
+                                r.cpuTime() ? "thread CPU" : "wall",
+                                r.kernelMs(),
+                                r.blocksMs(),
+                                r.onnxMs(),
+                                r.onnxMs() / r.kernelMs(),
+                                r.onnxMs() / r.blocksMs(),
+                                r.blocksMs() / r.kernelMs(),
+                                r.bf16KernelMs(),
+                                r.bf16BlocksMs(),
+                                r.onnxMs() / r.bf16KernelMs(),
+                                r.bf16BlocksMs() / r.bf16KernelMs());
+                    }
+                }
             }
         }
         if (name.equals("inference")) {

@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 /**
  * Loads the TorchScript modules under this package's resources ({@code *.pt}, each written by a committed script in
  * {@code lib/src/main/python}) through which the kernels DJL cannot name are reached (BF16 linear, oneDNN linear +
- * GELU, scaled_dot_product_attention).
+ * GELU, scaled_dot_product_attention, a whole BERT-family encoder layer).
  */
 final class ScriptedKernels {
     private ScriptedKernels() {}

@@ -27,6 +27,10 @@ public final class BertAttention extends HfBlock {
         return self;
     }
 
+    BertSelfOutput output() {
+        return output;
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {

@@ -44,6 +44,15 @@ public final class BertIntermediate extends HfBlock implements DerivedWeights {
                         : act.apply(denseInference.forward(ps, x, training))); // (B, T, I)
     }
 
+    Linear dense() {
+        return dense;
+    }
+
+    /** Whether the activation is HF "gelu" (the erf form), the one {@link io.sparkformers.nn.LinearGelu} fuses. */
+    boolean gelu() {
+        return gelu;
+    }
+
     @Override
     public void weightsChanged() {
         denseInference.weightsChanged();

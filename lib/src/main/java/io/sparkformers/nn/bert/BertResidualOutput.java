@@ -47,6 +47,14 @@ abstract class BertResidualOutput extends HfBlock implements DerivedWeights {
         return new NDList(call(layerNorm, ps, training, h));
     }
 
+    Linear dense() {
+        return dense;
+    }
+
+    LayerNorm layerNorm() {
+        return layerNorm;
+    }
+
     @Override
     public void weightsChanged() {
         denseInference.weightsChanged();

@@ -79,6 +79,15 @@ public final class BertSelfAttention extends HfBlock implements DerivedWeights {
         return new NDList(context);
     }
 
+    /** The query, key and value projections, in that order (the fused weight's order). */
+    Linear[] projections() {
+        return new Linear[] {query, key, value};
+    }
+
+    int numHeads() {
+        return numHeads;
+    }
+
     /**
      * HF's {@code attentions} of this layer (output_attentions): softmax(Q K^T / sqrt(hs) + mask), (B, nh, T, T), for
      * hidden_states (B, T, H) and the mask as {@link #forward} takes them (null: no padding).
