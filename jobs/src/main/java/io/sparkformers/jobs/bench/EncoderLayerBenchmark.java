@@ -1,12 +1,7 @@
 package io.sparkformers.jobs.bench;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.sparkformers.convert.BuiltinModels;
 import io.sparkformers.convert.ModelJar;
@@ -17,13 +12,10 @@ import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The encoder-layer kernel ({@code io.sparkformers.nn.EncoderLayerKernel}) against the block-by-block path it replaces
@@ -105,27 +97,12 @@ public final class EncoderLayerBenchmark {
             int seq,
             boolean cpuTime,
             int rounds) {
-        long[] ids = ForwardBenchmark.randomIds(batch, seq);
-        long[] mask = new long[ids.length];
-        Arrays.fill(mask, 1);
-        long[] types = new long[ids.length];
-        Shape shape = new Shape(batch, seq);
-        Runnable onnx = () -> {
-            try (OnnxTensor i = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape.getShape());
-                    OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape.getShape());
-                    OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape.getShape());
-                    OrtSession.Result r =
-                            session.run(Map.of("input_ids", i, "attention_mask", m, "token_type_ids", t))) {
-                ((OnnxTensor) r.get(0)).getFloatBuffer();
-            } catch (OrtException e) {
-                throw new IllegalStateException(e);
-            }
-        };
-        List<Runnable> engines = new ArrayList<>(
-                List.of(ours(fp32, true, ids, mask, types, shape), ours(fp32, false, ids, mask, types, shape), onnx));
+        EncoderBatch input = EncoderBatch.random(batch, seq);
+        Runnable onnx = input.onnx(env, session);
+        List<Runnable> engines = new ArrayList<>(List.of(ours(fp32, true, input), ours(fp32, false, input), onnx));
         if (bf16 != null) {
-            engines.add(ours(bf16, true, ids, mask, types, shape));
-            engines.add(ours(bf16, false, ids, mask, types, shape));
+            engines.add(ours(bf16, true, input));
+            engines.add(ours(bf16, false, input));
         }
         long warmEnd = System.nanoTime() + 3_000_000_000L;
         while (System.nanoTime() < warmEnd) engines.forEach(Runnable::run);
@@ -152,16 +129,12 @@ public final class EncoderLayerBenchmark {
     }
 
     /** One forward and the copy out, through the layer kernel ({@code kernel}) or block by block. */
-    private static Runnable ours(HfModel model, boolean kernel, long[] ids, long[] mask, long[] types, Shape shape) {
+    private static Runnable ours(HfModel model, boolean kernel, EncoderBatch input) {
+        Runnable forward = input.ours(model);
         return () -> {
             if (kernel) System.clearProperty(SWITCH);
             else System.setProperty(SWITCH, "false");
-            try (NDManager scope = model.manager().newSubManager()) {
-                model.predict(new NDList(
-                                scope.create(ids, shape), scope.create(mask, shape), scope.create(types, shape)))
-                        .head()
-                        .toFloatArray();
-            }
+            forward.run();
         };
     }
 

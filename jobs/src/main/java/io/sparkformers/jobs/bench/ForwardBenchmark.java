@@ -1,9 +1,5 @@
 package io.sparkformers.jobs.bench;
 
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -13,11 +9,9 @@ import io.sparkformers.hub.MavenArtifacts;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.Task;
 import java.io.IOException;
-import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -57,21 +51,11 @@ public final class ForwardBenchmark {
             throws IOException, OrtException {
         BuiltinModels.Builtin builtin = BuiltinModels.get(alias);
         Path dir = BuiltinModels.resolve(builtin);
-        long[] ids = randomIds(batch, seqLength);
-        long[] mask = new long[ids.length];
-        Arrays.fill(mask, 1);
-        long[] types = new long[ids.length];
-        Shape shape = new Shape(batch, seqLength);
+        EncoderBatch input = EncoderBatch.random(batch, seqLength);
 
         double ours;
         try (HfModel model = HfModel.fromPretrained(dir, Task.BASE)) {
-            ours = medianMillis(warmup, iterations, () -> {
-                try (NDManager scope = model.manager().newSubManager()) {
-                    NDList out = model.predict(new NDList(
-                            scope.create(ids, shape), scope.create(mask, shape), scope.create(types, shape)));
-                    out.head().toFloatArray(); // include the copy out, as a real caller pays it
-                }
-            });
+            ours = medianMillis(warmup, iterations, input.ours(model));
         }
 
         double onnx;
@@ -84,17 +68,7 @@ public final class ForwardBenchmark {
                 opts.setInterOpNumThreads(1);
                 opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
                 try (OrtSession session = env.createSession(onnxFile.toString(), opts)) {
-                    onnx = medianMillis(warmup, iterations, () -> {
-                        try (OnnxTensor i = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape.getShape());
-                                OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape.getShape());
-                                OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape.getShape());
-                                OrtSession.Result r =
-                                        session.run(Map.of("input_ids", i, "attention_mask", m, "token_type_ids", t))) {
-                            ((OnnxTensor) r.get(0)).getFloatBuffer();
-                        } catch (OrtException e) {
-                            throw new IllegalStateException(e);
-                        }
-                    });
+                    onnx = medianMillis(warmup, iterations, input.onnx(env, session));
                 }
             }
         } finally {

@@ -2,12 +2,9 @@ package io.sparkformers.jobs.bench;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,14 +17,12 @@ import io.sparkformers.nn.ComputeDtype;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.Task;
-import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Encoder inference over a grid of batch × sequence shapes, ours (DJL/libtorch) against ONNX Runtime on the model's
@@ -217,33 +212,10 @@ public final class InferenceGrid {
             double flops,
             int warmup,
             int iterations) {
-        long[] ids = ForwardBenchmark.randomIds(batch, seq);
-        long[] mask = new long[ids.length];
-        Arrays.fill(mask, 1);
-        long[] types = new long[ids.length];
-        Shape shape = new Shape(batch, seq);
-        java.util.function.Function<HfModel, Runnable> forward = hf -> () -> {
-            try (NDManager scope = hf.manager().newSubManager()) {
-                NDList out = hf.predict(
-                        new NDList(scope.create(ids, shape), scope.create(mask, shape), scope.create(types, shape)));
-                out.head().toFloatArray(); // include the copy out, as a real caller pays it
-            }
-        };
-        Runnable ours = forward.apply(model);
-        Runnable bf16 = bf16Model == null ? null : forward.apply(bf16Model);
-        Runnable onnx = session == null
-                ? null
-                : () -> {
-                    try (OnnxTensor i = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape.getShape());
-                            OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape.getShape());
-                            OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape.getShape());
-                            OrtSession.Result r =
-                                    session.run(Map.of("input_ids", i, "attention_mask", m, "token_type_ids", t))) {
-                        ((OnnxTensor) r.get(0)).getFloatBuffer();
-                    } catch (OrtException e) {
-                        throw new IllegalStateException(e);
-                    }
-                };
+        EncoderBatch input = EncoderBatch.random(batch, seq);
+        Runnable ours = input.ours(model);
+        Runnable bf16 = bf16Model == null ? null : input.ours(bf16Model);
+        Runnable onnx = session == null ? null : input.onnx(env, session);
         long warmEnd = System.nanoTime() + (long) (WARMUP_MS * 1e6);
         for (int w = 0; w < warmup || System.nanoTime() < warmEnd; w++) {
             ours.run();
