@@ -21,11 +21,19 @@ class SharedLayout(torch.nn.Module):
             for w in weights:
                 w.set_(w.contiguous())
             return torch.empty(0)
-        fused = torch.cat(weights, 0).t().contiguous().t()  # (sum out, in) view over an (in, sum out) row-major copy
+        total = 0
+        for w in weights:
+            total += w.size(0)
+        first = weights[0]
+        # one new allocation, (in, sum out) row-major (a 1-d bias: (sum out)), filled block by block
+        storage = first.new_empty([first.size(1), total] if first.dim() == 2 else [total])
+        fused = storage.t()  # (sum out, in) view
         start = 0
         for w in weights:
             n = w.size(0)
-            w.set_(fused[start:start + n])  # w: the (out_i, in) column block, same values
+            block = fused[start:start + n]
+            block.copy_(w)
+            w.set_(block)  # w: the (out_i, in) column block, same values; its old storage is freed
             start += n
         return fused
 
