@@ -68,7 +68,7 @@ public final class CausalLmScorer implements TokenScorer {
                 for (int i = 0; i < b; i++) nextPosition[i]++;
             }
             NDArray m = step.create(mask, new Shape(b, capacity)).get(NDIndex.sliceAxis(1, 0, length)); // (B, P + T)
-            CausalLanguageModel.Step out = model.forward(ids, m, positions, cache);
+            CausalLanguageModel.Step out = model.forward(ids, m, positions, cache, 1); // the last position's logits
             cache = out.cache();
             int v = (int) out.logits().getShape().get(2);
             long t = out.logits().getShape().get(1);

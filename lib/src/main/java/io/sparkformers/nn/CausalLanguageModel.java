@@ -28,6 +28,22 @@ public interface CausalLanguageModel {
      */
     Step forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache);
 
+    /**
+     * {@link #forward} with the logits of the last {@code logitsToKeep} positions only (HF's {@code logits_to_keep};
+     * 0 keeps all): generation reads the last position's, and on a prefill the LM head over every prompt position
+     * would be the largest GEMM of the pass. Models that can skip the other positions' head override this; the
+     * default computes all and slices.
+     *
+     * @return logits (B, min(T, logitsToKeep), vocab), or (B, T, vocab) for 0, and the cache as {@link #forward}
+     */
+    default Step forward(
+            NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache, int logitsToKeep) {
+        Step all = forward(inputIds, attentionMask, positionIds, cache);
+        long t = all.logits().getShape().get(1);
+        if (logitsToKeep <= 0 || logitsToKeep >= t) return all;
+        return new Step(all.logits().get(ai.djl.ndarray.index.NDIndex.sliceAxis(1, t - logitsToKeep, t)), all.cache());
+    }
+
     /** Size of the output distribution (HF {@code vocab_size}). */
     int vocabSize();
 

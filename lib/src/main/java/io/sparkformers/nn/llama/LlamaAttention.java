@@ -3,11 +3,13 @@ package io.sparkformers.nn.llama;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.HfBlock;
 import io.sparkformers.nn.KvBuffer;
 import io.sparkformers.nn.NativeArrays;
@@ -17,15 +19,18 @@ import io.sparkformers.nn.NativeArrays;
  * mask carries), eager path: rotary q and k, grouped-query attention over the cached and new keys, softmax(q k^T /
  * sqrt(hd) + mask) v, o_proj. HF's {@code repeat_kv} copies every key/value head {@code nh / nkv} times; here the
  * {@code nh / nkv} query heads of a group are stacked along the time axis instead and share one key/value head in a
- * single product — the same sums, without the copy.
+ * single product — the same sums, without the copy. In inference the q/k/v projections run as one GEMM over a
+ * shared weight storage, and o_proj over its weight in the same layout ({@link SharedProjection}).
  */
-public final class LlamaAttention extends HfBlock {
+public final class LlamaAttention extends HfBlock implements DerivedWeights {
 
     private final LlamaConfig config;
     private final Linear qProj;
     private final Linear kProj;
     private final Linear vProj;
     private final Linear oProj;
+    private final SharedProjection qkv;
+    private final SharedProjection out;
 
     public LlamaAttention(LlamaConfig c) {
         config = c;
@@ -33,6 +38,8 @@ public final class LlamaAttention extends HfBlock {
         kProj = addChildBlock("k_proj", LlamaMLP.linear((long) c.numKeyValueHeads() * c.headDim(), c.qkvBias()));
         vProj = addChildBlock("v_proj", LlamaMLP.linear((long) c.numKeyValueHeads() * c.headDim(), c.qkvBias()));
         oProj = addChildBlock("o_proj", LlamaMLP.linear(c.hiddenSize(), c.outputBias()));
+        qkv = new SharedProjection(qProj, kProj, vProj);
+        out = new SharedProjection(oProj);
     }
 
     /**
@@ -60,9 +67,26 @@ public final class LlamaAttention extends HfBlock {
         int nh = config.numAttentionHeads();
         int nkv = config.numKeyValueHeads();
         int hd = config.headDim();
-        NDArray q = call(qProj, ps, training, x).reshape(b, t, nh, hd).transpose(0, 2, 1, 3); // -> (B, nh, T, hd)
-        NDArray k = call(kProj, ps, training, x).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3); // -> (B, nkv, T, hd)
-        NDArray v = call(vProj, ps, training, x).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3); // -> (B, nkv, T, hd)
+        boolean shared = SharedProjection.applies(ps, x, training);
+        if (training) unshare(ps, x);
+        NDArray q;
+        NDArray k;
+        NDArray v;
+        if (shared) {
+            NDArray fused = qkv.apply(ps, x); // (B, T, (nh + 2·nkv)·hd): q, k, v side by side
+            long qw = (long) nh * hd;
+            long kw = (long) nkv * hd;
+            q = fused.get(NDIndex.sliceAxis(2, 0, qw));
+            k = fused.get(NDIndex.sliceAxis(2, qw, qw + kw));
+            v = fused.get(NDIndex.sliceAxis(2, qw + kw, qw + 2 * kw));
+        } else {
+            q = call(qProj, ps, training, x);
+            k = call(kProj, ps, training, x);
+            v = call(vProj, ps, training, x);
+        }
+        q = q.reshape(b, t, nh, hd).transpose(0, 2, 1, 3); // (B, T, nh·hd) -> (B, nh, T, hd)
+        k = k.reshape(b, t, nkv, hd).transpose(0, 2, 1, 3); // (B, T, nkv·hd) -> (B, nkv, T, hd)
+        v = v.reshape(b, t, nkv, hd).transpose(0, 2, 1, 3); // (B, T, nkv·hd) -> (B, nkv, T, hd)
         q = LlamaRotaryEmbedding.apply(q, cos, sin);
         k = LlamaRotaryEmbedding.apply(k, cos, sin);
         if (cache != null) {
@@ -82,7 +106,18 @@ public final class LlamaAttention extends HfBlock {
                 .reshape(b, nh, t, hd) // -> (B, nh, T, hd)
                 .transpose(0, 2, 1, 3) // -> (B, T, nh, hd)
                 .reshape(b, t, (long) nh * hd); // -> (B, T, nh·hd)
-        return call(oProj, ps, training, context); // (B, T, H)
+        return shared ? out.apply(ps, context) : call(oProj, ps, training, context); // (B, T, H)
+    }
+
+    private void unshare(ParameterStore ps, NDArray x) {
+        qkv.unshare(ps, x);
+        out.unshare(ps, x);
+    }
+
+    @Override
+    public void weightsChanged() {
+        qkv.weightsChanged();
+        out.weightsChanged();
     }
 
     /** Inputs: x (B, T, H), cos, sin, mask as {@link #forward}; no cache. */

@@ -3,6 +3,7 @@ package io.sparkformers.nn.llama;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
@@ -10,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.nn.CausalLanguageModel;
+import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.KvBuffer;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.PretrainedModel;
@@ -22,14 +24,18 @@ import java.util.regex.Pattern;
  * configured by {@link LlamaConfig}): {@code model} ({@link LlamaModel}) then {@code lm_head}, which is the token
  * embedding itself when {@code tie_word_embeddings} (no {@code lm_head.weight} of its own, as in HF's files).
  * Block inputs: input_ids (B, T), optionally attention_mask and position_ids; output: logits (B, T, V). As a
- * {@link CausalLanguageModel} it runs with a key/value cache.
+ * {@link CausalLanguageModel} it runs with a key/value cache, and computes the head only for the positions whose
+ * logits are kept (HF's {@code logits_to_keep}); an untied head runs in inference over its weight in the shared layout
+ * ({@link SharedProjection}).
  */
-public final class LlamaForCausalLM extends PretrainedModel implements CausalLanguageModel {
+public final class LlamaForCausalLM extends PretrainedModel implements CausalLanguageModel, DerivedWeights {
 
     private final LlamaConfig config;
     private final LlamaModel model;
     /** null when tied to {@code model.embed_tokens}. */
     private final Linear lmHead;
+    /** null when tied. */
+    private final SharedProjection sharedHead;
 
     public LlamaForCausalLM(LlamaConfig c) {
         config = c;
@@ -39,6 +45,7 @@ public final class LlamaForCausalLM extends PretrainedModel implements CausalLan
                 : addChildBlock(
                         "lm_head",
                         Linear.builder().setUnits(c.vocabSize()).optBias(false).build());
+        sharedHead = lmHead == null ? null : new SharedProjection(lmHead);
     }
 
     public LlamaConfig config() {
@@ -56,7 +63,11 @@ public final class LlamaForCausalLM extends PretrainedModel implements CausalLan
 
     /** (B, T, H) -> logits (B, T, V). */
     private NDArray head(ParameterStore ps, NDArray hidden, boolean training) {
-        if (lmHead != null) return call(lmHead, ps, training, hidden);
+        if (lmHead != null) {
+            if (training) sharedHead.unshare(ps, hidden);
+            if (SharedProjection.applies(ps, hidden, training)) return sharedHead.apply(ps, hidden);
+            return call(lmHead, ps, training, hidden);
+        }
         NDArray w = ps.getValue(model.embedTokens().weight(), hidden.getDevice(), training); // (V, H)
         return hidden.getNDArrayInternal().linear(hidden, w, null).head();
     }
@@ -69,7 +80,17 @@ public final class LlamaForCausalLM extends PretrainedModel implements CausalLan
     }
 
     @Override
+    public void weightsChanged() {
+        if (sharedHead != null) sharedHead.weightsChanged();
+    }
+
+    @Override
     public Step forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache) {
+        return forward(inputIds, attentionMask, positionIds, cache, 0);
+    }
+
+    @Override
+    public Step forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache, int logitsToKeep) {
         if (cache != null && !(cache instanceof LlamaKvCache)) {
             throw new IllegalArgumentException("a " + getClass().getSimpleName() + " cannot continue a "
                     + cache.getClass().getSimpleName());
@@ -96,7 +117,11 @@ public final class LlamaForCausalLM extends PretrainedModel implements CausalLan
             for (NDArray a : List.of(inputIds, attentionMask, positionIds)) a.tempAttach(scope);
             ParameterStore ps = new ParameterStore(scope, false);
             NDArray hidden = model.forward(ps, inputIds, attentionMask, positionIds, buffer, false);
-            NDArray logits = head(ps, hidden, false); // (B, T, V)
+            long t = ids[1];
+            if (logitsToKeep > 0 && logitsToKeep < t) {
+                hidden = hidden.get(NDIndex.sliceAxis(1, t - logitsToKeep, t)); // (B, T, H) -> (B, kept, H)
+            }
+            NDArray logits = head(ps, hidden, false); // (B, kept, V)
             logits.attach(caller);
             buffer.advance((int) ids[1]);
             return new Step(logits, new LlamaKvCache(buffer));
