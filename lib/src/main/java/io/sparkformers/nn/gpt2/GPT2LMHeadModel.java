@@ -3,6 +3,7 @@ package io.sparkformers.nn.gpt2;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
@@ -39,6 +40,12 @@ public final class GPT2LMHeadModel extends GPT2PreTrainedModel implements Causal
 
     @Override
     public Step forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache) {
+        return forward(inputIds, attentionMask, positionIds, cache, 0);
+    }
+
+    /** As HF's {@code logits_to_keep}: the tied 50,257-wide head runs only on the kept positions (prefill: the last). */
+    @Override
+    public Step forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache, int logitsToKeep) {
         GPT2Cache c = cache == null ? GPT2Cache.empty(inputIds.getDevice(), config.nLayer()) : (GPT2Cache) cache;
         long t = inputIds.getShape().get(1);
         if (attentionMask.getShape().get(1) != c.length() + t) {
@@ -50,6 +57,9 @@ public final class GPT2LMHeadModel extends GPT2PreTrainedModel implements Causal
             ParameterStore ps = new ParameterStore(inputIds.getManager(), false);
             c.begin();
             NDArray hidden = transformer.forward(ps, inputIds, attentionMask, positionIds, c, false);
+            if (logitsToKeep > 0 && logitsToKeep < t) {
+                hidden = hidden.get(NDIndex.sliceAxis(1, t - logitsToKeep, t)); // (B, T, H) -> (B, kept, H)
+            }
             NDArray logits = lmHead(ps, hidden, false);
             return new Step(logits, c.commit((int) t));
         } catch (RuntimeException e) {
