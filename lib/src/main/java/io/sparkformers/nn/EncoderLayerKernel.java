@@ -48,7 +48,7 @@ public final class EncoderLayerKernel {
                 NDArray z22 = s.zeros(new Shape(2, 2));
                 NDArray z2 = s.zeros(new Shape(2));
                 NDArray one = s.ones(new Shape(2));
-                NDArray half = one.mul(0.5f);
+                NDArray half = s.full(new Shape(2), 0.5f);
                 NDArray[] w = {
                     s.zeros(new Shape(6, 2)),
                     s.zeros(new Shape(6)),
@@ -171,7 +171,7 @@ public final class EncoderLayerKernel {
                     z22b,
                     z2b,
                     one,
-                    one.mul(0.5f),
+                    s.full(new Shape(2), 0.5f),
                     packBf16(z22),
                     z2b,
                     z22b,

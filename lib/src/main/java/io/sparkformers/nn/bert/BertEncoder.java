@@ -43,6 +43,12 @@ public final class BertEncoder extends HfBlock {
                     layer.forward(ps, mask == null ? new NDList(h) : new NDList(h, mask), training)
                             .head());
         }
+        if (!layers.isEmpty() && layers.get(layers.size() - 1).runsKernel(ps, x, training)) {
+            // The kernel's output is an inference tensor (the scripted call runs in libtorch's InferenceMode), which
+            // autograd refuses to save: a frozen encoder under a trained head (feature extraction) needs a plain one.
+            // One (B, T, H) copy per forward.
+            x = x.duplicate();
+        }
         return new NDList(x);
     }
 

@@ -55,18 +55,24 @@ public final class BertLayer extends HfBlock implements DerivedWeights {
         NDArray x = inputs.get(0); // (B, T, H)
         if (training) {
             weightsChanged();
-        } else if (intermediate.gelu()
-                && !(ps instanceof AdapterStore)
-                && (bf16
-                        ? EncoderLayerKernel.availableBf16(x.getDevice())
-                        : EncoderLayerKernel.available(x.getDevice()))
-                && !NoGrad.isGradMode()) {
+        } else if (runsKernel(ps, x, false)) {
             NDArray mask = inputs.size() > 1 ? inputs.get(1) : null; // (B, 1, 1, T), null: no padding
             return new NDList(EncoderLayerKernel.forward(x, mask, kernelWeights(ps, x.getDevice()))); // (B, T, H)
         }
         NDArray a = attention.forward(ps, inputs, training).head(); // (B, T, H)
         NDArray i = call(intermediate, ps, training, a); // (B, T, I)
         return output.forward(ps, new NDList(i, a), training);
+    }
+
+    /** Whether a forward with these arguments runs as one {@link EncoderLayerKernel} call. */
+    boolean runsKernel(ParameterStore ps, NDArray x, boolean training) {
+        return !training
+                && intermediate.gelu()
+                && !(ps instanceof AdapterStore)
+                && (bf16
+                        ? EncoderLayerKernel.availableBf16(x.getDevice())
+                        : EncoderLayerKernel.available(x.getDevice()))
+                && !NoGrad.isGradMode();
     }
 
     private EncoderLayerKernel.Weights kernelWeights(ParameterStore ps, Device device) {
