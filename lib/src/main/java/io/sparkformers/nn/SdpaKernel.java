@@ -21,8 +21,6 @@ import ai.djl.pytorch.jni.IValue;
 public final class SdpaKernel {
     private SdpaKernel() {}
 
-    private static final System.Logger LOG = System.getLogger(SdpaKernel.class.getName());
-
     private static final class Kernel {
         static final NDManager MANAGER = NDManager.newBaseManager(Device.cpu());
         static final NDArray NO_MASK = MANAGER.create(new float[0]);
