@@ -39,9 +39,13 @@ public interface CausalLanguageModel {
     default Step forward(
             NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache, int logitsToKeep) {
         Step all = forward(inputIds, attentionMask, positionIds, cache);
-        long t = all.logits().getShape().get(1);
-        if (logitsToKeep <= 0 || logitsToKeep >= t) return all;
-        return new Step(all.logits().get(ai.djl.ndarray.index.NDIndex.sliceAxis(1, t - logitsToKeep, t)), all.cache());
+        return new Step(lastPositions(all.logits(), logitsToKeep), all.cache());
+    }
+
+    /** The last {@code keep} positions of (B, T, …), or x itself for keep 0 or ≥ T (HF's {@code logits_to_keep}). */
+    static NDArray lastPositions(NDArray x, int keep) {
+        long t = x.getShape().get(1);
+        return keep <= 0 || keep >= t ? x : x.get(ai.djl.ndarray.index.NDIndex.sliceAxis(1, t - keep, t));
     }
 
     /** Size of the output distribution (HF {@code vocab_size}). */

@@ -3,7 +3,6 @@ package io.sparkformers.nn.gpt2;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
@@ -57,10 +56,7 @@ public final class GPT2LMHeadModel extends GPT2PreTrainedModel implements Causal
             ParameterStore ps = new ParameterStore(inputIds.getManager(), false);
             c.begin();
             NDArray hidden = transformer.forward(ps, inputIds, attentionMask, positionIds, c, false);
-            if (logitsToKeep > 0 && logitsToKeep < t) {
-                hidden = hidden.get(NDIndex.sliceAxis(1, t - logitsToKeep, t)); // (B, T, H) -> (B, kept, H)
-            }
-            NDArray logits = lmHead(ps, hidden, false);
+            NDArray logits = lmHead(ps, CausalLanguageModel.lastPositions(hidden, logitsToKeep), false); // (B, kept, V)
             return new Step(logits, c.commit((int) t));
         } catch (RuntimeException e) {
             c.close();

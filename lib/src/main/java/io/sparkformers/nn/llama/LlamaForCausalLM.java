@@ -3,7 +3,6 @@ package io.sparkformers.nn.llama;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
@@ -117,11 +116,7 @@ public final class LlamaForCausalLM extends PretrainedModel implements CausalLan
             for (NDArray a : List.of(inputIds, attentionMask, positionIds)) a.tempAttach(scope);
             ParameterStore ps = new ParameterStore(scope, false);
             NDArray hidden = model.forward(ps, inputIds, attentionMask, positionIds, buffer, false);
-            long t = ids[1];
-            if (logitsToKeep > 0 && logitsToKeep < t) {
-                hidden = hidden.get(NDIndex.sliceAxis(1, t - logitsToKeep, t)); // (B, T, H) -> (B, kept, H)
-            }
-            NDArray logits = head(ps, hidden, false); // (B, kept, V)
+            NDArray logits = head(ps, CausalLanguageModel.lastPositions(hidden, logitsToKeep), false); // (B, kept, V)
             logits.attach(caller);
             buffer.advance((int) ids[1]);
             return new Step(logits, new LlamaKvCache(buffer));

@@ -72,6 +72,11 @@ class LlamaForCausalLMParityTest {
     }
 
     private Map<String, NDArray> reference(String name) throws IOException {
+        return reference(manager, name);
+    }
+
+    /** The case's transformers outputs (reference.safetensors), as arrays of {@code manager}. */
+    static Map<String, NDArray> reference(NDManager manager, String name) throws IOException {
         Map<String, NDArray> out = new LinkedHashMap<>();
         try (SafetensorsFile f = SafetensorsFile.open(dir(name).resolve("reference.safetensors"))) {
             f.readAll()

@@ -14,9 +14,7 @@ import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.SharedLayout;
 import io.sparkformers.nn.Task;
-import io.sparkformers.safetensors.SafetensorsFile;
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,17 +42,7 @@ class SharedProjectionTest {
     }
 
     private Map<String, NDArray> reference(String name) throws IOException {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        try (SafetensorsFile f =
-                SafetensorsFile.open(LlamaForCausalLMParityTest.dir(name).resolve("reference.safetensors"))) {
-            f.readAll()
-                    .forEach((k, t) -> out.put(
-                            k,
-                            t.dtype().isFloatingPoint()
-                                    ? manager.create(t.toFloatArray(), new Shape(t.shape()))
-                                    : manager.create(t.toLongArray(), new Shape(t.shape()))));
-        }
-        return out;
+        return LlamaForCausalLMParityTest.reference(manager, name);
     }
 
     /** max |a - b| over real tokens (padded queries see no key; their output is never used). */
