@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -61,8 +62,8 @@ public final class CollectiveDataParallel implements DataParallel, AutoCloseable
     }
 
     @Override
-    public void allReduceSum(List<NDArray> gradients) throws IOException {
-        buckets.allReduceSum(gradients);
+    public void allReduceSum(List<NDArray> gradients, BitSet lookupTables) throws IOException {
+        buckets.allReduceSum(gradients, lookupTables);
     }
 
     @Override

@@ -5,9 +5,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -16,12 +18,14 @@ import java.util.concurrent.Future;
 
 /**
  * Averages (or sums) DJL gradients over all ranks of a {@link Collective}, bucket by bucket, as PyTorch DDP's reducer does
- * ({@code bucket_cap_mb}, default 25 MB): the gradients, in list order, are laid end to end in one flat direct
- * buffer of T floats (kept between steps while the layout is the same), cut into buckets of at most
- * {@code bucketCapBytes}; an array may span buckets. Packing is pipelined with communication: as soon as the
- * arrays covering bucket k are copied in, a background thread all-reduces bucket k while this thread packs the
- * next arrays; then each array is copied back once every bucket it touches is averaged, overlapping the remaining
- * communication.
+ * ({@code bucket_cap_mb}, default 25 MB): the gradients are laid end to end in one flat direct buffer (kept between
+ * steps while it is large enough), cut into buckets of at most {@code bucketCapBytes}; an array may span buckets.
+ * Packing is pipelined with communication: as soon as the arrays covering bucket k are copied in, a background thread
+ * all-reduces bucket k while this thread packs the next arrays; then each array is copied back once every bucket it
+ * touches is summed, overlapping the remaining communication.
+ *
+ * <p>Embedding tables ({@link #allReduceSum(List, BitSet)}) travel as their touched rows only; their rows are found
+ * while the other gradients' buckets travel.
  *
  * <p>Packing reads each gradient through {@code toByteBuffer(true)} (zero-copy for a contiguous CPU tensor).
  * Unpacking copies into the gradient in place through an NDArray that aliases the bucket; it never uses
@@ -71,7 +75,10 @@ public final class GradientBuckets implements AutoCloseable {
      * @throws CollectiveException when the all-reduce fails (the gradients are then partly updated)
      */
     public void allReduceAverage(List<NDArray> gradients) throws CollectiveException {
-        reduce(gradients, true);
+        try (Reduction r = new Reduction(gradients, true)) {
+            for (NDArray g : gradients) r.add(g, g, null);
+            r.finish();
+        }
     }
 
     /**
@@ -80,70 +87,167 @@ public final class GradientBuckets implements AutoCloseable {
      * ({@code io.sparkformers.train.DataSharding}).
      */
     public void allReduceSum(List<NDArray> gradients) throws CollectiveException {
-        reduce(gradients, false);
+        allReduceSum(gradients, new BitSet());
     }
 
-    private void reduce(List<NDArray> gradients, boolean average) throws CollectiveException {
-        int n = gradients.size();
-        long[] start = new long[n + 1];
-        for (int i = 0; i < n; i++) {
-            NDArray g = gradients.get(i);
-            if (g.getDataType() != DataType.FLOAT32 || !Device.cpu().equals(g.getDevice())) {
-                throw new IllegalArgumentException("gradient " + i + " " + g.getShape() + " is " + g.getDataType()
-                        + " on " + g.getDevice() + ": bucketed all-reduce takes float32 CPU arrays");
+    /**
+     * {@link #allReduceSum(List)} where the gradients at {@code lookupTables} are those of embedding tables
+     * ({@code nn.Embedding} weights, (rows, dim)): a lookup gives gradient only to the rows a batch touched, so every
+     * other row is zero on its rank. The other gradients' buckets go first; while they travel, this thread flags each
+     * table's non-zero rows, and the ranks sum the flags (one float per row). When at most half of a table's rows were
+     * touched anywhere, only those rows travel, gathered into a compact (k, dim) array and written back in place; the
+     * untouched rows stay zero, as the dense sum leaves them (up to the sign of a zero). A table whose gradient is
+     * dense (tied to an output projection, or a large batch) travels whole. Every rank ends with the same bits, and each
+     * element is the sum of the same floats as in the dense reduce (the same bits with two ranks; with more, the
+     * ring may add them in another order).
+     *
+     * <p>Why: a vocabulary table is a large share of a small encoder (all-MiniLM-L6-v2: 11.7 M of 22.7 M parameters)
+     * while one step of 8 × 128 tokens touches a few hundred of its 30,522 rows. PyTorch's way,
+     * {@code nn.Embedding(sparse=True)}, does not combine with DDP's buckets or with AdamW.
+     */
+    public void allReduceSum(List<NDArray> gradients, BitSet lookupTables) throws CollectiveException {
+        List<Integer> tables = new ArrayList<>();
+        try (Reduction r = new Reduction(gradients, false);
+                NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
+            for (int i = 0; i < gradients.size(); i++) {
+                NDArray g = gradients.get(i);
+                if (lookupTables.get(i) && g.getShape().dimension() == 2) tables.add(i);
+                else r.add(g, g, null);
             }
-            start[i + 1] = start[i] + g.size();
-        }
-        long total = start[n];
-        if (total * 4 > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("gradients of " + total + " floats exceed one 2 GiB direct buffer");
-        }
-        if (flat == null || flat.capacity() != total * 4) {
-            flat = ByteBuffer.allocateDirect((int) total * 4).order(ByteOrder.LITTLE_ENDIAN);
-        }
-        int buckets = bucketCount(total);
-        List<Future<?>> reduced = new ArrayList<>(buckets);
-        int submitted = 0;
-        for (int i = 0; i < n; i++) {
-            // (size_i,) floats of gradient i -> flat[start_i, start_i + size_i)
-            ByteBuffer src = gradients.get(i).toByteBuffer(true);
-            flat.put((int) start[i] * 4, src, src.position(), (int) (start[i + 1] - start[i]) * 4);
-            while (submitted < buckets && bucketEnd(submitted, total) <= start[i + 1]) {
-                ByteBuffer bucket = flat.slice(
-                        submitted * bucketFloats * 4,
-                        (int) (bucketEnd(submitted, total) - (long) submitted * bucketFloats) * 4);
-                reduced.add(comm.submit(() -> {
-                    if (average) collective.allReduceAverage(bucket);
-                    else collective.allReduce(bucket);
+            if (!tables.isEmpty()) {
+                ByteBuffer touched = touchedRows(gradients, tables);
+                // queued behind the buckets already submitted, at the same point on every rank
+                await(comm.submit(() -> {
+                    collective.allReduce(touched); // per row: how many ranks touched it
                     return null;
                 }));
-                submitted++;
-            }
-        }
-        int unpacked = 0;
-        try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
-            for (int b = 0; b < buckets; b++) {
-                await(reduced.get(b));
-                long end = bucketEnd(b, total);
-                while (unpacked < n && start[unpacked + 1] <= end) {
-                    NDArray g = gradients.get(unpacked);
-                    ByteBuffer averaged = flat.slice((int) start[unpacked] * 4, (int) g.size() * 4)
-                            .order(ByteOrder.LITTLE_ENDIAN);
-                    try (NDArray view = scratch.create(averaged, g.getShape(), DataType.FLOAT32)) {
-                        g.set(new NDIndex("..."), view);
+                int off = 0;
+                for (int i : tables) {
+                    NDArray g = gradients.get(i);
+                    long height = g.getShape().get(0);
+                    int bytes = Math.toIntExact(height * 4);
+                    NDArray count = scratch.create(
+                            touched.slice(off, bytes).order(ByteOrder.LITTLE_ENDIAN),
+                            new Shape(height),
+                            DataType.FLOAT32);
+                    off += bytes;
+                    NDArray union = count.gt(0).nonzero().reshape(-1); // (k,) int64, ascending
+                    if (union.size() * 2 > height) {
+                        r.add(g, g, null);
+                        continue;
                     }
-                    unpacked++;
+                    try (NDArray compact = g.get(new NDIndex("{}", union))) { // (k, dim), a copy
+                        r.add(compact, g, union);
+                    }
                 }
             }
-        } finally {
-            for (Future<?> f : reduced) {
-                f.cancel(false);
-            }
+            r.finish();
         }
     }
 
-    private long bucketEnd(int bucket, long total) {
-        return Math.min((long) (bucket + 1) * bucketFloats, total);
+    /** One float per row of each table in turn: 1 where the gradient row has an element that is not ±0, else 0. */
+    private static ByteBuffer touchedRows(List<NDArray> gradients, List<Integer> tables) {
+        long rows = 0;
+        for (int i : tables) rows += gradients.get(i).getShape().get(0);
+        ByteBuffer out = ByteBuffer.allocateDirect(Math.toIntExact(rows * 4)).order(ByteOrder.LITTLE_ENDIAN);
+        int off = 0;
+        for (int i : tables) {
+            // a row's L1 norm is 0 exactly when every element is ±0 (it cannot underflow below its largest |x|),
+            // and NaN != 0: a non-finite row travels, and the step's norm check sees it on every rank
+            try (NDArray l1 = gradients.get(i).norm(1, new int[] {1}, false);
+                    NDArray any = l1.neq(0);
+                    NDArray flag = any.toType(DataType.FLOAT32, false)) {
+                ByteBuffer src = flag.toByteBuffer(true);
+                int bytes = Math.toIntExact(flag.size() * 4);
+                out.put(off, src, src.position(), bytes);
+                off += bytes;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One reduce: arrays are packed in the order {@link #add} receives them, full buckets travel as soon as they are
+     * packed, {@link #finish} sends the last one and writes every sum back.
+     */
+    private final class Reduction implements AutoCloseable {
+        /** Where a packed array's sum goes: all of {@code target}, or its {@code rows} (int64 indices). */
+        private record Slot(NDArray target, NDArray rows, long start, long size) {}
+
+        private final boolean average;
+        private final List<Slot> slots = new ArrayList<>();
+        private final List<Future<?>> buckets = new ArrayList<>();
+        private long packed;
+
+        /** @param upperBound the arrays whose total size bounds what will be packed */
+        Reduction(List<NDArray> upperBound, boolean average) {
+            this.average = average;
+            long total = 0;
+            for (NDArray g : upperBound) total += g.size();
+            if (total * 4 > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("gradients of " + total + " floats exceed one 2 GiB direct buffer");
+            }
+            if (flat == null || flat.capacity() < total * 4) {
+                flat = ByteBuffer.allocateDirect((int) total * 4).order(ByteOrder.LITTLE_ENDIAN);
+            }
+        }
+
+        /** Packs {@code source}; its sum will be written into {@code target}, or into {@code target}'s {@code rows}. */
+        void add(NDArray source, NDArray target, NDArray rows) {
+            if (source.getDataType() != DataType.FLOAT32 || !Device.cpu().equals(source.getDevice())) {
+                throw new IllegalArgumentException("gradient " + slots.size() + " " + source.getShape() + " is "
+                        + source.getDataType() + " on " + source.getDevice()
+                        + ": bucketed all-reduce takes float32 CPU arrays");
+            }
+            long size = source.size();
+            ByteBuffer src = source.toByteBuffer(true);
+            flat.put((int) packed * 4, src, src.position(), (int) size * 4);
+            slots.add(new Slot(target, rows, packed, size));
+            packed += size;
+            while ((long) (buckets.size() + 1) * bucketFloats <= packed) submit(packed);
+        }
+
+        private void submit(long limit) {
+            long from = (long) buckets.size() * bucketFloats;
+            long to = Math.min(from + bucketFloats, limit);
+            ByteBuffer bucket = flat.slice((int) from * 4, (int) (to - from) * 4);
+            buckets.add(comm.submit(() -> {
+                if (average) collective.allReduceAverage(bucket);
+                else collective.allReduce(bucket);
+                return null;
+            }));
+        }
+
+        /** Sends the last bucket and writes each sum back as soon as the buckets it spans are reduced. */
+        void finish() throws CollectiveException {
+            if ((long) buckets.size() * bucketFloats < packed) submit(packed);
+            int unpacked = 0;
+            try (NDManager views = NDManager.newBaseManager(Device.cpu())) {
+                for (int b = 0; b < buckets.size(); b++) {
+                    await(buckets.get(b));
+                    long end = Math.min((long) (b + 1) * bucketFloats, packed);
+                    while (unpacked < slots.size()
+                            && slots.get(unpacked).start() + slots.get(unpacked).size() <= end) {
+                        Slot s = slots.get(unpacked++);
+                        ByteBuffer sum = flat.slice((int) s.start() * 4, (int) s.size() * 4)
+                                .order(ByteOrder.LITTLE_ENDIAN);
+                        Shape shape = s.rows() == null
+                                ? s.target().getShape()
+                                : new Shape(
+                                        s.rows().size(), s.target().getShape().get(1));
+                        try (NDArray view = views.create(sum, shape, DataType.FLOAT32)) {
+                            s.target().set(s.rows() == null ? new NDIndex("...") : new NDIndex("{}", s.rows()), view);
+                        }
+                    }
+                }
+            }
+        }
+
+        /** After a failure: buckets not yet sent are dropped. */
+        @Override
+        public void close() {
+            for (Future<?> f : buckets) f.cancel(false);
+        }
     }
 
     private static void await(Future<?> f) throws CollectiveException {

@@ -6,10 +6,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * PyTorch {@code nn.Embedding(num, dim, padding_idx)}: a lookup table with its parameter named {@code weight}
@@ -50,6 +53,21 @@ public final class Embedding extends AbstractBlock {
     /** The table, (num, dim); a tied output projection reads it through the parameter store. */
     public Parameter weight() {
         return weight;
+    }
+
+    /**
+     * The tables of every {@code Embedding} in {@code root}'s tree, as the arrays the parameters hold: their gradients
+     * are zero outside the rows a batch looked up, which a data-parallel all-reduce can use.
+     */
+    public static List<NDArray> tablesIn(Block root) {
+        List<NDArray> out = new ArrayList<>();
+        collectTables(root, out);
+        return out;
+    }
+
+    private static void collectTables(Block block, List<NDArray> out) {
+        if (block instanceof Embedding e && e.weight.isInitialized()) out.add(e.weight.getArray());
+        for (Block child : block.getChildren().values()) collectTables(child, out);
     }
 
     /** Makes the table a fixed function (e.g. sinusoids) that HF's random init must not replace. */

@@ -8,6 +8,7 @@ import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.hub.HfCheckpoint;
 import io.sparkformers.metrics.PerplexityState;
+import io.sparkformers.nn.Embedding;
 import io.sparkformers.nn.HfModel;
 import io.sparkformers.nn.NoGrad;
 import io.sparkformers.nn.ParameterNames;
@@ -184,6 +185,11 @@ abstract class PretrainedTextFit extends TaskFit {
     @Override
     List<ParamRef> trainable() {
         return trainable;
+    }
+
+    @Override
+    List<NDArray> lookupTables() {
+        return Embedding.tablesIn(model());
     }
 
     @Override

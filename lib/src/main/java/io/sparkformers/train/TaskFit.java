@@ -54,6 +54,14 @@ abstract class TaskFit implements AutoCloseable {
     /** The parameters the optimizer updates. */
     abstract List<ParamRef> trainable();
 
+    /**
+     * The embedding tables among the trainable arrays (their gradients are zero outside the looked-up rows, so the
+     * all-reduce sends only touched rows); none by default.
+     */
+    List<NDArray> lookupTables() {
+        return List.of();
+    }
+
     /** Which parameter names belong to the new head (head_lr_multiplier applies to them). */
     abstract Predicate<String> isHead();
 

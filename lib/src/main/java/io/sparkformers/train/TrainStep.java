@@ -18,6 +18,7 @@ import io.sparkformers.train.DataCollatorWithPadding.Batch;
 import io.sparkformers.train.DataCollatorWithPadding.LabelKind;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.DoubleConsumer;
 
@@ -153,18 +154,24 @@ public final class TrainStep {
      * skipped.
      */
     public void withGradients(Consumer<List<NDArray>> body) {
-        withGradients(trainable, body);
+        withGradients(trainable, (refs, grads) -> body.accept(grads));
     }
 
-    /** {@link #withGradients(Consumer)} for any parameter list. */
-    static void withGradients(List<ParamRef> params, Consumer<List<NDArray>> body) {
+    /**
+     * {@link #withGradients(Consumer)} for any parameter list; {@code body} also gets the parameters that have a
+     * gradient, index for index.
+     */
+    static void withGradients(List<ParamRef> params, BiConsumer<List<ParamRef>, List<NDArray>> body) {
+        List<ParamRef> refs = new ArrayList<>();
         List<NDArray> grads = new ArrayList<>();
         try {
             for (ParamRef p : params) {
                 NDArray g = Autograd.gradientOf(p.value());
-                if (g != null) grads.add(g);
+                if (g == null) continue;
+                refs.add(p);
+                grads.add(g);
             }
-            body.accept(grads);
+            body.accept(refs, grads);
         } finally {
             grads.forEach(NDArray::close);
         }

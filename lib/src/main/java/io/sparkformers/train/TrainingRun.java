@@ -19,9 +19,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -49,6 +53,14 @@ final class TrainingRun implements AutoCloseable {
     private final Trainer.Shard shard;
     private final TrainingDataset evalRows;
     private TaskFit fit;
+    /**
+     * The fit's embedding tables, by identity: the all-reduce sends only their touched rows
+     * ({@code sparkformers.sparseEmbeddingGradients=false}, or the environment's
+     * {@code SPARKFORMERS_SPARSE_EMBEDDING_GRADIENTS=false} where Spark refuses {@code -Dspark…} options on executors,
+     * sends them whole, for before/after measurements).
+     */
+    private final Set<NDArray> lookupTables = Collections.newSetFromMap(new IdentityHashMap<>());
+
     TrainingPlan plan;
     LrSchedule schedule;
     DataSharding sharding;
@@ -101,6 +113,11 @@ final class TrainingRun implements AutoCloseable {
     private void prepare() throws IOException {
         if (shard == null) throw new IllegalArgumentException("no training dataset given");
         fit = trainer.task().start(this, shard, evalRows);
+        String sparse = System.getProperty(
+                "sparkformers.sparseEmbeddingGradients", System.getenv("SPARKFORMERS_SPARSE_EMBEDDING_GRADIENTS"));
+        if (!"false".equals(sparse)) {
+            lookupTables.addAll(fit.lookupTables());
+        }
         optimizer = Optimizers.create(args, mode().headLrMultiplier(), fit.isHead(), resumeFrom, device());
         startState(trainer.callbacks(), trainer.progress());
     }
@@ -320,9 +337,13 @@ final class TrainingRun implements AutoCloseable {
         return new NonFiniteLossException(state.globalStep + 1, what, value, args.learningRate(), last);
     }
 
-    private void allReduceSum(List<NDArray> grads) {
+    private void allReduceSum(List<ParamRef> params, List<NDArray> grads) {
+        BitSet tables = new BitSet();
+        for (int i = 0; i < params.size(); i++) {
+            if (lookupTables.contains(params.get(i).value())) tables.set(i);
+        }
         try {
-            dp.allReduceSum(grads);
+            dp.allReduceSum(grads, tables);
         } catch (IOException e) {
             throw new UncheckedIOException(
                     "rank " + dp.rank() + ": gradient all-reduce at step " + state.globalStep + " failed: "
