@@ -508,6 +508,13 @@ public final class BenchCommand implements Callable<Integer> {
     int distSteps;
 
     @Option(
+            names = "--dist-rounds",
+            defaultValue = "3",
+            description = "training-distributed: interleaved rounds of ours and DDP, 1 and --workers each; figures are"
+                    + " medians (default ${DEFAULT-VALUE}).")
+    int distRounds;
+
+    @Option(
             names = "--ddp-peer",
             negatable = true,
             defaultValue = "true",
@@ -519,15 +526,17 @@ public final class BenchCommand implements Callable<Integer> {
     /** 1 vs {@code --workers} replicas on the executors of the launcher's master (bin/spark-cluster for real JVMs). */
     private int trainingDistributed() throws Exception {
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers bench training-distributed")) {
-            var results = DistributedTrainingBenchmark.run(s.spark(), List.of(1, workers), 8, 128, distSteps);
-            var peer = ddpPeer
-                    ? DistributedTrainingBenchmark.runPeer(List.of(1, workers), 8, 128, distSteps)
-                    : List.<DistributedTrainingBenchmark.PeerResult>of();
+            var comparison = DistributedTrainingBenchmark.compare(
+                    s.spark(), List.of(1, workers), 8, 128, distSteps, distRounds, ddpPeer);
+            var results = comparison.runs();
+            var peer = comparison.peerRuns();
             if (common.json) {
                 ObjectNode report = Json.MAPPER
                         .createObjectNode()
                         .put("benchmark", "training-distributed")
-                        .put("master", s.spark().sparkContext().master());
+                        .put("master", s.spark().sparkContext().master())
+                        .put("rounds", distRounds)
+                        .put("warmup_steps", DistributedTrainingBenchmark.WARMUP_STEPS);
                 report.set("runs", Json.MAPPER.valueToTree(results));
                 if (!peer.isEmpty()) {
                     report.set("peer_ddp_runs", Json.MAPPER.valueToTree(peer));
@@ -539,8 +548,11 @@ public final class BenchCommand implements Callable<Integer> {
             } else {
                 System.out.printf(
                         "training-distributed: all-MiniLM-L6-v2, per-device batch 8 x 128 tokens, %d steps, "
-                                + "master %s%n",
-                        distSteps, s.spark().sparkContext().master());
+                                + "master %s; medians of %d interleaved rounds after a %d-step warm-up fit%n",
+                        distSteps,
+                        s.spark().sparkContext().master(),
+                        distRounds,
+                        DistributedTrainingBenchmark.WARMUP_STEPS);
                 System.out.printf(
                         "%7s %6s %9s %12s %12s %10s %7s%n",
                         "workers", "batch", "fit s", "samples/s", "compute ms", "comm ms", "comm %");

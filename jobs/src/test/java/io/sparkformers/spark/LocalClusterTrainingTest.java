@@ -83,6 +83,28 @@ class LocalClusterTrainingTest {
                 .setSeed(42);
     }
 
+    /** Each replica writes libtorch's intra-op thread count of its executor JVM to {@code dir/rank-N}. */
+    record IntraOpThreads(String dir) implements TrainerCallbackFactory {
+        @Override
+        public io.sparkformers.train.TrainerCallback create(int rank, int attempt) {
+            return new io.sparkformers.train.TrainerCallback() {
+                @Override
+                public void onTrainBegin(
+                        io.sparkformers.train.TrainingArguments args,
+                        io.sparkformers.train.TrainerState state,
+                        io.sparkformers.train.TrainerControl control) {
+                    try {
+                        java.nio.file.Files.writeString(
+                                Path.of(dir, "rank-" + rank),
+                                Integer.toString(ai.djl.pytorch.jni.JniUtils.getNumThreads()));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            };
+        }
+    }
+
     static Pipeline pipeline(TextClassifier est) {
         return new Pipeline().setStages(new PipelineStage[] {
             new SQLTransformer().setStatement("SELECT *, trim(text) AS body FROM __THIS__"), est
@@ -95,6 +117,8 @@ class LocalClusterTrainingTest {
         String out = tmp.resolve("run").toString();
         long t0 = System.nanoTime();
         TextClassifier est = classifier(out);
+        Path threads = java.nio.file.Files.createDirectories(tmp.resolve("threads"));
+        est.addTrainerCallback(new IntraOpThreads(threads.toString()));
         TrainingProgressTest.HeartbeatEntries heartbeats = new TrainingProgressTest.HeartbeatEntries();
         spark.sparkContext().addSparkListener(heartbeats);
         java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
@@ -122,6 +146,14 @@ class LocalClusterTrainingTest {
                 + heartbeats.entries.size() + " events seen in heartbeats)");
         uninterruptedEval =
                 Json.MAPPER.readTree(Path.of(out, "eval_results.json").toFile());
+        for (int rank = 0; rank < 2; rank++) {
+            // one core per executor: Spark gives executors OMP_NUM_THREADS = spark.task.cpus, which libtorch takes
+            // (more threads than cores would make two replicas on one host wait for each other)
+            assertEquals(
+                    "1",
+                    java.nio.file.Files.readString(threads.resolve("rank-" + rank)),
+                    "intra-op threads of replica " + rank);
+        }
 
         JsonNode state = Json.MAPPER.readTree(Path.of(out, "trainer_state.json").toFile());
         List<Double> losses = new ArrayList<>();

@@ -1,10 +1,11 @@
 """PyTorch DDP peer of `bench training-distributed`: fine-tunes the same checkpoint folder for sequence
 classification on the same rows with torch.nn.parallel.DistributedDataParallel over gloo, WORLD processes on this
 host with one thread each (the suite's Spark workers have one core each), the same per-device batch and max length,
-torch.optim.AdamW over HF's groups and clip_grad_norm_ 1.0, STEPS optimizer steps. Rank r takes rows r, r+WORLD, …
-(our DataSharding deals rows the same way), pads each batch to its longest row.
+torch.optim.AdamW over HF's groups and clip_grad_norm_ 1.0, STEPS optimizer steps, timed after WARMUP untimed ones
+(default 0). Rank r takes rows r, r+WORLD, … (our DataSharding deals rows the same way), pads each batch to its
+longest row.
 
-Usage: python torch_ddp.py MODEL_DIR ROWS_JSONL WORLD BATCH MAX_LENGTH STEPS PORT
+Usage: python torch_ddp.py MODEL_DIR ROWS_JSONL WORLD BATCH MAX_LENGTH STEPS PORT [WARMUP]
 Prints one JSON line: {"world_size", "loop_seconds", "samples_per_second", "comm_fraction" (NaN: not split)}.
 """
 import json
@@ -18,7 +19,7 @@ import torch.multiprocessing as mp
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 
-def train(rank, world, model_dir, rows_path, batch, max_length, steps, port, out):
+def train(rank, world, model_dir, rows_path, batch, max_length, steps, warmup, port, out):
     torch.set_num_threads(1)
     torch.manual_seed(0)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
@@ -41,14 +42,19 @@ def train(rank, world, model_dir, rows_path, batch, max_length, steps, port, out
                   return_tensors="pt")
         enc["labels"] = torch.tensor([labels.index(r["label"]) for r in chunk])
         batches.append(enc)
-    dist.barrier()
-    t0 = time.perf_counter()
-    for enc in batches:
+    def step(enc):
         loss = ddp(**enc).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad()
+
+    for enc in batches[:warmup]:
+        step(enc)
+    dist.barrier()
+    t0 = time.perf_counter()
+    for enc in batches:
+        step(enc)
     loop = torch.tensor([time.perf_counter() - t0], dtype=torch.float64)
     dist.all_reduce(loop, op=dist.ReduceOp.MAX)
     if rank == 0:
@@ -59,9 +65,10 @@ def train(rank, world, model_dir, rows_path, batch, max_length, steps, port, out
 def main():
     model_dir, rows_path = sys.argv[1], sys.argv[2]
     world, batch, max_length, steps, port = (int(a) for a in sys.argv[3:8])
+    warmup = int(sys.argv[8]) if len(sys.argv) > 8 else 0
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    procs = [ctx.Process(target=train, args=(r, world, model_dir, rows_path, batch, max_length, steps, port, q))
+    procs = [ctx.Process(target=train, args=(r, world, model_dir, rows_path, batch, max_length, steps, warmup, port, q))
              for r in range(world)]
     for p in procs:
         p.start()
