@@ -2,10 +2,15 @@ package io.sparkformers.spark;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkformers.hub.Json;
 import io.sparkformers.jobs.corpora.SpamAssassin;
 import io.sparkformers.train.TextDataset;
+import io.sparkformers.train.TrainerCallback;
+import io.sparkformers.train.TrainerControl;
+import io.sparkformers.train.TrainerState;
+import io.sparkformers.train.TrainingArguments;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -86,17 +91,13 @@ class LocalClusterTrainingTest {
     /** Each replica writes libtorch's intra-op thread count of its executor JVM to {@code dir/rank-N}. */
     record IntraOpThreads(String dir) implements TrainerCallbackFactory {
         @Override
-        public io.sparkformers.train.TrainerCallback create(int rank, int attempt) {
-            return new io.sparkformers.train.TrainerCallback() {
+        public TrainerCallback create(int rank, int attempt) {
+            return new TrainerCallback() {
                 @Override
-                public void onTrainBegin(
-                        io.sparkformers.train.TrainingArguments args,
-                        io.sparkformers.train.TrainerState state,
-                        io.sparkformers.train.TrainerControl control) {
+                public void onTrainBegin(TrainingArguments args, TrainerState state, TrainerControl control) {
                     try {
                         java.nio.file.Files.writeString(
-                                Path.of(dir, "rank-" + rank),
-                                Integer.toString(ai.djl.pytorch.jni.JniUtils.getNumThreads()));
+                                Path.of(dir, "rank-" + rank), Integer.toString(JniUtils.getNumThreads()));
                     } catch (java.io.IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }

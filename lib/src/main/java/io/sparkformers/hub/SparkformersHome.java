@@ -1,5 +1,6 @@
 package io.sparkformers.hub;
 
+import io.sparkformers.runtime.Settings;
 import java.nio.file.Path;
 
 /**
@@ -10,10 +11,8 @@ public final class SparkformersHome {
     private SparkformersHome() {}
 
     public static Path get() {
-        String prop = System.getProperty("sparkformers.home");
-        if (prop != null && !prop.isBlank()) return Path.of(prop);
-        String env = System.getenv("SPARKFORMERS_HOME");
-        if (env != null && !env.isBlank()) return Path.of(env);
+        String home = Settings.get("sparkformers.home");
+        if (home != null) return Path.of(home);
         return Path.of(System.getProperty("user.home"), ".cache", "sparkformers");
     }
 

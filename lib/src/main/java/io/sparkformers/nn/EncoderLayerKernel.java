@@ -8,6 +8,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
+import io.sparkformers.runtime.Settings;
 
 /**
  * One post-LayerNorm encoder layer (HF {@code BertLayer} with hidden_act "gelu") at FP32 or BF16 inference as a single call
@@ -21,8 +22,8 @@ import ai.djl.pytorch.jni.IValue;
  * each GEMM and runs GELU as a separate float32 pass. The layer's weights go in once per model as one list
  * ({@link #prepare}), so a call passes three arrays. Measured by {@code bench encoder-layer} (AMD EPYC, one thread,
  * thread CPU time, block path / kernel): FP32 0.99-1.04, BF16 1.06-1.27 (MiniLM, bge-small; 1-8 × 32-128). CPU only; where the module cannot run, the first use says so in one log line and
- * {@link #available} answers false, so callers keep the block-by-block path. The system property
- * {@code sparkformers.encoderLayerKernel=false} turns it off (the block-by-block path), read at each call so that a
+ * {@link #available} answers false, so callers keep the block-by-block path. The {@link Settings} switch
+ * {@code sparkformers.encoderLayerKernel=false} (on executors {@code SPARKFORMERS_ENCODER_LAYER_KERNEL=false}) turns it off (the block-by-block path), read at each call so that a
  * benchmark can compare the two paths in one process.
  */
 public final class EncoderLayerKernel {
@@ -78,7 +79,7 @@ public final class EncoderLayerKernel {
     public static boolean available(Device device) {
         return Device.Type.CPU.equals(device.getDeviceType())
                 && Kernel.MODULE != null
-                && !"false".equals(System.getProperty("sparkformers.encoderLayerKernel"));
+                && Settings.enabled("sparkformers.encoderLayerKernel");
     }
 
     /**

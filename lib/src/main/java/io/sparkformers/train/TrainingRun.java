@@ -9,6 +9,7 @@ import ai.djl.training.ParameterStore;
 import io.sparkformers.hub.Json;
 import io.sparkformers.nn.GradientCheckpointing;
 import io.sparkformers.nn.NativeArrays;
+import io.sparkformers.runtime.Settings;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -55,9 +56,8 @@ final class TrainingRun implements AutoCloseable {
     private TaskFit fit;
     /**
      * The fit's embedding tables, by identity: the all-reduce sends only their touched rows
-     * ({@code sparkformers.sparseEmbeddingGradients=false}, or the environment's
-     * {@code SPARKFORMERS_SPARSE_EMBEDDING_GRADIENTS=false} where Spark refuses {@code -Dspark…} options on executors,
-     * sends them whole, for before/after measurements).
+     * ({@code sparkformers.sparseEmbeddingGradients=false}, a {@link Settings} switch, sends them whole, for
+     * before/after measurements).
      */
     private final Set<NDArray> lookupTables = Collections.newSetFromMap(new IdentityHashMap<>());
 
@@ -113,11 +113,7 @@ final class TrainingRun implements AutoCloseable {
     private void prepare() throws IOException {
         if (shard == null) throw new IllegalArgumentException("no training dataset given");
         fit = trainer.task().start(this, shard, evalRows);
-        String sparse = System.getProperty(
-                "sparkformers.sparseEmbeddingGradients", System.getenv("SPARKFORMERS_SPARSE_EMBEDDING_GRADIENTS"));
-        if (!"false".equals(sparse)) {
-            lookupTables.addAll(fit.lookupTables());
-        }
+        if (Settings.enabled("sparkformers.sparseEmbeddingGradients")) lookupTables.addAll(fit.lookupTables());
         optimizer = Optimizers.create(args, mode().headLrMultiplier(), fit.isHead(), resumeFrom, device());
         startState(trainer.callbacks(), trainer.progress());
     }

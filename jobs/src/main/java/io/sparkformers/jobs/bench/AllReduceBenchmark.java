@@ -1,5 +1,7 @@
 package io.sparkformers.jobs.bench;
 
+import static io.sparkformers.jobs.bench.Stats.median;
+
 import io.sparkformers.distributed.Collective;
 import io.sparkformers.distributed.CollectiveOptions;
 import io.sparkformers.distributed.GradientBuckets;
@@ -13,7 +15,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CyclicBarrier;
@@ -239,11 +240,7 @@ public final class AllReduceBenchmark {
             System.err.println(PythonPeer.skipLine("allreduce: torch.distributed gloo"));
             return null;
         }
-        int port;
-        try (ServerSocketChannel probe = ServerSocketChannel.open()) {
-            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            port = ((InetSocketAddress) probe.getLocalAddress()).getPort();
-        }
+        int port = LoopbackCluster.freePort();
         PythonPeer peer = PythonPeer.start(
                 python.get(),
                 "torch_allreduce.py",
@@ -272,13 +269,6 @@ public final class AllReduceBenchmark {
             slowest = Math.max(slowest, f.get());
         }
         return slowest / 1e9;
-    }
-
-    static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     static List<Collective> formRing(int n, CollectiveOptions options) throws Exception {

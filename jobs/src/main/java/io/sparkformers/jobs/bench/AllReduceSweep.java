@@ -72,12 +72,12 @@ public final class AllReduceSweep {
             }
             double busBytes = 2.0 * (ranks - 1) / ranks * 4 * floats;
             if (gloo != null) {
-                double t = AllReduceBenchmark.median(glooSeconds);
+                double t = Stats.median(glooSeconds);
                 System.out.printf(
                         Locale.ROOT, "%d ranks, gloo: %.3f s, bus bandwidth %.0f MB/s%n", ranks, t, busBytes / t / 1e6);
             }
             for (int k = 0; k < rings.size(); k++) {
-                double t = AllReduceBenchmark.median(seconds[k]);
+                double t = Stats.median(seconds[k]);
                 System.out.printf(
                         Locale.ROOT,
                         "%d ranks, segment:socket %s: %.3f s, bus bandwidth %.0f MB/s, gloo/ours %.2f%n",
@@ -85,7 +85,7 @@ public final class AllReduceSweep {
                         settings[k],
                         t,
                         busBytes / t / 1e6,
-                        gloo == null ? Double.NaN : AllReduceBenchmark.median(glooOverOurs[k]));
+                        gloo == null ? Double.NaN : Stats.median(glooOverOurs[k]));
             }
         } finally {
             if (gloo != null) gloo.close();

@@ -144,9 +144,7 @@ public final class DistributedTrainingBenchmark {
     }
 
     private static <T> double median(List<T> xs, java.util.function.ToDoubleFunction<T> f) {
-        double[] v = xs.stream().mapToDouble(f).sorted().toArray();
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+        return Stats.median(xs.stream().mapToDouble(f).toArray());
     }
 
     private static Path writeRows(TextDataset train) throws java.io.IOException {
@@ -167,11 +165,7 @@ public final class DistributedTrainingBenchmark {
     /** One DDP run of {@code workers} processes (one thread each) with {@link #WARMUP_STEPS} untimed steps first. */
     private static PeerResult peer(
             Path python, String model, Path rows, int workers, int batch, int seqLength, long steps) throws Exception {
-        int port;
-        try (var probe = java.nio.channels.ServerSocketChannel.open()) {
-            probe.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
-            port = ((java.net.InetSocketAddress) probe.getLocalAddress()).getPort();
-        }
+        int port = LoopbackCluster.freePort();
         try (PythonPeer p = PythonPeer.start(
                 python,
                 "torch_ddp.py",

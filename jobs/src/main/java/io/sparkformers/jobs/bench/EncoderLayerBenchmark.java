@@ -121,11 +121,11 @@ public final class EncoderLayerBenchmark {
                 batch,
                 seq,
                 cpuTime,
-                InferenceGrid.median(t[0]),
-                InferenceGrid.median(t[1]),
-                InferenceGrid.median(t[2]),
-                n > 3 ? InferenceGrid.median(t[3]) : nan,
-                n > 3 ? InferenceGrid.median(t[4]) : nan);
+                Stats.median(t[0]),
+                Stats.median(t[1]),
+                Stats.median(t[2]),
+                n > 3 ? Stats.median(t[3]) : nan,
+                n > 3 ? Stats.median(t[4]) : nan);
     }
 
     /** One forward and the copy out, through the layer kernel ({@code kernel}) or block by block. */

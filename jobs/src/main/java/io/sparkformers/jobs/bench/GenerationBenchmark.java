@@ -1,5 +1,7 @@
 package io.sparkformers.jobs.bench;
 
+import static io.sparkformers.jobs.bench.Stats.median;
+
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sparkformers.generation.CausalLmScorer;
@@ -795,11 +797,5 @@ public final class GenerationBenchmark {
         } catch (IOException | SecurityException e) {
             return false;
         }
-    }
-
-    static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

@@ -1,5 +1,7 @@
 package io.sparkformers.jobs.bench;
 
+import static io.sparkformers.jobs.bench.Stats.median;
+
 import ai.djl.Device;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -176,12 +178,6 @@ public final class InferenceBenchmark {
                 scope.create(b.inputIds(), shape),
                 scope.create(b.attentionMask(), shape),
                 scope.create(b.tokenTypeIds(), shape));
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        java.util.Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private static Encoded encode(TextTokenizer tok, String text) {

@@ -1,5 +1,7 @@
 package io.sparkformers.jobs.bench;
 
+import static io.sparkformers.jobs.bench.Stats.median;
+
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -20,7 +22,6 @@ import io.sparkformers.nn.Task;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -257,11 +258,5 @@ public final class InferenceGrid {
 
     private static double millis(Runnable r) {
         return millis(r, 1);
-    }
-
-    static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 }

@@ -77,7 +77,8 @@ final class LoopbackCluster implements AutoCloseable {
         return Files.readString(log, StandardCharsets.UTF_8);
     }
 
-    private static int freePort() throws IOException {
+    /** A port nothing listens on now, on the loopback address (for a peer's rendezvous or a cluster master). */
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

@@ -1,5 +1,7 @@
 package io.sparkformers.jobs.bench;
 
+import static io.sparkformers.jobs.bench.Stats.median;
+
 import ai.djl.Device;
 import io.sparkformers.convert.BuiltinModels;
 import io.sparkformers.hub.HfCheckpoint;
@@ -299,13 +301,6 @@ public final class TrainingBenchmark {
 
     private static com.fasterxml.jackson.databind.node.ObjectNode stepsRequest(int n) {
         return io.sparkformers.hub.Json.MAPPER.createObjectNode().put("steps", n);
-    }
-
-    static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     /** This process's resident set size from /proc/self/status (kB), or -1 where there is no /proc. */
