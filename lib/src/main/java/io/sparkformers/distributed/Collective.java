@@ -154,6 +154,39 @@ public final class Collective implements AutoCloseable {
         });
     }
 
+    /**
+     * The first half of {@link #allReduce(ByteBuffer)} (the ring's reduce-scatter): afterwards the floats
+     * {@link #ownedRange} of {@code data} hold the sums over all ranks, the same bits an all-reduce gives; the rest
+     * holds partial sums. Each rank sends and receives (N−1)/N·S floats.
+     */
+    public void reduceScatter(ByteBuffer data) throws CollectiveException {
+        checkFloats(data);
+        transport.run("reduceScatter", () -> {
+            algorithms.reduceScatter(data, false, false);
+            return null;
+        });
+    }
+
+    /**
+     * The second half of {@link #allReduce(ByteBuffer)} on its own: every rank's floats {@link #ownedRange} of
+     * {@code data} are copied into every other rank's {@code data} (same length everywhere).
+     */
+    public void allGather(ByteBuffer data) throws CollectiveException {
+        checkFloats(data);
+        transport.run("allGather", () -> {
+            algorithms.allGather(data, true);
+            return null;
+        });
+    }
+
+    /**
+     * The floats [from, to) of a buffer of {@code count} floats that this rank finishes in {@link #reduceScatter}
+     * and sends in {@link #allGather(ByteBuffer)}: chunk rank+1 (mod N) of N chunks whose sizes differ by at most one.
+     */
+    public long[] ownedRange(long count) {
+        return RingAlgorithms.ownedChunk(rank(), worldSize(), count);
+    }
+
     /** In-place sum of a float array over all ranks (copies through a direct buffer). */
     public void allReduce(float[] data) throws CollectiveException {
         ByteBuffer buf =

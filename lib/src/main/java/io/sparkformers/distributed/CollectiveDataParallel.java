@@ -67,6 +67,32 @@ public final class CollectiveDataParallel implements DataParallel, AutoCloseable
     }
 
     @Override
+    public boolean shardsUpdates() {
+        return true;
+    }
+
+    @Override
+    public void reduceScatterUpdate(
+            List<NDArray> gradients, BitSet lookupTables, List<NDArray> params, ShardedUpdate update)
+            throws IOException {
+        try (GradientBuckets.Shards shards = buckets.reduceScatterSum(gradients, lookupTables)) {
+            List<Share> mine = new ArrayList<>();
+            for (GradientBuckets.Shard s : shards.mine()) mine.add(new Share(s.index(), s.from(), s.to(), s.sum()));
+            update.apply(mine, shards.whole());
+        }
+        try (NoGrad g = NoGrad.enter()) {
+            buckets.allGatherShards(params, lookupTables);
+        }
+    }
+
+    @Override
+    public void allGatherShares(List<NDArray> arrays, BitSet lookupTables) throws IOException {
+        try (NoGrad g = NoGrad.enter()) {
+            buckets.allGatherShards(arrays, lookupTables);
+        }
+    }
+
+    @Override
     public double[] sum(double[] values) throws IOException {
         double[] out = new double[values.length];
         for (int i = 0; i < values.length; i++) out[i] = collective.allReduceChecksum(values[i]);

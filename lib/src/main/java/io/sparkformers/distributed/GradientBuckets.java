@@ -75,7 +75,7 @@ public final class GradientBuckets implements AutoCloseable {
      * @throws CollectiveException when the all-reduce fails (the gradients are then partly updated)
      */
     public void allReduceAverage(List<NDArray> gradients) throws CollectiveException {
-        try (Reduction r = new Reduction(gradients, true)) {
+        try (Reduction r = new Reduction(gradients, true, false)) {
             for (NDArray g : gradients) r.add(g, g, null);
             r.finish();
         }
@@ -106,14 +106,144 @@ public final class GradientBuckets implements AutoCloseable {
      * {@code nn.Embedding(sparse=True)}, does not combine with DDP's buckets or with AdamW.
      */
     public void allReduceSum(List<NDArray> gradients, BitSet lookupTables) throws CollectiveException {
-        List<Integer> tables = new ArrayList<>();
-        try (Reduction r = new Reduction(gradients, false);
-                NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
-            for (int i = 0; i < gradients.size(); i++) {
-                NDArray g = gradients.get(i);
-                if (lookupTables.get(i) && g.getShape().dimension() == 2) tables.add(i);
-                else r.add(g, g, null);
+        try (Reduction r = new Reduction(gradients, false, false)) {
+            reduce(r, gradients, lookupTables);
+        }
+    }
+
+    /** One gradient's share in a sharded reduce: elements [from, to) of the flattened array, their sums in {@code sum}. */
+    public record Shard(int index, long from, long to, NDArray sum) {}
+
+    /**
+     * The outcome of {@link #reduceScatterSum}: this rank's shares, with their sums as views of this instance's
+     * buffer (valid until closed, and until the next reduce or gather), and the gradients summed whole, in place.
+     */
+    public static final class Shards implements AutoCloseable {
+        private final List<Shard> mine;
+        private final BitSet whole;
+        private final NDManager views;
+
+        private Shards(List<Shard> mine, BitSet whole, NDManager views) {
+            this.mine = List.copyOf(mine);
+            this.whole = whole;
+            this.views = views;
+        }
+
+        public List<Shard> mine() {
+            return mine;
+        }
+
+        public BitSet whole() {
+            return (BitSet) whole.clone();
+        }
+
+        @Override
+        public void close() {
+            views.close();
+        }
+    }
+
+    /**
+     * The first half of a sharded step (ZeRO stage 1's partitioned update): the gradients other than the lookup
+     * tables travel as in {@link #allReduceSum(List, BitSet)} but are only reduce-scattered, so each rank ends with the
+     * finished sums of its share of every bucket ({@link Shards#mine()}, the same bits an all-reduce gives) and sends
+     * and receives half the floats; the tables are summed whole, in place, as there ({@link Shards#whole()}). The
+     * caller updates its shares of the parameters, then {@link #allGatherShards} copies every rank's updated shares
+     * to all ranks.
+     */
+    public Shards reduceScatterSum(List<NDArray> gradients, BitSet lookupTables) throws CollectiveException {
+        NDManager views = NDManager.newBaseManager(Device.cpu());
+        try (Reduction r = new Reduction(gradients, false, true)) {
+            int[] scattered = reduce(r, gradients, lookupTables);
+            BitSet whole = new BitSet();
+            whole.set(0, gradients.size());
+            for (int i : scattered) whole.clear(i);
+            return new Shards(r.shards(scattered, views), whole, views);
+        } catch (RuntimeException | CollectiveException e) {
+            views.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The second half of a sharded step: {@code arrays} (index for index like the gradients given to
+     * {@link #reduceScatterSum}, with the same lookup tables) hold this rank's up-to-date values in its shares; every
+     * rank's shares are copied into all ranks' arrays, in place (the tables are left alone). Also brings a sharded
+     * optimizer's state up to date on every rank. The arrays must allow in-place writes (parameters: under no-grad).
+     */
+    public void allGatherShards(List<NDArray> arrays, BitSet lookupTables) throws CollectiveException {
+        int[] scattered = scatteredIndices(arrays, lookupTables);
+        long total = 0;
+        for (int i : scattered) total += arrays.get(i).size();
+        if (total * 4 > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("arrays of " + total + " floats exceed one 2 GiB direct buffer");
+        }
+        if (flat == null || flat.capacity() < total * 4) {
+            flat = ByteBuffer.allocateDirect((int) total * 4).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        long off = 0;
+        for (int i : scattered) {
+            NDArray a = arrays.get(i);
+            checkFloat32Cpu(a, i);
+            ByteBuffer src = a.toByteBuffer(true);
+            for (long[] own : owned(off, a.size(), total)) {
+                flat.put((int) own[0] * 4, src, src.position() + (int) (own[0] - off) * 4, (int) (own[1] - own[0]) * 4);
             }
+            off += a.size();
+        }
+        List<Future<?>> done = new ArrayList<>();
+        try {
+            for (long from = 0; from < total; from += bucketFloats) {
+                ByteBuffer bucket = flat.slice((int) from * 4, (int) (Math.min(total, from + bucketFloats) - from) * 4);
+                done.add(comm.submit(() -> {
+                    collective.allGather(bucket);
+                    return null;
+                }));
+            }
+            off = 0;
+            int bucket = 0;
+            try (NDManager views = NDManager.newBaseManager(Device.cpu())) {
+                for (int i : scattered) {
+                    NDArray a = arrays.get(i);
+                    long end = off + a.size();
+                    while ((long) bucket * bucketFloats < end) await(done.get(bucket++));
+                    ByteBuffer values =
+                            flat.slice((int) off * 4, (int) a.size() * 4).order(ByteOrder.LITTLE_ENDIAN);
+                    try (NDArray view = views.create(values, a.getShape(), DataType.FLOAT32)) {
+                        a.set(new NDIndex("..."), view);
+                    }
+                    off = end;
+                }
+            }
+        } finally {
+            for (Future<?> f : done) f.cancel(false);
+        }
+    }
+
+    /** The indices that a sharded reduce scatters: every gradient but the 2-D lookup tables. */
+    private static int[] scatteredIndices(List<NDArray> arrays, BitSet lookupTables) {
+        return java.util.stream.IntStream.range(0, arrays.size())
+                .filter(i -> !isTable(arrays.get(i), lookupTables, i))
+                .toArray();
+    }
+
+    private static boolean isTable(NDArray a, BitSet lookupTables, int i) {
+        return lookupTables.get(i) && a.getShape().dimension() == 2;
+    }
+
+    /**
+     * Packs every gradient into {@code r}: the others first, then (in a sharded reduce, summed whole) each table's
+     * touched rows, or the whole table when more than half of it was touched. Returns the indices packed first.
+     */
+    private int[] reduce(Reduction r, List<NDArray> gradients, BitSet lookupTables) throws CollectiveException {
+        int[] others = scatteredIndices(gradients, lookupTables);
+        for (int i : others) r.add(gradients.get(i), gradients.get(i), null);
+        r.startWholeRegion();
+        List<Integer> tables = new ArrayList<>();
+        for (int i = 0; i < gradients.size(); i++) {
+            if (isTable(gradients.get(i), lookupTables, i)) tables.add(i);
+        }
+        try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
             if (!tables.isEmpty()) {
                 ByteBuffer touched = touchedRows(gradients, tables);
                 // queued behind the buckets already submitted, at the same point on every rank
@@ -143,6 +273,7 @@ public final class GradientBuckets implements AutoCloseable {
             }
             r.finish();
         }
+        return others;
     }
 
     /** One float per row of each table in turn: 1 where the gradient row has an element that is not ±0, else 0. */
@@ -168,20 +299,31 @@ public final class GradientBuckets implements AutoCloseable {
 
     /**
      * One reduce: arrays are packed in the order {@link #add} receives them, full buckets travel as soon as they are
-     * packed, {@link #finish} sends the last one and writes every sum back.
+     * packed, {@link #finish} sends the last one and writes every sum back. In a sharded reduce the arrays packed
+     * before {@link #startWholeRegion} are reduce-scattered (their sums stay in {@link #flat}, each rank's share
+     * finished) and only those after it are summed whole and written back.
      */
     private final class Reduction implements AutoCloseable {
         /** Where a packed array's sum goes: all of {@code target}, or its {@code rows} (int64 indices). */
         private record Slot(NDArray target, NDArray rows, long start, long size) {}
 
+        /** Floats [from, to) of {@link #flat} in flight. */
+        private record Bucket(long from, long to, Future<?> done) {}
+
         private final boolean average;
         private final List<Slot> slots = new ArrayList<>();
-        private final List<Future<?>> buckets = new ArrayList<>();
+        private final List<Bucket> buckets = new ArrayList<>();
         private long packed;
+        private long submitted;
+        /** Floats [0, scatteredEnd) are reduce-scattered, not summed whole. */
+        private long scatteredEnd;
+
+        private boolean scattering;
 
         /** @param upperBound the arrays whose total size bounds what will be packed */
-        Reduction(List<NDArray> upperBound, boolean average) {
+        Reduction(List<NDArray> upperBound, boolean average, boolean scatter) {
             this.average = average;
+            this.scattering = scatter;
             long total = 0;
             for (NDArray g : upperBound) total += g.size();
             if (total * 4 > Integer.MAX_VALUE) {
@@ -194,41 +336,48 @@ public final class GradientBuckets implements AutoCloseable {
 
         /** Packs {@code source}; its sum will be written into {@code target}, or into {@code target}'s {@code rows}. */
         void add(NDArray source, NDArray target, NDArray rows) {
-            if (source.getDataType() != DataType.FLOAT32 || !Device.cpu().equals(source.getDevice())) {
-                throw new IllegalArgumentException("gradient " + slots.size() + " " + source.getShape() + " is "
-                        + source.getDataType() + " on " + source.getDevice()
-                        + ": bucketed all-reduce takes float32 CPU arrays");
-            }
+            checkFloat32Cpu(source, slots.size());
             long size = source.size();
             ByteBuffer src = source.toByteBuffer(true);
             flat.put((int) packed * 4, src, src.position(), (int) size * 4);
             slots.add(new Slot(target, rows, packed, size));
             packed += size;
-            while ((long) (buckets.size() + 1) * bucketFloats <= packed) submit(packed);
+            while (packed - submitted >= bucketFloats) submit(submitted + bucketFloats);
         }
 
-        private void submit(long limit) {
-            long from = (long) buckets.size() * bucketFloats;
-            long to = Math.min(from + bucketFloats, limit);
+        /** Ends the reduce-scattered arrays: the last partial bucket travels, and what follows is summed whole. */
+        void startWholeRegion() {
+            if (!scattering) return;
+            if (packed > submitted) submit(packed);
+            scatteredEnd = packed;
+            scattering = false;
+        }
+
+        private void submit(long to) {
+            long from = submitted;
             ByteBuffer bucket = flat.slice((int) from * 4, (int) (to - from) * 4);
-            buckets.add(comm.submit(() -> {
-                if (average) collective.allReduceAverage(bucket);
+            boolean scatter = scattering;
+            buckets.add(new Bucket(from, to, comm.submit(() -> {
+                if (scatter) collective.reduceScatter(bucket);
+                else if (average) collective.allReduceAverage(bucket);
                 else collective.allReduce(bucket);
                 return null;
-            }));
+            })));
+            submitted = to;
         }
 
-        /** Sends the last bucket and writes each sum back as soon as the buckets it spans are reduced. */
+        /** Sends the last bucket and writes each whole sum back as soon as the buckets it spans are reduced. */
         void finish() throws CollectiveException {
-            if ((long) buckets.size() * bucketFloats < packed) submit(packed);
+            startWholeRegion();
+            if (packed > submitted) submit(packed);
             int unpacked = 0;
             try (NDManager views = NDManager.newBaseManager(Device.cpu())) {
-                for (int b = 0; b < buckets.size(); b++) {
-                    await(buckets.get(b));
-                    long end = Math.min((long) (b + 1) * bucketFloats, packed);
+                for (Bucket b : buckets) {
+                    await(b.done());
                     while (unpacked < slots.size()
-                            && slots.get(unpacked).start() + slots.get(unpacked).size() <= end) {
+                            && slots.get(unpacked).start() + slots.get(unpacked).size() <= b.to()) {
                         Slot s = slots.get(unpacked++);
+                        if (s.start() < scatteredEnd) continue; // a share of it is finished here; it stays in flat
                         ByteBuffer sum = flat.slice((int) s.start() * 4, (int) s.size() * 4)
                                 .order(ByteOrder.LITTLE_ENDIAN);
                         Shape shape = s.rows() == null
@@ -243,11 +392,59 @@ public final class GradientBuckets implements AutoCloseable {
             }
         }
 
+        /**
+         * This rank's shares of the reduce-scattered arrays ({@code indices[k]} is the caller's index of the k-th
+         * array packed), as views of {@link #flat} in {@code views}.
+         */
+        List<Shard> shards(int[] indices, NDManager views) {
+            List<Shard> out = new ArrayList<>();
+            for (int k = 0; k < indices.length; k++) {
+                Slot s = slots.get(k);
+                for (long[] own : owned(s.start(), s.size(), scatteredEnd)) {
+                    ByteBuffer sum = flat.slice((int) own[0] * 4, (int) (own[1] - own[0]) * 4)
+                            .order(ByteOrder.LITTLE_ENDIAN);
+                    out.add(new Shard(
+                            indices[k],
+                            own[0] - s.start(),
+                            own[1] - s.start(),
+                            views.create(sum, new Shape(own[1] - own[0]), DataType.FLOAT32)));
+                }
+            }
+            return out;
+        }
+
         /** After a failure: buckets not yet sent are dropped. */
         @Override
         public void close() {
-            for (Future<?> f : buckets) f.cancel(false);
+            for (Bucket b : buckets) b.done().cancel(false);
         }
+    }
+
+    private static void checkFloat32Cpu(NDArray a, int index) {
+        if (a.getDataType() != DataType.FLOAT32 || !Device.cpu().equals(a.getDevice())) {
+            throw new IllegalArgumentException("gradient " + index + " " + a.getShape() + " is " + a.getDataType()
+                    + " on " + a.getDevice() + ": bucketed all-reduce takes float32 CPU arrays");
+        }
+    }
+
+    /**
+     * The floats of [start, start + size) of the flat layout that this rank finishes in a reduce-scatter: in each
+     * bucket (cut every {@code bucketFloats} from 0) the collective's owned range, intersected. Empty ranges are left
+     * out.
+     */
+    private List<long[]> owned(long start, long size, long regionEnd) {
+        List<long[]> out = new ArrayList<>();
+        long end = start + size;
+        for (long b = start / bucketFloats * bucketFloats; b < end; b += bucketFloats) {
+            long bucketEnd = b + bucketFloats;
+            long len = Math.min(bucketFloats, regionEnd - b);
+            long[] own = collective.ownedRange(len);
+            long from = Math.max(start, b + own[0]);
+            long to = Math.min(end, b + own[1]);
+            if (from < to) out.add(new long[] {from, to});
+            if (bucketEnd >= end) break;
+        }
+        return out;
     }
 
     private static void await(Future<?> f) throws CollectiveException {

@@ -40,6 +40,21 @@ final class RingAlgorithms {
      * {@code average} it divides them by N there, before they travel round the all-gather.
      */
     void allReduce(ByteBuffer data, boolean average) throws IOException {
+        if (worldSize == 1 || data.remaining() == 0) {
+            return;
+        }
+        reduceScatter(data, average, true);
+        allGather(data, false);
+    }
+
+    /**
+     * The reduce-scatter half of {@link #allReduce}: afterwards this rank's chunk {@link #ownedChunk} holds the sums
+     * over all ranks (the other chunks hold partial sums). With {@code forwardOwned} each finished segment of the
+     * owned chunk is sent on at once, starting the all-gather that {@link #allGather(ByteBuffer, boolean)} with
+     * {@code sendOwned} false completes; without, the ring is flushed and the owned chunk may change before that
+     * all-gather (with {@code sendOwned} true) copies it to every rank.
+     */
+    void reduceScatter(ByteBuffer data, boolean average, boolean forwardOwned) throws IOException {
         int base = data.position();
         int count = data.remaining() / 4;
         int n = worldSize;
@@ -67,7 +82,34 @@ final class RingAlgorithms {
                 } else {
                     add(segment, scratch);
                 }
-                transport.send(segment);
+                if (step < n - 2 || forwardOwned) {
+                    transport.send(segment);
+                }
+            }
+        }
+        if (!forwardOwned) {
+            transport.flush();
+        }
+    }
+
+    /**
+     * The all-gather half of {@link #allReduce}: every rank's chunk {@link #ownedChunk} is copied to every other rank.
+     * With {@code sendOwned} this rank first sends its own chunk (a stand-alone all-gather); without, the reduce-scatter
+     * already did.
+     */
+    void allGather(ByteBuffer data, boolean sendOwned) throws IOException {
+        int base = data.position();
+        int count = data.remaining() / 4;
+        int n = worldSize;
+        if (n == 1 || count == 0) {
+            return;
+        }
+        int segFloats = segmentBytes / 4;
+        if (sendOwned) {
+            int owned = Math.floorMod(rank + 1, n);
+            int end = chunkStart(owned + 1, count);
+            for (int off = chunkStart(owned, count); off < end; off += segFloats) {
+                transport.send(data.slice(base + 4 * off, 4 * Math.min(segFloats, end - off)));
             }
         }
         for (int step = 0; step < n - 1; step++) {
@@ -82,6 +124,15 @@ final class RingAlgorithms {
             }
         }
         transport.flush();
+    }
+
+    /**
+     * The floats [from, to) of a buffer of {@code count} floats whose sums {@code rank} of {@code worldSize} finishes
+     * in a reduce-scatter: chunk rank+1 (mod N).
+     */
+    static long[] ownedChunk(int rank, int worldSize, long count) {
+        int c = Math.floorMod(rank + 1, worldSize);
+        return new long[] {c * count / worldSize, (c + 1) * count / worldSize};
     }
 
     /** First float of chunk {@code c} (c may be N: the end): ⌊c·S/N⌋, so chunks differ in size by at most one. */

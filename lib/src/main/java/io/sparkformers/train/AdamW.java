@@ -1,6 +1,9 @@
 package io.sparkformers.train;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import java.nio.FloatBuffer;
 import java.util.List;
 
 /**
@@ -63,6 +66,35 @@ public final class AdamW extends Optimizer {
     @Override
     protected boolean countsSteps() {
         return true;
+    }
+
+    /** The fused pass updates any part of a float32 CPU parameter. */
+    @Override
+    public boolean updatesShares(List<ParamRef> params) {
+        if (!fused) return false;
+        for (ParamRef p : params) {
+            NDArray v = p.value();
+            if (v.getDataType() != DataType.FLOAT32 || !Device.cpu().equals(v.getDevice()) || v.isSparse()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    protected void updateShares(
+            String name, NDArray p, List<DataParallel.Share> shares, double lr, double weightDecay, float gradScale) {
+        NDArray m = slot(name, "exp_avg", p);
+        NDArray v = slot(name, "exp_avg_sq", p);
+        long t = nextStep(name);
+        for (DataParallel.Share s : shares) {
+            FloatBuffer g = s.gradientSum().toByteBuffer(true).asFloatBuffer();
+            if (!AdamWKernel.stepRange(
+                    p, g, m, v, s.from(), s.to(), gradScale, lr, weightDecay, beta1, beta2, eps, t)) {
+                throw new IllegalStateException(
+                        "parameter " + name + " is not contiguous: a sharded AdamW step cannot update it in place");
+            }
+        }
     }
 
     @Override

@@ -55,84 +55,99 @@ final class AdamWKernel {
             double beta2,
             double eps,
             long t) {
+        FloatBuffer gf = g.toByteBuffer(true).asFloatBuffer(); // read only: a copy would do as well
+        return stepRange(p, gf, m, v, 0, p.size(), 1f, lr, weightDecay, beta1, beta2, eps, t);
+    }
+
+    /**
+     * Updates elements [from, to) of the flattened {@code p}, {@code m}, {@code v} in place, with gradient
+     * {@code gradScale · g[i − from]} for element i (a data-parallel rank's share, its gradient summed over the ranks
+     * and not yet clipped: the scale is the clipping coefficient, applied as torch's {@code g.mul_(coef)} rounds it).
+     * Returns false, changing nothing, when a tensor that is written is not contiguous.
+     */
+    static boolean stepRange(
+            NDArray p,
+            FloatBuffer g,
+            NDArray m,
+            NDArray v,
+            long from,
+            long to,
+            float gradScale,
+            double lr,
+            double weightDecay,
+            double beta1,
+            double beta2,
+            double eps,
+            long t) {
         ByteBuffer pb = p.toByteBuffer(true);
         ByteBuffer mb = m.toByteBuffer(true);
         ByteBuffer vb = v.toByteBuffer(true);
         if (!aliases(p, pb) || !aliases(m, mb) || !aliases(v, vb)) return false;
         FloatBuffer pf = pb.asFloatBuffer();
-        FloatBuffer gf = g.toByteBuffer(true).asFloatBuffer(); // read only: a copy would do as well
         FloatBuffer mf = mb.asFloatBuffer();
         FloatBuffer vf = vb.asFloatBuffer();
         // the scalars exactly as AdamW's tensor operations see them: double arithmetic, then rounded to float32
-        float decay = (float) (1 - lr * weightDecay);
-        boolean decays = weightDecay != 0;
-        float oneMinusBeta1 = (float) (1 - beta1);
-        float oneMinusBeta2 = (float) (1 - beta2);
-        float beta2f = (float) beta2;
-        double biasCorrection1 = 1 - StrictMath.pow(beta1, t);
-        double biasCorrection2 = 1 - StrictMath.pow(beta2, t);
-        float biasCorrection2Sqrt = (float) Math.sqrt(biasCorrection2);
-        float epsf = (float) eps;
-        float stepSize = (float) (lr / biasCorrection1);
-        int n = Math.toIntExact(p.size());
-        int chunks = (n + CHUNK - 1) / CHUNK;
-        if (chunks == 1) {
-            pass(
-                    pf,
-                    gf,
-                    mf,
-                    vf,
-                    0,
-                    n,
-                    decays,
-                    decay,
-                    oneMinusBeta1,
-                    oneMinusBeta2,
-                    beta2f,
-                    biasCorrection2Sqrt,
-                    epsf,
-                    stepSize);
+        Scalars k = new Scalars(
+                (float) (1 - lr * weightDecay),
+                weightDecay != 0,
+                (float) (1 - beta1),
+                (float) (1 - beta2),
+                (float) beta2,
+                (float) Math.sqrt(1 - StrictMath.pow(beta2, t)),
+                (float) eps,
+                (float) (lr / (1 - StrictMath.pow(beta1, t))),
+                gradScale);
+        int start = Math.toIntExact(from);
+        int end = Math.toIntExact(to);
+        int chunks = (end - start + CHUNK - 1) / CHUNK;
+        if (chunks <= 1) {
+            pass(pf, g, mf, vf, start, start, end, k);
         } else {
             pool().submit(() -> IntStream.range(0, chunks)
                             .parallel()
                             .forEach(c -> pass(
                                     pf,
-                                    gf,
+                                    g,
                                     mf,
                                     vf,
-                                    c * CHUNK,
-                                    Math.min(n, (c + 1) * CHUNK),
-                                    decays,
-                                    decay,
-                                    oneMinusBeta1,
-                                    oneMinusBeta2,
-                                    beta2f,
-                                    biasCorrection2Sqrt,
-                                    epsf,
-                                    stepSize)))
+                                    start,
+                                    start + c * CHUNK,
+                                    Math.min(end, start + (c + 1) * CHUNK),
+                                    k)))
                     .join();
         }
         return true;
     }
 
-    /** Elements [from, to): AdamW's tensor operations, one element at a time (no FMA: Java rounds every step). */
-    private static void pass(
-            FloatBuffer p,
-            FloatBuffer g,
-            FloatBuffer m,
-            FloatBuffer v,
-            int from,
-            int to,
-            boolean decays,
+    /** One update's scalars, each rounded to float32 as libtorch rounds them. */
+    private record Scalars(
             float decay,
+            boolean decays,
             float oneMinusBeta1,
             float oneMinusBeta2,
             float beta2,
             float biasCorrection2Sqrt,
             float eps,
-            float stepSize) {
+            float stepSize,
+            float gradScale) {}
+
+    /**
+     * Elements [from, to): AdamW's tensor operations, one element at a time (no FMA: Java rounds every step); the
+     * gradient of element i is {@code g[i − gBase]}.
+     */
+    private static void pass(
+            FloatBuffer p, FloatBuffer g, FloatBuffer m, FloatBuffer v, int gBase, int from, int to, Scalars k) {
+        float decay = k.decay();
+        boolean decays = k.decays();
+        float oneMinusBeta1 = k.oneMinusBeta1();
+        float oneMinusBeta2 = k.oneMinusBeta2();
+        float beta2 = k.beta2();
+        float biasCorrection2Sqrt = k.biasCorrection2Sqrt();
+        float eps = k.eps();
+        float stepSize = k.stepSize();
+        float gradScale = k.gradScale();
         for (int i = from; i < to; i++) {
-            float gi = g.get(i);
+            float gi = g.get(i - gBase) * gradScale; //           g.mul_(clip coefficient); x · 1 is x
             float pi = p.get(i);
             if (decays) pi = pi * decay; //                    p.muli(1 − lr·wd)
             float mi = m.get(i) + (gi - m.get(i)) * oneMinusBeta1; // m.addi((g − m)·(1 − β1))

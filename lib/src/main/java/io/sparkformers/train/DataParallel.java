@@ -38,6 +38,53 @@ public interface DataParallel {
      */
     void allReduceSum(List<NDArray> gradients, BitSet lookupTables) throws IOException;
 
+    /** One parameter's share of a sharded update: elements [from, to) of its flattened values, their summed gradient. */
+    record Share(int index, long from, long to, NDArray gradientSum) {}
+
+    /** What a sharded step does between the gradients' reduce-scatter and the parameters' all-gather. */
+    @FunctionalInterface
+    interface ShardedUpdate {
+        /**
+         * Updates this rank's shares of the parameters.
+         *
+         * @param mine  this rank's shares ({@link Share#gradientSum} are views, valid during the call)
+         * @param whole the indices whose gradients were summed whole, in place: every rank updates those in full
+         */
+        void apply(List<Share> mine, BitSet whole) throws IOException;
+    }
+
+    /** Whether {@link #reduceScatterUpdate} splits the update over the ranks. */
+    default boolean shardsUpdates() {
+        return false;
+    }
+
+    /**
+     * The sum and the update of an optimizer step with the update's work split over the ranks (ZeRO stage 1's
+     * partitioned update; torch's {@code ZeroRedundancyOptimizer} does the same over DDP): the gradients are
+     * reduce-scattered, so each rank holds the finished sums of only its share of them; {@code update} updates that
+     * share of {@code params} (and, in full, the gradients at {@code whole}, which are summed whole); the ranks then
+     * all-gather the updated shares, so every rank ends with the same parameters. The same floats cross the wire as in
+     * {@link #allReduceSum}; each rank runs 1/N of the update. The optimizer state of the shares a rank does not own
+     * goes stale on it: {@link #allGatherShares} brings it up to date (before a checkpoint). The default sums whole and
+     * updates everything on every rank.
+     *
+     * @param params index for index with {@code gradients}
+     */
+    default void reduceScatterUpdate(
+            List<NDArray> gradients, BitSet lookupTables, List<NDArray> params, ShardedUpdate update)
+            throws IOException {
+        allReduceSum(gradients, lookupTables);
+        BitSet whole = new BitSet();
+        whole.set(0, gradients.size());
+        update.apply(List.of(), whole);
+    }
+
+    /**
+     * Copies every rank's shares (as {@link #reduceScatterUpdate} assigns them for gradients of these shapes and
+     * lookup tables) of {@code arrays} into all ranks' arrays, in place: a sharded optimizer's state, made whole.
+     */
+    default void allGatherShares(List<NDArray> arrays, BitSet lookupTables) throws IOException {}
+
     /** The element-wise sum over ranks of small values (losses, token counts), the same doubles on every rank. */
     double[] sum(double[] values) throws IOException;
 

@@ -37,15 +37,20 @@ public final class GradientClipping {
 
     /** The global L2 norm of {@code grads} (float32 per-tensor norms combined in double), nothing scaled. */
     public static double globalNorm(List<NDArray> grads) {
+        return Math.sqrt(sumOfSquares(grads));
+    }
+
+    /** The sum of the squared float32 L2 norms of {@code arrays}, in double: a global norm's square, or part of it. */
+    public static double sumOfSquares(List<NDArray> arrays) {
         try (Autograd.AutoCloseableNoThrow noGrad = Autograd.noGrad()) {
             double sumSquares = 0;
-            for (NDArray g : grads) {
+            for (NDArray g : arrays) {
                 try (NDArray n = g.norm()) {
                     double v = n.getDataType() == DataType.FLOAT64 ? n.getDouble() : n.getFloat();
                     sumSquares += v * v;
                 }
             }
-            return Math.sqrt(sumSquares);
+            return sumSquares;
         }
     }
 

@@ -10,6 +10,7 @@ import io.sparkformers.safetensors.DType;
 import io.sparkformers.safetensors.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,6 +99,57 @@ public abstract class Optimizer implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Whether {@link #stepShares} can update parts of these parameters (the fused CPU AdamW can). */
+    public boolean updatesShares(List<ParamRef> params) {
+        return false;
+    }
+
+    /**
+     * One step of a sharded update ({@link DataParallel#reduceScatterUpdate}): the parameters at {@code whole} are
+     * updated in full from their {@code .grad} (clipped already), as {@link #step} does; of every other parameter only
+     * this rank's {@code shares} (indices into {@code params}), from the shares' gradient sums times
+     * {@code gradScale} (the clipping coefficient, 1 without). Every parameter's step count advances once and its
+     * state exists whole, so once the ranks' shares of the state are gathered ({@link DataParallel#allGatherShares})
+     * it is the state of an unsharded run. Needs {@link #updatesShares}.
+     */
+    public void stepShares(List<ParamRef> params, List<DataParallel.Share> shares, BitSet whole, float gradScale) {
+        ensureOpen();
+        if (!updatesShares(params)) {
+            throw new IllegalStateException(getClass().getSimpleName() + " cannot update parts of these parameters");
+        }
+        List<List<DataParallel.Share>> byParam = new ArrayList<>();
+        for (int i = 0; i < params.size(); i++) byParam.add(new ArrayList<>());
+        for (DataParallel.Share s : shares) byParam.get(s.index()).add(s);
+        try (Autograd.AutoCloseableNoThrow noGrad = Autograd.noGrad()) {
+            for (int i = 0; i < params.size(); i++) {
+                ParamRef p = params.get(i);
+                ParamGroup g = groupOf(p.name());
+                double lr = g.lr() * lrMultiplier;
+                if (!whole.get(i)) {
+                    updateShares(p.name(), p.value(), byParam.get(i), lr, g.weightDecay(), gradScale);
+                    continue;
+                }
+                try (NDArray grad = Autograd.gradientOf(p.value())) {
+                    if (grad != null) update(p.name(), p.value(), grad, lr, g.weightDecay());
+                }
+            }
+        }
+    }
+
+    /**
+     * Updates the elements of {@code shares} of one parameter (see {@link #stepShares}); advances its step count once
+     * even when {@code shares} is empty.
+     */
+    protected void updateShares(
+            String name,
+            NDArray param,
+            List<DataParallel.Share> shares,
+            double lr,
+            double weightDecay,
+            float gradScale) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " updates whole parameters only");
     }
 
     /**

@@ -76,6 +76,12 @@ final class TrainingRun implements AutoCloseable {
     private double totalLoss;
     private long lastLoggedStep;
     private double lastGradNorm = Double.NaN;
+    /** Whether each rank updates only its share of the parameters ({@link DataParallel#reduceScatterUpdate}). */
+    private boolean shardedUpdates;
+    /** The parameters and tables of the last sharded step: the layout its optimizer state is sharded by. */
+    private List<ParamRef> shardedRefs;
+
+    private BitSet shardedTables;
 
     TrainingRun(Trainer trainer, Trainer.Shard train, TrainingDataset eval) {
         this.trainer = trainer;
@@ -115,6 +121,10 @@ final class TrainingRun implements AutoCloseable {
         fit = trainer.task().start(this, shard, evalRows);
         if (Settings.enabled("sparkformers.sparseEmbeddingGradients")) lookupTables.addAll(fit.lookupTables());
         optimizer = Optimizers.create(args, mode().headLrMultiplier(), fit.isHead(), resumeFrom, device());
+        shardedUpdates = world > 1
+                && dp.shardsUpdates()
+                && Settings.enabled("sparkformers.shardedOptimizerStep")
+                && optimizer.updatesShares(trainable());
         startState(trainer.callbacks(), trainer.progress());
     }
 
@@ -284,21 +294,29 @@ final class TrainingRun implements AutoCloseable {
                 }
                 long t1 = System.nanoTime();
                 if (world > 1) {
-                    TrainStep.withGradients(trainable(), this::allReduceSum);
                     double[] sums = dp.sum(new double[] {stepLoss, tokens});
                     stepLoss = sums[0];
                     tokens = (long) sums[1];
                 }
-                long t2 = System.nanoTime();
                 // the summed loss and the all-reduced gradients are equal on every rank: all ranks stop together
                 if (!Double.isFinite(stepLoss)) throw nonFinite("loss", stepLoss);
                 state.numInputTokensSeen += tokens;
-                lastGradNorm = TrainStep.applyUpdate(
-                        trainable(), optimizer, schedule.multiplier(state.globalStep), args.maxGradNorm(), norm -> {
-                            if (!Double.isFinite(norm)) throw nonFinite("gradient norm", norm);
-                        });
-                computeNanos += (t1 - t0) + (System.nanoTime() - t2);
-                commNanos += (t2 - t1) + (t0 - c0);
+                double lrMultiplier = schedule.multiplier(state.globalStep);
+                long updateNanos;
+                if (shardedUpdates) {
+                    updateNanos = shardedUpdate(lrMultiplier);
+                } else {
+                    if (world > 1) TrainStep.withGradients(trainable(), this::allReduceSum);
+                    long t2 = System.nanoTime();
+                    lastGradNorm =
+                            TrainStep.applyUpdate(trainable(), optimizer, lrMultiplier, args.maxGradNorm(), norm -> {
+                                if (!Double.isFinite(norm)) throw nonFinite("gradient norm", norm);
+                            });
+                    updateNanos = System.nanoTime() - t2;
+                }
+                long t3 = System.nanoTime();
+                computeNanos += (t1 - t0) + updateNanos;
+                commNanos += (t3 - t1 - updateNanos) + (t0 - c0);
                 trLoss += stepLoss;
                 state.globalStep++;
                 state.epoch = epoch + (s + 1) / (double) stepsPerEpoch;
@@ -334,17 +352,95 @@ final class TrainingRun implements AutoCloseable {
     }
 
     private void allReduceSum(List<ParamRef> params, List<NDArray> grads) {
-        BitSet tables = new BitSet();
-        for (int i = 0; i < params.size(); i++) {
-            if (lookupTables.contains(params.get(i).value())) tables.set(i);
-        }
         try {
-            dp.allReduceSum(grads, tables);
+            dp.allReduceSum(grads, tableFlags(params));
         } catch (IOException e) {
             throw new UncheckedIOException(
                     "rank " + dp.rank() + ": gradient all-reduce at step " + state.globalStep + " failed: "
                             + e.getMessage(),
                     e);
+        }
+    }
+
+    /** Which of {@code params} are embedding tables whose gradients may travel as touched rows. */
+    private BitSet tableFlags(List<ParamRef> params) {
+        BitSet tables = new BitSet();
+        for (int i = 0; i < params.size(); i++) {
+            if (lookupTables.contains(params.get(i).value())) tables.set(i);
+        }
+        return tables;
+    }
+
+    /**
+     * The sum and update of a step with the update split over the ranks ({@link DataParallel#reduceScatterUpdate}):
+     * the global norm from each rank's shares (float32 norms per share, squares summed in double, then over the ranks;
+     * the tables, summed whole, once), the same check and clipping coefficient as {@link TrainStep#applyUpdate}, the
+     * coefficient applied as the shares are updated. Returns the nanoseconds spent updating (the rest is
+     * communication).
+     */
+    private long shardedUpdate(double lrMultiplier) {
+        long[] updating = {0};
+        TrainStep.withGradients(trainable(), (refs, grads) -> {
+            BitSet tables = tableFlags(refs);
+            List<NDArray> params = new ArrayList<>();
+            for (ParamRef p : refs) params.add(p.value());
+            try {
+                dp.reduceScatterUpdate(grads, tables, params, (mine, whole) -> {
+                    long u0 = System.nanoTime();
+                    double mySquares;
+                    double wholeSquares;
+                    List<NDArray> wholeGrads = new ArrayList<>();
+                    for (int i = whole.nextSetBit(0); i >= 0; i = whole.nextSetBit(i + 1)) wholeGrads.add(grads.get(i));
+                    try (TrainingLock.Held lock = TrainingLock.acquire()) {
+                        List<NDArray> sums = new ArrayList<>();
+                        for (DataParallel.Share s : mine) sums.add(s.gradientSum());
+                        mySquares = GradientClipping.sumOfSquares(sums);
+                        wholeSquares = GradientClipping.sumOfSquares(wholeGrads);
+                    }
+                    long u1 = System.nanoTime();
+                    double norm = Math.sqrt(dp.sum(new double[] {mySquares})[0] + wholeSquares);
+                    long u2 = System.nanoTime();
+                    if (!Double.isFinite(norm)) throw nonFinite("gradient norm", norm);
+                    double maxNorm = args.maxGradNorm();
+                    try (TrainingLock.Held lock = TrainingLock.acquire();
+                            Autograd.AutoCloseableNoThrow noGrad = Autograd.noGrad()) {
+                        float scale = 1f;
+                        double coef = maxNorm / (norm + 1e-6);
+                        if (maxNorm > 0 && !(coef >= 1.0)) { // as GradientClipping.clipGradNorm
+                            scale = (float) coef; // torch's g.mul_(coef) on float32 rounds coef so
+                            for (NDArray g : wholeGrads) g.muli(coef);
+                        }
+                        optimizer.setLrMultiplier(lrMultiplier);
+                        optimizer.stepShares(refs, mine, whole, scale);
+                    }
+                    lastGradNorm = maxNorm > 0 ? norm : Double.NaN;
+                    updating[0] += (u1 - u0) + (System.nanoTime() - u2);
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException(
+                        "rank " + dp.rank() + ": sharded gradient sum at step " + state.globalStep + " failed: "
+                                + e.getMessage(),
+                        e);
+            }
+            shardedRefs = List.copyOf(refs);
+            shardedTables = tables;
+        });
+        try (TrainingLock.Held lock = TrainingLock.acquire()) {
+            Optimizer.zeroGrad(trainable());
+        }
+        return updating[0];
+    }
+
+    /**
+     * Makes the optimizer state of a sharded run whole on every rank (each rank updated only its shares of it), so
+     * that rank 0's checkpoint holds the state of an unsharded run. Called on every rank at the same step.
+     */
+    private void gatherShardedState() throws IOException {
+        if (shardedRefs == null) return; // no sharded step yet: the state is whole (fresh or resumed)
+        for (String slot : optimizer.slotNames()) {
+            List<NDArray> arrays = new ArrayList<>();
+            for (ParamRef p : shardedRefs) arrays.add(optimizer.stateArray(p.name(), slot));
+            dp.allGatherShares(arrays, shardedTables);
         }
     }
 
@@ -366,6 +462,7 @@ final class TrainingRun implements AutoCloseable {
             if ("best".equals(args.saveStrategy())) control.shouldSave = newBest;
         }
         if (control.shouldSave) {
+            if (shardedUpdates) gatherShardedState();
             if (main) saveCheckpoint(epoch, stepInEpoch);
             handler.onSave(args, state, control);
         }
@@ -434,6 +531,7 @@ final class TrainingRun implements AutoCloseable {
         metrics.put("train_loss", trainLoss);
         if (world > 1) {
             metrics.put("train_world_size", world);
+            metrics.put("train_optimizer_shards", shardedUpdates ? world : 1);
             metrics.put("train_compute_seconds", Evaluation.round4(computeNanos / 1e9));
             metrics.put("train_communication_seconds", Evaluation.round4(commNanos / 1e9));
         }

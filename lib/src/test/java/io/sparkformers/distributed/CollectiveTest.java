@@ -86,6 +86,56 @@ class CollectiveTest {
     }
 
     @Test
+    void reduceScatterFinishesEachRanksOwnedRangeAsAllReduceDoesAndAllGatherSpreadsThem() throws Exception {
+        int[] sizes = {1, 2, 3, 7, 1023, 4099};
+        for (int n = 1; n <= 4; n++) {
+            int worldSize = n;
+            List<Collective> ring = Rings.form(n);
+            try {
+                for (int size : sizes) {
+                    List<ByteBuffer> reduced = Rings.onAllRanks(n, r -> {
+                        ByteBuffer buf = floats(input(r, size));
+                        ring.get(r).allReduce(buf);
+                        return buf;
+                    });
+                    float[] sums = toFloats(reduced.get(0));
+                    // each rank: reduce-scatter, then replace its owned sums by f(sum) = 2·sum + rank, then all-gather
+                    List<ByteBuffer> gathered = Rings.onAllRanks(n, r -> {
+                        ByteBuffer buf = floats(input(r, size));
+                        Collective c = ring.get(r);
+                        c.reduceScatter(buf);
+                        long[] own = c.ownedRange(size);
+                        for (int i = (int) own[0]; i < own[1]; i++) {
+                            float sum = buf.getFloat(4 * i);
+                            assertEquals(
+                                    Float.floatToRawIntBits(sums[i]),
+                                    Float.floatToRawIntBits(sum),
+                                    "n=" + worldSize + " size=" + size + " rank " + r + " element " + i);
+                            buf.putFloat(4 * i, 2 * sum + r);
+                        }
+                        c.allGather(buf);
+                        return buf;
+                    });
+                    long covered = 0;
+                    for (int r = 0; r < n; r++) {
+                        long[] own = RingAlgorithms.ownedChunk(r, n, size);
+                        covered += own[1] - own[0];
+                        for (int q = 0; q < n; q++) {
+                            float[] got = toFloats(gathered.get(q));
+                            for (int i = (int) own[0]; i < own[1]; i++) {
+                                assertEquals(2 * sums[i] + r, got[i], 0f, "n=" + worldSize + " rank " + q + " el " + i);
+                            }
+                        }
+                    }
+                    assertEquals(size, covered, "the owned ranges partition the buffer");
+                }
+            } finally {
+                Rings.closeAll(ring);
+            }
+        }
+    }
+
+    @Test
     void allReduceOfIntegerValuesIsExactAndFollowsTheDocumentedOrder() throws Exception {
         int n = 3;
         int size = 10_001;

@@ -224,6 +224,113 @@ class GradientBucketsTest {
         }
     }
 
+    /**
+     * A sharded step on real gradients (the arrays of {@link #SHAPES} and a looked-up table, 1 KiB buckets so arrays
+     * span buckets), 2 and 3 ranks: the shares partition every array over the ranks and hold the all-reduce's sums
+     * (the same bits with 2 ranks; with 3 the table rows no longer share the last bucket, so the ring may add in another
+     * order), the table is summed whole; after each rank writes f(sum) into its shares of other arrays, the all-gather
+     * leaves f(sum) everywhere on every rank, and leaves the table's array alone.
+     */
+    @Test
+    void shardsPartitionTheArraysHoldTheSumsAndTheAllGatherSpreadsTheUpdatedShares() throws Exception {
+        for (int n : new int[] {2, 3}) {
+            List<Collective> ring = Rings.form(n);
+            NDManager manager = NDManager.newBaseManager();
+            try {
+                long[][] ids = {{7, 3, 7}, {7, 50, 12}, {0, 3, 3}};
+                List<List<NDArray>> grads = new ArrayList<>();
+                List<List<NDArray>> expected = new ArrayList<>();
+                for (int r = 0; r < n; r++) {
+                    List<NDArray> g = new ArrayList<>();
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray table = manager.ones(new Shape(100, 4));
+                        table.setRequiresGradient(true);
+                        NDArray looked = table.get(manager.create(ids[r]));
+                        NDArray loss = looked.mul(manager.create(constants(r, 99, looked.size()), looked.getShape()))
+                                .sum();
+                        List<NDArray> xs = new ArrayList<>();
+                        for (int p = 0; p < SHAPES.length; p++) {
+                            NDArray x = manager.ones(SHAPES[p]);
+                            x.setRequiresGradient(true);
+                            xs.add(x);
+                            loss = loss.add(x.mul(manager.create(constants(r, p, SHAPES[p].size()), SHAPES[p]))
+                                    .sum());
+                        }
+                        gc.backward(loss);
+                        g.add(xs.get(0).getGradient());
+                        g.add(table.getGradient()); // the table between dense arrays
+                        for (int p = 1; p < SHAPES.length; p++) g.add(xs.get(p).getGradient());
+                    }
+                    grads.add(g);
+                    List<NDArray> copy = new ArrayList<>();
+                    for (NDArray a : g) copy.add(a.duplicate());
+                    expected.add(copy);
+                }
+                BitSet tables = new BitSet();
+                tables.set(1);
+                long bucketCap = 1024;
+                Rings.onAllRanks(n, r -> {
+                    try (GradientBuckets b = new GradientBuckets(ring.get(r), bucketCap)) {
+                        b.allReduceSum(expected.get(r), tables);
+                    }
+                    return null;
+                });
+                int ranks = n;
+                List<List<long[]>> owned = Rings.onAllRanks(n, r -> {
+                    List<long[]> mine = new ArrayList<>();
+                    List<NDArray> g = grads.get(r);
+                    List<NDArray> params = new ArrayList<>();
+                    for (NDArray a : g) params.add(manager.full(a.getShape(), Float.NaN));
+                    try (GradientBuckets b = new GradientBuckets(ring.get(r), bucketCap)) {
+                        try (GradientBuckets.Shards s = b.reduceScatterSum(g, tables)) {
+                            BitSet whole = new BitSet();
+                            whole.set(1);
+                            assertEquals(whole, s.whole());
+                            float tol = ranks == 2 ? 0f : 1e-6f;
+                            assertArrayEquals(
+                                    expected.get(r).get(1).toFloatArray(),
+                                    g.get(1).toFloatArray(),
+                                    tol);
+                            for (GradientBuckets.Shard sh : s.mine()) {
+                                float[] want = expected.get(r).get(sh.index()).toFloatArray();
+                                float[] got = sh.sum().toFloatArray();
+                                float[] p = params.get(sh.index()).toFloatArray();
+                                for (int i = 0; i < got.length; i++) {
+                                    assertEquals(want[(int) sh.from() + i], got[i], tol, "share of " + sh.index());
+                                    p[(int) sh.from() + i] = 2 * got[i] + 1;
+                                }
+                                params.get(sh.index()).set(p);
+                                mine.add(new long[] {sh.index(), sh.from(), sh.to()});
+                            }
+                        }
+                        b.allGatherShards(params, tables);
+                    }
+                    for (int a = 0; a < g.size(); a++) {
+                        float[] got = params.get(a).toFloatArray();
+                        float[] want = expected.get(r).get(a).toFloatArray();
+                        for (int i = 0; i < got.length; i++) {
+                            if (a == 1) assertTrue(Float.isNaN(got[i]), "the table's array was written");
+                            else assertEquals(2 * want[i] + 1, got[i], 1e-5f, "array " + a + " element " + i);
+                        }
+                    }
+                    return mine;
+                });
+                // the shares of all ranks cover every element of every array but the table exactly once
+                for (int a = 0; a < grads.get(0).size(); a++) {
+                    if (a == 1) continue;
+                    int[] cover = new int[(int) grads.get(0).get(a).size()];
+                    for (List<long[]> mine : owned) {
+                        for (long[] s : mine) if (s[0] == a) for (long i = s[1]; i < s[2]; i++) cover[(int) i]++;
+                    }
+                    for (int i = 0; i < cover.length; i++) assertEquals(1, cover[i], "array " + a + " element " + i);
+                }
+            } finally {
+                manager.close();
+                Rings.closeAll(ring);
+            }
+        }
+    }
+
     @Test
     void bucketCountFollowsTheCap() throws Exception {
         List<Collective> ring = Rings.form(1);

@@ -88,6 +88,104 @@ class AdamWTest {
         }
     }
 
+    /**
+     * A sharded step: two "ranks" each update their shares of the parameters (elements [0, 3) and [3, 6) of w, b
+     * whole on one, all of a table updated whole from its clipped .grad), then each copies the other's shares in (as the
+     * all-gather does): parameters and state equal, bit for bit, a plain step on gradients clipped in place.
+     */
+    @Test
+    void updatingSharesOfTheParametersOnTwoReplicasEqualsOneWholeStep() {
+        float[] w0 = {0.3f, -0.7f, 1.1f, 0.05f, -2f, 0.9f};
+        float[] b0 = {0.5f, -0.25f};
+        float[][] gw = {{0.1f, 0.2f, -0.3f, 0.4f, 0.5f, -0.6f}, {0.7f, -0.1f, 0.2f, 0.0f, 0.3f, 0.1f}};
+        float[][] gb = {{1.5f, -2f}, {0.25f, 3f}};
+        float[][] gt = {{0f, 0f, 2f, -1f}, {4f, 0.5f, 0f, 0f}};
+        float scale = 0.37f; // a clipping coefficient below 1
+        try (NDManager m = NDManager.newBaseManager(Device.cpu());
+                AdamW plain = new AdamW(ParamGroup.hfDefaults(1e-2, 0.1));
+                AdamW rank0 = new AdamW(ParamGroup.hfDefaults(1e-2, 0.1));
+                AdamW rank1 = new AdamW(ParamGroup.hfDefaults(1e-2, 0.1))) {
+            List<NDArray> whole = List.of(
+                    m.create(w0, new Shape(2, 3)),
+                    m.create(b0),
+                    m.create(new float[] {1f, 2f, 3f, 4f}, new Shape(2, 2)));
+            List<List<NDArray>> replicas = List.of(
+                    List.of(
+                            m.create(w0, new Shape(2, 3)),
+                            m.create(b0),
+                            m.create(new float[] {1f, 2f, 3f, 4f}, new Shape(2, 2))),
+                    List.of(
+                            m.create(w0, new Shape(2, 3)),
+                            m.create(b0),
+                            m.create(new float[] {1f, 2f, 3f, 4f}, new Shape(2, 2))));
+            for (NDArray a : whole) a.setRequiresGradient(true);
+            for (List<NDArray> r : replicas) for (NDArray a : r) a.setRequiresGradient(true);
+            String[] names = {"dense.weight", "dense.bias", "embeddings.word_embeddings.weight"};
+            for (int t = 0; t < 2; t++) {
+                float[] clippedW = new float[6];
+                float[] clippedB = new float[2];
+                float[] clippedT = new float[4];
+                for (int i = 0; i < 6; i++) clippedW[i] = gw[t][i] * scale;
+                for (int i = 0; i < 2; i++) clippedB[i] = gb[t][i] * scale;
+                for (int i = 0; i < 4; i++) clippedT[i] = gt[t][i] * scale;
+                setGradient(whole.get(0), clippedW);
+                setGradient(whole.get(1), clippedB);
+                setGradient(whole.get(2), clippedT);
+                plain.step(refs(names, whole));
+                java.util.BitSet table = new java.util.BitSet();
+                table.set(2);
+                for (int r = 0; r < 2; r++) {
+                    List<NDArray> p = replicas.get(r);
+                    setGradient(p.get(2), clippedT); // summed whole and clipped in place by the caller
+                    NDArray sumW = m.create(gw[t]);
+                    NDArray sumB = m.create(gb[t]);
+                    List<DataParallel.Share> mine = r == 0
+                            ? List.of(new DataParallel.Share(0, 0, 3, sumW.get("0:3")))
+                            : List.of(
+                                    new DataParallel.Share(0, 3, 6, sumW.get("3:6")),
+                                    new DataParallel.Share(1, 0, 2, sumB));
+                    (r == 0 ? rank0 : rank1).stepShares(refs(names, p), mine, table, scale);
+                }
+                // the all-gather: rank 0 owns w[0:3], rank 1 w[3:6] and b
+                float[] w = replicas.get(0).get(0).toFloatArray();
+                float[] w1 = replicas.get(1).get(0).toFloatArray();
+                System.arraycopy(w1, 3, w, 3, 3);
+                float[] b = replicas.get(1).get(1).toFloatArray();
+                for (List<NDArray> p : replicas) {
+                    p.get(0).set(w);
+                    p.get(1).set(b);
+                }
+            }
+            for (int r = 0; r < 2; r++) {
+                for (int i = 0; i < 3; i++) {
+                    assertArrayEquals(
+                            whole.get(i).toFloatArray(),
+                            replicas.get(r).get(i).toFloatArray(),
+                            0f,
+                            names[i] + " on replica " + r);
+                }
+            }
+            // each replica's state is right on its own shares: w.exp_avg[0:3] from rank 0, [3:6] and b from rank 1
+            float[] m0 = rank0.stateArray(names[0], "exp_avg").toFloatArray();
+            float[] m1 = rank1.stateArray(names[0], "exp_avg").toFloatArray();
+            float[] want = plain.stateArray(names[0], "exp_avg").toFloatArray();
+            for (int i = 0; i < 6; i++) assertEquals(want[i], i < 3 ? m0[i] : m1[i], 0f, "exp_avg " + i);
+            assertArrayEquals(
+                    plain.stateArray(names[1], "exp_avg_sq").toFloatArray(),
+                    rank1.stateArray(names[1], "exp_avg_sq").toFloatArray(),
+                    0f);
+            assertEquals(2, rank0.stepCount(names[1]), "a parameter with no share here still counts its steps");
+            assertTrue(rank0.updatesShares(refs(names, whole)));
+            assertFalse(new AdamW(ParamGroup.single(1e-3, 0)).setFused(false).updatesShares(refs(names, whole)));
+        }
+    }
+
+    private static List<ParamRef> refs(String[] names, List<NDArray> values) {
+        List<ParamRef> out = new java.util.ArrayList<>();
+        for (int i = 0; i < names.length; i++) out.add(new ParamRef(names[i], values.get(i)));
+        return out;
+    }
+
     @Test
     void resumingFromExportedStateContinuesBitIdentically() {
         float[] w0 = {0.3f, -0.7f, 1.1f, 0.05f, -2f, 0.9f};
