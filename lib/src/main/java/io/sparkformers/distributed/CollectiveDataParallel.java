@@ -75,13 +75,18 @@ public final class CollectiveDataParallel implements DataParallel, AutoCloseable
     public void reduceScatterUpdate(
             List<NDArray> gradients, BitSet lookupTables, List<NDArray> params, ShardedUpdate update)
             throws IOException {
+        Runnable rest;
         try (GradientBuckets.Shards shards = buckets.reduceScatterSum(gradients, lookupTables)) {
             List<Share> mine = new ArrayList<>();
             for (GradientBuckets.Shard s : shards.mine()) mine.add(new Share(s.index(), s.from(), s.to(), s.sum()));
-            update.apply(mine, shards.whole());
+            rest = update.apply(mine, shards.whole());
         }
-        try (NoGrad g = NoGrad.enter()) {
-            buckets.allGatherShards(params, lookupTables);
+        // the updated shares travel while the tables are updated in full here
+        try (GradientBuckets.Gather gather = buckets.startGather(params, lookupTables)) {
+            rest.run();
+            try (NoGrad g = NoGrad.enter()) {
+                gather.finish();
+            }
         }
     }
 

@@ -172,6 +172,17 @@ public final class GradientBuckets implements AutoCloseable {
      * optimizer's state up to date on every rank. The arrays must allow in-place writes (parameters: under no-grad).
      */
     public void allGatherShards(List<NDArray> arrays, BitSet lookupTables) throws CollectiveException {
+        try (Gather g = startGather(arrays, lookupTables)) {
+            g.finish();
+        }
+    }
+
+    /**
+     * {@link #allGatherShards} in two halves, so that the caller can work while the shares travel: this packs this
+     * rank's shares of {@code arrays} and queues the buckets; {@link Gather#finish()} waits and copies every share in.
+     * Until then the arrays at shares must not change (the others, and the tables, may).
+     */
+    public Gather startGather(List<NDArray> arrays, BitSet lookupTables) {
         int[] scattered = scatteredIndices(arrays, lookupTables);
         long total = 0;
         for (int i : scattered) total += arrays.get(i).size();
@@ -191,32 +202,53 @@ public final class GradientBuckets implements AutoCloseable {
             }
             off += a.size();
         }
-        List<Future<?>> done = new ArrayList<>();
-        try {
-            for (long from = 0; from < total; from += bucketFloats) {
-                ByteBuffer bucket = flat.slice((int) from * 4, (int) (Math.min(total, from + bucketFloats) - from) * 4);
-                done.add(comm.submit(() -> {
-                    collective.allGather(bucket);
-                    return null;
-                }));
-            }
-            off = 0;
+        Gather g = new Gather(arrays, scattered);
+        for (long from = 0; from < total; from += bucketFloats) {
+            ByteBuffer bucket = flat.slice((int) from * 4, (int) (Math.min(total, from + bucketFloats) - from) * 4);
+            g.buckets.add(comm.submit(() -> {
+                collective.allGather(bucket);
+                return null;
+            }));
+        }
+        return g;
+    }
+
+    /** An all-gather of shares in flight ({@link #startGather}). */
+    public final class Gather implements AutoCloseable {
+        private final List<NDArray> arrays;
+        private final int[] scattered;
+        private final List<Future<?>> buckets = new ArrayList<>();
+
+        private Gather(List<NDArray> arrays, int[] scattered) {
+            this.arrays = arrays;
+            this.scattered = scattered;
+        }
+
+        /** Waits for the buckets and copies each array in, in place, as soon as the buckets it spans arrived. */
+        public void finish() throws CollectiveException {
+            long off = 0;
             int bucket = 0;
             try (NDManager views = NDManager.newBaseManager(Device.cpu())) {
                 for (int i : scattered) {
                     NDArray a = arrays.get(i);
                     long end = off + a.size();
-                    while ((long) bucket * bucketFloats < end) await(done.get(bucket++));
-                    ByteBuffer values =
-                            flat.slice((int) off * 4, (int) a.size() * 4).order(ByteOrder.LITTLE_ENDIAN);
-                    try (NDArray view = views.create(values, a.getShape(), DataType.FLOAT32)) {
-                        a.set(new NDIndex("..."), view);
+                    while ((long) bucket * bucketFloats < end) await(buckets.get(bucket++));
+                    if (a.size() > 0) {
+                        ByteBuffer values =
+                                flat.slice((int) off * 4, (int) a.size() * 4).order(ByteOrder.LITTLE_ENDIAN);
+                        try (NDArray view = views.create(values, a.getShape(), DataType.FLOAT32)) {
+                            a.set(new NDIndex("..."), view);
+                        }
                     }
                     off = end;
                 }
             }
-        } finally {
-            for (Future<?> f : done) f.cancel(false);
+        }
+
+        /** After a failure: buckets not yet sent are dropped. */
+        @Override
+        public void close() {
+            for (Future<?> f : buckets) f.cancel(false);
         }
     }
 

@@ -45,12 +45,13 @@ public interface DataParallel {
     @FunctionalInterface
     interface ShardedUpdate {
         /**
-         * Updates this rank's shares of the parameters.
+         * Updates this rank's shares of the parameters, and returns the update of the parameters at {@code whole}
+         * (run while the updated shares travel).
          *
          * @param mine  this rank's shares ({@link Share#gradientSum} are views, valid during the call)
          * @param whole the indices whose gradients were summed whole, in place: every rank updates those in full
          */
-        void apply(List<Share> mine, BitSet whole) throws IOException;
+        Runnable apply(List<Share> mine, BitSet whole) throws IOException;
     }
 
     /** Whether {@link #reduceScatterUpdate} splits the update over the ranks. */
@@ -62,8 +63,9 @@ public interface DataParallel {
      * The sum and the update of an optimizer step with the update's work split over the ranks (ZeRO stage 1's
      * partitioned update; torch's {@code ZeroRedundancyOptimizer} does the same over DDP): the gradients are
      * reduce-scattered, so each rank holds the finished sums of only its share of them; {@code update} updates that
-     * share of {@code params} (and, in full, the gradients at {@code whole}, which are summed whole); the ranks then
-     * all-gather the updated shares, so every rank ends with the same parameters. The same floats cross the wire as in
+     * share of {@code params}; the ranks then all-gather the updated shares, so every rank ends with the same
+     * parameters, and while they travel the update {@code update} returned runs (the parameters whose gradients were
+     * summed whole, the lookup tables). The same floats cross the wire as in
      * {@link #allReduceSum}; each rank runs 1/N of the update. The optimizer state of the shares a rank does not own
      * goes stale on it: {@link #allGatherShares} brings it up to date (before a checkpoint). The default sums whole and
      * updates everything on every rank.
@@ -76,7 +78,7 @@ public interface DataParallel {
         allReduceSum(gradients, lookupTables);
         BitSet whole = new BitSet();
         whole.set(0, gradients.size());
-        update.apply(List.of(), whole);
+        update.apply(List.of(), whole).run();
     }
 
     /**

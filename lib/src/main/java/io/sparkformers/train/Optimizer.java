@@ -107,12 +107,12 @@ public abstract class Optimizer implements AutoCloseable {
     }
 
     /**
-     * One step of a sharded update ({@link DataParallel#reduceScatterUpdate}): the parameters at {@code whole} are
-     * updated in full from their {@code .grad} (clipped already), as {@link #step} does; of every other parameter only
-     * this rank's {@code shares} (indices into {@code params}), from the shares' gradient sums times
-     * {@code gradScale} (the clipping coefficient, 1 without). Every parameter's step count advances once and its
-     * state exists whole, so once the ranks' shares of the state are gathered ({@link DataParallel#allGatherShares})
-     * it is the state of an unsharded run. Needs {@link #updatesShares}.
+     * One step of a sharded update ({@link DataParallel#reduceScatterUpdate}): of every parameter not at
+     * {@code whole}, only this rank's {@code shares} (indices into {@code params}) are updated, from the shares'
+     * gradient sums times {@code gradScale} (the clipping coefficient, 1 without); the parameters at {@code whole}
+     * are left to {@link #step}. Every parameter's step count advances once and its state exists whole, so once the
+     * ranks' shares of the state are gathered ({@link DataParallel#allGatherShares}) it is the state of an unsharded
+     * run. Needs {@link #updatesShares}.
      */
     public void stepShares(List<ParamRef> params, List<DataParallel.Share> shares, BitSet whole, float gradScale) {
         ensureOpen();
@@ -124,16 +124,10 @@ public abstract class Optimizer implements AutoCloseable {
         for (DataParallel.Share s : shares) byParam.get(s.index()).add(s);
         try (Autograd.AutoCloseableNoThrow noGrad = Autograd.noGrad()) {
             for (int i = 0; i < params.size(); i++) {
+                if (whole.get(i)) continue;
                 ParamRef p = params.get(i);
                 ParamGroup g = groupOf(p.name());
-                double lr = g.lr() * lrMultiplier;
-                if (!whole.get(i)) {
-                    updateShares(p.name(), p.value(), byParam.get(i), lr, g.weightDecay(), gradScale);
-                    continue;
-                }
-                try (NDArray grad = Autograd.gradientOf(p.value())) {
-                    if (grad != null) update(p.name(), p.value(), grad, lr, g.weightDecay());
-                }
+                updateShares(p.name(), p.value(), byParam.get(i), g.lr() * lrMultiplier, g.weightDecay(), gradScale);
             }
         }
     }

@@ -402,6 +402,8 @@ final class TrainingRun implements AutoCloseable {
                     long u2 = System.nanoTime();
                     if (!Double.isFinite(norm)) throw nonFinite("gradient norm", norm);
                     double maxNorm = args.maxGradNorm();
+                    List<ParamRef> wholeRefs = new ArrayList<>();
+                    for (int i = whole.nextSetBit(0); i >= 0; i = whole.nextSetBit(i + 1)) wholeRefs.add(refs.get(i));
                     try (TrainingLock.Held lock = TrainingLock.acquire();
                             Autograd.AutoCloseableNoThrow noGrad = Autograd.noGrad()) {
                         float scale = 1f;
@@ -415,6 +417,13 @@ final class TrainingRun implements AutoCloseable {
                     }
                     lastGradNorm = maxNorm > 0 ? norm : Double.NaN;
                     updating[0] += (u1 - u0) + (System.nanoTime() - u2);
+                    return () -> { // while the updated shares travel
+                        long w0 = System.nanoTime();
+                        try (TrainingLock.Held lock = TrainingLock.acquire()) {
+                            optimizer.step(wholeRefs);
+                        }
+                        updating[0] += System.nanoTime() - w0;
+                    };
                 });
             } catch (IOException e) {
                 throw new UncheckedIOException(

@@ -90,7 +90,7 @@ class AdamWTest {
 
     /**
      * A sharded step: two "ranks" each update their shares of the parameters (elements [0, 3) and [3, 6) of w, b
-     * whole on one, all of a table updated whole from its clipped .grad), then each copies the other's shares in (as the
+     * whole on one) and all of a table from its clipped .grad, then each copies the other's shares in (as the
      * all-gather does): parameters and state equal, bit for bit, a plain step on gradients clipped in place.
      */
     @Test
@@ -144,7 +144,9 @@ class AdamWTest {
                             : List.of(
                                     new DataParallel.Share(0, 3, 6, sumW.get("3:6")),
                                     new DataParallel.Share(1, 0, 2, sumB));
-                    (r == 0 ? rank0 : rank1).stepShares(refs(names, p), mine, table, scale);
+                    AdamW replica = r == 0 ? rank0 : rank1;
+                    replica.stepShares(refs(names, p), mine, table, scale);
+                    replica.step(List.of(new ParamRef(names[2], p.get(2)))); // the table, in full
                 }
                 // the all-gather: rank 0 owns w[0:3], rank 1 w[3:6] and b
                 float[] w = replicas.get(0).get(0).toFloatArray();
