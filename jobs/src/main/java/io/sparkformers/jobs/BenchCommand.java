@@ -21,6 +21,7 @@ import io.sparkformers.nn.Task;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -523,6 +524,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + " host when a reference Python is at hand (default true; --no-ddp-peer skips it).")
     boolean ddpPeer;
 
+    private static String roundRatios(DistributedTrainingBenchmark.Comparison c) {
+        StringBuilder sb = new StringBuilder();
+        for (double x : c.roundRatios()) sb.append(String.format(Locale.ROOT, " %.2f", x));
+        return sb.toString();
+    }
+
     /** 1 vs {@code --workers} replicas on the executors of the launcher's master (bin/spark-cluster for real JVMs). */
     private int trainingDistributed() throws Exception {
         try (SparkSessions.Owned s = SparkSessions.open("sparkformers bench training-distributed")) {
@@ -543,6 +550,8 @@ public final class BenchCommand implements Callable<Integer> {
                     report.put(
                             "peer_ddp_speedup",
                             peer.get(1).loopSamplesPerSecond() / peer.get(0).loopSamplesPerSecond());
+                    report.set("round_scaling_ratios", Json.MAPPER.valueToTree(comparison.roundRatios()));
+                    report.put("round_scaling_median", comparison.medianRoundRatio());
                 }
                 System.out.println(Json.MAPPER.writeValueAsString(report));
             } else {
@@ -584,6 +593,9 @@ public final class BenchCommand implements Callable<Integer> {
                             ddp,
                             ours / ddp,
                             ours >= ddp ? "held" : "not held");
+                    System.out.printf(
+                            "  per round ours/DDP scaling (paired):%s, median %.2f%n",
+                            roundRatios(comparison), comparison.medianRoundRatio());
                 }
             }
         }

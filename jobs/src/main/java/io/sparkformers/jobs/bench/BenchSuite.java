@@ -339,9 +339,11 @@ public final class BenchSuite {
                 sb.append(String.format(
                         Locale.ROOT,
                         "| the same %d vs 1 scaling vs PyTorch DDP (gloo, same host, rows, batch; medians of %d "
-                                + "interleaved rounds) | %.2f× | %.2f× | **%.2f×** (goal ≥ 1.0: %s) |%n",
+                                + "interleaved rounds; paired per-round median %.2f×) | %.2f× | %.2f× | **%.2f×** "
+                                + "(goal ≥ 1.0: %s) |%n",
                         two.path("workers").asInt(),
                         td.path("rounds").asInt(1),
+                        td.path("round_scaling_median").asDouble(Double.NaN),
                         ours,
                         ddp,
                         ours / ddp,

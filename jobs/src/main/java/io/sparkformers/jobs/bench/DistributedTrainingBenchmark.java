@@ -54,7 +54,21 @@ public final class DistributedTrainingBenchmark {
      * The medians over the rounds of ours ({@code runs}) and of PyTorch DDP ({@code peerRuns}, empty without a
      * reference Python), one entry per worker count.
      */
-    public record Comparison(int rounds, List<Result> runs, List<PeerResult> peerRuns) {}
+    /**
+     * @param roundRatios per round, ours' scaling (most workers vs the first count) over DDP's in the same round: the
+     *     paired view of the comparison, which a drift of the host's speed between rounds does not move; empty without
+     *     the peer
+     */
+    public record Comparison(int rounds, List<Result> runs, List<PeerResult> peerRuns, List<Double> roundRatios) {
+        /** The median of {@link #roundRatios}; NaN without the peer. */
+        public double medianRoundRatio() {
+            return roundRatios.isEmpty()
+                    ? Double.NaN
+                    : Stats.median(roundRatios.stream()
+                            .mapToDouble(Double::doubleValue)
+                            .toArray());
+        }
+    }
 
     /**
      * {@code rounds} interleaved rounds, each: ours with every worker count in turn, then PyTorch DDP (gloo,
@@ -136,7 +150,16 @@ public final class DistributedTrainingBenchmark {
                             median(ps, PeerResult::loopSamplesPerSecond)));
                 }
             }
-            return new Comparison(rounds, ourMedians, peerMedians);
+            List<Double> roundRatios = new ArrayList<>();
+            int last = workerCounts.size() - 1;
+            for (int r = 0; r < peers.get(0).size() && last > 0; r++) {
+                double mine = ours.get(last).get(r).loopSamplesPerSecond()
+                        / ours.get(0).get(r).loopSamplesPerSecond();
+                double ddp = peers.get(last).get(r).loopSamplesPerSecond()
+                        / peers.get(0).get(r).loopSamplesPerSecond();
+                roundRatios.add(mine / ddp);
+            }
+            return new Comparison(rounds, ourMedians, peerMedians, roundRatios);
         } finally {
             df.unpersist();
             if (rowsFile != null) Files.deleteIfExists(rowsFile);
