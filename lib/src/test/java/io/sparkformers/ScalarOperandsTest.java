@@ -37,7 +37,7 @@ class ScalarOperandsTest {
     private static final Map<String, String> ALLOWED = Map.ofEntries(
             Map.entry("io.sparkformers.train.AdamW.update", "Optimizer.step runs updates under Autograd.noGrad"),
             Map.entry("io.sparkformers.train.Sgd.update", "Optimizer.step runs updates under Autograd.noGrad"),
-            Map.entry("io.sparkformers.train.GradientClipping.clipGradNorm", "scales gradients under Autograd.noGrad"),
+            Map.entry("io.sparkformers.train.GradientClipping.scale", "scales gradients under Autograd.noGrad"),
             Map.entry(
                     "io.sparkformers.nn.FusedProjection.build",
                     "the inference kernels' pre-scaled Q weights, built once under NoGrad"),

@@ -28,10 +28,15 @@ public final class GradientClipping {
             double totalNorm = globalNorm(grads);
             double clipCoef = maxNorm / (totalNorm + 1e-6);
             // torch multiplies by the clamped coefficient unconditionally; x * 1 == x, so skipping it changes nothing
-            if (!(clipCoef >= 1.0)) {
-                for (NDArray g : grads) g.muli(clipCoef);
-            }
+            if (!(clipCoef >= 1.0)) scale(grads, clipCoef);
             return totalNorm;
+        }
+    }
+
+    /** Multiplies {@code grads} in place by {@code coef}, as torch's {@code g.mul_(coef)} (float32: coef rounded). */
+    public static void scale(List<NDArray> grads, double coef) {
+        try (Autograd.AutoCloseableNoThrow noGrad = Autograd.noGrad()) {
+            for (NDArray g : grads) g.muli(coef);
         }
     }
 

@@ -410,7 +410,7 @@ final class TrainingRun implements AutoCloseable {
                         double coef = maxNorm / (norm + 1e-6);
                         if (maxNorm > 0 && !(coef >= 1.0)) { // as GradientClipping.clipGradNorm
                             scale = (float) coef; // torch's g.mul_(coef) on float32 rounds coef so
-                            for (NDArray g : wholeGrads) g.muli(coef);
+                            GradientClipping.scale(wholeGrads, coef);
                         }
                         optimizer.setLrMultiplier(lrMultiplier);
                         optimizer.stepShares(refs, mine, whole, scale);
