@@ -27,6 +27,10 @@ import java.util.concurrent.Future;
  * <p>Embedding tables ({@link #allReduceSum(List, BitSet)}) travel as their touched rows only; their rows are found
  * while the other gradients' buckets travel.
  *
+ * <p>A sharded step ({@link #reduceScatterSum}, then {@link #startGather}) cuts the same buckets but runs only the
+ * ring's reduce-scatter on them, leaving each rank the finished sums of its chunk of every bucket, and later the ring's
+ * all-gather on the updated values of those chunks: ZeRO stage 1's partitioned optimizer step.
+ *
  * <p>Packing reads each gradient through {@code toByteBuffer(true)} (zero-copy for a contiguous CPU tensor).
  * Unpacking copies into the gradient in place through an NDArray that aliases the bucket; it never uses
  * {@code NDArray.set(ByteBuffer)}, which in DJL's PyTorch engine re-points the tensor at the given direct buffer

@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * How one replica of a data-parallel {@link Trainer} run talks to the others (PyTorch DDP's process group, seen from
  * the training loop). The Trainer calls these in the same order on every rank: {@link #broadcastFromMain} once after
- * the model is built, {@link #allReduceSum} and {@link #sum} once per optimizer step, {@link #requireSame}
+ * the model is built, {@link #sum} and {@link #allReduceSum} (or, when {@link #shardsUpdates}, {@link
+ * #reduceScatterUpdate}, and {@link #allGatherShares} before a checkpoint) once per optimizer step, {@link #requireSame}
  * every {@code checkConsistencyEverySteps} steps, {@link #allGather} once per evaluation. Every call blocks until all
  * ranks made it, and runs outside {@link TrainingLock} (two replicas in one JVM would otherwise deadlock: rank 0
  * holding the lock while waiting for rank 1, which waits for the lock).
