@@ -190,12 +190,7 @@ public final class GradientBuckets implements AutoCloseable {
         int[] scattered = scatteredIndices(arrays, lookupTables);
         long total = 0;
         for (int i : scattered) total += arrays.get(i).size();
-        if (total * 4 > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("arrays of " + total + " floats exceed one 2 GiB direct buffer");
-        }
-        if (flat == null || flat.capacity() < total * 4) {
-            flat = ByteBuffer.allocateDirect((int) total * 4).order(ByteOrder.LITTLE_ENDIAN);
-        }
+        ensureFlat(total);
         long off = 0;
         for (int i : scattered) {
             NDArray a = arrays.get(i);
@@ -362,12 +357,7 @@ public final class GradientBuckets implements AutoCloseable {
             this.scattering = scatter;
             long total = 0;
             for (NDArray g : upperBound) total += g.size();
-            if (total * 4 > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("gradients of " + total + " floats exceed one 2 GiB direct buffer");
-            }
-            if (flat == null || flat.capacity() < total * 4) {
-                flat = ByteBuffer.allocateDirect((int) total * 4).order(ByteOrder.LITTLE_ENDIAN);
-            }
+            ensureFlat(total);
         }
 
         /** Packs {@code source}; its sum will be written into {@code target}, or into {@code target}'s {@code rows}. */
@@ -453,6 +443,16 @@ public final class GradientBuckets implements AutoCloseable {
         @Override
         public void close() {
             for (Bucket b : buckets) b.done().cancel(false);
+        }
+    }
+
+    /** Makes {@link #flat} hold at least {@code floats} floats (kept between steps while large enough). */
+    private void ensureFlat(long floats) {
+        if (floats * 4 > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("gradients of " + floats + " floats exceed one 2 GiB direct buffer");
+        }
+        if (flat == null || flat.capacity() < floats * 4) {
+            flat = ByteBuffer.allocateDirect((int) floats * 4).order(ByteOrder.LITTLE_ENDIAN);
         }
     }
 

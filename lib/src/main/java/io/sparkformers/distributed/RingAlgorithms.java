@@ -40,10 +40,7 @@ final class RingAlgorithms {
      * {@code average} it divides them by N there, before they travel round the all-gather.
      */
     void allReduce(ByteBuffer data, boolean average) throws IOException {
-        if (worldSize == 1 || data.remaining() == 0) {
-            return;
-        }
-        reduceScatter(data, average, true);
+        reduceScatter(data, average, true); // each half returns at once for one rank or no floats
         allGather(data, false);
     }
 

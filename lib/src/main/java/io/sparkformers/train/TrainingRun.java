@@ -78,10 +78,8 @@ final class TrainingRun implements AutoCloseable {
     private double lastGradNorm = Double.NaN;
     /** Whether each rank updates only its share of the parameters ({@link DataParallel#reduceScatterUpdate}). */
     private boolean shardedUpdates;
-    /** The parameters and tables of the last sharded step: the layout its optimizer state is sharded by. */
+    /** The parameters of the last sharded step: the layout its optimizer state is sharded by. */
     private List<ParamRef> shardedRefs;
-
-    private BitSet shardedTables;
 
     TrainingRun(Trainer trainer, Trainer.Shard train, TrainingDataset eval) {
         this.trainer = trainer;
@@ -390,7 +388,11 @@ final class TrainingRun implements AutoCloseable {
                     double mySquares;
                     double wholeSquares;
                     List<NDArray> wholeGrads = new ArrayList<>();
-                    for (int i = whole.nextSetBit(0); i >= 0; i = whole.nextSetBit(i + 1)) wholeGrads.add(grads.get(i));
+                    List<ParamRef> wholeRefs = new ArrayList<>();
+                    for (int i = whole.nextSetBit(0); i >= 0; i = whole.nextSetBit(i + 1)) {
+                        wholeGrads.add(grads.get(i));
+                        wholeRefs.add(refs.get(i));
+                    }
                     try (TrainingLock.Held lock = TrainingLock.acquire()) {
                         List<NDArray> sums = new ArrayList<>();
                         for (DataParallel.Share s : mine) sums.add(s.gradientSum());
@@ -402,8 +404,6 @@ final class TrainingRun implements AutoCloseable {
                     long u2 = System.nanoTime();
                     if (!Double.isFinite(norm)) throw nonFinite("gradient norm", norm);
                     double maxNorm = args.maxGradNorm();
-                    List<ParamRef> wholeRefs = new ArrayList<>();
-                    for (int i = whole.nextSetBit(0); i >= 0; i = whole.nextSetBit(i + 1)) wholeRefs.add(refs.get(i));
                     try (TrainingLock.Held lock = TrainingLock.acquire();
                             Autograd.AutoCloseableNoThrow noGrad = Autograd.noGrad()) {
                         float scale = 1f;
@@ -432,7 +432,6 @@ final class TrainingRun implements AutoCloseable {
                         e);
             }
             shardedRefs = List.copyOf(refs);
-            shardedTables = tables;
         });
         try (TrainingLock.Held lock = TrainingLock.acquire()) {
             Optimizer.zeroGrad(trainable());
@@ -446,10 +445,11 @@ final class TrainingRun implements AutoCloseable {
      */
     private void gatherShardedState() throws IOException {
         if (shardedRefs == null) return; // no sharded step yet: the state is whole (fresh or resumed)
+        BitSet tables = tableFlags(shardedRefs);
         for (String slot : optimizer.slotNames()) {
             List<NDArray> arrays = new ArrayList<>();
             for (ParamRef p : shardedRefs) arrays.add(optimizer.stateArray(p.name(), slot));
-            dp.allGatherShares(arrays, shardedTables);
+            dp.allGatherShares(arrays, tables);
         }
     }
 
