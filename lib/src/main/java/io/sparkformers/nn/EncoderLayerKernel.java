@@ -15,13 +15,19 @@ import io.sparkformers.runtime.Settings;
  * into libtorch: a scripted module, {@code bert_layer.pt} (written by {@code lib/src/main/python/make_bert_layer.py}),
  * runs the fused q/k/v GEMM, torch's scaled_dot_product_attention, the output projection with its residual and
  * LayerNorm, the oneDNN up-projection with GELU as its post-op, and the down-projection with its residual and
- * LayerNorm — the same kernels the block-by-block path calls ({@link FusedProjection}, {@link SdpaKernel},
+ * LayerNorm — the kernels the block-by-block path calls ({@link FusedProjection}, {@link SdpaKernel},
  * {@link LinearGelu}, {@link InferenceLinear}), without the ~10 DJL operators per layer between them (a JNI call, an
- * NDArray wrapper and a native handle each). In BF16 the GEMMs, the attention and the up-projection's GELU run in
+ * NDArray wrapper and a native handle each). In FP32 all four GEMMs run in oneDNN on weights reordered once into its
+ * layout ({@link LinearGelu#pack}), where the block path runs three of them in MKL's sgemm: at a few dozen rows on two
+ * threads oneDNN's prepacked GEMM ran the layer's shapes 1.3-3.4× faster (32 rows; the down-projection, K = 1536, the
+ * most) and 3-9% faster at a thousand rows and more (AMD EPYC Zen 4, MKL on its Intel path, {@link
+ * io.sparkformers.runtime.GemmPath}); below 8 rows MKL's GEMV is faster (0.78-0.95×), a shape an encoder over tokens
+ * rarely has. In BF16 the GEMMs, the attention and the up-projection's GELU run in
  * bfloat16 between the float32 residual sums and LayerNorms, where the block path converts to and from float32 around
  * each GEMM and runs GELU as a separate float32 pass. The layer's weights go in once per model as one list
- * ({@link #prepare}), so a call passes three arrays. Measured by {@code bench encoder-layer} (AMD EPYC, one thread,
- * thread CPU time, block path / kernel): FP32 0.99-1.04, BF16 1.06-1.27 (MiniLM, bge-small; 1-8 × 32-128). CPU only; where the module cannot run, the first use says so in one log line and
+ * ({@link #prepare}), so a call passes three arrays. Measured by {@code bench encoder-layer} (AMD EPYC Zen 4, MiniLM,
+ * 1-8 × 32-128, block path / kernel): one thread (thread CPU time) FP32 0.99-1.04, BF16 1.11-1.28; two threads (wall)
+ * FP32 1.01-1.23, BF16 1.04-1.25. CPU only; where the module cannot run, the first use says so in one log line and
  * {@link #available} answers false, so callers keep the block-by-block path. The {@link Settings} switch
  * {@code sparkformers.encoderLayerKernel=false} (on executors {@code SPARKFORMERS_ENCODER_LAYER_KERNEL=false}) turns it off (the block-by-block path), read at each call so that a
  * benchmark can compare the two paths in one process.
@@ -50,16 +56,17 @@ public final class EncoderLayerKernel {
                 NDArray z2 = s.zeros(new Shape(2));
                 NDArray one = s.ones(new Shape(2));
                 NDArray half = s.full(new Shape(2), 0.5f);
+                NDArray p22 = LinearGelu.pack(z22);
                 NDArray[] w = {
-                    s.zeros(new Shape(6, 2)),
+                    LinearGelu.pack(s.zeros(new Shape(6, 2))),
                     s.zeros(new Shape(6)),
-                    z22,
+                    p22,
                     z2,
                     one,
                     half,
-                    LinearGelu.pack(z22),
+                    p22,
                     z2,
-                    z22,
+                    p22,
                     z2,
                     one,
                     z2
@@ -116,10 +123,9 @@ public final class EncoderLayerKernel {
     /**
      * The weights of one layer for {@link #forward}.
      *
-     * @param weights {Wqkv (3H, H) as {@link FusedProjection#build} returns it (query scale folded in), bqkv (3H),
-     *                Wo (H, H) as {@link InferenceLinear#transposedCopy}, bo, LayerNorm 1 weight and bias, Wi from
-     *                {@link LinearGelu#pack}, bi (I), Wd (H, I) as {@link InferenceLinear#transposedCopy}, bd,
-     *                LayerNorm 2 weight and bias}, float32
+     * @param weights {Wqkv (3H, H) (query scale folded in, as {@link FusedProjection#build} fuses it), bqkv (3H),
+     *                Wo (H, H), bo, LayerNorm 1 weight and bias, Wi (I, H), bi (I), Wd (H, I), bd, LayerNorm 2 weight
+     *                and bias}, float32, the four GEMM weights reordered by {@link LinearGelu#pack}
      *                In BF16 ({@code bf16}) the GEMM weights and biases are bfloat16: Wi from {@link #packBf16}, the
      *                others from {@link Bf16Linear#toBf16} (Wqkv, bqkv from {@link FusedProjection#build} in BF16);
      *                the LayerNorm parameters stay float32

@@ -16,7 +16,6 @@ import io.sparkformers.nn.DerivedWeights;
 import io.sparkformers.nn.EncoderLayerKernel;
 import io.sparkformers.nn.FusedProjection;
 import io.sparkformers.nn.HfBlock;
-import io.sparkformers.nn.InferenceLinear;
 import io.sparkformers.nn.LayerNorm;
 import io.sparkformers.nn.LinearGelu;
 import io.sparkformers.nn.NoGrad;
@@ -86,16 +85,19 @@ public final class BertLayer extends HfBlock implements DerivedWeights {
                 float scale = ScaledDotProductAttention.scale(wq.getShape().get(0) / self.numHeads());
                 boolean b = bf16;
                 NDArray[] fused = FusedProjection.build(ps, device, qkv, scale, true, b); // (3H, H), (3H)
+                if (!b) { // FP32: every GEMM runs in oneDNN on weights reordered once (EncoderLayerKernel)
+                    NDArray copy = fused[0];
+                    fused[0] = LinearGelu.pack(copy);
+                    copy.close();
+                }
                 Linear o1 = attention.output().dense();
                 Linear up = intermediate.dense();
                 Linear o2 = output.dense();
-                NDArray wo = b ? bf16(ps, o1, "weight", device) : transposed(ps, o1, device);
+                NDArray wo = b ? bf16(ps, o1, "weight", device) : packed(ps, o1, device);
                 NDArray bo = b ? bf16(ps, o1, "bias", device) : value(ps, o1, "bias", device);
-                NDArray wi = b
-                        ? EncoderLayerKernel.packBf16(value(ps, up, "weight", device))
-                        : LinearGelu.pack(value(ps, up, "weight", device));
+                NDArray wi = b ? EncoderLayerKernel.packBf16(value(ps, up, "weight", device)) : packed(ps, up, device);
                 NDArray bi = b ? bf16(ps, up, "bias", device) : value(ps, up, "bias", device);
-                NDArray wd = b ? bf16(ps, o2, "weight", device) : transposed(ps, o2, device);
+                NDArray wd = b ? bf16(ps, o2, "weight", device) : packed(ps, o2, device);
                 NDArray bd = b ? bf16(ps, o2, "bias", device) : value(ps, o2, "bias", device);
                 LayerNorm ln1 = attention.output().layerNorm();
                 LayerNorm ln2 = output.layerNorm();
@@ -122,8 +124,8 @@ public final class BertLayer extends HfBlock implements DerivedWeights {
         }
     }
 
-    private static NDArray transposed(ParameterStore ps, Linear linear, Device device) {
-        return InferenceLinear.transposedCopy(value(ps, linear, "weight", device));
+    private static NDArray packed(ParameterStore ps, Linear linear, Device device) {
+        return LinearGelu.pack(value(ps, linear, "weight", device));
     }
 
     private static NDArray bf16(ParameterStore ps, ai.djl.nn.Block block, String name, Device device) {
