@@ -31,8 +31,8 @@ import java.util.Locale;
  * is measured ours-only), with the achieved GFLOP/s against the machine's GEMM peak. The machine is shared, so each
  * round times ours, the peer and one 2048² GEMM back to back (the order alternating per round) and medians are taken
  * per engine: the ratios then compare the engines under the same load. Within a round each engine runs a block of
- * calls ({@link #BLOCK_MS}), so that neither is timed while the other's thread pool is still spinning, after a warm-up
- * long enough for the JIT ({@link #WARMUP_MS}). Where the CPU multiplies BF16 natively ({@link ComputeDtype#fastBf16})
+ * calls ({@link #BLOCK_MS}) after a pause and one untimed call ({@link #COOL_DOWN_MS}), so that neither is timed while
+ * the other's thread pool is still spinning, after a warm-up long enough for the JIT ({@link #WARMUP_MS}). Where the CPU multiplies BF16 natively ({@link ComputeDtype#fastBf16})
  * the same model also runs with {@code dtype=bf16} in the same rounds, so its ratio to ONNX Runtime FP32 is measured
  * under the same load.
  */
@@ -46,6 +46,14 @@ public final class InferenceGrid {
      * ours 16-17 ms alternating vs 7.1-7.9 ms in a loop of its own; ONNX Runtime 6.6 vs 4.0 ms).
      */
     static final double BLOCK_MS = 150;
+    /**
+     * Before each engine's block the thread sleeps this long, then makes one untimed call: ONNX Runtime's pool threads
+     * keep spinning for tens of ms after its last call (MiniLM 1 × 32, 2 threads, our calls right after its block: 13,
+     * 9, 13, 9, 9, 8 ms, then 5.0-5.3), which the next engine's first calls paid — a cost of hosting two engines in one
+     * process that a user running one of them never sees. The pause lets the previous engine's threads go idle; the
+     * untimed call wakes the next one's, so that both engines are timed as a steady stream of calls.
+     */
+    static final long COOL_DOWN_MS = 100;
     /**
      * Warm-up per shape lasts at least this long (and the given number of calls): our forward is a few hundred Java
      * methods that the JIT compiles on the same two cores for the first seconds (MiniLM 1 × 32, 2 threads: 12-14 ms
@@ -232,11 +240,11 @@ public final class InferenceGrid {
         double[] g = new double[iterations];
         for (int it = 0; it < iterations; it++) {
             boolean oursFirst = it % 2 == 0;
-            if (oursFirst) o[it] = millis(ours, calls);
-            if (bf16 != null) h[it] = millis(bf16, calls);
-            if (onnx != null) x[it] = millis(onnx, calls);
-            if (!oursFirst) o[it] = millis(ours, calls);
-            g[it] = 2.0 * GEMM_SIZE * GEMM_SIZE * GEMM_SIZE / 1e9 / (millis(gemm, 1) / 1000);
+            if (oursFirst) o[it] = block(ours, calls);
+            if (bf16 != null) h[it] = block(bf16, calls);
+            if (onnx != null) x[it] = block(onnx, calls);
+            if (!oursFirst) o[it] = block(ours, calls);
+            g[it] = 2.0 * GEMM_SIZE * GEMM_SIZE * GEMM_SIZE / 1e9 / (block(gemm, 1) / 1000);
         }
         return new Row(
                 alias,
@@ -247,6 +255,18 @@ public final class InferenceGrid {
                 onnx == null ? Double.NaN : median(x),
                 bf16 == null ? Double.NaN : median(h),
                 median(g));
+    }
+
+    /** One engine's block: {@link #COOL_DOWN_MS} of sleep, one untimed call, then the mean ms of {@code calls}. */
+    private static double block(Runnable r, int calls) {
+        try {
+            Thread.sleep(COOL_DOWN_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        r.run();
+        return millis(r, calls);
     }
 
     /** Mean ms of {@code calls} back-to-back runs. */
