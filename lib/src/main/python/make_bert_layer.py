@@ -15,8 +15,8 @@ the number of heads; LayerNorm's eps; w, the layer's weights in this order:
 where in FP32 (op 0) all four GEMM weights are reordered once into oneDNN's blocked layout
 (torch.ops.mkldnn._reorder_linear_weight) and every GEMM runs in oneDNN (torch.ops.mkldnn._linear_pointwise, the
 up-projection with GELU as its post-op): at a few dozen rows on two threads oneDNN's prepacked GEMM runs these shapes
-1.3-3.4x faster than MKL's sgemm on a pre-transposed copy, and 3-9% faster at a thousand rows and more. In BF16 (op 1) the four GEMM weights and their biases are
-bfloat16 (Wi by op 2, the others as Bf16Linear converts them), the LayerNorm parameters float32: the GEMMs and the attention (softmax
+1.3-3.4x faster than MKL's sgemm on a pre-transposed copy, and 3-9% faster at a thousand rows and more. In BF16 (op 1) the four GEMM weights are
+bfloat16 reordered the same way (op 2) and their biases bfloat16, the LayerNorm parameters float32: the GEMMs and the attention (softmax
 accumulating in float32 inside the kernel) run in bfloat16, the residual sums and LayerNorm in float32, and the
 output is float32. The layer's arithmetic is HF's: the same GEMMs, torch's
 scaled_dot_product_attention (HF's "sdpa"), layer_norm and the erf GELU. Run with any torch that has torch.jit
@@ -36,27 +36,21 @@ class BertLayer(torch.nn.Module):
             return torch.ops.mkldnn._reorder_linear_weight(w[0].to(torch.bfloat16), None)
         b, t, h = x.shape
         m = mask if mask.numel() > 0 else None
+        xi = x
         if op == 1:  # BF16: the GEMMs and attention in bfloat16, residuals and LayerNorm in float32
-            qkv = torch.nn.functional.linear(x.to(torch.bfloat16), w[0], w[1])  # (B, T, 3H)
+            xi = x.to(torch.bfloat16)
             if m is not None:
                 m = m.to(torch.bfloat16)
-        else:
-            qkv = torch.ops.mkldnn._linear_pointwise(x, w[0], w[1], "none", [], "none")  # (B, T, 3H)
+        qkv = torch.ops.mkldnn._linear_pointwise(xi, w[0], w[1], "none", [], "none")  # (B, T, 3H)
         # (B, T, 3H) -> (3, B, nh, T, hs): three strided views
         q, k, v = qkv.view(b, t, 3, heads, h // heads).permute(2, 0, 3, 1, 4).unbind(0)
         c = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=1.0)  # (B, nh, T, hs)
         c = c.transpose(1, 2).reshape(b, t, h)  # (B, nh, T, hs) -> (B, T, H)
-        if op == 1:
-            a = torch.nn.functional.linear(c, w[2], w[3]).to(torch.float32).add_(x)
-        else:
-            a = torch.ops.mkldnn._linear_pointwise(c, w[2], w[3], "none", [], "none").add_(x)
+        a = torch.ops.mkldnn._linear_pointwise(c, w[2], w[3], "none", [], "none").to(torch.float32).add_(x)
         a = torch.nn.functional.layer_norm(a, [h], w[4], w[5], eps)  # (B, T, H)
         ai = a.to(torch.bfloat16) if op == 1 else a
         i = torch.ops.mkldnn._linear_pointwise(ai, w[6], w[7], "gelu", [], "none")  # (B, T, I)
-        if op == 1:
-            o = torch.nn.functional.linear(i, w[8], w[9]).to(torch.float32).add_(a)
-        else:
-            o = torch.ops.mkldnn._linear_pointwise(i, w[8], w[9], "none", [], "none").add_(a)
+        o = torch.ops.mkldnn._linear_pointwise(i, w[8], w[9], "none", [], "none").to(torch.float32).add_(a)
         return torch.nn.functional.layer_norm(o, [h], w[10], w[11], eps)  # (B, T, H)
 
 

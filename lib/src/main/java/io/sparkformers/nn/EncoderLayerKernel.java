@@ -17,8 +17,9 @@ import io.sparkformers.runtime.Settings;
  * LayerNorm, the oneDNN up-projection with GELU as its post-op, and the down-projection with its residual and
  * LayerNorm — the kernels the block-by-block path calls ({@link FusedProjection}, {@link SdpaKernel},
  * {@link LinearGelu}, {@link InferenceLinear}), without the ~10 DJL operators per layer between them (a JNI call, an
- * NDArray wrapper and a native handle each). In FP32 all four GEMMs run in oneDNN on weights reordered once into its
- * layout ({@link LinearGelu#pack}), where the block path runs three of them in MKL's sgemm: at a few dozen rows on two
+ * NDArray wrapper and a native handle each). All four GEMMs run in oneDNN on weights reordered once into its layout
+ * ({@link LinearGelu#pack}, {@link #packBf16}), where the block path runs three of them in MKL's sgemm (FP32) or lets
+ * oneDNN reorder the BF16 weight on every call: in FP32 at a few dozen rows on two
  * threads oneDNN's prepacked GEMM ran the layer's shapes 1.3-3.4× faster (32 rows; the down-projection, K = 1536, the
  * most) and 3-9% faster at a thousand rows and more (AMD EPYC Zen 4, MKL on its Intel path, {@link
  * io.sparkformers.runtime.GemmPath}); below 8 rows MKL's GEMV is faster (0.78-0.95×), a shape an encoder over tokens
@@ -27,7 +28,7 @@ import io.sparkformers.runtime.Settings;
  * each GEMM and runs GELU as a separate float32 pass. The layer's weights go in once per model as one list
  * ({@link #prepare}), so a call passes three arrays. Measured by {@code bench encoder-layer} (AMD EPYC Zen 4, MiniLM,
  * 1-8 × 32-128, block path / kernel): one thread (thread CPU time) FP32 0.99-1.04, BF16 1.11-1.28; two threads (wall)
- * FP32 1.01-1.23, BF16 1.04-1.25. CPU only; where the module cannot run, the first use says so in one log line and
+ * FP32 1.01-1.23, BF16 1.06-1.45 (median 1.16; 1.02-1.21, median 1.08, before its weights were prepacked). CPU only; where the module cannot run, the first use says so in one log line and
  * {@link #available} answers false, so callers keep the block-by-block path. The {@link Settings} switch
  * {@code sparkformers.encoderLayerKernel=false} (on executors {@code SPARKFORMERS_ENCODER_LAYER_KERNEL=false}) turns it off (the block-by-block path), read at each call so that a
  * benchmark can compare the two paths in one process.
@@ -126,9 +127,8 @@ public final class EncoderLayerKernel {
      * @param weights {Wqkv (3H, H) (query scale folded in, as {@link FusedProjection#build} fuses it), bqkv (3H),
      *                Wo (H, H), bo, LayerNorm 1 weight and bias, Wi (I, H), bi (I), Wd (H, I), bd, LayerNorm 2 weight
      *                and bias}, float32, the four GEMM weights reordered by {@link LinearGelu#pack}
-     *                In BF16 ({@code bf16}) the GEMM weights and biases are bfloat16: Wi from {@link #packBf16}, the
-     *                others from {@link Bf16Linear#toBf16} (Wqkv, bqkv from {@link FusedProjection#build} in BF16);
-     *                the LayerNorm parameters stay float32
+     *                In BF16 ({@code bf16}) the four GEMM weights come from {@link #packBf16} and the biases are
+     *                bfloat16 ({@link Bf16Linear#toBf16}); the LayerNorm parameters stay float32
      * @param owned   the derived ones among them, closed with the result
      */
     public static Weights prepare(
@@ -139,7 +139,7 @@ public final class EncoderLayerKernel {
     }
 
     /**
-     * {@code weight} (out, in) float32 converted to bfloat16 and reordered once into oneDNN's layout, attached to
+     * {@code weight} (out, in), float32 or bfloat16, converted to bfloat16 and reordered once into oneDNN's layout, attached to
      * {@code weight}'s manager; opaque to DJL (pass it only to {@link #prepare}).
      */
     public static NDArray packBf16(NDArray weight) {
@@ -171,17 +171,17 @@ public final class EncoderLayerKernel {
                 NDArray z22 = s.zeros(new Shape(2, 2));
                 NDArray one = s.ones(new Shape(2));
                 NDArray z2b = Bf16Linear.toBf16(s.zeros(new Shape(2)));
-                NDArray z22b = Bf16Linear.toBf16(z22);
+                NDArray p22b = packBf16(z22);
                 NDArray[] w = {
-                    Bf16Linear.toBf16(s.zeros(new Shape(6, 2))),
+                    packBf16(s.zeros(new Shape(6, 2))),
                     Bf16Linear.toBf16(s.zeros(new Shape(6))),
-                    z22b,
+                    p22b,
                     z2b,
                     one,
                     s.full(new Shape(2), 0.5f),
-                    packBf16(z22),
+                    p22b,
                     z2b,
-                    z22b,
+                    p22b,
                     z2b,
                     one,
                     s.zeros(new Shape(2))

@@ -85,19 +85,17 @@ public final class BertLayer extends HfBlock implements DerivedWeights {
                 float scale = ScaledDotProductAttention.scale(wq.getShape().get(0) / self.numHeads());
                 boolean b = bf16;
                 NDArray[] fused = FusedProjection.build(ps, device, qkv, scale, true, b); // (3H, H), (3H)
-                if (!b) { // FP32: every GEMM runs in oneDNN on weights reordered once (EncoderLayerKernel)
-                    NDArray copy = fused[0];
-                    fused[0] = LinearGelu.pack(copy);
-                    copy.close();
-                }
+                NDArray copy = fused[0]; // every GEMM runs in oneDNN on weights reordered once (EncoderLayerKernel)
+                fused[0] = b ? EncoderLayerKernel.packBf16(copy) : LinearGelu.pack(copy);
+                copy.close();
                 Linear o1 = attention.output().dense();
                 Linear up = intermediate.dense();
                 Linear o2 = output.dense();
-                NDArray wo = b ? bf16(ps, o1, "weight", device) : packed(ps, o1, device);
+                NDArray wo = packed(ps, o1, device, b);
                 NDArray bo = b ? bf16(ps, o1, "bias", device) : value(ps, o1, "bias", device);
-                NDArray wi = b ? EncoderLayerKernel.packBf16(value(ps, up, "weight", device)) : packed(ps, up, device);
+                NDArray wi = packed(ps, up, device, b);
                 NDArray bi = b ? bf16(ps, up, "bias", device) : value(ps, up, "bias", device);
-                NDArray wd = b ? bf16(ps, o2, "weight", device) : packed(ps, o2, device);
+                NDArray wd = packed(ps, o2, device, b);
                 NDArray bd = b ? bf16(ps, o2, "bias", device) : value(ps, o2, "bias", device);
                 LayerNorm ln1 = attention.output().layerNorm();
                 LayerNorm ln2 = output.layerNorm();
@@ -124,8 +122,10 @@ public final class BertLayer extends HfBlock implements DerivedWeights {
         }
     }
 
-    private static NDArray packed(ParameterStore ps, Linear linear, Device device) {
-        return LinearGelu.pack(value(ps, linear, "weight", device));
+    /** The weight of {@code linear} reordered once for oneDNN, in bfloat16 where {@code bf16}. */
+    private static NDArray packed(ParameterStore ps, Linear linear, Device device, boolean bf16) {
+        NDArray w = value(ps, linear, "weight", device);
+        return bf16 ? EncoderLayerKernel.packBf16(w) : LinearGelu.pack(w);
     }
 
     private static NDArray bf16(ParameterStore ps, ai.djl.nn.Block block, String name, Device device) {
