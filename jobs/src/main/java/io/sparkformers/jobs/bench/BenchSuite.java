@@ -170,10 +170,16 @@ public final class BenchSuite {
         return f[0] + " " + f[1] + " " + f[2];
     }
 
-    /** The GEMM path the benchmark children ran (each reports its own), "unknown" when none did. */
+    /**
+     * The GEMM path the benchmark children ran (each reports its own) and, where they report it, the encoder layers'
+     * one; "unknown" when none did.
+     */
     static String gemmPath(JsonNode report) {
         for (JsonNode child : report) {
-            if (child.path("gemm").isTextual()) return child.path("gemm").asText();
+            if (child.path("gemm").isTextual()) {
+                String encoder = child.path("encoder_gemm").asText("");
+                return child.path("gemm").asText() + (encoder.isEmpty() ? "" : "; encoder layers: " + encoder);
+            }
         }
         return "unknown";
     }

@@ -21,6 +21,8 @@ class BenchHeaderTest {
         assertEquals(cpu.isa(), child.path("isa").asText());
         assertEquals(GemmPath.current().describe(), child.path("gemm").asText());
         assertTrue(child.path("gemm").asText().startsWith("MKL sgemm, "), child.toString());
+        assertEquals(BenchHeader.encoderGemm(), child.path("encoder_gemm").asText());
+        assertTrue(child.path("encoder_gemm").asText().startsWith("oneDNN"), "the kernel runs on this x86-64 CPU");
 
         ObjectNode suite = Json.MAPPER.createObjectNode();
         suite.set("machine", BenchSuite.machine());
