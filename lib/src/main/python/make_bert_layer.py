@@ -15,10 +15,10 @@ the number of heads; LayerNorm's eps; w, the layer's weights in this order:
 where in FP32 (op 0) all four GEMM weights are reordered once into oneDNN's blocked layout
 (torch.ops.mkldnn._reorder_linear_weight) and every GEMM runs in oneDNN (torch.ops.mkldnn._linear_pointwise, the
 up-projection with GELU as its post-op): at a few dozen rows on two threads oneDNN's prepacked GEMM runs these shapes
-1.3-3.4x faster than MKL's sgemm on a pre-transposed copy, and 3-9% faster at a thousand rows and more. In BF16 (op 1) the four GEMM weights are
-bfloat16 reordered the same way (op 2) and their biases bfloat16, the LayerNorm parameters float32: the GEMMs and the attention (softmax
-accumulating in float32 inside the kernel) run in bfloat16, the residual sums and LayerNorm in float32, and the
-output is float32. The layer's arithmetic is HF's: the same GEMMs, torch's
+1.3-3.4x faster than MKL's sgemm on a pre-transposed copy, and 3-9% faster at a thousand rows and more. In BF16 (op 1)
+the four GEMM weights are bfloat16 reordered the same way (op 2) and their biases bfloat16, the LayerNorm parameters
+float32: the GEMMs and the attention (softmax accumulating in float32 inside the kernel) run in bfloat16, the residual
+sums and LayerNorm in float32, and the output is float32. The layer's arithmetic is HF's: the same GEMMs, torch's
 scaled_dot_product_attention (HF's "sdpa"), layer_norm and the erf GELU. Run with any torch that has torch.jit
 (file format version 3, loads in libtorch 2.x):
     python lib/src/main/python/make_bert_layer.py

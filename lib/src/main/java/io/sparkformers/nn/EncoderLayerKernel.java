@@ -11,26 +11,27 @@ import ai.djl.pytorch.jni.IValue;
 import io.sparkformers.runtime.Settings;
 
 /**
- * One post-LayerNorm encoder layer (HF {@code BertLayer} with hidden_act "gelu") at FP32 or BF16 inference as a single call
- * into libtorch: a scripted module, {@code bert_layer.pt} (written by {@code lib/src/main/python/make_bert_layer.py}),
- * runs the fused q/k/v GEMM, torch's scaled_dot_product_attention, the output projection with its residual and
- * LayerNorm, the oneDNN up-projection with GELU as its post-op, and the down-projection with its residual and
- * LayerNorm — the kernels the block-by-block path calls ({@link FusedProjection}, {@link SdpaKernel},
- * {@link LinearGelu}, {@link InferenceLinear}), without the ~10 DJL operators per layer between them (a JNI call, an
- * NDArray wrapper and a native handle each). All four GEMMs run in oneDNN on weights reordered once into its layout
- * ({@link LinearGelu#pack}, {@link #packBf16}), where the block path runs three of them in MKL's sgemm (FP32) or lets
- * oneDNN reorder the BF16 weight on every call: in FP32 at a few dozen rows on two
- * threads oneDNN's prepacked GEMM ran the layer's shapes 1.3-3.4× faster (32 rows; the down-projection, K = 1536, the
- * most) and 3-9% faster at a thousand rows and more (AMD EPYC Zen 4, MKL on its Intel path, {@link
- * io.sparkformers.runtime.GemmPath}); below 8 rows MKL's GEMV is faster (0.78-0.95×), a shape an encoder over tokens
- * rarely has. In BF16 the GEMMs, the attention and the up-projection's GELU run in
- * bfloat16 between the float32 residual sums and LayerNorms, where the block path converts to and from float32 around
- * each GEMM and runs GELU as a separate float32 pass. The layer's weights go in once per model as one list
- * ({@link #prepare}), so a call passes three arrays. Measured by {@code bench encoder-layer} (AMD EPYC Zen 4, MiniLM,
- * 1-8 × 32-128, block path / kernel): one thread (thread CPU time) FP32 0.99-1.04, BF16 1.11-1.28; two threads (wall)
- * FP32 1.01-1.23, BF16 1.06-1.45 (median 1.16; 1.02-1.21, median 1.08, before its weights were prepacked). CPU only; where the module cannot run, the first use says so in one log line and
- * {@link #available} answers false, so callers keep the block-by-block path. The {@link Settings} switch
- * {@code sparkformers.encoderLayerKernel=false} (on executors {@code SPARKFORMERS_ENCODER_LAYER_KERNEL=false}) turns it off (the block-by-block path), read at each call so that a
+ * One post-LayerNorm encoder layer (HF {@code BertLayer} with hidden_act "gelu") at FP32 or BF16 inference as a single
+ * call into libtorch: a scripted module, {@code bert_layer.pt} (written by
+ * {@code lib/src/main/python/make_bert_layer.py}), runs the fused q/k/v GEMM, torch's scaled_dot_product_attention, the
+ * output projection with its residual and LayerNorm, the oneDNN up-projection with GELU as its post-op, and the
+ * down-projection with its residual and LayerNorm — the kernels the block-by-block path calls ({@link FusedProjection},
+ * {@link SdpaKernel}, {@link LinearGelu}, {@link InferenceLinear}), without the ~10 DJL operators per layer between
+ * them (a JNI call, an NDArray wrapper and a native handle each). All four GEMMs run in oneDNN on weights reordered
+ * once into its layout ({@link LinearGelu#pack}, {@link #packBf16}), where the block path runs three of them in MKL's
+ * sgemm (FP32) or lets oneDNN reorder the BF16 weight on every call: in FP32 at a few dozen rows on two threads
+ * oneDNN's prepacked GEMM ran the layer's shapes 1.3-3.4× faster (32 rows; the down-projection, K = 1536, the most) and
+ * 3-9% faster at a thousand rows and more (AMD EPYC Zen 4, MKL on its Intel path,
+ * {@link io.sparkformers.runtime.GemmPath}); below 8 rows MKL's GEMV is faster (0.78-0.95×), a shape an encoder over
+ * tokens rarely has. In BF16 the GEMMs, the attention and the up-projection's GELU run in bfloat16 between the float32
+ * residual sums and LayerNorms, where the block path converts to and from float32 around each GEMM and runs GELU as a
+ * separate float32 pass. The layer's weights go in once per model as one list ({@link #prepare}), so a call passes
+ * three arrays. Measured by {@code bench encoder-layer} (AMD EPYC Zen 4, MiniLM, 1-8 × 32-128, block path / kernel):
+ * one thread (thread CPU time) FP32 0.99-1.04, BF16 1.11-1.28; two threads (wall) FP32 1.01-1.23, BF16 1.06-1.45
+ * (median 1.16; 1.02-1.21, median 1.08, before its weights were prepacked). CPU only; where the module cannot run, the
+ * first use says so in one log line and {@link #available} answers false, so callers keep the block-by-block path. The
+ * {@link Settings} switch {@code sparkformers.encoderLayerKernel=false} (on executors
+ * {@code SPARKFORMERS_ENCODER_LAYER_KERNEL=false}) turns it off (the block-by-block path), read at each call so that a
  * benchmark can compare the two paths in one process.
  */
 public final class EncoderLayerKernel {
@@ -139,8 +140,8 @@ public final class EncoderLayerKernel {
     }
 
     /**
-     * {@code weight} (out, in), float32 or bfloat16, converted to bfloat16 and reordered once into oneDNN's layout, attached to
-     * {@code weight}'s manager; opaque to DJL (pass it only to {@link #prepare}).
+     * {@code weight} (out, in), float32 or bfloat16, converted to bfloat16 and reordered once into oneDNN's layout,
+     * attached to {@code weight}'s manager; opaque to DJL (pass it only to {@link #prepare}).
      */
     public static NDArray packBf16(NDArray weight) {
         try (IValue op = IValue.from(2L);

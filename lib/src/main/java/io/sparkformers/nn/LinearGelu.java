@@ -54,7 +54,7 @@ public final class LinearGelu {
 
     /**
      * {@code weight} (out, in) float32 reordered once into oneDNN's layout, attached to {@code weight}'s manager;
-     * opaque to DJL (pass it only to {@link #apply}).
+     * opaque to DJL (pass it only to {@link #apply} or, as a layer weight, to {@link EncoderLayerKernel#prepare}).
      */
     public static NDArray pack(NDArray weight) {
         return run(Kernel.MODULE, 0, weight, weight, weight, weight.getManager());

@@ -30,11 +30,11 @@ import java.util.Locale;
  * original ONNX export where the model ships one (the ONNX-jar aliases; bert-base-uncased comes as a TF checkpoint and
  * is measured ours-only), with the achieved GFLOP/s against the machine's GEMM peak. The machine is shared, so each
  * round times ours, the peer and one 2048² GEMM back to back (the order alternating per round) and medians are taken
- * per engine: the ratios then compare the engines under the same load. Within a round each engine runs a block of
- * calls ({@link #BLOCK_MS}) after a pause and one untimed call ({@link #COOL_DOWN_MS}), so that neither is timed while
- * the other's thread pool is still spinning, after a warm-up long enough for the JIT ({@link #WARMUP_MS}). Where the CPU multiplies BF16 natively ({@link ComputeDtype#fastBf16})
- * the same model also runs with {@code dtype=bf16} in the same rounds, so its ratio to ONNX Runtime FP32 is measured
- * under the same load.
+ * per engine: the ratios then compare the engines under the same load. Within a round each engine runs a block of calls
+ * ({@link #BLOCK_MS}) after a pause and one untimed call ({@link #COOL_DOWN_MS}), so that neither is timed while the
+ * other's thread pool is still spinning, after a warm-up long enough for the JIT ({@link #WARMUP_MS}). Where the CPU
+ * multiplies BF16 natively ({@link ComputeDtype#fastBf16}) the same model also runs with {@code dtype=bf16} in the same
+ * rounds, so its ratio to ONNX Runtime FP32 is measured under the same load.
  */
 public final class InferenceGrid {
 
