@@ -26,11 +26,20 @@ public final class GradientClipping {
         if (!(maxNorm > 0)) throw new IllegalArgumentException("maxNorm must be > 0 but was " + maxNorm);
         try (Autograd.AutoCloseableNoThrow noGrad = Autograd.noGrad()) {
             double totalNorm = globalNorm(grads);
-            double clipCoef = maxNorm / (totalNorm + 1e-6);
+            double clipCoef = coefficient(maxNorm, totalNorm);
             // torch multiplies by the clamped coefficient unconditionally; x * 1 == x, so skipping it changes nothing
-            if (!(clipCoef >= 1.0)) scale(grads, clipCoef);
+            if (clipCoef != 1.0) scale(grads, clipCoef);
             return totalNorm;
         }
+    }
+
+    /**
+     * torch's clip coefficient for a global norm: {@code maxNorm / (totalNorm + 1e-6)} where that is below 1 (or not a
+     * number), else 1 — also 1 when {@code maxNorm} is not positive (clipping off).
+     */
+    public static double coefficient(double maxNorm, double totalNorm) {
+        double coef = maxNorm / (totalNorm + 1e-6);
+        return maxNorm > 0 && !(coef >= 1.0) ? coef : 1.0;
     }
 
     /** Multiplies {@code grads} in place by {@code coef}, as torch's {@code g.mul_(coef)} (float32: coef rounded). */

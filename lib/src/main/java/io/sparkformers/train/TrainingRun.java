@@ -406,14 +406,11 @@ final class TrainingRun implements AutoCloseable {
                     double maxNorm = args.maxGradNorm();
                     try (TrainingLock.Held lock = TrainingLock.acquire();
                             Autograd.AutoCloseableNoThrow noGrad = Autograd.noGrad()) {
-                        float scale = 1f;
-                        double coef = maxNorm / (norm + 1e-6);
-                        if (maxNorm > 0 && !(coef >= 1.0)) { // as GradientClipping.clipGradNorm
-                            scale = (float) coef; // torch's g.mul_(coef) on float32 rounds coef so
-                            GradientClipping.scale(wholeGrads, coef);
-                        }
+                        double coef = GradientClipping.coefficient(maxNorm, norm);
+                        if (coef != 1.0) GradientClipping.scale(wholeGrads, coef);
                         optimizer.setLrMultiplier(lrMultiplier);
-                        optimizer.stepShares(refs, mine, whole, scale);
+                        // torch's g.mul_(coef) on float32 rounds coef so
+                        optimizer.stepShares(refs, mine, whole, (float) coef);
                     }
                     lastGradNorm = maxNorm > 0 ? norm : Double.NaN;
                     updating[0] += (u1 - u0) + (System.nanoTime() - u2);
